@@ -1,0 +1,169 @@
+/* jsonmp.c: JSON <-> canonical msgpack, on jansson and msgpack-c. */
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entry.h"
+#include "jsonmp.h"
+#include "mp.h"
+
+static int pack_value(msgpack_packer *pk, const json_t *v, int depth);
+
+static int key_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t lx = strlen(x), ly = strlen(y);
+	int c = memcmp(x, y, lx < ly ? lx : ly);
+
+	return c != 0 ? c : (lx > ly) - (lx < ly);
+}
+
+static int pack_object(msgpack_packer *pk, const json_t *v, int depth)
+{
+	size_t n = json_object_size(v), i = 0;
+	const char **keys = calloc(n ? n : 1, sizeof(*keys));
+	const char *k;
+	json_t *val;
+	int rc = 0;
+
+	if (!keys)
+		return -1;
+	json_object_foreach((json_t *)(uintptr_t)v, k, val) keys[i++] = k;
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	rc |= msgpack_pack_map(pk, n);
+	for (i = 0; i < n && rc == 0; i++) {
+		rc |= msgpack_pack_str_with_body(pk, keys[i], strlen(keys[i]));
+		rc |= pack_value(pk, json_object_get(v, keys[i]), depth + 1);
+	}
+	free(keys);
+	return rc;
+}
+
+static int pack_value(msgpack_packer *pk, const json_t *v, int depth)
+{
+	size_t i;
+	int rc = 0;
+
+	if ((json_is_object(v) || json_is_array(v)) && depth > AG_DEPTH_MAX)
+		return -1;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return pack_object(pk, v, depth);
+	case JSON_ARRAY:
+		rc |= msgpack_pack_array(pk, json_array_size(v));
+		for (i = 0; i < json_array_size(v) && rc == 0; i++)
+			rc |= pack_value(pk, json_array_get(v, i), depth + 1);
+		return rc;
+	case JSON_STRING:
+		return msgpack_pack_str_with_body(pk, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		return msgpack_pack_int64(pk, json_integer_value(v));
+	case JSON_REAL:
+		return msgpack_pack_double(pk, json_real_value(v));
+	case JSON_TRUE:
+		return msgpack_pack_true(pk);
+	case JSON_FALSE:
+		return msgpack_pack_false(pk);
+	default:
+		return msgpack_pack_nil(pk);
+	}
+}
+
+int jsonmp_encode(const json_t *v, uint8_t **out, size_t *outlen, char *err, size_t errlen)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t where = 0;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	/* The body is level 2 of an entry: its own nesting may go 15 deep. */
+	if (pack_value(&pk, v, 2) != 0) {
+		snprintf(err, errlen, "nested deeper than %d levels", AG_DEPTH_MAX - 1);
+		msgpack_sbuffer_destroy(&sb);
+		return -1;
+	}
+	if ((rc = ag_mp_check((const uint8_t *)sb.data, sb.size, AG_DEPTH_MAX - 1, &where)) != 0) {
+		snprintf(err, errlen, "%s at byte %zu", ag_strerror(rc), where);
+		msgpack_sbuffer_destroy(&sb);
+		return -1;
+	}
+	*out = (uint8_t *)sb.data;
+	*outlen = sb.size;
+	return 0;
+}
+
+static json_t *unpack_value(const msgpack_object *o);
+
+static json_t *unpack_map(const msgpack_object *o)
+{
+	json_t *j = json_object();
+
+	for (uint32_t i = 0; j && i < o->via.map.size; i++) {
+		const msgpack_object_kv *kv = &o->via.map.ptr[i];
+		char *key = strndup(kv->key.via.str.ptr, kv->key.via.str.size);
+		json_t *val = unpack_value(&kv->val);
+
+		if (!key || !val || json_object_set_new(j, key, val) != 0) {
+			json_decref(j);
+			j = NULL;
+		}
+		free(key);
+	}
+	return j;
+}
+
+static json_t *unpack_value(const msgpack_object *o)
+{
+	json_t *j;
+
+	switch (o->type) {
+	case MSGPACK_OBJECT_MAP:
+		return unpack_map(o);
+	case MSGPACK_OBJECT_ARRAY:
+		j = json_array();
+		for (uint32_t i = 0; j && i < o->via.array.size; i++)
+			if (json_array_append_new(j, unpack_value(&o->via.array.ptr[i])) != 0) {
+				json_decref(j);
+				j = NULL;
+			}
+		return j;
+	case MSGPACK_OBJECT_STR:
+		return json_stringn(o->via.str.ptr, o->via.str.size);
+	case MSGPACK_OBJECT_BIN:
+		return json_stringn(o->via.bin.ptr, o->via.bin.size);
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		return json_integer((json_int_t)o->via.u64);
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		return json_integer(o->via.i64);
+	case MSGPACK_OBJECT_FLOAT64:
+		return json_real(o->via.f64);
+	case MSGPACK_OBJECT_BOOLEAN:
+		return json_boolean(o->via.boolean);
+	default:
+		return json_null();
+	}
+}
+
+json_t *jsonmp_decode(const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+	msgpack_unpacked up;
+	size_t off = 0, where = 0;
+	json_t *j = NULL;
+	int rc;
+
+	/* Checked first, so msgpack-c never sizes anything from unchecked counts. */
+	if ((rc = ag_mp_check(buf, len, AG_DEPTH_MAX, &where)) != 0) {
+		snprintf(err, errlen, "%s at byte %zu", ag_strerror(rc), where);
+		return NULL;
+	}
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, (const char *)buf, len, &off) == MSGPACK_UNPACK_SUCCESS)
+		j = unpack_value(&up.data);
+	msgpack_unpacked_destroy(&up);
+	if (!j)
+		snprintf(err, errlen, "out of memory");
+	return j;
+}

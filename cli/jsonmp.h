@@ -1,0 +1,19 @@
+/* jsonmp.h: JSON documents to canonical msgpack and back, for record bodies. */
+#ifndef AGORA_JSONMP_H
+#define AGORA_JSONMP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Encode a JSON value as canonical msgpack (map keys sorted by their bytes,
+ * shortest forms, reals as float 64). On success *out is malloc'd and owned by
+ * the caller. Returns 0, or -1 with a reason in err (of size errlen).
+ */
+int jsonmp_encode(const json_t *v, uint8_t **out, size_t *outlen, char *err, size_t errlen);
+
+/* Decode canonical msgpack (checked first) into a new JSON value, or NULL with a reason. */
+json_t *jsonmp_decode(const uint8_t *buf, size_t len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,18 @@
+/* mp_internal.h: typed readers over msgpack that ag_mp_check already accepted. */
+#ifndef AGORA_MP_INTERNAL_H
+#define AGORA_MP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Each reads one value at buf[*pos], advances *pos, and returns AG_ESHAPE on another type. */
+int ag__mp_read_uint(const uint8_t *buf, size_t len, size_t *pos, uint64_t *v);
+int ag__mp_read_str(const uint8_t *buf, size_t len, size_t *pos, const char **s, size_t *slen);
+int ag__mp_read_bin(const uint8_t *buf, size_t len, size_t *pos, const uint8_t **b, size_t *blen);
+int ag__mp_read_array(const uint8_t *buf, size_t len, size_t *pos, uint64_t *n);
+int ag__mp_skip(const uint8_t *buf, size_t len, size_t *pos);
+
+/* One UTF-8 code point at s[*pos] (not ASCII-fast-pathed); AG_EUTF8 if invalid. */
+int ag__mp_utf8_cp(const uint8_t *s, size_t len, size_t *pos, uint32_t *cp);
+
+#endif
