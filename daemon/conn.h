@@ -1,0 +1,71 @@
+/*
+ * conn.h: one connection to a peer: TCP on libuv, 2-byte frames, the
+ * Noise_IK handshake with its 5-second deadline, then one protocol message per
+ * transport message. Loop thread only.
+ *
+ * A stranger learns nothing: the responder reads the initiator's static key
+ * from message 1 and, when allow() does not know it, closes without writing a
+ * byte. Every failure (MAC, oversize frame, nonce exhaustion, timeout) closes
+ * the connection and is reported once, through down().
+ */
+#ifndef AGORA_CONN_H
+#define AGORA_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define CONN_HANDSHAKE_MS 5000
+#define CONN_QUEUE_HIGH   (1u << 20) /* bytes queued above which senders should wait */
+
+struct conn;
+
+struct conn_ops {
+	/* Responder: the peer object whose Noise key is x_pk, or NULL to refuse in silence. */
+	void *(*allow)(void *ud, const uint8_t x_pk[static 32]);
+	/* The handshake is done; conn_peer() is the peer. */
+	void (*up)(void *ud, struct conn *);
+	/* One decrypted protocol message; msg is valid during the call only. */
+	void (*msg)(void *ud, struct conn *, const uint8_t *msg, size_t len);
+	/* The write queue fell below CONN_QUEUE_HIGH / 2 after being above it. */
+	void (*drain)(void *ud, struct conn *);
+	/* Closed, before or after up(); the conn is freed right after this call. */
+	void (*down)(void *ud, struct conn *, const char *why);
+};
+
+struct conn_keys {
+	uint8_t x_sk[32]; /* our Noise static key */
+	uint8_t network[32];
+};
+
+/*
+ * Accepts the pending connection of server and runs the responder side. NULL
+ * only when out of memory; any other failure comes, as always, through down().
+ */
+struct conn *conn_accept(uv_stream_t *server, const struct conn_keys *keys,
+                         const struct conn_ops *ops, void *ud);
+
+/* Dials addr and runs the initiator side toward the peer whose Noise key is x_rs. */
+struct conn *conn_dial(uv_loop_t *loop, const struct sockaddr *addr, const uint8_t x_rs[static 32],
+                       void *peer, const struct conn_keys *keys, const struct conn_ops *ops,
+                       void *ud);
+
+/* Encrypts, frames and queues one message (at most AG_NOISE_MAX_PLAIN bytes). 0 or -1. */
+int conn_send(struct conn *, const uint8_t *msg, size_t len);
+
+/* Bytes waiting to be written or in flight. */
+size_t conn_queued(const struct conn *);
+
+/* Closes; down() follows from the loop. Safe to call more than once. */
+void conn_close(struct conn *, const char *why);
+
+void *conn_peer(const struct conn *);
+void conn_set_peer(struct conn *, void *peer);
+int conn_is_up(const struct conn *);
+/* The remote address as "ip:port". */
+const char *conn_addr(const struct conn *);
+/* Bytes received and sent on the wire since the start. */
+uint64_t conn_bytes_in(const struct conn *);
+uint64_t conn_bytes_out(const struct conn *);
+
+#endif

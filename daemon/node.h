@@ -1,0 +1,55 @@
+/*
+ * node.h: the daemon's one node: its key, config, store, peers and
+ * connections. Loop thread only. This is what the control socket asks of the
+ * node; reads go straight to the store (node_store) in read-only transactions.
+ */
+#ifndef AGORA_NODE_H
+#define AGORA_NODE_H
+
+#include <msgpack.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct node;
+struct store;
+
+/* Errors the control socket turns into CLI exit statuses. */
+enum {
+	NODE_ENOTFOUND = -1, /* no such record, peer or city: exit 1 */
+	NODE_EREFUSED = -2,  /* bad input, refused: exit 2 */
+	NODE_EWAIT = -3,     /* not ready to publish yet (own feed not yet learned from peers) */
+	NODE_EFAIL = -4,     /* the node failed (store, disk): logged */
+};
+
+struct store *node_store(struct node *);
+void node_id(const struct node *, uint8_t pk[static 32], const char **name);
+const uint8_t *node_network(const struct node *);
+
+/*
+ * Publish a record of ours: body is canonical msgpack (a map) or NULL to retract.
+ * On failure err (of errlen) says why in one line.
+ */
+int node_publish(struct node *, const char *type, const char *id, size_t id_len,
+                 const uint8_t *body, size_t body_len, uint64_t *seq, uint8_t hash[static 32],
+                 char *err, size_t errlen);
+
+/* Allow publishing before the own feed is learned from peers (the operator knows best). */
+void node_publish_force(struct node *);
+
+/* Add or remove a configured peer: written to the config file atomically, applied at once,
+ * and its member record published or retracted. */
+int node_peer_add(struct node *, const uint8_t pk[static 32], const char *name,
+                  const char *endpoint, char *err, size_t errlen);
+int node_peer_remove(struct node *, const uint8_t pk[static 32], char *err, size_t errlen);
+
+/* Pack, as one msgpack map, the node, its peers and its feeds (see agora status). */
+void node_status_pack(struct node *, msgpack_packer *);
+/* Pack the configured peers as an array of maps. */
+void node_peers_pack(struct node *, msgpack_packer *);
+
+/* A city's key from a base64 key or a name (config peers, member records): 0 or NODE_ENOTFOUND. */
+int node_resolve_city(struct node *, const char *key_or_name, uint8_t pk[static 32]);
+/* The name we know for a key, or NULL. */
+const char *node_city_name(struct node *, const uint8_t pk[static 32]);
+
+#endif
