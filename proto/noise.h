@@ -56,9 +56,10 @@ void ag_noise_hs_free(struct ag_noise_hs *hs);
 
 /*
  * Writes our next handshake message, carrying payload, to out[0..cap) and its
- * length to *outlen; out must not overlap payload. AG_ESTATE when it is not our turn, AG_ETOOBIG
- * over AG_NOISE_MAX_MSG, AG_EINVAL when cap is short: those leave the handshake as it was. Any
- * other failure kills it: every later call gives AG_ESTATE.
+ * length to *outlen; out must not overlap payload. AG_ESTATE when it is not
+ * our turn, AG_ETOOBIG over AG_NOISE_MAX_MSG, AG_EINVAL when cap is short:
+ * those leave the handshake as it was. Any other failure kills it: every
+ * later call gives AG_ESTATE.
  */
 int ag_noise_write_message(struct ag_noise_hs *hs, const uint8_t *payload, size_t len, uint8_t *out,
                            size_t cap, size_t *outlen) AG_WUR;
