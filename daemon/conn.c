@@ -30,6 +30,7 @@ struct conn {
 	struct ag_frame_dec dec;
 	struct outbuf pending, inflight;
 	int writing, above_high;
+	int initiator, was_up, paused;
 	const struct conn_ops *ops;
 	void *ud, *peer;
 	char addr[64];
@@ -210,6 +211,7 @@ static void go_up(struct conn *c)
 	c->hs = NULL;
 	uv_timer_stop(&c->timer);
 	c->state = CONN_UP;
+	c->was_up = 1;
 	c->ops->up(c->ud, c);
 }
 
@@ -406,6 +408,7 @@ struct conn *conn_dial(uv_loop_t *loop, const struct sockaddr *addr, const uint8
 	if (!c)
 		return NULL;
 	c->peer = peer;
+	c->initiator = 1;
 	c->state = CONN_DIALING;
 	set_addr(c, addr);
 	c->connect_req.data = c;
@@ -415,6 +418,27 @@ struct conn *conn_dial(uv_loop_t *loop, const struct sockaddr *addr, const uint8
 		return c;
 	}
 	return c;
+}
+
+void conn_pause(struct conn *c, int pause)
+{
+	if (c->state == CONN_CLOSING || c->state == CONN_DIALING || c->paused == pause)
+		return;
+	c->paused = pause;
+	if (pause)
+		uv_read_stop((uv_stream_t *)&c->tcp);
+	else
+		uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+int conn_initiator(const struct conn *c)
+{
+	return c->initiator;
+}
+
+int conn_was_up(const struct conn *c)
+{
+	return c->was_up;
 }
 
 void *conn_peer(const struct conn *c)

@@ -59,6 +59,15 @@ size_t conn_queued(const struct conn *);
 /* Closes; down() follows from the loop. Safe to call more than once. */
 void conn_close(struct conn *, const char *why);
 
+/* Stops reading (1) or starts again (0): back-pressure toward a peer that sends faster than we
+ * verify. */
+void conn_pause(struct conn *, int pause);
+
+/* 1 if we dialed, 0 if we accepted. */
+int conn_initiator(const struct conn *);
+/* 1 once the handshake has completed, even after the connection closed. */
+int conn_was_up(const struct conn *);
+
 void *conn_peer(const struct conn *);
 void conn_set_peer(struct conn *, void *peer);
 int conn_is_up(const struct conn *);
