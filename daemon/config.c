@@ -1,0 +1,1136 @@
+/*
+ * config.c: agorad.conf read with inih, checked line by line, written back
+ * atomically.
+ *
+ * Debian's inih 55 is built without INI_HANDLER_LINENO and without
+ * INI_CALL_HANDLER_ON_NEW_SECTION, so its handler learns neither the line
+ * nor that a second [Peer] began. We therefore feed it through
+ * ini_parse_stream with our own reader, one physical line per call: the
+ * reader counts lines, takes section headers itself (handing inih an empty
+ * line instead), and leaves inih the "Key = Value" splitting, trimming and
+ * inline comments. A line that inih could not split never reaches the
+ * handler; the reader notices that when it is asked for the next line.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utf8proc.h>
+
+#define MSGS_SHOWN 100 /* errors logged; all are counted */
+
+enum section { SEC_NONE, SEC_NODE, SEC_PEER, SEC_SKIP };
+
+enum { NODE_NAME, NODE_LISTEN, NODE_NETWORK, NODE_HOPS, NODE_LOGLEVEL, NODE_NKEYS };
+enum { PEER_NAME, PEER_PUBLICKEY, PEER_ENDPOINT, PEER_NKEYS };
+
+struct msg {
+	int line;   /* 0: about the whole file */
+	size_t seq; /* keeps the order of messages on one line */
+	char *text;
+};
+
+/* Where each key of one section was set, for duplicates and cross-checks. */
+struct lines {
+	int header;
+	int key[NODE_NKEYS]; /* line of each key, 0 if absent; NODE_NKEYS >= PEER_NKEYS */
+	bool ok[NODE_NKEYS]; /* its value was good */
+};
+
+struct parse {
+	const char *file;
+	const char *text;
+	size_t len, pos;
+	int lineno;
+	int pending; /* a key line inih has not handed us, or 0 */
+	enum section sec;
+	struct config *cfg;
+	struct lines node;
+	struct lines *peers; /* parallel to cfg->peers */
+	size_t peers_cap;
+	struct msg *msgs;
+	size_t nmsgs, msgs_cap;
+	int nerrors;
+	char why[160]; /* a setter's reason */
+};
+
+struct key {
+	const char *name;
+	int idx;
+	bool echo; /* the value may be quoted in a message */
+	int (*set)(struct parse *, const char *value);
+};
+
+static const char *const reasons[] = {
+    [-CONFIG_OK] = "no error",
+    [-CONFIG_ENOMEM] = "out of memory",
+    [-CONFIG_ENAME] = "a name is 1 to 64 bytes of UTF-8 without control characters or ';', "
+                      "and no space at either end",
+    [-CONFIG_EHOSTPORT] = "expected HOST:PORT",
+    [-CONFIG_EHOST] = "the host must be a DNS name, an IPv4 address or an IPv6 address in "
+                      "brackets",
+    [-CONFIG_EPORT] = "the port must be a number from 1 to 65535",
+    [-CONFIG_EADDR] = "expected an IP address and a port, such as 0.0.0.0:7447 or [::]:7447",
+    [-CONFIG_EKEY] = "expected a key: 44 characters of standard base64",
+    [-CONFIG_EHOPS] = "must be a number from 1 to 4",
+    [-CONFIG_ELEVEL] = "must be error, warn, info or debug",
+    [-CONFIG_EEXIST] = "a peer with this key already exists",
+    [-CONFIG_ENOENT] = "no peer has this key",
+    [-CONFIG_ESELF] = "this is the node's own key",
+    [-CONFIG_ENAMEUSED] = "this name is already used",
+    [-CONFIG_ETOOMANY] = "too many peers (at most 1024)",
+};
+
+const char *config_strerror(int code)
+{
+	if (code > 0 || -code >= (int)(sizeof(reasons) / sizeof(reasons[0])))
+		return "unknown error";
+	return reasons[-code];
+}
+
+/* Values */
+
+/* Also refuses what would not read back the same: edge spaces and ';'. */
+static int check_name(const char *s)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	size_t len = strlen(s);
+
+	if (len == 0 || len > CONFIG_NAME_MAX || isspace((unsigned char)s[0]) ||
+	    isspace((unsigned char)s[len - 1]) || strchr(s, ';') != NULL)
+		return CONFIG_ENAME;
+	while (*p != '\0') {
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t n = utf8proc_iterate(p, -1, &cp);
+
+		if (n <= 0 || utf8proc_category(cp) == UTF8PROC_CATEGORY_CC)
+			return CONFIG_ENAME;
+		p += n;
+	}
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v = 0;
+
+	if (*s == '\0' || strlen(s) > 5)
+		return CONFIG_EPORT;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return CONFIG_EPORT;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v < 1 || v > 65535)
+		return CONFIG_EPORT;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* Letters, digits and '-' in labels of 1..63, and a last label not all digits
+ * (getaddrinfo would read "1.2.3" as an IPv4 address). */
+static bool is_dns_name(const char *s)
+{
+	size_t label = 0, len = strlen(s);
+	bool digits = true;
+
+	if (len == 0 || len > CONFIG_HOST_MAX)
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		char c = s[i];
+
+		if (c == '.' || c == '\0') {
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return false;
+			if (c == '\0')
+				return !digits;
+			label = 0;
+			digits = true;
+			continue;
+		}
+		if (!isalnum((unsigned char)c) && !(c == '-' && label > 0))
+			return false;
+		digits = digits && isdigit((unsigned char)c);
+		label++;
+	}
+	return false;
+}
+
+/* h is an IP address: "1.2.3.4", or "[::1]" in brackets. Writes it normalised
+ * to host and, if sa is not NULL, with port to sa. */
+static bool parse_ip(char *h, size_t hlen, uint16_t port, char host[static INET6_ADDRSTRLEN],
+                     struct sockaddr_storage *sa)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (h[0] == '[' && h[hlen - 1] == ']') {
+		h[hlen - 1] = '\0';
+		if (inet_pton(AF_INET6, h + 1, &a6) != 1)
+			return false;
+		inet_ntop(AF_INET6, &a6, host, INET6_ADDRSTRLEN);
+		if (sa != NULL) {
+			memset(sa, 0, sizeof(*sa));
+			*s6 = (struct sockaddr_in6){
+			    .sin6_family = AF_INET6, .sin6_addr = a6, .sin6_port = htons(port)};
+		}
+		return true;
+	}
+	if (inet_pton(AF_INET, h, &a4) != 1)
+		return false;
+	inet_ntop(AF_INET, &a4, host, INET_ADDRSTRLEN);
+	if (sa != NULL) {
+		memset(sa, 0, sizeof(*sa));
+		*s4 = (struct sockaddr_in){
+		    .sin_family = AF_INET, .sin_addr = a4, .sin_port = htons(port)};
+	}
+	return true;
+}
+
+/*
+ * Splits "host:port" or "[v6]:port" into host (brackets off, normalised)
+ * and port. With sa, the host must be an IP address, stored with the port.
+ */
+static int parse_hostport(const char *s, char host[static CONFIG_HOST_MAX + 1], uint16_t *port,
+                          struct sockaddr_storage *sa)
+{
+	const char *colon = strrchr(s, ':');
+	char h[CONFIG_HOST_MAX + 3];
+	size_t hlen;
+	int r;
+
+	if (colon == NULL)
+		return CONFIG_EHOSTPORT;
+	hlen = (size_t)(colon - s);
+	if ((r = parse_port(colon + 1, port)) != 0)
+		return r;
+	if (hlen == 0 || hlen >= sizeof(h))
+		return sa != NULL ? CONFIG_EADDR : CONFIG_EHOST;
+	memcpy(h, s, hlen);
+	h[hlen] = '\0';
+	if (parse_ip(h, hlen, *port, host, sa))
+		return 0;
+	if (sa != NULL)
+		return CONFIG_EADDR;
+	if (!is_dns_name(h))
+		return CONFIG_EHOST;
+	for (size_t i = 0; i <= hlen; i++)
+		host[i] = (char)tolower((unsigned char)h[i]);
+	return 0;
+}
+
+static int parse_listen(const char *s, struct sockaddr_storage *sa)
+{
+	char host[CONFIG_HOST_MAX + 1];
+	uint16_t port;
+
+	return parse_hostport(s, host, &port, sa);
+}
+
+static int parse_endpoint(const char *s, struct config_peer *p)
+{
+	char host[CONFIG_HOST_MAX + 1];
+	uint16_t port;
+	int r;
+
+	if (s == NULL || *s == '\0') {
+		p->host[0] = '\0';
+		p->port = 0;
+		return 0;
+	}
+	if ((r = parse_hostport(s, host, &port, NULL)) != 0)
+		return r;
+	memcpy(p->host, host, sizeof(host));
+	p->port = port;
+	return 0;
+}
+
+static int parse_hops(const char *s, int *hops)
+{
+	if (s[0] < '1' || s[0] > '0' + CONFIG_HOPS_MAX || s[1] != '\0')
+		return CONFIG_EHOPS;
+	*hops = s[0] - '0';
+	return 0;
+}
+
+/* Messages */
+
+static void add_msg(struct parse *ps, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void add_msg(struct parse *ps, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char *text = NULL;
+	int r;
+
+	ps->nerrors++;
+	if (ps->nmsgs == ps->msgs_cap) {
+		size_t cap = ps->msgs_cap ? 2 * ps->msgs_cap : 16;
+		struct msg *m = reallocarray(ps->msgs, cap, sizeof(*m));
+
+		if (m == NULL)
+			return; /* still counted; the summary says how many */
+		ps->msgs = m;
+		ps->msgs_cap = cap;
+	}
+	va_start(ap, fmt);
+	r = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return;
+	ps->msgs[ps->nmsgs] = (struct msg){.line = line, .seq = ps->nmsgs, .text = text};
+	ps->nmsgs++;
+}
+
+static int msg_cmp(const void *a, const void *b)
+{
+	const struct msg *x = a, *y = b;
+	unsigned lx = x->line ? (unsigned)x->line : ~0u, ly = y->line ? (unsigned)y->line : ~0u;
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Logs the messages in line order, whole-file ones last, then the count. */
+static void report(struct parse *ps)
+{
+	qsort(ps->msgs, ps->nmsgs, sizeof(*ps->msgs), msg_cmp);
+	for (size_t i = 0; i < ps->nmsgs && i < MSGS_SHOWN; i++) {
+		if (ps->msgs[i].line > 0)
+			log_error("%s:%d: %s", ps->file, ps->msgs[i].line, ps->msgs[i].text);
+		else
+			log_error("%s: %s", ps->file, ps->msgs[i].text);
+	}
+	if (ps->nerrors > MSGS_SHOWN)
+		log_error("%s: %d errors (first %d shown)", ps->file, ps->nerrors, MSGS_SHOWN);
+	else if (ps->nerrors > 0)
+		log_error("%s: %d error%s", ps->file, ps->nerrors, ps->nerrors == 1 ? "" : "s");
+}
+
+/* Optimal string alignment distance, ignoring case; big for long strings. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[33][33];
+
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost =
+			    tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			size_t v = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 &&
+			    tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+/* The candidate a typo most likely meant, or NULL: one edit for short words, two else. */
+static const char *nearest(const char *word, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = distance(word, cands[i]);
+		size_t limit = strlen(cands[i]) <= 4 ? 1 : 2;
+
+		if (d <= limit && d < best_d) {
+			best = cands[i];
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+/* Setters: 0, or -1 with ps->why said. */
+
+static int fail(struct parse *ps, int code)
+{
+	snprintf(ps->why, sizeof(ps->why), "%s", config_strerror(code));
+	return -1;
+}
+
+static struct config_peer *cur_peer(struct parse *ps)
+{
+	return &ps->cfg->peers[ps->cfg->npeers - 1];
+}
+
+static int set_node_name(struct parse *ps, const char *v)
+{
+	if (check_name(v) != 0)
+		return fail(ps, CONFIG_ENAME);
+	snprintf(ps->cfg->name, sizeof(ps->cfg->name), "%s", v);
+	return 0;
+}
+
+static int set_listen(struct parse *ps, const char *v)
+{
+	int r = parse_listen(v, &ps->cfg->listen);
+
+	return r != 0 ? fail(ps, r) : 0;
+}
+
+static int set_key(struct parse *ps, const char *v, uint8_t out[static AG_PK_LEN])
+{
+	size_t len = strlen(v);
+
+	if (ag_key_from_b64(out, v) == 0)
+		return 0;
+	if (len != AG_B64_LEN)
+		snprintf(ps->why, sizeof(ps->why), "%s; this is %zu character%s long",
+		         config_strerror(CONFIG_EKEY), len, len == 1 ? "" : "s");
+	else
+		snprintf(ps->why, sizeof(ps->why), "%s", config_strerror(CONFIG_EKEY));
+	return -1;
+}
+
+static int set_network(struct parse *ps, const char *v)
+{
+	return set_key(ps, v, ps->cfg->network);
+}
+
+static int set_hops(struct parse *ps, const char *v)
+{
+	int r = parse_hops(v, &ps->cfg->hops);
+
+	return r != 0 ? fail(ps, r) : 0;
+}
+
+static int set_loglevel(struct parse *ps, const char *v)
+{
+	if (log_level_parse(v, &ps->cfg->log_level) != 0)
+		return fail(ps, CONFIG_ELEVEL);
+	return 0;
+}
+
+static int set_peer_name(struct parse *ps, const char *v)
+{
+	if (check_name(v) != 0)
+		return fail(ps, CONFIG_ENAME);
+	snprintf(cur_peer(ps)->name, sizeof(cur_peer(ps)->name), "%s", v);
+	return 0;
+}
+
+static int set_peer_key(struct parse *ps, const char *v)
+{
+	return set_key(ps, v, cur_peer(ps)->pk);
+}
+
+static int set_endpoint(struct parse *ps, const char *v)
+{
+	int r = parse_endpoint(v, cur_peer(ps));
+
+	return r != 0 ? fail(ps, r) : 0;
+}
+
+/* Keys are never echoed: a secret pasted in the wrong place must not reach a log. */
+static const struct key node_keys[] = {
+    {"Name", NODE_NAME, true, set_node_name},        {"Listen", NODE_LISTEN, true, set_listen},
+    {"Network", NODE_NETWORK, false, set_network},   {"Hops", NODE_HOPS, true, set_hops},
+    {"LogLevel", NODE_LOGLEVEL, true, set_loglevel},
+};
+static const struct key peer_keys[] = {
+    {"Name", PEER_NAME, true, set_peer_name},
+    {"PublicKey", PEER_PUBLICKEY, false, set_peer_key},
+    {"Endpoint", PEER_ENDPOINT, true, set_endpoint},
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct key *find_key(const struct key *keys, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(keys[i].name, name) == 0)
+			return &keys[i];
+	}
+	return NULL;
+}
+
+/* Sections */
+
+static void begin_node(struct parse *ps)
+{
+	if (ps->node.header != 0) {
+		add_msg(ps, ps->lineno, "second [Node] section (the first is on line %d)",
+		        ps->node.header);
+		ps->sec = SEC_SKIP;
+		return;
+	}
+	ps->node.header = ps->lineno;
+	ps->sec = SEC_NODE;
+}
+
+static void begin_peer(struct parse *ps)
+{
+	struct config *cfg = ps->cfg;
+
+	ps->sec = SEC_SKIP;
+	if (cfg->npeers == CONFIG_PEERS_MAX) {
+		add_msg(ps, ps->lineno, "too many [Peer] sections (at most %d)", CONFIG_PEERS_MAX);
+		return;
+	}
+	if (cfg->npeers == ps->peers_cap) {
+		size_t cap = ps->peers_cap ? 2 * ps->peers_cap : 8;
+		struct config_peer *p = reallocarray(cfg->peers, cap, sizeof(*p));
+		struct lines *l;
+
+		if (p == NULL) {
+			add_msg(ps, ps->lineno, "out of memory");
+			return;
+		}
+		cfg->peers = p;
+		if ((l = reallocarray(ps->peers, cap, sizeof(*l))) == NULL) {
+			add_msg(ps, ps->lineno, "out of memory");
+			return;
+		}
+		ps->peers = l;
+		ps->peers_cap = cap;
+	}
+	memset(&cfg->peers[cfg->npeers], 0, sizeof(cfg->peers[0]));
+	memset(&ps->peers[cfg->npeers], 0, sizeof(ps->peers[0]));
+	ps->peers[cfg->npeers].header = ps->lineno;
+	cfg->npeers++;
+	ps->sec = SEC_PEER;
+}
+
+/* s is a line that starts with '['; len excludes trailing spaces. */
+static void section(struct parse *ps, const char *s, size_t len)
+{
+	static const char *const known[] = {"Node", "Peer"};
+	const char *close = memchr(s, ']', len), *hint;
+	char name[64];
+	size_t nlen, i;
+
+	ps->sec = SEC_SKIP; /* whatever is wrong, its keys would only add noise */
+	if (close == NULL) {
+		add_msg(ps, ps->lineno, "section header without ']'");
+		return;
+	}
+	for (i = 1; s + i < close && isspace((unsigned char)s[i]); i++)
+		;
+	nlen = (size_t)(close - s) - i;
+	while (nlen > 0 && isspace((unsigned char)s[i + nlen - 1]))
+		nlen--;
+	if (nlen >= sizeof(name))
+		nlen = sizeof(name) - 1;
+	memcpy(name, s + i, nlen);
+	name[nlen] = '\0';
+	for (i = (size_t)(close - s) + 1; i < len && isspace((unsigned char)s[i]); i++)
+		;
+	if (i < len && s[i] != ';' && s[i] != '#') {
+		add_msg(ps, ps->lineno, "unexpected text after [%s]", name);
+		return;
+	}
+	if (strcasecmp(name, "Node") == 0)
+		begin_node(ps);
+	else if (strcasecmp(name, "Peer") == 0)
+		begin_peer(ps);
+	else if (strcasecmp(name, "Interface") == 0)
+		add_msg(ps, ps->lineno, "unknown section [%s]; agora calls it [Node]", name);
+	else if ((hint = nearest(name, known, NELEM(known))) != NULL)
+		add_msg(ps, ps->lineno, "unknown section [%s]; did you mean [%s]?", name, hint);
+	else
+		add_msg(ps, ps->lineno, "unknown section [%s]; expected [Node] or [Peer]", name);
+}
+
+/* inih's side */
+
+static void unknown_key(struct parse *ps, const char *name, bool node)
+{
+	const struct key *keys = node ? node_keys : peer_keys, *k;
+	size_t n = node ? NELEM(node_keys) : NELEM(peer_keys);
+	const char *sec = node ? "Node" : "Peer", *cands[NELEM(node_keys)], *hint;
+
+	if (strcasecmp(name, "PrivateKey") == 0) {
+		add_msg(
+		    ps, ps->lineno,
+		    "unknown key 'PrivateKey': agorad.conf holds no secret; the node's key is in "
+		    "node.key");
+		return;
+	}
+	if (node && strcasecmp(name, "ListenPort") == 0) {
+		add_msg(
+		    ps, ps->lineno,
+		    "unknown key 'ListenPort' in [Node]; did you mean 'Listen' (ADDRESS:PORT)?");
+		return;
+	}
+	k = node ? find_key(peer_keys, NELEM(peer_keys), name)
+	         : find_key(node_keys, NELEM(node_keys), name);
+	if (k != NULL) {
+		add_msg(ps, ps->lineno, "'%s' belongs in [%s], not [%s]", k->name,
+		        node ? "Peer" : "Node", sec);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		cands[i] = keys[i].name;
+	if ((hint = nearest(name, cands, n)) != NULL)
+		add_msg(ps, ps->lineno, "unknown key '%s' in [%s]; did you mean '%s'?", name, sec,
+		        hint);
+	else if (strpbrk(name, " \t") != NULL) /* "Listen 0.0.0.0:7447", split by inih at ':' */
+		add_msg(ps, ps->lineno, "expected 'Key = Value'");
+	else
+		add_msg(ps, ps->lineno, "unknown key '%s' in [%s]", name, sec);
+}
+
+static int handler(void *user, const char *section_name, const char *name, const char *value)
+{
+	struct parse *ps = user;
+	bool node = ps->sec == SEC_NODE;
+	const struct key *k;
+	struct lines *l;
+
+	(void)section_name; /* the reader keeps sections: see the top of this file */
+	ps->pending = 0;
+	if (*name == '\0') {
+		add_msg(ps, ps->lineno, "expected 'Key = Value', found no key before '='");
+		return 1;
+	}
+	if (ps->sec == SEC_NONE) {
+		add_msg(ps, ps->lineno, "'%s' comes before any [Node] or [Peer] section", name);
+		return 1;
+	}
+	if (ps->sec == SEC_SKIP)
+		return 1;
+	k = node ? find_key(node_keys, NELEM(node_keys), name)
+	         : find_key(peer_keys, NELEM(peer_keys), name);
+	if (k == NULL) {
+		unknown_key(ps, name, node);
+		return 1;
+	}
+	l = node ? &ps->node : &ps->peers[ps->cfg->npeers - 1];
+	if (l->key[k->idx] != 0) {
+		add_msg(ps, ps->lineno, "duplicate key '%s' (first on line %d)", k->name,
+		        l->key[k->idx]);
+		return 1;
+	}
+	l->key[k->idx] = ps->lineno;
+	if (*value == '\0') {
+		add_msg(ps, ps->lineno, "'%s' has no value", k->name);
+		return 1;
+	}
+	if (k->set(ps, value) == 0) {
+		l->ok[k->idx] = true;
+		return 1;
+	}
+	if (k->echo)
+		add_msg(ps, ps->lineno, "bad %s '%s': %s", k->name, value, ps->why);
+	else
+		add_msg(ps, ps->lineno, "bad %s: %s", k->name, ps->why);
+	return 1;
+}
+
+/* A key line that inih did not hand to the handler had no '=' (or ':'). */
+static void check_pending(struct parse *ps)
+{
+	if (ps->pending != 0)
+		add_msg(ps, ps->pending, "expected 'Key = Value'");
+	ps->pending = 0;
+}
+
+static char *reader(char *buf, int num, void *user)
+{
+	struct parse *ps = user;
+	const char *s = ps->text + ps->pos, *nl;
+	size_t len;
+
+	check_pending(ps);
+	if (ps->pos >= ps->len)
+		return NULL;
+	nl = memchr(s, '\n', ps->len - ps->pos);
+	len = nl != NULL ? (size_t)(nl - s) : ps->len - ps->pos;
+	ps->pos += len + (nl != NULL);
+	ps->lineno++;
+	buf[0] = '\0';
+	if (ps->lineno == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+		s += 3;
+		len -= 3;
+	}
+	/* Leading space would make inih join the line to the previous value. */
+	for (; len > 0 && isspace((unsigned char)*s); s++, len--)
+		;
+	for (; len > 0 && isspace((unsigned char)s[len - 1]); len--)
+		;
+	if (memchr(s, '\0', len) != NULL)
+		add_msg(ps, ps->lineno, "NUL byte in line");
+	else if (len >= (size_t)num)
+		add_msg(ps, ps->lineno, "line too long (at most %d characters)", num - 1);
+	else if (len > 0 && s[0] == '[')
+		section(ps, s, len);
+	else if (len > 0 && s[0] != '#' && s[0] != ';') {
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		ps->pending = ps->lineno;
+	}
+	return buf;
+}
+
+/* Whole-file checks */
+
+static void finish_peer(struct parse *ps, size_t i)
+{
+	const struct config *cfg = ps->cfg;
+	const struct config_peer *p = &cfg->peers[i];
+	const struct lines *l = &ps->peers[i];
+
+	if (l->key[PEER_NAME] == 0)
+		add_msg(ps, l->header, "[Peer] has no Name");
+	if (l->key[PEER_PUBLICKEY] == 0)
+		add_msg(ps, l->header, "[Peer] has no PublicKey");
+	if (l->ok[PEER_NAME] && strcmp(p->name, cfg->name) == 0)
+		add_msg(ps, l->key[PEER_NAME], "Name '%s' is this node's own Name", p->name);
+	if (l->ok[PEER_PUBLICKEY] && cfg->has_self &&
+	    sodium_memcmp(p->pk, cfg->self_pk, AG_PK_LEN) == 0)
+		add_msg(ps, l->key[PEER_PUBLICKEY], "PublicKey is this node's own key");
+	for (size_t j = 0; j < i; j++) {
+		const struct config_peer *q = &cfg->peers[j];
+
+		if (l->ok[PEER_NAME] && ps->peers[j].ok[PEER_NAME] && strcmp(p->name, q->name) == 0)
+			add_msg(ps, l->key[PEER_NAME],
+			        "Name '%s' is already used by the peer on line %d", p->name,
+			        ps->peers[j].header);
+		if (l->ok[PEER_PUBLICKEY] && ps->peers[j].ok[PEER_PUBLICKEY] &&
+		    memcmp(p->pk, q->pk, AG_PK_LEN) == 0)
+			add_msg(ps, l->key[PEER_PUBLICKEY],
+			        "PublicKey is already that of the peer on line %d",
+			        ps->peers[j].header);
+	}
+}
+
+static void finish(struct parse *ps)
+{
+	if (ps->node.header == 0)
+		add_msg(ps, 0, "no [Node] section");
+	else if (ps->node.key[NODE_NAME] == 0)
+		add_msg(ps, ps->node.header, "[Node] has no Name");
+	for (size_t i = 0; i < ps->cfg->npeers; i++)
+		finish_peer(ps, i);
+}
+
+/* The config of defaults: no name, no peers. */
+static struct config *config_blank(void)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg == NULL)
+		return NULL;
+	if (parse_listen(CONFIG_LISTEN_DEFAULT, &cfg->listen) != 0)
+		abort(); /* the default itself is wrong */
+	ag_network_default(cfg->network);
+	cfg->hops = CONFIG_HOPS_DEFAULT;
+	cfg->log_level = LOG_LEVEL_INFO;
+	return cfg;
+}
+
+struct config *config_parse(const char *text, size_t len, const char *file, const uint8_t *self_pk,
+                            int *nerrors)
+{
+	struct parse ps = {.file = file, .text = text, .len = len, .sec = SEC_NONE};
+	int r;
+
+	if ((ps.cfg = config_blank()) == NULL) {
+		log_error("%s: out of memory", file);
+		if (nerrors != NULL)
+			*nerrors = 1;
+		return NULL;
+	}
+	if (self_pk != NULL) {
+		ps.cfg->has_self = true;
+		memcpy(ps.cfg->self_pk, self_pk, AG_PK_LEN);
+	}
+	r = ini_parse_stream(reader, &ps, handler, &ps);
+	check_pending(&ps);
+	if (r != 0 && ps.nerrors == 0) /* inih saw something we did not: say so */
+		add_msg(&ps, r > 0 ? r : 0, "cannot parse this line");
+	finish(&ps);
+	report(&ps);
+	for (size_t i = 0; i < ps.nmsgs; i++)
+		free(ps.msgs[i].text);
+	free(ps.msgs);
+	free(ps.peers);
+	if (nerrors != NULL)
+		*nerrors = ps.nerrors;
+	if (ps.nerrors > 0) {
+		config_free(ps.cfg);
+		return NULL;
+	}
+	return ps.cfg;
+}
+
+struct config *config_load(const char *path, const uint8_t *self_pk, int *nerrors)
+{
+	struct config *cfg = NULL;
+	char *text = NULL;
+	struct stat st;
+	size_t got = 0;
+	int fd;
+
+	if (nerrors != NULL)
+		*nerrors = 1; /* until parsed */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		log_error("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0) {
+		log_error("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
+		log_error("%s: not a regular file of at most %d bytes", path, CONFIG_FILE_MAX);
+		goto out;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		log_error("%s: out of memory", path);
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, text + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			log_error("%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break; /* shrank under us: parse what is there */
+		got += (size_t)r;
+	}
+	cfg = config_parse(text, got, path, self_pk, nerrors);
+out:
+	free(text);
+	close(fd);
+	return cfg;
+}
+
+struct config *config_new(const char *name, const char *listen)
+{
+	struct config *cfg = config_blank();
+	int r;
+
+	if (cfg == NULL) {
+		log_error("out of memory");
+		return NULL;
+	}
+	if (check_name(name) != 0) {
+		log_error("bad Name '%s': %s", name, config_strerror(CONFIG_ENAME));
+		goto fail;
+	}
+	snprintf(cfg->name, sizeof(cfg->name), "%s", name);
+	if (listen != NULL && (r = parse_listen(listen, &cfg->listen)) != 0) {
+		log_error("bad Listen '%s': %s", listen, config_strerror(r));
+		goto fail;
+	}
+	return cfg;
+fail:
+	config_free(cfg);
+	return NULL;
+}
+
+void config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->peers);
+	free(cfg);
+}
+
+struct config *config_dup(const struct config *cfg)
+{
+	struct config *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	*c = *cfg;
+	c->peers = NULL;
+	if (cfg->npeers > 0) {
+		if ((c->peers = reallocarray(NULL, cfg->npeers, sizeof(*c->peers))) == NULL) {
+			free(c);
+			return NULL;
+		}
+		memcpy(c->peers, cfg->peers, cfg->npeers * sizeof(*c->peers));
+	}
+	return c;
+}
+
+/* Writing */
+
+/* "host:port", with brackets around an IPv6 address. */
+static void format_hostport(FILE *f, const char *host, uint16_t port)
+{
+	if (strchr(host, ':') != NULL)
+		fprintf(f, "[%s]:%u", host, port);
+	else
+		fprintf(f, "%s:%u", host, port);
+}
+
+static void format_listen(FILE *f, const struct sockaddr_storage *sa)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		format_hostport(f, host, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		format_hostport(f, host, ntohs(s4->sin_port));
+	}
+}
+
+char *config_format(const struct config *cfg)
+{
+	uint8_t def[32];
+	char b64[AG_B64_LEN + 1], *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	if (f == NULL)
+		return NULL;
+	ag_network_default(def);
+	fprintf(f, "[Node]\nName = %s\nListen = ", cfg->name);
+	format_listen(f, &cfg->listen);
+	fputc('\n', f);
+	if (memcmp(def, cfg->network, sizeof(def)) != 0) {
+		ag_key_to_b64(b64, cfg->network);
+		fprintf(f, "Network = %s\n", b64);
+	}
+	if (cfg->hops != CONFIG_HOPS_DEFAULT)
+		fprintf(f, "Hops = %d\n", cfg->hops);
+	if (cfg->log_level != LOG_LEVEL_INFO)
+		fprintf(f, "LogLevel = %s\n", log_level_name(cfg->log_level));
+	for (size_t i = 0; i < cfg->npeers; i++) {
+		const struct config_peer *p = &cfg->peers[i];
+
+		ag_key_to_b64(b64, p->pk);
+		fprintf(f, "\n[Peer]\nName = %s\nPublicKey = %s\n", p->name, b64);
+		if (p->port != 0) {
+			fputs("Endpoint = ", f);
+			format_hostport(f, p->host, p->port);
+			fputc('\n', f);
+		}
+	}
+	if (ferror(f) | fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+bool config_equal(const struct config *a, const struct config *b)
+{
+	char *x = config_format(a), *y = config_format(b);
+	bool eq = x != NULL && y != NULL && strcmp(x, y) == 0;
+
+	free(x);
+	free(y);
+	return eq;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes text to a new temporary file beside path; returns its name, or NULL (logged). */
+static char *write_temp(const char *dir, const char *base, const char *text, mode_t mode)
+{
+	char *tmp;
+	int fd;
+
+	if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
+		log_error("out of memory");
+		return NULL;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		log_warn("%s", tmp);
+		free(tmp);
+		return NULL;
+	}
+	if (write_all(fd, text, strlen(text)) != 0 || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+		log_warn("%s", tmp);
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		log_warn("%s", tmp);
+		goto fail;
+	}
+	return tmp;
+fail:
+	unlink(tmp);
+	free(tmp);
+	return NULL;
+}
+
+/* The rename is only durable once the directory itself is synced. */
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) != 0) {
+		log_warn("%s", dir);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+int config_write(const char *path, const struct config *cfg)
+{
+	char *text = NULL, *dcopy = NULL, *bcopy = NULL, *tmp = NULL, *dir;
+	mode_t mode = 0640;
+	struct stat st;
+	int ret = -1;
+
+	if ((text = config_format(cfg)) == NULL || (dcopy = strdup(path)) == NULL ||
+	    (bcopy = strdup(path)) == NULL) {
+		log_error("%s: out of memory", path);
+		goto out;
+	}
+	if (stat(path, &st) == 0)
+		mode = st.st_mode & 07777;
+	else if (errno != ENOENT) {
+		log_warn("%s", path);
+		goto out;
+	}
+	dir = dirname(dcopy); /* "." for a bare file name */
+	if ((tmp = write_temp(dir, basename(bcopy), text, mode)) == NULL)
+		goto out;
+	if (rename(tmp, path) != 0) {
+		log_warn("rename %s to %s", tmp, path);
+		unlink(tmp);
+		goto out;
+	}
+	ret = fsync_dir(dir);
+out:
+	free(tmp);
+	free(bcopy);
+	free(dcopy);
+	free(text);
+	return ret;
+}
+
+int config_check(const char *path, const uint8_t *self_pk, FILE *out)
+{
+	struct config *cfg = config_load(path, self_pk, NULL);
+	char *text;
+	int ret = -1;
+
+	if (cfg == NULL)
+		return -1;
+	if ((text = config_format(cfg)) == NULL)
+		log_error("%s: out of memory", path);
+	else if (fputs(text, out) >= 0 && fflush(out) == 0)
+		ret = 0;
+	else
+		log_warn("writing the config");
+	free(text);
+	config_free(cfg);
+	return ret;
+}
+
+/* Peers */
+
+const struct config_peer *config_peer_find(const struct config *cfg,
+                                           const uint8_t pk[static AG_PK_LEN])
+{
+	for (size_t i = 0; i < cfg->npeers; i++) {
+		if (memcmp(cfg->peers[i].pk, pk, AG_PK_LEN) == 0)
+			return &cfg->peers[i];
+	}
+	return NULL;
+}
+
+const struct config_peer *config_peer_find_name(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->npeers; i++) {
+		if (strcmp(cfg->peers[i].name, name) == 0)
+			return &cfg->peers[i];
+	}
+	return NULL;
+}
+
+int config_peer_add(struct config *cfg, const uint8_t pk[static AG_PK_LEN], const char *name,
+                    const char *endpoint)
+{
+	struct config_peer p = {0}, *peers;
+	int r;
+
+	if (cfg->npeers >= CONFIG_PEERS_MAX)
+		return CONFIG_ETOOMANY;
+	if (cfg->has_self && memcmp(pk, cfg->self_pk, AG_PK_LEN) == 0)
+		return CONFIG_ESELF;
+	if (config_peer_find(cfg, pk) != NULL)
+		return CONFIG_EEXIST;
+	if (check_name(name) != 0)
+		return CONFIG_ENAME;
+	if (strcmp(name, cfg->name) == 0 || config_peer_find_name(cfg, name) != NULL)
+		return CONFIG_ENAMEUSED;
+	if ((r = parse_endpoint(endpoint, &p)) != 0)
+		return r;
+	snprintf(p.name, sizeof(p.name), "%s", name);
+	memcpy(p.pk, pk, AG_PK_LEN);
+	if ((peers = reallocarray(cfg->peers, cfg->npeers + 1, sizeof(*peers))) == NULL)
+		return CONFIG_ENOMEM;
+	cfg->peers = peers;
+	cfg->peers[cfg->npeers++] = p;
+	return 0;
+}
+
+int config_peer_remove(struct config *cfg, const uint8_t pk[static AG_PK_LEN])
+{
+	const struct config_peer *p = config_peer_find(cfg, pk);
+	size_t i;
+
+	if (p == NULL)
+		return CONFIG_ENOENT;
+	i = (size_t)(p - cfg->peers);
+	memmove(&cfg->peers[i], &cfg->peers[i + 1], (cfg->npeers - i - 1) * sizeof(*cfg->peers));
+	cfg->npeers--;
+	return 0;
+}
