@@ -20,6 +20,7 @@ struct walk {
 	size_t pos;
 	int maxdepth;
 	size_t err_at; /* header of the innermost value refused; SIZE_MAX until then */
+	int relaxed;   /* ag_mp_check_relaxed: bounded and well-formed, not canonical */
 };
 
 static int walk_value(struct walk *w, int depth);
@@ -86,7 +87,7 @@ static int walk_len(struct walk *w, size_t n, uint64_t shortest_from, uint64_t *
 	if (need(w, n) != 0)
 		return AG_ETRUNC;
 	*out = be(w->buf + w->pos, n);
-	if (*out < shortest_from)
+	if (*out < shortest_from && !w->relaxed)
 		return AG_ENONCANON;
 	w->pos += n;
 	return 0;
@@ -142,7 +143,7 @@ static int walk_key(struct walk *w, const uint8_t **prev, size_t *prevlen)
 			return AG_EKEYORDER;
 		}
 	}
-	*prev = k;
+	*prev = w->relaxed ? NULL : k;
 	*prevlen = klen;
 	return 0;
 }
@@ -177,6 +178,8 @@ static int walk_int(struct walk *w, uint8_t t)
 		return AG_ETRUNC;
 	v = be(w->buf + w->pos, n);
 	w->pos += n;
+	if (w->relaxed)
+		return 0;
 	if (t <= 0xcf) /* uint 8..64 */
 		return v >= (n == 1 ? 0x80 : (uint64_t)1 << (4 * n)) ? 0 : AG_ENONCANON;
 	s = n == 1 ? (int8_t)v : n == 2 ? (int16_t)v : n == 4 ? (int32_t)v : (int64_t)v;
@@ -226,6 +229,10 @@ static int walk_header(struct walk *w, int depth)
 		return walk_int(w, t);
 	case 0xcb:
 		return need(w, 8) != 0 ? AG_ETRUNC : (w->pos += 8, 0);
+	case 0xca:
+		if (!w->relaxed)
+			return AG_EEXT;
+		return need(w, 4) != 0 ? AG_ETRUNC : (w->pos += 4, 0);
 	case 0xd9:
 	case 0xda:
 	case 0xdb:
@@ -286,6 +293,20 @@ int ag_mp_check(const uint8_t *buf, size_t len, int maxdepth, size_t *where)
 		return AG_ETRAILING;
 	}
 	return 0;
+}
+
+int ag_mp_check_relaxed(const uint8_t *buf, size_t len, int maxdepth, size_t *where)
+{
+	struct walk w = {buf, len, 0, maxdepth, SIZE_MAX, 1};
+	int rc = walk_value(&w, 0);
+
+	if (rc == 0 && w.pos != len) {
+		w.err_at = w.pos;
+		rc = AG_ETRAILING;
+	}
+	if (rc != 0 && where)
+		*where = w.err_at;
+	return rc;
 }
 
 /* The typed readers below assume their input passed ag_mp_check. */

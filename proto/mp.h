@@ -22,6 +22,14 @@ int ag_mp_check(const uint8_t *buf, size_t len, int maxdepth, size_t *where) AG_
 int ag_mp_check_prefix(const uint8_t *buf, size_t len, int maxdepth, size_t *used,
                        size_t *where) AG_WUR;
 
+/*
+ * Bounded but not necessarily canonical, for messages that are read but never
+ * signed or hashed (control responses): every count fits in the input, nesting
+ * is at most maxdepth, strings are UTF-8 and map keys strings, no ext types;
+ * but any header width, float 32, and map keys in any order are accepted.
+ */
+int ag_mp_check_relaxed(const uint8_t *buf, size_t len, int maxdepth, size_t *where) AG_WUR;
+
 /* Check that s is valid UTF-8 (no surrogates, no overlongs). */
 int ag_utf8_check(const uint8_t *s, size_t len) AG_WUR;
 

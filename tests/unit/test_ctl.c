@@ -1,0 +1,497 @@
+/* test_ctl.c: the control message codec, header and request shapes, case by case. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "ctl.h"
+#include "jsonmp.h"
+#include "mp.h"
+#include "testutil.h"
+
+#define KEY  "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define X64  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define X128 X64 X64
+
+static void hdr_bytes(uint8_t out[AG_CTL_HDR_LEN], unsigned version, unsigned type, uint32_t id,
+                      uint32_t len)
+{
+	struct ag_ctl_hdr h = {(uint16_t)version, (uint16_t)type, id, len};
+
+	ag_ctl_hdr_encode(out, &h);
+}
+
+static void test_hdr_layout(void **state)
+{
+	static const uint8_t want[AG_CTL_HDR_LEN] = {0,    1,    0, 6, 0xde, 0xad,
+	                                             0xbe, 0xef, 0, 1, 0,    0};
+	uint8_t b[AG_CTL_HDR_LEN];
+	struct ag_ctl_hdr h;
+
+	(void)state;
+	hdr_bytes(b, 1, AG_CTL_PUT, 0xdeadbeef, 65536);
+	assert_memory_equal(b, want, sizeof(want));
+	assert_int_equal(ag_ctl_hdr_decode(&h, b, false), 0);
+	assert_int_equal(h.version, 1);
+	assert_int_equal(h.type, AG_CTL_PUT);
+	assert_int_equal(h.id, 0xdeadbeef);
+	assert_int_equal(h.len, 65536);
+}
+
+static const struct hdr_case {
+	const char *what;
+	unsigned version, type;
+	uint32_t len;
+	bool response;
+	int rc;
+} hdr_cases[] = {
+    {"every request type", 1, AG_CTL_ID, 0, false, 0},
+    {"last request type", 1, AG_CTL_TYPE_END - 1, 0, false, 0},
+    {"type 0", 1, 0, 0, false, AG_EMSG},
+    {"type past the last", 1, AG_CTL_TYPE_END, 0, false, AG_EMSG},
+    {"a response type sent as a request", 1, AG_CTL_RESPONSE | AG_CTL_ID, 0, false, AG_EMSG},
+    {"the error type sent as a request", 1, AG_CTL_ERROR, 0, false, AG_EMSG},
+    {"request at its limit", 1, AG_CTL_PUT, AG_CTL_REQ_MAX, false, 0},
+    {"request over its limit", 1, AG_CTL_PUT, AG_CTL_REQ_MAX + 1, false, AG_ETOOBIG},
+    {"request of 4 GiB", 1, AG_CTL_PUT, UINT32_MAX, false, AG_ETOOBIG},
+    {"version 0", 0, AG_CTL_ID, 0, false, AG_EVERSION},
+    {"version 2", 2, AG_CTL_ID, 0, false, AG_EVERSION},
+    {"version checked before length", 2, AG_CTL_ID, UINT32_MAX, false, AG_EVERSION},
+    {"version checked before type", 0xffff, 0, 0, false, AG_EVERSION},
+    {"length checked before type", 1, 0, UINT32_MAX, false, AG_ETOOBIG},
+    {"response", 1, AG_CTL_RESPONSE | AG_CTL_LOG, 0, true, 0},
+    {"error response", 1, AG_CTL_ERROR, 10, true, 0},
+    {"response at its limit", 1, AG_CTL_RESPONSE | AG_CTL_LIST, AG_CTL_RESP_MAX, true, 0},
+    {"response over its limit", 1, AG_CTL_RESPONSE | AG_CTL_LIST, AG_CTL_RESP_MAX + 1, true,
+     AG_ETOOBIG},
+    {"a request type as a response", 1, AG_CTL_ID, 0, true, AG_EMSG},
+    {"response to no request", 1, AG_CTL_RESPONSE, 0, true, AG_EMSG},
+    {"response to an unknown request", 1, AG_CTL_RESPONSE | AG_CTL_TYPE_END, 0, true, AG_EMSG},
+    {"response of another version", 3, AG_CTL_ERROR, 0, true, AG_EVERSION},
+};
+
+static void test_hdr_cases(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(hdr_cases) / sizeof(hdr_cases[0]); i++) {
+		const struct hdr_case *c = &hdr_cases[i];
+		struct ag_ctl_hdr h;
+		uint8_t b[AG_CTL_HDR_LEN];
+		int rc;
+
+		hdr_bytes(b, c->version, c->type, 7, c->len);
+		rc = ag_ctl_hdr_decode(&h, b, c->response);
+		if (rc != c->rc)
+			fail_msg("%s: got %d (%s), want %d", c->what, rc, ag_strerror(rc), c->rc);
+		/* Every field is read whatever the outcome, so an error can name the request. */
+		assert_int_equal(h.version, c->version);
+		assert_int_equal(h.type, c->type);
+		assert_int_equal(h.id, 7);
+		assert_int_equal(h.len, c->len);
+	}
+}
+
+static void test_type_names(void **state)
+{
+	(void)state;
+	assert_null(ag_ctl_type_name(0));
+	assert_null(ag_ctl_type_name(AG_CTL_TYPE_END));
+	assert_null(ag_ctl_type_name(AG_CTL_ERROR));
+	for (unsigned t = 1; t < AG_CTL_TYPE_END; t++) {
+		assert_non_null(ag_ctl_type_name(t));
+		/* What a request requires, it allows. */
+		assert_int_equal(ag_ctl_fields_required(t) & ~ag_ctl_fields_allowed(t), 0);
+	}
+	assert_string_equal(ag_ctl_type_name(AG_CTL_PEER_ADD), "peer-add");
+	assert_int_equal(ag_ctl_fields_allowed(99), 0);
+}
+
+/* A request body written as JSON, so the table reads as what goes on the wire. */
+static const struct req_case {
+	const char *what;
+	unsigned type;
+	const char *json;
+	int rc;
+	const char *field; /* the field blamed, or NULL */
+} req_cases[] = {
+    {"id takes nothing", AG_CTL_ID, "{}", 0, NULL},
+    {"id with a field", AG_CTL_ID, "{\"name\": \"x\"}", AG_ESHAPE, NULL},
+    {"unknown field", AG_CTL_STATUS, "{\"verbose\": true}", AG_ESHAPE, NULL},
+    {"unknown type", 0, "{}", AG_EMSG, NULL},
+    {"type past the last", AG_CTL_TYPE_END, "{}", AG_EMSG, NULL},
+    {"peer add", AG_CTL_PEER_ADD, "{\"key\": \"" KEY "\", \"name\": \"Tunis\"}", 0, NULL},
+    {"peer add with endpoint", AG_CTL_PEER_ADD,
+     "{\"key\": \"" KEY "\", \"name\": \"Tunis\", \"endpoint\": \"tunis.example.org:7447\"}", 0,
+     NULL},
+    {"peer add without name", AG_CTL_PEER_ADD, "{\"key\": \"" KEY "\"}", AG_ESHAPE, "name"},
+    {"peer add without key", AG_CTL_PEER_ADD, "{\"name\": \"Tunis\"}", AG_ESHAPE, "key"},
+    {"peer add, key too short", AG_CTL_PEER_ADD, "{\"key\": \"AAEC\", \"name\": \"Tunis\"}",
+     AG_EKEY, "key"},
+    {"peer add, key not base64", AG_CTL_PEER_ADD,
+     "{\"key\": \"!!ECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\", \"name\": \"T\"}", AG_EKEY,
+     "key"},
+    {"peer add, key too long", AG_CTL_PEER_ADD, "{\"key\": \"" KEY "A\", \"name\": \"Tunis\"}",
+     AG_ETOOBIG, "key"},
+    {"peer add, key a number", AG_CTL_PEER_ADD, "{\"key\": 5, \"name\": \"Tunis\"}", AG_ESHAPE,
+     "key"},
+    {"name at its limit", AG_CTL_PEER_ADD, "{\"key\": \"" KEY "\", \"name\": \"" X64 "\"}", 0,
+     NULL},
+    {"name over its limit", AG_CTL_PEER_ADD, "{\"key\": \"" KEY "\", \"name\": \"" X64 "x\"}",
+     AG_ETOOBIG, "name"},
+    {"name with NUL", AG_CTL_PEER_ADD, "{\"key\": \"" KEY "\", \"name\": \"a\\u0000b\"}", AG_ESHAPE,
+     "name"},
+    {"name in Arabic", AG_CTL_PEER_ADD,
+     "{\"key\": \"" KEY "\", \"name\": \"\u062a\u0648\u0646\u0633\"}", 0, NULL},
+    {"peer remove", AG_CTL_PEER_REMOVE, "{\"key\": \"" KEY "\"}", 0, NULL},
+    {"peer remove with name", AG_CTL_PEER_REMOVE, "{\"key\": \"" KEY "\", \"name\": \"T\"}",
+     AG_ESHAPE, NULL},
+    {"put", AG_CTL_PUT, "{\"type\": \"practice\", \"id\": \"p1\", \"body\": {\"title\": \"x\"}}", 0,
+     NULL},
+    {"put forced", AG_CTL_PUT,
+     "{\"type\": \"practice\", \"id\": \"p1\", \"body\": {}, \"force\": true}", 0, NULL},
+    {"put, force not a boolean", AG_CTL_PUT,
+     "{\"type\": \"practice\", \"id\": \"p1\", \"body\": {}, \"force\": 1}", AG_ESHAPE, "force"},
+    {"put without body", AG_CTL_PUT, "{\"type\": \"practice\", \"id\": \"p1\"}", AG_ESHAPE, "body"},
+    {"put, body an array", AG_CTL_PUT, "{\"type\": \"practice\", \"id\": \"p1\", \"body\": []}",
+     AG_EBODY, "body"},
+    {"put, body nil", AG_CTL_PUT, "{\"type\": \"practice\", \"id\": \"p1\", \"body\": null}",
+     AG_EBODY, "body"},
+    {"put, type with capitals", AG_CTL_PUT,
+     "{\"type\": \"Practice\", \"id\": \"p1\", \"body\": {}}", AG_ERECTYPE, "type"},
+    {"put, type empty", AG_CTL_PUT, "{\"type\": \"\", \"id\": \"p1\", \"body\": {}}", AG_ERECTYPE,
+     "type"},
+    {"put, type too long", AG_CTL_PUT, "{\"type\": \"" X64 "\", \"id\": \"p1\", \"body\": {}}",
+     AG_ETOOBIG, "type"},
+    {"put, id empty", AG_CTL_PUT, "{\"type\": \"practice\", \"id\": \"\", \"body\": {}}", AG_ERECID,
+     "id"},
+    {"put, id with newline", AG_CTL_PUT,
+     "{\"type\": \"practice\", \"id\": \"a\\nb\", \"body\": {}}", AG_ERECID, "id"},
+    {"put, id at its limit", AG_CTL_PUT,
+     "{\"type\": \"practice\", \"id\": \"" X128 "\", \"body\": {}}", 0, NULL},
+    {"put, id over its limit", AG_CTL_PUT,
+     "{\"type\": \"practice\", \"id\": \"" X128 "x\", \"body\": {}}", AG_ETOOBIG, "id"},
+    {"put, id in French", AG_CTL_PUT,
+     "{\"type\": \"practice\", \"id\": \"h\u00e9bergement-2024\", \"body\": {}}", 0, NULL},
+    {"get", AG_CTL_GET, "{\"type\": \"practice\", \"id\": \"p1\", \"city\": \"Tunis\"}", 0, NULL},
+    {"get without id", AG_CTL_GET, "{\"type\": \"practice\"}", AG_ESHAPE, "id"},
+    {"get with body", AG_CTL_GET, "{\"type\": \"practice\", \"id\": \"p1\", \"body\": {}}",
+     AG_ESHAPE, NULL},
+    {"list, nothing", AG_CTL_LIST, "{}", 0, NULL},
+    {"list, everything", AG_CTL_LIST,
+     "{\"type\": \"pilot\", \"city\": \"" KEY "\", \"topic\": \"health\", \"limit\": 10}", 0, NULL},
+    {"list, limit negative", AG_CTL_LIST, "{\"limit\": -1}", AG_ESHAPE, "limit"},
+    {"list, limit a string", AG_CTL_LIST, "{\"limit\": \"10\"}", AG_ESHAPE, "limit"},
+    {"list, limit a float", AG_CTL_LIST, "{\"limit\": 1.5}", AG_ESHAPE, "limit"},
+    {"list, city over its limit", AG_CTL_LIST, "{\"city\": \"" X64 "x\"}", AG_ETOOBIG, "city"},
+    {"search", AG_CTL_SEARCH, "{\"text\": \"h\u00e9bergement\"}", 0, NULL},
+    {"search without text", AG_CTL_SEARCH, "{\"topic\": \"health\"}", AG_ESHAPE, "text"},
+    {"retract", AG_CTL_RETRACT, "{\"type\": \"practice\", \"id\": \"p1\"}", 0, NULL},
+    {"history", AG_CTL_HISTORY, "{\"type\": \"practice\", \"id\": \"p1\"}", 0, NULL},
+    {"log", AG_CTL_LOG, "{\"since\": 5, \"city\": \"Tunis\", \"limit\": 100}", 0, NULL},
+    {"log, since huge", AG_CTL_LOG, "{\"since\": 9007199254740993}", 0, NULL},
+    {"log with text", AG_CTL_LOG, "{\"text\": \"x\"}", AG_ESHAPE, NULL},
+    {"resolve", AG_CTL_RESOLVE, "{\"city\": \"Tunis\"}", 0, NULL},
+    {"resolve, nothing", AG_CTL_RESOLVE, "{}", AG_ESHAPE, "city"},
+};
+
+static uint8_t *json_body(const char *json, size_t *len)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(json, JSON_ALLOW_NUL, &jerr);
+	uint8_t *out = NULL;
+	char err[128];
+
+	if (!j)
+		fail_msg("bad test JSON %s: %s", json, jerr.text);
+	if (jsonmp_encode(j, &out, len, err, sizeof(err)) != 0)
+		fail_msg("cannot encode %s: %s", json, err);
+	json_decref(j);
+	return out;
+}
+
+static void test_req_cases(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(req_cases) / sizeof(req_cases[0]); i++) {
+		const struct req_case *c = &req_cases[i];
+		struct ag_ctl_req r;
+		const char *field = "unset";
+		size_t len, where = SIZE_MAX;
+		uint8_t *b = json_body(c->json, &len);
+		int rc = ag_ctl_req_decode(&r, c->type, b, len, &where, &field);
+
+		if (rc != c->rc)
+			fail_msg("%s: got %d (%s), want %d", c->what, rc, ag_strerror(rc), c->rc);
+		if ((field == NULL) != (c->field == NULL) ||
+		    (field && strcmp(field, c->field) != 0))
+			fail_msg("%s: blamed %s, want %s", c->what, field ? field : "nothing",
+			         c->field ? c->field : "nothing");
+		if (rc != 0 && c->type != 0 && c->type < AG_CTL_TYPE_END)
+			assert_true(where <= len);
+		free(b);
+	}
+}
+
+static void test_req_fields(void **state)
+{
+	struct ag_ctl_req r;
+	size_t len;
+	uint8_t *b, want_pk[32];
+
+	(void)state;
+	b = json_body("{\"type\": \"practice\", \"id\": \"p\u00e9\", \"force\": true, "
+	              "\"body\": {\"a\": [1, {\"b\": 2}]}}",
+	              &len);
+	assert_int_equal(ag_ctl_req_decode(&r, AG_CTL_PUT, b, len, NULL, NULL), 0);
+	assert_int_equal(r.type, AG_CTL_PUT);
+	assert_int_equal(r.fields, AG_CTL_F_TYPE | AG_CTL_F_ID | AG_CTL_F_FORCE | AG_CTL_F_BODY);
+	assert_string_equal(r.rtype, "practice");
+	assert_string_equal(r.id, "p\xc3\xa9");
+	assert_int_equal(r.id_len, 3);
+	assert_true(r.force);
+	/* The body is the embedded map's bytes, in place. */
+	assert_true(r.body > b && r.body + r.body_len <= b + len);
+	assert_int_equal(r.body[0], 0x81);
+	assert_int_equal(ag_mp_check(r.body, r.body_len, AG_DEPTH_MAX - 1, NULL), 0);
+	assert_string_equal(r.city, "");
+	free(b);
+
+	b = json_body("{\"key\": \"" KEY "\", \"name\": \"Tunis\"}", &len);
+	assert_int_equal(ag_ctl_req_decode(&r, AG_CTL_PEER_ADD, b, len, NULL, NULL), 0);
+	for (int i = 0; i < 32; i++)
+		want_pk[i] = (uint8_t)i;
+	assert_memory_equal(r.pk, want_pk, 32);
+	assert_string_equal(r.key, KEY);
+	assert_string_equal(r.name, "Tunis");
+	free(b);
+
+	/* {"limit": 0, "since": uint64 max}: more than JSON holds. */
+	b = malloc(24);
+	assert_non_null(b);
+	assert_int_equal(tu_hex_decode(b, 23, "82a56c696d697400a573696e6365cfffffffffffffffff"), 0);
+	assert_int_equal(ag_ctl_req_decode(&r, AG_CTL_LOG, b, 23, NULL, NULL), 0);
+	assert_true(r.since == UINT64_MAX);
+	assert_int_equal(r.fields, AG_CTL_F_SINCE | AG_CTL_F_LIMIT);
+	free(b);
+}
+
+/* Bodies no JSON document gives: the bytes themselves, in hex. */
+static const struct raw_case {
+	const char *what;
+	unsigned type;
+	const char *hex;
+	int rc;
+	size_t where;
+} raw_cases[] = {
+    {"empty body", AG_CTL_ID, "", AG_ETRUNC, 0},
+    {"an array, not a map", AG_CTL_ID, "90", AG_ESHAPE, 0},
+    {"nil", AG_CTL_ID, "c0", AG_ESHAPE, 0},
+    {"map16 for an empty map", AG_CTL_ID, "de0000", AG_ENONCANON, 0},
+    {"trailing byte", AG_CTL_ID, "8000", AG_ETRAILING, 1},
+    {"map declares more than it holds", AG_CTL_ID, "81", AG_ETRUNC, 0},
+    {"key not a string", AG_CTL_LIST, "8101a0", AG_EKEYORDER, 1},
+    /* {"type": "a", "limit": 1}: keys out of order */
+    {"keys unsorted", AG_CTL_LIST, "82a474797065a161a56c696d697401", AG_EKEYORDER, 9},
+    /* {"limit": 1, "limit": 2} */
+    {"key twice", AG_CTL_LIST, "82a56c696d697401a56c696d697402", AG_EKEYORDER, 9},
+    /* {"limit": uint8 5} */
+    {"integer not shortest", AG_CTL_LIST, "81a56c696d6974cc05", AG_ENONCANON, 7},
+    /* {"city": "\xff"} */
+    {"string not UTF-8", AG_CTL_LIST, "81a463697479a1ff", AG_EUTF8, 6},
+    /* {"limit": float32 1.0} */
+    {"float 32", AG_CTL_LIST, "81a56c696d6974ca3f800000", AG_EEXT, 7},
+    /* {"city": ext} */
+    {"ext type", AG_CTL_LIST, "81a463697479d40100", AG_EEXT, 6},
+    /* {"city": bin "x"}: a string field given bytes */
+    {"bin for a string", AG_CTL_LIST, "81a463697479c40178", AG_ESHAPE, 6},
+};
+
+static void test_raw_cases(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(raw_cases) / sizeof(raw_cases[0]); i++) {
+		const struct raw_case *c = &raw_cases[i];
+		struct ag_ctl_req r;
+		uint8_t b[64];
+		size_t len = strlen(c->hex) / 2, where = SIZE_MAX;
+		int rc;
+
+		assert_int_equal(tu_hex_decode(b, len, c->hex), 0);
+		rc = ag_ctl_req_decode(&r, c->type, b, len, &where, NULL);
+		if (rc != c->rc || where != c->where)
+			fail_msg("%s: got %d (%s) at %zu, want %d at %zu", c->what, rc,
+			         ag_strerror(rc), where, c->rc, c->where);
+	}
+}
+
+/* {"body": {"a": {"a": ... {}}}, "id": "x", "type": "x"}, the body `levels` maps deep. */
+static uint8_t *nested_put(int levels, size_t *len)
+{
+	static const uint8_t head[] = {0x83, 0xa4, 'b', 'o', 'd', 'y'};
+	static const uint8_t tail[] = {0xa2, 'i', 'd', 0xa1, 'x',  0xa4,
+	                               't',  'y', 'p', 'e',  0xa1, 'x'};
+	uint8_t *b = malloc(sizeof(head) + 3 * (size_t)levels + sizeof(tail));
+	size_t n;
+
+	assert_non_null(b);
+	memcpy(b, head, sizeof(head));
+	n = sizeof(head);
+	for (int i = 0; i < levels - 1; i++) {
+		memcpy(b + n,
+		       "\x81\xa1"
+		       "a",
+		       3);
+		n += 3;
+	}
+	b[n++] = 0x80;
+	memcpy(b + n, tail, sizeof(tail));
+	*len = n + sizeof(tail);
+	return b;
+}
+
+static void test_depth(void **state)
+{
+	struct ag_ctl_req r;
+	size_t len;
+	uint8_t *b;
+
+	(void)state;
+	/* The request map is level 1 and the body level 2, as in an entry. */
+	b = nested_put(AG_DEPTH_MAX - 1, &len);
+	assert_int_equal(ag_ctl_req_decode(&r, AG_CTL_PUT, b, len, NULL, NULL), 0);
+	free(b);
+	b = nested_put(AG_DEPTH_MAX, &len);
+	assert_int_equal(ag_ctl_req_decode(&r, AG_CTL_PUT, b, len, NULL, NULL), AG_EDEPTH);
+	free(b);
+}
+
+/* {"body": {"a": "xxx..."}, "id": "x", "type": "x"} whose body is body_len bytes (> 300). */
+static size_t sized_put(uint8_t *b, size_t body_len)
+{
+	size_t pad = body_len - 1 - 2 - 3, n = 0;
+
+	memcpy(b,
+	       "\x83\xa4"
+	       "body\x81\xa1"
+	       "a\xda",
+	       10);
+	n = 10;
+	b[n++] = (uint8_t)(pad >> 8);
+	b[n++] = (uint8_t)pad;
+	memset(b + n, 'x', pad);
+	n += pad;
+	memcpy(b + n, "\xa2id\xa1x\xa4type\xa1x", 12);
+	return n + 12;
+}
+
+static void test_sizes(void **state)
+{
+	struct ag_ctl_req r;
+	uint8_t *b = calloc(1, AG_CTL_REQ_MAX + 16);
+	size_t n;
+
+	(void)state;
+	assert_non_null(b);
+	assert_int_equal(ag_ctl_req_decode(&r, AG_CTL_ID, b, AG_CTL_REQ_MAX + 1, NULL, NULL),
+	                 AG_ETOOBIG);
+	n = sized_put(b, AG_ENTRY_MAX);
+	assert_int_equal(ag_ctl_req_decode(&r, AG_CTL_PUT, b, n, NULL, NULL), 0);
+	assert_int_equal(r.body_len, AG_ENTRY_MAX);
+	n = sized_put(b, AG_ENTRY_MAX + 1);
+	assert_int_equal(ag_ctl_req_decode(&r, AG_CTL_PUT, b, n, NULL, NULL), AG_ETOOBIG);
+	free(b);
+}
+
+static const struct resp_case {
+	const char *what;
+	const char *hex;
+	int rc;
+	bool ok;
+} resp_cases[] = {
+    {"ok", "81a26f6bc3", 0, true},
+    {"not ok",
+     "83a26f6bc2a6737461747573"
+     "01a56572726f72a0",
+     0, false},
+    {"map16 header accepted", "de0001a26f6bc3", 0, true},
+    {"str8 key accepted", "81d9026f6bc3", 0, true},
+    {"float 32 accepted", "82a26f6bc3a178ca3f800000", 0, true},
+    /* {"ok": true, "b": 1, "a": 2}: keys need no order */
+    {"keys unsorted accepted", "83a26f6bc3a16201a16102", 0, true},
+    {"uint16 for 1 accepted", "82a26f6bc3a161cd0001", 0, true},
+    {"ok not first", "82a16101a26f6bc3", AG_ESHAPE, false},
+    {"ok not a boolean", "81a26f6b01", AG_ESHAPE, false},
+    {"empty map", "80", AG_ESHAPE, false},
+    {"an array", "91c3", AG_ESHAPE, false},
+    {"truncated", "82a26f6bc3", AG_ETRUNC, false},
+    {"trailing", "81a26f6bc3c0", AG_ETRAILING, false},
+    {"ext", "82a26f6bc3a161d40100", AG_EEXT, false},
+    {"bad UTF-8", "82a26f6bc3a161a1ff", AG_EUTF8, false},
+    {"array declares more than it holds", "82a26f6bc3a161dd7fffffff", AG_ETRUNC, false},
+    {"empty", "", AG_ETRUNC, false},
+};
+
+static void test_resp_cases(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(resp_cases) / sizeof(resp_cases[0]); i++) {
+		const struct resp_case *c = &resp_cases[i];
+		uint8_t b[64];
+		size_t len = strlen(c->hex) / 2, where = SIZE_MAX;
+		bool ok = !c->ok;
+		int rc;
+
+		assert_int_equal(tu_hex_decode(b, len, c->hex), 0);
+		rc = ag_ctl_resp_check(b, len, &ok, &where);
+		if (rc != c->rc)
+			fail_msg("%s: got %d (%s), want %d", c->what, rc, ag_strerror(rc), c->rc);
+		if (rc == 0 && ok != c->ok)
+			fail_msg("%s: ok is %d", c->what, ok);
+		if (rc != 0)
+			assert_true(where <= len);
+	}
+}
+
+static void test_resp_depth(void **state)
+{
+	uint8_t b[64];
+	size_t n = 0;
+	bool ok;
+
+	(void)state;
+	/* {"ok": true, "a": [[[...]]]} with the map at level 1 and arrays below it. */
+	b[n++] = 0x82;
+	memcpy(b + n,
+	       "\xa2ok\xc3\xa1"
+	       "a",
+	       6);
+	n += 6;
+	for (int i = 0; i < AG_CTL_RESP_DEPTH - 2; i++)
+		b[n++] = 0x91;
+	b[n++] = 0x90;
+	assert_int_equal(ag_ctl_resp_check(b, n, &ok, NULL), 0);
+	b[n - 1] = 0x91;
+	b[n++] = 0x90;
+	assert_int_equal(ag_ctl_resp_check(b, n, &ok, NULL), AG_EDEPTH);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_hdr_layout), cmocka_unit_test(test_hdr_cases),
+	    cmocka_unit_test(test_type_names), cmocka_unit_test(test_req_cases),
+	    cmocka_unit_test(test_req_fields), cmocka_unit_test(test_raw_cases),
+	    cmocka_unit_test(test_depth),      cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_resp_cases), cmocka_unit_test(test_resp_depth),
+	};
+
+	if (ag_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
