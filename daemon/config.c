@@ -310,7 +310,8 @@ static int msg_cmp(const void *a, const void *b)
 /* Logs the messages in line order, whole-file ones last, then the count. */
 static void report(struct parse *ps)
 {
-	qsort(ps->msgs, ps->nmsgs, sizeof(*ps->msgs), msg_cmp);
+	if (ps->nmsgs > 0) /* qsort wants a non-NULL array even when empty */
+		qsort(ps->msgs, ps->nmsgs, sizeof(*ps->msgs), msg_cmp);
 	for (size_t i = 0; i < ps->nmsgs && i < MSGS_SHOWN; i++) {
 		if (ps->msgs[i].line > 0)
 			log_error("%s:%d: %s", ps->file, ps->msgs[i].line, ps->msgs[i].text);

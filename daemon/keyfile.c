@@ -1,0 +1,285 @@
+/* keyfile.c: node.key, created once with mode 0600, read back with care. */
+#include "keyfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Makes a new file's name durable; dir is path's directory. */
+static int sync_parent(const char *path)
+{
+	char *copy = strdup(path), *slash;
+	int fd, r = -1;
+
+	if (copy == NULL) {
+		log_error("out of memory");
+		return -1;
+	}
+	slash = strrchr(copy, '/');
+	if (slash == copy)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	fd = open(slash != NULL ? copy : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
+		log_warn("%s", slash != NULL ? copy : ".");
+	else
+		r = 0;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return r;
+}
+
+/* Writes the line for sk to a new file at path. */
+static int write_new(const char *path, const char line[static KEYFILE_SIZE])
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		if (errno == EEXIST)
+			log_error("%s: a key already exists; agora never overwrites a key", path);
+		else
+			log_warn("%s", path);
+		return -1;
+	}
+	/* fchmod too: a umask may take bits away, and 0600 must still let us read it. */
+	if (fchmod(fd, 0600) != 0 || write_all(fd, line, KEYFILE_SIZE) != 0 || fsync(fd) != 0) {
+		log_warn("%s", path);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	if (close(fd) != 0) {
+		log_warn("%s", path);
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+int keyfile_create(const char *path, uint8_t pk[static AG_PK_LEN])
+{
+	uint8_t sk[AG_SK_LEN];
+	char line[KEYFILE_SIZE + 1]; /* sodium_bin2base64 adds a NUL */
+	int ret = -1;
+
+	if (ag_init() != 0) {
+		log_error("libsodium cannot be initialised");
+		return -1;
+	}
+	ag_key_generate(pk, sk);
+	sodium_bin2base64(line, KEYFILE_B64 + 1, sk, AG_SK_LEN, sodium_base64_VARIANT_ORIGINAL);
+	line[KEYFILE_B64] = '\n';
+	if (write_new(path, line) != 0)
+		goto out;
+	if (sync_parent(path) != 0) {
+		unlink(path);
+		goto out;
+	}
+	ret = 0;
+out:
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(line, sizeof(line));
+	if (ret != 0)
+		sodium_memzero(pk, AG_PK_LEN);
+	return ret;
+}
+
+/* Opens path for keyfile_load, refusing what is not a private regular file. */
+static int open_private(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			log_error("%s: is a symbolic link; the key must be a file of its own",
+			          path);
+		else
+			log_warn("%s", path);
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		log_warn("%s", path);
+	} else if (!S_ISREG(st.st_mode)) {
+		log_error("%s: not a regular file", path);
+	} else if ((st.st_mode & 077) != 0) {
+		log_error("%s: mode %04o lets group or others read or write the secret key; "
+		          "run: chmod 600 %s",
+		          path, (unsigned)(st.st_mode & 07777), path);
+	} else if (st.st_size != KEYFILE_SIZE) {
+		log_error("%s: %lld bytes, but a key file is %d: the base64 of a 64-byte secret "
+		          "key and a newline",
+		          path, (long long)st.st_size, KEYFILE_SIZE);
+	} else {
+		return fd;
+	}
+	close(fd);
+	return -1;
+}
+
+/* Reads exactly KEYFILE_SIZE bytes, and one more to see that the file ends there. */
+static int read_line(int fd, const char *path, char line[static KEYFILE_SIZE + 1])
+{
+	size_t got = 0;
+
+	while (got < KEYFILE_SIZE + 1) {
+		ssize_t r = read(fd, line + got, KEYFILE_SIZE + 1 - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			log_warn("%s", path);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	if (got != KEYFILE_SIZE) {
+		log_error("%s: changed size while being read", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Decodes line into sk, and checks the public half against the seed. */
+static int decode(const char *path, const char line[static KEYFILE_SIZE],
+                  uint8_t pk[static AG_PK_LEN], uint8_t sk[static AG_SK_LEN])
+{
+	uint8_t raw[AG_SK_LEN];
+	const char *end = NULL;
+	size_t n = 0;
+	int ret = -1;
+
+	if (line[KEYFILE_B64] != '\n' ||
+	    sodium_base642bin(raw, sizeof(raw), line, KEYFILE_B64, NULL, &n, &end,
+	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    n != AG_SK_LEN || end != line + KEYFILE_B64) {
+		log_error("%s: not a key file: expected one line of base64 of 64 bytes", path);
+		goto out;
+	}
+	ag_key_from_seed(pk, sk, raw); /* the seed is the first half */
+	if (sodium_memcmp(pk, raw + AG_PK_LEN, AG_PK_LEN) != 0) {
+		log_error("%s: the public key in the file does not match its secret key; the file "
+		          "is damaged",
+		          path);
+		goto out;
+	}
+	ret = 0;
+out:
+	sodium_memzero(raw, sizeof(raw));
+	return ret;
+}
+
+int keyfile_load(const char *path, uint8_t pk[static AG_PK_LEN], uint8_t sk[static AG_SK_LEN])
+{
+	char line[KEYFILE_SIZE + 1];
+	int fd, ret = -1;
+
+	if ((fd = open_private(path)) < 0)
+		goto out;
+	if (read_line(fd, path, line) != 0 || decode(path, line, pk, sk) != 0)
+		goto out;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	sodium_memzero(line, sizeof(line));
+	if (ret != 0) {
+		sodium_memzero(pk, AG_PK_LEN);
+		sodium_memzero(sk, AG_SK_LEN);
+	}
+	return ret;
+}
+
+/* Refuses if path exists (or cannot be checked). */
+static int must_not_exist(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0) {
+		log_error("%s: already exists; agora init makes a new node only in a fresh "
+		          "directory",
+		          path);
+		return -1;
+	}
+	if (errno != ENOENT) {
+		log_warn("%s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int make_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0750) == 0)
+		return 0;
+	if (errno != EEXIST) {
+		log_warn("cannot create %s", dir);
+		return -1;
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		log_error("%s: exists but is not a directory", dir);
+		return -1;
+	}
+	return 0;
+}
+
+int keyfile_dir_init(const char *dir, const char *name, const char *listen,
+                     uint8_t pk[static AG_PK_LEN])
+{
+	struct config *cfg = NULL;
+	char *keypath = NULL, *confpath = NULL;
+	int ret = -1;
+
+	if ((cfg = config_new(name, listen)) == NULL)
+		goto out;
+	if (asprintf(&keypath, "%s/%s", dir, KEYFILE_NAME) < 0 ||
+	    asprintf(&confpath, "%s/%s", dir, CONFIG_FILE) < 0) {
+		keypath = confpath = NULL;
+		log_error("out of memory");
+		goto out;
+	}
+	if (make_dir(dir) != 0 || must_not_exist(keypath) != 0 || must_not_exist(confpath) != 0)
+		goto out;
+	if (keyfile_create(keypath, pk) != 0)
+		goto out;
+	if (config_write(confpath, cfg) != 0) {
+		unlink(keypath); /* never used: a retry can make another */
+		sodium_memzero(pk, AG_PK_LEN);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(keypath);
+	free(confpath);
+	config_free(cfg);
+	return ret;
+}
