@@ -1,8 +1,157 @@
-/* main.c: agorad. */
+/* main.c: agorad, the city node: runs in the foreground under systemd. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
-int main(void)
+#include <uv.h>
+
+#include "config.h"
+#include "key.h"
+#include "log.h"
+#include "node.h"
+
+struct daemon {
+	uv_loop_t loop;
+	uv_signal_t sigterm, sigint, sighup;
+	struct node *node;
+};
+
+static void usage(FILE *out)
 {
-	fprintf(stderr, "agorad: not yet\n");
-	return 1;
+	fprintf(out,
+	        "usage: agorad [--dir DIR] [--check] [-v] [--help] [--version]\n"
+	        "\n"
+	        "Runs the agora city node in the foreground.\n"
+	        "  --dir DIR   the node's directory (default: $AGORA_DIR, else /var/lib/agora)\n"
+	        "  --check     check DIR/agorad.conf, print it normalised, and exit\n"
+	        "  -v          log debug lines too\n");
+}
+
+/* Tells systemd we are ready (Type=notify), when it asked through NOTIFY_SOCKET. */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	static const char msg[] = "READY=1";
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
+		return;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0'; /* abstract namespace */
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	if (sendto(fd, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&sun,
+	           (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path))) < 0)
+		log_warn("cannot notify systemd");
+	close(fd);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+
+	if (signum == SIGHUP) {
+		(void)node_reload(d->node);
+		return;
+	}
+	log_info("%s: shutting down", strsignal(signum));
+	node_stop(d->node);
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+	uv_close((uv_handle_t *)&d->sighup, NULL);
+}
+
+static void watch_signal(struct daemon *d, uv_signal_t *s, int signum)
+{
+	uv_signal_init(&d->loop, s);
+	s->data = d;
+	uv_signal_start(s, on_signal, signum);
+}
+
+static int run(const char *dir)
+{
+	struct daemon d = {0};
+	uint8_t pk[AG_PK_LEN];
+	char key[AG_B64_LEN + 1];
+	const char *name;
+	int rc;
+
+	uv_loop_init(&d.loop);
+	if (!(d.node = node_new(&d.loop, dir))) {
+		uv_loop_close(&d.loop);
+		return 1;
+	}
+	watch_signal(&d, &d.sigterm, SIGTERM);
+	watch_signal(&d, &d.sigint, SIGINT);
+	watch_signal(&d, &d.sighup, SIGHUP);
+	node_id(d.node, pk, &name);
+	ag_key_to_b64(key, pk);
+	log_info("%s (%s) running in %s", name, key, dir);
+	notify_ready();
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+	node_free(d.node);
+	rc = uv_loop_close(&d.loop);
+	if (rc != 0)
+		log_error("handles left open at exit");
+	log_info("stopped");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+	                                     {"check", no_argument, NULL, 'c'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {"version", no_argument, NULL, 'V'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *dir = getenv("AGORA_DIR");
+	char path[4096 + 16];
+	int c, check = 0;
+
+	log_init();
+	while ((c = getopt_long(argc, argv, "d:chvV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'c':
+			check = 1;
+			break;
+		case 'v':
+			log_set_level(LOG_LEVEL_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("agorad %s\n", AGORA_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!dir || !*dir)
+		dir = "/var/lib/agora";
+	if (ag_init() != 0)
+		fatal("libsodium cannot start");
+	signal(SIGPIPE, SIG_IGN);
+	if (check) {
+		snprintf(path, sizeof(path), "%s/agorad.conf", dir);
+		return config_check(path, NULL, stdout) == 0 ? 0 : 1;
+	}
+	return run(dir);
 }

@@ -9,6 +9,7 @@
 #include <msgpack.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 struct node;
 struct store;
@@ -20,6 +21,14 @@ enum {
 	NODE_EWAIT = -3,     /* not ready to publish yet (own feed not yet learned from peers) */
 	NODE_EFAIL = -4,     /* the node failed (store, disk): logged */
 };
+
+/* Loads DIR's key and config, opens the store, listens and dials. NULL (logged) on failure. */
+struct node *node_new(uv_loop_t *loop, const char *dir);
+/* Closes every handle; after the loop has run dry, node_free. */
+void node_stop(struct node *);
+void node_free(struct node *); /* NULL-safe */
+/* SIGHUP: apply the peers of the config file if it is entirely valid. 0 or -1. */
+int node_reload(struct node *);
 
 struct store *node_store(struct node *);
 void node_id(const struct node *, uint8_t pk[static 32], const char **name);

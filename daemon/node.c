@@ -1,0 +1,757 @@
+/* node.c: the daemon's node: key, config, store, listener, peers, the replicated set. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <msgpack.h>
+#include <sodium.h>
+
+#include "keyfile.h"
+#include "log.h"
+#include "mp.h"
+#include "node_internal.h"
+#include "noise.h"
+#include "store.h"
+#include "sync.h"
+
+uv_loop_t *node_loop(struct node *n)
+{
+	return n->loop;
+}
+
+struct store *node_store(struct node *n)
+{
+	return n->store;
+}
+
+void node_id(const struct node *n, uint8_t pk[static 32], const char **name)
+{
+	memcpy(pk, n->pk, 32);
+	*name = n->cfg->name;
+}
+
+const uint8_t *node_network(const struct node *n)
+{
+	return n->keys.network;
+}
+
+int node_replicates(const struct node *n, const uint8_t author[static 32])
+{
+	for (size_t i = 0; i < n->nrepl; i++)
+		if (memcmp(n->repl[i], author, 32) == 0)
+			return 1;
+	return 0;
+}
+
+static struct peer *find_peer(const struct node *n, const uint8_t pk[32])
+{
+	for (size_t i = 0; i < n->npeers; i++)
+		if (memcmp(n->peers[i]->pk, pk, 32) == 0)
+			return n->peers[i];
+	return NULL;
+}
+
+/* ---- connections ---- */
+
+static void *on_allow(void *ud, const uint8_t x_pk[static 32])
+{
+	struct node *n = ud;
+
+	for (size_t i = 0; i < n->npeers; i++) {
+		struct peer *p = n->peers[i];
+
+		if (p->removed || sodium_memcmp(p->x_pk, x_pk, 32) != 0)
+			continue;
+		/* Both dialed at once: the connection dialed by the smaller key wins. */
+		if (p->conn && memcmp(n->pk, p->pk, 32) < 0)
+			return NULL;
+		return p;
+	}
+	return NULL;
+}
+
+static void on_up(void *ud, struct conn *c)
+{
+	struct node *n = ud;
+	struct peer *p = conn_peer(c);
+
+	if (!conn_initiator(c))
+		n->handshakes--;
+	if (p->conn && p->conn != c)
+		conn_close(p->conn, "replaced by a newer connection");
+	p->conn = c;
+	peer_reset(p);
+	p->up = 1;
+	p->bad = 0;
+	p->backoff_ms = 0;
+	p->last_contact_ms = (int64_t)time(NULL) * 1000;
+	log_peer(LOG_LEVEL_INFO, p->name, "connected (%s)", conn_addr(c));
+	sync_up(p);
+}
+
+static void on_msg(void *ud, struct conn *c, const uint8_t *msg, size_t len)
+{
+	struct peer *p = conn_peer(c);
+
+	(void)ud;
+	p->last_contact_ms = (int64_t)time(NULL) * 1000;
+	sync_msg(p, msg, len);
+}
+
+static void on_drain(void *ud, struct conn *c)
+{
+	(void)ud;
+	sync_drain(conn_peer(c));
+}
+
+static void on_down(void *ud, struct conn *c, const char *why)
+{
+	struct node *n = ud;
+	struct peer *p = conn_peer(c);
+
+	if (!conn_initiator(c) && !conn_was_up(c))
+		n->handshakes--;
+	if (!p) {
+		log_debug("%s: closed before authentication: %s", conn_addr(c), why);
+		return;
+	}
+	if (p->conn != c)
+		return; /* a losing duplicate, or replaced */
+	p->conn = NULL;
+	if (p->up)
+		log_peer(LOG_LEVEL_INFO, p->name, "disconnected: %s", why);
+	else
+		log_ratelimited(&p->rl, LOG_LEVEL_INFO, p->name, "cannot connect: %s", why);
+	peer_reset(p);
+	if (p->removed) {
+		peer_free(p);
+		return;
+	}
+	if (!n->stopping)
+		peer_schedule_dial(p, p->bad ? PEER_BAD_BACKOFF_MS : 0);
+}
+
+static const struct conn_ops node_conn_ops = {on_allow, on_up, on_msg, on_drain, on_down};
+
+void node_peer_down(struct node *n, struct peer *p, const char *why, int bad)
+{
+	(void)n;
+	if (bad)
+		p->bad = 1;
+	if (p->conn)
+		conn_close(p->conn, why);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+	struct peer *p = req->data;
+	struct node *n = p->node;
+
+	free(req);
+	p->jobs--;
+	if (p->removed || n->stopping) {
+		if (p->removed && p->jobs == 0)
+			peer_free(p);
+	} else if (status < 0) {
+		log_ratelimited(&p->rl, LOG_LEVEL_WARN, p->name, "cannot resolve %s: %s", p->host,
+		                uv_strerror(status));
+		peer_schedule_dial(p, 0);
+	} else if (!p->conn) {
+		p->conn = conn_dial(n->loop, res->ai_addr, p->x_pk, p, &n->keys, &node_conn_ops, n);
+	}
+	uv_freeaddrinfo(res);
+}
+
+void node_dial(struct node *n, struct peer *p)
+{
+	uv_getaddrinfo_t *req;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+	char port[8];
+
+	if (p->conn || p->removed || n->stopping || p->host[0] == '\0')
+		return;
+	if (!(req = malloc(sizeof(*req))))
+		return;
+	req->data = p;
+	snprintf(port, sizeof(port), "%u", p->port);
+	p->jobs++; /* the resolver holds the peer like a job does */
+	if (uv_getaddrinfo(n->loop, req, on_resolved, p->host, port, &hints) < 0) {
+		p->jobs--;
+		free(req);
+		peer_schedule_dial(p, 0);
+	}
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct node *n = server->data;
+	uv_tcp_t *drop;
+
+	if (status < 0)
+		return;
+	if (n->handshakes >= NODE_HANDSHAKES_MAX) {
+		/* Accept only to close: too many strangers are mid-handshake. */
+		if ((drop = malloc(sizeof(*drop)))) {
+			uv_tcp_init(n->loop, drop);
+			if (uv_accept(server, (uv_stream_t *)drop) == 0)
+				log_debug("handshake limit reached: connection dropped");
+			uv_close((uv_handle_t *)drop, (uv_close_cb)free);
+		}
+		return;
+	}
+	if (conn_accept(server, &n->keys, &node_conn_ops, n))
+		n->handshakes++;
+}
+
+static int node_listen(struct node *n)
+{
+	int rc;
+
+	uv_tcp_init(n->loop, &n->listener);
+	n->listener.data = n;
+	n->listening = 1;
+	if ((rc = uv_tcp_bind(&n->listener, (const struct sockaddr *)&n->cfg->listen, 0)) < 0 ||
+	    (rc = uv_listen((uv_stream_t *)&n->listener, 128, on_connection)) < 0) {
+		log_error("cannot listen: %s", uv_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the replicated set: self, peers, and members they introduce ---- */
+
+static int repl_add(struct node *n, const uint8_t pk[32])
+{
+	uint8_t(*r)[32];
+
+	if (node_replicates(n, pk))
+		return 0;
+	if (!(r = realloc(n->repl, (n->nrepl + 1) * sizeof(*r))))
+		return -1;
+	n->repl = r;
+	memcpy(n->repl[n->nrepl++], pk, 32);
+	return 1;
+}
+
+/* The "key" field of a member record's body, as a public key. */
+static int member_key(const struct ag_entry *e, uint8_t pk[32])
+{
+	msgpack_unpacked up;
+	size_t off = 0;
+	int rc = -1;
+	char key[AG_B64_LEN + 1];
+
+	msgpack_unpacked_init(&up);
+	if (e->body &&
+	    msgpack_unpack_next(&up, (const char *)e->body, e->body_len, &off) ==
+	        MSGPACK_UNPACK_SUCCESS &&
+	    up.data.type == MSGPACK_OBJECT_MAP) {
+		for (uint32_t i = 0; i < up.data.via.map.size; i++) {
+			const msgpack_object_kv *kv = &up.data.via.map.ptr[i];
+
+			if (kv->key.via.str.size == 3 &&
+			    memcmp(kv->key.via.str.ptr, "key", 3) == 0 &&
+			    kv->val.type == MSGPACK_OBJECT_STR &&
+			    kv->val.via.str.size == AG_B64_LEN) {
+				memcpy(key, kv->val.via.str.ptr, AG_B64_LEN);
+				key[AG_B64_LEN] = '\0';
+				rc = ag_key_from_b64(pk, key) == 0 ? 0 : -1;
+			}
+		}
+	}
+	msgpack_unpacked_destroy(&up);
+	return rc;
+}
+
+struct intro {
+	struct node *node;
+	int added;
+};
+
+static int on_member(const struct ag_entry *e, void *arg)
+{
+	struct intro *in = arg;
+	uint8_t pk[32];
+
+	if (member_key(e, pk) == 0 && repl_add(in->node, pk) > 0)
+		in->added++;
+	return 0;
+}
+
+void node_recompute_set(struct node *n)
+{
+	size_t before = n->nrepl, from = 0, to;
+	struct intro in = {n, 0};
+
+	n->nrepl = 0;
+	repl_add(n, n->pk);
+	for (size_t i = 0; i < n->npeers; i++)
+		if (!n->peers[i]->removed)
+			repl_add(n, n->peers[i]->pk);
+	/* Hop h introduces the members named by the feeds of hop h - 1. */
+	for (int hop = 2; hop <= n->cfg->hops; hop++) {
+		to = n->nrepl;
+		for (size_t i = from; i < to; i++) {
+			/* A copy: the callback may move n->repl as it grows. */
+			uint8_t author[32];
+			struct index_query q = {.type = "member", .author = author};
+
+			memcpy(author, n->repl[i], 32);
+			(void)store_search(n->store, &q, on_member, &in);
+		}
+		from = to;
+	}
+	if (n->nrepl > before)
+		for (size_t i = 0; i < n->npeers; i++)
+			if (n->peers[i]->up)
+				sync_clock(n->peers[i]);
+}
+
+/* ---- publishing ---- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void node_publish_force(struct node *n)
+{
+	if (!n->ready)
+		log_warnx("publishing before the own feed was learned from a peer, as asked");
+	n->ready = 1;
+}
+
+int node_publish(struct node *n, const char *type, const char *id, size_t id_len,
+                 const uint8_t *body, size_t body_len, uint64_t *seq, uint8_t hash[static 32],
+                 char *err, size_t errlen)
+{
+	static uint8_t buf[AG_ENTRY_MAX];
+	struct ag_entry e = {.timestamp = now_ms(), .id = id, .id_len = id_len};
+	int rc;
+
+	if (!n->ready) {
+		snprintf(err, errlen,
+		         "waiting to learn this node's own feed from its peers "
+		         "(none answered yet); publish with --force to go ahead");
+		return NODE_EWAIT;
+	}
+	if ((rc = ag_rectype_check(type, strlen(type))) != 0 ||
+	    (rc = ag_recid_check(id, id_len)) != 0 ||
+	    (body && (rc = ag_mp_check(body, body_len, AG_DEPTH_MAX - 1, NULL)) != 0)) {
+		snprintf(err, errlen, "%s", ag_strerror(rc));
+		return NODE_EREFUSED;
+	}
+	memcpy(e.network, n->keys.network, 32);
+	memcpy(e.author, n->pk, 32);
+	snprintf(e.type, sizeof(e.type), "%s", type);
+	e.body = body;
+	e.body_len = body ? body_len : 0;
+	if (store_publish(n->store, &e, n->sk, buf, sizeof(buf), hash) != 0) {
+		snprintf(err, errlen, "the store refused the write (see the daemon's log)");
+		return NODE_EFAIL;
+	}
+	*seq = e.seq;
+	sync_push(n, &e, 1, NULL);
+	if (strcmp(type, "member") == 0)
+		node_recompute_set(n);
+	return 0;
+}
+
+/* ---- peers ---- */
+
+/* The member record that vouches for a peer: {"key", "name", "role"}, keys in order. */
+static int publish_member(struct node *n, const uint8_t pk[32], const char *name, int retract)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk_;
+	char key[AG_B64_LEN + 1], err[160];
+	uint8_t hash[32];
+	uint64_t seq;
+	int rc;
+
+	ag_key_to_b64(key, pk);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk_, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk_, 3);
+	msgpack_pack_str_with_body(&pk_, "key", 3);
+	msgpack_pack_str_with_body(&pk_, key, AG_B64_LEN);
+	msgpack_pack_str_with_body(&pk_, "name", 4);
+	msgpack_pack_str_with_body(&pk_, name, strlen(name));
+	msgpack_pack_str_with_body(&pk_, "role", 4);
+	msgpack_pack_str_with_body(&pk_, "partner", 7);
+	n->ready = 1; /* vouching for a peer never forks: the feed's head is ours to extend */
+	rc = node_publish(n, "member", key, AG_B64_LEN, retract ? NULL : (uint8_t *)sb.data,
+	                  sb.size, &seq, hash, err, sizeof(err));
+	if (rc != 0)
+		log_error("member record for %s: %s", name, err);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+static int add_peer_object(struct node *n, const struct config_peer *cp)
+{
+	struct peer *p = peer_new(n, cp), **np;
+
+	if (!p)
+		return -1;
+	if (!(np = realloc(n->peers, (n->npeers + 1) * sizeof(*np)))) {
+		peer_free(p);
+		return -1;
+	}
+	n->peers = np;
+	n->peers[n->npeers++] = p;
+	node_dial(n, p);
+	return 0;
+}
+
+static void drop_peer_object(struct node *n, struct peer *p)
+{
+	for (size_t i = 0; i < n->npeers; i++)
+		if (n->peers[i] == p) {
+			n->peers[i] = n->peers[--n->npeers];
+			break;
+		}
+	uv_timer_stop(&p->timer);
+	peer_free(p);
+}
+
+int node_peer_add(struct node *n, const uint8_t pk[static 32], const char *name,
+                  const char *endpoint, char *err, size_t errlen)
+{
+	struct config *next = config_dup(n->cfg);
+	int rc;
+
+	if (!next || (rc = config_peer_add(next, pk, name, endpoint)) != 0) {
+		snprintf(err, errlen, "%s", next ? config_strerror(rc) : "out of memory");
+		config_free(next);
+		return next && rc == CONFIG_ENOMEM ? NODE_EFAIL : NODE_EREFUSED;
+	}
+	if (config_write(n->conf_path, next) != 0) {
+		snprintf(err, errlen, "cannot write %s (see the daemon's log)", n->conf_path);
+		config_free(next);
+		return NODE_EFAIL;
+	}
+	config_free(n->cfg);
+	n->cfg = next;
+	if (add_peer_object(n, &next->peers[next->npeers - 1]) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return NODE_EFAIL;
+	}
+	node_recompute_set(n);
+	publish_member(n, pk, name, 0);
+	return 0;
+}
+
+int node_peer_remove(struct node *n, const uint8_t pk[static 32], char *err, size_t errlen)
+{
+	struct config *next = config_dup(n->cfg);
+	struct peer *p = find_peer(n, pk);
+	char name[CONFIG_NAME_MAX + 1];
+
+	if (!next || !p || config_peer_remove(next, pk) != 0) {
+		snprintf(err, errlen, "%s", next ? "no such peer" : "out of memory");
+		config_free(next);
+		return next ? NODE_ENOTFOUND : NODE_EFAIL;
+	}
+	if (config_write(n->conf_path, next) != 0) {
+		snprintf(err, errlen, "cannot write %s (see the daemon's log)", n->conf_path);
+		config_free(next);
+		return NODE_EFAIL;
+	}
+	config_free(n->cfg);
+	n->cfg = next;
+	snprintf(name, sizeof(name), "%s", p->name);
+	drop_peer_object(n, p);
+	node_recompute_set(n);
+	publish_member(n, pk, name, 1);
+	return 0;
+}
+
+/* ---- status ---- */
+
+static void pack_str(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+static void pack_key(msgpack_packer *pk, const uint8_t key[32])
+{
+	char b64[AG_B64_LEN + 1];
+
+	ag_key_to_b64(b64, key);
+	pack_str(pk, b64);
+}
+
+static void pack_peer(msgpack_packer *pk, struct peer *p)
+{
+	char endpoint[CONFIG_HOST_MAX + 8] = "";
+
+	if (p->host[0])
+		snprintf(endpoint, sizeof(endpoint), "%s:%u", p->host, p->port);
+	/* Keys in byte order: the CLI reads canonical msgpack. */
+	msgpack_pack_map(pk, 8);
+	pack_str(pk, "behind");
+	msgpack_pack_uint64(pk, p->up ? sync_behind(p) : 0);
+	pack_str(pk, "connected");
+	p->up ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+	pack_str(pk, "duplicates");
+	msgpack_pack_uint64(pk, p->duplicates);
+	pack_str(pk, "endpoint");
+	pack_str(pk, endpoint);
+	pack_str(pk, "key");
+	pack_key(pk, p->pk);
+	pack_str(pk, "last_contact_ms");
+	msgpack_pack_uint64(pk, (uint64_t)p->last_contact_ms);
+	pack_str(pk, "name");
+	pack_str(pk, p->name);
+	pack_str(pk, "received");
+	msgpack_pack_uint64(pk, p->received);
+}
+
+void node_peers_pack(struct node *n, msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, n->npeers);
+	for (size_t i = 0; i < n->npeers; i++)
+		pack_peer(pk, n->peers[i]);
+}
+
+static void pack_feeds(struct node *n, msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, n->nrepl);
+	for (size_t i = 0; i < n->nrepl; i++) {
+		const char *name = node_city_name(n, n->repl[i]);
+		uint8_t hash[32];
+		uint64_t seq = 0;
+
+		(void)store_head(n->store, n->repl[i], &seq, hash);
+		msgpack_pack_map(pk, 3);
+		pack_str(pk, "author");
+		pack_key(pk, n->repl[i]);
+		pack_str(pk, "name");
+		pack_str(pk, name ? name : "");
+		pack_str(pk, "seq");
+		msgpack_pack_uint64(pk, seq);
+	}
+}
+
+void node_status_pack(struct node *n, msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 5);
+	pack_str(pk, "feeds");
+	pack_feeds(n, pk);
+	pack_str(pk, "key");
+	pack_key(pk, n->pk);
+	pack_str(pk, "name");
+	pack_str(pk, n->cfg->name);
+	pack_str(pk, "peers");
+	node_peers_pack(n, pk);
+	pack_str(pk, "ready");
+	n->ready ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+}
+
+/* ---- names ---- */
+
+struct name_find {
+	const uint8_t *pk; /* find the name of this key, or */
+	const char *name;  /* the key of this name */
+	uint8_t found_pk[32];
+	char found_name[CONFIG_NAME_MAX + 1];
+	int found;
+};
+
+/* A member record's "name", copied out of the body. */
+static void member_name(const struct ag_entry *e, char *out, size_t cap)
+{
+	msgpack_unpacked up;
+	size_t off = 0;
+
+	out[0] = '\0';
+	msgpack_unpacked_init(&up);
+	if (e->body &&
+	    msgpack_unpack_next(&up, (const char *)e->body, e->body_len, &off) ==
+	        MSGPACK_UNPACK_SUCCESS &&
+	    up.data.type == MSGPACK_OBJECT_MAP)
+		for (uint32_t i = 0; i < up.data.via.map.size; i++) {
+			const msgpack_object_kv *kv = &up.data.via.map.ptr[i];
+
+			if (kv->key.via.str.size == 4 &&
+			    memcmp(kv->key.via.str.ptr, "name", 4) == 0 &&
+			    kv->val.type == MSGPACK_OBJECT_STR)
+				snprintf(out, cap, "%.*s", (int)kv->val.via.str.size,
+				         kv->val.via.str.ptr);
+		}
+	msgpack_unpacked_destroy(&up);
+}
+
+static int on_member_name(const struct ag_entry *e, void *arg)
+{
+	struct name_find *f = arg;
+	char name[CONFIG_NAME_MAX + 1];
+	uint8_t pk[32];
+
+	if (member_key(e, pk) != 0)
+		return 0;
+	member_name(e, name, sizeof(name));
+	if ((f->pk && memcmp(pk, f->pk, 32) == 0) || (f->name && strcmp(name, f->name) == 0)) {
+		memcpy(f->found_pk, pk, 32);
+		snprintf(f->found_name, sizeof(f->found_name), "%s", name);
+		f->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int find_name(struct node *n, struct name_find *f)
+{
+	struct index_query q = {.type = "member"};
+
+	if ((f->pk && memcmp(f->pk, n->pk, 32) == 0) ||
+	    (f->name && strcmp(f->name, n->cfg->name) == 0)) {
+		memcpy(f->found_pk, n->pk, 32);
+		snprintf(f->found_name, sizeof(f->found_name), "%s", n->cfg->name);
+		return 1;
+	}
+	for (size_t i = 0; i < n->cfg->npeers; i++) {
+		const struct config_peer *cp = &n->cfg->peers[i];
+
+		if ((f->pk && memcmp(f->pk, cp->pk, 32) == 0) ||
+		    (f->name && strcmp(f->name, cp->name) == 0)) {
+			memcpy(f->found_pk, cp->pk, 32);
+			snprintf(f->found_name, sizeof(f->found_name), "%s", cp->name);
+			return 1;
+		}
+	}
+	(void)store_search(n->store, &q, on_member_name, f);
+	return f->found;
+}
+
+int node_resolve_city(struct node *n, const char *key_or_name, uint8_t pk[static 32])
+{
+	struct name_find f = {.name = key_or_name};
+
+	if (ag_key_from_b64(pk, key_or_name) == 0)
+		return 0;
+	if (!find_name(n, &f))
+		return NODE_ENOTFOUND;
+	memcpy(pk, f.found_pk, 32);
+	return 0;
+}
+
+const char *node_city_name(struct node *n, const uint8_t pk[static 32])
+{
+	static struct name_find f; /* loop thread only: valid until the next call */
+
+	memset(&f, 0, sizeof(f));
+	f.pk = pk;
+	return find_name(n, &f) ? f.found_name : NULL;
+}
+
+/* ---- life ---- */
+
+static int load_keys(struct node *n)
+{
+	char path[PATH_MAX + 16];
+	uint8_t x_pk[32];
+
+	snprintf(path, sizeof(path), "%s/node.key", n->dir);
+	if (keyfile_load(path, n->pk, n->sk) != 0)
+		return -1;
+	if (ag_noise_key_from_ed25519(n->keys.x_sk, x_pk, n->sk) != 0) {
+		log_error("%s: not a usable key", path);
+		return -1;
+	}
+	return 0;
+}
+
+struct node *node_new(uv_loop_t *loop, const char *dir)
+{
+	struct node *n = calloc(1, sizeof(*n));
+	char data[PATH_MAX + 16];
+	int nerr = 0;
+
+	if (!n)
+		return NULL;
+	n->loop = loop;
+	snprintf(n->dir, sizeof(n->dir), "%s", dir);
+	snprintf(n->conf_path, sizeof(n->conf_path), "%s/agorad.conf", dir);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	if (load_keys(n) != 0 || !(n->cfg = config_load(n->conf_path, n->pk, &nerr))) {
+		node_free(n);
+		return NULL;
+	}
+	memcpy(n->keys.network, n->cfg->network, 32);
+	if ((mkdir(data, 0750) != 0 && errno != EEXIST) || !(n->store = store_open(data, 0))) {
+		log_error("cannot open the store in %s", data);
+		node_free(n);
+		return NULL;
+	}
+	for (size_t i = 0; i < n->cfg->npeers; i++)
+		if (add_peer_object(n, &n->cfg->peers[i]) != 0) {
+			node_free(n);
+			return NULL;
+		}
+	n->ready = n->cfg->npeers == 0;
+	node_recompute_set(n);
+	if (node_listen(n) != 0) {
+		node_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+/* Closes the listener and every connection; the loop then runs dry. */
+void node_stop(struct node *n)
+{
+	n->stopping = 1;
+	if (n->listening && !uv_is_closing((uv_handle_t *)&n->listener))
+		uv_close((uv_handle_t *)&n->listener, NULL);
+	while (n->npeers > 0)
+		drop_peer_object(n, n->peers[n->npeers - 1]);
+}
+
+/* SIGHUP: the peers of a config that is entirely valid replace ours. */
+int node_reload(struct node *n)
+{
+	int nerr = 0;
+	struct config *next = config_load(n->conf_path, n->pk, &nerr);
+
+	if (!next) {
+		log_error("%s: %d errors: config not reloaded", n->conf_path, nerr);
+		return -1;
+	}
+	for (size_t i = n->npeers; i-- > 0;) {
+		struct peer *p = n->peers[i];
+		int keep = 0;
+
+		for (size_t j = 0; j < next->npeers; j++)
+			keep |= memcmp(next->peers[j].pk, p->pk, 32) == 0;
+		if (!keep)
+			drop_peer_object(n, p);
+	}
+	for (size_t j = 0; j < next->npeers; j++)
+		if (!find_peer(n, next->peers[j].pk))
+			add_peer_object(n, &next->peers[j]);
+	config_free(n->cfg);
+	n->cfg = next;
+	node_recompute_set(n);
+	log_info("config reloaded: %zu peers", n->npeers);
+	return 0;
+}
+
+void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	store_close(n->store);
+	config_free(n->cfg);
+	free(n->peers);
+	free(n->repl);
+	sodium_memzero(n->sk, sizeof(n->sk));
+	sodium_memzero(&n->keys, sizeof(n->keys));
+	free(n);
+}

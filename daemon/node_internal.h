@@ -1,0 +1,48 @@
+/* node_internal.h: the node as peer.c, sync.c and node.c share it. Loop thread only. */
+#ifndef AGORA_NODE_INTERNAL_H
+#define AGORA_NODE_INTERNAL_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "conn.h"
+#include "node.h"
+#include "peer.h"
+
+#define NODE_HANDSHAKES_MAX    64 /* connections not yet authenticated, in total */
+#define NODE_HANDSHAKES_PER_IP 8
+
+struct control;
+
+struct node {
+	uv_loop_t *loop;
+	char dir[PATH_MAX];
+	char conf_path[PATH_MAX + 16];
+	struct config *cfg;
+	uint8_t pk[32], sk[64];
+	struct conn_keys keys;
+	struct store *store;
+	struct peer **peers;
+	size_t npeers;
+	uv_tcp_t listener;
+	int listening;
+	unsigned handshakes; /* accepted connections not yet up */
+	uint8_t (*repl)[32]; /* the replicated set: self, peers, introduced members */
+	size_t nrepl;
+	int ready;             /* our own feed has been learned from a peer (or forced) */
+	uint64_t own_seq_seen; /* highest seq of our feed that a peer reported */
+	struct control *control;
+	int stopping;
+};
+
+uv_loop_t *node_loop(struct node *);
+void node_dial(struct node *, struct peer *);
+int node_replicates(const struct node *, const uint8_t author[static 32]);
+/* Recomputes the replicated set from the config and the stored member records. */
+void node_recompute_set(struct node *);
+/* A peer's connection went away; it is redialled after its backoff. */
+void node_peer_down(struct node *, struct peer *, const char *why, int bad);
+
+#endif

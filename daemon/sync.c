@@ -1,0 +1,556 @@
+/* sync.c: replication over one peer connection (docs/PROTOCOL.md §1). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "msg.h"
+#include "node_internal.h"
+#include "store.h"
+#include "sync.h"
+
+#define SYNC_JOBS_MAX   8   /* verify jobs queued per peer before we stop reading it */
+#define SYNC_FEED_COUNT 512 /* entries read from the store per batch */
+
+/* One ENTRIES message, verified on the thread pool, applied on the loop in arrival order. */
+struct sync_job {
+	uv_work_t work;
+	struct peer *peer;
+	struct sync_job *next;
+	int done;
+	size_t n;
+	uint8_t *buf; /* the message, copied: entries point into it */
+	size_t len;
+	struct ag_entry *entries;
+	int *rc;
+	struct store_result *res;
+};
+
+/* One builder at a time on the loop thread: 64 KiB that need not live on the stack. */
+static struct ag_msgb msgb;
+
+static void send_msgb(struct peer *p)
+{
+	const uint8_t *m;
+	size_t len;
+
+	if (msgb.n == 0 || !p->conn)
+		return;
+	ag_msgb_finish(&msgb, &m, &len);
+	(void)conn_send(p->conn, m, len);
+	ag_msgb_init(&msgb, msgb.type);
+}
+
+static void add_pair(struct peer *p, const uint8_t author[32], uint64_t v)
+{
+	if (ag_msgb_add_pair(&msgb, author, v) == 0)
+		return;
+	send_msgb(p);
+	if (ag_msgb_add_pair(&msgb, author, v) != 0)
+		log_error("clock pair does not fit an empty message");
+}
+
+static int clock_head(const uint8_t author[32], uint64_t seq, const uint8_t hash[32], void *arg)
+{
+	(void)hash;
+	if (node_replicates(((struct peer *)arg)->node, author))
+		add_pair(arg, author, seq);
+	return 0;
+}
+
+static uint64_t head_of(struct node *n, const uint8_t author[32])
+{
+	uint8_t hash[32];
+	uint64_t seq = 0;
+
+	return store_head(n->store, author, &seq, hash) == 1 ? seq : 0;
+}
+
+/* Our CLOCK: every replicated feed, those we hold nothing of at seq 0. */
+void sync_clock(struct peer *p)
+{
+	struct node *n = p->node;
+
+	ag_msgb_init(&msgb, AG_MSG_CLOCK);
+	(void)store_heads(n->store, clock_head, p);
+	for (size_t i = 0; i < n->nrepl; i++)
+		if (head_of(n, n->repl[i]) == 0)
+			add_pair(p, n->repl[i], 0);
+	send_msgb(p);
+	if (msgb.n == 0 && p->conn) {
+		const uint8_t *m;
+		size_t len;
+
+		ag_msgb_finish(&msgb, &m, &len); /* an empty clock still says "I have nothing" */
+		(void)conn_send(p->conn, m, len);
+	}
+}
+
+void sync_up(struct peer *p)
+{
+	uint8_t buf[256];
+	size_t len;
+
+	if (ag_msg_hello(buf, sizeof(buf), &len, p->node->cfg->name, "agorad " AGORA_VERSION) == 0)
+		(void)conn_send(p->conn, buf, len);
+	sync_clock(p);
+}
+
+struct pump_state {
+	struct peer *peer;
+	uint64_t last;
+	size_t added;
+};
+
+static int pump_entry(const struct ag_entry *e, void *arg)
+{
+	struct pump_state *st = arg;
+
+	if (ag_msgb_add_entry(&msgb, e->raw, e->raw_len) != 0)
+		return 1;
+	st->last = e->seq;
+	st->added++;
+	return 0;
+}
+
+/* Streams one batch of one feed; 0 when no feed has anything left to stream. */
+static int pump_one(struct peer *p)
+{
+	struct pump_state st = {p, 0, 0};
+	struct peer_feed *f = NULL;
+
+	for (size_t i = 0; i < p->nfeeds && !f; i++) {
+		struct peer_feed *g = &p->feeds[(p->pump_next + i) % p->nfeeds];
+
+		if (g->send > 0)
+			f = g;
+	}
+	if (!f)
+		return 0;
+	p->pump_next = (size_t)(f - p->feeds) + 1;
+	ag_msgb_init(&msgb, AG_MSG_ENTRIES);
+	if (store_feed(p->node->store, f->author, f->send, SYNC_FEED_COUNT, AG_MSG_MAX - 64,
+	               pump_entry, &st) < 0 ||
+	    st.added == 0) {
+		f->send = 0;
+		return 1;
+	}
+	send_msgb(p);
+	if (st.last > f->known)
+		f->known = st.last;
+	f->send = st.last + 1;
+	if (st.last >= head_of(p->node, f->author))
+		f->send = 0;
+	return 1;
+}
+
+static void pump(struct peer *p)
+{
+	while (p->conn && p->up && conn_queued(p->conn) < CONN_QUEUE_HIGH && pump_one(p))
+		;
+}
+
+void sync_drain(struct peer *p)
+{
+	pump(p);
+}
+
+static void send_mode(struct peer *p, const uint8_t author[32], int eager)
+{
+	ag_msgb_init(&msgb, AG_MSG_MODE);
+	add_pair(p, author, (uint64_t)eager);
+	send_msgb(p);
+}
+
+static void send_want(struct peer *p, const uint8_t author[32], uint64_t from)
+{
+	uint8_t buf[64];
+	size_t len;
+
+	if (ag_msg_want(buf, sizeof(buf), &len, author, from) == 0)
+		(void)conn_send(p->conn, buf, len);
+}
+
+static void check_ready(struct node *n)
+{
+	if (!n->ready && head_of(n, n->pk) >= n->own_seq_seen) {
+		n->ready = 1;
+		log_info("own feed learned from peers (seq %llu): publishing enabled",
+		         (unsigned long long)n->own_seq_seen);
+	}
+}
+
+static void on_clock(struct peer *p, struct ag_msg *m)
+{
+	struct node *n = p->node;
+	const uint8_t *author;
+	uint64_t seq, head;
+	struct peer_feed *f;
+
+	p->got_clock = 1;
+	while (ag_msg_next_pair(&m->list, &author, &seq)) {
+		if (!(f = peer_feed(p, author)))
+			break;
+		f->known = seq > f->known ? seq : f->known;
+		if (memcmp(author, n->pk, 32) == 0 && seq > n->own_seq_seen)
+			n->own_seq_seen = seq;
+		if (!node_replicates(n, author))
+			continue;
+		head = head_of(n, author);
+		if (head > seq && f->send == 0)
+			f->send = seq + 1;
+	}
+	check_ready(n);
+	pump(p);
+}
+
+/* HAVE: a lazy link's note. What we lack, we graft: eager again, and send from our head. */
+static void on_have(struct peer *p, struct ag_msg *m)
+{
+	const uint8_t *author;
+	struct peer_feed *f;
+	uint64_t seq, head;
+
+	while (ag_msg_next_pair(&m->list, &author, &seq)) {
+		if (!(f = peer_feed(p, author)))
+			break;
+		f->known = seq > f->known ? seq : f->known;
+		if (!node_replicates(p->node, author) || seq <= (head = head_of(p->node, author)))
+			continue;
+		if (f->we_lazy) {
+			f->we_lazy = 0;
+			send_mode(p, author, 1);
+		}
+		send_want(p, author, head + 1);
+	}
+}
+
+static void on_mode(struct peer *p, struct ag_msg *m)
+{
+	const uint8_t *author;
+	struct peer_feed *f;
+	uint64_t eager;
+
+	while (ag_msg_next_pair(&m->list, &author, &eager)) {
+		if (!(f = peer_feed(p, author)))
+			break;
+		f->lazy = !eager;
+		if (eager && f->send == 0 && head_of(p->node, author) > f->known)
+			f->send = f->known + 1;
+	}
+	pump(p);
+}
+
+static void on_want(struct peer *p, struct ag_msg *m)
+{
+	struct peer_feed *f;
+
+	if (!node_replicates(p->node, m->author) || !(f = peer_feed(p, m->author)))
+		return;
+	if (m->seq == 0)
+		m->seq = 1;
+	if (m->seq - 1 < f->known)
+		f->known = m->seq - 1; /* it says it lacks them: believe it */
+	if (head_of(p->node, m->author) >= m->seq)
+		f->send = m->seq;
+	pump(p);
+}
+
+static void sync_after_append(struct peer *p, struct ag_entry *entries,
+                              const struct store_result *res, size_t n);
+
+static void job_free(struct sync_job *j)
+{
+	free(j->buf);
+	free(j->entries);
+	free(j->rc);
+	free(j->res);
+	free(j);
+}
+
+static void verify_work(uv_work_t *w)
+{
+	struct sync_job *j = w->data;
+	const uint8_t *network = j->peer->node->keys.network;
+
+	for (size_t i = 0; i < j->n; i++)
+		j->rc[i] = ag_entry_open(&j->entries[i], j->entries[i].raw, j->entries[i].raw_len,
+		                         network, NULL);
+}
+
+static void bad_peer(struct peer *p, const struct ag_entry *e, const char *why)
+{
+	char key[AG_B64_LEN + 1];
+
+	ag_key_to_b64(key, e->author);
+	log_ratelimited(&p->rl, LOG_LEVEL_WARN, p->name, "invalid entry (author %s, seq %llu): %s",
+	                key, (unsigned long long)e->seq, why);
+	p->bad = 1;
+	node_peer_down(p->node, p, why, 1);
+}
+
+/* After verification: keep the valid entries of feeds we replicate, in one transaction. */
+static void job_apply(struct sync_job *j)
+{
+	struct peer *p = j->peer;
+	struct node *n = p->node;
+	size_t keep = 0;
+
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->rc[i] != 0) {
+			bad_peer(p, &j->entries[i], ag_strerror(j->rc[i]));
+			return;
+		}
+		if (node_replicates(n, j->entries[i].author))
+			j->entries[keep++] = j->entries[i];
+	}
+	if (keep == 0 || store_append(n->store, j->entries, keep, j->res) != 0)
+		return;
+	j->n = keep;
+	sync_after_append(p, j->entries, j->res, keep);
+}
+
+static void note_duplicate(struct peer *p, const struct ag_entry *e)
+{
+	struct peer_feed *f = peer_feed(p, e->author);
+
+	p->duplicates++;
+	if (!f)
+		return;
+	f->known = e->seq > f->known ? e->seq : f->known;
+	/* Another link brought it first: this one need only note new heads (prune). */
+	if (!f->we_lazy) {
+		f->we_lazy = 1;
+		send_mode(p, e->author, 0);
+	}
+}
+
+static int is_member_record(const struct ag_entry *e)
+{
+	return strcmp(e->type, "member") == 0;
+}
+
+static void sync_after_append(struct peer *p, struct ag_entry *entries,
+                              const struct store_result *res, size_t n)
+{
+	const uint8_t *wanted = NULL;
+	size_t stored = 0;
+	int members = 0;
+
+	for (size_t i = 0; i < n && p->conn; i++) {
+		struct peer_feed *f;
+
+		switch (res[i].status) {
+		case STORE_STORED:
+			if ((f = peer_feed(p, entries[i].author)) && entries[i].seq > f->known)
+				f->known = entries[i].seq;
+			p->received++;
+			members |= is_member_record(&entries[i]);
+			entries[stored++] = entries[i];
+			break;
+		case STORE_DUPLICATE:
+			note_duplicate(p, &entries[i]);
+			break;
+		case STORE_GAP:
+			if (!wanted || memcmp(wanted, entries[i].author, 32) != 0)
+				send_want(p, entries[i].author, res[i].need_seq);
+			wanted = entries[i].author;
+			break;
+		case STORE_FORK:
+			bad_peer(p, &entries[i], "fork: a second entry at the same seq");
+			break;
+		case STORE_REFUSED:
+			break;
+		}
+	}
+	if (stored > 0)
+		sync_push(p->node, entries, stored, p);
+	if (members)
+		node_recompute_set(p->node);
+	check_ready(p->node);
+}
+
+static void verify_done(uv_work_t *w, int status)
+{
+	struct sync_job *j = w->data;
+	struct peer *p = j->peer;
+
+	j->done = 1;
+	while (p->jobs_head && p->jobs_head->done) {
+		j = p->jobs_head;
+		p->jobs_head = j->next;
+		if (!p->jobs_head)
+			p->jobs_tail = NULL;
+		p->jobs--;
+		if (status == 0 && !p->bad && !p->removed && p->conn)
+			job_apply(j);
+		job_free(j);
+	}
+	if (p->conn && p->jobs < SYNC_JOBS_MAX)
+		conn_pause(p->conn, 0);
+	if (p->removed && p->jobs == 0)
+		peer_free(p);
+}
+
+static struct sync_job *job_new(struct peer *p, struct ag_msg *m, const uint8_t *msg, size_t len)
+{
+	struct sync_job *j = calloc(1, sizeof(*j));
+	const uint8_t *e;
+	size_t elen, i = 0;
+
+	if (!j)
+		return NULL;
+	j->peer = p;
+	j->n = m->list.n;
+	j->buf = malloc(len);
+	j->entries = calloc(j->n ? j->n : 1, sizeof(*j->entries));
+	j->rc = calloc(j->n ? j->n : 1, sizeof(*j->rc));
+	j->res = calloc(j->n ? j->n : 1, sizeof(*j->res));
+	if (!j->buf || !j->entries || !j->rc || !j->res) {
+		job_free(j);
+		return NULL;
+	}
+	memcpy(j->buf, msg, len);
+	while (ag_msg_next_entry(&m->list, &e, &elen)) {
+		j->entries[i].raw = j->buf + (e - msg);
+		j->entries[i++].raw_len = elen;
+	}
+	j->work.data = j;
+	return j;
+}
+
+/* Entries go to the thread pool; jobs finish in any order but apply in arrival order. */
+static void on_entries(struct peer *p, struct ag_msg *m, const uint8_t *msg, size_t len)
+{
+	struct sync_job *j;
+
+	if (m->list.n == 0)
+		return;
+	if (!(j = job_new(p, m, msg, len))) {
+		node_peer_down(p->node, p, "out of memory", 0);
+		return;
+	}
+	if (p->jobs_tail)
+		p->jobs_tail->next = j;
+	else
+		p->jobs_head = j;
+	p->jobs_tail = j;
+	p->jobs++;
+	uv_queue_work(p->node->loop, &j->work, verify_work, verify_done);
+	if (p->jobs >= SYNC_JOBS_MAX)
+		conn_pause(p->conn, 1);
+}
+
+static void on_ping(struct peer *p, const struct ag_msg *m)
+{
+	uint8_t buf[32];
+	size_t len;
+
+	if (ag_msg_ping(buf, sizeof(buf), &len, 1, m->seq) == 0)
+		(void)conn_send(p->conn, buf, len);
+}
+
+void sync_msg(struct peer *p, const uint8_t *msg, size_t len)
+{
+	struct ag_msg m;
+	size_t where = 0;
+	int rc;
+
+	if ((rc = ag_msg_decode(&m, msg, len, &where)) != 0) {
+		log_ratelimited(&p->rl, LOG_LEVEL_WARN, p->name,
+		                "malformed message at byte %zu: %s", where, ag_strerror(rc));
+		node_peer_down(p->node, p, "malformed message", 1);
+		return;
+	}
+	p->last_contact_ms = (int64_t)uv_now(p->node->loop);
+	switch (m.type) {
+	case AG_MSG_HELLO:
+		log_peer(LOG_LEVEL_INFO, p->name, "hello: %.*s, %.*s", (int)m.name_len, m.name,
+		         (int)m.software_len, m.software);
+		break;
+	case AG_MSG_CLOCK:
+		on_clock(p, &m);
+		break;
+	case AG_MSG_ENTRIES:
+		on_entries(p, &m, msg, len);
+		break;
+	case AG_MSG_HAVE:
+		on_have(p, &m);
+		break;
+	case AG_MSG_WANT:
+		on_want(p, &m);
+		break;
+	case AG_MSG_MODE:
+		on_mode(p, &m);
+		break;
+	case AG_MSG_PING:
+		on_ping(p, &m);
+		break;
+	case AG_MSG_PONG:
+		break;
+	}
+}
+
+/* Eager links get the entries, in order and without gaps; the rest wait for the pump. */
+static void push_eager(struct peer *q, const struct ag_entry *entries, size_t n)
+{
+	ag_msgb_init(&msgb, AG_MSG_ENTRIES);
+	for (size_t i = 0; i < n; i++) {
+		const struct ag_entry *e = &entries[i];
+		struct peer_feed *f = peer_feed_find(q, e->author);
+
+		if (!f || f->lazy || f->known >= e->seq || f->send > 0)
+			continue;
+		if (f->known + 1 < e->seq || conn_queued(q->conn) >= CONN_QUEUE_HIGH) {
+			f->send = f->known + 1;
+			continue;
+		}
+		if (ag_msgb_add_entry(&msgb, e->raw, e->raw_len) != 0) {
+			send_msgb(q);
+			if (ag_msgb_add_entry(&msgb, e->raw, e->raw_len) != 0)
+				continue;
+		}
+		f->known = e->seq;
+	}
+	send_msgb(q);
+}
+
+/* Lazy links get a note of each new head. */
+static void push_lazy(struct peer *q, const struct ag_entry *entries, size_t n)
+{
+	ag_msgb_init(&msgb, AG_MSG_HAVE);
+	for (size_t i = 0; i < n; i++) {
+		struct peer_feed *f = peer_feed_find(q, entries[i].author);
+
+		if (f && f->lazy && f->known < entries[i].seq &&
+		    (i + 1 == n || memcmp(entries[i + 1].author, entries[i].author, 32) != 0))
+			add_pair(q, entries[i].author, entries[i].seq);
+	}
+	send_msgb(q);
+}
+
+void sync_push(struct node *n, const struct ag_entry *entries, size_t count, struct peer *from)
+{
+	for (size_t i = 0; i < n->npeers; i++) {
+		struct peer *q = n->peers[i];
+
+		if (q == from || !q->up || !q->conn || !q->got_clock)
+			continue;
+		push_eager(q, entries, count);
+		push_lazy(q, entries, count);
+		pump(q);
+	}
+}
+
+uint64_t sync_behind(struct peer *p)
+{
+	uint64_t behind = 0, head;
+
+	for (size_t i = 0; i < p->nfeeds; i++) {
+		if (!node_replicates(p->node, p->feeds[i].author))
+			continue;
+		head = head_of(p->node, p->feeds[i].author);
+		if (head > p->feeds[i].known)
+			behind += head - p->feeds[i].known;
+	}
+	return behind;
+}
