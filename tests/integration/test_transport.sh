@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Two real daemons connect and say HELLO; a stranger's key, random bytes and a
+# truncated handshake are each cut off, and the real peer is served throughout.
+. "$(dirname "$0")/lib.sh"
+
+A=$(node_init Lyon)
+B=$(node_init Tunis)
+C=$(node_init Stranger)
+node_peer Lyon Tunis "$B"
+node_peer Tunis Lyon "$A"
+node_peer Stranger Lyon "$A" # Lyon does not know the stranger's key
+node_start Lyon
+node_start Tunis
+wait_log Lyon 'Tunis: hello: Tunis'
+wait_log Tunis 'Lyon: hello: Lyon'
+echo "ok: both ways connected, HELLO exchanged"
+
+# A stranger with a valid Noise message 1 but an unknown key: not one byte back.
+node_start Stranger
+wait_log Stranger 'Lyon: cannot connect: closed by peer'
+wait_log Lyon 'closed before authentication: unknown key'
+grep -q 'Lyon: connected' "$WORK/Stranger/agorad.log" && fail "stranger got a session"
+echo "ok: unknown key closed in silence"
+
+# Raw clients: zero bytes back for random bytes, a truncated handshake, and a stall.
+python3 - "$(node_port Lyon)" <<'PY' || fail "raw clients"
+import os, socket, sys, time
+port = int(sys.argv[1])
+def probe(payload, wait=8.0):
+    s = socket.create_connection(("127.0.0.1", port))
+    if payload:
+        s.sendall(payload)
+    s.settimeout(wait)
+    t = time.time()
+    got = s.recv(65536)  # b"" is the daemon closing
+    assert got == b"", f"got {len(got)} bytes back"
+    return time.time() - t
+probe(b"\x01\x90" + os.urandom(400), 3)           # a random 400-byte frame: refused at once
+probe(b"\x00\x60" + os.urandom(20), 7)             # truncated message 1, then a stall: 5 s deadline
+dt = probe(b"", 7)                                  # nothing at all: 5 s deadline
+assert dt > 4.0, f"closed after {dt:.1f}s, before the deadline"
+print("ok: random bytes, truncated handshake and silence closed with no byte back")
+PY
+
+# Lyon still serves Tunis: restart Tunis and see the session come back.
+node_stop Tunis
+node_start Tunis
+wait_log Lyon 'Tunis: connected.*' 15
+[ "$(grep -c 'Tunis: hello: Tunis' "$WORK/Lyon/agorad.log")" -ge 2 ] || wait_log Lyon 'Tunis: hello' 5
+echo "ok: real peer served throughout"
+echo "1 passed, 0 failed"
