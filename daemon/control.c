@@ -1,0 +1,1008 @@
+/*
+ * control.c: the control socket server. Each client reads one request (a
+ * 12-byte header, then a body of at most AG_CTL_REQ_MAX bytes, allocated
+ * only once the header has passed), is answered, and only then read on:
+ * a client that never reads its responses holds one response, not many.
+ * Handlers are short, synchronous calls into node.h and store.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "control.h"
+#include "ctl.h"
+#include "entry.h"
+#include "index.h"
+#include "key.h"
+#include "log.h"
+#include "node.h"
+#include "store.h"
+
+#define CONTROL_READ_BUF   65536
+#define CONTROL_RESP_BYTES (32u << 20) /* stop adding records past this (PROTOCOL.md) */
+#define CONTROL_LOG_BYTES  (16u << 20) /* raw entries per LOG response: base64 and body follow */
+#define CONTROL_LOG_COUNT  1000
+
+struct client {
+	struct control *ctl;
+	struct client *prev, *next;
+	uv_pipe_t pipe;
+	uv_timer_t timer;
+	int handles; /* open; the client is freed when the last one closes */
+	int closing, reading, writing, close_after_write;
+	uint8_t hdr[AG_CTL_HDR_LEN];
+	size_t hdr_have;
+	struct ag_ctl_hdr h;
+	uint8_t *body; /* h.len bytes, allocated once the header passed */
+	size_t body_have;
+	uint8_t rbuf[CONTROL_READ_BUF];
+	size_t rpos, rlen; /* bytes read and not yet consumed */
+	uv_write_t wreq;
+	msgpack_sbuffer out; /* the response being written */
+};
+
+struct control {
+	uv_loop_t *loop;
+	struct node *node;
+	uv_pipe_t server;
+	int server_open, closing, bound;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t dev;
+	ino_t ino;
+	struct client *clients;
+	unsigned nclients;
+};
+
+/* A handler packs the whole response map ("ok" first), or returns an AG_CTL_E* status with err. */
+typedef int control_handler(struct control *, const struct ag_ctl_req *, msgpack_packer *,
+                            char *err, size_t errlen);
+
+static void client_consume(struct client *c);
+
+/* ---- the socket ---- */
+
+static void control_maybe_free(struct control *ctl)
+{
+	if (ctl->closing && !ctl->server_open && ctl->nclients == 0)
+		free(ctl);
+}
+
+static void on_server_close(uv_handle_t *h)
+{
+	struct control *ctl = h->data;
+
+	ctl->server_open = 0;
+	control_maybe_free(ctl);
+}
+
+/* May we bind path? Not while a daemon answers on it; a stale socket is removed. */
+static int control_claim(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd, rc, err;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("%s", path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_error("%s: exists and is not a socket; agorad will not remove it", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0) {
+		log_warn("socket");
+		return -1;
+	}
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	err = errno;
+	close(fd);
+	/* EAGAIN: a live daemon whose backlog is full. */
+	if (rc == 0 || err == EAGAIN) {
+		log_error(
+		    "%s: another agorad answers on this socket; is this node already running?",
+		    path);
+		return -1;
+	}
+	if (err != ECONNREFUSED) {
+		errno = err;
+		log_warn("%s: cannot tell whether a daemon answers on it", path);
+		return -1;
+	}
+	if (unlink(path) != 0 && errno != ENOENT) {
+		log_warn("%s: cannot remove the stale socket", path);
+		return -1;
+	}
+	log_info("%s: replaced a stale socket", path);
+	return 0;
+}
+
+static void on_connection(uv_stream_t *server, int status);
+
+/* Binds under umask 0117 so the socket is never, even briefly, open to others. */
+static int control_bind(struct control *ctl)
+{
+	struct stat st;
+	mode_t old;
+	int rc;
+
+	old = umask(0117);
+	rc = uv_pipe_bind(&ctl->server, ctl->path);
+	umask(old);
+	if (rc != 0) {
+		log_error("%s: cannot bind: %s", ctl->path, uv_strerror(rc));
+		return -1;
+	}
+	ctl->bound = 1;
+	if (chmod(ctl->path, 0660) != 0 || stat(ctl->path, &st) != 0) {
+		log_warn("%s", ctl->path);
+		return -1;
+	}
+	ctl->dev = st.st_dev;
+	ctl->ino = st.st_ino;
+	if ((rc = uv_listen((uv_stream_t *)&ctl->server, 128, on_connection)) != 0) {
+		log_error("%s: cannot listen: %s", ctl->path, uv_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+struct control *control_new(uv_loop_t *loop, struct node *node, const char *path)
+{
+	struct control *ctl;
+
+	if (strlen(path) >= sizeof(ctl->path)) {
+		log_error("%s: too long for a Unix socket's path (at most %zu bytes)", path,
+		          sizeof(ctl->path) - 1);
+		return NULL;
+	}
+	if (control_claim(path) != 0)
+		return NULL;
+	if (!(ctl = calloc(1, sizeof(*ctl)))) {
+		log_error("out of memory");
+		return NULL;
+	}
+	ctl->loop = loop;
+	ctl->node = node;
+	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
+	uv_pipe_init(loop, &ctl->server, 0);
+	ctl->server.data = ctl;
+	ctl->server_open = 1;
+	if (control_bind(ctl) != 0) {
+		control_free(ctl);
+		return NULL;
+	}
+	log_info("control socket %s", path);
+	return ctl;
+}
+
+static void client_close(struct client *c);
+
+/* Removes the socket if it is still the one we bound. */
+static void control_unlink(struct control *ctl)
+{
+	struct stat st;
+
+	if (ctl->bound && lstat(ctl->path, &st) == 0 && st.st_dev == ctl->dev &&
+	    st.st_ino == ctl->ino && unlink(ctl->path) != 0)
+		log_warn("%s", ctl->path);
+}
+
+void control_free(struct control *ctl)
+{
+	if (!ctl || ctl->closing)
+		return;
+	ctl->closing = 1;
+	control_unlink(ctl);
+	for (struct client *c = ctl->clients; c; c = c->next)
+		client_close(c);
+	uv_close((uv_handle_t *)&ctl->server, on_server_close);
+}
+
+/* ---- one client ---- */
+
+static void on_client_close(uv_handle_t *h)
+{
+	struct client *c = h->data;
+	struct control *ctl = c->ctl;
+
+	if (--c->handles > 0)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ctl->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	ctl->nclients--;
+	free(c->body);
+	msgpack_sbuffer_destroy(&c->out);
+	free(c);
+	control_maybe_free(ctl);
+}
+
+static void client_close(struct client *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	uv_close((uv_handle_t *)&c->pipe, on_client_close);
+	uv_close((uv_handle_t *)&c->timer, on_client_close);
+}
+
+static void on_idle(uv_timer_t *t)
+{
+	struct client *c = t->data;
+
+	log_debug("control: a client idle for %d s closed", CONTROL_IDLE_MS / 1000);
+	client_close(c);
+}
+
+static void client_touch(struct client *c)
+{
+	uv_timer_start(&c->timer, on_idle, CONTROL_IDLE_MS, 0);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct client *c = h->data;
+
+	(void)suggested;
+	*buf = uv_buf_init((char *)c->rbuf, sizeof(c->rbuf));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct client *c = s->data;
+
+	(void)buf;
+	if (nread < 0) {
+		if (nread != UV_EOF)
+			log_debug("control: read: %s", uv_strerror((int)nread));
+		client_close(c);
+		return;
+	}
+	c->rpos = 0;
+	c->rlen = (size_t)nread;
+	client_touch(c);
+	client_consume(c);
+}
+
+static void client_read(struct client *c, bool on)
+{
+	if (c->closing || c->reading == on)
+		return;
+	c->reading = on;
+	if (on)
+		uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+	else
+		uv_read_stop((uv_stream_t *)&c->pipe);
+}
+
+static void on_write(uv_write_t *w, int status)
+{
+	struct client *c = w->data;
+
+	msgpack_sbuffer_destroy(&c->out);
+	msgpack_sbuffer_init(&c->out);
+	c->writing = 0;
+	if (c->closing)
+		return;
+	if (status < 0 || c->close_after_write) {
+		client_close(c);
+		return;
+	}
+	client_touch(c);
+	client_consume(c);
+}
+
+/* Sends c->out, whose first AG_CTL_HDR_LEN bytes were reserved for the header. */
+static void client_send(struct client *c, unsigned type)
+{
+	struct ag_ctl_hdr h = {AG_CTL_VERSION, (uint16_t)type, c->h.id,
+	                       (uint32_t)(c->out.size - AG_CTL_HDR_LEN)};
+	uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.size);
+	int rc;
+
+	ag_ctl_hdr_encode((uint8_t *)c->out.data, &h);
+	c->writing = 1;
+	c->wreq.data = c;
+	if ((rc = uv_write(&c->wreq, (uv_stream_t *)&c->pipe, &b, 1, on_write)) != 0) {
+		log_debug("control: write: %s", uv_strerror(rc));
+		c->writing = 0;
+		client_close(c);
+	}
+}
+
+static void pack_str(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+static void client_reset_out(struct client *c, msgpack_packer *pk)
+{
+	static const uint8_t hdr[AG_CTL_HDR_LEN];
+
+	msgpack_sbuffer_clear(&c->out);
+	msgpack_packer_init(pk, &c->out, msgpack_sbuffer_write);
+	msgpack_sbuffer_write(&c->out, (const char *)hdr, sizeof(hdr));
+}
+
+static void client_error(struct client *c, int status, const char *err)
+{
+	msgpack_packer pk;
+
+	client_reset_out(c, &pk);
+	msgpack_pack_map(&pk, 3);
+	pack_str(&pk, "ok");
+	msgpack_pack_false(&pk);
+	pack_str(&pk, "status");
+	msgpack_pack_int(&pk, status);
+	pack_str(&pk, "error");
+	pack_str(&pk, err);
+	client_send(c, AG_CTL_ERROR);
+}
+
+/* A header that failed: answered, and the connection closed, since its framing is lost. */
+static void client_bad_header(struct client *c, int rc)
+{
+	char err[160];
+
+	if (rc == AG_EVERSION)
+		snprintf(err, sizeof(err),
+		         "agora and agorad versions differ: agora speaks control protocol %u, "
+		         "agorad %u",
+		         c->h.version, AG_CTL_VERSION);
+	else
+		snprintf(err, sizeof(err), "request of %u bytes, over the limit of %u", c->h.len,
+		         AG_CTL_REQ_MAX);
+	c->close_after_write = 1;
+	client_error(c, rc == AG_EVERSION ? AG_CTL_EVERSION : AG_CTL_EREFUSED, err);
+}
+
+static void client_request(struct client *c);
+
+/* Takes bytes of one request from in; returns how many. Dispatches it once it is whole. */
+static size_t client_feed(struct client *c, const uint8_t *in, size_t n)
+{
+	size_t used = 0, take;
+	int rc;
+
+	if (c->hdr_have < AG_CTL_HDR_LEN) {
+		take = AG_CTL_HDR_LEN - c->hdr_have < n ? AG_CTL_HDR_LEN - c->hdr_have : n;
+		memcpy(c->hdr + c->hdr_have, in, take);
+		c->hdr_have += take;
+		used = take;
+		if (c->hdr_have < AG_CTL_HDR_LEN)
+			return used;
+		/* An unknown type still has a length to read past: it is answered after. */
+		rc = ag_ctl_hdr_decode(&c->h, c->hdr, false);
+		if (rc == AG_EVERSION || rc == AG_ETOOBIG) {
+			client_bad_header(c, rc);
+			return n;
+		}
+		if (!(c->body = malloc(c->h.len ? c->h.len : 1))) {
+			log_error("out of memory");
+			client_close(c);
+			return n;
+		}
+	}
+	take = c->h.len - c->body_have < n - used ? c->h.len - c->body_have : n - used;
+	memcpy(c->body + c->body_have, in + used, take);
+	c->body_have += take;
+	if (c->body_have == c->h.len)
+		client_request(c);
+	return used + take;
+}
+
+/* Handles what has been read, a request at a time, while no response is being written. */
+static void client_consume(struct client *c)
+{
+	while (c->rpos < c->rlen && !c->writing && !c->closing)
+		c->rpos += client_feed(c, c->rbuf + c->rpos, c->rlen - c->rpos);
+	if (c->rpos == c->rlen)
+		c->rpos = c->rlen = 0;
+	client_read(c, !c->writing && c->rlen == 0);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct control *ctl = server->data;
+	struct client *c;
+	int rc;
+
+	if (status < 0) {
+		log_warnx("control: accept: %s", uv_strerror(status));
+		return;
+	}
+	if (!(c = calloc(1, sizeof(*c)))) {
+		log_error("out of memory");
+		return;
+	}
+	c->ctl = ctl;
+	msgpack_sbuffer_init(&c->out);
+	uv_pipe_init(ctl->loop, &c->pipe, 0);
+	uv_timer_init(ctl->loop, &c->timer);
+	c->pipe.data = c->timer.data = c;
+	c->handles = 2;
+	c->next = ctl->clients;
+	if (ctl->clients)
+		ctl->clients->prev = c;
+	ctl->clients = c;
+	ctl->nclients++;
+	if ((rc = uv_accept(server, (uv_stream_t *)&c->pipe)) != 0) {
+		log_warnx("control: accept: %s", uv_strerror(rc));
+		client_close(c);
+		return;
+	}
+	client_touch(c);
+	if (ctl->nclients > CONTROL_CLIENTS_MAX) {
+		c->close_after_write = 1;
+		client_error(c, AG_CTL_EBUSY,
+		             "agorad is busy: too many clients at once; try again");
+		return;
+	}
+	client_read(c, true);
+}
+
+/* ---- what a response says ---- */
+
+static void pack_key(msgpack_packer *pk, const uint8_t key[static AG_PK_LEN])
+{
+	char b64[AG_B64_LEN + 1];
+
+	ag_key_to_b64(b64, key);
+	pack_str(pk, b64);
+}
+
+static void pack_hex(msgpack_packer *pk, const uint8_t *b, size_t n)
+{
+	char hex[2 * AG_HASH_LEN + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), b, n);
+	pack_str(pk, hex);
+}
+
+static void pack_name(msgpack_packer *pk, const char *name)
+{
+	if (name && *name)
+		pack_str(pk, name);
+	else
+		msgpack_pack_nil(pk);
+}
+
+/* A canonical value, written as it is: it is already msgpack. */
+static void pack_raw(msgpack_packer *pk, const uint8_t *b, size_t n)
+{
+	pk->callback(pk->data, (const char *)b, n);
+}
+
+static void pack_base64(msgpack_packer *pk, const uint8_t *b, size_t n)
+{
+	size_t len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+	char *s = malloc(len);
+
+	if (!s) {
+		msgpack_pack_nil(pk);
+		return;
+	}
+	sodium_bin2base64(s, len, b, n, sodium_base64_VARIANT_ORIGINAL);
+	msgpack_pack_str_with_body(pk, s, len - 1);
+	free(s);
+}
+
+/* A record (PROTOCOL.md), with prev and raw for a log entry; keys in byte order. */
+static void pack_record(struct control *ctl, msgpack_packer *pk, const struct ag_entry *e,
+                        bool log_entry)
+{
+	uint8_t hash[AG_HASH_LEN];
+
+	ag_entry_hash(e, hash);
+	msgpack_pack_map(pk, log_entry ? 10 : 8);
+	pack_str(pk, "author");
+	pack_key(pk, e->author);
+	pack_str(pk, "body");
+	if (e->body)
+		pack_raw(pk, e->body, e->body_len);
+	else
+		msgpack_pack_nil(pk);
+	pack_str(pk, "hash");
+	pack_hex(pk, hash, sizeof(hash));
+	pack_str(pk, "id");
+	msgpack_pack_str_with_body(pk, e->id, e->id_len);
+	pack_str(pk, "name");
+	pack_name(pk, node_city_name(ctl->node, e->author));
+	if (log_entry) {
+		pack_str(pk, "prev");
+		if (e->has_prev)
+			pack_hex(pk, e->prev, sizeof(e->prev));
+		else
+			msgpack_pack_nil(pk);
+		pack_str(pk, "raw");
+		pack_base64(pk, e->raw, e->raw_len);
+	}
+	pack_str(pk, "seq");
+	msgpack_pack_uint64(pk, e->seq);
+	pack_str(pk, "timestamp");
+	msgpack_pack_uint64(pk, e->timestamp);
+	pack_str(pk, "type");
+	pack_str(pk, e->type);
+}
+
+/*
+ * Entries copied out of a read transaction (whose callbacks may not call the
+ * store, as naming an author does), to be packed once it is over.
+ */
+struct collect {
+	uint8_t *buf;
+	size_t len, cap;
+	size_t *offs; /* where each entry starts in buf */
+	size_t n, max_count, max_bytes;
+	bool more; /* stopped at a limit with matches left */
+	bool nomem;
+};
+
+static int collect_entry(const struct ag_entry *e, void *arg)
+{
+	struct collect *cl = arg;
+	size_t cap = cl->cap ? cl->cap : 65536, *offs;
+	uint8_t *buf;
+
+	if ((cl->max_count && cl->n == cl->max_count) ||
+	    (cl->n > 0 && cl->len + e->raw_len > cl->max_bytes)) {
+		cl->more = true;
+		return 1;
+	}
+	while (cap < cl->len + e->raw_len)
+		cap *= 2;
+	if (!(buf = realloc(cl->buf, cap)) ||
+	    !(offs = realloc(cl->offs, (cl->n + 1) * sizeof(*offs)))) {
+		cl->buf = buf ? buf : cl->buf;
+		cl->nomem = true;
+		return 1;
+	}
+	cl->buf = buf;
+	cl->cap = cap;
+	cl->offs = offs;
+	memcpy(cl->buf + cl->len, e->raw, e->raw_len);
+	cl->offs[cl->n++] = cl->len;
+	cl->len += e->raw_len;
+	return 0;
+}
+
+static void collect_clear(struct collect *cl)
+{
+	free(cl->buf);
+	free(cl->offs);
+}
+
+/* Packs the collected entries as an array; they came from the store, so they decode. */
+static void pack_collected(struct control *ctl, msgpack_packer *pk, const struct collect *cl,
+                           bool log_entry)
+{
+	struct ag_entry e;
+
+	msgpack_pack_array(pk, cl->n);
+	for (size_t i = 0; i < cl->n; i++) {
+		size_t end = i + 1 < cl->n ? cl->offs[i + 1] : cl->len;
+
+		if (ag_entry_decode(&e, cl->buf + cl->offs[i], end - cl->offs[i], NULL) != 0) {
+			msgpack_pack_nil(pk);
+			continue;
+		}
+		pack_record(ctl, pk, &e, log_entry);
+	}
+}
+
+/* ---- handlers ---- */
+
+static int node_status(int rc)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case NODE_ENOTFOUND:
+		return AG_CTL_ENOTFOUND;
+	case NODE_EREFUSED:
+	case NODE_EWAIT:
+		return AG_CTL_EREFUSED;
+	default:
+		return AG_CTL_EFAILED;
+	}
+}
+
+static void pack_ok(msgpack_packer *pk, size_t nfields)
+{
+	msgpack_pack_map(pk, nfields + 1);
+	pack_str(pk, "ok");
+	msgpack_pack_true(pk);
+}
+
+/* The city a request is about: its "city", or this node. */
+static int req_city(struct control *ctl, const struct ag_ctl_req *r, uint8_t pk[static AG_PK_LEN],
+                    char *err, size_t errlen)
+{
+	const char *name;
+
+	if (!(r->fields & AG_CTL_F_CITY)) {
+		node_id(ctl->node, pk, &name);
+		return 0;
+	}
+	if (node_resolve_city(ctl->node, r->city, pk) == 0)
+		return 0;
+	snprintf(err, errlen, "no city known as %s (a peer's name or key, or a member's name)",
+	         r->city);
+	return AG_CTL_ENOTFOUND;
+}
+
+static int handle_id(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk, char *err,
+                     size_t errlen)
+{
+	uint8_t key[AG_PK_LEN];
+	const char *name;
+
+	(void)r, (void)err, (void)errlen;
+	node_id(ctl->node, key, &name);
+	pack_ok(pk, 3);
+	pack_str(pk, "key");
+	pack_key(pk, key);
+	pack_str(pk, "name");
+	pack_str(pk, name);
+	pack_str(pk, "network");
+	pack_key(pk, node_network(ctl->node));
+	return 0;
+}
+
+static int handle_status(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                         char *err, size_t errlen)
+{
+	(void)r, (void)err, (void)errlen;
+	pack_ok(pk, 1);
+	pack_str(pk, "status");
+	node_status_pack(ctl->node, pk);
+	return 0;
+}
+
+static int handle_peer_add(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                           char *err, size_t errlen)
+{
+	const char *endpoint = r->fields & AG_CTL_F_ENDPOINT ? r->endpoint : NULL;
+	int rc = node_peer_add(ctl->node, r->pk, r->name, endpoint, err, errlen);
+
+	if (rc != 0)
+		return node_status(rc);
+	pack_ok(pk, 2);
+	pack_str(pk, "key");
+	pack_str(pk, r->key);
+	pack_str(pk, "name");
+	pack_str(pk, r->name);
+	return 0;
+}
+
+static int handle_peer_remove(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                              char *err, size_t errlen)
+{
+	int rc = node_peer_remove(ctl->node, r->pk, err, errlen);
+
+	if (rc != 0)
+		return node_status(rc);
+	pack_ok(pk, 1);
+	pack_str(pk, "key");
+	pack_str(pk, r->key);
+	return 0;
+}
+
+static int handle_peer_list(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                            char *err, size_t errlen)
+{
+	(void)r, (void)err, (void)errlen;
+	pack_ok(pk, 1);
+	pack_str(pk, "peers");
+	node_peers_pack(ctl->node, pk);
+	return 0;
+}
+
+/* PUT and RETRACT: publish, and say what was written. */
+static int publish(struct control *ctl, const struct ag_ctl_req *r, const uint8_t *body,
+                   size_t body_len, msgpack_packer *pk, char *err, size_t errlen)
+{
+	uint8_t hash[AG_HASH_LEN], key[AG_PK_LEN];
+	const char *name;
+	uint64_t seq = 0;
+	int rc;
+
+	if (r->force)
+		node_publish_force(ctl->node);
+	rc = node_publish(ctl->node, r->rtype, r->id, r->id_len, body, body_len, &seq, hash, err,
+	                  errlen);
+	if (rc != 0)
+		return node_status(rc);
+	node_id(ctl->node, key, &name);
+	pack_ok(pk, 5);
+	pack_str(pk, "author");
+	pack_key(pk, key);
+	pack_str(pk, "hash");
+	pack_hex(pk, hash, sizeof(hash));
+	pack_str(pk, "id");
+	pack_str(pk, r->id);
+	pack_str(pk, "seq");
+	msgpack_pack_uint64(pk, seq);
+	pack_str(pk, "type");
+	pack_str(pk, r->rtype);
+	return 0;
+}
+
+static int handle_put(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                      char *err, size_t errlen)
+{
+	return publish(ctl, r, r->body, r->body_len, pk, err, errlen);
+}
+
+/* Sets *live to whether the record exists and is not retracted. */
+static int is_live(const struct ag_entry *e, void *arg)
+{
+	*(bool *)arg = e->body != NULL;
+	return 0;
+}
+
+static int handle_retract(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                          char *err, size_t errlen)
+{
+	uint8_t key[AG_PK_LEN];
+	const char *name;
+	bool live = false;
+
+	node_id(ctl->node, key, &name);
+	if (store_get(node_store(ctl->node), r->rtype, key, r->id, r->id_len, is_live, &live) < 0) {
+		snprintf(err, errlen, "the store cannot be read (see the daemon's log)");
+		return AG_CTL_EFAILED;
+	}
+	if (!live) {
+		snprintf(err, errlen, "this node has no %s %s to retract", r->rtype, r->id);
+		return AG_CTL_ENOTFOUND;
+	}
+	return publish(ctl, r, NULL, 0, pk, err, errlen);
+}
+
+static int handle_get(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                      char *err, size_t errlen)
+{
+	struct collect cl = {.max_bytes = AG_ENTRY_MAX};
+	uint8_t city[AG_PK_LEN];
+	struct ag_entry e;
+	int rc;
+
+	if ((rc = req_city(ctl, r, city, err, errlen)) != 0)
+		return rc;
+	rc = store_get(node_store(ctl->node), r->rtype, city, r->id, r->id_len, collect_entry, &cl);
+	if (rc < 0 || cl.nomem) {
+		snprintf(err, errlen, "the store cannot be read (see the daemon's log)");
+		rc = AG_CTL_EFAILED;
+	} else if (rc == 0 || ag_entry_decode(&e, cl.buf, cl.len, NULL) != 0) {
+		snprintf(err, errlen, "no %s %s", r->rtype, r->id);
+		rc = AG_CTL_ENOTFOUND;
+	} else if (!e.body) {
+		snprintf(err, errlen, "%s %s was retracted (seq %llu)", r->rtype, r->id,
+		         (unsigned long long)e.seq);
+		rc = AG_CTL_ENOTFOUND;
+	} else {
+		pack_ok(pk, 1);
+		pack_str(pk, "record");
+		pack_record(ctl, pk, &e, false);
+		rc = 0;
+	}
+	collect_clear(&cl);
+	return rc;
+}
+
+/* Counts the words of a search, so that a query over the index's limits is refused as input. */
+static int count_word(const char *word, size_t len, void *arg)
+{
+	(void)word, (void)len;
+	return ++*(size_t *)arg > INDEX_WORDS_MAX ? 1 : 0;
+}
+
+static int query_init(struct control *ctl, const struct ag_ctl_req *r, struct index_query *q,
+                      uint8_t city[static AG_PK_LEN], char *err, size_t errlen)
+{
+	size_t words = 0;
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	if (r->fields & AG_CTL_F_CITY) {
+		if ((rc = req_city(ctl, r, city, err, errlen)) != 0)
+			return rc;
+		q->author = city;
+	}
+	q->type = r->fields & AG_CTL_F_TYPE ? r->rtype : NULL;
+	q->topic = r->fields & AG_CTL_F_TOPIC ? r->topic : NULL;
+	q->limit = r->limit ? r->limit + 1 : 0; /* one more, to tell whether there is more */
+	if (!(r->fields & AG_CTL_F_TEXT))
+		return 0;
+	q->text = r->text;
+	(void)index_words(r->text, strlen(r->text), count_word, &words);
+	if (words > INDEX_WORDS_MAX)
+		snprintf(err, errlen, "at most %d words in a search", INDEX_WORDS_MAX);
+	else if (words == 0)
+		snprintf(err, errlen,
+		         "nothing to search for in \"%s\" (words of one letter are "
+		         "skipped)",
+		         r->text);
+	return words == 0 || words > INDEX_WORDS_MAX ? AG_CTL_EREFUSED : 0;
+}
+
+/* LIST and SEARCH: records, newest first, and whether some were left out. */
+static int handle_search(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                         char *err, size_t errlen)
+{
+	struct collect cl = {.max_count = r->limit, .max_bytes = CONTROL_RESP_BYTES};
+	uint8_t city[AG_PK_LEN];
+	struct index_query q;
+	int rc;
+
+	if ((rc = query_init(ctl, r, &q, city, err, errlen)) != 0)
+		return rc;
+	if (store_search(node_store(ctl->node), &q, collect_entry, &cl) < 0 || cl.nomem) {
+		snprintf(err, errlen, "the search failed (see the daemon's log)");
+		collect_clear(&cl);
+		return AG_CTL_EFAILED;
+	}
+	pack_ok(pk, 2);
+	pack_str(pk, "more");
+	cl.more ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+	pack_str(pk, "records");
+	pack_collected(ctl, pk, &cl, false);
+	collect_clear(&cl);
+	return 0;
+}
+
+static int handle_history(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                          char *err, size_t errlen)
+{
+	struct collect cl = {.max_bytes = CONTROL_RESP_BYTES};
+	uint8_t city[AG_PK_LEN];
+	ssize_t n;
+	int rc;
+
+	if ((rc = req_city(ctl, r, city, err, errlen)) != 0)
+		return rc;
+	n = store_history(node_store(ctl->node), r->rtype, city, r->id, r->id_len, collect_entry,
+	                  &cl);
+	if (n < 0 || cl.nomem || cl.n == 0) {
+		if (n < 0 || cl.nomem)
+			snprintf(err, errlen, "the store cannot be read (see the daemon's log)");
+		else
+			snprintf(err, errlen, "no %s %s", r->rtype, r->id);
+		collect_clear(&cl);
+		return n < 0 || cl.nomem ? AG_CTL_EFAILED : AG_CTL_ENOTFOUND;
+	}
+	pack_ok(pk, 1);
+	pack_str(pk, "versions");
+	pack_collected(ctl, pk, &cl, false);
+	collect_clear(&cl);
+	return 0;
+}
+
+static int handle_log(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                      char *err, size_t errlen)
+{
+	size_t count = r->limit && r->limit < CONTROL_LOG_COUNT ? r->limit : CONTROL_LOG_COUNT;
+	struct collect cl = {.max_bytes = CONTROL_LOG_BYTES};
+	uint64_t from = r->since ? r->since : 1, head = 0, last;
+	uint8_t city[AG_PK_LEN], hash[AG_HASH_LEN];
+	int rc;
+
+	if ((rc = req_city(ctl, r, city, err, errlen)) != 0)
+		return rc;
+	if (store_head(node_store(ctl->node), city, &head, hash) < 0 ||
+	    (head >= from && store_feed(node_store(ctl->node), city, from, count, CONTROL_LOG_BYTES,
+	                                collect_entry, &cl) < 0) ||
+	    cl.nomem) {
+		snprintf(err, errlen, "the store cannot be read (see the daemon's log)");
+		collect_clear(&cl);
+		return AG_CTL_EFAILED;
+	}
+	last = cl.n ? from + cl.n - 1 : 0;
+	pack_ok(pk, 2);
+	pack_str(pk, "entries");
+	pack_collected(ctl, pk, &cl, true);
+	pack_str(pk, "next");
+	if (cl.n && last < head)
+		msgpack_pack_uint64(pk, last + 1);
+	else
+		msgpack_pack_nil(pk);
+	collect_clear(&cl);
+	return 0;
+}
+
+static int handle_resolve(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                          char *err, size_t errlen)
+{
+	uint8_t city[AG_PK_LEN];
+	int rc;
+
+	if ((rc = req_city(ctl, r, city, err, errlen)) != 0)
+		return rc;
+	pack_ok(pk, 2);
+	pack_str(pk, "key");
+	pack_key(pk, city);
+	pack_str(pk, "name");
+	pack_name(pk, node_city_name(ctl->node, city));
+	return 0;
+}
+
+static control_handler *const handlers[AG_CTL_TYPE_END] = {
+    [AG_CTL_ID] = handle_id,
+    [AG_CTL_STATUS] = handle_status,
+    [AG_CTL_PEER_ADD] = handle_peer_add,
+    [AG_CTL_PEER_REMOVE] = handle_peer_remove,
+    [AG_CTL_PEER_LIST] = handle_peer_list,
+    [AG_CTL_PUT] = handle_put,
+    [AG_CTL_GET] = handle_get,
+    [AG_CTL_LIST] = handle_search,
+    [AG_CTL_SEARCH] = handle_search,
+    [AG_CTL_RETRACT] = handle_retract,
+    [AG_CTL_HISTORY] = handle_history,
+    [AG_CTL_LOG] = handle_log,
+    [AG_CTL_RESOLVE] = handle_resolve,
+};
+
+/* Why a request's body was refused, in words a person can act on. */
+static void bad_request(const struct ag_ctl_hdr *h, int rc, size_t where, const char *field,
+                        char *err, size_t errlen)
+{
+	if (rc == AG_EMSG)
+		snprintf(err, errlen, "unknown request type %u", h->type);
+	else if (field)
+		snprintf(err, errlen, "bad %s request: %s: %s", ag_ctl_type_name(h->type), field,
+		         ag_strerror(rc));
+	else
+		snprintf(err, errlen, "bad %s request: %s at byte %zu", ag_ctl_type_name(h->type),
+		         ag_strerror(rc), where);
+}
+
+static void client_request(struct client *c)
+{
+	struct ag_ctl_req r;
+	msgpack_packer pk;
+	const char *field = NULL;
+	char err[512] = "";
+	size_t where = 0;
+	int rc;
+
+	rc = ag_ctl_req_decode(&r, c->h.type, c->body, c->h.len, &where, &field);
+	client_reset_out(c, &pk);
+	if (rc != 0) {
+		bad_request(&c->h, rc, where, field, err, sizeof(err));
+		rc = AG_CTL_EREFUSED;
+	} else {
+		rc = handlers[r.type](c->ctl, &r, &pk, err, sizeof(err));
+	}
+	if (rc == 0 && c->out.size - AG_CTL_HDR_LEN > AG_CTL_RESP_MAX) {
+		snprintf(err, sizeof(err), "the response would be over %u bytes", AG_CTL_RESP_MAX);
+		rc = AG_CTL_EFAILED;
+	}
+	free(c->body);
+	c->body = NULL;
+	c->hdr_have = c->body_have = 0;
+	if (rc != 0) {
+		log_debug("control: %s: %s",
+		          ag_ctl_type_name(c->h.type) ? ag_ctl_type_name(c->h.type) : "?", err);
+		client_error(c, rc, err);
+	} else {
+		client_send(c, AG_CTL_RESPONSE | c->h.type);
+	}
+}
