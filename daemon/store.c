@@ -1,0 +1,1278 @@
+/*
+ * store.c: feeds, records and their index in one LMDB environment.
+ *
+ * Databases (integers big endian, so keys sort as numbers):
+ *   entries   author(32) seq(8)           -> the encoded entry
+ *   heads     author(32)                  -> seq(8) hash(32)
+ *   records   type NUL author(32) id      -> docno(4) seq(8) timestamp(8) live(1)
+ *   versions  type NUL author(32) id      -> seq(8), one per version (DUPSORT)
+ *   docs      docno(4)                    -> author(32) seq(8) of the current version
+ *   forks     author(32) seq(8) hash(32)  -> an encoded entry kept as proof
+ *   flags     author(32)                  -> flag word(4)
+ *   meta      the callers' keys           -> their values
+ *   info      "schema"                    -> version(4)
+ *   postings  see index.c
+ *
+ * A record's docno is its number in the index: it stays the same across its
+ * versions, so a new version only moves the record's postings.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "store.h"
+
+#define SCHEMA    1
+#define EKEY_LEN  (AG_PK_LEN + 8)
+#define RKEY_MAX  (AG_TYPE_MAX + 1 + AG_PK_LEN + AG_ID_MAX)
+#define REC_LEN   21
+#define HEAD_LEN  (8 + AG_HASH_LEN)
+#define DOC_LEN   (AG_PK_LEN + 8)
+#define FKEY_LEN  (AG_PK_LEN + 8 + AG_HASH_LEN)
+#define GROW_STEP ((size_t)1 << 30) /* past 1 GiB the map grows by this much */
+
+struct store {
+	MDB_env *env;
+	MDB_dbi entries, heads, records, versions, docs, forks, flags, meta, info;
+	struct index *ix;
+	/*
+	 * LMDB lets the map grow only while no transaction of this process is
+	 * open: readers hold this shared, the writer takes it alone to grow.
+	 */
+	pthread_rwlock_t maplock;
+};
+
+/* A write transaction and what it has learnt so far. */
+struct wtxn {
+	struct store *st;
+	MDB_txn *txn;
+	uint32_t next_docno;
+};
+
+struct rec {
+	uint32_t docno;
+	uint64_t seq;
+	uint64_t ts;
+	int live;
+};
+
+/* ---- bytes ---- */
+
+static void be64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void be32_put(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+static uint32_t be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static MDB_val ekey(uint8_t out[static EKEY_LEN], const uint8_t *author, uint64_t seq)
+{
+	memcpy(out, author, AG_PK_LEN);
+	be64_put(out + AG_PK_LEN, seq);
+	return (MDB_val){EKEY_LEN, out};
+}
+
+static MDB_val rkey(uint8_t out[static RKEY_MAX], const char *type, const uint8_t *author,
+                    const char *id, size_t id_len)
+{
+	size_t tl = strlen(type);
+
+	memcpy(out, type, tl);
+	out[tl] = 0;
+	memcpy(out + tl + 1, author, AG_PK_LEN);
+	memcpy(out + tl + 1 + AG_PK_LEN, id, id_len);
+	return (MDB_val){tl + 1 + AG_PK_LEN + id_len, out};
+}
+
+static int rkey_check(const char *type, const char *id, size_t id_len)
+{
+	return ag_rectype_check(type, strlen(type)) == 0 && ag_recid_check(id, id_len) == 0;
+}
+
+static void rec_put(uint8_t out[static REC_LEN], const struct rec *r)
+{
+	be32_put(out, r->docno);
+	be64_put(out + 4, r->seq);
+	be64_put(out + 12, r->ts);
+	out[20] = (uint8_t)r->live;
+}
+
+static int rec_get(const MDB_val *v, struct rec *r)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (v->mv_size != REC_LEN)
+		return MDB_CORRUPTED;
+	*r = (struct rec){be32_get(p), be64_get(p + 4), be64_get(p + 12), p[20]};
+	return 0;
+}
+
+static void raw_hash(const void *raw, size_t len, uint8_t out[static AG_HASH_LEN])
+{
+	struct ag_entry e = {.raw = raw, .raw_len = len};
+
+	ag_entry_hash(&e, out);
+}
+
+/* Decodes an entry read back from the map: what fails here was damaged on disk. */
+static int entry_load(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, uint64_t seq,
+                      struct ag_entry *e)
+{
+	uint8_t k[EKEY_LEN];
+	MDB_val key = ekey(k, author, seq), v;
+	int rc;
+
+	if ((rc = mdb_get(txn, dbi, &key, &v)) != 0)
+		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+	if (ag_entry_decode(e, v.mv_data, v.mv_size, NULL) != 0 || e->seq != seq ||
+	    memcmp(e->author, author, AG_PK_LEN) != 0)
+		return MDB_CORRUPTED;
+	return 0;
+}
+
+/* ---- transactions ---- */
+
+static int store_grow(struct store *st)
+{
+	MDB_envinfo info;
+	size_t next;
+	int rc;
+
+	pthread_rwlock_wrlock(&st->maplock);
+	mdb_env_info(st->env, &info);
+	next = info.me_mapsize < GROW_STEP ? info.me_mapsize * 2 : info.me_mapsize + GROW_STEP;
+	rc = mdb_env_set_mapsize(st->env, next);
+	pthread_rwlock_unlock(&st->maplock);
+	if (rc != 0)
+		return rc;
+	log_info("store: map grown to %zu MiB", next >> 20);
+	return 0;
+}
+
+/* Another process grew the map: take its size. */
+static int store_adopt(struct store *st)
+{
+	int rc;
+
+	pthread_rwlock_wrlock(&st->maplock);
+	rc = mdb_env_set_mapsize(st->env, 0);
+	pthread_rwlock_unlock(&st->maplock);
+	return rc;
+}
+
+static int read_begin(struct store *st, MDB_txn **txn)
+{
+	int rc;
+
+	for (;;) {
+		pthread_rwlock_rdlock(&st->maplock);
+		rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+		if (rc == 0)
+			return 0;
+		pthread_rwlock_unlock(&st->maplock);
+		if (rc != MDB_MAP_RESIZED || (rc = store_adopt(st)) != 0)
+			break;
+	}
+	log_error("store: read: %s", mdb_strerror(rc));
+	return -1;
+}
+
+static void read_end(struct store *st, MDB_txn *txn)
+{
+	mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&st->maplock);
+}
+
+typedef int write_fn(struct wtxn *, void *arg);
+
+/*
+ * Runs fn in a write transaction and commits; a full map is grown and the
+ * whole transaction run again, so fn must start from scratch each time.
+ * Returns 0 or the LMDB error code; the caller logs it.
+ */
+static int store_write(struct store *st, write_fn *fn, void *arg)
+{
+	for (;;) {
+		struct wtxn w = {st, NULL, 0};
+		int rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
+
+		if (rc == MDB_MAP_RESIZED && (rc = store_adopt(st)) == 0)
+			continue;
+		if (rc == 0) {
+			rc = fn(&w, arg);
+			if (rc == 0)
+				rc = index_flush(st->ix, w.txn);
+			if (rc == 0)
+				rc = mdb_txn_commit(w.txn);
+			else
+				mdb_txn_abort(w.txn);
+		}
+		index_reset(st->ix);
+		if (rc == MDB_MAP_FULL && (rc = store_grow(st)) == 0)
+			continue;
+		return rc;
+	}
+}
+
+/* ---- open and close ---- */
+
+static int open_dbs(struct store *st, MDB_txn *txn)
+{
+	static const char *names[] = {"entries", "heads", "records", "versions", "docs",
+	                              "forks",   "flags", "meta",    "info"};
+	MDB_dbi *dbis[] = {&st->entries, &st->heads, &st->records, &st->versions, &st->docs,
+	                   &st->forks,   &st->flags, &st->meta,    &st->info};
+	uint8_t ver[4];
+	MDB_val k = {6, "schema"}, v = {4, ver};
+	int rc;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		unsigned flags = MDB_CREATE;
+
+		if (dbis[i] == &st->versions)
+			flags |= MDB_DUPSORT | MDB_DUPFIXED;
+		if ((rc = mdb_dbi_open(txn, names[i], flags, dbis[i])) != 0)
+			return rc;
+	}
+	if ((rc = mdb_get(txn, st->info, &k, &v)) == MDB_NOTFOUND) {
+		be32_put(ver, SCHEMA);
+		v = (MDB_val){4, ver};
+		rc = mdb_put(txn, st->info, &k, &v, 0);
+	} else if (rc == 0 && (v.mv_size != 4 || be32_get(v.mv_data) != SCHEMA)) {
+		rc = MDB_VERSION_MISMATCH;
+	}
+	if (rc == 0 && !(st->ix = index_open(txn)))
+		rc = ENOMEM;
+	return rc;
+}
+
+static int env_open(struct store *st, const char *dir, size_t map_size)
+{
+	MDB_envinfo info;
+	MDB_txn *txn;
+	int rc, dead;
+
+	if ((rc = mdb_env_create(&st->env)) != 0 || (rc = mdb_env_set_maxdbs(st->env, 16)) != 0 ||
+	    (rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600)) != 0)
+		return rc;
+	/* An existing environment keeps its size if it is larger. */
+	if ((rc = mdb_env_info(st->env, &info)) != 0 ||
+	    (info.me_mapsize < map_size && (rc = mdb_env_set_mapsize(st->env, map_size)) != 0))
+		return rc;
+	/* Slots of readers that died (killed processes) would pin old pages. */
+	if ((rc = mdb_reader_check(st->env, &dead)) != 0)
+		return rc;
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return rc;
+	if ((rc = open_dbs(st, txn)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}
+
+struct store *store_open(const char *dir, size_t map_size)
+{
+	struct store *st;
+	int rc;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		log_warn("store: %s", dir);
+		return NULL;
+	}
+	if (!(st = calloc(1, sizeof(*st)))) {
+		log_error("store: out of memory");
+		return NULL;
+	}
+	pthread_rwlock_init(&st->maplock, NULL);
+	if ((rc = env_open(st, dir, map_size ? map_size : STORE_MAP_DEFAULT)) != 0) {
+		log_error("store: %s: %s", dir, mdb_strerror(rc));
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	index_free(st->ix);
+	if (st->env)
+		mdb_env_close(st->env);
+	pthread_rwlock_destroy(&st->maplock);
+	free(st);
+}
+
+/* ---- writing an entry ---- */
+
+static int flags_get(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, uint32_t *flags)
+{
+	MDB_val k = {AG_PK_LEN, (void *)(uintptr_t)author}, v;
+	int rc = mdb_get(txn, dbi, &k, &v);
+
+	*flags = 0;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc == 0 && v.mv_size != 4)
+		return MDB_CORRUPTED;
+	if (rc == 0)
+		*flags = be32_get(v.mv_data);
+	return rc;
+}
+
+static int flags_put(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, uint32_t flags)
+{
+	uint8_t a[AG_PK_LEN], f[4];
+	MDB_val k = {AG_PK_LEN, a}, v = {4, f};
+
+	memcpy(a, author, AG_PK_LEN);
+	be32_put(f, flags);
+	if (flags == 0) {
+		int rc = mdb_del(txn, dbi, &k, NULL);
+
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	}
+	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+/* The head of a feed: seq 0 when there is none. */
+static int head_get(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, uint64_t *seq,
+                    uint8_t hash[static AG_HASH_LEN])
+{
+	MDB_val k = {AG_PK_LEN, (void *)(uintptr_t)author}, v;
+	int rc = mdb_get(txn, dbi, &k, &v);
+
+	*seq = 0;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc == 0 && v.mv_size != HEAD_LEN)
+		return MDB_CORRUPTED;
+	if (rc == 0) {
+		*seq = be64_get(v.mv_data);
+		memcpy(hash, (const uint8_t *)v.mv_data + 8, AG_HASH_LEN);
+	}
+	return rc;
+}
+
+static uint32_t docno_next(struct wtxn *w)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+
+	if (w->next_docno == 0 && mdb_cursor_open(w->txn, w->st->docs, &c) == 0) {
+		if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 4)
+			w->next_docno = be32_get(k.mv_data);
+		mdb_cursor_close(c);
+	}
+	return ++w->next_docno; /* docno 0 is never used */
+}
+
+/* Takes a record's current version out of the index. */
+static int record_unindex(struct wtxn *w, const char *type, const struct rec *r,
+                          const uint8_t *author)
+{
+	struct ag_entry old;
+	struct index_doc d;
+	int rc;
+
+	if (!r->live)
+		return 0;
+	if ((rc = entry_load(w->txn, w->st->entries, author, r->seq, &old)) != 0)
+		return rc;
+	d = (struct index_doc){r->docno, r->ts, type, author, old.body, old.body_len};
+	return index_remove(w->st->ix, &d);
+}
+
+/* Makes e the record's current version: state, history, index. */
+static int record_apply(struct wtxn *w, const struct ag_entry *e)
+{
+	uint8_t kb[RKEY_MAX], rb[REC_LEN], sb[8], db[DOC_LEN], nb[4];
+	MDB_val k = rkey(kb, e->type, e->author, e->id, e->id_len), v;
+	struct rec r = {0};
+	int rc = mdb_get(w->txn, w->st->records, &k, &v);
+
+	if (rc == 0 && (rc = rec_get(&v, &r)) == 0) {
+		rc = record_unindex(w, e->type, &r, e->author);
+	} else if (rc == MDB_NOTFOUND) {
+		r.docno = docno_next(w);
+		rc = 0;
+	}
+	if (rc != 0)
+		return rc;
+	r = (struct rec){r.docno, e->seq, e->timestamp, e->body != NULL};
+	if (e->body) {
+		struct index_doc d = {r.docno, r.ts, e->type, e->author, e->body, e->body_len};
+
+		if ((rc = index_add(w->st->ix, &d)) != 0)
+			return rc;
+	}
+	rec_put(rb, &r);
+	be64_put(sb, e->seq);
+	memcpy(db, e->author, AG_PK_LEN);
+	be64_put(db + AG_PK_LEN, e->seq);
+	be32_put(nb, r.docno);
+	if ((rc = mdb_put(w->txn, w->st->records, &k, &(MDB_val){REC_LEN, rb}, 0)) != 0 ||
+	    (rc = mdb_put(w->txn, w->st->versions, &k, &(MDB_val){8, sb}, 0)) != 0)
+		return rc;
+	return mdb_put(w->txn, w->st->docs, &(MDB_val){4, nb}, &(MDB_val){DOC_LEN, db}, 0);
+}
+
+/* Stores e, the next entry of its feed. */
+static int entry_put(struct wtxn *w, const struct ag_entry *e)
+{
+	uint8_t kb[EKEY_LEN], hb[HEAD_LEN], a[AG_PK_LEN];
+	MDB_val k = ekey(kb, e->author, e->seq);
+	int rc;
+
+	rc = mdb_put(w->txn, w->st->entries, &k, &(MDB_val){e->raw_len, (void *)(uintptr_t)e->raw},
+	             MDB_NOOVERWRITE);
+	if (rc != 0)
+		return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc; /* the head said it was free */
+	be64_put(hb, e->seq);
+	ag_entry_hash(e, hb + 8);
+	memcpy(a, e->author, AG_PK_LEN);
+	if ((rc = mdb_put(w->txn, w->st->heads, &(MDB_val){AG_PK_LEN, a}, &(MDB_val){HEAD_LEN, hb},
+	                  0)) != 0)
+		return rc;
+	return record_apply(w, e);
+}
+
+static int fork_keep_raw(struct wtxn *w, const uint8_t *author, uint64_t seq, const void *raw,
+                         size_t len)
+{
+	uint8_t kb[FKEY_LEN];
+
+	memcpy(kb, author, AG_PK_LEN);
+	be64_put(kb + AG_PK_LEN, seq);
+	raw_hash(raw, len, kb + AG_PK_LEN + 8);
+	return mdb_put(w->txn, w->st->forks, &(MDB_val){FKEY_LEN, kb},
+	               &(MDB_val){len, (void *)(uintptr_t)raw}, 0);
+}
+
+/*
+ * Keeps e and the stored entry at other_seq, which contradict each other,
+ * and flags the author: nothing more of this feed until an operator decides.
+ */
+static int fork_keep(struct wtxn *w, const struct ag_entry *e, uint64_t other_seq)
+{
+	uint8_t kb[EKEY_LEN];
+	MDB_val k = ekey(kb, e->author, other_seq), v;
+	uint32_t flags;
+	int rc;
+
+	if ((rc = mdb_get(w->txn, w->st->entries, &k, &v)) != 0 ||
+	    (rc = fork_keep_raw(w, e->author, other_seq, v.mv_data, v.mv_size)) != 0 ||
+	    (rc = fork_keep_raw(w, e->author, e->seq, e->raw, e->raw_len)) != 0 ||
+	    (rc = flags_get(w->txn, w->st->flags, e->author, &flags)) != 0)
+		return rc;
+	return flags_put(w->txn, w->st->flags, e->author, flags | STORE_FLAG_FORKED);
+}
+
+/* Is e the very entry stored at its seq? */
+static int entry_same(struct wtxn *w, const struct ag_entry *e, int *same)
+{
+	uint8_t kb[EKEY_LEN];
+	MDB_val k = ekey(kb, e->author, e->seq), v;
+	int rc = mdb_get(w->txn, w->st->entries, &k, &v);
+
+	*same = rc == 0 && v.mv_size == e->raw_len && memcmp(v.mv_data, e->raw, e->raw_len) == 0;
+	return rc;
+}
+
+static int append_one(struct wtxn *w, const struct ag_entry *e, struct store_result *res)
+{
+	uint8_t hash[AG_HASH_LEN];
+	uint64_t head;
+	uint32_t flags;
+	int rc, same = 0;
+
+	*res = (struct store_result){STORE_STORED, 0};
+	if ((rc = flags_get(w->txn, w->st->flags, e->author, &flags)) != 0 ||
+	    (rc = head_get(w->txn, w->st->heads, e->author, &head, hash)) != 0)
+		return rc;
+	if (e->seq <= head && (rc = entry_same(w, e, &same)) != 0)
+		return rc;
+	if (same)
+		res->status = STORE_DUPLICATE;
+	else if (flags & STORE_FLAG_FORKED)
+		res->status = STORE_REFUSED;
+	else if (e->seq <= head)
+		res->status = STORE_FORK;
+	else if (e->seq > head + 1)
+		*res = (struct store_result){STORE_GAP, head + 1};
+	else if (e->seq > 1 && memcmp(e->prev, hash, AG_HASH_LEN) != 0)
+		res->status = STORE_FORK; /* it chains to another entry at seq - 1 */
+	if (res->status == STORE_FORK)
+		return fork_keep(w, e, e->seq <= head ? e->seq : e->seq - 1);
+	return res->status == STORE_STORED ? entry_put(w, e) : 0;
+}
+
+struct append_arg {
+	const struct ag_entry *e;
+	size_t n;
+	struct store_result *res;
+};
+
+static int append_txn(struct wtxn *w, void *arg)
+{
+	struct append_arg *a = arg;
+	int rc = 0;
+
+	for (size_t i = 0; i < a->n && rc == 0; i++) {
+		if (!a->e[i].raw || a->e[i].seq == 0)
+			rc = EINVAL;
+		else
+			rc = append_one(w, &a->e[i], &a->res[i]);
+	}
+	return rc;
+}
+
+int store_append(struct store *st, const struct ag_entry *entries, size_t n,
+                 struct store_result *res)
+{
+	struct append_arg a = {entries, n, res};
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rc = store_write(st, append_txn, &a);
+	/* Too many pages for one transaction: each half is still a batch. */
+	if (rc == MDB_TXN_FULL && n > 1)
+		return store_append(st, entries, n / 2, res) == 0 &&
+		               store_append(st, entries + n / 2, n - n / 2, res + n / 2) == 0
+		           ? 0
+		           : -1;
+	if (rc != 0) {
+		log_error("store: append of %zu entries: %s", n, mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+struct publish_arg {
+	struct ag_entry *e;
+	const uint8_t *sk;
+	uint8_t *buf;
+	size_t cap;
+	int refused, sign_rc;
+};
+
+static int publish_txn(struct wtxn *w, void *arg)
+{
+	struct publish_arg *p = arg;
+	struct ag_entry *e = p->e;
+	uint32_t flags;
+	size_t len;
+	int rc;
+
+	memcpy(e->author, p->sk + 32, AG_PK_LEN);
+	if ((rc = flags_get(w->txn, w->st->flags, e->author, &flags)) != 0 ||
+	    (rc = head_get(w->txn, w->st->heads, e->author, &e->seq, e->prev)) != 0)
+		return rc;
+	if (flags & STORE_FLAG_FORKED) {
+		p->refused = 1;
+		return EPERM;
+	}
+	e->has_prev = e->seq++ > 0;
+	if ((p->sign_rc = ag_entry_sign(e, p->sk, p->buf, p->cap, &len)) != 0)
+		return EINVAL;
+	return entry_put(w, e);
+}
+
+int store_publish(struct store *st, struct ag_entry *e, const uint8_t sk[static AG_SK_LEN],
+                  uint8_t *buf, size_t cap, uint8_t hash[static AG_HASH_LEN])
+{
+	struct publish_arg p = {e, sk, buf, cap, 0, 0};
+	int rc = store_write(st, publish_txn, &p);
+
+	if (p.refused) {
+		log_error("store: publish: this node's feed is flagged as forked");
+		return -1;
+	}
+	if (p.sign_rc != 0) {
+		log_error("store: publish %s: %s", e->type, ag_strerror(p.sign_rc));
+		return -1;
+	}
+	if (rc != 0) {
+		log_error("store: publish %s: %s", e->type, mdb_strerror(rc));
+		return -1;
+	}
+	ag_entry_hash(e, hash);
+	return 0;
+}
+
+/* ---- reading feeds ---- */
+
+int store_head(struct store *st, const uint8_t author[static AG_PK_LEN], uint64_t *seq,
+               uint8_t hash[static AG_HASH_LEN])
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (read_begin(st, &txn) != 0)
+		return -1;
+	rc = head_get(txn, st->heads, author, seq, hash);
+	read_end(st, txn);
+	if (rc != 0) {
+		log_error("store: head: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return *seq > 0;
+}
+
+int store_heads(struct store *st, store_head_fn *fn, void *arg)
+{
+	MDB_cursor *c = NULL;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	if (read_begin(st, &txn) != 0)
+		return -1;
+	if ((rc = mdb_cursor_open(txn, st->heads, &c)) == 0)
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			if (k.mv_size != AG_PK_LEN || v.mv_size != HEAD_LEN) {
+				rc = MDB_CORRUPTED;
+				break;
+			}
+			if (fn(k.mv_data, be64_get(v.mv_data), (const uint8_t *)v.mv_data + 8, arg))
+				break;
+		}
+	mdb_cursor_close(c);
+	read_end(st, txn);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		log_error("store: heads: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+struct feed_arg {
+	const uint8_t *author;
+	uint64_t from;
+	size_t max_count, max_bytes;
+	store_entry_fn *fn;
+	void *arg;
+	size_t count;
+};
+
+static int feed_scan(MDB_txn *txn, MDB_dbi dbi, struct feed_arg *a)
+{
+	uint8_t kb[EKEY_LEN];
+	MDB_val k = ekey(kb, a->author, a->from), v;
+	MDB_cursor *c;
+	size_t bytes = 0;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); rc == 0 && a->count < a->max_count;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct ag_entry e;
+
+		if (k.mv_size != EKEY_LEN || memcmp(k.mv_data, a->author, AG_PK_LEN) != 0)
+			break;
+		if (be64_get((const uint8_t *)k.mv_data + AG_PK_LEN) != a->from + a->count ||
+		    ag_entry_decode(&e, v.mv_data, v.mv_size, NULL) != 0) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (a->count > 0 && bytes + v.mv_size > a->max_bytes)
+			break;
+		bytes += v.mv_size;
+		a->count++;
+		if (a->fn(&e, a->arg) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+ssize_t store_feed(struct store *st, const uint8_t author[static AG_PK_LEN], uint64_t from,
+                   size_t max_count, size_t max_bytes, store_entry_fn *fn, void *arg)
+{
+	struct feed_arg a = {author, from ? from : 1, max_count, max_bytes, fn, arg, 0};
+	MDB_txn *txn;
+	int rc;
+
+	if (read_begin(st, &txn) != 0)
+		return -1;
+	rc = feed_scan(txn, st->entries, &a);
+	read_end(st, txn);
+	if (rc != 0) {
+		log_error("store: feed from %" PRIu64 ": %s", from, mdb_strerror(rc));
+		return -1;
+	}
+	return (ssize_t)a.count;
+}
+
+/* ---- reading records ---- */
+
+static int record_get(struct store *st, MDB_txn *txn, const char *type, const uint8_t *author,
+                      const char *id, size_t id_len, struct rec *r)
+{
+	uint8_t kb[RKEY_MAX];
+	MDB_val k = rkey(kb, type, author, id, id_len), v;
+	int rc = mdb_get(txn, st->records, &k, &v);
+
+	return rc == 0 ? rec_get(&v, r) : rc;
+}
+
+int store_get(struct store *st, const char *type, const uint8_t author[static AG_PK_LEN],
+              const char *id, size_t id_len, store_entry_fn *fn, void *arg)
+{
+	struct ag_entry e;
+	struct rec r;
+	MDB_txn *txn;
+	int rc;
+
+	if (!rkey_check(type, id, id_len))
+		return 0; /* no record can have that name */
+	if (read_begin(st, &txn) != 0)
+		return -1;
+	rc = record_get(st, txn, type, author, id, id_len, &r);
+	if (rc == 0 && (rc = entry_load(txn, st->entries, author, r.seq, &e)) == 0)
+		fn(&e, arg);
+	read_end(st, txn);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		log_error("store: get %s: %s", type, mdb_strerror(rc));
+		return -1;
+	}
+	return rc == 0;
+}
+
+static int history_scan(struct store *st, MDB_txn *txn, MDB_val *k, const uint8_t *author,
+                        store_entry_fn *fn, void *arg, size_t *count)
+{
+	MDB_cursor *c;
+	MDB_val v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->versions, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, k, &v, MDB_SET_KEY); rc == 0;
+	     rc = mdb_cursor_get(c, k, &v, MDB_NEXT_DUP)) {
+		struct ag_entry e;
+
+		if (v.mv_size != 8) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if ((rc = entry_load(txn, st->entries, author, be64_get(v.mv_data), &e)) != 0)
+			break;
+		++*count;
+		if (fn(&e, arg) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+ssize_t store_history(struct store *st, const char *type, const uint8_t author[static AG_PK_LEN],
+                      const char *id, size_t id_len, store_entry_fn *fn, void *arg)
+{
+	uint8_t kb[RKEY_MAX];
+	MDB_val k;
+	MDB_txn *txn;
+	size_t count = 0;
+	int rc;
+
+	if (!rkey_check(type, id, id_len))
+		return 0;
+	k = rkey(kb, type, author, id, id_len);
+	if (read_begin(st, &txn) != 0)
+		return -1;
+	rc = history_scan(st, txn, &k, author, fn, arg, &count);
+	read_end(st, txn);
+	if (rc != 0) {
+		log_error("store: history %s: %s", type, mdb_strerror(rc));
+		return -1;
+	}
+	return (ssize_t)count;
+}
+
+struct hit_arg {
+	struct store *st;
+	MDB_txn *txn;
+	store_entry_fn *fn;
+	void *arg;
+	int rc;
+};
+
+/* A docno from the index, resolved to the record's current version. */
+static int search_hit(uint32_t docno, void *arg)
+{
+	struct hit_arg *h = arg;
+	uint8_t nb[4];
+	MDB_val k = {4, nb}, v;
+	struct ag_entry e;
+
+	be32_put(nb, docno);
+	if ((h->rc = mdb_get(h->txn, h->st->docs, &k, &v)) != 0 || v.mv_size != DOC_LEN) {
+		h->rc = MDB_CORRUPTED;
+		return 1;
+	}
+	h->rc = entry_load(h->txn, h->st->entries, v.mv_data,
+	                   be64_get((const uint8_t *)v.mv_data + AG_PK_LEN), &e);
+	return h->rc != 0 || h->fn(&e, h->arg) != 0;
+}
+
+ssize_t store_search(struct store *st, const struct index_query *q, store_entry_fn *fn, void *arg)
+{
+	struct hit_arg h = {st, NULL, fn, arg, 0};
+	size_t hits = 0;
+	int rc;
+
+	if (read_begin(st, &h.txn) != 0)
+		return -1;
+	rc = index_search(st->ix, h.txn, q, search_hit, &h, &hits);
+	read_end(st, h.txn);
+	if (rc == 0)
+		rc = h.rc;
+	if (rc != 0) {
+		log_error("store: search: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return (ssize_t)hits;
+}
+
+/* ---- flags and forks ---- */
+
+int store_flags(struct store *st, const uint8_t author[static AG_PK_LEN], uint32_t *flags)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (read_begin(st, &txn) != 0)
+		return -1;
+	rc = flags_get(txn, st->flags, author, flags);
+	read_end(st, txn);
+	if (rc != 0) {
+		log_error("store: flags: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+struct flags_arg {
+	const uint8_t *author;
+	uint32_t set, clear;
+};
+
+static int flags_txn(struct wtxn *w, void *arg)
+{
+	struct flags_arg *a = arg;
+	uint32_t flags;
+	int rc = flags_get(w->txn, w->st->flags, a->author, &flags);
+
+	return rc ? rc : flags_put(w->txn, w->st->flags, a->author, (flags | a->set) & ~a->clear);
+}
+
+int store_flags_set(struct store *st, const uint8_t author[static AG_PK_LEN], uint32_t set,
+                    uint32_t clear)
+{
+	struct flags_arg a = {author, set, clear};
+	int rc = store_write(st, flags_txn, &a);
+
+	if (rc != 0) {
+		log_error("store: flags: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int store_fork_clear(struct store *st, const uint8_t author[static AG_PK_LEN])
+{
+	return store_flags_set(st, author, 0, STORE_FLAG_FORKED);
+}
+
+static int forks_scan(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, store_entry_fn *fn,
+                      void *arg, size_t *count)
+{
+	uint8_t kb[FKEY_LEN] = {0};
+	MDB_val k = {author ? FKEY_LEN : 0, kb}, v;
+	MDB_cursor *c;
+	int rc;
+
+	if (author)
+		memcpy(kb, author, AG_PK_LEN);
+	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, author ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct ag_entry e;
+
+		if (author && memcmp(k.mv_data, author, AG_PK_LEN) != 0)
+			break;
+		if (ag_entry_decode(&e, v.mv_data, v.mv_size, NULL) != 0) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		++*count;
+		if (fn(&e, arg) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+ssize_t store_forks(struct store *st, const uint8_t *author, store_entry_fn *fn, void *arg)
+{
+	MDB_txn *txn;
+	size_t count = 0;
+	int rc;
+
+	if (read_begin(st, &txn) != 0)
+		return -1;
+	rc = forks_scan(txn, st->forks, author, fn, arg, &count);
+	read_end(st, txn);
+	if (rc != 0) {
+		log_error("store: forks: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return (ssize_t)count;
+}
+
+/* ---- meta ---- */
+
+struct meta_arg {
+	MDB_val k, v;
+	int del;
+};
+
+static int meta_txn(struct wtxn *w, void *arg)
+{
+	struct meta_arg *m = arg;
+	MDB_val k = m->k, v = m->v;
+	int rc;
+
+	if (!m->del)
+		return mdb_put(w->txn, w->st->meta, &k, &v, 0);
+	rc = mdb_del(w->txn, w->st->meta, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int meta_write(struct store *st, const void *key, size_t klen, const void *val, size_t vlen,
+                      int del)
+{
+	struct meta_arg m = {{klen, (void *)(uintptr_t)key}, {vlen, (void *)(uintptr_t)val}, del};
+	int rc;
+
+	if (klen == 0 || klen > STORE_META_KEY_MAX) {
+		log_error("store: meta key of %zu bytes", klen);
+		return -1;
+	}
+	if ((rc = store_write(st, meta_txn, &m)) != 0) {
+		log_error("store: meta: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int store_meta_put(struct store *st, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	return meta_write(st, key, klen, val, vlen, 0);
+}
+
+int store_meta_del(struct store *st, const void *key, size_t klen)
+{
+	return meta_write(st, key, klen, NULL, 0, 1);
+}
+
+int store_meta_get(struct store *st, const void *key, size_t klen, void *buf, size_t cap,
+                   size_t *len)
+{
+	MDB_val k = {klen, (void *)(uintptr_t)key}, v;
+	MDB_txn *txn;
+	int rc;
+
+	if (klen == 0 || klen > STORE_META_KEY_MAX)
+		return 0;
+	if (read_begin(st, &txn) != 0)
+		return -1;
+	if ((rc = mdb_get(txn, st->meta, &k, &v)) == 0) {
+		memcpy(buf, v.mv_data, v.mv_size < cap ? v.mv_size : cap);
+		*len = v.mv_size;
+	}
+	read_end(st, txn);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		log_error("store: meta: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return rc == 0;
+}
+
+int store_meta_each(struct store *st, const void *prefix, size_t plen, store_meta_fn *fn, void *arg)
+{
+	MDB_val k = {plen, (void *)(uintptr_t)prefix}, v;
+	MDB_cursor *c = NULL;
+	MDB_txn *txn;
+	int rc;
+
+	if (read_begin(st, &txn) != 0)
+		return -1;
+	if ((rc = mdb_cursor_open(txn, st->meta, &c)) == 0)
+		for (rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+				break;
+			if (fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg) != 0)
+				break;
+		}
+	mdb_cursor_close(c);
+	read_end(st, txn);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		log_error("store: meta: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- statistics and checks ---- */
+
+int store_stats(struct store *st, struct store_stats *s)
+{
+	MDB_stat es, hs, rs;
+	MDB_envinfo info;
+	size_t postings = 0;
+	MDB_txn *txn;
+	int rc;
+
+	if (read_begin(st, &txn) != 0)
+		return -1;
+	if ((rc = mdb_stat(txn, st->entries, &es)) == 0 &&
+	    (rc = mdb_stat(txn, st->heads, &hs)) == 0 &&
+	    (rc = mdb_stat(txn, st->records, &rs)) == 0 &&
+	    (rc = index_postings(st->ix, txn, &postings)) == 0 &&
+	    (rc = mdb_env_info(st->env, &info)) == 0) {
+		*s = (struct store_stats){
+		    es.ms_entries,   hs.ms_entries,
+		    rs.ms_entries,   postings,
+		    info.me_mapsize, (uint64_t)(info.me_last_pgno + 1) * es.ms_psize};
+	}
+	read_end(st, txn);
+	if (rc != 0) {
+		log_error("store: stats: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The checks return 0 when all holds, 1 with the first problem in why, or
+ * -1 with the LMDB error in err.
+ */
+struct check {
+	struct store *st;
+	MDB_txn *txn;
+	const uint8_t *network;
+	char *why;
+	size_t whylen;
+	int err;
+	size_t entries, versions, postings;
+};
+
+__attribute__((format(printf, 2, 3))) static int check_fail(struct check *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->why, c->whylen, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+static int check_err(struct check *c, int rc)
+{
+	c->err = rc;
+	return -1;
+}
+
+/* One feed: seq 1 to the head, each prev the hash of the one before. */
+static int check_feed(struct check *c, const uint8_t *author, uint64_t head,
+                      const uint8_t *head_hash)
+{
+	uint8_t prev[AG_HASH_LEN];
+	char who[AG_B64_LEN + 1];
+	int rc;
+
+	ag_key_to_b64(who, author);
+	for (uint64_t seq = 1; seq <= head; seq++) {
+		struct ag_entry e;
+
+		if ((rc = entry_load(c->txn, c->st->entries, author, seq, &e)) == MDB_CORRUPTED)
+			return check_fail(c, "%s: entry %" PRIu64 " missing or damaged", who, seq);
+		if (rc != 0)
+			return check_err(c, rc);
+		if (seq > 1 && (!e.has_prev || memcmp(e.prev, prev, AG_HASH_LEN) != 0))
+			return check_fail(c, "%s: entry %" PRIu64 " breaks the chain", who, seq);
+		if (c->network && ag_entry_verify(&e, c->network) != 0)
+			return check_fail(c, "%s: entry %" PRIu64 " does not verify", who, seq);
+		ag_entry_hash(&e, prev);
+		c->entries++;
+	}
+	if (head == 0 || memcmp(prev, head_hash, AG_HASH_LEN) != 0)
+		return check_fail(c, "%s: head is not entry %" PRIu64, who, head);
+	return 0;
+}
+
+static int check_feeds(struct check *c)
+{
+	MDB_cursor *cur;
+	MDB_stat es;
+	MDB_val k, v;
+	int rc, bad = 0;
+
+	if ((rc = mdb_cursor_open(c->txn, c->st->heads, &cur)) != 0)
+		return check_err(c, rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && bad == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		bad = v.mv_size != HEAD_LEN || k.mv_size != AG_PK_LEN
+		          ? check_fail(c, "a head is damaged")
+		          : check_feed(c, k.mv_data, be64_get(v.mv_data),
+		                       (const uint8_t *)v.mv_data + 8);
+	mdb_cursor_close(cur);
+	if (bad)
+		return bad;
+	if (rc != MDB_NOTFOUND)
+		return check_err(c, rc);
+	if ((rc = mdb_stat(c->txn, c->st->entries, &es)) != 0)
+		return check_err(c, rc);
+	if (es.ms_entries != c->entries)
+		return check_fail(c, "%zu entries stored, %zu in the feeds", (size_t)es.ms_entries,
+		                  c->entries);
+	return 0;
+}
+
+/* The seq of a record's newest version, and how many versions it has. */
+static int check_versions(struct check *c, const MDB_val *k, uint64_t *last, size_t *n)
+{
+	MDB_val kk = *k, v;
+	MDB_cursor *cur;
+	int rc;
+
+	*last = 0;
+	*n = 0;
+	if ((rc = mdb_cursor_open(c->txn, c->st->versions, &cur)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &kk, &v, MDB_SET_KEY); rc == 0;
+	     rc = mdb_cursor_get(cur, &kk, &v, MDB_NEXT_DUP), ++*n)
+		*last = be64_get(v.mv_data);
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* One record: its state is its newest version, and it is indexed exactly when live. */
+static int check_record(struct check *c, const MDB_val *k, const struct rec *r)
+{
+	const uint8_t *key = k->mv_data;
+	size_t tl = strnlen((const char *)key, k->mv_size), nv, have, want;
+	struct index_doc d;
+	struct ag_entry e;
+	uint64_t last;
+	int rc;
+
+	if (tl + 1 + AG_PK_LEN >= k->mv_size)
+		return check_fail(c, "a record key is damaged");
+	if ((rc = check_versions(c, k, &last, &nv)) != 0)
+		return check_err(c, rc);
+	c->versions += nv;
+	if (last != r->seq)
+		return check_fail(c, "record %s: state is seq %" PRIu64 ", newest version %" PRIu64,
+		                  key, r->seq, last);
+	if ((rc = entry_load(c->txn, c->st->entries, key + tl + 1, r->seq, &e)) != 0)
+		return check_fail(c, "record %s: its entry is missing", key);
+	if (strcmp(e.type, (const char *)key) != 0 || e.timestamp != r->ts ||
+	    (e.body != NULL) != r->live || e.id_len != k->mv_size - tl - 1 - AG_PK_LEN ||
+	    memcmp(e.id, key + tl + 1 + AG_PK_LEN, e.id_len) != 0)
+		return check_fail(c, "record %s: state does not match its entry", key);
+	if (!r->live)
+		return 0;
+	d = (struct index_doc){r->docno, r->ts, e.type, e.author, e.body, e.body_len};
+	if ((rc = index_doc_check(c->st->ix, c->txn, &d, &have, &want)) != 0)
+		return check_err(c, rc);
+	if (have != want)
+		return check_fail(c, "record %s: %zu of its %zu postings indexed", key, have, want);
+	c->postings += want;
+	return 0;
+}
+
+static int check_records(struct check *c)
+{
+	MDB_stat vs;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t postings;
+	int rc, bad = 0;
+
+	if ((rc = mdb_cursor_open(c->txn, c->st->records, &cur)) != 0)
+		return check_err(c, rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && bad == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct rec r;
+
+		bad = rec_get(&v, &r) != 0 ? check_fail(c, "a record is damaged")
+		                           : check_record(c, &k, &r);
+	}
+	mdb_cursor_close(cur);
+	if (bad)
+		return bad;
+	if (rc != MDB_NOTFOUND)
+		return check_err(c, rc);
+	if ((rc = mdb_stat(c->txn, c->st->versions, &vs)) != 0 ||
+	    (rc = index_postings(c->st->ix, c->txn, &postings)) != 0)
+		return check_err(c, rc);
+	if (vs.ms_entries != c->versions || c->versions != c->entries)
+		return check_fail(c,
+		                  "%zu versions stored, %zu of them of known records, %zu entries",
+		                  (size_t)vs.ms_entries, c->versions, c->entries);
+	if (postings != c->postings)
+		return check_fail(c, "index holds %zu postings, live records %zu", postings,
+		                  c->postings);
+	return 0;
+}
+
+int store_check(struct store *st, const uint8_t *network, char *why, size_t whylen)
+{
+	struct check c = {st, NULL, network, why, whylen, 0, 0, 0, 0};
+	int rc;
+
+	if (whylen)
+		why[0] = 0;
+	if (read_begin(st, &c.txn) != 0)
+		return -1;
+	if ((rc = check_feeds(&c)) == 0)
+		rc = check_records(&c);
+	read_end(st, c.txn);
+	if (rc < 0)
+		log_error("store: check: %s", mdb_strerror(c.err));
+	return rc;
+}

@@ -1,0 +1,152 @@
+/*
+ * store.h: the daemon's memory. One LMDB environment, DIR/data, holds every
+ * feed's entries and head, the state and history of every record, the search
+ * index (index.h), fork proofs, a flag word per author, and a small key-value
+ * table for replication state.
+ *
+ * One thread writes (the loop thread). Each write call is one transaction,
+ * durable (LMDB's default sync) when it returns 0: it survives a SIGKILL and
+ * a power cut. A full map is grown and the transaction retried, never fatal.
+ * Reads are read-only transactions that never block the writer, and may run
+ * on any thread. A callback runs inside the read transaction: the entry it is
+ * given points into the map, is valid only during the call, and a callback
+ * must not call the store. A callback's non-zero return stops the iteration.
+ *
+ * Functions that fail return -1 (or NULL) and log why.
+ */
+#ifndef AGORA_STORE_H
+#define AGORA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "entry.h"
+#include "index.h"
+
+#define STORE_MAP_DEFAULT  (64u << 20) /* bytes mapped at first; the map grows */
+#define STORE_META_KEY_MAX 256         /* bytes of a meta key */
+
+#define STORE_FLAG_FORKED 0x1u /* set by the store; bits 8..31 are the callers' */
+
+struct store;
+
+/* Opens (creating) the environment in dir, the node's DIR/data; map_size 0 is the default. */
+struct store *store_open(const char *dir, size_t map_size);
+void store_close(struct store *); /* NULL-safe */
+
+enum store_status {
+	STORE_STORED,    /* appended; record state and index updated */
+	STORE_DUPLICATE, /* this very entry is stored already: ignore it */
+	STORE_GAP,       /* entries are missing before it: need_seq says which */
+	STORE_FORK,      /* another entry holds its seq or its prev: both kept, author flagged */
+	STORE_REFUSED,   /* its author is flagged as forked (store_fork_clear) */
+};
+
+struct store_result {
+	enum store_status status;
+	uint64_t need_seq; /* for STORE_GAP: the seq that the feed needs next */
+};
+
+/*
+ * Appends a batch of decoded entries whose signature and network the caller
+ * has verified (e->raw included), in order, in one transaction: res[i] says
+ * what became of entries[i]. 0 when the whole batch is durable, -1 when none
+ * of it is stored.
+ */
+int store_append(struct store *, const struct ag_entry *entries, size_t n,
+                 struct store_result *res);
+
+/*
+ * Publishes a record in the node's own feed: e holds the network, timestamp,
+ * type, id and body (NULL retracts); the store takes the next seq and prev
+ * from the head, signs with sk, stores and indexes, in one transaction. On
+ * success e is the signed entry, its bytes in buf (cap bytes, AG_ENTRY_MAX
+ * always suffice), and hash its hash. Refused while the feed is flagged forked.
+ */
+int store_publish(struct store *, struct ag_entry *e, const uint8_t sk[static AG_SK_LEN],
+                  uint8_t *buf, size_t cap, uint8_t hash[static AG_HASH_LEN]);
+
+/* The head of author's feed: 1 with seq and hash, 0 if there is no feed, -1 on error. */
+int store_head(struct store *, const uint8_t author[static AG_PK_LEN], uint64_t *seq,
+               uint8_t hash[static AG_HASH_LEN]);
+
+/* Every feed's head, in key order (for CLOCK messages). 0 or -1. */
+typedef int store_head_fn(const uint8_t author[AG_PK_LEN], uint64_t seq,
+                          const uint8_t hash[AG_HASH_LEN], void *arg);
+int store_heads(struct store *, store_head_fn *fn, void *arg);
+
+typedef int store_entry_fn(const struct ag_entry *e, void *arg);
+
+/*
+ * Entries of author's feed from seq `from` on, in order: at most max_count,
+ * and at most max_bytes of encoded entries, though always the first one, so
+ * a stream never stalls. Returns how many fn was given, or -1.
+ */
+ssize_t store_feed(struct store *, const uint8_t author[static AG_PK_LEN], uint64_t from,
+                   size_t max_count, size_t max_bytes, store_entry_fn *fn, void *arg);
+
+/*
+ * A record's current version, retracted ones included (body NULL): 1 when fn
+ * was called, 0 if there is no such record, -1 on error.
+ */
+int store_get(struct store *, const char *type, const uint8_t author[static AG_PK_LEN],
+              const char *id, size_t id_len, store_entry_fn *fn, void *arg);
+
+/* Every version of a record, oldest first. Returns how many, or -1. */
+ssize_t store_history(struct store *, const char *type, const uint8_t author[static AG_PK_LEN],
+                      const char *id, size_t id_len, store_entry_fn *fn, void *arg);
+
+/*
+ * Current versions of live records matching q (index.h), newest first by
+ * their timestamp: a search with words, a listing without. Returns how many
+ * fn was given, or -1 (a query over index.h's limits included).
+ */
+ssize_t store_search(struct store *, const struct index_query *q, store_entry_fn *fn, void *arg);
+
+/* The author's flag word (0 for an author never flagged). 0 or -1. */
+int store_flags(struct store *, const uint8_t author[static AG_PK_LEN], uint32_t *flags);
+int store_flags_set(struct store *, const uint8_t author[static AG_PK_LEN], uint32_t set,
+                    uint32_t clear);
+
+/* The operator's decision: the author's feed goes on from the entries kept. 0 or -1. */
+int store_fork_clear(struct store *, const uint8_t author[static AG_PK_LEN]);
+
+/* The entries kept as proof of forks, of one author or (NULL) all. Returns how many, or -1. */
+ssize_t store_forks(struct store *, const uint8_t *author, store_entry_fn *fn, void *arg);
+
+/*
+ * A small key-value table for replication and peer state. Keys are 1 to
+ * STORE_META_KEY_MAX bytes. store_meta_get copies at most cap bytes to buf and
+ * sets *len to the value's full length: 1 found, 0 absent, -1 error.
+ */
+int store_meta_put(struct store *, const void *key, size_t klen, const void *val, size_t vlen);
+int store_meta_get(struct store *, const void *key, size_t klen, void *buf, size_t cap,
+                   size_t *len);
+int store_meta_del(struct store *, const void *key, size_t klen); /* absent is not an error */
+
+/* Every pair whose key starts with prefix, in key order. 0 or -1. */
+typedef int store_meta_fn(const void *key, size_t klen, const void *val, size_t vlen, void *arg);
+int store_meta_each(struct store *, const void *prefix, size_t plen, store_meta_fn *fn, void *arg);
+
+struct store_stats {
+	uint64_t entries;  /* in all feeds */
+	uint64_t feeds;    /* authors with a head */
+	uint64_t records;  /* retracted ones included */
+	uint64_t postings; /* in the search index */
+	uint64_t map_size; /* bytes mapped now */
+	uint64_t used;     /* bytes of pages in use */
+};
+
+int store_stats(struct store *, struct store_stats *);
+
+/*
+ * Checks everything the store promises, in one read transaction: every feed
+ * is a hash chain from seq 1 to its head (and, when network is not NULL, each
+ * entry verifies), every record's state is its newest version, and the index
+ * holds exactly the postings of the live records. 0 when all holds, 1 with
+ * the first problem in why, -1 on error.
+ */
+int store_check(struct store *, const uint8_t *network, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,301 @@
+/*
+ * bench_store.c: the store's figures for issue 3.
+ *
+ *   store.append_per_s       entries appended per second (signatures made and
+ *                            checked beforehand, not timed), in batches as they
+ *                            come from the network: 100,000 entries of 10
+ *                            authors, interleaved, ~500-byte bodies
+ *   store.search_p50_ms      median time of a search over those 100,000
+ *   store.search_p99_ms      records: one-word and three-word queries, each
+ *                            with a filter (type, city or topic), 20 results
+ *                            at most, each result decoded
+ *   store.db_bytes_per_entry disk blocks of data.mdb divided by the entries
+ *
+ * The text is synthetic: words of Latin script (with accents) and of Arabic
+ * script drawn from a 20,000-word vocabulary by a Zipf law, as words are in
+ * real text, so postings lists have realistic lengths. Usage:
+ * bench-store [--entries N] [--batch N] [--queries N]
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <msgpack.h>
+
+#include "entry.h"
+#include "key.h"
+#include "log.h"
+#include "store.h"
+
+#define AUTHORS 10
+#define VOCAB   20000
+
+static const char *types[] = {"practice", "profile", "priority", "pilot",
+                              "toolbox",  "meeting", "comment"};
+static const char *topics[] = {"housing",        "health",    "education",     "employment",
+                               "urban-planning", "exchange",  "understanding", "governance",
+                               "ownership",      "inclusion", "leadership",    "rights",
+                               "services"};
+
+static char *vocab[VOCAB];
+static double zipf_cdf[VOCAB];
+static uint64_t rng = 88172645463325252ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Words of 2 to 5 syllables; one in five in Arabic script, some Latin ones accented. */
+static void vocab_make(void)
+{
+	static const char *lat[] = {"ka",   "lo", "mi", "ré", "tu", "sa", "ne", "vi",  "do", "pe",
+	                            "gra",  "ti", "on", "é",  "mu", "ci", "la", "ber", "ge", "ment",
+	                            "ción", "zi", "ò",  "ta", "ri", "ha", "po", "ni",  "so", "ve"};
+	static const char *ara[] = {"ال", "م", "د", "ي", "ن", "ة", "س", "ك", "ر", "ع",
+	                            "ب",  "ت", "و", "ل", "ح", "ص", "ف", "ق", "ج", "ه"};
+	double sum = 0;
+
+	for (int i = 0; i < VOCAB; i++) {
+		char w[64] = "";
+		int n = 2 + (int)(rnd() % 4), arabic = rnd() % 5 == 0;
+
+		for (int s = 0; s < n; s++)
+			strcat(w, arabic ? ara[rnd() % 20] : lat[rnd() % 30]);
+		vocab[i] = strdup(w);
+		sum += 1.0 / (i + 1);
+		zipf_cdf[i] = sum;
+	}
+	for (int i = 0; i < VOCAB; i++)
+		zipf_cdf[i] /= sum;
+}
+
+static const char *word(void)
+{
+	double u = (double)(rnd() >> 11) / 9007199254740992.0;
+	int lo = 0, hi = VOCAB - 1;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (zipf_cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return vocab[lo];
+}
+
+static void pack_str(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+static void pack_text(msgpack_packer *pk, size_t bytes)
+{
+	char text[1024] = "";
+
+	while (strlen(text) < bytes) {
+		strcat(text, word());
+		strcat(text, " ");
+	}
+	pack_str(pk, text);
+}
+
+/*
+ * A practice-like body of about 500 bytes:
+ * {"summary": {"ar": .., "en": .., "fr": ..}, "title": {"en": .., "fr": ..}, "topics": [..]}
+ */
+static void body_make(msgpack_sbuffer *sb)
+{
+	msgpack_packer pk;
+
+	msgpack_sbuffer_clear(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	pack_str(&pk, "summary");
+	msgpack_pack_map(&pk, 3);
+	pack_str(&pk, "ar"), pack_text(&pk, 140);
+	pack_str(&pk, "en"), pack_text(&pk, 130);
+	pack_str(&pk, "fr"), pack_text(&pk, 130);
+	pack_str(&pk, "title");
+	msgpack_pack_map(&pk, 2);
+	pack_str(&pk, "en"), pack_text(&pk, 25);
+	pack_str(&pk, "fr"), pack_text(&pk, 25);
+	pack_str(&pk, "topics");
+	msgpack_pack_array(&pk, 2);
+	pack_str(&pk, topics[rnd() % 13]);
+	pack_str(&pk, topics[rnd() % 13]);
+}
+
+struct author {
+	uint8_t pk[AG_PK_LEN], sk[AG_SK_LEN];
+	uint64_t seq;
+	uint8_t head[AG_HASH_LEN];
+};
+
+/* n entries, author after author, signed and decoded as the network would give them. */
+static struct ag_entry *entries_make(size_t n, struct author *au, const uint8_t network[32])
+{
+	struct ag_entry *es = calloc(n, sizeof(*es));
+	msgpack_sbuffer sb;
+	uint8_t buf[AG_ENTRY_MAX];
+
+	msgpack_sbuffer_init(&sb);
+	for (size_t i = 0; es && i < n; i++) {
+		struct author *a = &au[i % AUTHORS];
+		struct ag_entry e = {.seq = a->seq + 1, .has_prev = a->seq > 0};
+		char id[32];
+		size_t len;
+		uint8_t *raw;
+
+		body_make(&sb);
+		snprintf(id, sizeof(id), "rec-%zu", i);
+		memcpy(e.network, network, 32);
+		memcpy(e.author, a->pk, AG_PK_LEN);
+		memcpy(e.prev, a->head, AG_HASH_LEN);
+		strcpy(e.type, types[rnd() % 7]);
+		e.id = id;
+		e.id_len = strlen(id);
+		e.timestamp = 1700000000000ull + i * 1000 + rnd() % 5000;
+		e.body = (const uint8_t *)sb.data;
+		e.body_len = sb.size;
+		if (ag_entry_sign(&e, a->sk, buf, sizeof(buf), &len) != 0 || !(raw = malloc(len)))
+			abort();
+		memcpy(raw, buf, len);
+		if (ag_entry_open(&es[i], raw, len, network, NULL) != 0)
+			abort();
+		a->seq = e.seq;
+		ag_entry_hash(&es[i], a->head);
+	}
+	msgpack_sbuffer_destroy(&sb);
+	return es;
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int hit(const struct ag_entry *e, void *arg)
+{
+	*(size_t *)arg += e->body_len;
+	return 0;
+}
+
+static double search_bench(struct store *st, struct author *au, int nq, double *p99)
+{
+	double *t = calloc((size_t)nq, sizeof(*t)), p50;
+	size_t sink = 0;
+
+	for (int i = 0; i < nq; i++) {
+		char text[256] = "";
+		struct index_query q = {.text = text, .limit = 20};
+		int words = i % 2 ? 3 : 1;
+		double t0;
+
+		for (int w = 0; w < words; w++) {
+			strcat(text, word());
+			strcat(text, " ");
+		}
+		switch (rnd() % 3) {
+		case 0:
+			q.type = types[rnd() % 7];
+			break;
+		case 1:
+			q.author = au[rnd() % AUTHORS].pk;
+			break;
+		default:
+			q.topic = topics[rnd() % 13];
+		}
+		t0 = now();
+		if (store_search(st, &q, hit, &sink) < 0)
+			exit(1);
+		t[i] = (now() - t0) * 1e3;
+	}
+	qsort(t, (size_t)nq, sizeof(*t), dbl_cmp);
+	p50 = t[nq / 2];
+	*p99 = t[(size_t)(nq * 0.99)];
+	free(t);
+	return p50;
+}
+
+int main(int argc, char **argv)
+{
+	size_t n = 100000, batch = 1000;
+	int nq = 2000;
+	struct author au[AUTHORS] = {{{0}}};
+	uint8_t network[32];
+	char tmpl[] = "/tmp/agora-bench-store-XXXXXX", path[256], cmd[300];
+	struct ag_entry *es;
+	struct store_result *res;
+	struct store *st;
+	struct stat sbuf;
+	double t0, t1, p50, p99;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--entries") == 0)
+			n = strtoul(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--batch") == 0)
+			batch = strtoul(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--queries") == 0)
+			nq = atoi(argv[i + 1]);
+	}
+	if (ag_init() != 0 || !mkdtemp(tmpl))
+		return 1;
+	log_set_level(LOG_LEVEL_WARN);
+	ag_network_default(network);
+	for (int i = 0; i < AUTHORS; i++)
+		ag_key_generate(au[i].pk, au[i].sk);
+	vocab_make();
+	es = entries_make(n, au, network);
+	res = calloc(batch, sizeof(*res));
+	snprintf(path, sizeof(path), "%s/data", tmpl);
+	if (!es || !res || !(st = store_open(path, 0)))
+		return 1;
+
+	t0 = now();
+	for (size_t i = 0; i < n; i += batch) {
+		size_t k = n - i < batch ? n - i : batch;
+
+		if (store_append(st, es + i, k, res) != 0)
+			return 1;
+		for (size_t j = 0; j < k; j++)
+			if (res[j].status != STORE_STORED)
+				return 1;
+	}
+	t1 = now();
+	p50 = search_bench(st, au, nq, &p99);
+	store_close(st);
+	snprintf(path, sizeof(path), "%s/data/data.mdb", tmpl);
+	if (stat(path, &sbuf) != 0)
+		return 1;
+
+	printf("store.append_per_s: %.0f\n", (double)n / (t1 - t0));
+	printf("store.search_p50_ms: %.3f\n", p50);
+	printf("store.search_p99_ms: %.3f\n", p99);
+	printf("store.db_bytes_per_entry: %.0f\n", (double)sbuf.st_blocks * 512 / (double)n);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
+	for (size_t i = 0; i < n; i++)
+		free((void *)(uintptr_t)es[i].raw);
+	free(es);
+	free(res);
+	return system(cmd) == 0 ? 0 : 1;
+}

@@ -1,0 +1,492 @@
+/*
+ * test_index.c: word folding in French, Arabic, Spanish and friends; search
+ * through the store across languages, text maps and nested fields, with
+ * filters; and the index against a brute-force model under updates,
+ * retractions, tied timestamps, filters and limits.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <msgpack.h>
+
+#include "entry.h"
+#include "index.h"
+#include "key.h"
+#include "store.h"
+#include "testutil.h"
+
+/* ---- folding ---- */
+
+struct words {
+	char out[1024];
+	size_t n;
+};
+
+static int words_fn(const char *w, size_t len, void *arg)
+{
+	struct words *ws = arg;
+	size_t at = strlen(ws->out);
+
+	assert_true(at + len + 2 < sizeof(ws->out));
+	if (at)
+		ws->out[at++] = ' ';
+	memcpy(ws->out + at, w, len);
+	ws->out[at + len] = 0;
+	ws->n++;
+	return 0;
+}
+
+static const char *fold(const char *text)
+{
+	static struct words ws;
+
+	memset(&ws, 0, sizeof(ws));
+	assert_int_equal(index_words(text, strlen(text), words_fn, &ws), 0);
+	return ws.out;
+}
+
+static void test_folding(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    /* French: case and accents; elided articles are one-letter words */
+	    {"L'Hébergement des Réfugiés", "hebergement des refugies"},
+	    {"ÉDUCATION, Santé; emploi!", "education sante emploi"},
+	    {"urban-planning", "urban planning"},
+	    {"héber\xc2\xad"
+	     "gement",
+	     "hebergement"}, /* a soft hyphen inside */
+	    /* Spanish and Italian */
+	    {"Educación intercultural: ¿dónde? Niños", "educacion intercultural donde ninos"},
+	    {"Formazione perché", "formazione perche"},
+	    /* compatibility forms */
+	    {"Stra\xc3\x9f"
+	     "e",
+	     "strasse"},
+	    {"\xef\xac\x81nancement", "financement"},                     /* the fi ligature */
+	    {"\xef\xbc\xa1\xef\xbc\xa2\xef\xbc\xa3\xef\xbc\x91", "abc1"}, /* fullwidth */
+	    {"Миграция", "миграция"},
+	    /* Arabic: harakat, shadda, tatweel, hamza on alef, madda */
+	    {"الصِّحَّة النَّفْسِيَّة", "الصحه النفسيه"},
+	    {"الســـكن", "السكن"},
+	    {"أمن إدارة آمال", "امن اداره امال"},
+	    /* alef maqsura and teh marbuta as yeh and heh; presentation forms */
+	    {"مستشفى مدينة", "مستشفي مدينه"},
+	    {"\xef\xbb\xa3\xef\xba\xaa\xef\xbb\xb3\xef\xbb\xa8\xef\xba\x94", "مدينه"},
+	    {"عام ٢٠٢٤ و ۱۲", "عام 2024 12"}, /* and a lone و, one letter */
+	    /* one-character words, and bytes that are not UTF-8 */
+	    {"a b cd é", "cd"},
+	    {"abc\xff"
+	     "def\xc3",
+	     "abc def"},
+	    {"", ""},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("%s\n", cases[i].in);
+		assert_string_equal(fold(cases[i].in), cases[i].out);
+	}
+}
+
+static void test_long_words_cut(void **state)
+{
+	char in[256], want[INDEX_WORD_MAX + 1];
+	const char *sin = "س"; /* two bytes */
+
+	(void)state;
+	memset(in, 'a', 100);
+	in[100] = 0;
+	memset(want, 'a', INDEX_WORD_MAX);
+	want[INDEX_WORD_MAX] = 0;
+	assert_string_equal(fold(in), want);
+	/* 33 two-byte letters: cut at 32, never inside a letter. */
+	in[0] = 0;
+	for (int i = 0; i < 33; i++)
+		strcat(in, sin);
+	assert_int_equal(strlen(fold(in)), 64);
+	assert_memory_equal(fold(in), in, 64);
+}
+
+/* ---- search through the store ---- */
+
+struct fixture {
+	char *dir, *data;
+	struct store *st;
+	uint8_t network[32];
+	uint8_t pk[3][AG_PK_LEN], sk[3][AG_SK_LEN];
+	uint64_t seq[3];
+	uint8_t head[3][AG_HASH_LEN];
+};
+
+static void pack_json(msgpack_packer *pk, json_t *j);
+
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* JSON to canonical msgpack: map keys sorted by their bytes. */
+static void pack_object(msgpack_packer *pk, json_t *j)
+{
+	const char *keys[64], *k;
+	size_t n = 0;
+	json_t *v;
+
+	json_object_foreach(j, k, v)
+	{
+		assert_true(n < 64);
+		keys[n++] = k;
+	}
+	qsort(keys, n, sizeof(keys[0]), key_cmp);
+	msgpack_pack_map(pk, n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_str_with_body(pk, keys[i], strlen(keys[i]));
+		pack_json(pk, json_object_get(j, keys[i]));
+	}
+}
+
+static void pack_json(msgpack_packer *pk, json_t *j)
+{
+	size_t i;
+	json_t *v;
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		pack_object(pk, j);
+		break;
+	case JSON_ARRAY:
+		msgpack_pack_array(pk, json_array_size(j));
+		json_array_foreach(j, i, v) pack_json(pk, v);
+		break;
+	case JSON_STRING:
+		msgpack_pack_str_with_body(pk, json_string_value(j), json_string_length(j));
+		break;
+	case JSON_INTEGER:
+		msgpack_pack_int64(pk, json_integer_value(j));
+		break;
+	default:
+		fail_msg("unexpected JSON type");
+	}
+}
+
+/* Appends the author's next entry, its body given as JSON (NULL retracts). */
+static void put(struct fixture *f, int who, const char *type, const char *id, uint64_t ts,
+                const char *json)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct ag_entry e = {.seq = f->seq[who] + 1, .has_prev = f->seq[who] > 0, .timestamp = ts};
+	struct store_result r;
+	uint8_t *buf = malloc(AG_ENTRY_MAX);
+	size_t len;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if (json) {
+		json_error_t err;
+		json_t *j = json_loads(json, 0, &err);
+
+		if (!j)
+			fail_msg("bad JSON: %s", err.text);
+		pack_json(&pk, j);
+		json_decref(j);
+	}
+	memcpy(e.network, f->network, 32);
+	memcpy(e.author, f->pk[who], AG_PK_LEN);
+	memcpy(e.prev, f->head[who], AG_HASH_LEN);
+	snprintf(e.type, sizeof(e.type), "%s", type);
+	e.id = id;
+	e.id_len = strlen(id);
+	e.body = json ? (const uint8_t *)sb.data : NULL;
+	e.body_len = json ? sb.size : 0;
+	assert_int_equal(ag_entry_sign(&e, f->sk[who], buf, AG_ENTRY_MAX, &len), 0);
+	msgpack_sbuffer_destroy(&sb);
+	assert_int_equal(ag_entry_decode(&e, buf, len, NULL), 0);
+	assert_int_equal(store_append(f->st, &e, 1, &r), 0);
+	assert_int_equal(r.status, STORE_STORED);
+	f->seq[who] = e.seq;
+	ag_entry_hash(&e, f->head[who]);
+	free(buf);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_int_equal(ag_init(), 0);
+	f->dir = tu_tmpdir("index");
+	assert_non_null(f->dir);
+	f->data = tu_path(f->dir, "data");
+	f->st = store_open(f->data, 0);
+	assert_non_null(f->st);
+	ag_network_default(f->network);
+	for (int i = 0; i < 3; i++) {
+		uint8_t seed[32];
+
+		memset(seed, 0x40 + i, sizeof(seed));
+		ag_key_from_seed(f->pk[i], f->sk[i], seed);
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->st);
+	assert_int_equal(tu_rmtree(f->dir), 0);
+	free(f->data);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+/* The ids of the records found, space separated, in the order given. */
+struct found {
+	char ids[512];
+};
+
+static int found_fn(const struct ag_entry *e, void *arg)
+{
+	struct found *fd = arg;
+	size_t at = strlen(fd->ids);
+
+	snprintf(fd->ids + at, sizeof(fd->ids) - at, "%s%.*s", at ? " " : "", (int)e->id_len,
+	         e->id);
+	return 0;
+}
+
+static const char *find(struct fixture *f, const char *text, const char *type, int who,
+                        const char *topic, size_t limit)
+{
+	static struct found fd;
+	struct index_query q = {text, type, who >= 0 ? f->pk[who] : NULL, topic, limit};
+
+	memset(&fd, 0, sizeof(fd));
+	assert_true(store_search(f->st, &q, found_fn, &fd) >= 0);
+	return fd.ids;
+}
+
+static void load_sample(struct fixture *f)
+{
+	put(f, 0, "practice", "accueil", 100,
+	    "{\"title\": \"Centre d'accueil\", \"topics\": [\"housing\"], \"summary\": "
+	    "{\"fr\": \"Hébergement d'urgence pour les nouveaux arrivants\","
+	    " \"en\": \"Emergency housing for newcomers\","
+	    " \"ar\": \"السَّكَن الطَّارِئ لِلْوَافِدِين الجُدُد\"}}");
+	put(f, 1, "practice", "sante", 200,
+	    "{\"title\": \"مبادرة المدينة\", \"topics\": [\"health\"], \"summary\": "
+	    "{\"ar\": \"الصِّحَّة النَّفْسِيَّة لِلْمُهَاجِرِين\"}}");
+	put(f, 0, "toolbox", "escuela", 300,
+	    "{\"title\": \"Escuela abierta\", \"topic\": \"education\", \"summary\": "
+	    "{\"es\": \"Educación intercultural para niños migrantes\"}, \"steps\": ["
+	    "{\"title\": \"Paso 1\", \"text\": \"Formación de docentes\"},"
+	    "{\"title\": \"Passo 2\", \"text\": {\"it\": \"Formazione degli insegnanti\"}}]}");
+	put(f, 1, "meeting", "reunion", 400,
+	    "{\"title\": \"Réunion des villes\", \"topics\": [\"housing\", \"governance\"],"
+	    " \"notes\": \"L'hébergement et la gouvernance de la migration\"}");
+}
+
+static void test_search_languages(void **state)
+{
+	struct fixture *f = *state;
+
+	load_sample(f);
+	/* French, folded both ways; newest first. */
+	assert_string_equal(find(f, "hebergement", NULL, -1, NULL, 0), "reunion accueil");
+	assert_string_equal(find(f, "HÉBERGEMENT", NULL, -1, NULL, 0), "reunion accueil");
+	assert_string_equal(find(f, "Hébergement d'urgence", NULL, -1, NULL, 0), "accueil");
+	/* Every language of a text map; words are ANDed. */
+	assert_string_equal(find(f, "emergency housing", NULL, -1, NULL, 0), "accueil");
+	assert_string_equal(find(f, "emergency health", NULL, -1, NULL, 0), "");
+	/* Arabic with and without harakat, and teh marbuta written as heh. */
+	assert_string_equal(find(f, "الصحة", NULL, -1, NULL, 0), "sante");
+	assert_string_equal(find(f, "الصِّحَّة", NULL, -1, NULL, 0), "sante");
+	assert_string_equal(find(f, "النفسيه للمهاجرين", NULL, -1, NULL, 0), "sante");
+	assert_string_equal(find(f, "السكن", NULL, -1, NULL, 0), "accueil");
+	/* Spanish, and text nested in arrays of maps, in Italian too. */
+	assert_string_equal(find(f, "educacion", NULL, -1, NULL, 0), "escuela");
+	assert_string_equal(find(f, "NIÑOS", NULL, -1, NULL, 0), "escuela");
+	assert_string_equal(find(f, "formacion docentes", NULL, -1, NULL, 0), "escuela");
+	assert_string_equal(find(f, "formazione", NULL, -1, NULL, 0), "escuela");
+	/* Map keys are not text. */
+	assert_string_equal(find(f, "summary", NULL, -1, NULL, 0), "");
+}
+
+static void test_search_filters(void **state)
+{
+	struct fixture *f = *state;
+
+	load_sample(f);
+	assert_string_equal(find(f, "hebergement", "practice", -1, NULL, 0), "accueil");
+	assert_string_equal(find(f, "hebergement", NULL, 0, NULL, 0), "accueil");
+	assert_string_equal(find(f, "hebergement", NULL, -1, "governance", 0), "reunion");
+	assert_string_equal(find(f, "hebergement", "meeting", 1, "housing", 0), "reunion");
+	assert_string_equal(find(f, "hebergement", "toolbox", -1, NULL, 0), "");
+	assert_string_equal(find(f, "hebergement", NULL, 2, NULL, 0), "");
+	/* Listings: a search without words; "topic" counts as well as "topics". */
+	assert_string_equal(find(f, NULL, NULL, -1, NULL, 0), "reunion escuela sante accueil");
+	assert_string_equal(find(f, "", NULL, -1, NULL, 2), "reunion escuela");
+	assert_string_equal(find(f, NULL, "practice", -1, NULL, 0), "sante accueil");
+	assert_string_equal(find(f, NULL, NULL, 1, NULL, 0), "reunion sante");
+	assert_string_equal(find(f, NULL, NULL, -1, "education", 0), "escuela");
+	assert_string_equal(find(f, NULL, NULL, -1, "housing", 1), "reunion");
+	assert_string_equal(find(f, NULL, "nosuchtype", -1, NULL, 0), "");
+}
+
+static void test_query_limits(void **state)
+{
+	struct fixture *f = *state;
+	struct index_query q = {.text = "a1 a2 a3 a4 a5 a6 a7 a8 a9 b1 b2 b3 b4 b5 b6 b7 b8"};
+	char big[INDEX_TEXT_MAX + 2];
+
+	load_sample(f);
+	assert_int_equal(store_search(f->st, &q, found_fn, &(struct found){{0}}), -1);
+	/* The same word many times is one word. */
+	q.text = "villes villes villes villes villes villes villes villes villes villes villes "
+	         "villes villes villes villes villes villes Villes";
+	assert_int_equal(store_search(f->st, &q, found_fn, &(struct found){{0}}), 1);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	q.text = big;
+	assert_int_equal(store_search(f->st, &q, found_fn, &(struct found){{0}}), -1);
+	/* Text without a word in it finds nothing, rather than everything. */
+	assert_string_equal(find(f, "l' ?", NULL, -1, NULL, 0), "");
+}
+
+/* ---- the index against a model ---- */
+
+#define M_RECORDS 60
+#define M_VOCAB   12
+
+static const char *vocab[M_VOCAB] = {"hébergement", "santé",      "école",     "ville",
+                                     "migrants",    "المدينة",    "educación", "emploi",
+                                     "réfugiés",    "governance", "droits",    "accueil"};
+static const char *types[3] = {"practice", "meeting", "pilot"};
+static const char *topics[3] = {"housing", "health", "rights"};
+
+struct mrec {
+	int exists, live, who, type, topic;
+	uint64_t ts;
+	uint32_t docno, words; /* a bit per vocab word */
+	char id[8];
+};
+
+struct model {
+	struct mrec r[M_RECORDS];
+	uint32_t next_docno;
+};
+
+static void model_put(struct fixture *f, struct model *m, int i, int retract)
+{
+	struct mrec *r = &m->r[i];
+	char json[512] = "{\"text\": \"";
+	uint32_t words = 0;
+
+	if (!r->exists) {
+		r->exists = 1;
+		r->who = i % 3;
+		r->type = (i / 3) % 3;
+		snprintf(r->id, sizeof(r->id), "m%d", i);
+		r->docno = ++m->next_docno;
+	}
+	r->ts = (uint64_t)(rand() % 40); /* ties on purpose */
+	r->topic = rand() % 3;
+	r->live = !retract;
+	for (int w = 0, n = 1 + rand() % 4; w < n; w++) {
+		int v = rand() % M_VOCAB;
+
+		words |= 1u << v;
+		strcat(json, vocab[v]);
+		strcat(json, " ");
+	}
+	r->words = retract ? 0 : words;
+	snprintf(json + strlen(json), sizeof(json) - strlen(json), "\", \"topics\": [\"%s\"]}",
+	         topics[r->topic]);
+	put(f, r->who, types[r->type], r->id, r->ts, retract ? NULL : json);
+}
+
+static int model_cmp(const void *a, const void *b)
+{
+	const struct mrec *x = *(const struct mrec *const *)a, *y = *(const struct mrec *const *)b;
+
+	if (x->ts != y->ts)
+		return x->ts > y->ts ? -1 : 1;
+	return x->docno < y->docno ? -1 : 1;
+}
+
+static void model_query(struct model *m, uint32_t words, int type, int who, int topic, size_t limit,
+                        char *out, size_t cap)
+{
+	struct mrec *hit[M_RECORDS];
+	size_t n = 0;
+
+	for (int i = 0; i < M_RECORDS; i++) {
+		struct mrec *r = &m->r[i];
+
+		if (r->exists && r->live && (r->words & words) == words &&
+		    (type < 0 || r->type == type) && (who < 0 || r->who == who) &&
+		    (topic < 0 || r->topic == topic))
+			hit[n++] = r;
+	}
+	qsort(hit, n, sizeof(hit[0]), model_cmp);
+	out[0] = 0;
+	for (size_t i = 0; i < n && (limit == 0 || i < limit); i++)
+		snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? " " : "", hit[i]->id);
+}
+
+static void test_index_matches_model(void **state)
+{
+	struct fixture *f = *state;
+	static struct model m;
+	char want[512], why[256];
+
+	srand(7);
+	memset(&m, 0, sizeof(m));
+	for (int step = 0; step < 400; step++)
+		model_put(f, &m, rand() % M_RECORDS, rand() % 8 == 0);
+	assert_int_equal(store_check(f->st, f->network, why, sizeof(why)), 0);
+	for (int qn = 0; qn < 500; qn++) {
+		char text[256] = "";
+		uint32_t words = 0;
+		int type = rand() % 2 ? rand() % 3 : -1, who = rand() % 2 ? rand() % 3 : -1;
+		int topic = rand() % 3 == 0 ? rand() % 3 : -1;
+		size_t limit = rand() % 2 ? 0 : 1 + rand() % 5;
+
+		for (int w = 0, n = rand() % 4; w < n; w++) {
+			int v = rand() % M_VOCAB;
+
+			words |= 1u << v;
+			strcat(text, vocab[v]);
+			strcat(text, " ");
+		}
+		model_query(&m, words, type, who, topic, limit, want, sizeof(want));
+		assert_string_equal(find(f, text, type >= 0 ? types[type] : NULL, who,
+		                         topic >= 0 ? topics[topic] : NULL, limit),
+		                    want);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_folding),
+	    cmocka_unit_test(test_long_words_cut),
+	    cmocka_unit_test_setup_teardown(test_search_languages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_search_filters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_query_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_index_matches_model, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,731 @@
+/*
+ * test_store.c: feeds, gaps, forks, publish, record state, retraction, map
+ * growth, meta and flags, and that store_check catches real damage.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <lmdb.h>
+#include <msgpack.h>
+
+#include "entry.h"
+#include "key.h"
+#include "store.h"
+#include "testutil.h"
+
+/* An author writing its own chain. */
+struct author {
+	uint8_t pk[AG_PK_LEN], sk[AG_SK_LEN];
+	uint64_t seq;
+	uint8_t head[AG_HASH_LEN];
+};
+
+struct fixture {
+	char *dir, *data;
+	struct store *st;
+	uint8_t network[32];
+	struct author a, b;
+};
+
+/* Buffers and ids of the entries a test makes, freed at teardown. */
+static void *raws[8192];
+static size_t nraws;
+
+static void *keep(void *p)
+{
+	assert_non_null(p);
+	assert_true(nraws < sizeof(raws) / sizeof(raws[0]));
+	raws[nraws++] = p;
+	return p;
+}
+
+static void author_init(struct author *a, uint8_t seed_byte)
+{
+	uint8_t seed[32];
+
+	memset(seed, seed_byte, sizeof(seed));
+	ag_key_from_seed(a->pk, a->sk, seed);
+	a->seq = 0;
+}
+
+/* A body {"text": text, "title": title, "topics": [topic]}; keys in byte order. */
+static msgpack_sbuffer *body(const char *text, const char *title, const char *topic)
+{
+	msgpack_sbuffer *sb = msgpack_sbuffer_new();
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, topic ? 3 : 2);
+	msgpack_pack_str_with_body(&pk, "text", 4);
+	msgpack_pack_str_with_body(&pk, text, strlen(text));
+	msgpack_pack_str_with_body(&pk, "title", 5);
+	msgpack_pack_str_with_body(&pk, title, strlen(title));
+	if (topic) {
+		msgpack_pack_str_with_body(&pk, "topics", 6);
+		msgpack_pack_array(&pk, 1);
+		msgpack_pack_str_with_body(&pk, topic, strlen(topic));
+	}
+	return sb;
+}
+
+/*
+ * The author's next entry, signed, then decoded from its own bytes as an
+ * entry from the network would be. text NULL makes a retraction.
+ */
+static struct ag_entry entry_make(struct fixture *f, struct author *a, const char *type,
+                                  const char *id, const char *text, uint64_t ts)
+{
+	msgpack_sbuffer *sb = text ? body(text, id, "housing") : NULL;
+	struct ag_entry e = {.seq = a->seq + 1, .has_prev = a->seq > 0, .timestamp = ts};
+	uint8_t *buf = keep(malloc(AG_ENTRY_MAX));
+	size_t len;
+
+	memcpy(e.network, f->network, 32);
+	memcpy(e.author, a->pk, AG_PK_LEN);
+	memcpy(e.prev, a->head, AG_HASH_LEN);
+	snprintf(e.type, sizeof(e.type), "%s", type);
+	e.id = id;
+	e.id_len = strlen(id);
+	e.body = sb ? (const uint8_t *)sb->data : NULL;
+	e.body_len = sb ? sb->size : 0;
+	assert_int_equal(ag_entry_sign(&e, a->sk, buf, AG_ENTRY_MAX, &len), 0);
+	msgpack_sbuffer_free(sb);
+	assert_int_equal(ag_entry_decode(&e, buf, len, NULL), 0);
+	a->seq = e.seq;
+	ag_entry_hash(&e, a->head);
+	return e;
+}
+
+static struct ag_entry entry_next(struct fixture *f, struct author *a, const char *text)
+{
+	char id[32];
+
+	snprintf(id, sizeof(id), "r%llu", (unsigned long long)a->seq + 1);
+	return entry_make(f, a, "practice", keep(strdup(id)), text, 1000 + a->seq);
+}
+
+static enum store_status append1(struct fixture *f, const struct ag_entry *e, uint64_t *need)
+{
+	struct store_result r = {.status = -1};
+
+	assert_int_equal(store_append(f->st, e, 1, &r), 0);
+	if (need)
+		*need = r.need_seq;
+	return r.status;
+}
+
+static void assert_consistent(struct fixture *f)
+{
+	char why[256];
+
+	assert_int_equal(store_check(f->st, f->network, why, sizeof(why)), 0);
+	assert_string_equal(why, "");
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_int_equal(ag_init(), 0);
+	f->dir = tu_tmpdir("store");
+	assert_non_null(f->dir);
+	f->data = tu_path(f->dir, "data");
+	f->st = store_open(f->data, 0);
+	assert_non_null(f->st);
+	ag_network_default(f->network);
+	author_init(&f->a, 1);
+	author_init(&f->b, 2);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_close(f->st);
+	assert_int_equal(tu_rmtree(f->dir), 0);
+	free(f->data);
+	free(f->dir);
+	free(f);
+	while (nraws)
+		free(raws[--nraws]);
+	return 0;
+}
+
+/* ---- feeds ---- */
+
+struct collect {
+	size_t n;
+	uint64_t seq[64];
+	uint8_t raw[64][128];
+	size_t raw_len[64];
+	int body_null[64];
+	uint64_t ts[64];
+	char id[64][AG_ID_MAX + 1];
+};
+
+static int collect_fn(const struct ag_entry *e, void *arg)
+{
+	struct collect *c = arg;
+
+	if (c->n < 64) {
+		c->seq[c->n] = e->seq;
+		memcpy(c->raw[c->n], e->raw, e->raw_len < 128 ? e->raw_len : 128);
+		c->raw_len[c->n] = e->raw_len;
+		c->body_null[c->n] = e->body == NULL;
+		c->ts[c->n] = e->timestamp;
+		memcpy(c->id[c->n], e->id, e->id_len);
+		c->id[c->n][e->id_len] = 0;
+	}
+	c->n++;
+	return 0;
+}
+
+static void test_append_and_feed(void **state)
+{
+	struct fixture *f = *state;
+	struct ag_entry e[3];
+	struct store_result r[3];
+	struct collect c = {0};
+	uint8_t hash[AG_HASH_LEN];
+	uint64_t seq;
+
+	for (int i = 0; i < 3; i++)
+		e[i] = entry_next(f, &f->a, "une ville");
+	assert_int_equal(store_head(f->st, f->a.pk, &seq, hash), 0);
+	assert_int_equal(store_append(f->st, e, 3, r), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(r[i].status, STORE_STORED);
+	assert_int_equal(store_head(f->st, f->a.pk, &seq, hash), 1);
+	assert_int_equal(seq, 3);
+	assert_memory_equal(hash, f->a.head, AG_HASH_LEN);
+
+	/* The whole feed, byte for byte, in order. */
+	assert_int_equal(store_feed(f->st, f->a.pk, 1, 100, 1 << 20, collect_fn, &c), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(c.seq[i], i + 1);
+		assert_int_equal(c.raw_len[i], e[i].raw_len);
+		assert_memory_equal(c.raw[i], e[i].raw, e[i].raw_len < 128 ? e[i].raw_len : 128);
+	}
+	/* Bounded by count, and by bytes though never below one entry. */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_feed(f->st, f->a.pk, 2, 1, 1 << 20, collect_fn, &c), 1);
+	assert_int_equal(c.seq[0], 2);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_feed(f->st, f->a.pk, 1, 100, 1, collect_fn, &c), 1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(
+	    store_feed(f->st, f->a.pk, 1, 100, e[0].raw_len + e[1].raw_len, collect_fn, &c), 2);
+	assert_int_equal(store_feed(f->st, f->a.pk, 4, 100, 1 << 20, collect_fn, &c), 0);
+	assert_int_equal(store_feed(f->st, f->b.pk, 1, 100, 1 << 20, collect_fn, &c), 0);
+	assert_consistent(f);
+}
+
+static void test_duplicate_ignored(void **state)
+{
+	struct fixture *f = *state;
+	struct ag_entry e1 = entry_next(f, &f->a, "un"), e2 = entry_next(f, &f->a, "deux");
+	struct store_stats s;
+
+	assert_int_equal(append1(f, &e1, NULL), STORE_STORED);
+	assert_int_equal(append1(f, &e2, NULL), STORE_STORED);
+	assert_int_equal(append1(f, &e1, NULL), STORE_DUPLICATE);
+	assert_int_equal(append1(f, &e2, NULL), STORE_DUPLICATE);
+	assert_int_equal(store_stats(f->st, &s), 0);
+	assert_int_equal(s.entries, 2);
+	assert_int_equal(s.records, 2);
+	assert_consistent(f);
+}
+
+static void test_gap_says_which_seq(void **state)
+{
+	struct fixture *f = *state;
+	struct ag_entry e1 = entry_next(f, &f->a, "un"), e2 = entry_next(f, &f->a, "deux"),
+	                e3 = entry_next(f, &f->a, "trois");
+	struct ag_entry batch[2] = {e2, e3};
+	struct store_result r[2];
+	uint64_t need = 0, seq;
+	uint8_t hash[AG_HASH_LEN];
+
+	assert_int_equal(append1(f, &e3, &need), STORE_GAP);
+	assert_int_equal(need, 1);
+	assert_int_equal(append1(f, &e1, NULL), STORE_STORED);
+	assert_int_equal(append1(f, &e3, &need), STORE_GAP);
+	assert_int_equal(need, 2);
+	assert_int_equal(store_head(f->st, f->a.pk, &seq, hash), 1);
+	assert_int_equal(seq, 1);
+	/* The missing entry and the one after it, in one batch. */
+	assert_int_equal(store_append(f->st, batch, 2, r), 0);
+	assert_int_equal(r[0].status, STORE_STORED);
+	assert_int_equal(r[1].status, STORE_STORED);
+	assert_consistent(f);
+}
+
+static int count_fn(const struct ag_entry *e, void *arg)
+{
+	(void)e;
+	++*(size_t *)arg;
+	return 0;
+}
+
+static void test_fork_same_seq(void **state)
+{
+	struct fixture *f = *state;
+	struct author other;
+	struct ag_entry e1 = entry_next(f, &f->a, "un"), e2, e2b, e3;
+	uint32_t flags;
+	size_t n = 0;
+	uint64_t seq;
+	uint8_t hash[AG_HASH_LEN];
+
+	other = f->a;
+	e2 = entry_next(f, &f->a, "deux");
+	e3 = entry_next(f, &f->a, "trois");
+	e2b = entry_next(f, &other, "autre chose"); /* the same seq 2, signed by a */
+	assert_int_equal(append1(f, &e1, NULL), STORE_STORED);
+	assert_int_equal(append1(f, &e2, NULL), STORE_STORED);
+	assert_int_equal(append1(f, &e2b, NULL), STORE_FORK);
+	assert_int_equal(store_flags(f->st, f->a.pk, &flags), 0);
+	assert_true(flags & STORE_FLAG_FORKED);
+	/* Both entries at seq 2 are kept as proof. */
+	assert_int_equal(store_forks(f->st, f->a.pk, count_fn, &n), 2);
+	assert_int_equal(store_forks(f->st, f->b.pk, count_fn, &n), 0);
+	/* Nothing more of the feed until an operator decides; what it has stays. */
+	assert_int_equal(append1(f, &e3, NULL), STORE_REFUSED);
+	assert_int_equal(append1(f, &e2, NULL), STORE_DUPLICATE);
+	assert_int_equal(store_head(f->st, f->a.pk, &seq, hash), 1);
+	assert_int_equal(seq, 2);
+	assert_int_equal(store_fork_clear(f->st, f->a.pk), 0);
+	assert_int_equal(store_flags(f->st, f->a.pk, &flags), 0);
+	assert_int_equal(flags, 0);
+	assert_int_equal(append1(f, &e3, NULL), STORE_STORED);
+	assert_consistent(f);
+}
+
+static void test_fork_by_prev(void **state)
+{
+	struct fixture *f = *state;
+	struct author other;
+	struct ag_entry e1 = entry_next(f, &f->a, "un"), e2, e2b, e3b;
+	struct collect c = {0};
+
+	other = f->a;
+	e2 = entry_next(f, &f->a, "deux");
+	e2b = entry_next(f, &other, "deux bis");
+	e3b = entry_next(f, &other, "trois bis"); /* chains to e2b, not to e2 */
+	assert_int_equal(append1(f, &e1, NULL), STORE_STORED);
+	assert_int_equal(append1(f, &e2, NULL), STORE_STORED);
+	assert_int_equal(append1(f, &e3b, NULL), STORE_FORK);
+	/* The proof: our seq 2 and their seq 3 that names another seq 2. */
+	assert_int_equal(store_forks(f->st, NULL, collect_fn, &c), 2);
+	assert_int_equal(c.seq[0], 2);
+	assert_int_equal(c.seq[1], 3);
+	assert_memory_equal(c.raw[0], e2.raw, 128);
+	(void)e2b;
+	assert_consistent(f);
+}
+
+static void test_fork_inside_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct author other;
+	struct ag_entry e[4];
+	struct store_result r[4];
+
+	e[0] = entry_next(f, &f->a, "un");
+	other = f->a;
+	e[1] = entry_next(f, &f->a, "deux");
+	e[2] = entry_next(f, &other, "deux bis");
+	e[3] = entry_next(f, &f->a, "trois");
+	assert_int_equal(store_append(f->st, e, 4, r), 0);
+	assert_int_equal(r[0].status, STORE_STORED);
+	assert_int_equal(r[1].status, STORE_STORED);
+	assert_int_equal(r[2].status, STORE_FORK);
+	assert_int_equal(r[3].status, STORE_REFUSED);
+	assert_consistent(f);
+}
+
+static int head_count(const uint8_t *author, uint64_t seq, const uint8_t *hash, void *arg)
+{
+	(void)author, (void)seq, (void)hash;
+	++*(size_t *)arg;
+	return 0;
+}
+
+static void test_batch_of_many_authors(void **state)
+{
+	struct fixture *f = *state;
+	struct ag_entry e[40];
+	struct store_result r[40];
+	struct collect c = {0};
+	uint8_t hash[AG_HASH_LEN];
+	uint64_t seq;
+
+	for (int i = 0; i < 40; i++)
+		e[i] = entry_next(f, i % 2 ? &f->b : &f->a, "ville");
+	assert_int_equal(store_append(f->st, e, 40, r), 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(r[i].status, STORE_STORED);
+	assert_int_equal(store_head(f->st, f->b.pk, &seq, hash), 1);
+	assert_int_equal(seq, 20);
+	assert_int_equal(store_heads(f->st, head_count, &c.n), 0);
+	assert_int_equal(c.n, 2);
+	assert_consistent(f);
+}
+
+/* ---- publish, state, history, retraction ---- */
+
+static struct ag_entry publish(struct fixture *f, const char *id, const char *text, uint64_t ts,
+                               uint8_t *buf, uint8_t hash[static AG_HASH_LEN])
+{
+	msgpack_sbuffer *sb = text ? body(text, id, "health") : NULL;
+	struct ag_entry e = {.timestamp = ts};
+
+	memcpy(e.network, f->network, 32);
+	strcpy(e.type, "practice");
+	e.id = id;
+	e.id_len = strlen(id);
+	e.body = sb ? (const uint8_t *)sb->data : NULL;
+	e.body_len = sb ? sb->size : 0;
+	assert_int_equal(store_publish(f->st, &e, f->a.sk, buf, AG_ENTRY_MAX, hash), 0);
+	msgpack_sbuffer_free(sb);
+	return e;
+}
+
+static void test_publish_chain(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN], hash2[AG_HASH_LEN], h[AG_HASH_LEN];
+	struct ag_entry e, check;
+	struct collect c = {0};
+	uint64_t seq;
+
+	e = publish(f, "p1", "santé des migrants", 10, buf, hash);
+	assert_int_equal(e.seq, 1);
+	assert_false(e.has_prev);
+	assert_memory_equal(e.author, f->a.pk, AG_PK_LEN);
+	e = publish(f, "p1", "santé et logement", 20, buf, hash2);
+	assert_int_equal(e.seq, 2);
+	assert_true(e.has_prev);
+	assert_memory_equal(e.prev, hash, AG_HASH_LEN);
+	/* What was published is a valid entry of the network, and it is the head. */
+	assert_int_equal(ag_entry_open(&check, e.raw, e.raw_len, f->network, NULL), 0);
+	ag_entry_hash(&check, h);
+	assert_memory_equal(h, hash2, AG_HASH_LEN);
+	assert_int_equal(store_head(f->st, f->a.pk, &seq, h), 1);
+	assert_int_equal(seq, 2);
+	assert_memory_equal(h, hash2, AG_HASH_LEN);
+	/* State is the newest version; history has both. */
+	assert_int_equal(store_get(f->st, "practice", f->a.pk, "p1", 2, collect_fn, &c), 1);
+	assert_int_equal(c.seq[0], 2);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_history(f->st, "practice", f->a.pk, "p1", 2, collect_fn, &c), 2);
+	assert_int_equal(c.seq[0], 1);
+	assert_int_equal(c.seq[1], 2);
+	assert_int_equal(store_get(f->st, "practice", f->a.pk, "nope", 4, collect_fn, &c), 0);
+	assert_int_equal(store_get(f->st, "meeting", f->a.pk, "p1", 2, collect_fn, &c), 0);
+	assert_int_equal(store_get(f->st, "practice", f->b.pk, "p1", 2, collect_fn, &c), 0);
+	assert_int_equal(store_history(f->st, "practice", f->b.pk, "p1", 2, collect_fn, &c), 0);
+	assert_consistent(f);
+	free(buf);
+}
+
+static ssize_t search(struct fixture *f, const char *text, const char *type)
+{
+	struct index_query q = {.text = text, .type = type};
+	size_t n = 0;
+	ssize_t r = store_search(f->st, &q, count_fn, &n);
+
+	assert_int_equal((size_t)r, n);
+	return r;
+}
+
+static void test_new_version_moves_postings(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN];
+
+	publish(f, "p1", "alpha", 10, buf, hash);
+	assert_int_equal(search(f, "alpha", NULL), 1);
+	publish(f, "p1", "beta", 20, buf, hash);
+	assert_int_equal(search(f, "alpha", NULL), 0);
+	assert_int_equal(search(f, "beta", NULL), 1);
+	assert_int_equal(search(f, NULL, "practice"), 1);
+	assert_consistent(f);
+	free(buf);
+}
+
+static void test_retraction_leaves_views(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN];
+	struct collect c = {0};
+	struct index_query topic = {.topic = "health"};
+
+	publish(f, "p1", "hébergement d'urgence", 10, buf, hash);
+	publish(f, "p2", "hébergement durable", 11, buf, hash);
+	assert_int_equal(search(f, "hebergement", NULL), 2);
+	publish(f, "p1", NULL, 12, buf, hash);
+	/* Gone from search and lists; its state says retracted; its history stays. */
+	assert_int_equal(search(f, "hebergement", NULL), 1);
+	assert_int_equal(search(f, "urgence", NULL), 0);
+	assert_int_equal(search(f, NULL, "practice"), 1);
+	assert_int_equal(store_search(f->st, &topic, collect_fn, &c), 1);
+	assert_string_equal(c.id[0], "p2");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_get(f->st, "practice", f->a.pk, "p1", 2, collect_fn, &c), 1);
+	assert_true(c.body_null[0]);
+	assert_int_equal(store_history(f->st, "practice", f->a.pk, "p1", 2, count_fn, &c.n), 2);
+	assert_consistent(f);
+	/* Published again, it comes back. */
+	publish(f, "p1", "hébergement d'urgence", 13, buf, hash);
+	assert_int_equal(search(f, "urgence", NULL), 1);
+	assert_consistent(f);
+	free(buf);
+}
+
+static void test_list_newest_first(void **state)
+{
+	struct fixture *f = *state;
+	struct ag_entry e[5];
+	struct store_result r[5];
+	struct collect c = {0};
+	struct index_query q = {.type = "practice", .limit = 3};
+	uint64_t ts[5] = {500, 100, 400, 200, 300};
+
+	for (int i = 0; i < 5; i++) {
+		char id[8];
+
+		snprintf(id, sizeof(id), "n%d", i);
+		e[i] = entry_make(f, &f->a, "practice", keep(strdup(id)), "texte", ts[i]);
+	}
+	assert_int_equal(store_append(f->st, e, 5, r), 0);
+	/* By the author's timestamp, not by arrival; the limit keeps the newest. */
+	assert_int_equal(store_search(f->st, &q, collect_fn, &c), 3);
+	assert_int_equal(c.ts[0], 500);
+	assert_int_equal(c.ts[1], 400);
+	assert_int_equal(c.ts[2], 300);
+	q = (struct index_query){.author = f->b.pk};
+	assert_int_equal(store_search(f->st, &q, count_fn, &c.n), 0);
+	q = (struct index_query){.author = f->a.pk, .topic = "housing", .text = "texte"};
+	assert_int_equal(store_search(f->st, &q, count_fn, &c.n), 5);
+	q = (struct index_query){.topic = "health"};
+	assert_int_equal(store_search(f->st, &q, count_fn, &c.n), 0);
+}
+
+static void test_publish_refused_when_forked(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN];
+	struct ag_entry e = {.timestamp = 1};
+
+	publish(f, "p1", "un", 10, buf, hash);
+	assert_int_equal(store_flags_set(f->st, f->a.pk, STORE_FLAG_FORKED, 0), 0);
+	memcpy(e.network, f->network, 32);
+	strcpy(e.type, "practice");
+	e.id = "p2";
+	e.id_len = 2;
+	assert_int_equal(store_publish(f->st, &e, f->a.sk, buf, AG_ENTRY_MAX, hash), -1);
+	/* A bad record type is refused too, and nothing is written. */
+	assert_int_equal(store_fork_clear(f->st, f->a.pk), 0);
+	strcpy(e.type, "Bad Type");
+	assert_int_equal(store_publish(f->st, &e, f->a.sk, buf, AG_ENTRY_MAX, hash), -1);
+	{
+		uint64_t seq;
+
+		assert_int_equal(store_head(f->st, f->a.pk, &seq, hash), 1);
+		assert_int_equal(seq, 1);
+	}
+	free(buf);
+}
+
+/* ---- durability of the layout, growth ---- */
+
+static void test_reopen_keeps_everything(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN], h[AG_HASH_LEN];
+	uint64_t seq;
+
+	publish(f, "p1", "logement social", 10, buf, hash);
+	assert_int_equal(store_meta_put(f->st, "k", 1, "v", 1), 0);
+	store_close(f->st);
+	f->st = store_open(f->data, 0);
+	assert_non_null(f->st);
+	assert_int_equal(store_head(f->st, f->a.pk, &seq, h), 1);
+	assert_memory_equal(h, hash, AG_HASH_LEN);
+	assert_int_equal(search(f, "logement", NULL), 1);
+	publish(f, "p2", "logement", 11, buf, hash);
+	assert_int_equal(search(f, "logement", NULL), 2);
+	assert_consistent(f);
+	free(buf);
+}
+
+static void test_map_grows(void **state)
+{
+	struct fixture *f = *state;
+	struct store_stats s;
+	struct ag_entry e[100];
+	struct store_result r[100];
+	char text[2048];
+
+	/* A 1 MiB map, then about 4 MiB of entries and index. */
+	store_close(f->st);
+	assert_int_equal(tu_rmtree(f->data), 0);
+	f->st = store_open(f->data, 1 << 20);
+	assert_non_null(f->st);
+	for (size_t i = 0; i < sizeof(text) - 1; i++)
+		text[i] = i % 9 == 8 ? ' ' : 'a' + (char)((i * 7 + i / 9) % 26);
+	text[sizeof(text) - 1] = 0;
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 100; i++) {
+			text[(round * 100 + i) % 2000] = 'z'; /* vary the words a little */
+			e[i] = entry_next(f, &f->a, text);
+		}
+		assert_int_equal(store_append(f->st, e, 100, r), 0);
+		for (int i = 0; i < 100; i++)
+			assert_int_equal(r[i].status, STORE_STORED);
+		while (nraws)
+			free(raws[--nraws]);
+	}
+	assert_int_equal(store_stats(f->st, &s), 0);
+	assert_int_equal(s.entries, 2000);
+	assert_true(s.map_size > 1 << 20);
+	assert_true(s.used > 1 << 20);
+	assert_consistent(f);
+	/* Reopened with a smaller request, it keeps the grown size. */
+	store_close(f->st);
+	f->st = store_open(f->data, 1 << 20);
+	assert_non_null(f->st);
+	assert_consistent(f);
+}
+
+/* ---- meta and flags ---- */
+
+static int meta_count(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+{
+	(void)k, (void)kl, (void)v, (void)vl;
+	++*(size_t *)arg;
+	return 0;
+}
+
+static void test_meta(void **state)
+{
+	struct fixture *f = *state;
+	char buf[8];
+	size_t len = 0, n = 0;
+
+	assert_int_equal(store_meta_get(f->st, "peer/a", 6, buf, sizeof(buf), &len), 0);
+	assert_int_equal(store_meta_put(f->st, "peer/a", 6, "0123456789", 10), 0);
+	assert_int_equal(store_meta_put(f->st, "peer/b", 6, "x", 1), 0);
+	assert_int_equal(store_meta_put(f->st, "other", 5, "y", 1), 0);
+	assert_int_equal(store_meta_get(f->st, "peer/a", 6, buf, sizeof(buf), &len), 1);
+	assert_int_equal(len, 10); /* the full length, though only 8 bytes fit */
+	assert_memory_equal(buf, "01234567", 8);
+	assert_int_equal(store_meta_each(f->st, "peer/", 5, meta_count, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_meta_del(f->st, "peer/a", 6), 0);
+	assert_int_equal(store_meta_del(f->st, "peer/a", 6), 0);
+	assert_int_equal(store_meta_get(f->st, "peer/a", 6, buf, sizeof(buf), &len), 0);
+	n = 0;
+	assert_int_equal(store_meta_each(f->st, NULL, 0, meta_count, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_meta_put(f->st, "", 0, "x", 1), -1);
+}
+
+static void test_flags(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t flags = 99;
+
+	assert_int_equal(store_flags(f->st, f->a.pk, &flags), 0);
+	assert_int_equal(flags, 0);
+	assert_int_equal(store_flags_set(f->st, f->a.pk, 0x300, 0), 0);
+	assert_int_equal(store_flags_set(f->st, f->a.pk, 0, 0x100), 0);
+	assert_int_equal(store_flags(f->st, f->a.pk, &flags), 0);
+	assert_int_equal(flags, 0x200);
+	assert_int_equal(store_flags(f->st, f->b.pk, &flags), 0);
+	assert_int_equal(flags, 0);
+}
+
+/* ---- the check finds damage ---- */
+
+/* Deletes the first item of a database behind the store's back. */
+static void damage(struct fixture *f, const char *db)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *c;
+	MDB_val k, v;
+
+	store_close(f->st);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, f->data, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+	assert_int_equal(mdb_cursor_open(txn, dbi, &c), 0);
+	assert_int_equal(mdb_cursor_get(c, &k, &v, MDB_LAST), 0);
+	assert_int_equal(mdb_cursor_del(c, 0), 0);
+	mdb_cursor_close(c);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	f->st = store_open(f->data, 0);
+	assert_non_null(f->st);
+}
+
+static void test_check_finds_damage(void **state)
+{
+	struct fixture *f = *state;
+	static const char *dbs[] = {"postings", "entries", "versions", "records"};
+	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN];
+	char why[256];
+
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		publish(f, "p1", "des mots à chercher", 10, buf, hash);
+		publish(f, "p2", "d'autres mots", 11, buf, hash);
+		assert_consistent(f);
+		damage(f, dbs[i]);
+		assert_int_equal(store_check(f->st, f->network, why, sizeof(why)), 1);
+		assert_true(strlen(why) > 0);
+		print_message("damaged %s: %s\n", dbs[i], why);
+		store_close(f->st);
+		assert_int_equal(tu_rmtree(f->data), 0);
+		f->st = store_open(f->data, 0);
+		assert_non_null(f->st);
+	}
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_append_and_feed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_duplicate_ignored, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gap_says_which_seq, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_same_seq, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_by_prev, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fork_inside_batch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_of_many_authors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_publish_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_new_version_moves_postings, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retraction_leaves_views, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_list_newest_first, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_publish_refused_when_forked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_check_finds_damage, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
