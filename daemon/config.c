@@ -241,9 +241,10 @@ static int parse_listen(const char *s, struct sockaddr_storage *sa)
 	return parse_hostport(s, host, &port, sa);
 }
 
+/* Zero-fills what is past the host's NUL, so equal peers compare equal with memcmp. */
 static int parse_endpoint(const char *s, struct config_peer *p)
 {
-	char host[CONFIG_HOST_MAX + 1];
+	char host[CONFIG_HOST_MAX + 1] = {0};
 	uint16_t port;
 	int r;
 
