@@ -8,6 +8,7 @@
 #include <msgpack.h>
 #include <sodium.h>
 
+#include "control.h"
 #include "keyfile.h"
 #include "log.h"
 #include "mp.h"
@@ -671,7 +672,7 @@ static int load_keys(struct node *n)
 struct node *node_new(uv_loop_t *loop, const char *dir)
 {
 	struct node *n = calloc(1, sizeof(*n));
-	char data[PATH_MAX + 16];
+	char data[PATH_MAX + 16], sock[PATH_MAX + 16];
 	int nerr = 0;
 
 	if (!n)
@@ -697,7 +698,10 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 		}
 	n->ready = n->cfg->npeers == 0;
 	node_recompute_set(n);
-	if (node_listen(n) != 0) {
+	snprintf(sock, sizeof(sock), "%s/" CONTROL_SOCKET, dir);
+	if (node_listen(n) != 0 || !(n->control = control_new(loop, n, sock))) {
+		node_stop(n);
+		uv_run(loop, UV_RUN_DEFAULT);
 		node_free(n);
 		return NULL;
 	}
@@ -708,6 +712,8 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 void node_stop(struct node *n)
 {
 	n->stopping = 1;
+	control_free(n->control);
+	n->control = NULL;
 	if (n->listening && !uv_is_closing((uv_handle_t *)&n->listener))
 		uv_close((uv_handle_t *)&n->listener, NULL);
 	while (n->npeers > 0)
