@@ -70,7 +70,8 @@ static int pack_value(msgpack_packer *pk, const json_t *v, int depth)
 	}
 }
 
-int jsonmp_encode(const json_t *v, uint8_t **out, size_t *outlen, char *err, size_t errlen)
+int jsonmp_encode_at(const json_t *v, int level, uint8_t **out, size_t *outlen, char *err,
+                     size_t errlen)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -79,13 +80,13 @@ int jsonmp_encode(const json_t *v, uint8_t **out, size_t *outlen, char *err, siz
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	/* The body is level 2 of an entry: its own nesting may go 15 deep. */
-	if (pack_value(&pk, v, 2) != 0) {
-		snprintf(err, errlen, "nested deeper than %d levels", AG_DEPTH_MAX - 1);
+	if (pack_value(&pk, v, level) != 0) {
+		snprintf(err, errlen, "nested deeper than %d levels", AG_DEPTH_MAX - level + 1);
 		msgpack_sbuffer_destroy(&sb);
 		return -1;
 	}
-	if ((rc = ag_mp_check((const uint8_t *)sb.data, sb.size, AG_DEPTH_MAX - 1, &where)) != 0) {
+	rc = ag_mp_check((const uint8_t *)sb.data, sb.size, AG_DEPTH_MAX - level + 1, &where);
+	if (rc != 0) {
 		snprintf(err, errlen, "%s at byte %zu", ag_strerror(rc), where);
 		msgpack_sbuffer_destroy(&sb);
 		return -1;
@@ -95,8 +96,6 @@ int jsonmp_encode(const json_t *v, uint8_t **out, size_t *outlen, char *err, siz
 	return 0;
 }
 
-static json_t *unpack_value(const msgpack_object *o);
-
 static json_t *unpack_map(const msgpack_object *o)
 {
 	json_t *j = json_object();
@@ -104,7 +103,7 @@ static json_t *unpack_map(const msgpack_object *o)
 	for (uint32_t i = 0; j && i < o->via.map.size; i++) {
 		const msgpack_object_kv *kv = &o->via.map.ptr[i];
 		char *key = strndup(kv->key.via.str.ptr, kv->key.via.str.size);
-		json_t *val = unpack_value(&kv->val);
+		json_t *val = jsonmp_from_object(&kv->val);
 
 		if (!key || !val || json_object_set_new(j, key, val) != 0) {
 			json_decref(j);
@@ -115,7 +114,7 @@ static json_t *unpack_map(const msgpack_object *o)
 	return j;
 }
 
-static json_t *unpack_value(const msgpack_object *o)
+json_t *jsonmp_from_object(const msgpack_object *o)
 {
 	json_t *j;
 
@@ -125,7 +124,8 @@ static json_t *unpack_value(const msgpack_object *o)
 	case MSGPACK_OBJECT_ARRAY:
 		j = json_array();
 		for (uint32_t i = 0; j && i < o->via.array.size; i++)
-			if (json_array_append_new(j, unpack_value(&o->via.array.ptr[i])) != 0) {
+			if (json_array_append_new(j, jsonmp_from_object(&o->via.array.ptr[i])) !=
+			    0) {
 				json_decref(j);
 				j = NULL;
 			}
@@ -138,6 +138,7 @@ static json_t *unpack_value(const msgpack_object *o)
 		return json_integer((json_int_t)o->via.u64);
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
 		return json_integer(o->via.i64);
+	case MSGPACK_OBJECT_FLOAT32:
 	case MSGPACK_OBJECT_FLOAT64:
 		return json_real(o->via.f64);
 	case MSGPACK_OBJECT_BOOLEAN:
@@ -145,6 +146,12 @@ static json_t *unpack_value(const msgpack_object *o)
 	default:
 		return json_null();
 	}
+}
+
+int jsonmp_encode(const json_t *v, uint8_t **out, size_t *outlen, char *err, size_t errlen)
+{
+	/* The body is level 2 of an entry: its own nesting may go 15 deep. */
+	return jsonmp_encode_at(v, 2, out, outlen, err, errlen);
 }
 
 json_t *jsonmp_decode(const uint8_t *buf, size_t len, char *err, size_t errlen)
@@ -161,7 +168,7 @@ json_t *jsonmp_decode(const uint8_t *buf, size_t len, char *err, size_t errlen)
 	}
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, (const char *)buf, len, &off) == MSGPACK_UNPACK_SUCCESS)
-		j = unpack_value(&up.data);
+		j = jsonmp_from_object(&up.data);
 	msgpack_unpacked_destroy(&up);
 	if (!j)
 		snprintf(err, errlen, "out of memory");

@@ -1,8 +1,14 @@
-/* main.c: agora. */
+/* main.c: agora, the city staff's tool for the local agorad. The command table is in cmd.c. */
 #include <stdio.h>
 
-int main(void)
+#include "cmd.h"
+#include "key.h"
+
+int main(int argc, char **argv)
 {
-	fprintf(stderr, "agora: not yet\n");
-	return 1;
+	if (ag_init() != 0) {
+		fprintf(stderr, "agora: libsodium cannot start\n");
+		return 3;
+	}
+	return cmd_main(argc, argv);
 }

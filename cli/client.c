@@ -1,0 +1,278 @@
+/* client.c: one connection to agorad's control socket, blocking, with a timeout per response. */
+#include <errno.h>
+#include <msgpack.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "ctl.h"
+#include "jsonmp.h"
+
+struct client {
+	int fd;
+	uint32_t next_id;
+	int timeout_ms;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+struct client *client_open(const char *dir, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct client *c;
+	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/agorad.sock", dir);
+
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen,
+		         "cannot reach agorad at %s/agorad.sock: path too long for a socket", dir);
+		return NULL;
+	}
+	if (!(c = calloc(1, sizeof(*c)))) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->timeout_ms = CLIENT_TIMEOUT_MS;
+	c->next_id = 1;
+	memcpy(c->path, sa.sun_path, sizeof(c->path));
+	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		snprintf(err, errlen, "cannot reach agorad at %s: %s%s", c->path, strerror(errno),
+		         errno == ENOENT || errno == ECONNREFUSED ? " (is agorad running?)" : "");
+		client_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+void client_close(struct client *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+void client_set_timeout(struct client *c, int ms)
+{
+	c->timeout_ms = ms;
+}
+
+static int send_all(struct client *c, const uint8_t *b, size_t n, char *err, size_t errlen)
+{
+	while (n > 0) {
+		ssize_t w = send(c->fd, b, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			snprintf(err, errlen, "cannot send to agorad at %s: %s", c->path,
+			         strerror(errno));
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads exactly n bytes before the deadline. */
+static int recv_all(struct client *c, uint8_t *b, size_t n, int64_t deadline, char *err,
+                    size_t errlen)
+{
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
+	ssize_t r;
+	int rc;
+
+	while (n > 0) {
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0 || (rc = poll(&p, 1, (int)left)) == 0) {
+			snprintf(err, errlen, "agorad at %s did not answer in %d s", c->path,
+			         c->timeout_ms / 1000);
+			return -1;
+		}
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0 || (r = recv(c->fd, b, n, 0)) < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "cannot read from agorad at %s: %s", c->path,
+			         strerror(errno));
+			return -1;
+		}
+		if (r == 0) {
+			snprintf(err, errlen,
+			         "agorad at %s closed the connection without an answer", c->path);
+			return -1;
+		}
+		b += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int client_encode(const json_t *req, uint8_t **out, size_t *outlen, char *err, size_t errlen)
+{
+	json_t *empty = NULL;
+	int rc;
+
+	if (!req)
+		req = empty = json_object();
+	/* The request map is level 1, so a record body in it nests as in an entry. */
+	rc = jsonmp_encode_at(req, 1, out, outlen, err, errlen);
+	json_decref(empty);
+	return rc;
+}
+
+json_t *client_decode(const uint8_t *body, size_t len, char *err, size_t errlen)
+{
+	msgpack_unpacked up;
+	size_t off = 0, where = 0;
+	json_t *j = NULL;
+	bool ok;
+	int rc;
+
+	if ((rc = ag_ctl_resp_check(body, len, &ok, &where)) != 0) {
+		snprintf(err, errlen, "agorad sent a malformed response: %s at byte %zu",
+		         ag_strerror(rc), where);
+		return NULL;
+	}
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, (const char *)body, len, &off) == MSGPACK_UNPACK_SUCCESS)
+		j = jsonmp_from_object(&up.data);
+	msgpack_unpacked_destroy(&up);
+	if (!j)
+		snprintf(err, errlen, "out of memory reading agorad's response");
+	return j;
+}
+
+/* An error response's status, as an exit status, and its words in err. */
+static int error_status(const json_t *resp, const struct ag_ctl_hdr *h, char *err, size_t errlen)
+{
+	json_t *st = json_object_get(resp, "status");
+	const char *words = json_string_value(json_object_get(resp, "error"));
+	json_int_t status = json_is_integer(st) ? json_integer_value(st) : AG_CTL_EFAILED;
+
+	if (h->type != AG_CTL_ERROR || json_is_true(json_object_get(resp, "ok")) || !words) {
+		snprintf(err, errlen, "agorad sent an unexpected response");
+		return 3;
+	}
+	if (status == AG_CTL_EVERSION && !strstr(words, "versions differ"))
+		snprintf(err, errlen, "agora and agorad versions differ: %s", words);
+	else
+		snprintf(err, errlen, "%s", words);
+	return status == AG_CTL_ENOTFOUND || status == AG_CTL_EREFUSED ? (int)status : 3;
+}
+
+/* Reads the response's header and body, whatever its version, as far as its length allows. */
+static int recv_response(struct client *c, struct ag_ctl_hdr *h, uint8_t **body, char *err,
+                         size_t errlen)
+{
+	int64_t deadline = now_ms() + c->timeout_ms;
+	uint8_t hdr[AG_CTL_HDR_LEN];
+	int rc;
+
+	*body = NULL;
+	if (recv_all(c, hdr, sizeof(hdr), deadline, err, errlen) != 0)
+		return -1;
+	rc = ag_ctl_hdr_decode(h, hdr, true);
+	if (rc == AG_ETOOBIG || (rc != 0 && h->len > AG_CTL_RESP_MAX)) {
+		snprintf(err, errlen, "agorad sent a response of %u bytes, over the limit", h->len);
+		return -1;
+	}
+	if (rc == AG_EMSG) {
+		snprintf(err, errlen, "agorad sent a message of unknown type %u", h->type);
+		return -1;
+	}
+	if (!(*body = malloc(h->len ? h->len : 1))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (recv_all(c, *body, h->len, deadline, err, errlen) != 0)
+		return -1;
+	return rc == AG_EVERSION ? 1 : 0;
+}
+
+static int send_request(struct client *c, unsigned type, const json_t *req, uint32_t id, char *err,
+                        size_t errlen)
+{
+	struct ag_ctl_hdr h = {AG_CTL_VERSION, (uint16_t)type, id, 0};
+	uint8_t hdr[AG_CTL_HDR_LEN], *body = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (client_encode(req, &body, &len, err, errlen) != 0)
+		return 2;
+	if (len > AG_CTL_REQ_MAX) {
+		snprintf(err, errlen, "request of %zu bytes, over the limit of %u", len,
+		         AG_CTL_REQ_MAX);
+		free(body);
+		return 2;
+	}
+	h.len = (uint32_t)len;
+	ag_ctl_hdr_encode(hdr, &h);
+	rc = send_all(c, hdr, sizeof(hdr), err, errlen) != 0 || send_all(c, body, len, err, errlen);
+	free(body);
+	return rc ? 3 : 0;
+}
+
+/* A response in a header of another version: what it says, if it can be read. */
+static void version_differs(const json_t *resp, const struct ag_ctl_hdr *h, char *err,
+                            size_t errlen)
+{
+	const char *words = json_string_value(json_object_get(resp, "error"));
+
+	if (words && strstr(words, "versions differ"))
+		snprintf(err, errlen, "%s", words);
+	else
+		snprintf(err, errlen,
+		         "agora and agorad versions differ (agora speaks %u, agorad %u)",
+		         AG_CTL_VERSION, h->version);
+}
+
+int client_call(struct client *c, unsigned type, const json_t *req, json_t **resp, char *err,
+                size_t errlen)
+{
+	struct ag_ctl_hdr h;
+	uint32_t id = c->next_id++;
+	uint8_t *body = NULL;
+	int rc, other;
+
+	*resp = NULL;
+	if ((rc = send_request(c, type, req, id, err, errlen)) != 0)
+		return rc;
+	if ((other = recv_response(c, &h, &body, err, errlen)) < 0) {
+		free(body);
+		return 3;
+	}
+	*resp = client_decode(body, h.len, err, errlen);
+	free(body);
+	if (other)
+		rc = (version_differs(*resp, &h, err, errlen), 3);
+	else if (!*resp)
+		rc = 3;
+	else if (h.id != id)
+		rc = (snprintf(err, errlen, "agorad answered another request"), 3);
+	else if (h.type != (AG_CTL_RESPONSE | type) || !json_is_true(json_object_get(*resp, "ok")))
+		rc = error_status(*resp, &h, err, errlen);
+	if (rc != 0) {
+		json_decref(*resp);
+		*resp = NULL;
+	}
+	return rc;
+}

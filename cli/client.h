@@ -1,0 +1,44 @@
+/*
+ * client.h: agora's side of the control socket (PROTOCOL.md, section 2): one
+ * connection to DIR/agorad.sock, one request at a time, each answer awaited
+ * with a timeout. Requests are JSON objects encoded as canonical msgpack;
+ * responses come back as JSON, checked bounded before they are unpacked.
+ */
+#ifndef AGORA_CLIENT_H
+#define AGORA_CLIENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define CLIENT_TIMEOUT_MS 60000
+
+struct client;
+
+/*
+ * Connects to DIR/agorad.sock. NULL on failure, with err saying, in one
+ * line, "cannot reach agorad at PATH: why".
+ */
+struct client *client_open(const char *dir, char *err, size_t errlen);
+void client_close(struct client *); /* NULL-safe */
+
+/* How long to wait for each response (CLIENT_TIMEOUT_MS by default). */
+void client_set_timeout(struct client *, int ms);
+
+/*
+ * Sends a request of type (enum ag_ctl_type) whose fields are req (a JSON
+ * object; NULL for none) and waits for its response. 0 with *resp the
+ * response (a JSON object, "ok" included) that the caller frees; or the CLI
+ * exit status with err saying why in one line: 1 not found and 2 refused, in
+ * agorad's words; 3 when agorad cannot be reached, does not answer in time,
+ * speaks another version ("agora and agorad versions differ ...") or failed.
+ */
+int client_call(struct client *, unsigned type, const json_t *req, json_t **resp, char *err,
+                size_t errlen);
+
+/* Encodes a request body: the JSON object req as canonical msgpack at a message's top level. */
+int client_encode(const json_t *req, uint8_t **out, size_t *outlen, char *err, size_t errlen);
+
+/* Decodes a response body into JSON after ag_ctl_resp_check; NULL with err if it is not one. */
+json_t *client_decode(const uint8_t *body, size_t len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,588 @@
+/*
+ * cmd.c: agora's command table, as wg.c keeps one: a name, the function that
+ * does it, and a line of help. The table and the parser live here rather than
+ * in main.c so that unit tests can drive the whole command line.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "ctl.h"
+#include "key.h"
+
+#define O(x) (1u << (x))
+
+static const struct optdef {
+	const char *name;
+	char shortname;
+	const char *arg; /* NULL for a flag */
+	const char *help;
+} optdefs[OPT_END] = {
+    [OPT_DIR] = {"dir", 0, "DIR",
+                 "the node's directory (default: $AGORA_DIR, else /var/lib/agora)"},
+    [OPT_JSON] = {"json", 0, NULL, "print one JSON document instead of text"},
+    [OPT_HELP] = {"help", 'h', NULL, "show this help"},
+    [OPT_NAME] = {"name", 0, "NAME", "the city's name, 1 to 64 bytes of UTF-8"},
+    [OPT_LISTEN] = {"listen", 0, "ADDR:PORT", "where agorad listens (default 0.0.0.0:7447)"},
+    [OPT_ENDPOINT] = {"endpoint", 0, "HOST:PORT", "where to reach the peer; none: it calls us"},
+    [OPT_FILE] = {"file", 0, "FILE", "read the JSON document from FILE (default: stdin)"},
+    [OPT_FORCE] = {"force", 0, NULL,
+                   "publish even before this node has learned its own feed from a peer"},
+    [OPT_CITY] = {"city", 0, "CITY", "a city's public key or name (default: this node)"},
+    [OPT_TOPIC] = {"topic", 0, "TOPIC", "only records on this topic (see agora help topics)"},
+    [OPT_TYPE] = {"type", 0, "TYPE", "only records of this type (see agora help types)"},
+    [OPT_LIMIT] = {"limit", 0, "N", "at most N results"},
+    [OPT_SINCE] = {"since", 0, "SEQ", "entries from seq SEQ on (default 1)"},
+};
+
+static const struct command commands[] = {
+    {"init",
+     cmd_init,
+     "create a node's directory, config and key",
+     "--name NAME [--listen ADDR:PORT]",
+     {NULL},
+     0,
+     0,
+     O(OPT_NAME) | O(OPT_LISTEN),
+     "Creates DIR (mode 0750) with a new key pair in node.key (mode 0600) and\n"
+     "agorad.conf, and prints the node's public key. Needs no daemon. Refuses a\n"
+     "DIR that already holds a key or a config."},
+    {"id",
+     cmd_id,
+     "this node's public key and name",
+     "",
+     {NULL},
+     0,
+     0,
+     0,
+     "Prints the node's public key and name. Without a running agorad, reads them\n"
+     "from DIR if it may."},
+    {"status",
+     cmd_status,
+     "the node, its peers and the feeds it replicates",
+     "",
+     {NULL},
+     0,
+     0,
+     0,
+     "Shows the node, each peer (connected or not, last contact, how many entries\n"
+     "it is behind) and each feed replicated (author and its latest seq)."},
+    {"peer add",
+     cmd_peer_add,
+     "add a peer city",
+     "KEY --name NAME [--endpoint HOST:PORT]",
+     {"KEY"},
+     1,
+     1,
+     O(OPT_NAME) | O(OPT_ENDPOINT),
+     "Adds the city whose public key is KEY to the config, connects to it at once,\n"
+     "and publishes a member record that introduces it to the network."},
+    {"peer remove",
+     cmd_peer_remove,
+     "remove a peer city",
+     "KEY-OR-NAME",
+     {"KEY"},
+     1,
+     1,
+     0,
+     "Removes the peer from the config, disconnects it, and retracts the member\n"
+     "record that introduced it."},
+    {"peer list",
+     cmd_peer_list,
+     "the configured peers",
+     "",
+     {NULL},
+     0,
+     0,
+     0,
+     "Lists the peers of the config: name, key, endpoint, and whether connected."},
+    {"put",
+     cmd_put,
+     "publish a record from a JSON document",
+     "TYPE ID [--file FILE] [--force]",
+     {"TYPE", "ID"},
+     2,
+     2,
+     O(OPT_FILE) | O(OPT_FORCE),
+     "Publishes the record TYPE ID of this node, whose content is the JSON object\n"
+     "read from FILE or stdin, and prints its seq and hash. A new version replaces\n"
+     "the record; every version is kept (agora history)."},
+    {"get",
+     cmd_get,
+     "one record's current state",
+     "TYPE ID [--city CITY]",
+     {"TYPE", "ID"},
+     2,
+     2,
+     O(OPT_CITY),
+     "Prints the current version of a city's record TYPE ID."},
+    {"list",
+     cmd_list,
+     "records, newest first",
+     "[TYPE] [--city CITY] [--topic TOPIC] [--limit N]",
+     {"TYPE"},
+     0,
+     1,
+     O(OPT_CITY) | O(OPT_TOPIC) | O(OPT_LIMIT) | O(OPT_TYPE),
+     "Lists the live records of every city (or one), newest first."},
+    {"search",
+     cmd_search,
+     "full-text search over every city's records",
+     "TEXT [--type TYPE] [--city CITY] [--topic TOPIC] [--limit N]",
+     {"TEXT"},
+     1,
+     1,
+     O(OPT_TYPE) | O(OPT_CITY) | O(OPT_TOPIC) | O(OPT_LIMIT),
+     "Finds the records that hold every word of TEXT, in any of their languages,\n"
+     "case and accents folded (hebergement finds hébergement), newest first."},
+    {"retract",
+     cmd_retract,
+     "publish a retraction",
+     "TYPE ID [--force]",
+     {"TYPE", "ID"},
+     2,
+     2,
+     O(OPT_FORCE),
+     "Retracts this node's record TYPE ID: a signed entry with no body. Its\n"
+     "earlier versions stay in the history."},
+    {"history",
+     cmd_history,
+     "every version of a record",
+     "TYPE ID [--city CITY]",
+     {"TYPE", "ID"},
+     2,
+     2,
+     O(OPT_CITY),
+     "Lists every version of a record, oldest first, with seq, time and hash."},
+    {"log",
+     cmd_log,
+     "a city's raw entries",
+     "[--city CITY] [--since SEQ] [--limit N]",
+     {NULL},
+     0,
+     0,
+     O(OPT_CITY) | O(OPT_SINCE) | O(OPT_LIMIT),
+     "Lists the entries of a city's feed in seq order. With --json each entry has\n"
+     "raw, the base64 of its encoded bytes, so it can be verified independently."},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char *const record_types[] = {"profile", "priority", "practice", "pilot",
+                                           "toolbox", "meeting",  "comment",  "member"};
+
+static const char *const topics[][2] = {
+    {"housing", "hébergement"},
+    {"health", "santé"},
+    {"education", "éducation"},
+    {"employment", "emploi"},
+    {"urban-planning", "planification urbaine"},
+    {"exchange", "échange"},
+    {"understanding", "compréhension"},
+    {"governance", "gouvernance de la migration"},
+    {"ownership", "appropriation"},
+    {"inclusion", "approche inclusive"},
+    {"leadership", "leadership"},
+    {"rights", "accès aux droits"},
+    {"services", "accès aux services"},
+};
+
+const char *cmd_opt_name(enum cmd_opt o)
+{
+	return optdefs[o].name;
+}
+
+int cmd_fail(const struct args *a, int status, const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (a && a->cmd)
+		out_err("%s: %s", a->cmd->name, msg);
+	else
+		out_err("%s", msg);
+	return status;
+}
+
+int cmd_ask(const struct args *a, unsigned type, json_t *req, json_t **resp, char *err,
+            size_t errlen)
+{
+	struct client *c;
+	int rc;
+
+	*resp = NULL;
+	if (!(c = client_open(a->dir, err, errlen))) {
+		json_decref(req);
+		return 3;
+	}
+	rc = client_call(c, type, req, resp, err, errlen);
+	client_close(c);
+	json_decref(req);
+	return rc;
+}
+
+int cmd_report(const struct args *a, int rc, const char *err)
+{
+	/* Not reaching agorad says it all; agorad's refusals are about the command. */
+	if (rc == 3)
+		out_err("%s", err);
+	else if (rc != 0)
+		cmd_fail(a, rc, "%s", err);
+	return rc;
+}
+
+int cmd_call(const struct args *a, unsigned type, json_t *req, json_t **resp)
+{
+	char err[800];
+	int rc = cmd_ask(a, type, req, resp, err, sizeof(err));
+
+	return rc ? cmd_report(a, rc, err) : 0;
+}
+
+int cmd_json(json_t *doc)
+{
+	int rc = doc ? out_json(doc) : -1;
+
+	json_decref(doc);
+	if (rc != 0) {
+		out_err("cannot print the JSON document");
+		return 3;
+	}
+	return 0;
+}
+
+static int list_fail(const struct args *a, const char *what, const char *val,
+                     const char *const *names, size_t n, size_t stride)
+{
+	char list[600] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < n && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
+		                        names[i * stride]);
+	return cmd_fail(a, 2, "unknown %s \"%s\" (one of: %s)", what, val, list);
+}
+
+int cmd_check_type(const struct args *a, const char *type)
+{
+	for (size_t i = 0; i < sizeof(record_types) / sizeof(record_types[0]); i++)
+		if (strcmp(type, record_types[i]) == 0)
+			return 0;
+	return list_fail(a, "record type", type, record_types,
+	                 sizeof(record_types) / sizeof(record_types[0]), 1);
+}
+
+int cmd_check_topic(const struct args *a, const char *topic)
+{
+	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++)
+		if (strcmp(topic, topics[i][0]) == 0)
+			return 0;
+	return list_fail(a, "topic", topic, &topics[0][0], sizeof(topics) / sizeof(topics[0]), 2);
+}
+
+int cmd_check_key(const struct args *a, const char *what, const char *key)
+{
+	uint8_t pk[AG_PK_LEN], x[crypto_scalarmult_curve25519_BYTES];
+
+	if (ag_key_from_b64(pk, key) != 0)
+		return cmd_fail(
+		    a, 2, "bad %s \"%s\": a key is 44 characters of base64, as agora id prints it",
+		    what, key);
+	/* A key that Noise cannot use would be written to the config and never connect. */
+	if (crypto_sign_ed25519_pk_to_curve25519(x, pk) != 0)
+		return cmd_fail(a, 2, "bad %s \"%s\": not an Ed25519 public key", what, key);
+	return 0;
+}
+
+int cmd_uint(const struct args *a, enum cmd_opt o, uint64_t *v)
+{
+	const char *s = a->opt[o];
+	char *end;
+
+	errno = 0;
+	if (s && *s >= '0' && *s <= '9') {
+		unsigned long long n = strtoull(s, &end, 10);
+
+		if (errno == 0 && *end == '\0' && n <= INT64_MAX) {
+			*v = n;
+			return 0;
+		}
+	}
+	return cmd_fail(a, 2, "bad --%s \"%s\": expected a whole number", optdefs[o].name,
+	                s ? s : "");
+}
+
+/* ---- help ---- */
+
+static void help_options(uint32_t opts)
+{
+	char left[64];
+
+	out_printf("\nOptions:\n");
+	opts |= O(OPT_DIR) | O(OPT_JSON) | O(OPT_HELP);
+	for (int o = 0; o < OPT_END; o++) {
+		if (!(opts & O(o)))
+			continue;
+		snprintf(left, sizeof(left), "%s%s--%s%s%s", optdefs[o].shortname ? "-" : "",
+		         optdefs[o].shortname ? (char[]){optdefs[o].shortname, ',', ' ', 0} : "",
+		         optdefs[o].name, optdefs[o].arg ? " " : "",
+		         optdefs[o].arg ? optdefs[o].arg : "");
+		out_printf("  %-22s %s\n", left, optdefs[o].help);
+	}
+}
+
+static void help_command(const struct command *c)
+{
+	out_printf("usage: agora [--dir DIR] [--json] %s%s%s\n\n%s\n", c->name,
+	           *c->synopsis ? " " : "", c->synopsis, c->help);
+	help_options(c->opts);
+}
+
+static void help_topics(void)
+{
+	out_printf("Topics (a closed vocabulary; the French label in brackets):\n");
+	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++)
+		out_printf("  %-15s %s\n", topics[i][0], topics[i][1]);
+}
+
+static void help_types(void)
+{
+	out_printf("Record types:\n");
+	for (size_t i = 0; i < sizeof(record_types) / sizeof(record_types[0]); i++)
+		out_printf("  %s\n", record_types[i]);
+}
+
+static void help_all(void)
+{
+	out_printf("usage: agora [--dir DIR] [--json] COMMAND [ARGS]\n\n"
+	           "agora is the city staff's tool for the local agorad node.\n\nCommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		out_printf("  %-12s %s\n", commands[i].name, commands[i].summary);
+	out_printf("  %-12s %s\n", "help", "help on a command, or on topics or types");
+	out_printf("\nOptions, before or after the command:\n"
+	           "  --dir DIR      the node's directory (default: $AGORA_DIR, else "
+	           "/var/lib/agora)\n"
+	           "  --json         print one JSON document instead of text\n"
+	           "  -h, --help     show help\n"
+	           "  --version      show agora's version\n"
+	           "\nExit status: 0 done; 1 not found; 2 usage or input refused; 3 agorad "
+	           "unreachable.\n"
+	           "See agora help COMMAND, and agora(1).\n");
+}
+
+/* ---- parsing ---- */
+
+/* The command named by argv[0] (and argv[1] for two words); *used says how many. */
+static const struct command *find_command(int argc, char **argv, int *used)
+{
+	size_t n0 = strlen(argv[0]);
+
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const char *name = commands[i].name, *sp = strchr(name, ' ');
+
+		if (!sp && strcmp(name, argv[0]) == 0) {
+			*used = 1;
+			return &commands[i];
+		}
+		if (sp && (size_t)(sp - name) == n0 && strncmp(name, argv[0], n0) == 0 &&
+		    argc > 1 && strcmp(sp + 1, argv[1]) == 0) {
+			*used = 2;
+			return &commands[i];
+		}
+	}
+	return NULL;
+}
+
+/* "peer" alone, or "peer frob": the group's words, so the message can list them. */
+static int group_fail(const char *group, const char *sub)
+{
+	char subs[128] = "";
+	size_t gl = strlen(group), len = 0;
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strncmp(commands[i].name, group, gl) == 0 && commands[i].name[gl] == ' ')
+			len += (size_t)snprintf(subs + len, sizeof(subs) - len, "%s%s",
+			                        len ? ", " : "", commands[i].name + gl + 1);
+	if (!len)
+		return -1;
+	if (sub)
+		out_err("%s: unknown subcommand \"%s\" (one of: %s)", group, sub, subs);
+	else
+		out_err("%s: missing subcommand (one of: %s)", group, subs);
+	return 2;
+}
+
+static int find_opt(const char *arg, const char **value)
+{
+	size_t n;
+
+	*value = NULL;
+	if (arg[1] != '-') {
+		for (int o = 0; o < OPT_END; o++)
+			if (optdefs[o].shortname && arg[1] == optdefs[o].shortname && !arg[2])
+				return o;
+		return -1;
+	}
+	n = strcspn(arg + 2, "=");
+	if (arg[2 + n] == '=')
+		*value = arg + 3 + n;
+	for (int o = 0; o < OPT_END; o++)
+		if (strlen(optdefs[o].name) == n && strncmp(optdefs[o].name, arg + 2, n) == 0)
+			return o;
+	return -1;
+}
+
+/* One option at argv[*i]: its value from "--x=v" or the next argument. 0 or 2. */
+static int parse_opt(struct args *a, uint32_t allowed, int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i], *value;
+	int o = find_opt(arg, &value);
+
+	if (o < 0 || !(allowed & O(o)))
+		return cmd_fail(a, 2, "unknown option %s (see agora help%s%s)", arg,
+		                a->cmd ? " " : "", a->cmd ? a->cmd->name : "");
+	if (!optdefs[o].arg && value)
+		return cmd_fail(a, 2, "option --%s takes no value", optdefs[o].name);
+	if (optdefs[o].arg && !value) {
+		if (*i + 1 >= argc)
+			return cmd_fail(a, 2, "option --%s needs a value: --%s %s", optdefs[o].name,
+			                optdefs[o].name, optdefs[o].arg);
+		value = argv[++*i];
+	}
+	a->opt[o] = value ? value : "";
+	return 0;
+}
+
+/* A command's own arguments, options anywhere among them; "--" ends the options. */
+static int parse_command(struct args *a, int argc, char **argv)
+{
+	const struct command *c = a->cmd;
+	uint32_t allowed = c->opts | O(OPT_DIR) | O(OPT_JSON) | O(OPT_HELP);
+	bool dashdash = false;
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (!dashdash && strcmp(argv[i], "--") == 0) {
+			dashdash = true;
+		} else if (!dashdash && argv[i][0] == '-' && argv[i][1] != '\0') {
+			if ((rc = parse_opt(a, allowed, argc, argv, &i)) != 0)
+				return rc;
+		} else if (a->npos == c->max_pos) {
+			return cmd_fail(a, 2, "unexpected argument \"%s\" (usage: agora %s %s)",
+			                argv[i], c->name, c->synopsis);
+		} else {
+			a->pos[a->npos++] = argv[i];
+		}
+	}
+	if (a->opt[OPT_HELP] || a->npos >= c->min_pos)
+		return 0;
+	return cmd_fail(a, 2, "missing %s (usage: agora %s %s)", c->pos_names[a->npos], c->name,
+	                c->synopsis);
+}
+
+static int run_help(int argc, char **argv)
+{
+	int used;
+	const struct command *c;
+
+	if (argc == 0) {
+		help_all();
+		return 0;
+	}
+	if (strcmp(argv[0], "topics") == 0 || strcmp(argv[0], "topic") == 0) {
+		help_topics();
+		return 0;
+	}
+	if (strcmp(argv[0], "types") == 0 || strcmp(argv[0], "type") == 0) {
+		help_types();
+		return 0;
+	}
+	if (!(c = find_command(argc, argv, &used))) {
+		if (strcmp(argv[0], "peer") == 0 && argc == 1) {
+			for (size_t i = 0; i < NCOMMANDS; i++)
+				if (strncmp(commands[i].name, "peer ", 5) == 0)
+					out_printf("agora %s %s\n  %s\n", commands[i].name,
+					           commands[i].synopsis, commands[i].summary);
+			return 0;
+		}
+		out_err("help: unknown command \"%s\" (see agora help)", argv[0]);
+		return 2;
+	}
+	help_command(c);
+	return 0;
+}
+
+/* Global options before the command; returns the index of the command, or -1 done (*rc). */
+static int parse_global(struct args *a, int argc, char **argv, int *rc)
+{
+	int i;
+
+	*rc = 0;
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (strcmp(argv[i], "--version") == 0) {
+			out_printf("agora %s\n", AGORA_VERSION);
+			return -1;
+		}
+		if ((*rc = parse_opt(a, O(OPT_DIR) | O(OPT_JSON) | O(OPT_HELP), argc, argv, &i)) !=
+		    0)
+			return -1;
+	}
+	if (a->opt[OPT_HELP]) {
+		*rc = run_help(argc - i, argv + i);
+		return -1;
+	}
+	if (i == argc) {
+		out_err("no command given (see agora help)");
+		*rc = 2;
+		return -1;
+	}
+	return i;
+}
+
+static void set_dir(struct args *a)
+{
+	const char *env = getenv("AGORA_DIR");
+
+	a->dir = a->opt[OPT_DIR] && *a->opt[OPT_DIR] ? a->opt[OPT_DIR]
+	         : env && *env                       ? env
+	                                             : CMD_DIR_DEFAULT;
+	a->json = a->opt[OPT_JSON] != NULL;
+}
+
+int cmd_main(int argc, char **argv)
+{
+	struct args a = {0};
+	int i, used = 0, rc;
+
+	if ((i = parse_global(&a, argc, argv, &rc)) < 0)
+		return rc;
+	if (strcmp(argv[i], "help") == 0)
+		return run_help(argc - i - 1, argv + i + 1);
+	if (!(a.cmd = find_command(argc - i, argv + i, &used))) {
+		if ((rc = group_fail(argv[i], i + 1 < argc ? argv[i + 1] : NULL)) >= 0)
+			return rc;
+		out_err("unknown command \"%s\" (see agora help)", argv[i]);
+		return 2;
+	}
+	if ((rc = parse_command(&a, argc - i - used, argv + i + used)) != 0)
+		return rc;
+	if (a.opt[OPT_HELP]) {
+		help_command(a.cmd);
+		return 0;
+	}
+	set_dir(&a);
+	rc = a.cmd->fn(&a);
+	if (fflush(out_file()) != 0 && errno != EPIPE)
+		rc = cmd_fail(&a, 3, "cannot write the output: %s", strerror(errno));
+	return rc;
+}

@@ -1,0 +1,109 @@
+/*
+ * cmd.h: agora's commands. cmd.c holds the command table, the argument
+ * parser and help; cmd_node.c the node's commands (init, id, status, peer);
+ * cmd_record.c the records' (put, get, list, search, retract, history, log).
+ * A command returns the exit status: 0 done, 1 not found, 2 usage or input
+ * refused, 3 agorad unreachable; it has printed one line on stderr if not 0.
+ */
+#ifndef AGORA_CMD_H
+#define AGORA_CMD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "out.h"
+
+#define CMD_DIR_DEFAULT "/var/lib/agora"
+
+/* Every option of every command; each command allows some (struct command.opts). */
+enum cmd_opt {
+	OPT_DIR,
+	OPT_JSON,
+	OPT_HELP,
+	OPT_NAME,
+	OPT_LISTEN,
+	OPT_ENDPOINT,
+	OPT_FILE,
+	OPT_FORCE,
+	OPT_CITY,
+	OPT_TOPIC,
+	OPT_TYPE,
+	OPT_LIMIT,
+	OPT_SINCE,
+	OPT_END
+};
+
+#define CMD_POS_MAX 3
+
+struct command;
+
+/* A command line, parsed. */
+struct args {
+	const struct command *cmd;
+	const char *dir; /* --dir, else $AGORA_DIR, else CMD_DIR_DEFAULT */
+	bool json;
+	const char *pos[CMD_POS_MAX];
+	int npos;
+	const char *opt[OPT_END]; /* an option's value ("" for a flag), NULL if not given */
+};
+
+typedef int cmd_fn(const struct args *);
+
+struct command {
+	const char *name; /* one or two words: "peer add" */
+	cmd_fn *fn;
+	const char *summary;
+	const char *synopsis; /* after the name: "TYPE ID [--file FILE]" */
+	const char *pos_names[CMD_POS_MAX];
+	int min_pos, max_pos;
+	uint32_t opts; /* 1 << enum cmd_opt, beyond --dir, --json and --help */
+	const char *help;
+};
+
+/* The whole program: parses argv and runs a command. Returns the exit status. */
+int cmd_main(int argc, char **argv);
+
+/* "agora: CMD: why" on stderr; returns status. */
+int cmd_fail(const struct args *, int status, const char *fmt, ...) OUT_PRINTF(3, 4);
+
+/*
+ * Asks agorad (at args->dir) for a request of type with fields req (consumed;
+ * NULL for none). 0 with *resp, or the exit status with the error printed.
+ */
+int cmd_call(const struct args *, unsigned type, json_t *req, json_t **resp);
+
+/* The same without printing: the exit status, and err saying why. */
+int cmd_ask(const struct args *, unsigned type, json_t *req, json_t **resp, char *err,
+            size_t errlen);
+/* Prints err as cmd_call would for status rc; returns rc. */
+int cmd_report(const struct args *, int rc, const char *err);
+
+/* Prints doc (consumed) as the command's JSON document; returns 0, or 3 if stdout fails. */
+int cmd_json(json_t *doc);
+
+/* Refusals, each printed as cmd_fail does: 0 if good, else 2. */
+int cmd_check_type(const struct args *, const char *type);
+int cmd_check_topic(const struct args *, const char *topic);
+int cmd_check_key(const struct args *, const char *what, const char *key);
+int cmd_uint(const struct args *, enum cmd_opt, uint64_t *v);
+
+/* The option's name without dashes, "city". */
+const char *cmd_opt_name(enum cmd_opt);
+
+/* The commands. */
+int cmd_init(const struct args *);
+int cmd_id(const struct args *);
+int cmd_status(const struct args *);
+int cmd_peer_add(const struct args *);
+int cmd_peer_remove(const struct args *);
+int cmd_peer_list(const struct args *);
+int cmd_put(const struct args *);
+int cmd_get(const struct args *);
+int cmd_list(const struct args *);
+int cmd_search(const struct args *);
+int cmd_retract(const struct args *);
+int cmd_history(const struct args *);
+int cmd_log(const struct args *);
+
+#endif

@@ -1,0 +1,239 @@
+/* out.c: agora's output layer: one-line errors, JSON documents, tables that line up. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <utf8proc.h>
+
+#include "out.h"
+
+static FILE *out_stream, *err_stream;
+
+void out_set_files(FILE *out, FILE *err)
+{
+	out_stream = out;
+	err_stream = err;
+}
+
+FILE *out_file(void)
+{
+	return out_stream ? out_stream : stdout;
+}
+
+static FILE *err_file(void)
+{
+	return err_stream ? err_stream : stderr;
+}
+
+void out_err(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One line, whatever the message holds. */
+	for (char *p = line; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	fprintf(err_file(), "agora: %s\n", line);
+}
+
+void out_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(out_file(), fmt, ap);
+	va_end(ap);
+}
+
+int out_json(const json_t *doc)
+{
+	if (json_dumpf(doc, out_file(), JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+		return -1;
+	fputc('\n', out_file());
+	return 0;
+}
+
+/* One code point at s (n bytes left): its length in bytes, and its width; invalid bytes are 1
+ * and 1. */
+static size_t next_char(const char *s, size_t n, size_t *width)
+{
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t len =
+	    utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &cp);
+	int w;
+
+	if (len <= 0) {
+		*width = 1;
+		return 1;
+	}
+	w = cp < 0x20 || cp == 0x7f ? 1 : utf8proc_charwidth(cp);
+	*width = w < 0 ? 0 : (size_t)w;
+	return (size_t)len;
+}
+
+size_t out_width(const char *s, size_t n)
+{
+	size_t w = 0, cw, i = 0;
+
+	while (i < n) {
+		i += next_char(s + i, n - i, &cw);
+		w += cw;
+	}
+	return w;
+}
+
+struct table {
+	size_t ncols, nrows, caprows;
+	char **cells; /* nrows * ncols, row 0 the header */
+	size_t *limit;
+};
+
+/* A copy of s with control characters as spaces. */
+static char *cell_dup(const char *s)
+{
+	char *c = strdup(s ? s : "-");
+
+	for (char *p = c; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return c;
+}
+
+struct table *table_new(size_t ncols, const char *const *headers)
+{
+	struct table *t = calloc(1, sizeof(*t));
+
+	if (!t || !(t->limit = calloc(ncols, sizeof(*t->limit)))) {
+		free(t);
+		return NULL;
+	}
+	t->ncols = ncols;
+	if (table_add(t, headers) != 0) {
+		table_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void table_free(struct table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t->limit);
+	free(t);
+}
+
+void table_limit(struct table *t, size_t col, size_t max)
+{
+	if (col < t->ncols)
+		t->limit[col] = max;
+}
+
+int table_add(struct table *t, const char *const *cells)
+{
+	char **c;
+
+	if (t->nrows == t->caprows) {
+		size_t cap = t->caprows ? 2 * t->caprows : 16;
+
+		if (!(c = realloc(t->cells, cap * t->ncols * sizeof(*c))))
+			return -1;
+		t->cells = c;
+		t->caprows = cap;
+	}
+	c = t->cells + t->nrows * t->ncols;
+	for (size_t i = 0; i < t->ncols; i++)
+		if (!(c[i] = cell_dup(cells[i]))) {
+			while (i-- > 0)
+				free(c[i]);
+			return -1;
+		}
+	t->nrows++;
+	return 0;
+}
+
+size_t table_rows(const struct table *t)
+{
+	return t->nrows - 1;
+}
+
+static size_t cell_width(const struct table *t, size_t col, const char *s)
+{
+	size_t w = out_width(s, strlen(s));
+
+	return t->limit[col] && w > t->limit[col] ? t->limit[col] : w;
+}
+
+/* Prints s in at most max columns, cut with "…" if it is wider; returns the columns used. */
+static size_t print_cut(FILE *f, const char *s, size_t max)
+{
+	size_t n = strlen(s), i = 0, w = 0, cw, len;
+
+	if (out_width(s, n) <= max) {
+		fputs(s, f);
+		return out_width(s, n);
+	}
+	if (max == 0)
+		return 0;
+	while (i < n) {
+		len = next_char(s + i, n - i, &cw);
+		if (w + cw > max - 1)
+			break;
+		fwrite(s + i, 1, len, f);
+		w += cw;
+		i += len;
+	}
+	fputs("…", f);
+	return w + 1;
+}
+
+void table_print(const struct table *t)
+{
+	size_t *width = calloc(t->ncols, sizeof(*width));
+	FILE *f = out_file();
+
+	if (!width)
+		return;
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			size_t w = cell_width(t, c, t->cells[r * t->ncols + c]);
+
+			width[c] = w > width[c] ? w : width[c];
+		}
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			size_t used = print_cut(f, t->cells[r * t->ncols + c], width[c]);
+
+			/* Pad between columns, never after the last. */
+			if (c + 1 < t->ncols)
+				fprintf(f, "%*s", (int)(width[c] - used + 2), "");
+		}
+		fputc('\n', f);
+	}
+	free(width);
+}
+
+void out_time(char *buf, size_t len, uint64_t ms)
+{
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms == 0 || !localtime_r(&s, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(buf, len, "-");
+}
+
+void out_short(char *buf, size_t len, const char *s, size_t n)
+{
+	if (strlen(s) <= n + 1)
+		snprintf(buf, len, "%s", s);
+	else
+		snprintf(buf, len, "%.*s…", (int)n, s);
+}

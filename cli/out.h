@@ -1,0 +1,56 @@
+/*
+ * out.h: what agora prints. Errors are one line on stderr, "agora: what
+ * failed: why"; results are a JSON document or text and tables for people,
+ * on stdout. Column widths count what a terminal shows, so French accents,
+ * Arabic and wide characters line up.
+ */
+#ifndef AGORA_OUT_H
+#define AGORA_OUT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define OUT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* Where output goes: stdout and stderr unless a test says otherwise. */
+void out_set_files(FILE *out, FILE *err);
+FILE *out_file(void);
+
+/* "agora: " and the message and a newline, on stderr. */
+void out_err(const char *fmt, ...) OUT_PRINTF(1, 2);
+
+/* Printf to stdout. */
+void out_printf(const char *fmt, ...) OUT_PRINTF(1, 2);
+
+/* Prints doc as one JSON document (indented, UTF-8 as is) and a newline. 0 or -1. */
+int out_json(const json_t *doc);
+
+/* Columns a terminal gives to s (n bytes of UTF-8); control characters count 1 (shown as ' '). */
+size_t out_width(const char *s, size_t n);
+
+/*
+ * A table: a header row, then rows of cells, printed with each column as wide
+ * as its widest cell (at most its limit, longer cells cut with "…"), two
+ * spaces between, no trailing blanks. Control characters in cells are shown
+ * as spaces, so a record's text cannot break the layout.
+ */
+struct table;
+
+struct table *table_new(size_t ncols, const char *const *headers);
+void table_free(struct table *); /* NULL-safe */
+/* Limits column col to max columns of the terminal (0: no limit, the default). */
+void table_limit(struct table *, size_t col, size_t max);
+/* Adds a row of ncols cells, copied; NULL is shown as "-". 0 or -1 (no memory). */
+int table_add(struct table *, const char *const *cells);
+size_t table_rows(const struct table *);
+void table_print(const struct table *);
+
+/* "2025-03-01 14:05" in local time, from milliseconds since the epoch; "-" for 0. */
+void out_time(char *buf, size_t len, uint64_t ms);
+
+/* The first n characters of a key or hash and "…", for tables; the whole if shorter. */
+void out_short(char *buf, size_t len, const char *s, size_t n);
+
+#endif
