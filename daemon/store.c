@@ -1042,7 +1042,7 @@ int store_meta_each(struct store *st, const void *prefix, size_t plen, store_met
 	if ((rc = mdb_cursor_open(txn, st->meta, &c)) == 0)
 		for (rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
 		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-			if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			if (k.mv_size < plen || (plen > 0 && memcmp(k.mv_data, prefix, plen) != 0))
 				break;
 			if (fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg) != 0)
 				break;

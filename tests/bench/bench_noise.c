@@ -36,7 +36,7 @@ struct keys {
 static void one_handshake(const struct keys *k, struct ag_noise_cs cs[4])
 {
 	static const uint8_t prologue[] = "agora/1";
-	struct ag_noise_hs *i, *r;
+	struct ag_noise_hs *i = NULL, *r = NULL;
 	uint8_t msg[128], pay[1];
 	size_t n, p;
 
