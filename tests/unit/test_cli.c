@@ -1,0 +1,498 @@
+/*
+ * test_cli.c: agora's command line without a daemon: arguments refused with
+ * one clear line and exit status 2, help for every command, exit status 3
+ * and its message when agorad cannot be reached, init and id offline, and the
+ * output layer's column widths over French and Arabic text.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "cmd.h"
+#include "key.h"
+#include "out.h"
+#include "testutil.h"
+
+#define KEY "VUrkMAS3avEWf+hpOE/F/hoXLqVyOvQeh+Iu/99oB/k="
+
+static char *tmp;
+
+struct run {
+	int rc;
+	char *out, *err;
+	size_t outlen, errlen;
+};
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+/* Runs agora with the words of line (split on '|'), catching stdout and stderr. */
+static struct run run_line(const char *line)
+{
+	char *copy = strdup(line), *argv[32], *save;
+	struct run r = {0};
+	FILE *out, *err;
+	int argc = 0;
+
+	assert_non_null(copy);
+	argv[argc++] = "agora";
+	save = copy;
+	/* strsep, not strtok: an empty word is an argument too. */
+	for (char *w; *line && (w = strsep(&save, "|")) != NULL;)
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	out = open_memstream(&r.out, &r.outlen);
+	err = open_memstream(&r.err, &r.errlen);
+	assert_non_null(out);
+	assert_non_null(err);
+	out_set_files(out, err);
+	r.rc = cmd_main(argc, argv);
+	out_set_files(NULL, NULL);
+	fclose(out);
+	fclose(err);
+	free(copy);
+	return r;
+}
+
+static size_t lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Arguments refused: status, and the start of the one line on stderr. */
+static const struct usage_case {
+	const char *line;
+	int rc;
+	const char *err;
+} usage_cases[] = {
+    {"", 2, "agora: no command given (see agora help)"},
+    {"frob", 2, "agora: unknown command \"frob\" (see agora help)"},
+    {"--frob|status", 2, "agora: unknown option --frob"},
+    {"--dir", 2, "agora: option --dir needs a value"},
+    {"peer", 2, "agora: peer: missing subcommand (one of: add, remove, list)"},
+    {"peer|frob", 2, "agora: peer: unknown subcommand \"frob\" (one of: add, remove, list)"},
+    {"peer|add", 2, "agora: peer add: missing KEY"},
+    {"peer|add|xyz|--name|Tunis", 2, "agora: peer add: bad key \"xyz\": a key is 44 characters"},
+    {"peer|add|AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=|--name|T", 2,
+     "agora: peer add: bad key \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\": not an Ed25519"},
+    {"peer|add|" KEY, 2, "agora: peer add: missing --name NAME"},
+    {"peer|add|" KEY "|--name", 2, "agora: peer add: option --name needs a value"},
+    {"peer|add|" KEY "|--name|T|extra", 2, "agora: peer add: unexpected argument \"extra\""},
+    {"peer|remove", 2, "agora: peer remove: missing KEY"},
+    {"peer|list|x", 2, "agora: peer list: unexpected argument \"x\""},
+    {"put", 2, "agora: put: missing TYPE (usage: agora put TYPE ID [--file FILE] [--force])"},
+    {"put|practice", 2, "agora: put: missing ID"},
+    {"put|practice|p1|p2", 2, "agora: put: unexpected argument \"p2\""},
+    {"put|practise|p1", 2, "agora: put: unknown record type \"practise\" (one of: profile,"},
+    {"put|Practice|p1", 2, "agora: put: unknown record type \"Practice\""},
+    {"put|practice|a\nb", 2, "agora: put: bad record id \"a b\""},
+    {"put|practice|p1|--city|Tunis", 2, "agora: put: unknown option --city (see agora help put)"},
+    {"put|practice|p1|--file", 2, "agora: put: option --file needs a value"},
+    {"put|practice|p1|--file|/nonexistent/x.json", 2,
+     "agora: put: cannot read /nonexistent/x.json: No such file or directory"},
+    {"put|practice|p1|--force=yes", 2, "agora: put: option --force takes no value"},
+    {"get|practice", 2, "agora: get: missing ID"},
+    {"get|practice|p1|--topic|health", 2, "agora: get: unknown option --topic"},
+    {"list|practice|--type|pilot", 2, "agora: list: two types given"},
+    {"list|--topic|weather", 2, "agora: list: unknown topic \"weather\" (one of: housing,"},
+    {"list|--limit|ten", 2, "agora: list: bad --limit \"ten\": expected a whole number"},
+    {"list|--limit|-1", 2, "agora: list: bad --limit \"-1\""},
+    {"list|--limit|99999999999999999999", 2, "agora: list: bad --limit"},
+    {"list|--limit=", 2, "agora: list: bad --limit \"\""},
+    {"list|widgets", 2, "agora: list: unknown record type \"widgets\""},
+    {"search", 2, "agora: search: missing TEXT"},
+    {"search|x|--type|thing", 2, "agora: search: unknown record type \"thing\""},
+    {"retract|practice", 2, "agora: retract: missing ID"},
+    {"history|practice", 2, "agora: history: missing ID"},
+    {"log|--since|x", 2, "agora: log: bad --since \"x\""},
+    {"log|extra", 2, "agora: log: unexpected argument \"extra\""},
+    {"init", 2, "agora: init: missing --name NAME"},
+    {"help|frob", 2, "agora: help: unknown command \"frob\""},
+    {"-x", 2, "agora: unknown option -x"},
+};
+
+static void test_usage(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(usage_cases) / sizeof(usage_cases[0]); i++) {
+		const struct usage_case *c = &usage_cases[i];
+		struct run r = run_line(c->line);
+
+		if (r.rc != c->rc || strncmp(r.err, c->err, strlen(c->err)) != 0 ||
+		    lines(r.err) != 1 || r.outlen != 0)
+			fail_msg(
+			    "agora %s: status %d, stderr \"%s\", stdout \"%s\"; want %d and \"%s\"",
+			    c->line, r.rc, r.err, r.out, c->rc, c->err);
+		run_free(&r);
+	}
+}
+
+static const char *const commands[] = {
+    "init", "id",   "status", "peer|add", "peer|remove", "peer|list", "put",
+    "get",  "list", "search", "retract",  "history",     "log",
+};
+
+static void test_help(void **state)
+{
+	char line[64], want[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *forms[] = {"%s|--help", "%s|-h", "help|%s", "--json|%s|--help"};
+
+		snprintf(want, sizeof(want), "usage: agora [--dir DIR] [--json] %s", commands[i]);
+		for (char *p = want; *p; p++)
+			*p = *p == '|' ? ' ' : *p;
+		for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+			struct run r;
+
+			snprintf(line, sizeof(line), forms[f], commands[i]);
+			r = run_line(line);
+			if (r.rc != 0 || strncmp(r.out, want, strlen(want)) != 0 || r.errlen != 0)
+				fail_msg("agora %s: status %d, stdout \"%s\", stderr \"%s\"", line,
+				         r.rc, r.out, r.err);
+			/* Every option of the command is explained. */
+			assert_non_null(strstr(r.out, "--dir DIR"));
+			assert_non_null(strstr(r.out, "--json"));
+			run_free(&r);
+		}
+	}
+}
+
+static void test_help_general(void **state)
+{
+	struct run r;
+
+	(void)state;
+	r = run_line("help");
+	assert_int_equal(r.rc, 0);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "  %s", commands[i]);
+		for (char *p = name; *p; p++)
+			*p = *p == '|' ? ' ' : *p;
+		if (!strstr(r.out, name))
+			fail_msg("agora help does not list %s", name);
+	}
+	assert_non_null(strstr(r.out, "Exit status: 0 done; 1 not found; 2 usage"));
+	run_free(&r);
+	r = run_line("--help");
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "Commands:"));
+	run_free(&r);
+	r = run_line("--version");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "agora " AGORA_VERSION "\n");
+	run_free(&r);
+	r = run_line("help|topics");
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "housing         hébergement"));
+	run_free(&r);
+	r = run_line("help|peer");
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "agora peer add KEY --name NAME"));
+	run_free(&r);
+}
+
+/* Every command that needs agorad says so in one line, status 3, when none runs. */
+static void test_unreachable(void **state)
+{
+	static const char *const lines_[] = {
+	    "status",
+	    "peer|add|" KEY "|--name|Tunis",
+	    "peer|remove|" KEY,
+	    "peer|remove|Tunis",
+	    "peer|list",
+	    "get|practice|p1",
+	    "list",
+	    "list|practice|--topic|health|--city|Tunis|--limit|3",
+	    "search|hébergement",
+	    "retract|practice|p1",
+	    "history|practice|p1",
+	    "log|--since|3",
+	    "--json|status",
+	    "id",
+	};
+	char want[512], line[512];
+
+	(void)state;
+	snprintf(want, sizeof(want), "agora: cannot reach agorad at %s/agorad.sock: ", tmp);
+	for (size_t i = 0; i < sizeof(lines_) / sizeof(lines_[0]); i++) {
+		struct run r;
+
+		snprintf(line, sizeof(line), "--dir|%s|%s", tmp, lines_[i]);
+		r = run_line(line);
+		if (r.rc != 3 || strncmp(r.err, want, strlen(want)) != 0 || lines(r.err) != 1 ||
+		    r.outlen != 0)
+			fail_msg("agora %s: status %d, stderr \"%s\"", line, r.rc, r.err);
+		run_free(&r);
+	}
+}
+
+/* AGORA_DIR picks the node when --dir does not; --dir wins. */
+static void test_dir_choice(void **state)
+{
+	char want[512], line[512];
+	struct run r;
+
+	(void)state;
+	setenv("AGORA_DIR", tmp, 1);
+	r = run_line("status");
+	snprintf(want, sizeof(want), "agora: cannot reach agorad at %s/agorad.sock", tmp);
+	assert_int_equal(r.rc, 3);
+	assert_true(strncmp(r.err, want, strlen(want)) == 0);
+	run_free(&r);
+	snprintf(line, sizeof(line), "status|--dir|%s/other", tmp);
+	r = run_line(line);
+	snprintf(want, sizeof(want), "agora: cannot reach agorad at %s/other/agorad.sock", tmp);
+	assert_true(strncmp(r.err, want, strlen(want)) == 0);
+	run_free(&r);
+	unsetenv("AGORA_DIR");
+}
+
+/* Bad JSON is told as FILE:LINE:COL, status 2, before any daemon is asked (none runs here). */
+static void test_put_bad_json(void **state)
+{
+	static const struct {
+		const char *doc, *err;
+	} cases[] = {
+	    {"{\"title\": \"x\",\n \"year\": }", ":2:10: unexpected token near '}'"},
+	    {"{\"title\": \"x\"", ":1:13: '}' expected near end of file"},
+	    {"", ":1:0: '[' or '{' expected near end of file"},
+	    {"{\"a\": 1, \"a\": 2}", ":1:12: duplicate object key near '\"a\"'"},
+	    {"[1, 2]", ": a record is a JSON object ({...}), not an array"},
+	    {"{\"t\": \"\\u0000\"}", ":1:14: \\u0000 is not allowed in text"},
+	    {"{\"n\": 18446744073709551616}", ":1:26: too big integer near '18446744073709551616'"},
+	};
+	char *file = tu_path(tmp, "doc.json"), line[512], want[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run r;
+
+		assert_int_equal(tu_write_file(file, cases[i].doc, strlen(cases[i].doc)), 0);
+		snprintf(line, sizeof(line), "--dir|%s|put|practice|p1|--file|%s", tmp, file);
+		snprintf(want, sizeof(want), "%s%s", file, cases[i].err);
+		r = run_line(line);
+		if (r.rc != 2 || !strstr(r.err, want) || lines(r.err) != 1)
+			fail_msg("%s: status %d, stderr \"%s\", want \"%s\"", cases[i].doc, r.rc,
+			         r.err, want);
+		run_free(&r);
+	}
+	free(file);
+}
+
+static void test_put_too_deep(void **state)
+{
+	char *file = tu_path(tmp, "deep.json"), line[512], doc[256] = "";
+	struct run r;
+
+	(void)state;
+	/* 16 levels of objects: one more than a body may nest. */
+	for (int i = 0; i < 16; i++)
+		strcat(doc, "{\"a\": ");
+	strcat(doc, "1");
+	for (int i = 0; i < 16; i++)
+		strcat(doc, "}");
+	assert_int_equal(tu_write_file(file, doc, strlen(doc)), 0);
+	snprintf(line, sizeof(line), "--dir|%s|put|practice|p1|--file|%s", tmp, file);
+	r = run_line(line);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "nested deeper than 15 levels"));
+	run_free(&r);
+	free(file);
+}
+
+static void test_init_and_id_offline(void **state)
+{
+	char *dir = tu_path(tmp, "lyon"), line[512], key[AG_B64_LEN + 2];
+	struct run r;
+	struct stat st;
+
+	(void)state;
+	snprintf(line, sizeof(line), "init|--dir|%s|--name|Lyon|--listen|127.0.0.1:17447", dir);
+	r = run_line(line);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.errlen, 0);
+	assert_int_equal(r.outlen, AG_B64_LEN + 1);
+	memcpy(key, r.out, AG_B64_LEN);
+	key[AG_B64_LEN] = '\0';
+	run_free(&r);
+	assert_int_equal(stat(dir, &st), 0);
+
+	/* A second init changes nothing and says why. */
+	r = run_line(line);
+	assert_int_equal(r.rc, 2);
+	assert_true(strncmp(r.err, "agora: init: ", 13) == 0);
+	assert_int_equal(lines(r.err), 1);
+	run_free(&r);
+
+	/* No daemon, but the directory is readable: id answers from it. */
+	snprintf(line, sizeof(line), "id|--dir|%s", dir);
+	r = run_line(line);
+	assert_int_equal(r.rc, 0);
+	assert_true(strncmp(r.out, key, AG_B64_LEN) == 0);
+	assert_non_null(strstr(r.out, "Lyon"));
+	run_free(&r);
+	snprintf(line, sizeof(line), "--json|id|--dir|%s", dir);
+	r = run_line(line);
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "\"name\": \"Lyon\""));
+	assert_non_null(strstr(r.out, key));
+	run_free(&r);
+	free(dir);
+}
+
+static void test_init_refused(void **state)
+{
+	static const char *const bad[] = {
+	    "--name||--listen|127.0.0.1:1",         /* empty name */
+	    "--name|Lyon|--listen|nowhere",         /* not ADDR:PORT */
+	    "--name|Lyon|--listen|127.0.0.1:99999", /* port */
+	};
+	char line[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *dir = tu_path(tmp, "refused"), *key = tu_path(dir, "node.key");
+		struct run r;
+		struct stat st;
+
+		snprintf(line, sizeof(line), "init|--dir|%s|%s", dir, bad[i]);
+		r = run_line(line);
+		if (r.rc != 2 || strncmp(r.err, "agora: init: ", 13) != 0 || lines(r.err) != 1)
+			fail_msg("agora %s: status %d, stderr \"%s\"", line, r.rc, r.err);
+		/* Nothing written. */
+		assert_int_not_equal(stat(key, &st), 0);
+		run_free(&r);
+		tu_rmtree(dir);
+		free(key);
+		free(dir);
+	}
+}
+
+static void test_init_json(void **state)
+{
+	char *dir = tu_path(tmp, "tunis"), line[512];
+	struct run r;
+
+	(void)state;
+	snprintf(line, sizeof(line), "--json|init|--dir|%s|--name|تونس", dir);
+	r = run_line(line);
+	assert_int_equal(r.rc, 0);
+	assert_true(r.out[0] == '{');
+	assert_non_null(strstr(r.out, "\"name\": \"تونس\""));
+	run_free(&r);
+	free(dir);
+}
+
+static void test_width(void **state)
+{
+	(void)state;
+	assert_int_equal(out_width("abc", 3), 3);
+	assert_int_equal(out_width("hébergement", strlen("hébergement")), 11);
+	/* Arabic letters are one column each; their vowel marks take none. */
+	assert_int_equal(out_width("سَكَن", strlen("سَكَن")), 3);
+	/* East Asian wide characters take two. */
+	assert_int_equal(out_width("日本", strlen("日本")), 4);
+	/* Invalid bytes count one each, never crash. */
+	assert_int_equal(out_width("\xff\xfe", 2), 2);
+}
+
+static void test_table_golden(void **state)
+{
+	static const char *const head[] = {"CITY", "TITLE", "SEQ"};
+	static const char *const rows[][3] = {
+	    {"Lyon", "Hébergement d'urgence", "1"},
+	    {"تونس", "سكن", "12"},
+	    {"Napoli", "a title\nwith a newline", NULL},
+	    {"Marseille", "a title far too long for the column it is given here", "3"},
+	};
+	static const char want[] = "CITY       TITLE                  SEQ\n"
+	                           "Lyon       Hébergement d'urgence  1\n"
+	                           "تونس       سكن                    12\n"
+	                           "Napoli     a title with a newli…  -\n"
+	                           "Marseille  a title far too long…  3\n";
+	struct table *t = table_new(3, head);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(t);
+	table_limit(t, 1, 21);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_int_equal(table_add(t, rows[i]), 0);
+	assert_int_equal(table_rows(t), 4);
+	out_set_files(f, NULL);
+	table_print(t);
+	out_set_files(NULL, NULL);
+	fclose(f);
+	if (strcmp(buf, want) != 0)
+		fail_msg("table:\n%s\nwant:\n%s", buf, want);
+	free(buf);
+	table_free(t);
+}
+
+static void test_short_and_time(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	out_short(buf, sizeof(buf), KEY, 10);
+	assert_string_equal(buf, "VUrkMAS3av…");
+	out_short(buf, sizeof(buf), "short", 10);
+	assert_string_equal(buf, "short");
+	setenv("TZ", "UTC", 1);
+	out_time(buf, sizeof(buf), 1740837900000ull);
+	assert_string_equal(buf, "2025-03-01 14:05");
+	out_time(buf, sizeof(buf), 0);
+	assert_string_equal(buf, "-");
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	unsetenv("AGORA_DIR");
+	if (ag_init() != 0 || !(tmp = tu_tmpdir("cli")))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_rmtree(tmp);
+	free(tmp);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_usage),          cmocka_unit_test(test_help),
+	    cmocka_unit_test(test_help_general),   cmocka_unit_test(test_unreachable),
+	    cmocka_unit_test(test_dir_choice),     cmocka_unit_test(test_put_bad_json),
+	    cmocka_unit_test(test_put_too_deep),   cmocka_unit_test(test_init_and_id_offline),
+	    cmocka_unit_test(test_init_refused),   cmocka_unit_test(test_init_json),
+	    cmocka_unit_test(test_width),          cmocka_unit_test(test_table_golden),
+	    cmocka_unit_test(test_short_and_time),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
