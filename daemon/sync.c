@@ -461,7 +461,6 @@ void sync_msg(struct peer *p, const uint8_t *msg, size_t len)
 		node_peer_down(p->node, p, "malformed message", 1);
 		return;
 	}
-	p->last_contact_ms = (int64_t)uv_now(p->node->loop);
 	switch (m.type) {
 	case AG_MSG_HELLO:
 		log_peer(LOG_LEVEL_INFO, p->name, "hello: %.*s, %.*s", (int)m.name_len, m.name,
