@@ -1,0 +1,143 @@
+# bash completion for agora(1): commands, their options, record types, topics,
+# and city names and keys from the node's config.
+# Installed as /usr/share/bash-completion/completions/agora.
+
+_agora_types="profile priority practice pilot toolbox meeting comment member"
+_agora_topics="housing health education employment urban-planning exchange understanding
+governance ownership inclusion leadership rights services"
+
+# The --dir given on the line, else $AGORA_DIR, else the default.
+_agora_dir() {
+	local i
+	for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+		if [[ ${COMP_WORDS[i]} == --dir ]]; then
+			echo "${COMP_WORDS[i + 1]}"
+			return
+		fi
+		if [[ ${COMP_WORDS[i]} == --dir=* ]]; then
+			echo "${COMP_WORDS[i]#--dir=}"
+			return
+		fi
+	done
+	echo "${AGORA_DIR:-/var/lib/agora}"
+}
+
+# Peer names and keys from the config, when it can be read.
+_agora_cities() {
+	local conf
+	conf="$(_agora_dir)/agorad.conf"
+	[[ -r $conf ]] || return
+	sed -nE 's/^[[:space:]]*(Name|PublicKey)[[:space:]]*=[[:space:]]*(.*[^[:space:]])[[:space:]]*$/\2/Ip' "$conf"
+}
+
+_agora() {
+	local cur prev cmd="" sub="" i w opts
+	COMPREPLY=()
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD - 1]}
+
+	# The command: the first word that is neither an option nor an option's value.
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		case $w in
+		--dir) ((i++)) ;;
+		-*) ;;
+		*)
+			if [[ -z $cmd ]]; then
+				cmd=$w
+			elif [[ $cmd == peer || $cmd == help ]] && [[ -z $sub ]]; then
+				sub=$w
+			fi
+			;;
+		esac
+	done
+
+	case $prev in
+	--dir)
+		compopt -o dirnames 2>/dev/null
+		COMPREPLY=($(compgen -d -- "$cur"))
+		return
+		;;
+	--file)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	--type)
+		COMPREPLY=($(compgen -W "$_agora_types" -- "$cur"))
+		return
+		;;
+	--topic)
+		COMPREPLY=($(compgen -W "$_agora_topics" -- "$cur"))
+		return
+		;;
+	--city)
+		local IFS=$'\n'
+		COMPREPLY=($(compgen -W "$(_agora_cities)" -- "$cur"))
+		return
+		;;
+	--name | --listen | --endpoint | --limit | --since)
+		return
+		;;
+	esac
+
+	if [[ -z $cmd ]]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--dir --json --help --version" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "init id status peer put get list search retract history log help" -- "$cur"))
+		fi
+		return
+	fi
+
+	case $cmd in
+	init) opts="--name --listen" ;;
+	peer)
+		if [[ -z $sub ]]; then
+			COMPREPLY=($(compgen -W "add remove list" -- "$cur"))
+			return
+		fi
+		case $sub in
+		add) opts="--name --endpoint" ;;
+		remove)
+			if [[ $cur != -* ]]; then
+				local IFS=$'\n'
+				COMPREPLY=($(compgen -W "$(_agora_cities)" -- "$cur"))
+				return
+			fi
+			;;
+		esac
+		;;
+	put) opts="--file --force" ;;
+	get | history) opts="--city" ;;
+	list) opts="--type --city --topic --limit" ;;
+	search) opts="--type --city --topic --limit" ;;
+	retract) opts="--force" ;;
+	log) opts="--city --since --limit" ;;
+	help)
+		[[ -z $sub ]] && COMPREPLY=($(compgen -W "init id status peer put get list search retract history log topics types" -- "$cur"))
+		return
+		;;
+	esac
+
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts --dir --json --help" -- "$cur"))
+		return
+	fi
+	# The record type is the first argument of the record commands.
+	case $cmd in
+	put | get | list | retract | history)
+		local nargs=0
+		for ((i = 1; i < COMP_CWORD; i++)); do
+			case ${COMP_WORDS[i]} in
+			--dir | --file | --city | --topic | --type | --limit) ((i++)) ;;
+			-*) ;;
+			*) ((nargs++)) ;;
+			esac
+		done
+		((nargs == 1)) && COMPREPLY=($(compgen -W "$_agora_types" -- "$cur"))
+		;;
+	esac
+}
+
+complete -F _agora agora
