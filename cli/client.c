@@ -208,11 +208,12 @@ static int recv_response(struct client *c, struct ag_ctl_hdr *h, uint8_t **body,
 	return rc == AG_EVERSION ? 1 : 0;
 }
 
+/* Header and body in one write, so that a daemon that answers early finds them whole. */
 static int send_request(struct client *c, unsigned type, const json_t *req, uint32_t id, char *err,
                         size_t errlen)
 {
 	struct ag_ctl_hdr h = {AG_CTL_VERSION, (uint16_t)type, id, 0};
-	uint8_t hdr[AG_CTL_HDR_LEN], *body = NULL;
+	uint8_t *body = NULL, *msg;
 	size_t len = 0;
 	int rc;
 
@@ -224,9 +225,16 @@ static int send_request(struct client *c, unsigned type, const json_t *req, uint
 		free(body);
 		return 2;
 	}
+	if (!(msg = malloc(AG_CTL_HDR_LEN + len))) {
+		snprintf(err, errlen, "out of memory");
+		free(body);
+		return 3;
+	}
 	h.len = (uint32_t)len;
-	ag_ctl_hdr_encode(hdr, &h);
-	rc = send_all(c, hdr, sizeof(hdr), err, errlen) != 0 || send_all(c, body, len, err, errlen);
+	ag_ctl_hdr_encode(msg, &h);
+	memcpy(msg + AG_CTL_HDR_LEN, body, len);
+	rc = send_all(c, msg, AG_CTL_HDR_LEN + len, err, errlen);
+	free(msg);
 	free(body);
 	return rc ? 3 : 0;
 }
@@ -251,15 +259,19 @@ int client_call(struct client *c, unsigned type, const json_t *req, json_t **res
 	struct ag_ctl_hdr h;
 	uint32_t id = c->next_id++;
 	uint8_t *body = NULL;
+	char scratch[256];
 	int rc, other;
 
 	*resp = NULL;
-	if ((rc = send_request(c, type, req, id, err, errlen)) != 0)
+	/* A daemon may answer and close before all is sent (another version): read it anyway. */
+	if ((rc = send_request(c, type, req, id, err, errlen)) == 2)
 		return rc;
-	if ((other = recv_response(c, &h, &body, err, errlen)) < 0) {
+	other = recv_response(c, &h, &body, rc ? scratch : err, rc ? sizeof(scratch) : errlen);
+	if (other < 0) {
 		free(body);
-		return 3;
+		return 3; /* err says why: the send's failure, or else the receive's */
 	}
+	rc = 0;
 	*resp = client_decode(body, h.len, err, errlen);
 	free(body);
 	if (other)

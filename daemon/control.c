@@ -388,9 +388,14 @@ static size_t client_feed(struct client *c, const uint8_t *in, size_t n)
 		used = take;
 		if (c->hdr_have < AG_CTL_HDR_LEN)
 			return used;
-		/* An unknown type still has a length to read past: it is answered after. */
+		/*
+		 * Past a length over the limit the framing is lost: answer and close. An
+		 * unknown type, or another version (whose header has the same layout), is
+		 * read to its end first and answered then, so that a client still
+		 * writing its body is not cut off before it can read why.
+		 */
 		rc = ag_ctl_hdr_decode(&c->h, c->hdr, false);
-		if (rc == AG_EVERSION || rc == AG_ETOOBIG) {
+		if (rc == AG_ETOOBIG || (rc == AG_EVERSION && c->h.len > AG_CTL_REQ_MAX)) {
 			client_bad_header(c, rc);
 			return n;
 		}
@@ -983,6 +988,12 @@ static void client_request(struct client *c)
 	size_t where = 0;
 	int rc;
 
+	if (c->h.version != AG_CTL_VERSION) {
+		free(c->body);
+		c->body = NULL;
+		client_bad_header(c, AG_EVERSION);
+		return;
+	}
 	rc = ag_ctl_req_decode(&r, c->h.type, c->body, c->h.len, &where, &field);
 	client_reset_out(c, &pk);
 	if (rc != 0) {

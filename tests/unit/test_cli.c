@@ -4,6 +4,7 @@
  * and its message when agorad cannot be reached, init and id offline, and the
  * output layer's column widths over French and Arabic text.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,11 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "cmd.h"
+#include "ctl.h"
 #include "key.h"
 #include "out.h"
 #include "testutil.h"
@@ -401,6 +406,109 @@ static void test_init_json(void **state)
 	free(dir);
 }
 
+/*
+ * A fake agorad: answers one request on DIR/agorad.sock with the bytes given
+ * (a header whose request id 0 is replaced by the request's), so that the
+ * client's reading of answers the real daemon never gives can be tried.
+ */
+struct fake {
+	int fd;
+	uint8_t answer[128];
+	size_t len;
+};
+
+static void *fake_main(void *arg)
+{
+	struct fake *f = arg;
+	uint8_t hdr[AG_CTL_HDR_LEN], buf[4096];
+	int c = accept(f->fd, NULL, NULL);
+
+	if (c >= 0 && recv(c, hdr, sizeof(hdr), MSG_WAITALL) == (ssize_t)sizeof(hdr)) {
+		size_t len =
+		    (size_t)hdr[8] << 24 | (size_t)hdr[9] << 16 | (size_t)hdr[10] << 8 | hdr[11];
+
+		if (len <= sizeof(buf))
+			(void)!recv(c, buf, len, MSG_WAITALL);
+		if (f->len >= AG_CTL_HDR_LEN && !memcmp(f->answer + 4, "\0\0\0\0", 4))
+			memcpy(f->answer + 4, hdr + 4, 4);
+		(void)!send(c, f->answer, f->len, MSG_NOSIGNAL);
+	}
+	if (c >= 0)
+		close(c);
+	return NULL;
+}
+
+static const struct fake_case {
+	const char *what, *line, *hex;
+	int rc;
+	const char *err;
+} fake_cases[] = {
+    {"another version, its words", "id",
+     "0002ffff000000000000004683a26f6bc2a673746174757304a56572726f72d93161676f726120616e642061676f7"
+     "261642076657273696f6e73206469666665723a2061676f72616420737065616b732032",
+     3, "agora: agora and agorad versions differ: agorad speaks 2"},
+    {"another version, a body of another shape", "status", "000280020000000000000001c0", 3,
+     "agora: agora and agorad versions differ (agora speaks 1, agorad 2)"},
+    {"a malformed body", "status", "00018002000000000000000281a2", 3,
+     "agora: agorad sent a malformed response: truncated input"},
+    {"ok not first", "status", "00018002000000000000000882a16101a26f6bc3", 3,
+     "agora: agorad sent a malformed response: wrong type or number of fields"},
+    {"closed without an answer", "status", "", 3, "closed the connection without an answer"},
+    {"an answer to another request", "status", "00018002000000990000000581a26f6bc3", 3,
+     "agora: agorad answered another request"},
+    {"a response of 4 GiB", "status", "0001800200000000ffffffff", 3,
+     "agora: agorad sent a response of 4294967295 bytes, over the limit"},
+    {"an unknown type", "status", "00011234000000000000000581a26f6bc3", 3,
+     "agora: agorad sent a message of unknown type 4660"},
+    {"not found", "get|practice|p9",
+     "0001ffff000000000000002283a26f6bc2a673746174757301a56572726f72ae6e6f207072616374696365207039",
+     1, "agora: get: no practice p9"},
+    {"refused", "list",
+     "0001ffff000000000000002483a26f6bc2a673746174757302a56572726f72b0626164206c6973742072657175657"
+     "374",
+     2, "agora: list: bad list request"},
+    {"the daemon failed", "list",
+     "0001ffff000000000000002483a26f6bc2a673746174757305a56572726f72b07468652073746f7265206661696c6"
+     "564",
+     3, "agora: the store failed"},
+    {"busy", "list",
+     "0001ffff000000000000002283a26f6bc2a673746174757303a56572726f72ae61676f7261642069732062757379",
+     3, "agora: agorad is busy"},
+};
+
+static void test_fake_daemon(void **state)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char *dir = tu_path(tmp, "fake"), line[512];
+
+	(void)state;
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/agorad.sock", dir);
+	for (size_t i = 0; i < sizeof(fake_cases) / sizeof(fake_cases[0]); i++) {
+		const struct fake_case *c = &fake_cases[i];
+		struct fake f = {.len = strlen(c->hex) / 2};
+		pthread_t t;
+		struct run r;
+
+		assert_int_equal(tu_hex_decode(f.answer, f.len, c->hex), 0);
+		f.fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		unlink(sa.sun_path);
+		assert_int_equal(bind(f.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		assert_int_equal(listen(f.fd, 1), 0);
+		assert_int_equal(pthread_create(&t, NULL, fake_main, &f), 0);
+		snprintf(line, sizeof(line), "--dir|%s|%s", dir, c->line);
+		r = run_line(line);
+		pthread_join(t, NULL);
+		close(f.fd);
+		if (r.rc != c->rc || !strstr(r.err, c->err) || lines(r.err) != 1 || r.outlen != 0)
+			fail_msg("%s: status %d, stderr \"%s\"; want %d and \"%s\"", c->what, r.rc,
+			         r.err, c->rc, c->err);
+		run_free(&r);
+	}
+	unlink(sa.sun_path);
+	free(dir);
+}
+
 static void test_width(void **state)
 {
 	(void)state;
@@ -485,13 +593,13 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_usage),          cmocka_unit_test(test_help),
-	    cmocka_unit_test(test_help_general),   cmocka_unit_test(test_unreachable),
-	    cmocka_unit_test(test_dir_choice),     cmocka_unit_test(test_put_bad_json),
-	    cmocka_unit_test(test_put_too_deep),   cmocka_unit_test(test_init_and_id_offline),
-	    cmocka_unit_test(test_init_refused),   cmocka_unit_test(test_init_json),
-	    cmocka_unit_test(test_width),          cmocka_unit_test(test_table_golden),
-	    cmocka_unit_test(test_short_and_time),
+	    cmocka_unit_test(test_usage),        cmocka_unit_test(test_help),
+	    cmocka_unit_test(test_help_general), cmocka_unit_test(test_unreachable),
+	    cmocka_unit_test(test_dir_choice),   cmocka_unit_test(test_put_bad_json),
+	    cmocka_unit_test(test_put_too_deep), cmocka_unit_test(test_init_and_id_offline),
+	    cmocka_unit_test(test_init_refused), cmocka_unit_test(test_init_json),
+	    cmocka_unit_test(test_fake_daemon),  cmocka_unit_test(test_width),
+	    cmocka_unit_test(test_table_golden), cmocka_unit_test(test_short_and_time),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
