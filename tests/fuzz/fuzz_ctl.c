@@ -1,13 +1,15 @@
 /*
  * fuzz_ctl.c: the control codec takes any bytes without harm. The input is a
  * header and a body, as the daemon and the CLI receive them; both readings are
- * tried, the body as a request of every type and as a response.
+ * tried, the body as a request of every type and as a response, and a
+ * response that passes is unpacked as the CLI unpacks it.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "ctl.h"
 #include "mp.h"
 
@@ -41,6 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *body;
 	size_t len, where;
 	const char *field;
+	char err[256];
+	json_t *j;
 	bool ok;
 
 	if (!ready) {
@@ -62,7 +66,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	where = 0;
-	if (ag_ctl_resp_check(body, len, &ok, &where) != 0 && where > len)
+	if (ag_ctl_resp_check(body, len, &ok, &where) != 0) {
+		if (where > len)
+			abort();
+		return 0;
+	}
+	/* What passes the check, the CLI unpacks: into a JSON object, never NULL but out of memory.
+	 */
+	j = client_decode(body, len, err, sizeof(err));
+	if (!j || !json_is_object(j))
 		abort();
+	json_decref(j);
 	return 0;
 }

@@ -219,8 +219,8 @@ static void test_unreachable(void **state)
 {
 	static const char *const lines_[] = {
 	    "status",
-	    "peer|add|" KEY "|--name|Tunis",
-	    "peer|remove|" KEY,
+	    ("peer|add|" KEY "|--name|Tunis"),
+	    ("peer|remove|" KEY),
 	    "peer|remove|Tunis",
 	    "peer|list",
 	    "get|practice|p1",
