@@ -81,7 +81,8 @@ static json_t *read_document(const struct args *a, const char *file, int *rc)
 	if (name)
 		fclose(f);
 	if (!doc) {
-		/* jansson names its flag; a user needs to know what is wrong, not how to allow it. */
+		/* jansson names its flag; a user needs to know what is wrong, not how to allow it.
+		 */
 		if (strstr(e.text, "JSON_ALLOW_NUL"))
 			snprintf(e.text, sizeof(e.text), "\\u0000 is not allowed in text");
 		out_err("%s:%d:%d: %s", name ? name : "stdin", e.line, e.column, e.text);
