@@ -1,4 +1,5 @@
 /* conn.c: one peer connection: TCP, frames, the Noise_IK handshake, then transport. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,6 @@ struct conn {
 	enum conn_state state;
 	struct ag_noise_hs *hs;
 	struct ag_noise_cs tx, rx;
-	struct ag_frame_dec dec;
 	struct outbuf pending, inflight;
 	int writing, above_high;
 	int initiator, was_up, paused;
@@ -36,6 +36,12 @@ struct conn {
 	char addr[64];
 	char why[160];
 	uint64_t bytes_in, bytes_out;
+	size_t plain_used; /* the most of plain a message has filled: what to wipe */
+	/*
+	 * The big buffers come last, and conn_new zeroes only what is above
+	 * them: a handshake should not pay for clearing 192 KiB it never reads.
+	 */
+	struct ag_frame_dec dec;
 	uint8_t rbuf[AG_FRAME_MAX + AG_FRAME_HDR_LEN];
 	uint8_t plain[AG_FRAME_MAX];
 };
@@ -56,7 +62,7 @@ static void on_handle_closed(uv_handle_t *h)
 	ag_noise_cs_clear(&c->rx);
 	free(c->pending.p);
 	free(c->inflight.p);
-	sodium_memzero(c->plain, sizeof(c->plain));
+	sodium_memzero(c->plain, c->plain_used);
 	free(c);
 }
 
@@ -105,7 +111,8 @@ static void on_write(uv_write_t *req, int status)
 	struct conn *c = req->data;
 
 	c->writing = 0;
-	c->bytes_out += c->inflight.len;
+	if (status == 0)
+		c->bytes_out += c->inflight.len;
 	c->inflight.len = 0;
 	if (status < 0) {
 		if (status != UV_ECANCELED)
@@ -265,6 +272,8 @@ static void on_transport(struct conn *c, const uint8_t *frame, size_t len)
 		close_err(c, "transport", rc);
 		return;
 	}
+	if (n > c->plain_used)
+		c->plain_used = n;
 	c->ops->msg(c->ud, c, c->plain, n);
 }
 
@@ -319,10 +328,11 @@ static void on_timeout(uv_timer_t *t)
 
 static struct conn *conn_new(uv_loop_t *loop, const struct conn_ops *ops, void *ud)
 {
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c = malloc(sizeof(*c));
 
 	if (!c)
 		return NULL;
+	memset(c, 0, offsetof(struct conn, dec));
 	c->ops = ops;
 	c->ud = ud;
 	ag_frame_dec_init(&c->dec);
@@ -365,7 +375,7 @@ struct conn *conn_accept(uv_stream_t *server, const struct conn_keys *keys,
 {
 	struct conn *c = conn_new(server->loop, ops, ud);
 	struct sockaddr_storage ss;
-	int len = sizeof(ss);
+	int len = sizeof(ss), rc;
 
 	if (!c)
 		return NULL;
@@ -377,7 +387,8 @@ struct conn *conn_accept(uv_stream_t *server, const struct conn_keys *keys,
 	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
 		set_addr(c, (struct sockaddr *)&ss);
 	uv_tcp_nodelay(&c->tcp, 1);
-	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	if ((rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read)) < 0)
+		conn_close(c, uv_strerror(rc));
 	return c;
 }
 
@@ -394,8 +405,10 @@ static void on_connect(uv_connect_t *req, int status)
 	c->state = CONN_HS_WAIT2;
 	uv_tcp_nodelay(&c->tcp, 1);
 	/* -> e, es, s, ss */
-	if (send_handshake(c) == 0)
-		uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	if (send_handshake(c) != 0)
+		return;
+	if ((status = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read)) < 0)
+		conn_close(c, uv_strerror(status));
 }
 
 struct conn *conn_dial(uv_loop_t *loop, const struct sockaddr *addr, const uint8_t x_rs[static 32],
@@ -412,10 +425,15 @@ struct conn *conn_dial(uv_loop_t *loop, const struct sockaddr *addr, const uint8
 	c->state = CONN_DIALING;
 	set_addr(c, addr);
 	c->connect_req.data = c;
-	if (make_hs(c, keys, 1, x_rs) != 0 ||
-	    (rc = uv_tcp_connect(&c->connect_req, &c->tcp, addr, on_connect)) < 0) {
-		conn_close(c, "cannot dial");
+	if (make_hs(c, keys, 1, x_rs) != 0) {
+		conn_close(c, "cannot dial: handshake setup failed");
 		return c;
+	}
+	if ((rc = uv_tcp_connect(&c->connect_req, &c->tcp, addr, on_connect)) < 0) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "cannot dial: %s", uv_strerror(rc));
+		conn_close(c, why);
 	}
 	return c;
 }

@@ -48,6 +48,7 @@ struct rec {
 	struct conn *c; /* NULL once down */
 	void *peer;     /* conn_peer() at up() */
 	int up, down, drains;
+	int was_up, initiator; /* conn_was_up() and conn_initiator() at down() */
 	size_t queued_at_drain;
 	char why[160];
 	unsigned long nsent, nmsg, bad; /* sent; received; received not as sent */
@@ -196,6 +197,8 @@ static void on_down(void *ud, struct conn *c, const char *why)
 	snprintf(r->why, sizeof(r->why), "%s", why);
 	r->wire_in = conn_bytes_in(c);
 	r->wire_out = conn_bytes_out(c);
+	r->was_up = conn_was_up(c);
+	r->initiator = conn_initiator(c);
 	r->c = NULL;
 }
 
@@ -291,6 +294,7 @@ static void check_node(const struct node *n)
 		assert_int_equal(n->recs[i].down, 1);
 		assert_int_equal(n->recs[i].bad, 0);
 		assert_true(n->recs[i].up <= 1);
+		assert_int_equal(n->recs[i].was_up, n->recs[i].up);
 	}
 }
 
@@ -346,6 +350,8 @@ static struct pair dial_up(struct t *t, struct node *from, struct node *to)
 	RUN_UNTIL(t, p.d->up && find_up(to, from, first), WAIT_MS);
 	p.l = find_up(to, from, first);
 	assert_ptr_equal(p.d->peer, to);
+	assert_true(conn_initiator(p.d->c));
+	assert_false(conn_initiator(p.l->c));
 	return p;
 }
 
@@ -962,14 +968,41 @@ static void test_backpressure(void **state)
 	finish(t);
 }
 
+/* A paused reader takes nothing: the sender's queue grows past the mark; resumed, all arrive. */
+static void test_pause(void **state)
+{
+	struct t *t = *state;
+	struct pair p = dial_up(t, &t->b, &t->a);
+
+	conn_pause(p.l->c, 1);
+	conn_pause(p.l->c, 1);
+	while (conn_queued(p.d->c) < CONN_QUEUE_HIGH) {
+		send_one(p.d, 60000);
+		uv_run(&t->loop, UV_RUN_NOWAIT); /* the kernel's buffers fill, then ours */
+		assert_true(p.d->nsent < 2000);
+	}
+	guard_start(t, 200);
+	while (!t->timed_out)
+		uv_run(&t->loop, UV_RUN_ONCE);
+	assert_int_equal(p.l->nmsg, 0);
+	assert_int_equal(p.d->drains, 0);
+	assert_true(conn_queued(p.d->c) >= CONN_QUEUE_HIGH);
+	conn_pause(p.l->c, 0);
+	RUN_UNTIL(t, all_in(p.d, p.l) && p.d->drains == 1, WAIT_MS);
+	assert_int_equal(p.l->bad, 0);
+	still_works(t, p);
+	finish(t);
+}
+
 /* A peer that completes the handshake and never reads is cut off at a bounded queue. */
 static void test_queue_is_bounded(void **state)
 {
 	struct t *t = *state;
 	struct pair p = dial_up(t, &t->b, &t->a);
 	static uint8_t big[60000];
-	size_t max = 0;
+	size_t max = 0, got = 0;
 	struct raw r;
+	int end;
 	struct rec *l;
 
 	raw_handshake(t, &r);
@@ -986,6 +1019,11 @@ static void test_queue_is_bounded(void **state)
 	RUN_UNTIL(t, l->down, WAIT_MS);
 	assert_string_equal(l->why, "peer does not read: write queue full");
 	assert_true(max > 15 * CONN_QUEUE_HIGH && max <= 16 * CONN_QUEUE_HIGH);
+	/* What the conn counts as sent, the peer can read: cancelled writes do not count. */
+	for (end = RAW_OPEN; end == RAW_OPEN;)
+		got += raw_recv(t, r.fd, big, sizeof(big), WAIT_MS, &end);
+	assert_int_equal(end, RAW_EOF);
+	assert_true(l->wire_out <= AG_FRAME_HDR_LEN + MSG2_LEN + got);
 	raw_clear(&r);
 	still_works(t, p);
 	finish(t);
@@ -1004,6 +1042,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_forged_transport, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forged_responder, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pause, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_queue_is_bounded, setup, teardown),
 	};
 
