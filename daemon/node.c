@@ -424,9 +424,15 @@ static void drop_peer_object(struct node *n, struct peer *p)
 int node_peer_add(struct node *n, const uint8_t pk[static 32], const char *name,
                   const char *endpoint, char *err, size_t errlen)
 {
-	struct config *next = config_dup(n->cfg);
+	struct config *next;
+	uint8_t x_pk[32];
 	int rc;
 
+	if (ag_noise_pk_from_ed25519(x_pk, pk) != 0) {
+		snprintf(err, errlen, "not a usable Ed25519 public key");
+		return NODE_EREFUSED;
+	}
+	next = config_dup(n->cfg);
 	if (!next || (rc = config_peer_add(next, pk, name, endpoint)) != 0) {
 		snprintf(err, errlen, "%s", next ? config_strerror(rc) : "out of memory");
 		config_free(next);
@@ -669,6 +675,15 @@ static int load_keys(struct node *n)
 	return 0;
 }
 
+/* Failure after handles exist: close them, let the loop run dry, free. */
+static struct node *node_abort(struct node *n)
+{
+	node_stop(n);
+	uv_run(n->loop, UV_RUN_DEFAULT);
+	node_free(n);
+	return NULL;
+}
+
 struct node *node_new(uv_loop_t *loop, const char *dir)
 {
 	struct node *n = calloc(1, sizeof(*n));
@@ -681,30 +696,26 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 	snprintf(n->dir, sizeof(n->dir), "%s", dir);
 	snprintf(n->conf_path, sizeof(n->conf_path), "%s/agorad.conf", dir);
 	snprintf(data, sizeof(data), "%s/data", dir);
+	snprintf(sock, sizeof(sock), "%s/" CONTROL_SOCKET, dir);
 	if (load_keys(n) != 0 || !(n->cfg = config_load(n->conf_path, n->pk, &nerr))) {
 		node_free(n);
 		return NULL;
 	}
 	memcpy(n->keys.network, n->cfg->network, 32);
+	/* The control socket first: it tells a second daemon on this DIR most clearly. */
+	if (!(n->control = control_new(loop, n, sock)))
+		return node_abort(n);
 	if ((mkdir(data, 0750) != 0 && errno != EEXIST) || !(n->store = store_open(data, 0))) {
 		log_error("cannot open the store in %s", data);
-		node_free(n);
-		return NULL;
+		return node_abort(n);
 	}
+	if (node_listen(n) != 0)
+		return node_abort(n);
 	for (size_t i = 0; i < n->cfg->npeers; i++)
-		if (add_peer_object(n, &n->cfg->peers[i]) != 0) {
-			node_free(n);
-			return NULL;
-		}
+		if (add_peer_object(n, &n->cfg->peers[i]) != 0)
+			return node_abort(n);
 	n->ready = n->cfg->npeers == 0;
 	node_recompute_set(n);
-	snprintf(sock, sizeof(sock), "%s/" CONTROL_SOCKET, dir);
-	if (node_listen(n) != 0 || !(n->control = control_new(loop, n, sock))) {
-		node_stop(n);
-		uv_run(loop, UV_RUN_DEFAULT);
-		node_free(n);
-		return NULL;
-	}
 	return n;
 }
 
