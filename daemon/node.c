@@ -56,6 +56,41 @@ static struct peer *find_peer(const struct node *n, const uint8_t pk[32])
 
 /* ---- connections ---- */
 
+/* The address of a connection without its port: "[::1]:7447" -> "[::1]". */
+static size_t addr_host_len(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+
+	return colon ? (size_t)(colon - addr) : strlen(addr);
+}
+
+static void pending_del(struct node *n, const struct conn *c)
+{
+	for (size_t i = 0; i < NODE_HANDSHAKES_MAX; i++)
+		if (n->pending[i] == c)
+			n->pending[i] = NULL;
+}
+
+/* Bounds strangers mid-handshake, in total and per source address. 0, or -1 to refuse. */
+static int pending_add(struct node *n, struct conn *c)
+{
+	const char *addr = conn_addr(c);
+	size_t len = addr_host_len(addr), same = 0, free_slot = NODE_HANDSHAKES_MAX;
+
+	for (size_t i = 0; i < NODE_HANDSHAKES_MAX; i++) {
+		const char *other = n->pending[i] ? conn_addr(n->pending[i]) : NULL;
+
+		if (!other)
+			free_slot = i;
+		else if (addr_host_len(other) == len && memcmp(other, addr, len) == 0)
+			same++;
+	}
+	if (free_slot == NODE_HANDSHAKES_MAX || same >= NODE_HANDSHAKES_PER_IP)
+		return -1;
+	n->pending[free_slot] = c;
+	return 0;
+}
+
 static void *on_allow(void *ud, const uint8_t x_pk[static 32])
 {
 	struct node *n = ud;
@@ -78,8 +113,7 @@ static void on_up(void *ud, struct conn *c)
 	struct node *n = ud;
 	struct peer *p = conn_peer(c);
 
-	if (!conn_initiator(c))
-		n->handshakes--;
+	pending_del(n, c);
 	if (p->conn && p->conn != c)
 		conn_close(p->conn, "replaced by a newer connection");
 	p->conn = c;
@@ -112,8 +146,7 @@ static void on_down(void *ud, struct conn *c, const char *why)
 	struct node *n = ud;
 	struct peer *p = conn_peer(c);
 
-	if (!conn_initiator(c) && !conn_was_up(c))
-		n->handshakes--;
+	pending_del(n, c);
 	if (!p) {
 		log_debug("%s: closed before authentication: %s", conn_addr(c), why);
 		return;
@@ -188,22 +221,16 @@ void node_dial(struct node *n, struct peer *p)
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct node *n = server->data;
-	uv_tcp_t *drop;
+	struct conn *c;
 
-	if (status < 0)
+	if (status < 0 || !(c = conn_accept(server, &n->keys, &node_conn_ops, n)))
 		return;
-	if (n->handshakes >= NODE_HANDSHAKES_MAX) {
-		/* Accept only to close: too many strangers are mid-handshake. */
-		if ((drop = malloc(sizeof(*drop)))) {
-			uv_tcp_init(n->loop, drop);
-			if (uv_accept(server, (uv_stream_t *)drop) == 0)
-				log_debug("handshake limit reached: connection dropped");
-			uv_close((uv_handle_t *)drop, (uv_close_cb)free);
-		}
-		return;
+	if (pending_add(n, c) != 0) {
+		log_ratelimited(&n->rl_handshakes, LOG_LEVEL_WARN, NULL,
+		                "%s: too many handshakes in progress: connection dropped",
+		                conn_addr(c));
+		conn_close(c, "too many handshakes in progress");
 	}
-	if (conn_accept(server, &n->keys, &node_conn_ops, n))
-		n->handshakes++;
 }
 
 static int node_listen(struct node *n)
@@ -693,6 +720,7 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 	if (!n)
 		return NULL;
 	n->loop = loop;
+	n->rl_handshakes = LOG_RATELIMIT_INIT(5, 60000);
 	snprintf(n->dir, sizeof(n->dir), "%s", dir);
 	snprintf(n->conf_path, sizeof(n->conf_path), "%s/agorad.conf", dir);
 	snprintf(data, sizeof(data), "%s/data", dir);

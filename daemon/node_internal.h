@@ -28,12 +28,13 @@ struct node {
 	size_t npeers;
 	uv_tcp_t listener;
 	int listening;
-	unsigned handshakes; /* accepted connections not yet up */
+	struct conn *pending[NODE_HANDSHAKES_MAX]; /* accepted, not yet authenticated */
 	uint8_t (*repl)[32]; /* the replicated set: self, peers, introduced members */
 	size_t nrepl;
 	int ready;             /* our own feed has been learned from a peer (or forced) */
 	uint64_t own_seq_seen; /* highest seq of our feed that a peer reported */
 	struct control *control;
+	struct log_ratelimit rl_handshakes;
 	int stopping;
 };
 

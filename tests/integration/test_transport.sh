@@ -42,6 +42,24 @@ assert dt > 4.0, f"closed after {dt:.1f}s, before the deadline"
 print("ok: random bytes, truncated handshake and silence closed with no byte back")
 PY
 
+# Slowloris from one address: at most 8 handshakes held open per source, the rest cut at once.
+python3 - "$(node_port Lyon)" <<'PY' || fail "handshake limit per address"
+import socket, sys, time
+port = int(sys.argv[1])
+socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(12)]
+time.sleep(0.5)
+closed = 0
+for s in socks:
+    s.settimeout(0.2)
+    try:
+        closed += s.recv(1) == b""
+    except socket.timeout:
+        pass
+assert closed == 4, f"{closed} of 12 closed early, want 4 (8 held per address)"
+print("ok: 8 handshakes held per address, 4 more cut")
+PY
+wait_log Lyon 'too many handshakes in progress'
+
 # Lyon still serves Tunis: restart Tunis and see the session come back.
 node_stop Tunis
 node_start Tunis
