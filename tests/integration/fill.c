@@ -1,6 +1,7 @@
 /*
- * fill.c: `agora-fill DIR N [BODY_BYTES]` publishes N practice records in the
- * feed of the node in DIR, straight into its store (agorad must not be running),
+ * fill.c: `agora-fill DIR N [BODY_BYTES [AUTHOR_DIR]]` writes N practice records
+ * of the feed of the node in DIR (or of AUTHOR_DIR's key, as if received from
+ * it) straight into DIR's store (agorad must not be running),
  * signed here and appended in transactions of 1,000 as a sync would. The
  * feed must be empty. For tests and benchmarks.
  */
@@ -103,7 +104,7 @@ int main(int argc, char **argv)
 	body_bytes = argc > 3 ? strtoul(argv[3], NULL, 10) : 400;
 	if (body_bytes > 1500)
 		return 2;
-	snprintf(path, sizeof(path), "%s/node.key", argv[1]);
+	snprintf(path, sizeof(path), "%s/node.key", argc > 4 ? argv[4] : argv[1]);
 	if (keyfile_load(path, pk, sk) != 0)
 		return 1;
 	snprintf(path, sizeof(path), "%s/agorad.conf", argv[1]);

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# bench-sync: two daemons on loopback; Source holds 100,000 entries (~500-byte
+# bodies, 10 authors introduced by Source's member records), Empty starts with
+# none. Times Empty's full sync as `agora status` sees it, beside the machine's
+# bare Ed25519 verify rate on all its cores. Prints "name: value" lines only.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+BIN=$(cd "$here/../.." && pwd)
+AUTHORS=${AUTHORS:-10} PER=${PER:-10000} BODY=${BODY:-430}
+work=$(mktemp -d "${TMPDIR:-/tmp}/agora-bench-sync-XXXXXX")
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+a() { local n=$1; shift; "$BIN/agora" --dir "$work/$n" "$@"; }
+ps=$(port) pe=$(port)
+ks=$("$BIN/tests/agora-mkinit" "$work/Source" Source "127.0.0.1:$ps")
+ke=$("$BIN/tests/agora-mkinit" "$work/Empty" Empty "127.0.0.1:$pe")
+for i in $(seq 1 "$AUTHORS"); do
+	"$BIN/tests/agora-mkinit" "$work/A$i" "A$i" 127.0.0.1:1 > "$work/A$i.key"
+	"$BIN/tests/agora-fill" "$work/Source" "$PER" "$BODY" "$work/A$i" >&2
+done
+"$BIN/agorad" --dir "$work/Source" 2>"$work/Source.log" & pids+=($!)
+"$BIN/agorad" --dir "$work/Empty" 2>"$work/Empty.log" & pids+=($!)
+for i in $(seq 50); do a Source id >/dev/null 2>&1 && a Empty id >/dev/null 2>&1 && break; sleep 0.1; done
+for i in $(seq 1 "$AUTHORS"); do a Source peer add "$(cat "$work/A$i.key")" --name "A$i" >/dev/null; done
+total=$((AUTHORS * PER + AUTHORS + 1)) # the records, Source's member records
+a Source peer add "$ke" --name Empty --endpoint "127.0.0.1:$pe" >/dev/null
+t0=$(date +%s.%N)
+a Empty peer add "$ks" --name Source --endpoint "127.0.0.1:$ps" >/dev/null
+held() { a Empty --json status | python3 -c 'import json,sys; print(sum(f["seq"] for f in json.load(sys.stdin)["feeds"]))'; }
+while :; do
+	h=$(held) && [ "$h" -ge "$total" ] && break
+	[ "$(echo "$(date +%s.%N) - $t0 > 600" | bc)" = 1 ] && { echo "bench-sync: no full sync in 600 s ($h of $total)" >&2; exit 1; }
+	sleep 0.05
+done
+t1=$(date +%s.%N)
+secs=$(echo "$t1 - $t0" | bc -l)
+printf 'sync.seconds: %.2f\n' "$secs"
+printf 'sync.entries_per_s: %.0f\n' "$(echo "$AUTHORS * $PER / $secs" | bc -l)"
+"$BIN/tests/bench/bench-verify" | sed 's/^verify.bare_all_cores_per_s/sync.bare_verify_per_s/'
