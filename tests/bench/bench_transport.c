@@ -44,7 +44,7 @@
 #define MSG1_FRAME   (AG_FRAME_HDR_LEN + 96)
 #define MSG2_FRAME   (AG_FRAME_HDR_LEN + 48)
 
-static void die(const char *what)
+_Noreturn static void die(const char *what)
 {
 	fprintf(stderr, "bench-transport: %s failed\n", what);
 	exit(1);
