@@ -448,13 +448,15 @@ struct conn *conn_dial(uv_loop_t *loop, const struct sockaddr *addr, const uint8
 
 void conn_pause(struct conn *c, int pause)
 {
+	int rc;
+
 	if (c->state == CONN_CLOSING || c->state == CONN_DIALING || c->paused == pause)
 		return;
 	c->paused = pause;
 	if (pause)
 		uv_read_stop((uv_stream_t *)&c->tcp);
-	else
-		uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	else if ((rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read)) < 0)
+		conn_close(c, uv_strerror(rc));
 }
 
 int conn_initiator(const struct conn *c)
