@@ -352,6 +352,7 @@ void node_publish_force(struct node *n)
 	if (!n->ready)
 		log_warnx("publishing before the own feed was learned from a peer, as asked");
 	n->ready = 1;
+	node_reconcile_members(n);
 }
 
 int node_publish(struct node *n, const char *type, const char *id, size_t id_len,
@@ -412,13 +413,70 @@ static int publish_member(struct node *n, const uint8_t pk[32], const char *name
 	msgpack_pack_str_with_body(&pk_, name, strlen(name));
 	msgpack_pack_str_with_body(&pk_, "role", 4);
 	msgpack_pack_str_with_body(&pk_, "partner", 7);
-	n->ready = 1; /* vouching for a peer never forks: the feed's head is ours to extend */
 	rc = node_publish(n, "member", key, AG_B64_LEN, retract ? NULL : (uint8_t *)sb.data,
 	                  sb.size, &seq, hash, err, sizeof(err));
 	if (rc != 0)
 		log_error("member record for %s: %s", name, err);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
+}
+
+struct our_members {
+	char (*keys)[AG_B64_LEN + 1];
+	size_t n, cap;
+};
+
+static int collect_member(const struct ag_entry *e, void *arg)
+{
+	struct our_members *m = arg;
+	char(*k)[AG_B64_LEN + 1];
+
+	if (e->id_len != AG_B64_LEN)
+		return 0;
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 16;
+		if (!(k = realloc(m->keys, m->cap * sizeof(*k))))
+			return 1;
+		m->keys = k;
+	}
+	memcpy(m->keys[m->n], e->id, AG_B64_LEN);
+	m->keys[m->n++][AG_B64_LEN] = '\0';
+	return 0;
+}
+
+static int have_member(const struct our_members *m, const char *key)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->keys[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Our live member records match our configured peers: a peer without one is
+ * vouched for, a record without a peer is retracted. Only once our own feed is
+ * known, so a node restored from a backup never forks its feed.
+ */
+void node_reconcile_members(struct node *n)
+{
+	struct index_query q = {.type = "member", .author = n->pk};
+	struct our_members m = {0};
+	char key[AG_B64_LEN + 1];
+	uint8_t pk[32];
+
+	if (!n->ready || store_search(n->store, &q, collect_member, &m) < 0) {
+		free(m.keys);
+		return;
+	}
+	for (size_t i = 0; i < n->cfg->npeers; i++) {
+		ag_key_to_b64(key, n->cfg->peers[i].pk);
+		if (!have_member(&m, key))
+			publish_member(n, n->cfg->peers[i].pk, n->cfg->peers[i].name, 0);
+	}
+	for (size_t i = 0; i < m.n; i++)
+		if (ag_key_from_b64(pk, m.keys[i]) == 0 && !config_peer_find(n->cfg, pk))
+			publish_member(n, pk, "", 1);
+	free(m.keys);
 }
 
 static int add_peer_object(struct node *n, const struct config_peer *cp)
@@ -477,7 +535,7 @@ int node_peer_add(struct node *n, const uint8_t pk[static 32], const char *name,
 		return NODE_EFAIL;
 	}
 	node_recompute_set(n);
-	publish_member(n, pk, name, 0);
+	node_reconcile_members(n);
 	return 0;
 }
 
@@ -485,7 +543,6 @@ int node_peer_remove(struct node *n, const uint8_t pk[static 32], char *err, siz
 {
 	struct config *next = config_dup(n->cfg);
 	struct peer *p = find_peer(n, pk);
-	char name[CONFIG_NAME_MAX + 1];
 
 	if (!next || !p || config_peer_remove(next, pk) != 0) {
 		snprintf(err, errlen, "%s", next ? "no such peer" : "out of memory");
@@ -499,10 +556,9 @@ int node_peer_remove(struct node *n, const uint8_t pk[static 32], char *err, siz
 	}
 	config_free(n->cfg);
 	n->cfg = next;
-	snprintf(name, sizeof(name), "%s", p->name);
 	drop_peer_object(n, p);
 	node_recompute_set(n);
-	publish_member(n, pk, name, 1);
+	node_reconcile_members(n);
 	return 0;
 }
 
@@ -744,6 +800,7 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 			return node_abort(n);
 	n->ready = n->cfg->npeers == 0;
 	node_recompute_set(n);
+	node_reconcile_members(n);
 	return n;
 }
 
@@ -784,6 +841,7 @@ int node_reload(struct node *n)
 	config_free(n->cfg);
 	n->cfg = next;
 	node_recompute_set(n);
+	node_reconcile_members(n);
 	log_info("config reloaded: %zu peers", n->npeers);
 	return 0;
 }

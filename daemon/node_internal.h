@@ -43,6 +43,8 @@ void node_dial(struct node *, struct peer *);
 int node_replicates(const struct node *, const uint8_t author[static 32]);
 /* Recomputes the replicated set from the config and the stored member records. */
 void node_recompute_set(struct node *);
+/* Vouch for every configured peer with a member record, retract the rest (once ready). */
+void node_reconcile_members(struct node *);
 /* A peer's connection went away; it is redialled after its backoff. */
 void node_peer_down(struct node *, struct peer *, const char *why, int bad);
 
