@@ -758,6 +758,24 @@ static int load_keys(struct node *n)
 	return 0;
 }
 
+/* A half-open connection (a cut cable, a sleeping NAT) is found within NODE_SILENCE_MS. */
+static void on_keepalive(uv_timer_t *t)
+{
+	struct node *n = t->data;
+	int64_t now = (int64_t)time(NULL) * 1000;
+
+	for (size_t i = 0; i < n->npeers; i++) {
+		struct peer *p = n->peers[i];
+
+		if (!p->up || !p->conn)
+			continue;
+		if (now - p->last_contact_ms > NODE_SILENCE_MS)
+			conn_close(p->conn, "no answer to keepalives");
+		else
+			sync_ping(p);
+	}
+}
+
 /* Failure after handles exist: close them, let the loop run dry, free. */
 static struct node *node_abort(struct node *n)
 {
@@ -795,6 +813,9 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 	}
 	if (node_listen(n) != 0)
 		return node_abort(n);
+	uv_timer_init(loop, &n->keepalive);
+	n->keepalive.data = n;
+	uv_timer_start(&n->keepalive, on_keepalive, NODE_PING_MS, NODE_PING_MS);
 	for (size_t i = 0; i < n->cfg->npeers; i++)
 		if (add_peer_object(n, &n->cfg->peers[i]) != 0)
 			return node_abort(n);
@@ -808,6 +829,8 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 void node_stop(struct node *n)
 {
 	n->stopping = 1;
+	if (n->keepalive.data && !uv_is_closing((uv_handle_t *)&n->keepalive))
+		uv_close((uv_handle_t *)&n->keepalive, NULL);
 	control_free(n->control);
 	n->control = NULL;
 	if (n->listening && !uv_is_closing((uv_handle_t *)&n->listener))

@@ -13,6 +13,8 @@
 
 #define NODE_HANDSHAKES_MAX    64 /* connections not yet authenticated, in total */
 #define NODE_HANDSHAKES_PER_IP 8
+#define NODE_PING_MS           15000 /* keepalive to every connected peer */
+#define NODE_SILENCE_MS        45000 /* a peer silent this long is disconnected */
 
 struct control;
 
@@ -35,6 +37,7 @@ struct node {
 	uint64_t own_seq_seen; /* highest seq of our feed that a peer reported */
 	struct control *control;
 	struct log_ratelimit rl_handshakes;
+	uv_timer_t keepalive;
 	int stopping;
 };
 

@@ -449,6 +449,15 @@ static void on_ping(struct peer *p, const struct ag_msg *m)
 		(void)conn_send(p->conn, buf, len);
 }
 
+void sync_ping(struct peer *p)
+{
+	uint8_t buf[32];
+	size_t len;
+
+	if (p->conn && p->up && ag_msg_ping(buf, sizeof(buf), &len, 0, uv_now(p->node->loop)) == 0)
+		(void)conn_send(p->conn, buf, len);
+}
+
 void sync_msg(struct peer *p, const uint8_t *msg, size_t len)
 {
 	struct ag_msg m;

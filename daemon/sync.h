@@ -19,6 +19,8 @@ struct peer;
 void sync_up(struct peer *);
 /* Send our CLOCK again: the replicated set has grown. */
 void sync_clock(struct peer *);
+/* Keepalive: a PING, which the peer answers. */
+void sync_ping(struct peer *);
 /* One protocol message from the peer. */
 void sync_msg(struct peer *, const uint8_t *msg, size_t len);
 /* The peer's write queue has room again: stream more. */
