@@ -7,24 +7,6 @@
 #include "mp.h"
 #include "mp_internal.h"
 
-/* A msgpack write target over the caller's fixed buffer: no allocation. */
-struct fixbuf {
-	uint8_t *p;
-	size_t cap;
-	size_t len;
-};
-
-static int fixbuf_write(void *data, const char *buf, size_t len)
-{
-	struct fixbuf *b = data;
-
-	if (len > b->cap - b->len)
-		return -1;
-	memcpy(b->p + b->len, buf, len);
-	b->len += len;
-	return 0;
-}
-
 int ag_rectype_check(const char *type, size_t len)
 {
 	if (len < 1 || len > AG_TYPE_MAX)
@@ -195,7 +177,7 @@ void ag_entry_hash(const struct ag_entry *e, uint8_t out[static AG_HASH_LEN])
 	crypto_generichash(out, AG_HASH_LEN, e->raw, e->raw_len, NULL, 0);
 }
 
-static int pack_fields(msgpack_packer *pk, struct fixbuf *fb, const struct ag_entry *e)
+static int pack_fields(msgpack_packer *pk, struct ag__fixbuf *fb, const struct ag_entry *e)
 {
 	int rc = 0;
 
@@ -210,7 +192,8 @@ static int pack_fields(msgpack_packer *pk, struct fixbuf *fb, const struct ag_en
 	rc |= msgpack_pack_str_with_body(pk, e->type, strlen(e->type));
 	rc |= msgpack_pack_str_with_body(pk, e->id, e->id_len);
 	/* The body is already canonical msgpack: its bytes go in as they are. */
-	rc |= e->body ? fixbuf_write(fb, (const char *)e->body, e->body_len) : msgpack_pack_nil(pk);
+	rc |= e->body ? ag__fixbuf_write(fb, (const char *)e->body, e->body_len)
+	              : msgpack_pack_nil(pk);
 	return rc != 0 ? AG_ETOOBIG : 0;
 }
 
@@ -236,14 +219,14 @@ static int sign_check_fields(const struct ag_entry *e, const uint8_t sk[static A
 int ag_entry_sign(struct ag_entry *e, const uint8_t sk[static AG_SK_LEN], uint8_t *out, size_t cap,
                   size_t *outlen)
 {
-	struct fixbuf fb = {out, cap < AG_ENTRY_MAX ? cap : AG_ENTRY_MAX, 0};
+	struct ag__fixbuf fb = {out, cap < AG_ENTRY_MAX ? cap : AG_ENTRY_MAX, 0};
 	msgpack_packer pk;
 	struct ag_entry check;
 	int rc;
 
 	if ((rc = sign_check_fields(e, sk)) != 0)
 		return rc;
-	msgpack_packer_init(&pk, &fb, fixbuf_write);
+	msgpack_packer_init(&pk, &fb, ag__fixbuf_write);
 	if ((rc = pack_fields(&pk, &fb, e)) != 0)
 		return rc;
 	crypto_sign_detached(e->sig, NULL, out, fb.len, sk);

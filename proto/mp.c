@@ -309,6 +309,17 @@ int ag_mp_check_relaxed(const uint8_t *buf, size_t len, int maxdepth, size_t *wh
 	return rc;
 }
 
+int ag__fixbuf_write(void *data, const char *buf, size_t len)
+{
+	struct ag__fixbuf *b = data;
+
+	if (len > b->cap - b->len)
+		return -1;
+	memcpy(b->p + b->len, buf, len);
+	b->len += len;
+	return 0;
+}
+
 /* The typed readers below assume their input passed ag_mp_check. */
 
 int ag__mp_read_uint(const uint8_t *buf, size_t len, size_t *pos, uint64_t *v)

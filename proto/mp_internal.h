@@ -12,6 +12,15 @@ int ag__mp_read_bin(const uint8_t *buf, size_t len, size_t *pos, const uint8_t *
 int ag__mp_read_array(const uint8_t *buf, size_t len, size_t *pos, uint64_t *n);
 int ag__mp_skip(const uint8_t *buf, size_t len, size_t *pos);
 
+/* A msgpack-c write target over a caller's fixed buffer: no allocation, -1 when full. */
+struct ag__fixbuf {
+	uint8_t *p;
+	size_t cap;
+	size_t len;
+};
+
+int ag__fixbuf_write(void *data, const char *buf, size_t len);
+
 /* One UTF-8 code point at s[*pos] (not ASCII-fast-pathed); AG_EUTF8 if invalid. */
 int ag__mp_utf8_cp(const uint8_t *s, size_t len, size_t *pos, uint32_t *cp);
 

@@ -8,22 +8,6 @@
 
 #define MSG_DEPTH 4 /* [type, [[author, seq], ...]] */
 
-struct fixbuf {
-	uint8_t *p;
-	size_t cap, len;
-};
-
-static int fixbuf_write(void *data, const char *buf, size_t len)
-{
-	struct fixbuf *b = data;
-
-	if (len > b->cap - b->len)
-		return -1;
-	memcpy(b->p + b->len, buf, len);
-	b->len += len;
-	return 0;
-}
-
 static int read_pair(const uint8_t *buf, size_t len, size_t *pos, int mode)
 {
 	const uint8_t *b;
@@ -180,13 +164,13 @@ static int msgb_room(const struct ag_msgb *b, size_t more)
 
 int ag_msgb_add_pair(struct ag_msgb *b, const uint8_t author[static 32], uint64_t value)
 {
-	struct fixbuf fb = {b->buf, sizeof(b->buf), b->len};
+	struct ag__fixbuf fb = {b->buf, sizeof(b->buf), b->len};
 	msgpack_packer pk;
 	int rc = 0;
 
 	if (b->n >= AG_MSG_HEADS_MAX || msgb_room(b, 1 + 34 + 9) != 0)
 		return AG_ETOOBIG;
-	msgpack_packer_init(&pk, &fb, fixbuf_write);
+	msgpack_packer_init(&pk, &fb, ag__fixbuf_write);
 	rc |= msgpack_pack_array(&pk, 2);
 	rc |= msgpack_pack_bin_with_body(&pk, author, 32);
 	if (b->type == AG_MSG_MODE)
@@ -202,12 +186,12 @@ int ag_msgb_add_pair(struct ag_msgb *b, const uint8_t author[static 32], uint64_
 
 int ag_msgb_add_entry(struct ag_msgb *b, const uint8_t *entry, size_t len)
 {
-	struct fixbuf fb = {b->buf, sizeof(b->buf), b->len};
+	struct ag__fixbuf fb = {b->buf, sizeof(b->buf), b->len};
 	msgpack_packer pk;
 
 	if (msgb_room(b, 5 + len) != 0)
 		return AG_ETOOBIG;
-	msgpack_packer_init(&pk, &fb, fixbuf_write);
+	msgpack_packer_init(&pk, &fb, ag__fixbuf_write);
 	if (msgpack_pack_bin_with_body(&pk, entry, len) != 0)
 		return AG_ETOOBIG;
 	b->len = fb.len;
@@ -218,10 +202,10 @@ int ag_msgb_add_entry(struct ag_msgb *b, const uint8_t *entry, size_t len)
 void ag_msgb_finish(struct ag_msgb *b, const uint8_t **msg, size_t *len)
 {
 	uint8_t hdr[MSGB_GAP];
-	struct fixbuf fb = {hdr, sizeof(hdr), 0};
+	struct ag__fixbuf fb = {hdr, sizeof(hdr), 0};
 	msgpack_packer pk;
 
-	msgpack_packer_init(&pk, &fb, fixbuf_write);
+	msgpack_packer_init(&pk, &fb, ag__fixbuf_write);
 	(void)msgpack_pack_array(&pk, 2);
 	(void)msgpack_pack_uint64(&pk, b->type);
 	(void)msgpack_pack_array(&pk, b->n);
@@ -233,13 +217,13 @@ void ag_msgb_finish(struct ag_msgb *b, const uint8_t **msg, size_t *len)
 
 int ag_msg_hello(uint8_t *out, size_t cap, size_t *len, const char *name, const char *software)
 {
-	struct fixbuf fb = {out, cap, 0};
+	struct ag__fixbuf fb = {out, cap, 0};
 	msgpack_packer pk;
 	int rc = 0;
 
 	if (strlen(name) > AG_MSG_NAME_MAX || strlen(software) > AG_MSG_NAME_MAX)
 		return AG_ETOOBIG;
-	msgpack_packer_init(&pk, &fb, fixbuf_write);
+	msgpack_packer_init(&pk, &fb, ag__fixbuf_write);
 	rc |= msgpack_pack_array(&pk, 4);
 	rc |= msgpack_pack_uint64(&pk, AG_MSG_HELLO);
 	rc |= msgpack_pack_uint64(&pk, AG_PROTO_VERSION);
@@ -252,11 +236,11 @@ int ag_msg_hello(uint8_t *out, size_t cap, size_t *len, const char *name, const 
 int ag_msg_want(uint8_t *out, size_t cap, size_t *len, const uint8_t author[static 32],
                 uint64_t from_seq)
 {
-	struct fixbuf fb = {out, cap, 0};
+	struct ag__fixbuf fb = {out, cap, 0};
 	msgpack_packer pk;
 	int rc = 0;
 
-	msgpack_packer_init(&pk, &fb, fixbuf_write);
+	msgpack_packer_init(&pk, &fb, ag__fixbuf_write);
 	rc |= msgpack_pack_array(&pk, 3);
 	rc |= msgpack_pack_uint64(&pk, AG_MSG_WANT);
 	rc |= msgpack_pack_bin_with_body(&pk, author, 32);
@@ -267,11 +251,11 @@ int ag_msg_want(uint8_t *out, size_t cap, size_t *len, const uint8_t author[stat
 
 int ag_msg_ping(uint8_t *out, size_t cap, size_t *len, int pong, uint64_t nonce)
 {
-	struct fixbuf fb = {out, cap, 0};
+	struct ag__fixbuf fb = {out, cap, 0};
 	msgpack_packer pk;
 	int rc = 0;
 
-	msgpack_packer_init(&pk, &fb, fixbuf_write);
+	msgpack_packer_init(&pk, &fb, ag__fixbuf_write);
 	rc |= msgpack_pack_array(&pk, 2);
 	rc |= msgpack_pack_uint64(&pk, pong ? AG_MSG_PONG : AG_MSG_PING);
 	rc |= msgpack_pack_uint64(&pk, nonce);
