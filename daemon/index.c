@@ -1,17 +1,27 @@
 /*
  * index.c: folded words, and the postings that point from each word to the
- * records holding it.
+ * record versions holding it.
  *
- * One LMDB database, "postings", DUPSORT|DUPFIXED: the key is a term, each
- * value a 10-byte posting, 6 bytes of inverted timestamp and 4 of docno, big
- * endian, so a term's postings read newest first and a record's place in
- * every list is the same. Terms are folded words, or a 0x01 byte, a letter
- * and a value for what filters need: "\1*" (every record), "\1t" + type, "\1a"
- * + author key, "\1p" + topic. No folded word holds a 0x01 byte.
+ * A posting is 10 bytes: 6 of inverted timestamp and 4 of docno, big endian,
+ * so a sorted list reads newest first and a version has the same place in
+ * every list. Terms are folded words, or a 0x01 byte, a letter and a value
+ * for what filters need: "\1*" (every record), "\1t" + type, "\1a" + author
+ * key, "\1p" + topic. No folded word holds a 0x01 byte.
  *
- * Writing postings one by one costs a tree descent each; a batch of entries
- * queues them, and index_flush writes them grouped by term and in order, so
- * most writes land on the page the cursor already holds.
+ * The postings live in segments, as Lucene keeps them, inside LMDB. Each
+ * write transaction that indexes anything writes its queued postings as one
+ * new, immutable segment: rows of "blocks", keyed seg(4) + first term, each a
+ * run of entries [term length(1)][term][n(4)][n postings], appended in key
+ * order with MDB_APPEND, so a batch costs what it writes, not one B-tree
+ * descent per posting. Segments of one size tier are merged FANIN (8) at a
+ * time, in the same transaction, which keeps fewer than eight per tier. A version that
+ * stops being current (a new version, a retraction) is not searched for in
+ * every list: its docno goes into "dead", searches skip it, and the merge that
+ * next rewrites its postings drops them and forgets the docno.
+ *
+ *   segs    seg(4)                -> tier(1) postings(8)
+ *   blocks  seg(4) first term     -> entries
+ *   dead    docno(4)              -> (empty)
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,25 +39,27 @@
 #define FOLD_BMP    0x10000
 #define TERM_ALL    "\1*"
 #define BODY_DEPTH  (AG_DEPTH_MAX - 1)
+#define BLOCK_MAX   4080 /* a block fills one 4 KiB overflow page */
+#define FANIN       8    /* segments of a tier merged at once */
+#define SEGS_MAX    128
+#define SEGKEY_MAX  (4 + TERM_MAX)
 
 /* A term waiting in the queue; its bytes are in the arena. */
 struct pterm {
+	uint64_t pfx; /* its first 8 bytes, big endian, zero padded: most comparisons end here */
 	uint32_t off;
 	uint16_t len;
 	uint32_t hash;
-	uint32_t last; /* index + 1 of its latest op, 0 for none */
+	uint32_t last; /* index + 1 of its latest posting, 0 for none */
 };
 
-/* One posting to add or remove. seq keeps the order of ops on the same posting. */
 struct pop {
 	uint32_t term;
-	uint32_t seq;
 	uint8_t val[POST_LEN];
-	uint8_t add;
 };
 
 struct index {
-	MDB_dbi dbi;
+	MDB_dbi segs, blocks, dead;
 	char *arena;
 	size_t arena_len, arena_cap;
 	struct pterm *terms;
@@ -58,7 +70,59 @@ struct index {
 	size_t nops, ops_cap;
 	uint32_t *order, *start; /* scratch for index_flush */
 	size_t scratch_cap;
+	uint32_t first_docno; /* the first docno queued in this transaction, 0 for none */
+	uint32_t *killed;     /* queued docnos that are no longer current */
+	size_t nkilled, killed_cap;
+	uint8_t *buf; /* postings of one term, merged */
+	size_t buf_cap;
 };
+
+static void be32_put(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+static uint32_t be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64_load(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+}
+
+/* Postings compare as 80-bit big-endian numbers; this runs in every inner loop. */
+static inline int post_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x = be64_load(a), y = be64_load(b);
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	x = (uint64_t)a[8] << 8 | a[9];
+	y = (uint64_t)b[8] << 8 | b[9];
+	return (x > y) - (x < y);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 64;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	if (!(q = realloc(*p, n * size)))
+		return ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
 
 /* ---- folding ---- */
 
@@ -69,6 +133,7 @@ struct index {
  */
 static uint32_t fold_ix[FOLD_BMP];
 static uint8_t *fold_pool;
+static uint8_t fold_ascii[128]; /* the same for ASCII, one byte each: 0 is a boundary */
 static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
 
 enum { FOLD_KEEP, FOLD_DROP, FOLD_BREAK };
@@ -146,6 +211,8 @@ static void fold_build(void)
 	size_t cap = 4 * FOLD_BMP, len = 0;
 	uint8_t buf[FOLD_CP_MAX];
 
+	for (uint32_t cp = 0; cp < 128; cp++)
+		fold_ascii[cp] = fold_cp(cp, buf) == 1 ? buf[0] : 0;
 	fold_pool = malloc(cap);
 	for (uint32_t cp = 0; fold_pool && cp < FOLD_BMP; cp++) {
 		size_t n = (cp >= 0xd800 && cp <= 0xdfff) ? (buf[0] = 0, 1) : fold_cp(cp, buf);
@@ -228,10 +295,24 @@ int index_words(const char *text, size_t len, index_word_fn *fn, void *arg)
 	pthread_once(&fold_once, fold_build);
 	while (pos < len) {
 		utf8proc_int32_t cp = s[pos];
-		utf8proc_ssize_t step = 1;
+		utf8proc_ssize_t step = 2;
 		const uint8_t *f;
 
-		if (cp >= 0x80) {
+		if (cp < 0x80) { /* most text of the network: one table lookup */
+			uint8_t c = fold_ascii[cp];
+
+			pos++;
+			if (c && w.len < INDEX_WORD_MAX) {
+				w.b[w.len++] = (char)c;
+				w.ncp++;
+			} else if (!c && w.len && (rc = word_end(&w, fn, arg)) != 0) {
+				return rc;
+			}
+			continue;
+		}
+		if (cp >= 0xc2 && cp < 0xe0 && pos + 1 < len && (s[pos + 1] & 0xc0) == 0x80) {
+			cp = (cp & 0x1f) << 6 | (s[pos + 1] & 0x3f); /* accents, Arabic */
+		} else {
 			step = utf8proc_iterate(s + pos, (utf8proc_ssize_t)(len - pos), &cp);
 			if (step <= 0) { /* not UTF-8: a boundary */
 				step = 1;
@@ -440,29 +521,28 @@ static uint32_t posting_docno(const uint8_t *v)
 
 /* ---- the queue ---- */
 
+/* A multiply-xorshift hash, eight bytes at a time. */
 static uint32_t term_hash(const char *t, size_t len)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	uint64_t h = len * 0x9e3779b97f4a7c15ull, x;
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)t[i]) * 16777619u;
-	return h;
+	for (; len >= 8; t += 8, len -= 8) {
+		memcpy(&x, t, 8);
+		h = (h ^ x) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	x = 0;
+	memcpy(&x, t, len);
+	h = (h ^ x) * 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ h >> 29);
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
+static uint64_t term_prefix(const char *t, size_t len)
 {
-	size_t n = *cap ? *cap : 64;
-	void *q;
+	uint8_t b[8] = {0};
 
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	if (!(q = realloc(*p, n * size)))
-		return ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
+	memcpy(b, t, len < 8 ? len : 8);
+	return be64_load(b);
 }
 
 static int slots_grow(struct index *ix)
@@ -503,7 +583,8 @@ static long term_intern(struct index *ix, const char *t, size_t len)
 	    grow((void **)&ix->arena, &ix->arena_cap, ix->arena_len + len, 1))
 		return -1;
 	memcpy(ix->arena + ix->arena_len, t, len);
-	ix->terms[ix->nterms] = (struct pterm){(uint32_t)ix->arena_len, (uint16_t)len, h, 0};
+	ix->terms[ix->nterms] =
+	    (struct pterm){term_prefix(t, len), (uint32_t)ix->arena_len, (uint16_t)len, h, 0};
 	ix->arena_len += len;
 	ix->slots[i] = (uint32_t)++ix->nterms;
 	return (long)ix->nterms - 1;
@@ -512,7 +593,6 @@ static long term_intern(struct index *ix, const char *t, size_t len)
 struct queue_arg {
 	struct index *ix;
 	uint8_t val[POST_LEN];
-	uint8_t add;
 };
 
 static int queue_term(const char *t, size_t len, void *arg)
@@ -521,111 +601,509 @@ static int queue_term(const char *t, size_t len, void *arg)
 	struct index *ix = q->ix;
 	long term = term_intern(ix, t, len);
 	struct pterm *pt;
-	struct pop *last;
 
 	if (term < 0)
 		return ENOMEM;
 	pt = &ix->terms[term];
-	last = pt->last ? &ix->ops[pt->last - 1] : NULL;
-	if (last && last->add == q->add && memcmp(last->val, q->val, POST_LEN) == 0)
+	if (pt->last && post_cmp(ix->ops[pt->last - 1].val, q->val) == 0)
 		return 0; /* the same word again in this version */
-	if (grow((void **)&ix->ops, &ix->ops_cap, ix->nops + 1, sizeof(*ix->ops)))
+	if (ix->nops == ix->ops_cap &&
+	    grow((void **)&ix->ops, &ix->ops_cap, ix->nops + 1, sizeof(*ix->ops)))
 		return ENOMEM;
-	ix->ops[ix->nops] = (struct pop){(uint32_t)term, (uint32_t)ix->nops, {0}, q->add};
+	ix->ops[ix->nops].term = (uint32_t)term;
 	memcpy(ix->ops[ix->nops].val, q->val, POST_LEN);
 	pt->last = (uint32_t)++ix->nops;
 	return 0;
 }
 
-static int queue_doc(struct index *ix, const struct index_doc *d, int add)
+int index_add(struct index *ix, const struct index_doc *d)
 {
-	struct queue_arg q = {.ix = ix, .add = (uint8_t)add};
+	struct queue_arg q = {.ix = ix};
 
+	if (d->docno == 0)
+		return EINVAL;
+	if (ix->first_docno == 0 || d->docno < ix->first_docno)
+		ix->first_docno = d->docno;
 	posting_make(q.val, d->timestamp, d->docno);
 	return doc_terms(d, queue_term, &q);
 }
 
-int index_add(struct index *ix, const struct index_doc *d)
+int index_kill(struct index *ix, MDB_txn *txn, uint32_t docno)
 {
-	return queue_doc(ix, d, 1);
-}
+	uint8_t k[4];
 
-int index_remove(struct index *ix, const struct index_doc *d)
-{
-	return queue_doc(ix, d, 0);
+	/* Queued in this transaction: it never reaches a segment. */
+	if (ix->first_docno && docno >= ix->first_docno) {
+		if (grow((void **)&ix->killed, &ix->killed_cap, ix->nkilled + 1, sizeof(uint32_t)))
+			return ENOMEM;
+		ix->killed[ix->nkilled++] = docno;
+		return 0;
+	}
+	be32_put(k, docno);
+	return mdb_put(txn, ix->dead, &(MDB_val){4, k}, &(MDB_val){0, k}, 0);
 }
 
 void index_reset(struct index *ix)
 {
 	if (ix->nslots)
 		memset(ix->slots, 0, ix->nslots * sizeof(*ix->slots));
-	ix->nterms = ix->nops = ix->arena_len = 0;
+	ix->nterms = ix->nops = ix->arena_len = ix->nkilled = 0;
+	ix->first_docno = 0;
+}
+
+/* ---- segments ---- */
+
+struct seginfo {
+	uint32_t seg;
+	int tier;
+	uint64_t npost;
+};
+
+/* Tiers by size: 64 postings, 64 * FANIN, 64 * FANIN^2 and so on each start a tier. */
+static int tier_of(uint64_t npost)
+{
+	int t = 0;
+
+	for (uint64_t n = npost / 64; n >= FANIN; n /= FANIN)
+		t++;
+	return t;
+}
+
+static int catalog_put(struct index *ix, MDB_txn *txn, uint32_t seg, uint64_t npost)
+{
+	uint8_t k[4], v[9];
+
+	be32_put(k, seg);
+	v[0] = (uint8_t)tier_of(npost);
+	for (int i = 0; i < 8; i++)
+		v[1 + i] = (uint8_t)(npost >> (56 - 8 * i));
+	return mdb_put(txn, ix->segs, &(MDB_val){4, k}, &(MDB_val){9, v}, 0);
+}
+
+/* The segments, oldest first. */
+static int catalog_load(const struct index *ix, MDB_txn *txn, struct seginfo *out, size_t *n)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_cursor_open(txn, ix->segs, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = v.mv_data;
+		uint64_t np = 0;
+
+		if (*n == SEGS_MAX || k.mv_size != 4 || v.mv_size != 9) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		for (int i = 0; i < 8; i++)
+			np = np << 8 | p[1 + i];
+		out[(*n)++] = (struct seginfo){be32_get(k.mv_data), p[0], np};
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Parses the entry at *pos of a block. */
+static int entry_parse(const uint8_t *b, size_t len, size_t *pos, const uint8_t **term,
+                       size_t *tlen, const uint8_t **post, uint32_t *n)
+{
+	size_t p = *pos, tl;
+
+	if (p >= len)
+		return MDB_CORRUPTED;
+	tl = b[p];
+	if (tl == 0 || tl > TERM_MAX || len - p < 5 + tl)
+		return MDB_CORRUPTED;
+	*n = be32_get(b + p + 1 + tl);
+	if ((len - p - 5 - tl) / POST_LEN < *n)
+		return MDB_CORRUPTED;
+	*term = b + p + 1;
+	*tlen = tl;
+	*post = b + p + 5 + tl;
+	*pos = p + 5 + tl + (size_t)*n * POST_LEN;
+	return 0;
+}
+
+static int term_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+
+	return c ? c : (al > bl) - (al < bl);
+}
+
+/* Writes the blocks of one new segment, in key order. */
+struct writer {
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint8_t seg[4];
+	uint8_t key[SEGKEY_MAX];
+	size_t klen;
+	uint8_t *buf;
+	size_t len, cap;
+	uint64_t npost;
+};
+
+static int writer_emit(struct writer *w)
+{
+	MDB_val k = {w->klen, w->key}, v = {w->len, w->buf};
+
+	if (w->len == 0)
+		return 0;
+	w->len = 0;
+	return mdb_put(w->txn, w->dbi, &k, &v, MDB_APPEND);
+}
+
+static int writer_add(struct writer *w, const void *term, size_t tlen, const uint8_t *post,
+                      size_t n)
+{
+	size_t need = 5 + tlen + n * POST_LEN;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (w->len > 0 && w->len + need > BLOCK_MAX && (rc = writer_emit(w)) != 0)
+		return rc;
+	if (w->len == 0) {
+		memcpy(w->key, w->seg, 4);
+		memcpy(w->key + 4, term, tlen);
+		w->klen = 4 + tlen;
+	}
+	if (grow((void **)&w->buf, &w->cap, w->len + need, 1))
+		return ENOMEM;
+	w->buf[w->len] = (uint8_t)tlen;
+	memcpy(w->buf + w->len + 1, term, tlen);
+	be32_put(w->buf + w->len + 1 + tlen, (uint32_t)n);
+	memcpy(w->buf + w->len + 5 + tlen, post, n * POST_LEN);
+	w->len += need;
+	w->npost += n;
+	return 0;
+}
+
+/*
+ * Reads a segment's entries in term order. Each block is copied: writes in
+ * the same transaction may move the database's dirty pages.
+ */
+struct reader {
+	uint8_t seg[4];
+	uint8_t key[SEGKEY_MAX];
+	size_t klen;
+	uint8_t *blk;
+	size_t blen, bcap, pos;
+	const uint8_t *term, *post;
+	size_t tlen;
+	uint32_t n;
+	int started, done;
+};
+
+static int reader_load(struct reader *r, MDB_cursor *c)
+{
+	MDB_val k = {r->started ? r->klen : 4, r->started ? r->key : r->seg}, v;
+	int rc = mdb_cursor_get(c, &k, &v, r->started ? MDB_SET_KEY : MDB_SET_RANGE);
+
+	if (rc == 0 && r->started)
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	r->started = 1;
+	if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size < 4 || memcmp(k.mv_data, r->seg, 4)))) {
+		r->done = 1;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (k.mv_size > SEGKEY_MAX)
+		return MDB_CORRUPTED;
+	if (grow((void **)&r->blk, &r->bcap, v.mv_size, 1))
+		return ENOMEM;
+	memcpy(r->key, k.mv_data, k.mv_size);
+	r->klen = k.mv_size;
+	memcpy(r->blk, v.mv_data, v.mv_size);
+	r->blen = v.mv_size;
+	r->pos = 0;
+	return 0;
+}
+
+static int reader_next(struct reader *r, MDB_cursor *c)
+{
+	int rc;
+
+	while (!r->done && r->pos >= r->blen)
+		if ((rc = reader_load(r, c)) != 0)
+			return rc;
+	if (r->done)
+		return 0;
+	return entry_parse(r->blk, r->blen, &r->pos, &r->term, &r->tlen, &r->post, &r->n);
+}
+
+/* Docnos in "dead", sorted, with a mark for each one a merge drops. */
+struct dead_set {
+	uint32_t *d;
+	uint8_t *seen;
+	size_t n, cap;
+};
+
+static int dead_load(const struct index *ix, MDB_txn *txn, struct dead_set *ds)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, ix->dead, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 4) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (grow((void **)&ds->d, &ds->cap, ds->n + 1, sizeof(uint32_t))) {
+			rc = ENOMEM;
+			break;
+		}
+		ds->d[ds->n++] = be32_get(k.mv_data);
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	return ds->n && !(ds->seen = calloc(ds->n, 1)) ? ENOMEM : 0;
+}
+
+static long u32_find(const uint32_t *a, size_t n, uint32_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (a[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && a[lo] == x ? (long)lo : -1;
+}
+
+static void dead_free(struct dead_set *ds)
+{
+	free(ds->d);
+	free(ds->seen);
+}
+
+/* Appends a posting to ix->buf unless it is dead; marks the dead it meets. */
+static void merge_one(struct index *ix, const uint8_t *p, struct dead_set *ds, size_t *m)
+{
+	long j;
+
+	if (ds->n && (j = u32_find(ds->d, ds->n, posting_docno(p))) >= 0) {
+		ds->seen[j] = 1;
+		return;
+	}
+	memcpy(ix->buf + (*m)++ * POST_LEN, p, POST_LEN);
+}
+
+/*
+ * Merges the postings of the readers that hold term into ix->buf, less the
+ * dead. A version's postings are all in one segment, so no two runs share one.
+ */
+static int merge_term(struct index *ix, struct reader *r, size_t k, const uint8_t *term,
+                      size_t tlen, struct dead_set *ds, size_t *m)
+{
+	size_t pos[SEGS_MAX], total = 0, nin = 0, only = 0;
+	int in[SEGS_MAX];
+
+	for (size_t i = 0; i < k; i++) {
+		in[i] = !r[i].done && term_cmp(r[i].term, r[i].tlen, term, tlen) == 0;
+		pos[i] = 0;
+		total += in[i] ? r[i].n : 0;
+		if (in[i])
+			only = i, nin++;
+	}
+	if (grow((void **)&ix->buf, &ix->buf_cap, total * POST_LEN, 1))
+		return ENOMEM;
+	*m = 0;
+	if (nin == 1 && ds->n == 0) { /* the common case: a plain copy */
+		memcpy(ix->buf, r[only].post, total * POST_LEN);
+		*m = total;
+		return 0;
+	}
+	for (;;) {
+		const uint8_t *p = NULL;
+		size_t best = 0;
+
+		for (size_t i = 0; i < k; i++)
+			if (in[i] && pos[i] < r[i].n &&
+			    (!p || post_cmp(r[i].post + pos[i] * POST_LEN, p) < 0))
+				p = r[i].post + pos[(best = i)] * POST_LEN;
+		if (!p)
+			return 0;
+		pos[best]++;
+		merge_one(ix, p, ds, m);
+	}
+}
+
+/* Deletes a segment's blocks and its catalog entry. */
+static int seg_drop(struct index *ix, MDB_txn *txn, MDB_cursor *c, uint32_t seg)
+{
+	uint8_t k4[4];
+	int rc;
+
+	be32_put(k4, seg);
+	for (;;) {
+		MDB_val k = {4, k4}, v;
+
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size < 4 || memcmp(k.mv_data, k4, 4))))
+			break;
+		if (rc != 0 || (rc = mdb_cursor_del(c, 0)) != 0)
+			return rc;
+	}
+	return mdb_del(txn, ix->segs, &(MDB_val){4, k4}, NULL);
+}
+
+/* The merge proper: one pass over the k readers in term order. */
+static int merge_pass(struct index *ix, MDB_cursor *c, struct reader *r, size_t k, struct writer *w,
+                      struct dead_set *ds)
+{
+	uint8_t term[TERM_MAX];
+	int rc = 0;
+
+	for (size_t i = 0; i < k && rc == 0; i++)
+		rc = reader_next(&r[i], c);
+	while (rc == 0) {
+		const struct reader *low = NULL;
+		size_t tlen, m;
+
+		for (size_t i = 0; i < k; i++)
+			if (!r[i].done &&
+			    (!low || term_cmp(r[i].term, r[i].tlen, low->term, low->tlen) < 0))
+				low = &r[i];
+		if (!low)
+			break;
+		tlen = low->tlen;
+		memcpy(term, low->term, tlen);
+		if ((rc = merge_term(ix, r, k, term, tlen, ds, &m)) != 0 ||
+		    (rc = writer_add(w, term, tlen, ix->buf, m)) != 0)
+			break;
+		for (size_t i = 0; i < k && rc == 0; i++)
+			if (!r[i].done && term_cmp(r[i].term, r[i].tlen, term, tlen) == 0)
+				rc = reader_next(&r[i], c);
+	}
+	return rc == 0 ? writer_emit(w) : rc;
+}
+
+/* Merges segments in[0..k) into a new segment seg, and forgets the dead it dropped. */
+static int merge(struct index *ix, MDB_txn *txn, const struct seginfo *in, size_t k, uint32_t seg)
+{
+	struct reader *r = calloc(k, sizeof(*r));
+	struct writer w = {txn, ix->blocks, {0}, {0}, 0, NULL, 0, 0, 0};
+	struct dead_set ds = {0};
+	MDB_cursor *c = NULL;
+	int rc;
+
+	if (!r)
+		return ENOMEM;
+	be32_put(w.seg, seg);
+	for (size_t i = 0; i < k; i++)
+		be32_put(r[i].seg, in[i].seg);
+	if ((rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0 ||
+	    (rc = dead_load(ix, txn, &ds)) != 0 || (rc = merge_pass(ix, c, r, k, &w, &ds)) != 0)
+		goto out;
+	if (w.npost && (rc = catalog_put(ix, txn, seg, w.npost)) != 0)
+		goto out;
+	for (size_t i = 0; i < k && rc == 0; i++)
+		rc = seg_drop(ix, txn, c, in[i].seg);
+	for (size_t i = 0; i < ds.n && rc == 0; i++) {
+		uint8_t dk[4];
+
+		be32_put(dk, ds.d[i]);
+		if (ds.seen[i])
+			rc = mdb_del(txn, ix->dead, &(MDB_val){4, dk}, NULL);
+	}
+out:
+	mdb_cursor_close(c);
+	for (size_t i = 0; i < k; i++)
+		free(r[i].blk);
+	free(r);
+	free(w.buf);
+	dead_free(&ds);
+	return rc;
+}
+
+/* While a tier holds FANIN segments or more, merges that tier's segments. */
+static int merge_tiers(struct index *ix, MDB_txn *txn)
+{
+	struct seginfo cat[SEGS_MAX], pick[SEGS_MAX];
+	size_t ncat, npick;
+	int rc;
+
+	for (;;) {
+		int tier = -1, count[64] = {0};
+
+		if ((rc = catalog_load(ix, txn, cat, &ncat)) != 0)
+			return rc;
+		for (size_t i = 0; i < ncat; i++)
+			if (cat[i].tier < 64 && ++count[cat[i].tier] >= FANIN &&
+			    (tier < 0 || cat[i].tier < tier))
+				tier = cat[i].tier;
+		if (tier < 0)
+			return 0;
+		npick = 0;
+		for (size_t i = 0; i < ncat; i++)
+			if (cat[i].tier == tier)
+				pick[npick++] = cat[i];
+		if ((rc = merge(ix, txn, pick, npick, cat[ncat - 1].seg + 1)) != 0)
+			return rc;
+	}
 }
 
 /* ---- flush ---- */
 
-static int term_cmp(const void *a, const void *b, void *arg)
+static int pterm_cmp(const void *a, const void *b, void *arg)
 {
 	const struct index *ix = arg;
 	const struct pterm *x = &ix->terms[*(const uint32_t *)a];
 	const struct pterm *y = &ix->terms[*(const uint32_t *)b];
-	int c = memcmp(ix->arena + x->off, ix->arena + y->off, x->len < y->len ? x->len : y->len);
 
-	return c ? c : (int)x->len - (int)y->len;
+	if (x->pfx != y->pfx)
+		return x->pfx < y->pfx ? -1 : 1;
+	if (x->len <= 8 || y->len <= 8)
+		return (x->len > y->len) - (x->len < y->len);
+	return term_cmp((const uint8_t *)ix->arena + x->off + 8, x->len - 8U,
+	                (const uint8_t *)ix->arena + y->off + 8, y->len - 8U);
 }
 
-static int op_cmp(const void *a, const void *b)
+static int pop_cmp(const void *a, const void *b)
 {
-	const struct pop *x = a, *y = b;
-	int c = memcmp(x->val, y->val, POST_LEN);
-
-	return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+	return post_cmp(((const struct pop *)a)->val, ((const struct pop *)b)->val);
 }
 
-/* Writes one term's ops, sorted by posting; of several ops on one posting the last wins. */
-static int flush_term(struct index *ix, MDB_cursor *c, const struct pterm *pt, struct pop *g,
-                      size_t n)
+static int u32_cmp(const void *a, const void *b)
 {
-	int sorted = 1, rc = 0;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
-	for (size_t i = 1; i < n && sorted; i++)
-		sorted = op_cmp(&g[i - 1], &g[i]) < 0;
-	if (!sorted)
-		qsort(g, n, sizeof(*g), op_cmp);
-	for (size_t i = 0, j; i < n && rc == 0; i = j + 1) {
-		MDB_val k = {pt->len, ix->arena + pt->off}, v;
-
-		for (j = i; j + 1 < n && memcmp(g[j + 1].val, g[i].val, POST_LEN) == 0;)
-			j++;
-		v = (MDB_val){POST_LEN, g[j].val};
-		if (g[j].add) {
-			rc = mdb_cursor_put(c, &k, &v, MDB_NODUPDATA);
-			rc = rc == MDB_KEYEXIST ? 0 : rc;
-		} else {
-			rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
-			rc = rc == 0 ? mdb_cursor_del(c, 0) : rc == MDB_NOTFOUND ? 0 : rc;
-		}
-	}
-	return rc;
+	return (x > y) - (x < y);
 }
 
-/* Groups the ops by term (a counting sort, which keeps their order) with terms in byte order. */
+/* Groups the queue by term (a counting sort) with the terms in byte order. */
 static int flush_sort(struct index *ix)
 {
 	uint32_t *order, *start;
 	size_t acc = 0;
 
 	if (grow((void **)&ix->order, &ix->scratch_cap, ix->nterms, sizeof(uint32_t)) ||
-	    !(start = realloc(ix->start, ix->scratch_cap * sizeof(uint32_t))) ||
-	    !(ix->start = start,
-	      ix->sorted = realloc(ix->sorted, ix->ops_cap * sizeof(struct pop))))
+	    !(start = realloc(ix->start, ix->scratch_cap * sizeof(uint32_t))))
+		return ENOMEM;
+	ix->start = start;
+	if (!(ix->sorted = realloc(ix->sorted, ix->ops_cap * sizeof(struct pop))))
 		return ENOMEM;
 	order = ix->order;
 	for (size_t t = 0; t < ix->nterms; t++) {
 		order[t] = (uint32_t)t;
 		start[t] = 0;
 	}
-	qsort_r(order, ix->nterms, sizeof(*order), term_cmp, ix);
+	qsort_r(order, ix->nterms, sizeof(*order), pterm_cmp, ix);
 	for (size_t i = 0; i < ix->nops; i++)
 		start[ix->ops[i].term]++;
 	for (size_t r = 0; r < ix->nterms; r++) {
@@ -639,24 +1117,56 @@ static int flush_sort(struct index *ix)
 	return 0; /* start[t] is now the end of t's group */
 }
 
+/* One term's queued postings, sorted, without those killed in this transaction. */
+static int flush_term(struct index *ix, struct writer *w, const struct pterm *pt, struct pop *g,
+                      size_t n)
+{
+	size_t m = 0;
+	int sorted = 1;
+
+	for (size_t i = 1; i < n && sorted; i++)
+		sorted = pop_cmp(&g[i - 1], &g[i]) < 0;
+	if (!sorted)
+		qsort(g, n, sizeof(*g), pop_cmp);
+	if (grow((void **)&ix->buf, &ix->buf_cap, n * POST_LEN, 1))
+		return ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (m && post_cmp(ix->buf + (m - 1) * POST_LEN, g[i].val) == 0)
+			continue;
+		if (ix->nkilled && u32_find(ix->killed, ix->nkilled, posting_docno(g[i].val)) >= 0)
+			continue;
+		memcpy(ix->buf + m++ * POST_LEN, g[i].val, POST_LEN);
+	}
+	return writer_add(w, ix->arena + pt->off, pt->len, ix->buf, m);
+}
+
 int index_flush(struct index *ix, MDB_txn *txn)
 {
-	MDB_cursor *c = NULL;
-	size_t begin = 0;
-	int rc;
+	struct seginfo cat[SEGS_MAX];
+	struct writer w = {txn, ix->blocks, {0}, {0}, 0, NULL, 0, 0, 0};
+	size_t ncat, begin = 0;
+	int rc = 0;
 
 	if (ix->nops == 0)
-		return 0;
-	if ((rc = flush_sort(ix)) != 0 || (rc = mdb_cursor_open(txn, ix->dbi, &c)) != 0)
 		goto out;
+	if ((rc = flush_sort(ix)) != 0 || (rc = catalog_load(ix, txn, cat, &ncat)) != 0)
+		goto out;
+	be32_put(w.seg, ncat ? cat[ncat - 1].seg + 1 : 1);
+	qsort(ix->killed, ix->nkilled, sizeof(uint32_t), u32_cmp);
 	for (size_t r = 0; r < ix->nterms && rc == 0; r++) {
 		uint32_t t = ix->order[r];
 
-		rc = flush_term(ix, c, &ix->terms[t], ix->sorted + begin, ix->start[t] - begin);
+		rc = flush_term(ix, &w, &ix->terms[t], ix->sorted + begin, ix->start[t] - begin);
 		begin = ix->start[t];
 	}
+	if (rc == 0)
+		rc = writer_emit(&w);
+	if (rc == 0 && w.npost)
+		rc = catalog_put(ix, txn, be32_get(w.seg), w.npost);
+	if (rc == 0)
+		rc = merge_tiers(ix, txn);
 out:
-	mdb_cursor_close(c);
+	free(w.buf);
 	index_reset(ix);
 	return rc;
 }
@@ -667,7 +1177,9 @@ struct index *index_open(MDB_txn *txn)
 
 	if (!ix)
 		return NULL;
-	if (mdb_dbi_open(txn, "postings", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &ix->dbi) != 0) {
+	if (mdb_dbi_open(txn, "segs", MDB_CREATE, &ix->segs) != 0 ||
+	    mdb_dbi_open(txn, "blocks", MDB_CREATE, &ix->blocks) != 0 ||
+	    mdb_dbi_open(txn, "dead", MDB_CREATE, &ix->dead) != 0) {
 		free(ix);
 		return NULL;
 	}
@@ -686,15 +1198,88 @@ void index_free(struct index *ix)
 	free(ix->sorted);
 	free(ix->order);
 	free(ix->start);
+	free(ix->killed);
+	free(ix->buf);
 	free(ix);
 }
 
 /* ---- search ---- */
 
+/* A term's postings in one segment, and how far a search has read them. */
+struct run {
+	const uint8_t *p;
+	size_t n, i;
+};
+
+/* Finds term in segment seg: *run is empty if the segment lacks it. */
+static int seg_find(MDB_cursor *c, uint32_t seg, const void *term, size_t tlen, struct run *run)
+{
+	uint8_t kb[SEGKEY_MAX];
+	MDB_val k = {4 + tlen, kb}, v;
+	size_t pos = 0;
+	int rc;
+
+	*run = (struct run){NULL, 0, 0};
+	be32_put(kb, seg);
+	memcpy(kb + 4, term, tlen);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc != 0 || k.mv_size != 4 + tlen || memcmp(k.mv_data, kb, 4 + tlen) != 0) {
+		/* The block that holds it starts before it. */
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+		rc = mdb_cursor_get(c, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+		if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size < 4 || memcmp(k.mv_data, kb, 4))))
+			return 0;
+		if (rc != 0)
+			return rc;
+	}
+	while (pos < v.mv_size) {
+		const uint8_t *t, *post;
+		size_t tl;
+		uint32_t n;
+		int cmp;
+
+		if ((rc = entry_parse(v.mv_data, v.mv_size, &pos, &t, &tl, &post, &n)) != 0)
+			return rc;
+		if ((cmp = term_cmp(t, tl, term, tlen)) == 0) {
+			*run = (struct run){post, n, 0};
+			return 0;
+		}
+		if (cmp > 0)
+			break;
+	}
+	return 0;
+}
+
+/* Moves r to its first posting at or after cand, galloping: cand only grows. */
+static void run_seek(struct run *r, const uint8_t *cand)
+{
+	size_t lo = r->i, step = 1, hi;
+
+	if (lo >= r->n || post_cmp(r->p + lo * POST_LEN, cand) >= 0)
+		return;
+	while (lo + step < r->n && post_cmp(r->p + (lo + step) * POST_LEN, cand) < 0) {
+		lo += step;
+		step *= 2;
+	}
+	hi = lo + step < r->n ? lo + step : r->n;
+	lo++; /* p[lo - 1] < cand; the answer is in [lo, hi] */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (post_cmp(r->p + mid * POST_LEN, cand) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	r->i = lo;
+}
+
 struct qterm {
 	char key[TERM_MAX];
 	size_t len;
-	MDB_cursor *c;
+	struct run *runs;
+	size_t nruns;
 	size_t count;
 };
 
@@ -702,6 +1287,30 @@ struct query {
 	struct qterm t[INDEX_WORDS_MAX + 4];
 	size_t n;
 };
+
+/* The term's first posting at or after cand, over all its segments. */
+static const uint8_t *qterm_seek(struct qterm *t, const uint8_t *cand)
+{
+	const uint8_t *best = NULL;
+
+	for (size_t i = 0; i < t->nruns; i++) {
+		struct run *r = &t->runs[i];
+
+		run_seek(r, cand);
+		if (r->i < r->n && (!best || post_cmp(r->p + r->i * POST_LEN, best) < 0))
+			best = r->p + r->i * POST_LEN;
+	}
+	return best;
+}
+
+/* The posting just after v: v + 1 as a 80-bit number; 0 when v is the last one. */
+static int posting_succ(uint8_t v[static POST_LEN])
+{
+	for (int i = POST_LEN - 1; i >= 0; i--)
+		if (++v[i] != 0)
+			return 1;
+	return 0;
+}
 
 static int query_term(const char *t, size_t len, void *arg)
 {
@@ -717,6 +1326,12 @@ static int query_term(const char *t, size_t len, void *arg)
 	return 0;
 }
 
+static void query_filter(struct query *q, char kind, const void *v, size_t n)
+{
+	q->t[q->n].len = term_make(q->t[q->n].key, kind, v, n);
+	q->n++;
+}
+
 static int query_build(struct query *q, const struct index_query *iq)
 {
 	size_t tlen = iq->text ? strlen(iq->text) : 0;
@@ -730,31 +1345,59 @@ static int query_build(struct query *q, const struct index_query *iq)
 	if (tlen > 0 && q->n == 0)
 		return MDB_NOTFOUND; /* text, but no word in it: nothing can match */
 	if (iq->type)
-		q->t[q->n].len = term_make(q->t[q->n].key, 't', iq->type, strlen(iq->type)), q->n++;
+		query_filter(q, 't', iq->type, strlen(iq->type));
 	if (iq->author)
-		q->t[q->n].len = term_make(q->t[q->n].key, 'a', iq->author, AG_PK_LEN), q->n++;
+		query_filter(q, 'a', iq->author, AG_PK_LEN);
 	if (iq->topic)
-		q->t[q->n].len = term_make(q->t[q->n].key, 'p', iq->topic, strlen(iq->topic)),
-		q->n++;
+		query_filter(q, 'p', iq->topic, strlen(iq->topic));
 	if (q->n == 0)
-		q->t[q->n].len = term_make(q->t[q->n].key, '*', "", 0), q->n++;
+		query_filter(q, '*', "", 0);
 	return 0;
+}
+
+/* Each term's runs in every segment; MDB_NOTFOUND if a term is nowhere. */
+static int query_runs(const struct index *ix, MDB_txn *txn, struct query *q, struct run *runs,
+                      const struct seginfo *cat, size_t ncat)
+{
+	MDB_cursor *c;
+	int rc = 0;
+
+	if ((rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0)
+		return rc;
+	for (size_t i = 0; i < q->n && rc == 0; i++) {
+		struct qterm *t = &q->t[i];
+
+		t->runs = runs + i * ncat;
+		for (size_t s = 0; s < ncat && rc == 0; s++) {
+			if ((rc = seg_find(c, cat[s].seg, t->key, t->len, &t->runs[t->nruns])) != 0)
+				break;
+			t->count += t->runs[t->nruns].n;
+			t->nruns += t->runs[t->nruns].n > 0;
+		}
+		if (rc == 0 && t->count == 0)
+			rc = MDB_NOTFOUND;
+	}
+	mdb_cursor_close(c);
+	return rc;
 }
 
 static int qterm_cmp(const void *a, const void *b)
 {
 	const struct qterm *x = a, *y = b;
 
-	return x->count < y->count ? -1 : x->count > y->count;
+	return (x->count > y->count) - (x->count < y->count);
 }
 
-/* Positions t at its first posting at or after cand; *v receives it. */
-static int seek(struct qterm *t, uint8_t *cand, MDB_val *v)
+static int is_dead(const struct index *ix, MDB_txn *txn, uint32_t docno, int *dead)
 {
-	MDB_val k = {t->len, t->key};
+	uint8_t k[4];
+	MDB_val key = {4, k}, v;
+	int rc;
 
-	*v = (MDB_val){POST_LEN, cand};
-	return mdb_cursor_get(t->c, &k, v, MDB_GET_BOTH_RANGE);
+	be32_put(k, docno);
+	rc = mdb_get(txn, ix->dead, &key, &v);
+	*dead = rc == 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /*
@@ -762,85 +1405,92 @@ static int seek(struct qterm *t, uint8_t *cand, MDB_val *v)
  * posting; each other term seeks to it, and one that lands past it makes its
  * landing the new candidate. The cost follows the shortest list, not the sum.
  */
-static int zigzag(struct qterm *t, size_t n, size_t limit, index_hit_fn *fn, void *arg,
-                  size_t *hits)
+static int zigzag(const struct index *ix, MDB_txn *txn, struct query *q, size_t limit,
+                  index_hit_fn *fn, void *arg, size_t *hits)
 {
-	uint8_t cand[POST_LEN];
-	MDB_val k = {t[0].len, t[0].key}, v;
-	int rc;
+	uint8_t cand[POST_LEN] = {0};
+	const uint8_t *v;
+	int rc, dead;
 
-	if ((rc = mdb_cursor_get(t[0].c, &k, &v, MDB_GET_CURRENT)) != 0)
-		return rc;
-	memcpy(cand, v.mv_data, POST_LEN);
 	for (;;) {
-		for (size_t i = 1; i < n; i++) {
-			if ((rc = seek(&t[i], cand, &v)) != 0)
-				return rc;
-			if (memcmp(v.mv_data, cand, POST_LEN) == 0)
+		if (!(v = qterm_seek(&q->t[0], cand)))
+			return 0;
+		memcpy(cand, v, POST_LEN);
+		for (size_t i = 1; i < q->n; i++) {
+			if (!(v = qterm_seek(&q->t[i], cand)))
+				return 0;
+			if (post_cmp(v, cand) == 0)
 				continue;
-			memcpy(cand, v.mv_data, POST_LEN);
-			if ((rc = seek(&t[0], cand, &v)) != 0)
-				return rc;
-			memcpy(cand, v.mv_data, POST_LEN);
+			memcpy(cand, v, POST_LEN);
+			if (!(v = qterm_seek(&q->t[0], cand)))
+				return 0;
+			memcpy(cand, v, POST_LEN);
 			i = 0;
 		}
-		++*hits;
-		if (fn(posting_docno(cand), arg) != 0 || (limit && *hits >= limit))
-			return 0;
-		if ((rc = mdb_cursor_get(t[0].c, &k, &v, MDB_NEXT_DUP)) != 0)
+		if ((rc = is_dead(ix, txn, posting_docno(cand), &dead)) != 0)
 			return rc;
-		memcpy(cand, v.mv_data, POST_LEN);
+		if (!dead &&
+		    (++*hits, fn(posting_docno(cand), arg) != 0 || (limit && *hits >= limit)))
+			return 0;
+		if (!posting_succ(cand))
+			return 0;
 	}
 }
 
 int index_search(const struct index *ix, MDB_txn *txn, const struct index_query *iq,
                  index_hit_fn *fn, void *arg, size_t *hits)
 {
-	struct query q = {.n = 0};
-	size_t i;
+	struct query *q = calloc(1, sizeof(*q));
+	struct seginfo cat[SEGS_MAX];
+	struct run *runs = NULL;
+	size_t ncat = 0;
 	int rc;
 
 	*hits = 0;
-	if ((rc = query_build(&q, iq)) != 0)
-		return rc == MDB_NOTFOUND ? 0 : rc;
-	for (i = 0; i < q.n; i++) {
-		MDB_val k = {q.t[i].len, q.t[i].key}, v;
-
-		if ((rc = mdb_cursor_open(txn, ix->dbi, &q.t[i].c)) != 0)
-			break;
-		if ((rc = mdb_cursor_get(q.t[i].c, &k, &v, MDB_SET_KEY)) != 0 ||
-		    (rc = mdb_cursor_count(q.t[i].c, &q.t[i].count)) != 0) {
-			i++;
-			break;
-		}
+	if (!q)
+		return ENOMEM;
+	if ((rc = query_build(q, iq)) != 0 || (rc = catalog_load(ix, txn, cat, &ncat)) != 0)
+		goto out;
+	if (!(runs = calloc(q->n * (ncat ? ncat : 1), sizeof(*runs)))) {
+		rc = ENOMEM;
+		goto out;
 	}
-	if (rc == 0) {
-		qsort(q.t, q.n, sizeof(q.t[0]), qterm_cmp);
-		rc = zigzag(q.t, q.n, iq->limit, fn, arg, hits);
-	}
-	for (size_t j = 0; j < i; j++)
-		mdb_cursor_close(q.t[j].c);
-	return rc == MDB_NOTFOUND ? 0 : rc; /* the end of a list, or a term no record holds */
+	if ((rc = query_runs(ix, txn, q, runs, cat, ncat)) != 0)
+		goto out;
+	qsort(q->t, q->n, sizeof(q->t[0]), qterm_cmp);
+	rc = zigzag(ix, txn, q, iq->limit, fn, arg, hits);
+out:
+	free(runs);
+	free(q);
+	return rc == MDB_NOTFOUND ? 0 : rc; /* a word that no record holds */
 }
 
 /* ---- checks ---- */
 
 struct check_arg {
+	const struct index *ix;
 	MDB_cursor *c;
+	const struct seginfo *cat;
+	size_t ncat;
 	uint8_t val[POST_LEN];
 	char (*seen)[TERM_MAX + 1]; /* terms already counted: [0] is the length */
 	size_t nseen, cap;
 	size_t present, expected;
 };
 
+static int run_has(const struct run *r, const uint8_t *val)
+{
+	struct run x = *r;
+
+	run_seek(&x, val);
+	return x.i < x.n && memcmp(x.p + x.i * POST_LEN, val, POST_LEN) == 0;
+}
+
 static int check_term(const char *t, size_t len, void *arg)
 {
 	struct check_arg *a = arg;
-	char term[TERM_MAX];
-	MDB_val k = {len, term}, v = {POST_LEN, a->val};
-	int rc;
+	int rc, found = 0;
 
-	memcpy(term, t, len);
 	for (size_t i = 0; i < a->nseen; i++)
 		if ((size_t)a->seen[i][0] == len && memcmp(a->seen[i] + 1, t, len) == 0)
 			return 0;
@@ -849,19 +1499,33 @@ static int check_term(const char *t, size_t len, void *arg)
 	a->seen[a->nseen][0] = (char)len;
 	memcpy(a->seen[a->nseen++] + 1, t, len);
 	a->expected++;
-	rc = mdb_cursor_get(a->c, &k, &v, MDB_GET_BOTH);
-	if (rc == 0)
-		a->present++;
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	for (size_t s = 0; s < a->ncat && !found; s++) {
+		struct run r;
+
+		if ((rc = seg_find(a->c, a->cat[s].seg, t, len, &r)) != 0)
+			return rc;
+		found = run_has(&r, a->val);
+	}
+	a->present += found;
+	return 0;
 }
 
 int index_doc_check(const struct index *ix, MDB_txn *txn, const struct index_doc *d,
                     size_t *present, size_t *expected)
 {
-	struct check_arg a = {.c = NULL};
-	int rc;
+	struct seginfo cat[SEGS_MAX];
+	struct check_arg a = {.ix = ix, .cat = cat};
+	int rc, dead;
 
-	if ((rc = mdb_cursor_open(txn, ix->dbi, &a.c)) != 0)
+	*present = *expected = 0;
+	if ((rc = catalog_load(ix, txn, cat, &a.ncat)) != 0 ||
+	    (rc = is_dead(ix, txn, d->docno, &dead)) != 0)
+		return rc;
+	if (dead) {
+		*expected = 1; /* a current version must not be dead */
+		return 0;
+	}
+	if ((rc = mdb_cursor_open(txn, ix->blocks, &a.c)) != 0)
 		return rc;
 	posting_make(a.val, d->timestamp, d->docno);
 	rc = doc_terms(d, check_term, &a);
@@ -872,11 +1536,68 @@ int index_doc_check(const struct index *ix, MDB_txn *txn, const struct index_doc
 	return rc;
 }
 
-int index_postings(const struct index *ix, MDB_txn *txn, size_t *count)
+/* Walks one segment: terms in order, postings in order, and counts the live ones. */
+static int check_seg(MDB_cursor *c, uint32_t seg, const struct dead_set *ds, size_t *live,
+                     uint64_t *total)
 {
-	MDB_stat st;
-	int rc = mdb_stat(txn, ix->dbi, &st);
+	struct reader r = {.started = 0};
+	uint8_t last[TERM_MAX];
+	size_t lastlen = 0;
+	int rc;
 
-	*count = rc == 0 ? st.ms_entries : 0;
+	be32_put(r.seg, seg);
+	while ((rc = reader_next(&r, c)) == 0 && !r.done) {
+		if (lastlen && term_cmp(r.term, r.tlen, last, lastlen) <= 0)
+			rc = MDB_CORRUPTED;
+		for (uint32_t i = 0; rc == 0 && i < r.n; i++) {
+			const uint8_t *p = r.post + (size_t)i * POST_LEN;
+
+			if (i && memcmp(p - POST_LEN, p, POST_LEN) >= 0)
+				rc = MDB_CORRUPTED;
+			*live += u32_find(ds->d, ds->n, posting_docno(p)) < 0;
+		}
+		if (rc != 0)
+			break;
+		*total += r.n;
+		memcpy(last, r.term, r.tlen);
+		lastlen = r.tlen;
+	}
+	free(r.blk);
+	return rc;
+}
+
+int index_check(const struct index *ix, MDB_txn *txn, size_t *live)
+{
+	struct seginfo cat[SEGS_MAX];
+	struct dead_set ds = {0};
+	MDB_cursor *c = NULL;
+	size_t ncat;
+	int rc;
+
+	*live = 0;
+	if ((rc = catalog_load(ix, txn, cat, &ncat)) != 0 || (rc = dead_load(ix, txn, &ds)) != 0 ||
+	    (rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0)
+		goto out;
+	for (size_t s = 0; s < ncat && rc == 0; s++) {
+		uint64_t total = 0;
+
+		rc = check_seg(c, cat[s].seg, &ds, live, &total);
+		if (rc == 0 && total != cat[s].npost)
+			rc = MDB_CORRUPTED;
+	}
+out:
+	mdb_cursor_close(c);
+	dead_free(&ds);
+	return rc;
+}
+
+int index_stats(const struct index *ix, MDB_txn *txn, size_t *postings, size_t *segments)
+{
+	struct seginfo cat[SEGS_MAX];
+	int rc = catalog_load(ix, txn, cat, segments);
+
+	*postings = 0;
+	for (size_t i = 0; rc == 0 && i < *segments; i++)
+		*postings += cat[i].npost;
 	return rc;
 }

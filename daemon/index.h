@@ -1,14 +1,15 @@
 /*
- * index.h: the search index. The words of a record's text, folded, point to
- * the records that hold them, newest first; so do its type, its author and
- * its topics, so that a filter is one more word to intersect and a listing is
- * a search without words.
+ * index.h: the search index. The words of a record version's text, folded,
+ * point to the version, newest first; so do its type, its author and its
+ * topics, so that a filter is one more word to intersect and a listing is a
+ * search without words.
  *
- * store.c owns the LMDB environment and its transactions. The writer queues a
- * record's postings with index_add and index_remove while it writes the
- * record, and index_flush applies them, sorted, in the same transaction, so
- * the index is never ahead of or behind the records. Queries only read the
- * database handle and may run on any thread in any read transaction.
+ * store.c owns the LMDB environment and its transactions. The writer queues
+ * a version's postings with index_add and retires a version that is no
+ * longer current with index_kill, while it writes the record; index_flush
+ * writes the queue in the same transaction, so the index is never ahead of
+ * or behind the records. Queries only read and may run on any thread in any
+ * read transaction.
  */
 #ifndef AGORA_INDEX_H
 #define AGORA_INDEX_H
@@ -26,7 +27,7 @@ struct index;
 
 /* A record version as the index sees it: its place in the lists is (timestamp, docno). */
 struct index_doc {
-	uint32_t docno; /* the record's number, the same for all its versions */
+	uint32_t docno; /* the version's number, never 0, never used twice */
 	uint64_t timestamp;
 	const char *type;
 	const uint8_t *author; /* 32 bytes */
@@ -51,14 +52,18 @@ struct index *index_open(MDB_txn *txn);
 void index_free(struct index *); /* NULL-safe */
 
 /*
- * Queue the postings of a version that enters (index_add) or leaves
- * (index_remove) the index. 0, or ENOMEM or EINVAL (a body that is not
- * msgpack), in LMDB's style of error codes.
+ * Queues the postings of a version that becomes current. 0, or ENOMEM or
+ * EINVAL (a body that is not msgpack), in LMDB's style of error codes.
  */
 int index_add(struct index *, const struct index_doc *);
-int index_remove(struct index *, const struct index_doc *);
 
-/* Applies the queued postings in txn and empties the queue. 0 or an LMDB error code. */
+/* A version, indexed before, is current no more: searches stop finding it. */
+int index_kill(struct index *, MDB_txn *txn, uint32_t docno);
+
+/*
+ * Writes the queued postings in txn, merging older postings as it goes, and
+ * empties the queue. 0 or an LMDB error code.
+ */
 int index_flush(struct index *, MDB_txn *txn);
 
 /* Forgets the queued postings, after an aborted transaction. */
@@ -75,14 +80,21 @@ int index_search(const struct index *, MDB_txn *txn, const struct index_query *,
                  void *arg, size_t *hits);
 
 /*
- * Counts the postings of one version that the index holds, and how many it
- * should hold: equal counts mean the version is fully indexed. For checks.
+ * Counts the postings of one current version that the index holds, and how
+ * many it should hold: equal counts mean it is fully indexed. For checks.
  */
 int index_doc_check(const struct index *, MDB_txn *txn, const struct index_doc *, size_t *present,
                     size_t *expected);
 
-/* The number of postings in the index, for checks and statistics. */
-int index_postings(const struct index *, MDB_txn *txn, size_t *count);
+/*
+ * Reads the whole index, checking its order, and counts the postings of
+ * versions not killed: with index_doc_check, a check that it holds exactly
+ * the current versions. 0, or MDB_CORRUPTED or another LMDB error code.
+ */
+int index_check(const struct index *, MDB_txn *txn, size_t *live);
+
+/* Postings stored, those of killed versions not yet dropped included, and segments. */
+int index_stats(const struct index *, MDB_txn *txn, size_t *postings, size_t *segments);
 
 /*
  * Splits text into folded words: case, accents and compatibility forms

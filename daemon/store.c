@@ -3,18 +3,16 @@
  *
  * Databases (integers big endian, so keys sort as numbers):
  *   entries   author(32) seq(8)           -> the encoded entry
- *   heads     author(32)                  -> seq(8) hash(32)
- *   records   type NUL author(32) id      -> docno(4) seq(8) timestamp(8) live(1)
- *   versions  type NUL author(32) id      -> seq(8), one per version (DUPSORT)
- *   docs      docno(4)                    -> author(32) seq(8) of the current version
- *   forks     author(32) seq(8) hash(32)  -> an encoded entry kept as proof
- *   flags     author(32)                  -> flag word(4)
- *   meta      the callers' keys           -> their values
- *   info      "schema"                    -> version(4)
- *   postings  see index.c
+ *   heads     author(32)                  -> seq(8) hash(32) *   records   type NUL author(32) id
+ * -> docno(4) seq(8) timestamp(8) live(1) versions  type NUL author(32) id      -> seq(8), one per
+ * version (DUPSORT) docs      docno(4)                    -> author(32) seq(8), current versions
+ * only forks     author(32) seq(8) hash(32)  -> an encoded entry kept as proof flags     author(32)
+ * -> flag word(4) meta      the callers' keys           -> their values info      "schema", "docno"
+ * -> version(4), last docno given(4) segs, blocks, dead                    see index.c
  *
- * A record's docno is its number in the index: it stays the same across its
- * versions, so a new version only moves the record's postings.
+ * A docno names a live version in the index: each version with a body gets
+ * a new one, and the version it replaces is killed in the index, in the same
+ * transaction. A retracted record's docno is 0.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,7 +27,7 @@
 #include "log.h"
 #include "store.h"
 
-#define SCHEMA    1
+#define SCHEMA    2
 #define EKEY_LEN  (AG_PK_LEN + 8)
 #define RKEY_MAX  (AG_TYPE_MAX + 1 + AG_PK_LEN + AG_ID_MAX)
 #define REC_LEN   21
@@ -53,8 +51,11 @@ struct store {
 struct wtxn {
 	struct store *st;
 	MDB_txn *txn;
-	uint32_t next_docno;
+	uint32_t docno; /* the last docno given, once read from info */
+	int docno_read;
 };
+
+static int docno_save(struct wtxn *w);
 
 struct rec {
 	uint32_t docno;
@@ -219,13 +220,15 @@ typedef int write_fn(struct wtxn *, void *arg);
 static int store_write(struct store *st, write_fn *fn, void *arg)
 {
 	for (;;) {
-		struct wtxn w = {st, NULL, 0};
+		struct wtxn w = {st, NULL, 0, 0};
 		int rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
 
 		if (rc == MDB_MAP_RESIZED && (rc = store_adopt(st)) == 0)
 			continue;
 		if (rc == 0) {
 			rc = fn(&w, arg);
+			if (rc == 0 && w.docno_read)
+				rc = docno_save(&w);
 			if (rc == 0)
 				rc = index_flush(st->ix, w.txn);
 			if (rc == 0)
@@ -381,33 +384,50 @@ static int head_get(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, uint64_t *
 	return rc;
 }
 
-static uint32_t docno_next(struct wtxn *w)
-{
-	MDB_cursor *c;
-	MDB_val k, v;
+static MDB_val docno_key = {5, "docno"};
 
-	if (w->next_docno == 0 && mdb_cursor_open(w->txn, w->st->docs, &c) == 0) {
-		if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 4)
-			w->next_docno = be32_get(k.mv_data);
-		mdb_cursor_close(c);
+/* A new docno, never given before: the counter lives in info. */
+static int docno_next(struct wtxn *w, uint32_t *docno)
+{
+	MDB_val k = docno_key, v;
+	int rc;
+
+	if (!w->docno_read) {
+		rc = mdb_get(w->txn, w->st->info, &k, &v);
+		if (rc == 0 && v.mv_size != 4)
+			return MDB_CORRUPTED;
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+		w->docno = rc == 0 ? be32_get(v.mv_data) : 0;
+		w->docno_read = 1;
 	}
-	return ++w->next_docno; /* docno 0 is never used */
+	if (w->docno == UINT32_MAX)
+		return MDB_MAP_FULL; /* four billion versions: out of names, not of space */
+	*docno = ++w->docno;
+	return 0;
 }
 
-/* Takes a record's current version out of the index. */
-static int record_unindex(struct wtxn *w, const char *type, const struct rec *r,
-                          const uint8_t *author)
+static int docno_save(struct wtxn *w)
 {
-	struct ag_entry old;
-	struct index_doc d;
+	uint8_t b[4];
+	MDB_val k = docno_key;
+
+	be32_put(b, w->docno);
+	return mdb_put(w->txn, w->st->info, &k, &(MDB_val){4, b}, 0);
+}
+
+/* The record's current version, if live, leaves the index. */
+static int record_retire(struct wtxn *w, const struct rec *r)
+{
+	uint8_t nb[4];
 	int rc;
 
 	if (!r->live)
 		return 0;
-	if ((rc = entry_load(w->txn, w->st->entries, author, r->seq, &old)) != 0)
+	be32_put(nb, r->docno);
+	if ((rc = index_kill(w->st->ix, w->txn, r->docno)) != 0)
 		return rc;
-	d = (struct index_doc){r->docno, r->ts, type, author, old.body, old.body_len};
-	return index_remove(w->st->ix, &d);
+	return mdb_del(w->txn, w->st->docs, &(MDB_val){4, nb}, NULL);
 }
 
 /* Makes e the record's current version: state, history, index. */
@@ -418,30 +438,30 @@ static int record_apply(struct wtxn *w, const struct ag_entry *e)
 	struct rec r = {0};
 	int rc = mdb_get(w->txn, w->st->records, &k, &v);
 
-	if (rc == 0 && (rc = rec_get(&v, &r)) == 0) {
-		rc = record_unindex(w, e->type, &r, e->author);
-	} else if (rc == MDB_NOTFOUND) {
-		r.docno = docno_next(w);
-		rc = 0;
-	}
-	if (rc != 0)
+	if (rc == 0 && (rc = rec_get(&v, &r)) == 0)
+		rc = record_retire(w, &r);
+	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
-	r = (struct rec){r.docno, e->seq, e->timestamp, e->body != NULL};
+	r = (struct rec){0, e->seq, e->timestamp, e->body != NULL};
 	if (e->body) {
-		struct index_doc d = {r.docno, r.ts, e->type, e->author, e->body, e->body_len};
+		struct index_doc d = {0, r.ts, e->type, e->author, e->body, e->body_len};
 
-		if ((rc = index_add(w->st->ix, &d)) != 0)
+		if ((rc = docno_next(w, &r.docno)) != 0)
+			return rc;
+		d.docno = r.docno;
+		be32_put(nb, r.docno);
+		memcpy(db, e->author, AG_PK_LEN);
+		be64_put(db + AG_PK_LEN, e->seq);
+		if ((rc = index_add(w->st->ix, &d)) != 0 ||
+		    (rc = mdb_put(w->txn, w->st->docs, &(MDB_val){4, nb}, &(MDB_val){DOC_LEN, db},
+		                  MDB_APPEND)) != 0)
 			return rc;
 	}
 	rec_put(rb, &r);
 	be64_put(sb, e->seq);
-	memcpy(db, e->author, AG_PK_LEN);
-	be64_put(db + AG_PK_LEN, e->seq);
-	be32_put(nb, r.docno);
-	if ((rc = mdb_put(w->txn, w->st->records, &k, &(MDB_val){REC_LEN, rb}, 0)) != 0 ||
-	    (rc = mdb_put(w->txn, w->st->versions, &k, &(MDB_val){8, sb}, 0)) != 0)
+	if ((rc = mdb_put(w->txn, w->st->records, &k, &(MDB_val){REC_LEN, rb}, 0)) != 0)
 		return rc;
-	return mdb_put(w->txn, w->st->docs, &(MDB_val){4, nb}, &(MDB_val){DOC_LEN, db}, 0);
+	return mdb_put(w->txn, w->st->versions, &k, &(MDB_val){8, sb}, 0);
 }
 
 /* Stores e, the next entry of its feed. */
@@ -1062,7 +1082,7 @@ int store_stats(struct store *st, struct store_stats *s)
 {
 	MDB_stat es, hs, rs;
 	MDB_envinfo info;
-	size_t postings = 0;
+	size_t postings = 0, segments;
 	MDB_txn *txn;
 	int rc;
 
@@ -1071,7 +1091,7 @@ int store_stats(struct store *st, struct store_stats *s)
 	if ((rc = mdb_stat(txn, st->entries, &es)) == 0 &&
 	    (rc = mdb_stat(txn, st->heads, &hs)) == 0 &&
 	    (rc = mdb_stat(txn, st->records, &rs)) == 0 &&
-	    (rc = index_postings(st->ix, txn, &postings)) == 0 &&
+	    (rc = index_stats(st->ix, txn, &postings, &segments)) == 0 &&
 	    (rc = mdb_env_info(st->env, &info)) == 0) {
 		*s = (struct store_stats){
 		    es.ms_entries,   hs.ms_entries,
@@ -1097,7 +1117,7 @@ struct check {
 	char *why;
 	size_t whylen;
 	int err;
-	size_t entries, versions, postings;
+	size_t entries, versions, postings, live;
 };
 
 __attribute__((format(printf, 2, 3))) static int check_fail(struct check *c, const char *fmt, ...)
@@ -1190,6 +1210,23 @@ static int check_versions(struct check *c, const MDB_val *k, uint64_t *last, siz
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* A live version's docno names it. */
+static int check_doc(struct check *c, uint32_t docno, const uint8_t *author, uint64_t seq)
+{
+	uint8_t nb[4];
+	MDB_val k = {4, nb}, v;
+	int rc;
+
+	be32_put(nb, docno);
+	rc = mdb_get(c->txn, c->st->docs, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return check_err(c, rc);
+	if (rc != 0 || v.mv_size != DOC_LEN || memcmp(v.mv_data, author, AG_PK_LEN) != 0 ||
+	    be64_get((const uint8_t *)v.mv_data + AG_PK_LEN) != seq)
+		return check_fail(c, "docno %" PRIu32 " does not name its version", docno);
+	return 0;
+}
+
 /* One record: its state is its newest version, and it is indexed exactly when live. */
 static int check_record(struct check *c, const MDB_val *k, const struct rec *r)
 {
@@ -1215,19 +1252,22 @@ static int check_record(struct check *c, const MDB_val *k, const struct rec *r)
 	    memcmp(e.id, key + tl + 1 + AG_PK_LEN, e.id_len) != 0)
 		return check_fail(c, "record %s: state does not match its entry", key);
 	if (!r->live)
-		return 0;
+		return r->docno == 0 ? 0 : check_fail(c, "record %s: retracted, yet indexed", key);
+	if ((rc = check_doc(c, r->docno, key + tl + 1, r->seq)) != 0)
+		return rc;
 	d = (struct index_doc){r->docno, r->ts, e.type, e.author, e.body, e.body_len};
 	if ((rc = index_doc_check(c->st->ix, c->txn, &d, &have, &want)) != 0)
 		return check_err(c, rc);
 	if (have != want)
 		return check_fail(c, "record %s: %zu of its %zu postings indexed", key, have, want);
 	c->postings += want;
+	c->live++;
 	return 0;
 }
 
 static int check_records(struct check *c)
 {
-	MDB_stat vs;
+	MDB_stat vs, ds;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	size_t postings;
@@ -1248,8 +1288,15 @@ static int check_records(struct check *c)
 	if (rc != MDB_NOTFOUND)
 		return check_err(c, rc);
 	if ((rc = mdb_stat(c->txn, c->st->versions, &vs)) != 0 ||
-	    (rc = index_postings(c->st->ix, c->txn, &postings)) != 0)
+	    (rc = mdb_stat(c->txn, c->st->docs, &ds)) != 0)
 		return check_err(c, rc);
+	if ((rc = index_check(c->st->ix, c->txn, &postings)) == MDB_CORRUPTED)
+		return check_fail(c, "the index is damaged");
+	if (rc != 0)
+		return check_err(c, rc);
+	if (ds.ms_entries != c->live)
+		return check_fail(c, "%zu live versions named, %zu live records",
+		                  (size_t)ds.ms_entries, c->live);
 	if (vs.ms_entries != c->versions || c->versions != c->entries)
 		return check_fail(c,
 		                  "%zu versions stored, %zu of them of known records, %zu entries",

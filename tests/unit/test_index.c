@@ -378,7 +378,7 @@ static const char *topics[3] = {"housing", "health", "rights"};
 struct mrec {
 	int exists, live, who, type, topic;
 	uint64_t ts;
-	uint32_t docno, words; /* a bit per vocab word */
+	uint32_t docno, words; /* the version's docno; a bit per vocab word */
 	char id[8];
 };
 
@@ -398,9 +398,10 @@ static void model_put(struct fixture *f, struct model *m, int i, int retract)
 		r->who = i % 3;
 		r->type = (i / 3) % 3;
 		snprintf(r->id, sizeof(r->id), "m%d", i);
-		r->docno = ++m->next_docno;
 	}
-	r->ts = (uint64_t)(rand() % 40); /* ties on purpose */
+	if (!retract)
+		r->docno = ++m->next_docno; /* each live version has its own */
+	r->ts = (uint64_t)(rand() % 40);    /* ties on purpose */
 	r->topic = rand() % 3;
 	r->live = !retract;
 	for (int w = 0, n = 1 + rand() % 4; w < n; w++) {
