@@ -584,9 +584,13 @@ static void pack_peer(msgpack_packer *pk, struct peer *p)
 	if (p->host[0])
 		snprintf(endpoint, sizeof(endpoint), "%s:%u", p->host, p->port);
 	/* Keys in byte order: the CLI reads canonical msgpack. */
-	msgpack_pack_map(pk, 8);
+	msgpack_pack_map(pk, 10);
 	pack_str(pk, "behind");
 	msgpack_pack_uint64(pk, p->up ? sync_behind(p) : 0);
+	pack_str(pk, "bytes_in");
+	msgpack_pack_uint64(pk, p->conn ? conn_bytes_in(p->conn) : 0);
+	pack_str(pk, "bytes_out");
+	msgpack_pack_uint64(pk, p->conn ? conn_bytes_out(p->conn) : 0);
 	pack_str(pk, "connected");
 	p->up ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
 	pack_str(pk, "duplicates");
