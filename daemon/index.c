@@ -68,7 +68,7 @@ struct index {
 	size_t nslots;
 	struct pop *ops, *sorted;
 	size_t nops, ops_cap;
-	uint32_t *order, *start; /* scratch for index_flush */
+	uint32_t *order, *start, *tmp; /* scratch for index_flush */
 	size_t scratch_cap;
 	uint32_t first_docno; /* the first docno queued in this transaction, 0 for none */
 	uint32_t *killed;     /* queued docnos that are no longer current */
@@ -569,6 +569,7 @@ static int slots_grow(struct index *ix)
 static long term_intern(struct index *ix, const char *t, size_t len)
 {
 	uint32_t h = term_hash(t, len);
+	uint64_t pfx = term_prefix(t, len);
 	struct pterm *pt;
 	size_t i;
 
@@ -576,15 +577,15 @@ static long term_intern(struct index *ix, const char *t, size_t len)
 		return -1;
 	for (i = h & (ix->nslots - 1); ix->slots[i]; i = (i + 1) & (ix->nslots - 1)) {
 		pt = &ix->terms[ix->slots[i] - 1];
-		if (pt->hash == h && pt->len == len && memcmp(ix->arena + pt->off, t, len) == 0)
+		if (pt->hash == h && pt->pfx == pfx && pt->len == len &&
+		    (len <= 8 || memcmp(ix->arena + pt->off + 8, t + 8, len - 8) == 0))
 			return ix->slots[i] - 1;
 	}
 	if (grow((void **)&ix->terms, &ix->terms_cap, ix->nterms + 1, sizeof(*ix->terms)) ||
 	    grow((void **)&ix->arena, &ix->arena_cap, ix->arena_len + len, 1))
 		return -1;
 	memcpy(ix->arena + ix->arena_len, t, len);
-	ix->terms[ix->nterms] =
-	    (struct pterm){term_prefix(t, len), (uint32_t)ix->arena_len, (uint16_t)len, h, 0};
+	ix->terms[ix->nterms] = (struct pterm){pfx, (uint32_t)ix->arena_len, (uint16_t)len, h, 0};
 	ix->arena_len += len;
 	ix->slots[i] = (uint32_t)++ix->nterms;
 	return (long)ix->nterms - 1;
@@ -1086,30 +1087,66 @@ static int u32_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * Puts the queued terms in byte order: a radix sort on their 8-byte
+ * prefixes, then a comparison sort of each run of equal prefixes.
+ */
+static void sort_terms(struct index *ix)
+{
+	uint32_t *order = ix->order, *tmp = ix->tmp;
+	size_t n = ix->nterms;
+
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t count[256] = {0}, acc = 0;
+
+		for (size_t i = 0; i < n; i++)
+			count[ix->terms[order[i]].pfx >> shift & 0xff]++;
+		if (count[ix->terms[order[0]].pfx >> shift & 0xff] == n)
+			continue; /* every prefix has this byte */
+		for (size_t b = 0; b < 256; b++) {
+			size_t c = count[b];
+
+			count[b] = acc;
+			acc += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[count[ix->terms[order[i]].pfx >> shift & 0xff]++] = order[i];
+		memcpy(order, tmp, n * sizeof(*order));
+	}
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && ix->terms[order[j]].pfx == ix->terms[order[i]].pfx;)
+			j++;
+		if (j - i > 1)
+			qsort_r(order + i, j - i, sizeof(*order), pterm_cmp, ix);
+	}
+}
+
 /* Groups the queue by term (a counting sort) with the terms in byte order. */
 static int flush_sort(struct index *ix)
 {
-	uint32_t *order, *start;
+	uint32_t *start, *tmp;
 	size_t acc = 0;
 
 	if (grow((void **)&ix->order, &ix->scratch_cap, ix->nterms, sizeof(uint32_t)) ||
 	    !(start = realloc(ix->start, ix->scratch_cap * sizeof(uint32_t))))
 		return ENOMEM;
 	ix->start = start;
+	if (!(tmp = realloc(ix->tmp, ix->scratch_cap * sizeof(uint32_t))))
+		return ENOMEM;
+	ix->tmp = tmp;
 	if (!(ix->sorted = realloc(ix->sorted, ix->ops_cap * sizeof(struct pop))))
 		return ENOMEM;
-	order = ix->order;
 	for (size_t t = 0; t < ix->nterms; t++) {
-		order[t] = (uint32_t)t;
+		ix->order[t] = (uint32_t)t;
 		start[t] = 0;
 	}
-	qsort_r(order, ix->nterms, sizeof(*order), pterm_cmp, ix);
+	sort_terms(ix);
 	for (size_t i = 0; i < ix->nops; i++)
 		start[ix->ops[i].term]++;
 	for (size_t r = 0; r < ix->nterms; r++) {
-		size_t cnt = start[order[r]];
+		size_t cnt = start[ix->order[r]];
 
-		start[order[r]] = (uint32_t)acc;
+		start[ix->order[r]] = (uint32_t)acc;
 		acc += cnt;
 	}
 	for (size_t i = 0; i < ix->nops; i++)
@@ -1152,7 +1189,8 @@ int index_flush(struct index *ix, MDB_txn *txn)
 	if ((rc = flush_sort(ix)) != 0 || (rc = catalog_load(ix, txn, cat, &ncat)) != 0)
 		goto out;
 	be32_put(w.seg, ncat ? cat[ncat - 1].seg + 1 : 1);
-	qsort(ix->killed, ix->nkilled, sizeof(uint32_t), u32_cmp);
+	if (ix->nkilled)
+		qsort(ix->killed, ix->nkilled, sizeof(uint32_t), u32_cmp);
 	for (size_t r = 0; r < ix->nterms && rc == 0; r++) {
 		uint32_t t = ix->order[r];
 
@@ -1198,6 +1236,7 @@ void index_free(struct index *ix)
 	free(ix->sorted);
 	free(ix->order);
 	free(ix->start);
+	free(ix->tmp);
 	free(ix->killed);
 	free(ix->buf);
 	free(ix);

@@ -242,17 +242,43 @@ static void verify(const char *data, struct author *au, const uint64_t *committe
 	store_close(st);
 }
 
+struct fixture {
+	char *dir, *data;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->dir = tu_tmpdir("store-crash");
+	assert_non_null(f->dir);
+	f->data = tu_path(f->dir, "data");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(tu_rmtree(f->dir), 0);
+	free(f->data);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
 static void test_sigkill(void **state)
 {
+	struct fixture *f = *state;
 	struct author au[AUTHORS];
 	struct walk walks[AUTHORS];
 	uint64_t committed[AUTHORS] = {0}, total = 0;
-	char *dir = tu_tmpdir("store-crash"), *data, why[256];
+	const char *data = f->data;
+	char why[256];
 	struct store *st;
 
-	(void)state;
-	assert_non_null(dir);
-	data = tu_path(dir, "data");
 	assert_int_equal(ag_init(), 0);
 	ag_network_default(network);
 	srand(1);
@@ -300,15 +326,12 @@ static void test_sigkill(void **state)
 	assert_non_null(st);
 	assert_int_equal(store_check(st, network, why, sizeof(why)), 0);
 	store_close(st);
-	assert_int_equal(tu_rmtree(dir), 0);
-	free(data);
-	free(dir);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sigkill),
+	    cmocka_unit_test_setup_teardown(test_sigkill, setup, teardown),
 	};
 
 	log_set_level(LOG_LEVEL_WARN);
