@@ -13,11 +13,12 @@
  * new, immutable segment: rows of "blocks", keyed seg(4) + first term, each a
  * run of entries [term length(1)][term][n(4)][n postings], appended in key
  * order with MDB_APPEND, so a batch costs what it writes, not one B-tree
- * descent per posting. Segments of one size tier are merged FANIN (8) at a
- * time, in the same transaction, which keeps fewer than eight per tier. A version that
- * stops being current (a new version, a retraction) is not searched for in
- * every list: its docno goes into "dead", searches skip it, and the merge that
- * next rewrites its postings drops them and forgets the docno.
+ * descent per posting. Segments of one size tier are merged FANIN (8) at
+ * a time, in the same transaction, which keeps fewer than eight per tier.
+ * A version that stops being current (a new version, a retraction) is not
+ * searched for in every list: its docno goes into "dead", searches skip it,
+ * and the merge that next rewrites its postings drops them and forgets the
+ * docno.
  *
  *   segs    seg(4)                -> tier(1) postings(8)
  *   blocks  seg(4) first term     -> entries
@@ -64,7 +65,7 @@ struct index {
 	size_t arena_len, arena_cap;
 	struct pterm *terms;
 	size_t nterms, terms_cap;
-	uint32_t *slots; /* open addressing: term index + 1, or 0 */
+	uint64_t *slots; /* open addressing: hash << 32 | term index + 1, or 0 */
 	size_t nslots;
 	struct pop *ops, *sorted;
 	size_t nops, ops_cap;
@@ -548,7 +549,7 @@ static uint64_t term_prefix(const char *t, size_t len)
 static int slots_grow(struct index *ix)
 {
 	size_t n = ix->nslots ? ix->nslots * 2 : 4096;
-	uint32_t *s = calloc(n, sizeof(*s));
+	uint64_t *s = calloc(n, sizeof(*s));
 
 	if (!s)
 		return ENOMEM;
@@ -557,7 +558,7 @@ static int slots_grow(struct index *ix)
 
 		while (s[i])
 			i = (i + 1) & (n - 1);
-		s[i] = (uint32_t)t + 1;
+		s[i] = (uint64_t)ix->terms[t].hash << 32 | (t + 1);
 	}
 	free(ix->slots);
 	ix->slots = s;
@@ -576,10 +577,12 @@ static long term_intern(struct index *ix, const char *t, size_t len)
 	if (ix->nterms * 2 >= ix->nslots && slots_grow(ix) != 0)
 		return -1;
 	for (i = h & (ix->nslots - 1); ix->slots[i]; i = (i + 1) & (ix->nslots - 1)) {
-		pt = &ix->terms[ix->slots[i] - 1];
-		if (pt->hash == h && pt->pfx == pfx && pt->len == len &&
+		if (ix->slots[i] >> 32 != h)
+			continue;
+		pt = &ix->terms[(uint32_t)ix->slots[i] - 1];
+		if (pt->pfx == pfx && pt->len == len &&
 		    (len <= 8 || memcmp(ix->arena + pt->off + 8, t + 8, len - 8) == 0))
-			return ix->slots[i] - 1;
+			return (long)(uint32_t)ix->slots[i] - 1;
 	}
 	if (grow((void **)&ix->terms, &ix->terms_cap, ix->nterms + 1, sizeof(*ix->terms)) ||
 	    grow((void **)&ix->arena, &ix->arena_cap, ix->arena_len + len, 1))
@@ -587,7 +590,7 @@ static long term_intern(struct index *ix, const char *t, size_t len)
 	memcpy(ix->arena + ix->arena_len, t, len);
 	ix->terms[ix->nterms] = (struct pterm){pfx, (uint32_t)ix->arena_len, (uint16_t)len, h, 0};
 	ix->arena_len += len;
-	ix->slots[i] = (uint32_t)++ix->nterms;
+	ix->slots[i] = (uint64_t)h << 32 | ++ix->nterms;
 	return (long)ix->nterms - 1;
 }
 
@@ -1158,12 +1161,22 @@ static int flush_sort(struct index *ix)
 static int flush_term(struct index *ix, struct writer *w, const struct pterm *pt, struct pop *g,
                       size_t n)
 {
-	size_t m = 0;
-	int sorted = 1;
+	size_t m = 0, up = 1, down = 1;
 
-	for (size_t i = 1; i < n && sorted; i++)
-		sorted = pop_cmp(&g[i - 1], &g[i]) < 0;
-	if (!sorted)
+	/* Newer entries come later and sort first: a group is often reversed. */
+	for (size_t i = 1; i < n && (up || down); i++) {
+		int c = post_cmp(g[i - 1].val, g[i].val);
+
+		up &= c < 0;
+		down &= c > 0;
+	}
+	for (size_t i = 0; down && i < n / 2; i++) {
+		struct pop x = g[i];
+
+		g[i] = g[n - 1 - i];
+		g[n - 1 - i] = x;
+	}
+	if (!up && !down)
 		qsort(g, n, sizeof(*g), pop_cmp);
 	if (grow((void **)&ix->buf, &ix->buf_cap, n * POST_LEN, 1))
 		return ENOMEM;

@@ -2,13 +2,17 @@
  * store.c: feeds, records and their index in one LMDB environment.
  *
  * Databases (integers big endian, so keys sort as numbers):
+ *
  *   entries   author(32) seq(8)           -> the encoded entry
- *   heads     author(32)                  -> seq(8) hash(32) *   records   type NUL author(32) id
- * -> docno(4) seq(8) timestamp(8) live(1) versions  type NUL author(32) id      -> seq(8), one per
- * version (DUPSORT) docs      docno(4)                    -> author(32) seq(8), current versions
- * only forks     author(32) seq(8) hash(32)  -> an encoded entry kept as proof flags     author(32)
- * -> flag word(4) meta      the callers' keys           -> their values info      "schema", "docno"
- * -> version(4), last docno given(4) segs, blocks, dead                    see index.c
+ *   heads     author(32)                  -> seq(8) hash(32)
+ *   records   type NUL author(32) id      -> docno(4) seq(8) timestamp(8) live(1)
+ *   versions  type NUL author(32) id      -> seq(8), one per version (DUPSORT)
+ *   docs      docno(4)                    -> author(32) seq(8), current versions only
+ *   forks     author(32) seq(8) hash(32)  -> an encoded entry kept as proof
+ *   flags     author(32)                  -> flag word(4)
+ *   meta      the callers' keys           -> their values
+ *   info      "schema", "docno"           -> version(4), last docno given(4)
+ *   segs, blocks, dead                    -> see index.c
  *
  * A docno names a live version in the index: each version with a body gets
  * a new one, and the version it replaces is killed in the index, in the same
@@ -464,10 +468,21 @@ static int record_apply(struct wtxn *w, const struct ag_entry *e)
 	return mdb_put(w->txn, w->st->versions, &k, &(MDB_val){8, sb}, 0);
 }
 
-/* Stores e, the next entry of its feed. */
-static int entry_put(struct wtxn *w, const struct ag_entry *e)
+static int head_put(struct wtxn *w, const uint8_t *author, uint64_t seq,
+                    const uint8_t hash[static AG_HASH_LEN])
 {
-	uint8_t kb[EKEY_LEN], hb[HEAD_LEN], a[AG_PK_LEN];
+	uint8_t hb[HEAD_LEN], a[AG_PK_LEN];
+
+	be64_put(hb, seq);
+	memcpy(hb + 8, hash, AG_HASH_LEN);
+	memcpy(a, author, AG_PK_LEN);
+	return mdb_put(w->txn, w->st->heads, &(MDB_val){AG_PK_LEN, a}, &(MDB_val){HEAD_LEN, hb}, 0);
+}
+
+/* Stores e, the next entry of its feed, and its record; hash receives its hash. */
+static int entry_put(struct wtxn *w, const struct ag_entry *e, uint8_t hash[static AG_HASH_LEN])
+{
+	uint8_t kb[EKEY_LEN];
 	MDB_val k = ekey(kb, e->author, e->seq);
 	int rc;
 
@@ -475,12 +490,7 @@ static int entry_put(struct wtxn *w, const struct ag_entry *e)
 	             MDB_NOOVERWRITE);
 	if (rc != 0)
 		return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc; /* the head said it was free */
-	be64_put(hb, e->seq);
-	ag_entry_hash(e, hb + 8);
-	memcpy(a, e->author, AG_PK_LEN);
-	if ((rc = mdb_put(w->txn, w->st->heads, &(MDB_val){AG_PK_LEN, a}, &(MDB_val){HEAD_LEN, hb},
-	                  0)) != 0)
-		return rc;
+	ag_entry_hash(e, hash);
 	return record_apply(w, e);
 }
 
@@ -526,63 +536,113 @@ static int entry_same(struct wtxn *w, const struct ag_entry *e, int *same)
 	return rc;
 }
 
-static int append_one(struct wtxn *w, const struct ag_entry *e, struct store_result *res)
-{
-	uint8_t hash[AG_HASH_LEN];
+/* What a batch knows of a feed: read once, its head written once, at the end. */
+struct feed {
+	uint8_t author[AG_PK_LEN];
 	uint64_t head;
+	uint8_t hash[AG_HASH_LEN];
 	uint32_t flags;
-	int rc, same = 0;
-
-	*res = (struct store_result){STORE_STORED, 0};
-	if ((rc = flags_get(w->txn, w->st->flags, e->author, &flags)) != 0 ||
-	    (rc = head_get(w->txn, w->st->heads, e->author, &head, hash)) != 0)
-		return rc;
-	if (e->seq <= head && (rc = entry_same(w, e, &same)) != 0)
-		return rc;
-	if (same)
-		res->status = STORE_DUPLICATE;
-	else if (flags & STORE_FLAG_FORKED)
-		res->status = STORE_REFUSED;
-	else if (e->seq <= head)
-		res->status = STORE_FORK;
-	else if (e->seq > head + 1)
-		*res = (struct store_result){STORE_GAP, head + 1};
-	else if (e->seq > 1 && memcmp(e->prev, hash, AG_HASH_LEN) != 0)
-		res->status = STORE_FORK; /* it chains to another entry at seq - 1 */
-	if (res->status == STORE_FORK)
-		return fork_keep(w, e, e->seq <= head ? e->seq : e->seq - 1);
-	return res->status == STORE_STORED ? entry_put(w, e) : 0;
-}
+	int dirty;
+};
 
 struct append_arg {
 	const struct ag_entry *e;
 	size_t n;
 	struct store_result *res;
+	struct feed *feeds;
+	size_t nfeeds, cap;
 };
+
+static int feed_get(struct wtxn *w, struct append_arg *a, const uint8_t *author, struct feed **out)
+{
+	struct feed *f;
+	int rc;
+
+	for (size_t i = 0; i < a->nfeeds; i++)
+		if (memcmp(a->feeds[i].author, author, AG_PK_LEN) == 0) {
+			*out = &a->feeds[i];
+			return 0;
+		}
+	if (a->nfeeds == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+
+		if (!(f = realloc(a->feeds, cap * sizeof(*f))))
+			return ENOMEM;
+		a->feeds = f;
+		a->cap = cap;
+	}
+	f = &a->feeds[a->nfeeds];
+	memcpy(f->author, author, AG_PK_LEN);
+	f->dirty = 0;
+	if ((rc = flags_get(w->txn, w->st->flags, author, &f->flags)) != 0 ||
+	    (rc = head_get(w->txn, w->st->heads, author, &f->head, f->hash)) != 0)
+		return rc;
+	a->nfeeds++;
+	*out = f;
+	return 0;
+}
+
+static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
+                      struct store_result *res)
+{
+	int rc, same = 0;
+
+	*res = (struct store_result){STORE_STORED, 0};
+	if (e->seq <= f->head && (rc = entry_same(w, e, &same)) != 0)
+		return rc;
+	if (same)
+		res->status = STORE_DUPLICATE;
+	else if (f->flags & STORE_FLAG_FORKED)
+		res->status = STORE_REFUSED;
+	else if (e->seq <= f->head)
+		res->status = STORE_FORK;
+	else if (e->seq > f->head + 1)
+		*res = (struct store_result){STORE_GAP, f->head + 1};
+	else if (e->seq > 1 && memcmp(e->prev, f->hash, AG_HASH_LEN) != 0)
+		res->status = STORE_FORK; /* it chains to another entry at seq - 1 */
+	if (res->status == STORE_FORK) {
+		f->flags |= STORE_FLAG_FORKED;
+		return fork_keep(w, e, e->seq <= f->head ? e->seq : e->seq - 1);
+	}
+	if (res->status != STORE_STORED)
+		return 0;
+	if ((rc = entry_put(w, e, f->hash)) != 0)
+		return rc;
+	f->head = e->seq;
+	f->dirty = 1;
+	return 0;
+}
 
 static int append_txn(struct wtxn *w, void *arg)
 {
 	struct append_arg *a = arg;
 	int rc = 0;
 
+	a->nfeeds = 0; /* a retried transaction starts afresh */
 	for (size_t i = 0; i < a->n && rc == 0; i++) {
+		struct feed *f;
+
 		if (!a->e[i].raw || a->e[i].seq == 0)
 			rc = EINVAL;
-		else
-			rc = append_one(w, &a->e[i], &a->res[i]);
+		else if ((rc = feed_get(w, a, a->e[i].author, &f)) == 0)
+			rc = append_one(w, f, &a->e[i], &a->res[i]);
 	}
+	for (size_t i = 0; i < a->nfeeds && rc == 0; i++)
+		if (a->feeds[i].dirty)
+			rc = head_put(w, a->feeds[i].author, a->feeds[i].head, a->feeds[i].hash);
 	return rc;
 }
 
 int store_append(struct store *st, const struct ag_entry *entries, size_t n,
                  struct store_result *res)
 {
-	struct append_arg a = {entries, n, res};
+	struct append_arg a = {entries, n, res, NULL, 0, 0};
 	int rc;
 
 	if (n == 0)
 		return 0;
 	rc = store_write(st, append_txn, &a);
+	free(a.feeds);
 	/* Too many pages for one transaction: each half is still a batch. */
 	if (rc == MDB_TXN_FULL && n > 1)
 		return store_append(st, entries, n / 2, res) == 0 &&
@@ -608,6 +668,7 @@ static int publish_txn(struct wtxn *w, void *arg)
 {
 	struct publish_arg *p = arg;
 	struct ag_entry *e = p->e;
+	uint8_t hash[AG_HASH_LEN];
 	uint32_t flags;
 	size_t len;
 	int rc;
@@ -623,7 +684,9 @@ static int publish_txn(struct wtxn *w, void *arg)
 	e->has_prev = e->seq++ > 0;
 	if ((p->sign_rc = ag_entry_sign(e, p->sk, p->buf, p->cap, &len)) != 0)
 		return EINVAL;
-	return entry_put(w, e);
+	if ((rc = entry_put(w, e, hash)) != 0)
+		return rc;
+	return head_put(w, e->author, e->seq, hash);
 }
 
 int store_publish(struct store *st, struct ag_entry *e, const uint8_t sk[static AG_SK_LEN],
