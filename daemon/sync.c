@@ -22,7 +22,6 @@ struct sync_job {
 	size_t len;
 	struct ag_entry *entries;
 	int *rc;
-	struct store_result *res;
 };
 
 /* One builder at a time on the loop thread: 64 KiB that need not live on the stack. */
@@ -263,7 +262,6 @@ static void job_free(struct sync_job *j)
 	free(j->buf);
 	free(j->entries);
 	free(j->rc);
-	free(j->res);
 	free(j);
 }
 
@@ -288,25 +286,37 @@ static void bad_peer(struct peer *p, const struct ag_entry *e, const char *why)
 	node_peer_down(p->node, p, why, 1);
 }
 
-/* After verification: keep the valid entries of feeds we replicate, in one transaction. */
-static void job_apply(struct sync_job *j)
+/*
+ * After verification: the valid entries of feeds we replicate, from every job
+ * that is ready, go to the store in one transaction (one fsync, not one per
+ * message). An invalid entry ends the batch there and cuts the peer off.
+ */
+static void jobs_apply(struct peer *p, struct sync_job *ready, size_t total)
 {
-	struct peer *p = j->peer;
 	struct node *n = p->node;
+	struct ag_entry *all = malloc((total ? total : 1) * sizeof(*all));
+	struct store_result *res = malloc((total ? total : 1) * sizeof(*res));
 	size_t keep = 0;
+	int bad = 0;
 
-	for (size_t i = 0; i < j->n; i++) {
-		if (j->rc[i] != 0) {
-			bad_peer(p, &j->entries[i], ag_strerror(j->rc[i]));
-			return;
-		}
-		if (node_replicates(n, j->entries[i].author))
-			j->entries[keep++] = j->entries[i];
+	if (!all || !res) {
+		node_peer_down(n, p, "out of memory", 0);
+		goto out;
 	}
-	if (keep == 0 || store_append(n->store, j->entries, keep, j->res) != 0)
-		return;
-	j->n = keep;
-	sync_after_append(p, j->entries, j->res, keep);
+	for (struct sync_job *j = ready; j && !bad; j = j->next)
+		for (size_t i = 0; i < j->n && !bad; i++) {
+			if (j->rc[i] != 0) {
+				bad_peer(p, &j->entries[i], ag_strerror(j->rc[i]));
+				bad = 1;
+			} else if (node_replicates(n, j->entries[i].author)) {
+				all[keep++] = j->entries[i];
+			}
+		}
+	if (keep > 0 && store_append(n->store, all, keep, res) == 0)
+		sync_after_append(p, all, res, keep);
+out:
+	free(all);
+	free(res);
 }
 
 static void note_duplicate(struct peer *p, const struct ag_entry *e)
@@ -371,18 +381,28 @@ static void sync_after_append(struct peer *p, struct ag_entry *entries,
 
 static void verify_done(uv_work_t *w, int status)
 {
-	struct sync_job *j = w->data;
+	struct sync_job *j = w->data, *ready = NULL, **tail = &ready;
 	struct peer *p = j->peer;
+	size_t total = 0;
 
 	j->done = 1;
+	if (status != 0)
+		j->n = 0; /* cancelled: nothing of it was verified */
 	while (p->jobs_head && p->jobs_head->done) {
 		j = p->jobs_head;
 		p->jobs_head = j->next;
 		if (!p->jobs_head)
 			p->jobs_tail = NULL;
 		p->jobs--;
-		if (status == 0 && !p->bad && !p->removed && p->conn)
-			job_apply(j);
+		j->next = NULL;
+		*tail = j;
+		tail = &j->next;
+		total += j->n;
+	}
+	if (ready && !p->bad && !p->removed && p->conn)
+		jobs_apply(p, ready, total);
+	while ((j = ready)) {
+		ready = j->next;
 		job_free(j);
 	}
 	if (p->conn && p->jobs < SYNC_JOBS_MAX)
@@ -404,8 +424,7 @@ static struct sync_job *job_new(struct peer *p, struct ag_msg *m, const uint8_t 
 	j->buf = malloc(len);
 	j->entries = calloc(j->n ? j->n : 1, sizeof(*j->entries));
 	j->rc = calloc(j->n ? j->n : 1, sizeof(*j->rc));
-	j->res = calloc(j->n ? j->n : 1, sizeof(*j->res));
-	if (!j->buf || !j->entries || !j->rc || !j->res) {
+	if (!j->buf || !j->entries || !j->rc) {
 		job_free(j);
 		return NULL;
 	}
