@@ -491,6 +491,34 @@ static void test_retraction_leaves_views(void **state)
 	free(buf);
 }
 
+/* Versions that come and go inside one batch never reach the index. */
+static void test_versions_within_one_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct ag_entry e[4];
+	struct store_result r[4];
+	struct collect c = {0};
+
+	e[0] = entry_make(f, &f->a, "practice", "p1", "premier", 10);
+	e[1] = entry_make(f, &f->a, "practice", "p1", "deuxieme", 11);
+	e[2] = entry_make(f, &f->a, "practice", "p2", "autre", 12);
+	e[3] = entry_make(f, &f->a, "practice", "p1", NULL, 13);
+	assert_int_equal(store_append(f->st, e, 4, r), 0);
+	assert_int_equal(search(f, "premier", NULL), 0);
+	assert_int_equal(search(f, "deuxieme", NULL), 0);
+	assert_int_equal(search(f, "autre", NULL), 1);
+	assert_int_equal(store_search(f->st, &(struct index_query){0}, collect_fn, &c), 1);
+	assert_string_equal(c.id[0], "p2");
+	assert_int_equal(store_history(f->st, "practice", f->a.pk, "p1", 2, count_fn, &c.n), 3);
+	assert_consistent(f);
+	/* And a new version in a later batch replaces one indexed before. */
+	e[0] = entry_make(f, &f->a, "practice", "p2", "remplace", 14);
+	assert_int_equal(append1(f, &e[0], NULL), STORE_STORED);
+	assert_int_equal(search(f, "autre", NULL), 0);
+	assert_int_equal(search(f, "remplace", NULL), 1);
+	assert_consistent(f);
+}
+
 static void test_list_newest_first(void **state)
 {
 	struct fixture *f = *state;
@@ -718,6 +746,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_publish_chain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_version_moves_postings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retraction_leaves_views, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_versions_within_one_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_newest_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish_refused_when_forked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
