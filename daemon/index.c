@@ -1035,7 +1035,39 @@ out:
 	return rc;
 }
 
-/* While a tier holds FANIN segments or more, merges that tier's segments. */
+static int seginfo_cmp(const void *a, const void *b)
+{
+	const struct seginfo *x = a, *y = b;
+
+	return (x->npost > y->npost) - (x->npost < y->npost);
+}
+
+/*
+ * Picks the segments to merge next: those of the lowest tier that holds
+ * FANIN or more; or, should tiers ever be so many that the catalog fills
+ * half its room, the FANIN smallest. Returns how many, 0 for none.
+ */
+static size_t merge_pick(const struct seginfo *cat, size_t ncat, struct seginfo *pick)
+{
+	int tier = -1, count[64] = {0};
+	size_t n = 0;
+
+	for (size_t i = 0; i < ncat; i++)
+		if (cat[i].tier < 64 && ++count[cat[i].tier] >= FANIN &&
+		    (tier < 0 || cat[i].tier < tier))
+			tier = cat[i].tier;
+	for (size_t i = 0; tier >= 0 && i < ncat; i++)
+		if (cat[i].tier == tier)
+			pick[n++] = cat[i];
+	if (n == 0 && ncat > SEGS_MAX / 2) {
+		memcpy(pick, cat, ncat * sizeof(*cat));
+		qsort(pick, ncat, sizeof(*pick), seginfo_cmp);
+		n = FANIN;
+	}
+	return n;
+}
+
+/* Merges segments while merge_pick finds some. */
 static int merge_tiers(struct index *ix, MDB_txn *txn)
 {
 	struct seginfo cat[SEGS_MAX], pick[SEGS_MAX];
@@ -1043,20 +1075,10 @@ static int merge_tiers(struct index *ix, MDB_txn *txn)
 	int rc;
 
 	for (;;) {
-		int tier = -1, count[64] = {0};
-
 		if ((rc = catalog_load(ix, txn, cat, &ncat)) != 0)
 			return rc;
-		for (size_t i = 0; i < ncat; i++)
-			if (cat[i].tier < 64 && ++count[cat[i].tier] >= FANIN &&
-			    (tier < 0 || cat[i].tier < tier))
-				tier = cat[i].tier;
-		if (tier < 0)
+		if ((npick = merge_pick(cat, ncat, pick)) == 0)
 			return 0;
-		npick = 0;
-		for (size_t i = 0; i < ncat; i++)
-			if (cat[i].tier == tier)
-				pick[npick++] = cat[i];
 		if ((rc = merge(ix, txn, pick, npick, cat[ncat - 1].seg + 1)) != 0)
 			return rc;
 	}
