@@ -133,7 +133,7 @@ struct store_stats {
 	uint64_t entries;  /* in all feeds */
 	uint64_t feeds;    /* authors with a head */
 	uint64_t records;  /* retracted ones included */
-	uint64_t postings; /* in the search index */
+	uint64_t postings; /* in the search index, retired versions' not yet merged away included */
 	uint64_t map_size; /* bytes mapped now */
 	uint64_t used;     /* bytes of pages in use */
 };
@@ -144,8 +144,9 @@ int store_stats(struct store *, struct store_stats *);
  * Checks everything the store promises, in one read transaction: every feed
  * is a hash chain from seq 1 to its head (and, when network is not NULL, each
  * entry verifies), every record's state is its newest version, and the index
- * holds exactly the postings of the live records. 0 when all holds, 1 with
- * the first problem in why, -1 on error.
+ * holds exactly the postings of the live records (besides those of retired
+ * versions that no search returns and the next merge drops). 0 when all
+ * holds, 1 with the first problem in why, -1 on error.
  */
 int store_check(struct store *, const uint8_t *network, char *why, size_t whylen);
 
