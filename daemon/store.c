@@ -406,7 +406,7 @@ static int docno_next(struct wtxn *w, uint32_t *docno)
 		w->docno_read = 1;
 	}
 	if (w->docno == UINT32_MAX)
-		return MDB_MAP_FULL; /* four billion versions: out of names, not of space */
+		return EOVERFLOW; /* four billion versions: out of names, not of space */
 	*docno = ++w->docno;
 	return 0;
 }
