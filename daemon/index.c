@@ -20,7 +20,7 @@
  * and the merge that next rewrites its postings drops them and forgets the
  * docno.
  *
- *   segs    seg(4)                -> tier(1) postings(8)
+ *   segs    seg(4)                -> tier(1) postings(8) lowest(4) highest(4) docno
  *   blocks  seg(4) first term     -> entries
  *   dead    docno(4)              -> (empty)
  */
@@ -71,8 +71,9 @@ struct index {
 	size_t nops, ops_cap;
 	uint32_t *order, *start, *tmp; /* scratch for index_flush */
 	size_t scratch_cap;
-	uint32_t first_docno; /* the first docno queued in this transaction, 0 for none */
-	uint32_t *killed;     /* queued docnos that are no longer current */
+	uint32_t first_docno; /* the docnos queued in this transaction, 0 for none */
+	uint32_t last_docno;
+	uint32_t *killed; /* queued docnos that are no longer current */
 	size_t nkilled, killed_cap;
 	uint8_t *buf; /* postings of one term, merged */
 	size_t buf_cap;
@@ -628,6 +629,8 @@ int index_add(struct index *ix, const struct index_doc *d)
 		return EINVAL;
 	if (ix->first_docno == 0 || d->docno < ix->first_docno)
 		ix->first_docno = d->docno;
+	if (d->docno > ix->last_docno)
+		ix->last_docno = d->docno;
 	posting_make(q.val, d->timestamp, d->docno);
 	return doc_terms(d, queue_term, &q);
 }
@@ -652,7 +655,7 @@ void index_reset(struct index *ix)
 	if (ix->nslots)
 		memset(ix->slots, 0, ix->nslots * sizeof(*ix->slots));
 	ix->nterms = ix->nops = ix->arena_len = ix->nkilled = 0;
-	ix->first_docno = 0;
+	ix->first_docno = ix->last_docno = 0;
 }
 
 /* ---- segments ---- */
@@ -661,6 +664,7 @@ struct seginfo {
 	uint32_t seg;
 	int tier;
 	uint64_t npost;
+	uint32_t lo, hi; /* the docnos it may hold */
 };
 
 /* Tiers by size: 64 postings, 64 * FANIN, 64 * FANIN^2 and so on each start a tier. */
@@ -673,15 +677,17 @@ static int tier_of(uint64_t npost)
 	return t;
 }
 
-static int catalog_put(struct index *ix, MDB_txn *txn, uint32_t seg, uint64_t npost)
+static int catalog_put(struct index *ix, MDB_txn *txn, const struct seginfo *si)
 {
-	uint8_t k[4], v[9];
+	uint8_t k[4], v[17];
 
-	be32_put(k, seg);
-	v[0] = (uint8_t)tier_of(npost);
+	be32_put(k, si->seg);
+	v[0] = (uint8_t)tier_of(si->npost);
 	for (int i = 0; i < 8; i++)
-		v[1 + i] = (uint8_t)(npost >> (56 - 8 * i));
-	return mdb_put(txn, ix->segs, &(MDB_val){4, k}, &(MDB_val){9, v}, 0);
+		v[1 + i] = (uint8_t)(si->npost >> (56 - 8 * i));
+	be32_put(v + 9, si->lo);
+	be32_put(v + 13, si->hi);
+	return mdb_put(txn, ix->segs, &(MDB_val){4, k}, &(MDB_val){17, v}, 0);
 }
 
 /* The segments, oldest first. */
@@ -699,13 +705,14 @@ static int catalog_load(const struct index *ix, MDB_txn *txn, struct seginfo *ou
 		const uint8_t *p = v.mv_data;
 		uint64_t np = 0;
 
-		if (*n == SEGS_MAX || k.mv_size != 4 || v.mv_size != 9) {
+		if (*n == SEGS_MAX || k.mv_size != 4 || v.mv_size != 17) {
 			rc = MDB_CORRUPTED;
 			break;
 		}
 		for (int i = 0; i < 8; i++)
 			np = np << 8 | p[1 + i];
-		out[(*n)++] = (struct seginfo){be32_get(k.mv_data), p[0], np};
+		out[(*n)++] = (struct seginfo){be32_get(k.mv_data), p[0], np, be32_get(p + 9),
+		                               be32_get(p + 13)};
 	}
 	mdb_cursor_close(c);
 	return rc == MDB_NOTFOUND ? 0 : rc;
@@ -848,20 +855,26 @@ struct dead_set {
 	size_t n, cap;
 };
 
-static int dead_load(const struct index *ix, MDB_txn *txn, struct dead_set *ds)
+/* The dead docnos from lo to hi: only those a merge of segments holding that range can meet. */
+static int dead_load(const struct index *ix, MDB_txn *txn, uint32_t lo, uint32_t hi,
+                     struct dead_set *ds)
 {
+	uint8_t kb[4];
+	MDB_val k = {4, kb}, v;
 	MDB_cursor *c;
-	MDB_val k, v;
 	int rc;
 
+	be32_put(kb, lo);
 	if ((rc = mdb_cursor_open(txn, ix->dead, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != 4) {
 			rc = MDB_CORRUPTED;
 			break;
 		}
+		if (be32_get(k.mv_data) > hi)
+			break;
 		if (grow((void **)&ds->d, &ds->cap, ds->n + 1, sizeof(uint32_t))) {
 			rc = ENOMEM;
 			break;
@@ -869,7 +882,7 @@ static int dead_load(const struct index *ix, MDB_txn *txn, struct dead_set *ds)
 		ds->d[ds->n++] = be32_get(k.mv_data);
 	}
 	mdb_cursor_close(c);
-	if (rc != MDB_NOTFOUND)
+	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
 	return ds->n && !(ds->seen = calloc(ds->n, 1)) ? ENOMEM : 0;
 }
@@ -1002,6 +1015,7 @@ static int merge(struct index *ix, MDB_txn *txn, const struct seginfo *in, size_
 {
 	struct reader *r = calloc(k, sizeof(*r));
 	struct writer w = {txn, ix->blocks, {0}, {0}, 0, NULL, 0, 0, 0};
+	struct seginfo out = {seg, 0, 0, UINT32_MAX, 0};
 	struct dead_set ds = {0};
 	MDB_cursor *c = NULL;
 	int rc;
@@ -1009,12 +1023,17 @@ static int merge(struct index *ix, MDB_txn *txn, const struct seginfo *in, size_
 	if (!r)
 		return ENOMEM;
 	be32_put(w.seg, seg);
-	for (size_t i = 0; i < k; i++)
+	for (size_t i = 0; i < k; i++) {
 		be32_put(r[i].seg, in[i].seg);
+		out.lo = in[i].lo < out.lo ? in[i].lo : out.lo;
+		out.hi = in[i].hi > out.hi ? in[i].hi : out.hi;
+	}
 	if ((rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0 ||
-	    (rc = dead_load(ix, txn, &ds)) != 0 || (rc = merge_pass(ix, c, r, k, &w, &ds)) != 0)
+	    (rc = dead_load(ix, txn, out.lo, out.hi, &ds)) != 0 ||
+	    (rc = merge_pass(ix, c, r, k, &w, &ds)) != 0)
 		goto out;
-	if (w.npost && (rc = catalog_put(ix, txn, seg, w.npost)) != 0)
+	out.npost = w.npost;
+	if (w.npost && (rc = catalog_put(ix, txn, &out)) != 0)
 		goto out;
 	for (size_t i = 0; i < k && rc == 0; i++)
 		rc = seg_drop(ix, txn, c, in[i].seg);
@@ -1234,8 +1253,11 @@ int index_flush(struct index *ix, MDB_txn *txn)
 	}
 	if (rc == 0)
 		rc = writer_emit(&w);
-	if (rc == 0 && w.npost)
-		rc = catalog_put(ix, txn, be32_get(w.seg), w.npost);
+	if (rc == 0 && w.npost) {
+		struct seginfo si = {be32_get(w.seg), 0, w.npost, ix->first_docno, ix->last_docno};
+
+		rc = catalog_put(ix, txn, &si);
+	}
 	if (rc == 0)
 		rc = merge_tiers(ix, txn);
 out:
@@ -1649,7 +1671,8 @@ int index_check(const struct index *ix, MDB_txn *txn, size_t *live)
 	int rc;
 
 	*live = 0;
-	if ((rc = catalog_load(ix, txn, cat, &ncat)) != 0 || (rc = dead_load(ix, txn, &ds)) != 0 ||
+	if ((rc = catalog_load(ix, txn, cat, &ncat)) != 0 ||
+	    (rc = dead_load(ix, txn, 0, UINT32_MAX, &ds)) != 0 ||
 	    (rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0)
 		goto out;
 	for (size_t s = 0; s < ncat && rc == 0; s++) {

@@ -31,7 +31,7 @@
 #include "log.h"
 #include "store.h"
 
-#define SCHEMA    2
+#define SCHEMA    3
 #define EKEY_LEN  (AG_PK_LEN + 8)
 #define RKEY_MAX  (AG_TYPE_MAX + 1 + AG_PK_LEN + AG_ID_MAX)
 #define REC_LEN   21
