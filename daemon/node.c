@@ -820,6 +820,8 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 	uv_timer_init(loop, &n->keepalive);
 	n->keepalive.data = n;
 	uv_timer_start(&n->keepalive, on_keepalive, NODE_PING_MS, NODE_PING_MS);
+	uv_timer_init(loop, &n->graft_timer);
+	n->graft_timer.data = n;
 	for (size_t i = 0; i < n->cfg->npeers; i++)
 		if (add_peer_object(n, &n->cfg->peers[i]) != 0)
 			return node_abort(n);
@@ -835,6 +837,8 @@ void node_stop(struct node *n)
 	n->stopping = 1;
 	if (n->keepalive.data && !uv_is_closing((uv_handle_t *)&n->keepalive))
 		uv_close((uv_handle_t *)&n->keepalive, NULL);
+	if (n->graft_timer.data && !uv_is_closing((uv_handle_t *)&n->graft_timer))
+		uv_close((uv_handle_t *)&n->graft_timer, NULL);
 	control_free(n->control);
 	n->control = NULL;
 	if (n->listening && !uv_is_closing((uv_handle_t *)&n->listener))

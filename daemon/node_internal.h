@@ -38,6 +38,7 @@ struct node {
 	struct control *control;
 	struct log_ratelimit rl_handshakes;
 	uv_timer_t keepalive;
+	uv_timer_t graft_timer;
 	int stopping;
 };
 

@@ -27,6 +27,7 @@ struct peer_feed {
 	uint64_t send;  /* next seq to stream to it; 0 when nothing to stream */
 	int lazy;       /* it asked for HAVE notes only (MODE false) */
 	int we_lazy;    /* we asked it for notes only */
+	uint64_t noted; /* the highest seq it noted (HAVE) that we still lack; 0 none */
 };
 
 struct peer {

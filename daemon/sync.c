@@ -10,6 +10,7 @@
 
 #define SYNC_JOBS_MAX   8   /* verify jobs queued per peer before we stop reading it */
 #define SYNC_FEED_COUNT 512 /* entries read from the store per batch */
+#define SYNC_GRAFT_MS   200 /* how long a lazy link's note waits for the eager link */
 
 /* One ENTRIES message, verified on the thread pool, applied on the loop in arrival order. */
 struct sync_job {
@@ -202,24 +203,53 @@ static void on_clock(struct peer *p, struct ag_msg *m)
 	pump(p);
 }
 
-/* HAVE: a lazy link's note. What we lack, we graft: eager again, and send from our head. */
+/*
+ * HAVE: a lazy link's note of a head. An eager link usually brings the entry
+ * within moments (it may be in the verify pool now), so the graft waits
+ * SYNC_GRAFT_MS: only what is still missing then is asked of this link.
+ */
 static void on_have(struct peer *p, struct ag_msg *m)
 {
+	struct node *n = p->node;
 	const uint8_t *author;
 	struct peer_feed *f;
-	uint64_t seq, head;
+	uint64_t seq;
 
 	while (ag_msg_next_pair(&m->list, &author, &seq)) {
 		if (!(f = peer_feed(p, author)))
 			break;
 		f->known = seq > f->known ? seq : f->known;
-		if (!node_replicates(p->node, author) || seq <= (head = head_of(p->node, author)))
+		if (!node_replicates(n, author) || seq <= head_of(n, author))
 			continue;
-		if (f->we_lazy) {
-			f->we_lazy = 0;
-			send_mode(p, author, 1);
+		f->noted = seq > f->noted ? seq : f->noted;
+		if (!uv_is_active((uv_handle_t *)&n->graft_timer))
+			uv_timer_start(&n->graft_timer, sync_graft_due, SYNC_GRAFT_MS, 0);
+	}
+}
+
+/* Graft: the feeds still behind what a lazy link noted become eager on it again. */
+void sync_graft_due(uv_timer_t *t)
+{
+	struct node *n = t->data;
+
+	for (size_t i = 0; i < n->npeers; i++) {
+		struct peer *p = n->peers[i];
+
+		for (size_t k = 0; p->up && p->conn && k < p->nfeeds; k++) {
+			struct peer_feed *f = &p->feeds[k];
+			uint64_t head;
+
+			if (f->noted == 0)
+				continue;
+			if (f->noted > (head = head_of(n, f->author))) {
+				if (f->we_lazy) {
+					f->we_lazy = 0;
+					send_mode(p, f->author, 1);
+				}
+				send_want(p, f->author, head + 1);
+			}
+			f->noted = 0;
 		}
-		send_want(p, author, head + 1);
 	}
 }
 
@@ -232,11 +262,9 @@ static void on_mode(struct peer *p, struct ag_msg *m)
 	while (ag_msg_next_pair(&m->list, &author, &eager)) {
 		if (!(f = peer_feed(p, author)))
 			break;
+		/* A graft's WANT, right behind, says where to stream from. */
 		f->lazy = !eager;
-		if (eager && f->send == 0 && head_of(p->node, author) > f->known)
-			f->send = f->known + 1;
 	}
-	pump(p);
 }
 
 static void on_want(struct peer *p, struct ag_msg *m)

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "entry.h"
 
 struct node;
@@ -19,6 +21,8 @@ struct peer;
 void sync_up(struct peer *);
 /* Send our CLOCK again: the replicated set has grown. */
 void sync_clock(struct peer *);
+/* The graft timer: ask lazy links for what the eager ones did not bring. */
+void sync_graft_due(uv_timer_t *);
 /* Keepalive: a PING, which the peer answers. */
 void sync_ping(struct peer *);
 /* One protocol message from the peer. */

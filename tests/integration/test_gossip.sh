@@ -14,7 +14,11 @@ link() { # link A B: each adds the other
 	a "$1" peer add "$(cat "$WORK/$2.key")" --name "$2" --endpoint "$(addr "$2")" >/dev/null
 	a "$2" peer add "$(cat "$WORK/$1.key")" --name "$1" --endpoint "$(addr "$1")" >/dev/null
 }
-make_node() { node_init "$1" > "$WORK/$1.key"; node_start "$1"; }
+make_node() {
+	node_init "$1" > "$WORK/$1.key"
+	node_start "$1"
+	until_ok 5 a "$1" status || fail "$1 does not answer"
+}
 # until SECONDS: a command succeeds
 until_ok() {
 	local end=$((SECONDS + $1))
@@ -32,7 +36,7 @@ seq_is() { [ "$(feed_seq "$1" "$2")" -eq "$3" ]; }
 put() { echo "{\"title\": \"$3\", \"topics\": [\"housing\"]}" | a "$1" put practice "$2" >/dev/null; }
 
 for c in Lyon Tunis Napoli; do make_node "$c"; done
-until_ok 5 a Lyon id || fail "Lyon does not answer"
+until_ok 5 a Lyon status || fail "Lyon does not answer"
 link Lyon Tunis
 link Tunis Napoli
 put Lyon p1 "Hébergement d'urgence"
@@ -69,7 +73,7 @@ node_init Big > "$WORK/Big.key"
 "$BIN/tests/agora-fill" "$WORK/Big" "$N" || fail "fill"
 node_start Big
 make_node Empty
-until_ok 5 a Big id || fail "Big does not answer"
+until_ok 5 a Big status || fail "Big does not answer"
 link Big Empty
 for ((i = 0; i < 300; i++)); do [ "$(feed_seq Empty Big)" -gt 1000 ] && break; sleep 0.1; done
 [ "$(feed_seq Empty Big)" -gt 1000 ] || fail "sync did not start"

@@ -17,7 +17,7 @@ A=$(node_init Lyon)
 B=$(node_init Tunis)
 node_start Lyon
 node_start Tunis
-until_ok 5 a Lyon id && until_ok 5 a Tunis id || fail "daemons do not answer"
+until_ok 5 a Lyon status && until_ok 5 a Tunis status || fail "daemons do not answer"
 a Lyon peer add "$B" --name Tunis --endpoint "127.0.0.1:$(node_port Tunis)" >/dev/null
 a Tunis peer add "$A" --name Lyon --endpoint "127.0.0.1:$(node_port Lyon)" >/dev/null
 put r1 >/dev/null
@@ -25,8 +25,9 @@ until_ok 10 a Tunis get practice r1 --city Lyon || fail "r1 did not reach Tunis"
 node_stop Lyon
 cp -a "$WORK/Lyon/data" "$WORK/backup"
 node_start Lyon
-until_ok 5 a Lyon id || fail "Lyon does not answer"
-put r2 >/dev/null
+until_ok 5 a Lyon status || fail "Lyon does not answer"
+# After a restart a node publishes once a peer has told it its feed's head.
+until_ok 10 put r2 || fail "Lyon did not get ready after a restart"
 put r3 >/dev/null
 until_ok 10 a Tunis get practice r3 --city Lyon || fail "r3 did not reach Tunis"
 
@@ -36,7 +37,7 @@ node_stop Tunis
 rm -rf "$WORK/Lyon/data"
 cp -a "$WORK/backup" "$WORK/Lyon/data"
 node_start Lyon
-until_ok 5 a Lyon id || fail "restored Lyon does not answer"
+until_ok 5 a Lyon status || fail "restored Lyon does not answer"
 if put r4 2>"$WORK/err"; then fail "a restored node published before learning its feed"; fi
 grep -q "waiting to learn this node's own feed" "$WORK/err" || fail "message: $(cat "$WORK/err")"
 a Lyon get practice r4 >/dev/null 2>&1 && fail "a refused put was stored"
