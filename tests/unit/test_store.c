@@ -13,6 +13,8 @@
 #include <cmocka.h>
 #include <lmdb.h>
 #include <msgpack.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "entry.h"
 #include "key.h"
@@ -635,6 +637,74 @@ static void test_map_grows(void **state)
 	assert_consistent(f);
 }
 
+/* A reader on another thread, searching while the writer appends and grows the map. */
+struct reader_arg {
+	struct store *st;
+	const uint8_t *author;
+	atomic_int stop;
+	int errors;
+	size_t rounds, last_seen;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader_arg *r = arg;
+
+	while (!atomic_load(&r->stop)) {
+		struct index_query q = {.text = "ville", .limit = 5};
+		uint8_t hash[AG_HASH_LEN];
+		uint64_t seq = 0;
+		size_t n = 0;
+
+		if (store_search(r->st, &q, count_fn, &n) < 0 ||
+		    store_head(r->st, r->author, &seq, hash) < 0)
+			r->errors++;
+		if (seq < r->last_seen) /* a reader never sees the past come back */
+			r->errors++;
+		r->last_seen = seq;
+		r->rounds++;
+	}
+	return NULL;
+}
+
+static void test_readers_on_other_threads(void **state)
+{
+	struct fixture *f = *state;
+	struct reader_arg r = {0};
+	struct ag_entry e[100];
+	struct store_result res[100];
+	struct store_stats s;
+	pthread_t t;
+	char text[1024];
+
+	store_close(f->st);
+	assert_int_equal(tu_rmtree(f->data), 0);
+	f->st = store_open(f->data, 1 << 20);
+	assert_non_null(f->st);
+	r.st = f->st;
+	r.author = f->a.pk;
+	for (size_t i = 0; i < sizeof(text) - 1; i++)
+		text[i] = i % 7 == 6 ? ' ' : 'a' + (char)((i * 11) % 26);
+	memcpy(text, "ville ", 6);
+	text[sizeof(text) - 1] = 0;
+	assert_int_equal(pthread_create(&t, NULL, reader_main, &r), 0);
+	for (int round = 0; round < 30; round++) {
+		for (int i = 0; i < 100; i++)
+			e[i] = entry_next(f, &f->a, text);
+		assert_int_equal(store_append(f->st, e, 100, res), 0);
+		while (nraws)
+			free(raws[--nraws]);
+	}
+	atomic_store(&r.stop, 1);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(r.errors, 0);
+	assert_true(r.rounds > 0);
+	assert_int_equal(store_stats(f->st, &s), 0);
+	assert_true(s.map_size > 1 << 20); /* it grew while the reader read */
+	assert_int_equal(search(f, "ville", NULL), 3000);
+	assert_consistent(f);
+}
+
 /* ---- meta and flags ---- */
 
 static int meta_count(const void *k, size_t kl, const void *v, size_t vl, void *arg)
@@ -751,6 +821,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_publish_refused_when_forked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_readers_on_other_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_check_finds_damage, setup, teardown),
