@@ -347,84 +347,60 @@ static size_t term_make(char out[static TERM_MAX], char kind, const void *v, siz
  * count (*n), and skips any other value whole. The body passed the canonical
  * decoder already; the bounds are checked again all the same.
  */
-enum { MP_OTHER, MP_STR, MP_ARRAY, MP_MAP };
+enum { MP_BAD, MP_OTHER, MP_STR, MP_BIN, MP_ARRAY, MP_MAP };
+
+/* The layout of the type bytes 0xc0 to 0xdf: kind, fixed payload, length bytes. */
+static const struct {
+	uint8_t kind, fixed, lenbytes;
+} mp_types[32] = {
+    [0x00] = {MP_OTHER, 0, 0}, [0x02] = {MP_OTHER, 0, 0}, [0x03] = {MP_OTHER, 0, 0},
+    [0x04] = {MP_BIN, 0, 1},   [0x05] = {MP_BIN, 0, 2},   [0x06] = {MP_BIN, 0, 4},
+    [0x0a] = {MP_OTHER, 4, 0}, [0x0b] = {MP_OTHER, 8, 0}, [0x0c] = {MP_OTHER, 1, 0},
+    [0x0d] = {MP_OTHER, 2, 0}, [0x0e] = {MP_OTHER, 4, 0}, [0x0f] = {MP_OTHER, 8, 0},
+    [0x10] = {MP_OTHER, 1, 0}, [0x11] = {MP_OTHER, 2, 0}, [0x12] = {MP_OTHER, 4, 0},
+    [0x13] = {MP_OTHER, 8, 0}, [0x19] = {MP_STR, 0, 1},   [0x1a] = {MP_STR, 0, 2},
+    [0x1b] = {MP_STR, 0, 4},   [0x1c] = {MP_ARRAY, 0, 2}, [0x1d] = {MP_ARRAY, 0, 4},
+    [0x1e] = {MP_MAP, 0, 2},   [0x1f] = {MP_MAP, 0, 4},
+};
 
 static int mp_head(const uint8_t *p, size_t len, size_t *pos, int *kind, uint32_t *n,
                    const uint8_t **data)
 {
-	size_t lenbytes = 0, fixed = 0;
+	size_t fixed = 0, lenbytes = 0;
 	uint64_t v = 0;
 	uint8_t b;
 
 	if (*pos >= len)
 		return -1;
 	b = p[(*pos)++];
-	*kind = MP_OTHER;
-	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+	if (b <= 0x7f || b >= 0xe0) { /* fixint */
+		*kind = MP_OTHER;
 		return 0;
-	if (b <= 0x9f) {
+	}
+	if (b <= 0x9f) { /* fixmap, fixarray */
 		*kind = b <= 0x8f ? MP_MAP : MP_ARRAY;
 		*n = b & 0x0f;
 		return 0;
 	}
-	switch (b) {
-	case 0xcc:
-	case 0xd0:
-		fixed = 1;
-		break;
-	case 0xcd:
-	case 0xd1:
-		fixed = 2;
-		break;
-	case 0xca:
-	case 0xce:
-	case 0xd2:
-		fixed = 4;
-		break;
-	case 0xcb:
-	case 0xcf:
-	case 0xd3:
-		fixed = 8;
-		break;
-	case 0xc4:
-	case 0xd9:
-		lenbytes = 1;
-		break;
-	case 0xc5:
-	case 0xda:
-	case 0xdc:
-	case 0xde:
-		lenbytes = 2;
-		break;
-	case 0xc6:
-	case 0xdb:
-	case 0xdd:
-	case 0xdf:
-		lenbytes = 4;
-		break;
-	default:
-		if (b < 0xa0 || b > 0xbf)
-			return -1; /* ext types: never in a canonical body */
+	if (b <= 0xbf) { /* fixstr */
+		*kind = MP_STR;
 		v = b & 0x1f;
+	} else {
+		*kind = mp_types[b - 0xc0].kind;
+		fixed = mp_types[b - 0xc0].fixed;
+		lenbytes = mp_types[b - 0xc0].lenbytes;
 	}
-	if (len - *pos < fixed + lenbytes)
-		return -1;
+	if (*kind == MP_BAD || len - *pos < fixed + lenbytes)
+		return -1; /* ext types are never in a canonical body */
 	*pos += fixed;
 	for (size_t i = 0; i < lenbytes; i++)
 		v = v << 8 | p[(*pos)++];
 	*n = (uint32_t)v;
-	if (b == 0xdc || b == 0xdd || b == 0xde || b == 0xdf) {
-		*kind = b >= 0xde ? MP_MAP : MP_ARRAY;
-		return 0;
-	}
-	if (fixed)
+	if (*kind == MP_ARRAY || *kind == MP_MAP || *kind == MP_OTHER)
 		return 0;
 	if (len - *pos < v)
 		return -1;
-	if (b != 0xc4 && b != 0xc5 && b != 0xc6) { /* str, not bin */
-		*kind = MP_STR;
-		*data = p + *pos;
-	}
+	*data = p + *pos;
 	*pos += v;
 	return 0;
 }

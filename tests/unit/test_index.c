@@ -173,6 +173,18 @@ static void pack_json(msgpack_packer *pk, json_t *j)
 	case JSON_INTEGER:
 		msgpack_pack_int64(pk, json_integer_value(j));
 		break;
+	case JSON_REAL:
+		msgpack_pack_double(pk, json_real_value(j));
+		break;
+	case JSON_TRUE:
+		msgpack_pack_true(pk);
+		break;
+	case JSON_FALSE:
+		msgpack_pack_false(pk);
+		break;
+	case JSON_NULL:
+		msgpack_pack_nil(pk);
+		break;
 	default:
 		fail_msg("unexpected JSON type");
 	}
@@ -294,6 +306,8 @@ static void load_sample(struct fixture *f)
 	    "{\"title\": \"Passo 2\", \"text\": {\"it\": \"Formazione degli insegnanti\"}}]}");
 	put(f, 1, "meeting", "reunion", 400,
 	    "{\"title\": \"Réunion des villes\", \"topics\": [\"housing\", \"governance\"],"
+	    " \"year\": 2024, \"population\": 4000000000, \"share\": 0.25, \"draft\": false,"
+	    " \"place\": null, \"count\": -3,"
 	    " \"notes\": \"L'hébergement et la gouvernance de la migration\"}");
 }
 
