@@ -51,8 +51,11 @@ struct store_result {
 /*
  * Appends a batch of decoded entries whose signature and network the caller
  * has verified (e->raw included), in order, in one transaction: res[i] says
- * what became of entries[i]. 0 when the whole batch is durable, -1 when none
- * of it is stored.
+ * what became of entries[i]. 0 when the whole batch is durable. Each call
+ * costs a commit and its fsyncs: during a sync, give it what is ready, a
+ * thousand entries or more at once. A batch too big for one transaction is
+ * split in halves, each durable on its own, so -1 may leave a first part
+ * stored; appending it again reports those as duplicates.
  */
 int store_append(struct store *, const struct ag_entry *entries, size_t n,
                  struct store_result *res);
