@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define N 6000
+#define N 20000
 
 static uint8_t pk[32], sk[64], msg[600], sig[64];
 
