@@ -356,10 +356,20 @@ static int read_sized(const uint8_t *buf, size_t len, size_t *pos, size_t hdr, u
 	return 0;
 }
 
+/* A str 8..32 or bin 8..32 value: its header's length field is 1 << (tag - tag0) bytes. */
+static int read_len_prefixed(const uint8_t *buf, size_t len, size_t *pos, uint8_t tag0,
+                             const uint8_t **p, size_t *plen)
+{
+	size_t n = (size_t)1 << (buf[*pos] - tag0);
+
+	if (len - *pos < 1 + n)
+		return AG_ETRUNC;
+	return read_sized(buf, len, pos, 1 + n, be(buf + *pos + 1, n), p, plen);
+}
+
 int ag__mp_read_str(const uint8_t *buf, size_t len, size_t *pos, const char **s, size_t *slen)
 {
 	uint8_t t;
-	size_t n;
 
 	if (*pos >= len)
 		return AG_ETRUNC;
@@ -368,26 +378,16 @@ int ag__mp_read_str(const uint8_t *buf, size_t len, size_t *pos, const char **s,
 		return read_sized(buf, len, pos, 1, t & 0x1f, (const uint8_t **)s, slen);
 	if (t < 0xd9 || t > 0xdb)
 		return AG_ESHAPE;
-	n = (size_t)1 << (t - 0xd9);
-	if (len - *pos < 1 + n)
-		return AG_ETRUNC;
-	return read_sized(buf, len, pos, 1 + n, be(buf + *pos + 1, n), (const uint8_t **)s, slen);
+	return read_len_prefixed(buf, len, pos, 0xd9, (const uint8_t **)s, slen);
 }
 
 int ag__mp_read_bin(const uint8_t *buf, size_t len, size_t *pos, const uint8_t **b, size_t *blen)
 {
-	uint8_t t;
-	size_t n;
-
 	if (*pos >= len)
 		return AG_ETRUNC;
-	t = buf[*pos];
-	if (t < 0xc4 || t > 0xc6)
+	if (buf[*pos] < 0xc4 || buf[*pos] > 0xc6)
 		return AG_ESHAPE;
-	n = (size_t)1 << (t - 0xc4);
-	if (len - *pos < 1 + n)
-		return AG_ETRUNC;
-	return read_sized(buf, len, pos, 1 + n, be(buf + *pos + 1, n), b, blen);
+	return read_len_prefixed(buf, len, pos, 0xc4, b, blen);
 }
 
 int ag__mp_read_array(const uint8_t *buf, size_t len, size_t *pos, uint64_t *n)
