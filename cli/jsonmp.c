@@ -1,5 +1,6 @@
 /* jsonmp.c: JSON <-> canonical msgpack, on jansson and msgpack-c. */
 #include <msgpack.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,20 +97,35 @@ int jsonmp_encode_at(const json_t *v, int level, uint8_t **out, size_t *outlen, 
 	return 0;
 }
 
+/* Bytes are not text: JSON carries them as standard base64. */
+static json_t *bin_to_base64(const char *p, size_t n)
+{
+	size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+	char *b64 = malloc(cap);
+	json_t *j;
+
+	if (!b64)
+		return NULL;
+	sodium_bin2base64(b64, cap, (const unsigned char *)p, n, sodium_base64_VARIANT_ORIGINAL);
+	j = json_string(b64);
+	free(b64);
+	return j;
+}
+
 static json_t *unpack_map(const msgpack_object *o)
 {
 	json_t *j = json_object();
 
 	for (uint32_t i = 0; j && i < o->via.map.size; i++) {
 		const msgpack_object_kv *kv = &o->via.map.ptr[i];
-		char *key = strndup(kv->key.via.str.ptr, kv->key.via.str.size);
 		json_t *val = jsonmp_from_object(&kv->val);
 
-		if (!key || !val || json_object_set_new(j, key, val) != 0) {
+		/* With its length: a key may hold a NUL byte, and must not be cut there. */
+		if (!val ||
+		    json_object_setn_new(j, kv->key.via.str.ptr, kv->key.via.str.size, val) != 0) {
 			json_decref(j);
 			j = NULL;
 		}
-		free(key);
 	}
 	return j;
 }
@@ -133,7 +149,7 @@ json_t *jsonmp_from_object(const msgpack_object *o)
 	case MSGPACK_OBJECT_STR:
 		return json_stringn(o->via.str.ptr, o->via.str.size);
 	case MSGPACK_OBJECT_BIN:
-		return json_stringn(o->via.bin.ptr, o->via.bin.size);
+		return bin_to_base64(o->via.bin.ptr, o->via.bin.size);
 	case MSGPACK_OBJECT_POSITIVE_INTEGER:
 		return json_integer((json_int_t)o->via.u64);
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER:

@@ -29,6 +29,7 @@ static const char *const ag_errors[] = {
     [-AG_EMSG] = "malformed message",
     [-AG_EFORK] = "fork: a different entry exists at this seq",
     [-AG_EGAP] = "entries missing before this one",
+    [-AG_EFLOAT] = "float is NaN or infinite",
 };
 
 const char *ag_strerror(int code)

@@ -33,7 +33,8 @@ enum {
 	AG_EMSG = -25,     /* malformed protocol or control message */
 	AG_EFORK = -26,    /* a second entry at an author's seq */
 	AG_EGAP = -27,     /* entries missing before this one */
-	AG_ELAST = -28
+	AG_EFLOAT = -28,   /* a float that is NaN or infinite: JSON cannot carry it */
+	AG_ELAST = -29
 };
 
 /* Words for an error code; never NULL. */

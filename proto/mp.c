@@ -103,6 +103,23 @@ static int walk_bytes(struct walk *w, uint64_t n, int utf8)
 	return 0;
 }
 
+/*
+ * Floats must be finite: records travel as JSON to and from the CLI, and JSON
+ * has no NaN or infinity, so such a value could be stored but never shown.
+ */
+static int walk_float(struct walk *w, size_t n)
+{
+	uint64_t bits, exp_mask = n == 8 ? 0x7ff0000000000000ull : 0x7f800000ull;
+
+	if (need(w, n) != 0)
+		return AG_ETRUNC;
+	bits = be(w->buf + w->pos, n);
+	if ((bits & exp_mask) == exp_mask)
+		return AG_EFLOAT;
+	w->pos += n;
+	return 0;
+}
+
 static int walk_array(struct walk *w, uint64_t n, int depth)
 {
 	int rc;
@@ -228,11 +245,11 @@ static int walk_header(struct walk *w, int depth)
 	case 0xd3:
 		return walk_int(w, t);
 	case 0xcb:
-		return need(w, 8) != 0 ? AG_ETRUNC : (w->pos += 8, 0);
+		return walk_float(w, 8);
 	case 0xca:
 		if (!w->relaxed)
 			return AG_EEXT;
-		return need(w, 4) != 0 ? AG_ETRUNC : (w->pos += 4, 0);
+		return walk_float(w, 4);
 	case 0xd9:
 	case 0xda:
 	case 0xdb:

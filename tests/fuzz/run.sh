@@ -8,9 +8,11 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus"
 cp -r "$seeds"/. "$work/corpus/" 2>/dev/null || true
 cd "$work"
+set +e # a failing run must still print its reproducer
 "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	-artifact_prefix="$work/" corpus 2>&1 | tail -n 25
 status=${PIPESTATUS[0]}
+set -e
 if [ "$status" -ne 0 ]; then
 	for f in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
 		[ -e "$f" ] && { echo "reproducer: $(basename "$f") (base64):"; base64 -w0 "$f"; echo; }

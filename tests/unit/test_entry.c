@@ -186,6 +186,7 @@ static const struct {
     {"utf-8", AG_EUTF8},
     {"depth", AG_EDEPTH},
     {"too large", AG_ETOOBIG},
+    {"float", AG_EFLOAT},
 };
 
 static int reason_code(const char *reason)

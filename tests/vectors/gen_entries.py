@@ -182,6 +182,8 @@ def main():
     bad("array16 holding 1", with_body(b"\x81\xa1a\xdc\x00\x01\xc0"), "non-canonical")
     bad("bin16 holding 1 byte", with_body(b"\x81\xa1a\xc5\x00\x01\x00"), "non-canonical")
     bad("float 32", with_body(b"\x81\xa1a\xca\x3f\x80\x00\x00"), "ext")
+    bad("float 64 NaN", with_body(b"\x81\xa1a\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00"), "float")
+    bad("float 64 infinity", with_body(b"\x81\xa1a\xcb\xff\xf0\x00\x00\x00\x00\x00\x00"), "float")
     bad("ext type", with_body(b"\x81\xa1a\xd4\x01\x00"), "ext")
     bad("reserved byte c1", with_body(b"\x81\xa1a\xc1"), "shape")
     bad("unsorted keys", with_body(b"\x82\xa1b\xc0\xa1a\xc0"), "key order")
