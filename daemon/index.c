@@ -45,18 +45,46 @@
 #define SEGS_MAX    128
 #define SEGKEY_MAX  (4 + TERM_MAX)
 
-/* A term waiting in the queue; its bytes are in the arena. */
-struct pterm {
+/* A term of one version, before the queue: its bytes are at off in the list's bytes. */
+struct tref {
 	uint64_t pfx; /* its first 8 bytes, big endian, zero padded: most comparisons end here */
-	uint32_t off;
-	uint16_t len;
 	uint32_t hash;
-	uint32_t last; /* index + 1 of its latest posting, 0 for none */
+	uint32_t off;
+	uint8_t len;
 };
 
-struct pop {
-	uint32_t term;
+/* The terms of one version, repeats included, in the order the body gives them. */
+struct tlist {
+	char *bytes;
+	size_t len, cap;
+	struct tref *t;
+	size_t n, tcap;
+};
+
+/* A term waiting in the queue; its bytes are in the arena. */
+struct pterm {
+	uint64_t pfx;
+	uint32_t off;
+	uint8_t len;
+};
+
+/*
+ * A slot of the intern table. It holds enough of its term (prefix, hash
+ * and length) that a lookup rarely reads the term itself: one cache miss
+ * per word, not three.
+ */
+struct slot {
+	uint64_t pfx;
+	uint32_t hl;   /* the hash, its low byte replaced by the length */
+	uint32_t term; /* index + 1, 0 for an empty slot */
+};
+
+/* A version waiting in the queue: its posting, and where its terms end in ops. */
+struct qdoc {
 	uint8_t val[POST_LEN];
+	uint8_t killed;
+	uint32_t docno;
+	uint32_t end;
 };
 
 struct index {
@@ -65,12 +93,21 @@ struct index {
 	size_t arena_len, arena_cap;
 	struct pterm *terms;
 	size_t nterms, terms_cap;
-	uint64_t *slots; /* open addressing: hash << 32 | term index + 1, or 0 */
+	uint32_t *seen; /* per term: the doc that queued it last, + 1 */
+	size_t seen_cap;
+	struct slot *slots; /* open addressing */
 	size_t nslots;
-	struct pop *ops, *sorted;
+	struct qdoc *docs;
+	size_t ndocs, docs_cap;
+	uint32_t *ops; /* the terms of each doc in turn, no repeats */
 	size_t nops, ops_cap;
-	uint32_t *order, *start, *tmp; /* scratch for index_flush */
+	struct tlist scratch;          /* the terms of the version being added */
+	uint32_t *order, *start, *tmp; /* scratch for index_flush, per term */
 	size_t scratch_cap;
+	uint32_t *grp; /* doc numbers grouped by term, and the docs sorted */
+	size_t grp_cap;
+	uint32_t *dorder;
+	size_t dorder_cap;
 	uint32_t first_docno; /* the docnos queued in this transaction, 0 for none */
 	uint32_t last_docno;
 	uint32_t *killed; /* queued docnos that are no longer current */
@@ -523,92 +560,145 @@ static uint64_t term_prefix(const char *t, size_t len)
 	return be64_load(b);
 }
 
-static int slots_grow(struct index *ix)
+static uint32_t term_hl(uint32_t hash, size_t len)
 {
-	size_t n = ix->nslots ? ix->nslots * 2 : 4096;
-	uint64_t *s = calloc(n, sizeof(*s));
+	return (hash & ~0xffu) | (uint32_t)len;
+}
 
-	if (!s)
+static void tlist_clear(struct tlist *l)
+{
+	l->len = l->n = 0;
+}
+
+static void tlist_free(struct tlist *l)
+{
+	free(l->bytes);
+	free(l->t);
+}
+
+/* A term_fn: appends the term, hashed, to the list. */
+static int tlist_add(const char *t, size_t len, void *arg)
+{
+	struct tlist *l = arg;
+
+	if (grow((void **)&l->bytes, &l->cap, l->len + len, 1) ||
+	    grow((void **)&l->t, &l->tcap, l->n + 1, sizeof(*l->t)))
 		return ENOMEM;
-	for (size_t t = 0; t < ix->nterms; t++) {
-		size_t i = ix->terms[t].hash & (n - 1);
-
-		while (s[i])
-			i = (i + 1) & (n - 1);
-		s[i] = (uint64_t)ix->terms[t].hash << 32 | (t + 1);
-	}
-	free(ix->slots);
-	ix->slots = s;
-	ix->nslots = n;
+	memcpy(l->bytes + l->len, t, len);
+	l->t[l->n++] =
+	    (struct tref){term_prefix(t, len), term_hash(t, len), (uint32_t)l->len, (uint8_t)len};
+	l->len += len;
 	return 0;
 }
 
-/* The queue's number for a term, added if new; or -1 out of memory. */
-static long term_intern(struct index *ix, const char *t, size_t len)
+/* Room in the intern table for n more terms, at most half full. */
+static int slots_reserve(struct index *ix, size_t n)
 {
-	uint32_t h = term_hash(t, len);
-	uint64_t pfx = term_prefix(t, len);
-	struct pterm *pt;
-	size_t i;
+	size_t cap = ix->nslots ? ix->nslots : 4096;
+	struct slot *s;
 
-	if (ix->nterms * 2 >= ix->nslots && slots_grow(ix) != 0)
-		return -1;
-	for (i = h & (ix->nslots - 1); ix->slots[i]; i = (i + 1) & (ix->nslots - 1)) {
-		if (ix->slots[i] >> 32 != h)
+	while ((ix->nterms + n) * 2 >= cap)
+		cap *= 2;
+	if (cap == ix->nslots)
+		return 0;
+	if (!(s = calloc(cap, sizeof(*s))))
+		return ENOMEM;
+	for (size_t i = 0; i < ix->nslots; i++) {
+		size_t j = (ix->slots[i].hl >> 8) & (cap - 1);
+
+		if (!ix->slots[i].term)
 			continue;
-		pt = &ix->terms[(uint32_t)ix->slots[i] - 1];
-		if (pt->pfx == pfx && pt->len == len &&
-		    (len <= 8 || memcmp(ix->arena + pt->off + 8, t + 8, len - 8) == 0))
-			return (long)(uint32_t)ix->slots[i] - 1;
+		while (s[j].term)
+			j = (j + 1) & (cap - 1);
+		s[j] = ix->slots[i];
+	}
+	free(ix->slots);
+	ix->slots = s;
+	ix->nslots = cap;
+	return 0;
+}
+
+static size_t slot_first(const struct index *ix, const struct tref *r)
+{
+	return (r->hash >> 8) & (ix->nslots - 1);
+}
+
+/* The queue's number for the term r of list l, added if new; -1 out of memory. */
+static long term_intern(struct index *ix, const struct tlist *l, const struct tref *r)
+{
+	const char *t = l->bytes + r->off;
+	uint32_t hl = term_hl(r->hash, r->len);
+	size_t i, mask = ix->nslots - 1;
+
+	for (i = slot_first(ix, r); ix->slots[i].term; i = (i + 1) & mask) {
+		const struct slot *s = &ix->slots[i];
+
+		if (s->pfx == r->pfx && s->hl == hl &&
+		    (r->len <= 8 ||
+		     memcmp(ix->arena + ix->terms[s->term - 1].off + 8, t + 8, r->len - 8U) == 0))
+			return (long)s->term - 1;
 	}
 	if (grow((void **)&ix->terms, &ix->terms_cap, ix->nterms + 1, sizeof(*ix->terms)) ||
-	    grow((void **)&ix->arena, &ix->arena_cap, ix->arena_len + len, 1))
+	    grow((void **)&ix->seen, &ix->seen_cap, ix->nterms + 1, sizeof(*ix->seen)) ||
+	    grow((void **)&ix->arena, &ix->arena_cap, ix->arena_len + r->len, 1))
 		return -1;
-	memcpy(ix->arena + ix->arena_len, t, len);
-	ix->terms[ix->nterms] = (struct pterm){pfx, (uint32_t)ix->arena_len, (uint16_t)len, h, 0};
-	ix->arena_len += len;
-	ix->slots[i] = (uint64_t)h << 32 | ++ix->nterms;
+	memcpy(ix->arena + ix->arena_len, t, r->len);
+	ix->terms[ix->nterms] = (struct pterm){r->pfx, (uint32_t)ix->arena_len, r->len};
+	ix->seen[ix->nterms] = 0;
+	ix->arena_len += r->len;
+	ix->slots[i] = (struct slot){r->pfx, hl, (uint32_t)++ix->nterms};
 	return (long)ix->nterms - 1;
 }
 
-struct queue_arg {
-	struct index *ix;
-	uint8_t val[POST_LEN];
-};
-
-static int queue_term(const char *t, size_t len, void *arg)
+/*
+ * Queues one version, its terms in l. The intern table is a cache miss
+ * per word: the slots of all the words are fetched before the first is
+ * looked at, so the misses overlap.
+ */
+static int queue_doc(struct index *ix, uint32_t docno, uint64_t ts, const struct tlist *l)
 {
-	struct queue_arg *q = arg;
-	struct index *ix = q->ix;
-	long term = term_intern(ix, t, len);
-	struct pterm *pt;
+	struct qdoc *d;
+	uint32_t stamp;
 
-	if (term < 0)
+	if (grow((void **)&ix->docs, &ix->docs_cap, ix->ndocs + 1, sizeof(*ix->docs)) ||
+	    grow((void **)&ix->ops, &ix->ops_cap, ix->nops + l->n, sizeof(*ix->ops)) ||
+	    slots_reserve(ix, l->n))
 		return ENOMEM;
-	pt = &ix->terms[term];
-	if (pt->last && post_cmp(ix->ops[pt->last - 1].val, q->val) == 0)
-		return 0; /* the same word again in this version */
-	if (ix->nops == ix->ops_cap &&
-	    grow((void **)&ix->ops, &ix->ops_cap, ix->nops + 1, sizeof(*ix->ops)))
-		return ENOMEM;
-	ix->ops[ix->nops].term = (uint32_t)term;
-	memcpy(ix->ops[ix->nops].val, q->val, POST_LEN);
-	pt->last = (uint32_t)++ix->nops;
+	for (size_t i = 0; i < l->n; i++)
+		__builtin_prefetch(&ix->slots[slot_first(ix, &l->t[i])]);
+	stamp = (uint32_t)ix->ndocs + 1;
+	for (size_t i = 0; i < l->n; i++) {
+		long term = term_intern(ix, l, &l->t[i]);
+
+		if (term < 0)
+			return ENOMEM;
+		if (ix->seen[term] == stamp)
+			continue; /* the same word again in this version */
+		ix->seen[term] = stamp;
+		ix->ops[ix->nops++] = (uint32_t)term;
+	}
+	d = &ix->docs[ix->ndocs++];
+	posting_make(d->val, ts, docno);
+	d->killed = 0;
+	d->docno = docno;
+	d->end = (uint32_t)ix->nops;
+	if (ix->first_docno == 0 || docno < ix->first_docno)
+		ix->first_docno = docno;
+	if (docno > ix->last_docno)
+		ix->last_docno = docno;
 	return 0;
 }
 
 int index_add(struct index *ix, const struct index_doc *d)
 {
-	struct queue_arg q = {.ix = ix};
+	int rc;
 
 	if (d->docno == 0)
 		return EINVAL;
-	if (ix->first_docno == 0 || d->docno < ix->first_docno)
-		ix->first_docno = d->docno;
-	if (d->docno > ix->last_docno)
-		ix->last_docno = d->docno;
-	posting_make(q.val, d->timestamp, d->docno);
-	return doc_terms(d, queue_term, &q);
+	tlist_clear(&ix->scratch);
+	if ((rc = doc_terms(d, tlist_add, &ix->scratch)) != 0)
+		return rc;
+	return queue_doc(ix, d->docno, d->timestamp, &ix->scratch);
 }
 
 int index_kill(struct index *ix, MDB_txn *txn, uint32_t docno)
@@ -628,9 +718,9 @@ int index_kill(struct index *ix, MDB_txn *txn, uint32_t docno)
 
 void index_reset(struct index *ix)
 {
-	if (ix->nslots)
+	if (ix->nterms)
 		memset(ix->slots, 0, ix->nslots * sizeof(*ix->slots));
-	ix->nterms = ix->nops = ix->arena_len = ix->nkilled = 0;
+	ix->nterms = ix->ndocs = ix->nops = ix->arena_len = ix->nkilled = 0;
 	ix->first_docno = ix->last_docno = 0;
 }
 
@@ -1095,9 +1185,11 @@ static int pterm_cmp(const void *a, const void *b, void *arg)
 	                (const uint8_t *)ix->arena + y->off + 8, y->len - 8U);
 }
 
-static int pop_cmp(const void *a, const void *b)
+static int qdoc_cmp(const void *a, const void *b, void *arg)
 {
-	return post_cmp(((const struct pop *)a)->val, ((const struct pop *)b)->val);
+	const struct qdoc *d = arg;
+
+	return post_cmp(d[*(const uint32_t *)a].val, d[*(const uint32_t *)b].val);
 }
 
 static int u32_cmp(const void *a, const void *b)
@@ -1141,70 +1233,86 @@ static void sort_terms(struct index *ix)
 	}
 }
 
-/* Groups the queue by term (a counting sort) with the terms in byte order. */
-static int flush_sort(struct index *ix)
+/* The queued docs in posting order, newest first; those killed since are marked. */
+static int sort_docs(struct index *ix)
 {
-	uint32_t *start, *tmp;
-	size_t acc = 0;
+	if (grow((void **)&ix->dorder, &ix->dorder_cap, ix->ndocs, sizeof(uint32_t)))
+		return ENOMEM;
+	for (size_t i = 0; i < ix->ndocs; i++)
+		ix->dorder[i] = (uint32_t)i;
+	qsort_r(ix->dorder, ix->ndocs, sizeof(uint32_t), qdoc_cmp, ix->docs);
+	if (ix->nkilled)
+		qsort(ix->killed, ix->nkilled, sizeof(uint32_t), u32_cmp);
+	for (size_t i = 0; ix->nkilled && i < ix->ndocs; i++)
+		ix->docs[i].killed = u32_find(ix->killed, ix->nkilled, ix->docs[i].docno) >= 0;
+	return 0;
+}
+
+static size_t doc_begin(const struct index *ix, size_t d)
+{
+	return d ? ix->docs[d - 1].end : 0;
+}
+
+static int flush_alloc(struct index *ix)
+{
+	uint32_t *p;
 
 	if (grow((void **)&ix->order, &ix->scratch_cap, ix->nterms, sizeof(uint32_t)) ||
-	    !(start = realloc(ix->start, ix->scratch_cap * sizeof(uint32_t))))
+	    !(p = realloc(ix->start, ix->scratch_cap * sizeof(uint32_t))))
 		return ENOMEM;
-	ix->start = start;
-	if (!(tmp = realloc(ix->tmp, ix->scratch_cap * sizeof(uint32_t))))
+	ix->start = p;
+	if (!(p = realloc(ix->tmp, ix->scratch_cap * sizeof(uint32_t))))
 		return ENOMEM;
-	ix->tmp = tmp;
-	if (!(ix->sorted = realloc(ix->sorted, ix->ops_cap * sizeof(struct pop))))
-		return ENOMEM;
+	ix->tmp = p;
+	return grow((void **)&ix->grp, &ix->grp_cap, ix->nops, sizeof(uint32_t));
+}
+
+/*
+ * Groups the live docs by term (a counting sort), the terms in byte order
+ * and each term's docs in posting order, as they are placed in that order:
+ * no list needs sorting. Afterwards start[t] is the end of t's group in grp.
+ */
+static int flush_group(struct index *ix)
+{
+	uint32_t *start;
+	size_t acc = 0;
+	int rc;
+
+	if ((rc = flush_alloc(ix)) != 0)
+		return rc;
+	start = ix->start;
 	for (size_t t = 0; t < ix->nterms; t++) {
 		ix->order[t] = (uint32_t)t;
 		start[t] = 0;
 	}
 	sort_terms(ix);
-	for (size_t i = 0; i < ix->nops; i++)
-		start[ix->ops[i].term]++;
+	for (size_t d = 0; d < ix->ndocs; d++)
+		for (size_t i = doc_begin(ix, d); !ix->docs[d].killed && i < ix->docs[d].end; i++)
+			start[ix->ops[i]]++;
 	for (size_t r = 0; r < ix->nterms; r++) {
 		size_t cnt = start[ix->order[r]];
 
 		start[ix->order[r]] = (uint32_t)acc;
 		acc += cnt;
 	}
-	for (size_t i = 0; i < ix->nops; i++)
-		ix->sorted[start[ix->ops[i].term]++] = ix->ops[i];
-	return 0; /* start[t] is now the end of t's group */
+	for (size_t k = 0; k < ix->ndocs; k++) {
+		uint32_t d = ix->dorder[k];
+
+		for (size_t i = doc_begin(ix, d); !ix->docs[d].killed && i < ix->docs[d].end; i++)
+			ix->grp[start[ix->ops[i]]++] = d;
+	}
+	return 0;
 }
 
-/* One term's queued postings, sorted, without those killed in this transaction. */
-static int flush_term(struct index *ix, struct writer *w, const struct pterm *pt, struct pop *g,
+/* One term's postings: its group of docs, in order. */
+static int flush_term(struct index *ix, struct writer *w, const struct pterm *pt, const uint32_t *g,
                       size_t n)
 {
-	size_t m = 0, up = 1, down = 1;
-
-	/* Newer entries come later and sort first: a group is often reversed. */
-	for (size_t i = 1; i < n && (up || down); i++) {
-		int c = post_cmp(g[i - 1].val, g[i].val);
-
-		up &= c < 0;
-		down &= c > 0;
-	}
-	for (size_t i = 0; down && i < n / 2; i++) {
-		struct pop x = g[i];
-
-		g[i] = g[n - 1 - i];
-		g[n - 1 - i] = x;
-	}
-	if (!up && !down)
-		qsort(g, n, sizeof(*g), pop_cmp);
 	if (grow((void **)&ix->buf, &ix->buf_cap, n * POST_LEN, 1))
 		return ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		if (m && post_cmp(ix->buf + (m - 1) * POST_LEN, g[i].val) == 0)
-			continue;
-		if (ix->nkilled && u32_find(ix->killed, ix->nkilled, posting_docno(g[i].val)) >= 0)
-			continue;
-		memcpy(ix->buf + m++ * POST_LEN, g[i].val, POST_LEN);
-	}
-	return writer_add(w, ix->arena + pt->off, pt->len, ix->buf, m);
+	for (size_t i = 0; i < n; i++)
+		memcpy(ix->buf + i * POST_LEN, ix->docs[g[i]].val, POST_LEN);
+	return writer_add(w, ix->arena + pt->off, pt->len, ix->buf, n);
 }
 
 int index_flush(struct index *ix, MDB_txn *txn)
@@ -1214,17 +1322,16 @@ int index_flush(struct index *ix, MDB_txn *txn)
 	size_t ncat, begin = 0;
 	int rc = 0;
 
-	if (ix->nops == 0)
+	if (ix->ndocs == 0)
 		goto out;
-	if ((rc = flush_sort(ix)) != 0 || (rc = catalog_load(ix, txn, cat, &ncat)) != 0)
+	if ((rc = sort_docs(ix)) != 0 || (rc = flush_group(ix)) != 0 ||
+	    (rc = catalog_load(ix, txn, cat, &ncat)) != 0)
 		goto out;
 	be32_put(w.seg, ncat ? cat[ncat - 1].seg + 1 : 1);
-	if (ix->nkilled)
-		qsort(ix->killed, ix->nkilled, sizeof(uint32_t), u32_cmp);
 	for (size_t r = 0; r < ix->nterms && rc == 0; r++) {
 		uint32_t t = ix->order[r];
 
-		rc = flush_term(ix, &w, &ix->terms[t], ix->sorted + begin, ix->start[t] - begin);
+		rc = flush_term(ix, &w, &ix->terms[t], ix->grp + begin, ix->start[t] - begin);
 		begin = ix->start[t];
 	}
 	if (rc == 0)
@@ -1264,12 +1371,16 @@ void index_free(struct index *ix)
 		return;
 	free(ix->arena);
 	free(ix->terms);
+	free(ix->seen);
 	free(ix->slots);
+	free(ix->docs);
 	free(ix->ops);
-	free(ix->sorted);
+	tlist_free(&ix->scratch);
 	free(ix->order);
 	free(ix->start);
 	free(ix->tmp);
+	free(ix->grp);
+	free(ix->dorder);
 	free(ix->killed);
 	free(ix->buf);
 	free(ix);
