@@ -30,6 +30,7 @@ echo "ok: readable key refused"
 node_start Lyon
 node_start Tunis
 wait_log Lyon 'running in'
+wait_log Tunis 'running in' # signal handlers are in place once this is logged
 node_peer Lyon Tunis "$B"
 node_peer Tunis Lyon "$A"
 kill -HUP "$(cat "$WORK/Lyon/pid")"
