@@ -986,43 +986,84 @@ static void merge_one(struct index *ix, const uint8_t *p, struct dead_set *ds, s
 	memcpy(ix->buf + (*m)++ * POST_LEN, p, POST_LEN);
 }
 
+/* Appends n postings to ix->buf, less the dead. */
+static void merge_copy(struct index *ix, const uint8_t *p, size_t n, struct dead_set *ds, size_t *m)
+{
+	if (ds->n == 0) {
+		memcpy(ix->buf + *m * POST_LEN, p, n * POST_LEN);
+		*m += n;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		merge_one(ix, p + i * POST_LEN, ds, m);
+}
+
+/* How many of the n postings at p come before v, p[0] included: galloping from the start. */
+static size_t post_before(const uint8_t *p, size_t n, const uint8_t *v)
+{
+	size_t lo = 1, hi = 2;
+
+	while (hi < n && post_cmp(p + hi * POST_LEN, v) < 0) {
+		lo = hi + 1;
+		hi *= 2;
+	}
+	if (hi > n)
+		hi = n;
+	while (lo < hi) { /* p[lo - 1] < v; the answer is in [lo, hi] */
+		size_t mid = (lo + hi) / 2;
+
+		if (post_cmp(p + mid * POST_LEN, v) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * Merges the postings of the readers that hold term into ix->buf, less the
- * dead. A version's postings are all in one segment, so no two runs share one.
+ * dead. A version's postings are all in one segment, so no two runs share
+ * one. Segments mostly span different times, so the run with the newest
+ * posting is copied in one piece, up to the next run's newest.
  */
 static int merge_term(struct index *ix, struct reader *r, size_t k, const uint8_t *term,
                       size_t tlen, struct dead_set *ds, size_t *m)
 {
-	size_t pos[SEGS_MAX], total = 0, nin = 0, only = 0;
+	size_t pos[SEGS_MAX], total = 0;
 	int in[SEGS_MAX];
 
 	for (size_t i = 0; i < k; i++) {
 		in[i] = !r[i].done && term_cmp(r[i].term, r[i].tlen, term, tlen) == 0;
 		pos[i] = 0;
 		total += in[i] ? r[i].n : 0;
-		if (in[i])
-			only = i, nin++;
 	}
 	if (grow((void **)&ix->buf, &ix->buf_cap, total * POST_LEN, 1))
 		return ENOMEM;
 	*m = 0;
-	if (nin == 1 && ds->n == 0) { /* the common case: a plain copy */
-		memcpy(ix->buf, r[only].post, total * POST_LEN);
-		*m = total;
-		return 0;
-	}
 	for (;;) {
-		const uint8_t *p = NULL;
-		size_t best = 0;
+		const uint8_t *p = NULL, *q = NULL;
+		size_t best = 0, n;
 
-		for (size_t i = 0; i < k; i++)
-			if (in[i] && pos[i] < r[i].n &&
-			    (!p || post_cmp(r[i].post + pos[i] * POST_LEN, p) < 0))
-				p = r[i].post + pos[(best = i)] * POST_LEN;
+		for (size_t i = 0; i < k; i++) {
+			const uint8_t *h = r[i].post + pos[i] * POST_LEN;
+
+			if (!in[i] || pos[i] == r[i].n)
+				continue;
+			if (!p || post_cmp(h, p) < 0) {
+				q = p;
+				p = h;
+				best = i;
+			} else if (!q || post_cmp(h, q) < 0) {
+				q = h;
+			}
+		}
 		if (!p)
 			return 0;
-		pos[best]++;
-		merge_one(ix, p, ds, m);
+		n = r[best].n - pos[best];
+		if (q)
+			n = post_before(p, n, q);
+		merge_copy(ix, p, n, ds, m);
+		pos[best] += n;
 	}
 }
 

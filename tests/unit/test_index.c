@@ -125,7 +125,23 @@ struct fixture {
 	uint8_t pk[3][AG_PK_LEN], sk[3][AG_SK_LEN];
 	uint64_t seq[3];
 	uint8_t head[3][AG_HASH_LEN];
+	size_t batch; /* 0: each put is its own append; else entries wait for a batch this big */
+	struct ag_entry pend[64];
+	size_t npend;
 };
+
+/* Appends the entries that wait, in one batch. */
+static void put_flush(struct fixture *f)
+{
+	struct store_result r[64];
+
+	assert_int_equal(store_append(f->st, f->pend, f->npend, r), 0);
+	for (size_t i = 0; i < f->npend; i++) {
+		assert_int_equal(r[i].status, STORE_STORED);
+		free((void *)(uintptr_t)f->pend[i].raw);
+	}
+	f->npend = 0;
+}
 
 static void pack_json(msgpack_packer *pk, json_t *j);
 
@@ -223,10 +239,16 @@ static void put(struct fixture *f, int who, const char *type, const char *id, ui
 	assert_int_equal(ag_entry_sign(&e, f->sk[who], buf, AG_ENTRY_MAX, &len), 0);
 	msgpack_sbuffer_destroy(&sb);
 	assert_int_equal(ag_entry_decode(&e, buf, len, NULL), 0);
-	assert_int_equal(store_append(f->st, &e, 1, &r), 0);
-	assert_int_equal(r.status, STORE_STORED);
 	f->seq[who] = e.seq;
 	ag_entry_hash(&e, f->head[who]);
+	if (f->batch) {
+		f->pend[f->npend++] = e;
+		if (f->npend == f->batch)
+			put_flush(f);
+		return;
+	}
+	assert_int_equal(store_append(f->st, &e, 1, &r), 0);
+	assert_int_equal(r.status, STORE_STORED);
 	free(buf);
 }
 
@@ -460,16 +482,25 @@ static void model_query(struct model *m, uint32_t words, int type, int who, int 
 		snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? " " : "", hit[i]->id);
 }
 
-static void test_index_matches_model(void **state)
+/*
+ * Puts and retractions at random, then queries checked against the model.
+ * batched: puts go to the store in batches of 1 to 40, so one transaction
+ * indexes several versions, some of them replaced in that very batch.
+ */
+static void model_run(struct fixture *f, int batched)
 {
-	struct fixture *f = *state;
 	static struct model m;
 	char want[512], why[256];
 
 	srand(7);
 	memset(&m, 0, sizeof(m));
-	for (int step = 0; step < 400; step++)
+	for (int step = 0; step < 400; step++) {
+		if (batched && f->npend == 0)
+			f->batch = 1 + (size_t)(rand() % 40);
 		model_put(f, &m, rand() % M_RECORDS, rand() % 8 == 0);
+	}
+	if (f->npend)
+		put_flush(f);
 	assert_int_equal(store_check(f->st, f->network, why, sizeof(why)), 0);
 	for (int qn = 0; qn < 500; qn++) {
 		char text[256] = "";
@@ -492,6 +523,16 @@ static void test_index_matches_model(void **state)
 	}
 }
 
+static void test_index_matches_model(void **state)
+{
+	model_run(*state, 0);
+}
+
+static void test_index_matches_model_batched(void **state)
+{
+	model_run(*state, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +542,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_search_filters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_query_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_matches_model, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_index_matches_model_batched, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
