@@ -434,37 +434,50 @@ static int record_retire(struct wtxn *w, const struct rec *r)
 	return mdb_del(w->txn, w->st->docs, &(MDB_val){4, nb}, NULL);
 }
 
-/* Makes e the record's current version: state, history, index. */
+/* A new version with a body: a docno, its postings queued, and the docno naming it. */
+static int record_index(struct wtxn *w, const struct ag_entry *e, uint32_t *docno)
+{
+	uint8_t db[DOC_LEN], nb[4];
+	struct index_doc d = {0, e->timestamp, e->type, e->author, e->body, e->body_len};
+	int rc;
+
+	if ((rc = docno_next(w, docno)) != 0)
+		return rc;
+	d.docno = *docno;
+	be32_put(nb, d.docno);
+	memcpy(db, e->author, AG_PK_LEN);
+	be64_put(db + AG_PK_LEN, e->seq);
+	if ((rc = index_add(w->st->ix, &d)) != 0)
+		return rc;
+	return mdb_put(w->txn, w->st->docs, &(MDB_val){4, nb}, &(MDB_val){DOC_LEN, db}, MDB_APPEND);
+}
+
+/*
+ * Makes e the record's current version: state, history, index. The state
+ * is put without looking first: a new record costs one descent of the
+ * tree, and an existing one is handed back by the refused put, retired,
+ * and overwritten.
+ */
 static int record_apply(struct wtxn *w, const struct ag_entry *e)
 {
-	uint8_t kb[RKEY_MAX], rb[REC_LEN], sb[8], db[DOC_LEN], nb[4];
-	MDB_val k = rkey(kb, e->type, e->author, e->id, e->id_len), v;
-	struct rec r = {0};
-	int rc = mdb_get(w->txn, w->st->records, &k, &v);
+	uint8_t kb[RKEY_MAX], rb[REC_LEN], sb[8];
+	MDB_val k = rkey(kb, e->type, e->author, e->id, e->id_len), v = {REC_LEN, rb};
+	struct rec r = {0, e->seq, e->timestamp, e->body != NULL}, old;
+	int rc;
 
-	if (rc == 0 && (rc = rec_get(&v, &r)) == 0)
-		rc = record_retire(w, &r);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (e->body && (rc = record_index(w, e, &r.docno)) != 0)
 		return rc;
-	r = (struct rec){0, e->seq, e->timestamp, e->body != NULL};
-	if (e->body) {
-		struct index_doc d = {0, r.ts, e->type, e->author, e->body, e->body_len};
-
-		if ((rc = docno_next(w, &r.docno)) != 0)
-			return rc;
-		d.docno = r.docno;
-		be32_put(nb, r.docno);
-		memcpy(db, e->author, AG_PK_LEN);
-		be64_put(db + AG_PK_LEN, e->seq);
-		if ((rc = index_add(w->st->ix, &d)) != 0 ||
-		    (rc = mdb_put(w->txn, w->st->docs, &(MDB_val){4, nb}, &(MDB_val){DOC_LEN, db},
-		                  MDB_APPEND)) != 0)
-			return rc;
-	}
 	rec_put(rb, &r);
-	be64_put(sb, e->seq);
-	if ((rc = mdb_put(w->txn, w->st->records, &k, &(MDB_val){REC_LEN, rb}, 0)) != 0)
+	rc = mdb_put(w->txn, w->st->records, &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		if ((rc = rec_get(&v, &old)) != 0 || (rc = record_retire(w, &old)) != 0)
+			return rc;
+		v = (MDB_val){REC_LEN, rb};
+		rc = mdb_put(w->txn, w->st->records, &k, &v, 0);
+	}
+	if (rc != 0)
 		return rc;
+	be64_put(sb, e->seq);
 	return mdb_put(w->txn, w->st->versions, &k, &(MDB_val){8, sb}, 0);
 }
 
