@@ -45,20 +45,22 @@
 #define SEGS_MAX    128
 #define SEGKEY_MAX  (4 + TERM_MAX)
 
-/* A term of one version, before the queue: its bytes are at off in the list's bytes. */
+/* A term of one version, before the queue; its bytes follow it, padded to 8. */
 struct tref {
 	uint64_t pfx; /* its first 8 bytes, big endian, zero padded: most comparisons end here */
 	uint32_t hash;
-	uint32_t off;
-	uint8_t len;
+	uint32_t len;
 };
 
-/* The terms of one version, repeats included, in the order the body gives them. */
-struct tlist {
-	char *bytes;
-	size_t len, cap;
-	struct tref *t;
-	size_t n, tcap;
+/*
+ * The terms of one version, repeats included, in the order the body gives
+ * them: one allocation, so that index_prepare's work costs the writer one
+ * free.
+ */
+struct index_terms {
+	size_t n;        /* terms */
+	size_t len, cap; /* bytes used and allocated in data */
+	uint64_t data[]; /* trefs, each followed by its bytes */
 };
 
 /* A term waiting in the queue; its bytes are in the arena. */
@@ -101,7 +103,7 @@ struct index {
 	size_t ndocs, docs_cap;
 	uint32_t *ops; /* the terms of each doc in turn, no repeats */
 	size_t nops, ops_cap;
-	struct tlist scratch;          /* the terms of the version being added */
+	struct index_terms *scratch;   /* the terms of the version being added */
 	uint32_t *order, *start, *tmp; /* scratch for index_flush, per term */
 	size_t scratch_cap;
 	uint32_t *grp; /* doc numbers grouped by term, and the docs sorted */
@@ -565,29 +567,67 @@ static uint32_t term_hl(uint32_t hash, size_t len)
 	return (hash & ~0xffu) | (uint32_t)len;
 }
 
-static void tlist_clear(struct tlist *l)
+static size_t tref_size(size_t len)
 {
-	l->len = l->n = 0;
+	return sizeof(struct tref) + ((len + 7) & ~(size_t)7);
 }
 
-static void tlist_free(struct tlist *l)
+static const struct tref *tref_next(const struct tref *r)
 {
-	free(l->bytes);
-	free(l->t);
+	return (const struct tref *)((const uint8_t *)r + tref_size(r->len));
 }
 
-/* A term_fn: appends the term, hashed, to the list. */
-static int tlist_add(const char *t, size_t len, void *arg)
+/* A term_fn: appends the term, hashed, to the list at *arg, which may move. */
+static int terms_add(const char *t, size_t len, void *arg)
 {
-	struct tlist *l = arg;
+	struct index_terms **lp = arg, *l = *lp;
+	size_t need = tref_size(len), cap = l->cap;
+	struct tref *r;
 
-	if (grow((void **)&l->bytes, &l->cap, l->len + len, 1) ||
-	    grow((void **)&l->t, &l->tcap, l->n + 1, sizeof(*l->t)))
+	if (l->len + need > l->cap) {
+		while (l->len + need > cap)
+			cap *= 2;
+		if (!(l = realloc(l, sizeof(*l) + cap)))
+			return ENOMEM;
+		l->cap = cap;
+		*lp = l;
+	}
+	r = (struct tref *)((uint8_t *)l->data + l->len);
+	*r = (struct tref){term_prefix(t, len), term_hash(t, len), (uint32_t)len};
+	memcpy(r + 1, t, len);
+	l->len += need;
+	l->n++;
+	return 0;
+}
+
+static struct index_terms *terms_new(size_t cap)
+{
+	struct index_terms *l = malloc(sizeof(*l) + cap);
+
+	if (l)
+		*l = (struct index_terms){0, 0, cap};
+	return l;
+}
+
+void index_terms_free(struct index_terms *l)
+{
+	free(l);
+}
+
+int index_prepare(const struct index_doc *d, struct index_terms **out)
+{
+	/* Room for the usual body: a word is a few bytes of text and 24 or so here. */
+	struct index_terms *l = terms_new(4 * d->body_len + 256);
+	int rc;
+
+	*out = NULL;
+	if (!l)
 		return ENOMEM;
-	memcpy(l->bytes + l->len, t, len);
-	l->t[l->n++] =
-	    (struct tref){term_prefix(t, len), term_hash(t, len), (uint32_t)l->len, (uint8_t)len};
-	l->len += len;
+	if ((rc = doc_terms(d, terms_add, &l)) != 0) {
+		free(l);
+		return rc;
+	}
+	*out = l;
 	return 0;
 }
 
@@ -623,10 +663,10 @@ static size_t slot_first(const struct index *ix, const struct tref *r)
 	return (r->hash >> 8) & (ix->nslots - 1);
 }
 
-/* The queue's number for the term r of list l, added if new; -1 out of memory. */
-static long term_intern(struct index *ix, const struct tlist *l, const struct tref *r)
+/* The queue's number for the term r, added if new; -1 out of memory. */
+static long term_intern(struct index *ix, const struct tref *r)
 {
-	const char *t = l->bytes + r->off;
+	const char *t = (const char *)(r + 1);
 	uint32_t hl = term_hl(r->hash, r->len);
 	size_t i, mask = ix->nslots - 1;
 
@@ -643,7 +683,7 @@ static long term_intern(struct index *ix, const struct tlist *l, const struct tr
 	    grow((void **)&ix->arena, &ix->arena_cap, ix->arena_len + r->len, 1))
 		return -1;
 	memcpy(ix->arena + ix->arena_len, t, r->len);
-	ix->terms[ix->nterms] = (struct pterm){r->pfx, (uint32_t)ix->arena_len, r->len};
+	ix->terms[ix->nterms] = (struct pterm){r->pfx, (uint32_t)ix->arena_len, (uint8_t)r->len};
 	ix->seen[ix->nterms] = 0;
 	ix->arena_len += r->len;
 	ix->slots[i] = (struct slot){r->pfx, hl, (uint32_t)++ix->nterms};
@@ -655,20 +695,22 @@ static long term_intern(struct index *ix, const struct tlist *l, const struct tr
  * per word: the slots of all the words are fetched before the first is
  * looked at, so the misses overlap.
  */
-static int queue_doc(struct index *ix, uint32_t docno, uint64_t ts, const struct tlist *l)
+static int queue_doc(struct index *ix, uint32_t docno, uint64_t ts, const struct index_terms *l)
 {
+	const struct tref *first = (const struct tref *)l->data, *r;
 	struct qdoc *d;
 	uint32_t stamp;
+	size_t i;
 
 	if (grow((void **)&ix->docs, &ix->docs_cap, ix->ndocs + 1, sizeof(*ix->docs)) ||
 	    grow((void **)&ix->ops, &ix->ops_cap, ix->nops + l->n, sizeof(*ix->ops)) ||
 	    slots_reserve(ix, l->n))
 		return ENOMEM;
-	for (size_t i = 0; i < l->n; i++)
-		__builtin_prefetch(&ix->slots[slot_first(ix, &l->t[i])]);
+	for (i = 0, r = first; i < l->n; i++, r = tref_next(r))
+		__builtin_prefetch(&ix->slots[slot_first(ix, r)]);
 	stamp = (uint32_t)ix->ndocs + 1;
-	for (size_t i = 0; i < l->n; i++) {
-		long term = term_intern(ix, l, &l->t[i]);
+	for (i = 0, r = first; i < l->n; i++, r = tref_next(r)) {
+		long term = term_intern(ix, r);
 
 		if (term < 0)
 			return ENOMEM;
@@ -695,10 +737,19 @@ int index_add(struct index *ix, const struct index_doc *d)
 
 	if (d->docno == 0)
 		return EINVAL;
-	tlist_clear(&ix->scratch);
-	if ((rc = doc_terms(d, tlist_add, &ix->scratch)) != 0)
+	if (!ix->scratch && !(ix->scratch = terms_new(4096)))
+		return ENOMEM;
+	ix->scratch->n = ix->scratch->len = 0;
+	if ((rc = doc_terms(d, terms_add, &ix->scratch)) != 0)
 		return rc;
-	return queue_doc(ix, d->docno, d->timestamp, &ix->scratch);
+	return queue_doc(ix, d->docno, d->timestamp, ix->scratch);
+}
+
+int index_add_terms(struct index *ix, const struct index_doc *d, const struct index_terms *l)
+{
+	if (d->docno == 0)
+		return EINVAL;
+	return queue_doc(ix, d->docno, d->timestamp, l);
 }
 
 int index_kill(struct index *ix, MDB_txn *txn, uint32_t docno)
@@ -1416,7 +1467,7 @@ void index_free(struct index *ix)
 	free(ix->slots);
 	free(ix->docs);
 	free(ix->ops);
-	tlist_free(&ix->scratch);
+	free(ix->scratch);
 	free(ix->order);
 	free(ix->start);
 	free(ix->tmp);

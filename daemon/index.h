@@ -57,6 +57,20 @@ void index_free(struct index *); /* NULL-safe */
  */
 int index_add(struct index *, const struct index_doc *);
 
+/*
+ * The terms of a version, folded and hashed: the part of index_add that
+ * needs neither the index nor a transaction, so that it may be done before,
+ * on any thread. d's docno is not used.
+ */
+struct index_terms;
+
+/* *out receives d's terms (NULL on failure): 0, ENOMEM or EINVAL (a body that is not msgpack). */
+int index_prepare(const struct index_doc *d, struct index_terms **out);
+void index_terms_free(struct index_terms *); /* NULL-safe */
+
+/* index_add, with the terms that index_prepare gave for the same d. */
+int index_add_terms(struct index *, const struct index_doc *d, const struct index_terms *);
+
 /* A version, indexed before, is current no more: searches stop finding it. */
 int index_kill(struct index *, MDB_txn *txn, uint32_t docno);
 

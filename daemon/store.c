@@ -434,8 +434,12 @@ static int record_retire(struct wtxn *w, const struct rec *r)
 	return mdb_del(w->txn, w->st->docs, &(MDB_val){4, nb}, NULL);
 }
 
-/* A new version with a body: a docno, its postings queued, and the docno naming it. */
-static int record_index(struct wtxn *w, const struct ag_entry *e, uint32_t *docno)
+/*
+ * A new version with a body: a docno, its postings queued (from its terms
+ * prepared beforehand, if given), and the docno naming it.
+ */
+static int record_index(struct wtxn *w, const struct ag_entry *e, const struct index_terms *terms,
+                        uint32_t *docno)
 {
 	uint8_t db[DOC_LEN], nb[4];
 	struct index_doc d = {0, e->timestamp, e->type, e->author, e->body, e->body_len};
@@ -447,7 +451,8 @@ static int record_index(struct wtxn *w, const struct ag_entry *e, uint32_t *docn
 	be32_put(nb, d.docno);
 	memcpy(db, e->author, AG_PK_LEN);
 	be64_put(db + AG_PK_LEN, e->seq);
-	if ((rc = index_add(w->st->ix, &d)) != 0)
+	rc = terms ? index_add_terms(w->st->ix, &d, terms) : index_add(w->st->ix, &d);
+	if (rc != 0)
 		return rc;
 	return mdb_put(w->txn, w->st->docs, &(MDB_val){4, nb}, &(MDB_val){DOC_LEN, db}, MDB_APPEND);
 }
@@ -458,14 +463,14 @@ static int record_index(struct wtxn *w, const struct ag_entry *e, uint32_t *docn
  * tree, and an existing one is handed back by the refused put, retired,
  * and overwritten.
  */
-static int record_apply(struct wtxn *w, const struct ag_entry *e)
+static int record_apply(struct wtxn *w, const struct ag_entry *e, const struct index_terms *terms)
 {
 	uint8_t kb[RKEY_MAX], rb[REC_LEN], sb[8];
 	MDB_val k = rkey(kb, e->type, e->author, e->id, e->id_len), v = {REC_LEN, rb};
 	struct rec r = {0, e->seq, e->timestamp, e->body != NULL}, old;
 	int rc;
 
-	if (e->body && (rc = record_index(w, e, &r.docno)) != 0)
+	if (e->body && (rc = record_index(w, e, terms, &r.docno)) != 0)
 		return rc;
 	rec_put(rb, &r);
 	rc = mdb_put(w->txn, w->st->records, &k, &v, MDB_NOOVERWRITE);
@@ -492,8 +497,12 @@ static int head_put(struct wtxn *w, const uint8_t *author, uint64_t seq,
 	return mdb_put(w->txn, w->st->heads, &(MDB_val){AG_PK_LEN, a}, &(MDB_val){HEAD_LEN, hb}, 0);
 }
 
-/* Stores e, the next entry of its feed, and its record; hash receives its hash. */
-static int entry_put(struct wtxn *w, const struct ag_entry *e, uint8_t hash[static AG_HASH_LEN])
+/*
+ * Stores e, the next entry of its feed, and its record; hash receives its
+ * hash. p, if not NULL, is e's store_prepare.
+ */
+static int entry_put(struct wtxn *w, const struct ag_entry *e, const struct store_prep *p,
+                     uint8_t hash[static AG_HASH_LEN])
 {
 	uint8_t kb[EKEY_LEN];
 	MDB_val k = ekey(kb, e->author, e->seq);
@@ -503,8 +512,12 @@ static int entry_put(struct wtxn *w, const struct ag_entry *e, uint8_t hash[stat
 	             MDB_NOOVERWRITE);
 	if (rc != 0)
 		return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc; /* the head said it was free */
-	ag_entry_hash(e, hash);
-	return record_apply(w, e);
+	if (!p) {
+		ag_entry_hash(e, hash);
+		return record_apply(w, e, NULL);
+	}
+	memcpy(hash, p->hash, AG_HASH_LEN);
+	return record_apply(w, e, p->terms);
 }
 
 static int fork_keep_raw(struct wtxn *w, const uint8_t *author, uint64_t seq, const void *raw,
@@ -560,6 +573,7 @@ struct feed {
 
 struct append_arg {
 	const struct ag_entry *e;
+	const struct store_prep *prep; /* NULL, or one per entry */
 	size_t n;
 	struct store_result *res;
 	struct feed *feeds;
@@ -596,7 +610,7 @@ static int feed_get(struct wtxn *w, struct append_arg *a, const uint8_t *author,
 }
 
 static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
-                      struct store_result *res)
+                      const struct store_prep *p, struct store_result *res)
 {
 	int rc, same = 0;
 
@@ -619,11 +633,19 @@ static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 	}
 	if (res->status != STORE_STORED)
 		return 0;
-	if ((rc = entry_put(w, e, f->hash)) != 0)
+	if ((rc = entry_put(w, e, p, f->hash)) != 0)
 		return rc;
 	f->head = e->seq;
 	f->dirty = 1;
 	return 0;
+}
+
+/* Entry i's store_prepare, if there is one and it was made for that very entry. */
+static const struct store_prep *prep_for(const struct append_arg *a, size_t i)
+{
+	const struct store_prep *p = a->prep ? &a->prep[i] : NULL;
+
+	return p && p->raw && p->raw == a->e[i].raw ? p : NULL;
 }
 
 static int append_txn(struct wtxn *w, void *arg)
@@ -638,7 +660,7 @@ static int append_txn(struct wtxn *w, void *arg)
 		if (!a->e[i].raw || a->e[i].seq == 0)
 			rc = EINVAL;
 		else if ((rc = feed_get(w, a, a->e[i].author, &f)) == 0)
-			rc = append_one(w, f, &a->e[i], &a->res[i]);
+			rc = append_one(w, f, &a->e[i], prep_for(a, i), &a->res[i]);
 	}
 	for (size_t i = 0; i < a->nfeeds && rc == 0; i++)
 		if (a->feeds[i].dirty)
@@ -646,10 +668,29 @@ static int append_txn(struct wtxn *w, void *arg)
 	return rc;
 }
 
-int store_append(struct store *st, const struct ag_entry *entries, size_t n,
-                 struct store_result *res)
+int store_prepare(struct store_prep *p, const struct ag_entry *e)
 {
-	struct append_arg a = {entries, n, res, NULL, 0, 0};
+	struct index_doc d = {0, e->timestamp, e->type, e->author, e->body, e->body_len};
+
+	*p = (struct store_prep){NULL, {0}, NULL};
+	if (e->body && index_prepare(&d, &p->terms) != 0)
+		return -1;
+	ag_entry_hash(e, p->hash);
+	p->raw = e->raw;
+	return 0;
+}
+
+void store_prep_clear(struct store_prep *p)
+{
+	index_terms_free(p->terms);
+	*p = (struct store_prep){NULL, {0}, NULL};
+}
+
+int store_append_prepared(struct store *st, const struct ag_entry *entries,
+                          const struct store_prep *prep, size_t n, struct store_result *res)
+{
+	struct append_arg a = {entries, prep, n, res, NULL, 0, 0};
+	size_t h = n / 2;
 	int rc;
 
 	if (n == 0)
@@ -658,8 +699,9 @@ int store_append(struct store *st, const struct ag_entry *entries, size_t n,
 	free(a.feeds);
 	/* Too many pages for one transaction: each half is still a batch. */
 	if (rc == MDB_TXN_FULL && n > 1)
-		return store_append(st, entries, n / 2, res) == 0 &&
-		               store_append(st, entries + n / 2, n - n / 2, res + n / 2) == 0
+		return store_append_prepared(st, entries, prep, h, res) == 0 &&
+		               store_append_prepared(st, entries + h, prep ? prep + h : NULL, n - h,
+		                                     res + h) == 0
 		           ? 0
 		           : -1;
 	if (rc != 0) {
@@ -667,6 +709,12 @@ int store_append(struct store *st, const struct ag_entry *entries, size_t n,
 		return -1;
 	}
 	return 0;
+}
+
+int store_append(struct store *st, const struct ag_entry *entries, size_t n,
+                 struct store_result *res)
+{
+	return store_append_prepared(st, entries, NULL, n, res);
 }
 
 struct publish_arg {
@@ -697,7 +745,7 @@ static int publish_txn(struct wtxn *w, void *arg)
 	e->has_prev = e->seq++ > 0;
 	if ((p->sign_rc = ag_entry_sign(e, p->sk, p->buf, p->cap, &len)) != 0)
 		return EINVAL;
-	if ((rc = entry_put(w, e, hash)) != 0)
+	if ((rc = entry_put(w, e, NULL, hash)) != 0)
 		return rc;
 	return head_put(w, e->author, e->seq, hash);
 }

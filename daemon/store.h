@@ -61,6 +61,34 @@ int store_append(struct store *, const struct ag_entry *entries, size_t n,
                  struct store_result *res);
 
 /*
+ * What an append needs of an entry that needs no store: its hash and its
+ * index terms (index_prepare). store_prepare makes it on any thread, such
+ * as the one that verified the entry, so that the writer has only to write.
+ * The fields are the store's.
+ */
+struct store_prep {
+	const uint8_t *raw; /* the entry it was made for; NULL: none */
+	uint8_t hash[AG_HASH_LEN];
+	struct index_terms *terms; /* NULL for a retraction */
+};
+
+/*
+ * Prepares e, whose bytes must stay where they are until its append. 0, or
+ * -1 (out of memory; p is then empty, and the append does the work itself).
+ * Any thread; it touches no store and logs nothing.
+ */
+int store_prepare(struct store_prep *p, const struct ag_entry *e);
+void store_prep_clear(struct store_prep *p); /* frees what p holds; a zeroed p is fine */
+
+/*
+ * store_append, with prep[i] made by store_prepare for entries[i]. An empty
+ * prep[i], or one made for other bytes, is no error: that entry's work is
+ * then done here.
+ */
+int store_append_prepared(struct store *, const struct ag_entry *entries,
+                          const struct store_prep *prep, size_t n, struct store_result *res);
+
+/*
  * Publishes a record in the node's own feed: e holds the network, timestamp,
  * type, id and body (NULL retracts); the store takes the next seq and prev
  * from the head, signs with sk, stores and indexes, in one transaction. On

@@ -521,6 +521,63 @@ static void test_versions_within_one_batch(void **state)
 	assert_consistent(f);
 }
 
+struct prep_job {
+	const struct ag_entry *e;
+	struct store_prep *p;
+	size_t n;
+	int rc;
+};
+
+static void *prepare_all(void *arg)
+{
+	struct prep_job *j = arg;
+
+	for (size_t i = 0; i < j->n; i++)
+		j->rc |= store_prepare(&j->p[i], &j->e[i]);
+	return NULL;
+}
+
+/* Entries prepared on another thread are stored and indexed as they would be without. */
+static void test_prepared_append(void **state)
+{
+	struct fixture *f = *state;
+	struct ag_entry e[5];
+	struct store_prep p[5] = {{0}};
+	struct store_result r[5];
+	struct prep_job job = {e, p, 4, 0};
+	uint8_t hash[AG_HASH_LEN];
+	uint64_t seq;
+	pthread_t t;
+
+	e[0] = entry_make(f, &f->a, "practice", "p1", "premier", 10);
+	e[1] = entry_make(f, &f->a, "practice", "p1", "deuxieme", 11);
+	e[2] = entry_make(f, &f->a, "practice", "p2", "autre", 12);
+	e[3] = entry_make(f, &f->a, "practice", "p1", NULL, 13);
+	e[4] = entry_make(f, &f->b, "practice", "p3", "troisieme", 14);
+	assert_int_equal(pthread_create(&t, NULL, prepare_all, &job), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(job.rc, 0);
+	/* A prep made for other bytes is not used: e[4] would be indexed with e[2]'s words. */
+	assert_int_equal(store_prepare(&p[4], &e[2]), 0);
+	assert_int_equal(store_append_prepared(f->st, e, p, 5, r), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(r[i].status, STORE_STORED);
+	assert_int_equal(search(f, "premier", NULL), 0);
+	assert_int_equal(search(f, "deuxieme", NULL), 0);
+	assert_int_equal(search(f, "autre", NULL), 1);
+	assert_int_equal(search(f, "troisieme", NULL), 1);
+	assert_int_equal(store_head(f->st, f->a.pk, &seq, hash), 1);
+	assert_int_equal(seq, 4);
+	assert_memory_equal(hash, f->a.head, AG_HASH_LEN);
+	assert_consistent(f);
+	assert_int_equal(store_append_prepared(f->st, e, p, 5, r), 0);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(r[i].status, STORE_DUPLICATE);
+		store_prep_clear(&p[i]);
+	}
+	store_prep_clear(&p[0]); /* a cleared prep may be cleared again */
+}
+
 static void test_list_newest_first(void **state)
 {
 	struct fixture *f = *state;
@@ -817,6 +874,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_new_version_moves_postings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retraction_leaves_views, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_versions_within_one_batch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prepared_append, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_newest_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish_refused_when_forked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
