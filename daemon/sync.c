@@ -22,6 +22,7 @@ struct sync_job {
 	uint8_t *buf; /* the message, copied: entries point into it */
 	size_t len;
 	struct ag_entry *entries;
+	struct store_prep *prep; /* each verified entry's hash and index terms */
 	int *rc;
 };
 
@@ -287,8 +288,11 @@ static void sync_after_append(struct peer *p, struct ag_entry *entries,
 
 static void job_free(struct sync_job *j)
 {
+	for (size_t i = 0; j->prep && i < j->n; i++)
+		store_prep_clear(&j->prep[i]);
 	free(j->buf);
 	free(j->entries);
+	free(j->prep);
 	free(j->rc);
 	free(j);
 }
@@ -298,9 +302,13 @@ static void verify_work(uv_work_t *w)
 	struct sync_job *j = w->data;
 	const uint8_t *network = j->peer->node->keys.network;
 
-	for (size_t i = 0; i < j->n; i++)
+	for (size_t i = 0; i < j->n; i++) {
 		j->rc[i] = ag_entry_open(&j->entries[i], j->entries[i].raw, j->entries[i].raw_len,
 		                         network, NULL);
+		/* Hash and index terms here, off the loop; on failure the store makes them. */
+		if (j->rc[i] == 0)
+			(void)store_prepare(&j->prep[i], &j->entries[i]);
+	}
 }
 
 static void bad_peer(struct peer *p, const struct ag_entry *e, const char *why)
@@ -323,11 +331,12 @@ static void jobs_apply(struct peer *p, struct sync_job *ready, size_t total)
 {
 	struct node *n = p->node;
 	struct ag_entry *all = malloc((total ? total : 1) * sizeof(*all));
+	struct store_prep *prep = malloc((total ? total : 1) * sizeof(*prep));
 	struct store_result *res = malloc((total ? total : 1) * sizeof(*res));
 	size_t keep = 0;
 	int bad = 0;
 
-	if (!all || !res) {
+	if (!all || !prep || !res) {
 		node_peer_down(n, p, "out of memory", 0);
 		goto out;
 	}
@@ -337,13 +346,15 @@ static void jobs_apply(struct peer *p, struct sync_job *ready, size_t total)
 				bad_peer(p, &j->entries[i], ag_strerror(j->rc[i]));
 				bad = 1;
 			} else if (node_replicates(n, j->entries[i].author)) {
+				prep[keep] = j->prep[i];
 				all[keep++] = j->entries[i];
 			}
 		}
-	if (keep > 0 && store_append(n->store, all, keep, res) == 0)
+	if (keep > 0 && store_append_prepared(n->store, all, prep, keep, res) == 0)
 		sync_after_append(p, all, res, keep);
 out:
 	free(all);
+	free(prep);
 	free(res);
 }
 
@@ -451,8 +462,9 @@ static struct sync_job *job_new(struct peer *p, struct ag_msg *m, const uint8_t 
 	j->n = m->list.n;
 	j->buf = malloc(len);
 	j->entries = calloc(j->n ? j->n : 1, sizeof(*j->entries));
+	j->prep = calloc(j->n ? j->n : 1, sizeof(*j->prep));
 	j->rc = calloc(j->n ? j->n : 1, sizeof(*j->rc));
-	if (!j->buf || !j->entries || !j->rc) {
+	if (!j->buf || !j->entries || !j->prep || !j->rc) {
 		job_free(j);
 		return NULL;
 	}
