@@ -8,7 +8,7 @@
 #include "store.h"
 #include "sync.h"
 
-#define SYNC_JOBS_MAX   32   /* verify jobs queued per peer before we stop reading it */
+#define SYNC_JOBS_MAX   32  /* verify jobs queued per peer before we stop reading it */
 #define SYNC_FEED_COUNT 512 /* entries read from the store per batch */
 #define SYNC_GRAFT_MS   200 /* how long a lazy link's note waits for the eager link */
 
