@@ -5,13 +5,16 @@
  *
  *   entries   author(32) seq(8)           -> the encoded entry
  *   heads     author(32)                  -> seq(8) hash(32)
- *   records   type NUL author(32) id      -> docno(4) seq(8) timestamp(8) live(1)
- *   versions  type NUL author(32) id      -> seq(8), one per version (DUPSORT)
+ *   records   type NUL author(32) id      -> seq(8) docno(4) timestamp(8) live(1), a
+ *                                            line per version (DUPSORT), oldest first:
+ *                                            the last is the record's state; an older
+ *                                            one says what its version was when current
  *   docs      docno(4)                    -> author(32) seq(8), current versions only
  *   forks     author(32) seq(8) hash(32)  -> an encoded entry kept as proof
  *   flags     author(32)                  -> flag word(4)
  *   meta      the callers' keys           -> their values
- *   info      "schema", "docno"           -> version(4), last docno given(4)
+ *   info      "schema", "docno", "records" -> version(4), last docno given(4),
+ *                                            records(8)
  *   segs, blocks, dead                    -> see index.c
  *
  * A docno names a live version in the index: each version with a body gets
@@ -31,7 +34,7 @@
 #include "log.h"
 #include "store.h"
 
-#define SCHEMA    3
+#define SCHEMA    4
 #define EKEY_LEN  (AG_PK_LEN + 8)
 #define RKEY_MAX  (AG_TYPE_MAX + 1 + AG_PK_LEN + AG_ID_MAX)
 #define REC_LEN   21
@@ -42,7 +45,7 @@
 
 struct store {
 	MDB_env *env;
-	MDB_dbi entries, heads, records, versions, docs, forks, flags, meta, info;
+	MDB_dbi entries, heads, records, docs, forks, flags, meta, info;
 	struct index *ix;
 	/*
 	 * LMDB lets the map grow only while no transaction of this process is
@@ -57,13 +60,16 @@ struct wtxn {
 	MDB_txn *txn;
 	uint32_t docno; /* the last docno given, once read from info */
 	int docno_read;
+	MDB_cursor *records; /* opened at the first record written */
+	uint64_t new_records;
 };
 
-static int docno_save(struct wtxn *w);
+static int wtxn_finish(struct wtxn *w);
 
+/* A record version's line in records. */
 struct rec {
-	uint32_t docno;
 	uint64_t seq;
+	uint32_t docno;
 	uint64_t ts;
 	int live;
 };
@@ -122,8 +128,8 @@ static int rkey_check(const char *type, const char *id, size_t id_len)
 
 static void rec_put(uint8_t out[static REC_LEN], const struct rec *r)
 {
-	be32_put(out, r->docno);
-	be64_put(out + 4, r->seq);
+	be64_put(out, r->seq);
+	be32_put(out + 8, r->docno);
 	be64_put(out + 12, r->ts);
 	out[20] = (uint8_t)r->live;
 }
@@ -134,7 +140,7 @@ static int rec_get(const MDB_val *v, struct rec *r)
 
 	if (v->mv_size != REC_LEN)
 		return MDB_CORRUPTED;
-	*r = (struct rec){be32_get(p), be64_get(p + 4), be64_get(p + 12), p[20]};
+	*r = (struct rec){be64_get(p), be32_get(p + 8), be64_get(p + 12), p[20]};
 	return 0;
 }
 
@@ -224,15 +230,16 @@ typedef int write_fn(struct wtxn *, void *arg);
 static int store_write(struct store *st, write_fn *fn, void *arg)
 {
 	for (;;) {
-		struct wtxn w = {st, NULL, 0, 0};
+		struct wtxn w = {st, NULL, 0, 0, NULL, 0};
 		int rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
 
 		if (rc == MDB_MAP_RESIZED && (rc = store_adopt(st)) == 0)
 			continue;
 		if (rc == 0) {
 			rc = fn(&w, arg);
-			if (rc == 0 && w.docno_read)
-				rc = docno_save(&w);
+			mdb_cursor_close(w.records);
+			if (rc == 0)
+				rc = wtxn_finish(&w);
 			if (rc == 0)
 				rc = index_flush(st->ix, w.txn);
 			if (rc == 0)
@@ -251,9 +258,9 @@ static int store_write(struct store *st, write_fn *fn, void *arg)
 
 static int open_dbs(struct store *st, MDB_txn *txn)
 {
-	static const char *names[] = {"entries", "heads", "records", "versions", "docs",
+	static const char *names[] = {"entries", "heads", "records", "docs",
 	                              "forks",   "flags", "meta",    "info"};
-	MDB_dbi *dbis[] = {&st->entries, &st->heads, &st->records, &st->versions, &st->docs,
+	MDB_dbi *dbis[] = {&st->entries, &st->heads, &st->records, &st->docs,
 	                   &st->forks,   &st->flags, &st->meta,    &st->info};
 	uint8_t ver[4];
 	MDB_val k = {6, "schema"}, v = {4, ver};
@@ -262,7 +269,7 @@ static int open_dbs(struct store *st, MDB_txn *txn)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		unsigned flags = MDB_CREATE;
 
-		if (dbis[i] == &st->versions)
+		if (dbis[i] == &st->records)
 			flags |= MDB_DUPSORT | MDB_DUPFIXED;
 		if ((rc = mdb_dbi_open(txn, names[i], flags, dbis[i])) != 0)
 			return rc;
@@ -411,13 +418,43 @@ static int docno_next(struct wtxn *w, uint32_t *docno)
 	return 0;
 }
 
-static int docno_save(struct wtxn *w)
-{
-	uint8_t b[4];
-	MDB_val k = docno_key;
+static MDB_val records_key = {7, "records"};
 
-	be32_put(b, w->docno);
-	return mdb_put(w->txn, w->st->info, &k, &(MDB_val){4, b}, 0);
+/* How many records there are, retracted ones included: the count lives in info. */
+static int records_count(MDB_txn *txn, MDB_dbi info, uint64_t *n)
+{
+	MDB_val k = records_key, v;
+	int rc = mdb_get(txn, info, &k, &v);
+
+	*n = 0;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc == 0 && v.mv_size != 8)
+		return MDB_CORRUPTED;
+	if (rc == 0)
+		*n = be64_get(v.mv_data);
+	return rc;
+}
+
+/* Saves what the transaction counted: the last docno given, the records it created. */
+static int wtxn_finish(struct wtxn *w)
+{
+	MDB_val dk = docno_key, rk = records_key;
+	uint8_t b[8];
+	uint64_t n;
+	int rc;
+
+	if (w->docno_read) {
+		be32_put(b, w->docno);
+		if ((rc = mdb_put(w->txn, w->st->info, &dk, &(MDB_val){4, b}, 0)) != 0)
+			return rc;
+	}
+	if (w->new_records == 0)
+		return 0;
+	if ((rc = records_count(w->txn, w->st->info, &n)) != 0)
+		return rc;
+	be64_put(b, n + w->new_records);
+	return mdb_put(w->txn, w->st->info, &rk, &(MDB_val){8, b}, 0);
 }
 
 /* The record's current version, if live, leaves the index. */
@@ -458,32 +495,33 @@ static int record_index(struct wtxn *w, const struct ag_entry *e, const struct i
 }
 
 /*
- * Makes e the record's current version: state, history, index. The state
- * is put without looking first: a new record costs one descent of the
- * tree, and an existing one is handed back by the refused put, retired,
- * and overwritten.
+ * Makes e the record's current version: a new line in records, the last
+ * and so its state, and the index. The line is put without looking first:
+ * a new record costs one descent of the tree; for an existing one, the
+ * refused put leaves the cursor on it, and its newest line is retired.
  */
 static int record_apply(struct wtxn *w, const struct ag_entry *e, const struct index_terms *terms)
 {
-	uint8_t kb[RKEY_MAX], rb[REC_LEN], sb[8];
-	MDB_val k = rkey(kb, e->type, e->author, e->id, e->id_len), v = {REC_LEN, rb};
-	struct rec r = {0, e->seq, e->timestamp, e->body != NULL}, old;
+	uint8_t kb[RKEY_MAX], rb[REC_LEN];
+	MDB_val k = rkey(kb, e->type, e->author, e->id, e->id_len), v = {REC_LEN, rb}, key = k;
+	struct rec r = {e->seq, 0, e->timestamp, e->body != NULL}, old;
 	int rc;
 
 	if (e->body && (rc = record_index(w, e, terms, &r.docno)) != 0)
 		return rc;
-	rec_put(rb, &r);
-	rc = mdb_put(w->txn, w->st->records, &k, &v, MDB_NOOVERWRITE);
-	if (rc == MDB_KEYEXIST) {
-		if ((rc = rec_get(&v, &old)) != 0 || (rc = record_retire(w, &old)) != 0)
-			return rc;
-		v = (MDB_val){REC_LEN, rb};
-		rc = mdb_put(w->txn, w->st->records, &k, &v, 0);
-	}
-	if (rc != 0)
+	if (!w->records && (rc = mdb_cursor_open(w->txn, w->st->records, &w->records)) != 0)
 		return rc;
-	be64_put(sb, e->seq);
-	return mdb_put(w->txn, w->st->versions, &k, &(MDB_val){8, sb}, 0);
+	rec_put(rb, &r);
+	if ((rc = mdb_cursor_put(w->records, &key, &v, MDB_NOOVERWRITE)) == 0) {
+		w->new_records++;
+		return 0;
+	}
+	if (rc != MDB_KEYEXIST || (rc = mdb_cursor_get(w->records, &key, &v, MDB_LAST_DUP)) != 0 ||
+	    (rc = rec_get(&v, &old)) != 0 || (rc = record_retire(w, &old)) != 0)
+		return rc;
+	key = k;
+	v = (MDB_val){REC_LEN, rb};
+	return mdb_cursor_put(w->records, &key, &v, 0);
 }
 
 static int head_put(struct wtxn *w, const uint8_t *author, uint64_t seq,
@@ -885,9 +923,16 @@ static int record_get(struct store *st, MDB_txn *txn, const char *type, const ui
 {
 	uint8_t kb[RKEY_MAX];
 	MDB_val k = rkey(kb, type, author, id, id_len), v;
-	int rc = mdb_get(txn, st->records, &k, &v);
+	MDB_cursor *c;
+	int rc;
 
-	return rc == 0 ? rec_get(&v, r) : rc;
+	if ((rc = mdb_cursor_open(txn, st->records, &c)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY)) == 0 &&
+	    (rc = mdb_cursor_get(c, &k, &v, MDB_LAST_DUP)) == 0)
+		rc = rec_get(&v, r);
+	mdb_cursor_close(c);
+	return rc;
 }
 
 int store_get(struct store *st, const char *type, const uint8_t author[static AG_PK_LEN],
@@ -920,17 +965,15 @@ static int history_scan(struct store *st, MDB_txn *txn, MDB_val *k, const uint8_
 	MDB_val v;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, st->versions, &c)) != 0)
+	if ((rc = mdb_cursor_open(txn, st->records, &c)) != 0)
 		return rc;
 	for (rc = mdb_cursor_get(c, k, &v, MDB_SET_KEY); rc == 0;
 	     rc = mdb_cursor_get(c, k, &v, MDB_NEXT_DUP)) {
 		struct ag_entry e;
+		struct rec r;
 
-		if (v.mv_size != 8) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		if ((rc = entry_load(txn, st->entries, author, be64_get(v.mv_data), &e)) != 0)
+		if ((rc = rec_get(&v, &r)) != 0 ||
+		    (rc = entry_load(txn, st->entries, author, r.seq, &e)) != 0)
 			break;
 		++*count;
 		if (fn(&e, arg) != 0)
@@ -1204,9 +1247,10 @@ int store_meta_each(struct store *st, const void *prefix, size_t plen, store_met
 
 int store_stats(struct store *st, struct store_stats *s)
 {
-	MDB_stat es, hs, rs;
+	MDB_stat es, hs;
 	MDB_envinfo info;
 	size_t postings = 0, segments;
+	uint64_t records;
 	MDB_txn *txn;
 	int rc;
 
@@ -1214,12 +1258,12 @@ int store_stats(struct store *st, struct store_stats *s)
 		return -1;
 	if ((rc = mdb_stat(txn, st->entries, &es)) == 0 &&
 	    (rc = mdb_stat(txn, st->heads, &hs)) == 0 &&
-	    (rc = mdb_stat(txn, st->records, &rs)) == 0 &&
+	    (rc = records_count(txn, st->info, &records)) == 0 &&
 	    (rc = index_stats(st->ix, txn, &postings, &segments)) == 0 &&
 	    (rc = mdb_env_info(st->env, &info)) == 0) {
 		*s = (struct store_stats){
 		    es.ms_entries,   hs.ms_entries,
-		    rs.ms_entries,   postings,
+		    records,         postings,
 		    info.me_mapsize, (uint64_t)(info.me_last_pgno + 1) * es.ms_psize};
 	}
 	read_end(st, txn);
@@ -1241,7 +1285,7 @@ struct check {
 	char *why;
 	size_t whylen;
 	int err;
-	size_t entries, versions, postings, live;
+	size_t entries, records, versions, postings, live;
 };
 
 __attribute__((format(printf, 2, 3))) static int check_fail(struct check *c, const char *fmt, ...)
@@ -1316,24 +1360,6 @@ static int check_feeds(struct check *c)
 	return 0;
 }
 
-/* The seq of a record's newest version, and how many versions it has. */
-static int check_versions(struct check *c, const MDB_val *k, uint64_t *last, size_t *n)
-{
-	MDB_val kk = *k, v;
-	MDB_cursor *cur;
-	int rc;
-
-	*last = 0;
-	*n = 0;
-	if ((rc = mdb_cursor_open(c->txn, c->st->versions, &cur)) != 0)
-		return rc;
-	for (rc = mdb_cursor_get(cur, &kk, &v, MDB_SET_KEY); rc == 0;
-	     rc = mdb_cursor_get(cur, &kk, &v, MDB_NEXT_DUP), ++*n)
-		*last = be64_get(v.mv_data);
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
 /* A live version's docno names it. */
 static int check_doc(struct check *c, uint32_t docno, const uint8_t *author, uint64_t seq)
 {
@@ -1351,35 +1377,40 @@ static int check_doc(struct check *c, uint32_t docno, const uint8_t *author, uin
 	return 0;
 }
 
-/* One record: its state is its newest version, and it is indexed exactly when live. */
-static int check_record(struct check *c, const MDB_val *k, const struct rec *r)
+/*
+ * One record, the cursor on its first line: its state, the newest line,
+ * matches its entry, and it is indexed exactly when live.
+ */
+static int check_record(struct check *c, MDB_cursor *cur, const MDB_val *k)
 {
 	const uint8_t *key = k->mv_data;
 	size_t tl = strnlen((const char *)key, k->mv_size), nv, have, want;
+	MDB_val kk = *k, v;
 	struct index_doc d;
 	struct ag_entry e;
-	uint64_t last;
+	struct rec r;
 	int rc;
 
 	if (tl + 1 + AG_PK_LEN >= k->mv_size)
 		return check_fail(c, "a record key is damaged");
-	if ((rc = check_versions(c, k, &last, &nv)) != 0)
+	if ((rc = mdb_cursor_count(cur, &nv)) != 0 ||
+	    (rc = mdb_cursor_get(cur, &kk, &v, MDB_LAST_DUP)) != 0)
 		return check_err(c, rc);
+	if (rec_get(&v, &r) != 0)
+		return check_fail(c, "record %s is damaged", key);
+	c->records++;
 	c->versions += nv;
-	if (last != r->seq)
-		return check_fail(c, "record %s: state is seq %" PRIu64 ", newest version %" PRIu64,
-		                  key, r->seq, last);
-	if ((rc = entry_load(c->txn, c->st->entries, key + tl + 1, r->seq, &e)) != 0)
+	if ((rc = entry_load(c->txn, c->st->entries, key + tl + 1, r.seq, &e)) != 0)
 		return check_fail(c, "record %s: its entry is missing", key);
-	if (strcmp(e.type, (const char *)key) != 0 || e.timestamp != r->ts ||
-	    (e.body != NULL) != r->live || e.id_len != k->mv_size - tl - 1 - AG_PK_LEN ||
+	if (strcmp(e.type, (const char *)key) != 0 || e.timestamp != r.ts ||
+	    (e.body != NULL) != r.live || e.id_len != k->mv_size - tl - 1 - AG_PK_LEN ||
 	    memcmp(e.id, key + tl + 1 + AG_PK_LEN, e.id_len) != 0)
 		return check_fail(c, "record %s: state does not match its entry", key);
-	if (!r->live)
-		return r->docno == 0 ? 0 : check_fail(c, "record %s: retracted, yet indexed", key);
-	if ((rc = check_doc(c, r->docno, key + tl + 1, r->seq)) != 0)
+	if (!r.live)
+		return r.docno == 0 ? 0 : check_fail(c, "record %s: retracted, yet indexed", key);
+	if ((rc = check_doc(c, r.docno, key + tl + 1, r.seq)) != 0)
 		return rc;
-	d = (struct index_doc){r->docno, r->ts, e.type, e.author, e.body, e.body_len};
+	d = (struct index_doc){r.docno, r.ts, e.type, e.author, e.body, e.body_len};
 	if ((rc = index_doc_check(c->st->ix, c->txn, &d, &have, &want)) != 0)
 		return check_err(c, rc);
 	if (have != want)
@@ -1395,25 +1426,26 @@ static int check_records(struct check *c)
 	MDB_cursor *cur;
 	MDB_val k, v;
 	size_t postings;
+	uint64_t records;
 	int rc, bad = 0;
 
 	if ((rc = mdb_cursor_open(c->txn, c->st->records, &cur)) != 0)
 		return check_err(c, rc);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && bad == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct rec r;
-
-		bad = rec_get(&v, &r) != 0 ? check_fail(c, "a record is damaged")
-		                           : check_record(c, &k, &r);
-	}
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP))
+		bad = check_record(c, cur, &k);
 	mdb_cursor_close(cur);
 	if (bad)
 		return bad;
 	if (rc != MDB_NOTFOUND)
 		return check_err(c, rc);
-	if ((rc = mdb_stat(c->txn, c->st->versions, &vs)) != 0 ||
-	    (rc = mdb_stat(c->txn, c->st->docs, &ds)) != 0)
+	if ((rc = mdb_stat(c->txn, c->st->records, &vs)) != 0 ||
+	    (rc = mdb_stat(c->txn, c->st->docs, &ds)) != 0 ||
+	    (rc = records_count(c->txn, c->st->info, &records)) != 0)
 		return check_err(c, rc);
+	if (records != c->records)
+		return check_fail(c, "%zu records counted, %zu stored", (size_t)records,
+		                  c->records);
 	if ((rc = index_check(c->st->ix, c->txn, &postings)) == MDB_CORRUPTED)
 		return check_fail(c, "the index is damaged");
 	if (rc != 0)
@@ -1433,7 +1465,7 @@ static int check_records(struct check *c)
 
 int store_check(struct store *st, const uint8_t *network, char *why, size_t whylen)
 {
-	struct check c = {st, NULL, network, why, whylen, 0, 0, 0, 0};
+	struct check c = {st, NULL, network, why, whylen, 0, 0, 0, 0, 0, 0};
 	int rc;
 
 	if (whylen)
