@@ -114,8 +114,6 @@ struct index {
 	uint32_t last_docno;
 	uint32_t *killed; /* queued docnos that are no longer current */
 	size_t nkilled, killed_cap;
-	uint8_t *buf; /* postings of one term, merged */
-	size_t buf_cap;
 };
 
 static void be32_put(uint8_t *p, uint32_t v)
@@ -885,30 +883,41 @@ static int writer_emit(struct writer *w)
 	return mdb_put(w->txn, w->dbi, &k, &v, MDB_APPEND);
 }
 
-static int writer_add(struct writer *w, const void *term, size_t tlen, const uint8_t *post,
-                      size_t n)
+/*
+ * Starts term's entry in the block, with room for n postings (a block that
+ * has no room left is written first): *post receives where they go, so
+ * they are put in place, not copied. writer_end says how many there are.
+ */
+static int writer_begin(struct writer *w, const void *term, size_t tlen, size_t n, uint8_t **post)
 {
 	size_t need = 5 + tlen + n * POST_LEN;
 	int rc;
 
-	if (n == 0)
-		return 0;
 	if (w->len > 0 && w->len + need > BLOCK_MAX && (rc = writer_emit(w)) != 0)
 		return rc;
+	if (grow((void **)&w->buf, &w->cap, w->len + need, 1))
+		return ENOMEM;
 	if (w->len == 0) {
 		memcpy(w->key, w->seg, 4);
 		memcpy(w->key + 4, term, tlen);
 		w->klen = 4 + tlen;
 	}
-	if (grow((void **)&w->buf, &w->cap, w->len + need, 1))
-		return ENOMEM;
 	w->buf[w->len] = (uint8_t)tlen;
 	memcpy(w->buf + w->len + 1, term, tlen);
-	be32_put(w->buf + w->len + 1 + tlen, (uint32_t)n);
-	memcpy(w->buf + w->len + 5 + tlen, post, n * POST_LEN);
-	w->len += need;
-	w->npost += n;
+	*post = w->buf + w->len + 5 + tlen;
 	return 0;
+}
+
+/* Ends the entry begun last with its m postings; with none, there is no entry. */
+static void writer_end(struct writer *w, size_t m)
+{
+	size_t tlen = w->buf[w->len];
+
+	if (m == 0)
+		return;
+	be32_put(w->buf + w->len + 1 + tlen, (uint32_t)m);
+	w->len += 5 + tlen + m * POST_LEN;
+	w->npost += m;
 }
 
 /*
@@ -1025,8 +1034,8 @@ static void dead_free(struct dead_set *ds)
 	free(ds->seen);
 }
 
-/* Appends a posting to ix->buf unless it is dead; marks the dead it meets. */
-static void merge_one(struct index *ix, const uint8_t *p, struct dead_set *ds, size_t *m)
+/* Appends a posting to out unless it is dead; marks the dead it meets. */
+static void merge_one(uint8_t *out, const uint8_t *p, struct dead_set *ds, size_t *m)
 {
 	long j;
 
@@ -1034,19 +1043,19 @@ static void merge_one(struct index *ix, const uint8_t *p, struct dead_set *ds, s
 		ds->seen[j] = 1;
 		return;
 	}
-	memcpy(ix->buf + (*m)++ * POST_LEN, p, POST_LEN);
+	memcpy(out + (*m)++ * POST_LEN, p, POST_LEN);
 }
 
-/* Appends n postings to ix->buf, less the dead. */
-static void merge_copy(struct index *ix, const uint8_t *p, size_t n, struct dead_set *ds, size_t *m)
+/* Appends n postings to out, less the dead. */
+static void merge_copy(uint8_t *out, const uint8_t *p, size_t n, struct dead_set *ds, size_t *m)
 {
 	if (ds->n == 0) {
-		memcpy(ix->buf + *m * POST_LEN, p, n * POST_LEN);
+		memcpy(out + *m * POST_LEN, p, n * POST_LEN);
 		*m += n;
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		merge_one(ix, p + i * POST_LEN, ds, m);
+		merge_one(out, p + i * POST_LEN, ds, m);
 }
 
 /* How many of the n postings at p come before v, p[0] included: galloping from the start. */
@@ -1072,24 +1081,17 @@ static size_t post_before(const uint8_t *p, size_t n, const uint8_t *v)
 }
 
 /*
- * Merges the postings of the readers that hold term into ix->buf, less the
- * dead. A version's postings are all in one segment, so no two runs share
- * one. Segments mostly span different times, so the run with the newest
- * posting is copied in one piece, up to the next run's newest.
+ * Merges the postings of the readers in[] into out, less the dead; *m
+ * receives how many. A version's postings are all in one segment, so no
+ * two runs share one. Segments mostly span different times, so the run
+ * with the newest posting is copied in one piece, up to the next run's
+ * newest.
  */
-static int merge_term(struct index *ix, struct reader *r, size_t k, const uint8_t *term,
-                      size_t tlen, struct dead_set *ds, size_t *m)
+static void merge_term(const struct reader *r, const int *in, size_t k, struct dead_set *ds,
+                       uint8_t *out, size_t *m)
 {
-	size_t pos[SEGS_MAX], total = 0;
-	int in[SEGS_MAX];
+	size_t pos[SEGS_MAX] = {0};
 
-	for (size_t i = 0; i < k; i++) {
-		in[i] = !r[i].done && term_cmp(r[i].term, r[i].tlen, term, tlen) == 0;
-		pos[i] = 0;
-		total += in[i] ? r[i].n : 0;
-	}
-	if (grow((void **)&ix->buf, &ix->buf_cap, total * POST_LEN, 1))
-		return ENOMEM;
 	*m = 0;
 	for (;;) {
 		const uint8_t *p = NULL, *q = NULL;
@@ -1109,13 +1111,35 @@ static int merge_term(struct index *ix, struct reader *r, size_t k, const uint8_
 			}
 		}
 		if (!p)
-			return 0;
+			return;
 		n = r[best].n - pos[best];
 		if (q)
 			n = post_before(p, n, q);
-		merge_copy(ix, p, n, ds, m);
+		merge_copy(out, p, n, ds, m);
 		pos[best] += n;
 	}
+}
+
+/* Which readers are on the lowest term, in one pass: in[i], and the lowest. */
+static const struct reader *merge_low(const struct reader *r, size_t k, int *in)
+{
+	const struct reader *low = NULL;
+
+	for (size_t i = 0; i < k; i++) {
+		int cmp = -1;
+
+		in[i] = 0;
+		if (r[i].done)
+			continue;
+		if (low)
+			cmp = term_cmp(r[i].term, r[i].tlen, low->term, low->tlen);
+		if (cmp < 0) {
+			memset(in, 0, i * sizeof(*in));
+			low = &r[i];
+		}
+		in[i] = cmp <= 0;
+	}
+	return low;
 }
 
 /* Deletes a segment's blocks and its catalog entry. */
@@ -1138,31 +1162,31 @@ static int seg_drop(struct index *ix, MDB_txn *txn, MDB_cursor *c, uint32_t seg)
 }
 
 /* The merge proper: one pass over the k readers in term order. */
-static int merge_pass(struct index *ix, MDB_cursor *c, struct reader *r, size_t k, struct writer *w,
+static int merge_pass(MDB_cursor *c, struct reader *r, size_t k, struct writer *w,
                       struct dead_set *ds)
 {
 	uint8_t term[TERM_MAX];
-	int rc = 0;
+	int in[SEGS_MAX], rc = 0;
 
 	for (size_t i = 0; i < k && rc == 0; i++)
 		rc = reader_next(&r[i], c);
 	while (rc == 0) {
-		const struct reader *low = NULL;
-		size_t tlen, m;
+		const struct reader *low = merge_low(r, k, in);
+		size_t tlen, total = 0, m;
+		uint8_t *out;
 
-		for (size_t i = 0; i < k; i++)
-			if (!r[i].done &&
-			    (!low || term_cmp(r[i].term, r[i].tlen, low->term, low->tlen) < 0))
-				low = &r[i];
 		if (!low)
 			break;
 		tlen = low->tlen;
 		memcpy(term, low->term, tlen);
-		if ((rc = merge_term(ix, r, k, term, tlen, ds, &m)) != 0 ||
-		    (rc = writer_add(w, term, tlen, ix->buf, m)) != 0)
+		for (size_t i = 0; i < k; i++)
+			total += in[i] ? r[i].n : 0;
+		if ((rc = writer_begin(w, term, tlen, total, &out)) != 0)
 			break;
+		merge_term(r, in, k, ds, out, &m);
+		writer_end(w, m);
 		for (size_t i = 0; i < k && rc == 0; i++)
-			if (!r[i].done && term_cmp(r[i].term, r[i].tlen, term, tlen) == 0)
+			if (in[i])
 				rc = reader_next(&r[i], c);
 	}
 	return rc == 0 ? writer_emit(w) : rc;
@@ -1188,7 +1212,7 @@ static int merge(struct index *ix, MDB_txn *txn, const struct seginfo *in, size_
 	}
 	if ((rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0 ||
 	    (rc = dead_load(ix, txn, out.lo, out.hi, &ds)) != 0 ||
-	    (rc = merge_pass(ix, c, r, k, &w, &ds)) != 0)
+	    (rc = merge_pass(c, r, k, &w, &ds)) != 0)
 		goto out;
 	out.npost = w.npost;
 	if (w.npost && (rc = catalog_put(ix, txn, &out)) != 0)
@@ -1400,11 +1424,15 @@ static int flush_group(struct index *ix)
 static int flush_term(struct index *ix, struct writer *w, const struct pterm *pt, const uint32_t *g,
                       size_t n)
 {
-	if (grow((void **)&ix->buf, &ix->buf_cap, n * POST_LEN, 1))
-		return ENOMEM;
+	uint8_t *out;
+	int rc;
+
+	if ((rc = writer_begin(w, ix->arena + pt->off, pt->len, n, &out)) != 0)
+		return rc;
 	for (size_t i = 0; i < n; i++)
-		memcpy(ix->buf + i * POST_LEN, ix->docs[g[i]].val, POST_LEN);
-	return writer_add(w, ix->arena + pt->off, pt->len, ix->buf, n);
+		memcpy(out + i * POST_LEN, ix->docs[g[i]].val, POST_LEN);
+	writer_end(w, n);
+	return 0;
 }
 
 int index_flush(struct index *ix, MDB_txn *txn)
@@ -1474,7 +1502,6 @@ void index_free(struct index *ix)
 	free(ix->grp);
 	free(ix->dorder);
 	free(ix->killed);
-	free(ix->buf);
 	free(ix);
 }
 
