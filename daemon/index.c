@@ -53,7 +53,7 @@ struct tref {
 };
 
 /*
- * The terms of one version, repeats included, in the order the body gives
+ * The distinct terms of one version, in the order the body first gives
  * them: one allocation, so that index_prepare's work costs the writer one
  * free.
  */
@@ -95,8 +95,6 @@ struct index {
 	size_t arena_len, arena_cap;
 	struct pterm *terms;
 	size_t nterms, terms_cap;
-	uint32_t *seen; /* per term: the doc that queued it last, + 1 */
-	size_t seen_cap;
 	struct slot *slots; /* open addressing */
 	size_t nslots;
 	struct qdoc *docs;
@@ -575,27 +573,92 @@ static const struct tref *tref_next(const struct tref *r)
 	return (const struct tref *)((const uint8_t *)r + tref_size(r->len));
 }
 
-/* A term_fn: appends the term, hashed, to the list at *arg, which may move. */
+static const struct tref *tref_at(const struct index_terms *l, uint32_t off)
+{
+	return (const struct tref *)((const uint8_t *)l->data + off);
+}
+
+/*
+ * A version's terms being gathered: the list, and a set of the offsets of
+ * its trefs (+ 1, 0 for none) by hash, so that a word is kept once.
+ */
+struct gather {
+	struct index_terms *l;
+	uint32_t *set;
+	size_t nset; /* a power of two, more than twice the terms */
+	uint32_t small[256];
+};
+
+static int gather_grow(struct gather *g)
+{
+	size_t n = g->nset * 2;
+	uint32_t *set = calloc(n, sizeof(*set));
+	const struct tref *r = (const struct tref *)g->l->data;
+
+	if (!set)
+		return ENOMEM;
+	for (size_t i = 0; i < g->l->n; i++, r = tref_next(r)) {
+		size_t j = r->hash & (n - 1);
+
+		while (set[j])
+			j = (j + 1) & (n - 1);
+		set[j] = (uint32_t)((const uint8_t *)r - (const uint8_t *)g->l->data) + 1;
+	}
+	if (g->set != g->small)
+		free(g->set);
+	g->set = set;
+	g->nset = n;
+	return 0;
+}
+
+/* A term_fn: appends the term, hashed, to the list unless it holds it already. */
 static int terms_add(const char *t, size_t len, void *arg)
 {
-	struct index_terms **lp = arg, *l = *lp;
-	size_t need = tref_size(len), cap = l->cap;
+	struct gather *g = arg;
+	struct index_terms *l = g->l;
+	uint32_t hash = term_hash(t, len);
+	size_t need = tref_size(len), cap = l->cap, i;
 	struct tref *r;
 
+	if ((l->n + 1) * 2 > g->nset && gather_grow(g) != 0)
+		return ENOMEM;
+	for (i = hash & (g->nset - 1); g->set[i]; i = (i + 1) & (g->nset - 1)) {
+		const struct tref *o = tref_at(l, g->set[i] - 1);
+
+		if (o->hash == hash && o->len == len && memcmp(o + 1, t, len) == 0)
+			return 0;
+	}
 	if (l->len + need > l->cap) {
 		while (l->len + need > cap)
 			cap *= 2;
 		if (!(l = realloc(l, sizeof(*l) + cap)))
 			return ENOMEM;
 		l->cap = cap;
-		*lp = l;
+		g->l = l;
 	}
 	r = (struct tref *)((uint8_t *)l->data + l->len);
-	*r = (struct tref){term_prefix(t, len), term_hash(t, len), (uint32_t)len};
+	*r = (struct tref){term_prefix(t, len), hash, (uint32_t)len};
 	memcpy(r + 1, t, len);
+	g->set[i] = (uint32_t)l->len + 1;
 	l->len += need;
 	l->n++;
 	return 0;
+}
+
+/* Gathers d's distinct terms into *lp, emptied first; it may move. */
+static int terms_gather(const struct index_doc *d, struct index_terms **lp)
+{
+	struct gather g = {.l = *lp, .nset = 256};
+	int rc;
+
+	g.set = g.small;
+	memset(g.small, 0, sizeof(g.small));
+	g.l->n = g.l->len = 0;
+	rc = doc_terms(d, terms_add, &g);
+	*lp = g.l;
+	if (g.set != g.small)
+		free(g.set);
+	return rc;
 }
 
 static struct index_terms *terms_new(size_t cap)
@@ -621,7 +684,7 @@ int index_prepare(const struct index_doc *d, struct index_terms **out)
 	*out = NULL;
 	if (!l)
 		return ENOMEM;
-	if ((rc = doc_terms(d, terms_add, &l)) != 0) {
+	if ((rc = terms_gather(d, &l)) != 0) {
 		free(l);
 		return rc;
 	}
@@ -677,12 +740,10 @@ static long term_intern(struct index *ix, const struct tref *r)
 			return (long)s->term - 1;
 	}
 	if (grow((void **)&ix->terms, &ix->terms_cap, ix->nterms + 1, sizeof(*ix->terms)) ||
-	    grow((void **)&ix->seen, &ix->seen_cap, ix->nterms + 1, sizeof(*ix->seen)) ||
 	    grow((void **)&ix->arena, &ix->arena_cap, ix->arena_len + r->len, 1))
 		return -1;
 	memcpy(ix->arena + ix->arena_len, t, r->len);
 	ix->terms[ix->nterms] = (struct pterm){r->pfx, (uint32_t)ix->arena_len, (uint8_t)r->len};
-	ix->seen[ix->nterms] = 0;
 	ix->arena_len += r->len;
 	ix->slots[i] = (struct slot){r->pfx, hl, (uint32_t)++ix->nterms};
 	return (long)ix->nterms - 1;
@@ -697,7 +758,6 @@ static int queue_doc(struct index *ix, uint32_t docno, uint64_t ts, const struct
 {
 	const struct tref *first = (const struct tref *)l->data, *r;
 	struct qdoc *d;
-	uint32_t stamp;
 	size_t i;
 
 	if (grow((void **)&ix->docs, &ix->docs_cap, ix->ndocs + 1, sizeof(*ix->docs)) ||
@@ -706,15 +766,11 @@ static int queue_doc(struct index *ix, uint32_t docno, uint64_t ts, const struct
 		return ENOMEM;
 	for (i = 0, r = first; i < l->n; i++, r = tref_next(r))
 		__builtin_prefetch(&ix->slots[slot_first(ix, r)]);
-	stamp = (uint32_t)ix->ndocs + 1;
 	for (i = 0, r = first; i < l->n; i++, r = tref_next(r)) {
 		long term = term_intern(ix, r);
 
 		if (term < 0)
 			return ENOMEM;
-		if (ix->seen[term] == stamp)
-			continue; /* the same word again in this version */
-		ix->seen[term] = stamp;
 		ix->ops[ix->nops++] = (uint32_t)term;
 	}
 	d = &ix->docs[ix->ndocs++];
@@ -737,8 +793,7 @@ int index_add(struct index *ix, const struct index_doc *d)
 		return EINVAL;
 	if (!ix->scratch && !(ix->scratch = terms_new(4096)))
 		return ENOMEM;
-	ix->scratch->n = ix->scratch->len = 0;
-	if ((rc = doc_terms(d, terms_add, &ix->scratch)) != 0)
+	if ((rc = terms_gather(d, &ix->scratch)) != 0)
 		return rc;
 	return queue_doc(ix, d->docno, d->timestamp, ix->scratch);
 }
@@ -1491,7 +1546,6 @@ void index_free(struct index *ix)
 		return;
 	free(ix->arena);
 	free(ix->terms);
-	free(ix->seen);
 	free(ix->slots);
 	free(ix->docs);
 	free(ix->ops);
