@@ -1,7 +1,9 @@
 /*
  * test_store_crash.c: a child process appends batches of entries in a loop
- * (new records, new versions, retractions, so the index merges and kills)
- * and is killed with SIGKILL at a random moment, KILLS times. After each
+ * (new records, new versions, retractions, so the index merges and kills),
+ * half of the batches prepared beforehand (store_prepare) as the daemon's
+ * verify threads do, and is killed with SIGKILL at a random moment, KILLS
+ * times. After each
  * kill the store opens, and:
  *   - store_check holds: every feed is a hash chain from seq 1 to its head,
  *     every record's state is its newest version, the index holds exactly
@@ -124,6 +126,7 @@ static _Noreturn void child(const char *data, int fd, unsigned seed)
 	static uint8_t bufs[16][AG_ENTRY_MAX];
 	struct author au[AUTHORS];
 	struct ag_entry es[16];
+	struct store_prep prep[16];
 	struct store_result res[16];
 	msgpack_sbuffer sb;
 	struct store *st = store_open(data, 1 << 20);
@@ -138,18 +141,22 @@ static _Noreturn void child(const char *data, int fd, unsigned seed)
 			_exit(3);
 	}
 	for (;;) {
-		int n = 1 + rand() % 16, who[16];
+		int n = 1 + rand() % 16, who[16], prepared = rand() % 2;
 
 		for (int i = 0; i < n; i++) {
 			who[i] = rand() % AUTHORS;
 			if (entry_next(&au[who[i]], who[i], bufs[i], &sb, &es[i]) != 0)
 				_exit(4);
+			if (prepared && store_prepare(&prep[i], &es[i]) != 0)
+				_exit(8);
 		}
-		if (store_append(st, es, (size_t)n, res) != 0)
+		if (store_append_prepared(st, es, prepared ? prep : NULL, (size_t)n, res) != 0)
 			_exit(5);
 		for (int i = 0; i < n; i++) {
 			struct committed c = {(uint32_t)who[i], es[i].seq};
 
+			if (prepared)
+				store_prep_clear(&prep[i]);
 			if (res[i].status != STORE_STORED)
 				_exit(6);
 			if (write(fd, &c, sizeof(c)) != sizeof(c))
