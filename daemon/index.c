@@ -47,7 +47,8 @@
 
 /* A term of one version, before the queue; its bytes follow it, padded to 8. */
 struct tref {
-	uint64_t pfx; /* its first 8 bytes, big endian, zero padded: most comparisons end here */
+	uint64_t pfx;  /* its first 8 bytes, big endian, zero padded: most comparisons end here */
+	uint64_t pfx2; /* the next 8, the same way */
 	uint32_t hash;
 	uint32_t len;
 };
@@ -65,20 +66,26 @@ struct index_terms {
 
 /* A term waiting in the queue; its bytes are in the arena. */
 struct pterm {
-	uint64_t pfx;
+	uint64_t pfx, pfx2;
 	uint32_t off;
 	uint8_t len;
 };
 
 /*
- * A slot of the intern table. It holds enough of its term (prefix, hash
- * and length) that a lookup rarely reads the term itself: one cache miss
- * per word, not three.
+ * A slot of the intern table. It holds enough of its term (16 bytes, hash
+ * and length) that a lookup reads the term itself only when it is longer:
+ * one cache miss per word, not three.
  */
 struct slot {
-	uint64_t pfx;
+	uint64_t pfx, pfx2;
 	uint32_t hl;   /* the hash, its low byte replaced by the length */
 	uint32_t term; /* index + 1, 0 for an empty slot */
+};
+
+/* A term being sorted: its first 8 bytes, and its number. */
+struct tkey {
+	uint64_t pfx;
+	uint32_t t;
 };
 
 /* A version waiting in the queue: its posting, and where its terms end in ops. */
@@ -101,8 +108,9 @@ struct index {
 	size_t ndocs, docs_cap;
 	uint32_t *ops; /* the terms of each doc in turn, no repeats */
 	size_t nops, ops_cap;
-	struct index_terms *scratch;   /* the terms of the version being added */
-	uint32_t *order, *start, *tmp; /* scratch for index_flush, per term */
+	struct index_terms *scratch; /* the terms of the version being added */
+	uint32_t *order, *start;     /* scratch for index_flush, per term */
+	struct tkey *keys, *ktmp;
 	size_t scratch_cap;
 	uint32_t *grp; /* doc numbers grouped by term, and the docs sorted */
 	size_t grp_cap;
@@ -637,7 +645,8 @@ static int terms_add(const char *t, size_t len, void *arg)
 		g->l = l;
 	}
 	r = (struct tref *)((uint8_t *)l->data + l->len);
-	*r = (struct tref){term_prefix(t, len), hash, (uint32_t)len};
+	*r = (struct tref){term_prefix(t, len), len > 8 ? term_prefix(t + 8, len - 8) : 0, hash,
+	                   (uint32_t)len};
 	memcpy(r + 1, t, len);
 	g->set[i] = (uint32_t)l->len + 1;
 	l->len += need;
@@ -734,18 +743,19 @@ static long term_intern(struct index *ix, const struct tref *r)
 	for (i = slot_first(ix, r); ix->slots[i].term; i = (i + 1) & mask) {
 		const struct slot *s = &ix->slots[i];
 
-		if (s->pfx == r->pfx && s->hl == hl &&
-		    (r->len <= 8 ||
-		     memcmp(ix->arena + ix->terms[s->term - 1].off + 8, t + 8, r->len - 8U) == 0))
+		if (s->pfx == r->pfx && s->pfx2 == r->pfx2 && s->hl == hl &&
+		    (r->len <= 16 || memcmp(ix->arena + ix->terms[s->term - 1].off + 16, t + 16,
+		                            r->len - 16U) == 0))
 			return (long)s->term - 1;
 	}
 	if (grow((void **)&ix->terms, &ix->terms_cap, ix->nterms + 1, sizeof(*ix->terms)) ||
 	    grow((void **)&ix->arena, &ix->arena_cap, ix->arena_len + r->len, 1))
 		return -1;
 	memcpy(ix->arena + ix->arena_len, t, r->len);
-	ix->terms[ix->nterms] = (struct pterm){r->pfx, (uint32_t)ix->arena_len, (uint8_t)r->len};
+	ix->terms[ix->nterms] =
+	    (struct pterm){r->pfx, r->pfx2, (uint32_t)ix->arena_len, (uint8_t)r->len};
 	ix->arena_len += r->len;
-	ix->slots[i] = (struct slot){r->pfx, hl, (uint32_t)++ix->nterms};
+	ix->slots[i] = (struct slot){r->pfx, r->pfx2, hl, (uint32_t)++ix->nterms};
 	return (long)ix->nterms - 1;
 }
 
@@ -1350,10 +1360,12 @@ static int pterm_cmp(const void *a, const void *b, void *arg)
 
 	if (x->pfx != y->pfx)
 		return x->pfx < y->pfx ? -1 : 1;
-	if (x->len <= 8 || y->len <= 8)
+	if (x->pfx2 != y->pfx2)
+		return x->pfx2 < y->pfx2 ? -1 : 1;
+	if (x->len <= 16 || y->len <= 16)
 		return (x->len > y->len) - (x->len < y->len);
-	return term_cmp((const uint8_t *)ix->arena + x->off + 8, x->len - 8U,
-	                (const uint8_t *)ix->arena + y->off + 8, y->len - 8U);
+	return term_cmp((const uint8_t *)ix->arena + x->off + 16, x->len - 16U,
+	                (const uint8_t *)ix->arena + y->off + 16, y->len - 16U);
 }
 
 static int qdoc_cmp(const void *a, const void *b, void *arg)
@@ -1371,20 +1383,23 @@ static int u32_cmp(const void *a, const void *b)
 }
 
 /*
- * Puts the queued terms in byte order: a radix sort on their 8-byte
- * prefixes, then a comparison sort of each run of equal prefixes.
+ * Puts the queued terms in byte order into order: a radix sort of their
+ * 8-byte prefixes, copied beside their numbers so that each pass reads
+ * them in turn, then a comparison sort of each run of equal prefixes.
  */
 static void sort_terms(struct index *ix)
 {
-	uint32_t *order = ix->order, *tmp = ix->tmp;
+	struct tkey *k = ix->keys, *tmp = ix->ktmp, *swap;
 	size_t n = ix->nterms;
 
-	for (int shift = 0; shift < 64; shift += 8) {
+	for (size_t i = 0; i < n; i++)
+		k[i] = (struct tkey){ix->terms[i].pfx, (uint32_t)i};
+	for (int shift = 0; n && shift < 64; shift += 8) {
 		size_t count[256] = {0}, acc = 0;
 
 		for (size_t i = 0; i < n; i++)
-			count[ix->terms[order[i]].pfx >> shift & 0xff]++;
-		if (count[ix->terms[order[0]].pfx >> shift & 0xff] == n)
+			count[k[i].pfx >> shift & 0xff]++;
+		if (count[k[0].pfx >> shift & 0xff] == n)
 			continue; /* every prefix has this byte */
 		for (size_t b = 0; b < 256; b++) {
 			size_t c = count[b];
@@ -1393,14 +1408,18 @@ static void sort_terms(struct index *ix)
 			acc += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			tmp[count[ix->terms[order[i]].pfx >> shift & 0xff]++] = order[i];
-		memcpy(order, tmp, n * sizeof(*order));
+			tmp[count[k[i].pfx >> shift & 0xff]++] = k[i];
+		swap = k;
+		k = tmp;
+		tmp = swap;
 	}
+	for (size_t i = 0; i < n; i++)
+		ix->order[i] = k[i].t;
 	for (size_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && ix->terms[order[j]].pfx == ix->terms[order[i]].pfx;)
+		for (j = i + 1; j < n && k[j].pfx == k[i].pfx;)
 			j++;
 		if (j - i > 1)
-			qsort_r(order + i, j - i, sizeof(*order), pterm_cmp, ix);
+			qsort_r(ix->order + i, j - i, sizeof(*ix->order), pterm_cmp, ix);
 	}
 }
 
@@ -1427,14 +1446,18 @@ static size_t doc_begin(const struct index *ix, size_t d)
 static int flush_alloc(struct index *ix)
 {
 	uint32_t *p;
+	struct tkey *k;
 
 	if (grow((void **)&ix->order, &ix->scratch_cap, ix->nterms, sizeof(uint32_t)) ||
 	    !(p = realloc(ix->start, ix->scratch_cap * sizeof(uint32_t))))
 		return ENOMEM;
 	ix->start = p;
-	if (!(p = realloc(ix->tmp, ix->scratch_cap * sizeof(uint32_t))))
+	if (!(k = realloc(ix->keys, ix->scratch_cap * sizeof(*k))))
 		return ENOMEM;
-	ix->tmp = p;
+	ix->keys = k;
+	if (!(k = realloc(ix->ktmp, ix->scratch_cap * sizeof(*k))))
+		return ENOMEM;
+	ix->ktmp = k;
 	return grow((void **)&ix->grp, &ix->grp_cap, ix->nops, sizeof(uint32_t));
 }
 
@@ -1452,10 +1475,8 @@ static int flush_group(struct index *ix)
 	if ((rc = flush_alloc(ix)) != 0)
 		return rc;
 	start = ix->start;
-	for (size_t t = 0; t < ix->nterms; t++) {
-		ix->order[t] = (uint32_t)t;
+	for (size_t t = 0; t < ix->nterms; t++)
 		start[t] = 0;
-	}
 	sort_terms(ix);
 	for (size_t d = 0; d < ix->ndocs; d++)
 		for (size_t i = doc_begin(ix, d); !ix->docs[d].killed && i < ix->docs[d].end; i++)
@@ -1552,7 +1573,8 @@ void index_free(struct index *ix)
 	free(ix->scratch);
 	free(ix->order);
 	free(ix->start);
-	free(ix->tmp);
+	free(ix->keys);
+	free(ix->ktmp);
 	free(ix->grp);
 	free(ix->dorder);
 	free(ix->killed);
