@@ -112,9 +112,9 @@ struct index {
 	uint32_t *order, *start;     /* scratch for index_flush, per term */
 	struct tkey *keys, *ktmp;
 	size_t scratch_cap;
-	uint32_t *grp; /* doc numbers grouped by term, and the docs sorted */
+	uint32_t *grp; /* doc numbers grouped by term */
 	size_t grp_cap;
-	uint32_t *dorder;
+	uint32_t *dorder; /* doc numbers in posting order */
 	size_t dorder_cap;
 	uint32_t first_docno; /* the docnos queued in this transaction, 0 for none */
 	uint32_t last_docno;
@@ -686,7 +686,7 @@ void index_terms_free(struct index_terms *l)
 
 int index_prepare(const struct index_doc *d, struct index_terms **out)
 {
-	/* Room for the usual body: a word is a few bytes of text and 24 or so here. */
+	/* Room for the usual body: a word is a few bytes of text and 32 or so here. */
 	struct index_terms *l = terms_new(4 * d->body_len + 256);
 	int rc;
 
