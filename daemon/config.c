@@ -12,6 +12,7 @@
  * handler; the reader notices that when it is asked for the next line.
  */
 #include "config.h"
+#include "fileio.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -962,21 +963,6 @@ bool config_equal(const struct config *a, const struct config *b)
 	return eq;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Writes text to a new temporary file beside path; returns its name, or NULL (logged). */
 static char *write_temp(const char *dir, const char *base, const char *text, mode_t mode)
 {
@@ -992,7 +978,8 @@ static char *write_temp(const char *dir, const char *base, const char *text, mod
 		free(tmp);
 		return NULL;
 	}
-	if (write_all(fd, text, strlen(text)) != 0 || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+	if (fileio_write_all(fd, text, strlen(text)) != 0 || fchmod(fd, mode) != 0 ||
+	    fsync(fd) != 0) {
 		log_warn("%s", tmp);
 		close(fd);
 		goto fail;
@@ -1006,20 +993,6 @@ fail:
 	unlink(tmp);
 	free(tmp);
 	return NULL;
-}
-
-/* The rename is only durable once the directory itself is synced. */
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || fsync(fd) != 0) {
-		log_warn("%s", dir);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return close(fd);
 }
 
 int config_write(const char *path, const struct config *cfg)
@@ -1048,7 +1021,8 @@ int config_write(const char *path, const struct config *cfg)
 		unlink(tmp);
 		goto out;
 	}
-	ret = fsync_dir(dir);
+	/* The rename is only durable once the directory itself is synced. */
+	ret = fileio_sync_dir(dir);
 out:
 	free(tmp);
 	free(bcopy);

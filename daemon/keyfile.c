@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,45 +12,20 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "log.h"
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Makes a new file's name durable; dir is path's directory. */
 static int sync_parent(const char *path)
 {
-	char *copy = strdup(path), *slash;
-	int fd, r = -1;
+	char *copy = strdup(path);
+	int r;
 
 	if (copy == NULL) {
 		log_error("out of memory");
 		return -1;
 	}
-	slash = strrchr(copy, '/');
-	if (slash == copy)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	fd = open(slash != NULL ? copy : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0)
-		log_warn("%s", slash != NULL ? copy : ".");
-	else
-		r = 0;
-	if (fd >= 0)
-		close(fd);
+	r = fileio_sync_dir(dirname(copy)); /* "." for a bare file name */
 	free(copy);
 	return r;
 }
@@ -67,7 +43,8 @@ static int write_new(const char *path, const char line[static KEYFILE_SIZE])
 		return -1;
 	}
 	/* fchmod too: a umask may take bits away, and 0600 must still let us read it. */
-	if (fchmod(fd, 0600) != 0 || write_all(fd, line, KEYFILE_SIZE) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, 0600) != 0 || fileio_write_all(fd, line, KEYFILE_SIZE) != 0 ||
+	    fsync(fd) != 0) {
 		log_warn("%s", path);
 		close(fd);
 		unlink(path);
