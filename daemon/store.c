@@ -346,18 +346,32 @@ void store_close(struct store *st)
 
 /* ---- writing an entry ---- */
 
-static int flags_get(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, uint32_t *flags)
+/*
+ * A big-endian counter of width 4 or 8 under key: absent reads as 0, another
+ * width is corruption. 0 or an LMDB error.
+ */
+static int counter_get(MDB_txn *txn, MDB_dbi dbi, MDB_val key, size_t width, uint64_t *out)
 {
-	MDB_val k = {AG_PK_LEN, (void *)(uintptr_t)author}, v;
-	int rc = mdb_get(txn, dbi, &k, &v);
+	MDB_val v;
+	int rc = mdb_get(txn, dbi, &key, &v);
 
-	*flags = 0;
+	*out = 0;
 	if (rc == MDB_NOTFOUND)
 		return 0;
-	if (rc == 0 && v.mv_size != 4)
+	if (rc == 0 && v.mv_size != width)
 		return MDB_CORRUPTED;
 	if (rc == 0)
-		*flags = be32_get(v.mv_data);
+		*out = width == 4 ? be32_get(v.mv_data) : be64_get(v.mv_data);
+	return rc;
+}
+
+static int flags_get(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, uint32_t *flags)
+{
+	MDB_val k = {AG_PK_LEN, (void *)(uintptr_t)author};
+	uint64_t v;
+	int rc = counter_get(txn, dbi, k, 4, &v);
+
+	*flags = (uint32_t)v;
 	return rc;
 }
 
@@ -400,16 +414,13 @@ static MDB_val docno_key = {5, "docno"};
 /* A new docno, never given before: the counter lives in info. */
 static int docno_next(struct wtxn *w, uint32_t *docno)
 {
-	MDB_val k = docno_key, v;
+	uint64_t v;
 	int rc;
 
 	if (!w->docno_read) {
-		rc = mdb_get(w->txn, w->st->info, &k, &v);
-		if (rc == 0 && v.mv_size != 4)
-			return MDB_CORRUPTED;
-		if (rc != 0 && rc != MDB_NOTFOUND)
+		if ((rc = counter_get(w->txn, w->st->info, docno_key, 4, &v)) != 0)
 			return rc;
-		w->docno = rc == 0 ? be32_get(v.mv_data) : 0;
+		w->docno = (uint32_t)v;
 		w->docno_read = 1;
 	}
 	if (w->docno == UINT32_MAX)
@@ -423,17 +434,7 @@ static MDB_val records_key = {7, "records"};
 /* How many records there are, retracted ones included: the count lives in info. */
 static int records_count(MDB_txn *txn, MDB_dbi info, uint64_t *n)
 {
-	MDB_val k = records_key, v;
-	int rc = mdb_get(txn, info, &k, &v);
-
-	*n = 0;
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc == 0 && v.mv_size != 8)
-		return MDB_CORRUPTED;
-	if (rc == 0)
-		*n = be64_get(v.mv_data);
-	return rc;
+	return counter_get(txn, info, records_key, 8, n);
 }
 
 /* Saves what the transaction counted: the last docno given, the records it created. */
