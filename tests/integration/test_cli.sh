@@ -3,33 +3,18 @@
 # --json output, and bad input as a new user would give it. Each refusal must
 # be one line on stderr starting "agora: ", a non-zero exit, nothing on stdout,
 # and nothing written to the store or the config.
-set -euo pipefail
-BIN=${AGORA_BIN:?AGORA_BIN must name the build directory}
+. "$(dirname "$0")/lib.sh" # BIN, AGORAD, WORK, PIDS, cleanup on exit, free_port
 AGORA=$BIN/agora
-AGORAD=$BIN/agorad
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/agora-cli-XXXXXX")
-PIDS=()
 export TZ=UTC LANG=C.UTF-8
 unset AGORA_DIR
 
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work kept in $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
+# fail, as lib.sh's, with the last command's output and this test's logs.
 fail() {
 	echo "FAIL: $*" >&2
 	[ -f "$WORK/out" ] && { echo "--- stdout" >&2; head -c 2000 "$WORK/out" >&2; }
 	[ -f "$WORK/err" ] && { echo "--- stderr" >&2; cat "$WORK/err" >&2; }
 	for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done
 	exit 1
-}
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # ok CMD...: exit 0, nothing on stderr; stdout in $WORK/out.
