@@ -4,13 +4,53 @@ set -euo pipefail
 BIN=${AGORA_BIN:?AGORA_BIN must name the build directory}
 AGORAD=$BIN/agorad
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/agora-it-XXXXXX")
+AGORA=$BIN/agora
 PIDS=()
+SLOW=1 # tests multiply their waits by this; valgrind runs programs 20-50 times slower
+
+# With AGORA_VALGRIND=1 every agorad, and with AGORA_VALGRIND_CLI=1 every agora too,
+# runs under memcheck through a wrapper that execs valgrind, so $! is still the
+# program's pid. Each process logs to $WORK/valgrind/NAME.PID.log.
+vg_wrap() { # vg_wrap NAME: prints the wrapper's path
+	mkdir -p "$WORK/valgrind"
+	printf '#!/bin/sh\nexec valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no --num-callers=30 --log-file=%s/valgrind/%s.%%p.log %s "$@"\n' \
+		"$WORK" "$1" "$BIN/$1" > "$WORK/valgrind/$1"
+	chmod +x "$WORK/valgrind/$1"
+	echo "$WORK/valgrind/$1"
+}
+if [ "${AGORA_VALGRIND:-0}" = 1 ]; then
+	command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 77; }
+	AGORAD=$(vg_wrap agorad)
+	[ "${AGORA_VALGRIND_CLI:-0}" = 1 ] && AGORA=$(vg_wrap agora)
+	SLOW=10
+fi
+
+# vg_check [PID]: fails, printing the log, if the valgrind log of PID (default: of
+# every process) reports a memory error, or a definite or indirect leak. A process
+# killed by a signal cannot report its leaks truthfully (SIGKILL: not at all), so
+# only the errors it reported until then count.
+vg_check() {
+	local f bad=0 pid=${1:-*}
+	for f in "$WORK"/valgrind/*.$pid.log; do
+		[ -f "$f" ] || continue
+		if grep -qE '^==[0-9]+== (Invalid |Mismatched |Conditional jump|Use of uninitialised|Syscall param|Source and destination overlap|Argument .* fishy|Jump to the invalid|Process terminating with default action of signal (4|6|7|8|11) )' "$f" ||
+			{ grep -qE 'ERROR SUMMARY: [1-9]' "$f" && ! grep -q 'Process terminating with default action' "$f"; }; then
+			echo "valgrind: errors in $f:" >&2
+			head -n 200 "$f" >&2
+			mv "$f" "$f.reported" # told once, not again at exit
+			bad=1
+		fi
+	done
+	return $bad
+}
 
 cleanup() {
-	local pid
+	local pid status=$?
 	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	vg_check || status=1
 	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work kept in $WORK" >&2; else rm -rf "$WORK"; fi
+	exit $status
 }
 trap cleanup EXIT
 
@@ -49,12 +89,18 @@ node_start() {
 	echo $! > "$WORK/$1/pid"
 }
 
-node_stop() { kill -TERM "$(cat "$WORK/$1/pid")"; wait "$(cat "$WORK/$1/pid")" 2>/dev/null || true; }
+node_stop() {
+	local pid
+	pid=$(cat "$WORK/$1/pid")
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null || true
+	vg_check "$pid" || fail "$1: valgrind reported errors"
+}
 
 # wait_log NAME PATTERN [SECONDS]: until NAME's log has a line matching PATTERN.
 wait_log() {
 	local i
-	for ((i = 0; i < ${3:-10} * 10; i++)); do
+	for ((i = 0; i < ${3:-10} * 10 * SLOW; i++)); do
 		grep -qE "$2" "$WORK/$1/agorad.log" 2>/dev/null && return 0
 		sleep 0.1
 	done
