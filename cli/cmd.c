@@ -17,7 +17,7 @@
 #include "ctl.h"
 #include "key.h"
 
-#define O(x) (1u << (x))
+#define O(x) (UINT64_C(1) << (x))
 
 static const struct optdef {
 	const char *name;
@@ -40,6 +40,23 @@ static const struct optdef {
     [OPT_TYPE] = {"type", 0, "TYPE", "only records of this type (see agora help types)"},
     [OPT_LIMIT] = {"limit", 0, "N", "at most N results"},
     [OPT_SINCE] = {"since", 0, "SEQ", "entries from seq SEQ on (default 1)"},
+    [OPT_ID] = {"id", 0, "ID", "the record's id (default: made from the title)"},
+    [OPT_TITLE] = {"title", 0, "TEXT", "the title"},
+    [OPT_SUMMARY] = {"summary", 0, "TEXT", "a summary: what and why, in a few lines"},
+    [OPT_DESCRIPTION] = {"description", 0, "TEXT", "the full description"},
+    [OPT_STAKEHOLDER] = {"stakeholder", 0, "KEY",
+                         "a stakeholder involved (repeatable; see agora help stakeholders)"},
+    [OPT_YEAR] = {"year", 0, "N", "the year, 1900 to 2100"},
+    [OPT_RESULTS] = {"results", 0, "TEXT", "what came out of it"},
+    [OPT_CONTACT] = {"contact", 0, "TEXT", "whom to ask"},
+    [OPT_LINK] = {"link", 0, "URL", "a link, http:// or https:// (repeatable)"},
+    [OPT_LANG] = {"lang", 0, "CODE",
+                  "the language of the text given (fr, ar, en...): stored as {CODE: text}"},
+    [OPT_REPLACE] = {"replace", 0, NULL, "replace the record if it exists"},
+    [OPT_DATE] = {"date", 0, "YYYY-MM-DD", "the day"},
+    [OPT_DONE] = {"done", 0, "N", "mark the Nth milestone done (1 is the first)"},
+    [OPT_FORMAT] = {"format", 0, "FORMAT", "json, csv or md"},
+    [OPT_OUTPUT] = {"output", 'o', "FILE", "write to FILE instead of stdout"},
 };
 
 static const struct command commands[] = {
@@ -199,6 +216,28 @@ const char *cmd_opt_name(enum cmd_opt o)
 	return optdefs[o].name;
 }
 
+static int find_opt(const char *arg, const char **value);
+
+size_t cmd_opt_values(const struct args *a, enum cmd_opt o, const char **vals, size_t max)
+{
+	const char *value;
+	size_t n = 0;
+	int f;
+
+	/* The line was parsed already, so every option here is known and has its value. */
+	for (int i = 0; i < a->argc && strcmp(a->argv[i], "--") != 0; i++) {
+		if (a->argv[i][0] != '-' || a->argv[i][1] == '\0')
+			continue;
+		f = find_opt(a->argv[i], &value);
+		if (f >= 0 && optdefs[f].arg && !value && i + 1 < a->argc)
+			value = a->argv[++i];
+		if (f == (int)o && n < max)
+			vals[n] = value;
+		n += f == (int)o;
+	}
+	return n;
+}
+
 int cmd_fail(const struct args *a, int status, const char *fmt, ...)
 {
 	char msg[900];
@@ -324,7 +363,7 @@ int cmd_uint(const struct args *a, enum cmd_opt o, uint64_t *v)
 
 /* ---- help ---- */
 
-static void help_options(uint32_t opts)
+static void help_options(uint64_t opts)
 {
 	char left[64];
 
@@ -443,7 +482,7 @@ static int find_opt(const char *arg, const char **value)
 }
 
 /* One option at argv[*i]: its value from "--x=v" or the next argument. 0 or 2. */
-static int parse_opt(struct args *a, uint32_t allowed, int argc, char **argv, int *i)
+static int parse_opt(struct args *a, uint64_t allowed, int argc, char **argv, int *i)
 {
 	const char *arg = argv[*i], *value;
 	int o = find_opt(arg, &value);
@@ -467,10 +506,12 @@ static int parse_opt(struct args *a, uint32_t allowed, int argc, char **argv, in
 static int parse_command(struct args *a, int argc, char **argv)
 {
 	const struct command *c = a->cmd;
-	uint32_t allowed = c->opts | O(OPT_DIR) | O(OPT_JSON) | O(OPT_HELP);
+	uint64_t allowed = c->opts | O(OPT_DIR) | O(OPT_JSON) | O(OPT_HELP);
 	bool dashdash = false;
 	int rc;
 
+	a->argv = argv;
+	a->argc = argc;
 	for (int i = 0; i < argc; i++) {
 		if (!dashdash && strcmp(argv[i], "--") == 0) {
 			dashdash = true;

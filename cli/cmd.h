@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "out.h"
@@ -31,10 +32,25 @@ enum cmd_opt {
 	OPT_TYPE,
 	OPT_LIMIT,
 	OPT_SINCE,
+	OPT_ID,
+	OPT_TITLE,
+	OPT_SUMMARY,
+	OPT_DESCRIPTION,
+	OPT_STAKEHOLDER,
+	OPT_YEAR,
+	OPT_RESULTS,
+	OPT_CONTACT,
+	OPT_LINK,
+	OPT_LANG,
+	OPT_REPLACE,
+	OPT_DATE,
+	OPT_DONE,
+	OPT_FORMAT,
+	OPT_OUTPUT,
 	OPT_END
 };
 
-#define CMD_POS_MAX 3
+#define CMD_POS_MAX 8
 
 struct command;
 
@@ -46,6 +62,8 @@ struct args {
 	const char *pos[CMD_POS_MAX];
 	int npos;
 	const char *opt[OPT_END]; /* an option's value ("" for a flag), NULL if not given */
+	char **argv;              /* the command's own arguments, for repeated options */
+	int argc;
 };
 
 typedef int cmd_fn(const struct args *);
@@ -57,7 +75,7 @@ struct command {
 	const char *synopsis; /* after the name: "TYPE ID [--file FILE]" */
 	const char *pos_names[CMD_POS_MAX];
 	int min_pos, max_pos;
-	uint32_t opts; /* 1 << enum cmd_opt, beyond --dir, --json and --help */
+	uint64_t opts; /* 1 << enum cmd_opt, beyond --dir, --json and --help */
 	const char *help;
 };
 
@@ -90,6 +108,12 @@ int cmd_uint(const struct args *, enum cmd_opt, uint64_t *v);
 
 /* The option's name without dashes, "city". */
 const char *cmd_opt_name(enum cmd_opt);
+
+/*
+ * Every value given to a repeatable option (--topic a --topic b), in order:
+ * up to max of them in vals; returns how many were given (may exceed max).
+ */
+size_t cmd_opt_values(const struct args *, enum cmd_opt, const char **vals, size_t max);
 
 /* The commands. */
 int cmd_init(const struct args *);
