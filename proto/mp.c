@@ -407,24 +407,79 @@ int ag__mp_read_bin(const uint8_t *buf, size_t len, size_t *pos, const uint8_t *
 	return read_len_prefixed(buf, len, pos, 0xc4, b, blen);
 }
 
-int ag__mp_read_array(const uint8_t *buf, size_t len, size_t *pos, uint64_t *n)
+/* An array or map header: fix form from fix0 (16 entries), then 16- and 32-bit counts. */
+static int read_count(const uint8_t *buf, size_t len, size_t *pos, uint8_t fix0, uint8_t wide0,
+                      uint64_t *n)
 {
 	uint8_t t;
 
 	if (*pos >= len)
 		return AG_ETRUNC;
 	t = buf[*pos];
-	if (t >= 0x90 && t <= 0x9f) {
+	if (t >= fix0 && t <= fix0 + 0x0f) {
 		*n = t & 0x0f;
 		*pos += 1;
 		return 0;
 	}
-	if (t != 0xdc && t != 0xdd)
+	if (t != wide0 && t != wide0 + 1)
 		return AG_ESHAPE;
-	if (len - *pos < (t == 0xdc ? 3u : 5u))
+	if (len - *pos < (t == wide0 ? 3u : 5u))
 		return AG_ETRUNC;
-	*n = be(buf + *pos + 1, t == 0xdc ? 2 : 4);
-	*pos += t == 0xdc ? 3 : 5;
+	*n = be(buf + *pos + 1, t == wide0 ? 2 : 4);
+	*pos += t == wide0 ? 3 : 5;
+	return 0;
+}
+
+int ag__mp_read_array(const uint8_t *buf, size_t len, size_t *pos, uint64_t *n)
+{
+	return read_count(buf, len, pos, 0x90, 0xdc, n);
+}
+
+int ag__mp_read_map(const uint8_t *buf, size_t len, size_t *pos, uint64_t *n)
+{
+	return read_count(buf, len, pos, 0x80, 0xde, n);
+}
+
+int ag__mp_read_int(const uint8_t *buf, size_t len, size_t *pos, int64_t *v)
+{
+	uint8_t t;
+	size_t n;
+	uint64_t u;
+	int rc;
+
+	if (*pos >= len)
+		return AG_ETRUNC;
+	t = buf[*pos];
+	if (t >= 0xe0) {
+		*v = (int8_t)t;
+		*pos += 1;
+		return 0;
+	}
+	if (t < 0xd0 || t > 0xd3) {
+		if ((rc = ag__mp_read_uint(buf, len, pos, &u)) != 0)
+			return rc;
+		if (u > INT64_MAX)
+			return AG_ETOOBIG;
+		*v = (int64_t)u;
+		return 0;
+	}
+	n = (size_t)1 << (t - 0xd0);
+	if (len - *pos < 1 + n)
+		return AG_ETRUNC;
+	u = be(buf + *pos + 1, n);
+	*v = n == 1 ? (int8_t)u : n == 2 ? (int16_t)u : n == 4 ? (int32_t)u : (int64_t)u;
+	*pos += 1 + n;
+	return 0;
+}
+
+int ag__mp_read_bool(const uint8_t *buf, size_t len, size_t *pos, int *v)
+{
+	if (*pos >= len)
+		return AG_ETRUNC;
+	if (buf[*pos] != 0xc2 && buf[*pos] != 0xc3)
+		return AG_ESHAPE;
+	*v = buf[*pos] == 0xc3;
+	*pos += 1;
 	return 0;
 }
 

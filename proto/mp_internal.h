@@ -10,6 +10,10 @@ int ag__mp_read_uint(const uint8_t *buf, size_t len, size_t *pos, uint64_t *v);
 int ag__mp_read_str(const uint8_t *buf, size_t len, size_t *pos, const char **s, size_t *slen);
 int ag__mp_read_bin(const uint8_t *buf, size_t len, size_t *pos, const uint8_t **b, size_t *blen);
 int ag__mp_read_array(const uint8_t *buf, size_t len, size_t *pos, uint64_t *n);
+int ag__mp_read_map(const uint8_t *buf, size_t len, size_t *pos, uint64_t *n);
+int ag__mp_read_int(const uint8_t *buf, size_t len, size_t *pos,
+                    int64_t *v); /* AG_ETOOBIG over INT64_MAX */
+int ag__mp_read_bool(const uint8_t *buf, size_t len, size_t *pos, int *v);
 int ag__mp_skip(const uint8_t *buf, size_t len, size_t *pos);
 
 /* A msgpack-c write target over a caller's fixed buffer: no allocation, -1 when full. */

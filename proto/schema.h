@@ -31,37 +31,44 @@ const struct ag_vocab *ag_stakeholder_find(const char *key, size_t len);
 
 /* What a field holds. */
 enum ag_field_kind {
-	AG_F_TEXT,        /* multilingual: a string, or a map of language code to string */
-	AG_F_STR,         /* a plain string */
-	AG_F_INT,         /* an integer in [min, max] */
-	AG_F_BOOL,        /* true or false */
-	AG_F_DATE,        /* "YYYY-MM-DD", a real calendar day */
-	AG_F_ENUM,        /* a string from the field's own list */
-	AG_F_TOPIC,       /* one topic key */
-	AG_F_TOPICS,      /* an array of distinct topic keys */
-	AG_F_STAKEHOLDER, /* one stakeholder key */
-	AG_F_STAKEHOLDERS,/* an array of distinct stakeholder keys */
-	AG_F_KEY,         /* a public key in base64 (44 characters) */
-	AG_F_URL,         /* an http:// or https:// URL */
-	AG_F_OBJECT,      /* a map with its own fields (sub) */
-	AG_F_LIST,        /* an array of the element described by sub[0] */
+	AG_F_TEXT,         /* multilingual: a string, or a map of language code to string */
+	AG_F_STR,          /* a plain string */
+	AG_F_INT,          /* an integer in [min, max] */
+	AG_F_BOOL,         /* true or false */
+	AG_F_DATE,         /* "YYYY-MM-DD", a real calendar day */
+	AG_F_ENUM,         /* a string from the field's own list */
+	AG_F_TOPIC,        /* one topic key */
+	AG_F_TOPICS,       /* an array of distinct topic keys */
+	AG_F_STAKEHOLDER,  /* one stakeholder key */
+	AG_F_STAKEHOLDERS, /* an array of distinct stakeholder keys */
+	AG_F_KEY,          /* a public key in base64 (44 characters) */
+	AG_F_URL,          /* an http:// or https:// URL */
+	AG_F_OBJECT,       /* a map with its own fields (sub) */
+	AG_F_LIST,         /* an array of the element described by sub[0] */
+	AG_F_RECTYPE,      /* a record type name, [a-z-]{1,32} */
+	AG_F_RECID,        /* a record id: 1..128 bytes of UTF-8 without control characters */
 };
+
+/* The word for a kind in `agora schema` ("text", "topics", "list"); never NULL. */
+const char *ag_field_kind_name(enum ag_field_kind kind);
 
 struct ag_field {
 	const char *name;
 	enum ag_field_kind kind;
 	int required;
-	int64_t min, max;          /* INT: value bounds; TEXT/STR/URL: max bytes; LIST/TOPICS/...: item bounds */
-	const char *const *values; /* ENUM: NULL-terminated list */
-	const struct ag_field *sub;/* OBJECT: fields, ended by a zeroed one; LIST: its element */
-	const char *help;          /* one line for users */
+	/* INT: value bounds; TEXT, STR, URL, RECID: bytes (TEXT: per language);
+	 * LIST, TOPICS, STAKEHOLDERS: item count. */
+	int64_t min, max;
+	const char *const *values;  /* ENUM: NULL-terminated list */
+	const struct ag_field *sub; /* OBJECT: fields, ended by a zeroed one; LIST: its element */
+	const char *help;           /* one line for users */
 };
 
 struct ag_schema {
-	const char *type;           /* "practice" */
-	const char *help;           /* one line: what the record is */
-	const char *id_rule;        /* how its id is chosen, for users; NULL: free */
-	const char *fixed_id;       /* the one id allowed ("main" for profile), or NULL */
+	const char *type;              /* "practice" */
+	const char *help;              /* one line: what the record is */
+	const char *id_rule;           /* how its id is chosen, for users; NULL: free */
+	const char *fixed_id;          /* the one id allowed ("main" for profile), or NULL */
 	const struct ag_field *fields; /* ended by a zeroed one */
 };
 
