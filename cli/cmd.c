@@ -36,7 +36,8 @@ static const struct optdef {
     [OPT_FORCE] = {"force", 0, NULL,
                    "publish even before this node has learned its own feed from a peer"},
     [OPT_CITY] = {"city", 0, "CITY", "a city's public key or name (default: this node)"},
-    [OPT_TOPIC] = {"topic", 0, "TOPIC", "only records on this topic (see agora help topics)"},
+    [OPT_TOPIC] = {"topic", 0, "TOPIC",
+                   "a topic (see agora help topics); list, search: only records on it"},
     [OPT_TYPE] = {"type", 0, "TYPE", "only records of this type (see agora help types)"},
     [OPT_LIMIT] = {"limit", 0, "N", "at most N results"},
     [OPT_SINCE] = {"since", 0, "SEQ", "entries from seq SEQ on (default 1)"},
@@ -188,6 +189,111 @@ static const struct command commands[] = {
      O(OPT_CITY) | O(OPT_SINCE) | O(OPT_LIMIT),
      "Lists the entries of a city's feed in seq order. With --json each entry has\n"
      "raw, the base64 of its encoded bytes, so it can be verified independently."},
+    {"show",
+     cmd_show,
+     "a record laid out for reading",
+     "TYPE ID [--city CITY]",
+     {"TYPE", "ID"},
+     2,
+     2,
+     O(OPT_CITY),
+     "Shows a city's record TYPE ID for reading: its title, city, every field with\n"
+     "its label, each language of a text labelled, topics and stakeholders with\n"
+     "their French and English labels, lists numbered, milestones [x] or [ ].\n"
+     "With --json, the record as agora get --json prints it."},
+    {"practice add",
+     cmd_practice_add,
+     "publish a good practice",
+     "--title TEXT --topic TOPIC... --summary TEXT [--id ID] [--description TEXT]\n"
+     "       [--stakeholder KEY]... [--year N] [--results TEXT] [--contact TEXT]\n"
+     "       [--link URL]... [--lang CODE] [--replace]",
+     {NULL},
+     0,
+     0,
+     O(OPT_ID) | O(OPT_TITLE) | O(OPT_TOPIC) | O(OPT_SUMMARY) | O(OPT_DESCRIPTION) |
+         O(OPT_STAKEHOLDER) | O(OPT_YEAR) | O(OPT_RESULTS) | O(OPT_CONTACT) | O(OPT_LINK) |
+         O(OPT_LANG) | O(OPT_REPLACE),
+     "Publishes a good practice of this city, checked against the practice schema\n"
+     "(agora schema practice) before it is signed, and prints its id, seq and hash.\n"
+     "--topic, --stakeholder and --link may be given more than once. The id is\n"
+     "made from the title (\"Accès aux droits\" gives acces-aux-droits) unless\n"
+     "--id gives one; an existing practice is replaced only with --replace. With\n"
+     "--lang fr the texts are stored as {\"fr\": text}."},
+    {"profile set",
+     cmd_profile_set,
+     "set fields of this city's profile",
+     "FIELD VALUE [FIELD VALUE]... [--lang CODE]",
+     {"FIELD", "VALUE"},
+     2,
+     CMD_POS_MAX,
+     O(OPT_LANG),
+     "Sets fields of this city's profile (the record profile main) and publishes\n"
+     "it. FIELD is a path: city, population.value, summary.fr, sections.2.text\n"
+     "(list items count from 1; one more than there are adds one). VALUE is read\n"
+     "as the field holds it: a number for numbers, true or false, topics as\n"
+     "\"housing, health\", JSON for a whole list or group; an empty VALUE removes\n"
+     "the field. A new profile needs city, country and region at once:\n"
+     "  agora profile set city Lyon country France region europe"},
+    {"profile show",
+     cmd_profile_show,
+     "a city's profile, for reading",
+     "[--city CITY]",
+     {NULL},
+     0,
+     0,
+     O(OPT_CITY),
+     "Shows a city's profile as agora show profile main does."},
+    {"pilot milestone",
+     cmd_pilot_milestone,
+     "add a milestone to a pilot, or mark one done",
+     "ID --date YYYY-MM-DD TEXT | ID --done N",
+     {"ID", "TEXT"},
+     1,
+     2,
+     O(OPT_DATE) | O(OPT_DONE) | O(OPT_LANG),
+     "Adds a milestone (date, text, not done) at the end of this city's pilot ID,\n"
+     "or with --done N marks its Nth milestone done (1 is the first, in the order\n"
+     "agora show lists them), and publishes the pilot."},
+    {"pilot status",
+     cmd_pilot_status,
+     "set a pilot's status",
+     "ID planned|running|done",
+     {"ID", "STATUS"},
+     2,
+     2,
+     0,
+     "Sets the status of this city's pilot ID and publishes it."},
+    {"comment",
+     cmd_comment,
+     "reply to a city's record",
+     "TYPE ID TEXT [--city CITY] [--lang CODE]",
+     {"TYPE", "ID", "TEXT"},
+     3,
+     3,
+     O(OPT_CITY) | O(OPT_LANG),
+     "Publishes a comment of this city on the record TYPE ID of CITY (default:\n"
+     "this node): the dialogue between cities. The record must exist. The\n"
+     "comment's id is made from the time and a random suffix, and printed."},
+    {"export",
+     cmd_export,
+     "the network's records for reports and spreadsheets",
+     "--format json|csv|md [--city CITY] [--type TYPE] [--output FILE]",
+     {NULL},
+     0,
+     0,
+     O(OPT_FORMAT) | O(OPT_CITY) | O(OPT_TYPE) | O(OPT_OUTPUT),
+     "Writes every live record of every city (or of one city, or one type),\n"
+     "sorted by city, type and id:\n"
+     "  json  one document: {count, records: [{city, author, type, id, seq, time,\n"
+     "        timestamp, body}]}, time in UTC\n"
+     "  csv   RFC 4180, UTF-8, CRLF line ends, a header row, one row per record:\n"
+     "        city, type, id, title, topics, summary, date, updated, author; a\n"
+     "        text in several languages is one cell, \"fr: ...; en: ...\"; date is\n"
+     "        the year, the date, or start/end; updated is UTC\n"
+     "  md    Markdown: a heading per city and per type, each record with its\n"
+     "        title, topics (labels), fields, and tables for lists such as\n"
+     "        milestones\n"
+     "With --output the file is written whole or not at all."},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -406,8 +512,8 @@ static void help_all(void)
 	out_printf("usage: agora [--dir DIR] [--json] COMMAND [ARGS]\n\n"
 	           "agora is the city staff's tool for the local agorad node.\n\nCommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		out_printf("  %-12s %s\n", commands[i].name, commands[i].summary);
-	out_printf("  %-12s %s\n", "help", "help on a command, or on topics or types");
+		out_printf("  %-16s %s\n", commands[i].name, commands[i].summary);
+	out_printf("  %-16s %s\n", "help", "help on a command, or on topics or types");
 	out_printf("\nOptions, before or after the command:\n"
 	           "  --dir DIR      the node's directory (default: $AGORA_DIR, else "
 	           "/var/lib/agora)\n"
@@ -549,9 +655,16 @@ static int run_help(int argc, char **argv)
 		return 0;
 	}
 	if (!(c = find_command(argc, argv, &used))) {
-		if (strcmp(argv[0], "peer") == 0 && argc == 1) {
+		size_t gl = strlen(argv[0]);
+		bool group = false;
+
+		for (size_t i = 0; argc == 1 && i < NCOMMANDS; i++)
+			group |= strncmp(commands[i].name, argv[0], gl) == 0 &&
+			         commands[i].name[gl] == ' ';
+		if (group) {
 			for (size_t i = 0; i < NCOMMANDS; i++)
-				if (strncmp(commands[i].name, "peer ", 5) == 0)
+				if (strncmp(commands[i].name, argv[0], gl) == 0 &&
+				    commands[i].name[gl] == ' ')
 					out_printf("agora %s %s\n  %s\n", commands[i].name,
 					           commands[i].synopsis, commands[i].summary);
 			return 0;

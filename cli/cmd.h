@@ -50,7 +50,7 @@ enum cmd_opt {
 	OPT_END
 };
 
-#define CMD_POS_MAX 8
+#define CMD_POS_MAX 16
 
 struct command;
 
@@ -129,5 +129,13 @@ int cmd_search(const struct args *);
 int cmd_retract(const struct args *);
 int cmd_history(const struct args *);
 int cmd_log(const struct args *);
+int cmd_practice_add(const struct args *);
+int cmd_profile_set(const struct args *);
+int cmd_profile_show(const struct args *);
+int cmd_pilot_milestone(const struct args *);
+int cmd_pilot_status(const struct args *);
+int cmd_comment(const struct args *);
+int cmd_show(const struct args *);
+int cmd_export(const struct args *);
 
 #endif

@@ -1,0 +1,636 @@
+/*
+ * cmd_export.c: agora export: the network's knowledge for reports and
+ * spreadsheets, as one JSON document, a CSV table (RFC 4180, CRLF, a header
+ * row, one row per record) or a Markdown document (a heading per city and
+ * per type). Records come sorted by city, type (in the order of DESIGN.md)
+ * and id, so two exports of the same network are the same file.
+ *
+ * In CSV a text in several languages is one cell, "fr: ...; en: ...": a
+ * spreadsheet keeps one column per meaning, and a reader sees every language.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "rec.h"
+#include "schema.h"
+#include "text.h"
+
+enum format { FMT_JSON, FMT_CSV, FMT_MD };
+
+/* The order languages are flattened in: the network's first, then the rest as stored. */
+static const char *const langs[] = {"fr", "ar", "en", "es", "it"};
+
+/* ---- gathering ---- */
+
+static int list_records(const struct args *a, const char *city, json_t *all, bool *more)
+{
+	json_t *req = json_object(), *resp;
+	int rc;
+
+	if (city)
+		json_object_set_new(req, "city", json_string(city));
+	if (a->opt[OPT_TYPE])
+		json_object_set_new(req, "type", json_string(a->opt[OPT_TYPE]));
+	if ((rc = cmd_call(a, AG_CTL_LIST, req, &resp)) != 0)
+		return rc;
+	json_array_extend(all, json_object_get(resp, "records"));
+	*more = json_is_true(json_object_get(resp, "more"));
+	json_decref(resp);
+	return 0;
+}
+
+/* One LIST per city, for a network whose records are more than one answer holds. */
+static int list_per_city(const struct args *a, json_t *all)
+{
+	json_t *resp, *feed;
+	bool more = false;
+	size_t i;
+	int rc;
+
+	json_array_clear(all);
+	if ((rc = cmd_call(a, AG_CTL_STATUS, NULL, &resp)) != 0)
+		return rc;
+	json_array_foreach(json_object_get(json_object_get(resp, "status"), "feeds"), i, feed)
+	{
+		if ((rc = list_records(a, rec_str(feed, "author"), all, &more)) != 0 || more)
+			break;
+	}
+	json_decref(resp);
+	if (rc == 0 && more)
+		rc = cmd_fail(a, 2,
+		              "one city's records are more than agorad sends at once: "
+		              "export them type by type with --city and --type");
+	return rc;
+}
+
+static size_t type_rank(const char *type)
+{
+	size_t n;
+	const struct ag_schema *all = ag_schema_all(&n);
+
+	for (size_t i = 0; type && i < n; i++)
+		if (strcmp(all[i].type, type) == 0)
+			return i;
+	return n;
+}
+
+static const char *city_name(const json_t *rec)
+{
+	const char *n = rec_str(rec, "name");
+
+	return n ? n : rec_str(rec, "author") ? rec_str(rec, "author") : "";
+}
+
+static int rec_cmp(const void *x, const void *y)
+{
+	const json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
+	const char *ta = rec_str(a, "type"), *tb = rec_str(b, "type");
+	size_t ra = type_rank(ta), rb = type_rank(tb);
+	int c = strcmp(city_name(a), city_name(b));
+
+	if (c == 0)
+		c = strcmp(rec_str(a, "author") ? rec_str(a, "author") : "",
+		           rec_str(b, "author") ? rec_str(b, "author") : "");
+	if (c == 0)
+		c = ra != rb ? (ra < rb ? -1 : 1) : strcmp(ta ? ta : "", tb ? tb : "");
+	if (c == 0)
+		c = strcmp(rec_str(a, "id") ? rec_str(a, "id") : "",
+		           rec_str(b, "id") ? rec_str(b, "id") : "");
+	return c;
+}
+
+/* Every record asked for, sorted; NULL with the exit status in *rc. */
+static json_t **gather(const struct args *a, size_t *n, int *rc)
+{
+	json_t *all = json_array(), **recs = NULL;
+	bool more = false;
+
+	*rc = list_records(a, a->opt[OPT_CITY], all, &more);
+	if (*rc == 0 && more)
+		*rc = a->opt[OPT_CITY] ? cmd_fail(a, 2,
+		                                  "the city's records are more than agorad sends "
+		                                  "at once: export them type by type with --type")
+		                       : list_per_city(a, all);
+	*n = json_array_size(all);
+	if (*rc == 0 && !(recs = calloc(*n ? *n : 1, sizeof(*recs))))
+		*rc = cmd_fail(a, 3, "out of memory");
+	for (size_t i = 0; recs && i < *n; i++)
+		recs[i] = json_incref(json_array_get(all, i));
+	json_decref(all);
+	if (recs)
+		qsort(recs, *n, sizeof(*recs), rec_cmp);
+	return recs;
+}
+
+/* ---- text of fields ---- */
+
+/* A text field in one line: a plain string as is, languages as "fr: ...; en: ...". */
+static void flat_text(FILE *f, const json_t *v)
+{
+	const char *k;
+	json_t *t;
+	int n = 0;
+	bool known;
+
+	if (!json_is_object(v)) {
+		fputs(json_is_string(v) ? json_string_value(v) : "", f);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++)
+		if (json_is_string(t = json_object_get(v, langs[i])))
+			fprintf(f, "%s%s: %s", n++ ? "; " : "", langs[i], json_string_value(t));
+	json_object_foreach((json_t *)(uintptr_t)v, k, t)
+	{
+		known = false;
+		for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++)
+			known |= strcmp(k, langs[i]) == 0;
+		if (!known && json_is_string(t))
+			fprintf(f, "%s%s: %s", n++ ? "; " : "", k, json_string_value(t));
+	}
+}
+
+/* Any value in one line: scalars as JSON writes them, lists joined with "; ", objects k: v. */
+static void flat_any(FILE *f, const json_t *v)
+{
+	const char *k;
+	json_t *e;
+	size_t i;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e)
+		{
+			fputs(i ? "; " : "", f);
+			flat_any(f, e);
+		}
+	} else if (json_is_object(v) && json_object_get(v, "fr") == NULL &&
+	           json_object_get(v, "en") == NULL && json_object_get(v, "ar") == NULL) {
+		i = 0;
+		json_object_foreach((json_t *)(uintptr_t)v, k, e)
+		{
+			fprintf(f, "%s%s: ", i++ ? ", " : "", k);
+			flat_any(f, e);
+		}
+	} else if (json_is_integer(v)) {
+		fprintf(f, "%lld", (long long)json_integer_value(v));
+	} else if (json_is_real(v)) {
+		fprintf(f, "%g", json_real_value(v));
+	} else if (json_is_boolean(v)) {
+		fputs(json_is_true(v) ? "yes" : "no", f);
+	} else {
+		flat_text(f, v);
+	}
+}
+
+/* A string built by a FILE; the caller frees it. */
+struct sbuf {
+	char *s;
+	size_t len;
+	FILE *f;
+};
+
+static FILE *sbuf_open(struct sbuf *b)
+{
+	b->s = NULL;
+	b->len = 0;
+	return b->f = open_memstream(&b->s, &b->len);
+}
+
+static char *sbuf_close(struct sbuf *b)
+{
+	if (!b->f || fclose(b->f) != 0) {
+		free(b->s);
+		return strdup("");
+	}
+	return b->s;
+}
+
+/* Every topic of a record, at any depth (priority areas, profile sections), each once. */
+static void topics_of(const json_t *v, bool seen[static AG_TOPIC_COUNT])
+{
+	const char *k, *s;
+	const struct ag_vocab *t;
+	json_t *e;
+	size_t i;
+
+	if (json_is_array(v))
+		json_array_foreach(v, i, e) topics_of(e, seen);
+	if (!json_is_object(v))
+		return;
+	json_object_foreach((json_t *)(uintptr_t)v, k, e)
+	{
+		if (strcmp(k, "topic") == 0 || strcmp(k, "topics") == 0) {
+			for (i = 0; i < (json_is_array(e) ? json_array_size(e) : 1); i++)
+				if ((s = json_string_value(json_is_array(e) ? json_array_get(e, i)
+				                                            : e)) &&
+				    (t = ag_topic_find(s, strlen(s))))
+					seen[t - ag_topics] = true;
+		} else {
+			topics_of(e, seen);
+		}
+	}
+}
+
+/* The topics as keys ("housing; health") or as their labels. */
+static void flat_topics(FILE *f, const json_t *body, bool labels)
+{
+	bool seen[AG_TOPIC_COUNT] = {false};
+	int n = 0;
+
+	topics_of(body, seen);
+	for (size_t i = 0; i < AG_TOPIC_COUNT; i++)
+		if (seen[i])
+			fprintf(f, "%s%s", n++ ? (labels ? ", " : "; ") : "",
+			        labels ? ag_topics[i].label : ag_topics[i].key);
+}
+
+static const json_t *first_of(const json_t *body, const char *const *keys)
+{
+	const json_t *v;
+
+	for (; *keys; keys++)
+		if ((v = json_object_get(body, *keys)))
+			return v;
+	return NULL;
+}
+
+static const char *const title_keys[] = {"title", "name", "city", NULL};
+static const char *const summary_keys[] = {"summary", "text", "notes", NULL};
+
+/* year, date, or start/end, as the type has it. */
+static void flat_date(FILE *f, const json_t *body)
+{
+	const json_t *start = json_object_get(body, "start"), *end = json_object_get(body, "end");
+
+	if (json_object_get(body, "year"))
+		flat_any(f, json_object_get(body, "year"));
+	else if (json_object_get(body, "date"))
+		flat_any(f, json_object_get(body, "date"));
+	else if (start || end)
+		fprintf(f, "%s/%s", json_is_string(start) ? json_string_value(start) : "",
+		        json_is_string(end) ? json_string_value(end) : "");
+}
+
+static void utc_time(char *buf, size_t len, const json_t *rec, const char *fmt)
+{
+	time_t s = (time_t)(json_integer_value(json_object_get(rec, "timestamp")) / 1000);
+	struct tm tm;
+
+	if (!gmtime_r(&s, &tm) || strftime(buf, len, fmt, &tm) == 0)
+		snprintf(buf, len, "-");
+}
+
+/* ---- json ---- */
+
+static int export_json(FILE *f, json_t **recs, size_t n)
+{
+	json_t *doc = json_object(), *arr = json_array(), *r;
+	char when[32];
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		utc_time(when, sizeof(when), recs[i], "%Y-%m-%dT%H:%M:%SZ");
+		r = json_pack("{s:O, s:O, s:O, s:O, s:O, s:s, s:O, s:O}", "city",
+		              json_object_get(recs[i], "name") ? json_object_get(recs[i], "name")
+		                                               : json_null(),
+		              "author", json_object_get(recs[i], "author"), "type",
+		              json_object_get(recs[i], "type"), "id",
+		              json_object_get(recs[i], "id"), "seq",
+		              json_object_get(recs[i], "seq"), "time", when, "timestamp",
+		              json_object_get(recs[i], "timestamp"), "body",
+		              json_object_get(recs[i], "body"));
+		json_array_append_new(arr, r);
+	}
+	json_object_set_new(doc, "count", json_integer((json_int_t)n));
+	json_object_set_new(doc, "records", arr);
+	rc = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+	json_decref(doc);
+	return rc;
+}
+
+/* ---- csv ---- */
+
+static void csv_cell(FILE *f, const char *s, bool last)
+{
+	text_csv_field(f, s ? s : "");
+	fputs(last ? "\r\n" : ",", f);
+}
+
+/* A cell built by fn(f, body). */
+static void csv_built(FILE *f, void (*fn)(FILE *, const json_t *), const json_t *v)
+{
+	struct sbuf b;
+	char *s;
+
+	if (sbuf_open(&b) && v)
+		fn(b.f, v);
+	s = sbuf_close(&b);
+	csv_cell(f, s, false);
+	free(s);
+}
+
+static void flat_topic_keys(FILE *f, const json_t *body)
+{
+	flat_topics(f, body, false);
+}
+
+static int export_csv(FILE *f, json_t **recs, size_t n)
+{
+	static const char *const head[] = {"city",    "type", "id",      "title", "topics",
+	                                   "summary", "date", "updated", "author"};
+	char when[32];
+
+	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
+		csv_cell(f, head[i], i + 1 == sizeof(head) / sizeof(head[0]));
+	for (size_t i = 0; i < n; i++) {
+		const json_t *body = json_object_get(recs[i], "body");
+
+		csv_cell(f, city_name(recs[i]), false);
+		csv_cell(f, rec_str(recs[i], "type"), false);
+		csv_cell(f, rec_str(recs[i], "id"), false);
+		csv_built(f, flat_text, first_of(body, title_keys));
+		csv_built(f, flat_topic_keys, body);
+		csv_built(f, flat_text, first_of(body, summary_keys));
+		csv_built(f, flat_date, body);
+		utc_time(when, sizeof(when), recs[i], "%Y-%m-%d %H:%M:%S");
+		csv_cell(f, when, false);
+		csv_cell(f, rec_str(recs[i], "author"), true);
+	}
+	return 0;
+}
+
+/* ---- markdown ---- */
+
+/* v flattened by fn, then escaped for Markdown. */
+static void md_built(FILE *f, void (*fn)(FILE *, const json_t *), const json_t *v, bool cell)
+{
+	struct sbuf b;
+	char *s;
+
+	if (sbuf_open(&b) && v)
+		fn(b.f, v);
+	s = sbuf_close(&b);
+	text_md(f, s, cell);
+	free(s);
+}
+
+static void md_label(FILE *f, const char *name)
+{
+	char lab[80];
+
+	snprintf(lab, sizeof(lab), "%s", name);
+	for (char *p = lab; *p; p++)
+		*p = *p == '_' ? ' ' : *p;
+	if (lab[0] >= 'a' && lab[0] <= 'z')
+		lab[0] = (char)(lab[0] - 'a' + 'A');
+	fputs(lab, f);
+}
+
+/* Long text: its own paragraphs, each language's labelled. */
+static void md_paragraphs(FILE *f, const char *name, const json_t *v)
+{
+	const char *k;
+	json_t *t;
+
+	fputs("**", f);
+	md_label(f, name);
+	fputs("**\n\n", f);
+	if (!json_is_object(v)) {
+		md_built(f, flat_any, v, false);
+		fputs("\n\n", f);
+		return;
+	}
+	json_object_foreach((json_t *)(uintptr_t)v, k, t)
+	{
+		fprintf(f, "*%s:* ", k);
+		md_built(f, flat_any, t, false);
+		fputs("\n\n", f);
+	}
+}
+
+/* A list of groups of fields is a table when each field fits in a cell. */
+static bool md_tabular(const struct ag_field *elem)
+{
+	if (!elem || elem->kind != AG_F_OBJECT)
+		return false;
+	for (const struct ag_field *f = elem->sub; f->name; f++)
+		if ((f->kind == AG_F_TEXT && f->max > 300) || f->kind == AG_F_LIST ||
+		    f->kind == AG_F_OBJECT)
+			return false;
+	return true;
+}
+
+static void md_table(FILE *f, const struct ag_field *elem, const json_t *arr)
+{
+	const struct ag_field *c;
+	json_t *item;
+	size_t i;
+
+	fputs("| # |", f);
+	for (c = elem->sub; c->name; c++) {
+		fputc(' ', f);
+		md_label(f, c->name);
+		fputs(" |", f);
+	}
+	fputs("\n| --- |", f);
+	for (c = elem->sub; c->name; c++)
+		fputs(" --- |", f);
+	fputc('\n', f);
+	json_array_foreach(arr, i, item)
+	{
+		fprintf(f, "| %zu |", i + 1);
+		for (c = elem->sub; c->name; c++) {
+			fputc(' ', f);
+			md_built(f, flat_any, json_object_get(item, c->name), true);
+			fputs(" |", f);
+		}
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+}
+
+static void md_list(FILE *f, const char *name, const struct ag_field *elem, const json_t *arr)
+{
+	json_t *item;
+	size_t i;
+
+	fputs("**", f);
+	md_label(f, name);
+	fputs("**\n\n", f);
+	if (md_tabular(elem)) {
+		md_table(f, elem, arr);
+		return;
+	}
+	json_array_foreach(arr, i, item)
+	{
+		fprintf(f, "%zu. ", i + 1);
+		md_built(f, flat_any, item, true);
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+}
+
+static bool md_long(const struct ag_field *f, const json_t *v)
+{
+	return f ? f->kind == AG_F_TEXT && f->max > 300
+	         : json_is_string(v) && json_string_length(v) > 300;
+}
+
+/* The fields other than title and topics: short ones as a bullet list, then the long ones. */
+static void md_fields(FILE *f, const struct ag_schema *schema, const json_t *body)
+{
+	const struct ag_field *fields = schema ? schema->fields : NULL, *fd;
+	const char *k;
+	json_t *v;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		json_object_foreach((json_t *)(uintptr_t)body, k, v)
+		{
+			for (fd = fields; fd && fd->name && strcmp(fd->name, k) != 0; fd++)
+				;
+			fd = fd && fd->name ? fd : NULL;
+			if (!strcmp(k, "title") || !strcmp(k, "topics") || !strcmp(k, "topic"))
+				continue;
+			if (pass == 0 && !json_is_array(v) && !md_long(fd, v)) {
+				fputs("- **", f);
+				md_label(f, k);
+				fputs(":** ", f);
+				md_built(f, flat_any, v, true);
+				fputc('\n', f);
+			} else if (pass == 1 && json_is_array(v)) {
+				md_list(f, k, fd ? fd->sub : NULL, v);
+			} else if (pass == 1 && md_long(fd, v)) {
+				md_paragraphs(f, k, v);
+			}
+		}
+		fputc('\n', f);
+	}
+}
+
+static void flat_topic_labels(FILE *f, const json_t *body)
+{
+	flat_topics(f, body, true);
+}
+
+static void md_record(FILE *f, const json_t *rec)
+{
+	const json_t *body = json_object_get(rec, "body"), *title = first_of(body, title_keys);
+	char when[32];
+
+	fputs("#### ", f);
+	if (title)
+		md_built(f, flat_text, title, true);
+	else
+		text_md(f, rec_str(rec, "id") ? rec_str(rec, "id") : "-", true);
+	utc_time(when, sizeof(when), rec, "%Y-%m-%d %H:%M UTC");
+	fputs("\n\n- **Id:** ", f);
+	text_md(f, rec_str(rec, "id") ? rec_str(rec, "id") : "", true);
+	fprintf(f, " (version %lld, %s)\n- **Topics:** ",
+	        (long long)json_integer_value(json_object_get(rec, "seq")), when);
+	md_built(f, flat_topic_labels, body, true);
+	fputc('\n', f);
+	md_fields(f, ag_schema_find(rec_str(rec, "type")), body);
+}
+
+static int export_md(FILE *f, json_t **recs, size_t n)
+{
+	const char *city = NULL, *author = NULL, *type = NULL;
+	char when[32];
+	time_t now = time(NULL);
+
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&now));
+	fprintf(f, "# The network's knowledge\n\nExported %s: %zu record%s.\n\n", when, n,
+	        n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		const char *a = rec_str(recs[i], "author"), *t = rec_str(recs[i], "type");
+
+		if (!author || strcmp(author, a ? a : "") != 0) {
+			city = city_name(recs[i]);
+			author = a ? a : "";
+			type = NULL;
+			fputs("## ", f);
+			text_md(f, city, true);
+			fputs("\n\n", f);
+		}
+		if (!type || strcmp(type, t ? t : "") != 0) {
+			type = t ? t : "";
+			fputs("### ", f);
+			text_md(f, type, true);
+			fputs("\n\n", f);
+		}
+		md_record(f, recs[i]);
+	}
+	return 0;
+}
+
+/* ---- the command ---- */
+
+static int parse_format(const struct args *a, enum format *fmt)
+{
+	static const char *const names[] = {"json", "csv", "md"};
+	const char *s = a->opt[OPT_FORMAT];
+
+	for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*fmt = (enum format)i;
+			return 0;
+		}
+	if (!s)
+		return cmd_fail(a, 2, "missing --format (json, csv or md)");
+	return cmd_fail(a, 2, "unknown --format \"%s\" (one of: json, csv, md)", s);
+}
+
+/* Writes to FILE.part, renamed to FILE once whole, so a failed export leaves no half file. */
+static int write_out(const struct args *a, enum format fmt, json_t **recs, size_t n)
+{
+	static int (*const fns[])(FILE *, json_t **, size_t) = {export_json, export_csv, export_md};
+	const char *path = a->opt[OPT_OUTPUT];
+	char tmp[4200];
+	FILE *f = out_file();
+	int rc;
+
+	if (path) {
+		snprintf(tmp, sizeof(tmp), "%s.part", path);
+		if (strlen(path) > 4000 || !(f = fopen(tmp, "w")))
+			return cmd_fail(a, 2, "cannot write %s: %s", path,
+			                strlen(path) > 4000 ? "name too long" : strerror(errno));
+	}
+	rc = fns[fmt](f, recs, n);
+	if (!path)
+		return rc ? cmd_fail(a, 3, "cannot write the output") : 0;
+	rc |= ferror(f);
+	rc |= fclose(f);
+	if (rc != 0 || rename(tmp, path) != 0) {
+		rc = cmd_fail(a, 2, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return rc;
+	}
+	if (!a->json)
+		return 0;
+	return cmd_json(json_pack("{s:s, s:I}", "output", path, "count", (json_int_t)n));
+}
+
+int cmd_export(const struct args *a)
+{
+	enum format fmt = FMT_JSON;
+	json_t **recs;
+	size_t n;
+	int rc;
+
+	if ((rc = parse_format(a, &fmt)) != 0)
+		return rc;
+	if (a->opt[OPT_TYPE] && (rc = cmd_check_type(a, a->opt[OPT_TYPE])) != 0)
+		return rc;
+	if (!(recs = gather(a, &n, &rc)))
+		return rc;
+	rc = write_out(a, fmt, recs, n);
+	for (size_t i = 0; i < n; i++)
+		json_decref(recs[i]);
+	free(recs);
+	return rc;
+}

@@ -1,0 +1,112 @@
+/* rec.c: records read, checked against their schema and published, for the friendly commands. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "entry.h"
+#include "jsonmp.h"
+#include "rec.h"
+#include "schema.h"
+
+/* Bytes an entry spends around its body, type and id, at most (as cmd_record.c counts them). */
+#define ENTRY_OVERHEAD 200
+
+const char *rec_str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s && *s ? s : NULL;
+}
+
+int rec_get(const struct args *a, const char *type, const char *id, const char *city, bool quiet,
+            json_t **rec)
+{
+	json_t *req = json_pack("{s:s, s:s}", "type", type, "id", id), *resp;
+	char err[800];
+	int rc;
+
+	*rec = NULL;
+	if (city)
+		json_object_set_new(req, "city", json_string(city));
+	if ((rc = cmd_ask(a, AG_CTL_GET, req, &resp, err, sizeof(err))) != 0)
+		return quiet && rc == 1 ? 1 : cmd_report(a, rc, err);
+	*rec = json_incref(json_object_get(resp, "record"));
+	json_decref(resp);
+	return *rec ? 0 : cmd_fail(a, 3, "agorad's answer holds no record");
+}
+
+/* The body as it will be signed, checked by the schema the daemon will apply. */
+static int check_schema(const struct args *a, const char *type, const char *id, const json_t *body)
+{
+	char err[300], why[300];
+	uint8_t *mp = NULL;
+	size_t len = 0, max = AG_ENTRY_MAX - ENTRY_OVERHEAD - strlen(type) - strlen(id);
+	int rc;
+
+	if (jsonmp_encode(body, &mp, &len, err, sizeof(err)) != 0)
+		return cmd_fail(a, 2, "%s %s: %s", type, id, err);
+	if (len > max) {
+		free(mp);
+		return cmd_fail(a, 2, "%s %s: record of %zu bytes encoded, over the limit of %zu",
+		                type, id, len, max);
+	}
+	why[0] = '\0';
+	rc = ag_schema_check(type, id, strlen(id), mp, len, why, sizeof(why));
+	free(mp);
+	if (rc != 0)
+		return cmd_fail(a, 2, "%s %s: %s", type, id, *why ? why : ag_strerror(rc));
+	return 0;
+}
+
+int rec_publish(const struct args *a, const char *type, const char *id, json_t *body)
+{
+	json_t *req, *resp;
+	int rc;
+
+	if (!body)
+		return cmd_fail(a, 3, "out of memory");
+	if ((rc = check_schema(a, type, id, body)) != 0) {
+		json_decref(body);
+		return rc;
+	}
+	req = json_pack("{s:s, s:s, s:o}", "type", type, "id", id, "body", body);
+	if ((rc = cmd_call(a, AG_CTL_PUT, req, &resp)) != 0)
+		return rc;
+	if (a->json) {
+		json_object_del(resp, "ok");
+		return cmd_json(resp);
+	}
+	out_printf("published %s %s: seq %lld, hash %s\n", type, id,
+	           (long long)json_integer_value(json_object_get(resp, "seq")),
+	           rec_str(resp, "hash") ? rec_str(resp, "hash") : "-");
+	json_decref(resp);
+	return 0;
+}
+
+json_t *rec_text_new(const struct args *a, const char *s)
+{
+	if (a->opt[OPT_LANG])
+		return json_pack("{s:s}", a->opt[OPT_LANG], s);
+	return json_string(s);
+}
+
+const char *rec_text_pick(const json_t *v)
+{
+	static const char *const prefs[] = {NULL, "en", "fr", "ar", "es", "it"};
+	const char *lang = getenv("LANG"), *k;
+	char mine[3] = "";
+	json_t *t;
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (!json_is_object(v))
+		return NULL;
+	if (lang && strlen(lang) >= 2)
+		snprintf(mine, sizeof(mine), "%.2s", lang);
+	for (size_t i = 0; i < sizeof(prefs) / sizeof(prefs[0]); i++)
+		if ((t = json_object_get(v, i ? prefs[i] : mine)) && json_is_string(t))
+			return json_string_value(t);
+	json_object_foreach((json_t *)(uintptr_t)v, k,
+	                    t) if (json_is_string(t)) return json_string_value(t);
+	return NULL;
+}

@@ -1,0 +1,42 @@
+/*
+ * rec.h: what the friendly record commands share (cmd_kind.c, cmd_show.c,
+ * cmd_export.c): a record read from agorad, a body checked against its
+ * type's schema and published as agora put publishes it, and multilingual
+ * text (a string, or a map of language code to string) made and read.
+ */
+#ifndef AGORA_REC_H
+#define AGORA_REC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "cmd.h"
+
+/*
+ * The current state of a city's record (city NULL: this node) as GET gives
+ * it. 0 with *rec, which the caller frees; else the exit status, the error
+ * printed, except for "no such record" (1) when quiet is true.
+ */
+int rec_get(const struct args *, const char *type, const char *id, const char *city, bool quiet,
+            json_t **rec);
+
+/*
+ * Checks body (consumed) against the type's schema as agora put does, then
+ * publishes it as this node's record type id and prints what was published:
+ * "published TYPE ID: seq N, hash H", or the response with --json. Returns
+ * the exit status; a body the schema refuses is 2, with the reason.
+ */
+int rec_publish(const struct args *, const char *type, const char *id, json_t *body);
+
+/* Text as given on the command line: a plain string, or {CODE: s} with --lang CODE. NULL if no
+ * memory. */
+json_t *rec_text_new(const struct args *, const char *s);
+
+/* The text of a text field in the reader's language ($LANG), else en, fr, ar, es, it, any. NULL if
+ * none. */
+const char *rec_text_pick(const json_t *v);
+
+/* A record's own string field, NULL if it is absent or empty. */
+const char *rec_str(const json_t *o, const char *key);
+
+#endif
