@@ -3,8 +3,7 @@
 # --json output, and bad input as a new user would give it. Each refusal must
 # be one line on stderr starting "agora: ", a non-zero exit, nothing on stdout,
 # and nothing written to the store or the config.
-. "$(dirname "$0")/lib.sh" # BIN, AGORAD, WORK, PIDS, cleanup on exit, free_port
-AGORA=$BIN/agora
+. "$(dirname "$0")/lib.sh" # BIN, AGORAD, AGORA, WORK, PIDS, cleanup on exit, free_port
 export TZ=UTC LANG=C.UTF-8
 unset AGORA_DIR
 
@@ -125,7 +124,7 @@ ok $L id
 has "^$LYON_RE  Lyon$"
 bad 3 "^agora: cannot reach agorad at $WORK/lyon/agorad.sock: " $L status
 bad 3 "^agora: cannot reach agorad at $WORK/lyon/agorad.sock: " $L list
-bad_in '{"title": "x"}' 3 "cannot reach agorad" $L put practice p1
+bad_in '{"title": "x", "summary": "s", "topics": ["housing"]}' 3 "cannot reach agorad" $L put practice p1
 echo "ok: id offline; every other command says agorad cannot be reached, exit 3"
 
 # ---- the daemons ----
@@ -175,7 +174,7 @@ PRACTICE='{"title": {"fr": "Guichet unique pour l'\''hébergement d'\''urgence",
  "summary": "Un guichet commun oriente les nouveaux arrivants.", "topics": ["housing", "inclusion"], "year": 2025}'
 ok_in "$PRACTICE" $L put practice guichet
 has '^published practice guichet: seq [0-9]+, hash [0-9a-f]{64}$'
-echo '{"title": "Santé pour tous", "topics": ["health"]}' >"$WORK/sante.json"
+echo '{"title": "Santé pour tous", "summary": "Soins sans condition", "topics": ["health"]}' >"$WORK/sante.json"
 ok $L --json put practice sante --file "$WORK/sante.json"
 json_check 'd["type"] == "practice" and d["id"] == "sante" and d["seq"] >= 2 and len(d["hash"]) == 64 and d["author"] == "'"$LYON"'"'
 ok $L get practice guichet
@@ -212,7 +211,7 @@ has '^practice +guichet +Lyon'
 echo "ok: a record published at Lyon is read at Tunis, by name and by key"
 
 # ---- history, log, retract ----
-ok_in '{"title": "Guichet unique, version 2", "topics": ["housing"]}' $L put practice guichet
+ok_in '{"title": "Guichet unique, version 2", "summary": "Un guichet", "topics": ["housing"]}' $L put practice guichet
 ok $L history practice guichet
 has '^SEQ +TIME +STATE +HASH$'
 [ "$(grep -c published "$WORK/out")" = 2 ] || fail "history does not show two versions"
@@ -233,7 +232,7 @@ bad 1 'get: practice sante was retracted' $L get practice sante
 bad 1 'retract: this node has no practice sante' $L retract practice sante
 ok $L --json history practice sante
 json_check 'd["versions"][-1]["body"] is None'
-ok_in '{"title": "x"}' $L put practice tmp
+ok_in '{"title": "x", "summary": "s", "topics": ["housing"]}' $L put practice tmp
 ok $L --json retract practice tmp
 json_check 'd["type"] == "practice" and d["id"] == "tmp"'
 echo "ok: history, log (raw entries, --since, --limit, --city), retract, human and --json"

@@ -7,7 +7,6 @@
 #   Big - Mid - End: Mid is killed (SIGKILL) and restarted in the middle of a
 #   large sync, and End completes it with nothing lost or duplicated.
 . "$(dirname "$0")/lib.sh"
-AGORA=$BIN/agora
 a() { local city=$1; shift; "$AGORA" --dir "$WORK/$city" "$@"; }
 key() { a "$1" --json id | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])'; }
 addr() { echo "127.0.0.1:$(node_port "$1")"; }
@@ -22,7 +21,7 @@ make_node() {
 }
 # until SECONDS: a command succeeds
 until_ok() {
-	local end=$((SECONDS + $1))
+	local end=$((SECONDS + $1 * SLOW)) # SLOW: lib.sh, 10 under valgrind
 	shift
 	while [ "$SECONDS" -lt "$end" ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
 	return 1
