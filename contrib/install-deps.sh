@@ -5,7 +5,7 @@ packages=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev
 	libuv1-dev libsodium-dev libmsgpack-dev liblmdb-dev libjansson-dev
 	libinih-dev libutf8proc-dev libcmocka-dev
-	iproute2 nftables procps python3 man-db bc valgrind
+	iproute2 nftables procps python3 python3-markdown man-db bc valgrind
 )
 missing=()
 for p in "${packages[@]}"; do
