@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "entry.h"
 #include "jsonmp.h"
+#include "schema.h"
 
 /* Bytes an entry spends around its body, type and id, at most (DESIGN.md's ten fields). */
 #define ENTRY_OVERHEAD 200
@@ -98,22 +99,33 @@ static json_t *read_document(const struct args *a, const char *file, int *rc)
 	return doc;
 }
 
-/* The body as canonical msgpack, checked as an entry will check it: nesting, size. */
+/* "put practice x: why": the same words whether agora or agorad refused the record. */
+static int put_refused(const struct args *a, const char *why)
+{
+	out_err("%s %s %s: %s", a->cmd->name, a->pos[0], a->pos[1], why);
+	return 2;
+}
+
+/* The body as canonical msgpack, checked as an entry will check it: nesting, size, schema. */
 static int check_body(const struct args *a, const json_t *body, const char *file)
 {
 	const char *name = file && strcmp(file, "-") != 0 ? file : "stdin";
 	size_t len = 0, max;
 	uint8_t *mp = NULL;
-	char err[160];
+	char err[300];
+	int rc;
 
 	if (jsonmp_encode(body, &mp, &len, err, sizeof(err)) != 0)
 		return cmd_fail(a, 2, "%s: %s", name, err);
-	free(mp);
 	max = AG_ENTRY_MAX - ENTRY_OVERHEAD - strlen(a->pos[0]) - strlen(a->pos[1]);
-	if (len > max)
+	if (len > max) {
+		free(mp);
 		return cmd_fail(a, 2, "%s: record of %zu bytes encoded, over the limit of %zu",
 		                name, len, max);
-	return 0;
+	}
+	rc = ag_schema_check(a->pos[0], a->pos[1], strlen(a->pos[1]), mp, len, err, sizeof(err));
+	free(mp);
+	return rc != 0 ? put_refused(a, *err ? err : ag_strerror(rc)) : 0;
 }
 
 static int check_type_id(const struct args *a)
@@ -145,6 +157,7 @@ static int print_published(const struct args *a, json_t *resp, const char *what)
 int cmd_put(const struct args *a)
 {
 	json_t *body, *req, *resp;
+	char err[800];
 	int rc;
 
 	if ((rc = check_type_id(a)) != 0)
@@ -158,8 +171,10 @@ int cmd_put(const struct args *a)
 	req = json_pack("{s:s, s:s, s:o}", "type", a->pos[0], "id", a->pos[1], "body", body);
 	if (a->opt[OPT_FORCE])
 		json_object_set_new(req, "force", json_true());
-	if ((rc = cmd_call(a, AG_CTL_PUT, req, &resp)) != 0)
-		return rc;
+	if ((rc = cmd_ask(a, AG_CTL_PUT, req, &resp, err, sizeof(err))) == 2)
+		return put_refused(a, err);
+	if (rc != 0)
+		return cmd_report(a, rc, err);
 	return print_published(a, resp, "published");
 }
 

@@ -473,8 +473,9 @@ static int scan_topic(struct scan *s, const uint8_t *t, size_t n)
 
 /*
  * Walks one value: the words of every string in it go to s->fn. topic says
- * that its strings are topics too: the value of the body's "topic" key, or
- * the elements of its "topics" array.
+ * that its strings are topics too: the value of a "topic" key, or the
+ * elements of a "topics" array, at any depth, since a priority's areas and a
+ * profile's sections carry their own (schema.h).
  */
 static int scan_value(struct scan *s, int depth, int topic)
 {
@@ -499,9 +500,9 @@ static int scan_value(struct scan *s, int depth, int topic)
 
 		if (mp_head(s->p, s->len, &s->pos, &kk, &klen, &key) != 0 || kk != MP_STR)
 			return EINVAL;
-		if (depth == 1 && klen == 5 && memcmp(key, "topic", 5) == 0)
+		if (klen == 5 && memcmp(key, "topic", 5) == 0)
 			t = 1;
-		if (depth == 1 && klen == 6 && memcmp(key, "topics", 6) == 0)
+		if (klen == 6 && memcmp(key, "topics", 6) == 0)
 			t = 2;
 		if ((rc = scan_value(s, depth + 1, t)) != 0)
 			return rc;

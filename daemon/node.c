@@ -14,6 +14,7 @@
 #include "mp.h"
 #include "node_internal.h"
 #include "noise.h"
+#include "schema.h"
 #include "store.h"
 #include "sync.h"
 
@@ -375,6 +376,9 @@ int node_publish(struct node *n, const char *type, const char *id, size_t id_len
 		snprintf(err, errlen, "%s", ag_strerror(rc));
 		return NODE_EREFUSED;
 	}
+	/* Peers would keep the entry but refuse the record: refuse it before it is signed. */
+	if (ag_schema_check(type, id, id_len, body, body_len, err, errlen) != 0)
+		return NODE_EREFUSED;
 	memcpy(e.network, n->keys.network, 32);
 	memcpy(e.author, n->pk, 32);
 	snprintf(e.type, sizeof(e.type), "%s", type);

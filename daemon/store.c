@@ -17,6 +17,10 @@
  *                                            records(8)
  *   segs, blocks, dead                    -> see index.c
  *
+ * An entry whose body breaks its type's schema (schema.h) is kept in its feed,
+ * so that the chain goes on through it, but is no version of its record: no
+ * line in records, no docno, nothing in the index.
+ *
  * A docno names a live version in the index: each version with a body gets
  * a new one, and the version it replaces is killed in the index, in the same
  * transaction. A retracted record's docno is 0.
@@ -32,6 +36,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "schema.h"
 #include "store.h"
 
 #define SCHEMA    4
@@ -536,12 +541,19 @@ static int head_put(struct wtxn *w, const uint8_t *author, uint64_t seq,
 	return mdb_put(w->txn, w->st->heads, &(MDB_val){AG_PK_LEN, a}, &(MDB_val){HEAD_LEN, hb}, 0);
 }
 
+/* Does e's body break its type's schema? Then it is kept in its feed but is no record. */
+static int entry_refused(const struct ag_entry *e)
+{
+	return ag_schema_check(e->type, e->id, e->id_len, e->body, e->body_len, NULL, 0) != 0;
+}
+
 /*
- * Stores e, the next entry of its feed, and its record; hash receives its
- * hash. p, if not NULL, is e's store_prepare.
+ * Stores e, the next entry of its feed, and its record unless its body breaks
+ * its schema (*refused); hash receives its hash. p, if not NULL, is e's
+ * store_prepare.
  */
 static int entry_put(struct wtxn *w, const struct ag_entry *e, const struct store_prep *p,
-                     uint8_t hash[static AG_HASH_LEN])
+                     uint8_t hash[static AG_HASH_LEN], int *refused)
 {
 	uint8_t kb[EKEY_LEN];
 	MDB_val k = ekey(kb, e->author, e->seq);
@@ -551,12 +563,13 @@ static int entry_put(struct wtxn *w, const struct ag_entry *e, const struct stor
 	             MDB_NOOVERWRITE);
 	if (rc != 0)
 		return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc; /* the head said it was free */
-	if (!p) {
+	if (p)
+		memcpy(hash, p->hash, AG_HASH_LEN);
+	else
 		ag_entry_hash(e, hash);
-		return record_apply(w, e, NULL);
-	}
-	memcpy(hash, p->hash, AG_HASH_LEN);
-	return record_apply(w, e, p->terms);
+	if ((*refused = p ? p->refused : entry_refused(e)))
+		return 0;
+	return record_apply(w, e, p ? p->terms : NULL);
 }
 
 static int fork_keep_raw(struct wtxn *w, const uint8_t *author, uint64_t seq, const void *raw,
@@ -653,7 +666,7 @@ static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 {
 	int rc, same = 0;
 
-	*res = (struct store_result){STORE_STORED, 0};
+	*res = (struct store_result){STORE_STORED, 0, 0};
 	if (e->seq <= f->head && (rc = entry_same(w, e, &same)) != 0)
 		return rc;
 	if (same)
@@ -672,7 +685,7 @@ static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 	}
 	if (res->status != STORE_STORED)
 		return 0;
-	if ((rc = entry_put(w, e, p, f->hash)) != 0)
+	if ((rc = entry_put(w, e, p, f->hash, &res->refused)) != 0)
 		return rc;
 	f->head = e->seq;
 	f->dirty = 1;
@@ -710,10 +723,12 @@ static int append_txn(struct wtxn *w, void *arg)
 int store_prepare(struct store_prep *p, const struct ag_entry *e)
 {
 	struct index_doc d = {0, e->timestamp, e->type, e->author, e->body, e->body_len};
+	int refused = entry_refused(e);
 
-	*p = (struct store_prep){NULL, {0}, NULL};
-	if (e->body && index_prepare(&d, &p->terms) != 0)
+	*p = (struct store_prep){NULL, {0}, NULL, 0};
+	if (e->body && !refused && index_prepare(&d, &p->terms) != 0)
 		return -1;
+	p->refused = refused;
 	ag_entry_hash(e, p->hash);
 	p->raw = e->raw;
 	return 0;
@@ -722,7 +737,25 @@ int store_prepare(struct store_prep *p, const struct ag_entry *e)
 void store_prep_clear(struct store_prep *p)
 {
 	index_terms_free(p->terms);
-	*p = (struct store_prep){NULL, {0}, NULL};
+	*p = (struct store_prep){NULL, {0}, NULL, 0};
+}
+
+/* Once per entry, after it is durable: why its record was refused. */
+static void log_refused(const struct ag_entry *e, size_t n, const struct store_result *res)
+{
+	char who[AG_B64_LEN + 1], why[256], id[AG_ID_MAX + 1];
+
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].status != STORE_STORED || !res[i].refused)
+			continue;
+		if (ag_schema_check(e[i].type, e[i].id, e[i].id_len, e[i].body, e[i].body_len, why,
+		                    sizeof(why)) == 0)
+			continue; /* not reached: it was refused when stored */
+		ag_key_to_b64(who, e[i].author);
+		memcpy(id, e[i].id, e[i].id_len);
+		id[e[i].id_len] = '\0';
+		log_warnx("refused %s/%s from %s: %s", e[i].type, id, who, why);
+	}
 }
 
 int store_append_prepared(struct store *st, const struct ag_entry *entries,
@@ -747,6 +780,7 @@ int store_append_prepared(struct store *st, const struct ag_entry *entries,
 		log_error("store: append of %zu entries: %s", n, mdb_strerror(rc));
 		return -1;
 	}
+	log_refused(entries, n, res);
 	return 0;
 }
 
@@ -771,7 +805,7 @@ static int publish_txn(struct wtxn *w, void *arg)
 	uint8_t hash[AG_HASH_LEN];
 	uint32_t flags;
 	size_t len;
-	int rc;
+	int rc, refused;
 
 	memcpy(e->author, p->sk + 32, AG_PK_LEN);
 	if ((rc = flags_get(w->txn, w->st->flags, e->author, &flags)) != 0 ||
@@ -784,7 +818,7 @@ static int publish_txn(struct wtxn *w, void *arg)
 	e->has_prev = e->seq++ > 0;
 	if ((p->sign_rc = ag_entry_sign(e, p->sk, p->buf, p->cap, &len)) != 0)
 		return EINVAL;
-	if ((rc = entry_put(w, e, NULL, hash)) != 0)
+	if ((rc = entry_put(w, e, NULL, hash, &refused)) != 0)
 		return rc;
 	return head_put(w, e->author, e->seq, hash);
 }
@@ -1287,6 +1321,7 @@ struct check {
 	size_t whylen;
 	int err;
 	size_t entries, records, versions, postings, live;
+	size_t refused; /* entries whose body breaks its schema: in their feed, no record */
 };
 
 __attribute__((format(printf, 2, 3))) static int check_fail(struct check *c, const char *fmt, ...)
@@ -1327,6 +1362,7 @@ static int check_feed(struct check *c, const uint8_t *author, uint64_t head,
 			return check_fail(c, "%s: entry %" PRIu64 " does not verify", who, seq);
 		ag_entry_hash(&e, prev);
 		c->entries++;
+		c->refused += entry_refused(&e);
 	}
 	if (head == 0 || memcmp(prev, head_hash, AG_HASH_LEN) != 0)
 		return check_fail(c, "%s: head is not entry %" PRIu64, who, head);
@@ -1454,10 +1490,11 @@ static int check_records(struct check *c)
 	if (ds.ms_entries != c->live)
 		return check_fail(c, "%zu live versions named, %zu live records",
 		                  (size_t)ds.ms_entries, c->live);
-	if (vs.ms_entries != c->versions || c->versions != c->entries)
+	if (vs.ms_entries != c->versions || c->versions + c->refused != c->entries)
 		return check_fail(c,
-		                  "%zu versions stored, %zu of them of known records, %zu entries",
-		                  (size_t)vs.ms_entries, c->versions, c->entries);
+		                  "%zu versions stored, %zu of them of known records, %zu entries, "
+		                  "%zu refused by their schema",
+		                  (size_t)vs.ms_entries, c->versions, c->entries, c->refused);
 	if (postings != c->postings)
 		return check_fail(c, "index holds %zu postings, live records %zu", postings,
 		                  c->postings);
@@ -1466,7 +1503,7 @@ static int check_records(struct check *c)
 
 int store_check(struct store *st, const uint8_t *network, char *why, size_t whylen)
 {
-	struct check c = {st, NULL, network, why, whylen, 0, 0, 0, 0, 0, 0};
+	struct check c = {st, NULL, network, why, whylen, 0, 0, 0, 0, 0, 0, 0};
 	int rc;
 
 	if (whylen)

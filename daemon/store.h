@@ -46,6 +46,12 @@ enum store_status {
 struct store_result {
 	enum store_status status;
 	uint64_t need_seq; /* for STORE_GAP: the seq that the feed needs next */
+	/*
+	 * For STORE_STORED: the body breaks its type's schema (schema.h), so the
+	 * entry holds its place in the feed (the chain goes on through it) but
+	 * is no record: not its state, not indexed. Logged once, as a warning.
+	 */
+	int refused;
 };
 
 /*
@@ -61,15 +67,16 @@ int store_append(struct store *, const struct ag_entry *entries, size_t n,
                  struct store_result *res);
 
 /*
- * What an append needs of an entry that needs no store: its hash and its
- * index terms (index_prepare). store_prepare makes it on any thread, such
- * as the one that verified the entry, so that the writer has only to write.
- * The fields are the store's.
+ * What an append needs of an entry that needs no store: its hash, whether
+ * its body passes its schema, and its index terms (index_prepare). store_prepare makes it on any
+ * thread, such as the one that verified the entry, so that the writer has only to write. The fields
+ * are the store's.
  */
 struct store_prep {
 	const uint8_t *raw; /* the entry it was made for; NULL: none */
 	uint8_t hash[AG_HASH_LEN];
-	struct index_terms *terms; /* NULL for a retraction */
+	struct index_terms *terms; /* NULL for a retraction or a refused body */
+	int refused;               /* the body breaks its type's schema */
 };
 
 /*
@@ -174,7 +181,8 @@ int store_stats(struct store *, struct store_stats *);
 /*
  * Checks everything the store promises, in one read transaction: every feed
  * is a hash chain from seq 1 to its head (and, when network is not NULL, each
- * entry verifies), every record's state is its newest version, and the index
+ * entry verifies), every entry is a version of its record unless its body
+ * breaks its schema, every record's state is its newest version, and the index
  * holds exactly the postings of the live records (besides those of retired
  * versions that no search returns and the next merge drops). 0 when all
  * holds, 1 with the first problem in why, -1 on error.

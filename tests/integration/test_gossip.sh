@@ -33,7 +33,7 @@ want = sys.argv[1]
 print(max([f["seq"] for f in json.load(sys.stdin)["feeds"] if f["author"] == want] or [0]))' "$(cat "$WORK/$2.key")"
 }
 seq_is() { [ "$(feed_seq "$1" "$2")" -eq "$3" ]; }
-put() { echo "{\"title\": \"$3\", \"topics\": [\"housing\"]}" | a "$1" put practice "$2" >/dev/null; }
+put() { echo "{\"title\": \"$3\", \"summary\": \"$3\", \"topics\": [\"housing\"]}" | a "$1" put practice "$2" >/dev/null; }
 
 for c in Lyon Tunis Napoli; do make_node "$c"; done
 until_ok 5 a Lyon status || fail "Lyon does not answer"

@@ -326,7 +326,8 @@ static void load_sample(struct fixture *f)
 	    "{\"es\": \"Educación intercultural para niños migrantes\"}, \"steps\": ["
 	    "{\"title\": \"Paso 1\", \"text\": \"Formación de docentes\"},"
 	    "{\"title\": \"Passo 2\", \"text\": {\"it\": \"Formazione degli insegnanti\"}}]}");
-	put(f, 1, "meeting", "reunion", 400,
+	/* A type without a schema, so that numbers, booleans and nil reach the index. */
+	put(f, 1, "event", "reunion", 400,
 	    "{\"title\": \"Réunion des villes\", \"topics\": [\"housing\", \"governance\"],"
 	    " \"year\": 2024, \"population\": 4000000000, \"share\": 0.25, \"draft\": false,"
 	    " \"place\": null, \"count\": -3,"
@@ -367,7 +368,7 @@ static void test_search_filters(void **state)
 	assert_string_equal(find(f, "hebergement", "practice", -1, NULL, 0), "accueil");
 	assert_string_equal(find(f, "hebergement", NULL, 0, NULL, 0), "accueil");
 	assert_string_equal(find(f, "hebergement", NULL, -1, "governance", 0), "reunion");
-	assert_string_equal(find(f, "hebergement", "meeting", 1, "housing", 0), "reunion");
+	assert_string_equal(find(f, "hebergement", "event", 1, "housing", 0), "reunion");
 	assert_string_equal(find(f, "hebergement", "toolbox", -1, NULL, 0), "");
 	assert_string_equal(find(f, "hebergement", NULL, 2, NULL, 0), "");
 	/* Listings: a search without words; "topic" counts as well as "topics". */
@@ -378,6 +379,29 @@ static void test_search_filters(void **state)
 	assert_string_equal(find(f, NULL, NULL, -1, "education", 0), "escuela");
 	assert_string_equal(find(f, NULL, NULL, -1, "housing", 1), "reunion");
 	assert_string_equal(find(f, NULL, "nosuchtype", -1, NULL, 0), "");
+}
+
+/* Topics nested in a priority's areas and a profile's sections count as the record's topics. */
+static void test_nested_topics(void **state)
+{
+	struct fixture *f = *state;
+
+	put(f, 0, "priority", "2024", 100,
+	    "{\"title\": \"Priorités\", \"areas\": [{\"title\": \"Emploi\", \"topics\": "
+	    "[\"employment\", \"rights\"]}, {\"title\": \"Logement\", \"topics\": "
+	    "[\"housing\"]}]}");
+	put(f, 1, "profile", "main", 200,
+	    "{\"city\": \"Sfax\", \"country\": \"Tunisie\", \"region\": "
+	    "\"south-mediterranean\", \"sections\": [{\"topic\": \"health\", \"text\": "
+	    "\"Santé\"}, {\"topic\": \"housing\", \"text\": \"Logement\"}]}");
+	assert_string_equal(find(f, NULL, NULL, -1, "employment", 0), "2024");
+	assert_string_equal(find(f, NULL, NULL, -1, "rights", 0), "2024");
+	assert_string_equal(find(f, NULL, NULL, -1, "health", 0), "main");
+	assert_string_equal(find(f, NULL, NULL, -1, "housing", 0), "main 2024");
+	assert_string_equal(find(f, "logement", NULL, -1, "housing", 0), "main 2024");
+	assert_string_equal(find(f, NULL, NULL, -1, "education", 0), "");
+	/* Words of other keys are no topics, at any depth. */
+	assert_string_equal(find(f, NULL, NULL, -1, "Emploi", 0), "");
 }
 
 static void test_query_limits(void **state)
@@ -408,7 +432,8 @@ static void test_query_limits(void **state)
 static const char *vocab[M_VOCAB] = {"hébergement", "santé",      "école",     "ville",
                                      "migrants",    "المدينة",    "educación", "emploi",
                                      "réfugiés",    "governance", "droits",    "accueil"};
-static const char *types[3] = {"practice", "meeting", "pilot"};
+/* Types without a schema (schema.h): bodies of any shape reach the index as they are. */
+static const char *types[3] = {"note", "event", "report"};
 static const char *topics[3] = {"housing", "health", "rights"};
 
 struct mrec {
@@ -540,6 +565,7 @@ int main(void)
 	    cmocka_unit_test(test_long_words_cut),
 	    cmocka_unit_test_setup_teardown(test_search_languages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_search_filters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nested_topics, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_query_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_matches_model, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_matches_model_batched, setup, teardown),

@@ -56,7 +56,7 @@ static void author_init(struct author *a, uint8_t seed_byte)
 	a->seq = 0;
 }
 
-/* A body {"text": text, "title": title, "topics": [topic]}; keys in byte order. */
+/* A practice {"summary": text, "title": title, "topics": [topic]}; keys in byte order. */
 static msgpack_sbuffer *body(const char *text, const char *title, const char *topic)
 {
 	msgpack_sbuffer *sb = msgpack_sbuffer_new();
@@ -64,7 +64,7 @@ static msgpack_sbuffer *body(const char *text, const char *title, const char *to
 
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, topic ? 3 : 2);
-	msgpack_pack_str_with_body(&pk, "text", 4);
+	msgpack_pack_str_with_body(&pk, "summary", 7);
 	msgpack_pack_str_with_body(&pk, text, strlen(text));
 	msgpack_pack_str_with_body(&pk, "title", 5);
 	msgpack_pack_str_with_body(&pk, title, strlen(title));
@@ -80,10 +80,10 @@ static msgpack_sbuffer *body(const char *text, const char *title, const char *to
  * The author's next entry, signed, then decoded from its own bytes as an
  * entry from the network would be. text NULL makes a retraction.
  */
-static struct ag_entry entry_make(struct fixture *f, struct author *a, const char *type,
-                                  const char *id, const char *text, uint64_t ts)
+static struct ag_entry entry_with_body(struct fixture *f, struct author *a, const char *type,
+                                       const char *id, const void *body_mp, size_t body_len,
+                                       uint64_t ts)
 {
-	msgpack_sbuffer *sb = text ? body(text, id, "housing") : NULL;
 	struct ag_entry e = {.seq = a->seq + 1, .has_prev = a->seq > 0, .timestamp = ts};
 	uint8_t *buf = keep(malloc(AG_ENTRY_MAX));
 	size_t len;
@@ -94,13 +94,23 @@ static struct ag_entry entry_make(struct fixture *f, struct author *a, const cha
 	snprintf(e.type, sizeof(e.type), "%s", type);
 	e.id = id;
 	e.id_len = strlen(id);
-	e.body = sb ? (const uint8_t *)sb->data : NULL;
-	e.body_len = sb ? sb->size : 0;
+	e.body = body_mp;
+	e.body_len = body_len;
 	assert_int_equal(ag_entry_sign(&e, a->sk, buf, AG_ENTRY_MAX, &len), 0);
-	msgpack_sbuffer_free(sb);
 	assert_int_equal(ag_entry_decode(&e, buf, len, NULL), 0);
 	a->seq = e.seq;
 	ag_entry_hash(&e, a->head);
+	return e;
+}
+
+static struct ag_entry entry_make(struct fixture *f, struct author *a, const char *type,
+                                  const char *id, const char *text, uint64_t ts)
+{
+	msgpack_sbuffer *sb = text ? body(text, id, "housing") : NULL;
+	struct ag_entry e =
+	    entry_with_body(f, a, type, id, sb ? sb->data : NULL, sb ? sb->size : 0, ts);
+
+	msgpack_sbuffer_free(sb);
 	return e;
 }
 
@@ -380,6 +390,81 @@ static void test_batch_of_many_authors(void **state)
 	assert_int_equal(store_heads(f->st, head_count, &c.n), 0);
 	assert_int_equal(c.n, 2);
 	assert_consistent(f);
+}
+
+/* ---- bodies that break their schema ---- */
+
+/* {"titel": "premier"}: a practice with a misspelt field and no summary or topics. */
+static const uint8_t bad_body[] = {0x81, 0xa5, 't', 'i', 't', 'e', 'l', 0xa7,
+                                   'p',  'r',  'e', 'm', 'i', 'e', 'r'};
+
+static ssize_t search(struct fixture *f, const char *text, const char *type);
+
+/* A word of its own for each run: "deuxieme" -> "deuxiemea". */
+static const char *w(const char *word, int prepared)
+{
+	static char buf[4][32];
+	static int next;
+	char *out = buf[next++ % 4];
+
+	snprintf(out, 32, "%s%c", word, prepared ? 'b' : 'a');
+	return out;
+}
+
+/*
+ * v1 valid, v2 refused, then another record: all three hold their place in
+ * the feed, but v2 is no version of p1, is not indexed, and the state stays v1.
+ */
+static void refused_in_feed(struct fixture *f, struct author *a, int prepared)
+{
+	struct ag_entry e[4];
+	struct store_prep p[4] = {{0}};
+	struct store_result r[4];
+	struct collect c = {0};
+	uint8_t hash[AG_HASH_LEN];
+	uint64_t seq;
+	size_t n = 0;
+
+	e[0] = entry_make(f, a, "practice", "p1", w("deuxieme", prepared), 10);
+	e[1] = entry_with_body(f, a, "practice", "p1", bad_body, sizeof(bad_body), 11);
+	e[2] = entry_make(f, a, "practice", "p2", w("troisieme", prepared), 12);
+	e[3] = entry_with_body(f, a, "practice", "p3", bad_body, sizeof(bad_body), 13);
+	for (int i = 0; prepared && i < 4; i++)
+		assert_int_equal(store_prepare(&p[i], &e[i]), 0);
+	assert_int_equal(p[1].refused, prepared);
+	assert_null(p[1].terms);
+	assert_int_equal(store_append_prepared(f->st, e, prepared ? p : NULL, 4, r), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(r[i].status, STORE_STORED);
+		assert_int_equal(r[i].refused, i % 2);
+		store_prep_clear(&p[i]);
+	}
+	assert_int_equal(store_head(f->st, a->pk, &seq, hash), 1);
+	assert_int_equal(seq, 4);
+	assert_int_equal(store_feed(f->st, a->pk, 1, 100, 1 << 20, count_fn, &n), 4);
+	assert_int_equal(store_get(f->st, "practice", a->pk, "p1", 2, collect_fn, &c), 1);
+	assert_int_equal(c.seq[0], 1);
+	assert_int_equal(store_history(f->st, "practice", a->pk, "p1", 2, count_fn, &n), 1);
+	assert_int_equal(store_get(f->st, "practice", a->pk, "p3", 2, collect_fn, &c), 0);
+	assert_int_equal(store_history(f->st, "practice", a->pk, "p3", 2, count_fn, &n), 0);
+	assert_int_equal(search(f, "premier", NULL), 0);
+	assert_int_equal(search(f, w("deuxieme", prepared), NULL), 1);
+	assert_int_equal(search(f, w("troisieme", prepared), NULL), 1);
+	assert_consistent(f);
+	/* The chain goes on through the refused entries. */
+	e[0] = entry_make(f, a, "practice", "p1", w("cinquieme", prepared), 14);
+	assert_int_equal(append1(f, &e[0], NULL), STORE_STORED);
+	assert_int_equal(search(f, w("cinquieme", prepared), NULL), 1);
+	assert_int_equal(search(f, w("deuxieme", prepared), NULL), 0);
+	assert_consistent(f);
+}
+
+static void test_refused_body_kept_in_feed(void **state)
+{
+	struct fixture *f = *state;
+
+	refused_in_feed(f, &f->a, 0);
+	refused_in_feed(f, &f->b, 1);
 }
 
 /* ---- publish, state, history, retraction ---- */
@@ -872,6 +957,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fork_by_prev, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork_inside_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_of_many_authors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refused_body_kept_in_feed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish_chain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_version_moves_postings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retraction_leaves_views, setup, teardown),

@@ -68,8 +68,10 @@ static void marker(char *out, size_t cap, int author, uint64_t seq)
 	snprintf(out, cap, "mk%c%llu", 'a' + author, (unsigned long long)seq);
 }
 
-static void body_pack(msgpack_sbuffer *sb, int author, uint64_t seq)
+/* A valid practice or meeting (schema.h) holding the marker and a few words. */
+static void body_pack(msgpack_sbuffer *sb, int author, uint64_t seq, const char *type)
 {
+	int meeting = strcmp(type, "meeting") == 0;
 	static const char *words[] = {"hébergement", "santé",  "école", "المدينة",
 	                              "migrants",    "emploi", "ville", "droits"};
 	static const char *topics[] = {"housing", "health", "rights"};
@@ -83,9 +85,15 @@ static void body_pack(msgpack_sbuffer *sb, int author, uint64_t seq)
 	}
 	msgpack_sbuffer_clear(sb);
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 2);
-	msgpack_pack_str_with_body(&pk, "text", 4);
+	msgpack_pack_map(&pk, meeting ? 4 : 3);
+	if (meeting) {
+		msgpack_pack_str_with_body(&pk, "date", 4);
+		msgpack_pack_str_with_body(&pk, "2024-05-14", 10);
+	}
+	msgpack_pack_str_with_body(&pk, meeting ? "notes" : "summary", meeting ? 5 : 7);
 	msgpack_pack_str_with_body(&pk, text, strlen(text));
+	msgpack_pack_str_with_body(&pk, "title", 5);
+	msgpack_pack_str_with_body(&pk, "t", 1);
 	msgpack_pack_str_with_body(&pk, "topics", 6);
 	msgpack_pack_array(&pk, 1);
 	msgpack_pack_str_with_body(&pk, topics[seq % 3], strlen(topics[seq % 3]));
@@ -108,7 +116,7 @@ static int entry_next(struct author *a, int ai, uint8_t *buf, msgpack_sbuffer *s
 	e->id_len = strlen(id);
 	e->timestamp = 1700000000000ull + a->seq * 1000;
 	if (rand() % 8) {
-		body_pack(sb, ai, a->seq + 1);
+		body_pack(sb, ai, a->seq + 1, e->type);
 		e->body = (const uint8_t *)sb->data;
 		e->body_len = sb->size;
 	}
