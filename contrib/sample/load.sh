@@ -66,4 +66,4 @@ for file in "$here/$city"/*.json; do
 	fi
 	n=$((n + 1))
 done
-echo "$(city_name "$city"): published $n files"
+echo "$(city_name "$city"): $n record$([ $n = 1 ] || echo s) published"
