@@ -177,6 +177,8 @@ static void check_ready(struct node *n)
 		n->ready = 1;
 		log_info("own feed learned from peers (seq %llu): publishing enabled",
 		         (unsigned long long)n->own_seq_seen);
+		/* The configured peers' member records wait for this moment: vouch for them now. */
+		node_reconcile_members(n);
 	}
 }
 
