@@ -136,10 +136,14 @@ static void flat_text(FILE *f, const json_t *v)
 	int n = 0;
 	bool known;
 
+	if (json_object_size(v) == 1 &&
+	    json_is_string(json_object_iter_value(json_object_iter((json_t *)(uintptr_t)v))))
+		v = json_object_iter_value(json_object_iter((json_t *)(uintptr_t)v));
 	if (!json_is_object(v)) {
 		fputs(json_is_string(v) ? json_string_value(v) : "", f);
 		return;
 	}
+	/* Several languages: each named, as a reader of one cell needs. */
 	for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++)
 		if (json_is_string(t = json_object_get(v, langs[i])))
 			fprintf(f, "%s%s: %s", n++ ? "; " : "", langs[i], json_string_value(t));
@@ -412,14 +416,13 @@ static void md_paragraphs(FILE *f, const char *name, const json_t *v)
 	}
 }
 
-/* A list of groups of fields is a table when each field fits in a cell. */
+/* A list of groups of fields is a table unless they nest lists or groups of their own. */
 static bool md_tabular(const struct ag_field *elem)
 {
 	if (!elem || elem->kind != AG_F_OBJECT)
 		return false;
 	for (const struct ag_field *f = elem->sub; f->name; f++)
-		if ((f->kind == AG_F_TEXT && f->max > 300) || f->kind == AG_F_LIST ||
-		    f->kind == AG_F_OBJECT)
+		if (f->kind == AG_F_LIST || f->kind == AG_F_OBJECT)
 			return false;
 	return true;
 }
@@ -480,33 +483,66 @@ static bool md_long(const struct ag_field *f, const json_t *v)
 	         : json_is_string(v) && json_string_length(v) > 300;
 }
 
-/* The fields other than title and topics: short ones as a bullet list, then the long ones. */
+/* Topics or stakeholders by their labels, "hébergement / housing, santé / health". */
+static void flat_vocab(FILE *f, const json_t *arr, bool topics)
+{
+	const struct ag_vocab *w;
+	const char *k;
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e)
+	{
+		k = json_string_value(e);
+		w = !k       ? NULL
+		    : topics ? ag_topic_find(k, strlen(k))
+		             : ag_stakeholder_find(k, strlen(k));
+		fprintf(f, "%s%s", i ? ", " : "", w ? w->label : k ? k : "?");
+	}
+}
+
+static void flat_stakeholders(FILE *f, const json_t *arr)
+{
+	flat_vocab(f, arr, false);
+}
+
+/* One field, in the pass it belongs to: 0 the short ones as bullets, 1 lists and long text. */
+static void md_field(FILE *f, int pass, const char *k, const struct ag_field *fd, const json_t *v)
+{
+	bool vocab = fd && (fd->kind == AG_F_STAKEHOLDERS || fd->kind == AG_F_TOPICS);
+
+	if (!strcmp(k, "title") || !strcmp(k, "topics") || !strcmp(k, "topic"))
+		return;
+	if (pass == 0 && ((!json_is_array(v) && !md_long(fd, v)) || vocab)) {
+		fputs("- **", f);
+		md_label(f, k);
+		fputs(":** ", f);
+		md_built(f, vocab ? flat_stakeholders : flat_any, v, true);
+		fputc('\n', f);
+	} else if (pass == 1 && json_is_array(v) && !vocab) {
+		md_list(f, k, fd ? fd->sub : NULL, v);
+	} else if (pass == 1 && md_long(fd, v)) {
+		md_paragraphs(f, k, v);
+	}
+}
+
+/* The fields other than title and topics, in the schema's order, then any it does not know. */
 static void md_fields(FILE *f, const struct ag_schema *schema, const json_t *body)
 {
 	const struct ag_field *fields = schema ? schema->fields : NULL, *fd;
 	const char *k;
 	json_t *v;
-	int pass;
 
-	for (pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 2; pass++) {
+		for (fd = fields; fd && fd->name; fd++)
+			if ((v = json_object_get(body, fd->name)))
+				md_field(f, pass, fd->name, fd, v);
 		json_object_foreach((json_t *)(uintptr_t)body, k, v)
 		{
 			for (fd = fields; fd && fd->name && strcmp(fd->name, k) != 0; fd++)
 				;
-			fd = fd && fd->name ? fd : NULL;
-			if (!strcmp(k, "title") || !strcmp(k, "topics") || !strcmp(k, "topic"))
-				continue;
-			if (pass == 0 && !json_is_array(v) && !md_long(fd, v)) {
-				fputs("- **", f);
-				md_label(f, k);
-				fputs(":** ", f);
-				md_built(f, flat_any, v, true);
-				fputc('\n', f);
-			} else if (pass == 1 && json_is_array(v)) {
-				md_list(f, k, fd ? fd->sub : NULL, v);
-			} else if (pass == 1 && md_long(fd, v)) {
-				md_paragraphs(f, k, v);
-			}
+			if (!(fd && fd->name))
+				md_field(f, pass, k, NULL, v);
 		}
 		fputc('\n', f);
 	}

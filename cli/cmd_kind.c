@@ -380,6 +380,11 @@ int cmd_practice_add(const struct args *a)
 		return rc;
 	if (!(body = practice_body(a)))
 		return 2;
+	/* Bad input is told before whether the id is taken, which would not help fix it. */
+	if ((rc = rec_check(a, "practice", id, body)) != 0) {
+		json_decref(body);
+		return rc;
+	}
 	if (!a->opt[OPT_REPLACE]) {
 		rc = rec_get(a, "practice", id, NULL, true, &old);
 		json_decref(old);

@@ -153,14 +153,16 @@ static void show_item(const struct show *sh, size_t ind, const struct ag_field *
 
 	if (json_is_boolean(done))
 		col += (size_t)fprintf(sh->f, "[%c] ", json_is_true(done) ? 'x' : ' ');
-	if (json_is_string(date))
-		col += out_width(json_string_value(date), json_string_length(date)) +
-		       (size_t)fprintf(sh->f, "%s  ", json_string_value(date)) -
-		       json_string_length(date);
 	/* A plain-text title goes on the item's line; one in several languages below it. */
 	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]) && !skip[2]; i++)
 		if (json_is_string(json_object_get(obj, heads[i])))
 			skip[2] = heads[i];
+	if (json_is_string(date)) {
+		fputs(json_string_value(date), sh->f);
+		col += json_string_length(date);
+		if (skip[2])
+			col += (size_t)fprintf(sh->f, "  ");
+	}
 	if (skip[2])
 		text_wrap(sh->f, json_string_value(json_object_get(obj, skip[2])), col, sh->width);
 	else

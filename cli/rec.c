@@ -36,7 +36,7 @@ int rec_get(const struct args *a, const char *type, const char *id, const char *
 }
 
 /* The body as it will be signed, checked by the schema the daemon will apply. */
-static int check_schema(const struct args *a, const char *type, const char *id, const json_t *body)
+int rec_check(const struct args *a, const char *type, const char *id, const json_t *body)
 {
 	char err[300], why[300];
 	uint8_t *mp = NULL;
@@ -65,7 +65,7 @@ int rec_publish(const struct args *a, const char *type, const char *id, json_t *
 
 	if (!body)
 		return cmd_fail(a, 3, "out of memory");
-	if ((rc = check_schema(a, type, id, body)) != 0) {
+	if ((rc = rec_check(a, type, id, body)) != 0) {
 		json_decref(body);
 		return rc;
 	}

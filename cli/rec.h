@@ -20,6 +20,9 @@
 int rec_get(const struct args *, const char *type, const char *id, const char *city, bool quiet,
             json_t **rec);
 
+/* Checks body against the type's schema and the entry's size limit: 0, or 2 with why printed. */
+int rec_check(const struct args *, const char *type, const char *id, const json_t *body);
+
 /*
  * Checks body (consumed) against the type's schema as agora put does, then
  * publishes it as this node's record type id and prints what was published:
