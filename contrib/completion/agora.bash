@@ -5,6 +5,10 @@
 _agora_types="profile priority practice pilot toolbox meeting comment member"
 _agora_topics="housing health education employment urban-planning exchange understanding
 governance ownership inclusion leadership rights services"
+_agora_stakeholders="national-authorities city-administration civil-society academia
+private-sector international-organisation"
+_agora_commands="init id status peer put get list search retract history log show practice
+profile pilot comment export help"
 
 # The --dir given on the line, else $AGORA_DIR, else the default.
 _agora_dir() {
@@ -45,7 +49,7 @@ _agora() {
 		*)
 			if [[ -z $cmd ]]; then
 				cmd=$w
-			elif [[ $cmd == peer || $cmd == help ]] && [[ -z $sub ]]; then
+			elif [[ $cmd == @(peer|practice|profile|pilot|help) ]] && [[ -z $sub ]]; then
 				sub=$w
 			fi
 			;;
@@ -76,7 +80,21 @@ _agora() {
 		COMPREPLY=($(compgen -W "$(_agora_cities)" -- "$cur"))
 		return
 		;;
-	--name | --listen | --endpoint | --limit | --since)
+	--stakeholder)
+		COMPREPLY=($(compgen -W "$_agora_stakeholders" -- "$cur"))
+		return
+		;;
+	--format)
+		COMPREPLY=($(compgen -W "json csv md" -- "$cur"))
+		return
+		;;
+	--output | -o)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	--name | --listen | --endpoint | --limit | --since | --id | --title | --summary | \
+		--description | --year | --results | --contact | --link | --lang | --date | --done)
 		return
 		;;
 	esac
@@ -85,7 +103,7 @@ _agora() {
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--dir --json --help --version" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "init id status peer put get list search retract history log help" -- "$cur"))
+			COMPREPLY=($(compgen -W "$_agora_commands" -- "$cur"))
 		fi
 		return
 	fi
@@ -114,8 +132,28 @@ _agora() {
 	search) opts="--type --city --topic --limit" ;;
 	retract) opts="--force" ;;
 	log) opts="--city --since --limit" ;;
+	show) opts="--city" ;;
+	comment) opts="--city --lang" ;;
+	export) opts="--format --city --type --output" ;;
+	practice | profile | pilot)
+		if [[ -z $sub ]]; then
+			case $cmd in
+			practice) COMPREPLY=($(compgen -W "add" -- "$cur")) ;;
+			profile) COMPREPLY=($(compgen -W "set show" -- "$cur")) ;;
+			pilot) COMPREPLY=($(compgen -W "milestone status" -- "$cur")) ;;
+			esac
+			return
+		fi
+		case $cmd/$sub in
+		practice/add) opts="--title --topic --summary --id --description --stakeholder --year
+			--results --contact --link --lang --replace" ;;
+		profile/set) opts="--lang" ;;
+		profile/show) opts="--city" ;;
+		pilot/milestone) opts="--date --done --lang" ;;
+		esac
+		;;
 	help)
-		[[ -z $sub ]] && COMPREPLY=($(compgen -W "init id status peer put get list search retract history log topics types" -- "$cur"))
+		[[ -z $sub ]] && COMPREPLY=($(compgen -W "$_agora_commands topics types" -- "$cur"))
 		return
 		;;
 	esac
@@ -126,7 +164,7 @@ _agora() {
 	fi
 	# The record type is the first argument of the record commands.
 	case $cmd in
-	put | get | list | retract | history)
+	put | get | list | retract | history | show | comment)
 		local nargs=0
 		for ((i = 1; i < COMP_CWORD; i++)); do
 			case ${COMP_WORDS[i]} in
