@@ -61,7 +61,7 @@ static void test_slug_refused(void **state)
 
 static void test_slug_long(void **state)
 {
-	char out[TEXT_SLUG_MAX + 1], title[400] = "";
+	char out[TEXT_SLUG_MAX + 1], title[401] = "";
 
 	(void)state;
 	for (int i = 0; i < 40; i++)
