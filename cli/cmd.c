@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "ctl.h"
 #include "key.h"
+#include "schema.h"
 
 #define O(x) (UINT64_C(1) << (x))
 
@@ -294,6 +295,21 @@ static const struct command commands[] = {
      "        title, topics (labels), fields, and tables for lists such as\n"
      "        milestones\n"
      "With --output the file is written whole or not at all."},
+    {"schema",
+     cmd_schema,
+     "what each record type holds",
+     "[TYPE | topics | stakeholders]",
+     {"TYPE"},
+     0,
+     1,
+     0,
+     "Without TYPE, lists the record types. With one, prints each of its fields:\n"
+     "its name (* when required), what it holds and its limits, and what it is\n"
+     "for; fields of objects and lists are indented under them. agora put and\n"
+     "agorad refuse a record that breaks its type's schema, saying where and\n"
+     "what. agora schema topics and agora schema stakeholders list the closed\n"
+     "vocabularies with their French and English labels. With --json, the same\n"
+     "as one document."},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -500,6 +516,13 @@ static void help_topics(void)
 		out_printf("  %-15s %s\n", topics[i][0], topics[i][1]);
 }
 
+static void help_stakeholders(void)
+{
+	out_printf("Stakeholders (a closed vocabulary; French / English labels):\n");
+	for (size_t i = 0; i < AG_STAKEHOLDER_COUNT; i++)
+		out_printf("  %-26s %s\n", ag_stakeholders[i].key, ag_stakeholders[i].label);
+}
+
 static void help_types(void)
 {
 	out_printf("Record types:\n");
@@ -513,7 +536,8 @@ static void help_all(void)
 	           "agora is the city staff's tool for the local agorad node.\n\nCommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		out_printf("  %-16s %s\n", commands[i].name, commands[i].summary);
-	out_printf("  %-16s %s\n", "help", "help on a command, or on topics or types");
+	out_printf("  %-16s %s\n", "help",
+	           "help on a command, or on topics, stakeholders or types");
 	out_printf("\nOptions, before or after the command:\n"
 	           "  --dir DIR      the node's directory (default: $AGORA_DIR, else "
 	           "/var/lib/agora)\n"
@@ -648,6 +672,10 @@ static int run_help(int argc, char **argv)
 	}
 	if (strcmp(argv[0], "topics") == 0 || strcmp(argv[0], "topic") == 0) {
 		help_topics();
+		return 0;
+	}
+	if (strcmp(argv[0], "stakeholders") == 0 || strcmp(argv[0], "stakeholder") == 0) {
+		help_stakeholders();
 		return 0;
 	}
 	if (strcmp(argv[0], "types") == 0 || strcmp(argv[0], "type") == 0) {
