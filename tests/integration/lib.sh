@@ -10,11 +10,12 @@ SLOW=1 # tests multiply their waits by this; valgrind runs programs 20-50 times 
 
 # With AGORA_VALGRIND=1 every agorad, and with AGORA_VALGRIND_CLI=1 every agora too,
 # runs under memcheck through a wrapper that execs valgrind, so $! is still the
-# program's pid. Each process logs to $WORK/valgrind/NAME.PID.log.
+# program's pid. Each process logs to $WORK/valgrind/NAME.PID.log. AGORA_VALGRIND_OPTS
+# adds options (--show-leak-kinds=all, --suppressions=FILE).
 vg_wrap() { # vg_wrap NAME: prints the wrapper's path
 	mkdir -p "$WORK/valgrind"
-	printf '#!/bin/sh\nexec valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no --num-callers=30 --log-file=%s/valgrind/%s.%%p.log %s "$@"\n' \
-		"$WORK" "$1" "$BIN/$1" > "$WORK/valgrind/$1"
+	printf '#!/bin/sh\nexec valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no --num-callers=30 %s --log-file=%s/valgrind/%s.%%p.log %s "$@"\n' \
+		"${AGORA_VALGRIND_OPTS:-}" "$WORK" "$1" "$BIN/$1" > "$WORK/valgrind/$1"
 	chmod +x "$WORK/valgrind/$1"
 	echo "$WORK/valgrind/$1"
 }
