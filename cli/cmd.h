@@ -137,5 +137,6 @@ int cmd_pilot_status(const struct args *);
 int cmd_comment(const struct args *);
 int cmd_show(const struct args *);
 int cmd_export(const struct args *);
+int cmd_schema(const struct args *);
 
 #endif
