@@ -109,3 +109,37 @@ refused 'start: bad date "2024-02-30" (want YYYY-MM-DD, a real day, 1900..2100)'
 a A --json log >"$WORK/after"
 cmp -s "$WORK/before" "$WORK/after" || fail "a refused put wrote to the store"
 echo "ok: agora put refuses bad records with the reason, exit 2, nothing written"
+
+# ---- agora schema: the same tables, for people and scripts; the man page agrees ----
+a A schema practice >"$WORK/out" || fail "agora schema practice failed"
+grep -qE '^  title\* +text, at most 300 bytes per language$' "$WORK/out" || fail "schema practice: no title line"
+grep -qE '^  topics\* +list of 1 to 13 distinct topic keys' "$WORK/out" || fail "schema practice: no topics line"
+a A schema priority | grep -qE '^    topics\* ' || fail "schema priority: areas' topics not indented under areas"
+[ "$(a A schema topics | grep -cE '^  [a-z-]+ ')" = 13 ] || fail "schema topics does not list 13 topics"
+a A schema topics | grep -qE '^  urban-planning +planification urbaine +urban planning$' || fail "schema topics: labels"
+a A --json schema stakeholders | python3 -c 'import json,sys; d=json.load(sys.stdin)["stakeholders"]; assert len(d) == 6 and d[0]["key"] == "national-authorities" and d[0]["fr"]' ||
+	fail "schema --json stakeholders"
+set +e
+a A schema practise 2>"$WORK/err" >/dev/null
+rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q 'unknown record type "practise"' "$WORK/err" || fail "schema of an unknown type: exit $rc"
+a A --json schema >"$WORK/schema.json" || fail "agora --json schema failed"
+python3 - "$WORK/schema.json" "${AGORA_SRC:-$(dirname "$0")/../..}/contrib/man/agora.1" <<'PY' || fail "the man page's SCHEMAS section and agora schema disagree"
+import json, re, sys
+types = json.load(open(sys.argv[1]))["types"]
+assert [t["type"] for t in types] == ["profile", "priority", "practice", "pilot", "toolbox", "meeting", "comment", "member"]
+man = open(sys.argv[2]).read()
+sec = man[man.index(".Sh SCHEMAS"):man.index(".Sh ENVIRONMENT")]
+def names(fields):
+    out = []
+    for f in fields:
+        n = f["name"] + ("*" if f["required"] else "")
+        sub = f.get("fields") or (f["item"].get("fields") if "item" in f else None)
+        out.append(n + (" (" + names(sub) + ")" if sub else ""))
+    return ", ".join(out)
+for t in types:
+    want = "Fields: " + names(t["fields"]) + "."
+    assert ".It Cm " + t["type"] + "\n" in sec and want in sec, (t["type"], want)
+PY
+echo "ok: agora schema prints each type's fields, the vocabularies, --json; the man page agrees"
