@@ -8,7 +8,7 @@ governance ownership inclusion leadership rights services"
 _agora_stakeholders="national-authorities city-administration civil-society academia
 private-sector international-organisation"
 _agora_commands="init id status peer put get list search retract history log show practice
-profile pilot comment export help"
+profile pilot comment export schema help"
 
 # The --dir given on the line, else $AGORA_DIR, else the default.
 _agora_dir() {
@@ -135,6 +135,12 @@ _agora() {
 	show) opts="--city" ;;
 	comment) opts="--city --lang" ;;
 	export) opts="--format --city --type --output" ;;
+	schema)
+		if [[ $cur != -* ]]; then
+			COMPREPLY=($(compgen -W "$_agora_types topics stakeholders" -- "$cur"))
+			return
+		fi
+		;;
 	practice | profile | pilot)
 		if [[ -z $sub ]]; then
 			case $cmd in
