@@ -24,6 +24,7 @@ done
 
 BIG=${NETNS_ENTRIES:-20000}  # entries of Lyon's large feed
 RATE=${NETNS_RATE:-20mbit}   # each namespace's outgoing rate
+LOSS=${NETNS_LOSS:-10}       # percent of incoming packets each namespace drops
 DEADLINE=$((SECONDS + ${NETNS_BUDGET:-170} * SLOW)) # the whole test's time
 CITIES=(Lyon Tunis Napoli Sfax Valencia)
 EDGES=("Lyon Tunis" "Tunis Napoli" "Napoli Sfax" "Sfax Valencia" "Valencia Lyon" "Tunis Sfax")
@@ -89,7 +90,7 @@ make_net() {
 			table inet loss {
 				chain in {
 					type filter hook input priority 0; policy accept;
-					iifname "eth0" numgen random mod 10 < 1 drop
+					iifname "eth0" numgen random mod 100 < $LOSS drop
 				}
 			}
 		EOF
@@ -221,7 +222,7 @@ for e in "${EDGES[@]}"; do
 	peer "$y" "$x"
 done
 "$BIN/tests/agora-fill" "$WORK/Lyon" "$BIG" || fail "agora-fill"
-echo "net: $NET.0/24, namespaces $RUN-*, loss 10% in, rate $RATE out; Lyon holds $BIG entries"
+echo "net: $NET.0/24, namespaces $RUN-*, loss $LOSS% in, rate $RATE out; Lyon holds $BIG entries"
 
 # --- restart: SIGKILL in the middle of a large sync ---
 t0=$(now_ms)
