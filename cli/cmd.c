@@ -290,7 +290,8 @@ static const struct command commands[] = {
      "  csv   RFC 4180, UTF-8, CRLF line ends, a header row, one row per record:\n"
      "        city, type, id, title, topics, summary, date, updated, author; a\n"
      "        text in several languages is one cell, \"fr: ...; en: ...\"; date is\n"
-     "        the year, the date, or start/end; updated is UTC\n"
+     "        the year, the date, or start/end; updated is UTC; a cell that\n"
+     "        starts with = + - or @ gets a leading ' so no spreadsheet runs it\n"
      "  md    Markdown: a heading per city and per type, each record with its\n"
      "        title, topics (labels), fields, and tables for lists such as\n"
      "        milestones\n"
@@ -313,25 +314,6 @@ static const struct command commands[] = {
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-static const char *const record_types[] = {"profile", "priority", "practice", "pilot",
-                                           "toolbox", "meeting",  "comment",  "member"};
-
-static const char *const topics[][2] = {
-    {"housing", "hébergement"},
-    {"health", "santé"},
-    {"education", "éducation"},
-    {"employment", "emploi"},
-    {"urban-planning", "planification urbaine"},
-    {"exchange", "échange"},
-    {"understanding", "compréhension"},
-    {"governance", "gouvernance de la migration"},
-    {"ownership", "appropriation"},
-    {"inclusion", "approche inclusive"},
-    {"leadership", "leadership"},
-    {"rights", "accès aux droits"},
-    {"services", "accès aux services"},
-};
 
 const char *cmd_opt_name(enum cmd_opt o)
 {
@@ -422,33 +404,46 @@ int cmd_json(json_t *doc)
 	return 0;
 }
 
+/* "unknown topic \"x\" (one of: a, b, ...)": names[i] gives the choices. */
 static int list_fail(const struct args *a, const char *what, const char *val,
-                     const char *const *names, size_t n, size_t stride)
+                     const char *(*name)(size_t), size_t n)
 {
 	char list[600] = "";
 	size_t len = 0;
 
 	for (size_t i = 0; i < n && len < sizeof(list); i++)
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
-		                        names[i * stride]);
+		                        name(i));
 	return cmd_fail(a, 2, "unknown %s \"%s\" (one of: %s)", what, val, list);
+}
+
+static const char *type_name(size_t i)
+{
+	size_t n;
+
+	return ag_schema_all(&n)[i].type;
+}
+
+static const char *topic_name(size_t i)
+{
+	return ag_topics[i].key;
 }
 
 int cmd_check_type(const struct args *a, const char *type)
 {
-	for (size_t i = 0; i < sizeof(record_types) / sizeof(record_types[0]); i++)
-		if (strcmp(type, record_types[i]) == 0)
-			return 0;
-	return list_fail(a, "record type", type, record_types,
-	                 sizeof(record_types) / sizeof(record_types[0]), 1);
+	size_t n;
+
+	if (ag_schema_find(type))
+		return 0;
+	(void)ag_schema_all(&n);
+	return list_fail(a, "record type", type, type_name, n);
 }
 
 int cmd_check_topic(const struct args *a, const char *topic)
 {
-	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++)
-		if (strcmp(topic, topics[i][0]) == 0)
-			return 0;
-	return list_fail(a, "topic", topic, &topics[0][0], sizeof(topics) / sizeof(topics[0]), 2);
+	if (ag_topic_find(topic, strlen(topic)))
+		return 0;
+	return list_fail(a, "topic", topic, topic_name, AG_TOPIC_COUNT);
 }
 
 int cmd_check_key(const struct args *a, const char *what, const char *key)
@@ -511,9 +506,9 @@ static void help_command(const struct command *c)
 
 static void help_topics(void)
 {
-	out_printf("Topics (a closed vocabulary; the French label in brackets):\n");
-	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++)
-		out_printf("  %-15s %s\n", topics[i][0], topics[i][1]);
+	out_printf("Topics (a closed vocabulary; French / English labels):\n");
+	for (size_t i = 0; i < AG_TOPIC_COUNT; i++)
+		out_printf("  %-15s %s\n", ag_topics[i].key, ag_topics[i].label);
 }
 
 static void help_stakeholders(void)
@@ -525,9 +520,12 @@ static void help_stakeholders(void)
 
 static void help_types(void)
 {
-	out_printf("Record types:\n");
-	for (size_t i = 0; i < sizeof(record_types) / sizeof(record_types[0]); i++)
-		out_printf("  %s\n", record_types[i]);
+	size_t n;
+	const struct ag_schema *all = ag_schema_all(&n);
+
+	out_printf("Record types (agora schema TYPE shows the fields of each):\n");
+	for (size_t i = 0; i < n; i++)
+		out_printf("  %-10s %s\n", all[i].type, all[i].help);
 }
 
 static void help_all(void)

@@ -80,11 +80,17 @@ int text_slug(const char *s, char out[static TEXT_SLUG_MAX + 1])
 
 void text_csv_field(FILE *f, const char *s)
 {
+	/*
+	 * The text comes from other cities: a cell a spreadsheet would read as a
+	 * formula (=, +, -, @, tab, CR first) is kept as text by a leading quote.
+	 */
+	int formula = *s && strchr("=+-@\t\r", *s);
+
 	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
+		fprintf(f, "%s%s", formula ? "'" : "", s);
 		return;
 	}
-	fputc('"', f);
+	fputs(formula ? "\"'" : "\"", f);
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', f);

@@ -23,7 +23,11 @@
  */
 int text_slug(const char *s, char out[static TEXT_SLUG_MAX + 1]);
 
-/* One CSV field (RFC 4180): quoted, with quotes doubled, when it holds , " CR or LF. */
+/*
+ * One CSV field (RFC 4180): quoted, with quotes doubled, when it holds , " CR
+ * or LF; one that starts with = + - @ TAB or CR gets a leading ' so that no
+ * spreadsheet runs it as a formula.
+ */
 void text_csv_field(FILE *, const char *s);
 
 /*

@@ -83,6 +83,11 @@ static void test_csv(void **state)
 	    {"two\nlines", "\"two\nlines\""},
 	    {"cr\r", "\"cr\r\""},
 	    {"hébergement; santé", "hébergement; santé"},
+	    {"=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\""},
+	    {"+33 4 00", "'+33 4 00"},
+	    {"-1", "'-1"},
+	    {"@SUM(A1)", "'@SUM(A1)"},
+	    {"a=b", "a=b"},
 	};
 	char *buf;
 
