@@ -11,33 +11,42 @@
 
 static int pack_value(msgpack_packer *pk, const json_t *v, int depth);
 
-static int key_cmp(const void *a, const void *b)
-{
-	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-	size_t lx = strlen(x), ly = strlen(y);
-	int c = memcmp(x, y, lx < ly ? lx : ly);
+/* A member of a JSON object; keys are counted, not terminated: one may hold a NUL. */
+struct member {
+	const char *key;
+	size_t len;
+	const json_t *val;
+};
 
-	return c != 0 ? c : (lx > ly) - (lx < ly);
+static int member_cmp(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+
+	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
 }
 
 static int pack_object(msgpack_packer *pk, const json_t *v, int depth)
 {
-	size_t n = json_object_size(v), i = 0;
-	const char **keys = calloc(n ? n : 1, sizeof(*keys));
+	size_t n = json_object_size(v), i = 0, len;
+	struct member *m = calloc(n ? n : 1, sizeof(*m));
 	const char *k;
 	json_t *val;
 	int rc = 0;
 
-	if (!keys)
+	if (!m)
 		return -1;
-	json_object_foreach((json_t *)(uintptr_t)v, k, val) keys[i++] = k;
-	qsort(keys, n, sizeof(*keys), key_cmp);
+	json_object_keylen_foreach((json_t *)(uintptr_t)v, k, len, val)
+	{
+		m[i++] = (struct member){k, len, val};
+	}
+	qsort(m, n, sizeof(*m), member_cmp);
 	rc |= msgpack_pack_map(pk, n);
 	for (i = 0; i < n && rc == 0; i++) {
-		rc |= msgpack_pack_str_with_body(pk, keys[i], strlen(keys[i]));
-		rc |= pack_value(pk, json_object_get(v, keys[i]), depth + 1);
+		rc |= msgpack_pack_str_with_body(pk, m[i].key, m[i].len);
+		rc |= pack_value(pk, m[i].val, depth + 1);
 	}
-	free(keys);
+	free(m);
 	return rc;
 }
 
@@ -112,6 +121,12 @@ static json_t *bin_to_base64(const char *p, size_t n)
 	return j;
 }
 
+/* A str's bytes; msgpack-c leaves an empty one's pointer NULL, which jansson refuses. */
+static const char *text_of(const msgpack_object *o)
+{
+	return o->via.str.size ? o->via.str.ptr : "";
+}
+
 static json_t *unpack_map(const msgpack_object *o)
 {
 	json_t *j = json_object();
@@ -119,10 +134,10 @@ static json_t *unpack_map(const msgpack_object *o)
 	for (uint32_t i = 0; j && i < o->via.map.size; i++) {
 		const msgpack_object_kv *kv = &o->via.map.ptr[i];
 		json_t *val = jsonmp_from_object(&kv->val);
+		const char *key = text_of(&kv->key);
 
 		/* With its length: a key may hold a NUL byte, and must not be cut there. */
-		if (!val ||
-		    json_object_setn_new(j, kv->key.via.str.ptr, kv->key.via.str.size, val) != 0) {
+		if (!val || json_object_setn_new(j, key, kv->key.via.str.size, val) != 0) {
 			json_decref(j);
 			j = NULL;
 		}
@@ -147,10 +162,13 @@ json_t *jsonmp_from_object(const msgpack_object *o)
 			}
 		return j;
 	case MSGPACK_OBJECT_STR:
-		return json_stringn(o->via.str.ptr, o->via.str.size);
+		return json_stringn(text_of(o), o->via.str.size);
 	case MSGPACK_OBJECT_BIN:
 		return bin_to_base64(o->via.bin.ptr, o->via.bin.size);
 	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		/* jansson holds int64: above it, the nearest real rather than a negative. */
+		if (o->via.u64 > (uint64_t)INT64_MAX)
+			return json_real((double)o->via.u64);
 		return json_integer((json_int_t)o->via.u64);
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
 		return json_integer(o->via.i64);
