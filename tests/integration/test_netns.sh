@@ -40,13 +40,24 @@ ip_of() { # the city's address: its index in CITIES, from .1
 	for i in "${!CITIES[@]}"; do [ "${CITIES[$i]}" = "$1" ] && echo "$NET.$((i + 1))"; done
 }
 
-# Daemons first (a namespace lives while a process is in it), then the namespaces,
-# then lib.sh's cleanup (work dir, valgrind check), with the status we exit with.
+alive() { # how many of our daemons still run (a zombie has exited: not counted)
+	local pid n=0
+	for pid in "${PIDS[@]}"; do
+		grep -qE '^State:\s+[^Z]' "/proc/$pid/status" 2>/dev/null && n=$((n + 1))
+	done
+	echo $n
+}
+
+# Daemons first (a namespace lives while a process is in it): SIGTERM, so they
+# close cleanly (and valgrind can report), SIGKILL for any still there after 5 s.
+# Then the namespaces, then lib.sh's cleanup (work dir, valgrind check), with
+# the status we exit with.
 netns_cleanup() {
-	local status=$? pid ns
+	local status=$? pid ns i
+	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for ((i = 0; i < 50 * SLOW && $(alive) > 0; i++)); do sleep 0.1; done
 	for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	PIDS=()
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$RUN-"); do
 		ip netns delete "$ns" 2>/dev/null || echo "could not delete namespace $ns" >&2
 	done
@@ -234,7 +245,7 @@ got=0
 end=$((SECONDS + 60 * SLOW))
 while [ "$SECONDS" -lt "$end" ]; do
 	got=$(feed_seq Tunis Lyon)
-	[ "$got" -gt $((head / 10)) ] && break
+	[ "$got" -gt $((head / 20)) ] && break
 	sleep 0.1
 done
 kill -KILL "$(cat "$WORK/Tunis/pid")"
