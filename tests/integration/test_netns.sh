@@ -8,7 +8,10 @@
 #   converge: records published on all five reach all five;
 #   heal: Napoli is cut off (nftables drops all), records are published on both
 #     sides, the cut is healed, and all converge again.
-# Prints netns.restart_converge_ms, netns.converge_ms and netns.heal_ms.
+# Prints netns.sync_ms (the whole large sync, with the kill),
+# netns.restart_converge_ms, netns.converge_ms and netns.heal_ms.
+# NETNS_ENTRIES, NETNS_RATE, NETNS_LOSS and NETNS_BUDGET (seconds) change the
+# feed's size, the rate, the loss (0 to compare) and the time allowed.
 # Needs root (network namespaces); without it, or without ip, nft or tc, it is
 # skipped (exit 77), never passed.
 skip() {
