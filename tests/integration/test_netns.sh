@@ -189,8 +189,8 @@ print(max([f["seq"] for f in json.load(sys.stdin)["feeds"] if f["author"] == wan
 # put CITY ID TITLE: publishes a practice, and remembers its seq as the least head of CITY's feed.
 put() {
 	local seq
-	seq=$(echo "{\"title\": \"$3\", \"topics\": [\"housing\"]}" | a "$1" --json put practice "$2" |
-		python3 -c 'import json, sys; print(json.load(sys.stdin)["seq"])') || fail "$1: put $2 failed"
+	seq=$(echo "{\"title\": \"$3\", \"summary\": \"$3\", \"topics\": [\"housing\"]}" | a "$1" --json put practice "$2" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["seq"])' 2>/dev/null) || fail "$1: put $2 failed"
 	export "MIN_$1=$seq"
 }
 
