@@ -12,12 +12,26 @@
 
 #define CONN_QUEUE_MAX (16u * CONN_QUEUE_HIGH) /* a peer that never reads is cut off here */
 #define CONN_READ_LEN  (256u * 1024)           /* bytes asked of the socket at once */
+#define CONN_HS_MAX    256 /* longest handshake message (IK's are 96 and 48 bytes) */
 
 enum conn_state { CONN_DIALING, CONN_HS_WAIT1, CONN_HS_WAIT2, CONN_UP, CONN_CLOSING };
 
 struct outbuf {
 	uint8_t *p;
 	size_t len, cap;
+};
+
+/* A handshake message being read: they are small, so they need no 64 KiB decoder. */
+struct hs_in {
+	uint8_t hdr[AG_FRAME_HDR_LEN];
+	size_t hdr_have, len, have;
+	uint8_t buf[CONN_HS_MAX];
+};
+
+/* What only a connection that is up needs: 128 KiB, allocated once the handshake is done. */
+struct transport {
+	struct ag_frame_dec dec;
+	uint8_t plain[AG_FRAME_MAX];
 };
 
 struct conn {
@@ -32,18 +46,20 @@ struct conn {
 	struct outbuf pending, inflight;
 	int writing, above_high;
 	int initiator, was_up, paused;
+	int peer_fault; /* closed because the peer sent what fails authentication */
 	const struct conn_ops *ops;
 	void *ud, *peer;
 	char addr[64];
 	char why[160];
 	uint64_t bytes_in, bytes_out;
-	size_t plain_used; /* the most of plain a message has filled: what to wipe */
+	size_t plain_used; /* the most of t->plain a message has filled: what to wipe */
 	/*
-	 * The big buffers come last, and conn_new zeroes only what is above
-	 * them: a handshake should not pay for clearing 128 KiB it never reads.
+	 * Until the handshake is done, frames go through hs_in and t is NULL: a
+	 * crowd of handshakes that never finish (slowloris) costs about 1 KiB
+	 * each, not the 128 KiB of a connection that is up.
 	 */
-	struct ag_frame_dec dec;
-	uint8_t plain[AG_FRAME_MAX];
+	struct hs_in hs_in;
+	struct transport *t;
 };
 
 /*
@@ -71,7 +87,9 @@ static void on_handle_closed(uv_handle_t *h)
 	ag_noise_cs_clear(&c->rx);
 	free(c->pending.p);
 	free(c->inflight.p);
-	sodium_memzero(c->plain, c->plain_used);
+	if (c->t)
+		sodium_memzero(c->t->plain, c->plain_used);
+	free(c->t);
 	free(c);
 }
 
@@ -225,6 +243,11 @@ static void go_up(struct conn *c)
 	}
 	ag_noise_hs_free(c->hs);
 	c->hs = NULL;
+	if (!(c->t = malloc(sizeof(*c->t)))) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	ag_frame_dec_init(&c->t->dec);
 	uv_timer_stop(&c->timer);
 	c->state = CONN_UP;
 	c->was_up = 1;
@@ -277,13 +300,15 @@ static void on_transport(struct conn *c, const uint8_t *frame, size_t len)
 	size_t n;
 	int rc;
 
-	if ((rc = ag_noise_decrypt(&c->rx, frame, len, c->plain, sizeof(c->plain), &n)) != 0) {
+	if ((rc = ag_noise_decrypt(&c->rx, frame, len, c->t->plain, sizeof(c->t->plain), &n)) !=
+	    0) {
+		c->peer_fault = 1;
 		close_err(c, "transport", rc);
 		return;
 	}
 	if (n > c->plain_used)
 		c->plain_used = n;
-	c->ops->msg(c->ud, c, c->plain, n);
+	c->ops->msg(c->ud, c, c->t->plain, n);
 }
 
 static void on_frame(struct conn *c, const uint8_t *frame, size_t len)
@@ -310,6 +335,31 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)rbuf, sizeof(rbuf));
 }
 
+/* Like ag_frame_dec_feed, for handshake messages: 1 with a frame, 0 for more, -1 too long. */
+static int hs_feed(struct hs_in *d, const uint8_t *in, size_t len, size_t *used,
+                   const uint8_t **frame, size_t *frame_len)
+{
+	size_t n = 0, take;
+
+	while (d->hdr_have < AG_FRAME_HDR_LEN && n < len)
+		d->hdr[d->hdr_have++] = in[n++];
+	*used = n;
+	if (d->hdr_have < AG_FRAME_HDR_LEN)
+		return 0;
+	if ((d->len = (size_t)d->hdr[0] << 8 | d->hdr[1]) > sizeof(d->buf))
+		return -1;
+	take = d->len - d->have < len - n ? d->len - d->have : len - n;
+	memcpy(d->buf + d->have, in + n, take);
+	d->have += take;
+	*used = n + take;
+	if (d->have < d->len)
+		return 0;
+	*frame = d->buf;
+	*frame_len = d->len;
+	d->hdr_have = d->have = 0;
+	return 1;
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct conn *c = s->data;
@@ -322,7 +372,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 	c->bytes_in += left;
 	while (left > 0 && c->state != CONN_CLOSING) {
-		if (ag_frame_dec_feed(&c->dec, in, left, &used, &frame, &flen) == 1)
+		int rc = c->t ? ag_frame_dec_feed(&c->t->dec, in, left, &used, &frame, &flen)
+		              : hs_feed(&c->hs_in, in, left, &used, &frame, &flen);
+
+		if (rc < 0) {
+			conn_close(c, c->state == CONN_HS_WAIT1 ? "handshake message 1: too long"
+			                                        : "handshake message 2: too long");
+			return;
+		}
+		if (rc == 1)
 			on_frame(c, frame, flen);
 		in += used;
 		left -= used;
@@ -336,14 +394,12 @@ static void on_timeout(uv_timer_t *t)
 
 static struct conn *conn_new(uv_loop_t *loop, const struct conn_ops *ops, void *ud)
 {
-	struct conn *c = malloc(sizeof(*c));
+	struct conn *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
-	memset(c, 0, offsetof(struct conn, dec));
 	c->ops = ops;
 	c->ud = ud;
-	ag_frame_dec_init(&c->dec);
 	uv_tcp_init(loop, &c->tcp);
 	uv_timer_init(loop, &c->timer);
 	c->tcp.data = c->timer.data = c;
@@ -467,6 +523,11 @@ int conn_initiator(const struct conn *c)
 int conn_was_up(const struct conn *c)
 {
 	return c->was_up;
+}
+
+int conn_peer_fault(const struct conn *c)
+{
+	return c->peer_fault;
 }
 
 void *conn_peer(const struct conn *c)

@@ -67,6 +67,9 @@ void conn_pause(struct conn *, int pause);
 int conn_initiator(const struct conn *);
 /* 1 once the handshake has completed, even after the connection closed. */
 int conn_was_up(const struct conn *);
+/* 1 if it closed because the peer, after the handshake, sent a message that failed
+ * authentication: not a network fault but a broken or hostile peer. */
+int conn_peer_fault(const struct conn *);
 
 void *conn_peer(const struct conn *);
 void conn_set_peer(struct conn *, void *peer);
