@@ -184,7 +184,8 @@ static void print_feeds(const json_t *feeds)
 		const char *row[3] = {str(f, "name"), key, seq};
 
 		out_short(key, sizeof(key), str(f, "author") ? str(f, "author") : "-", 10);
-		snprintf(seq, sizeof(seq), "%lld", (long long)num(f, "seq"));
+		snprintf(seq, sizeof(seq), "%lld%s", (long long)num(f, "seq"),
+		         json_is_true(json_object_get(f, "forked")) ? " forked" : "");
 		table_add(t, row);
 	}
 	table_print(t);

@@ -101,6 +101,11 @@ static void *on_allow(void *ud, const uint8_t x_pk[static 32])
 
 		if (p->removed || sodium_memcmp(p->x_pk, x_pk, 32) != 0)
 			continue;
+		/* It sent invalid data: it may call again only after the backoff, as we would. */
+		if (p->bad_until_ms > uv_now(n->loop)) {
+			log_debug("%s: refused: cut off for invalid data", p->name);
+			return NULL;
+		}
 		/* Both dialed at once: the connection dialed by the smaller key wins. */
 		if (p->conn && memcmp(n->pk, p->pk, 32) < 0)
 			return NULL;
@@ -155,7 +160,15 @@ static void on_down(void *ud, struct conn *c, const char *why)
 	if (p->conn != c)
 		return; /* a losing duplicate, or replaced */
 	p->conn = NULL;
-	if (p->up)
+	if (conn_peer_fault(c))
+		p->bad = 1;
+	if (p->bad)
+		p->bad_until_ms = uv_now(n->loop) + PEER_BAD_BACKOFF_MS;
+	if (p->up && p->outside > 0)
+		log_peer(LOG_LEVEL_INFO, p->name,
+		         "disconnected: %s (%llu entries of feeds we do not replicate ignored)",
+		         why, (unsigned long long)p->outside);
+	else if (p->up)
 		log_peer(LOG_LEVEL_INFO, p->name, "disconnected: %s", why);
 	else
 		log_ratelimited(&p->rl, LOG_LEVEL_INFO, p->name, "cannot connect: %s", why);
@@ -219,18 +232,47 @@ void node_dial(struct node *n, struct peer *p)
 	}
 }
 
+static void on_accept_tick(uv_timer_t *t);
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct node *n = server->data;
 	struct conn *c;
 
-	if (status < 0 || !(c = conn_accept(server, &n->keys, &node_conn_ops, n)))
+	if (status < 0)
+		return;
+	/*
+	 * libuv accepts for as long as connections come, without going round
+	 * the loop: a crowd that reconnects as fast as it is refused would hold
+	 * the loop, and every refused conn until its close callback, for ever.
+	 * Past NODE_ACCEPTS_PER_TICK the connection waits (libuv stops watching
+	 * the listener until it is taken) for the next turn of the loop.
+	 */
+	if (n->accepts >= NODE_ACCEPTS_PER_TICK) {
+		n->accept_deferred = 1;
+		return;
+	}
+	if (n->accepts++ == 0)
+		uv_timer_start(&n->accept_timer, on_accept_tick, 0, 0);
+	if (!(c = conn_accept(server, &n->keys, &node_conn_ops, n)))
 		return;
 	if (pending_add(n, c) != 0) {
 		log_ratelimited(&n->rl_handshakes, LOG_LEVEL_WARN, NULL,
 		                "%s: too many handshakes in progress: connection dropped",
 		                conn_addr(c));
 		conn_close(c, "too many handshakes in progress");
+	}
+}
+
+/* The next turn of the loop: the count starts again, and a connection left waiting is taken. */
+static void on_accept_tick(uv_timer_t *t)
+{
+	struct node *n = t->data;
+
+	n->accepts = 0;
+	if (n->accept_deferred && !n->stopping) {
+		n->accept_deferred = 0;
+		on_connection((uv_stream_t *)&n->listener, 0);
 	}
 }
 
@@ -618,6 +660,13 @@ void node_peers_pack(struct node *n, msgpack_packer *pk)
 		pack_peer(pk, n->peers[i]);
 }
 
+static int count_fork(const struct ag_entry *e, void *arg)
+{
+	(void)e;
+	(void)arg;
+	return 0;
+}
+
 static void pack_feeds(struct node *n, msgpack_packer *pk)
 {
 	msgpack_pack_array(pk, n->nrepl);
@@ -625,11 +674,23 @@ static void pack_feeds(struct node *n, msgpack_packer *pk)
 		const char *name = node_city_name(n, n->repl[i]);
 		uint8_t hash[32];
 		uint64_t seq = 0;
+		uint32_t flags = 0;
+		ssize_t forks;
 
 		(void)store_head(n->store, n->repl[i], &seq, hash);
-		msgpack_pack_map(pk, 3);
+		(void)store_flags(n->store, n->repl[i], &flags);
+		forks = (flags & STORE_FLAG_FORKED)
+		            ? store_forks(n->store, n->repl[i], count_fork, NULL)
+		            : 0;
+		msgpack_pack_map(pk, 5);
 		pack_str(pk, "author");
 		pack_key(pk, n->repl[i]);
+		/* A forked feed takes nothing more until an operator decides; forks: the proofs
+		 * kept. */
+		pack_str(pk, "forked");
+		(flags & STORE_FLAG_FORKED) ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+		pack_str(pk, "forks");
+		msgpack_pack_uint64(pk, forks > 0 ? (uint64_t)forks : 0);
 		pack_str(pk, "name");
 		pack_str(pk, name ? name : "");
 		pack_str(pk, "seq");
@@ -802,7 +863,8 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 	if (!n)
 		return NULL;
 	n->loop = loop;
-	n->rl_handshakes = LOG_RATELIMIT_INIT(5, 60000);
+	/* One line a minute, then a count: a slowloris opens thousands. */
+	n->rl_handshakes = LOG_RATELIMIT_INIT(1, 60000);
 	snprintf(n->dir, sizeof(n->dir), "%s", dir);
 	snprintf(n->conf_path, sizeof(n->conf_path), "%s/agorad.conf", dir);
 	snprintf(data, sizeof(data), "%s/data", dir);
@@ -826,6 +888,8 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 	uv_timer_start(&n->keepalive, on_keepalive, NODE_PING_MS, NODE_PING_MS);
 	uv_timer_init(loop, &n->graft_timer);
 	n->graft_timer.data = n;
+	uv_timer_init(loop, &n->accept_timer);
+	n->accept_timer.data = n;
 	for (size_t i = 0; i < n->cfg->npeers; i++)
 		if (add_peer_object(n, &n->cfg->peers[i]) != 0)
 			return node_abort(n);
@@ -843,6 +907,8 @@ void node_stop(struct node *n)
 		uv_close((uv_handle_t *)&n->keepalive, NULL);
 	if (n->graft_timer.data && !uv_is_closing((uv_handle_t *)&n->graft_timer))
 		uv_close((uv_handle_t *)&n->graft_timer, NULL);
+	if (n->accept_timer.data && !uv_is_closing((uv_handle_t *)&n->accept_timer))
+		uv_close((uv_handle_t *)&n->accept_timer, NULL);
 	control_free(n->control);
 	n->control = NULL;
 	if (n->listening && !uv_is_closing((uv_handle_t *)&n->listener))

@@ -13,6 +13,7 @@
 
 #define NODE_HANDSHAKES_MAX    64 /* connections not yet authenticated, in total */
 #define NODE_HANDSHAKES_PER_IP 8
+#define NODE_ACCEPTS_PER_TICK  64    /* connections accepted per turn of the loop */
 #define NODE_PING_MS           15000 /* keepalive to every connected peer */
 #define NODE_SILENCE_MS        45000 /* a peer silent this long is disconnected */
 
@@ -39,6 +40,9 @@ struct node {
 	struct log_ratelimit rl_handshakes;
 	uv_timer_t keepalive;
 	uv_timer_t graft_timer;
+	uv_timer_t accept_timer; /* the next turn of the loop after an accept */
+	unsigned accepts;        /* accepted in this turn */
+	int accept_deferred;     /* a connection waits for the next turn */
 	int stopping;
 };
 

@@ -88,6 +88,8 @@ void peer_reset(struct peer *p)
 {
 	p->nfeeds = 0;
 	p->got_clock = 0;
+	p->feeds_capped = 0;
+	p->outside = 0;
 	p->up = 0;
 }
 

@@ -41,12 +41,15 @@ struct peer {
 	int removed;       /* gone from the config: freed when its last job ends */
 	int jobs;          /* verify jobs in flight that refer to it */
 	struct sync_job *jobs_head, *jobs_tail; /* in arrival order, applied in that order */
-	int bad;          /* sent an invalid entry: drop its queued jobs until it reconnects */
-	size_t pump_next; /* round-robin position over feeds to stream */
-	uv_timer_t timer; /* redial */
+	int bad;               /* sent an invalid entry: drop its queued jobs until it reconnects */
+	uint64_t bad_until_ms; /* loop clock: its connections are refused until then */
+	size_t pump_next;      /* round-robin position over feeds to stream */
+	uv_timer_t timer;      /* redial */
 	uint32_t backoff_ms;
 	int64_t last_contact_ms; /* Unix time; 0 never */
 	int got_clock;
+	int feeds_capped; /* it named more feeds than we track: told once per connection */
+	uint64_t outside; /* entries of feeds we do not replicate, this connection */
 	struct peer_feed *feeds;
 	size_t nfeeds, capfeeds;
 	uint64_t received, duplicates; /* entries */

@@ -8,9 +8,10 @@
 #include "store.h"
 #include "sync.h"
 
-#define SYNC_JOBS_MAX   32  /* verify jobs queued per peer before we stop reading it */
-#define SYNC_FEED_COUNT 512 /* entries read from the store per batch */
-#define SYNC_GRAFT_MS   200 /* how long a lazy link's note waits for the eager link */
+#define SYNC_JOBS_MAX    32   /* verify jobs queued per peer before we stop reading it */
+#define SYNC_FEED_COUNT  512  /* entries read from the store per batch */
+#define SYNC_GRAFT_MS    200  /* how long a lazy link's note waits for the eager link */
+#define SYNC_FEEDS_OTHER 1024 /* feeds we do not replicate whose heads we track per peer */
 
 /* One ENTRIES message, verified on the thread pool, applied on the loop in arrival order. */
 struct sync_job {
@@ -182,6 +183,30 @@ static void check_ready(struct node *n)
 	}
 }
 
+/*
+ * The peer's state of a feed it names in a CLOCK, HAVE or MODE. Feeds we do not
+ * replicate are tracked (in case our set grows to them) up to a bound: else a
+ * peer naming made-up authors without end grows the table, and every lookup
+ * in it, without end. Past the bound they are not even looked up (NULL), and
+ * the peer is told of once.
+ */
+static struct peer_feed *named_feed(struct peer *p, const uint8_t author[32])
+{
+	struct peer_feed *f;
+
+	if (node_replicates(p->node, author))
+		return peer_feed(p, author);
+	if (p->feeds_capped)
+		return NULL;
+	if ((f = peer_feed_find(p, author)) || p->nfeeds < p->node->nrepl + SYNC_FEEDS_OTHER)
+		return f ? f : peer_feed(p, author);
+	log_peer(LOG_LEVEL_WARN, p->name,
+	         "names more than %d feeds we do not replicate: the rest are ignored",
+	         SYNC_FEEDS_OTHER);
+	p->feeds_capped = 1;
+	return NULL;
+}
+
 static void on_clock(struct peer *p, struct ag_msg *m)
 {
 	struct node *n = p->node;
@@ -191,8 +216,8 @@ static void on_clock(struct peer *p, struct ag_msg *m)
 
 	p->got_clock = 1;
 	while (ag_msg_next_pair(&m->list, &author, &seq)) {
-		if (!(f = peer_feed(p, author)))
-			break;
+		if (!(f = named_feed(p, author)))
+			continue;
 		f->known = seq > f->known ? seq : f->known;
 		if (memcmp(author, n->pk, 32) == 0 && seq > n->own_seq_seen)
 			n->own_seq_seen = seq;
@@ -219,8 +244,8 @@ static void on_have(struct peer *p, struct ag_msg *m)
 	uint64_t seq;
 
 	while (ag_msg_next_pair(&m->list, &author, &seq)) {
-		if (!(f = peer_feed(p, author)))
-			break;
+		if (!(f = named_feed(p, author)))
+			continue;
 		f->known = seq > f->known ? seq : f->known;
 		if (!node_replicates(n, author) || seq <= head_of(n, author))
 			continue;
@@ -263,8 +288,8 @@ static void on_mode(struct peer *p, struct ag_msg *m)
 	uint64_t eager;
 
 	while (ag_msg_next_pair(&m->list, &author, &eager)) {
-		if (!(f = peer_feed(p, author)))
-			break;
+		if (!(f = named_feed(p, author)))
+			continue;
 		/* A graft's WANT, right behind, says where to stream from. */
 		f->lazy = !eager;
 	}
@@ -325,6 +350,22 @@ static void bad_peer(struct peer *p, const struct ag_entry *e, const char *why)
 }
 
 /*
+ * A valid entry of a feed we do not replicate: not an offence (our set may
+ * just have shrunk) but not kept. A peer that floods them is told of once per
+ * connection, with the count when it goes.
+ */
+static void outside_entry(struct peer *p, const struct ag_entry *e)
+{
+	char key[AG_B64_LEN + 1];
+
+	if (p->outside++ > 0)
+		return;
+	ag_key_to_b64(key, e->author);
+	log_peer(LOG_LEVEL_WARN, p->name,
+	         "sends entries of a feed we do not replicate (author %s): ignored", key);
+}
+
+/*
  * After verification: the valid entries of feeds we replicate, from every job
  * that is ready, go to the store in one transaction (one fsync, not one per
  * message). An invalid entry ends the batch there and cuts the peer off.
@@ -350,6 +391,8 @@ static void jobs_apply(struct peer *p, struct sync_job *ready, size_t total)
 			} else if (node_replicates(n, j->entries[i].author)) {
 				prep[keep] = j->prep[i];
 				all[keep++] = j->entries[i];
+			} else {
+				outside_entry(p, &j->entries[i]);
 			}
 		}
 	if (keep > 0 && store_append_prepared(n->store, all, prep, keep, res) == 0)
