@@ -1,146 +1,574 @@
 /*
- * evil.c: `agora-evil DIR PEER_KEY HOST:PORT MODE` is a hostile peer with a
- * valid key (the node in DIR, which the target knows): it completes the
- * handshake, says HELLO, then misbehaves as MODE says, and reports how the
- * target answered on stdout. Modes:
- *   forge   an ENTRIES message whose entry's signature is wrong
- * It exits 0 when the target closed the connection, 1 otherwise.
+ * evil.c: `agora-evil DIR PEER_KEY HOST:PORT MODE [SECONDS]` is a hostile peer
+ * with a valid key (the node in DIR, which the target knows). It completes the
+ * handshake, says HELLO, then misbehaves as MODE says:
+ *   forge       one ENTRIES message whose entry's signature is wrong
+ *   fork        two different entries at seq 1 of our feed, then a seq 2 on the first
+ *   framelimit  for SECONDS, CLOCK messages of made-up authors, each frame exactly
+ *               65,535 bytes, back to back
+ *   trickle     for SECONDS, a frame header announcing 65,535 bytes, then a byte a tick
+ *   flood       for SECONDS, valid entries of an author outside the target's set,
+ *               as fast as the target reads
+ *   garbage     for SECONDS, random frames after the handshake, reconnecting each time
+ *   slowloris   for SECONDS, holds many connections from 127.0.0.2.. that send half a
+ *               handshake message or nothing, and dials again and again as a stranger
+ * forge and fork exit 0 when the target closed the connection, 1 otherwise; the
+ * others exit 0 once SECONDS are over. What happened goes to stdout. Blocking
+ * sockets throughout: a target that stops reading simply slows us down.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <msgpack.h>
 #include <sodium.h>
-#include <uv.h>
 
 #include "config.h"
-#include "conn.h"
 #include "entry.h"
+#include "frame.h"
 #include "keyfile.h"
 #include "msg.h"
 #include "noise.h"
 
+#define LORIS_SOCKETS 160 /* 20 sources of 8: more than the target's 64 handshake slots */
+#define LORIS_SOURCES 20
+
 struct evil {
 	uint8_t pk[32], sk[64], network[32];
-	const char *mode;
-	int closed, up;
-	char why[160];
-	uv_timer_t timer;
+	uint8_t x_sk[32], x_rs[32];
+	struct sockaddr_in to;
+	double until;
+	unsigned long conns, closed, frames;
 };
 
-static void *on_allow(void *ud, const uint8_t x_pk[static 32])
+struct link {
+	int fd;
+	struct ag_noise_cs tx, rx;
+};
+
+static double now_s(void)
 {
-	(void)ud;
-	(void)x_pk;
-	return NULL;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int read_all(int fd, uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = recv(fd, p, len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A TCP connection to the target, from source address from (NULL: any). -1 on failure. */
+static int tcp_open(const struct evil *ev, const char *from)
+{
+	struct timeval tv = {10, 0};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (from) {
+		struct sockaddr_in sa = {.sin_family = AF_INET};
+
+		if (inet_pton(AF_INET, from, &sa.sin_addr) != 1 ||
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			goto fail;
+	}
+	if (connect(fd, (const struct sockaddr *)&ev->to, sizeof(ev->to)) == 0)
+		return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+static int make_hs(const struct evil *ev, const uint8_t x_sk[32], struct ag_noise_hs **hs)
+{
+	uint8_t prologue[7 + 32];
+
+	memcpy(prologue, "agora/1", 7);
+	memcpy(prologue + 7, ev->network, 32);
+	return ag_noise_hs_new(hs, AG_NOISE_IK, 1, prologue, sizeof(prologue), x_sk, ev->x_rs);
+}
+
+/* Handshake message 1, framed, as the holder of x_sk would send it. */
+static size_t msg1_frame(const struct evil *ev, const uint8_t x_sk[32], uint8_t *out, size_t cap,
+                         struct ag_noise_hs **keep)
+{
+	struct ag_noise_hs *hs;
+	size_t n;
+
+	if (make_hs(ev, x_sk, &hs) != 0 ||
+	    ag_noise_write_message(hs, NULL, 0, out + 2, cap - 2, &n) != 0 ||
+	    ag_frame_header(out, n) != 0)
+		exit(2);
+	if (keep)
+		*keep = hs;
+	else
+		ag_noise_hs_free(hs);
+	return n + 2;
+}
+
+static int link_send(struct link *l, const uint8_t *msg, size_t len)
+{
+	static uint8_t frame[AG_FRAME_HDR_LEN + AG_NOISE_MAX_MSG];
+	size_t n;
+
+	if (ag_noise_encrypt(&l->tx, msg, len, frame + 2, sizeof(frame) - 2, &n) != 0 ||
+	    ag_frame_header(frame, n) != 0)
+		exit(2);
+	return write_all(l->fd, frame, n + 2);
+}
+
+/* Connects with our valid key, finishes the handshake and says HELLO. 0 or -1. */
+static int link_open(struct evil *ev, struct link *l)
+{
+	uint8_t buf[512], hdr[2], payload[64];
+	struct ag_noise_hs *hs;
+	size_t len, plen;
+
+	if ((l->fd = tcp_open(ev, NULL)) < 0)
+		return -1;
+	len = msg1_frame(ev, ev->x_sk, buf, sizeof(buf), &hs);
+	if (write_all(l->fd, buf, len) != 0 || read_all(l->fd, hdr, 2) != 0 ||
+	    (len = (size_t)hdr[0] << 8 | hdr[1]) > sizeof(buf) || read_all(l->fd, buf, len) != 0 ||
+	    ag_noise_read_message(hs, buf, len, payload, sizeof(payload), &plen) != 0 ||
+	    ag_noise_split(hs, &l->tx, &l->rx) != 0) {
+		ag_noise_hs_free(hs);
+		close(l->fd);
+		return -1;
+	}
+	ag_noise_hs_free(hs);
+	ev->conns++;
+	if (ag_msg_hello(buf, sizeof(buf), &len, "Evil", "agora-evil") != 0 ||
+	    link_send(l, buf, len) != 0)
+		return 0; /* closed at once: the caller finds out */
+	return 0;
+}
+
+static void link_close(struct link *l)
+{
+	close(l->fd);
+	ag_noise_cs_clear(&l->tx);
+	ag_noise_cs_clear(&l->rx);
+}
+
+/* Reads (and drops) what the target sends until it closes: 1, or 0 after secs. */
+static int link_wait_close(struct link *l, double secs)
+{
+	static uint8_t buf[65536];
+	double end = now_s() + secs;
+
+	while (now_s() < end) {
+		struct pollfd pfd = {l->fd, POLLIN, 0};
+
+		if (poll(&pfd, 1, 100) > 0 && recv(l->fd, buf, sizeof(buf), 0) <= 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Has the target closed? Drops whatever it sent; never waits. */
+static int link_gone(struct link *l)
+{
+	static uint8_t buf[65536];
+	ssize_t n;
+
+	while ((n = recv(l->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		;
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* {"summary": "agora-evil", "title": title, "topics": ["housing"]}, canonical. */
+static size_t make_body(uint8_t *out, size_t cap, const char *title)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t len;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	msgpack_pack_str_with_body(&pk, "summary", 7);
+	msgpack_pack_str_with_body(&pk, "agora-evil", 10);
+	msgpack_pack_str_with_body(&pk, "title", 5);
+	msgpack_pack_str_with_body(&pk, title, strlen(title));
+	msgpack_pack_str_with_body(&pk, "topics", 6);
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_str_with_body(&pk, "housing", 7);
+	if ((len = sb.size) > cap)
+		exit(2);
+	memcpy(out, sb.data, len);
+	msgpack_sbuffer_destroy(&sb);
+	return len;
+}
+
+/* A signed practice record of author (pk, sk) at seq, chained on prev (NULL at seq 1). */
+static size_t make_entry(const struct evil *ev, const uint8_t pk[32], const uint8_t sk[64],
+                         uint64_t seq, const uint8_t *prev, const char *id, const char *title,
+                         uint8_t *out, size_t cap, uint8_t hash[32])
+{
+	uint8_t body[512];
+	struct ag_entry e = {.seq = seq, .timestamp = 1, .id = id, .id_len = strlen(id)};
+	size_t len;
+
+	memcpy(e.network, ev->network, 32);
+	memcpy(e.author, pk, 32);
+	if ((e.has_prev = prev != NULL))
+		memcpy(e.prev, prev, 32);
+	strcpy(e.type, "practice");
+	e.body = body;
+	e.body_len = make_body(body, sizeof(body), title);
+	if (ag_entry_sign(&e, sk, out, cap, &len) != 0)
+		exit(2);
+	if (hash)
+		ag_entry_hash(&e, hash);
+	return len;
+}
+
+static int send_entries(struct link *l, const uint8_t *const *entries, const size_t *lens, size_t n)
+{
+	static struct ag_msgb b;
+	const uint8_t *m;
+	size_t mlen;
+
+	ag_msgb_init(&b, AG_MSG_ENTRIES);
+	for (size_t i = 0; i < n; i++)
+		if (ag_msgb_add_entry(&b, entries[i], lens[i]) != 0)
+			exit(2);
+	ag_msgb_finish(&b, &m, &mlen);
+	return link_send(l, m, mlen);
 }
 
 /* A well-formed entry of our own feed, then a flipped bit in its signature. */
-static void send_forged(struct evil *ev, struct conn *c)
+static int mode_forge(struct evil *ev, struct link *l)
 {
-	static uint8_t entry[1024];
-	static struct ag_msgb b;
-	static const uint8_t body[] = "\x81\xa5"
-	                              "title"
-	                              "\xa6"
-	                              "forged";
-	struct ag_entry e = {.seq = 1, .timestamp = 1, .id = "forged", .id_len = 6};
-	const uint8_t *m;
-	size_t len, mlen;
+	uint8_t entry[1024];
+	const uint8_t *p = entry;
+	size_t len =
+	    make_entry(ev, ev->pk, ev->sk, 1, NULL, "forged", "forged", entry, sizeof(entry), NULL);
 
-	memcpy(e.network, ev->network, 32);
-	memcpy(e.author, ev->pk, 32);
-	strcpy(e.type, "practice");
-	e.body = body;
-	e.body_len = sizeof(body) - 1;
-	if (ag_entry_sign(&e, ev->sk, entry, sizeof(entry), &len) != 0)
-		exit(2);
 	entry[len - 1] ^= 1;
-	ag_msgb_init(&b, AG_MSG_ENTRIES);
-	if (ag_msgb_add_entry(&b, entry, len) != 0)
-		exit(2);
-	ag_msgb_finish(&b, &m, &mlen);
-	(void)conn_send(c, m, mlen);
+	(void)send_entries(l, &p, &len, 1);
+	return link_wait_close(l, 10) ? 0 : 1;
 }
 
-static void on_up(void *ud, struct conn *c)
+/* Seq 1 twice with different bodies (a fork), then a seq 2 chained on the first. */
+static int mode_fork(struct evil *ev, struct link *l)
 {
-	struct evil *ev = ud;
-	uint8_t buf[128];
-	size_t len;
+	uint8_t a[1024], b[1024], c[1024], ha[32];
+	const uint8_t *p[3] = {a, b, c};
+	size_t lens[3];
 
-	ev->up = 1;
+	lens[0] = make_entry(ev, ev->pk, ev->sk, 1, NULL, "fork-a", "fork a", a, sizeof(a), ha);
+	lens[1] = make_entry(ev, ev->pk, ev->sk, 1, NULL, "fork-b", "fork b", b, sizeof(b), NULL);
+	lens[2] = make_entry(ev, ev->pk, ev->sk, 2, ha, "after-fork", "after the fork", c,
+	                     sizeof(c), NULL);
+	/* One message each, so the target sees the fork before what follows it. */
+	for (int i = 0; i < 3; i++)
+		if (send_entries(l, &p[i], &lens[i], 1) != 0)
+			break;
+	return link_wait_close(l, 10) ? 0 : 1;
+}
+
+/* A msgpack uint of exactly width bytes (1, 2, 3, 5 or 9), the shortest form for its value. */
+static size_t put_uint(uint8_t *p, size_t width)
+{
+	static const uint8_t tag[] = {0, 0x01, 0xcc, 0xcd, 0, 0xce, 0, 0, 0, 0xcf};
+	static const uint8_t top[] = {0, 0x01, 0xc8, 0xea, 0, 0x10, 0, 0, 0, 0x01};
+
+	memset(p, 0, width);
+	p[0] = tag[width];
+	if (width > 1)
+		p[1] = top[width]; /* 200, 60000, 1 << 28, 1 << 56: each needs its width */
+	return width;
+}
+
+/*
+ * A CLOCK of made-up authors whose plaintext is exactly AG_MSG_MAX bytes, so
+ * its frame is exactly 65,535: [1, [[bin 32, seq] ...]] with as many 36-byte
+ * pairs as fit, and the slack spread over wider seqs. By hand: the builder
+ * keeps room for the widest pair, so it stops short of the limit.
+ */
+static size_t make_clock(uint8_t *out)
+{
+	static const size_t widths[] = {9, 5, 3, 2};
+	size_t n = (AG_MSG_MAX - 5) / 36, slack = AG_MSG_MAX - 5 - n * 36, len = 0;
+
+	out[len++] = 0x92;
+	out[len++] = AG_MSG_CLOCK;
+	out[len++] = 0xdc;
+	out[len++] = (uint8_t)(n >> 8);
+	out[len++] = (uint8_t)n;
+	for (size_t i = 0; i < n; i++) {
+		size_t w = 1;
+
+		for (size_t k = 0; k < 4 && w == 1; k++)
+			if (slack >= widths[k] - 1)
+				w = widths[k];
+		slack -= w - 1;
+		out[len++] = 0x92;
+		out[len++] = 0xc4;
+		out[len++] = 32;
+		randombytes_buf(out + len, 32);
+		len += 32;
+		len += put_uint(out + len, w);
+	}
+	return len;
+}
+
+static int mode_framelimit(struct evil *ev, struct link *l)
+{
+	static uint8_t m[AG_MSG_MAX];
+	size_t len = make_clock(m);
+
+	if (ev->frames == 0)
+		printf("frame length: %zu\n", len + AG_NOISE_TAG_LEN);
+	while (now_s() < ev->until) {
+		len = make_clock(m);
+		if (link_send(l, m, len) != 0 || link_gone(l))
+			return -1;
+		ev->frames++;
+	}
+	return 0;
+}
+
+static int mode_trickle(struct evil *ev, struct link *l)
+{
+	uint8_t hdr[2] = {0xff, 0xff}, byte;
+
+	if (write_all(l->fd, hdr, 2) != 0)
+		return -1;
+	while (now_s() < ev->until) {
+		randombytes_buf(&byte, 1);
+		if (write_all(l->fd, &byte, 1) != 0 || link_wait_close(l, 0.1))
+			return -1;
+	}
+	return 0;
+}
+
+/* Entries of a made-up author: valid, signed, chained, and of no interest to the target. */
+static int mode_flood(struct evil *ev, struct link *l)
+{
+	static uint8_t bufs[64][1024], pk[32], sk[64], prev[32];
+	static uint64_t seq;
+	const uint8_t *p[64];
+	size_t lens[64];
+	char id[32];
+
+	if (seq == 0) {
+		char key[AG_B64_LEN + 1];
+
+		crypto_sign_keypair(pk, sk);
+		ag_key_to_b64(key, pk);
+		printf("flood author: %s\n", key);
+	}
+	while (now_s() < ev->until) {
+		for (int i = 0; i < 64; i++) {
+			snprintf(id, sizeof(id), "flood-%llu", (unsigned long long)++seq);
+			lens[i] = make_entry(ev, pk, sk, seq, seq > 1 ? prev : NULL, id, "flood",
+			                     bufs[i], sizeof(bufs[i]), prev);
+			p[i] = bufs[i];
+		}
+		if (send_entries(l, p, lens, 64) != 0 || link_gone(l))
+			return -1;
+		ev->frames++;
+	}
+	printf("flood author seq: %llu\n", (unsigned long long)seq);
+	return 0;
+}
+
+static int mode_garbage(struct evil *ev, struct link *l)
+{
+	static uint8_t frame[2 + 4096];
+	size_t len = 1 + randombytes_uniform(4096);
+
+	(void)ev;
+	randombytes_buf(frame + 2, len);
+	if (ag_frame_header(frame, len) != 0 || write_all(l->fd, frame, len + 2) != 0)
+		return -1;
+	ev->frames++;
+	return link_wait_close(l, 2) ? -1 : 0;
+}
+
+/* Socket i of the slowloris: half a valid-key message 1, nothing at all, or a stranger. */
+static int loris_open(struct evil *ev, int i, const uint8_t *half, size_t half_len,
+                      const uint8_t *stranger, size_t stranger_len)
+{
+	char from[32];
+	int fd;
+
+	snprintf(from, sizeof(from), "127.0.0.%d", 2 + i % LORIS_SOURCES);
+	if ((fd = tcp_open(ev, from)) < 0)
+		return -1;
+	ev->conns++;
+	if (i % 3 == 0 && write_all(fd, half, half_len) != 0) {
+		close(fd);
+		return -1;
+	}
+	if (i % 3 == 2 && write_all(fd, stranger, stranger_len) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int mode_slowloris(struct evil *ev)
+{
+	struct pollfd pfd[LORIS_SOCKETS];
+	uint8_t half[512], stranger[512], s_sk[32], s_pk[32];
+	size_t half_len = msg1_frame(ev, ev->x_sk, half, sizeof(half), NULL) / 2, stranger_len;
+	uint8_t buf[512];
+
+	crypto_box_keypair(s_pk, s_sk);
+	stranger_len = msg1_frame(ev, s_sk, stranger, sizeof(stranger), NULL);
+	for (int i = 0; i < LORIS_SOCKETS; i++)
+		pfd[i] = (struct pollfd){-1, POLLIN, 0};
+	while (now_s() < ev->until) {
+		for (int i = 0; i < LORIS_SOCKETS; i++)
+			if (pfd[i].fd < 0)
+				pfd[i].fd =
+				    loris_open(ev, i, half, half_len, stranger, stranger_len);
+		if (poll(pfd, LORIS_SOCKETS, 50) <= 0)
+			continue;
+		for (int i = 0; i < LORIS_SOCKETS; i++)
+			if (pfd[i].fd >= 0 && pfd[i].revents &&
+			    recv(pfd[i].fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0) {
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+				ev->closed++;
+			}
+	}
+	for (int i = 0; i < LORIS_SOCKETS; i++)
+		if (pfd[i].fd >= 0)
+			close(pfd[i].fd);
+	sodium_memzero(s_sk, sizeof(s_sk));
+	printf("connections: %lu, closed by the target: %lu\n", ev->conns, ev->closed);
+	return 0;
+}
+
+/* The modes that run for SECONDS: reconnect whenever the target closes. */
+static int run_timed(struct evil *ev, int (*mode)(struct evil *, struct link *))
+{
+	struct link l;
+
+	while (now_s() < ev->until) {
+		if (link_open(ev, &l) != 0) {
+			usleep(100000);
+			continue;
+		}
+		if (mode(ev, &l) != 0)
+			ev->closed++;
+		link_close(&l);
+	}
+	printf("connections: %lu, closed by the target: %lu, messages: %lu\n", ev->conns,
+	       ev->closed, ev->frames);
+	return 0;
+}
+
+static int run_once(struct evil *ev, int (*mode)(struct evil *, struct link *))
+{
+	struct link l;
+	int rc;
+
+	if (link_open(ev, &l) != 0) {
+		printf("handshake failed\n");
+		return 1;
+	}
 	printf("handshake done\n");
-	if (ag_msg_hello(buf, sizeof(buf), &len, "Evil", "agora-evil") == 0)
-		(void)conn_send(c, buf, len);
-	if (strcmp(ev->mode, "forge") == 0)
-		send_forged(ev, c);
+	rc = mode(ev, &l);
+	printf(rc == 0 ? "closed by the target\n" : "target did not close within 10 s\n");
+	link_close(&l);
+	return rc;
 }
 
-static void on_msg(void *ud, struct conn *c, const uint8_t *m, size_t len)
+static int setup(struct evil *ev, char **argv)
 {
-	(void)ud;
-	(void)c;
-	(void)m;
-	(void)len;
-}
-
-static void on_drain(void *ud, struct conn *c)
-{
-	(void)ud;
-	(void)c;
-}
-
-static void on_down(void *ud, struct conn *c, const char *why)
-{
-	struct evil *ev = ud;
-
-	(void)c;
-	ev->closed = 1;
-	snprintf(ev->why, sizeof(ev->why), "%s", why);
-	uv_close((uv_handle_t *)&ev->timer, NULL);
-}
-
-static void on_timeout(uv_timer_t *t)
-{
-	(void)t;
-	printf("target did not close within 10 s\n");
-	exit(1);
-}
-
-int main(int argc, char **argv)
-{
-	static const struct conn_ops ops = {on_allow, on_up, on_msg, on_drain, on_down};
-	struct evil ev = {0};
-	struct conn_keys keys;
-	struct sockaddr_in addr;
-	uint8_t peer[32], x_rs[32], x_pk[32];
+	uint8_t peer[32], x_pk[32];
 	char path[4096], host[64];
 	struct config *cfg;
 	int port;
 
-	if (argc != 5 || ag_init() != 0 || ag_key_from_b64(peer, argv[2]) != 0 ||
-	    sscanf(argv[3], "%63[^:]:%d", host, &port) != 2 || uv_ip4_addr(host, port, &addr) != 0)
-		return 2;
-	ev.mode = argv[4];
+	if (ag_init() != 0 || ag_key_from_b64(peer, argv[2]) != 0 ||
+	    sscanf(argv[3], "%63[^:]:%d", host, &port) != 2 ||
+	    inet_pton(AF_INET, host, &ev->to.sin_addr) != 1)
+		return -1;
+	ev->to.sin_family = AF_INET;
+	ev->to.sin_port = htons((uint16_t)port);
 	snprintf(path, sizeof(path), "%s/node.key", argv[1]);
-	if (keyfile_load(path, ev.pk, ev.sk) != 0)
-		return 2;
+	if (keyfile_load(path, ev->pk, ev->sk) != 0)
+		return -1;
 	snprintf(path, sizeof(path), "%s/agorad.conf", argv[1]);
-	if (!(cfg = config_load(path, ev.pk, NULL)))
-		return 2;
-	memcpy(ev.network, cfg->network, 32);
-	memcpy(keys.network, cfg->network, 32);
-	if (ag_noise_key_from_ed25519(keys.x_sk, x_pk, ev.sk) != 0 ||
-	    ag_noise_pk_from_ed25519(x_rs, peer) != 0)
-		return 2;
-	uv_timer_init(uv_default_loop(), &ev.timer);
-	uv_timer_start(&ev.timer, on_timeout, 10000, 0);
-	conn_dial(uv_default_loop(), (struct sockaddr *)&addr, x_rs, NULL, &keys, &ops, &ev);
-	uv_run(uv_default_loop(), UV_RUN_DEFAULT);
-	printf("closed: %s\n", ev.why);
+	if (!(cfg = config_load(path, ev->pk, NULL)))
+		return -1;
+	memcpy(ev->network, cfg->network, 32);
 	config_free(cfg);
+	if (ag_noise_key_from_ed25519(ev->x_sk, x_pk, ev->sk) != 0 ||
+	    ag_noise_pk_from_ed25519(ev->x_rs, peer) != 0)
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct evil ev;
+	const char *mode = argc > 4 ? argv[4] : "";
+	int rc = 2;
+
+	if ((argc != 5 && argc != 6) || setup(&ev, argv) != 0) {
+		fprintf(stderr, "usage: agora-evil DIR PEER_KEY HOST:PORT MODE [SECONDS]\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ev.until = now_s() + (argc == 6 ? atof(argv[5]) : 10);
+	if (strcmp(mode, "forge") == 0)
+		rc = run_once(&ev, mode_forge);
+	else if (strcmp(mode, "fork") == 0)
+		rc = run_once(&ev, mode_fork);
+	else if (strcmp(mode, "framelimit") == 0)
+		rc = run_timed(&ev, mode_framelimit);
+	else if (strcmp(mode, "trickle") == 0)
+		rc = run_timed(&ev, mode_trickle);
+	else if (strcmp(mode, "flood") == 0)
+		rc = run_timed(&ev, mode_flood);
+	else if (strcmp(mode, "garbage") == 0)
+		rc = run_timed(&ev, mode_garbage);
+	else if (strcmp(mode, "slowloris") == 0)
+		rc = mode_slowloris(&ev);
+	else
+		fprintf(stderr, "agora-evil: unknown mode %s\n", mode);
 	sodium_memzero(ev.sk, sizeof(ev.sk));
-	sodium_memzero(&keys, sizeof(keys));
-	return ev.up && ev.closed ? 0 : 1;
+	sodium_memzero(ev.x_sk, sizeof(ev.x_sk));
+	return rc;
 }
