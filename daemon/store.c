@@ -17,9 +17,9 @@
  *                                            records(8)
  *   segs, blocks, dead                    -> see index.c
  *
- * An entry whose body breaks its type's schema (schema.h) is kept in its feed,
- * so that the chain goes on through it, but is no version of its record: no
- * line in records, no docno, nothing in the index.
+ * An entry whose body breaks its type's schema (schema.h) is not stored at
+ * all (STORE_INVALID), as DESIGN.md's replication rules ask: its feed stops
+ * before it here until its author publishes a valid entry at that seq.
  *
  * A docno names a live version in the index: each version with a body gets
  * a new one, and the version it replaces is killed in the index, in the same
@@ -541,19 +541,18 @@ static int head_put(struct wtxn *w, const uint8_t *author, uint64_t seq,
 	return mdb_put(w->txn, w->st->heads, &(MDB_val){AG_PK_LEN, a}, &(MDB_val){HEAD_LEN, hb}, 0);
 }
 
-/* Does e's body break its type's schema? Then it is kept in its feed but is no record. */
+/* Does e's body break its type's schema? Then it is not stored. */
 static int entry_refused(const struct ag_entry *e)
 {
 	return ag_schema_check(e->type, e->id, e->id_len, e->body, e->body_len, NULL, 0) != 0;
 }
 
 /*
- * Stores e, the next entry of its feed, and its record unless its body breaks
- * its schema (*refused); hash receives its hash. p, if not NULL, is e's
- * store_prepare.
+ * Stores e, the next entry of its feed, and its record; hash receives its
+ * hash. p, if not NULL, is e's store_prepare.
  */
 static int entry_put(struct wtxn *w, const struct ag_entry *e, const struct store_prep *p,
-                     uint8_t hash[static AG_HASH_LEN], int *refused)
+                     uint8_t hash[static AG_HASH_LEN])
 {
 	uint8_t kb[EKEY_LEN];
 	MDB_val k = ekey(kb, e->author, e->seq);
@@ -567,8 +566,6 @@ static int entry_put(struct wtxn *w, const struct ag_entry *e, const struct stor
 		memcpy(hash, p->hash, AG_HASH_LEN);
 	else
 		ag_entry_hash(e, hash);
-	if ((*refused = p ? p->refused : entry_refused(e)))
-		return 0;
 	return record_apply(w, e, p ? p->terms : NULL);
 }
 
@@ -666,7 +663,7 @@ static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 {
 	int rc, same = 0;
 
-	*res = (struct store_result){STORE_STORED, 0, 0};
+	*res = (struct store_result){STORE_STORED, 0};
 	if (e->seq <= f->head && (rc = entry_same(w, e, &same)) != 0)
 		return rc;
 	if (same)
@@ -683,9 +680,11 @@ static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 		f->flags |= STORE_FLAG_FORKED;
 		return fork_keep(w, e, e->seq <= f->head ? e->seq : e->seq - 1);
 	}
+	if (res->status == STORE_STORED && (p ? p->refused : entry_refused(e)))
+		res->status = STORE_INVALID;
 	if (res->status != STORE_STORED)
 		return 0;
-	if ((rc = entry_put(w, e, p, f->hash, &res->refused)) != 0)
+	if ((rc = entry_put(w, e, p, f->hash)) != 0)
 		return rc;
 	f->head = e->seq;
 	f->dirty = 1;
@@ -740,24 +739,6 @@ void store_prep_clear(struct store_prep *p)
 	*p = (struct store_prep){NULL, {0}, NULL, 0};
 }
 
-/* Once per entry, after it is durable: why its record was refused. */
-static void log_refused(const struct ag_entry *e, size_t n, const struct store_result *res)
-{
-	char who[AG_B64_LEN + 1], why[256], id[AG_ID_MAX + 1];
-
-	for (size_t i = 0; i < n; i++) {
-		if (res[i].status != STORE_STORED || !res[i].refused)
-			continue;
-		if (ag_schema_check(e[i].type, e[i].id, e[i].id_len, e[i].body, e[i].body_len, why,
-		                    sizeof(why)) == 0)
-			continue; /* not reached: it was refused when stored */
-		ag_key_to_b64(who, e[i].author);
-		memcpy(id, e[i].id, e[i].id_len);
-		id[e[i].id_len] = '\0';
-		log_warnx("refused %s/%s from %s: %s", e[i].type, id, who, why);
-	}
-}
-
 int store_append_prepared(struct store *st, const struct ag_entry *entries,
                           const struct store_prep *prep, size_t n, struct store_result *res)
 {
@@ -780,7 +761,6 @@ int store_append_prepared(struct store *st, const struct ag_entry *entries,
 		log_error("store: append of %zu entries: %s", n, mdb_strerror(rc));
 		return -1;
 	}
-	log_refused(entries, n, res);
 	return 0;
 }
 
@@ -805,7 +785,7 @@ static int publish_txn(struct wtxn *w, void *arg)
 	uint8_t hash[AG_HASH_LEN];
 	uint32_t flags;
 	size_t len;
-	int rc, refused;
+	int rc;
 
 	memcpy(e->author, p->sk + 32, AG_PK_LEN);
 	if ((rc = flags_get(w->txn, w->st->flags, e->author, &flags)) != 0 ||
@@ -818,7 +798,11 @@ static int publish_txn(struct wtxn *w, void *arg)
 	e->has_prev = e->seq++ > 0;
 	if ((p->sign_rc = ag_entry_sign(e, p->sk, p->buf, p->cap, &len)) != 0)
 		return EINVAL;
-	if ((rc = entry_put(w, e, NULL, hash, &refused)) != 0)
+	if (entry_refused(e)) { /* node_publish checks first: this is the last guard */
+		p->sign_rc = AG_ESCHEMA;
+		return EINVAL;
+	}
+	if ((rc = entry_put(w, e, NULL, hash)) != 0)
 		return rc;
 	return head_put(w, e->author, e->seq, hash);
 }
@@ -1321,7 +1305,6 @@ struct check {
 	size_t whylen;
 	int err;
 	size_t entries, records, versions, postings, live;
-	size_t refused; /* entries whose body breaks its schema: in their feed, no record */
 };
 
 __attribute__((format(printf, 2, 3))) static int check_fail(struct check *c, const char *fmt, ...)
@@ -1360,9 +1343,11 @@ static int check_feed(struct check *c, const uint8_t *author, uint64_t head,
 			return check_fail(c, "%s: entry %" PRIu64 " breaks the chain", who, seq);
 		if (c->network && ag_entry_verify(&e, c->network) != 0)
 			return check_fail(c, "%s: entry %" PRIu64 " does not verify", who, seq);
+		if (entry_refused(&e))
+			return check_fail(c, "%s: entry %" PRIu64 " breaks its type's schema", who,
+			                  seq);
 		ag_entry_hash(&e, prev);
 		c->entries++;
-		c->refused += entry_refused(&e);
 	}
 	if (head == 0 || memcmp(prev, head_hash, AG_HASH_LEN) != 0)
 		return check_fail(c, "%s: head is not entry %" PRIu64, who, head);
@@ -1490,11 +1475,10 @@ static int check_records(struct check *c)
 	if (ds.ms_entries != c->live)
 		return check_fail(c, "%zu live versions named, %zu live records",
 		                  (size_t)ds.ms_entries, c->live);
-	if (vs.ms_entries != c->versions || c->versions + c->refused != c->entries)
+	if (vs.ms_entries != c->versions || c->versions != c->entries)
 		return check_fail(c,
-		                  "%zu versions stored, %zu of them of known records, %zu entries, "
-		                  "%zu refused by their schema",
-		                  (size_t)vs.ms_entries, c->versions, c->entries, c->refused);
+		                  "%zu versions stored, %zu of them of known records, %zu entries",
+		                  (size_t)vs.ms_entries, c->versions, c->entries);
 	if (postings != c->postings)
 		return check_fail(c, "index holds %zu postings, live records %zu", postings,
 		                  c->postings);
@@ -1503,7 +1487,7 @@ static int check_records(struct check *c)
 
 int store_check(struct store *st, const uint8_t *network, char *why, size_t whylen)
 {
-	struct check c = {st, NULL, network, why, whylen, 0, 0, 0, 0, 0, 0, 0};
+	struct check c = {st, NULL, network, why, whylen, 0, 0, 0, 0, 0, 0};
 	int rc;
 
 	if (whylen)

@@ -41,17 +41,12 @@ enum store_status {
 	STORE_GAP,       /* entries are missing before it: need_seq says which */
 	STORE_FORK,      /* another entry holds its seq or its prev: both kept, author flagged */
 	STORE_REFUSED,   /* its author is flagged as forked (store_fork_clear) */
+	STORE_INVALID,   /* its body breaks its type's schema (schema.h): not stored */
 };
 
 struct store_result {
 	enum store_status status;
 	uint64_t need_seq; /* for STORE_GAP: the seq that the feed needs next */
-	/*
-	 * For STORE_STORED: the body breaks its type's schema (schema.h), so the
-	 * entry holds its place in the feed (the chain goes on through it) but
-	 * is no record: not its state, not indexed. Logged once, as a warning.
-	 */
-	int refused;
 };
 
 /*
@@ -76,7 +71,7 @@ struct store_prep {
 	const uint8_t *raw; /* the entry it was made for; NULL: none */
 	uint8_t hash[AG_HASH_LEN];
 	struct index_terms *terms; /* NULL for a retraction or a refused body */
-	int refused;               /* the body breaks its type's schema */
+	int refused;               /* the body breaks its type's schema: STORE_INVALID */
 };
 
 /*

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "msg.h"
 #include "node_internal.h"
+#include "schema.h"
 #include "store.h"
 #include "sync.h"
 
@@ -332,9 +333,11 @@ static void verify_work(uv_work_t *w)
 	for (size_t i = 0; i < j->n; i++) {
 		j->rc[i] = ag_entry_open(&j->entries[i], j->entries[i].raw, j->entries[i].raw_len,
 		                         network, NULL);
-		/* Hash and index terms here, off the loop; on failure the store makes them. */
-		if (j->rc[i] == 0)
-			(void)store_prepare(&j->prep[i], &j->entries[i]);
+		/* Hash, schema and index terms here, off the loop; on failure the store makes them.
+		 */
+		if (j->rc[i] == 0 && store_prepare(&j->prep[i], &j->entries[i]) == 0 &&
+		    j->prep[i].refused)
+			j->rc[i] = AG_ESCHEMA;
 	}
 }
 
@@ -347,6 +350,19 @@ static void bad_peer(struct peer *p, const struct ag_entry *e, const char *why)
 	                key, (unsigned long long)e->seq, why);
 	p->bad = 1;
 	node_peer_down(p->node, p, why, 1);
+}
+
+/* An entry whose body breaks its type's schema: the peer is cut off, saying where. */
+static void bad_record(struct peer *p, const struct ag_entry *e)
+{
+	char why[256], id[AG_ID_MAX + 1], line[AG_TYPE_MAX + AG_ID_MAX + 300];
+
+	if (ag_schema_check(e->type, e->id, e->id_len, e->body, e->body_len, why, sizeof(why)) == 0)
+		snprintf(why, sizeof(why), "%s", ag_strerror(AG_ESCHEMA));
+	memcpy(id, e->id, e->id_len);
+	id[e->id_len] = '\0';
+	snprintf(line, sizeof(line), "%s/%s breaks its schema: %s", e->type, id, why);
+	bad_peer(p, e, line);
 }
 
 /*
@@ -385,7 +401,10 @@ static void jobs_apply(struct peer *p, struct sync_job *ready, size_t total)
 	}
 	for (struct sync_job *j = ready; j && !bad; j = j->next)
 		for (size_t i = 0; i < j->n && !bad; i++) {
-			if (j->rc[i] != 0) {
+			if (j->rc[i] == AG_ESCHEMA) {
+				bad_record(p, &j->entries[i]);
+				bad = 1;
+			} else if (j->rc[i] != 0) {
 				bad_peer(p, &j->entries[i], ag_strerror(j->rc[i]));
 				bad = 1;
 			} else if (node_replicates(n, j->entries[i].author)) {
@@ -451,6 +470,9 @@ static void sync_after_append(struct peer *p, struct ag_entry *entries,
 			break;
 		case STORE_FORK:
 			bad_peer(p, &entries[i], "fork: a second entry at the same seq");
+			break;
+		case STORE_INVALID: /* only when store_prepare ran out of memory */
+			bad_record(p, &entries[i]);
 			break;
 		case STORE_REFUSED:
 			break;

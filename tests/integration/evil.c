@@ -4,6 +4,7 @@
  * handshake, says HELLO, then misbehaves as MODE says:
  *   forge       one ENTRIES message whose entry's signature is wrong
  *   fork        two different entries at seq 1 of our feed, then a seq 2 on the first
+ *   schema      seq 1 valid, seq 2 a practice that breaks its schema, seq 3 chained on it
  *   framelimit  for SECONDS, CLOCK messages of made-up authors, each frame exactly
  *               65,535 bytes, back to back
  *   trickle     for SECONDS, a frame header announcing 65,535 bytes, then a byte a tick
@@ -12,7 +13,7 @@
  *   garbage     for SECONDS, random frames after the handshake, reconnecting each time
  *   slowloris   for SECONDS, holds many connections from 127.0.0.2.. that send half a
  *               handshake message or nothing, and dials again and again as a stranger
- * forge and fork exit 0 when the target closed the connection, 1 otherwise; the
+ * forge, fork and schema exit 0 when the target closed the connection, 1 otherwise; the
  * others exit 0 once SECONDS are over. What happened goes to stdout. Blocking
  * sockets throughout: a target that stops reading simply slows us down.
  */
@@ -234,7 +235,35 @@ static size_t make_body(uint8_t *out, size_t cap, const char *title)
 	return len;
 }
 
-/* A signed practice record of author (pk, sk) at seq, chained on prev (NULL at seq 1). */
+/* {"summary": ..., "titel": ..., "topics": ["hosing"]}: a practice that breaks its schema twice. */
+static size_t make_bad_body(uint8_t *out, size_t cap)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t len;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	msgpack_pack_str_with_body(&pk, "summary", 7);
+	msgpack_pack_str_with_body(&pk, "quarantaine des arrivants", 25);
+	msgpack_pack_str_with_body(&pk, "titel", 5);
+	msgpack_pack_str_with_body(&pk, "quarantaine", 11);
+	msgpack_pack_str_with_body(&pk, "topics", 6);
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_str_with_body(&pk, "hosing", 6);
+	if ((len = sb.size) > cap)
+		exit(2);
+	memcpy(out, sb.data, len);
+	msgpack_sbuffer_destroy(&sb);
+	return len;
+}
+
+/*
+ * A signed practice record of author (pk, sk) at seq, chained on prev (NULL
+ * at seq 1), with a valid body of that title, or with make_bad_body's if
+ * title is NULL.
+ */
 static size_t make_entry(const struct evil *ev, const uint8_t pk[32], const uint8_t sk[64],
                          uint64_t seq, const uint8_t *prev, const char *id, const char *title,
                          uint8_t *out, size_t cap, uint8_t hash[32])
@@ -249,7 +278,8 @@ static size_t make_entry(const struct evil *ev, const uint8_t pk[32], const uint
 		memcpy(e.prev, prev, 32);
 	strcpy(e.type, "practice");
 	e.body = body;
-	e.body_len = make_body(body, sizeof(body), title);
+	e.body_len =
+	    title ? make_body(body, sizeof(body), title) : make_bad_body(body, sizeof(body));
 	if (ag_entry_sign(&e, sk, out, cap, &len) != 0)
 		exit(2);
 	if (hash)
@@ -281,6 +311,21 @@ static int mode_forge(struct evil *ev, struct link *l)
 
 	entry[len - 1] ^= 1;
 	(void)send_entries(l, &p, &len, 1);
+	return link_wait_close(l, 10) ? 0 : 1;
+}
+
+/* Seq 1 valid, seq 2 a practice that breaks its schema, seq 3 valid and chained on it. */
+static int mode_schema(struct evil *ev, struct link *l)
+{
+	uint8_t a[1024], b[1024], c[1024], ha[32], hb[32];
+	const uint8_t *p[3] = {a, b, c};
+	size_t lens[3];
+
+	lens[0] = make_entry(ev, ev->pk, ev->sk, 1, NULL, "before", "before", a, sizeof(a), ha);
+	lens[1] = make_entry(ev, ev->pk, ev->sk, 2, ha, "quarantaine", NULL, b, sizeof(b), hb);
+	lens[2] =
+	    make_entry(ev, ev->pk, ev->sk, 3, hb, "after", "quarantaine levee", c, sizeof(c), NULL);
+	(void)send_entries(l, p, lens, 3);
 	return link_wait_close(l, 10) ? 0 : 1;
 }
 
@@ -554,6 +599,8 @@ int main(int argc, char **argv)
 	ev.until = now_s() + (argc == 6 ? atof(argv[5]) : 10);
 	if (strcmp(mode, "forge") == 0)
 		rc = run_once(&ev, mode_forge);
+	else if (strcmp(mode, "schema") == 0)
+		rc = run_once(&ev, mode_schema);
 	else if (strcmp(mode, "fork") == 0)
 		rc = run_once(&ev, mode_fork);
 	else if (strcmp(mode, "framelimit") == 0)

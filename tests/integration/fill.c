@@ -1,11 +1,9 @@
 /*
- * fill.c: `agora-fill [--body SEQ=HEX]... DIR N [BODY_BYTES [AUTHOR_DIR]]` writes
+ * fill.c: `agora-fill DIR N [BODY_BYTES [AUTHOR_DIR]]` writes
  * N practice records of the feed of the node in DIR (or of AUTHOR_DIR's key,
  * as if received from it) straight into DIR's store (agorad must not be
  * running), signed here and appended in transactions of 1,000 as a sync would.
- * The feed must be empty. --body gives the entry at SEQ its body as canonical
- * msgpack in hex instead, valid for its schema or not: agorad's checks are
- * bypassed, as a peer running other software could. For tests and benchmarks.
+ * The feed must be empty. For tests and benchmarks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +16,6 @@
 #include "config.h"
 #include "entry.h"
 #include "keyfile.h"
-#include "mp.h"
 #include "store.h"
 
 static size_t make_body(uint8_t *buf, size_t cap, unsigned i, size_t body_bytes)
@@ -48,62 +45,7 @@ static size_t make_body(uint8_t *buf, size_t cap, unsigned i, size_t body_bytes)
 	return n;
 }
 
-#define BATCH      1000
-#define BODIES_MAX 16
-
-/* The bodies given with --body: canonical msgpack, for one seq each. */
-static struct {
-	unsigned long seq;
-	uint8_t mp[2048];
-	size_t len;
-} given[BODIES_MAX];
-static size_t ngiven;
-
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* "SEQ=HEX": 0, or -1 with a message. */
-static int body_arg(const char *arg)
-{
-	char *end;
-	const char *hex;
-	size_t n;
-
-	if (ngiven == BODIES_MAX)
-		return -1;
-	given[ngiven].seq = strtoul(arg, &end, 10);
-	if (*end != '=' || given[ngiven].seq == 0)
-		return -1;
-	hex = end + 1;
-	n = strlen(hex) / 2;
-	if (strlen(hex) % 2 || n == 0 || n > sizeof(given[0].mp))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		given[ngiven].mp[i] = (uint8_t)(hi << 4 | lo);
-	}
-	given[ngiven].len = n;
-	if (ag_mp_check(given[ngiven].mp, n, AG_DEPTH_MAX - 1, NULL) != 0)
-		return -1;
-	ngiven++;
-	return 0;
-}
-
-/* The body at seq: the one given with --body, or the usual practice. */
-static size_t body_for(uint8_t *buf, size_t cap, uint64_t seq, size_t body_bytes)
-{
-	for (size_t i = 0; i < ngiven; i++)
-		if (given[i].seq == seq && given[i].len <= cap) {
-			memcpy(buf, given[i].mp, given[i].len);
-			return given[i].len;
-		}
-	return make_body(buf, cap, (unsigned)seq, body_bytes);
-}
+#define BATCH 1000
 
 /* Signs entries seq from..from+n-1 into bufs, chained from prev, and appends them at once. */
 static int fill_batch(struct store *st, const struct config *cfg, const uint8_t pk[32],
@@ -130,7 +72,7 @@ static int fill_batch(struct store *st, const struct config *cfg, const uint8_t 
 		e->id_len = (size_t)snprintf(id, sizeof(id), "fill-%llu", (unsigned long long)seq);
 		e->id = id;
 		e->body = body;
-		e->body_len = body_for(body, sizeof(body), seq, body_bytes);
+		e->body_len = make_body(body, sizeof(body), (unsigned)seq, body_bytes);
 		if (ag_entry_sign(e, sk, bufs[i], sizeof(bufs[i]), &len) != 0)
 			return -1;
 		ag_entry_hash(e, prev);
@@ -157,16 +99,6 @@ int main(int argc, char **argv)
 	unsigned n;
 	size_t body_bytes;
 
-	while (argc > 2 && strcmp(argv[1], "--body") == 0) {
-		if (body_arg(argv[2]) != 0) {
-			fprintf(stderr,
-			        "agora-fill: bad --body %s (SEQ=HEX of canonical msgpack)\n",
-			        argv[2]);
-			return 2;
-		}
-		argv += 2;
-		argc -= 2;
-	}
 	if (argc < 3 || ag_init() != 0)
 		return 2;
 	n = (unsigned)strtoul(argv[2], NULL, 10);
