@@ -3,6 +3,10 @@
 # bodies, 10 authors introduced by Source's member records), Empty starts with
 # none. Times Empty's full sync as `agora status` sees it, beside the machine's
 # bare Ed25519 verify rate on all its cores. Prints "name: value" lines only.
+# Also, steady on a shared machine: sync.cpu_s, the CPU time both daemons
+# spent (both run here, so the sender's work counts too), sync.entries_per_cpu_s,
+# and sync.bare_verify_per_cpu_s beside it: their ratio is the share of the
+# sync's CPU that goes to verifying signatures.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=$(cd "$here/../.." && pwd)
@@ -30,7 +34,11 @@ for i in $(seq 50); do a Source id >/dev/null 2>&1 && a Empty id >/dev/null 2>&1
 for i in $(seq 1 "$AUTHORS"); do a Source peer add "$(cat "$work/A$i.key")" --name "A$i" >/dev/null; done
 total=$((AUTHORS * PER + AUTHORS + 1)) # the records, Source's member records
 a Source peer add "$ke" --name Empty --endpoint "127.0.0.1:$pe" >/dev/null
-before=$("$BIN/tests/bench/bench-verify" | sed 's/.*: //')
+verify() { "$BIN/tests/bench/bench-verify" | sed -n "s/^verify.$1: //p"; }
+# CPU seconds (user + system) both daemons have used so far.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ s += $14 + $15 } END { printf "%.3f", s / hz }' /proc/"${pids[0]}"/stat /proc/"${pids[1]}"/stat; }
+before=$(verify bare_all_cores_per_s) before_cpu=$(verify bare_per_cpu_s)
+c0=$(cpu)
 t0=$(date +%s.%N)
 a Empty peer add "$ks" --name Source --endpoint "127.0.0.1:$ps" >/dev/null
 # Polled often, so cheaply: no interpreter, only the CLI and awk (feeds are the only "seq" keys).
@@ -41,9 +49,13 @@ while :; do
 	sleep 0.1
 done
 t1=$(date +%s.%N)
+c1=$(cpu)
 secs=$(echo "$t1 - $t0" | bc -l)
 printf 'sync.seconds: %.2f\n' "$secs"
 printf 'sync.entries_per_s: %.0f\n' "$(echo "$AUTHORS * $PER / $secs" | bc -l)"
 # The bare rate, measured just before and just after, so a noisy neighbour weighs on both alike.
-after=$("$BIN/tests/bench/bench-verify" | sed 's/.*: //')
+after=$(verify bare_all_cores_per_s) after_cpu=$(verify bare_per_cpu_s)
 printf 'sync.bare_verify_per_s: %.0f\n' "$(echo "($before + $after) / 2" | bc -l)"
+printf 'sync.cpu_s: %.2f\n' "$(echo "$c1 - $c0" | bc -l)"
+printf 'sync.entries_per_cpu_s: %.0f\n' "$(echo "$AUTHORS * $PER / ($c1 - $c0)" | bc -l)"
+printf 'sync.bare_verify_per_cpu_s: %.0f\n' "$(echo "($before_cpu + $after_cpu) / 2" | bc -l)"

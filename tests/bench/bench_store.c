@@ -36,13 +36,14 @@
 #include "entry.h"
 #include "key.h"
 #include "log.h"
+#include "schema.h"
 #include "store.h"
 
 #define AUTHORS 10
 #define VOCAB   20000
 
-static const char *types[] = {"practice", "profile", "priority", "pilot",
-                              "toolbox",  "meeting", "comment"};
+static const char *types[] = {"practice", "priority", "pilot", "toolbox", "meeting"};
+#define NTYPES (sizeof(types) / sizeof(types[0]))
 static const char *topics[] = {"housing",        "health",    "education",     "employment",
                                "urban-planning", "exchange",  "understanding", "governance",
                                "ownership",      "inclusion", "leadership",    "rights",
@@ -124,30 +125,72 @@ static void pack_text(msgpack_packer *pk, size_t bytes)
 	pack_str(pk, text);
 }
 
+/* {"ar": .., "en": .., "fr": ..}: a summary's worth of text, about 400 bytes. */
+static void pack_summary(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 3);
+	pack_str(pk, "ar"), pack_text(pk, 140);
+	pack_str(pk, "en"), pack_text(pk, 130);
+	pack_str(pk, "fr"), pack_text(pk, 130);
+}
+
+static void pack_title(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 2);
+	pack_str(pk, "en"), pack_text(pk, 25);
+	pack_str(pk, "fr"), pack_text(pk, 25);
+}
+
+/* Two distinct topics, as the schemas ask. */
+static void pack_topics(msgpack_packer *pk)
+{
+	size_t t = rnd() % 13;
+
+	msgpack_pack_array(pk, 2);
+	pack_str(pk, topics[t]);
+	pack_str(pk, topics[(t + 1 + rnd() % 12) % 13]);
+}
+
 /*
- * A practice-like body of about 500 bytes:
- * {"summary": {"ar": .., "en": .., "fr": ..}, "title": {"en": .., "fr": ..}, "topics": [..]}
+ * A body of about 500 bytes that its type's schema (proto/schema.c) takes,
+ * keys in canonical order: a summary in three languages, a title in two, and
+ * what the type requires besides.
  */
-static void body_make(msgpack_sbuffer *sb)
+static void body_make(msgpack_sbuffer *sb, const char *type)
 {
 	msgpack_packer pk;
 
 	msgpack_sbuffer_clear(sb);
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	pack_str(&pk, "summary");
-	msgpack_pack_map(&pk, 3);
-	pack_str(&pk, "ar"), pack_text(&pk, 140);
-	pack_str(&pk, "en"), pack_text(&pk, 130);
-	pack_str(&pk, "fr"), pack_text(&pk, 130);
-	pack_str(&pk, "title");
-	msgpack_pack_map(&pk, 2);
-	pack_str(&pk, "en"), pack_text(&pk, 25);
-	pack_str(&pk, "fr"), pack_text(&pk, 25);
-	pack_str(&pk, "topics");
-	msgpack_pack_array(&pk, 2);
-	pack_str(&pk, topics[rnd() % 13]);
-	pack_str(&pk, topics[rnd() % 13]);
+	if (strcmp(type, "priority") == 0) {
+		msgpack_pack_map(&pk, 3);
+		pack_str(&pk, "areas"), msgpack_pack_array(&pk, 1), msgpack_pack_map(&pk, 2);
+		pack_str(&pk, "title"), pack_title(&pk);
+		pack_str(&pk, "topics"), pack_topics(&pk);
+	} else if (strcmp(type, "pilot") == 0) {
+		msgpack_pack_map(&pk, 4);
+		pack_str(&pk, "status"), pack_str(&pk, "running");
+	} else if (strcmp(type, "toolbox") == 0) {
+		msgpack_pack_map(&pk, 4);
+		pack_str(&pk, "steps"), msgpack_pack_array(&pk, 1), msgpack_pack_map(&pk, 2);
+		pack_str(&pk, "text"), pack_text(&pk, 40);
+		pack_str(&pk, "title"), pack_text(&pk, 20);
+	} else if (strcmp(type, "meeting") == 0) {
+		msgpack_pack_map(&pk, 4);
+		pack_str(&pk, "date"), pack_str(&pk, "2025-03-01");
+		pack_str(&pk, "notes"), pack_summary(&pk);
+		pack_str(&pk, "title"), pack_title(&pk);
+		pack_str(&pk, "topics"), pack_topics(&pk);
+		return;
+	} else {
+		msgpack_pack_map(&pk, 3);
+	}
+	pack_str(&pk, "summary"), pack_summary(&pk);
+	pack_str(&pk, "title"), pack_title(&pk);
+	if (strcmp(type, "pilot") == 0 || strcmp(type, "toolbox") == 0)
+		pack_str(&pk, "topic"), pack_str(&pk, topics[rnd() % 13]);
+	else if (strcmp(type, "practice") == 0)
+		pack_str(&pk, "topics"), pack_topics(&pk);
 }
 
 struct author {
@@ -171,12 +214,12 @@ static struct ag_entry *entries_make(size_t n, struct author *au, const uint8_t 
 		size_t len;
 		uint8_t *raw;
 
-		body_make(&sb);
+		strcpy(e.type, types[rnd() % NTYPES]);
+		body_make(&sb, e.type);
 		snprintf(id, sizeof(id), "rec-%zu", i);
 		memcpy(e.network, network, 32);
 		memcpy(e.author, a->pk, AG_PK_LEN);
 		memcpy(e.prev, a->head, AG_HASH_LEN);
-		strcpy(e.type, types[rnd() % 7]);
 		e.id = id;
 		e.id_len = strlen(id);
 		e.timestamp = 1700000000000ull + i * 1000 + rnd() % 5000;
@@ -185,7 +228,9 @@ static struct ag_entry *entries_make(size_t n, struct author *au, const uint8_t 
 		if (ag_entry_sign(&e, a->sk, buf, sizeof(buf), &len) != 0 || !(raw = malloc(len)))
 			abort();
 		memcpy(raw, buf, len);
-		if (ag_entry_open(&es[i], raw, len, network, NULL) != 0)
+		if (ag_entry_open(&es[i], raw, len, network, NULL) != 0 ||
+		    ag_schema_check(es[i].type, es[i].id, es[i].id_len, es[i].body, es[i].body_len,
+		                    NULL, 0) != 0)
 			abort();
 		a->seq = e.seq;
 		ag_entry_hash(&es[i], a->head);
@@ -224,7 +269,7 @@ static double search_bench(struct store *st, struct author *au, int nq, double *
 		}
 		switch (rnd() % 3) {
 		case 0:
-			q.type = types[rnd() % 7];
+			q.type = types[rnd() % NTYPES];
 			break;
 		case 1:
 			q.author = au[rnd() % AUTHORS].pk;
