@@ -107,3 +107,15 @@ wait_log() {
 	done
 	fail "$1: no log line matching '$2'"
 }
+
+# node_ready NAME [SECONDS]: until NAME's agorad may publish. A node with peers
+# first learns its own feed's head from one of them (a restored backup must
+# not fork its feed), so a put right after start can be told to wait.
+node_ready() {
+	local i
+	for ((i = 0; i < ${2:-10} * 10 * SLOW; i++)); do
+		"$AGORA" --dir "$WORK/$1" --json status 2>/dev/null | grep -qE '"ready": *true' && return 0
+		sleep 0.1
+	done
+	fail "$1: not ready to publish (no peer told it its own feed's head)"
+}

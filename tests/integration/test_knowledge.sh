@@ -76,6 +76,8 @@ L="$AGORA --dir $WORK/lyon"
 T="$AGORA --dir $WORK/tunis"
 wait_until 10 $L status || fail "lyon did not start"
 wait_until 10 $T status || fail "tunis did not start"
+node_ready lyon
+node_ready tunis
 
 # Lyon's own feed head, as status reports it (0 before the first entry).
 head_seq() {

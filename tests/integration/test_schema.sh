@@ -30,6 +30,8 @@ node_start A
 node_start B
 until_ok 5 a A status || fail "A does not answer"
 until_ok 5 a B status || fail "B does not answer"
+node_ready A
+node_ready B
 
 # Seq 1 valid, seq 2 breaks the practice schema, seq 3 valid and chained on seq 2.
 "$BIN/tests/agora-evil" "$WORK/Evil" "$B" "$(addr B)" schema >"$WORK/evil.out" ||
