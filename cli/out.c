@@ -58,9 +58,7 @@ int out_json(const json_t *doc)
 	return 0;
 }
 
-/* One code point at s (n bytes left): its length in bytes, and its width; invalid bytes are 1
- * and 1. */
-static size_t next_char(const char *s, size_t n, size_t *width)
+size_t out_char(const char *s, size_t n, size_t *width)
 {
 	utf8proc_int32_t cp;
 	utf8proc_ssize_t len =
@@ -81,7 +79,7 @@ size_t out_width(const char *s, size_t n)
 	size_t w = 0, cw, i = 0;
 
 	while (i < n) {
-		i += next_char(s + i, n - i, &cw);
+		i += out_char(s + i, n - i, &cw);
 		w += cw;
 	}
 	return w;
@@ -184,7 +182,7 @@ static size_t print_cut(FILE *f, const char *s, size_t max)
 	if (max == 0)
 		return 0;
 	while (i < n) {
-		len = next_char(s + i, n - i, &cw);
+		len = out_char(s + i, n - i, &cw);
 		if (w + cw > max - 1)
 			break;
 		fwrite(s + i, 1, len, f);

@@ -30,6 +30,10 @@ int out_json(const json_t *doc);
 /* Columns a terminal gives to s (n bytes of UTF-8); control characters count 1 (shown as ' '). */
 size_t out_width(const char *s, size_t n);
 
+/* The code point at s (n > 0 bytes left): its length in bytes, and in *width its columns, as
+ * out_width counts them; an invalid byte is 1 and 1. */
+size_t out_char(const char *s, size_t n, size_t *width);
+
 /*
  * A table: a header row, then rows of cells, printed with each column as wide
  * as its widest cell (at most its limit, longer cells cut with "…"), two

@@ -4,6 +4,7 @@
 
 #include <utf8proc.h>
 
+#include "out.h"
 #include "text.h"
 
 /* Latin letters that have no decomposition, so folding accents leaves them be. */
@@ -162,37 +163,11 @@ void text_md(FILE *f, const char *s, bool cell)
 	}
 }
 
-/* The bytes and columns of the code point at s (n bytes left); invalid bytes are 1 and 1. */
-static size_t char_at(const char *s, size_t n, size_t *width)
-{
-	utf8proc_int32_t cp;
-	utf8proc_ssize_t len =
-	    utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &cp);
-	int w;
-
-	if (len <= 0) {
-		*width = 1;
-		return 1;
-	}
-	w = cp < 0x20 || cp == 0x7f ? 1 : utf8proc_charwidth(cp);
-	*width = w < 0 ? 0 : (size_t)w;
-	return (size_t)len;
-}
-
 /* Writes n bytes with control characters as spaces. */
 static void put_clean(FILE *f, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], f);
-}
-
-static size_t str_width(const char *s, size_t n)
-{
-	size_t w = 0, cw;
-
-	for (size_t i = 0; i < n; w += cw)
-		i += char_at(s + i, n - i, &cw);
-	return w;
 }
 
 struct wrap {
@@ -223,12 +198,12 @@ static void wrap_word(struct wrap *w, const char *s, size_t n)
 {
 	size_t cw, len;
 
-	if (w->col > 0 && w->col + 1 + str_width(s, n) > w->width)
+	if (w->col > 0 && w->col + 1 + out_width(s, n) > w->width)
 		wrap_newline(w);
 	else if (w->col > 0)
 		wrap_put(w, " ", 1, 1);
 	for (size_t i = 0; i < n; i += len) {
-		len = char_at(s + i, n - i, &cw);
+		len = out_char(s + i, n - i, &cw);
 		if (w->col > 0 && w->col + cw > w->width)
 			wrap_newline(w);
 		wrap_put(w, s + i, len, cw);
