@@ -7,41 +7,7 @@
 #include "cmd.h"
 #include "ctl.h"
 #include "entry.h"
-#include "jsonmp.h"
-#include "schema.h"
-
-/* Bytes an entry spends around its body, type and id, at most (DESIGN.md's ten fields). */
-#define ENTRY_OVERHEAD 200
-
-static const char *str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s && *s ? s : NULL;
-}
-
-/* Text from a plain string or a map of language to string: the user's language, else en, fr. */
-static const char *text_of(const json_t *v)
-{
-	static const char *const prefs[] = {NULL, "en", "fr", "ar", "es", "it"};
-	const char *lang = getenv("LANG");
-	char mine[3] = "";
-	const char *k;
-	json_t *t;
-
-	if (json_is_string(v))
-		return json_string_value(v);
-	if (!json_is_object(v))
-		return NULL;
-	if (lang && strlen(lang) >= 2)
-		snprintf(mine, sizeof(mine), "%.2s", lang);
-	for (size_t i = 0; i < sizeof(prefs) / sizeof(prefs[0]); i++)
-		if ((t = json_object_get(v, i ? prefs[i] : mine)) && json_is_string(t))
-			return json_string_value(t);
-	json_object_foreach((json_t *)(uintptr_t)v, k,
-	                    t) if (json_is_string(t)) return json_string_value(t);
-	return NULL;
-}
+#include "rec.h"
 
 /* What a person would call a record: its title, or what stands for one in its type. */
 static const char *record_title(const json_t *body)
@@ -50,16 +16,16 @@ static const char *record_title(const json_t *body)
 	const char *t;
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if ((t = text_of(json_object_get(body, keys[i]))))
+		if ((t = rec_text_pick(json_object_get(body, keys[i]))))
 			return t;
 	return "";
 }
 
 static const char *city_of(const json_t *rec, char *buf, size_t len)
 {
-	if (str(rec, "name"))
-		return str(rec, "name");
-	out_short(buf, len, str(rec, "author") ? str(rec, "author") : "-", 10);
+	if (rec_str(rec, "name"))
+		return rec_str(rec, "name");
+	out_short(buf, len, rec_str(rec, "author") ? rec_str(rec, "author") : "-", 10);
 	return buf;
 }
 
@@ -109,23 +75,17 @@ static int put_refused(const struct args *a, const char *why)
 /* The body as canonical msgpack, checked as an entry will check it: nesting, size, schema. */
 static int check_body(const struct args *a, const json_t *body, const char *file)
 {
-	const char *name = file && strcmp(file, "-") != 0 ? file : "stdin";
-	size_t len = 0, max;
-	uint8_t *mp = NULL;
-	char err[300];
-	int rc;
+	char why[300];
 
-	if (jsonmp_encode(body, &mp, &len, err, sizeof(err)) != 0)
-		return cmd_fail(a, 2, "%s: %s", name, err);
-	max = AG_ENTRY_MAX - ENTRY_OVERHEAD - strlen(a->pos[0]) - strlen(a->pos[1]);
-	if (len > max) {
-		free(mp);
-		return cmd_fail(a, 2, "%s: record of %zu bytes encoded, over the limit of %zu",
-		                name, len, max);
+	switch (rec_body_check(a->pos[0], a->pos[1], body, why, sizeof(why))) {
+	case REC_EBODY:
+		return cmd_fail(a, 2, "%s: %s", file && strcmp(file, "-") != 0 ? file : "stdin",
+		                why);
+	case REC_ESCHEMA:
+		return put_refused(a, why);
+	default:
+		return 0;
 	}
-	rc = ag_schema_check(a->pos[0], a->pos[1], strlen(a->pos[1]), mp, len, err, sizeof(err));
-	free(mp);
-	return rc != 0 ? put_refused(a, *err ? err : ag_strerror(rc)) : 0;
 }
 
 static int check_type_id(const struct args *a)
@@ -149,7 +109,7 @@ static int print_published(const struct args *a, json_t *resp, const char *what)
 	}
 	out_printf("%s %s %s: seq %lld, hash %s\n", what, a->pos[0], a->pos[1],
 	           (long long)json_integer_value(json_object_get(resp, "seq")),
-	           str(resp, "hash") ? str(resp, "hash") : "-");
+	           rec_str(resp, "hash") ? rec_str(resp, "hash") : "-");
 	json_decref(resp);
 	return 0;
 }
@@ -229,11 +189,11 @@ static void print_record(const json_t *rec)
 
 	out_time(when, sizeof(when),
 	         (uint64_t)json_integer_value(json_object_get(rec, "timestamp")));
-	out_printf("%s %s\n", str(rec, "type"), str(rec, "id"));
-	out_printf("city   %s  %s\n", city_of(rec, city, sizeof(city)), str(rec, "author"));
+	out_printf("%s %s\n", rec_str(rec, "type"), rec_str(rec, "id"));
+	out_printf("city   %s  %s\n", city_of(rec, city, sizeof(city)), rec_str(rec, "author"));
 	out_printf("seq    %lld, %s\n", (long long)json_integer_value(json_object_get(rec, "seq")),
 	           when);
-	out_printf("hash   %s\n%s\n", str(rec, "hash"), body ? body : "");
+	out_printf("hash   %s\n%s\n", rec_str(rec, "hash"), body ? body : "");
 	free(body);
 }
 
@@ -272,8 +232,8 @@ static void print_records(const json_t *recs, bool more)
 	table_limit(t, 5, 60);
 	json_array_foreach(recs, i, r)
 	{
-		const char *row[6] = {str(r, "type"),
-		                      str(r, "id"),
+		const char *row[6] = {rec_str(r, "type"),
+		                      rec_str(r, "id"),
 		                      city_of(r, city, sizeof(city)),
 		                      seq,
 		                      when,
@@ -375,7 +335,7 @@ int cmd_history(const struct args *a)
 			const char *row[4] = {
 			    seq, when,
 			    json_is_null(json_object_get(v, "body")) ? "retracted" : "published",
-			    str(v, "hash")};
+			    rec_str(v, "hash")};
 
 			snprintf(seq, sizeof(seq), "%lld",
 			         (long long)json_integer_value(json_object_get(v, "seq")));
@@ -430,8 +390,8 @@ static void print_log(const json_t *entries)
 	{
 		const char *row[6] = {seq,
 		                      when,
-		                      str(e, "type"),
-		                      str(e, "id"),
+		                      rec_str(e, "type"),
+		                      rec_str(e, "id"),
 		                      json_is_null(json_object_get(e, "body")) ? "retracted"
 		                                                               : "published",
 		                      hash};
@@ -440,7 +400,7 @@ static void print_log(const json_t *entries)
 		         (long long)json_integer_value(json_object_get(e, "seq")));
 		out_time(when, sizeof(when),
 		         (uint64_t)json_integer_value(json_object_get(e, "timestamp")));
-		out_short(hash, sizeof(hash), str(e, "hash") ? str(e, "hash") : "-", 16);
+		out_short(hash, sizeof(hash), rec_str(e, "hash") ? rec_str(e, "hash") : "-", 16);
 		table_add(t, row);
 	}
 	if (table_rows(t) == 0)

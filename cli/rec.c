@@ -35,26 +35,36 @@ int rec_get(const struct args *a, const char *type, const char *id, const char *
 	return *rec ? 0 : cmd_fail(a, 3, "agorad's answer holds no record");
 }
 
-/* The body as it will be signed, checked by the schema the daemon will apply. */
-int rec_check(const struct args *a, const char *type, const char *id, const json_t *body)
+int rec_body_check(const char *type, const char *id, const json_t *body, char *why, size_t whylen)
 {
-	char err[300], why[300];
 	uint8_t *mp = NULL;
 	size_t len = 0, max = AG_ENTRY_MAX - ENTRY_OVERHEAD - strlen(type) - strlen(id);
 	int rc;
 
-	if (jsonmp_encode(body, &mp, &len, err, sizeof(err)) != 0)
-		return cmd_fail(a, 2, "%s %s: %s", type, id, err);
+	if (jsonmp_encode(body, &mp, &len, why, whylen) != 0)
+		return REC_EBODY;
 	if (len > max) {
 		free(mp);
-		return cmd_fail(a, 2, "%s %s: record of %zu bytes encoded, over the limit of %zu",
-		                type, id, len, max);
+		snprintf(why, whylen, "record of %zu bytes encoded, over the limit of %zu", len,
+		         max);
+		return REC_EBODY;
 	}
 	why[0] = '\0';
-	rc = ag_schema_check(type, id, strlen(id), mp, len, why, sizeof(why));
+	rc = ag_schema_check(type, id, strlen(id), mp, len, why, whylen);
 	free(mp);
-	if (rc != 0)
-		return cmd_fail(a, 2, "%s %s: %s", type, id, *why ? why : ag_strerror(rc));
+	if (rc == 0)
+		return 0;
+	if (!*why)
+		snprintf(why, whylen, "%s", ag_strerror(rc));
+	return REC_ESCHEMA;
+}
+
+int rec_check(const struct args *a, const char *type, const char *id, const json_t *body)
+{
+	char why[300];
+
+	if (rec_body_check(type, id, body, why, sizeof(why)) != 0)
+		return cmd_fail(a, 2, "%s %s: %s", type, id, why);
 	return 0;
 }
 

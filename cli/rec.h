@@ -20,7 +20,16 @@
 int rec_get(const struct args *, const char *type, const char *id, const char *city, bool quiet,
             json_t **rec);
 
-/* Checks body against the type's schema and the entry's size limit: 0, or 2 with why printed. */
+enum { REC_EBODY = 1, REC_ESCHEMA = 2 };
+
+/*
+ * The body as it will be signed, checked as an entry will check it: 0, or
+ * REC_EBODY (it does not encode, or is over the entry's size limit) or
+ * REC_ESCHEMA (its type's schema refuses it), with why in one line.
+ */
+int rec_body_check(const char *type, const char *id, const json_t *body, char *why, size_t whylen);
+
+/* rec_body_check, with "TYPE ID: why" printed: 0, or 2. */
 int rec_check(const struct args *, const char *type, const char *id, const json_t *body);
 
 /*
