@@ -55,10 +55,44 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# fail WHY: says why, with the last command's output ($WORK/out, $WORK/err, where a
+# test keeps them) and the tail of every log, and ends the test.
 fail() {
 	echo "FAIL: $*" >&2
-	for f in "$WORK"/*/agorad.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }; done
+	[ -f "$WORK/out" ] && { echo "--- stdout" >&2; head -c 3000 "$WORK/out" >&2; }
+	[ -f "$WORK/err" ] && { echo "--- stderr" >&2; cat "$WORK/err" >&2; }
+	for f in "$WORK"/*.log "$WORK"/*/agorad.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }; done
 	exit 1
+}
+
+# a NAME ARGS...: the CLI against NAME's node.
+a() { local name=$1; shift; "$AGORA" --dir "$WORK/$name" "$@"; }
+
+# until_ok SECONDS CMD...: until CMD succeeds (quietly), or 1 after SECONDS (times SLOW).
+until_ok() {
+	local end=$((SECONDS + $1 * SLOW))
+	shift
+	while [ "$SECONDS" -lt "$end" ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+
+# ok CMD...: exit 0, nothing on stderr; stdout in $WORK/out.
+ok() {
+	local rc=0
+	"$@" >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
+	[ "$rc" = 0 ] || fail "$* exited $rc"
+	[ -s "$WORK/err" ] && fail "$* wrote to stderr"
+	return 0
+}
+
+# addr NAME: NAME's listening address.
+addr() { echo "127.0.0.1:$(node_port "$1")"; }
+
+# feed_seq AT KEY: the seq of KEY's feed as AT holds it (0 if none).
+feed_seq() {
+	a "$1" --json status | python3 -c '
+import json, sys
+print(max([f["seq"] for f in json.load(sys.stdin)["feeds"] if f["author"] == sys.argv[1]] or [0]))' "$2"
 }
 
 # A free TCP port on 127.0.0.1, as the kernel hands them out.

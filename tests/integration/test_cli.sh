@@ -7,24 +7,6 @@
 export TZ=UTC LANG=C.UTF-8
 unset AGORA_DIR
 
-# fail, as lib.sh's, with the last command's output and this test's logs.
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$WORK/out" ] && { echo "--- stdout" >&2; head -c 2000 "$WORK/out" >&2; }
-	[ -f "$WORK/err" ] && { echo "--- stderr" >&2; cat "$WORK/err" >&2; }
-	for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done
-	exit 1
-}
-
-# ok CMD...: exit 0, nothing on stderr; stdout in $WORK/out.
-ok() {
-	local rc=0
-	"$@" >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
-	[ "$rc" = 0 ] || fail "$* exited $rc"
-	[ -s "$WORK/err" ] && fail "$* wrote to stderr"
-	return 0
-}
-
 # ok_in INPUT CMD...: as ok, with INPUT on stdin.
 ok_in() {
 	local input=$1 rc=0
@@ -74,21 +56,12 @@ re() { sed 's/[][\/.^$*+?(){}|]/\\&/g' <<<"$1"; }
 
 has() { grep -qE -- "$1" "$WORK/out" || fail "stdout lacks '$1'"; }
 
-wait_until() { # SECONDS CMD...: until CMD succeeds
-	local i n=$1
-	shift
-	for ((i = 0; i < n * 10; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 start() { # NAME
 	"$AGORAD" --dir "$WORK/$1" -v >>"$WORK/$1.log" 2>&1 &
 	PIDS+=($!)
 	echo $! >"$WORK/$1.pid"
-	wait_until 10 "$AGORA" --dir "$WORK/$1" status || fail "$1 did not start"
+	until_ok 10 "$AGORA" --dir "$WORK/$1" status || fail "$1 did not start"
 }
 
 stop() { # NAME [SIGNAL]
@@ -160,7 +133,7 @@ has "^Tunis +$TUNIS_RE +127\.0\.0\.1:$TP +(yes|no)"
 ok $L --json peer list
 json_check 'len(d["peers"]) == 1 and d["peers"][0]["name"] == "Tunis"'
 connected() { $L --json status | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["peers"][0]["connected"]'; }
-wait_until 20 connected || fail "Lyon and Tunis did not connect"
+until_ok 20 connected || fail "Lyon and Tunis did not connect"
 ok $L status
 has "^node +Lyon +$LYON_RE"
 has "^Tunis +[A-Za-z0-9+/]{10}… +127\.0\.0\.1:$TP +yes"
@@ -203,7 +176,7 @@ echo "ok: put (stdin and --file), get, list, search, human and --json"
 
 # Tunis receives Lyon's records and finds them by Lyon's name.
 arrived() { $T get practice guichet --city Lyon; }
-wait_until 20 arrived || fail "the practice did not reach Tunis"
+until_ok 20 arrived || fail "the practice did not reach Tunis"
 ok $T --json get practice guichet --city "$LYON"
 json_check 'd["author"] == "'"$LYON"'" and d["name"] == "Lyon"'
 ok $T search hebergement

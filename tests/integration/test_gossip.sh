@@ -7,9 +7,6 @@
 #   Big - Mid - End: Mid is killed (SIGKILL) and restarted in the middle of a
 #   large sync, and End completes it with nothing lost or duplicated.
 . "$(dirname "$0")/lib.sh"
-a() { local city=$1; shift; "$AGORA" --dir "$WORK/$city" "$@"; }
-key() { a "$1" --json id | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])'; }
-addr() { echo "127.0.0.1:$(node_port "$1")"; }
 link() { # link A B: each adds the other
 	a "$1" peer add "$(cat "$WORK/$2.key")" --name "$2" --endpoint "$(addr "$2")" >/dev/null
 	a "$2" peer add "$(cat "$WORK/$1.key")" --name "$1" --endpoint "$(addr "$1")" >/dev/null
@@ -19,20 +16,7 @@ make_node() {
 	node_start "$1"
 	until_ok 5 a "$1" status || fail "$1 does not answer"
 }
-# until SECONDS: a command succeeds
-until_ok() {
-	local end=$((SECONDS + $1 * SLOW)) # SLOW: lib.sh, 10 under valgrind
-	shift
-	while [ "$SECONDS" -lt "$end" ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
-feed_seq() { # feed_seq AT OF: the seq of OF's feed as AT holds it
-	a "$1" --json status | python3 -c '
-import json, sys
-want = sys.argv[1]
-print(max([f["seq"] for f in json.load(sys.stdin)["feeds"] if f["author"] == want] or [0]))' "$(cat "$WORK/$2.key")"
-}
-seq_is() { [ "$(feed_seq "$1" "$2")" -eq "$3" ]; }
+seq_is() { [ "$(feed_seq "$1" "$2")" -eq "$3" ]; } # seq_is AT KEY SEQ
 put() { echo "{\"title\": \"$3\", \"summary\": \"$3\", \"topics\": [\"housing\"]}" | a "$1" put practice "$2" >/dev/null; }
 
 for c in Lyon Tunis Napoli; do make_node "$c"; done
@@ -70,6 +54,7 @@ echo "ok: forged entry cut off, nothing stored"
 
 N=${SYNC_ENTRIES:-60000}
 node_init Big > "$WORK/Big.key"
+BIG=$(cat "$WORK/Big.key")
 "$BIN/tests/agora-fill" "$WORK/Big" "$N" || fail "fill"
 node_start Big
 until_ok 5 a Big status || fail "Big does not answer"
@@ -77,14 +62,14 @@ make_node Mid
 make_node End
 link Big Mid
 link Mid End
-for ((i = 0; i < 600; i++)); do [ "$(feed_seq End Big)" -gt 0 ] && break; sleep 0.05; done
+for ((i = 0; i < 600; i++)); do [ "$(feed_seq End "$BIG")" -gt 0 ] && break; sleep 0.05; done
 kill -KILL "$(cat "$WORK/Mid/pid")"
-got=$(feed_seq End Big)
-head=$(feed_seq Big Big) # N records and the member records that vouch for Mid
+got=$(feed_seq End "$BIG")
+head=$(feed_seq Big "$BIG") # N records and the member records that vouch for Mid
 [ "$got" -gt 0 ] && [ "$got" -lt "$head" ] || fail "Mid was not killed in the middle of the sync ($got of $head)"
 wait "$(cat "$WORK/Mid/pid")" 2>/dev/null || true
 node_start Mid
-until_ok 120 seq_is End Big "$head" || fail "sync did not complete after SIGKILL ($(feed_seq End Big) of $head)"
+until_ok 120 seq_is End "$BIG" "$head" || fail "sync did not complete after SIGKILL ($(feed_seq End "$BIG") of $head)"
 for city in Mid End; do
 	a "$city" log --city Big --json | python3 -c '
 import json, sys

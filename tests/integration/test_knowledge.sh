@@ -14,23 +14,6 @@ for p in python3 /usr/bin/python3; do
 done
 [ -n "$PYMD" ] || { echo "python3-markdown is missing (contrib/install-deps.sh)" >&2; exit 77; }
 
-fail() {
-	echo "FAIL: $*" >&2
-	[ -f "$WORK/out" ] && { echo "--- stdout" >&2; head -c 3000 "$WORK/out" >&2; }
-	[ -f "$WORK/err" ] && { echo "--- stderr" >&2; cat "$WORK/err" >&2; }
-	for f in "$WORK"/*/agorad.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done
-	exit 1
-}
-
-# ok CMD...: exit 0, nothing on stderr; stdout in $WORK/out.
-ok() {
-	local rc=0
-	"$@" >"$WORK/out" 2>"$WORK/err" </dev/null || rc=$?
-	[ "$rc" = 0 ] || fail "$* exited $rc"
-	[ -s "$WORK/err" ] && fail "$* wrote to stderr"
-	return 0
-}
-
 # bad STATUS PATTERN CMD...: exit STATUS, nothing on stdout, one line "agora: ..." matching
 # PATTERN, and this node's feed not one entry longer.
 bad() {
@@ -56,15 +39,6 @@ PY
 
 has() { grep -qF -- "$1" "$WORK/out" || fail "stdout lacks '$1'"; }
 
-wait_until() { # SECONDS CMD...
-	local i n=$1
-	shift
-	for ((i = 0; i < n * 10 * SLOW; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 LYON=$(node_init lyon)
 TUNIS=$(node_init tunis)
@@ -74,8 +48,8 @@ node_start lyon
 node_start tunis
 L="$AGORA --dir $WORK/lyon"
 T="$AGORA --dir $WORK/tunis"
-wait_until 10 $L status || fail "lyon did not start"
-wait_until 10 $T status || fail "tunis did not start"
+until_ok 10 $L status || fail "lyon did not start"
+until_ok 10 $T status || fail "tunis did not start"
 node_ready lyon
 node_ready tunis
 
@@ -149,7 +123,7 @@ bad 1 'no pilot nope' $L pilot milestone nope --date 2025-01-01 x
 echo "ok: pilot milestone and status"
 
 # ---- comment, from another city ----
-wait_until 20 $T get practice sante --city lyon || fail "tunis did not receive lyon's practice"
+until_ok 20 $T get practice sante --city lyon || fail "tunis did not receive lyon's practice"
 ok $T comment practice sante --city lyon "Très utile, merci ! نفس المشكلة عندنا"
 CID=$(sed -nE 's/^published comment ([^:]+): seq.*/\1/p' "$WORK/out")
 [ -n "$CID" ] || fail "comment did not print its id"
@@ -212,7 +186,7 @@ print(json.dumps({"title": 'Say "bonjour", welcome | a *b* <i>c</i>', "summary":
                   "topics": ["exchange"], "year": 2023}, ensure_ascii=False))
 PY
 ok $L put practice tricky --file "$WORK/tricky.json"
-wait_until 20 $T get practice tricky --city lyon || fail "tunis did not receive the tricky practice"
+until_ok 20 $T get practice tricky --city lyon || fail "tunis did not receive the tricky practice"
 ok $T export --format json
 COUNT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["count"])' "$WORK/out")
 ok $T export --format csv --output "$WORK/all.csv"

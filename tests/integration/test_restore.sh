@@ -3,13 +3,6 @@
 # publish until a peer has told it its feed's head and it has caught up, and
 # then goes on from that head.
 . "$(dirname "$0")/lib.sh"
-a() { local city=$1; shift; "$AGORA" --dir "$WORK/$city" "$@"; }
-until_ok() {
-	local end=$((SECONDS + $1 * SLOW)) # SLOW: lib.sh, 10 under valgrind
-	shift
-	while [ "$SECONDS" -lt "$end" ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
 put() { echo "{\"title\": \"$1\", \"summary\": \"$1\", \"topics\": [\"housing\"]}" | a Lyon put practice "$1"; }
 
 A=$(node_init Lyon)

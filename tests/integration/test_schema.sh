@@ -6,19 +6,6 @@
 #   peer A (DESIGN.md: the receiver checks the schema before it stores);
 #   agora put refuses bad records with the reason, exit 2, and writes nothing.
 . "$(dirname "$0")/lib.sh"
-a() { local city=$1; shift; "$AGORA" --dir "$WORK/$city" "$@"; }
-until_ok() {
-	local end=$((SECONDS + $1 * SLOW)) # SLOW: lib.sh, 10 under valgrind
-	shift
-	while [ "$SECONDS" -lt "$end" ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
-addr() { echo "127.0.0.1:$(node_port "$1")"; }
-feed_seq() { # feed_seq AT KEY: the seq of KEY's feed as AT holds it
-	a "$1" --json status | python3 -c '
-import json, sys
-print(max([f["seq"] for f in json.load(sys.stdin)["feeds"] if f["author"] == sys.argv[1]] or [0]))' "$2"
-}
 
 A=$(node_init A)
 B=$(node_init B)
