@@ -211,8 +211,13 @@ static int link_gone(struct link *l)
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
-/* {"summary": "agora-evil", "title": title, "topics": ["housing"]}, canonical. */
-static size_t make_body(uint8_t *out, size_t cap, const char *title)
+/*
+ * {"summary": "agora-evil", TITLE_KEY: title, "topics": [topic]}, canonical
+ * (any TITLE_KEY that sorts between "summary" and "topics"): a valid practice
+ * with "title" and "housing", one that breaks its schema with "titel" and "hosing".
+ */
+static size_t make_body(uint8_t *out, size_t cap, const char *title_key, const char *title,
+                        const char *topic)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -223,35 +228,11 @@ static size_t make_body(uint8_t *out, size_t cap, const char *title)
 	msgpack_pack_map(&pk, 3);
 	msgpack_pack_str_with_body(&pk, "summary", 7);
 	msgpack_pack_str_with_body(&pk, "agora-evil", 10);
-	msgpack_pack_str_with_body(&pk, "title", 5);
+	msgpack_pack_str_with_body(&pk, title_key, strlen(title_key));
 	msgpack_pack_str_with_body(&pk, title, strlen(title));
 	msgpack_pack_str_with_body(&pk, "topics", 6);
 	msgpack_pack_array(&pk, 1);
-	msgpack_pack_str_with_body(&pk, "housing", 7);
-	if ((len = sb.size) > cap)
-		exit(2);
-	memcpy(out, sb.data, len);
-	msgpack_sbuffer_destroy(&sb);
-	return len;
-}
-
-/* {"summary": ..., "titel": ..., "topics": ["hosing"]}: a practice that breaks its schema twice. */
-static size_t make_bad_body(uint8_t *out, size_t cap)
-{
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	size_t len;
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	msgpack_pack_str_with_body(&pk, "summary", 7);
-	msgpack_pack_str_with_body(&pk, "quarantaine des arrivants", 25);
-	msgpack_pack_str_with_body(&pk, "titel", 5);
-	msgpack_pack_str_with_body(&pk, "quarantaine", 11);
-	msgpack_pack_str_with_body(&pk, "topics", 6);
-	msgpack_pack_array(&pk, 1);
-	msgpack_pack_str_with_body(&pk, "hosing", 6);
+	msgpack_pack_str_with_body(&pk, topic, strlen(topic));
 	if ((len = sb.size) > cap)
 		exit(2);
 	memcpy(out, sb.data, len);
@@ -261,8 +242,8 @@ static size_t make_bad_body(uint8_t *out, size_t cap)
 
 /*
  * A signed practice record of author (pk, sk) at seq, chained on prev (NULL
- * at seq 1), with a valid body of that title, or with make_bad_body's if
- * title is NULL.
+ * at seq 1), with a valid body of that title, or, if title is NULL, one
+ * that breaks its schema.
  */
 static size_t make_entry(const struct evil *ev, const uint8_t pk[32], const uint8_t sk[64],
                          uint64_t seq, const uint8_t *prev, const char *id, const char *title,
@@ -278,8 +259,8 @@ static size_t make_entry(const struct evil *ev, const uint8_t pk[32], const uint
 		memcpy(e.prev, prev, 32);
 	strcpy(e.type, "practice");
 	e.body = body;
-	e.body_len =
-	    title ? make_body(body, sizeof(body), title) : make_bad_body(body, sizeof(body));
+	e.body_len = title ? make_body(body, sizeof(body), "title", title, "housing")
+	                   : make_body(body, sizeof(body), "titel", "quarantaine", "hosing");
 	if (ag_entry_sign(&e, sk, out, cap, &len) != 0)
 		exit(2);
 	if (hash)
