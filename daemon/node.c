@@ -418,7 +418,7 @@ int node_publish(struct node *n, const char *type, const char *id, size_t id_len
 		snprintf(err, errlen, "%s", ag_strerror(rc));
 		return NODE_EREFUSED;
 	}
-	/* Peers would keep the entry but refuse the record: refuse it before it is signed. */
+	/* Peers would refuse the entry, and cut us off: refuse it before it is signed. */
 	if (ag_schema_check(type, id, id_len, body, body_len, err, errlen) != 0)
 		return NODE_EREFUSED;
 	memcpy(e.network, n->keys.network, 32);
