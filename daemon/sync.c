@@ -333,8 +333,7 @@ static void verify_work(uv_work_t *w)
 	for (size_t i = 0; i < j->n; i++) {
 		j->rc[i] = ag_entry_open(&j->entries[i], j->entries[i].raw, j->entries[i].raw_len,
 		                         network, NULL);
-		/* Hash, schema and index terms here, off the loop; on failure the store makes them.
-		 */
+		/* Hash, schema and terms off the loop; if this fails, the store makes them. */
 		if (j->rc[i] == 0 && store_prepare(&j->prep[i], &j->entries[i]) == 0 &&
 		    j->prep[i].refused)
 			j->rc[i] = AG_ESCHEMA;
