@@ -21,16 +21,9 @@ struct outbuf {
 	size_t len, cap;
 };
 
-/* A handshake message being read: they are small, so they need no 64 KiB decoder. */
-struct hs_in {
-	uint8_t hdr[AG_FRAME_HDR_LEN];
-	size_t hdr_have, len, have;
-	uint8_t buf[CONN_HS_MAX];
-};
-
 /* What only a connection that is up needs: 128 KiB, allocated once the handshake is done. */
 struct transport {
-	struct ag_frame_dec dec;
+	uint8_t frame[AG_FRAME_MAX]; /* the decoder's, for a frame cut across reads */
 	uint8_t plain[AG_FRAME_MAX];
 };
 
@@ -54,11 +47,12 @@ struct conn {
 	uint64_t bytes_in, bytes_out;
 	size_t plain_used; /* the most of t->plain a message has filled: what to wipe */
 	/*
-	 * Until the handshake is done, frames go through hs_in and t is NULL: a
-	 * crowd of handshakes that never finish (slowloris) costs about 1 KiB
-	 * each, not the 128 KiB of a connection that is up.
+	 * Until the handshake is done, dec gathers frames in hs_frame and t is
+	 * NULL: a crowd of handshakes that never finish (slowloris) costs about
+	 * 1 KiB each, not the 128 KiB of a connection that is up.
 	 */
-	struct hs_in hs_in;
+	struct ag_frame_dec dec;
+	uint8_t hs_frame[CONN_HS_MAX];
 	struct transport *t;
 };
 
@@ -247,7 +241,7 @@ static void go_up(struct conn *c)
 		conn_close(c, "out of memory");
 		return;
 	}
-	ag_frame_dec_init(&c->t->dec);
+	ag_frame_dec_init(&c->dec, c->t->frame, sizeof(c->t->frame));
 	uv_timer_stop(&c->timer);
 	c->state = CONN_UP;
 	c->was_up = 1;
@@ -335,31 +329,6 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)rbuf, sizeof(rbuf));
 }
 
-/* Like ag_frame_dec_feed, for handshake messages: 1 with a frame, 0 for more, -1 too long. */
-static int hs_feed(struct hs_in *d, const uint8_t *in, size_t len, size_t *used,
-                   const uint8_t **frame, size_t *frame_len)
-{
-	size_t n = 0, take;
-
-	while (d->hdr_have < AG_FRAME_HDR_LEN && n < len)
-		d->hdr[d->hdr_have++] = in[n++];
-	*used = n;
-	if (d->hdr_have < AG_FRAME_HDR_LEN)
-		return 0;
-	if ((d->len = (size_t)d->hdr[0] << 8 | d->hdr[1]) > sizeof(d->buf))
-		return -1;
-	take = d->len - d->have < len - n ? d->len - d->have : len - n;
-	memcpy(d->buf + d->have, in + n, take);
-	d->have += take;
-	*used = n + take;
-	if (d->have < d->len)
-		return 0;
-	*frame = d->buf;
-	*frame_len = d->len;
-	d->hdr_have = d->have = 0;
-	return 1;
-}
-
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct conn *c = s->data;
@@ -372,8 +341,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 	c->bytes_in += left;
 	while (left > 0 && c->state != CONN_CLOSING) {
-		int rc = c->t ? ag_frame_dec_feed(&c->t->dec, in, left, &used, &frame, &flen)
-		              : hs_feed(&c->hs_in, in, left, &used, &frame, &flen);
+		int rc = ag_frame_dec_feed(&c->dec, in, left, &used, &frame, &flen);
 
 		if (rc < 0) {
 			conn_close(c, c->state == CONN_HS_WAIT1 ? "handshake message 1: too long"
@@ -400,6 +368,7 @@ static struct conn *conn_new(uv_loop_t *loop, const struct conn_ops *ops, void *
 		return NULL;
 	c->ops = ops;
 	c->ud = ud;
+	ag_frame_dec_init(&c->dec, c->hs_frame, sizeof(c->hs_frame));
 	uv_tcp_init(loop, &c->tcp);
 	uv_timer_init(loop, &c->timer);
 	c->tcp.data = c->timer.data = c;

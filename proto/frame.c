@@ -12,12 +12,20 @@ int ag_frame_header(uint8_t hdr[static AG_FRAME_HDR_LEN], size_t len)
 	return 0;
 }
 
-void ag_frame_dec_init(struct ag_frame_dec *d)
+/* Ready for the next frame, on the same buffer. */
+static void dec_reset(struct ag_frame_dec *d)
 {
 	d->hdr_have = 0;
 	d->len = 0;
 	d->have = 0;
 	d->yielded = 0;
+}
+
+void ag_frame_dec_init(struct ag_frame_dec *d, uint8_t *buf, size_t cap)
+{
+	dec_reset(d);
+	d->buf = buf;
+	d->cap = cap;
 }
 
 /* Takes what it can of the header from in; returns the bytes taken. */
@@ -47,7 +55,7 @@ int ag_frame_dec_feed(struct ag_frame_dec *d, const uint8_t *in, size_t len, siz
 	size_t off, n;
 
 	if (d->yielded)
-		ag_frame_dec_init(d);
+		dec_reset(d);
 	*used = 0;
 	if (len == 0)
 		return 0;
@@ -55,6 +63,8 @@ int ag_frame_dec_feed(struct ag_frame_dec *d, const uint8_t *in, size_t len, siz
 	*used = off;
 	if (d->hdr_have < AG_FRAME_HDR_LEN)
 		return 0;
+	if (d->len > d->cap)
+		return AG_ETOOBIG;
 	/* The common case, a whole frame in one read: no copy at all. */
 	if (d->have == 0 && len - off >= d->len) {
 		*used = off + d->len;

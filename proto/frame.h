@@ -16,8 +16,10 @@
 #define AG_FRAME_MAX     65535
 
 /*
- * The incremental decoder, embedded by its connection; about 64 KiB, the one
- * frame it may have to hold. The fields are private.
+ * The incremental decoder, embedded by its connection. It gathers a frame cut
+ * across reads in the caller's buffer, whose size is the longest frame it
+ * takes: AG_FRAME_MAX for a transport, far less for a handshake. The fields
+ * are private.
  */
 struct ag_frame_dec {
 	uint8_t hdr[AG_FRAME_HDR_LEN];
@@ -25,13 +27,15 @@ struct ag_frame_dec {
 	size_t len;      /* the current frame's length, once its header is in */
 	size_t have;     /* bytes of it copied to buf */
 	int yielded;     /* the last call gave out the current frame */
-	uint8_t buf[AG_FRAME_MAX];
+	uint8_t *buf;    /* the caller's, cap bytes */
+	size_t cap;
 };
 
 /* Writes the header of a frame of len bytes; AG_ETOOBIG over AG_FRAME_MAX. */
 int ag_frame_header(uint8_t hdr[static AG_FRAME_HDR_LEN], size_t len) AG_WUR;
 
-void ag_frame_dec_init(struct ag_frame_dec *d);
+/* Starts d afresh on buf, which it uses until the next init; frames over cap bytes are refused. */
+void ag_frame_dec_init(struct ag_frame_dec *d, uint8_t *buf, size_t cap);
 
 /*
  * Consumes bytes of in[0..len) up to the end of at most one frame, and says
@@ -40,7 +44,8 @@ void ag_frame_dec_init(struct ag_frame_dec *d);
  * empty). A frame that lies whole in in is handed out in place, without a
  * copy; else it is gathered in the decoder. Either way *frame is valid until
  * the next call, or until in is released. Returns 0 when all of in is used
- * and the frame is not complete yet.
+ * and the frame is not complete yet, and AG_ETOOBIG when a header announces
+ * more than the decoder's cap (the stream cannot go on).
  */
 int ag_frame_dec_feed(struct ag_frame_dec *d, const uint8_t *in, size_t len, size_t *used,
                       const uint8_t **frame, size_t *frame_len) AG_WUR;

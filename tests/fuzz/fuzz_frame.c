@@ -16,7 +16,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct ag_frame_dec dec; /* about 64 KiB: not on the stack */
+static struct ag_frame_dec dec;
+static uint8_t dec_buf[AG_FRAME_MAX]; /* 64 KiB: not on the stack */
 
 static uint32_t xorshift(uint32_t *s)
 {
@@ -97,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		seed = 1; /* xorshift's one fixed point */
 	s = data + 4;
 	len = size - 4;
-	ag_frame_dec_init(&dec);
+	ag_frame_dec_init(&dec, dec_buf, sizeof(dec_buf));
 	if (ag_frame_header(hdr, AG_FRAME_MAX + 1) != AG_ETOOBIG)
 		abort();
 	while (off < len) {

@@ -115,12 +115,13 @@ static void as_message2(const uint8_t *data, size_t size)
 static void as_transport(const uint8_t *data, size_t size)
 {
 	static struct ag_frame_dec dec;
+	static uint8_t dec_buf[AG_FRAME_MAX];
 	struct ag_noise_cs cs = v.resp_recv;
 	const uint8_t *frame;
 	size_t off = 0, used, flen, n;
 	int dead = 0;
 
-	ag_frame_dec_init(&dec);
+	ag_frame_dec_init(&dec, dec_buf, sizeof(dec_buf));
 	while (off < size) {
 		size_t len = size - off < CHUNK ? size - off : CHUNK;
 

@@ -55,12 +55,14 @@ static void check_frame(const struct stream *s, size_t i, const uint8_t *frame, 
  * within the stream) and checks every frame comes out whole and in order.
  * Returns how many frames were handed out in place, without a copy.
  */
+static void dec_restart(struct ag_frame_dec *d);
+
 static size_t feed_cuts(struct ag_frame_dec *d, const struct stream *s, const size_t *cuts,
                         size_t ncuts)
 {
 	size_t start = 0, got = 0, in_place = 0;
 
-	ag_frame_dec_init(d);
+	dec_restart(d);
 	for (size_t c = 0; c <= ncuts; c++) {
 		size_t end = c < ncuts ? cuts[c] : s->len;
 		const uint8_t *p = s->bytes + start, *frame;
@@ -85,12 +87,26 @@ static size_t feed_cuts(struct ag_frame_dec *d, const struct stream *s, const si
 	return in_place;
 }
 
+/* A decoder with a buffer for the longest frame, as a connection that is up has. */
+struct dec_big {
+	struct ag_frame_dec d; /* first: free() of &d frees it all */
+	uint8_t buf[AG_FRAME_MAX];
+};
+
+static void dec_restart(struct ag_frame_dec *d)
+{
+	struct dec_big *b = (struct dec_big *)d;
+
+	ag_frame_dec_init(d, b->buf, sizeof(b->buf));
+}
+
 static struct ag_frame_dec *dec_new(void)
 {
-	struct ag_frame_dec *d = malloc(sizeof(*d));
+	struct dec_big *b = malloc(sizeof(*b));
 
-	assert_non_null(d);
-	return d;
+	assert_non_null(b);
+	dec_restart(&b->d);
+	return &b->d;
 }
 
 static void test_header(void **state)
@@ -188,7 +204,7 @@ static void test_pending(void **state)
 	size_t used, flen;
 
 	(void)state;
-	ag_frame_dec_init(d);
+	dec_restart(d);
 	assert_int_equal(ag_frame_dec_pending(d), 0);
 	assert_int_equal(ag_frame_dec_feed(d, part, 1, &used, &frame, &flen), 0);
 	assert_int_equal(ag_frame_dec_pending(d), 1);
@@ -205,12 +221,39 @@ static void test_pending(void **state)
 	free(d);
 }
 
+/* A decoder on a small buffer (a handshake's) refuses a longer frame, whole or cut. */
+static void test_cap(void **state)
+{
+	static const uint8_t four[] = {0x00, 0x04, 'a', 'b', 'c', 'd'};
+	static const uint8_t five[] = {0x00, 0x05, 'a', 'b', 'c', 'd', 'e'};
+	struct ag_frame_dec d;
+	uint8_t buf[4];
+	const uint8_t *frame;
+	size_t used, flen;
+
+	(void)state;
+	ag_frame_dec_init(&d, buf, sizeof(buf));
+	assert_int_equal(ag_frame_dec_feed(&d, four, 3, &used, &frame, &flen), 0);
+	assert_int_equal(ag_frame_dec_feed(&d, four + 3, 3, &used, &frame, &flen), 1);
+	assert_int_equal(flen, 4);
+	assert_memory_equal(frame, "abcd", 4);
+	assert_int_equal(ag_frame_dec_feed(&d, five, sizeof(five), &used, &frame, &flen),
+	                 AG_ETOOBIG);
+	ag_frame_dec_init(&d, buf, sizeof(buf));
+	assert_int_equal(ag_frame_dec_feed(&d, five, 1, &used, &frame, &flen), 0);
+	assert_int_equal(ag_frame_dec_feed(&d, five + 1, 2, &used, &frame, &flen), AG_ETOOBIG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_header),           cmocka_unit_test(test_every_cut),
-	    cmocka_unit_test(test_every_two_cuts),   cmocka_unit_test(test_byte_by_byte),
-	    cmocka_unit_test(test_max_and_in_place), cmocka_unit_test(test_pending),
+	    cmocka_unit_test(test_header),
+	    cmocka_unit_test(test_every_cut),
+	    cmocka_unit_test(test_every_two_cuts),
+	    cmocka_unit_test(test_byte_by_byte),
+	    cmocka_unit_test(test_max_and_in_place),
+	    cmocka_unit_test(test_pending),
+	    cmocka_unit_test(test_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
