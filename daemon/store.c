@@ -3,13 +3,15 @@
  *
  * Databases (integers big endian, so keys sort as numbers):
  *
- *   entries   author(32) seq(8)           -> the encoded entry
+ *   log       logno(8)                    -> an encoded entry, in the order stored
+ *   entries   author(32)                  -> seq(8) logno(8), a line per entry
+ *                                            (DUPSORT), in feed order
  *   heads     author(32)                  -> seq(8) hash(32)
  *   records   type NUL author(32) id      -> seq(8) docno(4) timestamp(8) live(1), a
  *                                            line per version (DUPSORT), oldest first:
  *                                            the last is the record's state; an older
  *                                            one says what its version was when current
- *   docs      docno(4)                    -> author(32) seq(8), current versions only
+ *   docs      docno(4)                    -> logno(8), current versions only
  *   forks     author(32) seq(8) hash(32)  -> an encoded entry kept as proof
  *   flags     author(32)                  -> flag word(4)
  *   meta      the callers' keys           -> their values
@@ -20,6 +22,14 @@
  * An entry whose body breaks its type's schema (schema.h) is not stored at
  * all (STORE_INVALID), as DESIGN.md's replication rules ask: its feed stops
  * before it here until its author publishes a valid entry at that seq.
+ *
+ * Entries go into log in the order they are stored, with MDB_APPEND, so a
+ * batch fills whole pages at the end of the map. Keyed by author and seq,
+ * as they once were, a batch mixing feeds inserted into the middle of the
+ * tree at each feed's end: every page split in half, the map held half-full
+ * pages, and each batch rewrote about five times the bytes it stored.
+ * entries keeps the feed order in fixed lines under each author, appended
+ * with MDB_APPENDDUP, so it too only ever adds to the end of a page.
  *
  * A docno names a live version in the index: each version with a body gets
  * a new one, and the version it replaces is killed in the index, in the same
@@ -39,24 +49,26 @@
 #include "schema.h"
 #include "store.h"
 
-#define SCHEMA    4
-#define EKEY_LEN  (AG_PK_LEN + 8)
+#define SCHEMA    5
+#define EPOS_LEN  16 /* a line of entries */
 #define RKEY_MAX  (AG_TYPE_MAX + 1 + AG_PK_LEN + AG_ID_MAX)
 #define REC_LEN   21
 #define HEAD_LEN  (8 + AG_HASH_LEN)
-#define DOC_LEN   (AG_PK_LEN + 8)
+#define DOC_LEN   8
 #define FKEY_LEN  (AG_PK_LEN + 8 + AG_HASH_LEN)
-#define GROW_STEP ((size_t)1 << 30) /* past 1 GiB the map grows by this much */
+#define EFORMAT   (MDB_LAST_ERRCODE + 1) /* not an LMDB code: the store's own format differs */
+#define GROW_STEP ((size_t)1 << 30)      /* past 1 GiB the map grows by this much */
 
 struct store {
 	MDB_env *env;
-	MDB_dbi entries, heads, records, docs, forks, flags, meta, info;
+	MDB_dbi log, entries, heads, records, docs, forks, flags, meta, info;
 	struct index *ix;
 	/*
 	 * LMDB lets the map grow only while no transaction of this process is
 	 * open: readers hold this shared, the writer takes it alone to grow.
 	 */
 	pthread_rwlock_t maplock;
+	uint32_t format; /* the format found, when it is not SCHEMA */
 };
 
 /* A write transaction and what it has learnt so far. */
@@ -65,6 +77,8 @@ struct wtxn {
 	MDB_txn *txn;
 	uint32_t docno; /* the last docno given, once read from info */
 	int docno_read;
+	uint64_t logno; /* the last logno given, once read from log */
+	int logno_read;
 	MDB_cursor *records; /* opened at the first record written */
 	uint64_t new_records;
 };
@@ -107,11 +121,9 @@ static uint32_t be32_get(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static MDB_val ekey(uint8_t out[static EKEY_LEN], const uint8_t *author, uint64_t seq)
+static MDB_val author_key(const uint8_t *author)
 {
-	memcpy(out, author, AG_PK_LEN);
-	be64_put(out + AG_PK_LEN, seq);
-	return (MDB_val){EKEY_LEN, out};
+	return (MDB_val){AG_PK_LEN, (void *)(uintptr_t)author};
 }
 
 static MDB_val rkey(uint8_t out[static RKEY_MAX], const char *type, const uint8_t *author,
@@ -156,15 +168,66 @@ static void raw_hash(const void *raw, size_t len, uint8_t out[static AG_HASH_LEN
 	ag_entry_hash(&e, out);
 }
 
-/* Decodes an entry read back from the map: what fails here was damaged on disk. */
-static int entry_load(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, uint64_t seq,
-                      struct ag_entry *e)
+/* The encoded entry at logno, decoded: what fails here was damaged on disk. */
+static int log_load(MDB_txn *txn, const struct store *st, const void *logno, struct ag_entry *e)
 {
-	uint8_t k[EKEY_LEN];
-	MDB_val key = ekey(k, author, seq), v;
+	MDB_val k = {8, (void *)(uintptr_t)logno}, v;
 	int rc;
 
-	if ((rc = mdb_get(txn, dbi, &key, &v)) != 0)
+	if ((rc = mdb_get(txn, st->log, &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+	return ag_entry_decode(e, v.mv_data, v.mv_size, NULL) != 0 ? MDB_CORRUPTED : 0;
+}
+
+/*
+ * Puts c on author's line for seq, or the first past it, and returns that
+ * line's seq in *found; MDB_NOTFOUND if the feed ends before seq.
+ */
+static int epos_seek(MDB_cursor *c, const uint8_t *author, uint64_t seq, MDB_val *line,
+                     uint64_t *found)
+{
+	uint8_t lb[EPOS_LEN] = {0};
+	MDB_val k = author_key(author);
+	int rc;
+
+	be64_put(lb, seq);
+	*line = (MDB_val){EPOS_LEN, lb};
+	if ((rc = mdb_cursor_get(c, &k, line, MDB_GET_BOTH_RANGE)) != 0)
+		return rc;
+	if (line->mv_size != EPOS_LEN)
+		return MDB_CORRUPTED;
+	*found = be64_get(line->mv_data);
+	return 0;
+}
+
+/* The encoded entry at author and seq: MDB_NOTFOUND if there is none. */
+static int entry_raw(MDB_txn *txn, const struct store *st, const uint8_t *author, uint64_t seq,
+                     MDB_val *raw)
+{
+	MDB_cursor *c;
+	MDB_val line, k;
+	uint64_t found;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->entries, &c)) != 0)
+		return rc;
+	rc = epos_seek(c, author, seq, &line, &found);
+	mdb_cursor_close(c);
+	if (rc != 0 || found != seq)
+		return rc ? rc : MDB_NOTFOUND;
+	k = (MDB_val){8, (uint8_t *)line.mv_data + 8};
+	rc = mdb_get(txn, st->log, &k, raw);
+	return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+}
+
+/* The entry at author and seq, which must be there, decoded. */
+static int entry_load(MDB_txn *txn, const struct store *st, const uint8_t *author, uint64_t seq,
+                      struct ag_entry *e)
+{
+	MDB_val v;
+	int rc;
+
+	if ((rc = entry_raw(txn, st, author, seq, &v)) != 0)
 		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
 	if (ag_entry_decode(e, v.mv_data, v.mv_size, NULL) != 0 || e->seq != seq ||
 	    memcmp(e->author, author, AG_PK_LEN) != 0)
@@ -235,7 +298,7 @@ typedef int write_fn(struct wtxn *, void *arg);
 static int store_write(struct store *st, write_fn *fn, void *arg)
 {
 	for (;;) {
-		struct wtxn w = {st, NULL, 0, 0, NULL, 0};
+		struct wtxn w = {st, NULL, 0, 0, 0, 0, NULL, 0};
 		int rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
 
 		if (rc == MDB_MAP_RESIZED && (rc = store_adopt(st)) == 0)
@@ -263,10 +326,10 @@ static int store_write(struct store *st, write_fn *fn, void *arg)
 
 static int open_dbs(struct store *st, MDB_txn *txn)
 {
-	static const char *names[] = {"entries", "heads", "records", "docs",
-	                              "forks",   "flags", "meta",    "info"};
-	MDB_dbi *dbis[] = {&st->entries, &st->heads, &st->records, &st->docs,
-	                   &st->forks,   &st->flags, &st->meta,    &st->info};
+	static const char *names[] = {"log",   "entries", "heads", "records", "docs",
+	                              "forks", "flags",   "meta",  "info"};
+	MDB_dbi *dbis[] = {&st->log,   &st->entries, &st->heads, &st->records, &st->docs,
+	                   &st->forks, &st->flags,   &st->meta,  &st->info};
 	uint8_t ver[4];
 	MDB_val k = {6, "schema"}, v = {4, ver};
 	int rc;
@@ -274,7 +337,7 @@ static int open_dbs(struct store *st, MDB_txn *txn)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		unsigned flags = MDB_CREATE;
 
-		if (dbis[i] == &st->records)
+		if (dbis[i] == &st->records || dbis[i] == &st->entries)
 			flags |= MDB_DUPSORT | MDB_DUPFIXED;
 		if ((rc = mdb_dbi_open(txn, names[i], flags, dbis[i])) != 0)
 			return rc;
@@ -284,7 +347,8 @@ static int open_dbs(struct store *st, MDB_txn *txn)
 		v = (MDB_val){4, ver};
 		rc = mdb_put(txn, st->info, &k, &v, 0);
 	} else if (rc == 0 && (v.mv_size != 4 || be32_get(v.mv_data) != SCHEMA)) {
-		rc = MDB_VERSION_MISMATCH;
+		st->format = v.mv_size == 4 ? be32_get(v.mv_data) : 0;
+		rc = EFORMAT;
 	}
 	if (rc == 0 && !(st->ix = index_open(txn)))
 		rc = ENOMEM;
@@ -330,7 +394,16 @@ struct store *store_open(const char *dir, size_t map_size)
 		return NULL;
 	}
 	pthread_rwlock_init(&st->maplock, NULL);
-	if ((rc = env_open(st, dir, map_size ? map_size : STORE_MAP_DEFAULT)) != 0) {
+	if ((rc = env_open(st, dir, map_size ? map_size : STORE_MAP_DEFAULT)) == EFORMAT) {
+		/* Formats before the first release have no upgrade: the peers hold it all. */
+		log_error("store: %s is in format %" PRIu32 ", this agorad reads format %d: move "
+		          "it aside; once started, the node takes every feed back from its peers, "
+		          "its own included",
+		          dir, st->format, SCHEMA);
+		store_close(st);
+		return NULL;
+	}
+	if (rc != 0) {
 		log_error("store: %s: %s", dir, mdb_strerror(rc));
 		store_close(st);
 		return NULL;
@@ -434,6 +507,29 @@ static int docno_next(struct wtxn *w, uint32_t *docno)
 	return 0;
 }
 
+/* A new logno, past the last entry in log. */
+static int logno_next(struct wtxn *w, uint8_t logno[static 8])
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if (!w->logno_read) {
+		if ((rc = mdb_cursor_open(w->txn, w->st->log, &c)) != 0)
+			return rc;
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+		mdb_cursor_close(c);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+		if (rc == 0 && k.mv_size != 8)
+			return MDB_CORRUPTED;
+		w->logno = rc == 0 ? be64_get(k.mv_data) : 0;
+		w->logno_read = 1;
+	}
+	be64_put(logno, ++w->logno);
+	return 0;
+}
+
 static MDB_val records_key = {7, "records"};
 
 /* How many records there are, retracted ones included: the count lives in info. */
@@ -478,13 +574,13 @@ static int record_retire(struct wtxn *w, const struct rec *r)
 }
 
 /*
- * A new version with a body: a docno, its postings queued (from its terms
- * prepared beforehand, if given), and the docno naming it.
+ * A new version with a body, stored at logno: a docno, its postings queued
+ * (from its terms prepared beforehand, if given), and the docno naming it.
  */
 static int record_index(struct wtxn *w, const struct ag_entry *e, const struct index_terms *terms,
-                        uint32_t *docno)
+                        const uint8_t *logno, uint32_t *docno)
 {
-	uint8_t db[DOC_LEN], nb[4];
+	uint8_t nb[4];
 	struct index_doc d = {0, e->timestamp, e->type, e->author, e->body, e->body_len};
 	int rc;
 
@@ -492,12 +588,11 @@ static int record_index(struct wtxn *w, const struct ag_entry *e, const struct i
 		return rc;
 	d.docno = *docno;
 	be32_put(nb, d.docno);
-	memcpy(db, e->author, AG_PK_LEN);
-	be64_put(db + AG_PK_LEN, e->seq);
 	rc = terms ? index_add_terms(w->st->ix, &d, terms) : index_add(w->st->ix, &d);
 	if (rc != 0)
 		return rc;
-	return mdb_put(w->txn, w->st->docs, &(MDB_val){4, nb}, &(MDB_val){DOC_LEN, db}, MDB_APPEND);
+	return mdb_put(w->txn, w->st->docs, &(MDB_val){4, nb},
+	               &(MDB_val){DOC_LEN, (void *)(uintptr_t)logno}, MDB_APPEND);
 }
 
 /*
@@ -506,14 +601,15 @@ static int record_index(struct wtxn *w, const struct ag_entry *e, const struct i
  * a new record costs one descent of the tree; for an existing one, the
  * refused put leaves the cursor on it, and its newest line is retired.
  */
-static int record_apply(struct wtxn *w, const struct ag_entry *e, const struct index_terms *terms)
+static int record_apply(struct wtxn *w, const struct ag_entry *e, const struct index_terms *terms,
+                        const uint8_t *logno)
 {
 	uint8_t kb[RKEY_MAX], rb[REC_LEN];
 	MDB_val k = rkey(kb, e->type, e->author, e->id, e->id_len), v = {REC_LEN, rb}, key = k;
 	struct rec r = {e->seq, 0, e->timestamp, e->body != NULL}, old;
 	int rc;
 
-	if (e->body && (rc = record_index(w, e, terms, &r.docno)) != 0)
+	if (e->body && (rc = record_index(w, e, terms, logno, &r.docno)) != 0)
 		return rc;
 	if (!w->records && (rc = mdb_cursor_open(w->txn, w->st->records, &w->records)) != 0)
 		return rc;
@@ -554,19 +650,25 @@ static int entry_refused(const struct ag_entry *e)
 static int entry_put(struct wtxn *w, const struct ag_entry *e, const struct store_prep *p,
                      uint8_t hash[static AG_HASH_LEN])
 {
-	uint8_t kb[EKEY_LEN];
-	MDB_val k = ekey(kb, e->author, e->seq);
+	uint8_t lb[EPOS_LEN], *logno = lb + 8;
+	MDB_val k = author_key(e->author);
 	int rc;
 
-	rc = mdb_put(w->txn, w->st->entries, &k, &(MDB_val){e->raw_len, (void *)(uintptr_t)e->raw},
-	             MDB_NOOVERWRITE);
+	be64_put(lb, e->seq);
+	if ((rc = logno_next(w, logno)) != 0)
+		return rc;
+	rc = mdb_put(w->txn, w->st->entries, &k, &(MDB_val){EPOS_LEN, lb}, MDB_APPENDDUP);
 	if (rc != 0)
 		return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc; /* the head said it was free */
+	rc = mdb_put(w->txn, w->st->log, &(MDB_val){8, logno},
+	             &(MDB_val){e->raw_len, (void *)(uintptr_t)e->raw}, MDB_APPEND);
+	if (rc != 0)
+		return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc;
 	if (p)
 		memcpy(hash, p->hash, AG_HASH_LEN);
 	else
 		ag_entry_hash(e, hash);
-	return record_apply(w, e, p ? p->terms : NULL);
+	return record_apply(w, e, p ? p->terms : NULL, logno);
 }
 
 static int fork_keep_raw(struct wtxn *w, const uint8_t *author, uint64_t seq, const void *raw,
@@ -587,14 +689,20 @@ static int fork_keep_raw(struct wtxn *w, const uint8_t *author, uint64_t seq, co
  */
 static int fork_keep(struct wtxn *w, const struct ag_entry *e, uint64_t other_seq)
 {
-	uint8_t kb[EKEY_LEN];
-	MDB_val k = ekey(kb, e->author, other_seq), v;
+	MDB_val v;
 	uint32_t flags;
+	void *other;
 	int rc;
 
-	if ((rc = mdb_get(w->txn, w->st->entries, &k, &v)) != 0 ||
-	    (rc = fork_keep_raw(w, e->author, other_seq, v.mv_data, v.mv_size)) != 0 ||
-	    (rc = fork_keep_raw(w, e->author, e->seq, e->raw, e->raw_len)) != 0 ||
+	if ((rc = entry_raw(w->txn, w->st, e->author, other_seq, &v)) != 0)
+		return rc;
+	/* A put may spill dirty pages, so the stored entry is copied out first. */
+	if (!(other = malloc(v.mv_size)))
+		return ENOMEM;
+	memcpy(other, v.mv_data, v.mv_size);
+	rc = fork_keep_raw(w, e->author, other_seq, other, v.mv_size);
+	free(other);
+	if (rc != 0 || (rc = fork_keep_raw(w, e->author, e->seq, e->raw, e->raw_len)) != 0 ||
 	    (rc = flags_get(w->txn, w->st->flags, e->author, &flags)) != 0)
 		return rc;
 	return flags_put(w->txn, w->st->flags, e->author, flags | STORE_FLAG_FORKED);
@@ -603,9 +711,8 @@ static int fork_keep(struct wtxn *w, const struct ag_entry *e, uint64_t other_se
 /* Is e the very entry stored at its seq? */
 static int entry_same(struct wtxn *w, const struct ag_entry *e, int *same)
 {
-	uint8_t kb[EKEY_LEN];
-	MDB_val k = ekey(kb, e->author, e->seq), v;
-	int rc = mdb_get(w->txn, w->st->entries, &k, &v);
+	MDB_val v;
+	int rc = entry_raw(w->txn, w->st, e->author, e->seq, &v);
 
 	*same = rc == 0 && v.mv_size == e->raw_len && memcmp(v.mv_data, e->raw, e->raw_len) == 0;
 	return rc;
@@ -885,30 +992,28 @@ struct feed_arg {
 	size_t count;
 };
 
-static int feed_scan(MDB_txn *txn, MDB_dbi dbi, struct feed_arg *a)
+static int feed_scan(MDB_txn *txn, const struct store *st, struct feed_arg *a)
 {
-	uint8_t kb[EKEY_LEN];
-	MDB_val k = ekey(kb, a->author, a->from), v;
+	MDB_val k, v;
 	MDB_cursor *c;
 	size_t bytes = 0;
+	uint64_t seq;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+	if ((rc = mdb_cursor_open(txn, st->entries, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); rc == 0 && a->count < a->max_count;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	for (rc = epos_seek(c, a->author, a->from, &v, &seq); rc == 0 && a->count < a->max_count;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
 		struct ag_entry e;
 
-		if (k.mv_size != EKEY_LEN || memcmp(k.mv_data, a->author, AG_PK_LEN) != 0)
-			break;
-		if (be64_get((const uint8_t *)k.mv_data + AG_PK_LEN) != a->from + a->count ||
-		    ag_entry_decode(&e, v.mv_data, v.mv_size, NULL) != 0) {
-			rc = MDB_CORRUPTED;
+		if (v.mv_size != EPOS_LEN || be64_get(v.mv_data) != a->from + a->count ||
+		    (rc = log_load(txn, st, (const uint8_t *)v.mv_data + 8, &e)) != 0) {
+			rc = rc ? rc : MDB_CORRUPTED;
 			break;
 		}
-		if (a->count > 0 && bytes + v.mv_size > a->max_bytes)
+		if (a->count > 0 && bytes + e.raw_len > a->max_bytes)
 			break;
-		bytes += v.mv_size;
+		bytes += e.raw_len;
 		a->count++;
 		if (a->fn(&e, a->arg) != 0)
 			break;
@@ -926,7 +1031,7 @@ ssize_t store_feed(struct store *st, const uint8_t author[static AG_PK_LEN], uin
 
 	if (read_begin(st, &txn) != 0)
 		return -1;
-	rc = feed_scan(txn, st->entries, &a);
+	rc = feed_scan(txn, st, &a);
 	read_end(st, txn);
 	if (rc != 0) {
 		log_error("store: feed from %" PRIu64 ": %s", from, mdb_strerror(rc));
@@ -967,7 +1072,7 @@ int store_get(struct store *st, const char *type, const uint8_t author[static AG
 	if (read_begin(st, &txn) != 0)
 		return -1;
 	rc = record_get(st, txn, type, author, id, id_len, &r);
-	if (rc == 0 && (rc = entry_load(txn, st->entries, author, r.seq, &e)) == 0)
+	if (rc == 0 && (rc = entry_load(txn, st, author, r.seq, &e)) == 0)
 		fn(&e, arg);
 	read_end(st, txn);
 	if (rc != 0 && rc != MDB_NOTFOUND) {
@@ -992,7 +1097,7 @@ static int history_scan(struct store *st, MDB_txn *txn, MDB_val *k, const uint8_
 		struct rec r;
 
 		if ((rc = rec_get(&v, &r)) != 0 ||
-		    (rc = entry_load(txn, st->entries, author, r.seq, &e)) != 0)
+		    (rc = entry_load(txn, st, author, r.seq, &e)) != 0)
 			break;
 		++*count;
 		if (fn(&e, arg) != 0)
@@ -1046,8 +1151,7 @@ static int search_hit(uint32_t docno, void *arg)
 		h->rc = MDB_CORRUPTED;
 		return 1;
 	}
-	h->rc = entry_load(h->txn, h->st->entries, v.mv_data,
-	                   be64_get((const uint8_t *)v.mv_data + AG_PK_LEN), &e);
+	h->rc = log_load(h->txn, h->st, v.mv_data, &e);
 	return h->rc != 0 || h->fn(&e, h->arg) != 0;
 }
 
@@ -1335,7 +1439,7 @@ static int check_feed(struct check *c, const uint8_t *author, uint64_t head,
 	for (uint64_t seq = 1; seq <= head; seq++) {
 		struct ag_entry e;
 
-		if ((rc = entry_load(c->txn, c->st->entries, author, seq, &e)) == MDB_CORRUPTED)
+		if ((rc = entry_load(c->txn, c->st, author, seq, &e)) == MDB_CORRUPTED)
 			return check_fail(c, "%s: entry %" PRIu64 " missing or damaged", who, seq);
 		if (rc != 0)
 			return check_err(c, rc);
@@ -1357,7 +1461,7 @@ static int check_feed(struct check *c, const uint8_t *author, uint64_t head,
 static int check_feeds(struct check *c)
 {
 	MDB_cursor *cur;
-	MDB_stat es;
+	MDB_stat es, ls;
 	MDB_val k, v;
 	int rc, bad = 0;
 
@@ -1374,11 +1478,12 @@ static int check_feeds(struct check *c)
 		return bad;
 	if (rc != MDB_NOTFOUND)
 		return check_err(c, rc);
-	if ((rc = mdb_stat(c->txn, c->st->entries, &es)) != 0)
+	if ((rc = mdb_stat(c->txn, c->st->entries, &es)) != 0 ||
+	    (rc = mdb_stat(c->txn, c->st->log, &ls)) != 0)
 		return check_err(c, rc);
-	if (es.ms_entries != c->entries)
-		return check_fail(c, "%zu entries stored, %zu in the feeds", (size_t)es.ms_entries,
-		                  c->entries);
+	if (es.ms_entries != c->entries || ls.ms_entries != c->entries)
+		return check_fail(c, "%zu entries stored, %zu in the log, %zu in the feeds",
+		                  (size_t)es.ms_entries, (size_t)ls.ms_entries, c->entries);
 	return 0;
 }
 
@@ -1387,14 +1492,15 @@ static int check_doc(struct check *c, uint32_t docno, const uint8_t *author, uin
 {
 	uint8_t nb[4];
 	MDB_val k = {4, nb}, v;
+	struct ag_entry e;
 	int rc;
 
 	be32_put(nb, docno);
-	rc = mdb_get(c->txn, c->st->docs, &k, &v);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if ((rc = mdb_get(c->txn, c->st->docs, &k, &v)) == 0)
+		rc = v.mv_size == DOC_LEN ? log_load(c->txn, c->st, v.mv_data, &e) : MDB_CORRUPTED;
+	if (rc != 0 && rc != MDB_NOTFOUND && rc != MDB_CORRUPTED)
 		return check_err(c, rc);
-	if (rc != 0 || v.mv_size != DOC_LEN || memcmp(v.mv_data, author, AG_PK_LEN) != 0 ||
-	    be64_get((const uint8_t *)v.mv_data + AG_PK_LEN) != seq)
+	if (rc != 0 || memcmp(e.author, author, AG_PK_LEN) != 0 || e.seq != seq)
 		return check_fail(c, "docno %" PRIu32 " does not name its version", docno);
 	return 0;
 }
@@ -1422,7 +1528,7 @@ static int check_record(struct check *c, MDB_cursor *cur, const MDB_val *k)
 		return check_fail(c, "record %s is damaged", key);
 	c->records++;
 	c->versions += nv;
-	if ((rc = entry_load(c->txn, c->st->entries, key + tl + 1, r.seq, &e)) != 0)
+	if ((rc = entry_load(c->txn, c->st, key + tl + 1, r.seq, &e)) != 0)
 		return check_fail(c, "record %s: its entry is missing", key);
 	if (strcmp(e.type, (const char *)key) != 0 || e.timestamp != r.ts ||
 	    (e.body != NULL) != r.live || e.id_len != k->mv_size - tl - 1 - AG_PK_LEN ||

@@ -9,6 +9,15 @@
  *                            its hash and index terms) beforehand, as the
  *                            daemon's verify threads do; freeing the preps is
  *                            timed, as the loop thread does it
+ *   store.append_per_cpu_s   the same appends per CPU second (user and system)
+ *                            of this process, in which only the writer runs
+ *                            then: steadier than the wall figure on a shared
+ *                            machine, it leaves out waits for the disk
+ *   store.write_bytes_per_entry
+ *                            bytes this process wrote to disk while appending
+ *                            (the kernel's write_bytes), per entry: what a
+ *                            batch costs in writes, tree pages rewritten and
+ *                            index merges included
  *   store.prepare_per_s      store_prepare of those entries on one thread
  *   store.append_unprepared_per_s
  *                            the same appends, into a new store, without
@@ -28,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -59,6 +69,31 @@ static uint64_t rnd(void)
 	rng ^= rng >> 7;
 	rng ^= rng << 17;
 	return rng;
+}
+
+/* CPU seconds, user and system, this process has used. */
+static double cpu_now(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Bytes this process has caused to be written to disk, or -1 if the kernel does not say. */
+static double written(void)
+{
+	FILE *f = fopen("/proc/self/io", "r");
+	char line[128];
+	double v = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "write_bytes: %lf", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
 }
 
 static double now(void)
@@ -326,7 +361,7 @@ int main(int argc, char **argv)
 	struct store_result *res;
 	struct store *st;
 	struct stat sbuf;
-	double t0, t1, p50, p99, tprep, tplain;
+	double t0, t1, c0, c1, w0, w1, p50, p99, tprep, tplain;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--entries") == 0)
@@ -365,10 +400,14 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/data", tmpl);
 	if (!(st = store_open(path, 0)))
 		return 1;
+	w0 = written();
+	c0 = cpu_now();
 	t0 = now();
 	if (append_all(st, es, prep, n, batch, res) < 0)
 		return 1;
 	t1 = now();
+	c1 = cpu_now();
+	w1 = written();
 	p50 = search_bench(st, au, nq, &p99);
 	store_close(st);
 	snprintf(path, sizeof(path), "%s/data/data.mdb", tmpl);
@@ -376,6 +415,9 @@ int main(int argc, char **argv)
 		return 1;
 
 	printf("store.append_per_s: %.0f\n", (double)n / (t1 - t0));
+	printf("store.append_per_cpu_s: %.0f\n", (double)n / (c1 - c0));
+	if (w0 >= 0 && w1 >= 0)
+		printf("store.write_bytes_per_entry: %.0f\n", (w1 - w0) / (double)n);
 	printf("store.prepare_per_s: %.0f\n", (double)n / tprep);
 	printf("store.append_unprepared_per_s: %.0f\n", (double)n / tplain);
 	printf("store.search_p50_ms: %.3f\n", p50);

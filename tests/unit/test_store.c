@@ -927,7 +927,7 @@ static void damage(struct fixture *f, const char *db)
 static void test_check_finds_damage(void **state)
 {
 	struct fixture *f = *state;
-	static const char *dbs[] = {"blocks", "entries", "records", "docs"};
+	static const char *dbs[] = {"blocks", "log", "entries", "records", "docs"};
 	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN];
 	char why[256];
 
@@ -946,6 +946,31 @@ static void test_check_finds_damage(void **state)
 		f->st = store_open(f->data, 0);
 		assert_non_null(f->st);
 	}
+	free(buf);
+}
+
+/* A store written in another format is refused, not misread. */
+static void test_other_format_refused(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN], old[4] = {0, 0, 0, 4};
+	MDB_val k = {6, "schema"}, v = {4, old};
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	publish(f, "p1", "des mots", 10, buf, hash);
+	store_close(f->st);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, f->data, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "info", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	f->st = store_open(f->data, 0);
+	assert_null(f->st);
 	free(buf);
 }
 
@@ -973,6 +998,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_check_finds_damage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_other_format_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
