@@ -13,8 +13,10 @@
  * new, immutable segment: rows of "blocks", keyed seg(4) + first term, each a
  * run of entries [term length(1)][term][n(4)][n postings], appended in key
  * order with MDB_APPEND, so a batch costs what it writes, not one B-tree
- * descent per posting. Segments of one size tier are merged FANIN (8) at
- * a time, in the same transaction, which keeps fewer than eight per tier.
+ * descent per posting. Segments of one size tier are merged FANIN (16) at
+ * a time, in the same transaction, which keeps fewer than sixteen per tier:
+ * fewer rewrites of each posting than eight at a time, for a few more
+ * segments to look in.
  * A version that stops being current (a new version, a retraction) is not
  * searched for in every list: its docno goes into "dead", searches skip it,
  * and the merge that next rewrites its postings drops them and forgets the
@@ -41,7 +43,7 @@
 #define TERM_ALL    "\1*"
 #define BODY_DEPTH  (AG_DEPTH_MAX - 1)
 #define BLOCK_MAX   4080 /* a block fills one 4 KiB overflow page */
-#define FANIN       8    /* segments of a tier merged at once */
+#define FANIN       16   /* segments of a tier merged at once */
 #define SEGS_MAX    128
 #define SEGKEY_MAX  (4 + TERM_MAX)
 
