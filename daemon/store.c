@@ -11,12 +11,10 @@
  *                                            line per version (DUPSORT), oldest first:
  *                                            the last is the record's state; an older
  *                                            one says what its version was when current
- *   docs      docno(4)                    -> logno(8), current versions only
  *   forks     author(32) seq(8) hash(32)  -> an encoded entry kept as proof
  *   flags     author(32)                  -> flag word(4)
  *   meta      the callers' keys           -> their values
- *   info      "schema", "docno", "records" -> version(4), last docno given(4),
- *                                            records(8)
+ *   info      "schema", "records"         -> version(4), records(8)
  *   segs, blocks, dead                    -> see index.c
  *
  * An entry whose body breaks its type's schema (schema.h) is not stored at
@@ -26,14 +24,15 @@
  * Entries go into log in the order they are stored, with MDB_APPEND, so a
  * batch fills whole pages at the end of the map. Keyed by author and seq,
  * as they once were, a batch mixing feeds inserted into the middle of the
- * tree at each feed's end: every page split in half, the map held half-full
- * pages, and each batch rewrote about five times the bytes it stored.
+ * tree at each feed's end: every page split in half, and the map held
+ * half-full pages.
  * entries keeps the feed order in fixed lines under each author, appended
  * with MDB_APPENDDUP, so it too only ever adds to the end of a page.
  *
- * A docno names a live version in the index: each version with a body gets
- * a new one, and the version it replaces is killed in the index, in the same
- * transaction. A retracted record's docno is 0.
+ * A version with a body is in the index under its logno, as its docno, so a
+ * search hit is one read of log away. When a new version replaces it, or a
+ * retraction, its docno is killed in the index in the same transaction. A
+ * retracted record's docno is 0.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -54,14 +53,13 @@
 #define RKEY_MAX  (AG_TYPE_MAX + 1 + AG_PK_LEN + AG_ID_MAX)
 #define REC_LEN   21
 #define HEAD_LEN  (8 + AG_HASH_LEN)
-#define DOC_LEN   8
 #define FKEY_LEN  (AG_PK_LEN + 8 + AG_HASH_LEN)
 #define EFORMAT   (MDB_LAST_ERRCODE + 1) /* not an LMDB code: the store's own format differs */
 #define GROW_STEP ((size_t)1 << 30)      /* past 1 GiB the map grows by this much */
 
 struct store {
 	MDB_env *env;
-	MDB_dbi log, entries, heads, records, docs, forks, flags, meta, info;
+	MDB_dbi log, entries, heads, records, forks, flags, meta, info;
 	struct index *ix;
 	/*
 	 * LMDB lets the map grow only while no transaction of this process is
@@ -75,8 +73,6 @@ struct store {
 struct wtxn {
 	struct store *st;
 	MDB_txn *txn;
-	uint32_t docno; /* the last docno given, once read from info */
-	int docno_read;
 	uint64_t logno; /* the last logno given, once read from log */
 	int logno_read;
 	MDB_cursor *records; /* opened at the first record written */
@@ -298,7 +294,7 @@ typedef int write_fn(struct wtxn *, void *arg);
 static int store_write(struct store *st, write_fn *fn, void *arg)
 {
 	for (;;) {
-		struct wtxn w = {st, NULL, 0, 0, 0, 0, NULL, 0};
+		struct wtxn w = {st, NULL, 0, 0, NULL, 0};
 		int rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
 
 		if (rc == MDB_MAP_RESIZED && (rc = store_adopt(st)) == 0)
@@ -326,9 +322,9 @@ static int store_write(struct store *st, write_fn *fn, void *arg)
 
 static int open_dbs(struct store *st, MDB_txn *txn)
 {
-	static const char *names[] = {"log",   "entries", "heads", "records", "docs",
+	static const char *names[] = {"log",   "entries", "heads", "records",
 	                              "forks", "flags",   "meta",  "info"};
-	MDB_dbi *dbis[] = {&st->log,   &st->entries, &st->heads, &st->records, &st->docs,
+	MDB_dbi *dbis[] = {&st->log,   &st->entries, &st->heads, &st->records,
 	                   &st->forks, &st->flags,   &st->meta,  &st->info};
 	uint8_t ver[4];
 	MDB_val k = {6, "schema"}, v = {4, ver};
@@ -487,26 +483,6 @@ static int head_get(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, uint64_t *
 	return rc;
 }
 
-static MDB_val docno_key = {5, "docno"};
-
-/* A new docno, never given before: the counter lives in info. */
-static int docno_next(struct wtxn *w, uint32_t *docno)
-{
-	uint64_t v;
-	int rc;
-
-	if (!w->docno_read) {
-		if ((rc = counter_get(w->txn, w->st->info, docno_key, 4, &v)) != 0)
-			return rc;
-		w->docno = (uint32_t)v;
-		w->docno_read = 1;
-	}
-	if (w->docno == UINT32_MAX)
-		return EOVERFLOW; /* four billion versions: out of names, not of space */
-	*docno = ++w->docno;
-	return 0;
-}
-
 /* A new logno, past the last entry in log. */
 static int logno_next(struct wtxn *w, uint8_t logno[static 8])
 {
@@ -538,19 +514,14 @@ static int records_count(MDB_txn *txn, MDB_dbi info, uint64_t *n)
 	return counter_get(txn, info, records_key, 8, n);
 }
 
-/* Saves what the transaction counted: the last docno given, the records it created. */
+/* Saves what the transaction counted: the records it created. */
 static int wtxn_finish(struct wtxn *w)
 {
-	MDB_val dk = docno_key, rk = records_key;
+	MDB_val rk = records_key;
 	uint8_t b[8];
 	uint64_t n;
 	int rc;
 
-	if (w->docno_read) {
-		be32_put(b, w->docno);
-		if ((rc = mdb_put(w->txn, w->st->info, &dk, &(MDB_val){4, b}, 0)) != 0)
-			return rc;
-	}
 	if (w->new_records == 0)
 		return 0;
 	if ((rc = records_count(w->txn, w->st->info, &n)) != 0)
@@ -562,37 +533,23 @@ static int wtxn_finish(struct wtxn *w)
 /* The record's current version, if live, leaves the index. */
 static int record_retire(struct wtxn *w, const struct rec *r)
 {
-	uint8_t nb[4];
-	int rc;
-
-	if (!r->live)
-		return 0;
-	be32_put(nb, r->docno);
-	if ((rc = index_kill(w->st->ix, w->txn, r->docno)) != 0)
-		return rc;
-	return mdb_del(w->txn, w->st->docs, &(MDB_val){4, nb}, NULL);
+	return r->live ? index_kill(w->st->ix, w->txn, r->docno) : 0;
 }
 
 /*
- * A new version with a body, stored at logno: a docno, its postings queued
- * (from its terms prepared beforehand, if given), and the docno naming it.
+ * A new version with a body, stored at logno: its postings queued (from its
+ * terms prepared beforehand, if given) under its logno as docno.
  */
 static int record_index(struct wtxn *w, const struct ag_entry *e, const struct index_terms *terms,
                         const uint8_t *logno, uint32_t *docno)
 {
-	uint8_t nb[4];
-	struct index_doc d = {0, e->timestamp, e->type, e->author, e->body, e->body_len};
-	int rc;
+	uint64_t n = be64_get(logno);
+	struct index_doc d = {(uint32_t)n, e->timestamp, e->type, e->author, e->body, e->body_len};
 
-	if ((rc = docno_next(w, docno)) != 0)
-		return rc;
-	d.docno = *docno;
-	be32_put(nb, d.docno);
-	rc = terms ? index_add_terms(w->st->ix, &d, terms) : index_add(w->st->ix, &d);
-	if (rc != 0)
-		return rc;
-	return mdb_put(w->txn, w->st->docs, &(MDB_val){4, nb},
-	               &(MDB_val){DOC_LEN, (void *)(uintptr_t)logno}, MDB_APPEND);
+	if (n > UINT32_MAX)
+		return EOVERFLOW; /* four billion entries: out of names, not of space */
+	*docno = d.docno;
+	return terms ? index_add_terms(w->st->ix, &d, terms) : index_add(w->st->ix, &d);
 }
 
 /*
@@ -1138,20 +1095,15 @@ struct hit_arg {
 	int rc;
 };
 
-/* A docno from the index, resolved to the record's current version. */
+/* A docno from the index, a live version: the entry at that logno. */
 static int search_hit(uint32_t docno, void *arg)
 {
 	struct hit_arg *h = arg;
-	uint8_t nb[4];
-	MDB_val k = {4, nb}, v;
+	uint8_t logno[8];
 	struct ag_entry e;
 
-	be32_put(nb, docno);
-	if ((h->rc = mdb_get(h->txn, h->st->docs, &k, &v)) != 0 || v.mv_size != DOC_LEN) {
-		h->rc = MDB_CORRUPTED;
-		return 1;
-	}
-	h->rc = log_load(h->txn, h->st, v.mv_data, &e);
+	be64_put(logno, docno);
+	h->rc = log_load(h->txn, h->st, logno, &e);
 	return h->rc != 0 || h->fn(&e, h->arg) != 0;
 }
 
@@ -1408,7 +1360,7 @@ struct check {
 	char *why;
 	size_t whylen;
 	int err;
-	size_t entries, records, versions, postings, live;
+	size_t entries, records, versions, postings;
 };
 
 __attribute__((format(printf, 2, 3))) static int check_fail(struct check *c, const char *fmt, ...)
@@ -1490,15 +1442,12 @@ static int check_feeds(struct check *c)
 /* A live version's docno names it. */
 static int check_doc(struct check *c, uint32_t docno, const uint8_t *author, uint64_t seq)
 {
-	uint8_t nb[4];
-	MDB_val k = {4, nb}, v;
+	uint8_t logno[8];
 	struct ag_entry e;
 	int rc;
 
-	be32_put(nb, docno);
-	if ((rc = mdb_get(c->txn, c->st->docs, &k, &v)) == 0)
-		rc = v.mv_size == DOC_LEN ? log_load(c->txn, c->st, v.mv_data, &e) : MDB_CORRUPTED;
-	if (rc != 0 && rc != MDB_NOTFOUND && rc != MDB_CORRUPTED)
+	be64_put(logno, docno);
+	if ((rc = log_load(c->txn, c->st, logno, &e)) != 0 && rc != MDB_CORRUPTED)
 		return check_err(c, rc);
 	if (rc != 0 || memcmp(e.author, author, AG_PK_LEN) != 0 || e.seq != seq)
 		return check_fail(c, "docno %" PRIu32 " does not name its version", docno);
@@ -1544,13 +1493,12 @@ static int check_record(struct check *c, MDB_cursor *cur, const MDB_val *k)
 	if (have != want)
 		return check_fail(c, "record %s: %zu of its %zu postings indexed", key, have, want);
 	c->postings += want;
-	c->live++;
 	return 0;
 }
 
 static int check_records(struct check *c)
 {
-	MDB_stat vs, ds;
+	MDB_stat vs;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	size_t postings;
@@ -1568,7 +1516,6 @@ static int check_records(struct check *c)
 	if (rc != MDB_NOTFOUND)
 		return check_err(c, rc);
 	if ((rc = mdb_stat(c->txn, c->st->records, &vs)) != 0 ||
-	    (rc = mdb_stat(c->txn, c->st->docs, &ds)) != 0 ||
 	    (rc = records_count(c->txn, c->st->info, &records)) != 0)
 		return check_err(c, rc);
 	if (records != c->records)
@@ -1578,9 +1525,6 @@ static int check_records(struct check *c)
 		return check_fail(c, "the index is damaged");
 	if (rc != 0)
 		return check_err(c, rc);
-	if (ds.ms_entries != c->live)
-		return check_fail(c, "%zu live versions named, %zu live records",
-		                  (size_t)ds.ms_entries, c->live);
 	if (vs.ms_entries != c->versions || c->versions != c->entries)
 		return check_fail(c,
 		                  "%zu versions stored, %zu of them of known records, %zu entries",
@@ -1593,7 +1537,7 @@ static int check_records(struct check *c)
 
 int store_check(struct store *st, const uint8_t *network, char *why, size_t whylen)
 {
-	struct check c = {st, NULL, network, why, whylen, 0, 0, 0, 0, 0, 0};
+	struct check c = {st, NULL, network, why, whylen, 0, 0, 0, 0, 0};
 	int rc;
 
 	if (whylen)

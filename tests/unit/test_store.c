@@ -927,7 +927,7 @@ static void damage(struct fixture *f, const char *db)
 static void test_check_finds_damage(void **state)
 {
 	struct fixture *f = *state;
-	static const char *dbs[] = {"blocks", "log", "entries", "records", "docs"};
+	static const char *dbs[] = {"blocks", "log", "entries", "records"};
 	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN];
 	char why[256];
 
