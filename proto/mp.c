@@ -21,6 +21,7 @@ struct walk {
 	int maxdepth;
 	size_t err_at; /* header of the innermost value refused; SIZE_MAX until then */
 	int relaxed;   /* ag_mp_check_relaxed: bounded and well-formed, not canonical */
+	int checked;   /* ag__mp_skip: passed ag_mp_check already, only its extent is wanted */
 };
 
 static int walk_value(struct walk *w, int depth);
@@ -65,12 +66,25 @@ int ag__mp_utf8_cp(const uint8_t *s, size_t len, size_t *pos, uint32_t *cp)
 	return 0;
 }
 
+/* Do the 8 bytes at s hold only ASCII? Most text of the network is ASCII. */
+static int ascii8(const uint8_t *s)
+{
+	uint64_t v;
+
+	memcpy(&v, s, 8);
+	return (v & 0x8080808080808080ull) == 0;
+}
+
 int ag_utf8_check(const uint8_t *s, size_t len)
 {
 	size_t pos = 0;
 	uint32_t cp;
 
 	while (pos < len) {
+		if (len - pos >= 8 && ascii8(s + pos)) {
+			pos += 8;
+			continue;
+		}
 		if (s[pos] < 0x80) {
 			pos++;
 			continue;
@@ -97,7 +111,7 @@ static int walk_bytes(struct walk *w, uint64_t n, int utf8)
 {
 	if (n > w->len - w->pos)
 		return AG_ETRUNC;
-	if (utf8 && ag_utf8_check(w->buf + w->pos, n) != 0)
+	if (utf8 && !w->checked && ag_utf8_check(w->buf + w->pos, n) != 0)
 		return AG_EUTF8;
 	w->pos += n;
 	return 0;
@@ -483,12 +497,13 @@ int ag__mp_read_bool(const uint8_t *buf, size_t len, size_t *pos, int *v)
 	return 0;
 }
 
+/* Its callers checked the whole buffer: its strings are not read again, its bounds still are. */
 int ag__mp_skip(const uint8_t *buf, size_t len, size_t *pos)
 {
-	size_t used = 0;
-	int rc = ag_mp_check_prefix(buf + *pos, len - *pos, 64, &used, NULL);
+	struct walk w = {buf + *pos, len - *pos, 0, 64, SIZE_MAX, 1, 1};
+	int rc = walk_value(&w, 0);
 
 	if (rc == 0)
-		*pos += used;
+		*pos += w.pos;
 	return rc;
 }

@@ -292,6 +292,35 @@ static void test_sign_refuses_bad_fields(void **state)
 	assert_int_equal(ag_entry_sign(&e, sk, buf, 10, &n), AG_ETOOBIG);
 }
 
+/*
+ * UTF-8 is checked wherever a sequence sits in ASCII text, which the checker
+ * skips 8 bytes at a time: broken sequences are refused, valid ones pass.
+ */
+static void test_utf8_anywhere(void **state)
+{
+	static const char *const bad[] = {"\xff",     "\x80",         "\xc0\x80",
+	                                  "\xe2\x82", "\xed\xa0\x80", "\xf4\x90\x80\x80"};
+	static const char *const good[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+	uint8_t s[64];
+
+	(void)state;
+	for (size_t at = 0; at < 20; at++) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			size_t n = strlen(bad[i]);
+
+			memset(s, 'a', sizeof(s));
+			memcpy(s + at, bad[i], n);
+			assert_int_equal(ag_utf8_check(s, sizeof(s)), AG_EUTF8);
+			assert_int_equal(ag_utf8_check(s, at + n), AG_EUTF8);
+		}
+		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			memset(s, 'a', sizeof(s));
+			memcpy(s + at, good[i], strlen(good[i]));
+			assert_int_equal(ag_utf8_check(s, sizeof(s)), 0);
+		}
+	}
+}
+
 static void test_key_b64(void **state)
 {
 	uint8_t pk[32], sk[64], back[32];
@@ -320,6 +349,7 @@ int main(void)
 	    cmocka_unit_test(test_every_truncation),
 	    cmocka_unit_test(test_every_bit_flip),
 	    cmocka_unit_test(test_sign_refuses_bad_fields),
+	    cmocka_unit_test(test_utf8_anywhere),
 	    cmocka_unit_test(test_key_b64),
 	};
 
