@@ -396,19 +396,23 @@ __attribute__((format(printf, 2, 3))) static int fail(struct chk *c, const char 
 	char msg[256];
 	va_list ap;
 
+	if (c->whylen == 0)
+		return AG_ESCHEMA;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (c->whylen > 0)
-		snprintf(c->why, c->whylen, "%s%s%s", c->path, c->plen ? ": " : "", msg);
+	snprintf(c->why, c->whylen, "%s%s%s", c->path, c->plen ? ": " : "", msg);
 	return AG_ESCHEMA;
 }
 
+/* The path is for the message only: a caller that asks for none (the store) pays for none. */
 static size_t path_push_name(struct chk *c, const char *name, size_t len)
 {
 	size_t old = c->plen;
 	char q[64];
 
+	if (c->whylen == 0)
+		return old;
 	quote(q, name, len);
 	snprintf(c->path + old, sizeof(c->path) - old, "%s%s", old ? "." : "", q);
 	c->plen = strlen(c->path);
@@ -419,6 +423,8 @@ static size_t path_push_index(struct chk *c, uint64_t i)
 {
 	size_t old = c->plen;
 
+	if (c->whylen == 0)
+		return old;
 	snprintf(c->path + old, sizeof(c->path) - old, "[%llu]", (unsigned long long)i);
 	c->plen = strlen(c->path);
 	return old;
@@ -528,11 +534,27 @@ static int read_str(struct chk *c, const char *what, const char **s, size_t *len
  * Control characters would let a peer's record drive the reader's terminal;
  * only multi-line text (over SHORT bytes) may hold tab and newline.
  */
+/* Do the 8 bytes at s hold only printable ASCII (0x20 to 0x7e)? Most text does. */
+static int printable8(const char *s)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t v;
+
+	memcpy(&v, s, 8);
+	/* A high bit set by "v - 0x20" or "v + 1" marks a byte under 0x20 or at 0x7f. */
+	return ((v | (v - 0x20 * ones) | (v + ones)) & high) == 0;
+}
+
 static int check_controls(struct chk *c, const char *s, size_t len, int multiline)
 {
 	for (size_t i = 0; i < len; i++) {
-		uint8_t b = (uint8_t)s[i];
+		uint8_t b;
 
+		while (len - i >= 8 && printable8(s + i))
+			i += 8;
+		if (i == len)
+			break;
+		b = (uint8_t)s[i];
 		if (multiline && (b == '\t' || b == '\n' || b == '\r'))
 			continue;
 		if (b < 0x20 || b == 0x7f ||

@@ -260,6 +260,41 @@ static void test_lengths(void **state)
 	assert_string_equal(why, "name: 65 bytes, at most 64");
 }
 
+/*
+ * A control character is found wherever it sits in a long string (the checker
+ * skips printable text 8 bytes at a time), also when no reason is asked for,
+ * as the store asks; printable ASCII, tab and newline in long text, and
+ * accents pass.
+ */
+static void test_controls_anywhere(void **state)
+{
+	static const char *const ctl[] = {"\\u0001", "\\u001f", "\\u007f", "\\u0085"};
+	char body[512], want[64], why[256];
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(ctl) / sizeof(ctl[0]); c++)
+		for (int at = 0; at < 20; at++) {
+			snprintf(body, sizeof(body), "{'title':'%.*s%s%s'," PRACTICE "}", at,
+			         "abcdefghijklmnopqrstuvwxyz", ctl[c], "0123456789abcdef");
+			assert_int_equal(check("practice", "x", body, why, sizeof(why)),
+			                 AG_ESCHEMA);
+			snprintf(want, sizeof(want), "title: control character at byte %d", at);
+			assert_string_equal(why, want);
+			assert_int_equal(check("practice", "x", body, NULL, 0), AG_ESCHEMA);
+		}
+	assert_int_equal(
+	    check("practice", "x",
+	          "{'title':' !\\\"#$%&()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	          "[]^_`abcdefghijklmnopqrstuvwxyz{|}~'," PRACTICE "}",
+	          why, sizeof(why)),
+	    0);
+	assert_int_equal(check("practice", "x",
+	                       "{'title':'T','summary':'one line\\ntwo\\tlines, déjà vu, "
+	                       "\\r\\nthree lines','topics':['housing']}",
+	                       NULL, 0),
+	                 0);
+}
+
 /* Retractions always pass; bodies that are not canonical are a codec error. */
 static void test_retraction_and_codec(void **state)
 {
@@ -320,6 +355,7 @@ int main(void)
 	    cmocka_unit_test(test_valid),
 	    cmocka_unit_test(test_invalid),
 	    cmocka_unit_test(test_lengths),
+	    cmocka_unit_test(test_controls_anywhere),
 	    cmocka_unit_test(test_retraction_and_codec),
 	    cmocka_unit_test(test_reason_is_one_line),
 	    cmocka_unit_test(test_vocab),
