@@ -14,10 +14,12 @@
  *                            then: steadier than the wall figure on a shared
  *                            machine, it leaves out waits for the disk
  *   store.write_bytes_per_entry
- *                            bytes this process wrote to disk while appending
- *                            (the kernel's write_bytes), per entry: what a
- *                            batch costs in writes, tree pages rewritten and
- *                            index merges included
+ *                            bytes the writer handed the kernel to write while
+ *                            appending (wchar: LMDB writes whole pages), per
+ *                            entry: what a batch costs in writes, tree pages
+ *                            rewritten and index merges included. Not the
+ *                            kernel's write_bytes, which counts a whole large
+ *                            folio of the page cache for one page written
  *   store.prepare_per_s      store_prepare of those entries on one thread
  *   store.append_unprepared_per_s
  *                            the same appends, into a new store, without
@@ -81,7 +83,7 @@ static double cpu_now(void)
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/* Bytes this process has caused to be written to disk, or -1 if the kernel does not say. */
+/* Bytes this process has passed to write calls, or -1 if the kernel does not say. */
 static double written(void)
 {
 	FILE *f = fopen("/proc/self/io", "r");
@@ -89,7 +91,7 @@ static double written(void)
 	double v = -1;
 
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "write_bytes: %lf", &v) == 1)
+		if (sscanf(line, "wchar: %lf", &v) == 1)
 			break;
 	if (f)
 		fclose(f);
