@@ -331,6 +331,24 @@ static int word_feed(struct word *w, const uint8_t *f, size_t n, index_word_fn *
 	return 0;
 }
 
+/*
+ * Gathers the run of ASCII word characters at s, the most of any text: one
+ * table lookup a byte, the word's length kept in a register. Returns the
+ * bytes read.
+ */
+static size_t ascii_run(struct word *w, const uint8_t *s, size_t len)
+{
+	size_t i = 0, n = w->len;
+	uint8_t c;
+
+	for (; i < len && s[i] < 0x80 && (c = fold_ascii[s[i]]) != 0; i++)
+		if (n < INDEX_WORD_MAX)
+			w->b[n++] = (char)c;
+	w->ncp += n - w->len;
+	w->len = n;
+	return i;
+}
+
 int index_words(const char *text, size_t len, index_word_fn *fn, void *arg)
 {
 	const uint8_t *s = (const uint8_t *)text;
@@ -345,16 +363,14 @@ int index_words(const char *text, size_t len, index_word_fn *fn, void *arg)
 		utf8proc_ssize_t step = 2;
 		const uint8_t *f;
 
-		if (cp < 0x80) { /* most text of the network: one table lookup */
-			uint8_t c = fold_ascii[cp];
-
-			pos++;
-			if (c && w.len < INDEX_WORD_MAX) {
-				w.b[w.len++] = (char)c;
-				w.ncp++;
-			} else if (!c && w.len && (rc = word_end(&w, fn, arg)) != 0) {
-				return rc;
+		if (cp < 0x80) {
+			if (fold_ascii[cp]) {
+				pos += ascii_run(&w, s + pos, len - pos);
+				continue;
 			}
+			pos++; /* an ASCII boundary */
+			if (w.len && (rc = word_end(&w, fn, arg)) != 0)
+				return rc;
 			continue;
 		}
 		if (cp >= 0xc2 && cp < 0xe0 && pos + 1 < len && (s[pos + 1] & 0xc0) == 0x80) {
