@@ -4,7 +4,10 @@
  *   store.append_per_s       entries appended per second by the writer thread
  *                            (signatures made and checked beforehand, not
  *                            timed), in batches as they come from the network:
- *                            100,000 entries of 10 authors, interleaved,
+ *                            2,048 at a time, as a daemon in a large sync
+ *                            hands them to the store (sync.c, SYNC_APPLY_MIN;
+ *                            --batch sets another size): 100,000 entries of
+ *                            10 authors, interleaved,
  *                            ~500-byte bodies, each prepared (store_prepare:
  *                            its hash and index terms) beforehand, as the
  *                            daemon's verify threads do; freeing the preps is
@@ -353,7 +356,7 @@ static double append_all(struct store *st, const struct ag_entry *es, struct sto
 
 int main(int argc, char **argv)
 {
-	size_t n = 100000, batch = 1000;
+	size_t n = 100000, batch = 2048;
 	int nq = 2000;
 	struct author au[AUTHORS] = {{{0}}};
 	uint8_t network[32];
