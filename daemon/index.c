@@ -717,6 +717,11 @@ int index_prepare(const struct index_doc *d, struct index_terms **out)
 		return rc;
 	}
 	*out = l;
+	/* It waits for the writer, with thousands more: what the guess left unused goes back. */
+	if (l->cap - l->len >= 256 && (l = realloc(l, sizeof(*l) + l->len))) {
+		l->cap = l->len;
+		*out = l;
+	}
 	return 0;
 }
 
