@@ -164,23 +164,31 @@ static void raw_hash(const void *raw, size_t len, uint8_t out[static AG_HASH_LEN
 	ag_entry_hash(&e, out);
 }
 
+/* The encoded entry at logno, which a line of entries named: its absence is damage. */
+static int log_get(MDB_txn *txn, const struct store *st, const void *logno, MDB_val *raw)
+{
+	MDB_val k = {8, (void *)(uintptr_t)logno};
+	int rc = mdb_get(txn, st->log, &k, raw);
+
+	return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+}
+
 /* The encoded entry at logno, decoded: what fails here was damaged on disk. */
 static int log_load(MDB_txn *txn, const struct store *st, const void *logno, struct ag_entry *e)
 {
-	MDB_val k = {8, (void *)(uintptr_t)logno}, v;
+	MDB_val v;
 	int rc;
 
-	if ((rc = mdb_get(txn, st->log, &k, &v)) != 0)
-		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+	if ((rc = log_get(txn, st, logno, &v)) != 0)
+		return rc;
 	return ag_entry_decode(e, v.mv_data, v.mv_size, NULL) != 0 ? MDB_CORRUPTED : 0;
 }
 
 /*
- * Puts c on author's line for seq, or the first past it, and returns that
- * line's seq in *found; MDB_NOTFOUND if the feed ends before seq.
+ * Puts c on author's line for seq, or the first past it, and gives that line
+ * in *line; MDB_NOTFOUND if the feed ends before seq.
  */
-static int epos_seek(MDB_cursor *c, const uint8_t *author, uint64_t seq, MDB_val *line,
-                     uint64_t *found)
+static int epos_seek(MDB_cursor *c, const uint8_t *author, uint64_t seq, MDB_val *line)
 {
 	uint8_t lb[EPOS_LEN] = {0};
 	MDB_val k = author_key(author);
@@ -190,10 +198,7 @@ static int epos_seek(MDB_cursor *c, const uint8_t *author, uint64_t seq, MDB_val
 	*line = (MDB_val){EPOS_LEN, lb};
 	if ((rc = mdb_cursor_get(c, &k, line, MDB_GET_BOTH_RANGE)) != 0)
 		return rc;
-	if (line->mv_size != EPOS_LEN)
-		return MDB_CORRUPTED;
-	*found = be64_get(line->mv_data);
-	return 0;
+	return line->mv_size == EPOS_LEN ? 0 : MDB_CORRUPTED;
 }
 
 /* The encoded entry at author and seq: MDB_NOTFOUND if there is none. */
@@ -201,19 +206,18 @@ static int entry_raw(MDB_txn *txn, const struct store *st, const uint8_t *author
                      MDB_val *raw)
 {
 	MDB_cursor *c;
-	MDB_val line, k;
-	uint64_t found;
+	MDB_val line;
 	int rc;
 
 	if ((rc = mdb_cursor_open(txn, st->entries, &c)) != 0)
 		return rc;
-	rc = epos_seek(c, author, seq, &line, &found);
+	rc = epos_seek(c, author, seq, &line);
 	mdb_cursor_close(c);
-	if (rc != 0 || found != seq)
-		return rc ? rc : MDB_NOTFOUND;
-	k = (MDB_val){8, (uint8_t *)line.mv_data + 8};
-	rc = mdb_get(txn, st->log, &k, raw);
-	return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+	if (rc != 0)
+		return rc;
+	if (be64_get(line.mv_data) != seq)
+		return MDB_NOTFOUND;
+	return log_get(txn, st, (const uint8_t *)line.mv_data + 8, raw);
 }
 
 /* The entry at author and seq, which must be there, decoded. */
@@ -441,7 +445,7 @@ static int counter_get(MDB_txn *txn, MDB_dbi dbi, MDB_val key, size_t width, uin
 
 static int flags_get(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, uint32_t *flags)
 {
-	MDB_val k = {AG_PK_LEN, (void *)(uintptr_t)author};
+	MDB_val k = author_key(author);
 	uint64_t v;
 	int rc = counter_get(txn, dbi, k, 4, &v);
 
@@ -468,7 +472,7 @@ static int flags_put(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, uint32_t 
 static int head_get(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, uint64_t *seq,
                     uint8_t hash[static AG_HASH_LEN])
 {
-	MDB_val k = {AG_PK_LEN, (void *)(uintptr_t)author}, v;
+	MDB_val k = author_key(author), v;
 	int rc = mdb_get(txn, dbi, &k, &v);
 
 	*seq = 0;
@@ -954,12 +958,11 @@ static int feed_scan(MDB_txn *txn, const struct store *st, struct feed_arg *a)
 	MDB_val k, v;
 	MDB_cursor *c;
 	size_t bytes = 0;
-	uint64_t seq;
 	int rc;
 
 	if ((rc = mdb_cursor_open(txn, st->entries, &c)) != 0)
 		return rc;
-	for (rc = epos_seek(c, a->author, a->from, &v, &seq); rc == 0 && a->count < a->max_count;
+	for (rc = epos_seek(c, a->author, a->from, &v); rc == 0 && a->count < a->max_count;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
 		struct ag_entry e;
 
