@@ -530,10 +530,6 @@ static int read_str(struct chk *c, const char *what, const char **s, size_t *len
 	return 0;
 }
 
-/*
- * Control characters would let a peer's record drive the reader's terminal;
- * only multi-line text (over SHORT bytes) may hold tab and newline.
- */
 /* Do the 8 bytes at s hold only printable ASCII (0x20 to 0x7e)? Most text does. */
 static int printable8(const char *s)
 {
@@ -545,6 +541,10 @@ static int printable8(const char *s)
 	return ((v | (v - 0x20 * ones) | (v + ones)) & high) == 0;
 }
 
+/*
+ * Control characters would let a peer's record drive the reader's terminal;
+ * only multi-line text (over SHORT bytes) may hold tab and newline.
+ */
 static int check_controls(struct chk *c, const char *s, size_t len, int multiline)
 {
 	for (size_t i = 0; i < len; i++) {
