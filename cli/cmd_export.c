@@ -212,6 +212,16 @@ static char *sbuf_close(struct sbuf *b)
 	return b->s;
 }
 
+/* What fn writes of v, as a string the caller frees ("" for no v). */
+static char *built(void (*fn)(FILE *, const json_t *), const json_t *v)
+{
+	struct sbuf b;
+
+	if (sbuf_open(&b) && v)
+		fn(b.f, v);
+	return sbuf_close(&b);
+}
+
 /* Every topic of a record, at any depth (priority areas, profile sections), each once. */
 static void topics_of(const json_t *v, bool seen[static AG_TOPIC_COUNT])
 {
@@ -327,12 +337,8 @@ static void csv_cell(FILE *f, const char *s, bool last)
 /* A cell built by fn(f, body). */
 static void csv_built(FILE *f, void (*fn)(FILE *, const json_t *), const json_t *v)
 {
-	struct sbuf b;
-	char *s;
+	char *s = built(fn, v);
 
-	if (sbuf_open(&b) && v)
-		fn(b.f, v);
-	s = sbuf_close(&b);
 	csv_cell(f, s, false);
 	free(s);
 }
@@ -372,12 +378,8 @@ static int export_csv(FILE *f, json_t **recs, size_t n)
 /* v flattened by fn, then escaped for Markdown. */
 static void md_built(FILE *f, void (*fn)(FILE *, const json_t *), const json_t *v, bool cell)
 {
-	struct sbuf b;
-	char *s;
+	char *s = built(fn, v);
 
-	if (sbuf_open(&b) && v)
-		fn(b.f, v);
-	s = sbuf_close(&b);
 	text_md(f, s, cell);
 	free(s);
 }
