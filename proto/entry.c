@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "entry.h"
+#include "entry_internal.h"
 #include "mp.h"
 #include "mp_internal.h"
 
@@ -34,20 +35,6 @@ int ag_recid_check(const char *id, size_t len)
 	return 0;
 }
 
-static int read_key(const uint8_t *buf, size_t len, size_t *pos, uint8_t *out, size_t want)
-{
-	const uint8_t *b;
-	size_t n;
-	int rc = ag__mp_read_bin(buf, len, pos, &b, &n);
-
-	if (rc != 0)
-		return rc;
-	if (n != want)
-		return AG_ESHAPE;
-	memcpy(out, b, n);
-	return 0;
-}
-
 static int read_prev(struct ag_entry *e, const uint8_t *buf, size_t len, size_t *pos)
 {
 	if (buf[*pos] == 0xc0) {
@@ -58,10 +45,10 @@ static int read_prev(struct ag_entry *e, const uint8_t *buf, size_t len, size_t 
 	e->has_prev = 1;
 	if (e->seq == 1)
 		return AG_ESEQ;
-	return read_key(buf, len, pos, e->prev, AG_HASH_LEN);
+	return ag__mp_read_bin_n(buf, len, pos, e->prev, AG_HASH_LEN);
 }
 
-static int read_type(struct ag_entry *e, const uint8_t *buf, size_t len, size_t *pos)
+int ag__entry_read_type(const uint8_t *buf, size_t len, size_t *pos, char out[AG_TYPE_MAX + 1])
 {
 	const char *s;
 	size_t n;
@@ -71,8 +58,8 @@ static int read_type(struct ag_entry *e, const uint8_t *buf, size_t len, size_t 
 		return rc;
 	if ((rc = ag_rectype_check(s, n)) != 0)
 		return rc;
-	memcpy(e->type, s, n);
-	e->type[n] = '\0';
+	memcpy(out, s, n);
+	out[n] = '\0';
 	return 0;
 }
 
@@ -107,19 +94,19 @@ static int read_fields(struct ag_entry *e, const uint8_t *buf, size_t len, size_
 		return rc;
 	if (v != AG_ENTRY_FORMAT)
 		return AG_EVERSION;
-	if ((rc = read_key(buf, len, pos, e->network, 32)) != 0 ||
-	    (rc = read_key(buf, len, pos, e->author, AG_PK_LEN)) != 0 ||
+	if ((rc = ag__mp_read_bin_n(buf, len, pos, e->network, 32)) != 0 ||
+	    (rc = ag__mp_read_bin_n(buf, len, pos, e->author, AG_PK_LEN)) != 0 ||
 	    (rc = ag__mp_read_uint(buf, len, pos, &e->seq)) != 0)
 		return rc;
 	if (e->seq == 0)
 		return AG_ESEQ;
 	if ((rc = read_prev(e, buf, len, pos)) != 0 ||
 	    (rc = ag__mp_read_uint(buf, len, pos, &e->timestamp)) != 0 ||
-	    (rc = read_type(e, buf, len, pos)) != 0 ||
+	    (rc = ag__entry_read_type(buf, len, pos, e->type)) != 0 ||
 	    (rc = ag__mp_read_str(buf, len, pos, &e->id, &e->id_len)) != 0 ||
 	    (rc = ag_recid_check(e->id, e->id_len)) != 0 || (rc = read_body(e, buf, len, pos)) != 0)
 		return rc;
-	return read_key(buf, len, pos, e->sig, AG_SIG_LEN);
+	return ag__mp_read_bin_n(buf, len, pos, e->sig, AG_SIG_LEN);
 }
 
 int ag_entry_decode(struct ag_entry *e, const uint8_t *buf, size_t len, size_t *where)

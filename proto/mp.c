@@ -421,6 +421,28 @@ int ag__mp_read_bin(const uint8_t *buf, size_t len, size_t *pos, const uint8_t *
 	return read_len_prefixed(buf, len, pos, 0xc4, b, blen);
 }
 
+int ag__mp_read_bin_n(const uint8_t *buf, size_t len, size_t *pos, uint8_t *out, size_t want)
+{
+	const uint8_t *b;
+	size_t n;
+	int rc = ag__mp_read_bin(buf, len, pos, &b, &n);
+
+	if (rc != 0)
+		return rc;
+	if (n != want)
+		return AG_ESHAPE;
+	memcpy(out, b, n);
+	return 0;
+}
+
+int ag__mp_take_nil(const uint8_t *buf, size_t len, size_t *pos)
+{
+	if (*pos >= len || buf[*pos] != 0xc0)
+		return 0;
+	(*pos)++;
+	return 1;
+}
+
 /* An array or map header: fix form from fix0 (16 entries), then 16- and 32-bit counts. */
 static int read_count(const uint8_t *buf, size_t len, size_t *pos, uint8_t fix0, uint8_t wide0,
                       uint64_t *n)

@@ -15,6 +15,10 @@ int ag__mp_read_int(const uint8_t *buf, size_t len, size_t *pos,
                     int64_t *v); /* AG_ETOOBIG over INT64_MAX */
 int ag__mp_read_bool(const uint8_t *buf, size_t len, size_t *pos, int *v);
 int ag__mp_skip(const uint8_t *buf, size_t len, size_t *pos);
+/* A bin of exactly want bytes, copied to out (AG_ESHAPE for another length). */
+int ag__mp_read_bin_n(const uint8_t *buf, size_t len, size_t *pos, uint8_t *out, size_t want);
+/* If buf[*pos] is nil: consumes it and returns 1; else 0, *pos unchanged. */
+int ag__mp_take_nil(const uint8_t *buf, size_t len, size_t *pos);
 
 /* A msgpack-c write target over a caller's fixed buffer: no allocation, -1 when full. */
 struct ag__fixbuf {
