@@ -30,6 +30,7 @@ static const char *const ag_errors[] = {
     [-AG_EFORK] = "fork: a different entry exists at this seq",
     [-AG_EGAP] = "entries missing before this one",
     [-AG_EFLOAT] = "float is NaN or infinite",
+    [-AG_EBODYHASH] = "body does not match its header's hash or length",
 };
 
 const char *ag_strerror(int code)

@@ -212,4 +212,5 @@ def main():
     }, indent=1, ensure_ascii=False))
 
 
-main()
+if __name__ == "__main__":
+    main()
