@@ -11,6 +11,7 @@
 #include "control.h"
 #include "keyfile.h"
 #include "log.h"
+#include "members.h"
 #include "mp.h"
 #include "node_internal.h"
 #include "noise.h"
@@ -41,10 +42,7 @@ const uint8_t *node_network(const struct node *n)
 
 int node_replicates(const struct node *n, const uint8_t author[static 32])
 {
-	for (size_t i = 0; i < n->nrepl; i++)
-		if (memcmp(n->repl[i], author, 32) == 0)
-			return 1;
-	return 0;
+	return members_has(n->members, author);
 }
 
 static struct peer *find_peer(const struct node *n, const uint8_t pk[32])
@@ -293,91 +291,24 @@ static int node_listen(struct node *n)
 
 /* ---- the replicated set: self, peers, and members they introduce ---- */
 
-static int repl_add(struct node *n, const uint8_t pk[32])
-{
-	uint8_t(*r)[32];
-
-	if (node_replicates(n, pk))
-		return 0;
-	if (!(r = realloc(n->repl, (n->nrepl + 1) * sizeof(*r))))
-		return -1;
-	n->repl = r;
-	memcpy(n->repl[n->nrepl++], pk, 32);
-	return 1;
-}
-
-/* The "key" field of a member record's body, as a public key. */
-static int member_key(const struct ag_entry *e, uint8_t pk[32])
-{
-	msgpack_unpacked up;
-	size_t off = 0;
-	int rc = -1;
-	char key[AG_B64_LEN + 1];
-
-	msgpack_unpacked_init(&up);
-	if (e->body &&
-	    msgpack_unpack_next(&up, (const char *)e->body, e->body_len, &off) ==
-	        MSGPACK_UNPACK_SUCCESS &&
-	    up.data.type == MSGPACK_OBJECT_MAP) {
-		for (uint32_t i = 0; i < up.data.via.map.size; i++) {
-			const msgpack_object_kv *kv = &up.data.via.map.ptr[i];
-
-			if (kv->key.via.str.size == 3 &&
-			    memcmp(kv->key.via.str.ptr, "key", 3) == 0 &&
-			    kv->val.type == MSGPACK_OBJECT_STR &&
-			    kv->val.via.str.size == AG_B64_LEN) {
-				memcpy(key, kv->val.via.str.ptr, AG_B64_LEN);
-				key[AG_B64_LEN] = '\0';
-				rc = ag_key_from_b64(pk, key) == 0 ? 0 : -1;
-			}
-		}
-	}
-	msgpack_unpacked_destroy(&up);
-	return rc;
-}
-
-struct intro {
-	struct node *node;
-	int added;
-};
-
-static int on_member(const struct ag_entry *e, void *arg)
-{
-	struct intro *in = arg;
-	uint8_t pk[32];
-
-	if (member_key(e, pk) == 0 && repl_add(in->node, pk) > 0)
-		in->added++;
-	return 0;
-}
-
 void node_recompute_set(struct node *n)
 {
-	size_t before = n->nrepl, from = 0, to;
-	struct intro in = {n, 0};
+	uint8_t(*roots)[32] = malloc((n->npeers + 1) * sizeof(*roots));
+	size_t k = 0;
 
-	n->nrepl = 0;
-	repl_add(n, n->pk);
+	if (!roots) {
+		log_error("out of memory: the replicated set is not recomputed");
+		return;
+	}
+	memcpy(roots[k++], n->pk, 32);
 	for (size_t i = 0; i < n->npeers; i++)
 		if (!n->peers[i]->removed)
-			repl_add(n, n->peers[i]->pk);
-	/* Hop h introduces the members named by the feeds of hop h - 1. */
-	for (int hop = 2; hop <= n->cfg->hops; hop++) {
-		to = n->nrepl;
-		for (size_t i = from; i < to; i++) {
-			/* A copy: the callback may move n->repl as it grows. */
-			uint8_t author[32];
-			struct index_query q = {.type = "member", .author = author};
-
-			memcpy(author, n->repl[i], 32);
-			(void)store_search(n->store, &q, on_member, &in);
-		}
-		from = to;
-	}
-	if (n->nrepl > before)
+			memcpy(roots[k++], n->peers[i]->pk, 32);
+	if (members_recompute(n->members, roots, k, n->cfg->hops) > 0)
 		for (size_t i = 0; i < n->npeers; i++)
 			if (n->peers[i]->up)
 				sync_clock(n->peers[i]);
+	free(roots);
 }
 
 /* ---- publishing ---- */
@@ -439,90 +370,23 @@ int node_publish(struct node *n, const char *type, const char *id, size_t id_len
 
 /* ---- peers ---- */
 
-/* The member record that vouches for a peer: {"key", "name", "role"}, keys in order. */
-static int publish_member(struct node *n, const uint8_t pk[32], const char *name, int retract)
+static int publish_record(void *arg, const char *type, const char *id, size_t id_len,
+                          const uint8_t *body, size_t body_len, char *err, size_t errlen)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk_;
-	char key[AG_B64_LEN + 1], err[160];
 	uint8_t hash[32];
 	uint64_t seq;
-	int rc;
 
-	ag_key_to_b64(key, pk);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk_, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk_, 3);
-	msgpack_pack_str_with_body(&pk_, "key", 3);
-	msgpack_pack_str_with_body(&pk_, key, AG_B64_LEN);
-	msgpack_pack_str_with_body(&pk_, "name", 4);
-	msgpack_pack_str_with_body(&pk_, name, strlen(name));
-	msgpack_pack_str_with_body(&pk_, "role", 4);
-	msgpack_pack_str_with_body(&pk_, "partner", 7);
-	rc = node_publish(n, "member", key, AG_B64_LEN, retract ? NULL : (uint8_t *)sb.data,
-	                  sb.size, &seq, hash, err, sizeof(err));
-	if (rc != 0)
-		log_error("member record for %s: %s", name, err);
-	msgpack_sbuffer_destroy(&sb);
-	return rc;
-}
-
-struct our_members {
-	char (*keys)[AG_B64_LEN + 1];
-	size_t n, cap;
-};
-
-static int collect_member(const struct ag_entry *e, void *arg)
-{
-	struct our_members *m = arg;
-	char(*k)[AG_B64_LEN + 1];
-
-	if (e->id_len != AG_B64_LEN)
-		return 0;
-	if (m->n == m->cap) {
-		m->cap = m->cap ? 2 * m->cap : 16;
-		if (!(k = realloc(m->keys, m->cap * sizeof(*k))))
-			return 1;
-		m->keys = k;
-	}
-	memcpy(m->keys[m->n], e->id, AG_B64_LEN);
-	m->keys[m->n++][AG_B64_LEN] = '\0';
-	return 0;
-}
-
-static int have_member(const struct our_members *m, const char *key)
-{
-	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(m->keys[i], key) == 0)
-			return 1;
-	return 0;
+	return node_publish(arg, type, id, id_len, body, body_len, &seq, hash, err, errlen);
 }
 
 /*
- * Our live member records match our configured peers: a peer without one is
- * vouched for, a record without a peer is retracted. Only once our own feed is
- * known, so a node restored from a backup never forks its feed.
+ * Our live member records match our configured peers. Only once our own feed
+ * is known, so a node restored from a backup never forks its feed.
  */
 void node_reconcile_members(struct node *n)
 {
-	struct index_query q = {.type = "member", .author = n->pk};
-	struct our_members m = {0};
-	char key[AG_B64_LEN + 1];
-	uint8_t pk[32];
-
-	if (!n->ready || store_search(n->store, &q, collect_member, &m) < 0) {
-		free(m.keys);
-		return;
-	}
-	for (size_t i = 0; i < n->cfg->npeers; i++) {
-		ag_key_to_b64(key, n->cfg->peers[i].pk);
-		if (!have_member(&m, key))
-			publish_member(n, n->cfg->peers[i].pk, n->cfg->peers[i].name, 0);
-	}
-	for (size_t i = 0; i < m.n; i++)
-		if (ag_key_from_b64(pk, m.keys[i]) == 0 && !config_peer_find(n->cfg, pk))
-			publish_member(n, pk, "", 1);
-	free(m.keys);
+	if (n->ready)
+		members_reconcile(n->members, n->cfg, publish_record, n);
 }
 
 static int add_peer_object(struct node *n, const struct config_peer *cp)
@@ -669,22 +533,23 @@ static int count_fork(const struct ag_entry *e, void *arg)
 
 static void pack_feeds(struct node *n, msgpack_packer *pk)
 {
-	msgpack_pack_array(pk, n->nrepl);
-	for (size_t i = 0; i < n->nrepl; i++) {
-		const char *name = node_city_name(n, n->repl[i]);
+	msgpack_pack_array(pk, members_count(n->members));
+	for (size_t i = 0; i < members_count(n->members); i++) {
+		const uint8_t *author = members_key(n->members, i);
+		const char *name = node_city_name(n, author);
 		uint8_t hash[32];
 		uint64_t seq = 0;
 		uint32_t flags = 0;
 		ssize_t forks;
 
-		(void)store_head(n->store, n->repl[i], &seq, hash);
-		(void)store_flags(n->store, n->repl[i], &flags);
+		(void)store_head(n->store, author, &seq, hash);
+		(void)store_flags(n->store, author, &flags);
 		forks = (flags & STORE_FLAG_FORKED)
-		            ? store_forks(n->store, n->repl[i], count_fork, NULL)
+		            ? store_forks(n->store, author, count_fork, NULL)
 		            : 0;
 		msgpack_pack_map(pk, 5);
 		pack_str(pk, "author");
-		pack_key(pk, n->repl[i]);
+		pack_key(pk, author);
 		/* A forked feed takes nothing more until an operator decides; forks: the proofs
 		 * kept. */
 		pack_str(pk, "forked");
@@ -715,99 +580,14 @@ void node_status_pack(struct node *n, msgpack_packer *pk)
 
 /* ---- names ---- */
 
-struct name_find {
-	const uint8_t *pk; /* find the name of this key, or */
-	const char *name;  /* the key of this name */
-	uint8_t found_pk[32];
-	char found_name[CONFIG_NAME_MAX + 1];
-	int found;
-};
-
-/* A member record's "name", copied out of the body. */
-static void member_name(const struct ag_entry *e, char *out, size_t cap)
-{
-	msgpack_unpacked up;
-	size_t off = 0;
-
-	out[0] = '\0';
-	msgpack_unpacked_init(&up);
-	if (e->body &&
-	    msgpack_unpack_next(&up, (const char *)e->body, e->body_len, &off) ==
-	        MSGPACK_UNPACK_SUCCESS &&
-	    up.data.type == MSGPACK_OBJECT_MAP)
-		for (uint32_t i = 0; i < up.data.via.map.size; i++) {
-			const msgpack_object_kv *kv = &up.data.via.map.ptr[i];
-
-			if (kv->key.via.str.size == 4 &&
-			    memcmp(kv->key.via.str.ptr, "name", 4) == 0 &&
-			    kv->val.type == MSGPACK_OBJECT_STR)
-				snprintf(out, cap, "%.*s", (int)kv->val.via.str.size,
-				         kv->val.via.str.ptr);
-		}
-	msgpack_unpacked_destroy(&up);
-}
-
-static int on_member_name(const struct ag_entry *e, void *arg)
-{
-	struct name_find *f = arg;
-	char name[CONFIG_NAME_MAX + 1];
-	uint8_t pk[32];
-
-	if (member_key(e, pk) != 0)
-		return 0;
-	member_name(e, name, sizeof(name));
-	if ((f->pk && memcmp(pk, f->pk, 32) == 0) || (f->name && strcmp(name, f->name) == 0)) {
-		memcpy(f->found_pk, pk, 32);
-		snprintf(f->found_name, sizeof(f->found_name), "%s", name);
-		f->found = 1;
-		return 1;
-	}
-	return 0;
-}
-
-static int find_name(struct node *n, struct name_find *f)
-{
-	struct index_query q = {.type = "member"};
-
-	if ((f->pk && memcmp(f->pk, n->pk, 32) == 0) ||
-	    (f->name && strcmp(f->name, n->cfg->name) == 0)) {
-		memcpy(f->found_pk, n->pk, 32);
-		snprintf(f->found_name, sizeof(f->found_name), "%s", n->cfg->name);
-		return 1;
-	}
-	for (size_t i = 0; i < n->cfg->npeers; i++) {
-		const struct config_peer *cp = &n->cfg->peers[i];
-
-		if ((f->pk && memcmp(f->pk, cp->pk, 32) == 0) ||
-		    (f->name && strcmp(f->name, cp->name) == 0)) {
-			memcpy(f->found_pk, cp->pk, 32);
-			snprintf(f->found_name, sizeof(f->found_name), "%s", cp->name);
-			return 1;
-		}
-	}
-	(void)store_search(n->store, &q, on_member_name, f);
-	return f->found;
-}
-
 int node_resolve_city(struct node *n, const char *key_or_name, uint8_t pk[static 32])
 {
-	struct name_find f = {.name = key_or_name};
-
-	if (ag_key_from_b64(pk, key_or_name) == 0)
-		return 0;
-	if (!find_name(n, &f))
-		return NODE_ENOTFOUND;
-	memcpy(pk, f.found_pk, 32);
-	return 0;
+	return members_resolve_city(n->members, n->cfg, key_or_name, pk) == 0 ? 0 : NODE_ENOTFOUND;
 }
 
 const char *node_city_name(struct node *n, const uint8_t pk[static 32])
 {
-	static struct name_find f; /* loop thread only: valid until the next call */
-
-	memset(&f, 0, sizeof(f));
-	f.pk = pk;
-	return find_name(n, &f) ? f.found_name : NULL;
+	return members_city_name(n->members, n->cfg, pk);
 }
 
 /* ---- life ---- */
@@ -879,6 +659,10 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 		return node_abort(n);
 	if ((mkdir(data, 0750) != 0 && errno != EEXIST) || !(n->store = store_open(data, 0))) {
 		log_error("cannot open the store in %s", data);
+		return node_abort(n);
+	}
+	if (!(n->members = members_new(n->store, n->pk))) {
+		log_error("out of memory");
 		return node_abort(n);
 	}
 	if (node_listen(n) != 0)
@@ -954,7 +738,7 @@ void node_free(struct node *n)
 	store_close(n->store);
 	config_free(n->cfg);
 	free(n->peers);
-	free(n->repl);
+	members_free(n->members);
 	sodium_memzero(n->sk, sizeof(n->sk));
 	sodium_memzero(&n->keys, sizeof(n->keys));
 	free(n);

@@ -18,6 +18,7 @@
 #define NODE_SILENCE_MS        45000 /* a peer silent this long is disconnected */
 
 struct control;
+struct members;
 
 struct node {
 	uv_loop_t *loop;
@@ -32,10 +33,9 @@ struct node {
 	uv_tcp_t listener;
 	int listening;
 	struct conn *pending[NODE_HANDSHAKES_MAX]; /* accepted, not yet authenticated */
-	uint8_t (*repl)[32]; /* the replicated set: self, peers, introduced members */
-	size_t nrepl;
-	int ready;             /* our own feed has been learned from a peer (or forced) */
-	uint64_t own_seq_seen; /* highest seq of our feed that a peer reported */
+	struct members *members; /* the replicated set: self, peers, introduced members */
+	int ready;               /* our own feed has been learned from a peer (or forced) */
+	uint64_t own_seq_seen;   /* highest seq of our feed that a peer reported */
 	struct control *control;
 	struct log_ratelimit rl_handshakes;
 	uv_timer_t keepalive;

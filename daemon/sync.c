@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "members.h"
 #include "msg.h"
 #include "node_internal.h"
 #include "schema.h"
@@ -76,9 +77,9 @@ void sync_clock(struct peer *p)
 
 	ag_msgb_init(&msgb, AG_MSG_CLOCK);
 	(void)store_heads(n->store, clock_head, p);
-	for (size_t i = 0; i < n->nrepl; i++)
-		if (head_of(n, n->repl[i]) == 0)
-			add_pair(p, n->repl[i], 0);
+	for (size_t i = 0; i < members_count(n->members); i++)
+		if (head_of(n, members_key(n->members, i)) == 0)
+			add_pair(p, members_key(n->members, i), 0);
 	send_msgb(p);
 	if (msgb.n == 0 && p->conn) {
 		const uint8_t *m;
@@ -200,7 +201,8 @@ static struct peer_feed *named_feed(struct peer *p, const uint8_t author[32])
 		return peer_feed(p, author);
 	if (p->feeds_capped)
 		return NULL;
-	if ((f = peer_feed_find(p, author)) || p->nfeeds < p->node->nrepl + SYNC_FEEDS_OTHER)
+	if ((f = peer_feed_find(p, author)) ||
+	    p->nfeeds < members_count(p->node->members) + SYNC_FEEDS_OTHER)
 		return f ? f : peer_feed(p, author);
 	log_peer(LOG_LEVEL_WARN, p->name,
 	         "names more than %d feeds we do not replicate: the rest are ignored",

@@ -1,0 +1,53 @@
+/*
+ * members.h: the replicated set (DESIGN.md "Leaving"): this node, its
+ * configured peers, and the members their member records introduce, hop by
+ * hop up to the configured limit; the member records by which this node
+ * vouches for its peers; and the names that the config and member records
+ * give to keys. A key is looked up in the set in O(1). Loop thread only.
+ */
+#ifndef AGORA_MEMBERS_H
+#define AGORA_MEMBERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct members;
+struct store;
+
+/* The set of a node whose key is self, reading member records from store. NULL: out of memory. */
+struct members *members_new(struct store *, const uint8_t self[static 32]);
+void members_free(struct members *); /* NULL-safe */
+
+/*
+ * Rebuilds the set: roots (this node first, then its peers), then hop by hop
+ * (2..hops) the keys that the member records of the previous hop's feeds
+ * name. Returns 1 if the set grew, else 0.
+ */
+int members_recompute(struct members *, const uint8_t (*roots)[32], size_t nroots, int hops);
+
+int members_has(const struct members *, const uint8_t pk[static 32]);
+size_t members_count(const struct members *);
+/* The i-th key, in the order keys joined the set (this node, its peers, then by hop). */
+const uint8_t *members_key(const struct members *, size_t i);
+
+/* Publishes one record of this node's (node_publish): 0, or negative with err set. */
+typedef int members_publish_fn(void *arg, const char *type, const char *id, size_t id_len,
+                               const uint8_t *body, size_t body_len, char *err, size_t errlen);
+
+/*
+ * Our live member records match cfg's peers: a peer without one is vouched
+ * for ({"key", "name", "role": "partner"}), a record without a peer is
+ * retracted, each through publish. Failures are logged.
+ */
+void members_reconcile(struct members *, const struct config *cfg, members_publish_fn *publish,
+                       void *arg);
+
+/* A city's key from a base64 key or a name (cfg's, then member records'): 0, or -1 if none. */
+int members_resolve_city(struct members *, const struct config *cfg, const char *key_or_name,
+                         uint8_t pk[static 32]);
+/* The name we know for a key, or NULL; valid until the next call. */
+const char *members_city_name(struct members *, const struct config *cfg,
+                              const uint8_t pk[static 32]);
+
+#endif
