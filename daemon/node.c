@@ -1,5 +1,6 @@
 /* node.c: the daemon's node: key, config, store, listener, peers, the replicated set. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,21 +9,56 @@
 #include <msgpack.h>
 #include <sodium.h>
 
+#include "config.h"
+#include "conn.h"
 #include "control.h"
 #include "keyfile.h"
 #include "log.h"
 #include "members.h"
 #include "mp.h"
-#include "node_internal.h"
+#include "node.h"
 #include "noise.h"
+#include "peer.h"
 #include "schema.h"
 #include "store.h"
 #include "sync.h"
 
-uv_loop_t *node_loop(struct node *n)
-{
-	return n->loop;
-}
+#define NODE_HANDSHAKES_MAX    64 /* connections not yet authenticated, in total */
+#define NODE_HANDSHAKES_PER_IP 8
+#define NODE_ACCEPTS_PER_TICK  64    /* connections accepted per turn of the loop */
+#define NODE_PING_MS           15000 /* keepalive to every connected peer */
+#define NODE_SILENCE_MS        45000 /* a peer silent this long is disconnected */
+
+struct node {
+	uv_loop_t *loop;
+	char dir[PATH_MAX];
+	char conf_path[PATH_MAX + 16];
+	struct config *cfg;
+	uint8_t pk[32], sk[64];
+	struct conn_keys keys;
+	struct store *store;
+	struct peer **peers;
+	size_t npeers;
+	uv_tcp_t listener;
+	int listening;
+	struct conn *pending[NODE_HANDSHAKES_MAX]; /* accepted, not yet authenticated */
+	struct members *members; /* the replicated set: self, peers, introduced members */
+	struct sync *sync;       /* replication over every peer link */
+	int ready;               /* our own feed has been learned from a peer (or forced) */
+	struct control *control;
+	struct log_ratelimit rl_handshakes;
+	uv_timer_t keepalive;
+	uv_timer_t graft_timer;
+	uv_timer_t accept_timer; /* the next turn of the loop after an accept */
+	unsigned accepts;        /* accepted in this turn */
+	int accept_deferred;     /* a connection waits for the next turn */
+	int stopping;
+};
+
+/* Recomputes the replicated set from the config and the stored member records. */
+static void node_recompute_set(struct node *n);
+/* Vouch for every configured peer with a member record, retract the rest (once ready). */
+static void node_reconcile_members(struct node *n);
 
 struct store *node_store(struct node *n)
 {
@@ -38,11 +74,6 @@ void node_id(const struct node *n, uint8_t pk[static 32], const char **name)
 const uint8_t *node_network(const struct node *n)
 {
 	return n->keys.network;
-}
-
-int node_replicates(const struct node *n, const uint8_t author[static 32])
-{
-	return members_has(n->members, author);
 }
 
 static struct peer *find_peer(const struct node *n, const uint8_t pk[32])
@@ -121,13 +152,12 @@ static void on_up(void *ud, struct conn *c)
 	if (p->conn && p->conn != c)
 		conn_close(p->conn, "replaced by a newer connection");
 	p->conn = c;
-	peer_reset(p);
 	p->up = 1;
 	p->bad = 0;
 	p->backoff_ms = 0;
 	p->last_contact_ms = (int64_t)time(NULL) * 1000;
 	log_peer(LOG_LEVEL_INFO, p->name, "connected (%s)", conn_addr(c));
-	sync_up(p);
+	sync_up(p->link, n->cfg->name);
 }
 
 static void on_msg(void *ud, struct conn *c, const uint8_t *msg, size_t len)
@@ -136,19 +166,24 @@ static void on_msg(void *ud, struct conn *c, const uint8_t *msg, size_t len)
 
 	(void)ud;
 	p->last_contact_ms = (int64_t)time(NULL) * 1000;
-	sync_msg(p, msg, len);
+	if (p->link)
+		sync_msg(p->link, msg, len);
 }
 
 static void on_drain(void *ud, struct conn *c)
 {
+	struct peer *p = conn_peer(c);
+
 	(void)ud;
-	sync_drain(conn_peer(c));
+	if (p->link)
+		sync_drain(p->link);
 }
 
 static void on_down(void *ud, struct conn *c, const char *why)
 {
 	struct node *n = ud;
 	struct peer *p = conn_peer(c);
+	uint64_t outside;
 
 	pending_del(n, c);
 	if (!p) {
@@ -162,15 +197,18 @@ static void on_down(void *ud, struct conn *c, const char *why)
 		p->bad = 1;
 	if (p->bad)
 		p->bad_until_ms = uv_now(n->loop) + PEER_BAD_BACKOFF_MS;
-	if (p->up && p->outside > 0)
+	outside = p->link ? sync_outside(p->link) : 0;
+	if (p->up && outside > 0)
 		log_peer(LOG_LEVEL_INFO, p->name,
 		         "disconnected: %s (%llu entries of feeds we do not replicate ignored)",
-		         why, (unsigned long long)p->outside);
+		         why, (unsigned long long)outside);
 	else if (p->up)
 		log_peer(LOG_LEVEL_INFO, p->name, "disconnected: %s", why);
 	else
 		log_ratelimited(&p->rl, LOG_LEVEL_INFO, p->name, "cannot connect: %s", why);
-	peer_reset(p);
+	p->up = 0;
+	if (p->link)
+		sync_down(p->link);
 	if (p->removed) {
 		peer_free(p);
 		return;
@@ -181,14 +219,87 @@ static void on_down(void *ud, struct conn *c, const char *why)
 
 static const struct conn_ops node_conn_ops = {on_allow, on_up, on_msg, on_drain, on_down};
 
-void node_peer_down(struct node *n, struct peer *p, const char *why, int bad)
+/* ---- what sync is handed ---- */
+
+static int link_send(void *ud, const uint8_t *msg, size_t len)
 {
-	(void)n;
-	if (bad)
+	struct peer *p = ud;
+
+	return p->conn ? conn_send(p->conn, msg, len) : -1;
+}
+
+static size_t link_queued(void *ud)
+{
+	struct peer *p = ud;
+
+	return p->conn ? conn_queued(p->conn) : 0;
+}
+
+static void link_pause(void *ud, int pause)
+{
+	struct peer *p = ud;
+
+	if (p->conn)
+		conn_pause(p->conn, pause);
+}
+
+/* The connection closes; its down() backs a faulty peer off. */
+static void link_cut(void *ud, const char *why, int fault)
+{
+	struct peer *p = ud;
+
+	if (fault)
 		p->bad = 1;
 	if (p->conn)
 		conn_close(p->conn, why);
 }
+
+static void on_members_changed(void *ud)
+{
+	node_recompute_set(ud);
+}
+
+static void on_own_head_learned(void *ud, uint64_t seq)
+{
+	struct node *n = ud;
+
+	if (n->ready)
+		return;
+	n->ready = 1;
+	log_info("own feed learned from peers (seq %llu): publishing enabled",
+	         (unsigned long long)seq);
+	/* The configured peers' member records wait for this moment: vouch for them now. */
+	node_reconcile_members(n);
+}
+
+static void on_graft(uv_timer_t *t)
+{
+	sync_graft_due(((struct node *)t->data)->sync);
+}
+
+static void graft_later(void *ud, uint64_t ms)
+{
+	struct node *n = ud;
+
+	if (!uv_is_active((uv_handle_t *)&n->graft_timer))
+		uv_timer_start(&n->graft_timer, on_graft, ms, 0);
+}
+
+static uint64_t loop_now(void *ud)
+{
+	return uv_now(((struct node *)ud)->loop);
+}
+
+static const struct sync_ops node_sync_ops = {
+    .send = link_send,
+    .queued = link_queued,
+    .pause = link_pause,
+    .cut = link_cut,
+    .members_changed = on_members_changed,
+    .own_head_learned = on_own_head_learned,
+    .graft_later = graft_later,
+    .now_ms = loop_now,
+};
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
@@ -196,9 +307,9 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	struct node *n = p->node;
 
 	free(req);
-	p->jobs--;
+	p->resolving--;
 	if (p->removed || n->stopping) {
-		if (p->removed && p->jobs == 0)
+		if (p->removed && p->resolving == 0)
 			peer_free(p);
 	} else if (status < 0) {
 		log_ratelimited(&p->rl, LOG_LEVEL_WARN, p->name, "cannot resolve %s: %s", p->host,
@@ -210,7 +321,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	uv_freeaddrinfo(res);
 }
 
-void node_dial(struct node *n, struct peer *p)
+static void node_dial(struct node *n, struct peer *p)
 {
 	uv_getaddrinfo_t *req;
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
@@ -222,9 +333,9 @@ void node_dial(struct node *n, struct peer *p)
 		return;
 	req->data = p;
 	snprintf(port, sizeof(port), "%u", p->port);
-	p->jobs++; /* the resolver holds the peer like a job does */
+	p->resolving++; /* the resolver holds the peer */
 	if (uv_getaddrinfo(n->loop, req, on_resolved, p->host, port, &hints) < 0) {
-		p->jobs--;
+		p->resolving--;
 		free(req);
 		peer_schedule_dial(p, 0);
 	}
@@ -291,7 +402,7 @@ static int node_listen(struct node *n)
 
 /* ---- the replicated set: self, peers, and members they introduce ---- */
 
-void node_recompute_set(struct node *n)
+static void node_recompute_set(struct node *n)
 {
 	uint8_t(*roots)[32] = malloc((n->npeers + 1) * sizeof(*roots));
 	size_t k = 0;
@@ -305,9 +416,7 @@ void node_recompute_set(struct node *n)
 		if (!n->peers[i]->removed)
 			memcpy(roots[k++], n->peers[i]->pk, 32);
 	if (members_recompute(n->members, roots, k, n->cfg->hops) > 0)
-		for (size_t i = 0; i < n->npeers; i++)
-			if (n->peers[i]->up)
-				sync_clock(n->peers[i]);
+		sync_clock_all(n->sync);
 	free(roots);
 }
 
@@ -362,7 +471,7 @@ int node_publish(struct node *n, const char *type, const char *id, size_t id_len
 		return NODE_EFAIL;
 	}
 	*seq = e.seq;
-	sync_push(n, &e, 1, NULL);
+	sync_push(n->sync, &e, 1, NULL);
 	if (strcmp(type, "member") == 0)
 		node_recompute_set(n);
 	return 0;
@@ -383,7 +492,7 @@ static int publish_record(void *arg, const char *type, const char *id, size_t id
  * Our live member records match our configured peers. Only once our own feed
  * is known, so a node restored from a backup never forks its feed.
  */
-void node_reconcile_members(struct node *n)
+static void node_reconcile_members(struct node *n)
 {
 	if (n->ready)
 		members_reconcile(n->members, n->cfg, publish_record, n);
@@ -391,10 +500,14 @@ void node_reconcile_members(struct node *n)
 
 static int add_peer_object(struct node *n, const struct config_peer *cp)
 {
-	struct peer *p = peer_new(n, cp), **np;
+	struct peer *p = peer_new(n->loop, n, cp, node_dial), **np;
 
 	if (!p)
 		return -1;
+	if (!(p->link = sync_link_new(n->sync, p->name, p))) {
+		peer_free(p);
+		return -1;
+	}
 	if (!(np = realloc(n->peers, (n->npeers + 1) * sizeof(*np)))) {
 		peer_free(p);
 		return -1;
@@ -412,6 +525,8 @@ static void drop_peer_object(struct node *n, struct peer *p)
 			n->peers[i] = n->peers[--n->npeers];
 			break;
 		}
+	sync_link_free(p->link);
+	p->link = NULL;
 	uv_timer_stop(&p->timer);
 	peer_free(p);
 }
@@ -496,7 +611,7 @@ static void pack_peer(msgpack_packer *pk, struct peer *p)
 	/* Keys in byte order: the CLI reads canonical msgpack. */
 	msgpack_pack_map(pk, 10);
 	pack_str(pk, "behind");
-	msgpack_pack_uint64(pk, p->up ? sync_behind(p) : 0);
+	msgpack_pack_uint64(pk, p->up ? sync_behind(p->link) : 0);
 	pack_str(pk, "bytes_in");
 	msgpack_pack_uint64(pk, p->conn ? conn_bytes_in(p->conn) : 0);
 	pack_str(pk, "bytes_out");
@@ -504,7 +619,7 @@ static void pack_peer(msgpack_packer *pk, struct peer *p)
 	pack_str(pk, "connected");
 	p->up ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
 	pack_str(pk, "duplicates");
-	msgpack_pack_uint64(pk, p->duplicates);
+	msgpack_pack_uint64(pk, sync_duplicates(p->link));
 	pack_str(pk, "endpoint");
 	pack_str(pk, endpoint);
 	pack_str(pk, "key");
@@ -514,7 +629,7 @@ static void pack_peer(msgpack_packer *pk, struct peer *p)
 	pack_str(pk, "name");
 	pack_str(pk, p->name);
 	pack_str(pk, "received");
-	msgpack_pack_uint64(pk, p->received);
+	msgpack_pack_uint64(pk, sync_received(p->link));
 }
 
 void node_peers_pack(struct node *n, msgpack_packer *pk)
@@ -621,8 +736,18 @@ static void on_keepalive(uv_timer_t *t)
 		if (now - p->last_contact_ms > NODE_SILENCE_MS)
 			conn_close(p->conn, "no answer to keepalives");
 		else
-			sync_ping(p);
+			sync_ping(p->link);
 	}
+}
+
+static struct sync *node_sync_new(struct node *n)
+{
+	struct sync_env env = {
+	    .ops = &node_sync_ops, .ud = n, .loop = n->loop, .store = n->store, .set = n->members};
+
+	memcpy(env.self, n->pk, 32);
+	memcpy(env.network, n->keys.network, 32);
+	return sync_new(&env);
 }
 
 /* Failure after handles exist: close them, let the loop run dry, free. */
@@ -661,7 +786,7 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 		log_error("cannot open the store in %s", data);
 		return node_abort(n);
 	}
-	if (!(n->members = members_new(n->store, n->pk))) {
+	if (!(n->members = members_new(n->store, n->pk)) || !(n->sync = node_sync_new(n))) {
 		log_error("out of memory");
 		return node_abort(n);
 	}
@@ -738,6 +863,7 @@ void node_free(struct node *n)
 	store_close(n->store);
 	config_free(n->cfg);
 	free(n->peers);
+	sync_free(n->sync);
 	members_free(n->members);
 	sodium_memzero(n->sk, sizeof(n->sk));
 	sodium_memzero(&n->keys, sizeof(n->keys));

@@ -1,8 +1,13 @@
 /*
- * sync.h: replication over one peer connection (docs/PROTOCOL.md §1): HELLO
- * and CLOCK, streaming what the peer lacks without outrunning its socket,
- * verification on libuv's thread pool, in-order appends, live push along a
- * per-feed spanning tree. Loop thread only.
+ * sync.h: replication (docs/PROTOCOL.md §1). Per peer link: HELLO and
+ * CLOCK, streaming what the peer lacks without outrunning its connection,
+ * verification on libuv's thread pool, in-order appends; across links, the
+ * live push along a per-feed spanning tree (prune and graft) and the restore
+ * guard's knowledge of our own feed.
+ *
+ * Sync owns each link's replication state and knows neither sockets nor the
+ * node: it is handed a sync_env (the store, the replicated set, callbacks)
+ * and, per link, a handle that the link's callbacks receive. Loop thread only.
  */
 #ifndef AGORA_SYNC_H
 #define AGORA_SYNC_H
@@ -14,24 +19,75 @@
 
 #include "entry.h"
 
-struct node;
-struct peer;
+struct members;
+struct store;
+struct sync;      /* every link: the live push and grafts go across them */
+struct sync_link; /* one peer: its feeds as seen from it, its verify queue, its counts */
 
-/* The connection is up: say HELLO and CLOCK. */
-void sync_up(struct peer *);
-/* Send our CLOCK again: the replicated set has grown. */
-void sync_clock(struct peer *);
-/* The graft timer: ask lazy links for what the eager ones did not bring. */
-void sync_graft_due(uv_timer_t *);
-/* Keepalive: a PING, which the peer answers. */
-void sync_ping(struct peer *);
+struct sync_ops {
+	/* On the link's connection (link_ud of sync_link_new): send one message, 0 or -1; */
+	int (*send)(void *link_ud, const uint8_t *msg, size_t len);
+	/* the bytes waiting to be written; */
+	size_t (*queued)(void *link_ud);
+	/* stop reading (1) or read again (0): the link's verify queue is full; */
+	void (*pause)(void *link_ud, int pause);
+	/* close it; fault: the peer sent what it could have checked, and is backed off. */
+	void (*cut)(void *link_ud, const char *why, int fault);
+
+	/* Member records were stored: the replicated set may have changed. */
+	void (*members_changed)(void *ud);
+	/* Our own feed is now as far as every peer said it is (seq): we may publish. Once. */
+	void (*own_head_learned)(void *ud, uint64_t seq);
+	/* Call sync_graft_due in ms, unless a call is due already. */
+	void (*graft_later)(void *ud, uint64_t ms);
+	/* A clock in ms (keepalive nonces). */
+	uint64_t (*now_ms)(void *ud);
+};
+
+struct sync_env {
+	const struct sync_ops *ops;
+	void *ud;                  /* for the ops that are not about a link */
+	uv_loop_t *loop;           /* whose thread pool verifies entries */
+	struct store *store;       /* entries are read from and appended to it */
+	const struct members *set; /* the feeds we replicate */
+	uint8_t self[32];          /* our key: our own feed */
+	uint8_t network[32];       /* entries of other networks are invalid */
+};
+
+/* Copies env. NULL when out of memory. */
+struct sync *sync_new(const struct sync_env *);
+/* After every link is freed. NULL-safe. */
+void sync_free(struct sync *);
+
+/* A peer's link, down until sync_up; name is for log lines. NULL when out of memory. */
+struct sync_link *sync_link_new(struct sync *, const char *name, void *link_ud);
+/* Its callbacks stop at once; the memory goes when its last verify job ends. NULL-safe. */
+void sync_link_free(struct sync_link *);
+
+/* The connection is up: say HELLO (with our name) and CLOCK. */
+void sync_up(struct sync_link *, const char *our_name);
+/* The connection went away: forget what it taught (the counts stay). */
+void sync_down(struct sync_link *);
 /* One protocol message from the peer. */
-void sync_msg(struct peer *, const uint8_t *msg, size_t len);
-/* The peer's write queue has room again: stream more. */
-void sync_drain(struct peer *);
-/* Entries newly stored (published here or received from `from`, NULL for ours): push them. */
-void sync_push(struct node *, const struct ag_entry *entries, size_t n, struct peer *from);
-/* Entries behind: how many entries of the feeds we share the peer lacks, by what we know. */
-uint64_t sync_behind(struct peer *);
+void sync_msg(struct sync_link *, const uint8_t *msg, size_t len);
+/* The link's write queue has room again: stream more. */
+void sync_drain(struct sync_link *);
+/* Keepalive: a PING, which the peer answers. */
+void sync_ping(struct sync_link *);
+
+/* The replicated set has grown: every link that is up gets our CLOCK again. */
+void sync_clock_all(struct sync *);
+/* Entries newly stored (published here, or received on `from`, NULL for ours): push them. */
+void sync_push(struct sync *, const struct ag_entry *entries, size_t n, struct sync_link *from);
+/* The graft delay is over: ask lazy links for what the eager ones did not bring. */
+void sync_graft_due(struct sync *);
+
+/* Entries of the feeds we share that the peer lacks, by what we know. */
+uint64_t sync_behind(const struct sync_link *);
+/* Entries stored from this peer, and entries it sent that we held already. */
+uint64_t sync_received(const struct sync_link *);
+uint64_t sync_duplicates(const struct sync_link *);
+/* Valid entries of feeds we do not replicate that it sent on this connection (ignored). */
+uint64_t sync_outside(const struct sync_link *);
 
 #endif
