@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "control.h"
 #include "key.h"
 #include "log.h"
 #include "node.h"
@@ -21,6 +22,7 @@ struct daemon {
 	uv_loop_t loop;
 	uv_signal_t sigterm, sigint, sighup;
 	struct node *node;
+	struct control *control;
 };
 
 static void usage(FILE *out)
@@ -64,6 +66,8 @@ static void on_signal(uv_signal_t *s, int signum)
 		return;
 	}
 	log_info("%s: shutting down", strsignal(signum));
+	control_free(d->control);
+	d->control = NULL;
 	node_stop(d->node);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
@@ -81,12 +85,22 @@ static int run(const char *dir)
 {
 	struct daemon d = {0};
 	uint8_t pk[AG_PK_LEN];
-	char key[AG_B64_LEN + 1];
+	char key[AG_B64_LEN + 1], sock[4096 + 16];
 	const char *name;
 	int rc;
 
 	uv_loop_init(&d.loop);
 	if (!(d.node = node_new(&d.loop, dir))) {
+		uv_loop_close(&d.loop);
+		return 1;
+	}
+	snprintf(sock, sizeof(sock), "%s/" CONTROL_SOCKET, dir);
+	/* The control socket first: it tells a second daemon on this DIR most clearly. */
+	if (!(d.control = control_new(&d.loop, d.node, sock)) || node_start(d.node) != 0) {
+		control_free(d.control);
+		node_stop(d.node);
+		uv_run(&d.loop, UV_RUN_DEFAULT);
+		node_free(d.node);
 		uv_loop_close(&d.loop);
 		return 1;
 	}

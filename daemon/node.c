@@ -11,8 +11,8 @@
 
 #include "config.h"
 #include "conn.h"
-#include "control.h"
 #include "keyfile.h"
+#include "listener.h"
 #include "log.h"
 #include "members.h"
 #include "mp.h"
@@ -23,11 +23,8 @@
 #include "store.h"
 #include "sync.h"
 
-#define NODE_HANDSHAKES_MAX    64 /* connections not yet authenticated, in total */
-#define NODE_HANDSHAKES_PER_IP 8
-#define NODE_ACCEPTS_PER_TICK  64    /* connections accepted per turn of the loop */
-#define NODE_PING_MS           15000 /* keepalive to every connected peer */
-#define NODE_SILENCE_MS        45000 /* a peer silent this long is disconnected */
+#define NODE_PING_MS    15000 /* keepalive to every connected peer */
+#define NODE_SILENCE_MS 45000 /* a peer silent this long is disconnected */
 
 struct node {
 	uv_loop_t *loop;
@@ -39,19 +36,12 @@ struct node {
 	struct store *store;
 	struct peer **peers;
 	size_t npeers;
-	uv_tcp_t listener;
-	int listening;
-	struct conn *pending[NODE_HANDSHAKES_MAX]; /* accepted, not yet authenticated */
-	struct members *members; /* the replicated set: self, peers, introduced members */
-	struct sync *sync;       /* replication over every peer link */
-	int ready;               /* our own feed has been learned from a peer (or forced) */
-	struct control *control;
-	struct log_ratelimit rl_handshakes;
+	struct listener *listener; /* NULL once stopped */
+	struct members *members;   /* the replicated set: self, peers, introduced members */
+	struct sync *sync;         /* replication over every peer link */
+	int ready;                 /* our own feed has been learned from a peer (or forced) */
 	uv_timer_t keepalive;
 	uv_timer_t graft_timer;
-	uv_timer_t accept_timer; /* the next turn of the loop after an accept */
-	unsigned accepts;        /* accepted in this turn */
-	int accept_deferred;     /* a connection waits for the next turn */
 	int stopping;
 };
 
@@ -86,41 +76,6 @@ static struct peer *find_peer(const struct node *n, const uint8_t pk[32])
 
 /* ---- connections ---- */
 
-/* The address of a connection without its port: "[::1]:7447" -> "[::1]". */
-static size_t addr_host_len(const char *addr)
-{
-	const char *colon = strrchr(addr, ':');
-
-	return colon ? (size_t)(colon - addr) : strlen(addr);
-}
-
-static void pending_del(struct node *n, const struct conn *c)
-{
-	for (size_t i = 0; i < NODE_HANDSHAKES_MAX; i++)
-		if (n->pending[i] == c)
-			n->pending[i] = NULL;
-}
-
-/* Bounds strangers mid-handshake, in total and per source address. 0, or -1 to refuse. */
-static int pending_add(struct node *n, struct conn *c)
-{
-	const char *addr = conn_addr(c);
-	size_t len = addr_host_len(addr), same = 0, free_slot = NODE_HANDSHAKES_MAX;
-
-	for (size_t i = 0; i < NODE_HANDSHAKES_MAX; i++) {
-		const char *other = n->pending[i] ? conn_addr(n->pending[i]) : NULL;
-
-		if (!other)
-			free_slot = i;
-		else if (addr_host_len(other) == len && memcmp(other, addr, len) == 0)
-			same++;
-	}
-	if (free_slot == NODE_HANDSHAKES_MAX || same >= NODE_HANDSHAKES_PER_IP)
-		return -1;
-	n->pending[free_slot] = c;
-	return 0;
-}
-
 static void *on_allow(void *ud, const uint8_t x_pk[static 32])
 {
 	struct node *n = ud;
@@ -148,7 +103,8 @@ static void on_up(void *ud, struct conn *c)
 	struct node *n = ud;
 	struct peer *p = conn_peer(c);
 
-	pending_del(n, c);
+	if (n->listener)
+		listener_release(n->listener, c);
 	if (p->conn && p->conn != c)
 		conn_close(p->conn, "replaced by a newer connection");
 	p->conn = c;
@@ -185,7 +141,8 @@ static void on_down(void *ud, struct conn *c, const char *why)
 	struct peer *p = conn_peer(c);
 	uint64_t outside;
 
-	pending_del(n, c);
+	if (n->listener)
+		listener_release(n->listener, c);
 	if (!p) {
 		log_debug("%s: closed before authentication: %s", conn_addr(c), why);
 		return;
@@ -339,65 +296,6 @@ static void node_dial(struct node *n, struct peer *p)
 		free(req);
 		peer_schedule_dial(p, 0);
 	}
-}
-
-static void on_accept_tick(uv_timer_t *t);
-
-static void on_connection(uv_stream_t *server, int status)
-{
-	struct node *n = server->data;
-	struct conn *c;
-
-	if (status < 0)
-		return;
-	/*
-	 * libuv accepts for as long as connections come, without going round
-	 * the loop: a crowd that reconnects as fast as it is refused would hold
-	 * the loop, and every refused conn until its close callback, for ever.
-	 * Past NODE_ACCEPTS_PER_TICK the connection waits (libuv stops watching
-	 * the listener until it is taken) for the next turn of the loop.
-	 */
-	if (n->accepts >= NODE_ACCEPTS_PER_TICK) {
-		n->accept_deferred = 1;
-		return;
-	}
-	if (n->accepts++ == 0)
-		uv_timer_start(&n->accept_timer, on_accept_tick, 0, 0);
-	if (!(c = conn_accept(server, &n->keys, &node_conn_ops, n)))
-		return;
-	if (pending_add(n, c) != 0) {
-		log_ratelimited(&n->rl_handshakes, LOG_LEVEL_WARN, NULL,
-		                "%s: too many handshakes in progress: connection dropped",
-		                conn_addr(c));
-		conn_close(c, "too many handshakes in progress");
-	}
-}
-
-/* The next turn of the loop: the count starts again, and a connection left waiting is taken. */
-static void on_accept_tick(uv_timer_t *t)
-{
-	struct node *n = t->data;
-
-	n->accepts = 0;
-	if (n->accept_deferred && !n->stopping) {
-		n->accept_deferred = 0;
-		on_connection((uv_stream_t *)&n->listener, 0);
-	}
-}
-
-static int node_listen(struct node *n)
-{
-	int rc;
-
-	uv_tcp_init(n->loop, &n->listener);
-	n->listener.data = n;
-	n->listening = 1;
-	if ((rc = uv_tcp_bind(&n->listener, (const struct sockaddr *)&n->cfg->listen, 0)) < 0 ||
-	    (rc = uv_listen((uv_stream_t *)&n->listener, 128, on_connection)) < 0) {
-		log_error("cannot listen: %s", uv_strerror(rc));
-		return -1;
-	}
-	return 0;
 }
 
 /* ---- the replicated set: self, peers, and members they introduce ---- */
@@ -750,62 +648,52 @@ static struct sync *node_sync_new(struct node *n)
 	return sync_new(&env);
 }
 
-/* Failure after handles exist: close them, let the loop run dry, free. */
-static struct node *node_abort(struct node *n)
-{
-	node_stop(n);
-	uv_run(n->loop, UV_RUN_DEFAULT);
-	node_free(n);
-	return NULL;
-}
-
 struct node *node_new(uv_loop_t *loop, const char *dir)
 {
 	struct node *n = calloc(1, sizeof(*n));
-	char data[PATH_MAX + 16], sock[PATH_MAX + 16];
 	int nerr = 0;
 
 	if (!n)
 		return NULL;
 	n->loop = loop;
-	/* One line a minute, then a count: a slowloris opens thousands. */
-	n->rl_handshakes = LOG_RATELIMIT_INIT(1, 60000);
 	snprintf(n->dir, sizeof(n->dir), "%s", dir);
 	snprintf(n->conf_path, sizeof(n->conf_path), "%s/agorad.conf", dir);
-	snprintf(data, sizeof(data), "%s/data", dir);
-	snprintf(sock, sizeof(sock), "%s/" CONTROL_SOCKET, dir);
 	if (load_keys(n) != 0 || !(n->cfg = config_load(n->conf_path, n->pk, &nerr))) {
 		node_free(n);
 		return NULL;
 	}
 	memcpy(n->keys.network, n->cfg->network, 32);
-	/* The control socket first: it tells a second daemon on this DIR most clearly. */
-	if (!(n->control = control_new(loop, n, sock)))
-		return node_abort(n);
+	return n;
+}
+
+int node_start(struct node *n)
+{
+	char data[PATH_MAX + 16];
+
+	snprintf(data, sizeof(data), "%s/data", n->dir);
 	if ((mkdir(data, 0750) != 0 && errno != EEXIST) || !(n->store = store_open(data, 0))) {
 		log_error("cannot open the store in %s", data);
-		return node_abort(n);
+		return -1;
 	}
 	if (!(n->members = members_new(n->store, n->pk)) || !(n->sync = node_sync_new(n))) {
 		log_error("out of memory");
-		return node_abort(n);
+		return -1;
 	}
-	if (node_listen(n) != 0)
-		return node_abort(n);
-	uv_timer_init(loop, &n->keepalive);
+	if (!(n->listener = listener_new(n->loop, (const struct sockaddr *)&n->cfg->listen,
+	                                 &n->keys, &node_conn_ops, n)))
+		return -1;
+	uv_timer_init(n->loop, &n->keepalive);
 	n->keepalive.data = n;
 	uv_timer_start(&n->keepalive, on_keepalive, NODE_PING_MS, NODE_PING_MS);
-	uv_timer_init(loop, &n->graft_timer);
+	uv_timer_init(n->loop, &n->graft_timer);
 	n->graft_timer.data = n;
-	uv_timer_init(loop, &n->accept_timer);
-	n->accept_timer.data = n;
 	for (size_t i = 0; i < n->cfg->npeers; i++)
 		if (add_peer_object(n, &n->cfg->peers[i]) != 0)
-			return node_abort(n);
+			return -1;
 	n->ready = n->cfg->npeers == 0;
 	node_recompute_set(n);
 	node_reconcile_members(n);
-	return n;
+	return 0;
 }
 
 /* Closes the listener and every connection; the loop then runs dry. */
@@ -816,12 +704,8 @@ void node_stop(struct node *n)
 		uv_close((uv_handle_t *)&n->keepalive, NULL);
 	if (n->graft_timer.data && !uv_is_closing((uv_handle_t *)&n->graft_timer))
 		uv_close((uv_handle_t *)&n->graft_timer, NULL);
-	if (n->accept_timer.data && !uv_is_closing((uv_handle_t *)&n->accept_timer))
-		uv_close((uv_handle_t *)&n->accept_timer, NULL);
-	control_free(n->control);
-	n->control = NULL;
-	if (n->listening && !uv_is_closing((uv_handle_t *)&n->listener))
-		uv_close((uv_handle_t *)&n->listener, NULL);
+	listener_free(n->listener);
+	n->listener = NULL;
 	while (n->npeers > 0)
 		drop_peer_object(n, n->peers[n->npeers - 1]);
 }

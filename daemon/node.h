@@ -22,8 +22,10 @@ enum {
 	NODE_EFAIL = -4,     /* the node failed (store, disk): logged */
 };
 
-/* Loads DIR's key and config, opens the store, listens and dials. NULL (logged) on failure. */
+/* Loads DIR's key and config; nothing is open yet. NULL (logged) on failure. */
 struct node *node_new(uv_loop_t *loop, const char *dir);
+/* Opens the store, listens and dials. 0, or -1 (logged): then node_stop, as after a start. */
+int node_start(struct node *);
 /* Closes every handle; after the loop has run dry, node_free. */
 void node_stop(struct node *);
 void node_free(struct node *); /* NULL-safe */
