@@ -1,4 +1,7 @@
-/* node.c: the daemon's node: key, config, store, listener, peers, the replicated set. */
+/*
+ * node.c: the daemon's node: wires key, config, store, listener, peers,
+ * members and sync together; publishes; adds and removes peers.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
