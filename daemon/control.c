@@ -838,7 +838,7 @@ static int query_init(struct control *ctl, const struct ag_ctl_req *r, struct in
 	if (!(r->fields & AG_CTL_F_TEXT))
 		return 0;
 	q->text = r->text;
-	(void)index_words(r->text, strlen(r->text), count_word, &words);
+	(void)ag_fold_words(r->text, strlen(r->text), count_word, &words);
 	if (words > INDEX_WORDS_MAX)
 		snprintf(err, errlen, "at most %d words in a search", INDEX_WORDS_MAX);
 	else if (words == 0)

@@ -27,25 +27,22 @@
  *   dead    docno(4)              -> (empty)
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
 #include "entry.h"
+#include "fold.h"
 #include "index.h"
 
-#define POST_LEN    10
-#define TS_MAX      0xffffffffffffULL /* 48 bits of milliseconds: year 10889 */
-#define TERM_MAX    (2 + INDEX_WORD_MAX)
-#define FOLD_CP_MAX 128 /* bytes that one code point folds to, at most */
-#define FOLD_BMP    0x10000
-#define TERM_ALL    "\1*"
-#define BODY_DEPTH  (AG_DEPTH_MAX - 1)
-#define BLOCK_MAX   4080 /* a block fills one 4 KiB overflow page */
-#define FANIN       16   /* segments of a tier merged at once */
-#define SEGS_MAX    128
-#define SEGKEY_MAX  (4 + TERM_MAX)
+#define POST_LEN   10
+#define TS_MAX     0xffffffffffffULL /* 48 bits of milliseconds: year 10889 */
+#define TERM_MAX   (2 + INDEX_WORD_MAX)
+#define TERM_ALL   "\1*"
+#define BODY_DEPTH (AG_DEPTH_MAX - 1)
+#define BLOCK_MAX  4080 /* a block fills one 4 KiB overflow page */
+#define FANIN      16   /* segments of a tier merged at once */
+#define SEGS_MAX   128
+#define SEGKEY_MAX (4 + TERM_MAX)
 
 /* A term of one version, before the queue; its bytes follow it, padded to 8. */
 struct tref {
@@ -171,225 +168,6 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-/* ---- folding ---- */
-
-/*
- * Folding each BMP code point once, at first use, makes the word splitter a
- * table lookup: fold_ix holds offset << 8 | length into fold_pool, where a
- * 0 byte is a word boundary and other bytes are UTF-8 of kept characters.
- */
-static uint32_t fold_ix[FOLD_BMP];
-static uint8_t *fold_pool;
-static uint8_t fold_ascii[128]; /* the same for ASCII, one byte each: 0 is a boundary */
-static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
-
-enum { FOLD_KEEP, FOLD_DROP, FOLD_BREAK };
-
-static int fold_class(utf8proc_int32_t c)
-{
-	if (c == 0x0640) /* Arabic tatweel stretches a word; it is not part of it */
-		return FOLD_DROP;
-	switch (utf8proc_category(c)) {
-	case UTF8PROC_CATEGORY_LU:
-	case UTF8PROC_CATEGORY_LL:
-	case UTF8PROC_CATEGORY_LT:
-	case UTF8PROC_CATEGORY_LM:
-	case UTF8PROC_CATEGORY_LO:
-	case UTF8PROC_CATEGORY_ND:
-	case UTF8PROC_CATEGORY_NL:
-	case UTF8PROC_CATEGORY_NO:
-	case UTF8PROC_CATEGORY_MC:
-		return FOLD_KEEP;
-	case UTF8PROC_CATEGORY_MN: /* accents, Arabic harakat */
-	case UTF8PROC_CATEGORY_ME:
-	case UTF8PROC_CATEGORY_CF: /* soft hyphen, zero-width joiners */
-		return FOLD_DROP;
-	default:
-		return FOLD_BREAK;
-	}
-}
-
-/*
- * Letters that Arabic writers use interchangeably, normalised as Lucene's
- * ArabicNormalizer does, and Arabic-Indic digits as ASCII digits.
- */
-static utf8proc_int32_t fold_arabic(utf8proc_int32_t c)
-{
-	if (c == 0x0649) /* alef maqsura */
-		return 0x064a;
-	if (c == 0x0629) /* teh marbuta */
-		return 0x0647;
-	if (c >= 0x0660 && c <= 0x0669)
-		return '0' + (c - 0x0660);
-	if (c >= 0x06f0 && c <= 0x06f9)
-		return '0' + (c - 0x06f0);
-	return c;
-}
-
-/* Folds one code point into out: NFKD, case folded, marks dropped. Returns the bytes written. */
-static size_t fold_cp(utf8proc_int32_t cp, uint8_t out[static FOLD_CP_MAX])
-{
-	utf8proc_int32_t dec[24];
-	utf8proc_ssize_t n;
-	size_t len = 0;
-	int last = 0;
-
-	n = utf8proc_decompose_char(
-	    cp, dec, 24, UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD, &last);
-	if (n < 0 || n > 24) {
-		out[0] = 0;
-		return 1;
-	}
-	for (utf8proc_ssize_t i = 0; i < n; i++) {
-		switch (fold_class(dec[i])) {
-		case FOLD_KEEP:
-			len += utf8proc_encode_char(fold_arabic(dec[i]), out + len);
-			break;
-		case FOLD_BREAK:
-			out[len++] = 0;
-			break;
-		}
-	}
-	return len;
-}
-
-static void fold_build(void)
-{
-	size_t cap = 4 * FOLD_BMP, len = 0;
-	uint8_t buf[FOLD_CP_MAX];
-
-	for (uint32_t cp = 0; cp < 128; cp++)
-		fold_ascii[cp] = fold_cp(cp, buf) == 1 ? buf[0] : 0;
-	fold_pool = malloc(cap);
-	for (uint32_t cp = 0; fold_pool && cp < FOLD_BMP; cp++) {
-		size_t n = (cp >= 0xd800 && cp <= 0xdfff) ? (buf[0] = 0, 1) : fold_cp(cp, buf);
-
-		if (len + n > cap) {
-			uint8_t *p = realloc(fold_pool, cap * 2);
-
-			if (!p) {
-				free(fold_pool);
-				fold_pool = NULL;
-				break;
-			}
-			fold_pool = p;
-			cap *= 2;
-		}
-		memcpy(fold_pool + len, buf, n);
-		fold_ix[cp] = (uint32_t)len << 8 | (uint32_t)n;
-		len += n;
-	}
-}
-
-/* The folded bytes of cp: from the table, or folded into tmp outside the BMP. */
-static const uint8_t *fold_lookup(utf8proc_int32_t cp, uint8_t tmp[static FOLD_CP_MAX], size_t *n)
-{
-	if (cp < FOLD_BMP && fold_pool) {
-		*n = fold_ix[cp] & 0xff;
-		return fold_pool + (fold_ix[cp] >> 8);
-	}
-	*n = fold_cp(cp, tmp);
-	return tmp;
-}
-
-/* A word being gathered: cut at INDEX_WORD_MAX bytes, on a character boundary. */
-struct word {
-	char b[INDEX_WORD_MAX];
-	size_t len, ncp;
-};
-
-static int word_end(struct word *w, index_word_fn *fn, void *arg)
-{
-	int rc = 0;
-
-	if (w->ncp >= 2)
-		rc = fn(w->b, w->len, arg);
-	w->len = w->ncp = 0;
-	return rc;
-}
-
-static int word_feed(struct word *w, const uint8_t *f, size_t n, index_word_fn *fn, void *arg)
-{
-	int rc;
-
-	for (size_t i = 0; i < n;) {
-		size_t cl = f[i] < 0x80 ? 1 : f[i] < 0xe0 ? 2 : f[i] < 0xf0 ? 3 : 4;
-
-		if (f[i] == 0) {
-			if ((rc = word_end(w, fn, arg)) != 0)
-				return rc;
-			i++;
-			continue;
-		}
-		if (w->len + cl <= INDEX_WORD_MAX && i + cl <= n) {
-			memcpy(w->b + w->len, f + i, cl);
-			w->len += cl;
-			w->ncp++;
-		}
-		i += cl;
-	}
-	return 0;
-}
-
-/*
- * Gathers the run of ASCII word characters at s, the most of any text: one
- * table lookup a byte, the word's length kept in a register. Returns the
- * bytes read.
- */
-static size_t ascii_run(struct word *w, const uint8_t *s, size_t len)
-{
-	size_t i = 0, n = w->len;
-	uint8_t c;
-
-	for (; i < len && s[i] < 0x80 && (c = fold_ascii[s[i]]) != 0; i++)
-		if (n < INDEX_WORD_MAX)
-			w->b[n++] = (char)c;
-	w->ncp += n - w->len;
-	w->len = n;
-	return i;
-}
-
-int index_words(const char *text, size_t len, index_word_fn *fn, void *arg)
-{
-	const uint8_t *s = (const uint8_t *)text;
-	uint8_t tmp[FOLD_CP_MAX];
-	struct word w = {.len = 0};
-	size_t pos = 0, n;
-	int rc;
-
-	pthread_once(&fold_once, fold_build);
-	while (pos < len) {
-		utf8proc_int32_t cp = s[pos];
-		utf8proc_ssize_t step = 2;
-		const uint8_t *f;
-
-		if (cp < 0x80) {
-			if (fold_ascii[cp]) {
-				pos += ascii_run(&w, s + pos, len - pos);
-				continue;
-			}
-			pos++; /* an ASCII boundary */
-			if (w.len && (rc = word_end(&w, fn, arg)) != 0)
-				return rc;
-			continue;
-		}
-		if (cp >= 0xc2 && cp < 0xe0 && pos + 1 < len && (s[pos + 1] & 0xc0) == 0x80) {
-			cp = (cp & 0x1f) << 6 | (s[pos + 1] & 0x3f); /* accents, Arabic */
-		} else {
-			step = utf8proc_iterate(s + pos, (utf8proc_ssize_t)(len - pos), &cp);
-			if (step <= 0) { /* not UTF-8: a boundary */
-				step = 1;
-				cp = ' ';
-			}
-		}
-		f = fold_lookup(cp, tmp, &n);
-		if ((rc = word_feed(&w, f, n, fn, arg)) != 0)
-			return rc;
-		pos += (size_t)step;
-	}
-	return word_end(&w, fn, arg);
-}
-
 /* ---- the terms of a record ---- */
 
 typedef int term_fn(const char *term, size_t len, void *arg);
@@ -506,7 +284,7 @@ static int scan_value(struct scan *s, int depth, int topic)
 	if (kind == MP_STR) {
 		if (topic && (rc = scan_topic(s, data, n)) != 0)
 			return rc;
-		return index_words((const char *)data, n, scan_word, s);
+		return ag_fold_words((const char *)data, n, scan_word, s);
 	}
 	for (uint32_t i = 0; kind == MP_ARRAY && i < n; i++)
 		if ((rc = scan_value(s, depth + 1, topic == 2)) != 0)
@@ -1581,7 +1359,7 @@ struct index *index_open(MDB_txn *txn)
 		free(ix);
 		return NULL;
 	}
-	pthread_once(&fold_once, fold_build);
+	(void)ag_fold_words("", 0, NULL, NULL); /* builds the fold table now, not in a search */
 	return ix;
 }
 
@@ -1742,7 +1520,7 @@ static int query_build(struct query *q, const struct index_query *iq)
 	if (tlen > INDEX_TEXT_MAX || (iq->type && strlen(iq->type) > AG_TYPE_MAX) ||
 	    (iq->topic && strlen(iq->topic) > INDEX_TOPIC_MAX))
 		return EINVAL;
-	if ((rc = index_words(iq->text ? iq->text : "", tlen, query_term, q)) != 0)
+	if ((rc = ag_fold_words(iq->text ? iq->text : "", tlen, query_term, q)) != 0)
 		return rc;
 	if (tlen > 0 && q->n == 0)
 		return MDB_NOTFOUND; /* text, but no word in it: nothing can match */

@@ -18,10 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define INDEX_WORD_MAX  64   /* bytes of one folded word; longer words are cut */
-#define INDEX_TEXT_MAX  1024 /* bytes of a query's text */
-#define INDEX_WORDS_MAX 16   /* distinct words in a query */
-#define INDEX_TOPIC_MAX 64   /* bytes of a topic name; longer ones are not indexed */
+#include "fold.h"
+
+#define INDEX_WORD_MAX  AG_FOLD_WORD_MAX /* bytes of one folded word (fold.h) */
+#define INDEX_TEXT_MAX  1024             /* bytes of a query's text */
+#define INDEX_WORDS_MAX 16               /* distinct words in a query */
+#define INDEX_TOPIC_MAX 64               /* bytes of a topic name; longer ones are not indexed */
 
 struct index;
 
@@ -109,15 +111,5 @@ int index_check(const struct index *, MDB_txn *txn, size_t *live);
 
 /* Postings stored, those of killed versions not yet dropped included, and segments. */
 int index_stats(const struct index *, MDB_txn *txn, size_t *postings, size_t *segments);
-
-/*
- * Splits text into folded words: case, accents and compatibility forms
- * folded (NFKD, case folding, combining marks dropped), Arabic tatweel
- * dropped, alef maqsura and teh marbuta written as yeh and heh, Arabic-Indic
- * digits as ASCII. Words of one character are skipped. fn returning non-zero
- * stops; that value is returned.
- */
-typedef int index_word_fn(const char *word, size_t len, void *arg);
-int index_words(const char *text, size_t len, index_word_fn *fn, void *arg);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fold.h"
 #include "index.h"
 #include "mp.h"
 
@@ -37,7 +38,7 @@ static int check_word(const char *word, size_t len, void *arg)
 	(void)arg;
 	if (len < 2 || len > INDEX_WORD_MAX || ag_utf8_check((const uint8_t *)word, len) != 0)
 		abort();
-	if (index_words(word, len, same_word, &r) != 0 || r.count != 1)
+	if (ag_fold_words(word, len, same_word, &r) != 0 || r.count != 1)
 		abort();
 	return 0;
 }
@@ -48,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct index_doc d = {1, 0, "practice", author, data, size};
 	struct index_terms *t = NULL;
 
-	if (index_words((const char *)data, size, check_word, NULL) != 0)
+	if (ag_fold_words((const char *)data, size, check_word, NULL) != 0)
 		abort();
 	/* The daemon walks only verified bodies, but the walk checks its bounds all the same. */
 	(void)index_prepare(&d, &t);

@@ -1,5 +1,5 @@
 /*
- * test_index.c: word folding in French, Arabic, Spanish and friends; search
+ * test_index.c: search
  * through the store across languages, text maps and nested fields, with
  * filters; and the index against a brute-force model under updates,
  * retractions, tied timestamps, filters and limits.
@@ -21,100 +21,6 @@
 #include "key.h"
 #include "store.h"
 #include "testutil.h"
-
-/* ---- folding ---- */
-
-struct words {
-	char out[1024];
-	size_t n;
-};
-
-static int words_fn(const char *w, size_t len, void *arg)
-{
-	struct words *ws = arg;
-	size_t at = strlen(ws->out);
-
-	assert_true(at + len + 2 < sizeof(ws->out));
-	if (at)
-		ws->out[at++] = ' ';
-	memcpy(ws->out + at, w, len);
-	ws->out[at + len] = 0;
-	ws->n++;
-	return 0;
-}
-
-static const char *fold(const char *text)
-{
-	static struct words ws;
-
-	memset(&ws, 0, sizeof(ws));
-	assert_int_equal(index_words(text, strlen(text), words_fn, &ws), 0);
-	return ws.out;
-}
-
-static void test_folding(void **state)
-{
-	static const struct {
-		const char *in, *out;
-	} cases[] = {
-	    /* French: case and accents; elided articles are one-letter words */
-	    {"L'Hébergement des Réfugiés", "hebergement des refugies"},
-	    {"ÉDUCATION, Santé; emploi!", "education sante emploi"},
-	    {"urban-planning", "urban planning"},
-	    {"héber\xc2\xad"
-	     "gement",
-	     "hebergement"}, /* a soft hyphen inside */
-	    /* Spanish and Italian */
-	    {"Educación intercultural: ¿dónde? Niños", "educacion intercultural donde ninos"},
-	    {"Formazione perché", "formazione perche"},
-	    /* compatibility forms */
-	    {"Stra\xc3\x9f"
-	     "e",
-	     "strasse"},
-	    {"\xef\xac\x81nancement", "financement"},                     /* the fi ligature */
-	    {"\xef\xbc\xa1\xef\xbc\xa2\xef\xbc\xa3\xef\xbc\x91", "abc1"}, /* fullwidth */
-	    {"Миграция", "миграция"},
-	    /* Arabic: harakat, shadda, tatweel, hamza on alef, madda */
-	    {"الصِّحَّة النَّفْسِيَّة", "الصحه النفسيه"},
-	    {"الســـكن", "السكن"},
-	    {"أمن إدارة آمال", "امن اداره امال"},
-	    /* alef maqsura and teh marbuta as yeh and heh; presentation forms */
-	    {"مستشفى مدينة", "مستشفي مدينه"},
-	    {"\xef\xbb\xa3\xef\xba\xaa\xef\xbb\xb3\xef\xbb\xa8\xef\xba\x94", "مدينه"},
-	    {"عام ٢٠٢٤ و ۱۲", "عام 2024 12"}, /* and a lone و, one letter */
-	    /* one-character words, and bytes that are not UTF-8 */
-	    {"a b cd é", "cd"},
-	    {"abc\xff"
-	     "def\xc3",
-	     "abc def"},
-	    {"", ""},
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		print_message("%s\n", cases[i].in);
-		assert_string_equal(fold(cases[i].in), cases[i].out);
-	}
-}
-
-static void test_long_words_cut(void **state)
-{
-	char in[256], want[INDEX_WORD_MAX + 1];
-	const char *sin = "س"; /* two bytes */
-
-	(void)state;
-	memset(in, 'a', 100);
-	in[100] = 0;
-	memset(want, 'a', INDEX_WORD_MAX);
-	want[INDEX_WORD_MAX] = 0;
-	assert_string_equal(fold(in), want);
-	/* 33 two-byte letters: cut at 32, never inside a letter. */
-	in[0] = 0;
-	for (int i = 0; i < 33; i++)
-		strcat(in, sin);
-	assert_int_equal(strlen(fold(in)), 64);
-	assert_memory_equal(fold(in), in, 64);
-}
 
 /* ---- search through the store ---- */
 
@@ -561,8 +467,6 @@ static void test_index_matches_model_batched(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_folding),
-	    cmocka_unit_test(test_long_words_cut),
 	    cmocka_unit_test_setup_teardown(test_search_languages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_search_filters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nested_topics, setup, teardown),
