@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "be.h"
 #include "entry.h"
 #include "fold.h"
 #include "index.h"
@@ -121,29 +122,10 @@ struct index {
 	size_t nkilled, killed_cap;
 };
 
-static void be32_put(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static uint32_t be32_get(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t be64_load(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return __builtin_bswap64(v);
-}
-
 /* Postings compare as 80-bit big-endian numbers; this runs in every inner loop. */
 static inline int post_cmp(const uint8_t *a, const uint8_t *b)
 {
-	uint64_t x = be64_load(a), y = be64_load(b);
+	uint64_t x = be64_get(a), y = be64_get(b);
 
 	if (x != y)
 		return x < y ? -1 : 1;
@@ -328,13 +310,12 @@ static void posting_make(uint8_t out[static POST_LEN], uint64_t ts, uint32_t doc
 
 	for (int i = 0; i < 6; i++)
 		out[i] = (uint8_t)(inv >> (40 - 8 * i));
-	for (int i = 0; i < 4; i++)
-		out[6 + i] = (uint8_t)(docno >> (24 - 8 * i));
+	be32_put(out + 6, docno);
 }
 
 static uint32_t posting_docno(const uint8_t *v)
 {
-	return (uint32_t)v[6] << 24 | (uint32_t)v[7] << 16 | (uint32_t)v[8] << 8 | v[9];
+	return be32_get(v + 6);
 }
 
 /* ---- the queue ---- */
@@ -360,7 +341,7 @@ static uint64_t term_prefix(const char *t, size_t len)
 	uint8_t b[8] = {0};
 
 	memcpy(b, t, len < 8 ? len : 8);
-	return be64_load(b);
+	return be64_get(b);
 }
 
 static uint32_t term_hl(uint32_t hash, size_t len)
@@ -665,8 +646,7 @@ static int catalog_put(struct index *ix, MDB_txn *txn, const struct seginfo *si)
 
 	be32_put(k, si->seg);
 	v[0] = (uint8_t)tier_of(si->npost);
-	for (int i = 0; i < 8; i++)
-		v[1 + i] = (uint8_t)(si->npost >> (56 - 8 * i));
+	be64_put(v + 1, si->npost);
 	be32_put(v + 9, si->lo);
 	be32_put(v + 13, si->hi);
 	return mdb_put(txn, ix->segs, &(MDB_val){4, k}, &(MDB_val){17, v}, 0);
@@ -685,16 +665,13 @@ static int catalog_load(const struct index *ix, MDB_txn *txn, struct seginfo *ou
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		const uint8_t *p = v.mv_data;
-		uint64_t np = 0;
 
 		if (*n == SEGS_MAX || k.mv_size != 4 || v.mv_size != 17) {
 			rc = MDB_CORRUPTED;
 			break;
 		}
-		for (int i = 0; i < 8; i++)
-			np = np << 8 | p[1 + i];
-		out[(*n)++] = (struct seginfo){be32_get(k.mv_data), p[0], np, be32_get(p + 9),
-		                               be32_get(p + 13)};
+		out[(*n)++] = (struct seginfo){be32_get(k.mv_data), p[0], be64_get(p + 1),
+		                               be32_get(p + 9), be32_get(p + 13)};
 	}
 	mdb_cursor_close(c);
 	return rc == MDB_NOTFOUND ? 0 : rc;
