@@ -13,6 +13,7 @@
  */
 #include "config.h"
 #include "fileio.h"
+#include "near.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -326,56 +327,6 @@ static void report(struct parse *ps)
 		log_error("%s: %d error%s", ps->file, ps->nerrors, ps->nerrors == 1 ? "" : "s");
 }
 
-/* Optimal string alignment distance, ignoring case; big for long strings. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), d[33][33];
-
-	if (la > 32 || lb > 32)
-		return SIZE_MAX;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cost =
-			    tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-			size_t v = d[i - 1][j - 1] + cost;
-
-			if (d[i - 1][j] + 1 < v)
-				v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 &&
-			    tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
-			    tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	}
-	return d[la][lb];
-}
-
-/* The candidate a typo most likely meant, or NULL: one edit for short words, two else. */
-static const char *nearest(const char *word, const char *const *cands, size_t n)
-{
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t d = distance(word, cands[i]);
-		size_t limit = strlen(cands[i]) <= 4 ? 1 : 2;
-
-		if (d <= limit && d < best_d) {
-			best = cands[i];
-			best_d = d;
-		}
-	}
-	return best;
-}
-
 /* Setters: 0, or -1 with ps->why said. */
 
 static int fail(struct parse *ps, int code)
@@ -561,7 +512,8 @@ static void section(struct parse *ps, const char *s, size_t len)
 		begin_peer(ps);
 	else if (strcasecmp(name, "Interface") == 0)
 		add_msg(ps, ps->lineno, "unknown section [%s]; agora calls it [Node]", name);
-	else if ((hint = nearest(name, known, NELEM(known))) != NULL)
+	else if ((hint = ag_nearest(name, strlen(name), known, sizeof(known[0]), NELEM(known))) !=
+	         NULL)
 		add_msg(ps, ps->lineno, "unknown section [%s]; did you mean [%s]?", name, hint);
 	else
 		add_msg(ps, ps->lineno, "unknown section [%s]; expected [Node] or [Peer]", name);
@@ -597,7 +549,7 @@ static void unknown_key(struct parse *ps, const char *name, bool node)
 	}
 	for (size_t i = 0; i < n; i++)
 		cands[i] = keys[i].name;
-	if ((hint = nearest(name, cands, n)) != NULL)
+	if ((hint = ag_nearest(name, strlen(name), cands, sizeof(cands[0]), n)) != NULL)
 		add_msg(ps, ps->lineno, "unknown key '%s' in [%s]; did you mean '%s'?", name, sec,
 		        hint);
 	else if (strpbrk(name, " \t") != NULL) /* "Listen 0.0.0.0:7447", split by inih at ':' */

@@ -15,6 +15,7 @@
 #include "key.h"
 #include "mp.h"
 #include "mp_internal.h"
+#include "near.h"
 #include "schema.h"
 
 /* ---- the vocabularies ---- */
@@ -473,55 +474,6 @@ static int expected(struct chk *c, const char *what)
 	return fail(c, "expected %s, got %s", what, got(c));
 }
 
-/* Levenshtein distance, capped: words longer than 40 bytes are never close. */
-static size_t distance(const char *a, size_t la, const char *b, size_t lb)
-{
-	size_t row[41];
-
-	if (la > 40 || lb > 40)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-/* The candidate within two edits of s (one for short words), or NULL. */
-static const char *nearest(const char *s, size_t len, const char *const *cands, size_t stride,
-                           size_t n)
-{
-	const char *best = NULL;
-	size_t bestd = SIZE_MAX;
-
-	for (size_t i = 0; i < n; i++) {
-		const char *k = *(const char *const *)((const char *)cands + i * stride);
-		size_t d;
-
-		if (!k)
-			break; /* a field table's end */
-		d = distance(s, len, k, strlen(k));
-		if (d < bestd && d <= (strlen(k) <= 4 ? 1u : 2u)) {
-			best = k;
-			bestd = d;
-		}
-	}
-	return best;
-}
-
 /* A string value: its bytes, or a "expected" fault. */
 static int read_str(struct chk *c, const char *what, const char **s, size_t *len)
 {
@@ -750,7 +702,7 @@ static int check_vocab(struct chk *c, const struct ag_vocab *v, size_t n, const 
 			return 0;
 		}
 	quote(q, s, len);
-	near = nearest(s, len, &v[0].key, sizeof(v[0]), n);
+	near = ag_nearest(s, len, &v[0].key, sizeof(v[0]), n);
 	if (near)
 		return fail(c, "unknown %s \"%s\" (did you mean \"%s\"?)", what, q, near);
 	return fail(c, "unknown %s \"%s\" (`agora schema %ss` lists them)", what, q, what);
@@ -930,7 +882,7 @@ static const struct ag_field *field_find(const struct ag_field *fields, const ch
 
 static int unknown_field(struct chk *c, const struct ag_field *fields, const char *k, size_t len)
 {
-	const char *near = nearest(k, len, &fields[0].name, sizeof(fields[0]), SIZE_MAX);
+	const char *near = ag_nearest(k, len, &fields[0].name, sizeof(fields[0]), SIZE_MAX);
 	char q[64];
 
 	quote(q, k, len);
