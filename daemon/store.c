@@ -38,8 +38,6 @@
 #include <inttypes.h>
 #include <lmdb.h>
 #include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -48,27 +46,15 @@
 #include "log.h"
 #include "schema.h"
 #include "store.h"
+#include "store_internal.h"
 
 #define SCHEMA    5
 #define EPOS_LEN  16 /* a line of entries */
 #define RKEY_MAX  (AG_TYPE_MAX + 1 + AG_PK_LEN + AG_ID_MAX)
 #define REC_LEN   21
-#define HEAD_LEN  (8 + AG_HASH_LEN)
 #define FKEY_LEN  (AG_PK_LEN + 8 + AG_HASH_LEN)
 #define EFORMAT   (MDB_LAST_ERRCODE + 1) /* not an LMDB code: the store's own format differs */
 #define GROW_STEP ((size_t)1 << 30)      /* past 1 GiB the map grows by this much */
-
-struct store {
-	MDB_env *env;
-	MDB_dbi log, entries, heads, records, forks, flags, meta, info;
-	struct index *ix;
-	/*
-	 * LMDB lets the map grow only while no transaction of this process is
-	 * open: readers hold this shared, the writer takes it alone to grow.
-	 */
-	pthread_rwlock_t maplock;
-	uint32_t format; /* the format found, when it is not SCHEMA */
-};
 
 /* A write transaction and what it has learnt so far. */
 struct wtxn {
@@ -81,14 +67,6 @@ struct wtxn {
 };
 
 static int wtxn_finish(struct wtxn *w);
-
-/* A record version's line in records. */
-struct rec {
-	uint64_t seq;
-	uint32_t docno;
-	uint64_t ts;
-	int live;
-};
 
 static MDB_val author_key(const uint8_t *author)
 {
@@ -120,7 +98,7 @@ static void rec_put(uint8_t out[static REC_LEN], const struct rec *r)
 	out[20] = (uint8_t)r->live;
 }
 
-static int rec_get(const MDB_val *v, struct rec *r)
+int store_rec_get(const MDB_val *v, struct rec *r)
 {
 	const uint8_t *p = v->mv_data;
 
@@ -147,7 +125,7 @@ static int log_get(MDB_txn *txn, const struct store *st, const void *logno, MDB_
 }
 
 /* The encoded entry at logno, decoded: what fails here was damaged on disk. */
-static int log_load(MDB_txn *txn, const struct store *st, const void *logno, struct ag_entry *e)
+int store_log_load(MDB_txn *txn, const struct store *st, const void *logno, struct ag_entry *e)
 {
 	MDB_val v;
 	int rc;
@@ -194,8 +172,8 @@ static int entry_raw(MDB_txn *txn, const struct store *st, const uint8_t *author
 }
 
 /* The entry at author and seq, which must be there, decoded. */
-static int entry_load(MDB_txn *txn, const struct store *st, const uint8_t *author, uint64_t seq,
-                      struct ag_entry *e)
+int store_entry_load(MDB_txn *txn, const struct store *st, const uint8_t *author, uint64_t seq,
+                     struct ag_entry *e)
 {
 	MDB_val v;
 	int rc;
@@ -259,6 +237,22 @@ static void read_end(struct store *st, MDB_txn *txn)
 {
 	mdb_txn_abort(txn);
 	pthread_rwlock_unlock(&st->maplock);
+}
+
+int store_read(struct store *st, const char *what, store_read_fn *fn, void *arg)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (read_begin(st, &txn) != 0)
+		return -1;
+	rc = fn(txn, st, arg);
+	read_end(st, txn);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		log_error("store: %s: %s", what, mdb_strerror(rc));
+		return -1;
+	}
+	return rc == MDB_NOTFOUND;
 }
 
 typedef int write_fn(struct wtxn *, void *arg);
@@ -486,7 +480,7 @@ static int logno_next(struct wtxn *w, uint8_t logno[static 8])
 static MDB_val records_key = {7, "records"};
 
 /* How many records there are, retracted ones included: the count lives in info. */
-static int records_count(MDB_txn *txn, MDB_dbi info, uint64_t *n)
+int store_records_count(MDB_txn *txn, MDB_dbi info, uint64_t *n)
 {
 	return counter_get(txn, info, records_key, 8, n);
 }
@@ -501,7 +495,7 @@ static int wtxn_finish(struct wtxn *w)
 
 	if (w->new_records == 0)
 		return 0;
-	if ((rc = records_count(w->txn, w->st->info, &n)) != 0)
+	if ((rc = store_records_count(w->txn, w->st->info, &n)) != 0)
 		return rc;
 	be64_put(b, n + w->new_records);
 	return mdb_put(w->txn, w->st->info, &rk, &(MDB_val){8, b}, 0);
@@ -553,7 +547,7 @@ static int record_apply(struct wtxn *w, const struct ag_entry *e, const struct i
 		return 0;
 	}
 	if (rc != MDB_KEYEXIST || (rc = mdb_cursor_get(w->records, &key, &v, MDB_LAST_DUP)) != 0 ||
-	    (rc = rec_get(&v, &old)) != 0 || (rc = record_retire(w, &old)) != 0)
+	    (rc = store_rec_get(&v, &old)) != 0 || (rc = record_retire(w, &old)) != 0)
 		return rc;
 	key = k;
 	v = (MDB_val){REC_LEN, rb};
@@ -572,7 +566,7 @@ static int head_put(struct wtxn *w, const uint8_t *author, uint64_t seq,
 }
 
 /* Does e's body break its type's schema? Then it is not stored. */
-static int entry_refused(const struct ag_entry *e)
+int store_entry_refused(const struct ag_entry *e)
 {
 	return ag_schema_check(e->type, e->id, e->id_len, e->body, e->body_len, NULL, 0) != 0;
 }
@@ -721,7 +715,7 @@ static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 		f->flags |= STORE_FLAG_FORKED;
 		return fork_keep(w, e, e->seq <= f->head ? e->seq : e->seq - 1);
 	}
-	if (res->status == STORE_STORED && (p ? p->refused : entry_refused(e)))
+	if (res->status == STORE_STORED && (p ? p->refused : store_entry_refused(e)))
 		res->status = STORE_INVALID;
 	if (res->status != STORE_STORED)
 		return 0;
@@ -763,7 +757,7 @@ static int append_txn(struct wtxn *w, void *arg)
 int store_prepare(struct store_prep *p, const struct ag_entry *e)
 {
 	struct index_doc d = {0, e->timestamp, e->type, e->author, e->body, e->body_len};
-	int refused = entry_refused(e);
+	int refused = store_entry_refused(e);
 
 	*p = (struct store_prep){NULL, {0}, NULL, 0};
 	if (e->body && !refused && index_prepare(&d, &p->terms) != 0)
@@ -839,7 +833,7 @@ static int publish_txn(struct wtxn *w, void *arg)
 	e->has_prev = e->seq++ > 0;
 	if ((p->sign_rc = ag_entry_sign(e, p->sk, p->buf, p->cap, &len)) != 0)
 		return EINVAL;
-	if (entry_refused(e)) { /* node_publish checks first: this is the last guard */
+	if (store_entry_refused(e)) { /* node_publish checks first: this is the last guard */
 		p->sign_rc = AG_ESCHEMA;
 		return EINVAL;
 	}
@@ -872,49 +866,61 @@ int store_publish(struct store *st, struct ag_entry *e, const uint8_t sk[static 
 
 /* ---- reading feeds ---- */
 
+struct head_arg {
+	const uint8_t *author;
+	uint64_t *seq;
+	uint8_t *hash;
+};
+
+static int head_read(MDB_txn *txn, struct store *st, void *arg)
+{
+	struct head_arg *a = arg;
+
+	return head_get(txn, st->heads, a->author, a->seq, a->hash);
+}
+
 int store_head(struct store *st, const uint8_t author[static AG_PK_LEN], uint64_t *seq,
                uint8_t hash[static AG_HASH_LEN])
 {
-	MDB_txn *txn;
+	struct head_arg a = {author, seq, hash};
+
+	if (store_read(st, "head", head_read, &a) != 0)
+		return -1;
+	return *seq > 0;
+}
+
+struct heads_arg {
+	store_head_fn *fn;
+	void *arg;
+};
+
+static int heads_scan(MDB_txn *txn, struct store *st, void *arg)
+{
+	struct heads_arg *a = arg;
+	MDB_cursor *c;
+	MDB_val k, v;
 	int rc;
 
-	if (read_begin(st, &txn) != 0)
-		return -1;
-	rc = head_get(txn, st->heads, author, seq, hash);
-	read_end(st, txn);
-	if (rc != 0) {
-		log_error("store: head: %s", mdb_strerror(rc));
-		return -1;
+	if ((rc = mdb_cursor_open(txn, st->heads, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != AG_PK_LEN || v.mv_size != HEAD_LEN) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (a->fn(k.mv_data, be64_get(v.mv_data), (const uint8_t *)v.mv_data + 8, a->arg))
+			break;
 	}
-	return *seq > 0;
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int store_heads(struct store *st, store_head_fn *fn, void *arg)
 {
-	MDB_cursor *c = NULL;
-	MDB_txn *txn;
-	MDB_val k, v;
-	int rc;
+	struct heads_arg a = {fn, arg};
 
-	if (read_begin(st, &txn) != 0)
-		return -1;
-	if ((rc = mdb_cursor_open(txn, st->heads, &c)) == 0)
-		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-			if (k.mv_size != AG_PK_LEN || v.mv_size != HEAD_LEN) {
-				rc = MDB_CORRUPTED;
-				break;
-			}
-			if (fn(k.mv_data, be64_get(v.mv_data), (const uint8_t *)v.mv_data + 8, arg))
-				break;
-		}
-	mdb_cursor_close(c);
-	read_end(st, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		log_error("store: heads: %s", mdb_strerror(rc));
-		return -1;
-	}
-	return 0;
+	return store_read(st, "heads", heads_scan, &a) != 0 ? -1 : 0;
 }
 
 struct feed_arg {
@@ -926,8 +932,9 @@ struct feed_arg {
 	size_t count;
 };
 
-static int feed_scan(MDB_txn *txn, const struct store *st, struct feed_arg *a)
+static int feed_scan(MDB_txn *txn, struct store *st, void *arg)
 {
+	struct feed_arg *a = arg;
 	MDB_val k, v;
 	MDB_cursor *c;
 	size_t bytes = 0;
@@ -940,7 +947,7 @@ static int feed_scan(MDB_txn *txn, const struct store *st, struct feed_arg *a)
 		struct ag_entry e;
 
 		if (v.mv_size != EPOS_LEN || be64_get(v.mv_data) != a->from + a->count ||
-		    (rc = log_load(txn, st, (const uint8_t *)v.mv_data + 8, &e)) != 0) {
+		    (rc = store_log_load(txn, st, (const uint8_t *)v.mv_data + 8, &e)) != 0) {
 			rc = rc ? rc : MDB_CORRUPTED;
 			break;
 		}
@@ -959,17 +966,9 @@ ssize_t store_feed(struct store *st, const uint8_t author[static AG_PK_LEN], uin
                    size_t max_count, size_t max_bytes, store_entry_fn *fn, void *arg)
 {
 	struct feed_arg a = {author, from ? from : 1, max_count, max_bytes, fn, arg, 0};
-	MDB_txn *txn;
-	int rc;
 
-	if (read_begin(st, &txn) != 0)
+	if (store_read(st, "feed", feed_scan, &a) != 0)
 		return -1;
-	rc = feed_scan(txn, st, &a);
-	read_end(st, txn);
-	if (rc != 0) {
-		log_error("store: feed from %" PRIu64 ": %s", from, mdb_strerror(rc));
-		return -1;
-	}
 	return (ssize_t)a.count;
 }
 
@@ -987,53 +986,66 @@ static int record_get(struct store *st, MDB_txn *txn, const char *type, const ui
 		return rc;
 	if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY)) == 0 &&
 	    (rc = mdb_cursor_get(c, &k, &v, MDB_LAST_DUP)) == 0)
-		rc = rec_get(&v, r);
+		rc = store_rec_get(&v, r);
 	mdb_cursor_close(c);
+	return rc;
+}
+
+/* A record, named by type, author and id, and what to call with its versions. */
+struct rec_arg {
+	const char *type;
+	const uint8_t *author;
+	const char *id;
+	size_t id_len;
+	store_entry_fn *fn;
+	void *arg;
+	size_t count;
+};
+
+static int get_read(MDB_txn *txn, struct store *st, void *arg)
+{
+	struct rec_arg *a = arg;
+	struct ag_entry e;
+	struct rec r;
+	int rc = record_get(st, txn, a->type, a->author, a->id, a->id_len, &r);
+
+	if (rc == 0 && (rc = store_entry_load(txn, st, a->author, r.seq, &e)) == 0)
+		a->fn(&e, a->arg);
 	return rc;
 }
 
 int store_get(struct store *st, const char *type, const uint8_t author[static AG_PK_LEN],
               const char *id, size_t id_len, store_entry_fn *fn, void *arg)
 {
-	struct ag_entry e;
-	struct rec r;
-	MDB_txn *txn;
+	struct rec_arg a = {type, author, id, id_len, fn, arg, 0};
 	int rc;
 
 	if (!rkey_check(type, id, id_len))
 		return 0; /* no record can have that name */
-	if (read_begin(st, &txn) != 0)
-		return -1;
-	rc = record_get(st, txn, type, author, id, id_len, &r);
-	if (rc == 0 && (rc = entry_load(txn, st, author, r.seq, &e)) == 0)
-		fn(&e, arg);
-	read_end(st, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		log_error("store: get %s: %s", type, mdb_strerror(rc));
-		return -1;
-	}
-	return rc == 0;
+	rc = store_read(st, "get", get_read, &a);
+	return rc < 0 ? -1 : rc == 0;
 }
 
-static int history_scan(struct store *st, MDB_txn *txn, MDB_val *k, const uint8_t *author,
-                        store_entry_fn *fn, void *arg, size_t *count)
+static int history_scan(MDB_txn *txn, struct store *st, void *arg)
 {
+	struct rec_arg *a = arg;
+	uint8_t kb[RKEY_MAX];
+	MDB_val k = rkey(kb, a->type, a->author, a->id, a->id_len), v;
 	MDB_cursor *c;
-	MDB_val v;
 	int rc;
 
 	if ((rc = mdb_cursor_open(txn, st->records, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, k, &v, MDB_SET_KEY); rc == 0;
-	     rc = mdb_cursor_get(c, k, &v, MDB_NEXT_DUP)) {
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
 		struct ag_entry e;
 		struct rec r;
 
-		if ((rc = rec_get(&v, &r)) != 0 ||
-		    (rc = entry_load(txn, st, author, r.seq, &e)) != 0)
+		if ((rc = store_rec_get(&v, &r)) != 0 ||
+		    (rc = store_entry_load(txn, st, a->author, r.seq, &e)) != 0)
 			break;
-		++*count;
-		if (fn(&e, arg) != 0)
+		a->count++;
+		if (a->fn(&e, a->arg) != 0)
 			break;
 	}
 	mdb_cursor_close(c);
@@ -1043,31 +1055,22 @@ static int history_scan(struct store *st, MDB_txn *txn, MDB_val *k, const uint8_
 ssize_t store_history(struct store *st, const char *type, const uint8_t author[static AG_PK_LEN],
                       const char *id, size_t id_len, store_entry_fn *fn, void *arg)
 {
-	uint8_t kb[RKEY_MAX];
-	MDB_val k;
-	MDB_txn *txn;
-	size_t count = 0;
-	int rc;
+	struct rec_arg a = {type, author, id, id_len, fn, arg, 0};
 
 	if (!rkey_check(type, id, id_len))
 		return 0;
-	k = rkey(kb, type, author, id, id_len);
-	if (read_begin(st, &txn) != 0)
+	if (store_read(st, "history", history_scan, &a) != 0)
 		return -1;
-	rc = history_scan(st, txn, &k, author, fn, arg, &count);
-	read_end(st, txn);
-	if (rc != 0) {
-		log_error("store: history %s: %s", type, mdb_strerror(rc));
-		return -1;
-	}
-	return (ssize_t)count;
+	return (ssize_t)a.count;
 }
 
 struct hit_arg {
 	struct store *st;
 	MDB_txn *txn;
+	const struct index_query *q;
 	store_entry_fn *fn;
 	void *arg;
+	size_t hits;
 	int rc;
 };
 
@@ -1079,51 +1082,50 @@ static int search_hit(uint32_t docno, void *arg)
 	struct ag_entry e;
 
 	be64_put(logno, docno);
-	h->rc = log_load(h->txn, h->st, logno, &e);
+	h->rc = store_log_load(h->txn, h->st, logno, &e);
 	return h->rc != 0 || h->fn(&e, h->arg) != 0;
+}
+
+static int search_read(MDB_txn *txn, struct store *st, void *arg)
+{
+	struct hit_arg *h = arg;
+	int rc;
+
+	h->txn = txn;
+	rc = index_search(st->ix, txn, h->q, search_hit, h, &h->hits);
+	return rc ? rc : h->rc;
 }
 
 ssize_t store_search(struct store *st, const struct index_query *q, store_entry_fn *fn, void *arg)
 {
-	struct hit_arg h = {st, NULL, fn, arg, 0};
-	size_t hits = 0;
-	int rc;
+	struct hit_arg h = {st, NULL, q, fn, arg, 0, 0};
 
-	if (read_begin(st, &h.txn) != 0)
+	if (store_read(st, "search", search_read, &h) != 0)
 		return -1;
-	rc = index_search(st->ix, h.txn, q, search_hit, &h, &hits);
-	read_end(st, h.txn);
-	if (rc == 0)
-		rc = h.rc;
-	if (rc != 0) {
-		log_error("store: search: %s", mdb_strerror(rc));
-		return -1;
-	}
-	return (ssize_t)hits;
+	return (ssize_t)h.hits;
 }
 
 /* ---- flags and forks ---- */
 
-int store_flags(struct store *st, const uint8_t author[static AG_PK_LEN], uint32_t *flags)
-{
-	MDB_txn *txn;
-	int rc;
-
-	if (read_begin(st, &txn) != 0)
-		return -1;
-	rc = flags_get(txn, st->flags, author, flags);
-	read_end(st, txn);
-	if (rc != 0) {
-		log_error("store: flags: %s", mdb_strerror(rc));
-		return -1;
-	}
-	return 0;
-}
-
 struct flags_arg {
 	const uint8_t *author;
 	uint32_t set, clear;
+	uint32_t *flags;
 };
+
+static int flags_read(MDB_txn *txn, struct store *st, void *arg)
+{
+	struct flags_arg *a = arg;
+
+	return flags_get(txn, st->flags, a->author, a->flags);
+}
+
+int store_flags(struct store *st, const uint8_t author[static AG_PK_LEN], uint32_t *flags)
+{
+	struct flags_arg a = {author, 0, 0, flags};
+
+	return store_read(st, "flags", flags_read, &a) != 0 ? -1 : 0;
+}
 
 static int flags_txn(struct wtxn *w, void *arg)
 {
@@ -1137,7 +1139,7 @@ static int flags_txn(struct wtxn *w, void *arg)
 int store_flags_set(struct store *st, const uint8_t author[static AG_PK_LEN], uint32_t set,
                     uint32_t clear)
 {
-	struct flags_arg a = {author, set, clear};
+	struct flags_arg a = {author, set, clear, NULL};
 	int rc = store_write(st, flags_txn, &a);
 
 	if (rc != 0) {
@@ -1152,30 +1154,37 @@ int store_fork_clear(struct store *st, const uint8_t author[static AG_PK_LEN])
 	return store_flags_set(st, author, 0, STORE_FLAG_FORKED);
 }
 
-static int forks_scan(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, store_entry_fn *fn,
-                      void *arg, size_t *count)
+struct forks_arg {
+	const uint8_t *author;
+	store_entry_fn *fn;
+	void *arg;
+	size_t count;
+};
+
+static int forks_scan(MDB_txn *txn, struct store *st, void *arg)
 {
+	struct forks_arg *a = arg;
 	uint8_t kb[FKEY_LEN] = {0};
-	MDB_val k = {author ? FKEY_LEN : 0, kb}, v;
+	MDB_val k = {a->author ? FKEY_LEN : 0, kb}, v;
 	MDB_cursor *c;
 	int rc;
 
-	if (author)
-		memcpy(kb, author, AG_PK_LEN);
-	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+	if (a->author)
+		memcpy(kb, a->author, AG_PK_LEN);
+	if ((rc = mdb_cursor_open(txn, st->forks, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, author ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
+	for (rc = mdb_cursor_get(c, &k, &v, a->author ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		struct ag_entry e;
 
-		if (author && memcmp(k.mv_data, author, AG_PK_LEN) != 0)
+		if (a->author && memcmp(k.mv_data, a->author, AG_PK_LEN) != 0)
 			break;
 		if (ag_entry_decode(&e, v.mv_data, v.mv_size, NULL) != 0) {
 			rc = MDB_CORRUPTED;
 			break;
 		}
-		++*count;
-		if (fn(&e, arg) != 0)
+		a->count++;
+		if (a->fn(&e, a->arg) != 0)
 			break;
 	}
 	mdb_cursor_close(c);
@@ -1184,19 +1193,11 @@ static int forks_scan(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, store_en
 
 ssize_t store_forks(struct store *st, const uint8_t *author, store_entry_fn *fn, void *arg)
 {
-	MDB_txn *txn;
-	size_t count = 0;
-	int rc;
+	struct forks_arg a = {author, fn, arg, 0};
 
-	if (read_begin(st, &txn) != 0)
+	if (store_read(st, "forks", forks_scan, &a) != 0)
 		return -1;
-	rc = forks_scan(txn, st->forks, author, fn, arg, &count);
-	read_end(st, txn);
-	if (rc != 0) {
-		log_error("store: forks: %s", mdb_strerror(rc));
-		return -1;
-	}
-	return (ssize_t)count;
+	return (ssize_t)a.count;
 }
 
 /* ---- meta ---- */
@@ -1204,6 +1205,10 @@ ssize_t store_forks(struct store *st, const uint8_t *author, store_entry_fn *fn,
 struct meta_arg {
 	MDB_val k, v;
 	int del;
+	void *buf;
+	size_t cap, *len;
+	store_meta_fn *fn;
+	void *arg;
 };
 
 static int meta_txn(struct wtxn *w, void *arg)
@@ -1245,285 +1250,56 @@ int store_meta_del(struct store *st, const void *key, size_t klen)
 	return meta_write(st, key, klen, NULL, 0, 1);
 }
 
+static int meta_read(MDB_txn *txn, struct store *st, void *arg)
+{
+	struct meta_arg *m = arg;
+	MDB_val v;
+	int rc = mdb_get(txn, st->meta, &m->k, &v);
+
+	if (rc == 0) {
+		memcpy(m->buf, v.mv_data, v.mv_size < m->cap ? v.mv_size : m->cap);
+		*m->len = v.mv_size;
+	}
+	return rc;
+}
+
 int store_meta_get(struct store *st, const void *key, size_t klen, void *buf, size_t cap,
                    size_t *len)
 {
-	MDB_val k = {klen, (void *)(uintptr_t)key}, v;
-	MDB_txn *txn;
+	struct meta_arg m = {
+	    .k = {klen, (void *)(uintptr_t)key}, .buf = buf, .cap = cap, .len = len};
 	int rc;
 
 	if (klen == 0 || klen > STORE_META_KEY_MAX)
 		return 0;
-	if (read_begin(st, &txn) != 0)
-		return -1;
-	if ((rc = mdb_get(txn, st->meta, &k, &v)) == 0) {
-		memcpy(buf, v.mv_data, v.mv_size < cap ? v.mv_size : cap);
-		*len = v.mv_size;
+	rc = store_read(st, "meta", meta_read, &m);
+	return rc < 0 ? -1 : rc == 0;
+}
+
+static int meta_scan(MDB_txn *txn, struct store *st, void *arg)
+{
+	struct meta_arg *m = arg;
+	size_t plen = m->k.mv_size;
+	MDB_val k = m->k, v;
+	MDB_cursor *c;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->meta, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || (plen > 0 && memcmp(k.mv_data, m->k.mv_data, plen) != 0))
+			break;
+		if (m->fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, m->arg) != 0)
+			break;
 	}
-	read_end(st, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		log_error("store: meta: %s", mdb_strerror(rc));
-		return -1;
-	}
-	return rc == 0;
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int store_meta_each(struct store *st, const void *prefix, size_t plen, store_meta_fn *fn, void *arg)
 {
-	MDB_val k = {plen, (void *)(uintptr_t)prefix}, v;
-	MDB_cursor *c = NULL;
-	MDB_txn *txn;
-	int rc;
+	struct meta_arg m = {.k = {plen, (void *)(uintptr_t)prefix}, .fn = fn, .arg = arg};
 
-	if (read_begin(st, &txn) != 0)
-		return -1;
-	if ((rc = mdb_cursor_open(txn, st->meta, &c)) == 0)
-		for (rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
-		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-			if (k.mv_size < plen || (plen > 0 && memcmp(k.mv_data, prefix, plen) != 0))
-				break;
-			if (fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg) != 0)
-				break;
-		}
-	mdb_cursor_close(c);
-	read_end(st, txn);
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		log_error("store: meta: %s", mdb_strerror(rc));
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- statistics and checks ---- */
-
-int store_stats(struct store *st, struct store_stats *s)
-{
-	MDB_stat es, hs;
-	MDB_envinfo info;
-	size_t postings = 0, segments;
-	uint64_t records;
-	MDB_txn *txn;
-	int rc;
-
-	if (read_begin(st, &txn) != 0)
-		return -1;
-	if ((rc = mdb_stat(txn, st->entries, &es)) == 0 &&
-	    (rc = mdb_stat(txn, st->heads, &hs)) == 0 &&
-	    (rc = records_count(txn, st->info, &records)) == 0 &&
-	    (rc = index_stats(st->ix, txn, &postings, &segments)) == 0 &&
-	    (rc = mdb_env_info(st->env, &info)) == 0) {
-		*s = (struct store_stats){
-		    es.ms_entries,   hs.ms_entries,
-		    records,         postings,
-		    info.me_mapsize, (uint64_t)(info.me_last_pgno + 1) * es.ms_psize};
-	}
-	read_end(st, txn);
-	if (rc != 0) {
-		log_error("store: stats: %s", mdb_strerror(rc));
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * The checks return 0 when all holds, 1 with the first problem in why, or
- * -1 with the LMDB error in err.
- */
-struct check {
-	struct store *st;
-	MDB_txn *txn;
-	const uint8_t *network;
-	char *why;
-	size_t whylen;
-	int err;
-	size_t entries, records, versions, postings;
-};
-
-__attribute__((format(printf, 2, 3))) static int check_fail(struct check *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->why, c->whylen, fmt, ap);
-	va_end(ap);
-	return 1;
-}
-
-static int check_err(struct check *c, int rc)
-{
-	c->err = rc;
-	return -1;
-}
-
-/* One feed: seq 1 to the head, each prev the hash of the one before. */
-static int check_feed(struct check *c, const uint8_t *author, uint64_t head,
-                      const uint8_t *head_hash)
-{
-	uint8_t prev[AG_HASH_LEN];
-	char who[AG_B64_LEN + 1];
-	int rc;
-
-	ag_key_to_b64(who, author);
-	for (uint64_t seq = 1; seq <= head; seq++) {
-		struct ag_entry e;
-
-		if ((rc = entry_load(c->txn, c->st, author, seq, &e)) == MDB_CORRUPTED)
-			return check_fail(c, "%s: entry %" PRIu64 " missing or damaged", who, seq);
-		if (rc != 0)
-			return check_err(c, rc);
-		if (seq > 1 && (!e.has_prev || memcmp(e.prev, prev, AG_HASH_LEN) != 0))
-			return check_fail(c, "%s: entry %" PRIu64 " breaks the chain", who, seq);
-		if (c->network && ag_entry_verify(&e, c->network) != 0)
-			return check_fail(c, "%s: entry %" PRIu64 " does not verify", who, seq);
-		if (entry_refused(&e))
-			return check_fail(c, "%s: entry %" PRIu64 " breaks its type's schema", who,
-			                  seq);
-		ag_entry_hash(&e, prev);
-		c->entries++;
-	}
-	if (head == 0 || memcmp(prev, head_hash, AG_HASH_LEN) != 0)
-		return check_fail(c, "%s: head is not entry %" PRIu64, who, head);
-	return 0;
-}
-
-static int check_feeds(struct check *c)
-{
-	MDB_cursor *cur;
-	MDB_stat es, ls;
-	MDB_val k, v;
-	int rc, bad = 0;
-
-	if ((rc = mdb_cursor_open(c->txn, c->st->heads, &cur)) != 0)
-		return check_err(c, rc);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && bad == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-		bad = v.mv_size != HEAD_LEN || k.mv_size != AG_PK_LEN
-		          ? check_fail(c, "a head is damaged")
-		          : check_feed(c, k.mv_data, be64_get(v.mv_data),
-		                       (const uint8_t *)v.mv_data + 8);
-	mdb_cursor_close(cur);
-	if (bad)
-		return bad;
-	if (rc != MDB_NOTFOUND)
-		return check_err(c, rc);
-	if ((rc = mdb_stat(c->txn, c->st->entries, &es)) != 0 ||
-	    (rc = mdb_stat(c->txn, c->st->log, &ls)) != 0)
-		return check_err(c, rc);
-	if (es.ms_entries != c->entries || ls.ms_entries != c->entries)
-		return check_fail(c, "%zu entries stored, %zu in the log, %zu in the feeds",
-		                  (size_t)es.ms_entries, (size_t)ls.ms_entries, c->entries);
-	return 0;
-}
-
-/* A live version's docno names it. */
-static int check_doc(struct check *c, uint32_t docno, const uint8_t *author, uint64_t seq)
-{
-	uint8_t logno[8];
-	struct ag_entry e;
-	int rc;
-
-	be64_put(logno, docno);
-	if ((rc = log_load(c->txn, c->st, logno, &e)) != 0 && rc != MDB_CORRUPTED)
-		return check_err(c, rc);
-	if (rc != 0 || memcmp(e.author, author, AG_PK_LEN) != 0 || e.seq != seq)
-		return check_fail(c, "docno %" PRIu32 " does not name its version", docno);
-	return 0;
-}
-
-/*
- * One record, the cursor on its first line: its state, the newest line,
- * matches its entry, and it is indexed exactly when live.
- */
-static int check_record(struct check *c, MDB_cursor *cur, const MDB_val *k)
-{
-	const uint8_t *key = k->mv_data;
-	size_t tl = strnlen((const char *)key, k->mv_size), nv, have, want;
-	MDB_val kk = *k, v;
-	struct index_doc d;
-	struct ag_entry e;
-	struct rec r;
-	int rc;
-
-	if (tl + 1 + AG_PK_LEN >= k->mv_size)
-		return check_fail(c, "a record key is damaged");
-	if ((rc = mdb_cursor_count(cur, &nv)) != 0 ||
-	    (rc = mdb_cursor_get(cur, &kk, &v, MDB_LAST_DUP)) != 0)
-		return check_err(c, rc);
-	if (rec_get(&v, &r) != 0)
-		return check_fail(c, "record %s is damaged", key);
-	c->records++;
-	c->versions += nv;
-	if ((rc = entry_load(c->txn, c->st, key + tl + 1, r.seq, &e)) != 0)
-		return check_fail(c, "record %s: its entry is missing", key);
-	if (strcmp(e.type, (const char *)key) != 0 || e.timestamp != r.ts ||
-	    (e.body != NULL) != r.live || e.id_len != k->mv_size - tl - 1 - AG_PK_LEN ||
-	    memcmp(e.id, key + tl + 1 + AG_PK_LEN, e.id_len) != 0)
-		return check_fail(c, "record %s: state does not match its entry", key);
-	if (!r.live)
-		return r.docno == 0 ? 0 : check_fail(c, "record %s: retracted, yet indexed", key);
-	if ((rc = check_doc(c, r.docno, key + tl + 1, r.seq)) != 0)
-		return rc;
-	d = (struct index_doc){r.docno, r.ts, e.type, e.author, e.body, e.body_len};
-	if ((rc = index_doc_check(c->st->ix, c->txn, &d, &have, &want)) != 0)
-		return check_err(c, rc);
-	if (have != want)
-		return check_fail(c, "record %s: %zu of its %zu postings indexed", key, have, want);
-	c->postings += want;
-	return 0;
-}
-
-static int check_records(struct check *c)
-{
-	MDB_stat vs;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	size_t postings;
-	uint64_t records;
-	int rc, bad = 0;
-
-	if ((rc = mdb_cursor_open(c->txn, c->st->records, &cur)) != 0)
-		return check_err(c, rc);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && bad == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP))
-		bad = check_record(c, cur, &k);
-	mdb_cursor_close(cur);
-	if (bad)
-		return bad;
-	if (rc != MDB_NOTFOUND)
-		return check_err(c, rc);
-	if ((rc = mdb_stat(c->txn, c->st->records, &vs)) != 0 ||
-	    (rc = records_count(c->txn, c->st->info, &records)) != 0)
-		return check_err(c, rc);
-	if (records != c->records)
-		return check_fail(c, "%zu records counted, %zu stored", (size_t)records,
-		                  c->records);
-	if ((rc = index_check(c->st->ix, c->txn, &postings)) == MDB_CORRUPTED)
-		return check_fail(c, "the index is damaged");
-	if (rc != 0)
-		return check_err(c, rc);
-	if (vs.ms_entries != c->versions || c->versions != c->entries)
-		return check_fail(c,
-		                  "%zu versions stored, %zu of them of known records, %zu entries",
-		                  (size_t)vs.ms_entries, c->versions, c->entries);
-	if (postings != c->postings)
-		return check_fail(c, "index holds %zu postings, live records %zu", postings,
-		                  c->postings);
-	return 0;
-}
-
-int store_check(struct store *st, const uint8_t *network, char *why, size_t whylen)
-{
-	struct check c = {st, NULL, network, why, whylen, 0, 0, 0, 0, 0};
-	int rc;
-
-	if (whylen)
-		why[0] = 0;
-	if (read_begin(st, &c.txn) != 0)
-		return -1;
-	if ((rc = check_feeds(&c)) == 0)
-		rc = check_records(&c);
-	read_end(st, c.txn);
-	if (rc < 0)
-		log_error("store: check: %s", mdb_strerror(c.err));
-	return rc;
+	return store_read(st, "meta", meta_scan, &m) != 0 ? -1 : 0;
 }

@@ -1,0 +1,59 @@
+/*
+ * store_internal.h: what store.c shares with store_check.c, the statistics
+ * and checks that tests ask for. No other module includes it.
+ */
+#ifndef AGORA_STORE_INTERNAL_H
+#define AGORA_STORE_INTERNAL_H
+
+#include <lmdb.h>
+#include <pthread.h>
+
+#include "store.h"
+
+#define HEAD_LEN (8 + AG_HASH_LEN) /* a line of heads: seq(8) hash(32) */
+
+struct store {
+	MDB_env *env;
+	MDB_dbi log, entries, heads, records, forks, flags, meta, info;
+	struct index *ix;
+	/*
+	 * LMDB lets the map grow only while no transaction of this process is
+	 * open: readers hold this shared, the writer takes it alone to grow.
+	 */
+	pthread_rwlock_t maplock;
+	uint32_t format; /* the format found, when it is not SCHEMA */
+};
+
+/* A record version's line in records. */
+struct rec {
+	uint64_t seq;
+	uint32_t docno;
+	uint64_t ts;
+	int live;
+};
+
+/*
+ * Runs fn in a read transaction. Returns 0, 1 when fn says MDB_NOTFOUND (it
+ * found nothing: no error), or -1 after logging "store: what: why" for any
+ * other failure.
+ */
+typedef int store_read_fn(MDB_txn *, struct store *, void *arg);
+int store_read(struct store *st, const char *what, store_read_fn *fn, void *arg);
+
+/* A line of records, read: MDB_CORRUPTED if it has another size. */
+int store_rec_get(const MDB_val *v, struct rec *r);
+
+/* The encoded entry at logno (8 bytes), decoded: what fails here was damaged on disk. */
+int store_log_load(MDB_txn *txn, const struct store *st, const void *logno, struct ag_entry *e);
+
+/* Entry seq of author's feed, decoded and checked to be it: MDB_CORRUPTED if it is not. */
+int store_entry_load(MDB_txn *txn, const struct store *st, const uint8_t *author, uint64_t seq,
+                     struct ag_entry *e);
+
+/* How many records there are, retracted ones included. */
+int store_records_count(MDB_txn *txn, MDB_dbi info, uint64_t *n);
+
+/* Whether e's body breaks its type's schema. */
+int store_entry_refused(const struct ag_entry *e);
+
+#endif
