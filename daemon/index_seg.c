@@ -1,0 +1,529 @@
+/*
+ * index_seg.c: segments: the catalog, blocks written and read in term order,
+ * the dead docnos, merging by tiers, and finding a term's postings.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "be.h"
+#include "index.h"
+#include "index_internal.h"
+
+/* Tiers by size: 64 postings, 64 * FANIN, 64 * FANIN^2 and so on each start a tier. */
+static int tier_of(uint64_t npost)
+{
+	int t = 0;
+
+	for (uint64_t n = npost / 64; n >= FANIN; n /= FANIN)
+		t++;
+	return t;
+}
+
+int index_catalog_put(struct index *ix, MDB_txn *txn, const struct seginfo *si)
+{
+	uint8_t k[4], v[17];
+
+	be32_put(k, si->seg);
+	v[0] = (uint8_t)tier_of(si->npost);
+	be64_put(v + 1, si->npost);
+	be32_put(v + 9, si->lo);
+	be32_put(v + 13, si->hi);
+	return mdb_put(txn, ix->segs, &(MDB_val){4, k}, &(MDB_val){17, v}, 0);
+}
+
+/* The segments, oldest first. */
+int index_catalog_load(const struct index *ix, MDB_txn *txn, struct seginfo *out, size_t *n)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_cursor_open(txn, ix->segs, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = v.mv_data;
+
+		if (*n == SEGS_MAX || k.mv_size != 4 || v.mv_size != 17) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		out[(*n)++] = (struct seginfo){be32_get(k.mv_data), p[0], be64_get(p + 1),
+		                               be32_get(p + 9), be32_get(p + 13)};
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Parses the entry at *pos of a block. */
+int index_entry_parse(const uint8_t *b, size_t len, size_t *pos, const uint8_t **term, size_t *tlen,
+                      const uint8_t **post, uint32_t *n)
+{
+	size_t p = *pos, tl;
+
+	if (p >= len)
+		return MDB_CORRUPTED;
+	tl = b[p];
+	if (tl == 0 || tl > TERM_MAX || len - p < 5 + tl)
+		return MDB_CORRUPTED;
+	*n = be32_get(b + p + 1 + tl);
+	if ((len - p - 5 - tl) / POST_LEN < *n)
+		return MDB_CORRUPTED;
+	*term = b + p + 1;
+	*tlen = tl;
+	*post = b + p + 5 + tl;
+	*pos = p + 5 + tl + (size_t)*n * POST_LEN;
+	return 0;
+}
+
+int index_writer_emit(struct writer *w)
+{
+	MDB_val k = {w->klen, w->key}, v = {w->len, w->buf};
+
+	if (w->len == 0)
+		return 0;
+	w->len = 0;
+	return mdb_put(w->txn, w->dbi, &k, &v, MDB_APPEND);
+}
+
+/*
+ * Starts term's entry in the block, with room for n postings (a block that
+ * has no room left is written first): *post receives where they go, so
+ * they are put in place, not copied. writer_end says how many there are.
+ */
+int index_writer_begin(struct writer *w, const void *term, size_t tlen, size_t n, uint8_t **post)
+{
+	size_t need = 5 + tlen + n * POST_LEN;
+	int rc;
+
+	if (w->len > 0 && w->len + need > BLOCK_MAX && (rc = index_writer_emit(w)) != 0)
+		return rc;
+	if (grow((void **)&w->buf, &w->cap, w->len + need, 1))
+		return ENOMEM;
+	if (w->len == 0) {
+		memcpy(w->key, w->seg, 4);
+		memcpy(w->key + 4, term, tlen);
+		w->klen = 4 + tlen;
+	}
+	w->buf[w->len] = (uint8_t)tlen;
+	memcpy(w->buf + w->len + 1, term, tlen);
+	*post = w->buf + w->len + 5 + tlen;
+	return 0;
+}
+
+/* Ends the entry begun last with its m postings; with none, there is no entry. */
+void index_writer_end(struct writer *w, size_t m)
+{
+	size_t tlen = w->buf[w->len];
+
+	if (m == 0)
+		return;
+	be32_put(w->buf + w->len + 1 + tlen, (uint32_t)m);
+	w->len += 5 + tlen + m * POST_LEN;
+	w->npost += m;
+}
+
+static int reader_load(struct reader *r, MDB_cursor *c)
+{
+	MDB_val k = {r->started ? r->klen : 4, r->started ? r->key : r->seg}, v;
+	int rc = mdb_cursor_get(c, &k, &v, r->started ? MDB_SET_KEY : MDB_SET_RANGE);
+
+	if (rc == 0 && r->started)
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	r->started = 1;
+	if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size < 4 || memcmp(k.mv_data, r->seg, 4)))) {
+		r->done = 1;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (k.mv_size > SEGKEY_MAX)
+		return MDB_CORRUPTED;
+	if (grow((void **)&r->blk, &r->bcap, v.mv_size, 1))
+		return ENOMEM;
+	memcpy(r->key, k.mv_data, k.mv_size);
+	r->klen = k.mv_size;
+	memcpy(r->blk, v.mv_data, v.mv_size);
+	r->blen = v.mv_size;
+	r->pos = 0;
+	return 0;
+}
+
+int index_reader_next(struct reader *r, MDB_cursor *c)
+{
+	int rc;
+
+	while (!r->done && r->pos >= r->blen)
+		if ((rc = reader_load(r, c)) != 0)
+			return rc;
+	if (r->done)
+		return 0;
+	return index_entry_parse(r->blk, r->blen, &r->pos, &r->term, &r->tlen, &r->post, &r->n);
+}
+
+/* The dead docnos from lo to hi: only those a merge of segments holding that range can meet. */
+int index_dead_load(const struct index *ix, MDB_txn *txn, uint32_t lo, uint32_t hi,
+                    struct dead_set *ds)
+{
+	uint8_t kb[4];
+	MDB_val k = {4, kb}, v;
+	MDB_cursor *c;
+	int rc;
+
+	be32_put(kb, lo);
+	if ((rc = mdb_cursor_open(txn, ix->dead, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 4) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (be32_get(k.mv_data) > hi)
+			break;
+		if (grow((void **)&ds->d, &ds->cap, ds->n + 1, sizeof(uint32_t))) {
+			rc = ENOMEM;
+			break;
+		}
+		ds->d[ds->n++] = be32_get(k.mv_data);
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	return ds->n && !(ds->seen = calloc(ds->n, 1)) ? ENOMEM : 0;
+}
+
+void index_dead_free(struct dead_set *ds)
+{
+	free(ds->d);
+	free(ds->seen);
+}
+
+/* Appends a posting to out unless it is dead; marks the dead it meets. */
+static void merge_one(uint8_t *out, const uint8_t *p, struct dead_set *ds, size_t *m)
+{
+	long j;
+
+	if (ds->n && (j = u32_find(ds->d, ds->n, posting_docno(p))) >= 0) {
+		ds->seen[j] = 1;
+		return;
+	}
+	memcpy(out + (*m)++ * POST_LEN, p, POST_LEN);
+}
+
+/* Appends n postings to out, less the dead. */
+static void merge_copy(uint8_t *out, const uint8_t *p, size_t n, struct dead_set *ds, size_t *m)
+{
+	if (ds->n == 0) {
+		memcpy(out + *m * POST_LEN, p, n * POST_LEN);
+		*m += n;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		merge_one(out, p + i * POST_LEN, ds, m);
+}
+
+/* How many of the n postings at p come before v, p[0] included: galloping from the start. */
+static size_t post_before(const uint8_t *p, size_t n, const uint8_t *v)
+{
+	size_t lo = 1, hi = 2;
+
+	while (hi < n && post_cmp(p + hi * POST_LEN, v) < 0) {
+		lo = hi + 1;
+		hi *= 2;
+	}
+	if (hi > n)
+		hi = n;
+	while (lo < hi) { /* p[lo - 1] < v; the answer is in [lo, hi] */
+		size_t mid = (lo + hi) / 2;
+
+		if (post_cmp(p + mid * POST_LEN, v) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Merges the postings of the readers in[] into out, less the dead; *m
+ * receives how many. A version's postings are all in one segment, so no
+ * two runs share one. Segments mostly span different times, so the run
+ * with the newest posting is copied in one piece, up to the next run's
+ * newest.
+ */
+static void merge_term(const struct reader *r, const int *in, size_t k, struct dead_set *ds,
+                       uint8_t *out, size_t *m)
+{
+	size_t pos[SEGS_MAX] = {0};
+
+	*m = 0;
+	for (;;) {
+		const uint8_t *p = NULL, *q = NULL;
+		size_t best = 0, n;
+
+		for (size_t i = 0; i < k; i++) {
+			const uint8_t *h = r[i].post + pos[i] * POST_LEN;
+
+			if (!in[i] || pos[i] == r[i].n)
+				continue;
+			if (!p || post_cmp(h, p) < 0) {
+				q = p;
+				p = h;
+				best = i;
+			} else if (!q || post_cmp(h, q) < 0) {
+				q = h;
+			}
+		}
+		if (!p)
+			return;
+		n = r[best].n - pos[best];
+		if (q)
+			n = post_before(p, n, q);
+		merge_copy(out, p, n, ds, m);
+		pos[best] += n;
+	}
+}
+
+/* Which readers are on the lowest term, in one pass: in[i], and the lowest. */
+static const struct reader *merge_low(const struct reader *r, size_t k, int *in)
+{
+	const struct reader *low = NULL;
+
+	for (size_t i = 0; i < k; i++) {
+		int cmp = -1;
+
+		in[i] = 0;
+		if (r[i].done)
+			continue;
+		if (low)
+			cmp = term_cmp(r[i].term, r[i].tlen, low->term, low->tlen);
+		if (cmp < 0) {
+			memset(in, 0, i * sizeof(*in));
+			low = &r[i];
+		}
+		in[i] = cmp <= 0;
+	}
+	return low;
+}
+
+/* Deletes a segment's blocks and its catalog entry. */
+static int seg_drop(struct index *ix, MDB_txn *txn, MDB_cursor *c, uint32_t seg)
+{
+	uint8_t k4[4];
+	int rc;
+
+	be32_put(k4, seg);
+	for (;;) {
+		MDB_val k = {4, k4}, v;
+
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size < 4 || memcmp(k.mv_data, k4, 4))))
+			break;
+		if (rc != 0 || (rc = mdb_cursor_del(c, 0)) != 0)
+			return rc;
+	}
+	return mdb_del(txn, ix->segs, &(MDB_val){4, k4}, NULL);
+}
+
+/* The merge proper: one pass over the k readers in term order. */
+static int merge_pass(MDB_cursor *c, struct reader *r, size_t k, struct writer *w,
+                      struct dead_set *ds)
+{
+	uint8_t term[TERM_MAX];
+	int in[SEGS_MAX], rc = 0;
+
+	for (size_t i = 0; i < k && rc == 0; i++)
+		rc = index_reader_next(&r[i], c);
+	while (rc == 0) {
+		const struct reader *low = merge_low(r, k, in);
+		size_t tlen, total = 0, m;
+		uint8_t *out;
+
+		if (!low)
+			break;
+		tlen = low->tlen;
+		memcpy(term, low->term, tlen);
+		for (size_t i = 0; i < k; i++)
+			total += in[i] ? r[i].n : 0;
+		if ((rc = index_writer_begin(w, term, tlen, total, &out)) != 0)
+			break;
+		merge_term(r, in, k, ds, out, &m);
+		index_writer_end(w, m);
+		for (size_t i = 0; i < k && rc == 0; i++)
+			if (in[i])
+				rc = index_reader_next(&r[i], c);
+	}
+	return rc == 0 ? index_writer_emit(w) : rc;
+}
+
+/* Merges segments in[0..k) into a new segment seg, and forgets the dead it dropped. */
+static int merge(struct index *ix, MDB_txn *txn, const struct seginfo *in, size_t k, uint32_t seg)
+{
+	struct reader *r = calloc(k, sizeof(*r));
+	struct writer w = {txn, ix->blocks, {0}, {0}, 0, NULL, 0, 0, 0};
+	struct seginfo out = {seg, 0, 0, UINT32_MAX, 0};
+	struct dead_set ds = {0};
+	MDB_cursor *c = NULL;
+	int rc;
+
+	if (!r)
+		return ENOMEM;
+	be32_put(w.seg, seg);
+	for (size_t i = 0; i < k; i++) {
+		be32_put(r[i].seg, in[i].seg);
+		out.lo = in[i].lo < out.lo ? in[i].lo : out.lo;
+		out.hi = in[i].hi > out.hi ? in[i].hi : out.hi;
+	}
+	if ((rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0 ||
+	    (rc = index_dead_load(ix, txn, out.lo, out.hi, &ds)) != 0 ||
+	    (rc = merge_pass(c, r, k, &w, &ds)) != 0)
+		goto out;
+	out.npost = w.npost;
+	if (w.npost && (rc = index_catalog_put(ix, txn, &out)) != 0)
+		goto out;
+	for (size_t i = 0; i < k && rc == 0; i++)
+		rc = seg_drop(ix, txn, c, in[i].seg);
+	for (size_t i = 0; i < ds.n && rc == 0; i++) {
+		uint8_t dk[4];
+
+		be32_put(dk, ds.d[i]);
+		if (ds.seen[i])
+			rc = mdb_del(txn, ix->dead, &(MDB_val){4, dk}, NULL);
+	}
+out:
+	mdb_cursor_close(c);
+	for (size_t i = 0; i < k; i++)
+		free(r[i].blk);
+	free(r);
+	free(w.buf);
+	index_dead_free(&ds);
+	return rc;
+}
+
+static int seginfo_cmp(const void *a, const void *b)
+{
+	const struct seginfo *x = a, *y = b;
+
+	return (x->npost > y->npost) - (x->npost < y->npost);
+}
+
+/*
+ * Picks the segments to merge next: those of the lowest tier that holds
+ * FANIN or more; or, should tiers ever be so many that the catalog fills
+ * half its room, the FANIN smallest. Returns how many, 0 for none.
+ */
+static size_t merge_pick(const struct seginfo *cat, size_t ncat, struct seginfo *pick)
+{
+	int tier = -1, count[64] = {0};
+	size_t n = 0;
+
+	for (size_t i = 0; i < ncat; i++)
+		if (cat[i].tier < 64 && ++count[cat[i].tier] >= FANIN &&
+		    (tier < 0 || cat[i].tier < tier))
+			tier = cat[i].tier;
+	for (size_t i = 0; tier >= 0 && i < ncat; i++)
+		if (cat[i].tier == tier)
+			pick[n++] = cat[i];
+	if (n == 0 && ncat > SEGS_MAX / 2) {
+		memcpy(pick, cat, ncat * sizeof(*cat));
+		qsort(pick, ncat, sizeof(*pick), seginfo_cmp);
+		n = FANIN;
+	}
+	return n;
+}
+
+/* Merges segments while merge_pick finds some. */
+int index_merge_tiers(struct index *ix, MDB_txn *txn)
+{
+	struct seginfo cat[SEGS_MAX], pick[SEGS_MAX];
+	size_t ncat, npick;
+	int rc;
+
+	for (;;) {
+		if ((rc = index_catalog_load(ix, txn, cat, &ncat)) != 0)
+			return rc;
+		if ((npick = merge_pick(cat, ncat, pick)) == 0)
+			return 0;
+		if ((rc = merge(ix, txn, pick, npick, cat[ncat - 1].seg + 1)) != 0)
+			return rc;
+	}
+}
+
+/* Finds term in segment seg: *run is empty if the segment lacks it. */
+int index_seg_find(MDB_cursor *c, uint32_t seg, const void *term, size_t tlen, struct run *run)
+{
+	uint8_t kb[SEGKEY_MAX];
+	MDB_val k = {4 + tlen, kb}, v;
+	size_t pos = 0;
+	int rc;
+
+	*run = (struct run){NULL, 0, 0};
+	be32_put(kb, seg);
+	memcpy(kb + 4, term, tlen);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc != 0 || k.mv_size != 4 + tlen || memcmp(k.mv_data, kb, 4 + tlen) != 0) {
+		/* The block that holds it starts before it. */
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+		rc = mdb_cursor_get(c, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+		if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size < 4 || memcmp(k.mv_data, kb, 4))))
+			return 0;
+		if (rc != 0)
+			return rc;
+	}
+	while (pos < v.mv_size) {
+		const uint8_t *t, *post;
+		size_t tl;
+		uint32_t n;
+		int cmp;
+
+		if ((rc = index_entry_parse(v.mv_data, v.mv_size, &pos, &t, &tl, &post, &n)) != 0)
+			return rc;
+		if ((cmp = term_cmp(t, tl, term, tlen)) == 0) {
+			*run = (struct run){post, n, 0};
+			return 0;
+		}
+		if (cmp > 0)
+			break;
+	}
+	return 0;
+}
+
+/* Moves r to its first posting at or after cand, galloping: cand only grows. */
+void index_run_seek(struct run *r, const uint8_t *cand)
+{
+	size_t lo = r->i, step = 1, hi;
+
+	if (lo >= r->n || post_cmp(r->p + lo * POST_LEN, cand) >= 0)
+		return;
+	while (lo + step < r->n && post_cmp(r->p + (lo + step) * POST_LEN, cand) < 0) {
+		lo += step;
+		step *= 2;
+	}
+	hi = lo + step < r->n ? lo + step : r->n;
+	lo++; /* p[lo - 1] < cand; the answer is in [lo, hi] */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (post_cmp(r->p + mid * POST_LEN, cand) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	r->i = lo;
+}
+
+int index_is_dead(const struct index *ix, MDB_txn *txn, uint32_t docno, int *dead)
+{
+	uint8_t k[4];
+	MDB_val key = {4, k}, v;
+	int rc;
+
+	be32_put(k, docno);
+	rc = mdb_get(txn, ix->dead, &key, &v);
+	*dead = rc == 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}

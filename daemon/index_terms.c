@@ -1,0 +1,307 @@
+/*
+ * index_terms.c: the terms of a record version: its folded words, and the
+ * filter terms of its type, author and topics, read from its msgpack body;
+ * gathered without repeats, hashed, for the queue (index.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "be.h"
+#include "fold.h"
+#include "index.h"
+#include "index_internal.h"
+
+/* A filter term: 0x01, a kind letter, a value. */
+size_t index_term_make(char out[static TERM_MAX], char kind, const void *v, size_t n)
+{
+	out[0] = 1;
+	out[1] = kind;
+	memcpy(out + 2, v, n);
+	return 2 + n;
+}
+
+/*
+ * Reads the value at *pos: a string's bytes (*data, *n), an array's or a map's
+ * count (*n), and skips any other value whole. The body passed the canonical
+ * decoder already; the bounds are checked again all the same.
+ */
+enum { MP_BAD, MP_OTHER, MP_STR, MP_BIN, MP_ARRAY, MP_MAP };
+
+/* The layout of the type bytes 0xc0 to 0xdf: kind, fixed payload, length bytes. */
+static const struct {
+	uint8_t kind, fixed, lenbytes;
+} mp_types[32] = {
+    [0x00] = {MP_OTHER, 0, 0}, [0x02] = {MP_OTHER, 0, 0}, [0x03] = {MP_OTHER, 0, 0},
+    [0x04] = {MP_BIN, 0, 1},   [0x05] = {MP_BIN, 0, 2},   [0x06] = {MP_BIN, 0, 4},
+    [0x0a] = {MP_OTHER, 4, 0}, [0x0b] = {MP_OTHER, 8, 0}, [0x0c] = {MP_OTHER, 1, 0},
+    [0x0d] = {MP_OTHER, 2, 0}, [0x0e] = {MP_OTHER, 4, 0}, [0x0f] = {MP_OTHER, 8, 0},
+    [0x10] = {MP_OTHER, 1, 0}, [0x11] = {MP_OTHER, 2, 0}, [0x12] = {MP_OTHER, 4, 0},
+    [0x13] = {MP_OTHER, 8, 0}, [0x19] = {MP_STR, 0, 1},   [0x1a] = {MP_STR, 0, 2},
+    [0x1b] = {MP_STR, 0, 4},   [0x1c] = {MP_ARRAY, 0, 2}, [0x1d] = {MP_ARRAY, 0, 4},
+    [0x1e] = {MP_MAP, 0, 2},   [0x1f] = {MP_MAP, 0, 4},
+};
+
+static int mp_head(const uint8_t *p, size_t len, size_t *pos, int *kind, uint32_t *n,
+                   const uint8_t **data)
+{
+	size_t fixed = 0, lenbytes = 0;
+	uint64_t v = 0;
+	uint8_t b;
+
+	if (*pos >= len)
+		return -1;
+	b = p[(*pos)++];
+	if (b <= 0x7f || b >= 0xe0) { /* fixint */
+		*kind = MP_OTHER;
+		return 0;
+	}
+	if (b <= 0x9f) { /* fixmap, fixarray */
+		*kind = b <= 0x8f ? MP_MAP : MP_ARRAY;
+		*n = b & 0x0f;
+		return 0;
+	}
+	if (b <= 0xbf) { /* fixstr */
+		*kind = MP_STR;
+		v = b & 0x1f;
+	} else {
+		*kind = mp_types[b - 0xc0].kind;
+		fixed = mp_types[b - 0xc0].fixed;
+		lenbytes = mp_types[b - 0xc0].lenbytes;
+	}
+	if (*kind == MP_BAD || len - *pos < fixed + lenbytes)
+		return -1; /* ext types are never in a canonical body */
+	*pos += fixed;
+	for (size_t i = 0; i < lenbytes; i++)
+		v = v << 8 | p[(*pos)++];
+	*n = (uint32_t)v;
+	if (*kind == MP_ARRAY || *kind == MP_MAP || *kind == MP_OTHER)
+		return 0;
+	if (len - *pos < v)
+		return -1;
+	*data = p + *pos;
+	*pos += v;
+	return 0;
+}
+
+struct scan {
+	const uint8_t *p;
+	size_t len, pos;
+	term_fn *fn;
+	void *arg;
+};
+
+static int scan_word(const char *word, size_t len, void *arg)
+{
+	struct scan *s = arg;
+
+	return s->fn(word, len, s->arg);
+}
+
+static int scan_topic(struct scan *s, const uint8_t *t, size_t n)
+{
+	char term[TERM_MAX];
+
+	if (n == 0 || n > INDEX_TOPIC_MAX)
+		return 0;
+	return s->fn(term, index_term_make(term, 'p', t, n), s->arg);
+}
+
+/*
+ * Walks one value: the words of every string in it go to s->fn. topic says
+ * that its strings are topics too: the value of a "topic" key, or the
+ * elements of a "topics" array, at any depth, since a priority's areas and a
+ * profile's sections carry their own (schema.h).
+ */
+static int scan_value(struct scan *s, int depth, int topic)
+{
+	const uint8_t *data = NULL;
+	uint32_t n = 0;
+	int kind, rc;
+
+	if (depth > BODY_DEPTH || mp_head(s->p, s->len, &s->pos, &kind, &n, &data) != 0)
+		return EINVAL;
+	if (kind == MP_STR) {
+		if (topic && (rc = scan_topic(s, data, n)) != 0)
+			return rc;
+		return ag_fold_words((const char *)data, n, scan_word, s);
+	}
+	for (uint32_t i = 0; kind == MP_ARRAY && i < n; i++)
+		if ((rc = scan_value(s, depth + 1, topic == 2)) != 0)
+			return rc;
+	for (uint32_t i = 0; kind == MP_MAP && i < n; i++) {
+		const uint8_t *key = NULL;
+		uint32_t klen = 0;
+		int kk, t = 0;
+
+		if (mp_head(s->p, s->len, &s->pos, &kk, &klen, &key) != 0 || kk != MP_STR)
+			return EINVAL;
+		if (klen == 5 && memcmp(key, "topic", 5) == 0)
+			t = 1;
+		if (klen == 6 && memcmp(key, "topics", 6) == 0)
+			t = 2;
+		if ((rc = scan_value(s, depth + 1, t)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Calls fn for every term of a version, repeats included. */
+int index_doc_terms(const struct index_doc *d, term_fn *fn, void *arg)
+{
+	struct scan s = {d->body, d->body_len, 0, fn, arg};
+	char term[TERM_MAX];
+	int rc;
+
+	if ((rc = fn(TERM_ALL, 2, arg)) != 0 ||
+	    (rc = fn(term, index_term_make(term, 't', d->type, strlen(d->type)), arg)) != 0 ||
+	    (rc = fn(term, index_term_make(term, 'a', d->author, AG_PK_LEN), arg)) != 0)
+		return rc;
+	if ((rc = scan_value(&s, 1, 0)) != 0)
+		return rc;
+	return s.pos == s.len ? 0 : EINVAL;
+}
+
+/* A multiply-xorshift hash, eight bytes at a time. */
+static uint32_t term_hash(const char *t, size_t len)
+{
+	uint64_t h = len * 0x9e3779b97f4a7c15ull, x;
+
+	for (; len >= 8; t += 8, len -= 8) {
+		memcpy(&x, t, 8);
+		h = (h ^ x) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	x = 0;
+	memcpy(&x, t, len);
+	h = (h ^ x) * 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ h >> 29);
+}
+
+static uint64_t term_prefix(const char *t, size_t len)
+{
+	uint8_t b[8] = {0};
+
+	memcpy(b, t, len < 8 ? len : 8);
+	return be64_get(b);
+}
+
+/*
+ * A version's terms being gathered: the list, and a set of the offsets of
+ * its trefs (+ 1, 0 for none) by hash, so that a word is kept once.
+ */
+struct gather {
+	struct index_terms *l;
+	uint32_t *set;
+	size_t nset; /* a power of two, more than twice the terms */
+	uint32_t small[256];
+};
+
+static int gather_grow(struct gather *g)
+{
+	size_t n = g->nset * 2;
+	uint32_t *set = calloc(n, sizeof(*set));
+	const struct tref *r = (const struct tref *)g->l->data;
+
+	if (!set)
+		return ENOMEM;
+	for (size_t i = 0; i < g->l->n; i++, r = tref_next(r)) {
+		size_t j = r->hash & (n - 1);
+
+		while (set[j])
+			j = (j + 1) & (n - 1);
+		set[j] = (uint32_t)((const uint8_t *)r - (const uint8_t *)g->l->data) + 1;
+	}
+	if (g->set != g->small)
+		free(g->set);
+	g->set = set;
+	g->nset = n;
+	return 0;
+}
+
+/* A term_fn: appends the term, hashed, to the list unless it holds it already. */
+static int terms_add(const char *t, size_t len, void *arg)
+{
+	struct gather *g = arg;
+	struct index_terms *l = g->l;
+	uint32_t hash = term_hash(t, len);
+	size_t need = tref_size(len), cap = l->cap, i;
+	struct tref *r;
+
+	if ((l->n + 1) * 2 > g->nset && gather_grow(g) != 0)
+		return ENOMEM;
+	for (i = hash & (g->nset - 1); g->set[i]; i = (i + 1) & (g->nset - 1)) {
+		const struct tref *o = tref_at(l, g->set[i] - 1);
+
+		if (o->hash == hash && o->len == len && memcmp(o + 1, t, len) == 0)
+			return 0;
+	}
+	if (l->len + need > l->cap) {
+		while (l->len + need > cap)
+			cap *= 2;
+		if (!(l = realloc(l, sizeof(*l) + cap)))
+			return ENOMEM;
+		l->cap = cap;
+		g->l = l;
+	}
+	r = (struct tref *)((uint8_t *)l->data + l->len);
+	*r = (struct tref){term_prefix(t, len), len > 8 ? term_prefix(t + 8, len - 8) : 0, hash,
+	                   (uint32_t)len};
+	memcpy(r + 1, t, len);
+	g->set[i] = (uint32_t)l->len + 1;
+	l->len += need;
+	l->n++;
+	return 0;
+}
+
+/* Gathers d's distinct terms into *lp, emptied first; it may move. */
+int index_terms_gather(const struct index_doc *d, struct index_terms **lp)
+{
+	struct gather g = {.l = *lp, .nset = 256};
+	int rc;
+
+	g.set = g.small;
+	memset(g.small, 0, sizeof(g.small));
+	g.l->n = g.l->len = 0;
+	rc = index_doc_terms(d, terms_add, &g);
+	*lp = g.l;
+	if (g.set != g.small)
+		free(g.set);
+	return rc;
+}
+
+struct index_terms *index_terms_new(size_t cap)
+{
+	struct index_terms *l = malloc(sizeof(*l) + cap);
+
+	if (l)
+		*l = (struct index_terms){0, 0, cap};
+	return l;
+}
+
+void index_terms_free(struct index_terms *l)
+{
+	free(l);
+}
+
+int index_prepare(const struct index_doc *d, struct index_terms **out)
+{
+	/* Room for the usual body: a word is a few bytes of text and 32 or so here. */
+	struct index_terms *l = index_terms_new(4 * d->body_len + 256);
+	int rc;
+
+	*out = NULL;
+	if (!l)
+		return ENOMEM;
+	if ((rc = index_terms_gather(d, &l)) != 0) {
+		free(l);
+		return rc;
+	}
+	*out = l;
+	/* It waits for the writer, with thousands more: what the guess left unused goes back. */
+	if (l->cap - l->len >= 256 && (l = realloc(l, sizeof(*l) + l->len))) {
+		l->cap = l->len;
+		*out = l;
+	}
+	return 0;
+}
