@@ -14,7 +14,12 @@
 #define CONN_READ_LEN  (256u * 1024)           /* bytes asked of the socket at once */
 #define CONN_HS_MAX    256 /* longest handshake message (IK's are 96 and 48 bytes) */
 
-enum conn_state { CONN_DIALING, CONN_HS_WAIT1, CONN_HS_WAIT2, CONN_UP, CONN_CLOSING };
+/*
+ * The responder's CONN_CONFIRM: message 2 is sent, but message 1 carries
+ * nothing fresh and anyone who saw it can replay it, so the peer counts as
+ * connected (up()) only once its first transport message has decrypted.
+ */
+enum conn_state { CONN_DIALING, CONN_HS_WAIT1, CONN_HS_WAIT2, CONN_CONFIRM, CONN_UP, CONN_CLOSING };
 
 struct outbuf {
 	uint8_t *p;
@@ -39,7 +44,8 @@ struct conn {
 	struct outbuf pending, inflight;
 	int writing, above_high;
 	int initiator, was_up, paused;
-	int peer_fault; /* closed because the peer sent what fails authentication */
+	int frame_timed; /* the timer runs for a frame begun and not yet complete */
+	int peer_fault;  /* closed because the peer sent what fails authentication */
 	const struct conn_ops *ops;
 	void *ud, *peer;
 	char addr[64];
@@ -68,6 +74,7 @@ static _Thread_local uint8_t rbuf[CONN_READ_LEN];
 static const char prologue_tag[] = "agora/1";
 
 static void conn_flush(struct conn *c);
+static void on_timeout(uv_timer_t *t);
 
 static void on_handle_closed(uv_handle_t *h)
 {
@@ -229,23 +236,29 @@ static int send_handshake(struct conn *c)
 
 static void go_up(struct conn *c)
 {
+	uv_timer_stop(&c->timer);
+	c->state = CONN_UP;
+	c->was_up = 1;
+	c->ops->up(c->ud, c);
+}
+
+/* The handshake is done: transport keys, and the 128 KiB that only a live connection needs. */
+static int split(struct conn *c)
+{
 	int rc;
 
 	if ((rc = ag_noise_split(c->hs, &c->tx, &c->rx)) != 0) {
 		close_err(c, "handshake", rc);
-		return;
+		return -1;
 	}
 	ag_noise_hs_free(c->hs);
 	c->hs = NULL;
 	if (!(c->t = malloc(sizeof(*c->t)))) {
 		conn_close(c, "out of memory");
-		return;
+		return -1;
 	}
 	ag_frame_dec_init(&c->dec, c->t->frame, sizeof(c->t->frame));
-	uv_timer_stop(&c->timer);
-	c->state = CONN_UP;
-	c->was_up = 1;
-	c->ops->up(c->ud, c);
+	return 0;
 }
 
 /* Responder, message 1: -> e, es, s, ss. A key we do not know gets silence. */
@@ -263,12 +276,16 @@ static void on_msg1(struct conn *c, const uint8_t *frame, size_t len)
 		conn_close(c, "unknown key");
 		return;
 	}
+	/* What is left of the handshake's 5 seconds, counted from the longest message 1 may take.
+	 */
+	uv_timer_start(&c->timer, on_timeout, CONN_HANDSHAKE_MS - CONN_MSG1_MS, 0);
 	if (plen != 0) {
 		conn_close(c, "handshake payload not empty");
 		return;
 	}
-	if (send_handshake(c) == 0)
-		go_up(c);
+	/* The handshake deadline still runs: it ends with the first transport message. */
+	if (send_handshake(c) == 0 && split(c) == 0)
+		c->state = CONN_CONFIRM;
 }
 
 /* Initiator, message 2: <- e, ee, se. */
@@ -286,7 +303,8 @@ static void on_msg2(struct conn *c, const uint8_t *frame, size_t len)
 		conn_close(c, "handshake message 2 malformed");
 		return;
 	}
-	go_up(c);
+	if (split(c) == 0)
+		go_up(c);
 }
 
 static void on_transport(struct conn *c, const uint8_t *frame, size_t len)
@@ -296,13 +314,21 @@ static void on_transport(struct conn *c, const uint8_t *frame, size_t len)
 
 	if ((rc = ag_noise_decrypt(&c->rx, frame, len, c->t->plain, sizeof(c->t->plain), &n)) !=
 	    0) {
+		/* Before the first message decrypts, the peer may be a replay of its message 1. */
+		if (c->state == CONN_CONFIRM) {
+			close_err(c, "handshake not confirmed (message 1 replayed?)", rc);
+			return;
+		}
 		c->peer_fault = 1;
 		close_err(c, "transport", rc);
 		return;
 	}
 	if (n > c->plain_used)
 		c->plain_used = n;
-	c->ops->msg(c->ud, c, c->t->plain, n);
+	if (c->state == CONN_CONFIRM)
+		go_up(c);
+	if (c->state == CONN_UP)
+		c->ops->msg(c->ud, c, c->t->plain, n);
 }
 
 static void on_frame(struct conn *c, const uint8_t *frame, size_t len)
@@ -314,11 +340,46 @@ static void on_frame(struct conn *c, const uint8_t *frame, size_t len)
 	case CONN_HS_WAIT2:
 		on_msg2(c, frame, len);
 		break;
+	case CONN_CONFIRM:
 	case CONN_UP:
 		on_transport(c, frame, len);
 		break;
 	default:
 		break;
+	}
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+	char why[96];
+
+	if (c->state == CONN_UP)
+		snprintf(why, sizeof(why), "a frame did not complete in %d s",
+		         CONN_FRAME_MS / 1000);
+	else if (c->state == CONN_HS_WAIT1)
+		snprintf(why, sizeof(why), "handshake message 1 did not arrive in %d s",
+		         CONN_MSG1_MS / 1000);
+	else
+		snprintf(why, sizeof(why), "handshake timed out");
+	conn_close(c, why);
+}
+
+/*
+ * Once up, a frame begun must complete within CONN_FRAME_MS: a peer that
+ * trickles a frame a byte at a time, or never finishes one, is cut off long
+ * before the keepalive's silence would notice (it is not silent).
+ */
+static void frame_deadline(struct conn *c)
+{
+	if (c->state != CONN_UP)
+		return;
+	if (ag_frame_dec_pending(&c->dec) == 0) {
+		uv_timer_stop(&c->timer);
+		c->frame_timed = 0;
+	} else if (!c->frame_timed) {
+		uv_timer_start(&c->timer, on_timeout, CONN_FRAME_MS, 0);
+		c->frame_timed = 1;
 	}
 }
 
@@ -348,16 +409,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			                                        : "handshake message 2: too long");
 			return;
 		}
-		if (rc == 1)
+		if (rc == 1) {
 			on_frame(c, frame, flen);
+			c->frame_timed = 0; /* the next frame has its own deadline */
+		}
 		in += used;
 		left -= used;
 	}
-}
-
-static void on_timeout(uv_timer_t *t)
-{
-	conn_close(t->data, "handshake timed out");
+	frame_deadline(c);
 }
 
 static struct conn *conn_new(uv_loop_t *loop, const struct conn_ops *ops, void *ud)
@@ -413,6 +472,7 @@ struct conn *conn_accept(uv_stream_t *server, const struct conn_keys *keys,
 	if (!c)
 		return NULL;
 	c->state = CONN_HS_WAIT1;
+	uv_timer_start(&c->timer, on_timeout, CONN_MSG1_MS, 0);
 	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 || make_hs(c, keys, 0, NULL) != 0) {
 		conn_close(c, "accept failed");
 		return c;

@@ -5,8 +5,9 @@
  *
  * A stranger learns nothing: the responder reads the initiator's static key
  * from message 1 and, when allow() does not know it, closes without writing a
- * byte. Every failure (MAC, oversize frame, nonce exhaustion, timeout) closes
- * the connection and is reported once, through down().
+ * byte. Every failure (MAC, oversize frame, nonce exhaustion, timeout, a frame
+ * that does not complete in CONN_FRAME_MS) closes the connection and is
+ * reported once, through down().
  */
 #ifndef AGORA_CONN_H
 #define AGORA_CONN_H
@@ -15,7 +16,9 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define CONN_HANDSHAKE_MS 5000
+#define CONN_HANDSHAKE_MS 5000       /* from accept or dial to the first transport message */
+#define CONN_MSG1_MS      2000       /* from accept to message 1: it is sent at once on connect */
+#define CONN_FRAME_MS     5000       /* from a frame's first byte to its last, once up */
 #define CONN_QUEUE_HIGH   (1u << 20) /* bytes queued above which senders should wait */
 
 struct conn;
@@ -23,7 +26,11 @@ struct conn;
 struct conn_ops {
 	/* Responder: the peer object whose Noise key is x_pk, or NULL to refuse in silence. */
 	void *(*allow)(void *ud, const uint8_t x_pk[static 32]);
-	/* The handshake is done; conn_peer() is the peer. */
+	/*
+	 * The handshake is done (for a responder: and the initiator's first
+	 * transport message has decrypted, so message 1 was no replay); conn_peer()
+	 * is the peer.
+	 */
 	void (*up)(void *ud, struct conn *);
 	/* One decrypted protocol message; msg is valid during the call only. */
 	void (*msg)(void *ud, struct conn *, const uint8_t *msg, size_t len);
