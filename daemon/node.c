@@ -93,12 +93,23 @@ static void *on_allow(void *ud, const uint8_t x_pk[static 32])
 			log_debug("%s: refused: cut off for invalid data", p->name);
 			return NULL;
 		}
-		/* Both dialed at once: the connection dialed by the smaller key wins. */
-		if (p->conn && memcmp(n->pk, p->pk, 32) < 0)
-			return NULL;
+		/* Which of two connections stays is decided at up(), once this one is confirmed. */
 		return p;
 	}
 	return NULL;
+}
+
+/*
+ * Of a peer's connection old and a new one c, both its own, whether c stays:
+ * the newer, unless the two were dialed from both ends at once; then the one
+ * dialed by the smaller key, as the peer decides too.
+ */
+static int keep_new(const struct node *n, const struct peer *p, const struct conn *old,
+                    const struct conn *c)
+{
+	if (conn_initiator(old) == conn_initiator(c))
+		return 1;
+	return conn_initiator(c) == (memcmp(n->pk, p->pk, 32) < 0);
 }
 
 static void on_up(void *ud, struct conn *c)
@@ -108,8 +119,13 @@ static void on_up(void *ud, struct conn *c)
 
 	if (n->listener)
 		listener_release(n->listener, c);
-	if (p->conn && p->conn != c)
+	if (p->conn && p->conn != c) {
+		if (!keep_new(n, p, p->conn, c)) {
+			conn_close(c, "both ends dialed: the other connection stays");
+			return;
+		}
 		conn_close(p->conn, "replaced by a newer connection");
+	}
 	p->conn = c;
 	p->up = 1;
 	p->bad = 0;
@@ -150,8 +166,13 @@ static void on_down(void *ud, struct conn *c, const char *why)
 		log_debug("%s: closed before authentication: %s", conn_addr(c), why);
 		return;
 	}
-	if (p->conn != c)
-		return; /* a losing duplicate, or replaced */
+	if (p->conn != c) { /* a losing duplicate, replaced, or never confirmed */
+		if (!conn_was_up(c) && !conn_initiator(c))
+			log_ratelimited(
+			    &p->rl, LOG_LEVEL_INFO, p->name,
+			    "a connection in its name closed before it was confirmed: %s", why);
+		return;
+	}
 	p->conn = NULL;
 	if (conn_peer_fault(c))
 		p->bad = 1;

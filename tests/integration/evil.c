@@ -13,6 +13,9 @@
  *   garbage     for SECONDS, random frames after the handshake, reconnecting each time
  *   slowloris   for SECONDS, holds many connections from 127.0.0.2.. that send half a
  *               handshake message or nothing, and dials again and again as a stranger
+ *   replay      a connection that stays up; then its message 1 again on a second
+ *               connection, as anyone who saw it on the wire could, and a garbage frame;
+ *               exits 0 if the first is still served and a new one is taken at once
  * forge, fork and schema exit 0 when the target closed the connection, 1 otherwise; the
  * others exit 0 once SECONDS are over. What happened goes to stdout. Blocking
  * sockets throughout: a target that stops reading simply slows us down.
@@ -51,6 +54,8 @@ struct evil {
 struct link {
 	int fd;
 	struct ag_noise_cs tx, rx;
+	uint8_t m1[256]; /* our handshake message 1, framed, as it went on the wire */
+	size_t m1_len;
 };
 
 static double now_s(void)
@@ -162,6 +167,8 @@ static int link_open(struct evil *ev, struct link *l)
 	if ((l->fd = tcp_open(ev, NULL)) < 0)
 		return -1;
 	len = msg1_frame(ev, ev->x_sk, buf, sizeof(buf), &hs);
+	memcpy(l->m1, buf, len);
+	l->m1_len = len;
 	if (write_all(l->fd, buf, len) != 0 || read_all(l->fd, hdr, 2) != 0 ||
 	    (len = (size_t)hdr[0] << 8 | hdr[1]) > sizeof(buf) || read_all(l->fd, buf, len) != 0 ||
 	    ag_noise_read_message(hs, buf, len, payload, sizeof(payload), &plen) != 0 ||
@@ -176,6 +183,23 @@ static int link_open(struct evil *ev, struct link *l)
 	    link_send(l, buf, len) != 0)
 		return 0; /* closed at once: the caller finds out */
 	return 0;
+}
+
+/* The next protocol message from the target into out, within secs: its length, or -1. */
+static ssize_t link_recv(struct link *l, uint8_t *out, size_t cap, double secs)
+{
+	static uint8_t frame[AG_FRAME_MAX];
+	struct pollfd pfd = {l->fd, POLLIN, 0};
+	uint8_t hdr[2];
+	size_t len, n;
+
+	if (poll(&pfd, 1, (int)(secs * 1000)) <= 0 || read_all(l->fd, hdr, 2) != 0)
+		return -1;
+	len = (size_t)hdr[0] << 8 | hdr[1];
+	if (read_all(l->fd, frame, len) != 0 ||
+	    ag_noise_decrypt(&l->rx, frame, len, out, cap, &n) != 0)
+		return -1;
+	return (ssize_t)n;
 }
 
 static void link_close(struct link *l)
@@ -539,6 +563,65 @@ static int run_once(struct evil *ev, int (*mode)(struct evil *, struct link *))
 	return rc;
 }
 
+/* Is l served: a PING answered by its PONG within secs? */
+static int link_pings(struct link *l, uint64_t nonce, double secs)
+{
+	static uint8_t buf[AG_FRAME_MAX];
+	double end = now_s() + secs;
+	struct ag_msg m;
+	ssize_t n;
+	size_t len;
+
+	if (ag_msg_ping(buf, sizeof(buf), &len, 0, nonce) != 0 || link_send(l, buf, len) != 0)
+		return 0;
+	while (now_s() < end && (n = link_recv(l, buf, sizeof(buf), end - now_s())) >= 0)
+		if (ag_msg_decode(&m, buf, (size_t)n, NULL) == 0 && m.type == AG_MSG_PONG &&
+		    m.seq == nonce)
+			return 1;
+	return 0;
+}
+
+/* Our own message 1 again, then a garbage frame: what anyone who saw it could send. */
+static void replay_m1(struct evil *ev, const struct link *live)
+{
+	uint8_t m2[64], junk[2 + 200];
+	struct link gone = {.fd = tcp_open(ev, NULL)};
+
+	if (gone.fd < 0)
+		return;
+	randombytes_buf(junk, sizeof(junk));
+	if (ag_frame_header(junk, sizeof(junk) - 2) != 0)
+		exit(2);
+	/* The target answers with a message 2 that only the key's holder can read. */
+	if (write_all(gone.fd, live->m1, live->m1_len) == 0 && read_all(gone.fd, m2, 2 + 48) == 0)
+		printf("replay: message 2 received\n");
+	(void)write_all(gone.fd, junk, sizeof(junk));
+	printf(link_wait_close(&gone, 5) ? "replay: closed by the target\n"
+	                                 : "replay: still open after 5 s\n");
+	close(gone.fd);
+}
+
+static int mode_replay(struct evil *ev)
+{
+	struct link l;
+	int served, again;
+
+	if (link_open(ev, &l) != 0 || !link_pings(&l, 1, 5)) {
+		printf("handshake failed\n");
+		return 1;
+	}
+	printf("first connection up\n");
+	replay_m1(ev, &l);
+	served = link_pings(&l, 2, 5);
+	printf(served ? "first connection still served\n" : "first connection lost\n");
+	link_close(&l);
+	/* At once, not after a backoff: the replay was no fault of ours. */
+	again = link_open(ev, &l) == 0 && link_pings(&l, 3, 5);
+	printf(again ? "connected again at once\n" : "refused when connecting again\n");
+	link_close(&l);
+	return served && again ? 0 : 1;
+}
+
 static int setup(struct evil *ev, char **argv)
 {
 	uint8_t peer[32], x_pk[32];
@@ -594,6 +677,8 @@ int main(int argc, char **argv)
 		rc = run_timed(&ev, mode_garbage);
 	else if (strcmp(mode, "slowloris") == 0)
 		rc = mode_slowloris(&ev);
+	else if (strcmp(mode, "replay") == 0)
+		rc = mode_replay(&ev);
 	else
 		fprintf(stderr, "agora-evil: unknown mode %s\n", mode);
 	sodium_memzero(ev.sk, sizeof(ev.sk));

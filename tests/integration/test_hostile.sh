@@ -101,7 +101,7 @@ attack() {
 once() {
 	local n
 	n=$(count "$2")
-	[ "$n" -eq 1 ] || { vlog | grep -E "$2" | head -5 >&2; fail "$1: '$2' logged $n times, not once"; }
+	[ "$n" -eq 1 ] || { vlog | grep -E "$2" | head -5 >&2 || true; fail "$1: '$2' logged $n times, not once"; }
 }
 
 # feed FIELD CITY: a field of CITY's feed in V's status.
@@ -136,7 +136,22 @@ echo "ok: frames at the 65,535-byte limit without end: V served, memory bounded,
 attack trickle trickle Frame
 n=$(count 'Frame: (warn|invalid|malformed|too)')
 [ "$n" -le 1 ] || fail "trickle: $n lines about Frame"
-echo "ok: a frame announced at 65,535 bytes and trickled: V served, memory bounded"
+# Cut when the frame does not complete in 5 s, long before the 45 s keepalive.
+count 'Frame: disconnected: a frame did not complete in 5 s' | grep -qv '^0$' ||
+	fail "trickle: V did not cut the trickled frame"
+echo "ok: a frame announced at 65,535 bytes and trickled: cut within 5 s, V served, memory bounded"
+
+# Message 1 carries nothing fresh: a replay of it, then garbage, must neither
+# cut the peer's live connection nor get the peer refused for a backoff.
+evil_key Replay
+"$EVIL" "$WORK/Replay" "$(key V)" "$(addr V)" replay > "$WORK/replay.out" 2>&1 ||
+	{ cat "$WORK/replay.out" >&2; fail "replay: the live connection was cut or the peer refused"; }
+grep -q 'replay: closed by the target' "$WORK/replay.out" || fail "replay: V kept the replayed connection"
+once replay 'Replay: a connection in its name closed before it was confirmed'
+[ "$(count 'Replay: (disconnected: replaced|refused)')" = 0 ] || fail "replay: V replaced or refused Replay"
+served replay 1
+sed 's/^/  evil: /' "$WORK/replay.out"
+echo "ok: replayed message 1 and garbage: the first connection kept, a new one taken at once, logged once"
 
 evil_key Flood
 attack flood flood Flood
