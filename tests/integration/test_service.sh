@@ -1,17 +1,11 @@
 #!/usr/bin/env bash
-# The systemd unit passes systemd-analyze verify, and cmake --install puts every
-# file where Debian expects it. Skipped (exit 77) where systemd-analyze is missing.
+# The man pages render without a warning, and the systemd unit that the build
+# made passes systemd-analyze verify (skipped, exit 77, where systemd-analyze is
+# missing). Where cmake --install puts them: test_install.sh.
 set -euo pipefail
 SRC=${AGORA_SRC:?} BIN=${AGORA_BIN:?}
 work=$(mktemp -d "${TMPDIR:-/tmp}/agora-svc-XXXXXX")
 trap 'rm -rf "$work"' EXIT
-DESTDIR=$work cmake --install "$BIN" --prefix /usr >/dev/null
-for f in usr/sbin/agorad usr/bin/agora usr/share/man/man1/agora.1 usr/share/man/man5/agorad.conf.5 \
-	usr/share/man/man8/agorad.8 usr/share/bash-completion/completions/agora \
-	usr/lib/systemd/system/agorad.service usr/lib/sysusers.d/agora.conf; do
-	[ -e "$work/$f" ] || { echo "FAIL: cmake --install did not make $f"; exit 1; }
-done
-echo "ok: installed files in place"
 for page in "$SRC"/contrib/man/*.[158]; do
 	out=$(LC_ALL=C.UTF-8 man --warnings -l "$page" 2>&1 >/dev/null || true)
 	[ -z "$out" ] || { echo "FAIL: $page: $out"; exit 1; }
@@ -21,8 +15,12 @@ if ! command -v systemd-analyze >/dev/null; then
 	echo "SKIP: systemd-analyze not found"
 	exit 77
 fi
-sed "s|/usr/sbin/agorad|$BIN/agorad|g" "$SRC/contrib/systemd/agorad.service" > "$work/agorad.service"
+# The unit names the installed agorad, which need not exist here: verify it with ours.
+unit=$BIN/contrib/systemd/agorad.service
+sbin=$(sed -n 's|^ExecStart=\([^ ]*\)/agorad .*|\1|p' "$unit")
+[ -n "$sbin" ] || { echo "FAIL: no ExecStart in $unit"; exit 1; }
+sed "s|$sbin/agorad|$BIN/agorad|g" "$unit" > "$work/agorad.service"
 out=$(systemd-analyze verify --man=no "$work/agorad.service" 2>&1) || { echo "FAIL: $out"; exit 1; }
 [ -z "$out" ] || { echo "FAIL: systemd-analyze: $out"; exit 1; }
 echo "ok: systemd-analyze verify"
-echo "3 passed, 0 failed"
+echo "2 passed, 0 failed"
