@@ -2,12 +2,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -17,12 +14,14 @@
 #include "key.h"
 #include "log.h"
 #include "node.h"
+#include "service.h"
 
 struct daemon {
 	uv_loop_t loop;
 	uv_signal_t sigterm, sigint, sighup;
 	struct node *node;
 	struct control *control;
+	struct service *service;
 };
 
 static void usage(FILE *out)
@@ -36,27 +35,6 @@ static void usage(FILE *out)
 	        "  -v          log debug lines too\n");
 }
 
-/* Tells systemd we are ready (Type=notify), when it asked through NOTIFY_SOCKET. */
-static void notify_ready(void)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	static const char msg[] = "READY=1";
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
-		return;
-	memcpy(sun.sun_path, path, strlen(path));
-	if (path[0] == '@')
-		sun.sun_path[0] = '\0'; /* abstract namespace */
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-		return;
-	if (sendto(fd, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&sun,
-	           (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path))) < 0)
-		log_warn("cannot notify systemd");
-	close(fd);
-}
-
 static void on_signal(uv_signal_t *s, int signum)
 {
 	struct daemon *d = s->data;
@@ -66,6 +44,7 @@ static void on_signal(uv_signal_t *s, int signum)
 		return;
 	}
 	log_info("%s: shutting down", strsignal(signum));
+	service_stop(d->service);
 	control_free(d->control);
 	d->control = NULL;
 	node_stop(d->node);
@@ -110,8 +89,9 @@ static int run(const char *dir)
 	node_id(d.node, pk, &name);
 	ag_key_to_b64(key, pk);
 	log_info("%s (%s) running in %s", name, key, dir);
-	notify_ready();
+	d.service = service_new(&d.loop, d.node); /* READY=1 */
 	uv_run(&d.loop, UV_RUN_DEFAULT);
+	service_free(d.service);
 	node_free(d.node);
 	rc = uv_loop_close(&d.loop);
 	if (rc != 0)

@@ -561,6 +561,17 @@ void node_peers_pack(struct node *n, msgpack_packer *pk)
 		pack_peer(pk, n->peers[i]);
 }
 
+void node_peer_counts(const struct node *n, size_t *connected, size_t *peers)
+{
+	*connected = *peers = 0;
+	for (size_t i = 0; i < n->npeers; i++) {
+		if (n->peers[i]->removed)
+			continue;
+		(*peers)++;
+		*connected += n->peers[i]->up != 0;
+	}
+}
+
 static int count_fork(const struct ag_entry *e, void *arg)
 {
 	(void)e;

@@ -57,6 +57,8 @@ int node_peer_remove(struct node *, const uint8_t pk[static 32], char *err, size
 void node_status_pack(struct node *, msgpack_packer *);
 /* Pack the configured peers as an array of maps. */
 void node_peers_pack(struct node *, msgpack_packer *);
+/* How many configured peers there are, and how many have a connection up (service.c). */
+void node_peer_counts(const struct node *, size_t *connected, size_t *peers);
 
 /* A city's key from a base64 key or a name (config peers, member records): 0 or NODE_ENOTFOUND. */
 int node_resolve_city(struct node *, const char *key_or_name, uint8_t pk[static 32]);
