@@ -66,6 +66,8 @@ dirs=$(grep -n 'systemd-tmpfiles' "$work/control/postinst" | cut -d: -f1 | head 
 [ -n "$users" ] && [ -n "$dirs" ] && [ "$users" -lt "$dirs" ] ||
 	fail "postinst does not run systemd-sysusers before systemd-tmpfiles"
 grep -q 'daemon-reload' "$work/control/postinst" || fail "postinst does not reload systemd"
+deps=$(dpkg-deb -f "$deb" Depends)
+case "$deps" in *libsystemd0*) ;; *) fail "the package does not depend on libsystemd0: $deps" ;; esac
 pass "the unit starts /usr/sbin/agorad; postinst makes the user, then /var/lib/agora, and reloads systemd"
 
 for b in usr/sbin/agorad usr/bin/agora; do
