@@ -6,6 +6,7 @@ AGORAD=$BIN/agorad
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/agora-it-XXXXXX")
 AGORA=$BIN/agora
 PIDS=()
+VG_SUPP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/valgrind.supp
 SLOW=1 # tests multiply their waits by this; valgrind runs programs 20-50 times slower
 
 # With AGORA_VALGRIND=1 every agorad, and with AGORA_VALGRIND_CLI=1 every agora too,
@@ -14,8 +15,8 @@ SLOW=1 # tests multiply their waits by this; valgrind runs programs 20-50 times 
 # adds options (--show-leak-kinds=all, --suppressions=FILE).
 vg_wrap() { # vg_wrap NAME: prints the wrapper's path
 	mkdir -p "$WORK/valgrind"
-	printf '#!/bin/sh\nexec valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no --num-callers=30 %s --log-file=%s/valgrind/%s.%%p.log %s "$@"\n' \
-		"${AGORA_VALGRIND_OPTS:-}" "$WORK" "$1" "$BIN/$1" > "$WORK/valgrind/$1"
+	printf '#!/bin/sh\nexec valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no --num-callers=30 --suppressions=%s %s --log-file=%s/valgrind/%s.%%p.log %s "$@"\n' \
+		"$VG_SUPP" "${AGORA_VALGRIND_OPTS:-}" "$WORK" "$1" "$BIN/$1" > "$WORK/valgrind/$1"
 	chmod +x "$WORK/valgrind/$1"
 	echo "$WORK/valgrind/$1"
 }
