@@ -200,7 +200,7 @@ static const struct command commands[] = {
      O(OPT_CITY),
      "Shows a city's record TYPE ID for reading: its title, city, every field with\n"
      "its label, each language of a text labelled, topics and stakeholders with\n"
-     "their French and English labels, lists numbered, milestones [x] or [ ].\n"
+     "their French, English and Arabic labels, lists numbered, milestones [x] or [ ].\n"
      "With --json, the record as agora get --json prints it."},
     {"practice add",
      cmd_practice_add,
@@ -309,8 +309,8 @@ static const struct command commands[] = {
      "for; fields of objects and lists are indented under them. agora put and\n"
      "agorad refuse a record that breaks its type's schema, saying where and\n"
      "what. agora schema topics and agora schema stakeholders list the closed\n"
-     "vocabularies with their French and English labels. With --json, the same\n"
-     "as one document."},
+     "vocabularies with their labels in French, English, Spanish, Italian and\n"
+     "Arabic. With --json, the same as one document."},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -506,14 +506,14 @@ static void help_command(const struct command *c)
 
 static void help_topics(void)
 {
-	out_printf("Topics (a closed vocabulary; French / English labels):\n");
+	out_printf("Topics (a closed vocabulary; French / English / Arabic labels):\n");
 	for (size_t i = 0; i < AG_TOPIC_COUNT; i++)
 		out_printf("  %-15s %s\n", ag_topics[i].key, ag_topics[i].label);
 }
 
 static void help_stakeholders(void)
 {
-	out_printf("Stakeholders (a closed vocabulary; French / English labels):\n");
+	out_printf("Stakeholders (a closed vocabulary; French / English / Arabic labels):\n");
 	for (size_t i = 0; i < AG_STAKEHOLDER_COUNT; i++)
 		out_printf("  %-26s %s\n", ag_stakeholders[i].key, ag_stakeholders[i].label);
 }

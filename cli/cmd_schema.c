@@ -125,20 +125,36 @@ static void print_schema(const struct ag_schema *s)
 	print_fields(s->fields, 1);
 }
 
-/* One row; the French column is padded by what a terminal shows, not by bytes. */
-static void vocab_row(const char *key, const char *fr, const char *en)
+/* One row of labels; each column but the last is padded by what a terminal shows, not by bytes. */
+static void vocab_row(const char *key, const char *const *labels, size_t n)
 {
-	size_t w = out_width(fr, strlen(fr));
+	out_printf("  %-28s", key);
+	for (size_t i = 0; i < n; i++) {
+		size_t w = out_width(labels[i], strlen(labels[i]));
 
-	out_printf("  %-28s %s%*s %s\n", key, fr, (int)(w < 30 ? 30 - w : 0), "", en);
+		out_printf(" %s%*s", labels[i], i + 1 < n ? (int)(w < 30 ? 30 - w : 0) : 0, "");
+	}
+	out_printf("\n");
 }
 
+/*
+ * Two tables, French and English, then Spanish, Italian and Arabic: five
+ * columns would not fit a terminal. Arabic comes last in its line, so that a
+ * terminal that lays out right-to-left text moves no other column.
+ */
 static void print_vocab(const struct ag_vocab *v, size_t n, const char *what)
 {
+	static const char *const head1[] = {"FRANÇAIS", "ENGLISH"};
+	static const char *const head2[] = {"ESPAÑOL", "ITALIANO", "العربية"};
+
 	out_printf("%s (a closed vocabulary):\n", what);
-	vocab_row("KEY", "FRANÇAIS", "ENGLISH");
+	vocab_row("KEY", head1, 2);
 	for (size_t i = 0; i < n; i++)
-		vocab_row(v[i].key, v[i].fr, v[i].en);
+		vocab_row(v[i].key, (const char *const[]){v[i].fr, v[i].en}, 2);
+	out_printf("\n");
+	vocab_row("KEY", head2, 3);
+	for (size_t i = 0; i < n; i++)
+		vocab_row(v[i].key, (const char *const[]){v[i].es, v[i].it, v[i].ar}, 3);
 }
 
 static void print_all(void)
@@ -214,8 +230,9 @@ static json_t *vocab_json(const struct ag_vocab *v, size_t n, const char *what)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(
-		    a, json_pack("{s:s, s:s, s:s}", "key", v[i].key, "fr", v[i].fr, "en", v[i].en));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "key",
+		                                   v[i].key, "fr", v[i].fr, "en", v[i].en, "ar",
+		                                   v[i].ar, "es", v[i].es, "it", v[i].it));
 	return json_pack("{s:o}", what, a);
 }
 

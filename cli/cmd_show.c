@@ -2,7 +2,7 @@
  * cmd_show.c: agora show: a record laid out for reading in a terminal. The
  * fields come in the order of the type's schema, each with its label; every
  * language of a text is shown and labelled; topics and stakeholders with
- * their French and English labels; lists numbered, milestones ticked [x] or
+ * their French, English and Arabic labels; lists numbered, milestones ticked [x] or
  * not [ ]; text wrapped by the columns the terminal gives it (text.h), so
  * French and Arabic wrap between words. Fields the schema does not know are
  * still shown, after the others.
@@ -90,7 +90,7 @@ static void show_text(const struct show *sh, size_t ind, const json_t *v)
 	}
 }
 
-/* A topic or stakeholder key with its labels: "housing: hébergement / housing". */
+/* A topic or stakeholder key with its labels: "housing: hébergement / housing / السكن". */
 static void show_vocab(const struct show *sh, size_t ind, const json_t *v, bool topic)
 {
 	const char *key = json_string_value(v);
@@ -99,7 +99,9 @@ static void show_vocab(const struct show *sh, size_t ind, const json_t *v, bool 
 	                                   : ag_stakeholder_find(key, strlen(key));
 
 	indent(sh, ind);
-	fprintf(sh->f, "%s%s%s\n", key ? key : "?", w ? ": " : "", w ? w->label : "");
+	fprintf(sh->f, "%s%s", key ? key : "?", w ? ": " : "");
+	/* Three languages' labels may be wider than the terminal: wrapped under themselves. */
+	text_wrap(sh->f, w ? w->label : "", ind + (key ? strlen(key) : 1) + (w ? 2 : 0), sh->width);
 }
 
 static void show_value(const struct show *sh, size_t ind, const struct ag_field *f,

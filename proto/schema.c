@@ -20,36 +20,59 @@
 
 /* ---- the vocabularies ---- */
 
+/*
+ * Labels in the network's five languages. The Arabic, Spanish and Italian ones
+ * are the words city officers use for these fields of policy (السكن, vivienda,
+ * alloggio for housing); label is French / English / Arabic, as show prints it.
+ */
 const struct ag_vocab ag_topics[AG_TOPIC_COUNT] = {
-    {"housing", "hébergement / housing", "hébergement", "housing"},
-    {"health", "santé / health", "santé", "health"},
-    {"education", "éducation / education", "éducation", "education"},
-    {"employment", "emploi / employment", "emploi", "employment"},
-    {"urban-planning", "planification urbaine / urban planning", "planification urbaine",
-     "urban planning"},
-    {"exchange", "échange / exchange", "échange", "exchange"},
-    {"understanding", "compréhension / understanding", "compréhension", "understanding"},
-    {"governance", "gouvernance de la migration / migration governance",
-     "gouvernance de la migration", "migration governance"},
-    {"ownership", "appropriation / ownership", "appropriation", "ownership"},
-    {"inclusion", "approche inclusive / inclusive approach", "approche inclusive",
-     "inclusive approach"},
-    {"leadership", "leadership / leadership", "leadership", "leadership"},
-    {"rights", "accès aux droits / access to rights", "accès aux droits", "access to rights"},
-    {"services", "accès aux services / access to services", "accès aux services",
-     "access to services"},
+    {"housing", "hébergement / housing / السكن", "hébergement", "housing", "السكن", "vivienda",
+     "alloggio"},
+    {"health", "santé / health / الصحة", "santé", "health", "الصحة", "salud", "salute"},
+    {"education", "éducation / education / التعليم", "éducation", "education", "التعليم",
+     "educación", "istruzione"},
+    {"employment", "emploi / employment / التشغيل", "emploi", "employment", "التشغيل", "empleo",
+     "lavoro"},
+    {"urban-planning", "planification urbaine / urban planning / التخطيط العمراني",
+     "planification urbaine", "urban planning", "التخطيط العمراني", "planificación urbana",
+     "pianificazione urbana"},
+    {"exchange", "échange / exchange / التبادل", "échange", "exchange", "التبادل", "intercambio",
+     "scambio"},
+    {"understanding", "compréhension / understanding / الفهم", "compréhension", "understanding",
+     "الفهم", "comprensión", "comprensione"},
+    {"governance", "gouvernance de la migration / migration governance / حوكمة الهجرة",
+     "gouvernance de la migration", "migration governance", "حوكمة الهجرة",
+     "gobernanza de la migración", "governance della migrazione"},
+    {"ownership", "appropriation / ownership / التملك", "appropriation", "ownership", "التملك",
+     "apropiación", "appropriazione"},
+    {"inclusion", "approche inclusive / inclusive approach / النهج الشامل", "approche inclusive",
+     "inclusive approach", "النهج الشامل", "enfoque inclusivo", "approccio inclusivo"},
+    {"leadership", "leadership / leadership / القيادة", "leadership", "leadership", "القيادة",
+     "liderazgo", "leadership"},
+    {"rights", "accès aux droits / access to rights / الوصول إلى الحقوق", "accès aux droits",
+     "access to rights", "الوصول إلى الحقوق", "acceso a los derechos", "accesso ai diritti"},
+    {"services", "accès aux services / access to services / الوصول إلى الخدمات",
+     "accès aux services", "access to services", "الوصول إلى الخدمات", "acceso a los servicios",
+     "accesso ai servizi"},
 };
 
 const struct ag_vocab ag_stakeholders[AG_STAKEHOLDER_COUNT] = {
-    {"national-authorities", "autorités nationales / national authorities", "autorités nationales",
-     "national authorities"},
-    {"city-administration", "administration municipale / city administration",
-     "administration municipale", "city administration"},
-    {"civil-society", "société civile / civil society", "société civile", "civil society"},
-    {"academia", "milieu universitaire / academia", "milieu universitaire", "academia"},
-    {"private-sector", "secteur privé / private sector", "secteur privé", "private sector"},
-    {"international-organisation", "organisation internationale / international organisation",
-     "organisation internationale", "international organisation"},
+    {"national-authorities", "autorités nationales / national authorities / السلطات الوطنية",
+     "autorités nationales", "national authorities", "السلطات الوطنية", "autoridades nacionales",
+     "autorità nazionali"},
+    {"city-administration", "administration municipale / city administration / الإدارة البلدية",
+     "administration municipale", "city administration", "الإدارة البلدية",
+     "administración municipal", "amministrazione comunale"},
+    {"civil-society", "société civile / civil society / المجتمع المدني", "société civile",
+     "civil society", "المجتمع المدني", "sociedad civil", "società civile"},
+    {"academia", "milieu universitaire / academia / الأوساط الأكاديمية", "milieu universitaire",
+     "academia", "الأوساط الأكاديمية", "mundo académico", "mondo accademico"},
+    {"private-sector", "secteur privé / private sector / القطاع الخاص", "secteur privé",
+     "private sector", "القطاع الخاص", "sector privado", "settore privato"},
+    {"international-organisation",
+     "organisation internationale / international organisation / منظمة دولية",
+     "organisation internationale", "international organisation", "منظمة دولية",
+     "organización internacional", "organizzazione internazionale"},
 };
 
 static const struct ag_vocab *vocab_find(const struct ag_vocab *v, size_t n, const char *key,
@@ -69,6 +92,18 @@ const struct ag_vocab *ag_topic_find(const char *key, size_t len)
 const struct ag_vocab *ag_stakeholder_find(const char *key, size_t len)
 {
 	return vocab_find(ag_stakeholders, AG_STAKEHOLDER_COUNT, key, len);
+}
+
+const char *ag_vocab_label(const struct ag_vocab *v, const char *lang)
+{
+	const char *const by[][2] = {
+	    {"fr", v->fr}, {"en", v->en}, {"ar", v->ar}, {"es", v->es}, {"it", v->it},
+	};
+
+	for (size_t i = 0; lang && i < sizeof(by) / sizeof(by[0]); i++)
+		if (strcmp(lang, by[i][0]) == 0)
+			return by[i][1];
+	return v->en;
 }
 
 /* ---- the tables ---- */

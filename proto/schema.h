@@ -17,10 +17,16 @@
 
 struct ag_vocab {
 	const char *key;   /* "housing" */
-	const char *label; /* "hébergement / housing" */
+	const char *label; /* "hébergement / housing / السكن" */
 	const char *fr;    /* "hébergement" */
 	const char *en;    /* "housing" */
+	const char *ar;    /* "السكن" */
+	const char *es;    /* "vivienda" */
+	const char *it;    /* "alloggio" */
 };
+
+/* The label of v in a language ("fr", "en", "ar", "es", "it"); English for another. */
+const char *ag_vocab_label(const struct ag_vocab *v, const char *lang);
 
 extern const struct ag_vocab ag_topics[AG_TOPIC_COUNT];
 extern const struct ag_vocab ag_stakeholders[AG_STAKEHOLDER_COUNT];

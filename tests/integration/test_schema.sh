@@ -77,9 +77,12 @@ a A schema practice >"$WORK/out" || fail "agora schema practice failed"
 grep -qE '^  title\* +text, at most 300 bytes per language$' "$WORK/out" || fail "schema practice: no title line"
 grep -qE '^  topics\* +list of 1 to 13 distinct topic keys' "$WORK/out" || fail "schema practice: no topics line"
 a A schema priority | grep -qE '^    topics\* ' || fail "schema priority: areas' topics not indented under areas"
-[ "$(a A schema topics | grep -cE '^  [a-z-]+ ')" = 13 ] || fail "schema topics does not list 13 topics"
+# Two tables of the 13 topics: French and English, then Spanish, Italian and Arabic.
+[ "$(a A schema topics | grep -cE '^  [a-z-]+ ')" = 26 ] || fail "schema topics does not list 13 topics twice"
 a A schema topics | grep -qE '^  urban-planning +planification urbaine +urban planning$' || fail "schema topics: labels"
-a A --json schema stakeholders | python3 -c 'import json,sys; d=json.load(sys.stdin)["stakeholders"]; assert len(d) == 6 and d[0]["key"] == "national-authorities" and d[0]["fr"]' ||
+a A schema topics | grep -qE '^  urban-planning +planificación urbana +pianificazione urbana +التخطيط العمراني$' ||
+	fail "schema topics: Spanish, Italian and Arabic labels"
+a A --json schema stakeholders | python3 -c 'import json,sys; d=json.load(sys.stdin)["stakeholders"]; assert len(d) == 6 and d[0]["key"] == "national-authorities" and d[0]["fr"] and d[0]["ar"] == "السلطات الوطنية" and d[0]["es"] and d[0]["it"]' ||
 	fail "schema --json stakeholders"
 set +e
 a A schema practise 2>"$WORK/err" >/dev/null

@@ -349,6 +349,36 @@ static void test_vocab(void **state)
 			assert_string_not_equal(ag_field_kind_name(f->kind), "?");
 }
 
+/* Each vocabulary entry has its five labels; the Arabic one is in Arabic script. */
+static void check_labels(const struct ag_vocab *v)
+{
+	char label[300];
+
+	assert_true(*v->fr && *v->en && *v->ar && *v->es && *v->it);
+	/* U+0600..U+06FF: a lead byte of 0xd8 to 0xdb in UTF-8. */
+	assert_true((uint8_t)v->ar[0] >= 0xd8 && (uint8_t)v->ar[0] <= 0xdb);
+	snprintf(label, sizeof(label), "%s / %s / %s", v->fr, v->en, v->ar);
+	assert_string_equal(v->label, label);
+}
+
+static void test_vocab_labels(void **state)
+{
+	const struct ag_vocab *housing = ag_topic_find("housing", 7);
+
+	(void)state;
+	for (size_t i = 0; i < AG_TOPIC_COUNT; i++)
+		check_labels(&ag_topics[i]);
+	for (size_t i = 0; i < AG_STAKEHOLDER_COUNT; i++)
+		check_labels(&ag_stakeholders[i]);
+	assert_string_equal(ag_vocab_label(housing, "ar"), "السكن");
+	assert_string_equal(ag_vocab_label(housing, "es"), "vivienda");
+	assert_string_equal(ag_vocab_label(housing, "it"), "alloggio");
+	assert_string_equal(ag_vocab_label(housing, "fr"), "hébergement");
+	assert_string_equal(ag_vocab_label(housing, "de"), "housing");
+	assert_string_equal(ag_vocab_label(ag_stakeholder_find("civil-society", 13), "ar"),
+	                    "المجتمع المدني");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +389,7 @@ int main(void)
 	    cmocka_unit_test(test_retraction_and_codec),
 	    cmocka_unit_test(test_reason_is_one_line),
 	    cmocka_unit_test(test_vocab),
+	    cmocka_unit_test(test_vocab_labels),
 	};
 
 	if (ag_init() != 0)
