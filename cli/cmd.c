@@ -296,6 +296,23 @@ static const struct command commands[] = {
      "        title, topics (labels), fields, and tables for lists such as\n"
      "        milestones\n"
      "With --output the file is written whole or not at all."},
+    {"report",
+     cmd_report_html,
+     "the network's knowledge as one HTML page",
+     "[--output FILE.html]",
+     {NULL},
+     0,
+     0,
+     O(OPT_OUTPUT),
+     "Writes one self-contained HTML page for city officers: the network (each\n"
+     "city's role, region, last contact and how many records it shares), a chart\n"
+     "of good practices by topic and city, the pilots with their milestones on a\n"
+     "timeline (overdue ones marked), what is new in the last 30 days, and every\n"
+     "record, each language labelled, Arabic right to left, with a filter box\n"
+     "that folds words as agora search does (#q=WORDS in the address fills it).\n"
+     "Its style, script and charts are inline and its Content-Security-Policy\n"
+     "forbids every fetch: it opens offline, from a mail or an intranet, and\n"
+     "prints. With --output the file is written whole or not at all."},
     {"schema",
      cmd_schema,
      "what each record type holds",

@@ -138,5 +138,6 @@ int cmd_comment(const struct args *);
 int cmd_show(const struct args *);
 int cmd_export(const struct args *);
 int cmd_schema(const struct args *);
+int cmd_report_html(const struct args *);
 
 #endif

@@ -1,0 +1,80 @@
+/*
+ * cmd_report.c: agora report --output FILE.html: the network's knowledge as
+ * one page for city officers (report.h), written whole or not at all.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "fetch.h"
+#include "report.h"
+
+static uint64_t now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+/* The page into FILE.part, renamed to FILE once whole; stdout without --output. */
+static int write_page(const struct args *a, struct report *r)
+{
+	const char *path = a->opt[OPT_OUTPUT];
+	char tmp[4200];
+	int rc;
+
+	r->f = out_file();
+	if (path) {
+		snprintf(tmp, sizeof(tmp), "%s.part", path);
+		if (strlen(path) > 4000 || !(r->f = fopen(tmp, "w")))
+			return cmd_fail(a, 2, "cannot write %s: %s", path,
+			                strlen(path) > 4000 ? "name too long" : strerror(errno));
+	}
+	rc = report_write(r);
+	if (!path)
+		return rc ? cmd_fail(a, 3, "cannot write the report") : 0;
+	rc |= ferror(r->f);
+	rc |= fclose(r->f);
+	if (rc != 0 || rename(tmp, path) != 0) {
+		rc = cmd_fail(a, 2, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return rc;
+	}
+	return 0;
+}
+
+static int done(const struct args *a, const struct report *r)
+{
+	const char *path = a->opt[OPT_OUTPUT];
+
+	if (!path)
+		return 0;
+	if (a->json)
+		return cmd_json(json_pack("{s:s, s:I, s:I}", "output", path, "records",
+		                          (json_int_t)r->nrecs, "cities", (json_int_t)r->ncities));
+	out_printf("wrote %s: %zu records of %zu cities\n", path, r->nrecs, r->ncities);
+	return 0;
+}
+
+int cmd_report_html(const struct args *a)
+{
+	json_t *status = NULL, *records = NULL;
+	struct report r;
+	int rc;
+
+	if ((rc = fetch_status(a, &status)) != 0 || (rc = fetch_records(a, status, &records)) != 0)
+		goto out;
+	if (report_init(&r, status, records, now_ms()) != 0) {
+		rc = cmd_fail(a, 3, "out of memory");
+	} else if ((rc = write_page(a, &r)) == 0) {
+		rc = done(a, &r);
+	}
+	report_clear(&r);
+out:
+	json_decref(records);
+	json_decref(status);
+	return rc;
+}
