@@ -296,6 +296,21 @@ static const struct command commands[] = {
      "        title, topics (labels), fields, and tables for lists such as\n"
      "        milestones\n"
      "With --output the file is written whole or not at all."},
+    {"edit",
+     cmd_edit,
+     "write or change a record in your editor",
+     "TYPE ID",
+     {"TYPE", "ID"},
+     2,
+     2,
+     0,
+     "Opens this city's record TYPE ID in $EDITOR (else editor, else vi) as JSON\n"
+     "under comments that list its type's fields; a new record starts from a\n"
+     "template of its schema, the optional fields commented out. Lines that start\n"
+     "with // are ignored, and so is a comma before } or ]. On save the record is\n"
+     "checked as agora put checks it and published; if it is refused, the file\n"
+     "opens again with the reasons on top, until it is right or left as it was.\n"
+     "A file saved unchanged publishes nothing."},
     {"report",
      cmd_report_html,
      "the network's knowledge as one HTML page",

@@ -139,5 +139,6 @@ int cmd_show(const struct args *);
 int cmd_export(const struct args *);
 int cmd_schema(const struct args *);
 int cmd_report_html(const struct args *);
+int cmd_edit(const struct args *);
 
 #endif
