@@ -41,7 +41,9 @@ static const struct optdef {
                    "a topic (see agora help topics); list, search: only records on it"},
     [OPT_TYPE] = {"type", 0, "TYPE", "only records of this type (see agora help types)"},
     [OPT_LIMIT] = {"limit", 0, "N", "at most N results"},
-    [OPT_SINCE] = {"since", 0, "SEQ", "entries from seq SEQ on (default 1)"},
+    [OPT_SINCE] = {"since", 0, "SINCE",
+                   "log: entries from seq SINCE on (default 1); news: since the day SINCE "
+                   "(YYYY-MM-DD), or last (the default): since you last looked"},
     [OPT_ID] = {"id", 0, "ID", "the record's id (default: made from the title)"},
     [OPT_TITLE] = {"title", 0, "TEXT", "the title"},
     [OPT_SUMMARY] = {"summary", 0, "TEXT", "a summary: what and why, in a few lines"},
@@ -311,6 +313,21 @@ static const struct command commands[] = {
      "checked as agora put checks it and published; if it is refused, the file\n"
      "opens again with the reasons on top, until it is right or left as it was.\n"
      "A file saved unchanged publishes nothing."},
+    {"news",
+     cmd_news,
+     "what arrived since you last looked, by city",
+     "[--since YYYY-MM-DD|last]",
+     {NULL},
+     0,
+     0,
+     O(OPT_SINCE),
+     "Lists, city by city, what arrived: new records, new versions, retractions,\n"
+     "cities introduced as members, and cities newly followed. --since last (the\n"
+     "default) is since you last asked on this node: what you have seen of each\n"
+     "city is kept in $XDG_STATE_HOME/agora/news.json (else ~/.local/state/agora/),\n"
+     "so nothing that arrived is missed, whatever its author's clock says; the\n"
+     "first time, everything is new. --since DATE lists what was published from\n"
+     "that day on (UTC, by its author's clock) and changes nothing kept."},
     {"report",
      cmd_report_html,
      "the network's knowledge as one HTML page",

@@ -140,5 +140,6 @@ int cmd_export(const struct args *);
 int cmd_schema(const struct args *);
 int cmd_report_html(const struct args *);
 int cmd_edit(const struct args *);
+int cmd_news(const struct args *);
 
 #endif
