@@ -113,3 +113,7 @@ title "${name[$here]} exports the network's knowledge as Markdown (agora export,
 a "$here" export --format md | head -n 40 || true
 title "status at ${name[$here]}"
 a "$here" status
+report=${REPORT:-${TMPDIR:-/tmp}/agora-report.html} # outside the demo's directory, which goes on exit
+title "${name[$here]} writes the network's report for its officers (agora report)"
+a "$here" report --output "$report"
+echo "open it in a browser, offline: file://$report"

@@ -8,7 +8,7 @@ governance ownership inclusion leadership rights services"
 _agora_stakeholders="national-authorities city-administration civil-society academia
 private-sector international-organisation"
 _agora_commands="init id status peer put get list search retract history log show practice
-profile pilot comment export schema help"
+profile pilot comment export schema edit news report help"
 
 # The --dir given on the line, else $AGORA_DIR, else the default.
 _agora_dir() {
@@ -93,7 +93,11 @@ _agora() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
-	--name | --listen | --endpoint | --limit | --since | --id | --title | --summary | \
+	--since)
+		[[ $cmd == news ]] && COMPREPLY=($(compgen -W "last" -- "$cur"))
+		return
+		;;
+	--name | --listen | --endpoint | --limit | --id | --title | --summary | \
 		--description | --year | --results | --contact | --link | --lang | --date | --done)
 		return
 		;;
@@ -135,6 +139,20 @@ _agora() {
 	show) opts="--city" ;;
 	comment) opts="--city --lang" ;;
 	export) opts="--format --city --type --output" ;;
+	report) opts="--output" ;;
+	news)
+		if [[ $prev == --since ]]; then
+			COMPREPLY=($(compgen -W "last $(date -u +%Y-%m-%d)" -- "$cur"))
+			return
+		fi
+		opts="--since"
+		;;
+	edit)
+		if [[ $cur != -* ]] && [[ $prev == edit ]]; then
+			COMPREPLY=($(compgen -W "$_agora_types" -- "$cur"))
+			return
+		fi
+		;;
 	schema)
 		if [[ $cur != -* ]]; then
 			COMPREPLY=($(compgen -W "$_agora_types topics stakeholders" -- "$cur"))
