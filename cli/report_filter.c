@@ -1,6 +1,6 @@
 /*
  * report_filter.c: the folded words of a record, and the fold table the
- * report's script folds a query with; both from report_fold.h, the index's
+ * report's script folds a query with; both from proto/fold.h, the index's own
  * folding, so that the page and agora search agree on what a word is.
  */
 #include <stdbool.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "fold.h"
 #include "report_filter.h"
-#include "report_fold.h"
 
 /* ---- words ---- */
 
@@ -22,7 +22,7 @@ struct words {
 static int add_word(const char *w, size_t len, void *arg)
 {
 	struct words *ws = arg;
-	char buf[RFOLD_WORD_MAX + 1];
+	char buf[AG_FOLD_WORD_MAX + 1];
 
 	memcpy(buf, w, len);
 	buf[len] = '\0';
@@ -40,7 +40,7 @@ static void walk(struct words *ws, const json_t *v)
 	size_t i;
 
 	if ((s = json_string_value(v)))
-		rfold_words(s, json_string_length(v), add_word, ws);
+		ag_fold_words(s, json_string_length(v), add_word, ws);
 	else if (json_is_array(v))
 		json_array_foreach(v, i, e) walk(ws, e);
 	else if (json_is_object(v))
@@ -90,11 +90,11 @@ static bool hangul_algorithmic(uint32_t cp, const uint8_t *f, size_t n)
 }
 
 /* How cp folds: a kind, and for K_SHIFT the offset, for K_STR the bytes. */
-static enum kind fold_kind(uint32_t cp, uint8_t f[static RFOLD_CHAR_MAX], size_t *n, long *shift)
+static enum kind fold_kind(uint32_t cp, uint8_t f[static AG_FOLD_CHAR_MAX], size_t *n, long *shift)
 {
 	utf8proc_int32_t c;
 
-	*n = rfold_char(cp, f);
+	*n = ag_fold_char(cp, f);
 	if (cp >= HANGUL_FIRST && cp <= HANGUL_LAST && hangul_algorithmic(cp, f, *n))
 		return K_HANGUL;
 	if (*n == 0)
@@ -112,7 +112,7 @@ static enum kind fold_kind(uint32_t cp, uint8_t f[static RFOLD_CHAR_MAX], size_t
 /* A folded string as a JSON string: a 0 byte (a word's end) as a space. */
 static void put_str(FILE *out, const uint8_t *f, size_t n)
 {
-	char buf[RFOLD_CHAR_MAX + 1];
+	char buf[AG_FOLD_CHAR_MAX + 1];
 	json_t *s;
 	char *js;
 
@@ -130,7 +130,7 @@ int filter_table(FILE *out)
 	FILE *folds;
 	char *fs = NULL;
 	size_t fslen = 0, n, count = 0;
-	uint8_t f[RFOLD_CHAR_MAX];
+	uint8_t f[AG_FOLD_CHAR_MAX];
 	enum kind last = K_STR;
 	long shift = 0, lastshift = 0;
 
