@@ -26,6 +26,7 @@
 #include "key.h"
 #include "log.h"
 #include "node.h"
+#include "status.h"
 #include "store.h"
 
 #define CONTROL_READ_BUF   65536
@@ -677,7 +678,7 @@ static int handle_status(struct control *ctl, const struct ag_ctl_req *r, msgpac
 	(void)r, (void)err, (void)errlen;
 	pack_ok(pk, 1);
 	pack_str(pk, "status");
-	node_status_pack(ctl->node, pk);
+	status_pack(ctl->node, pk);
 	return 0;
 }
 
@@ -716,7 +717,7 @@ static int handle_peer_list(struct control *ctl, const struct ag_ctl_req *r, msg
 	(void)r, (void)err, (void)errlen;
 	pack_ok(pk, 1);
 	pack_str(pk, "peers");
-	node_peers_pack(ctl->node, pk);
+	status_peers_pack(ctl->node, pk);
 	return 0;
 }
 

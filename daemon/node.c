@@ -69,6 +69,31 @@ const uint8_t *node_network(const struct node *n)
 	return n->keys.network;
 }
 
+size_t node_peer_count(const struct node *n)
+{
+	return n->npeers;
+}
+
+struct peer *node_peer_at(const struct node *n, size_t i)
+{
+	return n->peers[i];
+}
+
+size_t node_feed_count(const struct node *n)
+{
+	return members_count(n->members);
+}
+
+const uint8_t *node_feed_at(const struct node *n, size_t i)
+{
+	return members_key(n->members, i);
+}
+
+bool node_ready(const struct node *n)
+{
+	return n->ready;
+}
+
 static struct peer *find_peer(const struct node *n, const uint8_t pk[32])
 {
 	for (size_t i = 0; i < n->npeers; i++)
@@ -509,58 +534,6 @@ int node_peer_remove(struct node *n, const uint8_t pk[static 32], char *err, siz
 	return 0;
 }
 
-/* ---- status ---- */
-
-static void pack_str(msgpack_packer *pk, const char *s)
-{
-	msgpack_pack_str_with_body(pk, s, strlen(s));
-}
-
-static void pack_key(msgpack_packer *pk, const uint8_t key[32])
-{
-	char b64[AG_B64_LEN + 1];
-
-	ag_key_to_b64(b64, key);
-	pack_str(pk, b64);
-}
-
-static void pack_peer(msgpack_packer *pk, struct peer *p)
-{
-	char endpoint[CONFIG_HOST_MAX + 8] = "";
-
-	if (p->host[0])
-		snprintf(endpoint, sizeof(endpoint), "%s:%u", p->host, p->port);
-	/* Keys in byte order: the CLI reads canonical msgpack. */
-	msgpack_pack_map(pk, 10);
-	pack_str(pk, "behind");
-	msgpack_pack_uint64(pk, p->up ? sync_behind(p->link) : 0);
-	pack_str(pk, "bytes_in");
-	msgpack_pack_uint64(pk, p->conn ? conn_bytes_in(p->conn) : 0);
-	pack_str(pk, "bytes_out");
-	msgpack_pack_uint64(pk, p->conn ? conn_bytes_out(p->conn) : 0);
-	pack_str(pk, "connected");
-	p->up ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-	pack_str(pk, "duplicates");
-	msgpack_pack_uint64(pk, sync_duplicates(p->link));
-	pack_str(pk, "endpoint");
-	pack_str(pk, endpoint);
-	pack_str(pk, "key");
-	pack_key(pk, p->pk);
-	pack_str(pk, "last_contact_ms");
-	msgpack_pack_uint64(pk, (uint64_t)p->last_contact_ms);
-	pack_str(pk, "name");
-	pack_str(pk, p->name);
-	pack_str(pk, "received");
-	msgpack_pack_uint64(pk, sync_received(p->link));
-}
-
-void node_peers_pack(struct node *n, msgpack_packer *pk)
-{
-	msgpack_pack_array(pk, n->npeers);
-	for (size_t i = 0; i < n->npeers; i++)
-		pack_peer(pk, n->peers[i]);
-}
-
 void node_peer_counts(const struct node *n, size_t *connected, size_t *peers)
 {
 	*connected = *peers = 0;
@@ -570,60 +543,6 @@ void node_peer_counts(const struct node *n, size_t *connected, size_t *peers)
 		(*peers)++;
 		*connected += n->peers[i]->up != 0;
 	}
-}
-
-static int count_fork(const struct ag_entry *e, void *arg)
-{
-	(void)e;
-	(void)arg;
-	return 0;
-}
-
-static void pack_feeds(struct node *n, msgpack_packer *pk)
-{
-	msgpack_pack_array(pk, members_count(n->members));
-	for (size_t i = 0; i < members_count(n->members); i++) {
-		const uint8_t *author = members_key(n->members, i);
-		const char *name = node_city_name(n, author);
-		uint8_t hash[32];
-		uint64_t seq = 0;
-		uint32_t flags = 0;
-		ssize_t forks;
-
-		(void)store_head(n->store, author, &seq, hash);
-		(void)store_flags(n->store, author, &flags);
-		forks = (flags & STORE_FLAG_FORKED)
-		            ? store_forks(n->store, author, count_fork, NULL)
-		            : 0;
-		msgpack_pack_map(pk, 5);
-		pack_str(pk, "author");
-		pack_key(pk, author);
-		/* A forked feed takes nothing more until an operator decides; forks: the proofs
-		 * kept. */
-		pack_str(pk, "forked");
-		(flags & STORE_FLAG_FORKED) ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-		pack_str(pk, "forks");
-		msgpack_pack_uint64(pk, forks > 0 ? (uint64_t)forks : 0);
-		pack_str(pk, "name");
-		pack_str(pk, name ? name : "");
-		pack_str(pk, "seq");
-		msgpack_pack_uint64(pk, seq);
-	}
-}
-
-void node_status_pack(struct node *n, msgpack_packer *pk)
-{
-	msgpack_pack_map(pk, 5);
-	pack_str(pk, "feeds");
-	pack_feeds(n, pk);
-	pack_str(pk, "key");
-	pack_key(pk, n->pk);
-	pack_str(pk, "name");
-	pack_str(pk, n->cfg->name);
-	pack_str(pk, "peers");
-	node_peers_pack(n, pk);
-	pack_str(pk, "ready");
-	n->ready ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
 }
 
 /* ---- names ---- */

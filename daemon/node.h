@@ -6,12 +6,13 @@
 #ifndef AGORA_NODE_H
 #define AGORA_NODE_H
 
-#include <msgpack.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
 struct node;
+struct peer;
 struct store;
 
 /* Errors the control socket turns into CLI exit statuses. */
@@ -53,10 +54,13 @@ int node_peer_add(struct node *, const uint8_t pk[static 32], const char *name,
                   const char *endpoint, char *err, size_t errlen);
 int node_peer_remove(struct node *, const uint8_t pk[static 32], char *err, size_t errlen);
 
-/* Pack, as one msgpack map, the node, its peers and its feeds (see agora status). */
-void node_status_pack(struct node *, msgpack_packer *);
-/* Pack the configured peers as an array of maps. */
-void node_peers_pack(struct node *, msgpack_packer *);
+/* What agora status shows (status.c): the configured peers, the feeds replicated, readiness. */
+size_t node_peer_count(const struct node *);
+struct peer *node_peer_at(const struct node *, size_t i);
+size_t node_feed_count(const struct node *);
+const uint8_t *node_feed_at(const struct node *, size_t i);
+/* Whether our own feed has been learned from a peer (or publishing was forced). */
+bool node_ready(const struct node *);
 /* How many configured peers there are, and how many have a connection up (service.c). */
 void node_peer_counts(const struct node *, size_t *connected, size_t *peers);
 
