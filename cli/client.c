@@ -13,6 +13,7 @@
 
 #include "client.h"
 #include "ctl.h"
+#include "exits.h"
 #include "jsonmp.h"
 
 struct client {
@@ -161,22 +162,37 @@ json_t *client_decode(const uint8_t *body, size_t len, char *err, size_t errlen)
 	return j;
 }
 
+/* What agora exits with for an error response's status (PROTOCOL.md, section 2). */
+static int exit_for(json_int_t status)
+{
+	switch (status) {
+	case AG_CTL_ENOTFOUND:
+		return EXIT_NOTFOUND;
+	case AG_CTL_EREFUSED:
+		return EXIT_REFUSED;
+	case AG_CTL_EFAILED:
+		return EXIT_FAILED;
+	default: /* busy, another version, or a status this agora does not know */
+		return EXIT_UNREACHABLE;
+	}
+}
+
 /* An error response's status, as an exit status, and its words in err. */
 static int error_status(const json_t *resp, const struct ag_ctl_hdr *h, char *err, size_t errlen)
 {
 	json_t *st = json_object_get(resp, "status");
 	const char *words = json_string_value(json_object_get(resp, "error"));
-	json_int_t status = json_is_integer(st) ? json_integer_value(st) : AG_CTL_EFAILED;
 
-	if (h->type != AG_CTL_ERROR || json_is_true(json_object_get(resp, "ok")) || !words) {
+	if (h->type != AG_CTL_ERROR || json_is_true(json_object_get(resp, "ok")) || !words ||
+	    !json_is_integer(st)) {
 		snprintf(err, errlen, "agorad sent an unexpected response");
-		return 3;
+		return EXIT_UNREACHABLE;
 	}
-	if (status == AG_CTL_EVERSION && !strstr(words, "versions differ"))
+	if (json_integer_value(st) == AG_CTL_EVERSION && !strstr(words, "versions differ"))
 		snprintf(err, errlen, "agora and agorad versions differ: %s", words);
 	else
 		snprintf(err, errlen, "%s", words);
-	return status == AG_CTL_ENOTFOUND || status == AG_CTL_EREFUSED ? (int)status : 3;
+	return exit_for(json_integer_value(st));
 }
 
 /* Reads the response's header and body, whatever its version, as far as its length allows. */
@@ -218,17 +234,17 @@ static int send_request(struct client *c, unsigned type, const json_t *req, uint
 	int rc;
 
 	if (client_encode(req, &body, &len, err, errlen) != 0)
-		return 2;
+		return EXIT_REFUSED;
 	if (len > AG_CTL_REQ_MAX) {
 		snprintf(err, errlen, "request of %zu bytes, over the limit of %u", len,
 		         AG_CTL_REQ_MAX);
 		free(body);
-		return 2;
+		return EXIT_REFUSED;
 	}
 	if (!(msg = malloc(AG_CTL_HDR_LEN + len))) {
 		snprintf(err, errlen, "out of memory");
 		free(body);
-		return 3;
+		return EXIT_LOCAL;
 	}
 	h.len = (uint32_t)len;
 	ag_ctl_hdr_encode(msg, &h);
@@ -236,7 +252,7 @@ static int send_request(struct client *c, unsigned type, const json_t *req, uint
 	rc = send_all(c, msg, AG_CTL_HDR_LEN + len, err, errlen);
 	free(msg);
 	free(body);
-	return rc ? 3 : 0;
+	return rc ? EXIT_UNREACHABLE : EXIT_DONE;
 }
 
 /* A response in a header of another version: what it says, if it can be read. */
@@ -264,22 +280,23 @@ int client_call(struct client *c, unsigned type, const json_t *req, json_t **res
 
 	*resp = NULL;
 	/* A daemon may answer and close before all is sent (another version): read it anyway. */
-	if ((rc = send_request(c, type, req, id, err, errlen)) == 2)
+	if ((rc = send_request(c, type, req, id, err, errlen)) == EXIT_REFUSED)
 		return rc;
 	other = recv_response(c, &h, &body, rc ? scratch : err, rc ? sizeof(scratch) : errlen);
 	if (other < 0) {
 		free(body);
-		return 3; /* err says why: the send's failure, or else the receive's */
+		return EXIT_UNREACHABLE; /* err says why: the send's failure, or else the receive's
+		                          */
 	}
 	rc = 0;
 	*resp = client_decode(body, h.len, err, errlen);
 	free(body);
 	if (other)
-		rc = (version_differs(*resp, &h, err, errlen), 3);
+		rc = (version_differs(*resp, &h, err, errlen), EXIT_UNREACHABLE);
 	else if (!*resp)
-		rc = 3;
+		rc = EXIT_UNREACHABLE;
 	else if (h.id != id)
-		rc = (snprintf(err, errlen, "agorad answered another request"), 3);
+		rc = (snprintf(err, errlen, "agorad answered another request"), EXIT_UNREACHABLE);
 	else if (h.type != (AG_CTL_RESPONSE | type) || !json_is_true(json_object_get(*resp, "ok")))
 		rc = error_status(*resp, &h, err, errlen);
 	if (rc != 0) {

@@ -29,9 +29,10 @@ void client_set_timeout(struct client *, int ms);
  * Sends a request of type (enum ag_ctl_type) whose fields are req (a JSON
  * object; NULL for none) and waits for its response. 0 with *resp the
  * response (a JSON object, "ok" included) that the caller frees; or the CLI
- * exit status with err saying why in one line: 1 not found and 2 refused, in
- * agorad's words; 3 when agorad cannot be reached, does not answer in time,
- * speaks another version ("agora and agorad versions differ ...") or failed.
+ * exit status (exits.h) with err saying why in one line: EXIT_NOTFOUND,
+ * EXIT_REFUSED and EXIT_FAILED (the node failed) in agorad's words;
+ * EXIT_UNREACHABLE when agorad cannot be reached, does not answer in time, is
+ * busy or speaks another version ("agora and agorad versions differ ...").
  */
 int client_call(struct client *, unsigned type, const json_t *req, json_t **resp, char *err,
                 size_t errlen);

@@ -415,7 +415,7 @@ int cmd_ask(const struct args *a, unsigned type, json_t *req, json_t **resp, cha
 	*resp = NULL;
 	if (!(c = client_open(a->dir, err, errlen))) {
 		json_decref(req);
-		return 3;
+		return EXIT_UNREACHABLE;
 	}
 	rc = client_call(c, type, req, resp, err, errlen);
 	client_close(c);
@@ -426,7 +426,7 @@ int cmd_ask(const struct args *a, unsigned type, json_t *req, json_t **resp, cha
 int cmd_report(const struct args *a, int rc, const char *err)
 {
 	/* Not reaching agorad says it all; agorad's refusals are about the command. */
-	if (rc == 3)
+	if (rc == EXIT_UNREACHABLE)
 		out_err("%s", err);
 	else if (rc != 0)
 		cmd_fail(a, rc, "%s", err);
@@ -448,7 +448,7 @@ int cmd_json(json_t *doc)
 	json_decref(doc);
 	if (rc != 0) {
 		out_err("cannot print the JSON document");
-		return 3;
+		return EXIT_LOCAL;
 	}
 	return 0;
 }
@@ -463,7 +463,7 @@ static int list_fail(const struct args *a, const char *what, const char *val,
 	for (size_t i = 0; i < n && len < sizeof(list); i++)
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
 		                        name(i));
-	return cmd_fail(a, 2, "unknown %s \"%s\" (one of: %s)", what, val, list);
+	return cmd_fail(a, EXIT_REFUSED, "unknown %s \"%s\" (one of: %s)", what, val, list);
 }
 
 static const char *type_name(size_t i)
@@ -505,7 +505,8 @@ int cmd_check_key(const struct args *a, const char *what, const char *key)
 		    what, key);
 	/* A key that Noise cannot use would be written to the config and never connect. */
 	if (crypto_sign_ed25519_pk_to_curve25519(x, pk) != 0)
-		return cmd_fail(a, 2, "bad %s \"%s\": not an Ed25519 public key", what, key);
+		return cmd_fail(a, EXIT_REFUSED, "bad %s \"%s\": not an Ed25519 public key", what,
+		                key);
 	return 0;
 }
 
@@ -523,8 +524,8 @@ int cmd_uint(const struct args *a, enum cmd_opt o, uint64_t *v)
 			return 0;
 		}
 	}
-	return cmd_fail(a, 2, "bad --%s \"%s\": expected a whole number", optdefs[o].name,
-	                s ? s : "");
+	return cmd_fail(a, EXIT_REFUSED, "bad --%s \"%s\": expected a whole number",
+	                optdefs[o].name, s ? s : "");
 }
 
 /* ---- help ---- */
@@ -592,7 +593,7 @@ static void help_all(void)
 	           "  -h, --help     show help\n"
 	           "  --version      show agora's version\n"
 	           "\nExit status: 0 done; 1 not found; 2 usage or input refused; 3 agorad "
-	           "unreachable.\n"
+	           "unreachable;\n4 the node failed (its log says why).\n"
 	           "See agora help COMMAND, and agora(1).\n");
 }
 
@@ -635,7 +636,7 @@ static int group_fail(const char *group, const char *sub)
 		out_err("%s: unknown subcommand \"%s\" (one of: %s)", group, sub, subs);
 	else
 		out_err("%s: missing subcommand (one of: %s)", group, subs);
-	return 2;
+	return EXIT_REFUSED;
 }
 
 static int find_opt(const char *arg, const char **value)
@@ -665,14 +666,14 @@ static int parse_opt(struct args *a, uint64_t allowed, int argc, char **argv, in
 	int o = find_opt(arg, &value);
 
 	if (o < 0 || !(allowed & O(o)))
-		return cmd_fail(a, 2, "unknown option %s (see agora help%s%s)", arg,
+		return cmd_fail(a, EXIT_REFUSED, "unknown option %s (see agora help%s%s)", arg,
 		                a->cmd ? " " : "", a->cmd ? a->cmd->name : "");
 	if (!optdefs[o].arg && value)
-		return cmd_fail(a, 2, "option --%s takes no value", optdefs[o].name);
+		return cmd_fail(a, EXIT_REFUSED, "option --%s takes no value", optdefs[o].name);
 	if (optdefs[o].arg && !value) {
 		if (*i + 1 >= argc)
-			return cmd_fail(a, 2, "option --%s needs a value: --%s %s", optdefs[o].name,
-			                optdefs[o].name, optdefs[o].arg);
+			return cmd_fail(a, EXIT_REFUSED, "option --%s needs a value: --%s %s",
+			                optdefs[o].name, optdefs[o].name, optdefs[o].arg);
 		value = argv[++*i];
 	}
 	a->opt[o] = value ? value : "";
@@ -696,16 +697,17 @@ static int parse_command(struct args *a, int argc, char **argv)
 			if ((rc = parse_opt(a, allowed, argc, argv, &i)) != 0)
 				return rc;
 		} else if (a->npos == c->max_pos) {
-			return cmd_fail(a, 2, "unexpected argument \"%s\" (usage: agora %s %s)",
-			                argv[i], c->name, c->synopsis);
+			return cmd_fail(a, EXIT_REFUSED,
+			                "unexpected argument \"%s\" (usage: agora %s %s)", argv[i],
+			                c->name, c->synopsis);
 		} else {
 			a->pos[a->npos++] = argv[i];
 		}
 	}
 	if (a->opt[OPT_HELP] || a->npos >= c->min_pos)
 		return 0;
-	return cmd_fail(a, 2, "missing %s (usage: agora %s %s)", c->pos_names[a->npos], c->name,
-	                c->synopsis);
+	return cmd_fail(a, EXIT_REFUSED, "missing %s (usage: agora %s %s)", c->pos_names[a->npos],
+	                c->name, c->synopsis);
 }
 
 static int run_help(int argc, char **argv)
@@ -745,7 +747,7 @@ static int run_help(int argc, char **argv)
 			return 0;
 		}
 		out_err("help: unknown command \"%s\" (see agora help)", argv[0]);
-		return 2;
+		return EXIT_REFUSED;
 	}
 	help_command(c);
 	return 0;
@@ -772,7 +774,7 @@ static int parse_global(struct args *a, int argc, char **argv, int *rc)
 	}
 	if (i == argc) {
 		out_err("no command given (see agora help)");
-		*rc = 2;
+		*rc = EXIT_REFUSED;
 		return -1;
 	}
 	return i;
@@ -801,7 +803,7 @@ int cmd_main(int argc, char **argv)
 		if ((rc = group_fail(argv[i], i + 1 < argc ? argv[i + 1] : NULL)) >= 0)
 			return rc;
 		out_err("unknown command \"%s\" (see agora help)", argv[i]);
-		return 2;
+		return EXIT_REFUSED;
 	}
 	if ((rc = parse_command(&a, argc - i - used, argv + i + used)) != 0)
 		return rc;

@@ -2,8 +2,8 @@
  * cmd.h: agora's commands. cmd.c holds the command table, the argument
  * parser and help; cmd_node.c the node's commands (init, id, status, peer);
  * cmd_record.c the records' (put, get, list, search, retract, history, log).
- * A command returns the exit status: 0 done, 1 not found, 2 usage or input
- * refused, 3 agorad unreachable; it has printed one line on stderr if not 0.
+ * A command returns its exit status (exits.h); it has printed one line on
+ * stderr if not EXIT_DONE.
  */
 #ifndef AGORA_CMD_H
 #define AGORA_CMD_H
@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exits.h"
 #include "out.h"
 
 #define CMD_DIR_DEFAULT "/var/lib/agora"

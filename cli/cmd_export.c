@@ -61,7 +61,7 @@ static int list_per_city(const struct args *a, json_t *all)
 	}
 	json_decref(resp);
 	if (rc == 0 && more)
-		rc = cmd_fail(a, 2,
+		rc = cmd_fail(a, EXIT_REFUSED,
 		              "one city's records are more than agorad sends at once: "
 		              "export them type by type with --city and --type");
 	return rc;
@@ -111,13 +111,13 @@ static json_t **gather(const struct args *a, size_t *n, int *rc)
 
 	*rc = list_records(a, a->opt[OPT_CITY], all, &more);
 	if (*rc == 0 && more)
-		*rc = a->opt[OPT_CITY] ? cmd_fail(a, 2,
+		*rc = a->opt[OPT_CITY] ? cmd_fail(a, EXIT_REFUSED,
 		                                  "the city's records are more than agorad sends "
 		                                  "at once: export them type by type with --type")
 		                       : list_per_city(a, all);
 	*n = json_array_size(all);
 	if (*rc == 0 && !(recs = calloc(*n ? *n : 1, sizeof(*recs))))
-		*rc = cmd_fail(a, 3, "out of memory");
+		*rc = cmd_fail(a, EXIT_LOCAL, "out of memory");
 	for (size_t i = 0; recs && i < *n; i++)
 		recs[i] = json_incref(json_array_get(all, i));
 	json_decref(all);
@@ -619,8 +619,8 @@ static int parse_format(const struct args *a, enum format *fmt)
 			return 0;
 		}
 	if (!s)
-		return cmd_fail(a, 2, "missing --format (json, csv or md)");
-	return cmd_fail(a, 2, "unknown --format \"%s\" (one of: json, csv, md)", s);
+		return cmd_fail(a, EXIT_REFUSED, "missing --format (json, csv or md)");
+	return cmd_fail(a, EXIT_REFUSED, "unknown --format \"%s\" (one of: json, csv, md)", s);
 }
 
 /* Writes to FILE.part, renamed to FILE once whole, so a failed export leaves no half file. */
@@ -635,16 +635,16 @@ static int write_out(const struct args *a, enum format fmt, json_t **recs, size_
 	if (path) {
 		snprintf(tmp, sizeof(tmp), "%s.part", path);
 		if (strlen(path) > 4000 || !(f = fopen(tmp, "w")))
-			return cmd_fail(a, 2, "cannot write %s: %s", path,
+			return cmd_fail(a, EXIT_REFUSED, "cannot write %s: %s", path,
 			                strlen(path) > 4000 ? "name too long" : strerror(errno));
 	}
 	rc = fns[fmt](f, recs, n);
 	if (!path)
-		return rc ? cmd_fail(a, 3, "cannot write the output") : 0;
+		return rc ? cmd_fail(a, EXIT_LOCAL, "cannot write the output") : 0;
 	rc |= ferror(f);
 	rc |= fclose(f);
 	if (rc != 0 || rename(tmp, path) != 0) {
-		rc = cmd_fail(a, 2, "cannot write %s: %s", path, strerror(errno));
+		rc = cmd_fail(a, EXIT_REFUSED, "cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
 		return rc;
 	}

@@ -78,14 +78,14 @@ static json_t *typed_value(const struct args *a, const char *path, const struct 
 	case AG_F_INT:
 		if (parse_int(s, &n) == 0)
 			return json_integer(n);
-		cmd_fail(a, 2, "%s: \"%s\" is not a whole number", path, s);
+		cmd_fail(a, EXIT_REFUSED, "%s: \"%s\" is not a whole number", path, s);
 		return NULL;
 	case AG_F_BOOL:
 		if (!strcmp(s, "true") || !strcmp(s, "yes"))
 			return json_true();
 		if (!strcmp(s, "false") || !strcmp(s, "no"))
 			return json_false();
-		cmd_fail(a, 2, "%s: \"%s\" is not true or false", path, s);
+		cmd_fail(a, EXIT_REFUSED, "%s: \"%s\" is not true or false", path, s);
 		return NULL;
 	case AG_F_TOPICS:
 	case AG_F_STAKEHOLDERS:
@@ -96,8 +96,9 @@ static json_t *typed_value(const struct args *a, const char *path, const struct 
 		if (v && (f->kind == AG_F_LIST ? json_is_array(v) : json_is_object(v)))
 			return v;
 		json_decref(v);
-		cmd_fail(a, 2, "%s is a %s: give it as JSON (%s), or set one of its parts (%s.%s)",
-		         path, f->kind == AG_F_LIST ? "list" : "group of fields",
+		cmd_fail(a, EXIT_REFUSED,
+		         "%s is a %s: give it as JSON (%s), or set one of its parts (%s.%s)", path,
+		         f->kind == AG_F_LIST ? "list" : "group of fields",
 		         f->kind == AG_F_LIST ? "[...]" : "{...}", path,
 		         f->kind == AG_F_LIST ? "1" : f->sub[0].name);
 		return NULL;
@@ -185,8 +186,8 @@ static int set_in_object(struct setter *st, json_t *obj, const struct ag_field *
 	struct slot s = {obj, NULL, 0};
 
 	if (!f)
-		return cmd_fail(st->a, 2, "%s: no field \"%.*s\" here (fields: %s)", st->path,
-		                (int)n, rest, field_names(st, fields));
+		return cmd_fail(st->a, EXIT_REFUSED, "%s: no field \"%.*s\" here (fields: %s)",
+		                st->path, (int)n, rest, field_names(st, fields));
 	s.key = f->name;
 	return set_at(st, &s, f, next);
 }
@@ -202,8 +203,9 @@ static int set_in_list(struct setter *st, json_t *arr, const struct ag_field *el
 
 	snprintf(num, sizeof(num), "%.*s", (int)(n < 20 ? n : 20), rest);
 	if (parse_int(num, &i) != 0 || i < 1 || (size_t)i > len + 1)
-		return cmd_fail(st->a, 2, "%s: \"%s\" is not an item: 1 to %zu (%zu: a new one)",
-		                st->path, num, len + 1, len + 1);
+		return cmd_fail(st->a, EXIT_REFUSED,
+		                "%s: \"%s\" is not an item: 1 to %zu (%zu: a new one)", st->path,
+		                num, len + 1, len + 1);
 	s.index = (size_t)i - 1;
 	return set_at(st, &s, elem, next);
 }
@@ -213,14 +215,15 @@ static int set_text_lang(struct setter *st, const struct slot *s, const char *la
 	json_t *t = slot_get(s);
 
 	if (strchr(lang, '.'))
-		return cmd_fail(st->a, 2, "%s: a language (%s) is the last part", st->path, lang);
+		return cmd_fail(st->a, EXIT_REFUSED, "%s: a language (%s) is the last part",
+		                st->path, lang);
 	if (json_is_string(t))
-		return cmd_fail(st->a, 2,
+		return cmd_fail(st->a, EXIT_REFUSED,
 		                "%s: the text there has no language; set it whole, or with all its "
 		                "languages as JSON",
 		                st->path);
 	if (!(t = slot_container(s, false)))
-		return cmd_fail(st->a, 2, "%s: not text", st->path);
+		return cmd_fail(st->a, EXIT_REFUSED, "%s: not text", st->path);
 	if (*st->value)
 		json_object_set_new(t, lang, json_string(st->value));
 	else
@@ -239,26 +242,27 @@ static int set_at(struct setter *st, const struct slot *s, const struct ag_field
 		if (!*st->value && s->key)
 			v = NULL;
 		else if (!(v = typed_value(st->a, st->path, f, st->value)))
-			return 2;
+			return EXIT_REFUSED;
 		slot_set(s, v);
 		return 0;
 	}
 	switch (f->kind) {
 	case AG_F_OBJECT:
 		if (!(c = slot_container(s, false)))
-			return cmd_fail(st->a, 2, "%s: %s is not a group of fields", st->path,
-			                f->name);
+			return cmd_fail(st->a, EXIT_REFUSED, "%s: %s is not a group of fields",
+			                st->path, f->name);
 		return set_in_object(st, c, f->sub, rest);
 	case AG_F_LIST:
 		if (!(c = slot_container(s, true)))
-			return cmd_fail(st->a, 2, "%s: %s is not a list", st->path, f->name);
+			return cmd_fail(st->a, EXIT_REFUSED, "%s: %s is not a list", st->path,
+			                f->name);
 		return set_in_list(st, c, f->sub, rest);
 	case AG_F_TEXT:
 		return set_text_lang(st, s, rest);
 	default:
-		return cmd_fail(st->a, 2, "%s: %s is a single value (%s), it has no parts",
-		                st->path, f->name ? f->name : "the item",
-		                ag_field_kind_name(f->kind));
+		return cmd_fail(st->a, EXIT_REFUSED,
+		                "%s: %s is a single value (%s), it has no parts", st->path,
+		                f->name ? f->name : "the item", ag_field_kind_name(f->kind));
 	}
 }
 
@@ -270,8 +274,8 @@ int cmd_profile_set(const struct args *a)
 	int rc;
 
 	if (a->npos % 2 != 0)
-		return cmd_fail(a, 2, "%s has no value (usage: agora %s %s)", a->pos[a->npos - 1],
-		                a->cmd->name, a->cmd->synopsis);
+		return cmd_fail(a, EXIT_REFUSED, "%s has no value (usage: agora %s %s)",
+		                a->pos[a->npos - 1], a->cmd->name, a->cmd->synopsis);
 	if ((rc = rec_get(a, "profile", "main", NULL, true, &rec)) > 1)
 		return rc;
 	body = rc == 0 ? json_deep_copy(json_object_get(rec, "body")) : json_object();
@@ -351,8 +355,9 @@ static int practice_id(const struct args *a, char slug[static TEXT_SLUG_MAX + 1]
 	if (*id) {
 		if (ag_recid_check(*id, strlen(*id)) == 0)
 			return 0;
-		return cmd_fail(a, 2, "bad --id \"%s\": 1 to %d bytes without control characters",
-		                *id, AG_ID_MAX);
+		return cmd_fail(a, EXIT_REFUSED,
+		                "bad --id \"%s\": 1 to %d bytes without control characters", *id,
+		                AG_ID_MAX);
 	}
 	if (text_slug(a->opt[OPT_TITLE], slug) != 0)
 		return cmd_fail(
@@ -374,12 +379,12 @@ int cmd_practice_add(const struct args *a)
 
 	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
 		if (!a->opt[needed[i]])
-			return cmd_fail(a, 2, "missing --%s (usage: agora %s %s)",
+			return cmd_fail(a, EXIT_REFUSED, "missing --%s (usage: agora %s %s)",
 			                cmd_opt_name(needed[i]), a->cmd->name, a->cmd->synopsis);
 	if ((rc = practice_id(a, slug, &id)) != 0)
 		return rc;
 	if (!(body = practice_body(a)))
-		return 2;
+		return EXIT_REFUSED;
 	/* Bad input is told before whether the id is taken, which would not help fix it. */
 	if ((rc = rec_check(a, "practice", id, body)) != 0) {
 		json_decref(body);
@@ -389,11 +394,11 @@ int cmd_practice_add(const struct args *a)
 		rc = rec_get(a, "practice", id, NULL, true, &old);
 		json_decref(old);
 		if (rc == 0)
-			rc = cmd_fail(a, 2,
+			rc = cmd_fail(a, EXIT_REFUSED,
 			              "practice %s exists already (agora show practice %s): give "
 			              "--replace to replace it, or another --id",
 			              id, id);
-		if (rc != 1) {
+		if (rc != EXIT_NOTFOUND) {
 			json_decref(body);
 			return rc;
 		}
@@ -414,7 +419,7 @@ static json_t *pilot_body(const struct args *a, const char *id, int *rc)
 	json_decref(rec);
 	if (!json_is_object(body)) {
 		json_decref(body);
-		*rc = cmd_fail(a, 3, "pilot %s: no body in agorad's answer", id);
+		*rc = cmd_fail(a, EXIT_UNREACHABLE, "pilot %s: no body in agorad's answer", id);
 		return NULL;
 	}
 	return body;
@@ -430,13 +435,14 @@ static int milestone_done(const struct args *a, json_t *body)
 	if ((rc = cmd_uint(a, OPT_DONE, &i)) != 0)
 		return rc;
 	if (n == 0)
-		return cmd_fail(a, 2, "pilot %s has no milestones", a->pos[0]);
+		return cmd_fail(a, EXIT_REFUSED, "pilot %s has no milestones", a->pos[0]);
 	if (i < 1 || i > n)
-		return cmd_fail(a, 2, "pilot %s has %zu milestone%s: --done takes 1 to %zu",
-		                a->pos[0], n, n == 1 ? "" : "s", n);
+		return cmd_fail(a, EXIT_REFUSED,
+		                "pilot %s has %zu milestone%s: --done takes 1 to %zu", a->pos[0], n,
+		                n == 1 ? "" : "s", n);
 	if (!json_is_object(json_array_get(ms, i - 1)))
-		return cmd_fail(a, 2, "pilot %s: milestone %llu is not a milestone", a->pos[0],
-		                (unsigned long long)i);
+		return cmd_fail(a, EXIT_REFUSED, "pilot %s: milestone %llu is not a milestone",
+		                a->pos[0], (unsigned long long)i);
 	json_object_set_new(json_array_get(ms, i - 1), "done", json_true());
 	return 0;
 }
@@ -450,7 +456,8 @@ static int milestone_add(const struct args *a, json_t *body)
 		ms = json_object_get(body, "milestones");
 	}
 	if (!json_is_array(ms))
-		return cmd_fail(a, 2, "pilot %s: its milestones are not a list", a->pos[0]);
+		return cmd_fail(a, EXIT_REFUSED, "pilot %s: its milestones are not a list",
+		                a->pos[0]);
 	json_array_append_new(ms, json_pack("{s:s, s:o, s:b}", "date", a->opt[OPT_DATE], "text",
 	                                    rec_text_new(a, a->pos[1]), "done", 0));
 	return 0;
@@ -462,10 +469,10 @@ int cmd_pilot_milestone(const struct args *a)
 	int rc;
 
 	if (a->opt[OPT_DONE] && (a->opt[OPT_DATE] || a->npos > 1))
-		return cmd_fail(a, 2,
+		return cmd_fail(a, EXIT_REFUSED,
 		                "--done N marks a milestone done; it takes no --date or TEXT");
 	if (!a->opt[OPT_DONE] && (!a->opt[OPT_DATE] || a->npos < 2))
-		return cmd_fail(a, 2, "missing %s (usage: agora %s %s)",
+		return cmd_fail(a, EXIT_REFUSED, "missing %s (usage: agora %s %s)",
 		                a->opt[OPT_DATE] ? "TEXT" : "--date", a->cmd->name,
 		                a->cmd->synopsis);
 	if (!(body = pilot_body(a, a->pos[0], &rc)))

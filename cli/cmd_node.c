@@ -53,10 +53,10 @@ int cmd_init(const struct args *a)
 	json_t *doc;
 
 	if (!a->opt[OPT_NAME])
-		return cmd_fail(a, 2,
+		return cmd_fail(a, EXIT_REFUSED,
 		                "missing --name NAME (usage: agora init --dir DIR --name NAME)");
 	if (init_dir(a, pk, why, sizeof(why)) != 0)
-		return cmd_fail(a, 2, "%s", why);
+		return cmd_fail(a, EXIT_REFUSED, "%s", why);
 	ag_key_to_b64(key, pk);
 	if (!a->json) {
 		out_printf("%s\n", key);
@@ -111,7 +111,7 @@ int cmd_id(const struct args *a)
 
 	if (rc == 0)
 		return print_id(a, resp);
-	if (rc == 3 && (offline = id_offline(a)) != NULL)
+	if (rc == EXIT_UNREACHABLE && (offline = id_offline(a)) != NULL)
 		return print_id(a, offline);
 	return cmd_report(a, rc, err);
 }
@@ -223,7 +223,7 @@ int cmd_peer_add(const struct args *a)
 	if ((rc = cmd_check_key(a, "key", a->pos[0])) != 0)
 		return rc;
 	if (!a->opt[OPT_NAME])
-		return cmd_fail(a, 2,
+		return cmd_fail(a, EXIT_REFUSED,
 		                "missing --name NAME (usage: agora peer add KEY --name NAME "
 		                "[--endpoint HOST:PORT])");
 	req = json_pack("{s:s, s:s}", "key", a->pos[0], "name", a->opt[OPT_NAME]);

@@ -39,9 +39,9 @@ static json_t *read_document(const struct args *a, const char *file, int *rc)
 	json_t *doc;
 	FILE *f = name ? fopen(name, "r") : stdin;
 
-	*rc = 2;
+	*rc = EXIT_REFUSED;
 	if (!f) {
-		cmd_fail(a, 2, "cannot read %s: %s", name, strerror(errno));
+		cmd_fail(a, EXIT_REFUSED, "cannot read %s: %s", name, strerror(errno));
 		return NULL;
 	}
 	doc = json_loadf(f, JSON_REJECT_DUPLICATES, &e);
@@ -56,7 +56,7 @@ static json_t *read_document(const struct args *a, const char *file, int *rc)
 		return NULL;
 	}
 	if (!json_is_object(doc)) {
-		cmd_fail(a, 2, "%s: a record is a JSON object ({...}), not %s",
+		cmd_fail(a, EXIT_REFUSED, "%s: a record is a JSON object ({...}), not %s",
 		         name ? name : "stdin", json_is_array(doc) ? "an array" : "a value");
 		json_decref(doc);
 		return NULL;
@@ -69,7 +69,7 @@ static json_t *read_document(const struct args *a, const char *file, int *rc)
 static int put_refused(const struct args *a, const char *why)
 {
 	out_err("%s %s %s: %s", a->cmd->name, a->pos[0], a->pos[1], why);
-	return 2;
+	return EXIT_REFUSED;
 }
 
 /* The body as canonical msgpack, checked as an entry will check it: nesting, size, schema. */
@@ -79,8 +79,8 @@ static int check_body(const struct args *a, const json_t *body, const char *file
 
 	switch (rec_body_check(a->pos[0], a->pos[1], body, why, sizeof(why))) {
 	case REC_EBODY:
-		return cmd_fail(a, 2, "%s: %s", file && strcmp(file, "-") != 0 ? file : "stdin",
-		                why);
+		return cmd_fail(a, EXIT_REFUSED, "%s: %s",
+		                file && strcmp(file, "-") != 0 ? file : "stdin", why);
 	case REC_ESCHEMA:
 		return put_refused(a, why);
 	default:
@@ -95,7 +95,7 @@ static int check_type_id(const struct args *a)
 	if ((rc = cmd_check_type(a, a->pos[0])) != 0)
 		return rc;
 	if (ag_recid_check(a->pos[1], strlen(a->pos[1])) != 0)
-		return cmd_fail(a, 2,
+		return cmd_fail(a, EXIT_REFUSED,
 		                "bad record id \"%s\": 1 to %d bytes without control characters",
 		                a->pos[1], AG_ID_MAX);
 	return 0;
@@ -131,7 +131,7 @@ int cmd_put(const struct args *a)
 	req = json_pack("{s:s, s:s, s:o}", "type", a->pos[0], "id", a->pos[1], "body", body);
 	if (a->opt[OPT_FORCE])
 		json_object_set_new(req, "force", json_true());
-	if ((rc = cmd_ask(a, AG_CTL_PUT, req, &resp, err, sizeof(err))) == 2)
+	if ((rc = cmd_ask(a, AG_CTL_PUT, req, &resp, err, sizeof(err))) == EXIT_REFUSED)
 		return put_refused(a, err);
 	if (rc != 0)
 		return cmd_report(a, rc, err);
@@ -178,7 +178,7 @@ static int check_filters(const struct args *a, uint64_t *limit)
 	if (rc == 0 && a->opt[OPT_LIMIT])
 		rc = cmd_uint(a, OPT_LIMIT, limit);
 	if (rc == 0 && a->opt[OPT_CITY] && strlen(a->opt[OPT_CITY]) > AG_CTL_CITY_MAX)
-		rc = cmd_fail(a, 1, "no city known as %s", a->opt[OPT_CITY]);
+		rc = cmd_fail(a, EXIT_NOTFOUND, "no city known as %s", a->opt[OPT_CITY]);
 	return rc;
 }
 
@@ -288,7 +288,7 @@ int cmd_list(const struct args *a)
 
 	if (a->npos == 1 && a->opt[OPT_TYPE] && strcmp(a->pos[0], a->opt[OPT_TYPE]) != 0) {
 		json_decref(req);
-		return cmd_fail(a, 2, "two types given: %s and --type %s", a->pos[0],
+		return cmd_fail(a, EXIT_REFUSED, "two types given: %s and --type %s", a->pos[0],
 		                a->opt[OPT_TYPE]);
 	}
 	if (a->npos == 1) {
@@ -304,7 +304,7 @@ int cmd_list(const struct args *a)
 int cmd_search(const struct args *a)
 {
 	if (strlen(a->pos[0]) > AG_CTL_TEXT_MAX)
-		return cmd_fail(a, 2, "search text of %zu bytes, over the limit of %d",
+		return cmd_fail(a, EXIT_REFUSED, "search text of %zu bytes, over the limit of %d",
 		                strlen(a->pos[0]), AG_CTL_TEXT_MAX);
 	return records_query(a, AG_CTL_SEARCH, json_pack("{s:s}", "text", a->pos[0]));
 }
@@ -421,7 +421,7 @@ int cmd_log(const struct args *a)
 	if (a->opt[OPT_SINCE] && (rc = cmd_uint(a, OPT_SINCE, &since)) != 0)
 		return rc;
 	if (!(all = json_array()))
-		return cmd_fail(a, 3, "out of memory");
+		return cmd_fail(a, EXIT_LOCAL, "out of memory");
 	if ((rc = log_fetch(a, since ? since : 1, limit, all)) != 0) {
 		json_decref(all);
 		return rc;

@@ -257,8 +257,9 @@ int cmd_schema(const struct args *a)
 	int stake = what && strcmp(what, "stakeholders") == 0;
 
 	if (what && !topics && !stake && !(s = ag_schema_find(what)))
-		return cmd_check_type(a, what) != 0 ? 2
-		                                    : cmd_fail(a, 2, "no schema for \"%s\"", what);
+		return cmd_check_type(a, what) != 0
+		           ? 2
+		           : cmd_fail(a, EXIT_REFUSED, "no schema for \"%s\"", what);
 	if (a->json)
 		return cmd_json(
 		    topics  ? vocab_json(ag_topics, AG_TOPIC_COUNT, "topics")

@@ -8,7 +8,7 @@ int main(int argc, char **argv)
 {
 	if (ag_init() != 0) {
 		fprintf(stderr, "agora: libsodium cannot start\n");
-		return 3;
+		return EXIT_LOCAL;
 	}
 	return cmd_main(argc, argv);
 }

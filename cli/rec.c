@@ -29,10 +29,10 @@ int rec_get(const struct args *a, const char *type, const char *id, const char *
 	if (city)
 		json_object_set_new(req, "city", json_string(city));
 	if ((rc = cmd_ask(a, AG_CTL_GET, req, &resp, err, sizeof(err))) != 0)
-		return quiet && rc == 1 ? 1 : cmd_report(a, rc, err);
+		return quiet && rc == EXIT_NOTFOUND ? EXIT_NOTFOUND : cmd_report(a, rc, err);
 	*rec = json_incref(json_object_get(resp, "record"));
 	json_decref(resp);
-	return *rec ? 0 : cmd_fail(a, 3, "agorad's answer holds no record");
+	return *rec ? 0 : cmd_fail(a, EXIT_UNREACHABLE, "agorad's answer holds no record");
 }
 
 int rec_body_check(const char *type, const char *id, const json_t *body, char *why, size_t whylen)
@@ -64,7 +64,7 @@ int rec_check(const struct args *a, const char *type, const char *id, const json
 	char why[300];
 
 	if (rec_body_check(type, id, body, why, sizeof(why)) != 0)
-		return cmd_fail(a, 2, "%s %s: %s", type, id, why);
+		return cmd_fail(a, EXIT_REFUSED, "%s %s: %s", type, id, why);
 	return 0;
 }
 
@@ -74,7 +74,7 @@ int rec_publish(const struct args *a, const char *type, const char *id, json_t *
 	int rc;
 
 	if (!body)
-		return cmd_fail(a, 3, "out of memory");
+		return cmd_fail(a, EXIT_LOCAL, "out of memory");
 	if ((rc = rec_check(a, type, id, body)) != 0) {
 		json_decref(body);
 		return rc;

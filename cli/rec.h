@@ -15,7 +15,7 @@
 /*
  * The current state of a city's record (city NULL: this node) as GET gives
  * it. 0 with *rec, which the caller frees; else the exit status, the error
- * printed, except for "no such record" (1) when quiet is true.
+ * printed, except for "no such record" (EXIT_NOTFOUND) when quiet is true.
  */
 int rec_get(const struct args *, const char *type, const char *id, const char *city, bool quiet,
             json_t **rec);
@@ -36,7 +36,7 @@ int rec_check(const struct args *, const char *type, const char *id, const json_
  * Checks body (consumed) against the type's schema as agora put does, then
  * publishes it as this node's record type id and prints what was published:
  * "published TYPE ID: seq N, hash H", or the response with --json. Returns
- * the exit status; a body the schema refuses is 2, with the reason.
+ * the exit status; a body the schema refuses is EXIT_REFUSED, with the reason.
  */
 int rec_publish(const struct args *, const char *type, const char *id, json_t *body);
 

@@ -1,8 +1,8 @@
 /*
  * test_cli.c: agora's command line without a daemon: arguments refused with
  * one clear line and exit status 2, help for every command, exit status 3
- * and its message when agorad cannot be reached, init and id offline, and the
- * output layer's column widths over French and Arabic text.
+ * and its message when agorad cannot be reached, 4 when the node failed, init and id offline, and
+ * the output layer's column widths over French and Arabic text.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -470,7 +470,7 @@ static const struct fake_case {
     {"the daemon failed", "list",
      "0001ffff000000000000002483a26f6bc2a673746174757305a56572726f72b07468652073746f7265206661696c6"
      "564",
-     3, "agora: the store failed"},
+     4, "agora: list: the store failed"},
     {"busy", "list",
      "0001ffff000000000000002283a26f6bc2a673746174757303a56572726f72ae61676f7261642069732062757379",
      3, "agora: agorad is busy"},
