@@ -9,53 +9,20 @@
 #include <sodium.h>
 
 #include "cmd.h"
-#include "config.h"
 #include "ctl.h"
 #include "key.h"
-#include "keyfile.h"
-#include "log.h"
-
-/*
- * Runs keyfile_dir_init with its log lines caught, so that its reason can be
- * told as agora tells every error: one line, "agora: init: why".
- */
-static int init_dir(const struct args *a, uint8_t pk[static AG_PK_LEN], char *why, size_t len)
-{
-	int p[2], rc;
-	ssize_t n;
-	char *nl;
-
-	if (pipe(p) != 0) {
-		snprintf(why, len, "%s", strerror(errno));
-		return -1;
-	}
-	log_set_fd(p[1]);
-	rc = keyfile_dir_init(a->dir, a->opt[OPT_NAME], a->opt[OPT_LISTEN], pk);
-	log_set_fd(2);
-	close(p[1]);
-	n = read(p[0], why, len - 1);
-	close(p[0]);
-	why[n > 0 ? n : 0] = '\0';
-	/* The first line, without its level: "error: " or "warn: ". */
-	if ((nl = strchr(why, '\n')))
-		*nl = '\0';
-	if (strncmp(why, "error: ", 7) == 0 || strncmp(why, "warn: ", 6) == 0)
-		memmove(why, strchr(why, ' ') + 1, strlen(strchr(why, ' ') + 1) + 1);
-	if (rc != 0 && !*why)
-		snprintf(why, len, "cannot create the node in %s", a->dir);
-	return rc;
-}
+#include "nodedir.h"
 
 int cmd_init(const struct args *a)
 {
 	uint8_t pk[AG_PK_LEN];
-	char key[AG_B64_LEN + 1], why[LOG_LINE_MAX + 1];
+	char key[AG_B64_LEN + 1], why[1024];
 	json_t *doc;
 
 	if (!a->opt[OPT_NAME])
 		return cmd_fail(a, EXIT_REFUSED,
 		                "missing --name NAME (usage: agora init --dir DIR --name NAME)");
-	if (init_dir(a, pk, why, sizeof(why)) != 0)
+	if (nodedir_init(a->dir, a->opt[OPT_NAME], a->opt[OPT_LISTEN], pk, why, sizeof(why)) != 0)
 		return cmd_fail(a, EXIT_REFUSED, "%s", why);
 	ag_key_to_b64(key, pk);
 	if (!a->json) {
@@ -83,24 +50,13 @@ static int print_id(const struct args *a, json_t *resp)
 /* Without a daemon: the key and name from DIR, if this user may read them. */
 static json_t *id_offline(const struct args *a)
 {
-	char path[PATH_MAX], key[AG_B64_LEN + 1];
-	uint8_t pk[AG_PK_LEN], sk[AG_SK_LEN];
-	struct config *cfg = NULL;
-	json_t *resp = NULL;
-	int rc;
+	char key[AG_B64_LEN + 1], name[CONFVAL_NAME_MAX + 1], err[1024];
+	uint8_t pk[AG_PK_LEN];
 
-	log_set_fd(-1);
-	snprintf(path, sizeof(path), "%s/%s", a->dir, KEYFILE_NAME);
-	rc = keyfile_load(path, pk, sk);
-	sodium_memzero(sk, sizeof(sk));
-	snprintf(path, sizeof(path), "%s/%s", a->dir, CONFIG_FILE);
-	if (rc == 0 && (cfg = config_load(path, pk, NULL))) {
-		ag_key_to_b64(key, pk);
-		resp = json_pack("{s:s, s:s}", "key", key, "name", cfg->name);
-	}
-	config_free(cfg);
-	log_set_fd(2);
-	return resp;
+	if (nodedir_id(a->dir, pk, name, err, sizeof(err)) != 0)
+		return NULL;
+	ag_key_to_b64(key, pk);
+	return json_pack("{s:s, s:s}", "key", key, "name", name);
 }
 
 int cmd_id(const struct args *a)

@@ -12,6 +12,7 @@
  * handler; the reader notices that when it is asked for the next line.
  */
 #include "config.h"
+#include "confval.h"
 #include "fileio.h"
 #include "near.h"
 
@@ -78,13 +79,6 @@ struct key {
 static const char *const reasons[] = {
     [-CONFIG_OK] = "no error",
     [-CONFIG_ENOMEM] = "out of memory",
-    [-CONFIG_ENAME] = "a name is 1 to 64 bytes of UTF-8 without control characters or ';', "
-                      "and no space at either end",
-    [-CONFIG_EHOSTPORT] = "expected HOST:PORT",
-    [-CONFIG_EHOST] = "the host must be a DNS name, an IPv4 address or an IPv6 address in "
-                      "brackets",
-    [-CONFIG_EPORT] = "the port must be a number from 1 to 65535",
-    [-CONFIG_EADDR] = "expected an IP address and a port, such as 0.0.0.0:7447 or [::]:7447",
     [-CONFIG_EKEY] = "expected a key: 44 characters of standard base64",
     [-CONFIG_EHOPS] = "must be a number from 1 to 4",
     [-CONFIG_ELEVEL] = "must be error, warn, info or debug",
@@ -97,6 +91,8 @@ static const char *const reasons[] = {
 
 const char *config_strerror(int code)
 {
+	if (confval_strerror(code))
+		return confval_strerror(code);
 	if (code > 0 || -code >= (int)(sizeof(reasons) / sizeof(reasons[0])))
 		return "unknown error";
 	return reasons[-code];
@@ -104,143 +100,12 @@ const char *config_strerror(int code)
 
 /* Values */
 
-/* Also refuses what would not read back the same: edge spaces and ';'. */
-static int check_name(const char *s)
-{
-	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-	size_t len = strlen(s);
-
-	if (len == 0 || len > CONFIG_NAME_MAX || isspace((unsigned char)s[0]) ||
-	    isspace((unsigned char)s[len - 1]) || strchr(s, ';') != NULL)
-		return CONFIG_ENAME;
-	while (*p != '\0') {
-		utf8proc_int32_t cp;
-		utf8proc_ssize_t n = utf8proc_iterate(p, -1, &cp);
-
-		if (n <= 0 || utf8proc_category(cp) == UTF8PROC_CATEGORY_CC)
-			return CONFIG_ENAME;
-		p += n;
-	}
-	return 0;
-}
-
-static int parse_port(const char *s, uint16_t *port)
-{
-	unsigned long v = 0;
-
-	if (*s == '\0' || strlen(s) > 5)
-		return CONFIG_EPORT;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return CONFIG_EPORT;
-		v = v * 10 + (unsigned long)(*s - '0');
-	}
-	if (v < 1 || v > 65535)
-		return CONFIG_EPORT;
-	*port = (uint16_t)v;
-	return 0;
-}
-
-/* Letters, digits and '-' in labels of 1..63, and a last label not all digits
- * (getaddrinfo would read "1.2.3" as an IPv4 address). */
-static bool is_dns_name(const char *s)
-{
-	size_t label = 0, len = strlen(s);
-	bool digits = true;
-
-	if (len == 0 || len > CONFIG_HOST_MAX)
-		return false;
-	for (size_t i = 0; i <= len; i++) {
-		char c = s[i];
-
-		if (c == '.' || c == '\0') {
-			if (label == 0 || label > 63 || s[i - 1] == '-')
-				return false;
-			if (c == '\0')
-				return !digits;
-			label = 0;
-			digits = true;
-			continue;
-		}
-		if (!isalnum((unsigned char)c) && !(c == '-' && label > 0))
-			return false;
-		digits = digits && isdigit((unsigned char)c);
-		label++;
-	}
-	return false;
-}
-
-/* h is an IP address: "1.2.3.4", or "[::1]" in brackets. Writes it normalised
- * to host and, if sa is not NULL, with port to sa. */
-static bool parse_ip(char *h, size_t hlen, uint16_t port, char host[static INET6_ADDRSTRLEN],
-                     struct sockaddr_storage *sa)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-	struct in6_addr a6;
-	struct in_addr a4;
-
-	if (h[0] == '[' && h[hlen - 1] == ']') {
-		h[hlen - 1] = '\0';
-		if (inet_pton(AF_INET6, h + 1, &a6) != 1)
-			return false;
-		inet_ntop(AF_INET6, &a6, host, INET6_ADDRSTRLEN);
-		if (sa != NULL) {
-			memset(sa, 0, sizeof(*sa));
-			*s6 = (struct sockaddr_in6){
-			    .sin6_family = AF_INET6, .sin6_addr = a6, .sin6_port = htons(port)};
-		}
-		return true;
-	}
-	if (inet_pton(AF_INET, h, &a4) != 1)
-		return false;
-	inet_ntop(AF_INET, &a4, host, INET_ADDRSTRLEN);
-	if (sa != NULL) {
-		memset(sa, 0, sizeof(*sa));
-		*s4 = (struct sockaddr_in){
-		    .sin_family = AF_INET, .sin_addr = a4, .sin_port = htons(port)};
-	}
-	return true;
-}
-
-/*
- * Splits "host:port" or "[v6]:port" into host (brackets off, normalised)
- * and port. With sa, the host must be an IP address, stored with the port.
- */
-static int parse_hostport(const char *s, char host[static CONFIG_HOST_MAX + 1], uint16_t *port,
-                          struct sockaddr_storage *sa)
-{
-	const char *colon = strrchr(s, ':');
-	char h[CONFIG_HOST_MAX + 3];
-	size_t hlen;
-	int r;
-
-	if (colon == NULL)
-		return CONFIG_EHOSTPORT;
-	hlen = (size_t)(colon - s);
-	if ((r = parse_port(colon + 1, port)) != 0)
-		return r;
-	if (hlen == 0 || hlen >= sizeof(h))
-		return sa != NULL ? CONFIG_EADDR : CONFIG_EHOST;
-	memcpy(h, s, hlen);
-	h[hlen] = '\0';
-	if (parse_ip(h, hlen, *port, host, sa))
-		return 0;
-	if (sa != NULL)
-		return CONFIG_EADDR;
-	if (!is_dns_name(h))
-		return CONFIG_EHOST;
-	for (size_t i = 0; i <= hlen; i++)
-		host[i] = (char)tolower((unsigned char)h[i]);
-	return 0;
-}
-
 static int parse_listen(const char *s, struct sockaddr_storage *sa)
 {
 	char host[CONFIG_HOST_MAX + 1];
 	uint16_t port;
 
-	return parse_hostport(s, host, &port, sa);
+	return confval_hostport(s, host, &port, sa);
 }
 
 /* Zero-fills what is past the host's NUL, so equal peers compare equal with memcmp. */
@@ -255,7 +120,7 @@ static int parse_endpoint(const char *s, struct config_peer *p)
 		p->port = 0;
 		return 0;
 	}
-	if ((r = parse_hostport(s, host, &port, NULL)) != 0)
+	if ((r = confval_hostport(s, host, &port, NULL)) != 0)
 		return r;
 	memcpy(p->host, host, sizeof(host));
 	p->port = port;
@@ -342,7 +207,7 @@ static struct config_peer *cur_peer(struct parse *ps)
 
 static int set_node_name(struct parse *ps, const char *v)
 {
-	if (check_name(v) != 0)
+	if (confval_name(v) != 0)
 		return fail(ps, CONFIG_ENAME);
 	snprintf(ps->cfg->name, sizeof(ps->cfg->name), "%s", v);
 	return 0;
@@ -390,7 +255,7 @@ static int set_loglevel(struct parse *ps, const char *v)
 
 static int set_peer_name(struct parse *ps, const char *v)
 {
-	if (check_name(v) != 0)
+	if (confval_name(v) != 0)
 		return fail(ps, CONFIG_ENAME);
 	snprintf(cur_peer(ps)->name, sizeof(cur_peer(ps)->name), "%s", v);
 	return 0;
@@ -797,7 +662,7 @@ struct config *config_new(const char *name, const char *listen)
 		log_error("out of memory");
 		return NULL;
 	}
-	if (check_name(name) != 0) {
+	if (confval_name(name) != 0) {
 		log_error("bad Name '%s': %s", name, config_strerror(CONFIG_ENAME));
 		goto fail;
 	}
@@ -840,32 +705,6 @@ struct config *config_dup(const struct config *cfg)
 
 /* Writing */
 
-/* "host:port", with brackets around an IPv6 address. */
-static void format_hostport(FILE *f, const char *host, uint16_t port)
-{
-	if (strchr(host, ':') != NULL)
-		fprintf(f, "[%s]:%u", host, port);
-	else
-		fprintf(f, "%s:%u", host, port);
-}
-
-static void format_listen(FILE *f, const struct sockaddr_storage *sa)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	if (sa->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		format_hostport(f, host, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		format_hostport(f, host, ntohs(s4->sin_port));
-	}
-}
-
 char *config_format(const struct config *cfg)
 {
 	uint8_t def[32];
@@ -877,7 +716,7 @@ char *config_format(const struct config *cfg)
 		return NULL;
 	ag_network_default(def);
 	fprintf(f, "[Node]\nName = %s\nListen = ", cfg->name);
-	format_listen(f, &cfg->listen);
+	confval_format_listen(f, &cfg->listen);
 	fputc('\n', f);
 	if (memcmp(def, cfg->network, sizeof(def)) != 0) {
 		ag_key_to_b64(b64, cfg->network);
@@ -894,7 +733,7 @@ char *config_format(const struct config *cfg)
 		fprintf(f, "\n[Peer]\nName = %s\nPublicKey = %s\n", p->name, b64);
 		if (p->port != 0) {
 			fputs("Endpoint = ", f);
-			format_hostport(f, p->host, p->port);
+			confval_format_hostport(f, p->host, p->port);
 			fputc('\n', f);
 		}
 	}
@@ -974,7 +813,8 @@ int config_write(const char *path, const struct config *cfg)
 		goto out;
 	}
 	/* The rename is only durable once the directory itself is synced. */
-	ret = fileio_sync_dir(dir);
+	if ((ret = fileio_sync_dir(dir)) != 0)
+		log_warn("%s", dir);
 out:
 	free(tmp);
 	free(bcopy);
@@ -1035,7 +875,7 @@ int config_peer_add(struct config *cfg, const uint8_t pk[static AG_PK_LEN], cons
 		return CONFIG_ESELF;
 	if (config_peer_find(cfg, pk) != NULL)
 		return CONFIG_EEXIST;
-	if (check_name(name) != 0)
+	if (confval_name(name) != 0)
 		return CONFIG_ENAME;
 	if (strcmp(name, cfg->name) == 0 || config_peer_find_name(cfg, name) != NULL)
 		return CONFIG_ENAMEUSED;

@@ -18,12 +18,13 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "confval.h"
 #include "key.h"
 #include "log.h"
 
 #define CONFIG_FILE           "agorad.conf"
-#define CONFIG_NAME_MAX       64   /* bytes of UTF-8 in a Name */
-#define CONFIG_HOST_MAX       253  /* a DNS name's limit */
+#define CONFIG_NAME_MAX       CONFVAL_NAME_MAX
+#define CONFIG_HOST_MAX       CONFVAL_HOST_MAX
 #define CONFIG_PEERS_MAX      1024 /* [Peer] sections */
 #define CONFIG_FILE_MAX       (1 << 20)
 #define CONFIG_LISTEN_DEFAULT "0.0.0.0:7447"
@@ -53,12 +54,12 @@ struct config {
 enum {
 	CONFIG_OK = 0,
 	CONFIG_ENOMEM = -1,
-	CONFIG_ENAME = -2,     /* not a valid Name */
-	CONFIG_EHOSTPORT = -3, /* not HOST:PORT */
-	CONFIG_EHOST = -4,     /* host neither DNS name nor IP address */
-	CONFIG_EPORT = -5,     /* port not 1..65535 */
-	CONFIG_EADDR = -6,     /* Listen host not an IP address */
-	CONFIG_EKEY = -7,      /* not a 44-character base64 key */
+	CONFIG_ENAME = CONFVAL_ENAME,         /* not a valid Name */
+	CONFIG_EHOSTPORT = CONFVAL_EHOSTPORT, /* not HOST:PORT */
+	CONFIG_EHOST = CONFVAL_EHOST,         /* host neither DNS name nor IP address */
+	CONFIG_EPORT = CONFVAL_EPORT,         /* port not 1..65535 */
+	CONFIG_EADDR = CONFVAL_EADDR,         /* Listen host not an IP address */
+	CONFIG_EKEY = -7,                     /* not a 44-character base64 key */
 	CONFIG_EHOPS = -8,
 	CONFIG_ELEVEL = -9,
 	CONFIG_EEXIST = -10,    /* a peer already has this key */

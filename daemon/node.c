@@ -561,12 +561,14 @@ const char *node_city_name(struct node *n, const uint8_t pk[static 32])
 
 static int load_keys(struct node *n)
 {
-	char path[PATH_MAX + 16];
+	char path[PATH_MAX + 16], err[PATH_MAX + 160];
 	uint8_t x_pk[32];
 
 	snprintf(path, sizeof(path), "%s/node.key", n->dir);
-	if (keyfile_load(path, n->pk, n->sk) != 0)
+	if (keyfile_load(path, n->pk, n->sk, err, sizeof(err)) != 0) {
+		log_error("%s", err);
 		return -1;
+	}
 	if (ag_noise_key_from_ed25519(n->keys.x_sk, x_pk, n->sk) != 0) {
 		log_error("%s: not a usable key", path);
 		return -1;

@@ -58,7 +58,7 @@
 #include "client.h"
 #include "ctl.h"
 #include "key.h"
-#include "keyfile.h"
+#include "nodedir.h"
 
 #define DEG             4
 #define HOPS            4
@@ -391,7 +391,7 @@ static void pick_ports(void)
 static void init_node(int i)
 {
 	struct node *nd = &nodes[i];
-	char listen[32], conf[sizeof(nodes->dir) + 16], text[4096];
+	char listen[32], conf[sizeof(nodes->dir) + 16], text[4096], err[600];
 	uint8_t pk[AG_PK_LEN];
 	size_t len;
 	FILE *f;
@@ -399,8 +399,8 @@ static void init_node(int i)
 	snprintf(nd->name, sizeof(nd->name), "n%02d", i);
 	snprintf(nd->dir, sizeof(nd->dir), "%s/%s", work, nd->name);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", nd->port);
-	if (keyfile_dir_init(nd->dir, nd->name, listen, pk) != 0)
-		fail("cannot make the node directory %s", nd->dir);
+	if (nodedir_init(nd->dir, nd->name, listen, pk, err, sizeof(err)) != 0)
+		fail("cannot make the node directory %s: %s", nd->dir, err);
 	ag_key_to_b64(nd->key, pk);
 	snprintf(conf, sizeof(conf), "%s/agorad.conf", nd->dir);
 	if (!(f = fopen(conf, "r")))

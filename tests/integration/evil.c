@@ -625,7 +625,7 @@ static int mode_replay(struct evil *ev)
 static int setup(struct evil *ev, char **argv)
 {
 	uint8_t peer[32], x_pk[32];
-	char path[4096], host[64];
+	char path[4096], host[64], err[4300];
 	struct config *cfg;
 	int port;
 
@@ -636,8 +636,10 @@ static int setup(struct evil *ev, char **argv)
 	ev->to.sin_family = AF_INET;
 	ev->to.sin_port = htons((uint16_t)port);
 	snprintf(path, sizeof(path), "%s/node.key", argv[1]);
-	if (keyfile_load(path, ev->pk, ev->sk) != 0)
+	if (keyfile_load(path, ev->pk, ev->sk, err, sizeof(err)) != 0) {
+		log_error("%s", err);
 		return -1;
+	}
 	snprintf(path, sizeof(path), "%s/agorad.conf", argv[1]);
 	if (!(cfg = config_load(path, ev->pk, NULL)))
 		return -1;

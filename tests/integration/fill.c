@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	static uint8_t bufs[BATCH][2048];
 	static struct ag_entry es[BATCH];
 	uint8_t pk[32], sk[64], prev[32] = {0};
-	char path[4096];
+	char path[4096], err[4300];
 	struct config *cfg;
 	struct store *st;
 	unsigned n;
@@ -106,8 +106,10 @@ int main(int argc, char **argv)
 	if (body_bytes > 1500)
 		return 2;
 	snprintf(path, sizeof(path), "%s/node.key", argc > 4 ? argv[4] : argv[1]);
-	if (keyfile_load(path, pk, sk) != 0)
+	if (keyfile_load(path, pk, sk, err, sizeof(err)) != 0) {
+		fprintf(stderr, "agora-fill: %s\n", err);
 		return 1;
+	}
 	snprintf(path, sizeof(path), "%s/agorad.conf", argv[1]);
 	if (!(cfg = config_load(path, pk, NULL)))
 		return 1;

@@ -1,4 +1,5 @@
-/* test_keyfile.c: node.key created once, private, exact, and `agora init`. */
+/* test_keyfile.c: node.key created once, private, exact, and `agora init` (nodedir_init), each
+ * saying why it refused in the caller's buffer. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -16,15 +17,13 @@
 
 #include "config.h"
 #include "keyfile.h"
-#include "log.h"
+#include "nodedir.h"
 #include "testutil.h"
 
 struct fixture {
 	char *dir;
-	char *key;     /* dir/node.key, not yet there */
-	char *logpath; /* outside dir, so dir holds only what the test made */
-	char *logdir;
-	int logfd;
+	char *key;      /* dir/node.key, not yet there */
+	char err[4200]; /* what the last call said */
 };
 
 static int setup(void **state)
@@ -33,12 +32,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	assert_non_null(f->dir = tu_tmpdir("keyfile"));
-	assert_non_null(f->logdir = tu_tmpdir("keyfile-log"));
 	f->key = tu_path(f->dir, KEYFILE_NAME);
-	f->logpath = tu_path(f->logdir, "log");
-	f->logfd = open(f->logpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(f->logfd >= 0);
-	log_set_fd(f->logfd);
 	*state = f;
 	return 0;
 }
@@ -47,34 +41,29 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	log_set_fd(2);
-	close(f->logfd);
 	assert_int_equal(tu_rmtree(f->dir), 0);
-	assert_int_equal(tu_rmtree(f->logdir), 0);
 	free(f->key);
-	free(f->logpath);
-	free(f->logdir);
 	free(f->dir);
 	free(f);
 	return 0;
 }
 
+/* What the last call said, taken: the next one starts from "". */
 static char *take_log(struct fixture *f)
 {
-	char *s = tu_read_file(f->logpath, NULL);
+	char *s = strdup(f->err);
 
 	assert_non_null(s);
-	assert_int_equal(ftruncate(f->logfd, 0), 0);
-	assert_int_equal(lseek(f->logfd, 0, SEEK_SET), 0);
+	f->err[0] = '\0';
 	return s;
 }
 
-/* The log holds exactly one line: "error: <path><rest>\n". */
+/* The last call said exactly "<path><rest>", in err, not through a log. */
 static void assert_logged(struct fixture *f, const char *path, const char *rest)
 {
 	char *log = take_log(f), *want;
 
-	assert_int_not_equal(asprintf(&want, "error: %s%s\n", path, rest), -1);
+	assert_int_not_equal(asprintf(&want, "%s%s", path, rest), -1);
 	assert_string_equal(log, want);
 	free(want);
 	free(log);
@@ -86,7 +75,7 @@ static void assert_refused(struct fixture *f, const char *path)
 
 	memset(pk, 0xaa, sizeof(pk));
 	memset(sk, 0xaa, sizeof(sk));
-	assert_int_equal(keyfile_load(path, pk, sk), -1);
+	assert_int_equal(keyfile_load(path, pk, sk, f->err, sizeof(f->err)), -1);
 	assert_memory_equal(pk, zero, AG_PK_LEN); /* nothing half-read is left */
 	assert_memory_equal(sk, zero, AG_SK_LEN);
 	(void)f;
@@ -101,7 +90,7 @@ static void test_create_load(void **state)
 	char *text;
 	size_t len;
 
-	assert_int_equal(keyfile_create(f->key, pk), 0);
+	assert_int_equal(keyfile_create(f->key, pk, f->err, sizeof(f->err)), 0);
 	assert_int_equal(stat(f->key, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(st.st_size, KEYFILE_SIZE);
@@ -111,7 +100,7 @@ static void test_create_load(void **state)
 	assert_null(memchr(text, '\n', 88));
 	free(text);
 
-	assert_int_equal(keyfile_load(f->key, pk2, sk), 0);
+	assert_int_equal(keyfile_load(f->key, pk2, sk, f->err, sizeof(f->err)), 0);
 	assert_memory_equal(pk, pk2, AG_PK_LEN);
 	assert_memory_equal(sk + 32, pk, AG_PK_LEN);
 	/* The pair works: what sk signs, pk verifies. */
@@ -121,7 +110,7 @@ static void test_create_load(void **state)
 
 	/* Read-only for its owner is stricter than 0600, and fine. */
 	assert_int_equal(chmod(f->key, 0400), 0);
-	assert_int_equal(keyfile_load(f->key, pk2, sk), 0);
+	assert_int_equal(keyfile_load(f->key, pk2, sk, f->err, sizeof(f->err)), 0);
 	assert_memory_equal(pk, pk2, AG_PK_LEN);
 	sodium_memzero(sk, sizeof(sk));
 	free(take_log(f));
@@ -148,7 +137,7 @@ static void test_known_file(void **state)
 	                  sodium_base64_VARIANT_ORIGINAL);
 	line[KEYFILE_B64] = '\n';
 	assert_int_equal(tu_write_file(f->key, line, KEYFILE_SIZE), 0);
-	assert_int_equal(keyfile_load(f->key, pk, sk), 0);
+	assert_int_equal(keyfile_load(f->key, pk, sk, f->err, sizeof(f->err)), 0);
 	assert_memory_equal(pk, want_pk, 32);
 	assert_memory_equal(sk, want_sk, 64);
 	sodium_memzero(sk, sizeof(sk));
@@ -160,9 +149,9 @@ static void test_never_overwrites(void **state)
 	uint8_t pk[AG_PK_LEN], pk2[AG_PK_LEN];
 	char *before, *after;
 
-	assert_int_equal(keyfile_create(f->key, pk), 0);
+	assert_int_equal(keyfile_create(f->key, pk, f->err, sizeof(f->err)), 0);
 	assert_non_null(before = tu_read_file(f->key, NULL));
-	assert_int_equal(keyfile_create(f->key, pk2), -1);
+	assert_int_equal(keyfile_create(f->key, pk2, f->err, sizeof(f->err)), -1);
 	assert_logged(f, f->key, ": a key already exists; agora never overwrites a key");
 	assert_non_null(after = tu_read_file(f->key, NULL));
 	assert_string_equal(before, after);
@@ -176,7 +165,7 @@ static void test_mode_refused(void **state)
 	static const mode_t modes[] = {0644, 0640, 0604, 0620, 0602, 0660, 0666, 0610};
 	uint8_t pk[AG_PK_LEN];
 
-	assert_int_equal(keyfile_create(f->key, pk), 0);
+	assert_int_equal(keyfile_create(f->key, pk, f->err, sizeof(f->err)), 0);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		char rest[512];
 
@@ -207,7 +196,7 @@ static void test_format_refused(void **state)
 	size_t len;
 	static const char *format = ": not a key file: expected one line of base64 of 64 bytes";
 
-	assert_int_equal(keyfile_create(f->key, pk), 0);
+	assert_int_equal(keyfile_create(f->key, pk, f->err, sizeof(f->err)), 0);
 	assert_non_null(good = tu_read_file(f->key, &len));
 
 	write_and_refuse(f, "", 0,
@@ -257,7 +246,7 @@ static void test_format_refused(void **state)
 	/* And the good one still loads. */
 	unlink(f->key);
 	assert_int_equal(tu_write_file(f->key, good, len), 0);
-	assert_int_equal(keyfile_load(f->key, pk, sk), 0);
+	assert_int_equal(keyfile_load(f->key, pk, sk, f->err, sizeof(f->err)), 0);
 	sodium_memzero(sk, sizeof(sk));
 	free(good);
 }
@@ -272,12 +261,12 @@ static void test_not_a_file(void **state)
 
 	assert_refused(f, f->key);
 	log = take_log(f);
-	assert_int_not_equal(asprintf(&want, "warn: %s: No such file or directory\n", f->key), -1);
+	assert_int_not_equal(asprintf(&want, "%s: No such file or directory", f->key), -1);
 	assert_string_equal(log, want);
 	free(log);
 	free(want);
 
-	assert_int_equal(keyfile_create(f->key, pk), 0);
+	assert_int_equal(keyfile_create(f->key, pk, f->err, sizeof(f->err)), 0);
 	assert_int_equal(symlink(f->key, link), 0);
 	assert_refused(f, link);
 	assert_logged(f, link, ": is a symbolic link; the key must be a file of its own");
@@ -298,12 +287,13 @@ static void test_dir_init(void **state)
 	struct config *cfg;
 	struct stat st;
 
-	assert_int_equal(keyfile_dir_init(node, "Lyon", "127.0.0.1:7001", pk), 0);
+	assert_int_equal(nodedir_init(node, "Lyon", "127.0.0.1:7001", pk, f->err, sizeof(f->err)),
+	                 0);
 	assert_int_equal(stat(node, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0750);
 	assert_int_equal(stat(key, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(keyfile_load(key, pk2, sk), 0);
+	assert_int_equal(keyfile_load(key, pk2, sk, f->err, sizeof(f->err)), 0);
 	assert_memory_equal(pk, pk2, AG_PK_LEN);
 	sodium_memzero(sk, sizeof(sk));
 	assert_non_null(text = tu_read_file(conf, NULL));
@@ -317,7 +307,7 @@ static void test_dir_init(void **state)
 
 	/* A second init changes nothing. */
 	assert_non_null(before = tu_read_file(key, NULL));
-	assert_int_equal(keyfile_dir_init(node, "Paris", NULL, pk2), -1);
+	assert_int_equal(nodedir_init(node, "Paris", NULL, pk2, f->err, sizeof(f->err)), -1);
 	assert_logged(f, key,
 	              ": already exists; agora init makes a new node only in a fresh "
 	              "directory");
@@ -331,7 +321,7 @@ static void test_dir_init(void **state)
 
 	/* A config without a key is not replaced either, and no key is made. */
 	assert_int_equal(unlink(key), 0);
-	assert_int_equal(keyfile_dir_init(node, "Paris", NULL, pk2), -1);
+	assert_int_equal(nodedir_init(node, "Paris", NULL, pk2, f->err, sizeof(f->err)), -1);
 	assert_logged(f, conf,
 	              ": already exists; agora init makes a new node only in a fresh "
 	              "directory");
@@ -350,22 +340,22 @@ static void test_dir_init_refused(void **state)
 	struct stat st;
 
 	/* Bad input is refused before anything is made. */
-	assert_int_equal(keyfile_dir_init(node, "", NULL, pk), -1);
-	assert_int_equal(keyfile_dir_init(node, "Lyon", "lyon:7447", pk), -1);
+	assert_int_equal(nodedir_init(node, "", NULL, pk, f->err, sizeof(f->err)), -1);
+	assert_int_equal(nodedir_init(node, "Lyon", "lyon:7447", pk, f->err, sizeof(f->err)), -1);
 	assert_int_equal(stat(node, &st), -1);
 	free(take_log(f));
 
 	assert_int_equal(tu_write_file(file, "x", 1), 0);
-	assert_int_equal(keyfile_dir_init(file, "Lyon", NULL, pk), -1);
+	assert_int_equal(nodedir_init(file, "Lyon", NULL, pk, f->err, sizeof(f->err)), -1);
 	assert_logged(f, file, ": exists but is not a directory");
 
-	assert_int_equal(keyfile_dir_init(deep, "Lyon", NULL, pk), -1);
+	assert_int_equal(nodedir_init(deep, "Lyon", NULL, pk, f->err, sizeof(f->err)), -1);
 	free(take_log(f));
 	assert_int_equal(stat(deep, &st), -1);
 
 	/* An existing empty directory is used as it is. */
 	assert_int_equal(mkdir(node, 0700), 0);
-	assert_int_equal(keyfile_dir_init(node, "Lyon", NULL, pk), 0);
+	assert_int_equal(nodedir_init(node, "Lyon", NULL, pk, f->err, sizeof(f->err)), 0);
 	assert_int_equal(stat(node, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
 	free(node);
