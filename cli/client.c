@@ -142,9 +142,8 @@ int client_encode(const json_t *req, uint8_t **out, size_t *outlen, char *err, s
 
 json_t *client_decode(const uint8_t *body, size_t len, char *err, size_t errlen)
 {
-	msgpack_unpacked up;
-	size_t off = 0, where = 0;
-	json_t *j = NULL;
+	size_t where = 0;
+	json_t *j;
 	bool ok;
 	int rc;
 
@@ -153,11 +152,7 @@ json_t *client_decode(const uint8_t *body, size_t len, char *err, size_t errlen)
 		         ag_strerror(rc), where);
 		return NULL;
 	}
-	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, (const char *)body, len, &off) == MSGPACK_UNPACK_SUCCESS)
-		j = jsonmp_from_object(&up.data);
-	msgpack_unpacked_destroy(&up);
-	if (!j)
+	if (!(j = jsonmp_from_checked(body, len)))
 		snprintf(err, errlen, "out of memory reading agorad's response");
 	return j;
 }

@@ -188,11 +188,23 @@ int jsonmp_encode(const json_t *v, uint8_t **out, size_t *outlen, char *err, siz
 	return jsonmp_encode_at(v, 2, out, outlen, err, errlen);
 }
 
-json_t *jsonmp_decode(const uint8_t *buf, size_t len, char *err, size_t errlen)
+json_t *jsonmp_from_checked(const uint8_t *buf, size_t len)
 {
 	msgpack_unpacked up;
-	size_t off = 0, where = 0;
+	size_t off = 0;
 	json_t *j = NULL;
+
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, (const char *)buf, len, &off) == MSGPACK_UNPACK_SUCCESS)
+		j = jsonmp_from_object(&up.data);
+	msgpack_unpacked_destroy(&up);
+	return j;
+}
+
+json_t *jsonmp_decode(const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+	size_t where = 0;
+	json_t *j;
 	int rc;
 
 	/* Checked first, so msgpack-c never sizes anything from unchecked counts. */
@@ -200,11 +212,7 @@ json_t *jsonmp_decode(const uint8_t *buf, size_t len, char *err, size_t errlen)
 		snprintf(err, errlen, "%s at byte %zu", ag_strerror(rc), where);
 		return NULL;
 	}
-	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, (const char *)buf, len, &off) == MSGPACK_UNPACK_SUCCESS)
-		j = jsonmp_from_object(&up.data);
-	msgpack_unpacked_destroy(&up);
-	if (!j)
+	if (!(j = jsonmp_from_checked(buf, len)))
 		snprintf(err, errlen, "out of memory");
 	return j;
 }

@@ -27,6 +27,13 @@ int jsonmp_encode_at(const json_t *v, int level, uint8_t **out, size_t *outlen, 
  */
 json_t *jsonmp_from_object(const msgpack_object *o);
 
+/*
+ * One msgpack value that ag_mp_check or ag_mp_check_relaxed accepted (so
+ * msgpack-c sizes nothing from unchecked counts) as JSON; NULL when out of
+ * memory.
+ */
+json_t *jsonmp_from_checked(const uint8_t *buf, size_t len);
+
 /* Decode canonical msgpack (checked first) into a new JSON value, or NULL with a reason. */
 json_t *jsonmp_decode(const uint8_t *buf, size_t len, char *err, size_t errlen);
 
