@@ -21,6 +21,7 @@
 
 #include "control.h"
 #include "ctl.h"
+#include "ctl_resp.h"
 #include "entry.h"
 #include "index.h"
 #include "key.h"
@@ -344,16 +345,12 @@ static void client_reset_out(struct client *c, msgpack_packer *pk)
 
 static void client_error(struct client *c, int status, const char *err)
 {
+	struct ag_ctl_error e = {.status = (uint64_t)status};
 	msgpack_packer pk;
 
+	snprintf(e.error, sizeof(e.error), "%s", err);
 	client_reset_out(c, &pk);
-	msgpack_pack_map(&pk, 3);
-	pack_str(&pk, "ok");
-	msgpack_pack_false(&pk);
-	pack_str(&pk, "status");
-	msgpack_pack_int(&pk, status);
-	pack_str(&pk, "error");
-	pack_str(&pk, err);
+	(void)ag_ctl_resp_pack(&pk, &ag_ctl_error_shape, &e, false);
 	client_send(c, AG_CTL_ERROR);
 }
 
@@ -654,32 +651,45 @@ static int req_city(struct control *ctl, const struct ag_ctl_req *r, uint8_t pk[
 	return AG_CTL_ENOTFOUND;
 }
 
+/* Packs a typed response, "ok" first. */
+static int pack_resp(msgpack_packer *pk, const struct ag_ctl_shape *s, const void *v, char *err,
+                     size_t errlen)
+{
+	if (ag_ctl_resp_pack(pk, s, v, true) == 0)
+		return 0;
+	snprintf(err, errlen, "out of memory");
+	return AG_CTL_EFAILED;
+}
+
 static int handle_id(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk, char *err,
                      size_t errlen)
 {
+	struct ag_ctl_id id = {0};
 	uint8_t key[AG_PK_LEN];
 	const char *name;
 
-	(void)r, (void)err, (void)errlen;
+	(void)r;
 	node_id(ctl->node, key, &name);
-	pack_ok(pk, 3);
-	pack_str(pk, "key");
-	pack_key(pk, key);
-	pack_str(pk, "name");
-	pack_str(pk, name);
-	pack_str(pk, "network");
-	pack_key(pk, node_network(ctl->node));
-	return 0;
+	ag_key_to_b64(id.key, key);
+	snprintf(id.name, sizeof(id.name), "%s", name);
+	ag_key_to_b64(id.network, node_network(ctl->node));
+	return pack_resp(pk, &ag_ctl_id_shape, &id, err, errlen);
 }
 
 static int handle_status(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
                          char *err, size_t errlen)
 {
-	(void)r, (void)err, (void)errlen;
-	pack_ok(pk, 1);
-	pack_str(pk, "status");
-	status_pack(ctl->node, pk);
-	return 0;
+	struct ag_ctl_status_resp st;
+	int rc;
+
+	(void)r;
+	if (status_fill(ctl->node, &st.status) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return AG_CTL_EFAILED;
+	}
+	rc = pack_resp(pk, &ag_ctl_status_resp_shape, &st, err, errlen);
+	ag_ctl_resp_clear(&ag_ctl_status_resp_shape, &st);
+	return rc;
 }
 
 static int handle_peer_add(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
@@ -687,38 +697,41 @@ static int handle_peer_add(struct control *ctl, const struct ag_ctl_req *r, msgp
 {
 	const char *endpoint = r->fields & AG_CTL_F_ENDPOINT ? r->endpoint : NULL;
 	int rc = node_peer_add(ctl->node, r->pk, r->name, endpoint, err, errlen);
+	struct ag_ctl_city city = {0};
 
 	if (rc != 0)
 		return node_status(rc);
-	pack_ok(pk, 2);
-	pack_str(pk, "key");
-	pack_str(pk, r->key);
-	pack_str(pk, "name");
-	pack_str(pk, r->name);
-	return 0;
+	snprintf(city.key, sizeof(city.key), "%s", r->key);
+	snprintf(city.name, sizeof(city.name), "%s", r->name);
+	return pack_resp(pk, &ag_ctl_city_shape, &city, err, errlen);
 }
 
 static int handle_peer_remove(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
                               char *err, size_t errlen)
 {
 	int rc = node_peer_remove(ctl->node, r->pk, err, errlen);
+	struct ag_ctl_city city = {0};
 
 	if (rc != 0)
 		return node_status(rc);
-	pack_ok(pk, 1);
-	pack_str(pk, "key");
-	pack_str(pk, r->key);
-	return 0;
+	snprintf(city.key, sizeof(city.key), "%s", r->key);
+	return pack_resp(pk, &ag_ctl_city_key_shape, &city, err, errlen);
 }
 
 static int handle_peer_list(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
                             char *err, size_t errlen)
 {
-	(void)r, (void)err, (void)errlen;
-	pack_ok(pk, 1);
-	pack_str(pk, "peers");
-	status_peers_pack(ctl->node, pk);
-	return 0;
+	struct ag_ctl_peers peers;
+	int rc;
+
+	(void)r;
+	if (status_peers_fill(ctl->node, &peers) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return AG_CTL_EFAILED;
+	}
+	rc = pack_resp(pk, &ag_ctl_peers_shape, &peers, err, errlen);
+	ag_ctl_resp_clear(&ag_ctl_peers_shape, &peers);
+	return rc;
 }
 
 /* PUT and RETRACT: publish, and say what was written. */
@@ -726,29 +739,22 @@ static int publish(struct control *ctl, const struct ag_ctl_req *r, const uint8_
                    size_t body_len, msgpack_packer *pk, char *err, size_t errlen)
 {
 	uint8_t hash[AG_HASH_LEN], key[AG_PK_LEN];
+	struct ag_ctl_published pub = {0};
 	const char *name;
-	uint64_t seq = 0;
 	int rc;
 
 	if (r->force)
 		node_publish_force(ctl->node);
-	rc = node_publish(ctl->node, r->rtype, r->id, r->id_len, body, body_len, &seq, hash, err,
-	                  errlen);
+	rc = node_publish(ctl->node, r->rtype, r->id, r->id_len, body, body_len, &pub.seq, hash,
+	                  err, errlen);
 	if (rc != 0)
 		return node_status(rc);
 	node_id(ctl->node, key, &name);
-	pack_ok(pk, 5);
-	pack_str(pk, "author");
-	pack_key(pk, key);
-	pack_str(pk, "hash");
-	pack_hex(pk, hash, sizeof(hash));
-	pack_str(pk, "id");
-	pack_str(pk, r->id);
-	pack_str(pk, "seq");
-	msgpack_pack_uint64(pk, seq);
-	pack_str(pk, "type");
-	pack_str(pk, r->rtype);
-	return 0;
+	ag_key_to_b64(pub.author, key);
+	sodium_bin2hex(pub.hash, sizeof(pub.hash), hash, sizeof(hash));
+	memcpy(pub.id, r->id, r->id_len + 1);
+	snprintf(pub.type, sizeof(pub.type), "%s", r->rtype);
+	return pack_resp(pk, &ag_ctl_published_shape, &pub, err, errlen);
 }
 
 static int handle_put(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
@@ -937,17 +943,17 @@ static int handle_log(struct control *ctl, const struct ag_ctl_req *r, msgpack_p
 static int handle_resolve(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
                           char *err, size_t errlen)
 {
+	struct ag_ctl_city out = {0};
 	uint8_t city[AG_PK_LEN];
+	const char *name;
 	int rc;
 
 	if ((rc = req_city(ctl, r, city, err, errlen)) != 0)
 		return rc;
-	pack_ok(pk, 2);
-	pack_str(pk, "key");
-	pack_key(pk, city);
-	pack_str(pk, "name");
-	pack_name(pk, node_city_name(ctl->node, city));
-	return 0;
+	ag_key_to_b64(out.key, city);
+	if ((name = node_city_name(ctl->node, city)))
+		snprintf(out.name, sizeof(out.name), "%s", name);
+	return pack_resp(pk, &ag_ctl_city_shape, &out, err, errlen);
 }
 
 static control_handler *const handlers[AG_CTL_TYPE_END] = {

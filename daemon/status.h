@@ -1,18 +1,24 @@
 /*
  * status.h: what the control socket tells of the node itself: its peers
- * (PEER_LIST) and its status (STATUS), as PROTOCOL.md, section 2, lays them
- * out. It reads the node through node.h's accessors. Loop thread only.
+ * (PEER_LIST) and its status (STATUS), as the typed responses of
+ * ctl_resp.h, which control.c packs. It reads the node through node.h's
+ * accessors. Loop thread only.
  */
 #ifndef AGORA_STATUS_H
 #define AGORA_STATUS_H
 
-#include <msgpack.h>
+#include "ctl_resp.h"
 
 struct node;
 
-/* Packs, as one msgpack map, the node, its peers and its feeds (see agora status). */
-void status_pack(struct node *, msgpack_packer *);
-/* Packs the configured peers as an array of maps. */
-void status_peers_pack(struct node *, msgpack_packer *);
+/*
+ * Fills st with the node, its peers and its feeds (see agora status); its
+ * arrays are allocated, freed by ag_ctl_resp_clear(&ag_ctl_status_shape, st).
+ * 0, or -1 when out of memory (st cleared).
+ */
+int status_fill(struct node *, struct ag_ctl_node *st);
+
+/* Fills p with the configured peers, freed as above with ag_ctl_peers_shape. 0 or -1. */
+int status_peers_fill(struct node *, struct ag_ctl_peers *p);
 
 #endif

@@ -1,0 +1,405 @@
+/*
+ * ctl_resp.c: the responses' tables, and the one packer and one decoder that
+ * walk them. agorad packs with them; agora decodes with them and prints
+ * --json from them, so a key is written here and nowhere else.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_resp.h"
+#include "mp.h"
+#include "mp_internal.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define STR(T, f, k)                                                                               \
+	{                                                                                          \
+#f, k, offsetof(T, f), sizeof(((T *)0)->f), 0, NULL, false                         \
+	}
+#define UINT(T, f)                                                                                 \
+	{                                                                                          \
+#f, AG_CTL_K_UINT, offsetof(T, f), 0, 0, NULL, false                               \
+	}
+#define BOOL(T, f)                                                                                 \
+	{                                                                                          \
+#f, AG_CTL_K_BOOL, offsetof(T, f), 0, 0, NULL, false                               \
+	}
+#define ARRAY(T, f, sub)                                                                           \
+	{                                                                                          \
+#f, AG_CTL_K_ARRAY, offsetof(T, f), 0, offsetof(T, n##f), &sub, false              \
+	}
+
+static const struct ag_ctl_field peer_fields[] = {
+    UINT(struct ag_ctl_peer, behind),
+    UINT(struct ag_ctl_peer, bytes_in),
+    UINT(struct ag_ctl_peer, bytes_out),
+    BOOL(struct ag_ctl_peer, connected),
+    UINT(struct ag_ctl_peer, duplicates),
+    STR(struct ag_ctl_peer, endpoint, AG_CTL_K_STR),
+    STR(struct ag_ctl_peer, key, AG_CTL_K_KEY),
+    UINT(struct ag_ctl_peer, last_contact_ms),
+    STR(struct ag_ctl_peer, name, AG_CTL_K_STR),
+    UINT(struct ag_ctl_peer, received),
+};
+const struct ag_ctl_shape ag_ctl_peer_shape = {"peer", peer_fields, N(peer_fields),
+                                               sizeof(struct ag_ctl_peer), AG_CTL_PEERS_MAX};
+
+static const struct ag_ctl_field feed_fields[] = {
+    STR(struct ag_ctl_feed, author, AG_CTL_K_KEY),
+    BOOL(struct ag_ctl_feed, forked),
+    UINT(struct ag_ctl_feed, forks),
+    STR(struct ag_ctl_feed, name, AG_CTL_K_STR),
+    UINT(struct ag_ctl_feed, seq),
+};
+const struct ag_ctl_shape ag_ctl_feed_shape = {"feed", feed_fields, N(feed_fields),
+                                               sizeof(struct ag_ctl_feed), AG_CTL_PEERS_MAX};
+
+static const struct ag_ctl_field status_fields[] = {
+    ARRAY(struct ag_ctl_node, feeds, ag_ctl_feed_shape),
+    STR(struct ag_ctl_node, key, AG_CTL_K_KEY),
+    STR(struct ag_ctl_node, name, AG_CTL_K_STR),
+    ARRAY(struct ag_ctl_node, peers, ag_ctl_peer_shape),
+    BOOL(struct ag_ctl_node, ready),
+};
+const struct ag_ctl_shape ag_ctl_status_shape = {"status", status_fields, N(status_fields),
+                                                 sizeof(struct ag_ctl_node), 0};
+
+static const struct ag_ctl_field status_resp_fields[] = {
+    {"status", AG_CTL_K_MAP, offsetof(struct ag_ctl_status_resp, status), 0, 0,
+     &ag_ctl_status_shape, false},
+};
+const struct ag_ctl_shape ag_ctl_status_resp_shape = {"status response", status_resp_fields,
+                                                      N(status_resp_fields),
+                                                      sizeof(struct ag_ctl_status_resp), 0};
+
+static const struct ag_ctl_field peers_fields[] = {
+    ARRAY(struct ag_ctl_peers, peers, ag_ctl_peer_shape),
+};
+const struct ag_ctl_shape ag_ctl_peers_shape = {"peer-list response", peers_fields, N(peers_fields),
+                                                sizeof(struct ag_ctl_peers), 0};
+
+static const struct ag_ctl_field id_fields[] = {
+    STR(struct ag_ctl_id, key, AG_CTL_K_KEY),
+    STR(struct ag_ctl_id, name, AG_CTL_K_STR),
+    {"network", AG_CTL_K_KEY, offsetof(struct ag_ctl_id, network), AG_B64_LEN + 1, 0, NULL, true},
+};
+const struct ag_ctl_shape ag_ctl_id_shape = {"id response", id_fields, N(id_fields),
+                                             sizeof(struct ag_ctl_id), 0};
+
+static const struct ag_ctl_field city_fields[] = {
+    STR(struct ag_ctl_city, key, AG_CTL_K_KEY),
+    STR(struct ag_ctl_city, name, AG_CTL_K_NAME),
+};
+const struct ag_ctl_shape ag_ctl_city_shape = {"city response", city_fields, N(city_fields),
+                                               sizeof(struct ag_ctl_city), 0};
+const struct ag_ctl_shape ag_ctl_city_key_shape = {"peer-remove response", city_fields, 1,
+                                                   sizeof(struct ag_ctl_city), 0};
+
+static const struct ag_ctl_field published_fields[] = {
+    STR(struct ag_ctl_published, author, AG_CTL_K_KEY),
+    STR(struct ag_ctl_published, hash, AG_CTL_K_HASH),
+    STR(struct ag_ctl_published, id, AG_CTL_K_STR),
+    UINT(struct ag_ctl_published, seq),
+    STR(struct ag_ctl_published, type, AG_CTL_K_STR),
+};
+const struct ag_ctl_shape ag_ctl_published_shape = {
+    "publish response", published_fields, N(published_fields), sizeof(struct ag_ctl_published), 0};
+
+/* Not in name order: "ok", "status", "error" is the order PROTOCOL.md gives. */
+static const struct ag_ctl_field error_fields[] = {
+    UINT(struct ag_ctl_error, status),
+    STR(struct ag_ctl_error, error, AG_CTL_K_STR),
+};
+const struct ag_ctl_shape ag_ctl_error_shape = {"error response", error_fields, N(error_fields),
+                                                sizeof(struct ag_ctl_error), 0};
+
+const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type)
+{
+	switch (type) {
+	case AG_CTL_ID:
+		return &ag_ctl_id_shape;
+	case AG_CTL_STATUS:
+		return &ag_ctl_status_resp_shape;
+	case AG_CTL_PEER_ADD:
+	case AG_CTL_RESOLVE:
+		return &ag_ctl_city_shape;
+	case AG_CTL_PEER_REMOVE:
+		return &ag_ctl_city_key_shape;
+	case AG_CTL_PEER_LIST:
+		return &ag_ctl_peers_shape;
+	case AG_CTL_PUT:
+	case AG_CTL_RETRACT:
+		return &ag_ctl_published_shape;
+	default:
+		return NULL;
+	}
+}
+
+/* ---- packing ---- */
+
+static int pack_fields(msgpack_packer *pk, const struct ag_ctl_shape *s, const char *v);
+
+static bool is_empty(const struct ag_ctl_field *f, const char *v)
+{
+	return f->kind <= AG_CTL_K_HASH && v[f->off] == '\0';
+}
+
+static int pack_str(msgpack_packer *pk, const char *str)
+{
+	return msgpack_pack_str_with_body(pk, str, strlen(str));
+}
+
+static int pack_array(msgpack_packer *pk, const struct ag_ctl_field *f, const char *v)
+{
+	const char *items = *(const char *const *)(const void *)(v + f->off);
+	size_t n = *(const size_t *)(const void *)(v + f->count_off);
+	int rc = msgpack_pack_array(pk, n);
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = pack_fields(pk, f->sub, items + i * f->sub->size);
+	return rc;
+}
+
+static int pack_value(msgpack_packer *pk, const struct ag_ctl_field *f, const char *v)
+{
+	const void *p = v + f->off;
+
+	switch (f->kind) {
+	case AG_CTL_K_NAME:
+		return *(const char *)p ? pack_str(pk, p) : msgpack_pack_nil(pk);
+	case AG_CTL_K_UINT:
+		return msgpack_pack_uint64(pk, *(const uint64_t *)p);
+	case AG_CTL_K_BOOL:
+		return *(const bool *)p ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+	case AG_CTL_K_ARRAY:
+		return pack_array(pk, f, v);
+	case AG_CTL_K_MAP:
+		return pack_fields(pk, f->sub, p);
+	default:
+		return pack_str(pk, p);
+	}
+}
+
+/* The fields of v as one map, with "ok" first when ok is not NULL. */
+static int pack_map(msgpack_packer *pk, const struct ag_ctl_shape *s, const char *v, const bool *ok)
+{
+	size_t n = ok ? 1 : 0;
+	int rc;
+
+	for (size_t i = 0; i < s->nfields; i++)
+		n += !(s->fields[i].optional && is_empty(&s->fields[i], v));
+	rc = msgpack_pack_map(pk, n);
+	if (ok && rc == 0)
+		rc = pack_str(pk, "ok") || (*ok ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+	for (size_t i = 0; rc == 0 && i < s->nfields; i++) {
+		const struct ag_ctl_field *f = &s->fields[i];
+
+		if (f->optional && is_empty(f, v))
+			continue;
+		rc = pack_str(pk, f->name) || pack_value(pk, f, v);
+	}
+	return rc;
+}
+
+static int pack_fields(msgpack_packer *pk, const struct ag_ctl_shape *s, const char *v)
+{
+	return pack_map(pk, s, v, NULL);
+}
+
+int ag_ctl_resp_pack(msgpack_packer *pk, const struct ag_ctl_shape *s, const void *v, bool ok)
+{
+	return pack_map(pk, s, v, &ok) ? AG_ENOMEM : 0;
+}
+
+/* ---- decoding ---- */
+
+struct dec {
+	const uint8_t *buf;
+	size_t len, pos;
+	const char *field; /* the key being read */
+};
+
+static int decode_map(struct dec *d, const struct ag_ctl_shape *s, char *v, bool top, bool *ok);
+
+static bool is_hex(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static int decode_str(struct dec *d, const struct ag_ctl_field *f, char *dst)
+{
+	uint8_t pk[AG_PK_LEN];
+	const char *p;
+	size_t n;
+	int rc;
+
+	if (f->kind == AG_CTL_K_NAME && d->pos < d->len && d->buf[d->pos] == 0xc0) {
+		d->pos++;
+		dst[0] = '\0';
+		return 0;
+	}
+	if ((rc = ag__mp_read_str(d->buf, d->len, &d->pos, &p, &n)) != 0)
+		return rc;
+	if (n >= f->size)
+		return AG_ETOOBIG;
+	if (memchr(p, 0, n))
+		return AG_ESHAPE;
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+	if (f->kind == AG_CTL_K_KEY)
+		return ag_key_from_b64(pk, dst);
+	if (f->kind == AG_CTL_K_HASH && (n != AG_CTL_HEX_LEN || !is_hex(p, n)))
+		return AG_ESHAPE;
+	return 0;
+}
+
+static int decode_array(struct dec *d, const struct ag_ctl_field *f, char *v)
+{
+	char **items = (char **)(void *)(v + f->off);
+	size_t *count = (size_t *)(void *)(v + f->count_off);
+	uint64_t n;
+	int rc;
+
+	if ((rc = ag__mp_read_array(d->buf, d->len, &d->pos, &n)) != 0)
+		return rc;
+	/* Each element is a map of at least one byte: a count past what is left is a lie. */
+	if (n > f->sub->max || n > d->len - d->pos)
+		return AG_ETOOBIG;
+	if (!(*items = calloc(n ? n : 1, f->sub->size)))
+		return AG_ENOMEM;
+	*count = n;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = decode_map(d, f->sub, *items + i * f->sub->size, false, NULL)) != 0)
+			return rc;
+	return 0;
+}
+
+static int decode_value(struct dec *d, const struct ag_ctl_field *f, char *v)
+{
+	void *p = v + f->off;
+	int rc, b;
+
+	switch (f->kind) {
+	case AG_CTL_K_UINT:
+		return ag__mp_read_uint(d->buf, d->len, &d->pos, p);
+	case AG_CTL_K_BOOL:
+		rc = ag__mp_read_bool(d->buf, d->len, &d->pos, &b);
+		*(bool *)p = b;
+		return rc;
+	case AG_CTL_K_ARRAY:
+		return decode_array(d, f, v);
+	case AG_CTL_K_MAP:
+		return decode_map(d, f->sub, p, false, NULL);
+	default:
+		return decode_str(d, f, p);
+	}
+}
+
+static const struct ag_ctl_field *find(const struct ag_ctl_shape *s, const char *k, size_t n,
+                                       size_t *i)
+{
+	for (*i = 0; *i < s->nfields; (*i)++)
+		if (strlen(s->fields[*i].name) == n && memcmp(s->fields[*i].name, k, n) == 0)
+			return &s->fields[*i];
+	return NULL;
+}
+
+/* "ok" first when top; then each known field once, unknown ones skipped. */
+static int decode_pairs(struct dec *d, const struct ag_ctl_shape *s, char *v, uint64_t n,
+                        uint64_t *seen)
+{
+	const struct ag_ctl_field *f;
+	const char *k;
+	size_t klen, i;
+	int rc;
+
+	for (uint64_t j = 0; j < n; j++) {
+		d->field = NULL;
+		if ((rc = ag__mp_read_str(d->buf, d->len, &d->pos, &k, &klen)) != 0)
+			return rc;
+		if (!(f = find(s, k, klen, &i))) {
+			if ((rc = ag__mp_skip(d->buf, d->len, &d->pos)) != 0)
+				return rc;
+			continue;
+		}
+		d->field = f->name;
+		if (*seen & (UINT64_C(1) << i))
+			return AG_ESHAPE; /* twice */
+		*seen |= UINT64_C(1) << i;
+		if ((rc = decode_value(d, f, v)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int decode_map(struct dec *d, const struct ag_ctl_shape *s, char *v, bool top, bool *ok)
+{
+	uint64_t n, seen = 0;
+	const char *k;
+	size_t klen;
+	int rc, b;
+
+	if ((rc = ag__mp_read_map(d->buf, d->len, &d->pos, &n)) != 0)
+		return rc;
+	if (top) {
+		if (n == 0 || (rc = ag__mp_read_str(d->buf, d->len, &d->pos, &k, &klen)) != 0 ||
+		    klen != 2 || memcmp(k, "ok", 2) != 0)
+			return rc ? rc : AG_ESHAPE;
+		if ((rc = ag__mp_read_bool(d->buf, d->len, &d->pos, &b)) != 0)
+			return rc;
+		*ok = b;
+		n--;
+	}
+	if ((rc = decode_pairs(d, s, v, n, &seen)) != 0)
+		return rc;
+	for (size_t i = 0; i < s->nfields; i++)
+		if (!s->fields[i].optional && !(seen & (UINT64_C(1) << i))) {
+			d->field = s->fields[i].name;
+			return AG_ESHAPE; /* missing */
+		}
+	return 0;
+}
+
+int ag_ctl_resp_decode(const struct ag_ctl_shape *s, void *v, bool *ok, const uint8_t *body,
+                       size_t len, size_t *where, const char **field)
+{
+	struct dec d = {body, len, 0, NULL};
+	int rc;
+
+	memset(v, 0, s->size);
+	/* Checked bounded first, so no count below is trusted beyond the input. */
+	if ((rc = ag_ctl_resp_check(body, len, ok, where)) != 0) {
+		if (field)
+			*field = NULL;
+		return rc;
+	}
+	rc = decode_map(&d, s, v, true, ok);
+	if (rc != 0 && where)
+		*where = d.pos;
+	if (field)
+		*field = rc ? d.field : NULL;
+	return rc;
+}
+
+void ag_ctl_resp_clear(const struct ag_ctl_shape *s, void *v)
+{
+	char *p = v;
+
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct ag_ctl_field *f = &s->fields[i];
+
+		if (f->kind == AG_CTL_K_MAP) {
+			ag_ctl_resp_clear(f->sub, p + f->off);
+		} else if (f->kind == AG_CTL_K_ARRAY) {
+			char *items = *(char **)(void *)(p + f->off);
+			size_t n = *(size_t *)(void *)(p + f->count_off);
+
+			for (size_t j = 0; items && j < n; j++)
+				ag_ctl_resp_clear(f->sub, items + j * f->sub->size);
+			free(items);
+		}
+	}
+	memset(v, 0, s->size);
+}

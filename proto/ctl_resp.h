@@ -1,0 +1,159 @@
+/*
+ * ctl_resp.h: the control socket's responses (PROTOCOL.md, section 2) as
+ * structs, one per response, that agorad fills and packs and agora decodes,
+ * by the same tables: each key of the wire is written once, in ctl_resp.c.
+ * As ntpd and ntpctl share struct ctl_show_peer.
+ *
+ * A shape is a struct's table: its fields in the byte order of their names
+ * (the order agorad packs them), each with its kind, place and limit. The
+ * decoder is strict on what it knows: every field present (unless optional)
+ * once, of its kind, within its limit, arrays counted against what is left
+ * of the input and their limit before anything is allocated. A key it does
+ * not know is skipped, so a newer agorad may add fields (PROTOCOL.md). No I/O.
+ */
+#ifndef AGORA_CTL_RESP_H
+#define AGORA_CTL_RESP_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctl.h"
+#include "entry.h"
+#include "key.h"
+
+#define AG_CTL_HEX_LEN   (2 * AG_HASH_LEN) /* an entry hash in lowercase hex */
+#define AG_CTL_ERROR_MAX 1024              /* bytes of an error response's words */
+#define AG_CTL_PEERS_MAX 65536             /* peers or feeds in one response */
+
+/* A configured peer (STATUS, PEER_LIST). */
+struct ag_ctl_peer {
+	uint64_t behind; /* entries we could send it that it lacks */
+	uint64_t bytes_in, bytes_out;
+	bool connected;
+	uint64_t duplicates;
+	char endpoint[AG_CTL_ENDPOINT_MAX + 1]; /* "" when it calls us */
+	char key[AG_B64_LEN + 1];
+	uint64_t last_contact_ms; /* ms since the epoch, 0 for never */
+	char name[AG_CTL_NAME_MAX + 1];
+	uint64_t received;
+};
+
+/* A feed this node replicates, with its head (STATUS). */
+struct ag_ctl_feed {
+	char author[AG_B64_LEN + 1];
+	bool forked;                    /* the author signed two entries at one seq */
+	uint64_t forks;                 /* entries kept as proof */
+	char name[AG_CTL_NAME_MAX + 1]; /* "" when unknown */
+	uint64_t seq;
+};
+
+/* STATUS: {"status": {...}}. */
+struct ag_ctl_node {
+	struct ag_ctl_feed *feeds;
+	size_t nfeeds;
+	char key[AG_B64_LEN + 1];
+	char name[AG_CTL_NAME_MAX + 1];
+	struct ag_ctl_peer *peers;
+	size_t npeers;
+	bool ready;
+};
+
+struct ag_ctl_status_resp {
+	struct ag_ctl_node status;
+};
+
+/* PEER_LIST. */
+struct ag_ctl_peers {
+	struct ag_ctl_peer *peers;
+	size_t npeers;
+};
+
+/* ID (network optional: agora id without a daemon has none). */
+struct ag_ctl_id {
+	char key[AG_B64_LEN + 1];
+	char name[AG_CTL_NAME_MAX + 1];
+	char network[AG_B64_LEN + 1];
+};
+
+/* PEER_ADD (key, name), PEER_REMOVE (key), RESOLVE (key, and name or nil as ""). */
+struct ag_ctl_city {
+	char key[AG_B64_LEN + 1];
+	char name[AG_CTL_NAME_MAX + 1];
+};
+
+/* PUT and RETRACT: what was published. */
+struct ag_ctl_published {
+	char author[AG_B64_LEN + 1];
+	char hash[AG_CTL_HEX_LEN + 1];
+	char id[AG_ID_MAX + 1];
+	uint64_t seq;
+	char type[AG_TYPE_MAX + 1];
+};
+
+/* An error response: {"ok": false, "status": N, "error": "words"}. */
+struct ag_ctl_error {
+	char error[AG_CTL_ERROR_MAX + 1];
+	uint64_t status; /* enum ag_ctl_status */
+};
+
+enum ag_ctl_kind {
+	AG_CTL_K_STR,   /* a string into char[size] */
+	AG_CTL_K_NAME,  /* the same, or nil for "" */
+	AG_CTL_K_KEY,   /* a public key in base64, into char[AG_B64_LEN + 1] */
+	AG_CTL_K_HASH,  /* AG_CTL_HEX_LEN lowercase hex digits, into char[AG_CTL_HEX_LEN + 1] */
+	AG_CTL_K_UINT,  /* uint64_t */
+	AG_CTL_K_BOOL,  /* bool */
+	AG_CTL_K_ARRAY, /* of sub: a pointer at off, its count (size_t) at count_off */
+	AG_CTL_K_MAP,   /* a sub struct embedded at off */
+};
+
+struct ag_ctl_shape;
+
+struct ag_ctl_field {
+	const char *name; /* its key on the wire */
+	enum ag_ctl_kind kind;
+	size_t off;
+	size_t size; /* a string's buffer */
+	size_t count_off;
+	const struct ag_ctl_shape *sub;
+	bool optional; /* may be absent; packed only when not empty */
+};
+
+struct ag_ctl_shape {
+	const char *name; /* "peer", for messages */
+	const struct ag_ctl_field *fields;
+	size_t nfields;
+	size_t size; /* of its struct */
+	size_t max;  /* as an array's element: at most this many */
+};
+
+extern const struct ag_ctl_shape ag_ctl_peer_shape, ag_ctl_feed_shape, ag_ctl_status_shape;
+extern const struct ag_ctl_shape ag_ctl_status_resp_shape, ag_ctl_peers_shape, ag_ctl_id_shape;
+extern const struct ag_ctl_shape ag_ctl_city_shape, ag_ctl_city_key_shape;
+extern const struct ag_ctl_shape ag_ctl_published_shape, ag_ctl_error_shape;
+
+/*
+ * The shape of the response to a request type, or NULL where the response
+ * carries records (GET, LIST, SEARCH, HISTORY, LOG), which stay msgpack maps.
+ */
+const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type);
+
+/* Packs v, a struct of shape s, as a response body: {"ok": ok, its fields...}. */
+int ag_ctl_resp_pack(msgpack_packer *, const struct ag_ctl_shape *s, const void *v, bool ok);
+
+/*
+ * Decodes a response body (checked with ag_ctl_resp_check here) into v, a
+ * struct of shape s; *ok gets the body's "ok". Arrays are allocated:
+ * ag_ctl_resp_clear frees them, also after a failure. On error *where is
+ * the offending byte's offset and *field (if not NULL) the key at fault, or
+ * NULL.
+ */
+int ag_ctl_resp_decode(const struct ag_ctl_shape *s, void *v, bool *ok, const uint8_t *body,
+                       size_t len, size_t *where, const char **field) AG_WUR;
+
+/* Frees what ag_ctl_resp_decode allocated in v, and zeroes it. */
+void ag_ctl_resp_clear(const struct ag_ctl_shape *s, void *v);
+
+#endif
