@@ -13,6 +13,7 @@
 
 #include "client.h"
 #include "ctl.h"
+#include "ctl_resp.h"
 #include "exits.h"
 #include "jsonmp.h"
 
@@ -173,21 +174,27 @@ static int exit_for(json_int_t status)
 }
 
 /* An error response's status, as an exit status, and its words in err. */
-static int error_status(const json_t *resp, const struct ag_ctl_hdr *h, char *err, size_t errlen)
+static int error_status(const uint8_t *body, size_t len, char *err, size_t errlen)
 {
-	json_t *st = json_object_get(resp, "status");
-	const char *words = json_string_value(json_object_get(resp, "error"));
+	struct ag_ctl_error e;
+	size_t where = 0;
+	bool ok = false;
+	int rc;
 
-	if (h->type != AG_CTL_ERROR || json_is_true(json_object_get(resp, "ok")) || !words ||
-	    !json_is_integer(st)) {
+	if ((rc = ag_ctl_resp_check(body, len, &ok, &where)) != 0) {
+		snprintf(err, errlen, "agorad sent a malformed response: %s at byte %zu",
+		         ag_strerror(rc), where);
+		return EXIT_UNREACHABLE;
+	}
+	if (ag_ctl_resp_decode(&ag_ctl_error_shape, &e, &ok, body, len, NULL, NULL) != 0 || ok) {
 		snprintf(err, errlen, "agorad sent an unexpected response");
 		return EXIT_UNREACHABLE;
 	}
-	if (json_integer_value(st) == AG_CTL_EVERSION && !strstr(words, "versions differ"))
-		snprintf(err, errlen, "agora and agorad versions differ: %s", words);
+	if (e.status == AG_CTL_EVERSION && !strstr(e.error, "versions differ"))
+		snprintf(err, errlen, "agora and agorad versions differ: %s", e.error);
 	else
-		snprintf(err, errlen, "%s", words);
-	return exit_for(json_integer_value(st));
+		snprintf(err, errlen, "%s", e.error);
+	return exit_for((json_int_t)e.status);
 }
 
 /* Reads the response's header and body, whatever its version, as far as its length allows. */
@@ -251,52 +258,107 @@ static int send_request(struct client *c, unsigned type, const json_t *req, uint
 }
 
 /* A response in a header of another version: what it says, if it can be read. */
-static void version_differs(const json_t *resp, const struct ag_ctl_hdr *h, char *err,
+static void version_differs(const uint8_t *body, const struct ag_ctl_hdr *h, char *err,
                             size_t errlen)
 {
-	const char *words = json_string_value(json_object_get(resp, "error"));
+	struct ag_ctl_error e;
+	bool ok;
 
-	if (words && strstr(words, "versions differ"))
-		snprintf(err, errlen, "%s", words);
+	if (ag_ctl_resp_decode(&ag_ctl_error_shape, &e, &ok, body, h->len, NULL, NULL) == 0 &&
+	    strstr(e.error, "versions differ"))
+		snprintf(err, errlen, "%s", e.error);
 	else
 		snprintf(err, errlen,
 		         "agora and agorad versions differ (agora speaks %u, agorad %u)",
 		         AG_CTL_VERSION, h->version);
 }
 
-int client_call(struct client *c, unsigned type, const json_t *req, json_t **resp, char *err,
-                size_t errlen)
+/*
+ * Sends a request and reads its answer: 0 with *body, the body of a response
+ * to it (of *len bytes, not yet decoded), which the caller frees; or the
+ * exit status with err saying why.
+ */
+static int exchange(struct client *c, unsigned type, const json_t *req, uint8_t **body, size_t *len,
+                    char *err, size_t errlen)
 {
 	struct ag_ctl_hdr h;
 	uint32_t id = c->next_id++;
-	uint8_t *body = NULL;
 	char scratch[256];
 	int rc, other;
 
-	*resp = NULL;
+	*body = NULL;
 	/* A daemon may answer and close before all is sent (another version): read it anyway. */
 	if ((rc = send_request(c, type, req, id, err, errlen)) == EXIT_REFUSED)
 		return rc;
-	other = recv_response(c, &h, &body, rc ? scratch : err, rc ? sizeof(scratch) : errlen);
-	if (other < 0) {
-		free(body);
-		return EXIT_UNREACHABLE; /* err says why: the send's failure, or else the receive's
-		                          */
-	}
-	rc = 0;
-	*resp = client_decode(body, h.len, err, errlen);
-	free(body);
-	if (other)
-		rc = (version_differs(*resp, &h, err, errlen), EXIT_UNREACHABLE);
-	else if (!*resp)
-		rc = EXIT_UNREACHABLE;
+	other = recv_response(c, &h, body, rc ? scratch : err, rc ? sizeof(scratch) : errlen);
+	if (other < 0)
+		rc = EXIT_UNREACHABLE; /* err says why: the send's failure, or else the receive's */
+	else if (other > 0)
+		rc = (version_differs(*body, &h, err, errlen), EXIT_UNREACHABLE);
 	else if (h.id != id)
 		rc = (snprintf(err, errlen, "agorad answered another request"), EXIT_UNREACHABLE);
-	else if (h.type != (AG_CTL_RESPONSE | type) || !json_is_true(json_object_get(*resp, "ok")))
-		rc = error_status(*resp, &h, err, errlen);
-	if (rc != 0) {
-		json_decref(*resp);
-		*resp = NULL;
+	else if (h.type == AG_CTL_ERROR)
+		rc = error_status(*body, h.len, err, errlen);
+	else if (h.type != (AG_CTL_RESPONSE | type))
+		rc =
+		    (snprintf(err, errlen, "agorad sent an unexpected response"), EXIT_UNREACHABLE);
+	else
+		rc = (*len = h.len, EXIT_DONE);
+	if (rc != EXIT_DONE) {
+		free(*body);
+		*body = NULL;
 	}
 	return rc;
+}
+
+int client_call(struct client *c, unsigned type, const json_t *req, json_t **resp, char *err,
+                size_t errlen)
+{
+	uint8_t *body;
+	size_t len = 0;
+	int rc = exchange(c, type, req, &body, &len, err, errlen);
+
+	*resp = NULL;
+	if (rc != EXIT_DONE)
+		return rc;
+	*resp = client_decode(body, len, err, errlen);
+	free(body);
+	if (!*resp)
+		return EXIT_UNREACHABLE;
+	if (!json_is_true(json_object_get(*resp, "ok"))) {
+		snprintf(err, errlen, "agorad sent an unexpected response");
+		json_decref(*resp);
+		*resp = NULL;
+		return EXIT_UNREACHABLE;
+	}
+	return EXIT_DONE;
+}
+
+int client_ask(struct client *c, unsigned type, const json_t *req, const struct ag_ctl_shape *s,
+               void *resp, char *err, size_t errlen)
+{
+	const char *field = NULL;
+	size_t len = 0, where = 0;
+	uint8_t *body;
+	bool ok = false;
+	int rc = exchange(c, type, req, &body, &len, err, errlen);
+
+	memset(resp, 0, s->size);
+	if (rc != EXIT_DONE)
+		return rc;
+	rc = ag_ctl_resp_decode(s, resp, &ok, body, len, &where, &field);
+	free(body);
+	if (rc != 0 || !ok) {
+		if (rc == 0)
+			snprintf(err, errlen, "agorad sent an unexpected response");
+		else if (field)
+			snprintf(err, errlen, "agorad sent a malformed response: %s: %s", field,
+			         ag_strerror(rc));
+		else
+			snprintf(err, errlen, "agorad sent a malformed response: %s at byte %zu",
+			         ag_strerror(rc), where);
+		ag_ctl_resp_clear(s, resp);
+		return EXIT_UNREACHABLE;
+	}
+	return EXIT_DONE;
 }

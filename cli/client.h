@@ -37,6 +37,16 @@ void client_set_timeout(struct client *, int ms);
 int client_call(struct client *, unsigned type, const json_t *req, json_t **resp, char *err,
                 size_t errlen);
 
+struct ag_ctl_shape;
+
+/*
+ * client_call for a response that ctl_resp.h types (ag_ctl_resp_shape): 0
+ * with resp, a struct of shape s decoded strictly, freed with
+ * ag_ctl_resp_clear; or the exit status with err as client_call says.
+ */
+int client_ask(struct client *, unsigned type, const json_t *req, const struct ag_ctl_shape *s,
+               void *resp, char *err, size_t errlen);
+
 /* Encodes a request body: the JSON object req as canonical msgpack at a message's top level. */
 int client_encode(const json_t *req, uint8_t **out, size_t *outlen, char *err, size_t errlen);
 
