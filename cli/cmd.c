@@ -15,6 +15,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "ctl.h"
+#include "ctl_resp.h"
 #include "key.h"
 #include "schema.h"
 
@@ -406,21 +407,46 @@ int cmd_fail(const struct args *a, int status, const char *fmt, ...)
 	return status;
 }
 
-int cmd_ask(const struct args *a, unsigned type, json_t *req, json_t **resp, char *err,
-            size_t errlen)
+/* One request on its own connection: a typed response into typed (shape s), else JSON. */
+static int ask(const struct args *a, unsigned type, json_t *req, const struct ag_ctl_shape *s,
+               void *typed, json_t **resp, char *err, size_t errlen)
 {
 	struct client *c;
 	int rc;
 
-	*resp = NULL;
-	if (!(c = client_open(a->dir, err, errlen))) {
-		json_decref(req);
-		return EXIT_UNREACHABLE;
-	}
-	rc = client_call(c, type, req, resp, err, errlen);
+	if (!(c = client_open(a->dir, err, errlen)))
+		rc = EXIT_UNREACHABLE;
+	else if (s)
+		rc = client_ask(c, type, req, s, typed, err, errlen);
+	else
+		rc = client_call(c, type, req, resp, err, errlen);
 	client_close(c);
 	json_decref(req);
 	return rc;
+}
+
+int cmd_ask(const struct args *a, unsigned type, json_t *req, json_t **resp, char *err,
+            size_t errlen)
+{
+	*resp = NULL;
+	return ask(a, type, req, NULL, NULL, resp, err, errlen);
+}
+
+int cmd_ask_as(const struct args *a, unsigned type, json_t *req, void *resp, char *err,
+               size_t errlen)
+{
+	const struct ag_ctl_shape *s = ag_ctl_resp_shape(type);
+
+	memset(resp, 0, s->size);
+	return ask(a, type, req, s, resp, NULL, err, errlen);
+}
+
+int cmd_call_as(const struct args *a, unsigned type, json_t *req, void *resp)
+{
+	char err[800];
+	int rc = cmd_ask_as(a, type, req, resp, err, sizeof(err));
+
+	return rc ? cmd_report(a, rc, err) : 0;
 }
 
 int cmd_report(const struct args *a, int rc, const char *err)

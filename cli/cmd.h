@@ -95,6 +95,15 @@ int cmd_call(const struct args *, unsigned type, json_t *req, json_t **resp);
 /* The same without printing: the exit status, and err saying why. */
 int cmd_ask(const struct args *, unsigned type, json_t *req, json_t **resp, char *err,
             size_t errlen);
+/*
+ * cmd_ask and cmd_call for a request whose response ctl_resp.h types
+ * (ag_ctl_resp_shape(type)): resp is that struct, decoded strictly; the
+ * caller frees it with ag_ctl_resp_clear.
+ */
+int cmd_ask_as(const struct args *, unsigned type, json_t *req, void *resp, char *err,
+               size_t errlen);
+int cmd_call_as(const struct args *, unsigned type, json_t *req, void *resp);
+
 /* Prints err as cmd_call would for status rc; returns rc. */
 int cmd_report(const struct args *, int rc, const char *err);
 

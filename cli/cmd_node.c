@@ -10,6 +10,8 @@
 
 #include "cmd.h"
 #include "ctl.h"
+#include "ctl_resp.h"
+#include "ctlj.h"
 #include "key.h"
 #include "nodedir.h"
 
@@ -33,91 +35,73 @@ int cmd_init(const struct args *a)
 	return cmd_json(doc);
 }
 
-static int print_id(const struct args *a, json_t *resp)
+static int print_id(const struct args *a, const struct ag_ctl_id *id)
 {
-	const char *key = json_string_value(json_object_get(resp, "key"));
-	const char *name = json_string_value(json_object_get(resp, "name"));
-
-	if (a->json) {
-		json_object_del(resp, "ok");
-		return cmd_json(resp);
-	}
-	out_printf("%s  %s\n", key ? key : "-", name ? name : "-");
-	json_decref(resp);
+	if (a->json)
+		return cmd_json(ctlj_from(&ag_ctl_id_shape, id));
+	out_printf("%s  %s\n", id->key, id->name);
 	return 0;
 }
 
-/* Without a daemon: the key and name from DIR, if this user may read them. */
-static json_t *id_offline(const struct args *a)
+/* Without a daemon: the key and name from DIR, if this user may read them (no network). */
+static int id_offline(const struct args *a, struct ag_ctl_id *id)
 {
-	char key[AG_B64_LEN + 1], name[CONFVAL_NAME_MAX + 1], err[1024];
 	uint8_t pk[AG_PK_LEN];
+	char err[1024];
 
-	if (nodedir_id(a->dir, pk, name, err, sizeof(err)) != 0)
-		return NULL;
-	ag_key_to_b64(key, pk);
-	return json_pack("{s:s, s:s}", "key", key, "name", name);
+	memset(id, 0, sizeof(*id));
+	if (nodedir_id(a->dir, pk, id->name, err, sizeof(err)) != 0)
+		return -1;
+	ag_key_to_b64(id->key, pk);
+	return 0;
 }
 
 int cmd_id(const struct args *a)
 {
-	json_t *resp, *offline;
+	struct ag_ctl_id id;
 	char err[800];
-	int rc = cmd_ask(a, AG_CTL_ID, NULL, &resp, err, sizeof(err));
+	int rc = cmd_ask_as(a, AG_CTL_ID, NULL, &id, err, sizeof(err));
 
 	if (rc == 0)
-		return print_id(a, resp);
-	if (rc == EXIT_UNREACHABLE && (offline = id_offline(a)) != NULL)
-		return print_id(a, offline);
+		return print_id(a, &id);
+	if (rc == EXIT_UNREACHABLE && id_offline(a, &id) == 0)
+		return print_id(a, &id);
 	return cmd_report(a, rc, err);
 }
 
-static const char *str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s && *s ? s : NULL;
-}
-
-static json_int_t num(const json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
 /* A peer as a table row: short keys in status, whole ones in peer list. */
-static int peer_row(struct table *t, const json_t *p, bool whole_key, bool counts)
+static int peer_row(struct table *t, const struct ag_ctl_peer *p, bool whole_key, bool counts)
 {
 	char key[64], last[32], behind[24], received[24];
 	const char *row[7];
 
 	if (whole_key)
-		snprintf(key, sizeof(key), "%s", str(p, "key") ? str(p, "key") : "-");
+		snprintf(key, sizeof(key), "%s", p->key);
 	else
-		out_short(key, sizeof(key), str(p, "key") ? str(p, "key") : "-", 10);
-	out_time(last, sizeof(last), (uint64_t)num(p, "last_contact_ms"));
-	snprintf(behind, sizeof(behind), "%lld", (long long)num(p, "behind"));
-	snprintf(received, sizeof(received), "%lld", (long long)num(p, "received"));
-	row[0] = str(p, "name");
+		out_short(key, sizeof(key), p->key, 10);
+	out_time(last, sizeof(last), p->last_contact_ms);
+	snprintf(behind, sizeof(behind), "%llu", (unsigned long long)p->behind);
+	snprintf(received, sizeof(received), "%llu", (unsigned long long)p->received);
+	row[0] = p->name[0] ? p->name : NULL;
 	row[1] = key;
-	row[2] = str(p, "endpoint") ? str(p, "endpoint") : "(calls us)";
-	row[3] = json_is_true(json_object_get(p, "connected")) ? "yes" : "no";
+	row[2] = p->endpoint[0] ? p->endpoint : "(calls us)";
+	row[3] = p->connected ? "yes" : "no";
 	row[4] = last;
 	row[5] = counts ? behind : NULL;
 	row[6] = counts ? received : NULL;
 	return table_add(t, row);
 }
 
-static void print_peers(const json_t *peers, bool whole_key, bool counts)
+static void print_peers(const struct ag_ctl_peer *peers, size_t n, bool whole_key, bool counts)
 {
 	static const char *const head[] = {"PEER",         "KEY",    "ENDPOINT", "CONNECTED",
 	                                   "LAST CONTACT", "BEHIND", "RECEIVED"};
 	struct table *t = table_new(counts ? 7 : 5, head);
-	size_t i;
-	json_t *p;
 
 	if (!t)
 		return;
-	json_array_foreach(peers, i, p) peer_row(t, p, whole_key, counts);
+	for (size_t i = 0; i < n; i++)
+		peer_row(t, &peers[i], whole_key, counts);
 	if (table_rows(t) == 0)
 		out_printf("no peers (agora peer add KEY --name NAME --endpoint HOST:PORT)\n");
 	else
@@ -125,23 +109,20 @@ static void print_peers(const json_t *peers, bool whole_key, bool counts)
 	table_free(t);
 }
 
-static void print_feeds(const json_t *feeds)
+static void print_feeds(const struct ag_ctl_feed *feeds, size_t n)
 {
 	static const char *const head[] = {"FEED", "KEY", "SEQ"};
 	struct table *t = table_new(3, head);
 	char key[64], seq[24];
-	size_t i;
-	json_t *f;
 
 	if (!t)
 		return;
-	json_array_foreach(feeds, i, f)
-	{
-		const char *row[3] = {str(f, "name"), key, seq};
+	for (size_t i = 0; i < n; i++) {
+		const char *row[3] = {feeds[i].name[0] ? feeds[i].name : NULL, key, seq};
 
-		out_short(key, sizeof(key), str(f, "author") ? str(f, "author") : "-", 10);
-		snprintf(seq, sizeof(seq), "%lld%s", (long long)num(f, "seq"),
-		         json_is_true(json_object_get(f, "forked")) ? " forked" : "");
+		out_short(key, sizeof(key), feeds[i].author, 10);
+		snprintf(seq, sizeof(seq), "%llu%s", (unsigned long long)feeds[i].seq,
+		         feeds[i].forked ? " forked" : "");
 		table_add(t, row);
 	}
 	table_print(t);
@@ -150,30 +131,55 @@ static void print_feeds(const json_t *feeds)
 
 int cmd_status(const struct args *a)
 {
-	json_t *resp, *st;
+	struct ag_ctl_status_resp resp;
+	const struct ag_ctl_node *st = &resp.status;
 	int rc;
 
-	if ((rc = cmd_call(a, AG_CTL_STATUS, NULL, &resp)) != 0)
+	if ((rc = cmd_call_as(a, AG_CTL_STATUS, NULL, &resp)) != 0)
 		return rc;
-	st = json_incref(json_object_get(resp, "status"));
-	json_decref(resp);
+	if (a->json) {
+		rc = cmd_json(ctlj_from(&ag_ctl_status_shape, st));
+	} else {
+		out_printf("node   %s  %s\n", st->name[0] ? st->name : "-", st->key);
+		out_printf("ready  %s\n\n",
+		           st->ready ? "yes" : "no: waiting to learn its own feed from a peer");
+		print_peers(st->peers, st->npeers, false, true);
+		out_printf("\n");
+		print_feeds(st->feeds, st->nfeeds);
+	}
+	ag_ctl_resp_clear(&ag_ctl_status_resp_shape, &resp);
+	return rc;
+}
+
+/* A request of one key and maybe a name, as the peer requests are. */
+static json_t *peer_req(const char *key, const char *name, const char *endpoint)
+{
+	json_t *req = json_object();
+
+	if (req && key)
+		json_object_set_new(req, ag_ctl_field_name(AG_CTL_F_KEY), json_string(key));
+	if (req && name)
+		json_object_set_new(req, ag_ctl_field_name(AG_CTL_F_NAME), json_string(name));
+	if (req && endpoint)
+		json_object_set_new(req, ag_ctl_field_name(AG_CTL_F_ENDPOINT),
+		                    json_string(endpoint));
+	return req;
+}
+
+/* What peer add and peer remove print: the response with --json, else line. */
+static int print_city(const struct args *a, const struct ag_ctl_shape *s,
+                      const struct ag_ctl_city *city, const char *line)
+{
 	if (a->json)
-		return cmd_json(st);
-	out_printf("node   %s  %s\n", str(st, "name") ? str(st, "name") : "-",
-	           str(st, "key") ? str(st, "key") : "-");
-	out_printf("ready  %s\n\n", json_is_false(json_object_get(st, "ready"))
-	                                ? "no: waiting to learn its own feed from a peer"
-	                                : "yes");
-	print_peers(json_object_get(st, "peers"), false, true);
-	out_printf("\n");
-	print_feeds(json_object_get(st, "feeds"));
-	json_decref(st);
+		return cmd_json(ctlj_from(s, city));
+	out_printf("%s\n", line);
 	return 0;
 }
 
 int cmd_peer_add(const struct args *a)
 {
-	json_t *req, *resp;
+	struct ag_ctl_city city;
+	char line[256];
 	int rc;
 
 	if ((rc = cmd_check_key(a, "key", a->pos[0])) != 0)
@@ -182,25 +188,20 @@ int cmd_peer_add(const struct args *a)
 		return cmd_fail(a, EXIT_REFUSED,
 		                "missing --name NAME (usage: agora peer add KEY --name NAME "
 		                "[--endpoint HOST:PORT])");
-	req = json_pack("{s:s, s:s}", "key", a->pos[0], "name", a->opt[OPT_NAME]);
-	if (a->opt[OPT_ENDPOINT])
-		json_object_set_new(req, "endpoint", json_string(a->opt[OPT_ENDPOINT]));
-	if ((rc = cmd_call(a, AG_CTL_PEER_ADD, req, &resp)) != 0)
+	rc = cmd_call_as(a, AG_CTL_PEER_ADD,
+	                 peer_req(a->pos[0], a->opt[OPT_NAME], a->opt[OPT_ENDPOINT]), &city);
+	if (rc != 0)
 		return rc;
-	if (a->json) {
-		json_object_del(resp, "ok");
-		return cmd_json(resp);
-	}
-	out_printf("added peer %s %s\n", a->opt[OPT_NAME], a->pos[0]);
-	json_decref(resp);
-	return 0;
+	snprintf(line, sizeof(line), "added peer %s %s", a->opt[OPT_NAME], a->pos[0]);
+	return print_city(a, &ag_ctl_city_shape, &city, line);
 }
 
 /* A peer to remove by key, or by name through agorad. */
 static int peer_key(const struct args *a, char key[static AG_B64_LEN + 1])
 {
 	uint8_t pk[AG_PK_LEN];
-	json_t *resp;
+	struct ag_ctl_city city;
+	json_t *req;
 	int rc;
 
 	if (ag_key_from_b64(pk, a->pos[0]) == 0) {
@@ -209,45 +210,39 @@ static int peer_key(const struct args *a, char key[static AG_B64_LEN + 1])
 	}
 	if (strlen(a->pos[0]) > AG_CTL_CITY_MAX)
 		return cmd_check_key(a, "key", a->pos[0]);
-	rc = cmd_call(a, AG_CTL_RESOLVE, json_pack("{s:s}", "city", a->pos[0]), &resp);
-	if (rc != 0)
+	req = json_object();
+	json_object_set_new(req, ag_ctl_field_name(AG_CTL_F_CITY), json_string(a->pos[0]));
+	if ((rc = cmd_call_as(a, AG_CTL_RESOLVE, req, &city)) != 0)
 		return rc;
-	snprintf(key, AG_B64_LEN + 1, "%s", str(resp, "key") ? str(resp, "key") : "");
-	json_decref(resp);
+	snprintf(key, AG_B64_LEN + 1, "%s", city.key);
 	return 0;
 }
 
 int cmd_peer_remove(const struct args *a)
 {
-	char key[AG_B64_LEN + 1];
-	json_t *resp;
+	struct ag_ctl_city city;
+	char key[AG_B64_LEN + 1], line[128];
 	int rc;
 
 	if ((rc = peer_key(a, key)) != 0)
 		return rc;
-	if ((rc = cmd_call(a, AG_CTL_PEER_REMOVE, json_pack("{s:s}", "key", key), &resp)) != 0)
+	if ((rc = cmd_call_as(a, AG_CTL_PEER_REMOVE, peer_req(key, NULL, NULL), &city)) != 0)
 		return rc;
-	if (a->json) {
-		json_object_del(resp, "ok");
-		return cmd_json(resp);
-	}
-	out_printf("removed peer %s\n", key);
-	json_decref(resp);
-	return 0;
+	snprintf(line, sizeof(line), "removed peer %s", key);
+	return print_city(a, &ag_ctl_city_key_shape, &city, line);
 }
 
 int cmd_peer_list(const struct args *a)
 {
-	json_t *resp;
+	struct ag_ctl_peers resp;
 	int rc;
 
-	if ((rc = cmd_call(a, AG_CTL_PEER_LIST, NULL, &resp)) != 0)
+	if ((rc = cmd_call_as(a, AG_CTL_PEER_LIST, NULL, &resp)) != 0)
 		return rc;
-	if (a->json) {
-		json_object_del(resp, "ok");
-		return cmd_json(resp);
-	}
-	print_peers(json_object_get(resp, "peers"), true, false);
-	json_decref(resp);
-	return 0;
+	if (a->json)
+		rc = cmd_json(ctlj_from(&ag_ctl_peers_shape, &resp));
+	else
+		print_peers(resp.peers, resp.npeers, true, false);
+	ag_ctl_resp_clear(&ag_ctl_peers_shape, &resp);
+	return rc;
 }

@@ -133,6 +133,14 @@ static const struct field *field_find(const char *k, size_t klen)
 	return NULL;
 }
 
+const char *ag_ctl_field_name(uint32_t bit)
+{
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i].bit == bit)
+			return fields[i].name;
+	return NULL;
+}
+
 /* A map header at buf[*pos]; the input is already checked, so only the type can be wrong. */
 static int read_map(const uint8_t *buf, size_t len, size_t *pos, uint32_t *n)
 {

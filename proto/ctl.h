@@ -139,6 +139,9 @@ struct ag_ctl_req {
 int ag_ctl_req_decode(struct ag_ctl_req *r, unsigned type, const uint8_t *body, size_t len,
                       size_t *where, const char **field) AG_WUR;
 
+/* A request field's key on the wire ("key" for AG_CTL_F_KEY), so no client writes it again. */
+const char *ag_ctl_field_name(uint32_t bit);
+
 /* The fields a request type allows and those it requires (AG_CTL_F_* bits); 0 if unknown. */
 uint32_t ag_ctl_fields_allowed(unsigned type);
 uint32_t ag_ctl_fields_required(unsigned type);

@@ -138,9 +138,9 @@ const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type)
 
 static int pack_fields(msgpack_packer *pk, const struct ag_ctl_shape *s, const char *v);
 
-static bool is_empty(const struct ag_ctl_field *f, const char *v)
+bool ag_ctl_field_empty(const struct ag_ctl_field *f, const void *v)
 {
-	return f->kind <= AG_CTL_K_HASH && v[f->off] == '\0';
+	return f->kind <= AG_CTL_K_HASH && ((const char *)v)[f->off] == '\0';
 }
 
 static int pack_str(msgpack_packer *pk, const char *str)
@@ -186,14 +186,14 @@ static int pack_map(msgpack_packer *pk, const struct ag_ctl_shape *s, const char
 	int rc;
 
 	for (size_t i = 0; i < s->nfields; i++)
-		n += !(s->fields[i].optional && is_empty(&s->fields[i], v));
+		n += !(s->fields[i].optional && ag_ctl_field_empty(&s->fields[i], v));
 	rc = msgpack_pack_map(pk, n);
 	if (ok && rc == 0)
 		rc = pack_str(pk, "ok") || (*ok ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
 	for (size_t i = 0; rc == 0 && i < s->nfields; i++) {
 		const struct ag_ctl_field *f = &s->fields[i];
 
-		if (f->optional && is_empty(f, v))
+		if (f->optional && ag_ctl_field_empty(f, v))
 			continue;
 		rc = pack_str(pk, f->name) || pack_value(pk, f, v);
 	}

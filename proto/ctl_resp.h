@@ -140,6 +140,9 @@ extern const struct ag_ctl_shape ag_ctl_published_shape, ag_ctl_error_shape;
  */
 const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type);
 
+/* Whether field f of v is an empty string (an optional one is then neither packed nor shown). */
+bool ag_ctl_field_empty(const struct ag_ctl_field *f, const void *v);
+
 /* Packs v, a struct of shape s, as a response body: {"ok": ok, its fields...}. */
 int ag_ctl_resp_pack(msgpack_packer *, const struct ag_ctl_shape *s, const void *v, bool ok);
 
