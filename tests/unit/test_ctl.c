@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "ctl_resp.h"
 #include "jsonmp.h"
 #include "mp.h"
 #include "testutil.h"
@@ -481,14 +482,155 @@ static void test_resp_depth(void **state)
 	assert_int_equal(ag_ctl_resp_check(b, n, &ok, NULL), AG_EDEPTH);
 }
 
+/* ---- typed responses (ctl_resp.h) ---- */
+
+#define KEY44 "VUrkMAS3avEWf+hpOE/F/hoXLqVyOvQeh+Iu/99oB/k="
+
+/* A status packed by the table decodes back to the same, and its bytes are the wire's. */
+static void test_typed_roundtrip(void **state)
+{
+	struct ag_ctl_peer peer = {
+	    .behind = 3, .connected = true, .last_contact_ms = 1700000000000, .received = 9};
+	struct ag_ctl_feed feed = {.forked = true, .forks = 2, .seq = 41};
+	struct ag_ctl_status_resp a = {0}, b;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	bool ok = false;
+
+	(void)state;
+	snprintf(peer.key, sizeof(peer.key), "%s", KEY44);
+	snprintf(peer.name, sizeof(peer.name), "Tunis");
+	snprintf(feed.author, sizeof(feed.author), "%s", KEY44);
+	snprintf(a.status.key, sizeof(a.status.key), "%s", KEY44);
+	snprintf(a.status.name, sizeof(a.status.name), "Lyon");
+	a.status.peers = &peer, a.status.npeers = 1;
+	a.status.feeds = &feed, a.status.nfeeds = 1;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	assert_int_equal(ag_ctl_resp_pack(&pk, &ag_ctl_status_resp_shape, &a, true), 0);
+	/* "ok" first, then the keys in byte order, as PROTOCOL.md gives them. */
+	assert_memory_equal(sb.data,
+	                    "\x82\xa2ok\xc3\xa6status\x85\xa5"
+	                    "feeds\x91\x85\xa6"
+	                    "author",
+	                    26);
+	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_status_resp_shape, &b, &ok,
+	                                    (const uint8_t *)sb.data, sb.size, NULL, NULL),
+	                 0);
+	assert_true(ok);
+	assert_string_equal(b.status.name, "Lyon");
+	assert_int_equal(b.status.npeers, 1);
+	assert_int_equal(b.status.peers[0].last_contact_ms, 1700000000000);
+	assert_true(b.status.peers[0].connected);
+	assert_string_equal(b.status.peers[0].endpoint, "");
+	assert_int_equal(b.status.nfeeds, 1);
+	assert_int_equal(b.status.feeds[0].forks, 2);
+	assert_true(b.status.feeds[0].forked);
+	ag_ctl_resp_clear(&ag_ctl_status_resp_shape, &b);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static const struct typed_case {
+	const char *what, *hex;
+	int rc;
+	const char *field; /* named at fault */
+} typed_cases[] = {
+    /* {"ok": true, "key": KEY44, "name": "Tunis"} with one thing changed */
+    {"good, with a key it does not know",
+     "84a26f6bc3a178c0a36b6579d92c"
+     "5655726b4d41533361764557662b68704f452f462f686f584c7156794f765165682b49752f39396f422f6b3d"
+     "a46e616d65a55475 6e6973",
+     0, NULL},
+    {"a nil name",
+     "83a26f6bc3a36b6579d92c"
+     "5655726b4d41533361764557662b68704f452f462f686f584c7156794f765165682b49752f39396f422f6b3d"
+     "a46e616d65c0",
+     0, NULL},
+    {"name missing",
+     "82a26f6bc3a36b6579d92c"
+     "5655726b4d41533361764557662b68704f452f462f686f584c7156794f765165682b49752f39396f422f6b3d",
+     AG_ESHAPE, "name"},
+    {"key twice",
+     "84a26f6bc3a36b6579d92c"
+     "5655726b4d41533361764557662b68704f452f462f686f584c7156794f765165682b49752f39396f422f6b3d"
+     "a36b6579d92c"
+     "5655726b4d41533361764557662b68704f452f462f686f584c7156794f765165682b49752f39396f422f6b3d"
+     "a46e616d65c0",
+     AG_ESHAPE, "key"},
+    {"key not base64", "83a26f6bc3a36b6579a178a46e616d65c0", AG_EKEY, "key"},
+    {"name a number",
+     "83a26f6bc3a36b6579d92c"
+     "5655726b4d41533361764557662b68704f452f462f686f584c7156794f765165682b49752f39396f422f6b3d"
+     "a46e616d6501",
+     AG_ESHAPE, "name"},
+};
+
+static void test_typed_cases(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(typed_cases) / sizeof(typed_cases[0]); i++) {
+		const struct typed_case *c = &typed_cases[i];
+		char hex[1024];
+		uint8_t buf[512];
+		size_t n = 0, where = 0;
+		struct ag_ctl_city city;
+		const char *field = NULL;
+		bool ok;
+		int rc;
+
+		for (const char *p = c->hex; *p; p++)
+			if (*p != ' ')
+				hex[n++] = *p;
+		hex[n] = '\0';
+		assert_int_equal(tu_hex_decode(buf, n / 2, hex), 0);
+		rc = ag_ctl_resp_decode(&ag_ctl_city_shape, &city, &ok, buf, n / 2, &where, &field);
+		if (rc == 0 && c->rc == 0) {
+			assert_string_equal(city.key, KEY44);
+			ag_ctl_resp_clear(&ag_ctl_city_shape, &city);
+			continue;
+		}
+		ag_ctl_resp_clear(&ag_ctl_city_shape, &city);
+		if (rc != c->rc || (c->field && (!field || strcmp(field, c->field) != 0)) ||
+		    where > n / 2)
+			fail_msg("%s: %s, field %s; want %s, %s", c->what, ag_strerror(rc),
+			         field ? field : "none", ag_strerror(c->rc),
+			         c->field ? c->field : "none");
+	}
+}
+
+/* An array whose count is more than the bytes left is refused before anything is allocated. */
+static void test_typed_array_bound(void **state)
+{
+	/* {"ok": true, "peers": array32 of 2^32-1} */
+	static const uint8_t body[] = {0x82, 0xa2, 'o', 'k',  0xc3, 0xa5, 'p',  'e',
+	                               'e',  'r',  's', 0xdd, 0xff, 0xff, 0xff, 0xff};
+	struct ag_ctl_peers peers;
+	bool ok;
+
+	(void)state;
+	assert_int_not_equal(
+	    ag_ctl_resp_decode(&ag_ctl_peers_shape, &peers, &ok, body, sizeof(body), NULL, NULL),
+	    0);
+	assert_null(peers.peers);
+	ag_ctl_resp_clear(&ag_ctl_peers_shape, &peers);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hdr_layout), cmocka_unit_test(test_hdr_cases),
-	    cmocka_unit_test(test_type_names), cmocka_unit_test(test_req_cases),
-	    cmocka_unit_test(test_req_fields), cmocka_unit_test(test_raw_cases),
-	    cmocka_unit_test(test_depth),      cmocka_unit_test(test_sizes),
-	    cmocka_unit_test(test_resp_cases), cmocka_unit_test(test_resp_depth),
+	    cmocka_unit_test(test_hdr_layout),
+	    cmocka_unit_test(test_hdr_cases),
+	    cmocka_unit_test(test_type_names),
+	    cmocka_unit_test(test_req_cases),
+	    cmocka_unit_test(test_req_fields),
+	    cmocka_unit_test(test_raw_cases),
+	    cmocka_unit_test(test_depth),
+	    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_resp_cases),
+	    cmocka_unit_test(test_resp_depth),
+	    cmocka_unit_test(test_typed_roundtrip),
+	    cmocka_unit_test(test_typed_cases),
+	    cmocka_unit_test(test_typed_array_bound),
 	};
 
 	if (ag_init() != 0)
