@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "entry.h"
+#include "exits.h"
 #include "rec.h"
 #include "schema.h"
 
@@ -357,7 +358,7 @@ int cmd_edit(const struct args *a)
 	if ((rc = cmd_check_type(a, a->pos[0])) != 0)
 		return rc;
 	if (ag_recid_check(a->pos[1], strlen(a->pos[1])) != 0)
-		return cmd_fail(a, 2,
+		return cmd_fail(a, EXIT_REFUSED,
 		                "bad record id \"%s\": 1 to %d bytes without control characters",
 		                a->pos[1], AG_ID_MAX);
 	s = ag_schema_find(a->pos[0]);
@@ -365,7 +366,7 @@ int cmd_edit(const struct args *a)
 		return rc;
 	e.old = json_object_get(rec, "body");
 	if (!(e.shown = first_text(a, s, e.old)))
-		rc = cmd_fail(a, 3, "out of memory");
+		rc = cmd_fail(a, EXIT_LOCAL, "out of memory");
 	else
 		rc = edit_file(&e);
 	free(e.shown);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exits.h"
 #include "fetch.h"
 #include "rec.h"
 
@@ -217,7 +218,7 @@ static int parse_since(const struct args *a, uint64_t *ms)
 		return 0;
 	end = strptime(s, "%Y-%m-%d", &tm);
 	if (!end || *end)
-		return cmd_fail(a, 2, "bad --since \"%s\": YYYY-MM-DD or last", s);
+		return cmd_fail(a, EXIT_REFUSED, "bad --since \"%s\": YYYY-MM-DD or last", s);
 	*ms = (uint64_t)timegm(&tm) * 1000;
 	return 0;
 }
@@ -248,7 +249,8 @@ static int remember(const struct args *a, json_t *state, const json_t *status)
 	}
 	json_object_set_new(state, rec_str(status, "key"), seen);
 	if (state_save(state) != 0)
-		return cmd_fail(a, 2, "cannot keep what was seen in $XDG_STATE_HOME/agora: %s",
+		return cmd_fail(a, EXIT_REFUSED,
+		                "cannot keep what was seen in $XDG_STATE_HOME/agora: %s",
 		                strerror(errno));
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "exits.h"
 #include "fetch.h"
 #include "report.h"
 
@@ -30,16 +31,16 @@ static int write_page(const struct args *a, struct report *r)
 	if (path) {
 		snprintf(tmp, sizeof(tmp), "%s.part", path);
 		if (strlen(path) > 4000 || !(r->f = fopen(tmp, "w")))
-			return cmd_fail(a, 2, "cannot write %s: %s", path,
+			return cmd_fail(a, EXIT_REFUSED, "cannot write %s: %s", path,
 			                strlen(path) > 4000 ? "name too long" : strerror(errno));
 	}
 	rc = report_write(r);
 	if (!path)
-		return rc ? cmd_fail(a, 3, "cannot write the report") : 0;
+		return rc ? cmd_fail(a, EXIT_LOCAL, "cannot write the report") : 0;
 	rc |= ferror(r->f);
 	rc |= fclose(r->f);
 	if (rc != 0 || rename(tmp, path) != 0) {
-		rc = cmd_fail(a, 2, "cannot write %s: %s", path, strerror(errno));
+		rc = cmd_fail(a, EXIT_REFUSED, "cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
 		return rc;
 	}
@@ -68,7 +69,7 @@ int cmd_report_html(const struct args *a)
 	if ((rc = fetch_status(a, &status)) != 0 || (rc = fetch_records(a, status, &records)) != 0)
 		goto out;
 	if (report_init(&r, status, records, now_ms()) != 0) {
-		rc = cmd_fail(a, 3, "out of memory");
+		rc = cmd_fail(a, EXIT_LOCAL, "out of memory");
 	} else if ((rc = write_page(a, &r)) == 0) {
 		rc = done(a, &r);
 	}

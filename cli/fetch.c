@@ -1,6 +1,7 @@
 /* fetch.c: the requests of report, news and edit (fetch.h). */
 #include "fetch.h"
 #include "ctl.h"
+#include "exits.h"
 #include "rec.h"
 
 /* The answer's member key, the answer freed; NULL with status 3 if it holds none. */
@@ -8,7 +9,7 @@ static int take(const struct args *a, json_t *resp, const char *key, json_t **ou
 {
 	*out = json_incref(json_object_get(resp, key));
 	json_decref(resp);
-	return *out ? 0 : cmd_fail(a, 3, "agorad's answer holds no %s", key);
+	return *out ? 0 : cmd_fail(a, EXIT_UNREACHABLE, "agorad's answer holds no %s", key);
 }
 
 int fetch_status(const struct args *a, json_t **status)
@@ -46,7 +47,7 @@ int fetch_records(const struct args *a, const json_t *status, json_t **records)
 	int rc;
 
 	if (!(*records = json_array()))
-		return cmd_fail(a, 3, "out of memory");
+		return cmd_fail(a, EXIT_LOCAL, "out of memory");
 	if ((rc = list(a, NULL, *records, &more)) != 0 || !more)
 		return rc;
 	json_array_clear(*records);
@@ -55,7 +56,8 @@ int fetch_records(const struct args *a, const json_t *status, json_t **records)
 		if ((rc = list(a, rec_str(feed, "author"), *records, &more)) != 0)
 			return rc;
 		if (more)
-			return cmd_fail(a, 2, "%s's records are more than agorad sends at once",
+			return cmd_fail(a, EXIT_REFUSED,
+			                "%s's records are more than agorad sends at once",
 			                rec_str(feed, "name") ? rec_str(feed, "name") : "a city");
 	}
 	return 0;
@@ -67,7 +69,7 @@ int fetch_log(const struct args *a, const char *author, uint64_t since, json_t *
 	int rc;
 
 	if (!(*entries = json_array()))
-		return cmd_fail(a, 3, "out of memory");
+		return cmd_fail(a, EXIT_LOCAL, "out of memory");
 	while (since) {
 		req = json_pack("{s:I, s:s}", "since", (json_int_t)since, "city", author);
 		if ((rc = cmd_call(a, AG_CTL_LOG, req, &resp)) != 0)
