@@ -8,9 +8,6 @@
 #include "rec.h"
 #include "schema.h"
 
-/* Bytes an entry spends around its body, type and id, at most (as cmd_record.c counts them). */
-#define ENTRY_OVERHEAD 200
-
 const char *rec_str(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -38,7 +35,7 @@ int rec_get(const struct args *a, const char *type, const char *id, const char *
 int rec_body_check(const char *type, const char *id, const json_t *body, char *why, size_t whylen)
 {
 	uint8_t *mp = NULL;
-	size_t len = 0, max = AG_ENTRY_MAX - ENTRY_OVERHEAD - strlen(type) - strlen(id);
+	size_t len = 0, max = AG_BODY_MAX; /* the header carries its type and id apart */
 	int rc;
 
 	if (jsonmp_encode(body, &mp, &len, why, whylen) != 0)

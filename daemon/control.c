@@ -516,7 +516,7 @@ static void pack_record(struct control *ctl, msgpack_packer *pk, const struct ag
 	ag_entry_hash(e, hash);
 	msgpack_pack_map(pk, log_entry ? 10 : 8);
 	pack_str(pk, "author");
-	pack_key(pk, e->author);
+	pack_key(pk, e->h.author);
 	pack_str(pk, "body");
 	if (e->body)
 		pack_raw(pk, e->body, e->body_len);
@@ -525,34 +525,39 @@ static void pack_record(struct control *ctl, msgpack_packer *pk, const struct ag
 	pack_str(pk, "hash");
 	pack_hex(pk, hash, sizeof(hash));
 	pack_str(pk, "id");
-	msgpack_pack_str_with_body(pk, e->id, e->id_len);
+	msgpack_pack_str_with_body(pk, e->h.id, e->h.id_len);
 	pack_str(pk, "name");
-	pack_name(pk, node_city_name(ctl->node, e->author));
+	pack_name(pk, node_city_name(ctl->node, e->h.author));
 	if (log_entry) {
 		pack_str(pk, "prev");
-		if (e->has_prev)
-			pack_hex(pk, e->prev, sizeof(e->prev));
+		if (e->h.has_prev)
+			pack_hex(pk, e->h.prev, sizeof(e->h.prev));
 		else
 			msgpack_pack_nil(pk);
 		pack_str(pk, "raw");
-		pack_base64(pk, e->raw, e->raw_len);
+		pack_base64(pk, e->h.raw, e->h.raw_len);
 	}
 	pack_str(pk, "seq");
-	msgpack_pack_uint64(pk, e->seq);
+	msgpack_pack_uint64(pk, e->h.seq);
 	pack_str(pk, "timestamp");
-	msgpack_pack_uint64(pk, e->timestamp);
+	msgpack_pack_uint64(pk, e->h.timestamp);
 	pack_str(pk, "type");
-	pack_str(pk, e->type);
+	pack_str(pk, e->h.type);
 }
 
 /*
  * Entries copied out of a read transaction (whose callbacks may not call the
  * store, as naming an author does), to be packed once it is over.
  */
+struct collected {
+	size_t off, hlen, blen; /* the header at off in buf, then its body's blen bytes */
+	bool body;              /* held: a retraction has none, nor a body not held */
+};
+
 struct collect {
 	uint8_t *buf;
 	size_t len, cap;
-	size_t *offs; /* where each entry starts in buf */
+	struct collected *offs;
 	size_t n, max_count, max_bytes;
 	bool more; /* stopped at a limit with matches left */
 	bool nomem;
@@ -561,15 +566,16 @@ struct collect {
 static int collect_entry(const struct ag_entry *e, void *arg)
 {
 	struct collect *cl = arg;
-	size_t cap = cl->cap ? cl->cap : 65536, *offs;
+	size_t cap = cl->cap ? cl->cap : 65536, size = e->h.raw_len + e->body_len;
+	struct collected *offs;
 	uint8_t *buf;
 
 	if ((cl->max_count && cl->n == cl->max_count) ||
-	    (cl->n > 0 && cl->len + e->raw_len > cl->max_bytes)) {
+	    (cl->n > 0 && cl->len + size > cl->max_bytes)) {
 		cl->more = true;
 		return 1;
 	}
-	while (cap < cl->len + e->raw_len)
+	while (cap < cl->len + size)
 		cap *= 2;
 	if (!(buf = realloc(cl->buf, cap)) ||
 	    !(offs = realloc(cl->offs, (cl->n + 1) * sizeof(*offs)))) {
@@ -580,9 +586,11 @@ static int collect_entry(const struct ag_entry *e, void *arg)
 	cl->buf = buf;
 	cl->cap = cap;
 	cl->offs = offs;
-	memcpy(cl->buf + cl->len, e->raw, e->raw_len);
-	cl->offs[cl->n++] = cl->len;
-	cl->len += e->raw_len;
+	memcpy(cl->buf + cl->len, e->h.raw, e->h.raw_len);
+	if (e->body)
+		memcpy(cl->buf + cl->len + e->h.raw_len, e->body, e->body_len);
+	cl->offs[cl->n++] = (struct collected){cl->len, e->h.raw_len, e->body_len, e->body != NULL};
+	cl->len += size;
 	return 0;
 }
 
@@ -590,6 +598,20 @@ static void collect_clear(struct collect *cl)
 {
 	free(cl->buf);
 	free(cl->offs);
+}
+
+/* Collected entry i, decoded: its body was checked when it was stored. */
+static int collected_entry(const struct collect *cl, size_t i, struct ag_entry *e)
+{
+	const struct collected *c = &cl->offs[i];
+
+	if (ag_entry_open(e, cl->buf + c->off, c->hlen, NULL, 0, NULL, NULL) != 0)
+		return -1;
+	if (c->body) {
+		e->body = cl->buf + c->off + c->hlen;
+		e->body_len = c->blen;
+	}
+	return 0;
 }
 
 /* Packs the collected entries as an array; they came from the store, so they decode. */
@@ -600,9 +622,7 @@ static void pack_collected(struct control *ctl, msgpack_packer *pk, const struct
 
 	msgpack_pack_array(pk, cl->n);
 	for (size_t i = 0; i < cl->n; i++) {
-		size_t end = i + 1 < cl->n ? cl->offs[i + 1] : cl->len;
-
-		if (ag_entry_decode(&e, cl->buf + cl->offs[i], end - cl->offs[i], NULL) != 0) {
+		if (collected_entry(cl, i, &e) != 0) {
 			msgpack_pack_nil(pk);
 			continue;
 		}
@@ -792,7 +812,7 @@ static int handle_retract(struct control *ctl, const struct ag_ctl_req *r, msgpa
 static int handle_get(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
                       char *err, size_t errlen)
 {
-	struct collect cl = {.max_bytes = AG_ENTRY_MAX};
+	struct collect cl = {.max_bytes = AG_HEADER_MAX + AG_BODY_MAX};
 	uint8_t city[AG_PK_LEN];
 	struct ag_entry e;
 	int rc;
@@ -803,12 +823,12 @@ static int handle_get(struct control *ctl, const struct ag_ctl_req *r, msgpack_p
 	if (rc < 0 || cl.nomem) {
 		snprintf(err, errlen, "the store cannot be read (see the daemon's log)");
 		rc = AG_CTL_EFAILED;
-	} else if (rc == 0 || ag_entry_decode(&e, cl.buf, cl.len, NULL) != 0) {
+	} else if (rc == 0 || collected_entry(&cl, 0, &e) != 0) {
 		snprintf(err, errlen, "no %s %s", r->rtype, r->id);
 		rc = AG_CTL_ENOTFOUND;
 	} else if (!e.body) {
 		snprintf(err, errlen, "%s %s was retracted (seq %llu)", r->rtype, r->id,
-		         (unsigned long long)e.seq);
+		         (unsigned long long)e.h.seq);
 		rc = AG_CTL_ENOTFOUND;
 	} else {
 		pack_ok(pk, 1);

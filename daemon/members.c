@@ -223,7 +223,7 @@ static int collect_member(const struct ag_entry *e, void *arg)
 	struct our_members *m = arg;
 	char(*k)[AG_B64_LEN + 1];
 
-	if (e->id_len != AG_B64_LEN)
+	if (e->h.id_len != AG_B64_LEN)
 		return 0;
 	if (m->n == m->cap) {
 		m->cap = m->cap ? 2 * m->cap : 16;
@@ -231,7 +231,7 @@ static int collect_member(const struct ag_entry *e, void *arg)
 			return 1;
 		m->keys = k;
 	}
-	memcpy(m->keys[m->n], e->id, AG_B64_LEN);
+	memcpy(m->keys[m->n], e->h.id, AG_B64_LEN);
 	m->keys[m->n++][AG_B64_LEN] = '\0';
 	return 0;
 }

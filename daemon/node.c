@@ -389,8 +389,8 @@ int node_publish(struct node *n, const char *type, const char *id, size_t id_len
                  const uint8_t *body, size_t body_len, uint64_t *seq, uint8_t hash[static 32],
                  char *err, size_t errlen)
 {
-	static uint8_t buf[AG_ENTRY_MAX];
-	struct ag_entry e = {.timestamp = now_ms(), .id = id, .id_len = id_len};
+	static uint8_t buf[AG_HEADER_MAX];
+	struct ag_entry e = {.h = {.timestamp = now_ms(), .id = id, .id_len = id_len}};
 	int rc;
 
 	if (!n->ready) {
@@ -408,16 +408,16 @@ int node_publish(struct node *n, const char *type, const char *id, size_t id_len
 	/* Peers would refuse the entry, and cut us off: refuse it before it is signed. */
 	if (ag_schema_check(type, id, id_len, body, body_len, err, errlen) != 0)
 		return NODE_EREFUSED;
-	memcpy(e.network, n->keys.network, 32);
-	memcpy(e.author, n->pk, 32);
-	snprintf(e.type, sizeof(e.type), "%s", type);
+	memcpy(e.h.network, n->keys.network, 32);
+	memcpy(e.h.author, n->pk, 32);
+	snprintf(e.h.type, sizeof(e.h.type), "%s", type);
 	e.body = body;
 	e.body_len = body ? body_len : 0;
 	if (store_publish(n->store, &e, n->sk, buf, sizeof(buf), hash) != 0) {
 		snprintf(err, errlen, "the store refused the write (see the daemon's log)");
 		return NODE_EFAIL;
 	}
-	*seq = e.seq;
+	*seq = e.h.seq;
 	sync_push(n->sync, &e, 1, NULL);
 	if (strcmp(type, "member") == 0)
 		node_recompute_set(n);

@@ -3,15 +3,19 @@
  *
  * Databases (integers big endian, so keys sort as numbers):
  *
- *   log       logno(8)                    -> an encoded entry, in the order stored
+ *   log       logno(8)                    -> an encoded header, in the order stored
+ *   bodies    logno(8)                    -> its body, when held (not for a retraction)
+ *   missing   author(32) seq(8)           -> "": a header held whose body is wanted
+ *                                            and has not arrived
  *   entries   author(32)                  -> seq(8) logno(8), a line per entry
  *                                            (DUPSORT), in feed order
  *   heads     author(32)                  -> seq(8) hash(32)
  *   records   type NUL author(32) id      -> seq(8) docno(4) timestamp(8) live(1), a
  *                                            line per version (DUPSORT), oldest first:
  *                                            the last is the record's state; an older
- *                                            one says what its version was when current
- *   forks     author(32) seq(8) hash(32)  -> an encoded entry kept as proof
+ *                                            one says what its version was when current;
+ *                                            live: its body is held and indexed
+ *   forks     author(32) seq(8) hash(32)  -> an encoded header kept as proof
  *   flags     author(32)                  -> flag word(4)
  *   meta      the callers' keys           -> their values
  *   info      "schema", "records"         -> version(4), records(8)
@@ -29,8 +33,13 @@
  * entries keeps the feed order in fixed lines under each author, appended
  * with MDB_APPENDDUP, so it too only ever adds to the end of a page.
  *
- * A version with a body is in the index under its logno, as its docno, so a
- * search hit is one read of log away. When a new version replaces it, or a
+ * Headers and bodies are apart (entry format 2), so that a body can be
+ * dropped, or arrive late, without touching the header, the chain or the
+ * head: a header without its body counts for the feed, and its record's
+ * state then shows no body.
+ *
+ * A version whose body is held is in the index under its logno, as its
+ * docno, so a search hit is one read of log and bodies away. When a new version replaces it, or a
  * retraction, its docno is killed in the index in the same transaction. A
  * retracted record's docno is 0.
  */
@@ -38,6 +47,8 @@
 #include <inttypes.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <sodium.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -48,11 +59,18 @@
 #include "store.h"
 #include "store_internal.h"
 
-#define SCHEMA    5
+/*
+ * The store's format. 7 is the first released format, the first to hold
+ * entries of format 2 (DESIGN.md "Versions live side by side"): every later
+ * format upgrades it in place (the issue on versions). Earlier ones were
+ * never released and are refused, with what to do.
+ */
+#define SCHEMA    7
 #define EPOS_LEN  16 /* a line of entries */
 #define RKEY_MAX  (AG_TYPE_MAX + 1 + AG_PK_LEN + AG_ID_MAX)
 #define REC_LEN   21
 #define FKEY_LEN  (AG_PK_LEN + 8 + AG_HASH_LEN)
+#define MKEY_LEN  (AG_PK_LEN + 8)
 #define EFORMAT   (MDB_LAST_ERRCODE + 1) /* not an LMDB code: the store's own format differs */
 #define GROW_STEP ((size_t)1 << 30)      /* past 1 GiB the map grows by this much */
 
@@ -110,9 +128,7 @@ int store_rec_get(const MDB_val *v, struct rec *r)
 
 static void raw_hash(const void *raw, size_t len, uint8_t out[static AG_HASH_LEN])
 {
-	struct ag_entry e = {.raw = raw, .raw_len = len};
-
-	ag_entry_hash(&e, out);
+	crypto_generichash(out, AG_HASH_LEN, raw, len, NULL, 0);
 }
 
 /* The encoded entry at logno, which a line of entries named: its absence is damage. */
@@ -124,15 +140,35 @@ static int log_get(MDB_txn *txn, const struct store *st, const void *logno, MDB_
 	return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
 }
 
-/* The encoded entry at logno, decoded: what fails here was damaged on disk. */
+/* The body stored at logno: MDB_NOTFOUND when it is not held. */
+static int body_get(MDB_txn *txn, const struct store *st, const void *logno, MDB_val *body)
+{
+	MDB_val k = {8, (void *)(uintptr_t)logno};
+
+	return mdb_get(txn, st->bodies, &k, body);
+}
+
+/*
+ * The header at logno, decoded, and its body if held: what fails here was
+ * damaged on disk. A header counts as verified once stored: its own
+ * signature or a later one's chain vouched for it (DESIGN.md "Accepting").
+ */
 int store_log_load(MDB_txn *txn, const struct store *st, const void *logno, struct ag_entry *e)
 {
-	MDB_val v;
+	MDB_val v, b;
 	int rc;
 
 	if ((rc = log_get(txn, st, logno, &v)) != 0)
 		return rc;
-	return ag_entry_decode(e, v.mv_data, v.mv_size, NULL) != 0 ? MDB_CORRUPTED : 0;
+	if (ag_entry_open(e, v.mv_data, v.mv_size, NULL, 0, NULL, NULL) != 0)
+		return MDB_CORRUPTED;
+	if (!e->h.has_body || (rc = body_get(txn, st, logno, &b)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0 || b.mv_size != e->h.body_len)
+		return rc ? rc : MDB_CORRUPTED;
+	e->body = b.mv_data;
+	e->body_len = b.mv_size;
+	return 0;
 }
 
 /*
@@ -152,9 +188,9 @@ static int epos_seek(MDB_cursor *c, const uint8_t *author, uint64_t seq, MDB_val
 	return line->mv_size == EPOS_LEN ? 0 : MDB_CORRUPTED;
 }
 
-/* The encoded entry at author and seq: MDB_NOTFOUND if there is none. */
-static int entry_raw(MDB_txn *txn, const struct store *st, const uint8_t *author, uint64_t seq,
-                     MDB_val *raw)
+/* The logno of the entry at author and seq: MDB_NOTFOUND if there is none. */
+static int entry_logno(MDB_txn *txn, const struct store *st, const uint8_t *author, uint64_t seq,
+                       uint8_t logno[static 8])
 {
 	MDB_cursor *c;
 	MDB_val line;
@@ -163,25 +199,36 @@ static int entry_raw(MDB_txn *txn, const struct store *st, const uint8_t *author
 	if ((rc = mdb_cursor_open(txn, st->entries, &c)) != 0)
 		return rc;
 	rc = epos_seek(c, author, seq, &line);
+	if (rc == 0 && be64_get(line.mv_data) != seq)
+		rc = MDB_NOTFOUND;
+	if (rc == 0)
+		memcpy(logno, (const uint8_t *)line.mv_data + 8, 8);
 	mdb_cursor_close(c);
-	if (rc != 0)
-		return rc;
-	if (be64_get(line.mv_data) != seq)
-		return MDB_NOTFOUND;
-	return log_get(txn, st, (const uint8_t *)line.mv_data + 8, raw);
+	return rc;
+}
+
+/* The encoded header at author and seq: MDB_NOTFOUND if there is none. */
+static int entry_raw(MDB_txn *txn, const struct store *st, const uint8_t *author, uint64_t seq,
+                     MDB_val *raw)
+{
+	uint8_t logno[8];
+	int rc = entry_logno(txn, st, author, seq, logno);
+
+	return rc ? rc : log_get(txn, st, logno, raw);
 }
 
 /* The entry at author and seq, which must be there, decoded. */
 int store_entry_load(MDB_txn *txn, const struct store *st, const uint8_t *author, uint64_t seq,
                      struct ag_entry *e)
 {
-	MDB_val v;
+	uint8_t logno[8];
 	int rc;
 
-	if ((rc = entry_raw(txn, st, author, seq, &v)) != 0)
+	if ((rc = entry_logno(txn, st, author, seq, logno)) != 0)
 		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
-	if (ag_entry_decode(e, v.mv_data, v.mv_size, NULL) != 0 || e->seq != seq ||
-	    memcmp(e->author, author, AG_PK_LEN) != 0)
+	if ((rc = store_log_load(txn, st, logno, e)) != 0)
+		return rc;
+	if (e->h.seq != seq || memcmp(e->h.author, author, AG_PK_LEN) != 0)
 		return MDB_CORRUPTED;
 	return 0;
 }
@@ -293,10 +340,10 @@ static int store_write(struct store *st, write_fn *fn, void *arg)
 
 static int open_dbs(struct store *st, MDB_txn *txn)
 {
-	static const char *names[] = {"log",   "entries", "heads", "records",
-	                              "forks", "flags",   "meta",  "info"};
-	MDB_dbi *dbis[] = {&st->log,   &st->entries, &st->heads, &st->records,
-	                   &st->forks, &st->flags,   &st->meta,  &st->info};
+	static const char *names[] = {"log",     "bodies", "missing", "entries", "heads",
+	                              "records", "forks",  "flags",   "meta",    "info"};
+	MDB_dbi *dbis[] = {&st->log,     &st->bodies, &st->missing, &st->entries, &st->heads,
+	                   &st->records, &st->forks,  &st->flags,   &st->meta,    &st->info};
 	uint8_t ver[4];
 	MDB_val k = {6, "schema"}, v = {4, ver};
 	int rc;
@@ -328,7 +375,7 @@ static int env_open(struct store *st, const char *dir, size_t map_size)
 	MDB_txn *txn;
 	int rc, dead;
 
-	if ((rc = mdb_env_create(&st->env)) != 0 || (rc = mdb_env_set_maxdbs(st->env, 16)) != 0 ||
+	if ((rc = mdb_env_create(&st->env)) != 0 || (rc = mdb_env_set_maxdbs(st->env, 24)) != 0 ||
 	    (rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600)) != 0)
 		return rc;
 	/* An existing environment keeps its size if it is larger. */
@@ -515,7 +562,8 @@ static int record_index(struct wtxn *w, const struct ag_entry *e, const struct i
                         const uint8_t *logno, uint32_t *docno)
 {
 	uint64_t n = be64_get(logno);
-	struct index_doc d = {(uint32_t)n, e->timestamp, e->type, e->author, e->body, e->body_len};
+	struct index_doc d = {(uint32_t)n, e->h.timestamp, e->h.type,
+	                      e->h.author, e->body,        e->body_len};
 
 	if (n > UINT32_MAX)
 		return EOVERFLOW; /* four billion entries: out of names, not of space */
@@ -533,8 +581,9 @@ static int record_apply(struct wtxn *w, const struct ag_entry *e, const struct i
                         const uint8_t *logno)
 {
 	uint8_t kb[RKEY_MAX], rb[REC_LEN];
-	MDB_val k = rkey(kb, e->type, e->author, e->id, e->id_len), v = {REC_LEN, rb}, key = k;
-	struct rec r = {e->seq, 0, e->timestamp, e->body != NULL}, old;
+	MDB_val k = rkey(kb, e->h.type, e->h.author, e->h.id, e->h.id_len), v = {REC_LEN, rb},
+	        key = k;
+	struct rec r = {e->h.seq, 0, e->h.timestamp, e->body != NULL}, old;
 	int rc;
 
 	if (e->body && (rc = record_index(w, e, terms, logno, &r.docno)) != 0)
@@ -565,10 +614,42 @@ static int head_put(struct wtxn *w, const uint8_t *author, uint64_t seq,
 	return mdb_put(w->txn, w->st->heads, &(MDB_val){AG_PK_LEN, a}, &(MDB_val){HEAD_LEN, hb}, 0);
 }
 
-/* Does e's body break its type's schema? Then it is not stored. */
+/*
+ * Does e's body break its type's schema? Then it is not stored. A body not
+ * held cannot be judged: its header is stored, and the body when it comes.
+ */
 int store_entry_refused(const struct ag_entry *e)
 {
-	return ag_schema_check(e->type, e->id, e->id_len, e->body, e->body_len, NULL, 0) != 0;
+	if (e->h.has_body && !e->body)
+		return 0;
+	return ag_schema_check(e->h.type, e->h.id, e->h.id_len, e->body, e->body_len, NULL, 0) != 0;
+}
+
+/*
+ * Whether to keep e's body. The hook for the second half of issue 15: a body
+ * already purged, or of an author over quota, is dropped quietly here (its
+ * header still stored), and never marked missing.
+ */
+static bool body_wanted(const struct ag_entry *e)
+{
+	(void)e;
+	return true;
+}
+
+static MDB_val missing_key(uint8_t kb[static MKEY_LEN], const uint8_t *author, uint64_t seq)
+{
+	memcpy(kb, author, AG_PK_LEN);
+	be64_put(kb + AG_PK_LEN, seq);
+	return (MDB_val){MKEY_LEN, kb};
+}
+
+/* A header stored without its body: the body is wanted, or dropped on purpose. */
+static int body_absent(struct wtxn *w, const struct ag_entry *e)
+{
+	uint8_t kb[MKEY_LEN];
+	MDB_val k = missing_key(kb, e->h.author, e->h.seq), v = {0, ""};
+
+	return body_wanted(e) ? mdb_put(w->txn, w->st->missing, &k, &v, 0) : 0;
 }
 
 /*
@@ -579,24 +660,35 @@ static int entry_put(struct wtxn *w, const struct ag_entry *e, const struct stor
                      uint8_t hash[static AG_HASH_LEN])
 {
 	uint8_t lb[EPOS_LEN], *logno = lb + 8;
-	MDB_val k = author_key(e->author);
+	MDB_val k = author_key(e->h.author);
+	struct ag_entry kept = *e;
 	int rc;
 
-	be64_put(lb, e->seq);
+	be64_put(lb, e->h.seq);
 	if ((rc = logno_next(w, logno)) != 0)
 		return rc;
 	rc = mdb_put(w->txn, w->st->entries, &k, &(MDB_val){EPOS_LEN, lb}, MDB_APPENDDUP);
 	if (rc != 0)
 		return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc; /* the head said it was free */
 	rc = mdb_put(w->txn, w->st->log, &(MDB_val){8, logno},
-	             &(MDB_val){e->raw_len, (void *)(uintptr_t)e->raw}, MDB_APPEND);
+	             &(MDB_val){e->h.raw_len, (void *)(uintptr_t)e->h.raw}, MDB_APPEND);
 	if (rc != 0)
 		return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc;
+	if (e->body && !body_wanted(e))
+		kept.body = NULL, kept.body_len = 0;
+	if (kept.body)
+		rc = mdb_put(w->txn, w->st->bodies, &(MDB_val){8, logno},
+		             &(MDB_val){e->body_len, (void *)(uintptr_t)e->body}, MDB_APPEND);
+	else if (e->h.has_body)
+		rc = body_absent(w, e);
+	if (rc != 0)
+		return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc;
+	e = &kept;
 	if (p)
 		memcpy(hash, p->hash, AG_HASH_LEN);
 	else
 		ag_entry_hash(e, hash);
-	return record_apply(w, e, p ? p->terms : NULL, logno);
+	return record_apply(w, e, e->body && p ? p->terms : NULL, logno);
 }
 
 static int fork_keep_raw(struct wtxn *w, const uint8_t *author, uint64_t seq, const void *raw,
@@ -622,28 +714,19 @@ static int fork_keep(struct wtxn *w, const struct ag_entry *e, uint64_t other_se
 	void *other;
 	int rc;
 
-	if ((rc = entry_raw(w->txn, w->st, e->author, other_seq, &v)) != 0)
+	if ((rc = entry_raw(w->txn, w->st, e->h.author, other_seq, &v)) != 0)
 		return rc;
-	/* A put may spill dirty pages, so the stored entry is copied out first. */
+	/* A put may spill dirty pages, so the stored header is copied out first. */
 	if (!(other = malloc(v.mv_size)))
 		return ENOMEM;
 	memcpy(other, v.mv_data, v.mv_size);
-	rc = fork_keep_raw(w, e->author, other_seq, other, v.mv_size);
+	rc = fork_keep_raw(w, e->h.author, other_seq, other, v.mv_size);
 	free(other);
-	if (rc != 0 || (rc = fork_keep_raw(w, e->author, e->seq, e->raw, e->raw_len)) != 0 ||
-	    (rc = flags_get(w->txn, w->st->flags, e->author, &flags)) != 0)
+	if (rc != 0 ||
+	    (rc = fork_keep_raw(w, e->h.author, e->h.seq, e->h.raw, e->h.raw_len)) != 0 ||
+	    (rc = flags_get(w->txn, w->st->flags, e->h.author, &flags)) != 0)
 		return rc;
-	return flags_put(w->txn, w->st->flags, e->author, flags | STORE_FLAG_FORKED);
-}
-
-/* Is e the very entry stored at its seq? */
-static int entry_same(struct wtxn *w, const struct ag_entry *e, int *same)
-{
-	MDB_val v;
-	int rc = entry_raw(w->txn, w->st, e->author, e->seq, &v);
-
-	*same = rc == 0 && v.mv_size == e->raw_len && memcmp(v.mv_data, e->raw, e->raw_len) == 0;
-	return rc;
+	return flags_put(w->txn, w->st->flags, e->h.author, flags | STORE_FLAG_FORKED);
 }
 
 /* What a batch knows of a feed: read once, its head written once, at the end. */
@@ -693,27 +776,110 @@ static int feed_get(struct wtxn *w, struct append_arg *a, const uint8_t *author,
 	return 0;
 }
 
+/*
+ * What is stored at h's seq, h's author's feed being at least that long:
+ * the very header (with its body, or without when *logno is filled), or another.
+ */
+enum held { HELD_SAME, HELD_NOBODY, HELD_OTHER };
+
+static int entry_held(MDB_txn *txn, const struct store *st, const struct ag_header *h,
+                      enum held *held, uint8_t logno[static 8])
+{
+	MDB_val v, b;
+	int rc;
+
+	if ((rc = entry_logno(txn, st, h->author, h->seq, logno)) != 0 ||
+	    (rc = log_get(txn, st, logno, &v)) != 0)
+		return rc;
+	*held = HELD_OTHER;
+	if (v.mv_size != h->raw_len || memcmp(v.mv_data, h->raw, h->raw_len) != 0)
+		return 0;
+	*held = HELD_SAME;
+	if (h->has_body && (rc = body_get(txn, st, logno, &b)) == MDB_NOTFOUND)
+		*held = HELD_NOBODY;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * A body arrives for a header stored without it: it is kept, no more
+ * missing, and if its version is its record's state, indexed now.
+ */
+static int body_put(struct wtxn *w, const struct ag_entry *e, const struct store_prep *p,
+                    const uint8_t *logno)
+{
+	uint8_t kb[RKEY_MAX], mk[MKEY_LEN], rb[REC_LEN];
+	MDB_val k = rkey(kb, e->h.type, e->h.author, e->h.id, e->h.id_len), v,
+	        m = missing_key(mk, e->h.author, e->h.seq);
+	struct rec r;
+	int rc;
+
+	rc = mdb_put(w->txn, w->st->bodies, &(MDB_val){8, (void *)(uintptr_t)logno},
+	             &(MDB_val){e->body_len, (void *)(uintptr_t)e->body}, 0);
+	if (rc != 0 ||
+	    ((rc = mdb_del(w->txn, w->st->missing, &m, NULL)) != 0 && rc != MDB_NOTFOUND))
+		return rc;
+	if (!w->records && (rc = mdb_cursor_open(w->txn, w->st->records, &w->records)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_get(w->records, &k, &v, MDB_SET_KEY)) != 0 ||
+	    (rc = mdb_cursor_get(w->records, &k, &v, MDB_LAST_DUP)) != 0 ||
+	    (rc = store_rec_get(&v, &r)) != 0)
+		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+	if (r.seq != e->h.seq || r.live)
+		return 0; /* an older version: it shows in no search */
+	if ((rc = record_index(w, e, p ? p->terms : NULL, logno, &r.docno)) != 0 ||
+	    (rc = mdb_cursor_del(w->records, 0)) != 0)
+		return rc;
+	r.live = 1;
+	rec_put(rb, &r);
+	k = rkey(kb, e->h.type, e->h.author, e->h.id, e->h.id_len);
+	return mdb_cursor_put(w->records, &k, &(MDB_val){REC_LEN, rb}, 0);
+}
+
+/* e's header is stored at its seq: a duplicate, a body that was missing, or a fork. */
+static int append_held(struct wtxn *w, struct feed *f, const struct ag_entry *e,
+                       const struct store_prep *p, struct store_result *res)
+{
+	uint8_t logno[8];
+	enum held held;
+	int rc;
+
+	if ((rc = entry_held(w->txn, w->st, &e->h, &held, logno)) != 0)
+		return rc;
+	if (held == HELD_OTHER) {
+		res->status = f->flags & STORE_FLAG_FORKED ? STORE_REFUSED : STORE_FORK;
+		return 0;
+	}
+	res->status = STORE_DUPLICATE;
+	if (held == HELD_SAME || !e->body || !body_wanted(e))
+		return 0;
+	if (p ? p->refused : store_entry_refused(e)) {
+		res->status = STORE_INVALID;
+		return 0;
+	}
+	res->status = STORE_BODY;
+	return body_put(w, e, p, logno);
+}
+
 static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
                       const struct store_prep *p, struct store_result *res)
 {
-	int rc, same = 0;
+	uint64_t seq = e->h.seq;
+	int rc;
 
 	*res = (struct store_result){STORE_STORED, 0};
-	if (e->seq <= f->head && (rc = entry_same(w, e, &same)) != 0)
-		return rc;
-	if (same)
-		res->status = STORE_DUPLICATE;
-	else if (f->flags & STORE_FLAG_FORKED)
+	if (seq <= f->head) {
+		if ((rc = append_held(w, f, e, p, res)) != 0 || res->status != STORE_FORK)
+			return rc;
+	} else if (f->flags & STORE_FLAG_FORKED) {
 		res->status = STORE_REFUSED;
-	else if (e->seq <= f->head)
-		res->status = STORE_FORK;
-	else if (e->seq > f->head + 1)
+	} else if (seq > f->head + 1) {
 		*res = (struct store_result){STORE_GAP, f->head + 1};
-	else if (e->seq > 1 && memcmp(e->prev, f->hash, AG_HASH_LEN) != 0)
+	} else if (seq > 1 && memcmp(e->h.prev, f->hash, AG_HASH_LEN) != 0) {
 		res->status = STORE_FORK; /* it chains to another entry at seq - 1 */
+	}
 	if (res->status == STORE_FORK) {
 		f->flags |= STORE_FLAG_FORKED;
-		return fork_keep(w, e, e->seq <= f->head ? e->seq : e->seq - 1);
+		return fork_keep(w, e, seq <= f->head ? seq : seq - 1);
 	}
 	if (res->status == STORE_STORED && (p ? p->refused : store_entry_refused(e)))
 		res->status = STORE_INVALID;
@@ -721,7 +887,7 @@ static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 		return 0;
 	if ((rc = entry_put(w, e, p, f->hash)) != 0)
 		return rc;
-	f->head = e->seq;
+	f->head = seq;
 	f->dirty = 1;
 	return 0;
 }
@@ -731,7 +897,7 @@ static const struct store_prep *prep_for(const struct append_arg *a, size_t i)
 {
 	const struct store_prep *p = a->prep ? &a->prep[i] : NULL;
 
-	return p && p->raw && p->raw == a->e[i].raw ? p : NULL;
+	return p && p->raw && p->raw == a->e[i].h.raw ? p : NULL;
 }
 
 static int append_txn(struct wtxn *w, void *arg)
@@ -743,9 +909,9 @@ static int append_txn(struct wtxn *w, void *arg)
 	for (size_t i = 0; i < a->n && rc == 0; i++) {
 		struct feed *f;
 
-		if (!a->e[i].raw || a->e[i].seq == 0)
+		if (!a->e[i].h.raw || a->e[i].h.seq == 0)
 			rc = EINVAL;
-		else if ((rc = feed_get(w, a, a->e[i].author, &f)) == 0)
+		else if ((rc = feed_get(w, a, a->e[i].h.author, &f)) == 0)
 			rc = append_one(w, f, &a->e[i], prep_for(a, i), &a->res[i]);
 	}
 	for (size_t i = 0; i < a->nfeeds && rc == 0; i++)
@@ -756,7 +922,7 @@ static int append_txn(struct wtxn *w, void *arg)
 
 int store_prepare(struct store_prep *p, const struct ag_entry *e)
 {
-	struct index_doc d = {0, e->timestamp, e->type, e->author, e->body, e->body_len};
+	struct index_doc d = {0, e->h.timestamp, e->h.type, e->h.author, e->body, e->body_len};
 	int refused = store_entry_refused(e);
 
 	*p = (struct store_prep){NULL, {0}, NULL, 0};
@@ -764,7 +930,7 @@ int store_prepare(struct store_prep *p, const struct ag_entry *e)
 		return -1;
 	p->refused = refused;
 	ag_entry_hash(e, p->hash);
-	p->raw = e->raw;
+	p->raw = e->h.raw;
 	return 0;
 }
 
@@ -822,15 +988,15 @@ static int publish_txn(struct wtxn *w, void *arg)
 	size_t len;
 	int rc;
 
-	memcpy(e->author, p->sk + 32, AG_PK_LEN);
-	if ((rc = flags_get(w->txn, w->st->flags, e->author, &flags)) != 0 ||
-	    (rc = head_get(w->txn, w->st->heads, e->author, &e->seq, e->prev)) != 0)
+	memcpy(e->h.author, p->sk + 32, AG_PK_LEN);
+	if ((rc = flags_get(w->txn, w->st->flags, e->h.author, &flags)) != 0 ||
+	    (rc = head_get(w->txn, w->st->heads, e->h.author, &e->h.seq, e->h.prev)) != 0)
 		return rc;
 	if (flags & STORE_FLAG_FORKED) {
 		p->refused = 1;
 		return EPERM;
 	}
-	e->has_prev = e->seq++ > 0;
+	e->h.has_prev = e->h.seq++ > 0;
 	if ((p->sign_rc = ag_entry_sign(e, p->sk, p->buf, p->cap, &len)) != 0)
 		return EINVAL;
 	if (store_entry_refused(e)) { /* node_publish checks first: this is the last guard */
@@ -839,7 +1005,7 @@ static int publish_txn(struct wtxn *w, void *arg)
 	}
 	if ((rc = entry_put(w, e, NULL, hash)) != 0)
 		return rc;
-	return head_put(w, e->author, e->seq, hash);
+	return head_put(w, e->h.author, e->h.seq, hash);
 }
 
 int store_publish(struct store *st, struct ag_entry *e, const uint8_t sk[static AG_SK_LEN],
@@ -853,11 +1019,11 @@ int store_publish(struct store *st, struct ag_entry *e, const uint8_t sk[static 
 		return -1;
 	}
 	if (p.sign_rc != 0) {
-		log_error("store: publish %s: %s", e->type, ag_strerror(p.sign_rc));
+		log_error("store: publish %s: %s", e->h.type, ag_strerror(p.sign_rc));
 		return -1;
 	}
 	if (rc != 0) {
-		log_error("store: publish %s: %s", e->type, mdb_strerror(rc));
+		log_error("store: publish %s: %s", e->h.type, mdb_strerror(rc));
 		return -1;
 	}
 	ag_entry_hash(e, hash);
@@ -923,6 +1089,92 @@ int store_heads(struct store *st, store_head_fn *fn, void *arg)
 	return store_read(st, "heads", heads_scan, &a) != 0 ? -1 : 0;
 }
 
+struct have_arg {
+	const struct ag_entry *e;
+	size_t n;
+	enum store_have *out;
+};
+
+static int have_one(MDB_txn *txn, struct store *st, const struct ag_header *h, uint64_t head,
+                    enum store_have *out)
+{
+	uint8_t logno[8];
+	enum held held;
+	int rc;
+
+	*out = STORE_HAVE_NOT;
+	if (h->seq > head)
+		return 0;
+	if ((rc = entry_held(txn, st, h, &held, logno)) != 0)
+		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* the head says it is there */
+	*out = held == HELD_SAME     ? STORE_HAVE_SAME
+	       : held == HELD_NOBODY ? STORE_HAVE_HEADER
+	                             : STORE_HAVE_OTHER;
+	return 0;
+}
+
+static int have_read(MDB_txn *txn, struct store *st, void *arg)
+{
+	struct have_arg *a = arg;
+	uint8_t hash[AG_HASH_LEN];
+	uint64_t head = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < a->n && rc == 0; i++) {
+		const struct ag_header *h = &a->e[i].h;
+
+		/* Entries come in runs of one author: its head is read once per run. */
+		if (i == 0 || memcmp(h->author, a->e[i - 1].h.author, AG_PK_LEN) != 0)
+			rc = head_get(txn, st->heads, h->author, &head, hash);
+		if (rc == 0)
+			rc = have_one(txn, st, h, head, &a->out[i]);
+	}
+	return rc;
+}
+
+int store_have(struct store *st, const struct ag_entry *e, size_t n, enum store_have *out)
+{
+	struct have_arg a = {e, n, out};
+
+	return store_read(st, "have", have_read, &a) != 0 ? -1 : 0;
+}
+
+struct missing_arg {
+	const uint8_t *author;
+	uint64_t from, *seqs;
+	size_t max, count;
+};
+
+static int missing_scan(MDB_txn *txn, struct store *st, void *arg)
+{
+	struct missing_arg *a = arg;
+	uint8_t kb[MKEY_LEN];
+	MDB_val k = missing_key(kb, a->author, a->from), v;
+	MDB_cursor *c;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->missing, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && a->count < a->max;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != MKEY_LEN || memcmp(k.mv_data, a->author, AG_PK_LEN) != 0)
+			break;
+		a->seqs[a->count++] = be64_get((const uint8_t *)k.mv_data + AG_PK_LEN);
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+ssize_t store_missing(struct store *st, const uint8_t author[static AG_PK_LEN], uint64_t from,
+                      uint64_t *seqs, size_t max)
+{
+	struct missing_arg a = {author, from, seqs, max, 0};
+
+	if (store_read(st, "missing", missing_scan, &a) != 0)
+		return -1;
+	return (ssize_t)a.count;
+}
+
 struct feed_arg {
 	const uint8_t *author;
 	uint64_t from;
@@ -951,9 +1203,9 @@ static int feed_scan(MDB_txn *txn, struct store *st, void *arg)
 			rc = rc ? rc : MDB_CORRUPTED;
 			break;
 		}
-		if (a->count > 0 && bytes + e.raw_len > a->max_bytes)
+		if (a->count > 0 && bytes + e.h.raw_len + e.body_len > a->max_bytes)
 			break;
-		bytes += e.raw_len;
+		bytes += e.h.raw_len + e.body_len;
 		a->count++;
 		if (a->fn(&e, a->arg) != 0)
 			break;
@@ -1179,7 +1431,7 @@ static int forks_scan(MDB_txn *txn, struct store *st, void *arg)
 
 		if (a->author && memcmp(k.mv_data, a->author, AG_PK_LEN) != 0)
 			break;
-		if (ag_entry_decode(&e, v.mv_data, v.mv_size, NULL) != 0) {
+		if (ag_entry_open(&e, v.mv_data, v.mv_size, NULL, 0, NULL, NULL) != 0) {
 			rc = MDB_CORRUPTED;
 			break;
 		}

@@ -1,8 +1,13 @@
 /*
  * store.h: the daemon's memory. One LMDB environment, DIR/data, holds every
- * feed's entries and head, the state and history of every record, the search
- * index (index.h), fork proofs, a flag word per author, and a small key-value
- * table for replication state.
+ * feed's entries (format 2: headers, and apart from them the bodies held) and
+ * head, the state and history of every record, the search index (index.h),
+ * fork proofs, a flag word per author, and a small key-value table for
+ * replication state.
+ *
+ * Its format is the first released one: the store of entry format 2. Every
+ * later format will upgrade it in place at start (issue 17); a store of an
+ * earlier, unreleased format is refused with what to do.
  *
  * One thread writes (the loop thread). Each write call is one transaction,
  * durable (LMDB's default sync) when it returns 0: it survives a SIGKILL and
@@ -11,6 +16,8 @@
  * on any thread. A callback runs inside the read transaction: the entry it is
  * given points into the map, is valid only during the call, and a callback
  * must not call the store. A callback's non-zero return stops the iteration.
+ * An entry given to a callback has its body when the store holds it, and
+ * body NULL otherwise (retracted, or not held: its header says which).
  *
  * Functions that fail return -1 (or NULL) and log why.
  */
@@ -37,11 +44,17 @@ void store_close(struct store *); /* NULL-safe */
 
 enum store_status {
 	STORE_STORED,    /* appended; record state and index updated */
-	STORE_DUPLICATE, /* this very entry is stored already: ignore it */
+	STORE_BODY,      /* its header was stored without its body, which is now kept */
+	STORE_DUPLICATE, /* this very entry is stored already (or its body is not wanted) */
 	STORE_GAP,       /* entries are missing before it: need_seq says which */
 	STORE_FORK,      /* another entry holds its seq or its prev: both kept, author flagged */
 	STORE_REFUSED,   /* its author is flagged as forked (store_fork_clear) */
 	STORE_INVALID,   /* its body breaks its type's schema (schema.h): not stored */
+	/*
+	 * A body already purged, or of an author over quota, is dropped without a
+	 * status of its own (STORE_DUPLICATE, or STORE_STORED for a new header):
+	 * the second half of issue 15 adds it at body_wanted() in store.c.
+	 */
 };
 
 struct store_result {
@@ -50,8 +63,9 @@ struct store_result {
 };
 
 /*
- * Appends a batch of decoded entries whose signature and network the caller
- * has verified (e->raw included), in order, in one transaction: res[i] says
+ * Appends a batch of decoded entries that the caller has accepted (a header's
+ * own signature, or a chain to one, and its network; a body, when given,
+ * checked against its header: ag_entry_open), in order, in one transaction: res[i] says
  * what became of entries[i]. 0 when the whole batch is durable. Each call
  * costs a commit and its fsyncs: during a sync, give it what is ready, a
  * thousand entries or more at once. A batch too big for one transaction is
@@ -68,7 +82,7 @@ int store_append(struct store *, const struct ag_entry *entries, size_t n,
  * are the store's.
  */
 struct store_prep {
-	const uint8_t *raw; /* the entry it was made for; NULL: none */
+	const uint8_t *raw; /* the header of the entry it was made for; NULL: none */
 	uint8_t hash[AG_HASH_LEN];
 	struct index_terms *terms; /* NULL for a retraction or a refused body */
 	int refused;               /* the body breaks its type's schema: STORE_INVALID */
@@ -91,11 +105,12 @@ int store_append_prepared(struct store *, const struct ag_entry *entries,
                           const struct store_prep *prep, size_t n, struct store_result *res);
 
 /*
- * Publishes a record in the node's own feed: e holds the network, timestamp,
- * type, id and body (NULL retracts); the store takes the next seq and prev
- * from the head, signs with sk, stores and indexes, in one transaction. On
- * success e is the signed entry, its bytes in buf (cap bytes, AG_ENTRY_MAX
- * always suffice), and hash its hash. Refused while the feed is flagged forked.
+ * Publishes a record in the node's own feed: e->h holds the network,
+ * timestamp, type and id, e->body the body (NULL retracts); the store takes
+ * the next seq and prev from the head, signs with sk, stores and indexes, in
+ * one transaction. On success e is the signed entry, its header's bytes in
+ * buf (cap bytes, AG_HEADER_MAX always suffice), and hash its hash. Refused
+ * while the feed is flagged forked.
  */
 int store_publish(struct store *, struct ag_entry *e, const uint8_t sk[static AG_SK_LEN],
                   uint8_t *buf, size_t cap, uint8_t hash[static AG_HASH_LEN]);
@@ -111,9 +126,32 @@ int store_heads(struct store *, store_head_fn *fn, void *arg);
 
 typedef int store_entry_fn(const struct ag_entry *e, void *arg);
 
+/* What this node holds at a header's author and seq (store_have). */
+enum store_have {
+	STORE_HAVE_NOT,    /* nothing: the feed ends before it */
+	STORE_HAVE_SAME,   /* this very header, with its body if it has one */
+	STORE_HAVE_HEADER, /* this very header, without its body */
+	STORE_HAVE_OTHER,  /* another header: a fork, if this one is valid */
+};
+
+/*
+ * For each of n decoded entries, in one read transaction, what this node
+ * holds at its author and seq: so that replication drops what it holds
+ * before it checks a signature. 0 or -1.
+ */
+int store_have(struct store *, const struct ag_entry *e, size_t n, enum store_have *out);
+
+/*
+ * The seqs of author's feed, from seq `from` on, whose header is held and
+ * whose body is wanted and has not arrived: at most max into seqs, in
+ * order. Returns how many, or -1.
+ */
+ssize_t store_missing(struct store *, const uint8_t author[static AG_PK_LEN], uint64_t from,
+                      uint64_t *seqs, size_t max);
+
 /*
  * Entries of author's feed from seq `from` on, in order: at most max_count,
- * and at most max_bytes of encoded entries, though always the first one, so
+ * and at most max_bytes of headers and bodies, though always the first one, so
  * a stream never stalls. Returns how many fn was given, or -1.
  */
 ssize_t store_feed(struct store *, const uint8_t author[static AG_PK_LEN], uint64_t from,
@@ -175,9 +213,10 @@ int store_stats(struct store *, struct store_stats *);
 
 /*
  * Checks everything the store promises, in one read transaction: every feed
- * is a hash chain from seq 1 to its head (and, when network is not NULL, each
- * entry verifies), every entry is a version of its record unless its body
- * breaks its schema, every record's state is its newest version, and the index
+ * is a hash chain from seq 1 to its head (and, when network is not NULL, its
+ * head's own signature verifies: by the chain, it vouches for the rest),
+ * every body held matches its header, every entry is a version of its
+ * record unless its body breaks its schema, every record's state is its newest version, and the index
  * holds exactly the postings of the live records (besides those of retired
  * versions that no search returns and the next merge drops). 0 when all
  * holds, 1 with the first problem in why, -1 on error.

@@ -85,10 +85,12 @@ static int check_feed(struct check *c, const uint8_t *author, uint64_t head,
 			return check_fail(c, "%s: entry %" PRIu64 " missing or damaged", who, seq);
 		if (rc != 0)
 			return check_err(c, rc);
-		if (seq > 1 && (!e.has_prev || memcmp(e.prev, prev, AG_HASH_LEN) != 0))
+		if (seq > 1 && (!e.h.has_prev || memcmp(e.h.prev, prev, AG_HASH_LEN) != 0))
 			return check_fail(c, "%s: entry %" PRIu64 " breaks the chain", who, seq);
-		if (c->network && ag_entry_verify(&e, c->network) != 0)
+		if (c->network && seq == head && ag_header_verify(&e.h, c->network) != 0)
 			return check_fail(c, "%s: entry %" PRIu64 " does not verify", who, seq);
+		if (e.body && ag_body_check(&e.h, e.body, e.body_len, NULL) != 0)
+			return check_fail(c, "%s: body %" PRIu64 " is not its header's", who, seq);
 		if (store_entry_refused(&e))
 			return check_fail(c, "%s: entry %" PRIu64 " breaks its type's schema", who,
 			                  seq);
@@ -139,7 +141,7 @@ static int check_doc(struct check *c, uint32_t docno, const uint8_t *author, uin
 	be64_put(logno, docno);
 	if ((rc = store_log_load(c->txn, c->st, logno, &e)) != 0 && rc != MDB_CORRUPTED)
 		return check_err(c, rc);
-	if (rc != 0 || memcmp(e.author, author, AG_PK_LEN) != 0 || e.seq != seq)
+	if (rc != 0 || memcmp(e.h.author, author, AG_PK_LEN) != 0 || e.h.seq != seq)
 		return check_fail(c, "docno %" PRIu32 " does not name its version", docno);
 	return 0;
 }
@@ -169,15 +171,15 @@ static int check_record(struct check *c, MDB_cursor *cur, const MDB_val *k)
 	c->versions += nv;
 	if ((rc = store_entry_load(c->txn, c->st, key + tl + 1, r.seq, &e)) != 0)
 		return check_fail(c, "record %s: its entry is missing", key);
-	if (strcmp(e.type, (const char *)key) != 0 || e.timestamp != r.ts ||
-	    (e.body != NULL) != r.live || e.id_len != k->mv_size - tl - 1 - AG_PK_LEN ||
-	    memcmp(e.id, key + tl + 1 + AG_PK_LEN, e.id_len) != 0)
+	if (strcmp(e.h.type, (const char *)key) != 0 || e.h.timestamp != r.ts ||
+	    (e.body != NULL) != r.live || e.h.id_len != k->mv_size - tl - 1 - AG_PK_LEN ||
+	    memcmp(e.h.id, key + tl + 1 + AG_PK_LEN, e.h.id_len) != 0)
 		return check_fail(c, "record %s: state does not match its entry", key);
 	if (!r.live)
 		return r.docno == 0 ? 0 : check_fail(c, "record %s: retracted, yet indexed", key);
 	if ((rc = check_doc(c, r.docno, key + tl + 1, r.seq)) != 0)
 		return rc;
-	d = (struct index_doc){r.docno, r.ts, e.type, e.author, e.body, e.body_len};
+	d = (struct index_doc){r.docno, r.ts, e.h.type, e.h.author, e.body, e.body_len};
 	if ((rc = index_doc_check(c->st->ix, c->txn, &d, &have, &want)) != 0)
 		return check_err(c, rc);
 	if (have != want)

@@ -14,7 +14,7 @@
 
 struct store {
 	MDB_env *env;
-	MDB_dbi log, entries, heads, records, forks, flags, meta, info;
+	MDB_dbi log, bodies, missing, entries, heads, records, forks, flags, meta, info;
 	struct index *ix;
 	/*
 	 * LMDB lets the map grow only while no transaction of this process is
@@ -43,7 +43,7 @@ int store_read(struct store *st, const char *what, store_read_fn *fn, void *arg)
 /* A line of records, read: MDB_CORRUPTED if it has another size. */
 int store_rec_get(const MDB_val *v, struct rec *r);
 
-/* The encoded entry at logno (8 bytes), decoded: what fails here was damaged on disk. */
+/* The header at logno (8 bytes), decoded, with its body if held: what fails here was damaged on disk. */
 int store_log_load(MDB_txn *txn, const struct store *st, const void *logno, struct ag_entry *e);
 
 /* Entry seq of author's feed, decoded and checked to be it: MDB_CORRUPTED if it is not. */

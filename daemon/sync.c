@@ -1,4 +1,18 @@
-/* sync.c: replication over peer links (docs/PROTOCOL.md §1). */
+/*
+ * sync.c: replication over peer links (docs/PROTOCOL.md §1), protocol
+ * version 2.
+ *
+ * An ENTRIES message is triaged on the loop before any signature is
+ * checked: headers are decoded, those of feeds we do not replicate and
+ * those we hold already are dropped, and what remains goes to the thread
+ * pool as runs: each author's consecutive headers, of which only the last
+ * one's own signature is checked, the chain vouching for the rest
+ * (DESIGN.md "Accepting entries"), and bodies checked against their
+ * headers. Every ENTRIES message this node sends ends each run with a header
+ * whose own signature it has checked.
+ */
+#include <sodium.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,11 +25,15 @@
 #include "store.h"
 #include "sync.h"
 
-#define SYNC_JOBS_MAX    32   /* verify jobs queued per peer before we stop reading it */
+#define SYNC_JOBS_MAX    32          /* verify jobs queued per peer before we stop reading it */
+#define SYNC_LINK_BYTES  (8u << 20)  /* bytes of queued verify jobs per peer, then the same */
+#define SYNC_TOTAL_BYTES (48u << 20) /* and across every peer */
 #define SYNC_APPLY_MIN   2048 /* verified entries that go to the store at once while more come */
 #define SYNC_FEED_COUNT  512  /* entries read from the store per batch */
 #define SYNC_GRAFT_MS    200  /* how long a lazy link's note waits for the eager link */
 #define SYNC_FEEDS_OTHER 1024 /* feeds we do not replicate whose heads we track per peer */
+#define SYNC_MISSING_MAX 256  /* bodies asked for per feed at once */
+#define SYNC_SEND_TRIES  3    /* batches cut shorter when a run's last header fails */
 
 /* One feed as seen from a peer. */
 struct feed {
@@ -32,6 +50,8 @@ struct sync {
 	struct sync_link *links; /* a list, oldest first */
 	uint64_t own_seen;       /* the highest seq of our own feed that a peer reported */
 	int own_learned;         /* our head reached own_seen once: told through own_head_learned */
+	size_t jobs_bytes;       /* held by every link's queued verify jobs */
+	uint8_t hkey[crypto_shorthash_KEYBYTES]; /* the feed maps' SipHash key */
 };
 
 struct sync_link {
@@ -39,41 +59,62 @@ struct sync_link {
 	void *ud;
 	struct sync_link *prev, *next;
 	char name[CONFIG_NAME_MAX + 1];
-	int up;   /* between sync_up and sync_down */
-	int bad;  /* sent an invalid entry: drop its queued jobs until it reconnects */
-	int jobs; /* verify jobs in flight */
+	int up;     /* between sync_up and sync_down */
+	int bad;    /* sent an invalid entry: drop its queued jobs until it reconnects */
+	int paused; /* we stopped reading it: its verify jobs are over a bound */
+	int jobs;   /* verify jobs in flight */
+	size_t jobs_bytes;
 	struct sync_job *jobs_head, *jobs_tail; /* in arrival order, applied in that order */
 	size_t pump_next;                       /* round-robin position over feeds to stream */
 	int got_clock;
 	int feeds_capped; /* it named more feeds than we track: told once per connection */
 	uint64_t outside; /* entries of feeds we do not replicate, this connection */
+	uint64_t unknown; /* messages of types we do not know, this connection */
 	struct feed *feeds;
 	size_t nfeeds, capfeeds;
+	/*
+	 * Feeds by author: open addressing, 0 free, else an index + 1. Authors
+	 * are named by the peer, so the hash is keyed (SipHash): no peer can
+	 * aim at one slot, and a lookup stays O(1).
+	 */
+	uint32_t *slots;
+	size_t nslots;                 /* a power of two, twice capfeeds */
 	uint64_t received, duplicates; /* entries */
 	struct log_ratelimit rl;
 };
 
-/* One ENTRIES message, verified on the thread pool, applied on the loop in arrival order. */
+/*
+ * One ENTRIES message, checked on the thread pool, applied on the loop in
+ * arrival order. Its entries are those left after the triage; runs[i] is
+ * the index past the end of the run entry i belongs to, or 0 for an entry
+ * whose header we hold and whose body alone is to be checked.
+ */
 struct sync_job {
 	uv_work_t work;
 	struct sync_link *link;
 	struct sync_job *next;
 	int done;
 	size_t n;
+	size_t cost; /* bytes held, counted against the link's and the total bound */
 	uint8_t network[32];
 	uint8_t *buf; /* the message, copied: entries point into it */
-	size_t len;
 	struct ag_entry *entries;
-	struct store_prep *prep; /* each verified entry's hash and index terms */
-	int *rc;
+	size_t *runs;
+	struct ag_header *run;   /* room for one run's headers, side by side, for ag_run_check */
+	struct store_prep *prep; /* each entry's hash and index terms */
+	size_t good;             /* entries before the first fault; n when none */
+	int rc;                  /* the fault, 0 when none */
+	bool in_body;            /* the fault is in good's body */
 };
 
 struct sync *sync_new(const struct sync_env *env)
 {
 	struct sync *s = calloc(1, sizeof(*s));
 
-	if (s)
+	if (s) {
 		s->env = *env;
+		crypto_shorthash_keygen(s->hkey);
+	}
 	return s;
 }
 
@@ -102,6 +143,7 @@ struct sync_link *sync_link_new(struct sync *s, const char *name, void *link_ud)
 static void link_destroy(struct sync_link *l)
 {
 	free(l->feeds);
+	free(l->slots);
 	free(l);
 }
 
@@ -115,18 +157,60 @@ void sync_link_free(struct sync_link *l)
 		l->sync->links = l->next;
 	if (l->next)
 		l->next->prev = l->prev;
+	/* Its jobs still running no longer count against the total. */
+	l->sync->jobs_bytes -= l->jobs_bytes;
 	l->sync = NULL;
 	l->up = 0;
 	if (l->jobs == 0)
 		link_destroy(l);
 }
 
+static size_t slot_probe(const struct sync_link *l, const uint8_t author[32])
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t v;
+	size_t i;
+
+	crypto_shorthash(h, author, 32, l->sync->hkey);
+	memcpy(&v, h, sizeof(v));
+	for (i = (size_t)v & (l->nslots - 1);
+	     l->slots[i] && memcmp(l->feeds[l->slots[i] - 1].author, author, 32) != 0;
+	     i = (i + 1) & (l->nslots - 1))
+		;
+	return i;
+}
+
 static struct feed *feed_find(const struct sync_link *l, const uint8_t author[32])
 {
+	size_t i;
+
+	if (l->nslots == 0)
+		return NULL;
+	i = slot_probe(l, author);
+	return l->slots[i] ? &l->feeds[l->slots[i] - 1] : NULL;
+}
+
+/* Room for one more feed: the arrays doubled and the map rebuilt when full. 0 or -1. */
+static int feeds_grow(struct sync_link *l)
+{
+	size_t cap = l->capfeeds ? 2 * l->capfeeds : 16;
+	struct feed *nf;
+	uint32_t *slots;
+
+	if (l->nfeeds < l->capfeeds)
+		return 0;
+	if (!(nf = realloc(l->feeds, cap * sizeof(*nf))))
+		return -1;
+	l->feeds = nf;
+	if (!(slots = calloc(2 * cap, sizeof(*slots))))
+		return -1;
+	free(l->slots);
+	l->slots = slots;
+	l->nslots = 2 * cap;
+	l->capfeeds = cap;
 	for (size_t i = 0; i < l->nfeeds; i++)
-		if (memcmp(l->feeds[i].author, author, 32) == 0)
-			return &l->feeds[i];
-	return NULL;
+		l->slots[slot_probe(l, l->feeds[i].author)] = (uint32_t)i + 1;
+	return 0;
 }
 
 /* The feed entry for author, created (known 0) if absent; NULL when out of memory. */
@@ -136,18 +220,12 @@ static struct feed *feed_get(struct sync_link *l, const uint8_t author[32])
 
 	if (f)
 		return f;
-	if (l->nfeeds == l->capfeeds) {
-		size_t cap = l->capfeeds ? 2 * l->capfeeds : 16;
-		struct feed *nf = realloc(l->feeds, cap * sizeof(*nf));
-
-		if (!nf)
-			return NULL;
-		l->feeds = nf;
-		l->capfeeds = cap;
-	}
+	if (feeds_grow(l) != 0)
+		return NULL;
 	f = &l->feeds[l->nfeeds++];
 	memset(f, 0, sizeof(*f));
 	memcpy(f->author, author, 32);
+	l->slots[slot_probe(l, author)] = (uint32_t)l->nfeeds;
 	return f;
 }
 
@@ -190,16 +268,25 @@ static void add_pair(struct sync_link *l, const uint8_t author[32], uint64_t v)
 		return;
 	send_msgb(l);
 	if (ag_msgb_add_pair(&msgb, author, v) != 0)
-		log_error("clock pair does not fit an empty message");
+		log_error("a pair does not fit an empty message");
+}
+
+static void add_head(struct sync_link *l, const uint8_t author[32], uint64_t seq,
+                     const uint8_t *hash)
+{
+	if (ag_msgb_add_head(&msgb, author, seq, hash) == 0)
+		return;
+	send_msgb(l);
+	if (ag_msgb_add_head(&msgb, author, seq, hash) != 0)
+		log_error("clock triple does not fit an empty message");
 }
 
 static int clock_head(const uint8_t author[32], uint64_t seq, const uint8_t hash[32], void *arg)
 {
 	struct sync_link *l = arg;
 
-	(void)hash;
 	if (replicates(l->sync, author))
-		add_pair(l, author, seq);
+		add_head(l, author, seq, hash);
 	return 0;
 }
 
@@ -220,7 +307,7 @@ static void send_clock(struct sync_link *l)
 	(void)store_heads(s->env.store, clock_head, l);
 	for (size_t i = 0; i < members_count(s->env.set); i++)
 		if (head_of(s, members_key(s->env.set, i)) == 0)
-			add_pair(l, members_key(s->env.set, i), 0);
+			add_head(l, members_key(s->env.set, i), 0, NULL);
 	send_msgb(l);
 	if (msgb.n == 0 && l->up) {
 		const uint8_t *m;
@@ -242,10 +329,14 @@ void sync_clock_all(struct sync *s)
 static void link_reset(struct sync_link *l)
 {
 	l->nfeeds = 0;
+	if (l->slots)
+		memset(l->slots, 0, l->nslots * sizeof(*l->slots));
 	l->got_clock = 0;
 	l->feeds_capped = 0;
 	l->outside = 0;
+	l->unknown = 0;
 	l->up = 0;
+	l->paused = 0;
 }
 
 void sync_up(struct sync_link *l, const char *our_name)
@@ -266,27 +357,135 @@ void sync_down(struct sync_link *l)
 	link_reset(l);
 }
 
+/* ---- sending entries: every run ends with a header whose own signature was checked ---- */
+
+/*
+ * The run being added to the ENTRIES message in msgb: where the message
+ * stood before it, so that it can be taken out whole, and its last header,
+ * copied, to be verified when the run ends unless it is known verified.
+ */
+struct run_out {
+	struct sync_link *l;
+	size_t mark_n, mark_len;
+	uint8_t author[32];
+	uint64_t first, last; /* seqs; first 0: no run open */
+	bool verified;
+	size_t hlen;
+	uint8_t hdr[AG_HEADER_MAX];
+	uint64_t dropped_first; /* a run taken out: its author and first seq, for the caller */
+	uint8_t dropped_author[32];
+};
+
+static void run_init(struct run_out *r, struct sync_link *l)
+{
+	memset(r, 0, sizeof(*r));
+	r->l = l;
+	ag_msgb_init(&msgb, AG_MSG_ENTRIES);
+}
+
+/*
+ * Ends the open run: its last header verified, or the run taken out of the
+ * message (a header vouched for only by a chain that this message does not
+ * carry). 0, or -1 when it was taken out (dropped_* say which).
+ */
+static int run_close(struct run_out *r)
+{
+	struct ag_header h;
+	uint64_t first = r->first;
+
+	if (first == 0)
+		return 0;
+	r->first = 0;
+	if (r->verified || (ag_header_decode(&h, r->hdr, r->hlen, NULL) == 0 &&
+	                    ag_header_verify(&h, r->l->sync->env.network) == 0))
+		return 0;
+	msgb.n = r->mark_n;
+	msgb.len = r->mark_len;
+	memcpy(r->dropped_author, r->author, 32);
+	r->dropped_first = first;
+	log_ratelimited(&r->l->rl, LOG_LEVEL_INFO, r->l->name,
+	                "a run not sent: its last header's own signature fails (a chain vouched "
+	                "for it)");
+	return -1;
+}
+
+static void run_send(struct run_out *r)
+{
+	(void)run_close(r);
+	send_msgb(r->l);
+}
+
+/* e was just added to the message, which stood at n0 items, len0 bytes before it. */
+static void run_note(struct run_out *r, const struct ag_entry *e, bool same, size_t n0, size_t len0)
+{
+	if (!same) {
+		r->first = e->h.seq;
+		memcpy(r->author, e->h.author, 32);
+		r->mark_n = n0;
+		r->mark_len = len0;
+	}
+	r->last = e->h.seq;
+	r->verified = e->verified;
+	r->hlen = e->h.raw_len;
+	memcpy(r->hdr, e->h.raw, e->h.raw_len);
+}
+
+/*
+ * Adds e to the message, sending the message first when e does not fit.
+ * Returns 0, or -1 when a run had to be taken out (r->dropped_*).
+ */
+static int run_add(struct run_out *r, const struct ag_entry *e)
+{
+	bool same = r->first && memcmp(r->author, e->h.author, 32) == 0 && e->h.seq == r->last + 1;
+	size_t n0 = msgb.n, len0 = msgb.len;
+	int rc = 0;
+
+	if (!same && run_close(r) != 0) {
+		rc = -1;
+		n0 = msgb.n, len0 = msgb.len;
+	}
+	if (ag_msgb_add_entry(&msgb, e->h.raw, e->h.raw_len, e->body, e->body_len) != 0) {
+		if (run_close(r) != 0)
+			rc = -1;
+		send_msgb(r->l);
+		same = false;
+		n0 = msgb.n, len0 = msgb.len;
+		if (ag_msgb_add_entry(&msgb, e->h.raw, e->h.raw_len, e->body, e->body_len) != 0)
+			return rc;
+	}
+	run_note(r, e, same, n0, len0);
+	return rc;
+}
+
 struct pump_state {
-	uint64_t last;
+	struct run_out run;
 	size_t added;
 };
 
+/* One feed's batch is one run in one message: it stops where the message is full. */
 static int pump_entry(const struct ag_entry *e, void *arg)
 {
 	struct pump_state *st = arg;
+	size_t n0 = msgb.n, len0 = msgb.len;
 
-	if (ag_msgb_add_entry(&msgb, e->raw, e->raw_len) != 0)
+	if (ag_msgb_add_entry(&msgb, e->h.raw, e->h.raw_len, e->body, e->body_len) != 0)
 		return 1;
-	st->last = e->seq;
+	run_note(&st->run, e, st->added > 0, n0, len0);
 	st->added++;
 	return 0;
 }
 
-/* Streams one batch of one feed; 0 when no feed has anything left to stream. */
+/*
+ * Streams one batch of one feed; 0 when no feed has anything left to
+ * stream. A batch whose last header's own signature fails is cut shorter,
+ * a few times, before the feed is given up for this connection.
+ */
 static int pump_one(struct sync_link *l)
 {
-	struct pump_state st = {0, 0};
+	size_t max = SYNC_FEED_COUNT;
+	struct pump_state st;
 	struct feed *f = NULL;
+	uint64_t last;
 
 	for (size_t i = 0; i < l->nfeeds && !f; i++) {
 		struct feed *g = &l->feeds[(l->pump_next + i) % l->nfeeds];
@@ -297,18 +496,28 @@ static int pump_one(struct sync_link *l)
 	if (!f)
 		return 0;
 	l->pump_next = (size_t)(f - l->feeds) + 1;
-	ag_msgb_init(&msgb, AG_MSG_ENTRIES);
-	if (store_feed(l->sync->env.store, f->author, f->send, SYNC_FEED_COUNT, AG_MSG_MAX - 64,
-	               pump_entry, &st) < 0 ||
-	    st.added == 0) {
-		f->send = 0;
-		return 1;
+	for (int tries = 0;; tries++) {
+		memset(&st, 0, sizeof(st));
+		run_init(&st.run, l);
+		if (store_feed(l->sync->env.store, f->author, f->send, max, AG_MSG_MAX - 64,
+		               pump_entry, &st) < 0 ||
+		    st.added == 0) {
+			f->send = 0;
+			return 1;
+		}
+		last = st.run.last;
+		if (run_close(&st.run) == 0)
+			break;
+		if (tries + 1 == SYNC_SEND_TRIES || (max = st.added - 1) == 0) {
+			f->send = 0;
+			return 1;
+		}
 	}
 	send_msgb(l);
-	if (st.last > f->known)
-		f->known = st.last;
-	f->send = st.last + 1;
-	if (st.last >= head_of(l->sync, f->author))
+	if (last > f->known)
+		f->known = last;
+	f->send = last + 1;
+	if (last >= head_of(l->sync, f->author))
 		f->send = 0;
 	return 1;
 }
@@ -340,6 +549,28 @@ static void send_want(struct sync_link *l, const uint8_t author[32], uint64_t fr
 		send_raw(l, buf, len);
 }
 
+static void send_want_bodies(struct sync_link *l, const uint8_t author[32], const uint64_t *seqs,
+                             size_t n)
+{
+	uint8_t buf[64 + 9 * SYNC_MISSING_MAX];
+	size_t len;
+
+	if (n > 0 && ag_msg_want_bodies(buf, sizeof(buf), &len, author, seqs, n) == 0)
+		send_raw(l, buf, len);
+}
+
+/* The bodies of author's feed that we lack and the peer, at `known`, may hold: ask for them. */
+static void ask_missing(struct sync_link *l, const uint8_t author[32], uint64_t known)
+{
+	uint64_t seqs[SYNC_MISSING_MAX];
+	ssize_t n = store_missing(l->sync->env.store, author, 1, seqs, SYNC_MISSING_MAX);
+
+	while (n > 0 && seqs[n - 1] > known)
+		n--;
+	if (n > 0)
+		send_want_bodies(l, author, seqs, (size_t)n);
+}
+
 /* The restore guard: once our own feed is as far as every peer said, we may publish. */
 static void check_own_head(struct sync *s)
 {
@@ -352,9 +583,8 @@ static void check_own_head(struct sync *s)
 /*
  * The peer's state of a feed it names in a CLOCK, HAVE or MODE. Feeds we do not
  * replicate are tracked (in case our set grows to them) up to a bound: else a
- * peer naming made-up authors without end grows the table, and every lookup
- * in it, without end. Past the bound they are not even looked up (NULL), and
- * the peer is told of once.
+ * peer naming made-up authors without end grows the table without end. Past
+ * the bound they are not even looked up (NULL), and the peer is told of once.
  */
 static struct feed *named_feed(struct sync_link *l, const uint8_t author[32])
 {
@@ -374,15 +604,44 @@ static struct feed *named_feed(struct sync_link *l, const uint8_t author[32])
 	return NULL;
 }
 
+struct hash_at {
+	uint8_t hash[AG_HASH_LEN];
+	bool found;
+};
+
+static int hash_of(const struct ag_entry *e, void *arg)
+{
+	struct hash_at *h = arg;
+
+	ag_entry_hash(e, h->hash);
+	h->found = true;
+	return 1;
+}
+
+/*
+ * A CLOCK's head that we hold at its seq under another hash: the peer holds
+ * another header there. Streaming ours from that seq shows it the fork, and
+ * it answers with the proof.
+ */
+static bool head_differs(const struct sync *s, const uint8_t author[32], uint64_t seq,
+                         const uint8_t *hash)
+{
+	struct hash_at h = {{0}, false};
+
+	if (seq == 0 || store_feed(s->env.store, author, seq, 1, SIZE_MAX, hash_of, &h) != 1)
+		return false;
+	return h.found && memcmp(h.hash, hash, AG_HASH_LEN) != 0;
+}
+
 static void on_clock(struct sync_link *l, struct ag_msg *m)
 {
 	struct sync *s = l->sync;
-	const uint8_t *author;
+	const uint8_t *author, *hash;
 	uint64_t seq, head;
 	struct feed *f;
 
 	l->got_clock = 1;
-	while (ag_msg_next_pair(&m->list, &author, &seq)) {
+	while (ag_msg_next_head(&m->list, &author, &seq, &hash)) {
 		if (!(f = named_feed(l, author)))
 			continue;
 		f->known = seq > f->known ? seq : f->known;
@@ -391,8 +650,14 @@ static void on_clock(struct sync_link *l, struct ag_msg *m)
 		if (!replicates(s, author))
 			continue;
 		head = head_of(s, author);
-		if (head > seq && f->send == 0)
+		if (seq <= head && head_differs(s, author, seq, hash)) {
+			f->known = seq - 1;
+			f->send = seq;
+		} else if (head > seq && f->send == 0) {
 			f->send = seq + 1;
+		}
+		if (seq > 0)
+			ask_missing(l, author, seq);
 	}
 	check_own_head(s);
 	pump(l);
@@ -472,6 +737,31 @@ static void on_want(struct sync_link *l, struct ag_msg *m)
 	pump(l);
 }
 
+static int answer_entry(const struct ag_entry *e, void *arg)
+{
+	if (e->body)
+		(void)run_add(arg, e);
+	return 1;
+}
+
+/* WANT_BODIES: the entries asked for whose bodies we hold, as ENTRIES. */
+static void on_want_bodies(struct sync_link *l, struct ag_msg *m)
+{
+	struct run_out r;
+	uint64_t seq;
+
+	if (!replicates(l->sync, m->author))
+		return;
+	run_init(&r, l);
+	while (ag_msg_next_seq(&m->list, &seq))
+		if (store_feed(l->sync->env.store, m->author, seq, 1, SIZE_MAX, answer_entry, &r) <
+		    0)
+			break;
+	run_send(&r);
+}
+
+/* ---- receiving entries ---- */
+
 static void after_append(struct sync_link *l, struct ag_entry *entries,
                          const struct store_result *res, size_t n);
 
@@ -481,32 +771,61 @@ static void job_free(struct sync_job *j)
 		store_prep_clear(&j->prep[i]);
 	free(j->buf);
 	free(j->entries);
+	free(j->runs);
+	free(j->run);
 	free(j->prep);
-	free(j->rc);
 	free(j);
 }
 
-static void verify_work(uv_work_t *w)
+/* The first fault of a job: entries before `at` stand. */
+static void job_fault(struct sync_job *j, size_t at, int rc, bool in_body)
 {
-	struct sync_job *j = w->data;
-
-	for (size_t i = 0; i < j->n; i++) {
-		j->rc[i] = ag_entry_open(&j->entries[i], j->entries[i].raw, j->entries[i].raw_len,
-		                         j->network, NULL);
-		/* Hash, schema and terms off the loop; if this fails, the store makes them. */
-		if (j->rc[i] == 0 && store_prepare(&j->prep[i], &j->entries[i]) == 0 &&
-		    j->prep[i].refused)
-			j->rc[i] = AG_ESCHEMA;
+	if (at < j->good) {
+		j->good = at;
+		j->rc = rc;
+		j->in_body = in_body;
 	}
 }
 
-static void bad_peer(struct sync_link *l, const struct ag_entry *e, const char *why)
+/*
+ * On the thread pool: each run by its last header's signature and its
+ * chain (nothing of a run that fails stands), each body against its header,
+ * then hash, schema and index terms off the loop (if that fails for want of
+ * memory, the store makes them).
+ */
+static void verify_work(uv_work_t *w)
+{
+	struct sync_job *j = w->data;
+	size_t at;
+	int rc;
+
+	for (size_t i = 0; i < j->good; i = j->runs[i] ? j->runs[i] : i + 1) {
+		if (j->runs[i] == 0)
+			continue;
+		for (size_t k = i; k < j->runs[i]; k++)
+			j->run[k - i] = j->entries[k].h;
+		if ((rc = ag_run_check(j->run, j->runs[i] - i, j->network, &at)) != 0)
+			job_fault(j, i, rc, false);
+		else
+			j->entries[j->runs[i] - 1].verified = true;
+	}
+	for (size_t i = 0; i < j->good; i++) {
+		const struct ag_entry *e = &j->entries[i];
+
+		if (e->body && (rc = ag_body_check(&e->h, e->body, e->body_len, NULL)) != 0)
+			job_fault(j, i, rc, true);
+		else if (store_prepare(&j->prep[i], e) == 0 && j->prep[i].refused)
+			job_fault(j, i, AG_ESCHEMA, true);
+	}
+}
+
+static void bad_peer(struct sync_link *l, const struct ag_header *h, const char *why)
 {
 	char key[AG_B64_LEN + 1];
 
-	ag_key_to_b64(key, e->author);
+	ag_key_to_b64(key, h->author);
 	log_ratelimited(&l->rl, LOG_LEVEL_WARN, l->name, "invalid entry (author %s, seq %llu): %s",
-	                key, (unsigned long long)e->seq, why);
+	                key, (unsigned long long)h->seq, why);
 	cut(l, why, 1);
 }
 
@@ -515,34 +834,53 @@ static void bad_record(struct sync_link *l, const struct ag_entry *e)
 {
 	char why[256], id[AG_ID_MAX + 1], line[AG_TYPE_MAX + AG_ID_MAX + 300];
 
-	if (ag_schema_check(e->type, e->id, e->id_len, e->body, e->body_len, why, sizeof(why)) == 0)
+	if (ag_schema_check(e->h.type, e->h.id, e->h.id_len, e->body, e->body_len, why,
+	                    sizeof(why)) == 0)
 		snprintf(why, sizeof(why), "%s", ag_strerror(AG_ESCHEMA));
-	memcpy(id, e->id, e->id_len);
-	id[e->id_len] = '\0';
-	snprintf(line, sizeof(line), "%s/%s breaks its schema: %s", e->type, id, why);
-	bad_peer(l, e, line);
+	memcpy(id, e->h.id, e->h.id_len);
+	id[e->h.id_len] = '\0';
+	snprintf(line, sizeof(line), "%s/%s breaks its schema: %s", e->h.type, id, why);
+	bad_peer(l, &e->h, line);
+}
+
+/* A job's fault, which the peer could have checked: it is cut off, saying what. */
+static void job_bad(struct sync_link *l, const struct sync_job *j)
+{
+	const struct ag_entry *e = &j->entries[j->good];
+	char why[128];
+
+	if (j->rc == AG_ENOMEM) {
+		cut(l, "out of memory", 0);
+		return;
+	}
+	if (j->rc == AG_ESCHEMA) {
+		bad_record(l, e);
+		return;
+	}
+	snprintf(why, sizeof(why), "%s%s", j->in_body ? "body: " : "run: ", ag_strerror(j->rc));
+	bad_peer(l, &e->h, why);
 }
 
 /*
  * A valid entry of a feed we do not replicate: not an offence (our set may
- * just have shrunk) but not kept. A peer that floods them is told of once per
- * connection, with the count when it goes.
+ * just have shrunk) but not kept, nor checked. A peer that floods them is
+ * told of once per connection.
  */
-static void outside_entry(struct sync_link *l, const struct ag_entry *e)
+static void outside_entry(struct sync_link *l, const struct ag_header *h)
 {
 	char key[AG_B64_LEN + 1];
 
 	if (l->outside++ > 0)
 		return;
-	ag_key_to_b64(key, e->author);
+	ag_key_to_b64(key, h->author);
 	log_peer(LOG_LEVEL_WARN, l->name,
 	         "sends entries of a feed we do not replicate (author %s): ignored", key);
 }
 
 /*
- * After verification: the valid entries of feeds we replicate, from every job
- * that is ready, go to the store in one transaction (one fsync, not one per
- * message). An invalid entry ends the batch there and cuts the peer off.
+ * After verification: the good entries of every job that is ready go to the
+ * store in one transaction (one fsync, not one per message). A fault ends
+ * the batch there and cuts the peer off.
  */
 static void jobs_apply(struct sync_link *l, struct sync_job *ready, size_t total)
 {
@@ -550,54 +888,102 @@ static void jobs_apply(struct sync_link *l, struct sync_job *ready, size_t total
 	struct ag_entry *all = malloc((total ? total : 1) * sizeof(*all));
 	struct store_prep *prep = malloc((total ? total : 1) * sizeof(*prep));
 	struct store_result *res = malloc((total ? total : 1) * sizeof(*res));
+	const struct sync_job *bad = NULL;
 	size_t keep = 0;
-	int bad = 0;
 
 	if (!all || !prep || !res) {
 		cut(l, "out of memory", 0);
 		goto out;
 	}
-	for (struct sync_job *j = ready; j && !bad; j = j->next)
-		for (size_t i = 0; i < j->n && !bad; i++) {
-			if (j->rc[i] == AG_ESCHEMA) {
-				bad_record(l, &j->entries[i]);
-				bad = 1;
-			} else if (j->rc[i] != 0) {
-				bad_peer(l, &j->entries[i], ag_strerror(j->rc[i]));
-				bad = 1;
-			} else if (replicates(s, j->entries[i].author)) {
-				prep[keep] = j->prep[i];
-				all[keep++] = j->entries[i];
-			} else {
-				outside_entry(l, &j->entries[i]);
-			}
+	for (struct sync_job *j = ready; j && !bad; j = j->next) {
+		for (size_t i = 0; i < j->good; i++) {
+			prep[keep] = j->prep[i];
+			all[keep++] = j->entries[i];
 		}
+		if (j->rc != 0)
+			bad = j;
+	}
 	if (keep > 0 && store_append_prepared(s->env.store, all, prep, keep, res) == 0)
 		after_append(l, all, res, keep);
+	if (bad && l->up)
+		job_bad(l, bad);
 out:
 	free(all);
 	free(prep);
 	free(res);
 }
 
-static void note_duplicate(struct sync_link *l, const struct ag_entry *e)
+static void note_duplicate(struct sync_link *l, const struct ag_header *h)
 {
-	struct feed *f = feed_get(l, e->author);
+	struct feed *f = feed_get(l, h->author);
 
 	l->duplicates++;
 	if (!f)
 		return;
-	f->known = e->seq > f->known ? e->seq : f->known;
+	f->known = h->seq > f->known ? h->seq : f->known;
 	/* Another link brought it first: this one need only note new heads (prune). */
 	if (!f->we_lazy) {
 		f->we_lazy = 1;
-		send_mode(l, e->author, 0);
+		send_mode(l, h->author, 0);
 	}
 }
 
 static int is_member_record(const struct ag_entry *e)
 {
-	return strcmp(e->type, "member") == 0;
+	return strcmp(e->h.type, "member") == 0;
+}
+
+/*
+ * Each proof header goes in a message of its own: two of them at
+ * consecutive seqs need not chain, and in one message they would read as a
+ * broken run.
+ */
+static int proof_entry(const struct ag_entry *e, void *arg)
+{
+	struct run_out r;
+
+	run_init(&r, arg);
+	(void)run_add(&r, e);
+	run_send(&r);
+	return 0;
+}
+
+/*
+ * A fork with what we hold: the sender did nothing wrong (it may only relay
+ * it), so it is not cut off, but sent every header we keep as proof of the
+ * author's fork, so that it learns of it too.
+ */
+static void fork_found(struct sync_link *l, const struct ag_header *h)
+{
+	char key[AG_B64_LEN + 1];
+
+	ag_key_to_b64(key, h->author);
+	log_ratelimited(&l->rl, LOG_LEVEL_WARN, l->name,
+	                "fork: author %s signed two entries at seq %llu: both kept, its feed "
+	                "stops here; proof sent to the peer",
+	                key, (unsigned long long)h->seq);
+	(void)store_forks(l->sync->env.store, h->author, proof_entry, l);
+}
+
+/* Entries stored without their bodies: asked of the other peers that may hold them. */
+static void want_absent(struct sync *s, struct sync_link *from, const struct ag_entry *e, size_t n)
+{
+	uint64_t seqs[SYNC_MISSING_MAX];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].h.has_body && !e[i].body && k < SYNC_MISSING_MAX)
+			seqs[k++] = e[i].h.seq;
+		if (k == 0 || (i + 1 < n && memcmp(e[i + 1].h.author, e[i].h.author, 32) == 0))
+			continue;
+		for (struct sync_link *q = s->links; q; q = q->next) {
+			struct feed *f = feed_find(q, e[i].h.author);
+
+			if (q != from && q->up && f && f->known >= seqs[0])
+				send_want_bodies(q, e[i].h.author, seqs, k);
+		}
+		k = 0;
+	}
 }
 
 static void after_append(struct sync_link *l, struct ag_entry *entries,
@@ -609,36 +995,43 @@ static void after_append(struct sync_link *l, struct ag_entry *entries,
 	int members = 0;
 
 	for (size_t i = 0; i < n && l->up; i++) {
+		struct ag_entry *e = &entries[i];
 		struct feed *f;
 
 		switch (res[i].status) {
 		case STORE_STORED:
-			if ((f = feed_get(l, entries[i].author)) && entries[i].seq > f->known)
-				f->known = entries[i].seq;
+			if ((f = feed_get(l, e->h.author)) && e->h.seq > f->known)
+				f->known = e->h.seq;
 			l->received++;
-			members |= is_member_record(&entries[i]);
-			entries[stored++] = entries[i];
+			members |= is_member_record(e);
+			entries[stored++] = *e;
+			break;
+		case STORE_BODY:
+			l->received++;
+			members |= is_member_record(e);
 			break;
 		case STORE_DUPLICATE:
-			note_duplicate(l, &entries[i]);
+			note_duplicate(l, &e->h);
 			break;
 		case STORE_GAP:
-			if (!wanted || memcmp(wanted, entries[i].author, 32) != 0)
-				send_want(l, entries[i].author, res[i].need_seq);
-			wanted = entries[i].author;
+			if (!wanted || memcmp(wanted, e->h.author, 32) != 0)
+				send_want(l, e->h.author, res[i].need_seq);
+			wanted = e->h.author;
 			break;
 		case STORE_FORK:
-			bad_peer(l, &entries[i], "fork: a second entry at the same seq");
+			fork_found(l, &e->h);
 			break;
 		case STORE_INVALID: /* only when store_prepare ran out of memory */
-			bad_record(l, &entries[i]);
+			bad_record(l, e);
 			break;
 		case STORE_REFUSED:
 			break;
 		}
 	}
-	if (stored > 0)
+	if (stored > 0) {
 		sync_push(s, entries, stored, l);
+		want_absent(s, l, entries, stored);
+	}
 	if (members)
 		s->env.ops->members_changed(s->env.ud);
 	check_own_head(s);
@@ -662,16 +1055,40 @@ static int jobs_due(const struct sync_link *l)
 	return 1;
 }
 
+/* Whether the link's queued jobs are within its bounds, and all links' within theirs. */
+static bool under_bounds(const struct sync_link *l)
+{
+	return l->jobs < SYNC_JOBS_MAX && l->jobs_bytes < SYNC_LINK_BYTES &&
+	       l->sync->jobs_bytes < SYNC_TOTAL_BYTES;
+}
+
+static void set_paused(struct sync_link *l, int paused)
+{
+	if (l->paused != paused && l->up) {
+		l->paused = paused;
+		l->sync->env.ops->pause(l->ud, paused);
+	}
+}
+
+/* Jobs left: every link that the total bound held back may read again. */
+static void resume_links(struct sync *s)
+{
+	for (struct sync_link *q = s->links; q; q = q->next)
+		if (q->paused && under_bounds(q))
+			set_paused(q, 0);
+}
+
 static void verify_done(uv_work_t *w, int status)
 {
 	struct sync_job *j = w->data, *ready = NULL, **tail = &ready;
 	struct sync_link *l = j->link;
+	struct sync *s = l->sync;
 	size_t total = 0;
 	int due;
 
 	j->done = 1;
 	if (status != 0)
-		j->n = 0; /* cancelled: nothing of it was verified */
+		j->good = 0, j->rc = 0; /* cancelled: nothing of it was verified */
 	due = jobs_due(l);
 	while (due && l->jobs_head && l->jobs_head->done) {
 		j = l->jobs_head;
@@ -682,54 +1099,137 @@ static void verify_done(uv_work_t *w, int status)
 		j->next = NULL;
 		*tail = j;
 		tail = &j->next;
-		total += j->n;
+		total += j->good;
 	}
 	if (ready && !l->bad && l->up)
 		jobs_apply(l, ready, total);
 	while ((j = ready)) {
 		ready = j->next;
+		l->jobs_bytes -= j->cost;
+		if (s)
+			s->jobs_bytes -= j->cost;
 		job_free(j);
 	}
-	if (!l->sync) {
+	if (!s) {
 		if (l->jobs == 0)
 			link_destroy(l);
-	} else if (l->up && l->jobs < SYNC_JOBS_MAX) {
-		l->sync->env.ops->pause(l->ud, 0);
+		return;
 	}
+	resume_links(s);
+}
+
+/* The message's headers, decoded on the loop: one that does not decode is a fault. */
+static int entries_decode(struct sync_link *l, struct ag_msg *m, struct ag_entry *e, size_t *n)
+{
+	const uint8_t *hdr, *body;
+	size_t hlen, blen, where;
+	int rc;
+
+	for (*n = 0; ag_msg_next_entry(&m->list, &hdr, &hlen, &body, &blen); (*n)++) {
+		memset(&e[*n], 0, sizeof(e[*n]));
+		if ((rc = ag_header_decode(&e[*n].h, hdr, hlen, &where)) != 0) {
+			log_ratelimited(&l->rl, LOG_LEVEL_WARN, l->name,
+			                "invalid header (entry %zu, byte %zu): %s", *n, where,
+			                ag_strerror(rc));
+			cut(l, "invalid header", 1);
+			return -1;
+		}
+		e[*n].body = body;
+		e[*n].body_len = blen;
+	}
+	return 0;
+}
+
+/*
+ * Drops, before any signature is checked, the entries of feeds we do not
+ * replicate and those we hold; keeps the rest in order, marking runs: an
+ * author's consecutive seqs, from its first header that we do not hold to
+ * the run's end as sent. A held header whose body we lack, when the body
+ * came, is kept with runs 0: only its body is checked.
+ */
+static size_t triage(struct sync_link *l, struct ag_entry *e, size_t n, size_t *runs)
+{
+	enum store_have *have = malloc((n ? n : 1) * sizeof(*have));
+	size_t keep = 0, kept = 0, i, end;
+
+	for (i = 0; i < n; i++) {
+		if (replicates(l->sync, e[i].h.author))
+			e[keep++] = e[i];
+		else
+			outside_entry(l, &e[i].h);
+	}
+	if (!have || store_have(l->sync->env.store, e, keep, have) != 0) {
+		free(have);
+		return SIZE_MAX;
+	}
+	for (i = 0; i < keep; i = end) {
+		size_t first;
+
+		for (end = i + 1; end < keep && memcmp(e[end].h.author, e[i].h.author, 32) == 0 &&
+		                  e[end].h.seq == e[end - 1].h.seq + 1;
+		     end++)
+			;
+		for (first = i; first < end && (have[first] == STORE_HAVE_SAME ||
+		                                have[first] == STORE_HAVE_HEADER);
+		     first++) {
+			if (have[first] == STORE_HAVE_HEADER && e[first].body) {
+				runs[kept] = 0;
+				e[kept++] = e[first];
+			} else {
+				note_duplicate(l, &e[first].h);
+			}
+		}
+		for (size_t k = first; k < end; k++) {
+			runs[kept] = kept - (k - first) + (end - first);
+			e[kept++] = e[k];
+		}
+	}
+	free(have);
+	return kept;
 }
 
 static struct sync_job *job_new(struct sync_link *l, struct ag_msg *m, const uint8_t *msg,
                                 size_t len)
 {
 	struct sync_job *j = calloc(1, sizeof(*j));
-	const uint8_t *e;
-	size_t elen, i = 0;
+	size_t n = m->list.n;
 
 	if (!j)
 		return NULL;
 	j->link = l;
-	j->n = m->list.n;
 	memcpy(j->network, l->sync->env.network, 32);
 	j->buf = malloc(len);
-	j->entries = calloc(j->n ? j->n : 1, sizeof(*j->entries));
-	j->prep = calloc(j->n ? j->n : 1, sizeof(*j->prep));
-	j->rc = calloc(j->n ? j->n : 1, sizeof(*j->rc));
-	if (!j->buf || !j->entries || !j->prep || !j->rc) {
+	j->entries = calloc(n ? n : 1, sizeof(*j->entries));
+	j->runs = calloc(n ? n : 1, sizeof(*j->runs));
+	j->run = calloc(n ? n : 1, sizeof(*j->run));
+	j->prep = calloc(n ? n : 1, sizeof(*j->prep));
+	if (!j->buf || !j->entries || !j->runs || !j->run || !j->prep) {
 		job_free(j);
 		return NULL;
 	}
 	memcpy(j->buf, msg, len);
-	while (ag_msg_next_entry(&m->list, &e, &elen)) {
-		j->entries[i].raw = j->buf + (e - msg);
-		j->entries[i++].raw_len = elen;
-	}
+	j->cost = sizeof(*j) + len +
+	          n * (sizeof(*j->entries) + sizeof(*j->runs) + sizeof(*j->run) + sizeof(*j->prep));
 	j->work.data = j;
 	return j;
 }
 
-/* Entries go to the thread pool; jobs finish in any order but apply in arrival order. */
+/* Points e's header and body into the job's copy of the message. */
+static void entry_rebase(struct ag_entry *e, const uint8_t *from, uint8_t *to)
+{
+	e->h.raw = to + (e->h.raw - from);
+	e->h.id = (const char *)to + (e->h.id - (const char *)from);
+	if (e->body)
+		e->body = to + (e->body - from);
+}
+
+/*
+ * ENTRIES: triaged on the loop, checked on the thread pool; jobs finish in
+ * any order but apply in arrival order.
+ */
 static void on_entries(struct sync_link *l, struct ag_msg *m, const uint8_t *msg, size_t len)
 {
+	struct sync *s = l->sync;
 	struct sync_job *j;
 
 	if (m->list.n == 0)
@@ -738,15 +1238,28 @@ static void on_entries(struct sync_link *l, struct ag_msg *m, const uint8_t *msg
 		cut(l, "out of memory", 0);
 		return;
 	}
+	if (entries_decode(l, m, j->entries, &j->n) != 0 ||
+	    (j->n = triage(l, j->entries, j->n, j->runs)) == 0 || j->n == SIZE_MAX) {
+		if (j->n == SIZE_MAX)
+			cut(l, "store cannot be read", 0);
+		j->n = 0;
+		job_free(j);
+		return;
+	}
+	for (size_t i = 0; i < j->n; i++)
+		entry_rebase(&j->entries[i], msg, j->buf);
+	j->good = j->n;
 	if (l->jobs_tail)
 		l->jobs_tail->next = j;
 	else
 		l->jobs_head = j;
 	l->jobs_tail = j;
 	l->jobs++;
-	uv_queue_work(l->sync->env.loop, &j->work, verify_work, verify_done);
-	if (l->jobs >= SYNC_JOBS_MAX)
-		l->sync->env.ops->pause(l->ud, 1);
+	l->jobs_bytes += j->cost;
+	s->jobs_bytes += j->cost;
+	uv_queue_work(s->env.loop, &j->work, verify_work, verify_done);
+	if (!under_bounds(l))
+		set_paused(l, 1);
 }
 
 static void on_ping(struct sync_link *l, const struct ag_msg *m)
@@ -768,6 +1281,21 @@ void sync_ping(struct sync_link *l)
 		send_raw(l, buf, len);
 }
 
+/* A message that cannot be read: a HELLO of another version is refused, anything else a fault. */
+static void bad_message(struct sync_link *l, const struct ag_msg *m, int rc, size_t where)
+{
+	if (rc == AG_EVERSION && m->type == AG_MSG_HELLO) {
+		log_peer(LOG_LEVEL_WARN, l->name,
+		         "speaks replication protocol %llu, this node speaks %d: refused",
+		         (unsigned long long)m->seq, AG_PROTO_VERSION);
+		cut(l, "another protocol version", 1);
+		return;
+	}
+	log_ratelimited(&l->rl, LOG_LEVEL_WARN, l->name, "malformed message at byte %zu: %s", where,
+	                ag_strerror(rc));
+	cut(l, "malformed message", 1);
+}
+
 void sync_msg(struct sync_link *l, const uint8_t *msg, size_t len)
 {
 	struct ag_msg m;
@@ -775,9 +1303,7 @@ void sync_msg(struct sync_link *l, const uint8_t *msg, size_t len)
 	int rc;
 
 	if ((rc = ag_msg_decode(&m, msg, len, &where)) != 0) {
-		log_ratelimited(&l->rl, LOG_LEVEL_WARN, l->name,
-		                "malformed message at byte %zu: %s", where, ag_strerror(rc));
-		cut(l, "malformed message", 1);
+		bad_message(l, &m, rc, where);
 		return;
 	}
 	switch (m.type) {
@@ -805,30 +1331,57 @@ void sync_msg(struct sync_link *l, const uint8_t *msg, size_t len)
 		break;
 	case AG_MSG_PONG:
 		break;
+	case AG_MSG_WANT_BODIES:
+		on_want_bodies(l, &m);
+		break;
+	case AG_MSG_SUCCESSION:
+		/* Decoded strictly; what it does to a feed is issue 16's. */
+		log_peer(LOG_LEVEL_DEBUG, l->name,
+		         "succession certificate (%zu bytes): not yet used", m.cert_len);
+		break;
+	case AG_MSG_UNKNOWN:
+		l->unknown++;
+		log_peer(LOG_LEVEL_DEBUG, l->name, "message of unknown type %llu ignored",
+		         (unsigned long long)m.seq);
+		break;
 	}
+}
+
+/* A run taken out of a push: the pump streams that feed from the run's first seq. */
+static void push_dropped(struct sync_link *q, const struct run_out *r)
+{
+	struct feed *f = feed_find(q, r->dropped_author);
+
+	if (!f)
+		return;
+	if (f->known >= r->dropped_first)
+		f->known = r->dropped_first - 1;
+	f->send = r->dropped_first;
 }
 
 /* Eager links get the entries, in order and without gaps; the rest wait for the pump. */
 static void push_eager(struct sync_link *q, const struct ag_entry *entries, size_t n)
 {
-	ag_msgb_init(&msgb, AG_MSG_ENTRIES);
+	struct run_out r;
+
+	run_init(&r, q);
 	for (size_t i = 0; i < n; i++) {
 		const struct ag_entry *e = &entries[i];
-		struct feed *f = feed_find(q, e->author);
+		struct feed *f = feed_find(q, e->h.author);
 
-		if (!f || f->lazy || f->known >= e->seq || f->send > 0)
+		if (!f || f->lazy || f->known >= e->h.seq || f->send > 0)
 			continue;
-		if (f->known + 1 < e->seq || q->sync->env.ops->queued(q->ud) >= CONN_QUEUE_HIGH) {
+		if (f->known + 1 < e->h.seq || q->sync->env.ops->queued(q->ud) >= CONN_QUEUE_HIGH) {
 			f->send = f->known + 1;
 			continue;
 		}
-		if (ag_msgb_add_entry(&msgb, e->raw, e->raw_len) != 0) {
-			send_msgb(q);
-			if (ag_msgb_add_entry(&msgb, e->raw, e->raw_len) != 0)
-				continue;
-		}
-		f->known = e->seq;
+		if (run_add(&r, e) != 0)
+			push_dropped(q, &r);
+		if (f->send == 0)
+			f->known = e->h.seq;
 	}
+	if (run_close(&r) != 0)
+		push_dropped(q, &r);
 	send_msgb(q);
 }
 
@@ -837,11 +1390,11 @@ static void push_lazy(struct sync_link *q, const struct ag_entry *entries, size_
 {
 	ag_msgb_init(&msgb, AG_MSG_HAVE);
 	for (size_t i = 0; i < n; i++) {
-		struct feed *f = feed_find(q, entries[i].author);
+		struct feed *f = feed_find(q, entries[i].h.author);
 
-		if (f && f->lazy && f->known < entries[i].seq &&
-		    (i + 1 == n || memcmp(entries[i + 1].author, entries[i].author, 32) != 0))
-			add_pair(q, entries[i].author, entries[i].seq);
+		if (f && f->lazy && f->known < entries[i].h.seq &&
+		    (i + 1 == n || memcmp(entries[i + 1].h.author, entries[i].h.author, 32) != 0))
+			add_pair(q, entries[i].h.author, entries[i].h.seq);
 	}
 	send_msgb(q);
 }
@@ -884,4 +1437,9 @@ uint64_t sync_duplicates(const struct sync_link *l)
 uint64_t sync_outside(const struct sync_link *l)
 {
 	return l->outside;
+}
+
+uint64_t sync_unknown(const struct sync_link *l)
+{
+	return l->unknown;
 }

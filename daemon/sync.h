@@ -1,7 +1,8 @@
 /*
- * sync.h: replication (docs/PROTOCOL.md §1). Per peer link: HELLO and
- * CLOCK, streaming what the peer lacks without outrunning its connection,
- * verification on libuv's thread pool, in-order appends; across links, the
+ * sync.h: replication (docs/PROTOCOL.md §1, protocol version 2). Per peer
+ * link: HELLO and CLOCK, streaming what the peer lacks without outrunning its
+ * connection, runs checked on libuv's thread pool (a signature, or a chain to
+ * one), in-order appends, bodies asked for with WANT_BODIES; across links, the
  * live push along a per-feed spanning tree (prune and graft) and the restore
  * guard's knowledge of our own feed.
  *
@@ -87,7 +88,9 @@ uint64_t sync_behind(const struct sync_link *);
 /* Entries stored from this peer, and entries it sent that we held already. */
 uint64_t sync_received(const struct sync_link *);
 uint64_t sync_duplicates(const struct sync_link *);
-/* Valid entries of feeds we do not replicate that it sent on this connection (ignored). */
+/* Entries of feeds we do not replicate that it sent on this connection (dropped unchecked). */
 uint64_t sync_outside(const struct sync_link *);
+/* Messages of types this version does not know that it sent on this connection (ignored). */
+uint64_t sync_unknown(const struct sync_link *);
 
 #endif

@@ -197,7 +197,7 @@ static int read_body_field(struct ag_ctl_req *r, const uint8_t *buf, size_t len,
 		return AG_EBODY;
 	if ((rc = ag__mp_skip(buf, len, pos)) != 0)
 		return rc;
-	if (*pos - start > AG_ENTRY_MAX)
+	if (*pos - start > AG_BODY_MAX)
 		return AG_ETOOBIG;
 	r->body = buf + start;
 	r->body_len = *pos - start;

@@ -119,7 +119,7 @@ struct ag_ctl_req {
 	char city[AG_CTL_CITY_MAX + 1];
 	char topic[AG_CTL_TOPIC_MAX + 1];
 	char text[AG_CTL_TEXT_MAX + 1];
-	/* A record body: a canonical msgpack map of at most AG_ENTRY_MAX bytes. */
+	/* A record body: a canonical msgpack map of at most AG_BODY_MAX bytes. */
 	const uint8_t *body;
 	size_t body_len;
 	uint64_t since;

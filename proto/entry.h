@@ -1,63 +1,49 @@
-/* entry.h: the signed update of DESIGN.md, its canonical codec, signature and hash. */
+/*
+ * entry.h: an entry of format 2 (DESIGN.md "Entries"): a signed header
+ * (header.h) and, when this side holds it, its body. On the wire, in exports
+ * and in bundles it is the pair [header(bin), body(bin) or nil]. Format 1,
+ * whose signed array held the body, was never released: its header decodes
+ * as AG_EVERSION.
+ */
 #ifndef AGORA_ENTRY_H
 #define AGORA_ENTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
+#include "header.h"
 #include "key.h"
 
-#define AG_ENTRY_MAX    60000 /* bytes of one encoded entry */
-#define AG_HASH_LEN     32
-#define AG_TYPE_MAX     32
-#define AG_ID_MAX       128
-#define AG_DEPTH_MAX    16 /* the entry array is level 1 */
-#define AG_ENTRY_FORMAT 1
-
 /*
- * A decoded entry. The variable fields point into the buffer it was decoded from
- * (or, for ag_entry_sign, the caller's fields); the struct owns nothing.
+ * A header and its body. h's id and raw, and body, point into the caller's
+ * buffers; the struct owns nothing. body is NULL when the record is
+ * retracted (!h.has_body) and when the body is not held (purged, over quota,
+ * not arrived): then h.has_body tells the two apart.
  */
 struct ag_entry {
-	uint8_t network[32];
-	uint8_t author[AG_PK_LEN];
-	uint64_t seq;
-	int has_prev;
-	uint8_t prev[AG_HASH_LEN];
-	uint64_t timestamp;
-	char type[AG_TYPE_MAX + 1];
-	const char *id;
-	size_t id_len;
-	const uint8_t *body; /* canonical msgpack map, or NULL: retracted */
+	struct ag_header h;
+	const uint8_t *body;
 	size_t body_len;
-	uint8_t sig[AG_SIG_LEN];
-	const uint8_t *raw; /* the whole encoded entry */
-	size_t raw_len;
+	bool verified; /* h's own signature was checked (set by the caller who checked it) */
 };
 
 /*
- * Strictly decode buf as one canonical entry: shape, canonical form, UTF-8,
- * key order, depth, size, record type and id, seq/prev consistency. It does not
- * check the network or the signature (ag_entry_verify). On error *where, if
- * not NULL, is the byte offset at which the decoder stopped.
+ * Decodes a header and checks the body (NULL: none sent) against it
+ * (ag_body_check): AG_EBODY for a body sent with a retraction. No signature
+ * is checked. On error *where (if not NULL) is the offset in the header or,
+ * for a body fault, in the body; *in_body says which.
  */
-int ag_entry_decode(struct ag_entry *e, const uint8_t *buf, size_t len, size_t *where) AG_WUR;
+int ag_entry_open(struct ag_entry *e, const uint8_t *hdr, size_t hlen, const uint8_t *body,
+                  size_t blen, size_t *where, bool *in_body) AG_WUR;
 
-/* The network and the Ed25519 signature of a decoded entry. */
-int ag_entry_verify(const struct ag_entry *e, const uint8_t network[static 32]) AG_WUR;
-
-/* Decode and verify in one call. */
-int ag_entry_open(struct ag_entry *e, const uint8_t *buf, size_t len,
-                  const uint8_t network[static 32], size_t *where) AG_WUR;
-
-/* BLAKE2b-256 of the whole encoded entry. */
+/* The entry hash: its header's (ag_header_hash). */
 void ag_entry_hash(const struct ag_entry *e, uint8_t out[static AG_HASH_LEN]);
 
 /*
- * Encode and sign e's fields 0..8 with sk (whose public half must be e->author)
- * into out, of capacity cap. e->body must already be canonical msgpack (a map)
- * or NULL. On success e->sig, e->raw and e->raw_len describe the bytes in out.
+ * Signs e's header over e->body (NULL retracts) with sk into out (cap bytes;
+ * AG_HEADER_MAX always suffice), as ag_header_sign does; e->verified is set.
  */
 int ag_entry_sign(struct ag_entry *e, const uint8_t sk[static AG_SK_LEN], uint8_t *out, size_t cap,
                   size_t *outlen) AG_WUR;

@@ -12,10 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "entry.h"
 #include "error.h"
 #include "key.h"
 
+#define AG_HASH_LEN      32
+#define AG_TYPE_MAX      32
+#define AG_ID_MAX        128
+#define AG_DEPTH_MAX     16 /* a body map is level 1 */
 #define AG_HEADER_FORMAT 2
 #define AG_HEADER_MAX    512   /* bytes of one encoded header */
 #define AG_BODY_MAX      60000 /* bytes of one encoded body */

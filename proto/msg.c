@@ -1,90 +1,174 @@
-/* msg.c: replication messages, checked strictly before anything is read. */
+/* msg.c: replication messages of protocol version 2, checked strictly before anything is read. */
 #include <msgpack.h>
 #include <string.h>
 
+#include "cert.h"
+#include "header.h"
 #include "mp.h"
 #include "mp_internal.h"
 #include "msg.h"
 
-#define MSG_DEPTH 4 /* [type, [[author, seq], ...]] */
+/*
+ * [type, [[header, body], ...]] nests 3 levels; trailing elements that a
+ * later version adds may nest deeper, and are read (canonical) up to this.
+ */
+#define MSG_DEPTH 16
 
-static int read_pair(const uint8_t *buf, size_t len, size_t *pos, int mode)
+/* How each item of a list message is shaped. */
+enum item { ITEM_HEAD, ITEM_PAIR, ITEM_MODE, ITEM_ENTRY, ITEM_SEQ, ITEM_STR };
+
+static int read_author(const uint8_t *buf, size_t len, size_t *pos, const uint8_t **a)
+{
+	size_t blen;
+
+	return ag__mp_read_bin(buf, len, pos, a, &blen) != 0 || blen != 32 ? AG_ESHAPE : 0;
+}
+
+/* [header(bin), body(bin) or nil], each within its format's bounds. */
+static int read_entry(const uint8_t *buf, size_t len, size_t *pos)
 {
 	const uint8_t *b;
-	uint64_t n, v;
+	uint64_t n;
 	size_t blen;
 
 	if (ag__mp_read_array(buf, len, pos, &n) != 0 || n != 2 ||
-	    ag__mp_read_bin(buf, len, pos, &b, &blen) != 0 || blen != 32)
+	    ag__mp_read_bin(buf, len, pos, &b, &blen) != 0)
 		return AG_ESHAPE;
-	if (mode) {
-		if (*pos >= len || (buf[*pos] != 0xc2 && buf[*pos] != 0xc3))
-			return AG_ESHAPE;
-		(*pos)++;
+	if (blen < AG_HEADER_MIN || blen > AG_HEADER_MAX)
+		return AG_ETOOBIG;
+	if (ag__mp_take_nil(buf, len, pos))
 		return 0;
-	}
-	return ag__mp_read_uint(buf, len, pos, &v) != 0 ? AG_ESHAPE : 0;
+	if (ag__mp_read_bin(buf, len, pos, &b, &blen) != 0)
+		return AG_ESHAPE;
+	return blen == 0 || blen > AG_BODY_MAX ? AG_ETOOBIG : 0;
 }
 
-static int decode_list(struct ag_msg *m, const uint8_t *buf, size_t len, size_t *pos)
+static int read_item(const uint8_t *buf, size_t len, size_t *pos, enum item kind)
+{
+	const uint8_t *a;
+	const char *s;
+	uint64_t n, v;
+	size_t slen;
+	int b;
+
+	switch (kind) {
+	case ITEM_ENTRY:
+		return read_entry(buf, len, pos);
+	case ITEM_SEQ:
+		return ag__mp_read_uint(buf, len, pos, &v) != 0 || v == 0 ? AG_ESHAPE : 0;
+	case ITEM_STR:
+		if (ag__mp_read_str(buf, len, pos, &s, &slen) != 0)
+			return AG_ESHAPE;
+		return slen > AG_MSG_NAME_MAX ? AG_ETOOBIG : 0;
+	default:
+		break;
+	}
+	if (ag__mp_read_array(buf, len, pos, &n) != 0 || n != (kind == ITEM_HEAD ? 3u : 2u) ||
+	    read_author(buf, len, pos, &a) != 0)
+		return AG_ESHAPE;
+	if (kind == ITEM_MODE)
+		return ag__mp_read_bool(buf, len, pos, &b) != 0 ? AG_ESHAPE : 0;
+	if (ag__mp_read_uint(buf, len, pos, &v) != 0)
+		return AG_ESHAPE;
+	return kind == ITEM_HEAD ? read_author(buf, len, pos, &a) : 0;
+}
+
+static size_t list_max(enum item kind)
+{
+	switch (kind) {
+	case ITEM_ENTRY:
+		return AG_MSG_ENTRIES_MAX;
+	case ITEM_STR:
+		return AG_MSG_FEATURES_MAX;
+	default:
+		return AG_MSG_HEADS_MAX;
+	}
+}
+
+/* A list of items of one kind; its count is bounded before any item is read. */
+static int decode_list(struct ag_msg_list *l, enum item kind, const uint8_t *buf, size_t len,
+                       size_t *pos)
 {
 	uint64_t n;
-	const uint8_t *b;
-	size_t blen;
+	int rc;
 
 	if (ag__mp_read_array(buf, len, pos, &n) != 0)
 		return AG_ESHAPE;
-	if (m->type != AG_MSG_ENTRIES && n > AG_MSG_HEADS_MAX)
+	if (n > list_max(kind))
 		return AG_ETOOBIG;
-	m->list.p = buf + *pos;
-	m->list.n = n;
-	for (uint64_t i = 0; i < n; i++) {
-		if (m->type == AG_MSG_ENTRIES) {
-			if (ag__mp_read_bin(buf, len, pos, &b, &blen) != 0)
-				return AG_ESHAPE;
-		} else if (read_pair(buf, len, pos, m->type == AG_MSG_MODE) != 0) {
-			return AG_ESHAPE;
-		}
-	}
-	m->list.end = buf + *pos;
+	l->p = buf + *pos;
+	l->n = n;
+	for (uint64_t i = 0; i < n; i++)
+		if ((rc = read_item(buf, len, pos, kind)) != 0)
+			return rc;
+	l->end = buf + *pos;
 	return 0;
 }
 
-static int decode_hello(struct ag_msg *m, const uint8_t *buf, size_t len, size_t *pos)
+/* The version comes first, so that a HELLO of any version can be named. */
+static int decode_hello(struct ag_msg *m, uint64_t n, const uint8_t *buf, size_t len, size_t *pos)
 {
-	uint64_t version;
-
-	if (ag__mp_read_uint(buf, len, pos, &version) != 0 ||
-	    ag__mp_read_str(buf, len, pos, &m->name, &m->name_len) != 0 ||
+	if (n < 2 || ag__mp_read_uint(buf, len, pos, &m->seq) != 0)
+		return AG_ESHAPE;
+	if (m->seq != AG_PROTO_VERSION)
+		return AG_EVERSION;
+	if (n < 5 || ag__mp_read_str(buf, len, pos, &m->name, &m->name_len) != 0 ||
 	    ag__mp_read_str(buf, len, pos, &m->software, &m->software_len) != 0)
 		return AG_ESHAPE;
 	if (m->name_len > AG_MSG_NAME_MAX || m->software_len > AG_MSG_NAME_MAX)
 		return AG_ETOOBIG;
-	return version == AG_PROTO_VERSION ? 0 : AG_EVERSION;
+	return decode_list(&m->list, ITEM_STR, buf, len, pos);
 }
 
+static int decode_author_list(struct ag_msg *m, uint64_t n, const uint8_t *buf, size_t len,
+                              size_t *pos)
+{
+	const uint8_t *a;
+
+	if (n < 3 || read_author(buf, len, pos, &a) != 0)
+		return AG_ESHAPE;
+	memcpy(m->author, a, 32);
+	if (m->type == AG_MSG_WANT)
+		return ag__mp_read_uint(buf, len, pos, &m->seq) != 0 ? AG_ESHAPE : 0;
+	return decode_list(&m->list, ITEM_SEQ, buf, len, pos);
+}
+
+static int decode_succession(struct ag_msg *m, uint64_t n, const uint8_t *buf, size_t len,
+                             size_t *pos)
+{
+	struct ag_cert c;
+
+	if (n < 2 || ag__mp_read_bin(buf, len, pos, &m->cert, &m->cert_len) != 0)
+		return AG_ESHAPE;
+	return ag_cert_decode(&c, m->cert, m->cert_len, NULL);
+}
+
+/* The elements its version defines; n counts every element, the type included. */
 static int decode_body(struct ag_msg *m, uint64_t n, const uint8_t *buf, size_t len, size_t *pos)
 {
-	const uint8_t *b;
-	size_t blen;
+	static const enum item lists[] = {[AG_MSG_CLOCK] = ITEM_HEAD,
+	                                  [AG_MSG_ENTRIES] = ITEM_ENTRY,
+	                                  [AG_MSG_HAVE] = ITEM_PAIR,
+	                                  [AG_MSG_MODE] = ITEM_MODE};
 
 	switch (m->type) {
 	case AG_MSG_HELLO:
-		return n == 4 ? decode_hello(m, buf, len, pos) : AG_ESHAPE;
+		return decode_hello(m, n, buf, len, pos);
 	case AG_MSG_CLOCK:
 	case AG_MSG_ENTRIES:
 	case AG_MSG_HAVE:
 	case AG_MSG_MODE:
-		return n == 2 ? decode_list(m, buf, len, pos) : AG_ESHAPE;
+		return n < 2 ? AG_ESHAPE : decode_list(&m->list, lists[m->type], buf, len, pos);
 	case AG_MSG_WANT:
-		if (n != 3 || ag__mp_read_bin(buf, len, pos, &b, &blen) != 0 || blen != 32 ||
-		    ag__mp_read_uint(buf, len, pos, &m->seq) != 0)
-			return AG_ESHAPE;
-		memcpy(m->author, b, 32);
-		return 0;
+	case AG_MSG_WANT_BODIES:
+		return decode_author_list(m, n, buf, len, pos);
 	case AG_MSG_PING:
 	case AG_MSG_PONG:
-		return n == 2 && ag__mp_read_uint(buf, len, pos, &m->seq) == 0 ? 0 : AG_ESHAPE;
+		return n >= 2 && ag__mp_read_uint(buf, len, pos, &m->seq) == 0 ? 0 : AG_ESHAPE;
+	case AG_MSG_SUCCESSION:
+		return decode_succession(m, n, buf, len, pos);
+	case AG_MSG_UNKNOWN:
+		break;
 	}
 	return AG_EMSG;
 }
@@ -101,11 +185,16 @@ int ag_msg_decode(struct ag_msg *m, const uint8_t *buf, size_t len, size_t *wher
 			*where = AG_MSG_MAX;
 		return AG_ETOOBIG;
 	}
-	if ((rc = ag_mp_check(buf, len, MSG_DEPTH, where)) != 0)
-		return rc;
 	if (ag__mp_read_array(buf, len, &pos, &n) != 0 || n < 1 ||
-	    ag__mp_read_uint(buf, len, &pos, &type) != 0 || type > AG_MSG_PONG) {
+	    ag__mp_read_uint(buf, len, &pos, &type) != 0) {
 		rc = AG_EMSG;
+	} else if (type > AG_MSG_WANT_BODIES) {
+		/* A later version's message: whatever its shape, it is not ours to judge. */
+		m->type = AG_MSG_UNKNOWN;
+		m->seq = type;
+		return 0;
+	} else if ((rc = ag_mp_check(buf, len, MSG_DEPTH, where)) != 0) {
+		return rc;
 	} else {
 		m->type = (enum ag_msg_type)type;
 		rc = decode_body(m, n, buf, len, &pos);
@@ -115,13 +204,27 @@ int ag_msg_decode(struct ag_msg *m, const uint8_t *buf, size_t len, size_t *wher
 	return rc;
 }
 
-int ag_msg_next_pair(struct ag_msg_list *l, const uint8_t **author, uint64_t *value)
+int ag_msg_next_head(struct ag_msg_list *l, const uint8_t **author, uint64_t *seq,
+                     const uint8_t **hash)
 {
-	size_t pos = 0, blen, len = (size_t)(l->end - l->p);
+	size_t pos = 1, blen, len = (size_t)(l->end - l->p); /* fixarray 3 */
 
 	if (l->n == 0)
 		return 0;
-	pos = 1; /* fixarray 2 */
+	(void)ag__mp_read_bin(l->p, len, &pos, author, &blen);
+	(void)ag__mp_read_uint(l->p, len, &pos, seq);
+	(void)ag__mp_read_bin(l->p, len, &pos, hash, &blen);
+	l->p += pos;
+	l->n--;
+	return 1;
+}
+
+int ag_msg_next_pair(struct ag_msg_list *l, const uint8_t **author, uint64_t *value)
+{
+	size_t pos = 1, blen, len = (size_t)(l->end - l->p); /* fixarray 2 */
+
+	if (l->n == 0)
+		return 0;
 	(void)ag__mp_read_bin(l->p, len, &pos, author, &blen);
 	if (l->p[pos] == 0xc2 || l->p[pos] == 0xc3) {
 		*value = l->p[pos] == 0xc3;
@@ -134,13 +237,42 @@ int ag_msg_next_pair(struct ag_msg_list *l, const uint8_t **author, uint64_t *va
 	return 1;
 }
 
-int ag_msg_next_entry(struct ag_msg_list *l, const uint8_t **entry, size_t *len)
+int ag_msg_next_entry(struct ag_msg_list *l, const uint8_t **hdr, size_t *hlen,
+                      const uint8_t **body, size_t *blen)
+{
+	size_t pos = 1, len = (size_t)(l->end - l->p); /* fixarray 2 */
+
+	if (l->n == 0)
+		return 0;
+	(void)ag__mp_read_bin(l->p, len, &pos, hdr, hlen);
+	*body = NULL;
+	*blen = 0;
+	if (!ag__mp_take_nil(l->p, len, &pos))
+		(void)ag__mp_read_bin(l->p, len, &pos, body, blen);
+	l->p += pos;
+	l->n--;
+	return 1;
+}
+
+int ag_msg_next_seq(struct ag_msg_list *l, uint64_t *seq)
 {
 	size_t pos = 0;
 
 	if (l->n == 0)
 		return 0;
-	(void)ag__mp_read_bin(l->p, (size_t)(l->end - l->p), &pos, entry, len);
+	(void)ag__mp_read_uint(l->p, (size_t)(l->end - l->p), &pos, seq);
+	l->p += pos;
+	l->n--;
+	return 1;
+}
+
+int ag_msg_next_str(struct ag_msg_list *l, const char **s, size_t *len)
+{
+	size_t pos = 0;
+
+	if (l->n == 0)
+		return 0;
+	(void)ag__mp_read_str(l->p, (size_t)(l->end - l->p), &pos, s, len);
 	l->p += pos;
 	l->n--;
 	return 1;
@@ -162,41 +294,83 @@ static int msgb_room(const struct ag_msgb *b, size_t more)
 	return b->len - MSGB_GAP + more + 2 + 5 <= AG_MSG_MAX ? 0 : AG_ETOOBIG;
 }
 
-int ag_msgb_add_pair(struct ag_msgb *b, const uint8_t author[static 32], uint64_t value)
+/* Packs one item with fn into b, or leaves b as it was. */
+static int msgb_add(struct ag_msgb *b, size_t most, size_t max_items,
+                    int (*fn)(msgpack_packer *, const void *), const void *arg)
 {
 	struct ag__fixbuf fb = {b->buf, sizeof(b->buf), b->len};
 	msgpack_packer pk;
-	int rc = 0;
 
-	if (b->n >= AG_MSG_HEADS_MAX || msgb_room(b, 1 + 34 + 9) != 0)
+	if (b->n >= max_items || msgb_room(b, most) != 0)
 		return AG_ETOOBIG;
 	msgpack_packer_init(&pk, &fb, ag__fixbuf_write);
-	rc |= msgpack_pack_array(&pk, 2);
-	rc |= msgpack_pack_bin_with_body(&pk, author, 32);
-	if (b->type == AG_MSG_MODE)
-		rc |= value ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
-	else
-		rc |= msgpack_pack_uint64(&pk, value);
-	if (rc != 0)
+	if (fn(&pk, arg) != 0)
 		return AG_ETOOBIG;
 	b->len = fb.len;
 	b->n++;
 	return 0;
 }
 
-int ag_msgb_add_entry(struct ag_msgb *b, const uint8_t *entry, size_t len)
-{
-	struct ag__fixbuf fb = {b->buf, sizeof(b->buf), b->len};
-	msgpack_packer pk;
+struct item_args {
+	const uint8_t *author, *hash, *hdr, *body;
+	uint64_t value;
+	size_t hlen, blen;
+	int mode;
+};
 
-	if (msgb_room(b, 5 + len) != 0)
-		return AG_ETOOBIG;
-	msgpack_packer_init(&pk, &fb, ag__fixbuf_write);
-	if (msgpack_pack_bin_with_body(&pk, entry, len) != 0)
-		return AG_ETOOBIG;
-	b->len = fb.len;
-	b->n++;
-	return 0;
+static int pack_head(msgpack_packer *pk, const void *arg)
+{
+	static const uint8_t zero[32];
+	const struct item_args *a = arg;
+	int rc = msgpack_pack_array(pk, 3);
+
+	rc |= msgpack_pack_bin_with_body(pk, a->author, 32);
+	rc |= msgpack_pack_uint64(pk, a->value);
+	return rc | msgpack_pack_bin_with_body(pk, a->hash ? a->hash : zero, 32);
+}
+
+static int pack_pair(msgpack_packer *pk, const void *arg)
+{
+	const struct item_args *a = arg;
+	int rc = msgpack_pack_array(pk, 2);
+
+	rc |= msgpack_pack_bin_with_body(pk, a->author, 32);
+	if (a->mode)
+		return rc | (a->value ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+	return rc | msgpack_pack_uint64(pk, a->value);
+}
+
+static int pack_entry(msgpack_packer *pk, const void *arg)
+{
+	const struct item_args *a = arg;
+	int rc = msgpack_pack_array(pk, 2);
+
+	rc |= msgpack_pack_bin_with_body(pk, a->hdr, a->hlen);
+	return rc |
+	       (a->body ? msgpack_pack_bin_with_body(pk, a->body, a->blen) : msgpack_pack_nil(pk));
+}
+
+int ag_msgb_add_head(struct ag_msgb *b, const uint8_t author[static 32], uint64_t seq,
+                     const uint8_t *hash)
+{
+	struct item_args a = {.author = author, .hash = hash, .value = seq};
+
+	return msgb_add(b, 1 + 34 + 9 + 34, AG_MSG_HEADS_MAX, pack_head, &a);
+}
+
+int ag_msgb_add_pair(struct ag_msgb *b, const uint8_t author[static 32], uint64_t value)
+{
+	struct item_args a = {.author = author, .value = value, .mode = b->type == AG_MSG_MODE};
+
+	return msgb_add(b, 1 + 34 + 9, AG_MSG_HEADS_MAX, pack_pair, &a);
+}
+
+int ag_msgb_add_entry(struct ag_msgb *b, const uint8_t *hdr, size_t hlen, const uint8_t *body,
+                      size_t blen)
+{
+	struct item_args a = {.hdr = hdr, .hlen = hlen, .body = body, .blen = blen};
+
+	return msgb_add(b, 1 + 5 + hlen + 5 + blen, AG_MSG_ENTRIES_MAX, pack_entry, &a);
 }
 
 void ag_msgb_finish(struct ag_msgb *b, const uint8_t **msg, size_t *len)
@@ -224,13 +398,22 @@ int ag_msg_hello(uint8_t *out, size_t cap, size_t *len, const char *name, const 
 	if (strlen(name) > AG_MSG_NAME_MAX || strlen(software) > AG_MSG_NAME_MAX)
 		return AG_ETOOBIG;
 	msgpack_packer_init(&pk, &fb, ag__fixbuf_write);
-	rc |= msgpack_pack_array(&pk, 4);
+	rc |= msgpack_pack_array(&pk, 5);
 	rc |= msgpack_pack_uint64(&pk, AG_MSG_HELLO);
 	rc |= msgpack_pack_uint64(&pk, AG_PROTO_VERSION);
 	rc |= msgpack_pack_str_with_body(&pk, name, strlen(name));
 	rc |= msgpack_pack_str_with_body(&pk, software, strlen(software));
+	rc |= msgpack_pack_array(&pk, 0); /* features: none yet */
 	*len = fb.len;
 	return rc ? AG_EINVAL : 0;
+}
+
+static int pack_author_head(msgpack_packer *pk, enum ag_msg_type type, const uint8_t *author)
+{
+	int rc = msgpack_pack_array(pk, 3);
+
+	rc |= msgpack_pack_uint64(pk, type);
+	return rc | msgpack_pack_bin_with_body(pk, author, 32);
 }
 
 int ag_msg_want(uint8_t *out, size_t cap, size_t *len, const uint8_t author[static 32],
@@ -238,13 +421,29 @@ int ag_msg_want(uint8_t *out, size_t cap, size_t *len, const uint8_t author[stat
 {
 	struct ag__fixbuf fb = {out, cap, 0};
 	msgpack_packer pk;
-	int rc = 0;
+	int rc;
 
 	msgpack_packer_init(&pk, &fb, ag__fixbuf_write);
-	rc |= msgpack_pack_array(&pk, 3);
-	rc |= msgpack_pack_uint64(&pk, AG_MSG_WANT);
-	rc |= msgpack_pack_bin_with_body(&pk, author, 32);
+	rc = pack_author_head(&pk, AG_MSG_WANT, author);
 	rc |= msgpack_pack_uint64(&pk, from_seq);
+	*len = fb.len;
+	return rc ? AG_EINVAL : 0;
+}
+
+int ag_msg_want_bodies(uint8_t *out, size_t cap, size_t *len, const uint8_t author[static 32],
+                       const uint64_t *seqs, size_t n)
+{
+	struct ag__fixbuf fb = {out, cap, 0};
+	msgpack_packer pk;
+	int rc;
+
+	if (n == 0 || n > AG_MSG_HEADS_MAX)
+		return AG_EINVAL;
+	msgpack_packer_init(&pk, &fb, ag__fixbuf_write);
+	rc = pack_author_head(&pk, AG_MSG_WANT_BODIES, author);
+	rc |= msgpack_pack_array(&pk, n);
+	for (size_t i = 0; i < n; i++)
+		rc |= seqs[i] == 0 ? -1 : msgpack_pack_uint64(&pk, seqs[i]);
 	*len = fb.len;
 	return rc ? AG_EINVAL : 0;
 }

@@ -244,35 +244,39 @@ static struct ag_entry *entries_make(size_t n, struct author *au, const uint8_t 
 {
 	struct ag_entry *es = calloc(n, sizeof(*es));
 	msgpack_sbuffer sb;
-	uint8_t buf[AG_ENTRY_MAX];
+	uint8_t buf[AG_HEADER_MAX];
 
 	msgpack_sbuffer_init(&sb);
 	for (size_t i = 0; es && i < n; i++) {
 		struct author *a = &au[i % AUTHORS];
-		struct ag_entry e = {.seq = a->seq + 1, .has_prev = a->seq > 0};
+		struct ag_entry e = {.h = {.seq = a->seq + 1, .has_prev = a->seq > 0}};
 		char id[32];
 		size_t len;
 		uint8_t *raw;
 
-		strcpy(e.type, types[rnd() % NTYPES]);
-		body_make(&sb, e.type);
+		strcpy(e.h.type, types[rnd() % NTYPES]);
+		body_make(&sb, e.h.type);
 		snprintf(id, sizeof(id), "rec-%zu", i);
-		memcpy(e.network, network, 32);
-		memcpy(e.author, a->pk, AG_PK_LEN);
-		memcpy(e.prev, a->head, AG_HASH_LEN);
-		e.id = id;
-		e.id_len = strlen(id);
-		e.timestamp = 1700000000000ull + i * 1000 + rnd() % 5000;
+		memcpy(e.h.network, network, 32);
+		memcpy(e.h.author, a->pk, AG_PK_LEN);
+		memcpy(e.h.prev, a->head, AG_HASH_LEN);
+		e.h.id = id;
+		e.h.id_len = strlen(id);
+		e.h.timestamp = 1700000000000ull + i * 1000 + rnd() % 5000;
 		e.body = (const uint8_t *)sb.data;
 		e.body_len = sb.size;
-		if (ag_entry_sign(&e, a->sk, buf, sizeof(buf), &len) != 0 || !(raw = malloc(len)))
+		/* The header, then its body, in one allocation. */
+		if (ag_entry_sign(&e, a->sk, buf, sizeof(buf), &len) != 0 ||
+		    !(raw = malloc(len + sb.size)))
 			abort();
 		memcpy(raw, buf, len);
-		if (ag_entry_open(&es[i], raw, len, network, NULL) != 0 ||
-		    ag_schema_check(es[i].type, es[i].id, es[i].id_len, es[i].body, es[i].body_len,
-		                    NULL, 0) != 0)
+		memcpy(raw + len, sb.data, sb.size);
+		if (ag_entry_open(&es[i], raw, len, raw + len, sb.size, NULL, NULL) != 0 ||
+		    ag_header_verify(&es[i].h, network) != 0 ||
+		    ag_schema_check(es[i].h.type, es[i].h.id, es[i].h.id_len, es[i].body,
+		                    es[i].body_len, NULL, 0) != 0)
 			abort();
-		a->seq = e.seq;
+		a->seq = e.h.seq;
 		ag_entry_hash(&es[i], a->head);
 	}
 	msgpack_sbuffer_destroy(&sb);
@@ -431,7 +435,7 @@ int main(int argc, char **argv)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
 	for (size_t i = 0; i < n; i++)
-		free((void *)(uintptr_t)es[i].raw);
+		free((void *)(uintptr_t)es[i].h.raw);
 	free(es);
 	free(res);
 	free(prep);

@@ -30,7 +30,7 @@ static void check_req(const struct ag_ctl_req *r, const uint8_t *body, size_t le
 	if ((ag_ctl_fields_required(r->type) & ~r->fields) != 0)
 		abort();
 	if (r->body &&
-	    (r->body < body || r->body + r->body_len > body + len || r->body_len > AG_ENTRY_MAX ||
+	    (r->body < body || r->body + r->body_len > body + len || r->body_len > AG_BODY_MAX ||
 	     ag_mp_check(r->body, r->body_len, AG_DEPTH_MAX - 1, NULL) != 0))
 		abort();
 	if (strlen(r->id) != r->id_len)

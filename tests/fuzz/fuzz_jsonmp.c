@@ -111,7 +111,7 @@ static void from_msgpack(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > AG_ENTRY_MAX)
+	if (size > AG_BODY_MAX)
 		return 0; /* the daemon refuses larger bodies; the parsers are linear */
 	from_json(data, size);
 	from_msgpack(data, size);

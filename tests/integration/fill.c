@@ -53,31 +53,33 @@ static int fill_batch(struct store *st, const struct config *cfg, const uint8_t 
                       uint8_t prev[32], uint8_t (*bufs)[2048], struct ag_entry *es)
 {
 	static struct store_result res[BATCH];
-	static uint8_t body[2048];
 	char id[32];
-	size_t len;
+	size_t len, blen;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct ag_entry *e = &es[i];
 		uint64_t seq = from + i;
+		/* The header at the start of bufs[i], the body after it. */
+		uint8_t *body = bufs[i] + AG_HEADER_MAX;
 
 		memset(e, 0, sizeof(*e));
-		e->timestamp = 1700000000000ull + seq;
-		memcpy(e->network, cfg->network, 32);
-		memcpy(e->author, pk, 32);
-		e->seq = seq;
-		e->has_prev = seq > 1;
-		memcpy(e->prev, prev, 32);
-		strcpy(e->type, "practice");
-		e->id_len = (size_t)snprintf(id, sizeof(id), "fill-%llu", (unsigned long long)seq);
-		e->id = id;
+		e->h.timestamp = 1700000000000ull + seq;
+		memcpy(e->h.network, cfg->network, 32);
+		memcpy(e->h.author, pk, 32);
+		e->h.seq = seq;
+		e->h.has_prev = seq > 1;
+		memcpy(e->h.prev, prev, 32);
+		strcpy(e->h.type, "practice");
+		e->h.id_len = (size_t)snprintf(id, sizeof(id), "fill-%llu", (unsigned long long)seq);
+		e->h.id = id;
 		e->body = body;
-		e->body_len = make_body(body, sizeof(body), (unsigned)seq, body_bytes);
-		if (ag_entry_sign(e, sk, bufs[i], sizeof(bufs[i]), &len) != 0)
+		e->body_len = blen =
+		    make_body(body, sizeof(bufs[i]) - AG_HEADER_MAX, (unsigned)seq, body_bytes);
+		if (ag_entry_sign(e, sk, bufs[i], AG_HEADER_MAX, &len) != 0)
 			return -1;
 		ag_entry_hash(e, prev);
-		/* The decoded view points into bufs[i], not at the reused id and body. */
-		if (ag_entry_decode(e, bufs[i], len, NULL) != 0)
+		/* The decoded view points into bufs[i], not at the reused id. */
+		if (ag_entry_open(e, bufs[i], len, body, blen, NULL, NULL) != 0)
 			return -1;
 	}
 	if (store_append(st, es, n, res) != 0)

@@ -71,8 +71,8 @@ served() {
 	echo "  $1: H's record reached V in $((SECONDS - t0)) s; status and search answered"
 }
 
-# attack CASE MODE [EVIL]: runs agora-evil MODE for ATTACK_S seconds (forge and
-# fork end when V cuts them off) while H publishes; checks service and memory;
+# attack CASE MODE [EVIL]: runs agora-evil MODE for ATTACK_S seconds (forge ends
+# when V cuts it off, fork when V has sent its proof) while H publishes; checks service and memory;
 # E's output is left in $WORK/CASE.out.
 attack() {
 	local case=$1 mode=$2 evil=${3:-$1} pid peak i=0
@@ -120,12 +120,13 @@ echo "ok: forged signature: cut off, logged once, nothing stored"
 
 evil_key Fork
 attack fork fork Fork
-once fork 'Fork: invalid entry.*fork'
+once fork 'Fork: fork: author .* signed two entries at seq 1'
+grep -q 'proof received, link kept' "$WORK/fork.out" || fail "fork: V sent no proof, or cut the link"
 [ "$(feed forked Fork)" = True ] || fail "fork: the author is not flagged"
 [ "$(feed forks Fork)" = 2 ] || fail "fork: $(feed forks Fork) entries kept as proof, not 2"
 [ "$(feed seq Fork)" = 1 ] || fail "fork: V took entries after the fork (head $(feed seq Fork))"
 a V log --city Fork | grep -q after-fork && fail "fork: the entry after the fork was stored"
-echo "ok: fork: both entries kept as proof, author flagged, nothing after it, logged once"
+echo "ok: fork: both entries kept as proof and sent back, link kept, author flagged, nothing after it, logged once"
 
 evil_key Frame
 attack framelimit framelimit Frame

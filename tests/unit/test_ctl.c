@@ -401,10 +401,10 @@ static void test_sizes(void **state)
 	assert_non_null(b);
 	assert_int_equal(ag_ctl_req_decode(&r, AG_CTL_ID, b, AG_CTL_REQ_MAX + 1, NULL, NULL),
 	                 AG_ETOOBIG);
-	n = sized_put(b, AG_ENTRY_MAX);
+	n = sized_put(b, AG_BODY_MAX);
 	assert_int_equal(ag_ctl_req_decode(&r, AG_CTL_PUT, b, n, NULL, NULL), 0);
-	assert_int_equal(r.body_len, AG_ENTRY_MAX);
-	n = sized_put(b, AG_ENTRY_MAX + 1);
+	assert_int_equal(r.body_len, AG_BODY_MAX);
+	n = sized_put(b, AG_BODY_MAX + 1);
 	assert_int_equal(ag_ctl_req_decode(&r, AG_CTL_PUT, b, n, NULL, NULL), AG_ETOOBIG);
 	free(b);
 }

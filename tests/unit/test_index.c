@@ -44,7 +44,7 @@ static void put_flush(struct fixture *f)
 	assert_int_equal(store_append(f->st, f->pend, f->npend, r), 0);
 	for (size_t i = 0; i < f->npend; i++) {
 		assert_int_equal(r[i].status, STORE_STORED);
-		free((void *)(uintptr_t)f->pend[i].raw);
+		free((void *)(uintptr_t)f->pend[i].h.raw);
 	}
 	f->npend = 0;
 }
@@ -118,10 +118,11 @@ static void put(struct fixture *f, int who, const char *type, const char *id, ui
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	struct ag_entry e = {.seq = f->seq[who] + 1, .has_prev = f->seq[who] > 0, .timestamp = ts};
+	struct ag_entry e = {
+	    .h = {.seq = f->seq[who] + 1, .has_prev = f->seq[who] > 0, .timestamp = ts}};
 	struct store_result r;
-	uint8_t *buf = malloc(AG_ENTRY_MAX);
-	size_t len;
+	uint8_t *buf = malloc(AG_HEADER_MAX + AG_BODY_MAX), *b = NULL;
+	size_t len, blen = 0;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -134,18 +135,23 @@ static void put(struct fixture *f, int who, const char *type, const char *id, ui
 		pack_json(&pk, j);
 		json_decref(j);
 	}
-	memcpy(e.network, f->network, 32);
-	memcpy(e.author, f->pk[who], AG_PK_LEN);
-	memcpy(e.prev, f->head[who], AG_HASH_LEN);
-	snprintf(e.type, sizeof(e.type), "%s", type);
-	e.id = id;
-	e.id_len = strlen(id);
-	e.body = json ? (const uint8_t *)sb.data : NULL;
-	e.body_len = json ? sb.size : 0;
-	assert_int_equal(ag_entry_sign(&e, f->sk[who], buf, AG_ENTRY_MAX, &len), 0);
+	memcpy(e.h.network, f->network, 32);
+	memcpy(e.h.author, f->pk[who], AG_PK_LEN);
+	memcpy(e.h.prev, f->head[who], AG_HASH_LEN);
+	snprintf(e.h.type, sizeof(e.h.type), "%s", type);
+	e.h.id = id;
+	e.h.id_len = strlen(id);
+	/* The header at buf, its body after it. */
+	if (json) {
+		assert_true(sb.size <= AG_BODY_MAX);
+		b = memcpy(buf + AG_HEADER_MAX, sb.data, blen = sb.size);
+	}
+	e.body = b;
+	e.body_len = blen;
+	assert_int_equal(ag_entry_sign(&e, f->sk[who], buf, AG_HEADER_MAX, &len), 0);
 	msgpack_sbuffer_destroy(&sb);
-	assert_int_equal(ag_entry_decode(&e, buf, len, NULL), 0);
-	f->seq[who] = e.seq;
+	assert_int_equal(ag_entry_open(&e, buf, len, b, blen, NULL, NULL), 0);
+	f->seq[who] = e.h.seq;
 	ag_entry_hash(&e, f->head[who]);
 	if (f->batch) {
 		f->pend[f->npend++] = e;
@@ -201,8 +207,8 @@ static int found_fn(const struct ag_entry *e, void *arg)
 	struct found *fd = arg;
 	size_t at = strlen(fd->ids);
 
-	snprintf(fd->ids + at, sizeof(fd->ids) - at, "%s%.*s", at ? " " : "", (int)e->id_len,
-	         e->id);
+	snprintf(fd->ids + at, sizeof(fd->ids) - at, "%s%.*s", at ? " " : "", (int)e->h.id_len,
+	         e->h.id);
 	return 0;
 }
 

@@ -57,7 +57,7 @@ static void author_init(struct author *a, uint8_t seed_byte)
 static void introduce(struct fx *f, struct author *by, const struct author *whom, const char *name)
 {
 	char key[AG_B64_LEN + 1];
-	struct ag_entry e = {.seq = by->seq + 1, .has_prev = by->seq > 0, .timestamp = 1};
+	struct ag_entry e = {.h = {.seq = by->seq + 1, .has_prev = by->seq > 0, .timestamp = 1}};
 	struct store_result res;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -74,12 +74,12 @@ static void introduce(struct fx *f, struct author *by, const struct author *whom
 	msgpack_pack_str_with_body(&pk, name ? name : "", name ? strlen(name) : 0);
 	msgpack_pack_str_with_body(&pk, "role", 4);
 	msgpack_pack_str_with_body(&pk, "partner", 7);
-	memcpy(e.network, f->network, 32);
-	memcpy(e.author, by->pk, 32);
-	memcpy(e.prev, by->head, 32);
-	snprintf(e.type, sizeof(e.type), "member");
-	e.id = key;
-	e.id_len = AG_B64_LEN;
+	memcpy(e.h.network, f->network, 32);
+	memcpy(e.h.author, by->pk, 32);
+	memcpy(e.h.prev, by->head, 32);
+	snprintf(e.h.type, sizeof(e.h.type), "member");
+	e.h.id = key;
+	e.h.id_len = AG_B64_LEN;
 	e.body = name ? (const uint8_t *)sb.data : NULL;
 	e.body_len = name ? sb.size : 0;
 	assert_int_equal(ag_entry_sign(&e, by->sk, buf, sizeof(buf), &len), 0);

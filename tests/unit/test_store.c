@@ -84,21 +84,24 @@ static struct ag_entry entry_with_body(struct fixture *f, struct author *a, cons
                                        const char *id, const void *body_mp, size_t body_len,
                                        uint64_t ts)
 {
-	struct ag_entry e = {.seq = a->seq + 1, .has_prev = a->seq > 0, .timestamp = ts};
-	uint8_t *buf = keep(malloc(AG_ENTRY_MAX));
+	struct ag_entry e = {.h = {.seq = a->seq + 1, .has_prev = a->seq > 0, .timestamp = ts}};
+	uint8_t *buf = keep(malloc(AG_HEADER_MAX)), *copy = body_mp ? keep(malloc(body_len)) : NULL;
 	size_t len;
 
-	memcpy(e.network, f->network, 32);
-	memcpy(e.author, a->pk, AG_PK_LEN);
-	memcpy(e.prev, a->head, AG_HASH_LEN);
-	snprintf(e.type, sizeof(e.type), "%s", type);
-	e.id = id;
-	e.id_len = strlen(id);
-	e.body = body_mp;
+	if (copy)
+		memcpy(copy, body_mp, body_len);
+	memcpy(e.h.network, f->network, 32);
+	memcpy(e.h.author, a->pk, AG_PK_LEN);
+	memcpy(e.h.prev, a->head, AG_HASH_LEN);
+	snprintf(e.h.type, sizeof(e.h.type), "%s", type);
+	e.h.id = id;
+	e.h.id_len = strlen(id);
+	e.body = copy;
 	e.body_len = body_len;
-	assert_int_equal(ag_entry_sign(&e, a->sk, buf, AG_ENTRY_MAX, &len), 0);
-	assert_int_equal(ag_entry_decode(&e, buf, len, NULL), 0);
-	a->seq = e.seq;
+	assert_int_equal(ag_entry_sign(&e, a->sk, buf, AG_HEADER_MAX, &len), 0);
+	/* As from the network: the header's and body's bytes, none of the caller's. */
+	assert_int_equal(ag_entry_open(&e, buf, len, copy, body_len, NULL, NULL), 0);
+	a->seq = e.h.seq;
 	ag_entry_hash(&e, a->head);
 	return e;
 }
@@ -188,13 +191,13 @@ static int collect_fn(const struct ag_entry *e, void *arg)
 	struct collect *c = arg;
 
 	if (c->n < 64) {
-		c->seq[c->n] = e->seq;
-		memcpy(c->raw[c->n], e->raw, e->raw_len < 128 ? e->raw_len : 128);
-		c->raw_len[c->n] = e->raw_len;
+		c->seq[c->n] = e->h.seq;
+		memcpy(c->raw[c->n], e->h.raw, e->h.raw_len < 128 ? e->h.raw_len : 128);
+		c->raw_len[c->n] = e->h.raw_len;
 		c->body_null[c->n] = e->body == NULL;
-		c->ts[c->n] = e->timestamp;
-		memcpy(c->id[c->n], e->id, e->id_len);
-		c->id[c->n][e->id_len] = 0;
+		c->ts[c->n] = e->h.timestamp;
+		memcpy(c->id[c->n], e->h.id, e->h.id_len);
+		c->id[c->n][e->h.id_len] = 0;
 	}
 	c->n++;
 	return 0;
@@ -223,8 +226,9 @@ static void test_append_and_feed(void **state)
 	assert_int_equal(store_feed(f->st, f->a.pk, 1, 100, 1 << 20, collect_fn, &c), 3);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(c.seq[i], i + 1);
-		assert_int_equal(c.raw_len[i], e[i].raw_len);
-		assert_memory_equal(c.raw[i], e[i].raw, e[i].raw_len < 128 ? e[i].raw_len : 128);
+		assert_int_equal(c.raw_len[i], e[i].h.raw_len);
+		assert_memory_equal(c.raw[i], e[i].h.raw,
+		                    e[i].h.raw_len < 128 ? e[i].h.raw_len : 128);
 	}
 	/* Bounded by count, and by bytes though never below one entry. */
 	memset(&c, 0, sizeof(c));
@@ -233,8 +237,10 @@ static void test_append_and_feed(void **state)
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(store_feed(f->st, f->a.pk, 1, 100, 1, collect_fn, &c), 1);
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(
-	    store_feed(f->st, f->a.pk, 1, 100, e[0].raw_len + e[1].raw_len, collect_fn, &c), 2);
+	assert_int_equal(store_feed(f->st, f->a.pk, 1, 100,
+	                            e[0].h.raw_len + e[0].body_len + e[1].h.raw_len + e[1].body_len,
+	                            collect_fn, &c),
+	                 2);
 	assert_int_equal(store_feed(f->st, f->a.pk, 4, 100, 1 << 20, collect_fn, &c), 0);
 	assert_int_equal(store_feed(f->st, f->b.pk, 1, 100, 1 << 20, collect_fn, &c), 0);
 	assert_consistent(f);
@@ -339,7 +345,7 @@ static void test_fork_by_prev(void **state)
 	assert_int_equal(store_forks(f->st, NULL, collect_fn, &c), 2);
 	assert_int_equal(c.seq[0], 2);
 	assert_int_equal(c.seq[1], 3);
-	assert_memory_equal(c.raw[0], e2.raw, 128);
+	assert_memory_equal(c.raw[0], e2.h.raw, 128);
 	(void)e2b;
 	assert_consistent(f);
 }
@@ -475,15 +481,15 @@ static struct ag_entry publish(struct fixture *f, const char *id, const char *te
                                uint8_t *buf, uint8_t hash[static AG_HASH_LEN])
 {
 	msgpack_sbuffer *sb = text ? body(text, id, "health") : NULL;
-	struct ag_entry e = {.timestamp = ts};
+	struct ag_entry e = {.h = {.timestamp = ts}};
 
-	memcpy(e.network, f->network, 32);
-	strcpy(e.type, "practice");
-	e.id = id;
-	e.id_len = strlen(id);
+	memcpy(e.h.network, f->network, 32);
+	strcpy(e.h.type, "practice");
+	e.h.id = id;
+	e.h.id_len = strlen(id);
 	e.body = sb ? (const uint8_t *)sb->data : NULL;
 	e.body_len = sb ? sb->size : 0;
-	assert_int_equal(store_publish(f->st, &e, f->a.sk, buf, AG_ENTRY_MAX, hash), 0);
+	assert_int_equal(store_publish(f->st, &e, f->a.sk, buf, AG_HEADER_MAX, hash), 0);
 	msgpack_sbuffer_free(sb);
 	return e;
 }
@@ -491,21 +497,22 @@ static struct ag_entry publish(struct fixture *f, const char *id, const char *te
 static void test_publish_chain(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN], hash2[AG_HASH_LEN], h[AG_HASH_LEN];
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN], hash2[AG_HASH_LEN], h[AG_HASH_LEN];
 	struct ag_entry e, check;
 	struct collect c = {0};
 	uint64_t seq;
 
 	e = publish(f, "p1", "santé des migrants", 10, buf, hash);
-	assert_int_equal(e.seq, 1);
-	assert_false(e.has_prev);
-	assert_memory_equal(e.author, f->a.pk, AG_PK_LEN);
+	assert_int_equal(e.h.seq, 1);
+	assert_false(e.h.has_prev);
+	assert_memory_equal(e.h.author, f->a.pk, AG_PK_LEN);
 	e = publish(f, "p1", "santé et logement", 20, buf, hash2);
-	assert_int_equal(e.seq, 2);
-	assert_true(e.has_prev);
-	assert_memory_equal(e.prev, hash, AG_HASH_LEN);
+	assert_int_equal(e.h.seq, 2);
+	assert_true(e.h.has_prev);
+	assert_memory_equal(e.h.prev, hash, AG_HASH_LEN);
 	/* What was published is a valid entry of the network, and it is the head. */
-	assert_int_equal(ag_entry_open(&check, e.raw, e.raw_len, f->network, NULL), 0);
+	assert_int_equal(ag_entry_open(&check, e.h.raw, e.h.raw_len, NULL, 0, NULL, NULL), 0);
+	assert_int_equal(ag_header_verify(&check.h, f->network), 0);
 	ag_entry_hash(&check, h);
 	assert_memory_equal(h, hash2, AG_HASH_LEN);
 	assert_int_equal(store_head(f->st, f->a.pk, &seq, h), 1);
@@ -539,7 +546,7 @@ static ssize_t search(struct fixture *f, const char *text, const char *type)
 static void test_new_version_moves_postings(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN];
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN];
 
 	publish(f, "p1", "alpha", 10, buf, hash);
 	assert_int_equal(search(f, "alpha", NULL), 1);
@@ -554,7 +561,7 @@ static void test_new_version_moves_postings(void **state)
 static void test_retraction_leaves_views(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN];
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN];
 	struct collect c = {0};
 	struct index_query topic = {.topic = "health"};
 
@@ -697,20 +704,20 @@ static void test_list_newest_first(void **state)
 static void test_publish_refused_when_forked(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN];
-	struct ag_entry e = {.timestamp = 1};
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN];
+	struct ag_entry e = {.h = {.timestamp = 1}};
 
 	publish(f, "p1", "un", 10, buf, hash);
 	assert_int_equal(store_flags_set(f->st, f->a.pk, STORE_FLAG_FORKED, 0), 0);
-	memcpy(e.network, f->network, 32);
-	strcpy(e.type, "practice");
-	e.id = "p2";
-	e.id_len = 2;
-	assert_int_equal(store_publish(f->st, &e, f->a.sk, buf, AG_ENTRY_MAX, hash), -1);
+	memcpy(e.h.network, f->network, 32);
+	strcpy(e.h.type, "practice");
+	e.h.id = "p2";
+	e.h.id_len = 2;
+	assert_int_equal(store_publish(f->st, &e, f->a.sk, buf, AG_HEADER_MAX, hash), -1);
 	/* A bad record type is refused too, and nothing is written. */
 	assert_int_equal(store_fork_clear(f->st, f->a.pk), 0);
-	strcpy(e.type, "Bad Type");
-	assert_int_equal(store_publish(f->st, &e, f->a.sk, buf, AG_ENTRY_MAX, hash), -1);
+	strcpy(e.h.type, "Bad Type");
+	assert_int_equal(store_publish(f->st, &e, f->a.sk, buf, AG_HEADER_MAX, hash), -1);
 	{
 		uint64_t seq;
 
@@ -725,7 +732,7 @@ static void test_publish_refused_when_forked(void **state)
 static void test_reopen_keeps_everything(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN], h[AG_HASH_LEN];
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN], h[AG_HASH_LEN];
 	uint64_t seq;
 
 	publish(f, "p1", "logement social", 10, buf, hash);
@@ -928,7 +935,7 @@ static void test_check_finds_damage(void **state)
 {
 	struct fixture *f = *state;
 	static const char *dbs[] = {"blocks", "log", "entries", "records"};
-	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN];
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN];
 	char why[256];
 
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
@@ -953,7 +960,7 @@ static void test_check_finds_damage(void **state)
 static void test_other_format_refused(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t *buf = malloc(AG_ENTRY_MAX), hash[AG_HASH_LEN], old[4] = {0, 0, 0, 4};
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN], old[4] = {0, 0, 0, 4};
 	MDB_val k = {6, "schema"}, v = {4, old};
 	MDB_env *env;
 	MDB_txn *txn;

@@ -103,27 +103,33 @@ static void body_pack(msgpack_sbuffer *sb, int author, uint64_t seq, const char 
 static int entry_next(struct author *a, int ai, uint8_t *buf, msgpack_sbuffer *sb,
                       struct ag_entry *e)
 {
+	const uint8_t *body;
 	char id[16];
-	size_t len;
+	size_t len, blen;
 
 	snprintf(id, sizeof(id), "r%llu", (unsigned long long)((a->seq + 1) % RECORDS));
-	*e = (struct ag_entry){.seq = a->seq + 1, .has_prev = a->seq > 0};
-	memcpy(e->network, network, 32);
-	memcpy(e->author, a->pk, AG_PK_LEN);
-	memcpy(e->prev, a->head, AG_HASH_LEN);
-	strcpy(e->type, a->seq % 2 ? "practice" : "meeting");
-	e->id = id;
-	e->id_len = strlen(id);
-	e->timestamp = 1700000000000ull + a->seq * 1000;
+	*e = (struct ag_entry){.h = {.seq = a->seq + 1, .has_prev = a->seq > 0}};
+	memcpy(e->h.network, network, 32);
+	memcpy(e->h.author, a->pk, AG_PK_LEN);
+	memcpy(e->h.prev, a->head, AG_HASH_LEN);
+	strcpy(e->h.type, a->seq % 2 ? "practice" : "meeting");
+	e->h.id = id;
+	e->h.id_len = strlen(id);
+	e->h.timestamp = 1700000000000ull + a->seq * 1000;
 	if (rand() % 8) {
-		body_pack(sb, ai, a->seq + 1, e->type);
-		e->body = (const uint8_t *)sb->data;
+		body_pack(sb, ai, a->seq + 1, e->h.type);
+		if (sb->size > AG_BODY_MAX)
+			return -1;
+		/* The header at buf, its body after it. */
+		e->body = memcpy(buf + AG_HEADER_MAX, sb->data, sb->size);
 		e->body_len = sb->size;
 	}
-	if (ag_entry_sign(e, a->sk, buf, AG_ENTRY_MAX, &len) != 0 ||
-	    ag_entry_decode(e, buf, len, NULL) != 0)
+	body = e->body;
+	blen = e->body_len;
+	if (ag_entry_sign(e, a->sk, buf, AG_HEADER_MAX, &len) != 0 ||
+	    ag_entry_open(e, buf, len, body, blen, NULL, NULL) != 0)
 		return -1;
-	a->seq = e->seq;
+	a->seq = e->h.seq;
 	ag_entry_hash(e, a->head);
 	return 0;
 }
@@ -131,7 +137,7 @@ static int entry_next(struct author *a, int ai, uint8_t *buf, msgpack_sbuffer *s
 /* The child: append batches for ever, telling the parent what each commit holds. */
 static _Noreturn void child(const char *data, int fd, unsigned seed)
 {
-	static uint8_t bufs[16][AG_ENTRY_MAX];
+	static uint8_t bufs[16][AG_HEADER_MAX + AG_BODY_MAX];
 	struct author au[AUTHORS];
 	struct ag_entry es[16];
 	struct store_prep prep[16];
@@ -161,7 +167,7 @@ static _Noreturn void child(const char *data, int fd, unsigned seed)
 		if (store_append_prepared(st, es, prepared ? prep : NULL, (size_t)n, res) != 0)
 			_exit(5);
 		for (int i = 0; i < n; i++) {
-			struct committed c = {(uint32_t)who[i], es[i].seq};
+			struct committed c = {(uint32_t)who[i], es[i].h.seq};
 
 			if (prepared)
 				store_prep_clear(&prep[i]);
@@ -184,8 +190,8 @@ static int walk_fn(const struct ag_entry *e, void *arg)
 {
 	struct walk *w = arg;
 
-	if (e->seq != w->next || (e->seq > 1 && memcmp(e->prev, w->prev, AG_HASH_LEN) != 0) ||
-	    ag_entry_verify(e, network) != 0)
+	if (e->h.seq != w->next || (e->h.seq > 1 && memcmp(e->h.prev, w->prev, AG_HASH_LEN) != 0) ||
+	    ag_header_verify(&e->h, network) != 0)
 		w->bad = 1;
 	ag_entry_hash(e, w->prev);
 	w->next++;
@@ -201,14 +207,14 @@ static int found_fn(const struct ag_entry *e, void *arg)
 {
 	struct found *f = arg;
 
-	f->seq = e->seq;
+	f->seq = e->h.seq;
 	f->n++;
 	return 0;
 }
 
 static int current_fn(const struct ag_entry *e, void *arg)
 {
-	*(uint64_t *)arg = e->body ? e->seq : 0;
+	*(uint64_t *)arg = e->body ? e->h.seq : 0;
 	return 0;
 }
 

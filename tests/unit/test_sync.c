@@ -199,20 +199,21 @@ static const uint8_t *note_body(struct fx *f, const char *text, size_t *len)
 static struct ag_entry signed_entry(struct fx *f, struct author *a, const char *type,
                                     const char *id, const uint8_t *body, size_t body_len)
 {
-	struct ag_entry e = {.seq = a->seq + 1, .has_prev = a->seq > 0, .timestamp = 1700000000000};
-	uint8_t *buf = keep(f, malloc(AG_ENTRY_MAX));
+	struct ag_entry e = {
+	    .h = {.seq = a->seq + 1, .has_prev = a->seq > 0, .timestamp = 1700000000000}};
+	uint8_t *buf = keep(f, malloc(AG_HEADER_MAX));
 	char *idc = keep(f, strdup(id));
 	size_t len;
 
-	memcpy(e.network, f->network, 32);
-	memcpy(e.author, a->pk, AG_PK_LEN);
-	memcpy(e.prev, a->head, AG_HASH_LEN);
-	snprintf(e.type, sizeof(e.type), "%s", type);
-	e.id = idc;
-	e.id_len = strlen(idc);
+	memcpy(e.h.network, f->network, 32);
+	memcpy(e.h.author, a->pk, AG_PK_LEN);
+	memcpy(e.h.prev, a->head, AG_HASH_LEN);
+	snprintf(e.h.type, sizeof(e.h.type), "%s", type);
+	e.h.id = idc;
+	e.h.id_len = strlen(idc);
 	e.body = body;
 	e.body_len = body_len;
-	assert_int_equal(ag_entry_sign(&e, a->sk, buf, AG_ENTRY_MAX, &len), 0);
+	assert_int_equal(ag_entry_sign(&e, a->sk, buf, AG_HEADER_MAX, &len), 0);
 	a->seq++;
 	ag_entry_hash(&e, a->head);
 	return e;
@@ -279,6 +280,36 @@ static void recv_pairs(struct sync_link *l, enum ag_msg_type type, const struct 
 	sync_msg(l, m, len);
 }
 
+struct hash_at {
+	uint8_t hash[32];
+};
+
+static int hash_fn(const struct ag_entry *e, void *arg)
+{
+	ag_entry_hash(e, ((struct hash_at *)arg)->hash);
+	return 1;
+}
+
+/* The peer sends a CLOCK, each head with the hash we hold at its seq (zeros past our head). */
+static void recv_clock(struct fx *f, struct sync_link *l, const struct pair *p, size_t n)
+{
+	static struct ag_msgb b;
+	const uint8_t *m;
+	size_t len;
+
+	ag_msgb_init(&b, AG_MSG_CLOCK);
+	for (size_t i = 0; i < n; i++) {
+		struct hash_at h = {{0}};
+
+		if (p[i].v > 0)
+			assert_true(store_feed(f->store, p[i].a->pk, p[i].v, 1, SIZE_MAX, hash_fn,
+			                       &h) >= 0);
+		assert_int_equal(ag_msgb_add_head(&b, p[i].a->pk, p[i].v, h.hash), 0);
+	}
+	ag_msgb_finish(&b, &m, &len);
+	sync_msg(l, m, len);
+}
+
 /* The peer sends one ENTRIES message; the loop runs until it is verified and applied. */
 static void recv_entries(struct fx *f, struct sync_link *l, const struct ag_entry *es, size_t n)
 {
@@ -288,7 +319,9 @@ static void recv_entries(struct fx *f, struct sync_link *l, const struct ag_entr
 
 	ag_msgb_init(&b, AG_MSG_ENTRIES);
 	for (size_t i = 0; i < n; i++)
-		assert_int_equal(ag_msgb_add_entry(&b, es[i].raw, es[i].raw_len), 0);
+		assert_int_equal(
+		    ag_msgb_add_entry(&b, es[i].h.raw, es[i].h.raw_len, es[i].body, es[i].body_len),
+		    0);
 	ag_msgb_finish(&b, &m, &len);
 	sync_msg(l, m, len);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
@@ -326,13 +359,14 @@ static int sent_pair(const struct fake *k, enum ag_msg_type type, const struct a
 
 	for (size_t i = 0; i < k->nsent; i++) {
 		struct ag_msg m;
-		const uint8_t *author;
+		const uint8_t *author, *hash;
 		uint64_t value;
 
 		assert_int_equal(ag_msg_decode(&m, k->sent[i].buf, k->sent[i].len, NULL), 0);
 		if (m.type != type)
 			continue;
-		while (ag_msg_next_pair(&m.list, &author, &value))
+		while (type == AG_MSG_CLOCK ? ag_msg_next_head(&m.list, &author, &value, &hash)
+		                            : ag_msg_next_pair(&m.list, &author, &value))
 			if (memcmp(author, a->pk, 32) == 0) {
 				*v = value;
 				found = 1;
@@ -348,18 +382,45 @@ static size_t sent_seqs(const struct fake *k, const struct author *a, uint64_t *
 
 	for (size_t i = 0; i < k->nsent; i++) {
 		struct ag_msg m;
-		const uint8_t *raw;
-		size_t len;
+		const uint8_t *raw, *body;
+		size_t len, blen;
 
 		assert_int_equal(ag_msg_decode(&m, k->sent[i].buf, k->sent[i].len, NULL), 0);
 		if (m.type != AG_MSG_ENTRIES)
 			continue;
-		while (ag_msg_next_entry(&m.list, &raw, &len)) {
+		while (ag_msg_next_entry(&m.list, &raw, &len, &body, &blen)) {
 			struct ag_entry e;
 
-			assert_int_equal(ag_entry_decode(&e, raw, len, NULL), 0);
-			if (memcmp(e.author, a->pk, 32) == 0 && n < cap)
-				seqs[n++] = e.seq;
+			assert_int_equal(ag_entry_open(&e, raw, len, body, blen, NULL, NULL), 0);
+			if (memcmp(e.h.author, a->pk, 32) == 0 && n < cap)
+				seqs[n++] = e.h.seq;
+		}
+	}
+	return n;
+}
+
+/*
+ * The hashes of a's headers at seq sent without a body in ENTRIES messages
+ * (a fork's proof): how many, at most 4 into out.
+ */
+static size_t sent_headers(const struct fake *k, const struct author *a, uint64_t seq,
+                           uint8_t out[][32])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < k->nsent; i++) {
+		struct ag_msg m;
+		const uint8_t *raw, *body;
+		size_t len, blen;
+
+		assert_int_equal(ag_msg_decode(&m, k->sent[i].buf, k->sent[i].len, NULL), 0);
+		while (m.type == AG_MSG_ENTRIES &&
+		       ag_msg_next_entry(&m.list, &raw, &len, &body, &blen)) {
+			struct ag_header h;
+
+			assert_int_equal(ag_header_decode(&h, raw, len, NULL), 0);
+			if (!body && h.seq == seq && memcmp(h.author, a->pk, 32) == 0 && n < 4)
+				ag_header_hash(&h, out[n++]);
 		}
 	}
 	return n;
@@ -457,8 +518,8 @@ static void both_up(struct fx *f, const struct pair *clock, size_t n)
 {
 	sync_up(f->lb, "Self");
 	sync_up(f->lc, "Self");
-	recv_pairs(f->lb, AG_MSG_CLOCK, clock, n);
-	recv_pairs(f->lc, AG_MSG_CLOCK, clock, n);
+	recv_clock(f, f->lb, clock, n);
+	recv_clock(f, f->lc, clock, n);
 	fake_clear(&f->fb);
 	fake_clear(&f->fc);
 }
@@ -497,7 +558,7 @@ static void test_hello_clock(void **state)
 	assert_int_equal(count_type(&f->fb, AG_MSG_ENTRIES), 0); /* not before its CLOCK */
 
 	fake_clear(&f->fb);
-	recv_pairs(f->lb, AG_MSG_CLOCK, peer_clock, 4);
+	recv_clock(f, f->lb, peer_clock, 4);
 	assert_int_equal(sent_seqs(&f->fb, &f->self, seqs, 8), 2);
 	assert_int_equal(seqs[0], 2);
 	assert_int_equal(seqs[1], 3);
@@ -535,7 +596,7 @@ static void test_stream_back_pressure(void **state)
 	store_notes(f, &f->self, 200, 8000); /* about 1.6 MB: more than CONN_QUEUE_HIGH */
 	sync_up(f->lb, "Self");
 	f->fb.queued = CONN_QUEUE_HIGH; /* full */
-	recv_pairs(f->lb, AG_MSG_CLOCK, peer_clock, 1);
+	recv_clock(f, f->lb, peer_clock, 1);
 	assert_int_equal(count_type(&f->fb, AG_MSG_ENTRIES), 0);
 	assert_int_equal(sync_behind(f->lb), 200);
 
@@ -659,12 +720,12 @@ static void test_forged_entry(void **state)
 	struct fx *f = *state;
 	struct pair clock[] = {{&f->d, 0}, {&f->b, 0}};
 	struct ag_entry d1 = note(f, &f->d, "one"), b1 = note(f, &f->b, "mine");
-	uint8_t *forged = keep(f, malloc(d1.raw_len));
+	uint8_t *forged = keep(f, malloc(d1.h.raw_len));
 
 	both_up(f, clock, 2);
-	memcpy(forged, d1.raw, d1.raw_len);
-	forged[d1.raw_len - 1] ^= 0x01; /* the last byte of the signature */
-	d1.raw = forged;
+	memcpy(forged, d1.h.raw, d1.h.raw_len);
+	forged[d1.h.raw_len - 1] ^= 0x01; /* the last byte of the signature */
+	d1.h.raw = forged;
 	{
 		static struct ag_msgb m1, m2;
 		const uint8_t *m;
@@ -672,18 +733,20 @@ static void test_forged_entry(void **state)
 
 		/* Two messages before the loop turns: the second is queued behind the first. */
 		ag_msgb_init(&m1, AG_MSG_ENTRIES);
-		assert_int_equal(ag_msgb_add_entry(&m1, d1.raw, d1.raw_len), 0);
+		assert_int_equal(
+		    ag_msgb_add_entry(&m1, d1.h.raw, d1.h.raw_len, d1.body, d1.body_len), 0);
 		ag_msgb_finish(&m1, &m, &len);
 		sync_msg(f->lb, m, len);
 		ag_msgb_init(&m2, AG_MSG_ENTRIES);
-		assert_int_equal(ag_msgb_add_entry(&m2, b1.raw, b1.raw_len), 0);
+		assert_int_equal(
+		    ag_msgb_add_entry(&m2, b1.h.raw, b1.h.raw_len, b1.body, b1.body_len), 0);
 		ag_msgb_finish(&m2, &m, &len);
 		sync_msg(f->lb, m, len);
 	}
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(f->fb.cuts, 1);
 	assert_int_equal(f->fb.fault, 1);
-	assert_string_equal(f->fb.why, "bad signature");
+	assert_string_equal(f->fb.why, "run: bad signature");
 	assert_int_equal(head(f, &f->d), 0);
 	assert_int_equal(head(f, &f->b), 0);
 	assert_int_equal(sync_received(f->lb), 0);
@@ -701,9 +764,9 @@ static int count_entry(const struct ag_entry *e, void *arg)
 
 /*
  * A fork: a second, validly signed entry at a seq we hold. Both are kept as
- * proof, the author is flagged and takes nothing more, the sender is cut off
- * (as agorad does today; DESIGN.md would drop it without blame), and the
- * head stays the entry we had.
+ * proof, the author is flagged and takes nothing more, the head stays the
+ * entry we had, and the sender, who may only relay it, is not cut off but
+ * sent both headers (bodies nil) as proof (DESIGN.md "Refusing without blame").
  */
 static void test_fork(void **state)
 {
@@ -712,18 +775,22 @@ static void test_fork(void **state)
 	struct author twin = f->d;
 	struct ag_entry d1 = note(f, &f->d, "one"), other = note(f, &twin, "another one");
 	struct ag_entry d2 = note(f, &f->d, "two");
-	uint8_t hash[32], want[32];
+	uint8_t hash[32], want[32], other_hash[32], proof[4][32];
 	uint32_t flags = 0;
 	uint64_t seq;
 	ssize_t proofs, seen = 0;
 
+	ag_entry_hash(&other, other_hash);
+
 	both_up(f, clock, 1);
 	recv_entries(f, f->lb, &d1, 1);
 	ag_entry_hash(&d1, want);
+	fake_clear(&f->fc);
 	recv_entries(f, f->lc, &other, 1);
-	assert_int_equal(f->fc.cuts, 1);
-	assert_int_equal(f->fc.fault, 1);
-	assert_string_equal(f->fc.why, "fork: a second entry at the same seq");
+	assert_int_equal(f->fc.cuts, 0);
+	assert_int_equal(sent_headers(&f->fc, &f->d, 1, proof), 2);
+	assert_true((memcmp(proof[0], want, 32) == 0 && memcmp(proof[1], other_hash, 32) == 0) ||
+	            (memcmp(proof[1], want, 32) == 0 && memcmp(proof[0], other_hash, 32) == 0));
 	assert_int_equal(store_head(f->store, f->d.pk, &seq, hash), 1);
 	assert_int_equal(seq, 1);
 	assert_memory_equal(hash, want, 32);
@@ -754,7 +821,7 @@ static void test_restore_guard(void **state)
 	own[1] = note(f, &f->self, "and this one too");
 	sync_up(f->lb, "Self");
 	sync_up(f->lc, "Self");
-	recv_pairs(f->lb, AG_MSG_CLOCK, claim, 1);
+	recv_clock(f, f->lb, claim, 1);
 	assert_int_equal(f->learned, 0);
 	recv_entries(f, f->lb, own, 1);
 	assert_int_equal(head(f, &f->self), 1);
@@ -763,7 +830,7 @@ static void test_restore_guard(void **state)
 	assert_int_equal(head(f, &f->self), 2);
 	assert_int_equal(f->learned, 1);
 	assert_int_equal(f->learned_seq, 2);
-	recv_pairs(f->lc, AG_MSG_CLOCK, claim, 1);
+	recv_clock(f, f->lc, claim, 1);
 	assert_int_equal(f->learned, 1); /* once */
 	loop_closes(f);
 }
@@ -850,7 +917,7 @@ static void test_backoff_after_fault(void **state)
 	sync_down(f->lb);
 	fake_clear(&f->fb);
 	sync_up(f->lb, "Self");
-	recv_pairs(f->lb, AG_MSG_CLOCK, clock, 1);
+	recv_clock(f, f->lb, clock, 1);
 	recv_entries(f, f->lb, &b1, 1);
 	assert_int_equal(head(f, &f->b), 1);
 	assert_int_equal(f->fb.cuts, 1);
