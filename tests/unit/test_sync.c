@@ -924,6 +924,215 @@ static void test_backoff_after_fault(void **state)
 	loop_closes(f);
 }
 
+/* --- Runs, bodies, versions (protocol 2) --- */
+
+/* A copy of e whose signature's last byte is flipped, its author's head moved onto it. */
+static struct ag_entry resign_bad(struct fx *f, struct author *a, struct ag_entry e)
+{
+	uint8_t *bad = keep(f, malloc(e.h.raw_len));
+
+	memcpy(bad, e.h.raw, e.h.raw_len);
+	bad[e.h.raw_len - 1] ^= 0x01;
+	assert_int_equal(ag_entry_open(&e, bad, e.h.raw_len, e.body, e.body_len, NULL, NULL), 0);
+	ag_entry_hash(&e, a->head);
+	return e;
+}
+
+/*
+ * A run whose last header's signature fails is refused whole: nothing of it
+ * is stored, and the sender is cut off as at fault.
+ */
+static void test_run_forged_last(void **state)
+{
+	struct fx *f = *state;
+	struct pair clock[] = {{&f->d, 0}};
+	struct ag_entry d[3];
+
+	both_up(f, clock, 1);
+	d[0] = note(f, &f->d, "one");
+	d[1] = note(f, &f->d, "two");
+	d[2] = resign_bad(f, &f->d, note(f, &f->d, "three"));
+	recv_entries(f, f->lb, d, 3);
+	assert_int_equal(f->fb.cuts, 1);
+	assert_int_equal(f->fb.fault, 1);
+	assert_string_equal(f->fb.why, "run: bad signature");
+	assert_int_equal(head(f, &f->d), 0);
+	assert_int_equal(count_type(&f->fc, AG_MSG_ENTRIES), 0);
+	loop_closes(f);
+}
+
+/*
+ * A run spliced from two chains of one author (the third header chains to
+ * another second one, though its own signature is good) is a broken chain:
+ * refused whole, the sender cut off.
+ */
+static void test_run_spliced(void **state)
+{
+	struct fx *f = *state;
+	struct pair clock[] = {{&f->d, 0}};
+	struct author twin;
+	struct ag_entry d[3];
+
+	both_up(f, clock, 1);
+	d[0] = note(f, &f->d, "one");
+	twin = f->d;
+	d[1] = note(f, &f->d, "two");
+	(void)note(f, &twin, "another two");
+	d[2] = note(f, &twin, "three, on the other two");
+	recv_entries(f, f->lb, d, 3);
+	assert_int_equal(f->fb.cuts, 1);
+	assert_int_equal(f->fb.fault, 1);
+	assert_int_equal(head(f, &f->d), 0);
+	loop_closes(f);
+}
+
+/*
+ * A bad signature inside a run whose last one is good: the chain vouches
+ * for it (DESIGN.md "Accepting entries"), so the whole run is stored, and
+ * passed on ending with the header whose signature was checked.
+ */
+static void test_run_bad_inner(void **state)
+{
+	struct fx *f = *state;
+	struct pair clock[] = {{&f->d, 0}};
+	struct ag_entry d[3];
+	uint64_t seqs[8];
+	char why[256];
+
+	both_up(f, clock, 1);
+	d[0] = note(f, &f->d, "one");
+	d[1] = resign_bad(f, &f->d, note(f, &f->d, "two"));
+	d[2] = note(f, &f->d, "three");
+	recv_entries(f, f->lb, d, 3);
+	assert_int_equal(f->fb.cuts, 0);
+	assert_int_equal(head(f, &f->d), 3);
+	assert_int_equal(store_check(f->store, f->network, why, sizeof(why)), 0);
+	assert_int_equal(sent_seqs(&f->fc, &f->d, seqs, 8), 3);
+	assert_int_equal(seqs[2], 3);
+	loop_closes(f);
+}
+
+struct body_seen {
+	int held;
+	uint64_t has_body;
+};
+
+static int body_fn(const struct ag_entry *e, void *arg)
+{
+	struct body_seen *b = arg;
+
+	b->held = e->body != NULL;
+	b->has_body = e->h.has_body;
+	return 1;
+}
+
+/* The WANT_BODIES sent for a's feed: how many, the seqs of the last in seqs. */
+static size_t sent_want_bodies(const struct fake *k, const struct author *a, uint64_t *seqs,
+                               size_t *n)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < k->nsent; i++) {
+		struct ag_msg m;
+
+		assert_int_equal(ag_msg_decode(&m, k->sent[i].buf, k->sent[i].len, NULL), 0);
+		if (m.type != AG_MSG_WANT_BODIES || memcmp(m.author, a->pk, 32) != 0)
+			continue;
+		count++;
+		for (*n = 0; ag_msg_next_seq(&m.list, &seqs[*n]); (*n)++)
+			;
+	}
+	return count;
+}
+
+/*
+ * A header without its body counts for the chain and the head; its body is
+ * asked of the other peer that has the feed (WANT_BODIES), not of the one
+ * that sent it without; the answer brings it, and a peer asking us for it
+ * gets it.
+ */
+static void test_absent_body_asked(void **state)
+{
+	struct fx *f = *state;
+	struct pair clock_b[] = {{&f->d, 0}}, clock_c[] = {{&f->d, 1}};
+	struct ag_entry d1 = note(f, &f->d, "one"), bare = d1;
+	struct body_seen seen = {0};
+	uint64_t seqs[8];
+	size_t n = 0;
+	uint8_t buf[64];
+	size_t len;
+
+	sync_up(f->lb, "Self");
+	sync_up(f->lc, "Self");
+	recv_clock(f, f->lb, clock_b, 1);
+	recv_clock(f, f->lc, clock_c, 1);
+	fake_clear(&f->fb);
+	fake_clear(&f->fc);
+	bare.body = NULL;
+	bare.body_len = 0;
+	recv_entries(f, f->lb, &bare, 1);
+	assert_int_equal(head(f, &f->d), 1);
+	assert_int_equal(store_feed(f->store, f->d.pk, 1, 1, SIZE_MAX, body_fn, &seen), 1);
+	assert_false(seen.held);
+	assert_true(seen.has_body);
+	assert_int_equal(store_missing(f->store, f->d.pk, 1, seqs, 8), 1);
+	assert_int_equal(sent_want_bodies(&f->fb, &f->d, seqs, &n), 0);
+	assert_int_equal(sent_want_bodies(&f->fc, &f->d, seqs, &n), 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(seqs[0], 1);
+
+	recv_entries(f, f->lc, &d1, 1); /* the answer */
+	assert_int_equal(f->fc.cuts, 0);
+	assert_int_equal(store_feed(f->store, f->d.pk, 1, 1, SIZE_MAX, body_fn, &seen), 1);
+	assert_true(seen.held);
+	assert_int_equal(store_missing(f->store, f->d.pk, 1, seqs, 8), 0);
+
+	/* b asks us for it in turn, and gets the header with its body. */
+	fake_clear(&f->fb);
+	assert_int_equal(ag_msg_want_bodies(buf, sizeof(buf), &len, f->d.pk, (uint64_t[]){1}, 1),
+	                 0);
+	sync_msg(f->lb, buf, len);
+	assert_int_equal(sent_seqs(&f->fb, &f->d, seqs, 8), 1);
+	assert_int_equal(f->fb.cuts + f->fc.cuts, 0);
+	loop_closes(f);
+}
+
+/*
+ * Versions live side by side: a message of a type this version does not
+ * know is ignored (and counted), one with trailing elements is read, and
+ * entries of a feed we do not replicate are dropped before any signature
+ * is checked (a forged one costs nothing and cuts no one). A peer speaking
+ * protocol 1 is refused.
+ */
+static void test_versions_side_by_side(void **state)
+{
+	struct fx *f = *state;
+	struct pair clock[] = {{&f->d, 0}};
+	static const uint8_t unknown[] = {0x93, 0x0a, 0x80, 0xc0};
+	static const uint8_t ping[] = {0x94, 0x06, 0x09, 0xa1, 'x', 0x90};
+	static const uint8_t hello1[] = {0x94, 0x00, 0x01, 0xa1, 'B', 0xa1, 'b'};
+	struct ag_entry x1 = resign_bad(f, &f->x, note(f, &f->x, "outside"));
+	struct ag_msg m;
+
+	both_up(f, clock, 1);
+	sync_msg(f->lb, unknown, sizeof(unknown));
+	assert_int_equal(sync_unknown(f->lb), 1);
+	sync_msg(f->lb, ping, sizeof(ping));
+	assert_int_equal(f->fb.nsent, 1);
+	assert_int_equal(ag_msg_decode(&m, f->fb.sent[0].buf, f->fb.sent[0].len, NULL), 0);
+	assert_int_equal(m.type, AG_MSG_PONG);
+	assert_int_equal(m.seq, 9);
+	recv_entries(f, f->lb, &x1, 1);
+	assert_int_equal(sync_outside(f->lb), 1);
+	assert_int_equal(f->fb.cuts, 0);
+	assert_int_equal(head(f, &f->x), 0);
+
+	sync_msg(f->lc, hello1, sizeof(hello1));
+	assert_int_equal(f->fc.cuts, 1);
+	assert_string_equal(f->fc.why, "another protocol version");
+	loop_closes(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -935,6 +1144,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_restore_guard, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_member_record, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backoff_after_fault, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_run_forged_last, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_run_spliced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_run_bad_inner, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_absent_body_asked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_versions_side_by_side, setup, teardown),
 	};
 
 	if (ag_init() != 0)
