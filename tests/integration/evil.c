@@ -392,14 +392,14 @@ static size_t put_uint(uint8_t *p, size_t width)
 
 /*
  * A CLOCK of made-up authors whose plaintext is exactly AG_MSG_MAX bytes, so
- * its frame is exactly 65,535: [1, [[bin 32, seq] ...]] with as many 36-byte
- * pairs as fit, and the slack spread over wider seqs. By hand: the builder
+ * its frame is exactly 65,535: [1, [[bin 32, seq, bin 32] ...]] with as many
+ * 70-byte triples as fit, and the slack spread over wider seqs. By hand: the builder
  * keeps room for the widest pair, so it stops short of the limit.
  */
 static size_t make_clock(uint8_t *out)
 {
 	static const size_t widths[] = {9, 5, 3, 2};
-	size_t n = (AG_MSG_MAX - 5) / 36, slack = AG_MSG_MAX - 5 - n * 36, len = 0;
+	size_t n = (AG_MSG_MAX - 5) / 70, slack = AG_MSG_MAX - 5 - n * 70, len = 0;
 
 	out[len++] = 0x92;
 	out[len++] = AG_MSG_CLOCK;
@@ -413,12 +413,16 @@ static size_t make_clock(uint8_t *out)
 			if (slack >= widths[k] - 1)
 				w = widths[k];
 		slack -= w - 1;
-		out[len++] = 0x92;
+		out[len++] = 0x93;
 		out[len++] = 0xc4;
 		out[len++] = 32;
 		randombytes_buf(out + len, 32);
 		len += 32;
 		len += put_uint(out + len, w);
+		out[len++] = 0xc4;
+		out[len++] = 32;
+		randombytes_buf(out + len, 32);
+		len += 32;
 	}
 	return len;
 }

@@ -981,10 +981,52 @@ static void test_other_format_refused(void **state)
 	free(buf);
 }
 
+/*
+ * Format 2: a header stored without its body counts for the chain and the
+ * head, its record's state shows no body, nothing of it is searchable, and
+ * it is listed as missing. Its body, when it comes, is kept (STORE_BODY),
+ * indexed if its version is current, and missing no more; a body that is
+ * not its header's never reaches the store (ag_entry_open refuses it).
+ */
+static void test_headers_without_bodies(void **state)
+{
+	struct fixture *f = *state;
+	struct ag_entry e1 = entry_make(f, &f->a, "practice", "p1", "logement des saisonniers", 10),
+	                e2 = entry_make(f, &f->a, "practice", "p1", "hebergement d'urgence", 20),
+	                bare[2] = {e1, e2};
+	struct collect c = {0};
+	uint64_t seqs[4];
+
+	bare[0].body = bare[1].body = NULL;
+	bare[0].body_len = bare[1].body_len = 0;
+	assert_int_equal(append1(f, &bare[0], NULL), STORE_STORED);
+	assert_int_equal(append1(f, &bare[1], NULL), STORE_STORED);
+	assert_int_equal(store_feed(f->st, f->a.pk, 1, 100, 1 << 20, collect_fn, &c), 2);
+	assert_true(c.body_null[0] && c.body_null[1]);
+	assert_int_equal(store_missing(f->st, f->a.pk, 1, seqs, 4), 2);
+	assert_int_equal(seqs[1], 2);
+	assert_int_equal(search(f, "logement", NULL), 0);
+	assert_consistent(f);
+
+	/* The older version's body: kept, yet not searchable (its record has moved on). */
+	assert_int_equal(append1(f, &e1, NULL), STORE_BODY);
+	assert_int_equal(search(f, "logement", NULL), 0);
+	/* The current one's: kept and indexed. */
+	assert_int_equal(append1(f, &e2, NULL), STORE_BODY);
+	assert_int_equal(search(f, "hebergement", NULL), 1);
+	assert_int_equal(append1(f, &e2, NULL), STORE_DUPLICATE);
+	assert_int_equal(store_missing(f->st, f->a.pk, 1, seqs, 4), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_feed(f->st, f->a.pk, 1, 100, 1 << 20, collect_fn, &c), 2);
+	assert_false(c.body_null[0] || c.body_null[1]);
+	assert_consistent(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_append_and_feed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_headers_without_bodies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_duplicate_ignored, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gap_says_which_seq, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork_same_seq, setup, teardown),
