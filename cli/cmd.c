@@ -192,7 +192,9 @@ static const struct command commands[] = {
      0,
      O(OPT_CITY) | O(OPT_SINCE) | O(OPT_LIMIT),
      "Lists the entries of a city's feed in seq order. With --json each entry has\n"
-     "raw, the base64 of its encoded bytes, so it can be verified independently."},
+     "raw, the base64 of its signed header, body_raw, the base64 of its body (null\n"
+     "when not held), so both can be verified independently, and state: live,\n"
+     "retracted, purged or missing (a body this node does not hold)."},
     {"show",
      cmd_show,
      "a record laid out for reading",

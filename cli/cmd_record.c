@@ -309,6 +309,16 @@ int cmd_search(const struct args *a)
 	return records_query(a, AG_CTL_SEARCH, json_pack("{s:s}", "text", a->pos[0]));
 }
 
+/* A version's state as agorad gives it (live, retracted, purged, missing). */
+static const char *version_state(const json_t *v)
+{
+	const char *s = rec_str(v, "state");
+
+	if (s)
+		return s;
+	return json_is_null(json_object_get(v, "body")) ? "retracted" : "live";
+}
+
 int cmd_history(const struct args *a)
 {
 	static const char *const head[] = {"SEQ", "TIME", "STATE", "HASH"};
@@ -332,10 +342,7 @@ int cmd_history(const struct args *a)
 	if ((t = table_new(4, head))) {
 		json_array_foreach(json_object_get(resp, "versions"), i, v)
 		{
-			const char *row[4] = {
-			    seq, when,
-			    json_is_null(json_object_get(v, "body")) ? "retracted" : "published",
-			    rec_str(v, "hash")};
+			const char *row[4] = {seq, when, version_state(v), rec_str(v, "hash")};
 
 			snprintf(seq, sizeof(seq), "%lld",
 			         (long long)json_integer_value(json_object_get(v, "seq")));
@@ -388,13 +395,8 @@ static void print_log(const json_t *entries)
 	table_limit(t, 3, 32);
 	json_array_foreach(entries, i, e)
 	{
-		const char *row[6] = {seq,
-		                      when,
-		                      rec_str(e, "type"),
-		                      rec_str(e, "id"),
-		                      json_is_null(json_object_get(e, "body")) ? "retracted"
-		                                                               : "published",
-		                      hash};
+		const char *row[6] = {
+		    seq, when, rec_str(e, "type"), rec_str(e, "id"), version_state(e), hash};
 
 		snprintf(seq, sizeof(seq), "%lld",
 		         (long long)json_integer_value(json_object_get(e, "seq")));

@@ -507,14 +507,25 @@ static void pack_base64(msgpack_packer *pk, const uint8_t *b, size_t n)
 	free(s);
 }
 
-/* A record (PROTOCOL.md), with prev and raw for a log entry; keys in byte order. */
+/*
+ * A version's state: retracted by its header, live when its body is held,
+ * missing when it is not (purged joins with the second half of issue 15).
+ */
+static const char *record_state(const struct ag_entry *e)
+{
+	if (!e->h.has_body)
+		return "retracted";
+	return e->body ? "live" : "missing";
+}
+
+/* A record (PROTOCOL.md), with body_raw, prev and raw for a log entry; keys in byte order. */
 static void pack_record(struct control *ctl, msgpack_packer *pk, const struct ag_entry *e,
                         bool log_entry)
 {
 	uint8_t hash[AG_HASH_LEN];
 
 	ag_entry_hash(e, hash);
-	msgpack_pack_map(pk, log_entry ? 10 : 8);
+	msgpack_pack_map(pk, log_entry ? 12 : 9);
 	pack_str(pk, "author");
 	pack_key(pk, e->h.author);
 	pack_str(pk, "body");
@@ -522,6 +533,13 @@ static void pack_record(struct control *ctl, msgpack_packer *pk, const struct ag
 		pack_raw(pk, e->body, e->body_len);
 	else
 		msgpack_pack_nil(pk);
+	if (log_entry) {
+		pack_str(pk, "body_raw");
+		if (e->body)
+			pack_base64(pk, e->body, e->body_len);
+		else
+			msgpack_pack_nil(pk);
+	}
 	pack_str(pk, "hash");
 	pack_hex(pk, hash, sizeof(hash));
 	pack_str(pk, "id");
@@ -539,6 +557,8 @@ static void pack_record(struct control *ctl, msgpack_packer *pk, const struct ag
 	}
 	pack_str(pk, "seq");
 	msgpack_pack_uint64(pk, e->h.seq);
+	pack_str(pk, "state");
+	pack_str(pk, record_state(e));
 	pack_str(pk, "timestamp");
 	msgpack_pack_uint64(pk, e->h.timestamp);
 	pack_str(pk, "type");
@@ -826,9 +846,13 @@ static int handle_get(struct control *ctl, const struct ag_ctl_req *r, msgpack_p
 	} else if (rc == 0 || collected_entry(&cl, 0, &e) != 0) {
 		snprintf(err, errlen, "no %s %s", r->rtype, r->id);
 		rc = AG_CTL_ENOTFOUND;
-	} else if (!e.body) {
+	} else if (!e.h.has_body) {
 		snprintf(err, errlen, "%s %s was retracted (seq %llu)", r->rtype, r->id,
 		         (unsigned long long)e.h.seq);
+		rc = AG_CTL_ENOTFOUND;
+	} else if (!e.body) {
+		snprintf(err, errlen, "%s %s: this node does not hold the body of its seq %llu",
+		         r->rtype, r->id, (unsigned long long)e.h.seq);
 		rc = AG_CTL_ENOTFOUND;
 	} else {
 		pack_ok(pk, 1);

@@ -44,7 +44,7 @@ check_bad() {
 # jq-like checks in python: json_check 'EXPRESSION over d' on $WORK/out, one document.
 json_check() {
 	python3 - "$WORK/out" "$1" <<'PY' || fail "JSON check failed: $1"
-import base64, json, sys
+import base64, hashlib, json, sys
 text = open(sys.argv[1], encoding="utf-8").read()
 d = json.loads(text)  # exactly one document, or this raises
 assert eval(sys.argv[2]), sys.argv[2]
@@ -187,7 +187,7 @@ echo "ok: a record published at Lyon is read at Tunis, by name and by key"
 ok_in '{"title": "Guichet unique, version 2", "summary": "Un guichet", "topics": ["housing"]}' $L put practice guichet
 ok $L history practice guichet
 has '^SEQ +TIME +STATE +HASH$'
-[ "$(grep -c published "$WORK/out")" = 2 ] || fail "history does not show two versions"
+[ "$(grep -cE ' live +[0-9a-f]{64}$' "$WORK/out")" = 2 ] || fail "history does not show two live versions"
 ok $L --json history practice guichet
 json_check 'len(d["versions"]) == 2 and d["versions"][0]["seq"] < d["versions"][1]["seq"] and d["versions"][1]["body"]["title"] == "Guichet unique, version 2"'
 ok $L log
@@ -195,6 +195,9 @@ has '^SEQ +TIME +TYPE +ID +STATE +HASH$'
 has '^1 +.* member +'
 ok $L --json log
 json_check 'all(len(base64.b64decode(e["raw"])) > 100 for e in d["entries"]) and [e["seq"] for e in d["entries"]] == list(range(1, len(d["entries"]) + 1)) and d["entries"][0]["prev"] is None'
+# Format 2: raw is the header alone (at most 512 bytes, 11 elements: 0x9b, format 2); body_raw
+# the body, whose BLAKE2b-256 the header names; state live for a version whose body is held.
+json_check 'all(len(base64.b64decode(e["raw"])) <= 512 and base64.b64decode(e["raw"])[:2] == b"\x9b\x02" and e["state"] == "live" and e["body"] is not None and hashlib.blake2b(base64.b64decode(e["body_raw"]), digest_size=32).digest() in base64.b64decode(e["raw"]) for e in d["entries"])'
 ok $L --json log --since 2 --limit 2
 json_check '[e["seq"] for e in d["entries"]] == [2, 3]'
 ok $T --json log --city Lyon
@@ -204,7 +207,9 @@ has '^retracted practice sante: seq [0-9]+, hash [0-9a-f]{64}$'
 bad 1 'get: practice sante was retracted' $L get practice sante
 bad 1 'retract: this node has no practice sante' $L retract practice sante
 ok $L --json history practice sante
-json_check 'd["versions"][-1]["body"] is None'
+json_check 'd["versions"][-1]["body"] is None and d["versions"][-1]["state"] == "retracted" and d["versions"][0]["state"] == "live"'
+ok $L --json log
+json_check '[(e["state"], e["body_raw"]) for e in d["entries"] if e["id"] == "sante"][-1] == ("retracted", None)'
 ok_in '{"title": "x", "summary": "s", "topics": ["housing"]}' $L put practice tmp
 ok $L --json retract practice tmp
 json_check 'd["type"] == "practice" and d["id"] == "tmp"'
