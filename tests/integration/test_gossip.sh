@@ -62,7 +62,9 @@ make_node Mid
 make_node End
 link Big Mid
 link Mid End
-for ((i = 0; i < 600; i++)); do [ "$(feed_seq End "$BIG")" -gt 0 ] && break; sleep 0.05; done
+# At once when End holds the first of Big's entries: agora-waitsync asks every
+# 10 ms on one connection, where a CLI per look missed a whole sync of 60,000.
+"$BIN/tests/bench/agora-waitsync" "$WORK/End" 1 $((60 * SLOW)) "$BIG" || fail "End took nothing of Big's feed"
 kill -KILL "$(cat "$WORK/Mid/pid")"
 got=$(feed_seq End "$BIG")
 head=$(feed_seq Big "$BIG") # N records and the member records that vouch for Mid
