@@ -7,7 +7,9 @@
  *    thread, replay one precomputed, valid message 1 and hang up once message
  *    2 is in: the acceptor does all of its own work for each (accept, read,
  *    four DH and a key pair, write, close), and the figure is its own, not
- *    the dialers'.
+ *    the dialers'. A replayed message 1 never brings the acceptor's side up
+ *    (that takes the first transport message), so a handshake is counted
+ *    when its message 2 has arrived whole.
  *  transport.msgs_per_s: 600-byte messages per second through conn_send on
  *    a dialer's loop to the msg() callback of an acceptor's loop, each loop
  *    in its own thread, counted at the receiver.
@@ -106,7 +108,6 @@ static void srv_up(void *ud, struct conn *c)
 	(void)ud;
 	(void)c;
 	srv.msgs = 0;
-	atomic_fetch_add_explicit(&srv.handshakes, 1, memory_order_relaxed);
 }
 
 static void srv_msg(void *ud, struct conn *c, const uint8_t *msg, size_t len)
@@ -231,8 +232,10 @@ static void dialer_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	d->got += (size_t)n;
-	if (d->got == sizeof(d->buf))
+	if (d->got == sizeof(d->buf)) {
+		atomic_fetch_add_explicit(&srv.handshakes, 1, memory_order_relaxed);
 		dialer_hang_up(d);
+	}
 }
 
 static void dialer_wrote(uv_write_t *req, int status)
