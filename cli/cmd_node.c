@@ -69,34 +69,53 @@ int cmd_id(const struct args *a)
 	return cmd_report(a, rc, err);
 }
 
+/* A lag figure: "?" when never known; a disconnected peer's says when it was known. */
+static void lag_cell(char *buf, size_t len, const struct ag_ctl_peer *p, uint64_t n)
+{
+	char when[32];
+
+	if (p->lag_known_ms == 0) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (p->connected) {
+		snprintf(buf, len, "%llu", (unsigned long long)n);
+		return;
+	}
+	out_time(when, sizeof(when), p->lag_known_ms);
+	snprintf(buf, len, "%llu (at %s)", (unsigned long long)n, when);
+}
+
 /* A peer as a table row: short keys in status, whole ones in peer list. */
 static int peer_row(struct table *t, const struct ag_ctl_peer *p, bool whole_key, bool counts)
 {
-	char key[64], last[32], behind[24], received[24];
-	const char *row[7];
+	char key[64], last[32], we[48], they[48], received[24];
+	const char *row[8];
 
 	if (whole_key)
 		snprintf(key, sizeof(key), "%s", p->key);
 	else
 		out_short(key, sizeof(key), p->key, 10);
 	out_time(last, sizeof(last), p->last_contact_ms);
-	snprintf(behind, sizeof(behind), "%llu", (unsigned long long)p->behind);
+	lag_cell(we, sizeof(we), p, p->we_lack);
+	lag_cell(they, sizeof(they), p, p->they_lack);
 	snprintf(received, sizeof(received), "%llu", (unsigned long long)p->received);
 	row[0] = p->name[0] ? p->name : NULL;
 	row[1] = key;
 	row[2] = p->endpoint[0] ? p->endpoint : "(calls us)";
 	row[3] = p->connected ? "yes" : "no";
 	row[4] = last;
-	row[5] = counts ? behind : NULL;
-	row[6] = counts ? received : NULL;
+	row[5] = counts ? we : NULL;
+	row[6] = counts ? they : NULL;
+	row[7] = counts ? received : NULL;
 	return table_add(t, row);
 }
 
 static void print_peers(const struct ag_ctl_peer *peers, size_t n, bool whole_key, bool counts)
 {
-	static const char *const head[] = {"PEER",         "KEY",    "ENDPOINT", "CONNECTED",
-	                                   "LAST CONTACT", "BEHIND", "RECEIVED"};
-	struct table *t = table_new(counts ? 7 : 5, head);
+	static const char *const head[] = {"PEER",         "KEY",     "ENDPOINT",  "CONNECTED",
+	                                   "LAST CONTACT", "WE LACK", "THEY LACK", "RECEIVED"};
+	struct table *t = table_new(counts ? 8 : 5, head);
 
 	if (!t)
 		return;

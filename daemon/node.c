@@ -545,6 +545,11 @@ void node_peer_counts(const struct node *n, size_t *connected, size_t *peers)
 	}
 }
 
+void node_catchup(struct node *n, struct sync_progress *out)
+{
+	sync_progress(n->sync, out);
+}
+
 /* ---- names ---- */
 
 int node_resolve_city(struct node *n, const char *key_or_name, uint8_t pk[static 32])

@@ -63,6 +63,9 @@ const uint8_t *node_feed_at(const struct node *, size_t i);
 bool node_ready(const struct node *);
 /* How many configured peers there are, and how many have a connection up (service.c). */
 void node_peer_counts(const struct node *, size_t *connected, size_t *peers);
+/* The catch-up's figures (sync_progress), brought up to now (status.c, service.c). */
+struct sync_progress;
+void node_catchup(struct node *, struct sync_progress *);
 
 /* A city's key from a base64 key or a name (config peers, member records): 0 or NODE_ENOTFOUND. */
 int node_resolve_city(struct node *, const char *key_or_name, uint8_t pk[static 32]);

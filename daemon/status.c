@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conn.h"
 #include "key.h"
@@ -11,11 +12,25 @@
 #include "store.h"
 #include "sync.h"
 
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void peer_fill(struct peer *p, struct ag_ctl_peer *out)
 {
+	struct sync_lag lag = {0};
+
 	if (p->host[0])
 		snprintf(out->endpoint, sizeof(out->endpoint), "%s:%u", p->host, p->port);
-	out->behind = p->up ? sync_behind(p->link) : 0;
+	if (p->link)
+		sync_lag(p->link, &lag);
+	out->we_lack = lag.we_lack;
+	out->they_lack = lag.they_lack;
+	out->lag_known_ms = lag.known ? wall_ms() - lag.age_ms : 0;
 	out->bytes_in = p->conn ? conn_bytes_in(p->conn) : 0;
 	out->bytes_out = p->conn ? conn_bytes_out(p->conn) : 0;
 	out->connected = p->up;
@@ -73,6 +88,7 @@ int status_fill(struct node *n, struct ag_ctl_node *st)
 {
 	size_t count = node_feed_count(n);
 	uint8_t key[AG_PK_LEN];
+	struct sync_progress cu;
 	const char *name;
 
 	memset(st, 0, sizeof(*st));
@@ -80,6 +96,12 @@ int status_fill(struct node *n, struct ag_ctl_node *st)
 	ag_key_to_b64(st->key, key);
 	snprintf(st->name, sizeof(st->name), "%s", name);
 	st->ready = node_ready(n);
+	node_catchup(n, &cu);
+	st->catchup = (struct ag_ctl_catchup){.left_ms = cu.left_ms,
+	                                      .missing = cu.missing,
+	                                      .rate = cu.rate,
+	                                      .received = cu.received,
+	                                      .running = cu.running};
 	if (!(st->feeds = calloc(count ? count : 1, sizeof(*st->feeds))) ||
 	    peers_fill(n, &st->peers, &st->npeers) != 0) {
 		ag_ctl_resp_clear(&ag_ctl_status_shape, st);

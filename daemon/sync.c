@@ -43,6 +43,13 @@ struct feed {
 	int lazy;       /* it asked for HAVE notes only (MODE false) */
 	int we_lazy;    /* we asked it for notes only */
 	uint64_t noted; /* the highest seq it noted (HAVE) that we still lack; 0 none */
+	uint64_t told;  /* the highest seq we noted to it (HAVE) */
+};
+
+/* A feed's head as a peer was last known to hold it: kept when its connection goes. */
+struct lag_head {
+	uint8_t author[32];
+	uint64_t known;
 };
 
 struct sync {
@@ -52,6 +59,12 @@ struct sync {
 	int own_learned;         /* our head reached own_seen once: told through own_head_learned */
 	size_t jobs_bytes;       /* held by every link's queued verify jobs */
 	uint8_t hkey[crypto_shorthash_KEYBYTES]; /* the feed maps' SipHash key */
+	/* The catch-up: from when a peer announced what we lack until we hold it all. */
+	bool catching;
+	uint64_t catch_base;     /* entries held when it began */
+	uint64_t catch_start_ms; /* now_ms when it began */
+	uint64_t catch_received; /* entries stored since, as of catch_ms */
+	uint64_t catch_ms;       /* how long it ran, as of the last look */
 };
 
 struct sync_link {
@@ -81,6 +94,9 @@ struct sync_link {
 	size_t nslots;                 /* a power of two, twice capfeeds */
 	uint64_t received, duplicates; /* entries */
 	struct log_ratelimit rl;
+	struct lag_head *last; /* its heads when its last connection went, sorted by author */
+	size_t nlast;
+	uint64_t last_ms; /* now_ms when they were last known; 0: never */
 };
 
 /*
@@ -144,6 +160,7 @@ static void link_destroy(struct sync_link *l)
 {
 	free(l->feeds);
 	free(l->slots);
+	free(l->last);
 	free(l);
 }
 
@@ -298,6 +315,134 @@ static uint64_t head_of(const struct sync *s, const uint8_t author[32])
 	return store_head(s->env.store, author, &seq, hash) == 1 ? seq : 0;
 }
 
+/* ---- lag and catch-up: what each side lacks of what the other announced ---- */
+
+static int lag_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/* Its connection goes: what it was known to hold stays for status and sync --wait. */
+static void lag_keep(struct sync_link *l)
+{
+	struct lag_head *h = realloc(l->last, (l->nfeeds ? l->nfeeds : 1) * sizeof(*h));
+
+	if (!h)
+		return; /* the older figures stay, with their older time */
+	l->last = h;
+	for (size_t i = 0; i < l->nfeeds; i++) {
+		memcpy(h[i].author, l->feeds[i].author, 32);
+		h[i].known = l->feeds[i].known;
+	}
+	l->nlast = l->nfeeds;
+	qsort(h, l->nlast, sizeof(*h), lag_cmp);
+	l->last_ms = l->sync->env.ops->now_ms(l->sync->env.ud);
+}
+
+/* Its CLOCK since it connected is what it holds now; before that, what it held last. */
+static bool link_live(const struct sync_link *l)
+{
+	return l->up && l->got_clock;
+}
+
+/* The seq of a feed the peer is known to hold; 0 when it did not name it. */
+static uint64_t link_known(const struct sync_link *l, const uint8_t author[32])
+{
+	const struct feed *f;
+	const struct lag_head *h;
+
+	if (link_live(l))
+		return (f = feed_find(l, author)) ? f->known : 0;
+	h = l->nlast ? bsearch(author, l->last, l->nlast, sizeof(*h), lag_cmp) : NULL;
+	return h ? h->known : 0;
+}
+
+static void lag_add(const struct sync *s, const uint8_t author[32], uint64_t known,
+                    struct sync_lag *out)
+{
+	uint64_t head;
+
+	if (!replicates(s, author))
+		return; /* a feed only one side replicates counts for neither */
+	head = head_of(s, author);
+	if (known > head)
+		out->we_lack += known - head;
+	else
+		out->they_lack += head - known;
+}
+
+void sync_lag(const struct sync_link *l, struct sync_lag *out)
+{
+	const struct sync *s = l->sync;
+
+	memset(out, 0, sizeof(*out));
+	if (link_live(l)) {
+		for (size_t i = 0; i < l->nfeeds; i++)
+			lag_add(s, l->feeds[i].author, l->feeds[i].known, out);
+		out->known = true;
+	} else if (l->last_ms) {
+		for (size_t i = 0; i < l->nlast; i++)
+			lag_add(s, l->last[i].author, l->last[i].known, out);
+		out->known = true;
+		out->age_ms = s->env.ops->now_ms(s->env.ud) - l->last_ms;
+	}
+}
+
+/* Entries of the feeds we replicate: held, and announced by some peer but lacking. */
+static void catchup_totals(const struct sync *s, uint64_t *held, uint64_t *missing)
+{
+	*held = *missing = 0;
+	for (size_t i = 0; i < members_count(s->env.set); i++) {
+		const uint8_t *author = members_key(s->env.set, i);
+		uint64_t head = head_of(s, author), most = 0, k;
+
+		for (const struct sync_link *l = s->links; l; l = l->next)
+			if ((k = link_known(l, author)) > most)
+				most = k;
+		*held += head;
+		*missing += most > head ? most - head : 0;
+	}
+}
+
+/* A peer announced what we lack: a catch-up begins, unless one runs. */
+static void catchup_begin(struct sync *s)
+{
+	uint64_t missing;
+
+	if (s->catching)
+		return;
+	catchup_totals(s, &s->catch_base, &missing);
+	s->catching = true;
+	s->catch_start_ms = s->env.ops->now_ms(s->env.ud);
+	s->catch_received = s->catch_ms = 0;
+}
+
+/* Brings the catch-up's figures up to now; it ends when nothing is missing. */
+static void catchup_look(struct sync *s, struct sync_progress *out)
+{
+	uint64_t held, missing;
+
+	catchup_totals(s, &held, &missing);
+	if (s->catching) {
+		s->catch_received = held > s->catch_base ? held - s->catch_base : 0;
+		s->catch_ms = s->env.ops->now_ms(s->env.ud) - s->catch_start_ms;
+		s->catching = missing > 0;
+	}
+	if (!out)
+		return;
+	memset(out, 0, sizeof(*out));
+	out->running = s->catching;
+	out->received = s->catch_received;
+	out->missing = missing;
+	out->rate = s->catch_ms ? s->catch_received * 1000 / s->catch_ms : 0;
+	out->left_ms = out->running && out->rate ? missing * 1000 / out->rate : 0;
+}
+
+void sync_progress(struct sync *s, struct sync_progress *out)
+{
+	catchup_look(s, out);
+}
+
 /* Our CLOCK: every replicated feed, those we hold nothing of at seq 0. */
 static void send_clock(struct sync_link *l)
 {
@@ -352,8 +497,12 @@ void sync_up(struct sync_link *l, const char *our_name)
 	send_clock(l);
 }
 
+static void lag_keep(struct sync_link *l);
+
 void sync_down(struct sync_link *l)
 {
+	if (l->got_clock)
+		lag_keep(l);
 	link_reset(l);
 }
 
@@ -650,6 +799,8 @@ static void on_clock(struct sync_link *l, struct ag_msg *m)
 		if (!replicates(s, author))
 			continue;
 		head = head_of(s, author);
+		if (seq > head)
+			catchup_begin(s);
 		if (seq <= head && head_differs(s, author, seq, hash)) {
 			f->known = seq - 1;
 			f->send = seq;
@@ -673,17 +824,31 @@ static void on_have(struct sync_link *l, struct ag_msg *m)
 	struct sync *s = l->sync;
 	const uint8_t *author;
 	struct feed *f;
-	uint64_t seq;
+	uint64_t seq, head;
 
+	ag_msgb_init(&msgb, AG_MSG_HAVE);
 	while (ag_msg_next_pair(&m->list, &author, &seq)) {
 		if (!(f = named_feed(l, author)))
 			continue;
 		f->known = seq > f->known ? seq : f->known;
-		if (!replicates(s, author) || seq <= head_of(s, author))
+		if (!replicates(s, author))
 			continue;
+		if (seq <= (head = head_of(s, author))) {
+			/*
+			 * It does not know we hold this (else it would not note it): say
+			 * so once, or it counts us as lacking what we got elsewhere.
+			 */
+			if (f->told < head) {
+				f->told = head;
+				add_pair(l, author, head);
+			}
+			continue;
+		}
+		catchup_begin(s);
 		f->noted = seq > f->noted ? seq : f->noted;
 		s->env.ops->graft_later(s->env.ud, SYNC_GRAFT_MS);
 	}
+	send_msgb(l);
 }
 
 /* Graft: the feeds still behind what a lazy link noted become eager on it again. */
@@ -1035,6 +1200,8 @@ static void after_append(struct sync_link *l, struct ag_entry *entries,
 	if (members)
 		s->env.ops->members_changed(s->env.ud);
 	check_own_head(s);
+	if (stored > 0 && s->catching)
+		catchup_look(s, NULL);
 }
 
 /*
@@ -1393,8 +1560,10 @@ static void push_lazy(struct sync_link *q, const struct ag_entry *entries, size_
 		struct feed *f = feed_find(q, entries[i].h.author);
 
 		if (f && f->lazy && f->known < entries[i].h.seq &&
-		    (i + 1 == n || memcmp(entries[i + 1].h.author, entries[i].h.author, 32) != 0))
+		    (i + 1 == n || memcmp(entries[i + 1].h.author, entries[i].h.author, 32) != 0)) {
 			add_pair(q, entries[i].h.author, entries[i].h.seq);
+			f->told = entries[i].h.seq > f->told ? entries[i].h.seq : f->told;
+		}
 	}
 	send_msgb(q);
 }
@@ -1408,20 +1577,6 @@ void sync_push(struct sync *s, const struct ag_entry *entries, size_t count, str
 		push_lazy(q, entries, count);
 		pump(q);
 	}
-}
-
-uint64_t sync_behind(const struct sync_link *l)
-{
-	uint64_t behind = 0, head;
-
-	for (size_t i = 0; i < l->nfeeds; i++) {
-		if (!replicates(l->sync, l->feeds[i].author))
-			continue;
-		head = head_of(l->sync, l->feeds[i].author);
-		if (head > l->feeds[i].known)
-			behind += head - l->feeds[i].known;
-	}
-	return behind;
 }
 
 uint64_t sync_received(const struct sync_link *l)

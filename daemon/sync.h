@@ -13,6 +13,7 @@
 #ifndef AGORA_SYNC_H
 #define AGORA_SYNC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,8 +84,31 @@ void sync_push(struct sync *, const struct ag_entry *entries, size_t n, struct s
 /* The graft delay is over: ask lazy links for what the eager ones did not bring. */
 void sync_graft_due(struct sync *);
 
-/* Entries of the feeds we share that the peer lacks, by what we know. */
-uint64_t sync_behind(const struct sync_link *);
+/*
+ * What each side lacks of what the other announced (CLOCK, HAVE, entries
+ * sent and received), in entries of the feeds both replicate. A peer not
+ * connected counts by what it held when its connection went, age_ms ago.
+ */
+struct sync_lag {
+	uint64_t we_lack, they_lack;
+	uint64_t age_ms; /* 0 while connected */
+	bool known;      /* false: it never sent its CLOCK */
+};
+void sync_lag(const struct sync_link *, struct sync_lag *);
+
+/*
+ * The catch-up: it begins when a peer announces entries we lack and ends
+ * when we hold everything every peer announced (a peer not connected by its
+ * last known heads). Its figures stay after it ends.
+ */
+struct sync_progress {
+	uint64_t received; /* entries stored since it began */
+	uint64_t missing;  /* entries announced that we lack, now */
+	uint64_t rate;     /* entries per second since it began */
+	uint64_t left_ms;  /* at that rate; 0 when done or not known */
+	bool running;
+};
+void sync_progress(struct sync *, struct sync_progress *);
 /* Entries stored from this peer, and entries it sent that we held already. */
 uint64_t sync_received(const struct sync_link *);
 uint64_t sync_duplicates(const struct sync_link *);

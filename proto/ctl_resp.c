@@ -29,16 +29,18 @@
 	}
 
 static const struct ag_ctl_field peer_fields[] = {
-    UINT(struct ag_ctl_peer, behind),
     UINT(struct ag_ctl_peer, bytes_in),
     UINT(struct ag_ctl_peer, bytes_out),
     BOOL(struct ag_ctl_peer, connected),
     UINT(struct ag_ctl_peer, duplicates),
     STR(struct ag_ctl_peer, endpoint, AG_CTL_K_STR),
     STR(struct ag_ctl_peer, key, AG_CTL_K_KEY),
+    UINT(struct ag_ctl_peer, lag_known_ms),
     UINT(struct ag_ctl_peer, last_contact_ms),
     STR(struct ag_ctl_peer, name, AG_CTL_K_STR),
     UINT(struct ag_ctl_peer, received),
+    UINT(struct ag_ctl_peer, they_lack),
+    UINT(struct ag_ctl_peer, we_lack),
 };
 const struct ag_ctl_shape ag_ctl_peer_shape = {"peer", peer_fields, N(peer_fields),
                                                sizeof(struct ag_ctl_peer), AG_CTL_PEERS_MAX};
@@ -53,7 +55,17 @@ static const struct ag_ctl_field feed_fields[] = {
 const struct ag_ctl_shape ag_ctl_feed_shape = {"feed", feed_fields, N(feed_fields),
                                                sizeof(struct ag_ctl_feed), AG_CTL_PEERS_MAX};
 
+static const struct ag_ctl_field catchup_fields[] = {
+    UINT(struct ag_ctl_catchup, left_ms), UINT(struct ag_ctl_catchup, missing),
+    UINT(struct ag_ctl_catchup, rate),    UINT(struct ag_ctl_catchup, received),
+    BOOL(struct ag_ctl_catchup, running),
+};
+const struct ag_ctl_shape ag_ctl_catchup_shape = {"catchup", catchup_fields, N(catchup_fields),
+                                                  sizeof(struct ag_ctl_catchup), 0};
+
 static const struct ag_ctl_field status_fields[] = {
+    {"catchup", AG_CTL_K_MAP, offsetof(struct ag_ctl_node, catchup), 0, 0, &ag_ctl_catchup_shape,
+     false},
     ARRAY(struct ag_ctl_node, feeds, ag_ctl_feed_shape),
     STR(struct ag_ctl_node, key, AG_CTL_K_KEY),
     STR(struct ag_ctl_node, name, AG_CTL_K_STR),

@@ -29,15 +29,18 @@
 
 /* A configured peer (STATUS, PEER_LIST). */
 struct ag_ctl_peer {
-	uint64_t behind; /* entries we could send it that it lacks */
 	uint64_t bytes_in, bytes_out;
 	bool connected;
 	uint64_t duplicates;
 	char endpoint[AG_CTL_ENDPOINT_MAX + 1]; /* "" when it calls us */
 	char key[AG_B64_LEN + 1];
+	uint64_t
+	    lag_known_ms; /* when we_lack and they_lack were so (ms since the epoch), 0: never */
 	uint64_t last_contact_ms; /* ms since the epoch, 0 for never */
 	char name[AG_CTL_NAME_MAX + 1];
 	uint64_t received;
+	uint64_t they_lack; /* entries of the feeds both replicate that we hold and it lacks */
+	uint64_t we_lack;   /* and that it announced and we lack */
 };
 
 /* A feed this node replicates, with its head (STATUS). */
@@ -49,8 +52,18 @@ struct ag_ctl_feed {
 	uint64_t seq;
 };
 
+/* The catch-up (STATUS): since a peer announced entries we lacked until we hold them all. */
+struct ag_ctl_catchup {
+	uint64_t left_ms;  /* at its rate; 0 when done or not known */
+	uint64_t missing;  /* entries peers announced that we lack, now */
+	uint64_t rate;     /* entries per second */
+	uint64_t received; /* entries stored since it began */
+	bool running;
+};
+
 /* STATUS: {"status": {...}}. */
 struct ag_ctl_node {
+	struct ag_ctl_catchup catchup;
 	struct ag_ctl_feed *feeds;
 	size_t nfeeds;
 	char key[AG_B64_LEN + 1];
@@ -130,6 +143,7 @@ struct ag_ctl_shape {
 };
 
 extern const struct ag_ctl_shape ag_ctl_peer_shape, ag_ctl_feed_shape, ag_ctl_status_shape;
+extern const struct ag_ctl_shape ag_ctl_catchup_shape;
 extern const struct ag_ctl_shape ag_ctl_status_resp_shape, ag_ctl_peers_shape, ag_ctl_id_shape;
 extern const struct ag_ctl_shape ag_ctl_city_shape, ag_ctl_city_key_shape;
 extern const struct ag_ctl_shape ag_ctl_published_shape, ag_ctl_error_shape;

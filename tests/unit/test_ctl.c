@@ -489,8 +489,12 @@ static void test_resp_depth(void **state)
 /* A status packed by the table decodes back to the same, and its bytes are the wire's. */
 static void test_typed_roundtrip(void **state)
 {
-	struct ag_ctl_peer peer = {
-	    .behind = 3, .connected = true, .last_contact_ms = 1700000000000, .received = 9};
+	struct ag_ctl_peer peer = {.connected = true,
+	                           .lag_known_ms = 1700000000500,
+	                           .last_contact_ms = 1700000000000,
+	                           .received = 9,
+	                           .they_lack = 3,
+	                           .we_lack = 7};
 	struct ag_ctl_feed feed = {.forked = true, .forks = 2, .seq = 41};
 	struct ag_ctl_status_resp a = {0}, b;
 	msgpack_sbuffer sb;
@@ -505,15 +509,16 @@ static void test_typed_roundtrip(void **state)
 	snprintf(a.status.name, sizeof(a.status.name), "Lyon");
 	a.status.peers = &peer, a.status.npeers = 1;
 	a.status.feeds = &feed, a.status.nfeeds = 1;
+	a.status.catchup = (struct ag_ctl_catchup){.missing = 40, .received = 60, .running = true};
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	assert_int_equal(ag_ctl_resp_pack(&pk, &ag_ctl_status_resp_shape, &a, true), 0);
 	/* "ok" first, then the keys in byte order, as PROTOCOL.md gives them. */
 	assert_memory_equal(sb.data,
-	                    "\x82\xa2ok\xc3\xa6status\x85\xa5"
-	                    "feeds\x91\x85\xa6"
-	                    "author",
-	                    26);
+	                    "\x82\xa2ok\xc3\xa6status\x86\xa7"
+	                    "catchup\x85\xa7"
+	                    "left_ms",
+	                    30);
 	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_status_resp_shape, &b, &ok,
 	                                    (const uint8_t *)sb.data, sb.size, NULL, NULL),
 	                 0);
@@ -523,6 +528,12 @@ static void test_typed_roundtrip(void **state)
 	assert_int_equal(b.status.peers[0].last_contact_ms, 1700000000000);
 	assert_true(b.status.peers[0].connected);
 	assert_string_equal(b.status.peers[0].endpoint, "");
+	assert_int_equal(b.status.peers[0].we_lack, 7);
+	assert_int_equal(b.status.peers[0].they_lack, 3);
+	assert_int_equal(b.status.peers[0].lag_known_ms, 1700000000500);
+	assert_int_equal(b.status.catchup.missing, 40);
+	assert_int_equal(b.status.catchup.received, 60);
+	assert_true(b.status.catchup.running);
 	assert_int_equal(b.status.nfeeds, 1);
 	assert_int_equal(b.status.feeds[0].forks, 2);
 	assert_true(b.status.feeds[0].forked);

@@ -526,6 +526,14 @@ static void both_up(struct fx *f, const struct pair *clock, size_t n)
 
 /* --- The cases --- */
 
+static uint64_t they_lack(const struct sync_link *l)
+{
+	struct sync_lag g;
+
+	sync_lag(l, &g);
+	return g.they_lack;
+}
+
 /*
  * HELLO and CLOCK: on connect we say who we are and the head of every feed
  * we replicate (those we hold nothing of at 0, none of feeds outside the
@@ -563,7 +571,7 @@ static void test_hello_clock(void **state)
 	assert_int_equal(seqs[0], 2);
 	assert_int_equal(seqs[1], 3);
 	assert_int_equal(sent_seqs(&f->fb, &f->b, seqs, 8), 0); /* it has them */
-	assert_int_equal(sync_behind(f->lb), 0);
+	assert_int_equal(they_lack(f->lb), 0);
 
 	fake_clear(&f->fb);
 	assert_int_equal(ag_msg_ping(ping, sizeof(ping), &len, 0, 77), 0);
@@ -598,7 +606,7 @@ static void test_stream_back_pressure(void **state)
 	f->fb.queued = CONN_QUEUE_HIGH; /* full */
 	recv_clock(f, f->lb, peer_clock, 1);
 	assert_int_equal(count_type(&f->fb, AG_MSG_ENTRIES), 0);
-	assert_int_equal(sync_behind(f->lb), 200);
+	assert_int_equal(they_lack(f->lb), 200);
 
 	f->fb.queued = 0; /* the socket took it all */
 	sync_drain(f->lb);
@@ -617,7 +625,7 @@ static void test_stream_back_pressure(void **state)
 	assert_int_equal(n, 200);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(seqs[i], i + 1);
-	assert_int_equal(sync_behind(f->lb), 0);
+	assert_int_equal(they_lack(f->lb), 0);
 	f->fb.queued = 0;
 	sync_drain(f->lb);
 	assert_int_equal(sent_seqs(&f->fb, &f->self, seqs, 512), 200); /* nothing twice */
@@ -1133,6 +1141,124 @@ static void test_versions_side_by_side(void **state)
 	loop_closes(f);
 }
 
+/*
+ * Lag both ways: what we lack of what the peer announced (CLOCK, then HAVE)
+ * and what it lacks of ours, only in feeds both replicate (x, which we do
+ * not, and c and d, which it did not name, count for neither). A peer that
+ * never sent its CLOCK is not known, not 0. The catch-up begins with the
+ * announcement and ends when we hold it all, with what it received.
+ */
+static void test_lag_counts(void **state)
+{
+	struct fx *f = *state;
+	struct pair peer_clock[] = {{&f->self, 1}, {&f->b, 5}, {&f->x, 7}};
+	struct pair have[] = {{&f->b, 8}};
+	struct ag_entry es[6];
+	struct sync_progress p;
+	struct sync_lag g;
+
+	store_notes(f, &f->self, 3, 40);
+	store_notes(f, &f->b, 2, 40);
+	store_notes(f, &f->c, 4, 40);
+	sync_up(f->lb, "Self");
+	sync_up(f->lc, "Self");
+	f->fb.queued = CONN_QUEUE_HIGH; /* full: nothing is streamed, B stays behind */
+	recv_clock(f, f->lb, peer_clock, 3);
+	sync_lag(f->lb, &g);
+	assert_true(g.known);
+	assert_int_equal(g.we_lack, 3);   /* b: 5 - 2 */
+	assert_int_equal(g.they_lack, 2); /* self: 3 - 1; c, d and x count for neither */
+	assert_int_equal(g.age_ms, 0);
+	sync_lag(f->lc, &g); /* no CLOCK from C yet */
+	assert_false(g.known);
+
+	recv_pairs(f->lb, AG_MSG_HAVE, have, 1);
+	sync_lag(f->lb, &g);
+	assert_int_equal(g.we_lack, 6); /* b: 8 - 2 */
+	sync_progress(f->sync, &p);
+	assert_true(p.running);
+	assert_int_equal(p.missing, 6);
+	assert_int_equal(p.received, 0);
+
+	f->now += 2000;
+	for (size_t i = 0; i < 6; i++)
+		es[i] = note(f, &f->b, "caught up");
+	recv_entries(f, f->lb, es, 6);
+	assert_int_equal(head(f, &f->b), 8);
+	sync_lag(f->lb, &g);
+	assert_int_equal(g.we_lack, 0);
+	sync_progress(f->sync, &p);
+	assert_false(p.running);
+	assert_int_equal(p.missing, 0);
+	assert_int_equal(p.received, 6);
+	assert_int_equal(p.rate, 3); /* 6 entries in 2 s */
+	loop_closes(f);
+}
+
+/*
+ * A peer whose connection went keeps the figures it had, with their age:
+ * what it announced and we lack still counts (so sync --wait waits for it),
+ * and entries that reach us from another peer meanwhile count off.
+ */
+static void test_lag_disconnected(void **state)
+{
+	struct fx *f = *state;
+	struct pair peer_clock[] = {{&f->self, 0}, {&f->b, 4}};
+	struct sync_progress p;
+	struct sync_lag g;
+
+	store_notes(f, &f->self, 2, 40);
+	store_notes(f, &f->b, 1, 40);
+	sync_up(f->lb, "Self");
+	f->fb.queued = CONN_QUEUE_HIGH;
+	recv_clock(f, f->lb, peer_clock, 2);
+	f->now = 1000;
+	sync_down(f->lb);
+	f->now = 6000;
+	sync_lag(f->lb, &g);
+	assert_true(g.known);
+	assert_int_equal(g.age_ms, 5000);
+	assert_int_equal(g.we_lack, 3);
+	assert_int_equal(g.they_lack, 2);
+	sync_progress(f->sync, &p);
+	assert_int_equal(p.missing, 3);
+
+	store_notes(f, &f->b, 3, 40); /* from elsewhere */
+	sync_lag(f->lb, &g);
+	assert_int_equal(g.we_lack, 0);
+	sync_up(f->lb, "Self"); /* up again, no CLOCK yet: still the last figures */
+	sync_lag(f->lb, &g);
+	assert_int_equal(g.age_ms, 5000);
+	assert_int_equal(g.they_lack, 2);
+	loop_closes(f);
+}
+
+/*
+ * A HAVE of a head we hold already: the peer does not know we hold it, so it
+ * is told our head, once; else it would count us lacking what we got
+ * elsewhere.
+ */
+static void test_have_answered(void **state)
+{
+	struct fx *f = *state;
+	struct pair peer_clock[] = {{&f->b, 1}};
+	struct pair have[] = {{&f->b, 2}};
+	uint64_t v;
+
+	store_notes(f, &f->b, 3, 40);
+	sync_up(f->lb, "Self");
+	f->fb.queued = CONN_QUEUE_HIGH;
+	recv_clock(f, f->lb, peer_clock, 1);
+	fake_clear(&f->fb);
+	recv_pairs(f->lb, AG_MSG_HAVE, have, 1);
+	assert_true(sent_pair(&f->fb, AG_MSG_HAVE, &f->b, &v));
+	assert_int_equal(v, 3);
+	fake_clear(&f->fb);
+	recv_pairs(f->lb, AG_MSG_HAVE, have, 1);
+	assert_int_equal(count_type(&f->fb, AG_MSG_HAVE), 0);
+	loop_closes(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1149,6 +1275,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_run_bad_inner, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_absent_body_asked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_versions_side_by_side, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lag_counts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lag_disconnected, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_have_answered, setup, teardown),
 	};
 
 	if (ag_init() != 0)
