@@ -62,6 +62,8 @@ static const struct optdef {
     [OPT_DONE] = {"done", 0, "N", "mark the Nth milestone done (1 is the first)"},
     [OPT_FORMAT] = {"format", 0, "FORMAT", "json, csv or md"},
     [OPT_OUTPUT] = {"output", 'o', "FILE", "write to FILE instead of stdout"},
+    [OPT_WAIT] = {"wait", 0, NULL, "wait until this node holds all its peers announced"},
+    [OPT_TIMEOUT] = {"timeout", 0, "SECONDS", "with --wait, give up after SECONDS (exit 1)"},
 };
 
 static const struct command commands[] = {
@@ -94,8 +96,27 @@ static const struct command commands[] = {
      0,
      0,
      0,
-     "Shows the node, each peer (connected or not, last contact, how many entries\n"
-     "it is behind) and each feed replicated (author and its latest seq)."},
+     "Shows the node, each peer (connected or not, last contact, what this node\n"
+     "lacks of what it announced and what it lacks of ours: WE LACK, THEY LACK;\n"
+     "for a peer not connected, as last known, with when) and each feed replicated\n"
+     "(author and its latest seq). Feeds only one side replicates count for neither.\n"
+     "--json: we_lack, they_lack and lag_known_ms (0: never known) for each peer,\n"
+     "and the catch-up (catchup: received, missing, rate, left_ms, running)."},
+    {"sync",
+     cmd_sync,
+     "how far this node is in catching up with its peers",
+     "[--wait [--timeout SECONDS]]",
+     {NULL},
+     0,
+     0,
+     O(OPT_WAIT) | O(OPT_TIMEOUT),
+     "Shows the catch-up: entries received of those the peers announced, the rate\n"
+     "and the time left; on a terminal as a bar redrawn in place, otherwise as a\n"
+     "line every second. Without --wait, one look. With --wait, returns when this\n"
+     "node holds everything its peers announced (a peer not connected counts by\n"
+     "what it held when last known; one never heard from is waited for): exit 0;\n"
+     "or when --timeout passes: exit 1, saying what is still missing and from whom.\n"
+     "--json prints only the final figures, with each peer's."},
     {"peer add",
      cmd_peer_add,
      "add a peer city",

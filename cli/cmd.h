@@ -48,6 +48,8 @@ enum cmd_opt {
 	OPT_DONE,
 	OPT_FORMAT,
 	OPT_OUTPUT,
+	OPT_WAIT,
+	OPT_TIMEOUT,
 	OPT_END
 };
 
@@ -129,6 +131,7 @@ size_t cmd_opt_values(const struct args *, enum cmd_opt, const char **vals, size
 int cmd_init(const struct args *);
 int cmd_id(const struct args *);
 int cmd_status(const struct args *);
+int cmd_sync(const struct args *); /* cmd_sync.c */
 int cmd_peer_add(const struct args *);
 int cmd_peer_remove(const struct args *);
 int cmd_peer_list(const struct args *);

@@ -6,10 +6,12 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "catchup.h"
 #include "log.h"
 #include "node.h"
 #include "service.h"
 #include "store.h"
+#include "sync.h"
 
 #define SERVICE_STATUS_MAX 160
 
@@ -33,42 +35,42 @@ static void notify(struct service *s, const char *msg)
 	}
 }
 
-/* v with a comma between groups of three digits: 3,104. */
-static void group_digits(char *buf, size_t len, uint64_t v)
-{
-	char digits[24];
-	int n = snprintf(digits, sizeof(digits), "%" PRIu64, v);
-	size_t o = 0;
-
-	for (int i = 0; i < n && o + 2 < len; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = digits[i];
-	}
-	buf[o] = '\0';
-}
-
 void service_status_format(char *buf, size_t len, size_t connected, size_t peers, uint64_t feeds,
                            uint64_t records)
 {
 	char f[32], r[32];
 
-	group_digits(f, sizeof(f), feeds);
-	group_digits(r, sizeof(r), records);
+	catchup_digits(f, sizeof(f), feeds);
+	catchup_digits(r, sizeof(r), records);
 	snprintf(buf, len, "%zu/%zu peers connected, %s feeds, %s records", connected, peers, f, r);
+}
+
+void service_catchup_format(char *buf, size_t len, uint64_t received, uint64_t missing,
+                            uint64_t left_ms)
+{
+	char figures[SERVICE_STATUS_MAX];
+
+	catchup_format(figures, sizeof(figures), received, missing, left_ms);
+	snprintf(buf, len, "catching up: %s", figures);
 }
 
 /* Sends STATUS= when it changed; a store that cannot say keeps the last line. */
 static void send_status(struct service *s)
 {
 	char line[SERVICE_STATUS_MAX], msg[SERVICE_STATUS_MAX + 8];
+	struct sync_progress cu;
 	struct store_stats st;
 	size_t connected, peers;
 
-	if (store_stats(node_store(s->node), &st) != 0)
-		return;
-	node_peer_counts(s->node, &connected, &peers);
-	service_status_format(line, sizeof(line), connected, peers, st.feeds, st.records);
+	node_catchup(s->node, &cu);
+	if (cu.running) {
+		service_catchup_format(line, sizeof(line), cu.received, cu.missing, cu.left_ms);
+	} else {
+		if (store_stats(node_store(s->node), &st) != 0)
+			return;
+		node_peer_counts(s->node, &connected, &peers);
+		service_status_format(line, sizeof(line), connected, peers, st.feeds, st.records);
+	}
 	if (strcmp(line, s->last) == 0)
 		return;
 	snprintf(s->last, sizeof(s->last), "%s", line);

@@ -46,11 +46,26 @@ static void test_status_line_cut(void **state)
 	assert_string_equal(line, "4/5 peers c");
 }
 
+/* While a catch-up runs: how far, of how many, and how long is left when known. */
+static void test_catchup_line(void **state)
+{
+	char line[160];
+
+	(void)state;
+	service_catchup_format(line, sizeof(line), 82000, 118000, 12000);
+	assert_string_equal(line, "catching up: 41% of 200,000 entries, 12 s left");
+	service_catchup_format(line, sizeof(line), 0, 7, 0);
+	assert_string_equal(line, "catching up: 0% of 7 entries");
+	service_catchup_format(line, sizeof(line), 1, 999999, 200000);
+	assert_string_equal(line, "catching up: 0% of 1,000,000 entries, 3 min 20 s left");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_status_line),
 	    cmocka_unit_test(test_status_line_cut),
+	    cmocka_unit_test(test_catchup_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
