@@ -851,10 +851,32 @@ static void on_have(struct sync_link *l, struct ag_msg *m)
 	send_msgb(l);
 }
 
+/*
+ * What a lazy link noted that came here another way meanwhile: it does not
+ * know we hold it (else it would not have noted it), and would count us
+ * lacking it. One HAVE of our heads tells it.
+ */
+static void tell_held(struct sync_link *l)
+{
+	ag_msgb_init(&msgb, AG_MSG_HAVE);
+	for (size_t k = 0; l->up && k < l->nfeeds; k++) {
+		struct feed *f = &l->feeds[k];
+		uint64_t head;
+
+		if (f->noted > 0 && f->noted <= (head = head_of(l->sync, f->author)) &&
+		    f->told < head) {
+			f->told = head;
+			add_pair(l, f->author, head);
+		}
+	}
+	send_msgb(l);
+}
+
 /* Graft: the feeds still behind what a lazy link noted become eager on it again. */
 void sync_graft_due(struct sync *s)
 {
 	for (struct sync_link *l = s->links; l; l = l->next) {
+		tell_held(l);
 		for (size_t k = 0; l->up && k < l->nfeeds; k++) {
 			struct feed *f = &l->feeds[k];
 			uint64_t head;

@@ -1236,13 +1236,14 @@ static void test_lag_disconnected(void **state)
 /*
  * A HAVE of a head we hold already: the peer does not know we hold it, so it
  * is told our head, once; else it would count us lacking what we got
- * elsewhere.
+ * elsewhere. So too when what it noted comes another way before the graft.
  */
 static void test_have_answered(void **state)
 {
 	struct fx *f = *state;
 	struct pair peer_clock[] = {{&f->b, 1}};
-	struct pair have[] = {{&f->b, 2}};
+	struct pair have[] = {{&f->b, 2}}, more[] = {{&f->b, 5}};
+	struct ag_entry es[2];
 	uint64_t v;
 
 	store_notes(f, &f->b, 3, 40);
@@ -1256,6 +1257,20 @@ static void test_have_answered(void **state)
 	fake_clear(&f->fb);
 	recv_pairs(f->lb, AG_MSG_HAVE, have, 1);
 	assert_int_equal(count_type(&f->fb, AG_MSG_HAVE), 0);
+
+	/* It notes 5, which we lack; 4 and 5 come from C before the graft: it is told. */
+	es[0] = note(f, &f->b, "four");
+	es[1] = note(f, &f->b, "five");
+	recv_pairs(f->lb, AG_MSG_HAVE, more, 1);
+	sync_up(f->lc, "Self");
+	recv_clock(f, f->lc, more, 1);
+	recv_entries(f, f->lc, es, 2);
+	assert_int_equal(head(f, &f->b), 5);
+	fake_clear(&f->fb);
+	sync_graft_due(f->sync);
+	assert_true(sent_pair(&f->fb, AG_MSG_HAVE, &f->b, &v));
+	assert_int_equal(v, 5);
+	assert_int_equal(count_type(&f->fb, AG_MSG_WANT), 0);
 	loop_closes(f);
 }
 
