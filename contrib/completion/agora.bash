@@ -7,7 +7,7 @@ _agora_topics="housing health education employment urban-planning exchange under
 governance ownership inclusion leadership rights services"
 _agora_stakeholders="national-authorities city-administration civil-society academia
 private-sector international-organisation"
-_agora_commands="init id status peer put get list search retract history log show practice
+_agora_commands="init id status sync peer put get list search retract history log show practice
 profile pilot comment export schema edit news report help"
 
 # The --dir given on the line, else $AGORA_DIR, else the default.
@@ -140,6 +140,10 @@ _agora() {
 	comment) opts="--city --lang" ;;
 	export) opts="--format --city --type --output" ;;
 	report) opts="--output" ;;
+	sync)
+		[[ $prev == --timeout ]] && return
+		opts="--wait --timeout"
+		;;
 	news)
 		if [[ $prev == --since ]]; then
 			COMPREPLY=($(compgen -W "last $(date -u +%Y-%m-%d)" -- "$cur"))
