@@ -143,6 +143,19 @@ wait_log() {
 	fail "$1: no log line matching '$2'"
 }
 
+# node_link A B: each adds the other as a peer, by the keys in $WORK/A.key and $WORK/B.key.
+node_link() {
+	a "$1" peer add "$(cat "$WORK/$2.key")" --name "$2" --endpoint "$(addr "$2")" >/dev/null
+	a "$2" peer add "$(cat "$WORK/$1.key")" --name "$1" --endpoint "$(addr "$1")" >/dev/null
+}
+
+# node_make NAME: node_init (its key in $WORK/NAME.key), node_start, until it answers.
+node_make() {
+	node_init "$1" > "$WORK/$1.key"
+	node_start "$1"
+	until_ok 5 a "$1" status || fail "$1 does not answer"
+}
+
 # node_ready NAME [SECONDS]: until NAME's agorad may publish. A node with peers
 # first learns its own feed's head from one of them (a restored backup must
 # not fork its feed), so a put right after start can be told to wait.

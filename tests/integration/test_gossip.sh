@@ -7,29 +7,20 @@
 #   Big - Mid - End: Mid is killed (SIGKILL) and restarted in the middle of a
 #   large sync, and End completes it with nothing lost or duplicated.
 . "$(dirname "$0")/lib.sh"
-link() { # link A B: each adds the other
-	a "$1" peer add "$(cat "$WORK/$2.key")" --name "$2" --endpoint "$(addr "$2")" >/dev/null
-	a "$2" peer add "$(cat "$WORK/$1.key")" --name "$1" --endpoint "$(addr "$1")" >/dev/null
-}
-make_node() {
-	node_init "$1" > "$WORK/$1.key"
-	node_start "$1"
-	until_ok 5 a "$1" status || fail "$1 does not answer"
-}
 seq_is() { [ "$(feed_seq "$1" "$2")" -eq "$3" ]; } # seq_is AT KEY SEQ
 put() { echo "{\"title\": \"$3\", \"summary\": \"$3\", \"topics\": [\"housing\"]}" | a "$1" put practice "$2" >/dev/null; }
 
-for c in Lyon Tunis Napoli; do make_node "$c"; done
+for c in Lyon Tunis Napoli; do node_make "$c"; done
 until_ok 5 a Lyon status || fail "Lyon does not answer"
-link Lyon Tunis
-link Tunis Napoli
+node_link Lyon Tunis
+node_link Tunis Napoli
 put Lyon p1 "Hébergement d'urgence"
 until_ok 15 a Napoli get practice p1 --city Lyon || fail "p1 did not reach Napoli"
 a Napoli get practice p1 --city Lyon | grep -q "Hébergement" || fail "p1 arrived altered"
 echo "ok: line Lyon - Tunis - Napoli"
 
-make_node Sfax
-link Tunis Sfax
+node_make Sfax
+node_link Tunis Sfax
 put Sfax s1 "Accès aux droits"
 until_ok 15 a Lyon get practice s1 --city Sfax || fail "Sfax's record did not reach Lyon"
 echo "ok: associate introduced by Tunis replicated at Lyon"
@@ -58,10 +49,10 @@ BIG=$(cat "$WORK/Big.key")
 "$BIN/tests/agora-fill" "$WORK/Big" "$N" || fail "fill"
 node_start Big
 until_ok 5 a Big status || fail "Big does not answer"
-make_node Mid
-make_node End
-link Big Mid
-link Mid End
+node_make Mid
+node_make End
+node_link Big Mid
+node_link Mid End
 # At once when End holds the first of Big's entries: agora-waitsync asks every
 # 10 ms on one connection, where a CLI per look missed a whole sync of 60,000.
 "$BIN/tests/bench/agora-waitsync" "$WORK/End" 1 $((60 * SLOW)) "$BIG" || fail "End took nothing of Big's feed"

@@ -8,15 +8,6 @@
 #   a converged triangle shows 0 both ways for every peer; a peer stopped keeps
 #   its figures with the time they were last known, never a bare 0.
 . "$(dirname "$0")/lib.sh"
-link() { # link A B: each adds the other
-	a "$1" peer add "$(cat "$WORK/$2.key")" --name "$2" --endpoint "$(addr "$2")" >/dev/null
-	a "$2" peer add "$(cat "$WORK/$1.key")" --name "$1" --endpoint "$(addr "$1")" >/dev/null
-}
-make_node() {
-	node_init "$1" > "$WORK/$1.key"
-	node_start "$1"
-	until_ok 5 a "$1" status || fail "$1 does not answer"
-}
 now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
 
 N=${SYNC_ENTRIES:-50000}
@@ -26,8 +17,8 @@ A=$(cat "$WORK/A.key")
 node_start A
 until_ok 5 a A status || fail "A does not answer"
 
-make_node B
-link A B
+node_make B
+node_link A B
 ok a B sync --wait --timeout 120
 python3 - "$WORK/out" "$N" <<'PY' || fail "agora sync's progress lines"
 import re, sys
@@ -58,8 +49,8 @@ assert d["done"] is True and d["missing"] == 0 and d["running"] is False, d
 assert [p["we_lack"] for p in d["peers"]] == [0], d' "$WORK/out" || fail "agora sync --json"
 echo "ok: B caught up with A's $head entries, $lines progress lines growing to the total; again at once"
 
-make_node C
-link A C
+node_make C
+node_link A C
 head=$(feed_seq A "$A") # and the member record that vouches for C
 "$BIN/tests/bench/agora-waitsync" "$WORK/C" 1 60 "$A" || fail "C took nothing of A's feed"
 kill -KILL "$(cat "$WORK/A/pid")"
@@ -87,7 +78,7 @@ a C status | grep -E "^A " | grep -q "(at " || fail "the table does not say when
 echo "ok: A killed at $got of $head: sync --wait --timeout 5 exits 1 naming A; C keeps A's figures and when"
 
 node_start A
-link B C
+node_link B C
 for n in A B C; do echo "{\"title\": \"t$n\", \"summary\": \"s\", \"topics\": [\"housing\"]}" | a "$n" put practice "p$n" --force >/dev/null; done
 converged() {
 	for n in A B C; do
