@@ -48,7 +48,7 @@ void service_status_format(char *buf, size_t len, size_t connected, size_t peers
 void service_catchup_format(char *buf, size_t len, uint64_t received, uint64_t missing,
                             uint64_t left_ms)
 {
-	char figures[SERVICE_STATUS_MAX];
+	char figures[SERVICE_STATUS_MAX - 16]; /* and "catching up: " */
 
 	catchup_format(figures, sizeof(figures), received, missing, left_ms);
 	snprintf(buf, len, "catching up: %s", figures);
