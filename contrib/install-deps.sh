@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev
 	libuv1-dev libsodium-dev libmsgpack-dev liblmdb-dev libjansson-dev
-	libinih-dev libutf8proc-dev libcmocka-dev libsystemd-dev
+	libinih-dev libutf8proc-dev libcmocka-dev libsystemd-dev libstemmer-dev
 	iproute2 nftables procps python3 python3-markdown man-db bc valgrind
 	git debhelper dpkg-dev fakeroot lintian
 	chromium

@@ -1,0 +1,53 @@
+/*
+ * stem.h: the network's languages, and the stems of folded words (fold.h),
+ * so that a search for "pratiques" finds "pratique" and one for "السكن"
+ * finds "والسكن".
+ *
+ * French, English, Spanish and Italian words are stemmed by the Snowball
+ * stemmers (libstemmer). Arabic words by a light stemmer in the manner of
+ * Larkey's light10 (which Lucene's ArabicStemmer follows), on folded text:
+ * the article and its compounds (ال، وال، بال، كال، فال، لل) and one
+ * proclitic letter (و، ب، ل، ك، ف, when three letters remain) are taken off
+ * the front, then the endings ها ان ات ون ين يه ه ي (ة and ية fold to ه
+ * and يه) off the back, each once, leaving two letters at least. Snowball's
+ * Arabic stemmer was not used: on folded text it keeps clitics (والسكن ->
+ * والس) and stems one plural two ways (استشارات -> استشارا, but
+ * الاستشارات -> استشار).
+ */
+#ifndef AGORA_STEM_H
+#define AGORA_STEM_H
+
+#include <stddef.h>
+
+#include "fold.h"
+
+enum ag_lang { AG_LANG_NONE, AG_LANG_AR, AG_LANG_EN, AG_LANG_ES, AG_LANG_FR, AG_LANG_IT };
+#define AG_LANG_COUNT 6
+
+/* The language of a code ("fr", "ar", ...), AG_LANG_NONE for another. */
+enum ag_lang ag_lang_of(const char *code, size_t len);
+
+/* The code of a language ("fr"), "" for AG_LANG_NONE. */
+const char *ag_lang_code(enum ag_lang lang);
+
+/*
+ * A guess at the language of a plain string: Arabic when most of its words
+ * are in Arabic script; else the language of which it holds most common
+ * words ("les", "the", "los", "gli"...); AG_LANG_NONE when it holds none.
+ */
+enum ag_lang ag_lang_guess(const char *text, size_t len);
+
+/* Stemmers for one thread (Snowball's are stateful), made as first needed. */
+struct ag_stemmer;
+
+struct ag_stemmer *ag_stemmer_new(void);   /* NULL when out of memory */
+void ag_stemmer_free(struct ag_stemmer *); /* NULL-safe */
+
+/*
+ * The stem of a folded word in lang into out: its length, or 0 when lang has
+ * no stemmer, memory ran out, or the stem is the word itself.
+ */
+size_t ag_stem(struct ag_stemmer *, enum ag_lang lang, const char *word, size_t len,
+               char out[static AG_FOLD_WORD_MAX]);
+
+#endif

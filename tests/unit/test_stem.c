@@ -1,0 +1,143 @@
+/*
+ * test_stem.c: the stems that join a word's forms in each of the network's
+ * languages, the forms they must keep apart, and the language guess.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "stem.h"
+
+struct one {
+	char w[AG_FOLD_WORD_MAX + 1];
+};
+
+static int one_word(const char *w, size_t len, void *arg)
+{
+	struct one *o = arg;
+
+	memcpy(o->w, w, len);
+	o->w[len] = 0;
+	return 1;
+}
+
+/* The stem of text's one word, folded; the folded word when it has no other stem. */
+static const char *stem_of(struct ag_stemmer *s, enum ag_lang lang, const char *text)
+{
+	static char out[AG_FOLD_WORD_MAX + 1];
+	struct one o = {{0}};
+	size_t n;
+
+	(void)ag_fold_words(text, strlen(text), one_word, &o);
+	n = ag_stem(s, lang, o.w, strlen(o.w), out);
+	if (n == 0)
+		return strcpy(out, o.w);
+	out[n] = 0;
+	return out;
+}
+
+static void test_same_stem(void **state)
+{
+	static const struct {
+		enum ag_lang lang;
+		const char *a, *b;
+	} cases[] = {
+	    /* plurals and feminine forms */
+	    {AG_LANG_FR, "pratiques", "pratique"},
+	    {AG_LANG_FR, "Bibliothèques", "bibliothèque"},
+	    {AG_LANG_FR, "migrantes", "migrants"},
+	    {AG_LANG_FR, "hébergements", "hébergement"},
+	    {AG_LANG_ES, "viviendas", "vivienda"},
+	    {AG_LANG_ES, "niñas", "niños"},
+	    {AG_LANG_IT, "alloggi", "alloggio"},
+	    {AG_LANG_IT, "bambine", "bambini"},
+	    {AG_LANG_EN, "practices", "practice"},
+	    {AG_LANG_EN, "policies", "policy"},
+	    /* Arabic: the article and its compounds, clitics, endings */
+	    {AG_LANG_AR, "الاستشارات", "استشارات"},
+	    {AG_LANG_AR, "استشارة", "استشارات"},
+	    {AG_LANG_AR, "والسكن", "سكن"},
+	    {AG_LANG_AR, "بالسكن", "سكن"},
+	    {AG_LANG_AR, "للسكن", "سكن"},
+	    {AG_LANG_AR, "وسكن", "سكن"},
+	    {AG_LANG_AR, "بسكن", "سكن"},
+	    {AG_LANG_AR, "لسكن", "سكن"},
+	    {AG_LANG_AR, "المدينة", "مدينة"},
+	    {AG_LANG_AR, "المهاجرون", "مهاجرين"},
+	    {AG_LANG_AR, "مُعَلِّمات", "معلمة"},
+	};
+	struct ag_stemmer *s = ag_stemmer_new();
+	char a[AG_FOLD_WORD_MAX + 1];
+
+	(void)state;
+	assert_non_null(s);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strcpy(a, stem_of(s, cases[i].lang, cases[i].a));
+		print_message("%s %s: %s\n", cases[i].a, cases[i].b, a);
+		assert_string_equal(a, stem_of(s, cases[i].lang, cases[i].b));
+	}
+	ag_stemmer_free(s);
+}
+
+/* Short words keep their letters: a root letter is not a clitic. */
+static void test_kept_apart(void **state)
+{
+	static const struct {
+		enum ag_lang lang;
+		const char *a, *b;
+	} cases[] = {
+	    {AG_LANG_AR, "بلد", "ولد"}, /* country, boy: not "لد" both */
+	    {AG_LANG_AR, "سكن", "سكان"},   {AG_LANG_FR, "universel", "université"},
+	    {AG_LANG_FR, "santé", "sans"}, {AG_LANG_EN, "policy", "police"},
+	    {AG_LANG_ES, "vivienda", "vivir"},
+	};
+	struct ag_stemmer *s = ag_stemmer_new();
+	char a[AG_FOLD_WORD_MAX + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strcpy(a, stem_of(s, cases[i].lang, cases[i].a));
+		print_message("%s %s: %s\n", cases[i].a, cases[i].b, a);
+		assert_string_not_equal(a, stem_of(s, cases[i].lang, cases[i].b));
+	}
+	ag_stemmer_free(s);
+}
+
+static void test_guess(void **state)
+{
+	static const struct {
+		const char *text;
+		enum ag_lang lang;
+	} cases[] = {
+	    {"L'hébergement des réfugiés dans la ville", AG_LANG_FR},
+	    {"Housing for the newly arrived", AG_LANG_EN},
+	    {"Vivienda para los recién llegados", AG_LANG_ES},
+	    {"Alloggio per gli ultimi arrivati", AG_LANG_IT},
+	    {"السكن للوافدين الجدد in Tunis", AG_LANG_AR},
+	    {"Kostrava 2024", AG_LANG_NONE},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(ag_lang_guess(cases[i].text, strlen(cases[i].text)),
+		                 cases[i].lang);
+	assert_int_equal(ag_lang_of("fr", 2), AG_LANG_FR);
+	assert_int_equal(ag_lang_of("de", 2), AG_LANG_NONE);
+	assert_string_equal(ag_lang_code(AG_LANG_AR), "ar");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_same_stem),
+	    cmocka_unit_test(test_kept_apart),
+	    cmocka_unit_test(test_guess),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
