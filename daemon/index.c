@@ -111,7 +111,7 @@ static int queue_doc(struct index *ix, uint32_t docno, uint64_t ts, const struct
 
 	if (grow((void **)&ix->docs, &ix->docs_cap, ix->ndocs + 1, sizeof(*ix->docs)) ||
 	    grow((void **)&ix->ops, &ix->ops_cap, ix->nops + l->n, sizeof(*ix->ops)) ||
-	    slots_reserve(ix, l->n))
+	    grow((void **)&ix->opw, &ix->opw_cap, ix->nops + l->n, 1) || slots_reserve(ix, l->n))
 		return ENOMEM;
 	for (i = 0, r = first; i < l->n; i++, r = tref_next(r))
 		__builtin_prefetch(&ix->slots[slot_first(ix, r)]);
@@ -120,6 +120,7 @@ static int queue_doc(struct index *ix, uint32_t docno, uint64_t ts, const struct
 
 		if (term < 0)
 			return ENOMEM;
+		ix->opw[ix->nops] = (uint8_t)r->weight;
 		ix->ops[ix->nops++] = (uint32_t)term;
 	}
 	d = &ix->docs[ix->ndocs++];
@@ -208,6 +209,8 @@ void index_free(struct index *ix)
 	free(ix->keys);
 	free(ix->ktmp);
 	free(ix->grp);
+	free(ix->grpw);
+	free(ix->opw);
 	free(ix->dorder);
 	free(ix->killed);
 	free(ix);

@@ -24,6 +24,7 @@
 #define INDEX_TEXT_MAX  1024             /* bytes of a query's text */
 #define INDEX_WORDS_MAX 16               /* distinct words in a query */
 #define INDEX_TOPIC_MAX 64               /* bytes of a topic name; longer ones are not indexed */
+#define INDEX_RANK_MAX  2048             /* matches of a search that are ranked, the newest */
 
 struct index;
 
@@ -47,6 +48,7 @@ struct index_query {
 	const uint8_t *author; /* NULL: any; else 32 bytes */
 	const char *topic;     /* NULL: any */
 	size_t limit;          /* 0: no limit */
+	const char *lang;      /* NULL: any; else a language code ("fr"): records with text in it */
 };
 
 /* Opens (creating) the index's database in txn, a write transaction. NULL on failure. */
@@ -86,8 +88,15 @@ int index_flush(struct index *, MDB_txn *txn);
 void index_reset(struct index *);
 
 /*
- * Calls fn with the docno of each match, newest first, until the limit, the
- * last match, or fn returning non-zero; *hits receives the number of calls.
+ * Calls fn with the docno of each match until the limit, the last match, or
+ * fn returning non-zero; *hits receives the number of calls. A listing (no
+ * words) gives its matches newest first. A search gives them ranked by
+ * BM25 (title above summary above the rest; a word above its stem above a
+ * prefix; a match by topic name last; ties newest first); with a limit, it
+ * ranks the newest INDEX_RANK_MAX matches (or limit, if more): a query that
+ * matches more finds the best of those, in bounded time (index_search.c). A word of the text matches its own forms
+ * (stem.h), the last word of 4 letters or more, or one written "word*",
+ * every word it starts, and a topic's name in any language its topic.
  * 0, or an LMDB error code (EINVAL: too many words, too long a text, type
  * or topic).
  */

@@ -26,11 +26,12 @@ static int run_has(const struct run *r, const uint8_t *val)
 	struct run x = *r;
 
 	index_run_seek(&x, val);
-	return x.i < x.n && memcmp(x.p + x.i * POST_LEN, val, POST_LEN) == 0;
+	return x.i < x.n && memcmp(x.p + x.i * POST_LEN, val, POST_KEY) == 0;
 }
 
-static int check_term(const char *t, size_t len, void *arg)
+static int check_term(const char *t, size_t len, unsigned weight, void *arg)
 {
+	(void)weight;
 	struct check_arg *a = arg;
 	int rc, found = 0;
 
@@ -71,7 +72,7 @@ int index_doc_check(const struct index *ix, MDB_txn *txn, const struct index_doc
 	if ((rc = mdb_cursor_open(txn, ix->blocks, &a.c)) != 0)
 		return rc;
 	posting_make(a.val, d->timestamp, d->docno);
-	rc = index_doc_terms(d, check_term, &a);
+	rc = index_doc_terms(d, check_term, &a, NULL);
 	*present = a.present;
 	*expected = a.expected;
 	mdb_cursor_close(a.c);
@@ -95,7 +96,7 @@ static int check_seg(MDB_cursor *c, uint32_t seg, const struct dead_set *ds, siz
 		for (uint32_t i = 0; rc == 0 && i < r.n; i++) {
 			const uint8_t *p = r.post + (size_t)i * POST_LEN;
 
-			if (i && memcmp(p - POST_LEN, p, POST_LEN) >= 0)
+			if (i && memcmp(p - POST_LEN, p, POST_KEY) >= 0)
 				rc = MDB_CORRUPTED;
 			*live += u32_find(ds->d, ds->n, posting_docno(p)) < 0;
 		}

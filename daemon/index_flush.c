@@ -117,7 +117,8 @@ static int flush_alloc(struct index *ix)
 	if (!(k = realloc(ix->ktmp, ix->scratch_cap * sizeof(*k))))
 		return ENOMEM;
 	ix->ktmp = k;
-	return grow((void **)&ix->grp, &ix->grp_cap, ix->nops, sizeof(uint32_t));
+	return grow((void **)&ix->grp, &ix->grp_cap, ix->nops, sizeof(uint32_t)) ||
+	       grow((void **)&ix->grpw, &ix->grpw_cap, ix->nops, 1);
 }
 
 /*
@@ -150,14 +151,14 @@ static int flush_group(struct index *ix)
 		uint32_t d = ix->dorder[k];
 
 		for (size_t i = doc_begin(ix, d); !ix->docs[d].killed && i < ix->docs[d].end; i++)
-			ix->grp[start[ix->ops[i]]++] = d;
+			ix->grpw[start[ix->ops[i]]] = ix->opw[i], ix->grp[start[ix->ops[i]]++] = d;
 	}
 	return 0;
 }
 
 /* One term's postings: its group of docs, in order. */
 static int flush_term(struct index *ix, struct writer *w, const struct pterm *pt, const uint32_t *g,
-                      size_t n)
+                      const uint8_t *gw, size_t n)
 {
 	uint8_t *out;
 	int rc;
@@ -165,7 +166,8 @@ static int flush_term(struct index *ix, struct writer *w, const struct pterm *pt
 	if ((rc = index_writer_begin(w, ix->arena + pt->off, pt->len, n, &out)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++)
-		memcpy(out + i * POST_LEN, ix->docs[g[i]].val, POST_LEN);
+		memcpy(out + i * POST_LEN, ix->docs[g[i]].val, POST_KEY),
+		    out[i * POST_LEN + POST_KEY] = gw[i];
 	index_writer_end(w, n);
 	return 0;
 }
@@ -186,7 +188,8 @@ int index_flush(struct index *ix, MDB_txn *txn)
 	for (size_t r = 0; r < ix->nterms && rc == 0; r++) {
 		uint32_t t = ix->order[r];
 
-		rc = flush_term(ix, &w, &ix->terms[t], ix->grp + begin, ix->start[t] - begin);
+		rc = flush_term(ix, &w, &ix->terms[t], ix->grp + begin, ix->grpw + begin,
+		                ix->start[t] - begin);
 		begin = ix->start[t];
 	}
 	if (rc == 0)

@@ -15,16 +15,21 @@
 #include "be.h"
 #include "entry.h"
 #include "index.h"
+#include "stem.h"
 
-#define POST_LEN   10
-#define TS_MAX     0xffffffffffffULL /* 48 bits of milliseconds: year 10889 */
-#define TERM_MAX   (2 + INDEX_WORD_MAX)
-#define TERM_ALL   "\1*"
-#define BODY_DEPTH (AG_DEPTH_MAX - 1)
-#define BLOCK_MAX  4080 /* a block fills one 4 KiB overflow page */
-#define FANIN      16   /* segments of a tier merged at once */
-#define SEGS_MAX   128
-#define SEGKEY_MAX (4 + TERM_MAX)
+#define POST_LEN    11                /* a posting: its key, then its weight in ranking */
+#define POST_KEY    10                /* the bytes that order postings and name a version */
+#define TS_MAX      0xffffffffffffULL /* 48 bits of milliseconds: year 10889 */
+#define TERM_MAX    (2 + INDEX_WORD_MAX)
+#define TERM_ALL    "\1*"
+#define BODY_DEPTH  (AG_DEPTH_MAX - 1)
+#define BLOCK_MAX   4080 /* a block fills one 4 KiB overflow page */
+#define FANIN       16   /* segments of a tier merged at once */
+#define SEGS_MAX    128
+#define SEGKEY_MAX  (4 + TERM_MAX)
+#define BM25_K1     1.2
+#define BM25_B      0.75
+#define BM25_AVGLEN 80.0 /* words in a record, about */
 
 /* A term of one version, before the queue; its bytes follow it, padded to 8. */
 struct tref {
@@ -32,6 +37,8 @@ struct tref {
 	uint64_t pfx2; /* the next 8, the same way */
 	uint32_t hash;
 	uint32_t len;
+	uint32_t tf;     /* its occurrences, each counted by its field's weight; 0 for a filter */
+	uint32_t weight; /* its posting's last byte: tf against the version's length, BM25's way */
 };
 
 /*
@@ -42,6 +49,7 @@ struct tref {
 struct index_terms {
 	size_t n;        /* terms */
 	size_t len, cap; /* bytes used and allocated in data */
+	size_t words;    /* the version's words, repeats included: its length for ranking */
 	uint64_t data[]; /* trefs, each followed by its bytes */
 };
 
@@ -89,12 +97,16 @@ struct index {
 	size_t ndocs, docs_cap;
 	uint32_t *ops; /* the terms of each doc in turn, no repeats */
 	size_t nops, ops_cap;
+	uint8_t *opw; /* the weight of each of ops */
+	size_t opw_cap;
 	struct index_terms *scratch; /* the terms of the version being added */
 	uint32_t *order, *start;     /* scratch for index_flush, per term */
 	struct tkey *keys, *ktmp;
 	size_t scratch_cap;
 	uint32_t *grp; /* doc numbers grouped by term */
 	size_t grp_cap;
+	uint8_t *grpw; /* and their weights */
+	size_t grpw_cap;
 	uint32_t *dorder; /* doc numbers in posting order */
 	size_t dorder_cap;
 	uint32_t first_docno; /* the docnos queued in this transaction, 0 for none */
@@ -103,7 +115,8 @@ struct index {
 	size_t nkilled, killed_cap;
 };
 
-typedef int term_fn(const char *term, size_t len, void *arg);
+/* A term of a version, and its weight: the weight of its field for a word, 0 for a filter. */
+typedef int term_fn(const char *term, size_t len, unsigned weight, void *arg);
 
 /* Postings compare as 80-bit big-endian numbers; this runs in every inner loop. */
 static inline int post_cmp(const uint8_t *a, const uint8_t *b)
@@ -242,8 +255,21 @@ struct run {
 /* A filter term: 0x01, a kind letter, a value. Returns its length. */
 size_t index_term_make(char out[static TERM_MAX], char kind, const void *v, size_t n);
 
-/* Calls fn for every term of a version, repeats included. */
-int index_doc_terms(const struct index_doc *d, term_fn *fn, void *arg);
+/*
+ * Calls fn for every term of a version, repeats included: its words, the
+ * stems of its words ("\2", '0' + the language, the stem), and its filters
+ * ("\1" and a letter: '*' every record, 't' type, 'a' author, 'p' topic,
+ * 'l' a language its text is in). *words, if words is not NULL, receives
+ * how many words it holds.
+ */
+int index_doc_terms(const struct index_doc *d, term_fn *fn, void *arg, size_t *words);
+
+/* Whether a folded word is in Arabic script. */
+int index_word_arabic(const char *word);
+
+/* The stem term of a folded word in lang into out: its length, 0 when it has none. */
+size_t index_stem_term(struct ag_stemmer *st, enum ag_lang lang, const char *word, size_t len,
+                       char out[static TERM_MAX]);
 
 /* Gathers d's distinct terms into *lp, emptied first; it may move. */
 int index_terms_gather(const struct index_doc *d, struct index_terms **lp);
@@ -286,7 +312,23 @@ int index_seg_find(MDB_cursor *c, uint32_t seg, const void *term, size_t tlen, s
 /* Moves r to its first posting at or after cand, galloping: cand only grows. */
 void index_run_seek(struct run *r, const uint8_t *cand);
 
+/* A term with a prefix, and its postings in one segment. */
+typedef int index_prefix_fn(const uint8_t *term, size_t len, const uint8_t *post, uint32_t n,
+                            void *arg);
+int index_seg_prefix(MDB_cursor *c, uint32_t seg, const void *prefix, size_t plen,
+                     index_prefix_fn *fn, void *arg);
+
 /* Whether docno is dead: *dead. 0 or an LMDB error. */
 int index_is_dead(const struct index *ix, MDB_txn *txn, uint32_t docno, int *dead);
+
+/* ---- index_topics.c ---- */
+
+/*
+ * The topics that a folded query word names in one of the network's
+ * languages ("logement", "housing", "سكن", "vivienda", "alloggio"), or by
+ * their key: their keys into keys, at most max; returns how many.
+ */
+size_t index_topics_named(struct ag_stemmer *st, const char *word, size_t len, const char **keys,
+                          size_t max);
 
 #endif

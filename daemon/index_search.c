@@ -1,36 +1,322 @@
 /*
- * index_search.c: a query's terms, and their lists intersected by
- * leapfrogging over every segment, newest first.
+ * index_search.c: a query's words, each a choice of terms, and their lists
+ * intersected by leapfrogging over every segment, newest first; with words,
+ * the matches ranked by BM25.
+ *
+ * A query word matches a version through any of its alternatives: the word
+ * itself; its stems (in the language of its script: one for Arabic, one for
+ * each of French, English, Spanish and Italian), as stem terms and as words;
+ * for the last word of 4 letters or more, or a word written "word*", every
+ * word that starts with it; and the topics it names in any language
+ * (index_topics.c). A version's score is, over the query's words, the sum of
+ * the best alternative's idf times its posting's weight, times 1 for the
+ * word, 0.6 for a stem and 0.4 for a prefix. Versions that some word matches
+ * only by topic come after the others; ties go to the newest.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "be.h"
+#include "fold.h"
 #include "index.h"
 #include "index_internal.h"
+#include "stem.h"
 
-struct qterm {
-	char key[TERM_MAX];
-	size_t len;
-	struct run *runs;
-	size_t nruns;
-	size_t count;
+#define SLOTS_MAX   (INDEX_WORDS_MAX + 5) /* words, then filters */
+#define PREFIX_MAX  64                    /* terms a prefix stands for, per segment */
+#define TOPICS_MAX  4                     /* topics one word names */
+#define WORD_PREFIX 4                     /* letters of a last word that is a prefix too */
+
+enum alt_kind { ALT_WORD, ALT_STEM, ALT_PREFIX, ALT_TOPIC, ALT_FILTER };
+
+static const double alt_factor[] = {1.0, 0.6, 0.4, 0, 0};
+
+/* One term that matches a query word, over all segments. */
+struct alt {
+	enum alt_kind kind;
+	size_t count; /* its postings */
+	double idf;
+};
+
+/* A term's postings in one segment, and the alternative it is of. */
+struct qrun {
+	struct run r;
+	size_t alt;
+};
+
+/* A query word or a filter: every version found matches one of its runs. */
+struct qslot {
+	size_t first, nruns; /* in q->runs */
+	size_t count;        /* postings over its runs: the rarest slot leads */
+	int word;
 };
 
 struct query {
-	struct qterm t[INDEX_WORDS_MAX + 4];
-	size_t n;
+	struct qslot s[SLOTS_MAX];
+	size_t n, words;
+	struct qrun *runs;
+	size_t nruns, runs_cap;
+	struct alt *alts;
+	size_t nalts, alts_cap;
+	MDB_cursor *c;
+	const struct seginfo *cat;
+	size_t ncat;
+	struct ag_stemmer *st;
 };
 
-/* The term's first posting at or after cand, over all its segments. */
-static const uint8_t *qterm_seek(struct qterm *t, const uint8_t *cand)
+/* A word of the query text, folded; prefix: written with a '*' after it. */
+struct qword {
+	char w[INDEX_WORD_MAX];
+	size_t len;
+	int prefix;
+};
+
+struct qwords {
+	struct qword w[INDEX_WORDS_MAX];
+	size_t n;
+	int star; /* the token being read ends with '*' */
+};
+
+static int alt_new(struct query *q, enum alt_kind kind)
+{
+	if (grow((void **)&q->alts, &q->alts_cap, q->nalts + 1, sizeof(*q->alts)))
+		return ENOMEM;
+	q->alts[q->nalts++] = (struct alt){kind, 0, 0};
+	return 0;
+}
+
+static int run_add(struct query *q, const uint8_t *post, size_t n)
+{
+	struct qslot *s = &q->s[q->n];
+
+	if (grow((void **)&q->runs, &q->runs_cap, q->nruns + 1, sizeof(*q->runs)))
+		return ENOMEM;
+	q->runs[q->nruns++] = (struct qrun){{post, n, 0}, q->nalts - 1};
+	q->alts[q->nalts - 1].count += n;
+	s->nruns++;
+	s->count += n;
+	return 0;
+}
+
+/* Adds the term, in every segment that holds it, as an alternative of the slot being built. */
+static int slot_term(struct query *q, const void *term, size_t len, enum alt_kind kind)
+{
+	int rc;
+
+	if ((rc = alt_new(q, kind)) != 0)
+		return rc;
+	for (size_t i = 0; i < q->ncat; i++) {
+		struct run r;
+
+		if ((rc = index_seg_find(q->c, q->cat[i].seg, term, len, &r)) != 0)
+			return rc;
+		if (r.n && (rc = run_add(q, r.p, r.n)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+struct prefix_arg {
+	struct query *q;
+	size_t len, terms;
+};
+
+/* Each word that starts with the prefix, but the word itself (an alternative already). */
+static int prefix_term(const uint8_t *t, size_t len, const uint8_t *post, uint32_t n, void *arg)
+{
+	struct prefix_arg *a = arg;
+
+	(void)t;
+	if (len == a->len)
+		return 0;
+	if (run_add(a->q, post, n) != 0)
+		return 1;
+	return ++a->terms >= PREFIX_MAX;
+}
+
+static int slot_prefix(struct query *q, const char *w, size_t len)
+{
+	int rc;
+
+	if ((rc = alt_new(q, ALT_PREFIX)) != 0)
+		return rc;
+	for (size_t i = 0; i < q->ncat; i++) {
+		struct prefix_arg a = {q, len, 0};
+
+		if ((rc = index_seg_prefix(q->c, q->cat[i].seg, w, len, prefix_term, &a)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The stems of w, as stem terms and as words, each language's once. */
+static int slot_stems(struct query *q, const char *w, size_t len)
+{
+	char term[AG_LANG_COUNT][TERM_MAX];
+	size_t n[AG_LANG_COUNT] = {0};
+	int rc, arabic = index_word_arabic(w);
+
+	for (int l = AG_LANG_AR; l < AG_LANG_COUNT; l++) {
+		int dup = 0;
+
+		if ((l == AG_LANG_AR) != arabic)
+			continue;
+		if (!(n[l] = index_stem_term(q->st, (enum ag_lang)l, w, len, term[l])))
+			continue;
+		if ((rc = slot_term(q, term[l], n[l], ALT_STEM)) != 0)
+			return rc;
+		for (int o = AG_LANG_AR; o < l; o++)
+			dup |= n[o] == n[l] && memcmp(term[o] + 2, term[l] + 2, n[l] - 2) == 0;
+		if (!dup && (rc = slot_term(q, term[l] + 2, n[l] - 2, ALT_STEM)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int slot_topics(struct query *q, const char *w, size_t len)
+{
+	const char *keys[TOPICS_MAX];
+	size_t n = index_topics_named(q->st, w, len, keys, TOPICS_MAX);
+	char term[TERM_MAX];
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		if ((rc = slot_term(q, term, index_term_make(term, 'p', keys[i], strlen(keys[i])),
+		                    ALT_TOPIC)) != 0)
+			return rc;
+	return 0;
+}
+
+static size_t letters(const char *w, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)w[i] & 0xc0) != 0x80;
+	return n;
+}
+
+/* A word's slot: MDB_NOTFOUND when no record holds any of its alternatives. */
+static int slot_word(struct query *q, const struct qword *qw, int last)
+{
+	int rc;
+
+	q->s[q->n] = (struct qslot){q->nruns, 0, 0, 1};
+	if ((rc = slot_term(q, qw->w, qw->len, ALT_WORD)) != 0 ||
+	    (!qw->prefix && (rc = slot_stems(q, qw->w, qw->len)) != 0) ||
+	    ((qw->prefix || (last && letters(qw->w, qw->len) >= WORD_PREFIX)) &&
+	     (rc = slot_prefix(q, qw->w, qw->len)) != 0) ||
+	    (rc = slot_topics(q, qw->w, qw->len)) != 0)
+		return rc;
+	return q->s[q->n++].count ? 0 : MDB_NOTFOUND;
+}
+
+static int slot_filter(struct query *q, char kind, const void *v, size_t n)
+{
+	char term[TERM_MAX];
+	int rc;
+
+	q->s[q->n] = (struct qslot){q->nruns, 0, 0, 0};
+	if ((rc = slot_term(q, term, index_term_make(term, kind, v, n), ALT_FILTER)) != 0)
+		return rc;
+	return q->s[q->n++].count ? 0 : MDB_NOTFOUND;
+}
+
+static int qword_add(const char *w, size_t len, void *arg)
+{
+	struct qwords *qw = arg;
+
+	for (size_t i = 0; i < qw->n; i++)
+		if (qw->w[i].len == len && memcmp(qw->w[i].w, w, len) == 0)
+			return 0;
+	if (qw->n == INDEX_WORDS_MAX)
+		return EINVAL;
+	qw->w[qw->n] = (struct qword){.len = len};
+	memcpy(qw->w[qw->n++].w, w, len);
+	return 0;
+}
+
+/* The query's words, token by token, so that a '*' marks the word before it. */
+static int qwords_read(const char *text, struct qwords *qw)
+{
+	const char *p = text;
+	int rc;
+
+	while (*p) {
+		size_t n = strcspn(p, " \t\n\r"), before = qw->n;
+
+		if ((rc = ag_fold_words(p, n, qword_add, qw)) != 0)
+			return rc;
+		if (n && p[n - 1] == '*' && qw->n > before)
+			qw->w[qw->n - 1].prefix = 1;
+		p += n;
+		p += strspn(p, " \t\n\r");
+	}
+	return 0;
+}
+
+static int query_build(struct query *q, const struct index_query *iq)
+{
+	size_t tlen = iq->text ? strlen(iq->text) : 0;
+	struct qwords qw = {.n = 0};
+	int rc;
+
+	if (tlen > INDEX_TEXT_MAX || (iq->type && strlen(iq->type) > AG_TYPE_MAX) ||
+	    (iq->topic && strlen(iq->topic) > INDEX_TOPIC_MAX) ||
+	    (iq->lang && strlen(iq->lang) != 2))
+		return EINVAL;
+	if ((rc = qwords_read(iq->text ? iq->text : "", &qw)) != 0)
+		return rc;
+	if (tlen > 0 && qw.n == 0)
+		return MDB_NOTFOUND; /* text, but no word in it: nothing can match */
+	for (size_t i = 0; i < qw.n; i++)
+		if ((rc = slot_word(q, &qw.w[i], i + 1 == qw.n)) != 0)
+			return rc;
+	q->words = q->n;
+	if ((iq->type && (rc = slot_filter(q, 't', iq->type, strlen(iq->type))) != 0) ||
+	    (iq->author && (rc = slot_filter(q, 'a', iq->author, AG_PK_LEN)) != 0) ||
+	    (iq->topic && (rc = slot_filter(q, 'p', iq->topic, strlen(iq->topic))) != 0) ||
+	    (iq->lang && (rc = slot_filter(q, 'l', iq->lang, 2)) != 0))
+		return rc;
+	if (q->n == 0)
+		return slot_filter(q, '*', "", 0);
+	return 0;
+}
+
+/* Each alternative's idf, BM25's, from how many versions hold it among all. */
+static int query_idf(struct query *q)
+{
+	char all[] = TERM_ALL;
+	double n = 0;
+	int rc;
+
+	for (size_t i = 0; i < q->ncat; i++) {
+		struct run r;
+
+		if ((rc = index_seg_find(q->c, q->cat[i].seg, all, 2, &r)) != 0)
+			return rc;
+		n += (double)r.n;
+	}
+	for (size_t i = 0; i < q->nalts; i++) {
+		double df = (double)q->alts[i].count;
+
+		q->alts[i].idf = log(1 + (n - df + 0.5) / (df + 0.5));
+	}
+	return 0;
+}
+
+/* The slot's first posting at or after cand, over all its runs. */
+static const uint8_t *slot_seek(struct query *q, const struct qslot *s, const uint8_t *cand)
 {
 	const uint8_t *best = NULL;
 
-	for (size_t i = 0; i < t->nruns; i++) {
-		struct run *r = &t->runs[i];
+	for (size_t i = s->first; i < s->first + s->nruns; i++) {
+		struct run *r = &q->runs[i].r;
 
+		if (r->i == r->n)
+			continue;
 		index_run_seek(r, cand);
 		if (r->i < r->n && (!best || post_cmp(r->p + r->i * POST_LEN, best) < 0))
 			best = r->p + r->i * POST_LEN;
@@ -41,123 +327,132 @@ static const uint8_t *qterm_seek(struct qterm *t, const uint8_t *cand)
 /* The posting just after v: v + 1 as a 80-bit number; 0 when v is the last one. */
 static int posting_succ(uint8_t v[static POST_LEN])
 {
-	for (int i = POST_LEN - 1; i >= 0; i--)
+	for (int i = POST_KEY - 1; i >= 0; i--)
 		if (++v[i] != 0)
 			return 1;
 	return 0;
 }
 
-static int query_term(const char *t, size_t len, void *arg)
+static int slot_cmp(const void *a, const void *b)
 {
-	struct query *q = arg;
-
-	for (size_t i = 0; i < q->n; i++)
-		if (q->t[i].len == len && memcmp(q->t[i].key, t, len) == 0)
-			return 0;
-	if (q->n == INDEX_WORDS_MAX)
-		return EINVAL;
-	memcpy(q->t[q->n].key, t, len);
-	q->t[q->n++].len = len;
-	return 0;
-}
-
-static void query_filter(struct query *q, char kind, const void *v, size_t n)
-{
-	q->t[q->n].len = index_term_make(q->t[q->n].key, kind, v, n);
-	q->n++;
-}
-
-static int query_build(struct query *q, const struct index_query *iq)
-{
-	size_t tlen = iq->text ? strlen(iq->text) : 0;
-	int rc;
-
-	if (tlen > INDEX_TEXT_MAX || (iq->type && strlen(iq->type) > AG_TYPE_MAX) ||
-	    (iq->topic && strlen(iq->topic) > INDEX_TOPIC_MAX))
-		return EINVAL;
-	if ((rc = ag_fold_words(iq->text ? iq->text : "", tlen, query_term, q)) != 0)
-		return rc;
-	if (tlen > 0 && q->n == 0)
-		return MDB_NOTFOUND; /* text, but no word in it: nothing can match */
-	if (iq->type)
-		query_filter(q, 't', iq->type, strlen(iq->type));
-	if (iq->author)
-		query_filter(q, 'a', iq->author, AG_PK_LEN);
-	if (iq->topic)
-		query_filter(q, 'p', iq->topic, strlen(iq->topic));
-	if (q->n == 0)
-		query_filter(q, '*', "", 0);
-	return 0;
-}
-
-/* Each term's runs in every segment; MDB_NOTFOUND if a term is nowhere. */
-static int query_runs(const struct index *ix, MDB_txn *txn, struct query *q, struct run *runs,
-                      const struct seginfo *cat, size_t ncat)
-{
-	MDB_cursor *c;
-	int rc = 0;
-
-	if ((rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0)
-		return rc;
-	for (size_t i = 0; i < q->n && rc == 0; i++) {
-		struct qterm *t = &q->t[i];
-
-		t->runs = runs + i * ncat;
-		for (size_t s = 0; s < ncat && rc == 0; s++) {
-			if ((rc = index_seg_find(c, cat[s].seg, t->key, t->len,
-			                         &t->runs[t->nruns])) != 0)
-				break;
-			t->count += t->runs[t->nruns].n;
-			t->nruns += t->runs[t->nruns].n > 0;
-		}
-		if (rc == 0 && t->count == 0)
-			rc = MDB_NOTFOUND;
-	}
-	mdb_cursor_close(c);
-	return rc;
-}
-
-static int qterm_cmp(const void *a, const void *b)
-{
-	const struct qterm *x = a, *y = b;
+	const struct qslot *x = a, *y = b;
 
 	return (x->count > y->count) - (x->count < y->count);
 }
 
+/* A match being ranked. */
+struct hit {
+	uint8_t key[POST_KEY];
+	uint8_t topic_only; /* words that it matches only by topic */
+	double score;
+};
+
+/* cand's score: each word's best alternative among the runs that stand on cand. */
+static void score(const struct query *q, const uint8_t *cand, struct hit *h)
+{
+	memcpy(h->key, cand, POST_KEY);
+	h->topic_only = 0;
+	h->score = 0;
+	for (size_t s = 0; s < q->n; s++) {
+		double best = 0;
+		int text = 0;
+
+		if (!q->s[s].word)
+			continue;
+		for (size_t i = q->s[s].first; i < q->s[s].first + q->s[s].nruns; i++) {
+			const struct run *r = &q->runs[i].r;
+			const struct alt *a = &q->alts[q->runs[i].alt];
+			const uint8_t *p = r->p + r->i * POST_LEN;
+			double v;
+
+			if (r->i == r->n || memcmp(p, cand, POST_KEY) != 0 || a->kind == ALT_TOPIC)
+				continue;
+			text = 1;
+			v = alt_factor[a->kind] * a->idf * p[POST_KEY] / 255.0;
+			best = v > best ? v : best;
+		}
+		h->topic_only += !text;
+		h->score += best;
+	}
+}
+
+static int hit_cmp(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+
+	if (x->topic_only != y->topic_only)
+		return x->topic_only < y->topic_only ? -1 : 1;
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return post_cmp(x->key, y->key);
+}
+
+/* What a search gathers: the hits to rank, or, for a listing, the count given out. */
+struct found {
+	index_hit_fn *fn;
+	void *arg;
+	size_t limit, *hits;
+	struct hit *h;
+	size_t n, cap;
+};
+
+/* A live match: given out at once in a listing, kept for ranking in a search; 1 to stop. */
+static int found_one(const struct query *q, struct found *f, const uint8_t *cand, int *rc)
+{
+	if (q->words == 0) {
+		++*f->hits;
+		return f->fn(posting_docno(cand), f->arg) != 0 ||
+		       (f->limit && *f->hits >= f->limit);
+	}
+	if ((*rc = grow((void **)&f->h, &f->cap, f->n + 1, sizeof(*f->h))) != 0)
+		return 1;
+	score(q, cand, &f->h[f->n++]);
+	return f->limit && f->n >= (f->limit > INDEX_RANK_MAX ? f->limit : INDEX_RANK_MAX);
+}
+
 /*
- * Intersects the lists by leapfrogging: the candidate is the rarest term's
- * posting; each other term seeks to it, and one that lands past it makes its
+ * Intersects the slots by leapfrogging: the candidate is the rarest slot's
+ * posting; each other slot seeks to it, and one that lands past it makes its
  * landing the new candidate. The cost follows the shortest list, not the sum.
  */
-static int zigzag(const struct index *ix, MDB_txn *txn, struct query *q, size_t limit,
-                  index_hit_fn *fn, void *arg, size_t *hits)
+static int zigzag(const struct index *ix, MDB_txn *txn, struct query *q, struct found *f)
 {
 	uint8_t cand[POST_LEN] = {0};
 	const uint8_t *v;
-	int rc, dead;
+	int rc = 0, dead;
 
 	for (;;) {
-		if (!(v = qterm_seek(&q->t[0], cand)))
+		if (!(v = slot_seek(q, &q->s[0], cand)))
 			return 0;
-		memcpy(cand, v, POST_LEN);
+		memcpy(cand, v, POST_KEY);
 		for (size_t i = 1; i < q->n; i++) {
-			if (!(v = qterm_seek(&q->t[i], cand)))
+			if (!(v = slot_seek(q, &q->s[i], cand)))
 				return 0;
 			if (post_cmp(v, cand) == 0)
 				continue;
-			memcpy(cand, v, POST_LEN);
-			if (!(v = qterm_seek(&q->t[0], cand)))
+			memcpy(cand, v, POST_KEY);
+			if (!(v = slot_seek(q, &q->s[0], cand)))
 				return 0;
-			memcpy(cand, v, POST_LEN);
+			memcpy(cand, v, POST_KEY);
 			i = 0;
 		}
 		if ((rc = index_is_dead(ix, txn, posting_docno(cand), &dead)) != 0)
 			return rc;
-		if (!dead &&
-		    (++*hits, fn(posting_docno(cand), arg) != 0 || (limit && *hits >= limit)))
-			return 0;
+		if (!dead && found_one(q, f, cand, &rc))
+			return rc;
 		if (!posting_succ(cand))
 			return 0;
+	}
+}
+
+/* The ranked hits, best first, up to the limit. */
+static void found_give(struct found *f)
+{
+	qsort(f->h, f->n, sizeof(*f->h), hit_cmp);
+	for (size_t i = 0; i < f->n && (!f->limit || i < f->limit); i++) {
+		++*f->hits;
+		if (f->fn(posting_docno(f->h[i].key), f->arg) != 0)
+			break;
 	}
 }
 
@@ -165,26 +460,33 @@ int index_search(const struct index *ix, MDB_txn *txn, const struct index_query 
                  index_hit_fn *fn, void *arg, size_t *hits)
 {
 	struct query *q = calloc(1, sizeof(*q));
+	struct found f = {fn, arg, iq->limit, hits, NULL, 0, 0};
 	struct seginfo cat[SEGS_MAX];
-	struct run *runs = NULL;
-	size_t ncat = 0;
 	int rc;
 
 	*hits = 0;
 	if (!q)
 		return ENOMEM;
-	if ((rc = query_build(q, iq)) != 0 || (rc = index_catalog_load(ix, txn, cat, &ncat)) != 0)
-		goto out;
-	if (!(runs = calloc(q->n * (ncat ? ncat : 1), sizeof(*runs)))) {
+	q->cat = cat;
+	if (!(q->st = ag_stemmer_new())) {
 		rc = ENOMEM;
 		goto out;
 	}
-	if ((rc = query_runs(ix, txn, q, runs, cat, ncat)) != 0)
+	if ((rc = index_catalog_load(ix, txn, cat, &q->ncat)) != 0 ||
+	    (rc = mdb_cursor_open(txn, ix->blocks, &q->c)) != 0 || (rc = query_build(q, iq)) != 0 ||
+	    (rc = query_idf(q)) != 0)
 		goto out;
-	qsort(q->t, q->n, sizeof(q->t[0]), qterm_cmp);
-	rc = zigzag(ix, txn, q, iq->limit, fn, arg, hits);
+	/* The rarest slot leads; a word's slot keeps its place in score() by its flag. */
+	qsort(q->s, q->n, sizeof(q->s[0]), slot_cmp);
+	if ((rc = zigzag(ix, txn, q, &f)) == 0 && q->words)
+		found_give(&f);
 out:
-	free(runs);
+	if (q->c)
+		mdb_cursor_close(q->c);
+	ag_stemmer_free(q->st);
+	free(f.h);
+	free(q->runs);
+	free(q->alts);
 	free(q);
 	return rc == MDB_NOTFOUND ? 0 : rc; /* a word that no record holds */
 }

@@ -527,3 +527,53 @@ int index_is_dead(const struct index *ix, MDB_txn *txn, uint32_t docno, int *dea
 	*dead = rc == 0;
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
+
+/*
+ * Calls fn with each term of segment seg that starts with prefix, in term
+ * order, and its postings, until fn returns non-zero (then 0 is returned).
+ */
+int index_seg_prefix(MDB_cursor *c, uint32_t seg, const void *prefix, size_t plen,
+                     index_prefix_fn *fn, void *arg)
+{
+	uint8_t kb[SEGKEY_MAX];
+	MDB_val k = {4 + plen, kb}, v;
+	MDB_cursor_op op;
+	int rc;
+
+	be32_put(kb, seg);
+	memcpy(kb + 4, prefix, plen);
+	/* The block before the first one at or past the prefix may hold its first terms. */
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size < 4 || memcmp(k.mv_data, kb, 4)))) {
+		k = (MDB_val){4 + plen, kb};
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	}
+	for (op = MDB_NEXT; rc == 0; rc = mdb_cursor_get(c, &k, &v, op)) {
+		size_t pos = 0;
+
+		if (k.mv_size < 4 || memcmp(k.mv_data, kb, 4) != 0)
+			return 0;
+		if (k.mv_size - 4 >= plen && memcmp((uint8_t *)k.mv_data + 4, prefix, plen) > 0)
+			return 0; /* the block starts past every term with the prefix */
+		while (pos < v.mv_size) {
+			const uint8_t *t, *post;
+			size_t tl;
+			uint32_t n;
+
+			if ((rc =
+			         index_entry_parse(v.mv_data, v.mv_size, &pos, &t, &tl, &post, &n)))
+				return rc;
+			if (tl >= plen && memcmp(t, prefix, plen) == 0) {
+				if (fn(t, tl, post, n, arg) != 0)
+					return 0;
+			} else if (term_cmp(t, tl, prefix, plen) > 0) {
+				return 0;
+			}
+		}
+	}
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}

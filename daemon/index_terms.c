@@ -11,6 +11,7 @@
 #include "fold.h"
 #include "index.h"
 #include "index_internal.h"
+#include "stem.h"
 
 /* A filter term: 0x01, a kind letter, a value. */
 size_t index_term_make(char out[static TERM_MAX], char kind, const void *v, size_t n)
@@ -84,18 +85,88 @@ static int mp_head(const uint8_t *p, size_t len, size_t *pos, int *kind, uint32_
 	return 0;
 }
 
+/* A field's weight in ranking: its words count this many times. */
+static unsigned field_weight(const uint8_t *key, size_t len)
+{
+	if (len == 5 && memcmp(key, "title", 5) == 0)
+		return 3;
+	if (len == 7 && memcmp(key, "summary", 7) == 0)
+		return 2;
+	return 1;
+}
+
 struct scan {
 	const uint8_t *p;
 	size_t len, pos;
 	term_fn *fn;
 	void *arg;
+	struct ag_stemmer *stem;
+	unsigned weight; /* of the top-level field being read */
+	unsigned langs;  /* bit per language met */
+	char *words;     /* a string's folded words, each [length][bytes] */
+	size_t wlen, wcap;
+	size_t nwords; /* in the whole body */
 };
 
-static int scan_word(const char *word, size_t len, void *arg)
+/* Keeps a folded word of the string being read. */
+static int collect_word(const char *word, size_t len, void *arg)
 {
 	struct scan *s = arg;
 
-	return s->fn(word, len, s->arg);
+	if (grow((void **)&s->words, &s->wcap, s->wlen + 1 + len, 1))
+		return ENOMEM;
+	s->words[s->wlen] = (char)len;
+	memcpy(s->words + s->wlen + 1, word, len);
+	s->wlen += 1 + len;
+	return 0;
+}
+
+/* The stem term of word in lang, if it has a stem: "\2", the language, the stem. */
+static int emit_stem(struct scan *s, enum ag_lang lang, const char *word, size_t len)
+{
+	char term[TERM_MAX];
+	size_t n = index_stem_term(s->stem, lang, word, len, term);
+
+	return n ? s->fn(term, n, s->weight, s->arg) : 0;
+}
+
+/*
+ * A word and its stems: in lang, or, when the string's language is not
+ * known, in each language of the word's script, so that no guess loses a
+ * match.
+ */
+static int emit_word(struct scan *s, enum ag_lang lang, const char *word, size_t len)
+{
+	int rc;
+
+	s->nwords++;
+	if ((rc = s->fn(word, len, s->weight, s->arg)) != 0)
+		return rc;
+	if (index_word_arabic(word))
+		return emit_stem(s, AG_LANG_AR, word, len);
+	if (lang != AG_LANG_NONE && lang != AG_LANG_AR)
+		return emit_stem(s, lang, word, len);
+	for (int l = AG_LANG_EN; l <= AG_LANG_IT; l++)
+		if ((rc = emit_stem(s, (enum ag_lang)l, word, len)) != 0)
+			return rc;
+	return 0;
+}
+
+/* A string's words, in lang, or in the language guessed from them when lang is NONE. */
+static int scan_string(struct scan *s, const uint8_t *data, size_t n, enum ag_lang lang)
+{
+	int rc;
+
+	s->wlen = 0;
+	if ((rc = ag_fold_words((const char *)data, n, collect_word, s)) != 0)
+		return rc;
+	if (lang == AG_LANG_NONE)
+		lang = ag_lang_guess((const char *)data, n);
+	s->langs |= 1u << lang;
+	for (size_t i = 0; i < s->wlen; i += 1 + (uint8_t)s->words[i])
+		if ((rc = emit_word(s, lang, s->words + i + 1, (uint8_t)s->words[i])) != 0)
+			return rc;
+	return 0;
 }
 
 static int scan_topic(struct scan *s, const uint8_t *t, size_t n)
@@ -104,16 +175,17 @@ static int scan_topic(struct scan *s, const uint8_t *t, size_t n)
 
 	if (n == 0 || n > INDEX_TOPIC_MAX)
 		return 0;
-	return s->fn(term, index_term_make(term, 'p', t, n), s->arg);
+	return s->fn(term, index_term_make(term, 'p', t, n), 0, s->arg);
 }
 
 /*
  * Walks one value: the words of every string in it go to s->fn. topic says
  * that its strings are topics too: the value of a "topic" key, or the
  * elements of a "topics" array, at any depth, since a priority's areas and a
- * profile's sections carry their own (schema.h).
+ * profile's sections carry their own (schema.h). lang is the language its
+ * strings are in: the key of a multilingual text, else NONE.
  */
-static int scan_value(struct scan *s, int depth, int topic)
+static int scan_value(struct scan *s, int depth, int topic, enum ag_lang lang)
 {
 	const uint8_t *data = NULL;
 	uint32_t n = 0;
@@ -124,10 +196,10 @@ static int scan_value(struct scan *s, int depth, int topic)
 	if (kind == MP_STR) {
 		if (topic && (rc = scan_topic(s, data, n)) != 0)
 			return rc;
-		return ag_fold_words((const char *)data, n, scan_word, s);
+		return scan_string(s, data, n, lang);
 	}
 	for (uint32_t i = 0; kind == MP_ARRAY && i < n; i++)
-		if ((rc = scan_value(s, depth + 1, topic == 2)) != 0)
+		if ((rc = scan_value(s, depth + 1, topic == 2, AG_LANG_NONE)) != 0)
 			return rc;
 	for (uint32_t i = 0; kind == MP_MAP && i < n; i++) {
 		const uint8_t *key = NULL;
@@ -140,26 +212,69 @@ static int scan_value(struct scan *s, int depth, int topic)
 			t = 1;
 		if (klen == 6 && memcmp(key, "topics", 6) == 0)
 			t = 2;
-		if ((rc = scan_value(s, depth + 1, t)) != 0)
+		if (depth == 1)
+			s->weight = field_weight(key, klen);
+		if ((rc = scan_value(s, depth + 1, t, ag_lang_of((const char *)key, klen))) != 0)
 			return rc;
 	}
 	return 0;
 }
 
-/* Calls fn for every term of a version, repeats included. */
-int index_doc_terms(const struct index_doc *d, term_fn *fn, void *arg)
+/* The languages met, as filter terms. */
+static int scan_langs(struct scan *s)
 {
-	struct scan s = {d->body, d->body_len, 0, fn, arg};
 	char term[TERM_MAX];
 	int rc;
 
-	if ((rc = fn(TERM_ALL, 2, arg)) != 0 ||
-	    (rc = fn(term, index_term_make(term, 't', d->type, strlen(d->type)), arg)) != 0 ||
-	    (rc = fn(term, index_term_make(term, 'a', d->author, AG_PK_LEN), arg)) != 0)
-		return rc;
-	if ((rc = scan_value(&s, 1, 0)) != 0)
-		return rc;
-	return s.pos == s.len ? 0 : EINVAL;
+	for (int l = AG_LANG_AR; l < AG_LANG_COUNT; l++) {
+		const char *code = ag_lang_code((enum ag_lang)l);
+
+		if ((s->langs & 1u << l) &&
+		    (rc = s->fn(term, index_term_make(term, 'l', code, 2), 0, s->arg)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int index_doc_terms(const struct index_doc *d, term_fn *fn, void *arg, size_t *words)
+{
+	struct scan s = {d->body, d->body_len, 0, fn, arg, NULL, 1, 0, NULL, 0, 0, 0};
+	char term[TERM_MAX];
+	int rc;
+
+	if (!(s.stem = ag_stemmer_new()))
+		return ENOMEM;
+	if ((rc = fn(TERM_ALL, 2, 0, arg)) != 0 ||
+	    (rc = fn(term, index_term_make(term, 't', d->type, strlen(d->type)), 0, arg)) != 0 ||
+	    (rc = fn(term, index_term_make(term, 'a', d->author, AG_PK_LEN), 0, arg)) != 0 ||
+	    (rc = scan_value(&s, 1, 0, AG_LANG_NONE)) != 0 || (rc = scan_langs(&s)) != 0)
+		goto out;
+	rc = s.pos == s.len ? 0 : EINVAL;
+out:
+	ag_stemmer_free(s.stem);
+	free(s.words);
+	if (words)
+		*words = s.nwords;
+	return rc;
+}
+
+int index_word_arabic(const char *word)
+{
+	unsigned char c = (unsigned char)word[0];
+
+	return c >= 0xd8 && c <= 0xdb; /* U+0600 to U+06FF */
+}
+
+size_t index_stem_term(struct ag_stemmer *st, enum ag_lang lang, const char *word, size_t len,
+                       char out[static TERM_MAX])
+{
+	size_t n = ag_stem(st, lang, word, len, out + 2);
+
+	if (n == 0)
+		return 0;
+	out[0] = 2;
+	out[1] = (char)('0' + lang);
+	return 2 + n;
 }
 
 /* A multiply-xorshift hash, eight bytes at a time. */
@@ -220,7 +335,7 @@ static int gather_grow(struct gather *g)
 }
 
 /* A term_fn: appends the term, hashed, to the list unless it holds it already. */
-static int terms_add(const char *t, size_t len, void *arg)
+static int terms_add(const char *t, size_t len, unsigned weight, void *arg)
 {
 	struct gather *g = arg;
 	struct index_terms *l = g->l;
@@ -231,10 +346,12 @@ static int terms_add(const char *t, size_t len, void *arg)
 	if ((l->n + 1) * 2 > g->nset && gather_grow(g) != 0)
 		return ENOMEM;
 	for (i = hash & (g->nset - 1); g->set[i]; i = (i + 1) & (g->nset - 1)) {
-		const struct tref *o = tref_at(l, g->set[i] - 1);
+		struct tref *o = (struct tref *)((uint8_t *)l->data + g->set[i] - 1);
 
-		if (o->hash == hash && o->len == len && memcmp(o + 1, t, len) == 0)
+		if (o->hash == hash && o->len == len && memcmp(o + 1, t, len) == 0) {
+			o->tf += weight;
 			return 0;
+		}
 	}
 	if (l->len + need > l->cap) {
 		while (l->len + need > cap)
@@ -245,13 +362,31 @@ static int terms_add(const char *t, size_t len, void *arg)
 		g->l = l;
 	}
 	r = (struct tref *)((uint8_t *)l->data + l->len);
-	*r = (struct tref){term_prefix(t, len), len > 8 ? term_prefix(t + 8, len - 8) : 0, hash,
-	                   (uint32_t)len};
+	*r = (struct tref){term_prefix(t, len),
+	                   len > 8 ? term_prefix(t + 8, len - 8) : 0,
+	                   hash,
+	                   (uint32_t)len,
+	                   weight,
+	                   0};
 	memcpy(r + 1, t, len);
 	g->set[i] = (uint32_t)l->len + 1;
 	l->len += need;
 	l->n++;
 	return 0;
+}
+
+/*
+ * A term's weight in a version, in a byte: BM25's term frequency part,
+ * tf (k1 + 1) / (tf + k1 (1 - b + b len / avglen)), over its maximum k1 + 1,
+ * with a fixed average length: the corpus's would change every weight as
+ * it grows. 0 for a filter, which does not rank.
+ */
+static uint32_t term_weight(uint32_t tf, size_t words)
+{
+	double norm = BM25_K1 * (1 - BM25_B + BM25_B * (double)words / BM25_AVGLEN);
+	double w = tf / (tf + norm);
+
+	return tf == 0 ? 0 : 1 + (uint32_t)(w * 254);
 }
 
 /* Gathers d's distinct terms into *lp, emptied first; it may move. */
@@ -263,8 +398,14 @@ int index_terms_gather(const struct index_doc *d, struct index_terms **lp)
 	g.set = g.small;
 	memset(g.small, 0, sizeof(g.small));
 	g.l->n = g.l->len = 0;
-	rc = index_doc_terms(d, terms_add, &g);
+	rc = index_doc_terms(d, terms_add, &g, &g.l->words);
 	*lp = g.l;
+	for (size_t i = 0, off = 0; rc == 0 && i < g.l->n; i++) {
+		struct tref *r = (struct tref *)((uint8_t *)g.l->data + off);
+
+		r->weight = term_weight(r->tf, g.l->words);
+		off += tref_size(r->len);
+	}
 	if (g.set != g.small)
 		free(g.set);
 	return rc;
@@ -275,7 +416,7 @@ struct index_terms *index_terms_new(size_t cap)
 	struct index_terms *l = malloc(sizeof(*l) + cap);
 
 	if (l)
-		*l = (struct index_terms){0, 0, cap};
+		*l = (struct index_terms){0, 0, cap, 0};
 	return l;
 }
 

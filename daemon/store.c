@@ -60,12 +60,14 @@
 #include "store_internal.h"
 
 /*
- * The store's format. 7 is the first released format, the first to hold
- * entries of format 2 (DESIGN.md "Versions live side by side"): every later
- * format upgrades it in place (the issue on versions). Earlier ones were
- * never released and are refused, with what to do.
+ * The store's format. 8 is the first released format, the first to hold
+ * entries of format 2 (DESIGN.md "Versions live side by side") and the
+ * search index of stems and weights (index.c): every later format upgrades
+ * it in place (the issue on versions). Earlier ones, 7 included (format 2
+ * entries with the index before stems), were never released and are
+ * refused, with what to do.
  */
-#define SCHEMA    7
+#define SCHEMA    8
 #define EPOS_LEN  16 /* a line of entries */
 #define RKEY_MAX  (AG_TYPE_MAX + 1 + AG_PK_LEN + AG_ID_MAX)
 #define REC_LEN   21
