@@ -393,13 +393,15 @@ static uint32_t term_weight(uint32_t tf, size_t words)
 int index_terms_gather(const struct index_doc *d, struct index_terms **lp)
 {
 	struct gather g = {.l = *lp, .nset = 256};
+	size_t words = 0;
 	int rc;
 
 	g.set = g.small;
 	memset(g.small, 0, sizeof(g.small));
 	g.l->n = g.l->len = 0;
-	rc = index_doc_terms(d, terms_add, &g, &g.l->words);
+	rc = index_doc_terms(d, terms_add, &g, &words);
 	*lp = g.l;
+	g.l->words = words; /* not through the list, which terms_add may move */
 	for (size_t i = 0, off = 0; rc == 0 && i < g.l->n; i++) {
 		struct tref *r = (struct tref *)((uint8_t *)g.l->data + off);
 
