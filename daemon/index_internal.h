@@ -264,6 +264,13 @@ size_t index_term_make(char out[static TERM_MAX], char kind, const void *v, size
  */
 int index_doc_terms(const struct index_doc *d, term_fn *fn, void *arg, size_t *words);
 
+/*
+ * This thread's stemmers (Snowball's keep state, and a cache of stems
+ * that makes them cheap): made at first use, freed when the thread ends.
+ * NULL when out of memory.
+ */
+struct ag_stemmer *index_stemmer(void);
+
 /* Whether a folded word is in Arabic script. */
 int index_word_arabic(const char *word);
 

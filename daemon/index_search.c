@@ -468,7 +468,7 @@ int index_search(const struct index *ix, MDB_txn *txn, const struct index_query 
 	if (!q)
 		return ENOMEM;
 	q->cat = cat;
-	if (!(q->st = ag_stemmer_new())) {
+	if (!(q->st = index_stemmer())) {
 		rc = ENOMEM;
 		goto out;
 	}
@@ -483,7 +483,6 @@ int index_search(const struct index *ix, MDB_txn *txn, const struct index_query 
 out:
 	if (q->c)
 		mdb_cursor_close(q->c);
-	ag_stemmer_free(q->st);
 	free(f.h);
 	free(q->runs);
 	free(q->alts);

@@ -4,6 +4,7 @@
  * gathered without repeats, hashed, for the queue (index.c).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,7 +243,7 @@ int index_doc_terms(const struct index_doc *d, term_fn *fn, void *arg, size_t *w
 	char term[TERM_MAX];
 	int rc;
 
-	if (!(s.stem = ag_stemmer_new()))
+	if (!(s.stem = index_stemmer()))
 		return ENOMEM;
 	if ((rc = fn(TERM_ALL, 2, 0, arg)) != 0 ||
 	    (rc = fn(term, index_term_make(term, 't', d->type, strlen(d->type)), 0, arg)) != 0 ||
@@ -251,11 +252,37 @@ int index_doc_terms(const struct index_doc *d, term_fn *fn, void *arg, size_t *w
 		goto out;
 	rc = s.pos == s.len ? 0 : EINVAL;
 out:
-	ag_stemmer_free(s.stem);
 	free(s.words);
 	if (words)
 		*words = s.nwords;
 	return rc;
+}
+
+static pthread_key_t stem_key;
+static pthread_once_t stem_once = PTHREAD_ONCE_INIT;
+
+static void stem_free(void *p)
+{
+	ag_stemmer_free(p);
+}
+
+static void stem_key_make(void)
+{
+	(void)pthread_key_create(&stem_key, stem_free);
+}
+
+struct ag_stemmer *index_stemmer(void)
+{
+	struct ag_stemmer *s;
+
+	pthread_once(&stem_once, stem_key_make);
+	if ((s = pthread_getspecific(stem_key)) != NULL)
+		return s;
+	if ((s = ag_stemmer_new()) != NULL && pthread_setspecific(stem_key, s) != 0) {
+		ag_stemmer_free(s);
+		s = NULL;
+	}
+	return s;
 }
 
 int index_word_arabic(const char *word)

@@ -1,11 +1,14 @@
 /* stem.c: languages and stems of folded words (stem.h). */
 #include <libstemmer.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stem.h"
 
-#define STEM_MIN 3 /* letters a stem keeps at least: shorter ones match too much */
+#define STEM_MIN   3     /* letters a stem keeps at least: shorter ones match too much */
+#define CACHE_SIZE 16384 /* Snowball stems kept per stemmer: words recur, by Zipf's law */
+#define CACHE_WORD 22    /* bytes of a word the cache keeps; longer ones are stemmed each time */
 
 static const char *const lang_codes[AG_LANG_COUNT] = {"", "ar", "en", "es", "fr", "it"};
 static const char *const snowball[AG_LANG_COUNT] = {NULL,      NULL,     "english",
@@ -23,9 +26,17 @@ static const char *const common[AG_LANG_COUNT][16] = {
                     "degli", "nella"},
 };
 
+/* A word's Snowball stem, remembered: a Snowball call costs about half a microsecond. */
+struct cached {
+	uint8_t lang, len, stem_len; /* stem_len 0: the word is its own stem */
+	char word[CACHE_WORD];
+	char stem[CACHE_WORD];
+};
+
 struct ag_stemmer {
 	struct sb_stemmer *sb[AG_LANG_COUNT];
 	int failed[AG_LANG_COUNT];
+	struct cached cache[CACHE_SIZE]; /* direct mapped */
 };
 
 enum ag_lang ag_lang_of(const char *code, size_t len)
@@ -155,18 +166,14 @@ static struct sb_stemmer *snowball_get(struct ag_stemmer *s, enum ag_lang lang)
 	return s->sb[lang];
 }
 
-size_t ag_stem(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t len,
-               char out[static AG_FOLD_WORD_MAX])
+static size_t snowball_stem(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t len,
+                            char out[static AG_FOLD_WORD_MAX])
 {
 	struct sb_stemmer *sb;
 	const sb_symbol *r;
 	size_t n;
 
-	if (lang <= AG_LANG_NONE || lang >= AG_LANG_COUNT || letters(word, len) <= STEM_MIN)
-		return 0;
-	if (lang == AG_LANG_AR)
-		return is_arabic(word) ? arabic_stem(word, len, out) : 0;
-	if (is_arabic(word) || !(sb = snowball_get(s, lang)) ||
+	if (!(sb = snowball_get(s, lang)) ||
 	    !(r = sb_stemmer_stem(sb, (const sb_symbol *)word, (int)len)))
 		return 0;
 	n = (size_t)sb_stemmer_length(sb);
@@ -175,4 +182,42 @@ size_t ag_stem(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t
 		return 0;
 	memcpy(out, r, n);
 	return n;
+}
+
+static struct cached *cache_slot(struct ag_stemmer *s, enum ag_lang lang, const char *w, size_t len)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)lang;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)w[i]) * 16777619u;
+	return &s->cache[h % CACHE_SIZE];
+}
+
+size_t ag_stem(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t len,
+               char out[static AG_FOLD_WORD_MAX])
+{
+	struct cached *c;
+
+	if (lang <= AG_LANG_NONE || lang >= AG_LANG_COUNT || letters(word, len) <= STEM_MIN)
+		return 0;
+	if (lang == AG_LANG_AR)
+		return is_arabic(word) ? arabic_stem(word, len, out) : 0;
+	if (is_arabic(word))
+		return 0;
+	if (len > CACHE_WORD)
+		return snowball_stem(s, lang, word, len, out);
+	c = cache_slot(s, lang, word, len);
+	if (c->lang != lang || c->len != len || memcmp(c->word, word, len) != 0) {
+		size_t n = snowball_stem(s, lang, word, len, out);
+
+		if (n > CACHE_WORD)
+			return n; /* a stem longer than its word: not kept */
+		c->stem_len = (uint8_t)n;
+		memcpy(c->stem, out, n);
+		c->lang = (uint8_t)lang;
+		c->len = (uint8_t)len;
+		memcpy(c->word, word, len);
+	}
+	memcpy(out, c->stem, c->stem_len);
+	return c->stem_len;
 }
