@@ -2,9 +2,12 @@
 # Search over the sample network of contrib/sample, as a city would use it:
 # three sample cities load their records into their own nodes, gossip brings
 # them to a fourth node that wrote none of them, and there
-#  - `search hebergement` finds exactly the records that hold « hébergement »
+#  - `search hebergement` finds every record that holds « hébergement »
 #    (the French housing practices among them), as python3 computes them from
-#    the sample files, folding accents and case as DESIGN.md says;
+#    the sample files, folding accents and case as DESIGN.md says; besides,
+#    only records that hold another form of the word (a word that shares its
+#    stem's letters, or an Arabic word with a clitic before it) or that are
+#    tagged with the topic the word names (issue 20), those after the others;
 #  - Arabic words match with and without harakat, and across the alef and
 #    teh marbuta spellings;
 #  - `search TEXT --topic health --city NAME` returns only that city's health records;
