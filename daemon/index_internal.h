@@ -271,6 +271,9 @@ int index_doc_terms(const struct index_doc *d, term_fn *fn, void *arg, size_t *w
  */
 struct ag_stemmer *index_stemmer(void);
 
+/* The stem term of an Arabic word with its first letter kept (ag_stem_whole), or 0. */
+size_t index_stem_whole_term(const char *word, size_t len, char out[static TERM_MAX]);
+
 /* Whether a folded word is in Arabic script. */
 int index_word_arabic(const char *word);
 

@@ -157,14 +157,26 @@ static int slot_stems(struct query *q, const char *w, size_t len)
 	char term[AG_LANG_COUNT][TERM_MAX];
 	size_t n[AG_LANG_COUNT] = {0};
 	int rc, arabic = index_word_arabic(w);
+	size_t whole = arabic ? index_stem_whole_term(w, len, term[0]) : 0;
 
+	if (whole && (rc = slot_term(q, term[0], whole, ALT_STEM)) != 0)
+		return rc;
 	for (int l = AG_LANG_AR; l < AG_LANG_COUNT; l++) {
 		int dup = 0;
 
 		if ((l == AG_LANG_AR) != arabic)
 			continue;
-		if (!(n[l] = index_stem_term(q->st, (enum ag_lang)l, w, len, term[l])))
+		if (!(n[l] = index_stem_term(q->st, (enum ag_lang)l, w, len, term[l]))) {
+			/* w is its own stem: the records whose words stem to it. */
+			if (len + 2 > TERM_MAX)
+				continue;
+			term[l][0] = 2, term[l][1] = (char)('0' + l);
+			memcpy(term[l] + 2, w, len);
+			if ((rc = slot_term(q, term[l], len + 2, ALT_STEM)) != 0)
+				return rc;
+			n[l] = 0;
 			continue;
+		}
 		if ((rc = slot_term(q, term[l], n[l], ALT_STEM)) != 0)
 			return rc;
 		for (int o = AG_LANG_AR; o < l; o++)
@@ -208,7 +220,7 @@ static int slot_word(struct query *q, const struct qword *qw, int last)
 	    (!qw->prefix && (rc = slot_stems(q, qw->w, qw->len)) != 0) ||
 	    ((qw->prefix || (last && letters(qw->w, qw->len) >= WORD_PREFIX)) &&
 	     (rc = slot_prefix(q, qw->w, qw->len)) != 0) ||
-	    (rc = slot_topics(q, qw->w, qw->len)) != 0)
+	    (!qw->prefix && (rc = slot_topics(q, qw->w, qw->len)) != 0))
 		return rc;
 	return q->s[q->n++].count ? 0 : MDB_NOTFOUND;
 }

@@ -143,8 +143,14 @@ static int emit_word(struct scan *s, enum ag_lang lang, const char *word, size_t
 	s->nwords++;
 	if ((rc = s->fn(word, len, s->weight, s->arg)) != 0)
 		return rc;
-	if (index_word_arabic(word))
+	if (index_word_arabic(word)) {
+		char term[TERM_MAX];
+		size_t n = index_stem_whole_term(word, len, term);
+
+		if (n && (rc = s->fn(term, n, s->weight, s->arg)) != 0)
+			return rc;
 		return emit_stem(s, AG_LANG_AR, word, len);
+	}
 	if (lang != AG_LANG_NONE && lang != AG_LANG_AR)
 		return emit_stem(s, lang, word, len);
 	for (int l = AG_LANG_EN; l <= AG_LANG_IT; l++)
@@ -283,6 +289,17 @@ struct ag_stemmer *index_stemmer(void)
 		s = NULL;
 	}
 	return s;
+}
+
+size_t index_stem_whole_term(const char *word, size_t len, char out[static TERM_MAX])
+{
+	size_t n = ag_stem_whole(word, len, out + 2);
+
+	if (n == 0)
+		return 0;
+	out[0] = 2;
+	out[1] = (char)('0' + AG_LANG_AR);
+	return 2 + n;
 }
 
 int index_word_arabic(const char *word)

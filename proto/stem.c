@@ -138,18 +138,18 @@ static int arabic_cut_front(const char **w, size_t *len, const char *prefix)
 	return 1;
 }
 
-static size_t arabic_stem(const char *w, size_t len, char out[static AG_FOLD_WORD_MAX])
+static size_t arabic_stem(const char *w, size_t len, int clitic, char out[static AG_FOLD_WORD_MAX])
 {
 	static const char *const articles[] = {"وال", "بال", "كال", "فال", "لل", "ال"};
-	static const char *const clitics[] = {"و", "ب", "ل", "ك", "ف"};
+	static const char *const clitics[] = {"ب", "ل", "ك", "ف"};
 	static const char *const endings[] = {"ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي"};
 	const char *s = w;
 	size_t n = len;
-	int cut = 0;
+	int cut = arabic_cut_front(&s, &n, "و"), art = 0; /* "and", before all else */
 
-	for (size_t i = 0; i < sizeof(articles) / sizeof(articles[0]) && !cut; i++)
-		cut = arabic_cut_front(&s, &n, articles[i]);
-	for (size_t i = 0; i < sizeof(clitics) / sizeof(clitics[0]) && !cut; i++)
+	for (size_t i = 0; i < sizeof(articles) / sizeof(articles[0]) && !art; i++)
+		art = arabic_cut_front(&s, &n, articles[i]);
+	for (size_t i = 0; clitic && i < sizeof(clitics) / sizeof(clitics[0]) && !art && !cut; i++)
 		cut = arabic_cut_front(&s, &n, clitics[i]);
 	for (size_t i = 0; i < sizeof(endings) / sizeof(endings[0]); i++)
 		arabic_cut_end(s, &n, endings[i]);
@@ -201,7 +201,7 @@ size_t ag_stem(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t
 	if (lang <= AG_LANG_NONE || lang >= AG_LANG_COUNT || letters(word, len) <= STEM_MIN)
 		return 0;
 	if (lang == AG_LANG_AR)
-		return is_arabic(word) ? arabic_stem(word, len, out) : 0;
+		return is_arabic(word) ? arabic_stem(word, len, 1, out) : 0;
 	if (is_arabic(word))
 		return 0;
 	if (len > CACHE_WORD)
@@ -220,4 +220,16 @@ size_t ag_stem(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t
 	}
 	memcpy(out, c->stem, c->stem_len);
 	return c->stem_len;
+}
+
+size_t ag_stem_whole(const char *word, size_t len, char out[static AG_FOLD_WORD_MAX])
+{
+	char cut[AG_FOLD_WORD_MAX];
+	size_t n, c;
+
+	if (!is_arabic(word) || letters(word, len) <= STEM_MIN)
+		return 0;
+	n = arabic_stem(word, len, 0, out);
+	c = arabic_stem(word, len, 1, cut);
+	return n == c && memcmp(out, cut, n) == 0 ? 0 : n ? n : (memcpy(out, word, len), len);
 }

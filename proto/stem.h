@@ -6,13 +6,11 @@
  * French, English, Spanish and Italian words are stemmed by the Snowball
  * stemmers (libstemmer). Arabic words by a light stemmer in the manner of
  * Larkey's light10 (which Lucene's ArabicStemmer follows), on folded text:
- * the article and its compounds (ال، وال، بال، كال، فال، لل) and one
- * proclitic letter (و، ب، ل، ك، ف, when three letters remain) are taken off
- * the front, then the endings ها ان ات ون ين يه ه ي (ة and ية fold to ه
- * and يه) off the back, each once, leaving two letters at least. Snowball's
- * Arabic stemmer was not used: on folded text it keeps clitics (والسكن ->
- * والس) and stems one plural two ways (استشارات -> استشارا, but
- * الاستشارات -> استشار).
+ * "and" (و), then the article and its compounds (ال، وال، بال، كال، فال،
+ * لل) or else one proclitic letter (ب، ل، ك، ف) are taken off the front, then the endings ها ان ات
+ * ون ين يه ه ي (ة and ية fold to ه and يه) off the back, each once, leaving two letters at least.
+ * Snowball's Arabic stemmer was not used: on folded text it keeps clitics (والسكن -> والس) and
+ * stems one plural two ways (استشارات -> استشارا, but الاستشارات -> استشار).
  */
 #ifndef AGORA_STEM_H
 #define AGORA_STEM_H
@@ -49,5 +47,12 @@ void ag_stemmer_free(struct ag_stemmer *); /* NULL-safe */
  */
 size_t ag_stem(struct ag_stemmer *, enum ag_lang lang, const char *word, size_t len,
                char out[static AG_FOLD_WORD_MAX]);
+
+/*
+ * An Arabic word's stem with its first letter kept, when ag_stem took that
+ * letter for a proclitic (ب، ل، ك، ف): it may be a root letter (لائق), so
+ * both stems are kept. Its length, or 0 when ag_stem cut no such letter.
+ */
+size_t ag_stem_whole(const char *word, size_t len, char out[static AG_FOLD_WORD_MAX]);
 
 #endif

@@ -337,6 +337,159 @@ static void test_query_limits(void **state)
 	assert_string_equal(find(f, "l' ?", NULL, -1, NULL, 0), "");
 }
 
+/* ---- stems, prefixes, topics across languages, ranking (issue 20) ---- */
+
+static const char *find_lang(struct fixture *f, const char *text, const char *lang)
+{
+	static struct found fd;
+	struct index_query q = {.text = text, .lang = lang};
+
+	memset(&fd, 0, sizeof(fd));
+	assert_true(store_search(f->st, &q, found_fn, &fd) >= 0);
+	return fd.ids;
+}
+
+/* Notes: a type without a schema, so that any fields reach the index. */
+static void load_forms(struct fixture *f)
+{
+	put(f, 0, "note", "fr", 100,
+	    "{\"title\": {\"fr\": \"Bibliothèques mobiles\"}, \"topics\": [\"education\"],"
+	    " \"summary\": {\"fr\": \"Des pratiques d'accueil pour les migrantes\"}}");
+	put(f, 1, "note", "es", 200,
+	    "{\"title\": {\"es\": \"Viviendas para familias\"}, \"topics\": [\"housing\"],"
+	    " \"summary\": {\"es\": \"Niñas y niños en las escuelas\"}}");
+	put(f, 2, "note", "it", 300,
+	    "{\"title\": {\"it\": \"Alloggi temporanei\"}, \"topics\": [\"housing\"],"
+	    " \"summary\": {\"it\": \"Le bambine e i bambini migranti\"}}");
+	put(f, 0, "note", "en", 400,
+	    "{\"title\": {\"en\": \"Community policies\"}, \"topics\": [\"inclusion\"],"
+	    " \"summary\": {\"en\": \"Practices that houses share with the police\"}}");
+	put(f, 1, "note", "ar", 500,
+	    "{\"title\": {\"ar\": \"الاستشارات القانونية\"}, \"topics\": [\"rights\"],"
+	    " \"summary\": {\"ar\": \"وبالمدينة مُعَلِّمات للمهاجرين\"}}");
+	put(f, 2, "note", "ar2", 600,
+	    "{\"title\": {\"ar\": \"والسكن اللائق\"}, \"topics\": [\"housing\"],"
+	    " \"summary\": {\"ar\": \"بلد استشارة\"}}");
+	/* A plain string: its language guessed from its common words. */
+	put(f, 0, "note", "plain", 700,
+	    "{\"title\": \"Les médiatrices de la santé\", \"topics\": [\"health\"]}");
+}
+
+/* Plurals, feminine forms, Arabic article and clitics: each form finds the others. */
+static void test_forms_per_language(void **state)
+{
+	static const struct {
+		const char *query, *ids;
+	} cases[] = {
+	    {"pratique", "fr"},        /* French: plural in the text */
+	    {"bibliotheque", "fr"},    /* accents folded, plural */
+	    {"migrante", "it fr"},     /* feminine; Italian migranti shares its stem */
+	    {"mediatrice", "plain"},   /* a plain string guessed French */
+	    {"vivienda", "es ar2 it"}, /* Spanish plural; housing's name: its records after */
+	    {"nina", "es"},            /* niñas, niños: feminine and plural */
+	    {"alloggio", "it ar2 es"}, /* Italian plural; the same */
+	    {"bambina", "it"},
+	    {"policy", "en"}, /* English: policies */
+	    {"practice", "en"},
+	    {"استشارات", "ar ar2"}, /* article, teh marbuta, plural ات */
+	    {"مدينة", "ar"},        /* وبالمدينة: و ب ال */
+	    {"المعلمة", "ar"},      /* معلمات with harakat */
+	    {"مهاجر", "ar"},        /* للمهاجرين: ل ال ين */
+	    {"لائق", "ar2"},        /* اللائق */
+	    {"police", "en"},       /* the word itself, not policy's stem */
+	    {"ولد", ""},            /* بلد: no clitic cut from a three-letter word */
+	    {"vivir", ""},          /* viviendas: another stem */
+	    {"sans", ""},           /* santé: another stem */
+	    {"universel", ""},
+	};
+	struct fixture *f = *state;
+
+	load_forms(f);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("%s\n", cases[i].query);
+		assert_string_equal(find(f, cases[i].query, NULL, -1, NULL, 0), cases[i].ids);
+	}
+}
+
+/* "word*" finds every word it starts; so does the query's last word of 4 letters or more. */
+static void test_prefixes(void **state)
+{
+	struct fixture *f = *state;
+
+	load_forms(f);
+	put(f, 1, "note", "heb", 800,
+	    "{\"title\": \"Hébergeurs solidaires\", \"topics\": [\"governance\"]}");
+	assert_string_equal(find(f, "héberg*", NULL, -1, NULL, 0), "heb");
+	assert_string_equal(find(f, "biblio", NULL, -1, NULL, 0), "fr");
+	assert_string_equal(find(f, "tempo", NULL, -1, NULL, 0), "it");
+	/* Not the first word, nor a word of 3 letters. */
+	assert_string_equal(find(f, "biblio mobiles", NULL, -1, NULL, 0), "");
+	assert_string_equal(find(f, "mob", NULL, -1, NULL, 0), "");
+	assert_string_equal(find(f, "mob*", NULL, -1, NULL, 0), "fr");
+}
+
+/* A topic's name in any language finds the records tagged with it, after those that say it. */
+static void test_topics_across_languages(void **state)
+{
+	static const char *names[] = {"logement", "housing", "سكن", "vivienda", "alloggio"};
+	struct fixture *f = *state;
+
+	load_forms(f);
+	/* No housing record says logement: all three come by topic, newest first. */
+	assert_string_equal(find(f, "logement", NULL, -1, NULL, 0), "ar2 it es");
+	/* A topic's key is a word of its records; houses (en) shares housing's stem, after. */
+	assert_string_equal(find(f, "housing", NULL, -1, NULL, 0), "ar2 it es en");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *got = find(f, names[i], NULL, -1, NULL, 0);
+
+		print_message("%s: %s\n", names[i], got);
+		assert_null(strstr(got, "fr"));
+		assert_null(strstr(got, "plain"));
+		assert_non_null(strstr(got, "ar2"));
+		assert_non_null(strstr(got, "it"));
+		assert_non_null(strstr(got, "es"));
+	}
+	assert_string_equal(find(f, "vivienda", NULL, -1, NULL, 0), "es ar2 it");
+	assert_string_equal(find(f, "سكن", NULL, -1, NULL, 0), "ar2 it es");
+	assert_string_equal(find(f, "santé", NULL, -1, NULL, 0), "plain");
+	assert_string_equal(find(f, "droits", NULL, -1, NULL, 0), "ar");
+}
+
+/* Words found in different fields of one record; --lang keeps the records with text in it. */
+static void test_fields_and_lang(void **state)
+{
+	struct fixture *f = *state;
+
+	load_forms(f);
+	assert_string_equal(find(f, "bibliotheques migrantes", NULL, -1, NULL, 0), "fr");
+	assert_string_equal(find(f, "alloggi bambini", NULL, -1, NULL, 0), "it");
+	assert_string_equal(find(f, "temporanei niñas", NULL, -1, NULL, 0), "");
+	assert_string_equal(find_lang(f, "pratiques", "fr"), "fr");
+	assert_string_equal(find_lang(f, "pratiques", "en"), "");
+	assert_string_equal(find_lang(f, "santé", "fr"), "plain");
+	assert_string_equal(find_lang(f, NULL, "it"), "it");
+	assert_string_equal(find_lang(f, NULL, "ar"), "ar2 ar");
+}
+
+/* The word above its stem, title above summary above the rest; ties newest first. */
+static void test_ranking(void **state)
+{
+	struct fixture *f = *state;
+
+	put(f, 0, "note", "notes", 500,
+	    "{\"title\": \"Rapport\", \"notes\": \"Un atelier de couture\"}");
+	put(f, 0, "note", "summary", 100,
+	    "{\"title\": \"Rapport\", \"summary\": \"Un atelier de couture\"}");
+	put(f, 0, "note", "title", 50, "{\"title\": \"Atelier de couture\"}");
+	put(f, 0, "note", "plural", 900, "{\"title\": \"Ateliers de couture\"}");
+	put(f, 1, "note", "tie-old", 10, "{\"title\": \"Jardin partagé\"}");
+	put(f, 1, "note", "tie-new", 20, "{\"title\": \"Jardin partagé\"}");
+	/* The exact word in a summary outweighs its plural in a title; a note's comes last. */
+	assert_string_equal(find(f, "atelier", NULL, -1, NULL, 0), "title summary plural notes");
+	assert_string_equal(find(f, "atelier couture", NULL, -1, NULL, 2), "title summary");
+	assert_string_equal(find(f, "jardin", NULL, -1, NULL, 0), "tie-new tie-old");
+}
+
 /* ---- the index against a model ---- */
 
 #define M_RECORDS 60
@@ -518,6 +671,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_search_filters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nested_topics, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_query_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forms_per_language, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prefixes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_topics_across_languages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fields_and_lang, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ranking, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_matches_model, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_matches_model_batched, setup, teardown),
 	};
