@@ -94,11 +94,10 @@ void index_reset(struct index *);
  * BM25 (title above summary above the rest; a word above its stem above a
  * prefix; a match by topic name last; ties newest first); with a limit, it
  * ranks the newest INDEX_RANK_MAX matches (or limit, if more): a query that
- * matches more finds the best of those, in bounded time (index_search.c). A word of the text matches its own forms
- * (stem.h), the last word of 4 letters or more, or one written "word*",
- * every word it starts, and a topic's name in any language its topic.
- * 0, or an LMDB error code (EINVAL: too many words, too long a text, type
- * or topic).
+ * matches more finds the best of those, in bounded time (index_search.c). A word of the text
+ * matches its own forms (stem.h), the last word of 4 letters or more, or one written "word*", every
+ * word it starts, and a topic's name in any language its topic. 0, or an LMDB error code (EINVAL:
+ * too many words, too long a text, type or topic).
  */
 typedef int index_hit_fn(uint32_t docno, void *arg);
 int index_search(const struct index *, MDB_txn *txn, const struct index_query *, index_hit_fn *fn,
@@ -118,7 +117,11 @@ int index_doc_check(const struct index *, MDB_txn *txn, const struct index_doc *
  */
 int index_check(const struct index *, MDB_txn *txn, size_t *live);
 
-/* Postings stored, those of killed versions not yet dropped included, and segments. */
-int index_stats(const struct index *, MDB_txn *txn, size_t *postings, size_t *segments);
+/*
+ * Postings stored, those of killed versions not yet dropped included,
+ * segments, and the bytes of the pages the index takes.
+ */
+int index_stats(const struct index *, MDB_txn *txn, size_t *postings, size_t *segments,
+                size_t *bytes);
 
 #endif

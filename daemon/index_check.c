@@ -136,13 +136,22 @@ out:
 	return rc;
 }
 
-int index_stats(const struct index *ix, MDB_txn *txn, size_t *postings, size_t *segments)
+int index_stats(const struct index *ix, MDB_txn *txn, size_t *postings, size_t *segments,
+                size_t *bytes)
 {
 	struct seginfo cat[SEGS_MAX];
+	MDB_dbi dbis[] = {ix->segs, ix->blocks, ix->dead};
 	int rc = index_catalog_load(ix, txn, cat, segments);
 
-	*postings = 0;
+	*postings = *bytes = 0;
 	for (size_t i = 0; rc == 0 && i < *segments; i++)
 		*postings += cat[i].npost;
+	for (size_t i = 0; rc == 0 && i < sizeof(dbis) / sizeof(dbis[0]); i++) {
+		MDB_stat s;
+
+		if ((rc = mdb_stat(txn, dbis[i], &s)) == 0)
+			*bytes += (s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages) *
+			          s.ms_psize;
+	}
 	return rc;
 }

@@ -207,6 +207,7 @@ struct store_stats {
 	uint64_t postings; /* in the search index, retired versions' not yet merged away included */
 	uint64_t map_size; /* bytes mapped now */
 	uint64_t used;     /* bytes of pages in use */
+	uint64_t index;    /* bytes of those pages that the search index takes */
 };
 
 int store_stats(struct store *, struct store_stats *);

@@ -17,19 +17,19 @@ static int stats_read(MDB_txn *txn, struct store *st, void *arg)
 	struct store_stats *s = arg;
 	MDB_stat es, hs;
 	MDB_envinfo info;
-	size_t postings = 0, segments;
+	size_t postings = 0, segments, ibytes;
 	uint64_t records;
 	int rc;
 
 	if ((rc = mdb_stat(txn, st->entries, &es)) == 0 &&
 	    (rc = mdb_stat(txn, st->heads, &hs)) == 0 &&
 	    (rc = store_records_count(txn, st->info, &records)) == 0 &&
-	    (rc = index_stats(st->ix, txn, &postings, &segments)) == 0 &&
+	    (rc = index_stats(st->ix, txn, &postings, &segments, &ibytes)) == 0 &&
 	    (rc = mdb_env_info(st->env, &info)) == 0) {
 		*s = (struct store_stats){
-		    es.ms_entries,   hs.ms_entries,
-		    records,         postings,
-		    info.me_mapsize, (uint64_t)(info.me_last_pgno + 1) * es.ms_psize};
+		    es.ms_entries, hs.ms_entries,   records,
+		    postings,      info.me_mapsize, (uint64_t)(info.me_last_pgno + 1) * es.ms_psize,
+		    ibytes};
 	}
 	return rc;
 }
