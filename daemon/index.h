@@ -90,14 +90,15 @@ void index_reset(struct index *);
 /*
  * Calls fn with the docno of each match until the limit, the last match, or
  * fn returning non-zero; *hits receives the number of calls. A listing (no
- * words) gives its matches newest first. A search gives them ranked by
- * BM25 (title above summary above the rest; a word above its stem above a
+ * words) gives its matches newest first. A search gives them ranked by BM25
+ * (title above summary above the rest; a word above its stem above a
  * prefix; a match by topic name last; ties newest first); with a limit, it
  * ranks the newest INDEX_RANK_MAX matches (or limit, if more): a query that
- * matches more finds the best of those, in bounded time (index_search.c). A word of the text
- * matches its own forms (stem.h), the last word of 4 letters or more, or one written "word*", every
- * word it starts, and a topic's name in any language its topic. 0, or an LMDB error code (EINVAL:
- * too many words, too long a text, type or topic).
+ * matches more finds the best of those, in bounded time (index_search.c).
+ * A word of the text matches its own forms (stem.h); the last word of 4
+ * letters or more, or one written "word*", every word it starts; and a
+ * topic's name in any language, its topic. 0, or an LMDB error code
+ * (EINVAL: too many words, too long a text, type, topic or language).
  */
 typedef int index_hit_fn(uint32_t docno, void *arg);
 int index_search(const struct index *, MDB_txn *txn, const struct index_query *, index_hit_fn *fn,

@@ -7,10 +7,12 @@
  * stemmers (libstemmer). Arabic words by a light stemmer in the manner of
  * Larkey's light10 (which Lucene's ArabicStemmer follows), on folded text:
  * "and" (و), then the article and its compounds (ال، وال، بال، كال، فال،
- * لل) or else one proclitic letter (ب، ل، ك، ف) are taken off the front, then the endings ها ان ات
- * ون ين يه ه ي (ة and ية fold to ه and يه) off the back, each once, leaving two letters at least.
- * Snowball's Arabic stemmer was not used: on folded text it keeps clitics (والسكن -> والس) and
- * stems one plural two ways (استشارات -> استشارا, but الاستشارات -> استشار).
+ * لل) or else one proclitic letter (ب، ل، ك، ف) come off the front; then
+ * the endings ها ان ات ون ين يه ه ي (ة and ية fold to ه and يه) off the
+ * back, each once; every cut leaves three letters at least. Words of three
+ * letters or fewer are their own stems. Snowball's Arabic stemmer was not
+ * used: on folded text it keeps clitics (والسكن -> والس) and stems one
+ * plural two ways (استشارات -> استشارا, but الاستشارات -> استشار).
  */
 #ifndef AGORA_STEM_H
 #define AGORA_STEM_H
