@@ -25,7 +25,7 @@
 #include "stem.h"
 
 #define SLOTS_MAX   (INDEX_WORDS_MAX + 5) /* words, then filters */
-#define PREFIX_MAX  64                    /* terms a prefix stands for, per segment */
+#define PREFIX_MAX  16                    /* terms a prefix stands for, per segment */
 #define TOPICS_MAX  4                     /* topics one word names */
 #define WORD_PREFIX 4                     /* letters of a last word that is a prefix too */
 
