@@ -56,7 +56,8 @@ static const struct optdef {
     [OPT_CONTACT] = {"contact", 0, "TEXT", "whom to ask"},
     [OPT_LINK] = {"link", 0, "URL", "a link, http:// or https:// (repeatable)"},
     [OPT_LANG] = {"lang", 0, "CODE",
-                  "the language of the text given (fr, ar, en...): stored as {CODE: text}"},
+                  "the language of the text given (fr, ar, en...): stored as {CODE: text}; "
+                  "list, search: only records with text in it (ar, en, es, fr, it)"},
     [OPT_REPLACE] = {"replace", 0, NULL, "replace the record if it exists"},
     [OPT_DATE] = {"date", 0, "YYYY-MM-DD", "the day"},
     [OPT_DONE] = {"done", 0, "N", "mark the Nth milestone done (1 is the first)"},
@@ -169,22 +170,27 @@ static const struct command commands[] = {
     {"list",
      cmd_list,
      "records, newest first",
-     "[TYPE] [--city CITY] [--topic TOPIC] [--limit N]",
+     "[TYPE] [--city CITY] [--topic TOPIC] [--lang CODE] [--limit N]",
      {"TYPE"},
      0,
      1,
-     O(OPT_CITY) | O(OPT_TOPIC) | O(OPT_LIMIT) | O(OPT_TYPE),
+     O(OPT_CITY) | O(OPT_TOPIC) | O(OPT_LIMIT) | O(OPT_TYPE) | O(OPT_LANG),
      "Lists the live records of every city (or one), newest first."},
     {"search",
      cmd_search,
      "full-text search over every city's records",
-     "TEXT [--type TYPE] [--city CITY] [--topic TOPIC] [--limit N]",
+     "TEXT [--type TYPE] [--city CITY] [--topic TOPIC] [--lang CODE] [--limit N]",
      {"TEXT"},
      1,
      1,
-     O(OPT_TYPE) | O(OPT_CITY) | O(OPT_TOPIC) | O(OPT_LIMIT),
+     O(OPT_TYPE) | O(OPT_CITY) | O(OPT_TOPIC) | O(OPT_LIMIT) | O(OPT_LANG),
      "Finds the records that hold every word of TEXT, in any of their languages,\n"
-     "case and accents folded (hebergement finds hébergement), newest first."},
+     "case and accents folded (hebergement finds hébergement), in any of its forms\n"
+     "(pratique finds pratiques, سكن finds والسكن); the last word, of 4 letters or more,\n"
+     "or a word written word*, as the start of a word; a topic's name in any language\n"
+     "(logement, housing, سكن, vivienda, alloggio) also finds that topic's records.\n"
+     "Ranked: title above summary above the rest, the word above its other forms,\n"
+     "records found by topic last, ties newest first; each with its best snippet."},
     {"retract",
      cmd_retract,
      "publish a retraction",

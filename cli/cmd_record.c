@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "entry.h"
 #include "rec.h"
+#include "stem.h"
 
 /* What a person would call a record: its title, or what stands for one in its type. */
 static const char *record_title(const json_t *body)
@@ -158,7 +159,7 @@ int cmd_retract(const struct args *a)
 /* Adds --city (and the other filters given) to a request. */
 static void add_filters(const struct args *a, json_t *req)
 {
-	static const enum cmd_opt strs[] = {OPT_CITY, OPT_TOPIC, OPT_TYPE};
+	static const enum cmd_opt strs[] = {OPT_CITY, OPT_TOPIC, OPT_TYPE, OPT_LANG};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (a->opt[strs[i]])
@@ -177,6 +178,10 @@ static int check_filters(const struct args *a, uint64_t *limit)
 		rc = cmd_check_topic(a, a->opt[OPT_TOPIC]);
 	if (rc == 0 && a->opt[OPT_LIMIT])
 		rc = cmd_uint(a, OPT_LIMIT, limit);
+	if (rc == 0 && a->opt[OPT_LANG] &&
+	    ag_lang_of(a->opt[OPT_LANG], strlen(a->opt[OPT_LANG])) == AG_LANG_NONE)
+		rc = cmd_fail(a, 2, "unknown language \"%s\" (ar, en, es, fr or it)",
+		              a->opt[OPT_LANG]);
 	if (rc == 0 && a->opt[OPT_CITY] && strlen(a->opt[OPT_CITY]) > AG_CTL_CITY_MAX)
 		rc = cmd_fail(a, EXIT_NOTFOUND, "no city known as %s", a->opt[OPT_CITY]);
 	return rc;

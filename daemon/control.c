@@ -28,6 +28,7 @@
 #include "log.h"
 #include "node.h"
 #include "status.h"
+#include "stem.h"
 #include "store.h"
 
 #define CONTROL_READ_BUF   65536
@@ -885,6 +886,14 @@ static int query_init(struct control *ctl, const struct ag_ctl_req *r, struct in
 	}
 	q->type = r->fields & AG_CTL_F_TYPE ? r->rtype : NULL;
 	q->topic = r->fields & AG_CTL_F_TOPIC ? r->topic : NULL;
+	if (r->fields & AG_CTL_F_LANG) {
+		if (ag_lang_of(r->lang, strlen(r->lang)) == AG_LANG_NONE) {
+			snprintf(err, errlen, "unknown language \"%s\" (ar, en, es, fr or it)",
+			         r->lang);
+			return AG_CTL_EREFUSED;
+		}
+		q->lang = r->lang;
+	}
 	q->limit = r->limit ? r->limit + 1 : 0; /* one more, to tell whether there is more */
 	if (!(r->fields & AG_CTL_F_TEXT))
 		return 0;

@@ -72,10 +72,13 @@ static const struct {
                     AG_CTL_F_TYPE | AG_CTL_F_ID | AG_CTL_F_BODY},
     [AG_CTL_GET] = {"get", AG_CTL_F_TYPE | AG_CTL_F_ID | AG_CTL_F_CITY,
                     AG_CTL_F_TYPE | AG_CTL_F_ID},
-    [AG_CTL_LIST] = {"list", AG_CTL_F_TYPE | AG_CTL_F_CITY | AG_CTL_F_TOPIC | AG_CTL_F_LIMIT, 0},
+    [AG_CTL_LIST] = {"list",
+                     AG_CTL_F_TYPE | AG_CTL_F_CITY | AG_CTL_F_TOPIC | AG_CTL_F_LIMIT |
+                         AG_CTL_F_LANG,
+                     0},
     [AG_CTL_SEARCH] = {"search",
                        AG_CTL_F_TEXT | AG_CTL_F_TYPE | AG_CTL_F_CITY | AG_CTL_F_TOPIC |
-                           AG_CTL_F_LIMIT,
+                           AG_CTL_F_LIMIT | AG_CTL_F_LANG,
                        AG_CTL_F_TEXT},
     [AG_CTL_RETRACT] = {"retract", AG_CTL_F_TYPE | AG_CTL_F_ID | AG_CTL_F_FORCE,
                         AG_CTL_F_TYPE | AG_CTL_F_ID},
@@ -117,6 +120,7 @@ static const struct field {
     {"force", AG_CTL_F_FORCE, K_BOOL, offsetof(struct ag_ctl_req, force), 0},
     {"id", AG_CTL_F_ID, K_STR, offsetof(struct ag_ctl_req, id), AG_ID_MAX + 1},
     {"key", AG_CTL_F_KEY, K_STR, offsetof(struct ag_ctl_req, key), AG_B64_LEN + 1},
+    {"lang", AG_CTL_F_LANG, K_STR, offsetof(struct ag_ctl_req, lang), AG_CTL_LANG_MAX + 1},
     {"limit", AG_CTL_F_LIMIT, K_UINT, offsetof(struct ag_ctl_req, limit), 0},
     {"name", AG_CTL_F_NAME, K_STR, offsetof(struct ag_ctl_req, name), AG_CTL_NAME_MAX + 1},
     {"since", AG_CTL_F_SINCE, K_UINT, offsetof(struct ag_ctl_req, since), 0},

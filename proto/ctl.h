@@ -83,6 +83,7 @@ const char *ag_ctl_type_name(unsigned type);
 #define AG_CTL_CITY_MAX     64  /* a name, or a 44-character base64 key */
 #define AG_CTL_TOPIC_MAX    64
 #define AG_CTL_TEXT_MAX     1024
+#define AG_CTL_LANG_MAX     2 /* a language code: "fr" */
 
 /* The fields a request may carry: a bit each in ag_ctl_req.fields. */
 enum {
@@ -98,6 +99,7 @@ enum {
 	AG_CTL_F_TEXT = 1 << 9,
 	AG_CTL_F_TOPIC = 1 << 10,
 	AG_CTL_F_TYPE = 1 << 11,
+	AG_CTL_F_LANG = 1 << 12,
 };
 
 /*
@@ -119,6 +121,7 @@ struct ag_ctl_req {
 	char city[AG_CTL_CITY_MAX + 1];
 	char topic[AG_CTL_TOPIC_MAX + 1];
 	char text[AG_CTL_TEXT_MAX + 1];
+	char lang[AG_CTL_LANG_MAX + 1];
 	/* A record body: a canonical msgpack map of at most AG_BODY_MAX bytes. */
 	const uint8_t *body;
 	size_t body_len;

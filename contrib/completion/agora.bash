@@ -132,8 +132,8 @@ _agora() {
 		;;
 	put) opts="--file --force" ;;
 	get | history) opts="--city" ;;
-	list) opts="--type --city --topic --limit" ;;
-	search) opts="--type --city --topic --limit" ;;
+	list) opts="--type --city --topic --lang --limit" ;;
+	search) opts="--type --city --topic --lang --limit" ;;
 	retract) opts="--force" ;;
 	log) opts="--city --since --limit" ;;
 	show) opts="--city" ;;
