@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "ctl.h"
 #include "entry.h"
 #include "rec.h"
+#include "snippet.h"
 #include "stem.h"
 
 /* What a person would call a record: its title, or what stands for one in its type. */
@@ -260,8 +262,50 @@ static void print_records(const json_t *recs, bool more)
 	table_free(t);
 }
 
-/* LIST and SEARCH: the same request but for the text, the same answer. */
-static int records_query(const struct args *a, unsigned type, json_t *req)
+/* A search's hits, ranked, each with its best snippet. */
+static void print_hits(const json_t *recs, const char *text, bool more)
+{
+	int bold = isatty(fileno(out_file()));
+	char when[32], city[64];
+	size_t i;
+	json_t *r;
+
+	if (json_array_size(recs) == 0)
+		out_printf("no records\n");
+	json_array_foreach(recs, i, r)
+	{
+		json_t *sn = snippet_find(text, json_object_get(r, "body"));
+
+		out_time(when, sizeof(when),
+		         (uint64_t)json_integer_value(json_object_get(r, "timestamp")));
+		out_printf("%s %s  %s  %s  %s\n", rec_str(r, "type"), rec_str(r, "id"),
+		           city_of(r, city, sizeof(city)), when,
+		           record_title(json_object_get(r, "body")));
+		if (sn)
+			snippet_print(sn, bold);
+		json_decref(sn);
+	}
+	if (more)
+		out_printf("(more records match: use --limit N, or narrow with --type, --city, "
+		           "--topic or --lang)\n");
+}
+
+/* Each hit's best snippet, for --json. */
+static void add_snippets(json_t *recs, const char *text)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(recs, i, r)
+	{
+		json_t *sn = snippet_find(text, json_object_get(r, "body"));
+
+		json_object_set_new(r, "snippet", sn ? sn : json_null());
+	}
+}
+
+/* LIST and SEARCH (text not NULL): the same request but for the text, the same answer. */
+static int records_query(const struct args *a, unsigned type, json_t *req, const char *text)
 {
 	json_t *resp;
 	uint64_t limit;
@@ -278,10 +322,16 @@ static int records_query(const struct args *a, unsigned type, json_t *req)
 		return rc;
 	if (a->json) {
 		json_object_del(resp, "ok");
+		if (text)
+			add_snippets(json_object_get(resp, "records"), text);
 		return cmd_json(resp);
 	}
-	print_records(json_object_get(resp, "records"),
-	              json_is_true(json_object_get(resp, "more")));
+	if (text)
+		print_hits(json_object_get(resp, "records"), text,
+		           json_is_true(json_object_get(resp, "more")));
+	else
+		print_records(json_object_get(resp, "records"),
+		              json_is_true(json_object_get(resp, "more")));
 	json_decref(resp);
 	return 0;
 }
@@ -303,7 +353,7 @@ int cmd_list(const struct args *a)
 		}
 		json_object_set_new(req, "type", json_string(a->pos[0]));
 	}
-	return records_query(a, AG_CTL_LIST, req);
+	return records_query(a, AG_CTL_LIST, req, NULL);
 }
 
 int cmd_search(const struct args *a)
@@ -311,7 +361,7 @@ int cmd_search(const struct args *a)
 	if (strlen(a->pos[0]) > AG_CTL_TEXT_MAX)
 		return cmd_fail(a, EXIT_REFUSED, "search text of %zu bytes, over the limit of %d",
 		                strlen(a->pos[0]), AG_CTL_TEXT_MAX);
-	return records_query(a, AG_CTL_SEARCH, json_pack("{s:s}", "text", a->pos[0]));
+	return records_query(a, AG_CTL_SEARCH, json_pack("{s:s}", "text", a->pos[0]), a->pos[0]);
 }
 
 /* A version's state as agorad gives it (live, retracted, purged, missing). */
