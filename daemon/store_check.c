@@ -1,6 +1,7 @@
 /*
- * store_check.c: the store's statistics and its check that it holds what it
- * promises (store.h), which tests ask for; the daemon runs neither.
+ * store_check.c: the store's statistics (service.c's STATUS= line, tests)
+ * and its check that it holds what it promises (store.h), which only tests
+ * run.
  */
 #include <inttypes.h>
 #include <stdarg.h>
