@@ -257,7 +257,7 @@ size_t index_term_make(char out[static TERM_MAX], char kind, const void *v, size
 
 /*
  * Calls fn for every term of a version, repeats included: its words, the
- * stems of its words ("\2", '0' + the language, the stem), and its filters
+ * stems of its words ("\2" and the stem, whatever its language), and its filters
  * ("\1" and a letter: '*' every record, 't' type, 'a' author, 'p' topic,
  * 'l' a language its text is in). *words, if words is not NULL, receives
  * how many words it holds.

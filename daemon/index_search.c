@@ -4,8 +4,8 @@
  * the matches ranked by BM25.
  *
  * A query word matches a version through any of its alternatives: the word
- * itself; its stems (in the language of its script: one for Arabic, one for
- * each of French, English, Spanish and Italian), as stem terms and as words;
+ * itself; its stems (in the languages of its script: Arabic, or each of
+ * French, English, Spanish and Italian), as stem terms and as words;
  * for the last word of 4 letters or more, or a word written "word*", every
  * word that starts with it; and the topics it names in any language
  * (index_topics.c). A version's score is, over the query's words, the sum of
@@ -48,8 +48,9 @@ struct qrun {
 
 /* A query word or a filter: every version found matches one of its runs. */
 struct qslot {
-	size_t first, nruns; /* in q->runs */
+	size_t first, nruns; /* in q->runs, and its heap in q->heap */
 	size_t count;        /* postings over its runs: the rarest slot leads */
+	size_t hn;           /* runs left in its heap */
 	int word;
 };
 
@@ -60,6 +61,7 @@ struct query {
 	size_t nruns, runs_cap;
 	struct alt *alts;
 	size_t nalts, alts_cap;
+	uint32_t *heap; /* each slot's runs not yet read to their end, by their next posting */
 	MDB_cursor *c;
 	const struct seginfo *cat;
 	size_t ncat;
@@ -154,34 +156,35 @@ static int slot_prefix(struct query *q, const char *w, size_t len)
 /* The stems of w, as stem terms and as words, each language's once. */
 static int slot_stems(struct query *q, const char *w, size_t len)
 {
-	char term[AG_LANG_COUNT][TERM_MAX];
-	size_t n[AG_LANG_COUNT] = {0};
+	char term[AG_LANG_COUNT + 1][TERM_MAX];
+	size_t n[AG_LANG_COUNT + 1], k = 0;
 	int rc, arabic = index_word_arabic(w);
-	size_t whole = arabic ? index_stem_whole_term(w, len, term[0]) : 0;
 
-	if (whole && (rc = slot_term(q, term[0], whole, ALT_STEM)) != 0)
-		return rc;
+	if (arabic && (n[k] = index_stem_whole_term(w, len, term[k])) != 0)
+		k++;
 	for (int l = AG_LANG_AR; l < AG_LANG_COUNT; l++) {
-		int dup = 0;
-
 		if ((l == AG_LANG_AR) != arabic)
 			continue;
-		if (!(n[l] = index_stem_term(q->st, (enum ag_lang)l, w, len, term[l]))) {
-			/* w is its own stem: the records whose words stem to it. */
-			if (len + 2 > TERM_MAX)
-				continue;
-			term[l][0] = 2, term[l][1] = (char)('0' + l);
-			memcpy(term[l] + 2, w, len);
-			if ((rc = slot_term(q, term[l], len + 2, ALT_STEM)) != 0)
-				return rc;
-			n[l] = 0;
-			continue;
+		if (!(n[k] = index_stem_term(q->st, (enum ag_lang)l, w, len, term[k]))) {
+			/* w is its own stem here: the records whose words stem to it. */
+			term[k][0] = 2;
+			memcpy(term[k] + 1, w, len);
+			n[k] = len + 1;
 		}
-		if ((rc = slot_term(q, term[l], n[l], ALT_STEM)) != 0)
+		k++;
+	}
+	/* Each distinct stem once, as a stem term and, unless it is w, as a word. */
+	for (size_t i = 0; i < k; i++) {
+		int dup = 0;
+
+		for (size_t j = 0; j < i; j++)
+			dup |= n[j] == n[i] && memcmp(term[j], term[i], n[i]) == 0;
+		if (dup)
+			continue;
+		if ((rc = slot_term(q, term[i], n[i], ALT_STEM)) != 0)
 			return rc;
-		for (int o = AG_LANG_AR; o < l; o++)
-			dup |= n[o] == n[l] && memcmp(term[o] + 2, term[l] + 2, n[l] - 2) == 0;
-		if (!dup && (rc = slot_term(q, term[l] + 2, n[l] - 2, ALT_STEM)) != 0)
+		if ((n[i] - 1 != len || memcmp(term[i] + 1, w, len) != 0) &&
+		    (rc = slot_term(q, term[i] + 1, n[i] - 1, ALT_STEM)) != 0)
 			return rc;
 	}
 	return 0;
@@ -215,7 +218,7 @@ static int slot_word(struct query *q, const struct qword *qw, int last)
 {
 	int rc;
 
-	q->s[q->n] = (struct qslot){q->nruns, 0, 0, 1};
+	q->s[q->n] = (struct qslot){q->nruns, 0, 0, 0, 1};
 	if ((rc = slot_term(q, qw->w, qw->len, ALT_WORD)) != 0 ||
 	    (!qw->prefix && (rc = slot_stems(q, qw->w, qw->len)) != 0) ||
 	    ((qw->prefix || (last && letters(qw->w, qw->len) >= WORD_PREFIX)) &&
@@ -230,7 +233,7 @@ static int slot_filter(struct query *q, char kind, const void *v, size_t n)
 	char term[TERM_MAX];
 	int rc;
 
-	q->s[q->n] = (struct qslot){q->nruns, 0, 0, 0};
+	q->s[q->n] = (struct qslot){q->nruns, 0, 0, 0, 0};
 	if ((rc = slot_term(q, term, index_term_make(term, kind, v, n), ALT_FILTER)) != 0)
 		return rc;
 	return q->s[q->n++].count ? 0 : MDB_NOTFOUND;
@@ -319,21 +322,67 @@ static int query_idf(struct query *q)
 	return 0;
 }
 
-/* The slot's first posting at or after cand, over all its runs. */
-static const uint8_t *slot_seek(struct query *q, const struct qslot *s, const uint8_t *cand)
+static const uint8_t *run_head(const struct query *q, uint32_t i)
 {
-	const uint8_t *best = NULL;
+	const struct run *r = &q->runs[i].r;
 
-	for (size_t i = s->first; i < s->first + s->nruns; i++) {
-		struct run *r = &q->runs[i].r;
+	return r->p + r->i * POST_LEN;
+}
 
-		if (r->i == r->n)
-			continue;
-		index_run_seek(r, cand);
-		if (r->i < r->n && (!best || post_cmp(r->p + r->i * POST_LEN, best) < 0))
-			best = r->p + r->i * POST_LEN;
+static void heap_down(const struct query *q, uint32_t *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		uint32_t t;
+
+		if (l < n && post_cmp(run_head(q, h[l]), run_head(q, h[m])) < 0)
+			m = l;
+		if (l + 1 < n && post_cmp(run_head(q, h[l + 1]), run_head(q, h[m])) < 0)
+			m = l + 1;
+		if (m == i)
+			return;
+		t = h[i], h[i] = h[m], h[m] = t;
+		i = m;
 	}
-	return best;
+}
+
+/*
+ * Each slot's runs in a heap by their next posting, so that a seek moves
+ * only the runs behind the candidate: a word's slot may hold hundreds of
+ * runs (its forms, in every segment), most of them far ahead.
+ */
+static int heaps_build(struct query *q)
+{
+	if (!(q->heap = malloc((q->nruns ? q->nruns : 1) * sizeof(*q->heap))))
+		return ENOMEM;
+	for (size_t s = 0; s < q->n; s++) {
+		struct qslot *sl = &q->s[s];
+
+		for (size_t i = 0; i < sl->nruns; i++)
+			q->heap[sl->first + i] = (uint32_t)(sl->first + i);
+		sl->hn = sl->nruns;
+		for (size_t i = sl->hn / 2; i-- > 0;)
+			heap_down(q, q->heap + sl->first, sl->hn, i);
+	}
+	return 0;
+}
+
+/* The slot's first posting at or after cand, over all its runs. */
+static const uint8_t *slot_seek(struct query *q, struct qslot *s, const uint8_t *cand)
+{
+	uint32_t *h = q->heap + s->first;
+
+	while (s->hn) {
+		struct run *r = &q->runs[h[0]].r;
+
+		if (post_cmp(r->p + r->i * POST_LEN, cand) >= 0)
+			return r->p + r->i * POST_LEN;
+		index_run_seek(r, cand);
+		if (r->i == r->n)
+			h[0] = h[--s->hn];
+		heap_down(q, h, s->hn, 0);
+	}
+	return NULL;
 }
 
 /* The posting just after v: v + 1 as a 80-bit number; 0 when v is the last one. */
@@ -359,6 +408,26 @@ struct hit {
 	double score;
 };
 
+/* The best alternative among the heap's runs that stand on cand: those at its top. */
+static void score_runs(const struct query *q, const uint32_t *h, size_t n, size_t i,
+                       const uint8_t *cand, double *best, int *text)
+{
+	const struct alt *a;
+	const uint8_t *p;
+	double v;
+
+	if (i >= n || memcmp(p = run_head(q, h[i]), cand, POST_KEY) != 0)
+		return;
+	a = &q->alts[q->runs[h[i]].alt];
+	if (a->kind != ALT_TOPIC) {
+		*text = 1;
+		v = alt_factor[a->kind] * a->idf * p[POST_KEY] / 255.0;
+		*best = v > *best ? v : *best;
+	}
+	score_runs(q, h, n, 2 * i + 1, cand, best, text);
+	score_runs(q, h, n, 2 * i + 2, cand, best, text);
+}
+
 /* cand's score: each word's best alternative among the runs that stand on cand. */
 static void score(const struct query *q, const uint8_t *cand, struct hit *h)
 {
@@ -371,18 +440,7 @@ static void score(const struct query *q, const uint8_t *cand, struct hit *h)
 
 		if (!q->s[s].word)
 			continue;
-		for (size_t i = q->s[s].first; i < q->s[s].first + q->s[s].nruns; i++) {
-			const struct run *r = &q->runs[i].r;
-			const struct alt *a = &q->alts[q->runs[i].alt];
-			const uint8_t *p = r->p + r->i * POST_LEN;
-			double v;
-
-			if (r->i == r->n || memcmp(p, cand, POST_KEY) != 0 || a->kind == ALT_TOPIC)
-				continue;
-			text = 1;
-			v = alt_factor[a->kind] * a->idf * p[POST_KEY] / 255.0;
-			best = v > best ? v : best;
-		}
+		score_runs(q, q->heap + q->s[s].first, q->s[s].hn, 0, cand, &best, &text);
 		h->topic_only += !text;
 		h->score += best;
 	}
@@ -490,7 +548,7 @@ int index_search(const struct index *ix, MDB_txn *txn, const struct index_query 
 		goto out;
 	/* The rarest slot leads; a word's slot keeps its place in score() by its flag. */
 	qsort(q->s, q->n, sizeof(q->s[0]), slot_cmp);
-	if ((rc = zigzag(ix, txn, q, &f)) == 0 && q->words)
+	if ((rc = heaps_build(q)) == 0 && (rc = zigzag(ix, txn, q, &f)) == 0 && q->words)
 		found_give(&f);
 out:
 	if (q->c)
@@ -498,6 +556,7 @@ out:
 	free(f.h);
 	free(q->runs);
 	free(q->alts);
+	free(q->heap);
 	free(q);
 	return rc == MDB_NOTFOUND ? 0 : rc; /* a word that no record holds */
 }

@@ -122,7 +122,7 @@ static int collect_word(const char *word, size_t len, void *arg)
 	return 0;
 }
 
-/* The stem term of word in lang, if it has a stem: "\2", the language, the stem. */
+/* The stem term of word in lang, if it has a stem: "\2" and the stem. */
 static int emit_stem(struct scan *s, enum ag_lang lang, const char *word, size_t len)
 {
 	char term[TERM_MAX];
@@ -293,13 +293,12 @@ struct ag_stemmer *index_stemmer(void)
 
 size_t index_stem_whole_term(const char *word, size_t len, char out[static TERM_MAX])
 {
-	size_t n = ag_stem_whole(word, len, out + 2);
+	size_t n = ag_stem_whole(word, len, out + 1);
 
 	if (n == 0)
 		return 0;
 	out[0] = 2;
-	out[1] = (char)('0' + AG_LANG_AR);
-	return 2 + n;
+	return 1 + n;
 }
 
 int index_word_arabic(const char *word)
@@ -312,13 +311,12 @@ int index_word_arabic(const char *word)
 size_t index_stem_term(struct ag_stemmer *st, enum ag_lang lang, const char *word, size_t len,
                        char out[static TERM_MAX])
 {
-	size_t n = ag_stem(st, lang, word, len, out + 2);
+	size_t n = ag_stem(st, lang, word, len, out + 1);
 
 	if (n == 0)
 		return 0;
 	out[0] = 2;
-	out[1] = (char)('0' + lang);
-	return 2 + n;
+	return 1 + n;
 }
 
 /* A multiply-xorshift hash, eight bytes at a time. */
