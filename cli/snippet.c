@@ -56,15 +56,6 @@ static int query_word(const char *w, size_t len, void *arg)
 	return 0;
 }
 
-static size_t letters(const char *w)
-{
-	size_t n = 0;
-
-	for (; *w; w++)
-		n += ((unsigned char)*w & 0xc0) != 0x80;
-	return n;
-}
-
 /* The query's words, token by token, so that a '*' marks the word before it. */
 static void query_read(struct query *q, const char *text)
 {
@@ -77,7 +68,7 @@ static void query_read(struct query *q, const char *text)
 		text += n;
 		text += strspn(text, " \t\n\r");
 	}
-	if (q->n && letters(q->q[q->n - 1].w) >= PREFIX_MIN)
+	if (q->n && ag_fold_chars(q->q[q->n - 1].w, strlen(q->q[q->n - 1].w)) >= PREFIX_MIN)
 		q->q[q->n - 1].prefix = 1;
 }
 

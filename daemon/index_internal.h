@@ -274,9 +274,6 @@ struct ag_stemmer *index_stemmer(void);
 /* The stem term of an Arabic word with its first letter kept (ag_stem_whole), or 0. */
 size_t index_stem_whole_term(const char *word, size_t len, char out[static TERM_MAX]);
 
-/* Whether a folded word is in Arabic script. */
-int index_word_arabic(const char *word);
-
 /* The stem term of a folded word in lang into out: its length, 0 when it has none. */
 size_t index_stem_term(struct ag_stemmer *st, enum ag_lang lang, const char *word, size_t len,
                        char out[static TERM_MAX]);

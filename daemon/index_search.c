@@ -158,7 +158,7 @@ static int slot_stems(struct query *q, const char *w, size_t len)
 {
 	char term[AG_LANG_COUNT + 1][TERM_MAX];
 	size_t n[AG_LANG_COUNT + 1], k = 0;
-	int rc, arabic = index_word_arabic(w);
+	int rc, arabic = ag_stem_arabic(w);
 
 	if (arabic && (n[k] = index_stem_whole_term(w, len, term[k])) != 0)
 		k++;
@@ -204,15 +204,6 @@ static int slot_topics(struct query *q, const char *w, size_t len)
 	return 0;
 }
 
-static size_t letters(const char *w, size_t len)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += ((unsigned char)w[i] & 0xc0) != 0x80;
-	return n;
-}
-
 /* A word's slot: MDB_NOTFOUND when no record holds any of its alternatives. */
 static int slot_word(struct query *q, const struct qword *qw, int last)
 {
@@ -221,7 +212,7 @@ static int slot_word(struct query *q, const struct qword *qw, int last)
 	q->s[q->n] = (struct qslot){q->nruns, 0, 0, 0, 1};
 	if ((rc = slot_term(q, qw->w, qw->len, ALT_WORD)) != 0 ||
 	    (!qw->prefix && (rc = slot_stems(q, qw->w, qw->len)) != 0) ||
-	    ((qw->prefix || (last && letters(qw->w, qw->len) >= WORD_PREFIX)) &&
+	    ((qw->prefix || (last && ag_fold_chars(qw->w, qw->len) >= WORD_PREFIX)) &&
 	     (rc = slot_prefix(q, qw->w, qw->len)) != 0) ||
 	    (!qw->prefix && (rc = slot_topics(q, qw->w, qw->len)) != 0))
 		return rc;

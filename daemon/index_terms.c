@@ -143,7 +143,7 @@ static int emit_word(struct scan *s, enum ag_lang lang, const char *word, size_t
 	s->nwords++;
 	if ((rc = s->fn(word, len, s->weight, s->arg)) != 0)
 		return rc;
-	if (index_word_arabic(word)) {
+	if (ag_stem_arabic(word)) {
 		char term[TERM_MAX];
 		size_t n = index_stem_whole_term(word, len, term);
 
@@ -299,13 +299,6 @@ size_t index_stem_whole_term(const char *word, size_t len, char out[static TERM_
 		return 0;
 	out[0] = 2;
 	return 1 + n;
-}
-
-int index_word_arabic(const char *word)
-{
-	unsigned char c = (unsigned char)word[0];
-
-	return c >= 0xd8 && c <= 0xdb; /* U+0600 to U+06FF */
 }
 
 size_t index_stem_term(struct ag_stemmer *st, enum ag_lang lang, const char *word, size_t len,

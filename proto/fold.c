@@ -191,6 +191,15 @@ static size_t ascii_run(struct word *w, const uint8_t *s, size_t len)
 	return i;
 }
 
+size_t ag_fold_chars(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}
+
 int ag_fold_words(const char *text, size_t len, ag_fold_word_fn *fn, void *arg)
 {
 	const uint8_t *s = (const uint8_t *)text;

@@ -47,4 +47,7 @@ size_t ag_fold_char(uint32_t cp, uint8_t out[static AG_FOLD_CHAR_MAX]);
 typedef int ag_fold_word_fn(const char *word, size_t len, void *arg);
 int ag_fold_words(const char *text, size_t len, ag_fold_word_fn *fn, void *arg);
 
+/* The characters (code points) of len bytes of UTF-8, as the length rules count them. */
+size_t ag_fold_chars(const char *s, size_t len);
+
 #endif

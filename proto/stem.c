@@ -52,17 +52,7 @@ const char *ag_lang_code(enum ag_lang lang)
 	return lang > 0 && lang < AG_LANG_COUNT ? lang_codes[lang] : "";
 }
 
-/* Letters, not bytes: what the length rules count. */
-static size_t letters(const char *w, size_t len)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += ((unsigned char)w[i] & 0xc0) != 0x80;
-	return n;
-}
-
-static int is_arabic(const char *w)
+int ag_stem_arabic(const char *w)
 {
 	unsigned char c = (unsigned char)w[0];
 
@@ -78,7 +68,7 @@ static int guess_word(const char *w, size_t len, void *arg)
 	struct guess *g = arg;
 
 	g->words++;
-	g->arabic += is_arabic(w);
+	g->arabic += ag_stem_arabic(w);
 	for (int l = 1; l < AG_LANG_COUNT; l++)
 		for (const char *const *c = common[l]; *c; c++)
 			if (strlen(*c) == len && memcmp(*c, w, len) == 0)
@@ -120,7 +110,8 @@ static int arabic_cut_end(const char *w, size_t *len, const char *suffix)
 {
 	size_t sl = strlen(suffix);
 
-	if (*len < sl || memcmp(w + *len - sl, suffix, sl) != 0 || letters(w, *len - sl) < STEM_MIN)
+	if (*len < sl || memcmp(w + *len - sl, suffix, sl) != 0 ||
+	    ag_fold_chars(w, *len - sl) < STEM_MIN)
 		return 0;
 	*len -= sl;
 	return 1;
@@ -131,7 +122,8 @@ static int arabic_cut_front(const char **w, size_t *len, const char *prefix)
 {
 	size_t pl = strlen(prefix);
 
-	if (*len < pl || memcmp(*w, prefix, pl) != 0 || letters(*w + pl, *len - pl) < STEM_MIN)
+	if (*len < pl || memcmp(*w, prefix, pl) != 0 ||
+	    ag_fold_chars(*w + pl, *len - pl) < STEM_MIN)
 		return 0;
 	*w += pl;
 	*len -= pl;
@@ -177,7 +169,7 @@ static size_t snowball_stem(struct ag_stemmer *s, enum ag_lang lang, const char 
 	    !(r = sb_stemmer_stem(sb, (const sb_symbol *)word, (int)len)))
 		return 0;
 	n = (size_t)sb_stemmer_length(sb);
-	if (n > AG_FOLD_WORD_MAX || letters((const char *)r, n) < STEM_MIN ||
+	if (n > AG_FOLD_WORD_MAX || ag_fold_chars((const char *)r, n) < STEM_MIN ||
 	    (n == len && memcmp(r, word, len) == 0))
 		return 0;
 	memcpy(out, r, n);
@@ -198,11 +190,11 @@ size_t ag_stem(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t
 {
 	struct cached *c;
 
-	if (lang <= AG_LANG_NONE || lang >= AG_LANG_COUNT || letters(word, len) <= STEM_MIN)
+	if (lang <= AG_LANG_NONE || lang >= AG_LANG_COUNT || ag_fold_chars(word, len) <= STEM_MIN)
 		return 0;
 	if (lang == AG_LANG_AR)
-		return is_arabic(word) ? arabic_stem(word, len, 1, out) : 0;
-	if (is_arabic(word))
+		return ag_stem_arabic(word) ? arabic_stem(word, len, 1, out) : 0;
+	if (ag_stem_arabic(word))
 		return 0;
 	if (len > CACHE_WORD)
 		return snowball_stem(s, lang, word, len, out);
@@ -227,7 +219,7 @@ size_t ag_stem_whole(const char *word, size_t len, char out[static AG_FOLD_WORD_
 	char cut[AG_FOLD_WORD_MAX];
 	size_t n, c;
 
-	if (!is_arabic(word) || letters(word, len) <= STEM_MIN)
+	if (!ag_stem_arabic(word) || ag_fold_chars(word, len) <= STEM_MIN)
 		return 0;
 	n = arabic_stem(word, len, 0, out);
 	c = arabic_stem(word, len, 1, cut);

@@ -37,6 +37,9 @@ const char *ag_lang_code(enum ag_lang lang);
  */
 enum ag_lang ag_lang_guess(const char *text, size_t len);
 
+/* Whether a folded word is in Arabic script (its first letter in U+0600 to U+06FF). */
+int ag_stem_arabic(const char *word);
+
 /* Stemmers for one thread (Snowball's are stateful), made as first needed. */
 struct ag_stemmer;
 
