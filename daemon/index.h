@@ -24,7 +24,7 @@
 #define INDEX_TEXT_MAX  1024             /* bytes of a query's text */
 #define INDEX_WORDS_MAX 16               /* distinct words in a query */
 #define INDEX_TOPIC_MAX 64               /* bytes of a topic name; longer ones are not indexed */
-#define INDEX_RANK_MAX  1000             /* matches of a search that are ranked, the newest */
+#define INDEX_RANK_MAX  300              /* matches of a search that are ranked, the newest */
 
 struct index;
 
