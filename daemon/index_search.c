@@ -509,7 +509,8 @@ static int zigzag(const struct index *ix, MDB_txn *txn, struct query *q, struct 
 /* The ranked hits, best first, up to the limit. */
 static void found_give(struct found *f)
 {
-	qsort(f->h, f->n, sizeof(*f->h), hit_cmp);
+	if (f->n)
+		qsort(f->h, f->n, sizeof(*f->h), hit_cmp); /* f->h is NULL with no hit */
 	for (size_t i = 0; i < f->n && (!f->limit || i < f->limit); i++) {
 		++*f->hits;
 		if (f->fn(posting_docno(f->h[i].key), f->arg) != 0)
