@@ -3,78 +3,39 @@
  * languages, so that "logement" also finds the Arabic and Italian records
  * tagged housing.
  *
- * TO BE UNIFIED: the words below repeat proto/schema.c's topic labels
- * (ag_topics: French and English) and add Arabic, Spanish and Italian ones,
- * which issue 19 adds to that table. Once ag_topics holds them, this table
- * should be built from it, keeping only the extra synonyms ("logement").
+ * A topic's names are the words of its labels in proto/schema.c (ag_topics:
+ * French, English, Arabic, Spanish, Italian), of 4 letters or more (3 in
+ * Arabic) but for the few that every label shares ("migration", "access",
+ * "approach"), and a few synonyms below. A query word names a topic when it
+ * is one of them, or has its stem in the name's language.
  */
 #include <pthread.h>
 #include <string.h>
 
 #include "fold.h"
 #include "index_internal.h"
+#include "schema.h"
 #include "stem.h"
 
-#define NAMES_MAX 8
+#define NAMES_MAX 24 /* per topic */
 
-/* A topic's names, each with its language: a name is stemmed in its own language only. */
-struct tname {
-	enum ag_lang lang;
-	const char *name;
-};
-
+/* Synonyms the labels lack. */
 static const struct {
 	const char *key;
-	struct tname names[NAMES_MAX];
-} topic_names[] = {
-#define FR(s)                                                                                      \
-	{                                                                                          \
-		AG_LANG_FR, s                                                                      \
-	}
-#define EN(s)                                                                                      \
-	{                                                                                          \
-		AG_LANG_EN, s                                                                      \
-	}
-#define AR(s)                                                                                      \
-	{                                                                                          \
-		AG_LANG_AR, s                                                                      \
-	}
-#define ES(s)                                                                                      \
-	{                                                                                          \
-		AG_LANG_ES, s                                                                      \
-	}
-#define IT(s)                                                                                      \
-	{                                                                                          \
-		AG_LANG_IT, s                                                                      \
-	}
-    {"housing",
-     {FR("hébergement"), FR("logement"), EN("housing"), AR("سكن"), ES("vivienda"), IT("alloggio")}},
-    {"health", {FR("santé"), EN("health"), AR("صحة"), ES("salud"), IT("salute")}},
-    {"education",
-     {FR("éducation"), EN("education"), AR("تعليم"), ES("educación"), IT("istruzione")}},
-    {"employment", {FR("emploi"), EN("employment"), AR("تشغيل"), ES("empleo"), IT("occupazione")}},
-    {"urban-planning",
-     {FR("urbanisme"), FR("planification"), AR("تخطيط"), ES("planificación"),
-      IT("pianificazione")}},
-    {"exchange", {FR("échange"), EN("exchange"), AR("تبادل"), ES("intercambio"), IT("scambio")}},
-    {"understanding",
-     {FR("compréhension"), EN("understanding"), AR("فهم"), ES("comprensión"), IT("comprensione")}},
-    {"governance", {FR("gouvernance"), EN("governance"), AR("حوكمة"), ES("gobernanza")}},
-    {"ownership",
-     {FR("appropriation"), EN("ownership"), AR("ملكية"), ES("apropiación"), IT("appropriazione")}},
-    {"inclusion",
-     {FR("inclusion"), EN("inclusive"), AR("إدماج"), ES("inclusión"), IT("inclusione")}},
-    {"leadership", {FR("leadership"), EN("leadership"), AR("قيادة"), ES("liderazgo")}},
-    {"rights", {FR("droits"), EN("rights"), AR("حقوق"), ES("derechos"), IT("diritti")}},
-    {"services", {FR("services"), EN("services"), AR("خدمات"), ES("servicios"), IT("servizi")}},
-#undef FR
-#undef EN
-#undef AR
-#undef ES
-#undef IT
+	enum ag_lang lang;
+	const char *name;
+} synonyms[] = {
+    {"housing", AG_LANG_FR, "logement"},
+    {"urban-planning", AG_LANG_FR, "urbanisme"},
+    {"inclusion", AG_LANG_FR, "inclusion"},
+    {"inclusion", AG_LANG_EN, "inclusion"},
 };
 
-#define NTOPICS (sizeof(topic_names) / sizeof(topic_names[0]))
+/* Words of labels that name no topic alone: a whole network speaks of them. */
+static const char *const generic[] = {
+    "migration", "migrazione", "migracion", "الهجره",    "acces",   "access", "accesso", "acceso",
+    "الوصول",    "approche",   "approach",  "approccio", "enfoque", "النهج",  "الي",     "della",
+};
 
 /* A name, folded, and its stem in its language (the word itself when it has none). */
 struct name {
@@ -83,15 +44,9 @@ struct name {
 	char stem[AG_FOLD_WORD_MAX + 1];
 };
 
-static struct name names[NTOPICS][NAMES_MAX];
+static struct name names[AG_TOPIC_COUNT][NAMES_MAX];
+static size_t nnames[AG_TOPIC_COUNT];
 static pthread_once_t names_once = PTHREAD_ONCE_INIT;
-
-static int first_word(const char *w, size_t len, void *arg)
-{
-	memcpy(arg, w, len);
-	((char *)arg)[len] = 0;
-	return 1;
-}
 
 /* The stem of a folded word in lang; the word itself where it has none. */
 static void stem_of(struct ag_stemmer *st, enum ag_lang lang, const char *w, size_t len,
@@ -104,20 +59,53 @@ static void stem_of(struct ag_stemmer *st, enum ag_lang lang, const char *w, siz
 	out[n] = 0;
 }
 
+struct adding {
+	size_t t;
+	enum ag_lang lang;
+	struct ag_stemmer *st;
+};
+
+static int name_add(const char *w, size_t len, void *arg)
+{
+	struct adding *a = arg;
+	struct name *n;
+
+	if (ag_fold_chars(w, len) < (a->lang == AG_LANG_AR ? 3u : 4u) || nnames[a->t] == NAMES_MAX)
+		return 0;
+	for (size_t i = 0; i < sizeof(generic) / sizeof(generic[0]); i++)
+		if (strlen(generic[i]) == len && memcmp(generic[i], w, len) == 0)
+			return 0;
+	n = &names[a->t][nnames[a->t]++];
+	n->lang = a->lang;
+	memcpy(n->word, w, len);
+	n->word[len] = 0;
+	stem_of(a->st, a->lang, w, len, n->stem);
+	return 0;
+}
+
 static void names_build(void)
 {
-	struct ag_stemmer *st = ag_stemmer_new();
+	static const enum ag_lang langs[] = {AG_LANG_FR, AG_LANG_EN, AG_LANG_AR, AG_LANG_ES,
+	                                     AG_LANG_IT};
+	struct adding a = {0, AG_LANG_NONE, ag_stemmer_new()};
 
-	for (size_t t = 0; t < NTOPICS; t++)
-		for (size_t i = 0; i < NAMES_MAX && topic_names[t].names[i].name; i++) {
-			struct name *n = &names[t][i];
-			const char *s = topic_names[t].names[i].name;
+	for (a.t = 0; a.t < AG_TOPIC_COUNT; a.t++) {
+		const struct ag_vocab *v = &ag_topics[a.t];
 
-			n->lang = topic_names[t].names[i].lang;
-			(void)ag_fold_words(s, strlen(s), first_word, n->word);
-			stem_of(st, n->lang, n->word, strlen(n->word), n->stem);
+		for (size_t l = 0; l < sizeof(langs) / sizeof(langs[0]); l++) {
+			const char *label = ag_vocab_label(v, ag_lang_code(langs[l]));
+
+			a.lang = langs[l];
+			(void)ag_fold_words(label, strlen(label), name_add, &a);
 		}
-	ag_stemmer_free(st);
+		for (size_t i = 0; i < sizeof(synonyms) / sizeof(synonyms[0]); i++)
+			if (strcmp(synonyms[i].key, v->key) == 0) {
+				a.lang = synonyms[i].lang;
+				(void)ag_fold_words(synonyms[i].name, strlen(synonyms[i].name),
+				                    name_add, &a);
+			}
+	}
+	ag_stemmer_free(a.st);
 }
 
 /* Whether the word, with its stems, is the name n: the same word, or the same stem in n's language.
@@ -138,14 +126,14 @@ size_t index_topics_named(struct ag_stemmer *st, const char *word, size_t len, c
 	pthread_once(&names_once, names_build);
 	for (int l = AG_LANG_AR; l < AG_LANG_COUNT; l++)
 		stem_of(st, (enum ag_lang)l, word, len, stems[l]);
-	for (size_t t = 0; t < NTOPICS && found < max; t++) {
-		int hit =
-		    strlen(topic_names[t].key) == len && memcmp(topic_names[t].key, word, len) == 0;
+	for (size_t t = 0; t < AG_TOPIC_COUNT && found < max; t++) {
+		const char *key = ag_topics[t].key;
+		int hit = strlen(key) == len && memcmp(key, word, len) == 0;
 
-		for (size_t i = 0; !hit && i < NAMES_MAX && topic_names[t].names[i].name; i++)
+		for (size_t i = 0; !hit && i < nnames[t]; i++)
 			hit = name_is(&names[t][i], word, len, stems);
 		if (hit)
-			keys[found++] = topic_names[t].key;
+			keys[found++] = key;
 	}
 	return found;
 }
