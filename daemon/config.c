@@ -36,7 +36,15 @@
 
 enum section { SEC_NONE, SEC_NODE, SEC_PEER, SEC_SKIP };
 
-enum { NODE_NAME, NODE_LISTEN, NODE_NETWORK, NODE_HOPS, NODE_LOGLEVEL, NODE_NKEYS };
+enum {
+	NODE_NAME,
+	NODE_LISTEN,
+	NODE_NETWORK,
+	NODE_HOPS,
+	NODE_LOGLEVEL,
+	NODE_INTRODUCED,
+	NODE_NKEYS
+};
 enum { PEER_NAME, PEER_PUBLICKEY, PEER_ENDPOINT, PEER_NKEYS };
 
 struct msg {
@@ -87,6 +95,7 @@ static const char *const reasons[] = {
     [-CONFIG_ESELF] = "this is the node's own key",
     [-CONFIG_ENAMEUSED] = "this name is already used",
     [-CONFIG_ETOOMANY] = "too many peers (at most 1024)",
+    [-CONFIG_EINTRODUCED] = "must be a number from 1 to 1000000",
 };
 
 const char *config_strerror(int code)
@@ -132,6 +141,21 @@ static int parse_hops(const char *s, int *hops)
 	if (s[0] < '1' || s[0] > '0' + CONFIG_HOPS_MAX || s[1] != '\0')
 		return CONFIG_EHOPS;
 	*hops = s[0] - '0';
+	return 0;
+}
+
+static int parse_introduced(const char *s, size_t *max)
+{
+	size_t v = 0;
+
+	if (s[0] < '1' || s[0] > '9')
+		return CONFIG_EINTRODUCED;
+	for (; *s >= '0' && *s <= '9'; s++)
+		if ((v = v * 10 + (size_t)(*s - '0')) > CONFIG_INTRODUCED_MAX)
+			return CONFIG_EINTRODUCED;
+	if (*s != '\0')
+		return CONFIG_EINTRODUCED;
+	*max = v;
 	return 0;
 }
 
@@ -246,6 +270,13 @@ static int set_hops(struct parse *ps, const char *v)
 	return r != 0 ? fail(ps, r) : 0;
 }
 
+static int set_introduced(struct parse *ps, const char *v)
+{
+	int r = parse_introduced(v, &ps->cfg->max_introduced);
+
+	return r != 0 ? fail(ps, r) : 0;
+}
+
 static int set_loglevel(struct parse *ps, const char *v)
 {
 	if (log_level_parse(v, &ps->cfg->log_level) != 0)
@@ -275,9 +306,12 @@ static int set_endpoint(struct parse *ps, const char *v)
 
 /* Keys are never echoed: a secret pasted in the wrong place must not reach a log. */
 static const struct key node_keys[] = {
-    {"Name", NODE_NAME, true, set_node_name},        {"Listen", NODE_LISTEN, true, set_listen},
-    {"Network", NODE_NETWORK, false, set_network},   {"Hops", NODE_HOPS, true, set_hops},
+    {"Name", NODE_NAME, true, set_node_name},
+    {"Listen", NODE_LISTEN, true, set_listen},
+    {"Network", NODE_NETWORK, false, set_network},
+    {"Hops", NODE_HOPS, true, set_hops},
     {"LogLevel", NODE_LOGLEVEL, true, set_loglevel},
+    {"MaxIntroduced", NODE_INTRODUCED, true, set_introduced},
 };
 static const struct key peer_keys[] = {
     {"Name", PEER_NAME, true, set_peer_name},
@@ -568,6 +602,7 @@ static struct config *config_blank(void)
 		abort(); /* the default itself is wrong */
 	ag_network_default(cfg->network);
 	cfg->hops = CONFIG_HOPS_DEFAULT;
+	cfg->max_introduced = CONFIG_INTRODUCED_DEFAULT;
 	cfg->log_level = LOG_LEVEL_INFO;
 	return cfg;
 }
@@ -726,6 +761,8 @@ char *config_format(const struct config *cfg)
 		fprintf(f, "Hops = %d\n", cfg->hops);
 	if (cfg->log_level != LOG_LEVEL_INFO)
 		fprintf(f, "LogLevel = %s\n", log_level_name(cfg->log_level));
+	if (cfg->max_introduced != CONFIG_INTRODUCED_DEFAULT)
+		fprintf(f, "MaxIntroduced = %zu\n", cfg->max_introduced);
 	for (size_t i = 0; i < cfg->npeers; i++) {
 		const struct config_peer *p = &cfg->peers[i];
 

@@ -22,14 +22,16 @@
 #include "key.h"
 #include "log.h"
 
-#define CONFIG_FILE           "agorad.conf"
-#define CONFIG_NAME_MAX       CONFVAL_NAME_MAX
-#define CONFIG_HOST_MAX       CONFVAL_HOST_MAX
-#define CONFIG_PEERS_MAX      1024 /* [Peer] sections */
-#define CONFIG_FILE_MAX       (1 << 20)
-#define CONFIG_LISTEN_DEFAULT "0.0.0.0:7447"
-#define CONFIG_HOPS_DEFAULT   2
-#define CONFIG_HOPS_MAX       4
+#define CONFIG_FILE               "agorad.conf"
+#define CONFIG_NAME_MAX           CONFVAL_NAME_MAX
+#define CONFIG_HOST_MAX           CONFVAL_HOST_MAX
+#define CONFIG_PEERS_MAX          1024 /* [Peer] sections */
+#define CONFIG_FILE_MAX           (1 << 20)
+#define CONFIG_LISTEN_DEFAULT     "0.0.0.0:7447"
+#define CONFIG_HOPS_DEFAULT       2
+#define CONFIG_HOPS_MAX           4
+#define CONFIG_INTRODUCED_DEFAULT 1000 /* MaxIntroduced: member records of one introducer */
+#define CONFIG_INTRODUCED_MAX     1000000
 
 struct config_peer {
 	char name[CONFIG_NAME_MAX + 1];
@@ -43,6 +45,7 @@ struct config {
 	struct sockaddr_storage listen; /* an IPv4 or IPv6 address and port */
 	uint8_t network[32];
 	int hops;                  /* 1..CONFIG_HOPS_MAX member introductions followed */
+	size_t max_introduced;     /* member records of one introducer that count, at most */
 	enum log_level log_level;  /* the daemon's threshold unless -v says otherwise */
 	struct config_peer *peers; /* in file order */
 	size_t npeers;
@@ -67,6 +70,7 @@ enum {
 	CONFIG_ESELF = -12,     /* the node's own key */
 	CONFIG_ENAMEUSED = -13, /* the node or another peer has this name */
 	CONFIG_ETOOMANY = -14,  /* CONFIG_PEERS_MAX peers already */
+	CONFIG_EINTRODUCED = -15,
 };
 
 const char *config_strerror(int code);

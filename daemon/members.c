@@ -1,6 +1,7 @@
 /* members.c: the replicated set, our member records, and the names of cities. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <msgpack.h>
 #include <sodium.h>
@@ -14,16 +15,21 @@
 struct members {
 	struct store *store;
 	uint8_t self[32];
-	uint8_t (*keys)[32]; /* in the order they joined the set */
+	uint8_t (*keys)[32];                /* in the order they joined the set */
+	char (*names)[CONFIG_NAME_MAX + 1]; /* the name its introduction gave each key, or "" */
 	size_t n, cap;
 	/*
-	 * Open addressing over keys: 0 is a free slot, else an index + 1. The
-	 * keys of member records are chosen by their authors, so the hash is
-	 * keyed (SipHash, a random key per node): nobody can aim at one slot.
+	 * Open addressing over keys and over names: 0 is a free slot, else an
+	 * index + 1. The keys and names of member records are chosen by their
+	 * authors, so the hash is keyed (SipHash, a random key per node):
+	 * nobody can aim at one slot.
 	 */
-	uint32_t *slots;
+	uint32_t *slots, *name_slots;
 	size_t nslots; /* a power of two, at least twice n */
 	uint8_t hkey[crypto_shorthash_KEYBYTES];
+	/* Introducers told of once for reaching the bound: few, and only ever added to. */
+	uint8_t (*capped)[32];
+	size_t ncapped;
 };
 
 struct members *members_new(struct store *store, const uint8_t self[static 32])
@@ -43,16 +49,19 @@ void members_free(struct members *m)
 	if (!m)
 		return;
 	free(m->keys);
+	free(m->names);
 	free(m->slots);
+	free(m->name_slots);
+	free(m->capped);
 	free(m);
 }
 
-static size_t slot_of(const struct members *m, const uint8_t pk[32])
+static size_t slot_of(const struct members *m, const void *p, size_t len)
 {
 	uint8_t h[crypto_shorthash_BYTES];
 	uint64_t v;
 
-	crypto_shorthash(h, pk, 32, m->hkey);
+	crypto_shorthash(h, p, len, m->hkey);
 	memcpy(&v, h, sizeof(v));
 	return (size_t)v & (m->nslots - 1);
 }
@@ -60,16 +69,37 @@ static size_t slot_of(const struct members *m, const uint8_t pk[32])
 /* The slot that holds pk, or the free slot where it would go. */
 static size_t probe(const struct members *m, const uint8_t pk[32])
 {
-	size_t s = slot_of(m, pk);
+	size_t s = slot_of(m, pk, 32);
 
 	while (m->slots[s] && memcmp(m->keys[m->slots[s] - 1], pk, 32) != 0)
 		s = (s + 1) & (m->nslots - 1);
 	return s;
 }
 
+/* The slot that holds the first key named name, or the free slot where it would go. */
+static size_t probe_name(const struct members *m, const char *name)
+{
+	size_t s = slot_of(m, name, strlen(name));
+
+	while (m->name_slots[s] && strcmp(m->names[m->name_slots[s] - 1], name) != 0)
+		s = (s + 1) & (m->nslots - 1);
+	return s;
+}
+
+/* The index of key pk in the set, or -1. */
+static ssize_t find(const struct members *m, const uint8_t pk[32])
+{
+	size_t s;
+
+	if (m->nslots == 0)
+		return -1;
+	s = probe(m, pk);
+	return m->slots[s] ? (ssize_t)m->slots[s] - 1 : -1;
+}
+
 int members_has(const struct members *m, const uint8_t pk[static 32])
 {
-	return m->nslots > 0 && m->slots[probe(m, pk)] != 0;
+	return find(m, pk) >= 0;
 }
 
 size_t members_count(const struct members *m)
@@ -82,41 +112,60 @@ const uint8_t *members_key(const struct members *m, size_t i)
 	return m->keys[i];
 }
 
-/* Room for one more key: the arrays doubled, the table rebuilt, when full. 0 or -1. */
+/* Puts key i (and its name, if any) in the tables. */
+static void index_key(struct members *m, size_t i)
+{
+	size_t s;
+
+	m->slots[probe(m, m->keys[i])] = (uint32_t)i + 1;
+	if (m->names[i][0] && !m->name_slots[s = probe_name(m, m->names[i])])
+		m->name_slots[s] = (uint32_t)i + 1;
+}
+
+/* Room for one more key: the arrays doubled, the tables rebuilt, when full. 0 or -1. */
 static int grow(struct members *m)
 {
 	size_t cap = m->cap ? 2 * m->cap : 16;
 	uint8_t(*k)[32];
-	uint32_t *slots;
+	char(*names)[CONFIG_NAME_MAX + 1];
+	uint32_t *slots, *name_slots;
 
 	if (m->n < m->cap)
 		return 0;
 	if (cap > UINT32_MAX / 2 || !(k = realloc(m->keys, cap * sizeof(*k))))
 		return -1;
 	m->keys = k;
-	if (!(slots = calloc(2 * cap, sizeof(*slots))))
+	if (!(names = realloc(m->names, cap * sizeof(*names))))
 		return -1;
+	m->names = names;
+	slots = calloc(2 * cap, sizeof(*slots));
+	name_slots = calloc(2 * cap, sizeof(*name_slots));
+	if (!slots || !name_slots) {
+		free(slots);
+		free(name_slots);
+		return -1;
+	}
 	free(m->slots);
+	free(m->name_slots);
 	m->slots = slots;
+	m->name_slots = name_slots;
 	m->nslots = 2 * cap;
 	m->cap = cap;
 	for (size_t i = 0; i < m->n; i++)
-		m->slots[probe(m, m->keys[i])] = (uint32_t)i + 1;
+		index_key(m, i);
 	return 0;
 }
 
-/* 1 added, 0 already in, -1 out of memory. */
-static int add(struct members *m, const uint8_t pk[32])
+/* pk joins the set, named name (NULL or "": no name). 1 added, 0 already in, -1 out of memory. */
+static int add(struct members *m, const uint8_t pk[32], const char *name)
 {
-	size_t s;
-
 	if (members_has(m, pk))
 		return 0;
 	if (grow(m) != 0)
 		return -1;
-	s = probe(m, pk);
-	memcpy(m->keys[m->n++], pk, 32);
-	m->slots[s] = (uint32_t)m->n;
+	memcpy(m->keys[m->n], pk, 32);
+	snprintf(m->names[m->n], sizeof(m->names[m->n]), "%s", name ? name : "");
+	index_key(m, m->n++);
 	return 1;
 }
 
@@ -153,24 +202,58 @@ static int member_key(const struct ag_entry *e, uint8_t pk[32])
 	return strlen(key) == AG_B64_LEN && ag_key_from_b64(pk, key) == 0 ? 0 : -1;
 }
 
+/* One introducer's member records as the set is rebuilt: at most max of them count. */
+struct intro {
+	struct members *m;
+	size_t seen, max;
+};
+
 static int on_member(const struct ag_entry *e, void *arg)
 {
+	struct intro *in = arg;
+	char name[CONFIG_NAME_MAX + 1];
 	uint8_t pk[32];
 
-	if (member_key(e, pk) == 0)
-		(void)add(arg, pk);
+	if (in->seen++ == in->max)
+		return 1; /* one more than the bound: the introducer is over it */
+	if (member_key(e, pk) == 0) {
+		body_str(e, "name", name, sizeof(name));
+		(void)add(in->m, pk, name);
+	}
 	return 0;
 }
 
-int members_recompute(struct members *m, const uint8_t (*roots)[32], size_t nroots, int hops)
+/* The first time an introducer is found over the bound, one line says so. */
+static void tell_capped(struct members *m, const uint8_t author[32], size_t max)
+{
+	char key[AG_B64_LEN + 1];
+	uint8_t(*c)[32];
+
+	for (size_t i = 0; i < m->ncapped; i++)
+		if (memcmp(m->capped[i], author, 32) == 0)
+			return;
+	if ((c = realloc(m->capped, (m->ncapped + 1) * sizeof(*c)))) {
+		m->capped = c;
+		memcpy(m->capped[m->ncapped++], author, 32);
+	}
+	ag_key_to_b64(key, author);
+	log_warnx("%s introduces more than %zu members (MaxIntroduced): only its latest %zu member "
+	          "records count",
+	          key, max, max);
+}
+
+int members_recompute(struct members *m, const uint8_t (*roots)[32], size_t nroots, int hops,
+                      size_t max_introduced)
 {
 	size_t before = m->n, from = 0, to;
 
 	m->n = 0;
-	if (m->slots)
+	if (m->slots) {
 		memset(m->slots, 0, m->nslots * sizeof(*m->slots));
+		memset(m->name_slots, 0, m->nslots * sizeof(*m->name_slots));
+	}
 	for (size_t i = 0; i < nroots; i++)
-		(void)add(m, roots[i]);
+		(void)add(m, roots[i], NULL);
 	/* Hop h introduces the members named by the feeds of hop h - 1. */
 	for (int hop = 2; hop <= hops; hop++) {
 		to = m->n;
@@ -178,9 +261,12 @@ int members_recompute(struct members *m, const uint8_t (*roots)[32], size_t nroo
 			/* A copy: the callback may move m->keys as it grows. */
 			uint8_t author[32];
 			struct index_query q = {.type = "member", .author = author};
+			struct intro in = {m, 0, max_introduced};
 
 			memcpy(author, m->keys[i], 32);
-			(void)store_search(m->store, &q, on_member, m);
+			(void)store_search(m->store, &q, on_member, &in);
+			if (in.seen > max_introduced)
+				tell_capped(m, author, max_introduced);
 		}
 		from = to;
 	}
@@ -269,76 +355,41 @@ void members_reconcile(struct members *ms, const struct config *cfg, members_pub
 
 /* ---- names ---- */
 
-struct name_find {
-	const uint8_t *pk; /* find the name of this key, or */
-	const char *name;  /* the key of this name */
-	uint8_t found_pk[32];
-	char found_name[CONFIG_NAME_MAX + 1];
-	int found;
-};
-
-static int on_member_name(const struct ag_entry *e, void *arg)
+/* The name of key pk: ours or a peer's from the config, else its introduction's. NULL: none. */
+const char *members_city_name(struct members *m, const struct config *cfg,
+                              const uint8_t pk[static 32])
 {
-	struct name_find *f = arg;
-	char name[CONFIG_NAME_MAX + 1];
-	uint8_t pk[32];
+	const struct config_peer *cp;
+	ssize_t i;
 
-	if (member_key(e, pk) != 0)
-		return 0;
-	body_str(e, "name", name, sizeof(name));
-	if ((f->pk && memcmp(pk, f->pk, 32) == 0) || (f->name && strcmp(name, f->name) == 0)) {
-		memcpy(f->found_pk, pk, 32);
-		snprintf(f->found_name, sizeof(f->found_name), "%s", name);
-		f->found = 1;
-		return 1;
-	}
-	return 0;
-}
-
-/* A name and key that match f: this node's, a configured peer's, then a member record's. */
-static int find_name(struct members *m, const struct config *cfg, struct name_find *f)
-{
-	struct index_query q = {.type = "member"};
-
-	if ((f->pk && memcmp(f->pk, m->self, 32) == 0) ||
-	    (f->name && strcmp(f->name, cfg->name) == 0)) {
-		memcpy(f->found_pk, m->self, 32);
-		snprintf(f->found_name, sizeof(f->found_name), "%s", cfg->name);
-		return 1;
-	}
-	for (size_t i = 0; i < cfg->npeers; i++) {
-		const struct config_peer *cp = &cfg->peers[i];
-
-		if ((f->pk && memcmp(f->pk, cp->pk, 32) == 0) ||
-		    (f->name && strcmp(f->name, cp->name) == 0)) {
-			memcpy(f->found_pk, cp->pk, 32);
-			snprintf(f->found_name, sizeof(f->found_name), "%s", cp->name);
-			return 1;
-		}
-	}
-	(void)store_search(m->store, &q, on_member_name, f);
-	return f->found;
+	if (memcmp(pk, m->self, 32) == 0)
+		return cfg->name;
+	if ((cp = config_peer_find(cfg, pk)))
+		return cp->name;
+	if ((i = find(m, pk)) < 0 || m->names[i][0] == '\0')
+		return NULL;
+	return m->names[i];
 }
 
 int members_resolve_city(struct members *m, const struct config *cfg, const char *key_or_name,
                          uint8_t pk[static 32])
 {
-	struct name_find f = {.name = key_or_name};
+	const struct config_peer *cp;
+	size_t s;
 
 	if (ag_key_from_b64(pk, key_or_name) == 0)
 		return 0;
-	if (!find_name(m, cfg, &f))
+	if (strcmp(key_or_name, cfg->name) == 0) {
+		memcpy(pk, m->self, 32);
+		return 0;
+	}
+	if ((cp = config_peer_find_name(cfg, key_or_name))) {
+		memcpy(pk, cp->pk, 32);
+		return 0;
+	}
+	if (m->nslots == 0 || key_or_name[0] == '\0' ||
+	    !m->name_slots[s = probe_name(m, key_or_name)])
 		return -1;
-	memcpy(pk, f.found_pk, 32);
+	memcpy(pk, m->keys[m->name_slots[s] - 1], 32);
 	return 0;
-}
-
-const char *members_city_name(struct members *m, const struct config *cfg,
-                              const uint8_t pk[static 32])
-{
-	static struct name_find f; /* loop thread only: valid until the next call */
-
-	memset(&f, 0, sizeof(f));
-	f.pk = pk;
-	return find_name(m, cfg, &f) ? f.found_name : NULL;
 }

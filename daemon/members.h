@@ -3,7 +3,7 @@
  * configured peers, and the members their member records introduce, hop by
  * hop up to the configured limit; the member records by which this node
  * vouches for its peers; and the names that the config and member records
- * give to keys. A key is looked up in the set in O(1). Loop thread only.
+ * give to keys. A key, and a key by its name, is looked up in O(1). Loop thread only.
  */
 #ifndef AGORA_MEMBERS_H
 #define AGORA_MEMBERS_H
@@ -22,9 +22,13 @@ void members_free(struct members *); /* NULL-safe */
 /*
  * Rebuilds the set: roots (this node first, then its peers), then hop by hop
  * (2..hops) the keys that the member records of the previous hop's feeds
- * name. Returns 1 if the set grew, else 0.
+ * name, each with the name its introduction gives. Of one introducer's
+ * member records only the latest max_introduced count: a member with a
+ * stolen key cannot grow the set, and the cost of this, without bound (an
+ * introducer found over it is logged once). Returns 1 if the set grew, else 0.
  */
-int members_recompute(struct members *, const uint8_t (*roots)[32], size_t nroots, int hops);
+int members_recompute(struct members *, const uint8_t (*roots)[32], size_t nroots, int hops,
+                      size_t max_introduced);
 
 int members_has(const struct members *, const uint8_t pk[static 32]);
 size_t members_count(const struct members *);
@@ -43,10 +47,14 @@ typedef int members_publish_fn(void *arg, const char *type, const char *id, size
 void members_reconcile(struct members *, const struct config *cfg, members_publish_fn *publish,
                        void *arg);
 
-/* A city's key from a base64 key or a name (cfg's, then member records'): 0, or -1 if none. */
+/*
+ * A city's key from a base64 key or a name (cfg's, then member records'): 0,
+ * or -1 if none. Names are looked up in O(1) (the config's peers in a scan).
+ */
 int members_resolve_city(struct members *, const struct config *cfg, const char *key_or_name,
                          uint8_t pk[static 32]);
-/* The name we know for a key, or NULL; valid until the next call. */
+/* The name we know for a key (cfg's, else its introduction's), or NULL; valid until cfg or the
+ * set changes. */
 const char *members_city_name(struct members *, const struct config *cfg,
                               const uint8_t pk[static 32]);
 

@@ -362,7 +362,7 @@ static void node_recompute_set(struct node *n)
 	for (size_t i = 0; i < n->npeers; i++)
 		if (!n->peers[i]->removed)
 			memcpy(roots[k++], n->peers[i]->pk, 32);
-	if (members_recompute(n->members, roots, k, n->cfg->hops) > 0)
+	if (members_recompute(n->members, roots, k, n->cfg->hops, n->cfg->max_introduced) > 0)
 		sync_clock_all(n->sync);
 	free(roots);
 }

@@ -87,10 +87,10 @@ struct good {
 
 static const struct good goods[] = {
     {N, N "Listen = 0.0.0.0:7447\n"},
-    {N "Listen = [::1]:7000\nNetwork = " K2 "\nHops = 4\nLogLevel = debug\n"
+    {N "Listen = [::1]:7000\nNetwork = " K2 "\nHops = 4\nLogLevel = debug\nMaxIntroduced = 200\n"
        "\n[Peer]\nName = Tunis\nPublicKey = " K1 "\nEndpoint = tunis.example.org:7447\n"
        "\n[Peer]\nName = Oran\nPublicKey = " K2 "\n",
-     N "Listen = [::1]:7000\nNetwork = " K2 "\nHops = 4\nLogLevel = debug\n"
+     N "Listen = [::1]:7000\nNetwork = " K2 "\nHops = 4\nLogLevel = debug\nMaxIntroduced = 200\n"
        "\n[Peer]\nName = Tunis\nPublicKey = " K1 "\nEndpoint = tunis.example.org:7447\n"
        "\n[Peer]\nName = Oran\nPublicKey = " K2 "\n"},
     /* Comments, blank lines, any case, CRLF, a BOM, indentation, inline ';', "Key: Value". */
@@ -99,7 +99,8 @@ static const struct good goods[] = {
      "\tlisten: 127.0.0.1:7447\r\n  [ PEER ]  # Tunis\r\nname=Tunis\r\npublickey = " K1 "\r\n",
      N "Listen = 127.0.0.1:7447\n\n[Peer]\nName = Tunis\nPublicKey = " K1 "\n"},
     /* No final newline; defaults written out are left out. */
-    {N "Hops = 2\nLogLevel = INFO\nNetwork = " NETWORK_DEFAULT, N "Listen = 0.0.0.0:7447\n"},
+    {N "Hops = 2\nLogLevel = INFO\nMaxIntroduced = 1000\nNetwork = " NETWORK_DEFAULT,
+     N "Listen = 0.0.0.0:7447\n"},
     {"[Node]\nName = Tétouan\n[Peer]\nName = Tel Aviv-Yafo\nPublicKey = " K1
      "\nEndpoint = [2001:DB8:0::1]:1\n[Peer]\nName = طنجة\nPublicKey = " K2
      "\nEndpoint = Tanger.EXAMPLE.ma:65535\n",
@@ -227,6 +228,14 @@ static const struct bad bads[] = {
     {N "Listen = 0.0.0.0:\n",
      "t.conf:3: bad Listen '0.0.0.0:': the port must be a number from 1 to 65535"},
     {N "Hops = 0\n", "t.conf:3: bad Hops '0': must be a number from 1 to 4"},
+    {N "MaxIntroduced = 0\n",
+     "t.conf:3: bad MaxIntroduced '0': must be a number from 1 to 1000000"},
+    {N "MaxIntroduced = 1000001\n",
+     "t.conf:3: bad MaxIntroduced '1000001': must be a number from 1 to 1000000"},
+    {N "MaxIntroduced = 99999999999999999999999\n",
+     "t.conf:3: bad MaxIntroduced '99999999999999999999999': must be a number from 1 to 1000000"},
+    {N "MaxIntroduced = 1e3\n",
+     "t.conf:3: bad MaxIntroduced '1e3': must be a number from 1 to 1000000"},
     {N "Hops = 5\n", "t.conf:3: bad Hops '5': must be a number from 1 to 4"},
     {N "Hops = 02\n", "t.conf:3: bad Hops '02': must be a number from 1 to 4"},
     {N "Hops = two\n", "t.conf:3: bad Hops 'two': must be a number from 1 to 4"},

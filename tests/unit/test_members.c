@@ -5,7 +5,7 @@
  * The set follows introductions hop by hop and no further than the limit;
  * a key is found among many; reconciling vouches for every configured peer
  * and retracts the records of peers gone; names come from the config first,
- * then from member records.
+ * then from member records; one introducer's records count up to a bound.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -57,7 +57,9 @@ static void author_init(struct author *a, uint8_t seed_byte)
 static void introduce(struct fx *f, struct author *by, const struct author *whom, const char *name)
 {
 	char key[AG_B64_LEN + 1];
-	struct ag_entry e = {.h = {.seq = by->seq + 1, .has_prev = by->seq > 0, .timestamp = 1}};
+	/* Timestamps as an author's clock gives them: the index lists the latest first. */
+	struct ag_entry e = {
+	    .h = {.seq = by->seq + 1, .has_prev = by->seq > 0, .timestamp = 1000 + by->seq}};
 	struct store_result res;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -132,7 +134,7 @@ static int recompute(struct fx *f, int hops)
 
 	memcpy(roots[0], f->self.pk, 32);
 	memcpy(roots[1], f->b.pk, 32);
-	return members_recompute(f->m, (const uint8_t(*)[32])roots, 2, hops);
+	return members_recompute(f->m, (const uint8_t(*)[32])roots, 2, hops, 1000);
 }
 
 /* In a line self - b - c - d, each hop of the limit takes in one more member, in that order. */
@@ -180,7 +182,7 @@ static void test_many_keys(void **state)
 		memset(roots[i], 0, 32);
 		memcpy(roots[i], &i, sizeof(i)); /* keys that differ in few bits */
 	}
-	assert_int_equal(members_recompute(f->m, (const uint8_t(*)[32])roots, N, 1), 1);
+	assert_int_equal(members_recompute(f->m, (const uint8_t(*)[32])roots, N, 1, 1000), 1);
 	assert_int_equal(members_count(f->m), N);
 	for (size_t i = 0; i < N; i++) {
 		assert_true(members_has(f->m, roots[i]));
@@ -190,7 +192,7 @@ static void test_many_keys(void **state)
 	other[31] = 1;
 	assert_false(members_has(f->m, other));
 	/* Roots named twice count once. */
-	assert_int_equal(members_recompute(f->m, (const uint8_t(*)[32])roots, N / 2, 1), 0);
+	assert_int_equal(members_recompute(f->m, (const uint8_t(*)[32])roots, N / 2, 1, 1000), 0);
 	assert_int_equal(members_count(f->m), N / 2);
 	assert_false(members_has(f->m, roots[N - 1]));
 	free(roots);
@@ -244,6 +246,7 @@ static void test_names(void **state)
 
 	introduce(f, &f->b, &f->c, "Sfax");
 	introduce(f, &f->c, &f->b, "Not Tunis"); /* the config wins for a peer */
+	recompute(f, 3);
 	assert_string_equal(members_city_name(f->m, &f->cfg, f->self.pk), "Lyon");
 	assert_string_equal(members_city_name(f->m, &f->cfg, f->b.pk), "Tunis");
 	assert_string_equal(members_city_name(f->m, &f->cfg, f->c.pk), "Sfax");
@@ -259,6 +262,40 @@ static void test_names(void **state)
 	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Atlantis", pk), -1);
 }
 
+/*
+ * One introducer's member records count up to the bound, its latest first:
+ * past it the set grows no more, whatever else it publishes, and the names
+ * of those that count are found.
+ */
+static void test_introduced_bound(void **state)
+{
+	struct fx *f = *state;
+	uint8_t roots[2][32], pk[32];
+	struct author many[30];
+	char name[16];
+
+	memcpy(roots[0], f->self.pk, 32);
+	memcpy(roots[1], f->b.pk, 32);
+	for (int i = 0; i < 30; i++) {
+		author_init(&many[i], (uint8_t)(100 + i));
+		snprintf(name, sizeof(name), "Ville %d", i);
+		introduce(f, &f->b, &many[i], name);
+	}
+	assert_int_equal(members_recompute(f->m, (const uint8_t(*)[32])roots, 2, 2, 10), 1);
+	assert_int_equal(members_count(f->m), 2 + 10);
+	for (int i = 0; i < 30; i++)
+		assert_int_equal(members_has(f->m, many[i].pk), i >= 20);
+	assert_string_equal(members_city_name(f->m, &f->cfg, many[29].pk), "Ville 29");
+	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Ville 25", pk), 0);
+	assert_memory_equal(pk, many[25].pk, 32);
+	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Ville 5", pk), -1);
+	/* Without the bound, all of them. */
+	assert_int_equal(members_recompute(f->m, (const uint8_t(*)[32])roots, 2, 2, 1000), 1);
+	assert_int_equal(members_count(f->m), 2 + 30);
+	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Ville 5", pk), 0);
+	assert_memory_equal(pk, many[5].pk, 32);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +303,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_many_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reconcile, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_introduced_bound, setup, teardown),
 	};
 
 	if (ag_init() != 0)

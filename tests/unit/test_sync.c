@@ -467,7 +467,7 @@ static int setup(void **state)
 	memcpy(roots[2], f->c.pk, 32);
 	memcpy(roots[3], f->d.pk, 32);
 	assert_non_null(f->set = members_new(f->store, f->self.pk));
-	assert_int_equal(members_recompute(f->set, (const uint8_t(*)[32])roots, 4, 1), 1);
+	assert_int_equal(members_recompute(f->set, (const uint8_t(*)[32])roots, 4, 1, 1000), 1);
 	env.ud = f;
 	env.loop = &f->loop;
 	env.store = f->store;
