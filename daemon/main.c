@@ -14,6 +14,7 @@
 #include "key.h"
 #include "log.h"
 #include "node.h"
+#include "pool.h"
 #include "service.h"
 
 struct daemon {
@@ -69,6 +70,7 @@ static int run(const char *dir)
 	int rc;
 
 	uv_loop_init(&d.loop);
+	pool_lower_priority(&d.loop);
 	if (!(d.node = node_new(&d.loop, dir))) {
 		uv_loop_close(&d.loop);
 		return 1;
