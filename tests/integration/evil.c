@@ -11,6 +11,8 @@
  *   flood       for SECONDS, valid entries of an author outside the target's set,
  *               as fast as the target reads
  *   garbage     for SECONDS, random frames after the handshake, reconnecting each time
+ *   members     50,000 valid member records of our own feed, each introducing a new random
+ *               key, as fast as the target reads; then holds the connection for SECONDS
  *   slowloris   for SECONDS, holds many connections from 127.0.0.2.. that send half a
  *               handshake message or nothing, and dials again and again as a stranger
  *   replay      a connection that stays up; then its message 1 again on a second
@@ -42,6 +44,8 @@
 
 #define LORIS_SOCKETS 160 /* 20 sources of 8: more than the target's 64 handshake slots */
 #define LORIS_SOURCES 20
+#define MEMBERS_MAX   50000 /* member records in the members mode */
+#define MEMBERS_BATCH 150   /* records of ~330 bytes to a message */
 
 struct evil {
 	uint8_t pk[32], sk[64], network[32];
@@ -264,36 +268,49 @@ static size_t make_body(uint8_t *out, size_t cap, const char *title_key, const c
 	return len;
 }
 
-/*
- * A signed practice record of author (pk, sk) at seq, chained on prev (NULL
- * at seq 1), with a valid body of that title, or, if title is NULL, one
- * that breaks its schema.
- */
 /* An entry of format 2: its header, then its body. */
 struct wentry {
 	uint8_t hdr[AG_HEADER_MAX], body[512];
 	size_t hlen, blen;
 };
 
-static void make_entry(const struct evil *ev, const uint8_t pk[32], const uint8_t sk[64],
-                       uint64_t seq, const uint8_t *prev, const char *id, const char *title,
+/*
+ * out's body (out->blen bytes in out->body) signed as a record of type and id
+ * of author (pk, sk) at seq, chained on prev (NULL at seq 1); its hash in hash.
+ */
+static void sign_entry(const struct evil *ev, const uint8_t pk[32], const uint8_t sk[64],
+                       uint64_t seq, const uint8_t *prev, const char *type, const char *id,
                        struct wentry *out, uint8_t hash[32])
 {
-	struct ag_entry e = {.h = {.seq = seq, .timestamp = 1, .id = id, .id_len = strlen(id)}};
+	struct ag_entry e = {
+	    .h = {.seq = seq, .timestamp = 1000 + seq, .id = id, .id_len = strlen(id)}};
 
 	memcpy(e.h.network, ev->network, 32);
 	memcpy(e.h.author, pk, 32);
 	if ((e.h.has_prev = prev != NULL))
 		memcpy(e.h.prev, prev, 32);
-	strcpy(e.h.type, "practice");
+	snprintf(e.h.type, sizeof(e.h.type), "%s", type);
 	e.body = out->body;
-	e.body_len = out->blen =
-	    title ? make_body(out->body, sizeof(out->body), "title", title, "housing")
-	          : make_body(out->body, sizeof(out->body), "titel", "quarantaine", "hosing");
+	e.body_len = out->blen;
 	if (ag_entry_sign(&e, sk, out->hdr, sizeof(out->hdr), &out->hlen) != 0)
 		exit(2);
 	if (hash)
 		ag_entry_hash(&e, hash);
+}
+
+/*
+ * A signed practice record of author (pk, sk) at seq, chained on prev (NULL
+ * at seq 1), with a valid body of that title, or, if title is NULL, one
+ * that breaks its schema.
+ */
+static void make_entry(const struct evil *ev, const uint8_t pk[32], const uint8_t sk[64],
+                       uint64_t seq, const uint8_t *prev, const char *id, const char *title,
+                       struct wentry *out, uint8_t hash[32])
+{
+	out->blen = title
+	                ? make_body(out->body, sizeof(out->body), "title", title, "housing")
+	                : make_body(out->body, sizeof(out->body), "titel", "quarantaine", "hosing");
+	sign_entry(ev, pk, sk, seq, prev, "practice", id, out, hash);
 }
 
 static int send_entries(struct link *l, const struct wentry *entries, size_t n)
@@ -347,7 +364,8 @@ static int fork_proof(struct link *l, double secs)
 	size_t hl, bl, headers = 0;
 	ssize_t n;
 
-	while (headers < 2 && now_s() < end && (n = link_recv(l, buf, sizeof(buf), end - now_s())) >= 0)
+	while (headers < 2 && now_s() < end &&
+	       (n = link_recv(l, buf, sizeof(buf), end - now_s())) >= 0)
 		if (ag_msg_decode(&m, buf, (size_t)n, NULL) == 0 && m.type == AG_MSG_ENTRIES)
 			while (ag_msg_next_entry(&m.list, &h, &hl, &b, &bl))
 				headers += b == NULL;
@@ -475,7 +493,8 @@ static int mode_flood(struct evil *ev, struct link *l)
 	while (now_s() < ev->until) {
 		for (int i = 0; i < 64; i++) {
 			snprintf(id, sizeof(id), "flood-%llu", (unsigned long long)++seq);
-			make_entry(ev, pk, sk, seq, seq > 1 ? prev : NULL, id, "flood", &e[i], prev);
+			make_entry(ev, pk, sk, seq, seq > 1 ? prev : NULL, id, "flood", &e[i],
+			           prev);
 		}
 		if (send_entries(l, e, 64) != 0 || link_gone(l))
 			return -1;
@@ -483,6 +502,58 @@ static int mode_flood(struct evil *ev, struct link *l)
 	}
 	printf("flood author seq: %llu\n", (unsigned long long)seq);
 	return 0;
+}
+
+/* A member record of ours introducing a fresh random key, named "Ville N", chained on prev. */
+static void make_member(struct evil *ev, uint64_t seq, uint8_t prev[32], struct wentry *out)
+{
+	uint8_t pk[32], sk[64];
+	char key[AG_B64_LEN + 1], name[32];
+	msgpack_sbuffer sb;
+	msgpack_packer p;
+
+	crypto_sign_keypair(pk, sk);
+	ag_key_to_b64(key, pk);
+	snprintf(name, sizeof(name), "Ville %llu", (unsigned long long)seq);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&p, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&p, 3);
+	msgpack_pack_str_with_body(&p, "key", 3);
+	msgpack_pack_str_with_body(&p, key, AG_B64_LEN);
+	msgpack_pack_str_with_body(&p, "name", 4);
+	msgpack_pack_str_with_body(&p, name, strlen(name));
+	msgpack_pack_str_with_body(&p, "role", 4);
+	msgpack_pack_str_with_body(&p, "associate", 9);
+	if (sb.size > sizeof(out->body))
+		exit(2);
+	memcpy(out->body, sb.data, sb.size);
+	out->blen = sb.size;
+	msgpack_sbuffer_destroy(&sb);
+	sign_entry(ev, ev->pk, ev->sk, seq, seq > 1 ? prev : NULL, "member", key, out, prev);
+}
+
+/*
+ * Our own feed: MEMBERS_MAX valid member records, each introducing a new
+ * random key, as many to a message as fit; then the connection held open
+ * until SECONDS are over.
+ */
+static int mode_members(struct evil *ev, struct link *l)
+{
+	static struct wentry e[MEMBERS_BATCH];
+	static uint8_t prev[32];
+	static uint64_t seq;
+
+	while (seq < MEMBERS_MAX && now_s() < ev->until) {
+		size_t n = 0;
+
+		for (; n < MEMBERS_BATCH && seq < MEMBERS_MAX; n++)
+			make_member(ev, ++seq, prev, &e[n]);
+		if (send_entries(l, e, n) != 0 || link_gone(l))
+			return -1;
+		ev->frames++;
+	}
+	printf("member records sent: %llu\n", (unsigned long long)seq);
+	return link_wait_close(l, ev->until - now_s()) ? -1 : 0;
 }
 
 static int mode_garbage(struct evil *ev, struct link *l)
@@ -703,6 +774,8 @@ int main(int argc, char **argv)
 		rc = run_timed(&ev, mode_flood);
 	else if (strcmp(mode, "garbage") == 0)
 		rc = run_timed(&ev, mode_garbage);
+	else if (strcmp(mode, "members") == 0)
+		rc = run_timed(&ev, mode_members);
 	else if (strcmp(mode, "slowloris") == 0)
 		rc = mode_slowloris(&ev);
 	else if (strcmp(mode, "replay") == 0)
