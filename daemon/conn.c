@@ -49,6 +49,9 @@ struct conn {
 	const struct conn_ops *ops;
 	void *ud, *peer;
 	char addr[64];
+	struct sockaddr_storage sa;
+	conn_gate_fn *gate; /* before message 1 is read, if set */
+	void *gate_arg;
 	char why[160];
 	uint64_t bytes_in, bytes_out;
 	size_t plain_used; /* the most of t->plain a message has filled: what to wipe */
@@ -265,9 +268,14 @@ static int split(struct conn *c)
 static void on_msg1(struct conn *c, const uint8_t *frame, size_t len)
 {
 	uint8_t payload[64], x_pk[32];
+	const char *why;
 	size_t plen;
 	int rc;
 
+	if (c->gate && (why = c->gate(c->gate_arg, c))) {
+		conn_close(c, why);
+		return;
+	}
 	if ((rc = ag_noise_read_message(c->hs, frame, len, payload, sizeof(payload), &plen)) != 0) {
 		close_err(c, "handshake message 1", rc);
 		return;
@@ -460,6 +468,10 @@ static void set_addr(struct conn *c, const struct sockaddr *sa)
 	}
 	snprintf(c->addr, sizeof(c->addr), sa->sa_family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip,
 	         port);
+	if (sa->sa_family == AF_INET)
+		memcpy(&c->sa, sa, sizeof(struct sockaddr_in));
+	else if (sa->sa_family == AF_INET6)
+		memcpy(&c->sa, sa, sizeof(struct sockaddr_in6));
 }
 
 struct conn *conn_accept(uv_stream_t *server, const struct conn_keys *keys,
@@ -577,6 +589,17 @@ int conn_is_up(const struct conn *c)
 const char *conn_addr(const struct conn *c)
 {
 	return c->addr;
+}
+
+const struct sockaddr_storage *conn_sockaddr(const struct conn *c)
+{
+	return &c->sa;
+}
+
+void conn_set_gate(struct conn *c, conn_gate_fn *gate, void *arg)
+{
+	c->gate = gate;
+	c->gate_arg = arg;
 }
 
 uint64_t conn_bytes_in(const struct conn *c)

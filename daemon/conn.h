@@ -57,6 +57,13 @@ struct conn *conn_dial(uv_loop_t *loop, const struct sockaddr *addr, const uint8
                        void *peer, const struct conn_keys *keys, const struct conn_ops *ops,
                        void *ud);
 
+/*
+ * A responder's gate before message 1 is read (its X25519 work): NULL to go
+ * on, or why the connection is closed instead. The listener's rate limit.
+ */
+typedef const char *conn_gate_fn(void *arg, struct conn *);
+void conn_set_gate(struct conn *, conn_gate_fn *gate, void *arg);
+
 /* Encrypts, frames and queues one message (at most AG_NOISE_MAX_PLAIN bytes). 0 or -1. */
 int conn_send(struct conn *, const uint8_t *msg, size_t len);
 
@@ -81,8 +88,9 @@ int conn_peer_fault(const struct conn *);
 void *conn_peer(const struct conn *);
 void conn_set_peer(struct conn *, void *peer);
 int conn_is_up(const struct conn *);
-/* The remote address as "ip:port". */
+/* The remote address as "ip:port", and as a socket address (AF_UNSPEC if unknown). */
 const char *conn_addr(const struct conn *);
+const struct sockaddr_storage *conn_sockaddr(const struct conn *);
 /* Bytes received and sent on the wire since the start. */
 uint64_t conn_bytes_in(const struct conn *);
 uint64_t conn_bytes_out(const struct conn *);

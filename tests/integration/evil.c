@@ -13,8 +13,9 @@
  *   garbage     for SECONDS, random frames after the handshake, reconnecting each time
  *   members     50,000 valid member records of our own feed, each introducing a new random
  *               key, as fast as the target reads; then holds the connection for SECONDS
- *   slowloris   for SECONDS, holds many connections from 127.0.0.2.. that send half a
+ *   slowloris   for SECONDS, holds many connections from 127.0.0.2..201 that send half a
  *               handshake message or nothing, and dials again and again as a stranger
+ *               from 127.0.0.250
  *   replay      a connection that stays up; then its message 1 again on a second
  *               connection, as anyone who saw it on the wire could, and a garbage frame;
  *               exits 0 if the first is still served and a new one is taken at once
@@ -42,10 +43,11 @@
 #include "msg.h"
 #include "noise.h"
 
-#define LORIS_SOCKETS 160 /* 20 sources of 8: more than the target's 64 handshake slots */
-#define LORIS_SOURCES 20
-#define MEMBERS_MAX   50000 /* member records in the members mode */
-#define MEMBERS_BATCH 150   /* records of ~330 bytes to a message */
+#define LORIS_SOCKETS  400 /* 2 from each source: far more than the target's 64 handshake slots */
+#define LORIS_SOURCES  200 /* 127.0.0.2 to 127.0.0.201: one /24, as H (127.0.0.1) */
+#define LORIS_STRANGER "127.0.0.250"
+#define MEMBERS_MAX    50000 /* member records in the members mode */
+#define MEMBERS_BATCH  150   /* records of ~330 bytes to a message */
 
 struct evil {
 	uint8_t pk[32], sk[64], network[32];
@@ -569,14 +571,21 @@ static int mode_garbage(struct evil *ev, struct link *l)
 	return link_wait_close(l, 2) ? -1 : 0;
 }
 
-/* Socket i of the slowloris: half a valid-key message 1, nothing at all, or a stranger. */
+/*
+ * Socket i of the slowloris: half a valid-key message 1, or nothing at all,
+ * from one of LORIS_SOURCES addresses; or a stranger's whole message 1, all
+ * from LORIS_STRANGER, which makes the target do X25519 work for each.
+ */
 static int loris_open(struct evil *ev, int i, const uint8_t *half, size_t half_len,
                       const uint8_t *stranger, size_t stranger_len)
 {
 	char from[32];
 	int fd;
 
-	snprintf(from, sizeof(from), "127.0.0.%d", 2 + i % LORIS_SOURCES);
+	if (i % 3 == 2)
+		snprintf(from, sizeof(from), "%s", LORIS_STRANGER);
+	else
+		snprintf(from, sizeof(from), "127.0.0.%d", 2 + i % LORIS_SOURCES);
 	if ((fd = tcp_open(ev, from)) < 0)
 		return -1;
 	ev->conns++;
