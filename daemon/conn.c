@@ -280,7 +280,8 @@ static void on_msg1(struct conn *c, const uint8_t *frame, size_t len)
 		close_err(c, "handshake message 1", rc);
 		return;
 	}
-	if (ag_noise_remote_static(c->hs, x_pk) != 0 || !(c->peer = c->ops->allow(c->ud, x_pk))) {
+	if (ag_noise_remote_static(c->hs, x_pk) != 0 ||
+	    !(c->peer = c->ops->allow(c->ud, c, x_pk))) {
 		conn_close(c, "unknown key");
 		return;
 	}

@@ -25,7 +25,7 @@ struct conn;
 
 struct conn_ops {
 	/* Responder: the peer object whose Noise key is x_pk, or NULL to refuse in silence. */
-	void *(*allow)(void *ud, const uint8_t x_pk[static 32]);
+	void *(*allow)(void *ud, struct conn *, const uint8_t x_pk[static 32]);
 	/*
 	 * The handshake is done (for a responder: and the initiator's first
 	 * transport message has decrypted, so message 1 was no replay); conn_peer()

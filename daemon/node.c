@@ -24,6 +24,7 @@
 #include "peer.h"
 #include "schema.h"
 #include "store.h"
+#include "strangers.h"
 #include "sync.h"
 
 #define NODE_PING_MS    15000 /* keepalive to every connected peer */
@@ -39,10 +40,11 @@ struct node {
 	struct store *store;
 	struct peer **peers;
 	size_t npeers;
-	struct listener *listener; /* NULL once stopped */
-	struct members *members;   /* the replicated set: self, peers, introduced members */
-	struct sync *sync;         /* replication over every peer link */
-	int ready;                 /* our own feed has been learned from a peer (or forced) */
+	struct listener *listener;   /* NULL once stopped */
+	struct members *members;     /* the replicated set: self, peers, introduced members */
+	struct strangers *strangers; /* unknown keys that tried to connect */
+	struct sync *sync;           /* replication over every peer link */
+	int ready;                   /* our own feed has been learned from a peer (or forced) */
 	uv_timer_t keepalive;
 	uv_timer_t graft_timer;
 	int stopping;
@@ -104,7 +106,7 @@ static struct peer *find_peer(const struct node *n, const uint8_t pk[32])
 
 /* ---- connections ---- */
 
-static void *on_allow(void *ud, const uint8_t x_pk[static 32])
+static void *on_allow(void *ud, struct conn *c, const uint8_t x_pk[static 32])
 {
 	struct node *n = ud;
 
@@ -121,6 +123,7 @@ static void *on_allow(void *ud, const uint8_t x_pk[static 32])
 		/* Which of two connections stays is decided at up(), once this one is confirmed. */
 		return p;
 	}
+	strangers_seen(n->strangers, x_pk, conn_addr(c), uv_now(n->loop));
 	return NULL;
 }
 
@@ -636,7 +639,8 @@ int node_start(struct node *n)
 		log_error("cannot open the store in %s", data);
 		return -1;
 	}
-	if (!(n->members = members_new(n->store, n->pk)) || !(n->sync = node_sync_new(n))) {
+	if (!(n->members = members_new(n->store, n->pk)) || !(n->sync = node_sync_new(n)) ||
+	    !(n->strangers = strangers_new())) {
 		log_error("out of memory");
 		return -1;
 	}
@@ -710,6 +714,7 @@ void node_free(struct node *n)
 	free(n->peers);
 	sync_free(n->sync);
 	members_free(n->members);
+	strangers_free(n->strangers);
 	sodium_memzero(n->sk, sizeof(n->sk));
 	sodium_memzero(&n->keys, sizeof(n->keys));
 	free(n);

@@ -666,3 +666,129 @@ int ag_noise_pk_from_ed25519(uint8_t x_pk[static AG_NOISE_KEY_LEN],
 {
 	return crypto_sign_ed25519_pk_to_curve25519(x_pk, ed_pk) == 0 ? 0 : AG_EKEY;
 }
+
+/* ---- Montgomery u to Edwards y, mod p = 2^255 - 19 (not secret, not constant time) ---- */
+
+struct fe {
+	uint64_t v[4]; /* little-endian limbs */
+};
+
+static const struct fe fe_p = {
+    {0xffffffffffffffedULL, 0xffffffffffffffffULL, 0xffffffffffffffffULL, 0x7fffffffffffffffULL}};
+
+/* a >= b? */
+static int fe_ge(const struct fe *a, const struct fe *b)
+{
+	for (int i = 3; i >= 0; i--)
+		if (a->v[i] != b->v[i])
+			return a->v[i] > b->v[i];
+	return 1;
+}
+
+/* r = a - b over 256 bits; the borrow out. */
+static uint64_t fe_sub_raw(struct fe *r, const struct fe *a, const struct fe *b)
+{
+	uint64_t borrow = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned __int128 d = (unsigned __int128)a->v[i] - b->v[i] - borrow;
+
+		r->v[i] = (uint64_t)d;
+		borrow = (uint64_t)(d >> 64) & 1;
+	}
+	return borrow;
+}
+
+/* r = a + small mod p, for a < p. */
+static void fe_add_small(struct fe *r, const struct fe *a, uint64_t small)
+{
+	unsigned __int128 c = small;
+
+	for (int i = 0; i < 4; i++) {
+		c += a->v[i];
+		r->v[i] = (uint64_t)c;
+		c >>= 64;
+	}
+	if (fe_ge(r, &fe_p))
+		(void)fe_sub_raw(r, r, &fe_p);
+}
+
+/* r = a * b mod p (2^256 = 38 mod p), fully reduced. */
+static void fe_mul(struct fe *r, const struct fe *a, const struct fe *b)
+{
+	uint64_t w[8] = {0};
+	unsigned __int128 c;
+
+	for (int i = 0; i < 4; i++) {
+		c = 0;
+		for (int j = 0; j < 4; j++) {
+			c += (unsigned __int128)a->v[i] * b->v[j] + w[i + j];
+			w[i + j] = (uint64_t)c;
+			c >>= 64;
+		}
+		w[i + 4] = (uint64_t)c;
+	}
+	c = 0;
+	for (int i = 0; i < 4; i++) {
+		c += (unsigned __int128)w[i] + (unsigned __int128)38 * w[i + 4];
+		r->v[i] = (uint64_t)c;
+		c >>= 64;
+	}
+	while (c) { /* what is left above 2^256, folded again */
+		c *= 38;
+		for (int i = 0; i < 4; i++) {
+			c += r->v[i];
+			r->v[i] = (uint64_t)c;
+			c >>= 64;
+		}
+	}
+	while (fe_ge(r, &fe_p))
+		(void)fe_sub_raw(r, r, &fe_p);
+}
+
+/* r = a^(p - 2) = 1/a mod p (0 for 0). */
+static void fe_invert(struct fe *r, const struct fe *a)
+{
+	struct fe e, acc = {{1, 0, 0, 0}};
+
+	(void)fe_sub_raw(&e, &fe_p, &(struct fe){{2, 0, 0, 0}});
+	for (int bit = 254; bit >= 0; bit--) {
+		fe_mul(&acc, &acc, &acc);
+		if ((e.v[bit / 64] >> (bit % 64)) & 1)
+			fe_mul(&acc, &acc, a);
+	}
+	*r = acc;
+}
+
+size_t ag_noise_ed25519_candidates(uint8_t ed[2][AG_NOISE_KEY_LEN],
+                                   const uint8_t x_pk[static AG_NOISE_KEY_LEN])
+{
+	struct fe u, num, den, y;
+	uint8_t back[AG_NOISE_KEY_LEN];
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		u.v[i] = 0;
+		for (int k = 7; k >= 0; k--)
+			u.v[i] = u.v[i] << 8 | x_pk[8 * i + k];
+	}
+	u.v[3] &= 0x7fffffffffffffffULL; /* RFC 7748: the top bit is ignored */
+	if (fe_ge(&u, &fe_p))
+		(void)fe_sub_raw(&u, &u, &fe_p);
+	/* y = (u - 1) / (u + 1) */
+	if (fe_sub_raw(&num, &u, &(struct fe){{1, 0, 0, 0}}))
+		(void)fe_sub_raw(&num, &fe_p, &(struct fe){{1, 0, 0, 0}}); /* u = 0: -1 */
+	fe_add_small(&den, &u, 1);
+	fe_invert(&den, &den);
+	fe_mul(&y, &num, &den);
+	for (int sign = 0; sign < 2; sign++) {
+		for (int i = 0; i < 32; i++)
+			ed[n][i] = (uint8_t)(y.v[i / 8] >> (8 * (i % 8)));
+		ed[n][31] |= (uint8_t)(sign << 7);
+		/* Only a key that is a valid point and leads back to x_pk is a candidate. */
+		if (crypto_sign_ed25519_pk_to_curve25519(back, ed[n]) == 0 &&
+		    sodium_memcmp(back, x_pk, sizeof(back)) == 0)
+			n++;
+	}
+	return n;
+}

@@ -138,6 +138,16 @@ int ag_noise_pk_from_ed25519(uint8_t x_pk[static AG_NOISE_KEY_LEN],
                              const uint8_t ed_pk[static AG_NOISE_KEY_LEN]) AG_WUR;
 
 /*
+ * The way back, as far as it goes: the Ed25519 public keys whose Noise key is
+ * x_pk. The Montgomery u gives the Edwards y, but not the sign of x, so a
+ * valid key has two candidates, y with the sign bit clear and set (the
+ * responder of IK learns only x_pk, so this is all it can say of a stranger).
+ * Returns how many candidates were written to ed (2, or 0 for no valid key).
+ */
+size_t ag_noise_ed25519_candidates(uint8_t ed[2][AG_NOISE_KEY_LEN],
+                                   const uint8_t x_pk[static AG_NOISE_KEY_LEN]);
+
+/*
  * For test vectors and tests only; a node never calls these. The first fixes
  * the ephemeral private key before the message that sends it (AG_ESTATE once
  * an ephemeral exists); the second moves a cipher's nonce, to reach the end

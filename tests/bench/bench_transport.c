@@ -97,8 +97,9 @@ static struct {
 	atomic_int failed;
 } srv;
 
-static void *srv_allow(void *ud, const uint8_t x_pk[static 32])
+static void *srv_allow(void *ud, struct conn *c, const uint8_t x_pk[static 32])
 {
+	(void)c;
 	(void)ud;
 	return memcmp(x_pk, srv.client_pk, 32) == 0 ? &srv : NULL;
 }
@@ -334,8 +335,9 @@ static struct {
 	uint8_t msg[MSG_LEN];
 } tx;
 
-static void *tx_allow(void *ud, const uint8_t x_pk[static 32])
+static void *tx_allow(void *ud, struct conn *c, const uint8_t x_pk[static 32])
 {
+	(void)c;
 	(void)ud;
 	(void)x_pk;
 	return NULL;

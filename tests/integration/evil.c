@@ -16,6 +16,8 @@
  *   slowloris   for SECONDS, holds many connections from 127.0.0.2..201 that send half a
  *               handshake message or nothing, and dials again and again as a stranger
  *               from 127.0.0.250
+ *   stranger    for SECONDS, DIR's key, which the target does not know, completes handshake
+ *               message 1 twice a second; exits 0 if the target closed each without a byte
  *   replay      a connection that stays up; then its message 1 again on a second
  *               connection, as anyone who saw it on the wire could, and a garbage frame;
  *               exits 0 if the first is still served and a new one is taken at once
@@ -600,6 +602,35 @@ static int loris_open(struct evil *ev, int i, const uint8_t *half, size_t half_l
 	return fd;
 }
 
+/*
+ * A key the target does not know (DIR's, not its peer) that completes message
+ * 1 twice a second, as a city that asks to join would: the target must close
+ * each in silence, and say once who tried.
+ */
+static int mode_stranger(struct evil *ev)
+{
+	uint8_t m1[512], byte;
+	size_t len = msg1_frame(ev, ev->x_sk, m1, sizeof(m1), NULL);
+	unsigned long silent = 0;
+	char key[AG_B64_LEN + 1];
+
+	ag_key_to_b64(key, ev->pk);
+	printf("stranger key: %s\n", key);
+	while (now_s() < ev->until) {
+		int fd = tcp_open(ev, NULL);
+
+		if (fd < 0)
+			return 1;
+		ev->conns++;
+		if (write_all(fd, m1, len) == 0 && recv(fd, &byte, 1, 0) == 0)
+			silent++;
+		close(fd);
+		usleep(500000);
+	}
+	printf("connections: %lu, closed without a byte: %lu\n", ev->conns, silent);
+	return silent == ev->conns ? 0 : 1;
+}
+
 static int mode_slowloris(struct evil *ev)
 {
 	struct pollfd pfd[LORIS_SOCKETS];
@@ -787,6 +818,8 @@ int main(int argc, char **argv)
 		rc = run_timed(&ev, mode_members);
 	else if (strcmp(mode, "slowloris") == 0)
 		rc = mode_slowloris(&ev);
+	else if (strcmp(mode, "stranger") == 0)
+		rc = mode_stranger(&ev);
 	else if (strcmp(mode, "replay") == 0)
 		rc = mode_replay(&ev);
 	else

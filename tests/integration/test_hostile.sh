@@ -205,6 +205,14 @@ once garbage 'Garbage: disconnected: transport'
 once garbage 'Garbage: connected'
 echo "ok: garbage after the handshake: cut off, refused for a backoff, logged once"
 
+# A city that is not (yet) a peer tries to connect: told once, with both
+# Ed25519 keys its Noise key may come from, one of them the one to add.
+node_init Stranger > "$WORK/Stranger.key"
+attack stranger stranger Stranger
+grep -q 'closed without a byte' "$WORK/stranger.out" || fail "stranger: V answered an unknown key"
+once stranger "127.0.0.1:[0-9]+: an unknown key tried to connect: its public key is .*$(key Stranger | sed 's/[+/]/./g')"
+echo "ok: an unknown key completing message 1: closed in silence, logged once with its key and address"
+
 evil_key Loris
 attack slowloris slowloris Loris
 once slowloris 'too many handshakes in progress .*: the oldest pending one dropped'

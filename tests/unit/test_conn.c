@@ -146,10 +146,11 @@ static uint8_t pattern(unsigned long seq, size_t j, size_t len)
 	return (uint8_t)(seq * 131 + j * 7 + len * 3 + 1);
 }
 
-static void *on_allow(void *ud, const uint8_t x_pk[static 32])
+static void *on_allow(void *ud, struct conn *c, const uint8_t x_pk[static 32])
 {
 	struct node *n = ud;
 
+	(void)c;
 	for (int i = 0; i < n->nallowed; i++)
 		if (memcmp(n->allowed[i], x_pk, 32) == 0)
 			return n->peers[i];

@@ -639,10 +639,36 @@ static void test_ed25519_keys(void **state)
 	ag_noise_hs_free(r);
 }
 
+/* The way back from a Noise key: the Ed25519 key that made it is one of two candidates. */
+static void test_ed25519_candidates(void **state)
+{
+	uint8_t pk[32], sk[64], x_pk[32], ed[2][32], junk[32];
+
+	(void)state;
+	for (int i = 0; i < 200; i++) {
+		crypto_sign_keypair(pk, sk);
+		assert_int_equal(ag_noise_pk_from_ed25519(x_pk, pk), 0);
+		assert_int_equal(ag_noise_ed25519_candidates(ed, x_pk), 2);
+		assert_true(memcmp(ed[0], pk, 32) == 0 || memcmp(ed[1], pk, 32) == 0);
+		assert_memory_equal(ed[0], ed[1], 31); /* the same y, the sign of x apart */
+		assert_int_not_equal(ed[0][31], ed[1][31]);
+	}
+	/* u = -1 has no y; u = 0 and 1 are of small order: no candidate. */
+	memset(junk, 0xff, 32);
+	junk[0] = 0xec;
+	junk[31] = 0x7f;
+	assert_int_equal(ag_noise_ed25519_candidates(ed, junk), 0);
+	memset(junk, 0, 32);
+	assert_int_equal(ag_noise_ed25519_candidates(ed, junk), 0);
+	junk[0] = 1;
+	assert_int_equal(ag_noise_ed25519_candidates(ed, junk), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_vectors),
+	    cmocka_unit_test(test_ed25519_candidates),
 	    cmocka_unit_test(test_ik_responder_learns_initiator),
 	    cmocka_unit_test(test_ik_transport),
 	    cmocka_unit_test(test_handshake_tamper),
