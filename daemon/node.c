@@ -47,6 +47,7 @@ struct node {
 	int ready;                   /* our own feed has been learned from a peer (or forced) */
 	uv_timer_t keepalive;
 	uv_timer_t graft_timer;
+	uv_timer_t claims_timer; /* claims of our own feed fall due */
 	int stopping;
 };
 
@@ -294,6 +295,20 @@ static void graft_later(void *ud, uint64_t ms)
 		uv_timer_start(&n->graft_timer, on_graft, ms, 0);
 }
 
+static void on_claims(uv_timer_t *t)
+{
+	sync_claims_due(((struct node *)t->data)->sync);
+}
+
+static void claims_later(void *ud, uint64_t ms)
+{
+	struct node *n = ud;
+
+	if (!uv_is_active((uv_handle_t *)&n->claims_timer) ||
+	    uv_timer_get_due_in(&n->claims_timer) > ms)
+		uv_timer_start(&n->claims_timer, on_claims, ms, 0);
+}
+
 static uint64_t loop_now(void *ud)
 {
 	return uv_now(((struct node *)ud)->loop);
@@ -307,6 +322,7 @@ static const struct sync_ops node_sync_ops = {
     .members_changed = on_members_changed,
     .own_head_learned = on_own_head_learned,
     .graft_later = graft_later,
+    .claims_later = claims_later,
     .now_ms = loop_now,
 };
 
@@ -652,6 +668,8 @@ int node_start(struct node *n)
 	uv_timer_start(&n->keepalive, on_keepalive, NODE_PING_MS, NODE_PING_MS);
 	uv_timer_init(n->loop, &n->graft_timer);
 	n->graft_timer.data = n;
+	uv_timer_init(n->loop, &n->claims_timer);
+	n->claims_timer.data = n;
 	for (size_t i = 0; i < n->cfg->npeers; i++)
 		if (add_peer_object(n, &n->cfg->peers[i]) != 0)
 			return -1;
@@ -669,6 +687,8 @@ void node_stop(struct node *n)
 		uv_close((uv_handle_t *)&n->keepalive, NULL);
 	if (n->graft_timer.data && !uv_is_closing((uv_handle_t *)&n->graft_timer))
 		uv_close((uv_handle_t *)&n->graft_timer, NULL);
+	if (n->claims_timer.data && !uv_is_closing((uv_handle_t *)&n->claims_timer))
+		uv_close((uv_handle_t *)&n->claims_timer, NULL);
 	listener_free(n->listener);
 	n->listener = NULL;
 	while (n->npeers > 0)

@@ -28,12 +28,13 @@
 #define SYNC_JOBS_MAX    32          /* verify jobs queued per peer before we stop reading it */
 #define SYNC_LINK_BYTES  (8u << 20)  /* bytes of queued verify jobs per peer, then the same */
 #define SYNC_TOTAL_BYTES (48u << 20) /* and across every peer */
-#define SYNC_APPLY_MIN   2048 /* verified entries that go to the store at once while more come */
-#define SYNC_FEED_COUNT  512  /* entries read from the store per batch */
-#define SYNC_GRAFT_MS    200  /* how long a lazy link's note waits for the eager link */
-#define SYNC_FEEDS_OTHER 1024 /* feeds we do not replicate whose heads we track per peer */
-#define SYNC_MISSING_MAX 256  /* bodies asked for per feed at once */
-#define SYNC_SEND_TRIES  3    /* batches cut shorter when a run's last header fails */
+#define SYNC_APPLY_MIN   2048  /* verified entries that go to the store at once while more come */
+#define SYNC_FEED_COUNT  512   /* entries read from the store per batch */
+#define SYNC_GRAFT_MS    200   /* how long a lazy link's note waits for the eager link */
+#define SYNC_FEEDS_OTHER 1024  /* feeds we do not replicate whose heads we track per peer */
+#define SYNC_MISSING_MAX 256   /* bodies asked for per feed at once */
+#define SYNC_SEND_TRIES  3     /* batches cut shorter when a run's last header fails */
+#define SYNC_CLAIM_MS    30000 /* a claim of our own feed unbacked this long is void */
 
 /* One feed as seen from a peer. */
 struct feed {
@@ -55,7 +56,7 @@ struct lag_head {
 struct sync {
 	struct sync_env env;
 	struct sync_link *links; /* a list, oldest first */
-	uint64_t own_seen;       /* the highest seq of our own feed that a peer reported */
+	uint64_t own_seen;       /* the highest seq of our own feed that a peer claims (not void) */
 	int own_learned;         /* our head reached own_seen once: told through own_head_learned */
 	size_t jobs_bytes;       /* held by every link's queued verify jobs */
 	uint8_t hkey[crypto_shorthash_KEYBYTES]; /* the feed maps' SipHash key */
@@ -65,6 +66,8 @@ struct sync {
 	uint64_t catch_start_ms; /* now_ms when it began */
 	uint64_t catch_received; /* entries stored since, as of catch_ms */
 	uint64_t catch_ms;       /* how long it ran, as of the last look */
+	uint64_t own_head;       /* our feed's head as last seen, and */
+	uint64_t own_grew_ms;    /* when it last grew: claims wait while it does */
 };
 
 struct sync_link {
@@ -97,6 +100,10 @@ struct sync_link {
 	struct lag_head *last; /* its heads when its last connection went, sorted by author */
 	size_t nlast;
 	uint64_t last_ms; /* now_ms when they were last known; 0: never */
+	/* Its claim of our own feed (kept across reconnects until backed or void). */
+	uint64_t claim;    /* the seq it said; 0: none */
+	uint64_t claim_ms; /* when it said it */
+	int claim_void;    /* it claimed what it did not back: its claims are ignored */
 };
 
 /*
@@ -723,6 +730,12 @@ static void ask_missing(struct sync_link *l, const uint8_t author[32], uint64_t 
 /* The restore guard: once our own feed is as far as every peer said, we may publish. */
 static void check_own_head(struct sync *s)
 {
+	uint64_t head = head_of(s, s->env.self);
+
+	if (head > s->own_head) {
+		s->own_head = head;
+		s->own_grew_ms = s->env.ops->now_ms(s->env.ud);
+	}
 	if (!s->own_learned && head_of(s, s->env.self) >= s->own_seen) {
 		s->own_learned = 1;
 		s->env.ops->own_head_learned(s->env.ud, s->own_seen);
@@ -782,6 +795,63 @@ static bool head_differs(const struct sync *s, const uint8_t author[32], uint64_
 	return h.found && memcmp(h.hash, hash, AG_HASH_LEN) != 0;
 }
 
+/* The peer says it holds our own feed up to seq. */
+static void note_claim(struct sync_link *l, uint64_t seq)
+{
+	struct sync *s = l->sync;
+
+	if (l->claim_void || seq <= l->claim)
+		return;
+	l->claim = seq;
+	l->claim_ms = s->env.ops->now_ms(s->env.ud);
+	if (seq > s->own_seen)
+		s->own_seen = seq;
+	if (seq > head_of(s, s->env.self) && !s->own_learned)
+		s->env.ops->claims_later(s->env.ud, SYNC_CLAIM_MS);
+}
+
+/* When l's claim falls due: SYNC_CLAIM_MS after it was made, or after our feed last grew. */
+static uint64_t claim_due(const struct sync_link *l)
+{
+	const struct sync *s = l->sync;
+
+	return (l->claim_ms > s->own_grew_ms ? l->claim_ms : s->own_grew_ms) + SYNC_CLAIM_MS;
+}
+
+/* A claim our feed has not reached, and stopped growing toward, by its time: void. */
+static void claim_check(struct sync_link *l, uint64_t head, uint64_t now)
+{
+	if (l->claim <= head || now < claim_due(l))
+		return;
+	log_peer(LOG_LEVEL_WARN, l->name,
+	         "claims our own feed at seq %llu but sent no entry of it in %d s (we hold %llu): "
+	         "its claim is void",
+	         (unsigned long long)l->claim, SYNC_CLAIM_MS / 1000, (unsigned long long)head);
+	l->claim_void = 1;
+	l->claim = 0;
+}
+
+void sync_claims_due(struct sync *s)
+{
+	uint64_t head = head_of(s, s->env.self), now = s->env.ops->now_ms(s->env.ud), next = 0;
+
+	if (s->own_learned)
+		return;
+	for (struct sync_link *l = s->links; l; l = l->next) {
+		claim_check(l, head, now);
+		if (l->claim > head && (next == 0 || claim_due(l) - now < next))
+			next = claim_due(l) - now; /* the next one to fall due */
+	}
+	if (next > 0)
+		s->env.ops->claims_later(s->env.ud, next);
+	/* What is left claimed: void claims are gone, and so are those of links freed. */
+	s->own_seen = 0;
+	for (struct sync_link *l = s->links; l; l = l->next)
+		if (l->claim > s->own_seen)
+			s->own_seen = l->claim;
+	check_own_head(s);
+}
+
 static void on_clock(struct sync_link *l, struct ag_msg *m)
 {
 	struct sync *s = l->sync;
@@ -794,8 +864,8 @@ static void on_clock(struct sync_link *l, struct ag_msg *m)
 		if (!(f = named_feed(l, author)))
 			continue;
 		f->known = seq > f->known ? seq : f->known;
-		if (memcmp(author, s->env.self, 32) == 0 && seq > s->own_seen)
-			s->own_seen = seq;
+		if (memcmp(author, s->env.self, 32) == 0)
+			note_claim(l, seq);
 		if (!replicates(s, author))
 			continue;
 		head = head_of(s, author);

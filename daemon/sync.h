@@ -42,7 +42,9 @@ struct sync_ops {
 	void (*own_head_learned)(void *ud, uint64_t seq);
 	/* Call sync_graft_due in ms, unless a call is due already. */
 	void (*graft_later)(void *ud, uint64_t ms);
-	/* A clock in ms (keepalive nonces). */
+	/* Call sync_claims_due in ms, unless a call is due sooner. */
+	void (*claims_later)(void *ud, uint64_t ms);
+	/* A clock in ms (keepalive nonces, claims of our own feed). */
 	uint64_t (*now_ms)(void *ud);
 };
 
@@ -83,6 +85,13 @@ void sync_clock_all(struct sync *);
 void sync_push(struct sync *, const struct ag_entry *entries, size_t n, struct sync_link *from);
 /* The graft delay is over: ask lazy links for what the eager ones did not bring. */
 void sync_graft_due(struct sync *);
+/*
+ * A peer's CLOCK that claims our own feed further than we hold it must be
+ * backed by the entries within SYNC_CLAIM_MS (restarted while our feed
+ * grows): else the claim is void, the peer is told of once, and no longer
+ * holds back publishing (a false claim of 2^64-1 would, for ever).
+ */
+void sync_claims_due(struct sync *);
 
 /*
  * What each side lacks of what the other announced (CLOCK, HAVE, entries

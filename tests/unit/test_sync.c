@@ -69,6 +69,7 @@ struct fx {
 	uint64_t learned_seq;
 	int grafts;
 	uint64_t graft_ms;
+	uint64_t claims_ms; /* when sync_claims_due was asked for, 0 if not */
 	uint64_t now;
 	void *keep[4096]; /* entries' bytes and bodies, freed at teardown */
 	size_t nkeep;
@@ -141,6 +142,11 @@ static void on_graft_later(void *ud, uint64_t ms)
 	f->graft_ms = ms;
 }
 
+static void on_claims_later(void *ud, uint64_t ms)
+{
+	((struct fx *)ud)->claims_ms = ms;
+}
+
 static uint64_t fake_now(void *ud)
 {
 	return ((struct fx *)ud)->now;
@@ -154,6 +160,7 @@ static const struct sync_ops ops = {
     .members_changed = on_members_changed,
     .own_head_learned = on_own_head_learned,
     .graft_later = on_graft_later,
+    .claims_later = on_claims_later,
     .now_ms = fake_now,
 };
 
@@ -843,6 +850,65 @@ static void test_restore_guard(void **state)
 	loop_closes(f);
 }
 
+/*
+ * A claim of our own feed that is not backed is void SYNC_CLAIM_MS after it
+ * was made, or after our feed last grew, if later: b's 2^64-1 holds publishing back
+ * until then, not for ever, and b is told of once. While c's entries come, slowly, nothing is void.
+ */
+static void test_false_claim(void **state)
+{
+	struct fx *f = *state;
+	struct pair lie[] = {{&f->self, UINT64_MAX}}, claim[] = {{&f->self, 2}};
+	struct ag_entry own[2];
+
+	own[0] = note(f, &f->self, "written before the backup was restored");
+	own[1] = note(f, &f->self, "and this one too");
+	sync_up(f->lb, "Self");
+	sync_up(f->lc, "Self");
+	recv_pairs(f->lb, AG_MSG_CLOCK, lie, 1);
+	recv_pairs(f->lc, AG_MSG_CLOCK, claim, 1);
+	assert_int_equal(f->claims_ms, 30000);
+	f->now += 20000;
+	recv_entries(f, f->lc, own, 1); /* c backs its claim, slowly */
+	f->now += 10000;
+	sync_claims_due(f->sync); /* our feed grew 10 s ago: 20 s to go */
+	assert_int_equal(f->claims_ms, 20000);
+	f->now += 5000;
+	recv_entries(f, f->lc, &own[1], 1);
+	assert_int_equal(f->learned, 0); /* b still claims more */
+	f->now += 29999;
+	sync_claims_due(f->sync);
+	assert_int_equal(f->learned, 0);
+	assert_int_equal(f->claims_ms, 1);
+	f->now += 1;
+	sync_claims_due(f->sync); /* 30 s since our feed last grew: b's claim is void */
+	assert_int_equal(f->learned, 1);
+	assert_int_equal(f->learned_seq, 2);
+	recv_pairs(f->lb, AG_MSG_CLOCK, lie, 1); /* b's claims are ignored now */
+	assert_int_equal(f->learned, 1);
+	loop_closes(f);
+}
+
+/* Only b claims, and never backs it: once void, nothing holds publishing back. */
+static void test_false_claim_alone(void **state)
+{
+	struct fx *f = *state;
+	struct pair lie[] = {{&f->self, UINT64_MAX}};
+
+	sync_up(f->lb, "Self");
+	recv_pairs(f->lb, AG_MSG_CLOCK, lie, 1);
+	assert_int_equal(f->learned, 0);
+	f->now += 29999;
+	sync_claims_due(f->sync);
+	assert_int_equal(f->learned, 0);
+	assert_int_equal(f->claims_ms, 1);
+	f->now += 1;
+	sync_claims_due(f->sync);
+	assert_int_equal(f->learned, 1);
+	assert_int_equal(f->learned_seq, 0);
+	loop_closes(f);
+}
+
 /* A member record stored from a peer tells the node that the set may have changed. */
 static void test_member_record(void **state)
 {
@@ -1283,6 +1349,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_forged_entry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restore_guard, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_false_claim, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_false_claim_alone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_member_record, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backoff_after_fault, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_run_forged_last, setup, teardown),
