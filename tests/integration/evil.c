@@ -11,6 +11,8 @@
  *   flood       for SECONDS, valid entries of an author outside the target's set,
  *               as fast as the target reads
  *   garbage     for SECONDS, random frames after the handshake, reconnecting each time
+ *   claim       a CLOCK claiming the target's own feed at seq 2^64-1, then silence until
+ *               SECONDS are over (reconnecting if cut)
  *   members     50,000 valid member records of our own feed, each introducing a new random
  *               key, as fast as the target reads; then holds the connection for SECONDS
  *   slowloris   for SECONDS, holds many connections from 127.0.0.2..201 that send half a
@@ -53,6 +55,7 @@
 
 struct evil {
 	uint8_t pk[32], sk[64], network[32];
+	uint8_t target[32]; /* the target's Ed25519 key */
 	uint8_t x_sk[32], x_rs[32];
 	struct sockaddr_in to;
 	double until;
@@ -560,6 +563,23 @@ static int mode_members(struct evil *ev, struct link *l)
 	return link_wait_close(l, ev->until - now_s()) ? -1 : 0;
 }
 
+/* A CLOCK claiming the target's own feed at 2^64-1, then silence until SECONDS are over. */
+static int mode_claim(struct evil *ev, struct link *l)
+{
+	static struct ag_msgb b;
+	const uint8_t *m;
+	size_t len;
+
+	ag_msgb_init(&b, AG_MSG_CLOCK);
+	if (ag_msgb_add_pair(&b, ev->target, UINT64_MAX) != 0)
+		exit(2);
+	ag_msgb_finish(&b, &m, &len);
+	if (link_send(l, m, len) != 0)
+		return -1;
+	ev->frames++;
+	return link_wait_close(l, ev->until - now_s()) ? -1 : 0;
+}
+
 static int mode_garbage(struct evil *ev, struct link *l)
 {
 	static uint8_t frame[2 + 4096];
@@ -766,7 +786,8 @@ static int setup(struct evil *ev, char **argv)
 	struct config *cfg;
 	int port;
 
-	if (ag_init() != 0 || ag_key_from_b64(peer, argv[2]) != 0 ||
+	if (ag_init() != 0 || ag_key_from_b64(ev->target, argv[2]) != 0 ||
+	    ag_key_from_b64(peer, argv[2]) != 0 ||
 	    sscanf(argv[3], "%63[^:]:%d", host, &port) != 2 ||
 	    inet_pton(AF_INET, host, &ev->to.sin_addr) != 1)
 		return -1;
@@ -814,6 +835,8 @@ int main(int argc, char **argv)
 		rc = run_timed(&ev, mode_flood);
 	else if (strcmp(mode, "garbage") == 0)
 		rc = run_timed(&ev, mode_garbage);
+	else if (strcmp(mode, "claim") == 0)
+		rc = run_timed(&ev, mode_claim);
 	else if (strcmp(mode, "members") == 0)
 		rc = run_timed(&ev, mode_members);
 	else if (strcmp(mode, "slowloris") == 0)

@@ -33,12 +33,13 @@ until_ok() {
 	return 1
 }
 put() { echo "{\"title\": \"$3\", \"summary\": \"$3\", \"topics\": [\"housing\"]}" | a "$1" put practice "$2" >/dev/null; }
-vpid() { cat "$WORK/V/pid"; }
-store_kb() { echo $(($(stat -c %s "$WORK/V/data/data.mdb") / 1024)); }
+VICTIM=V # the node under attack: V, but a fresh W for the false claim of its feed
+vpid() { cat "$WORK/$VICTIM/pid"; }
+store_kb() { echo $(($(stat -c %s "$WORK/$VICTIM/data/data.mdb") / 1024)); }
 status_kb() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$(vpid)/status"; }
 mb() { echo $(($1 / 1024)); }
 # Lines of V's log at info level or above (debug lines are per event by design).
-vlog() { grep -v '^debug: ' "$WORK/V/agorad.log" || true; }
+vlog() { grep -v '^debug: ' "$WORK/$VICTIM/agorad.log" || true; }
 count() { vlog | grep -cE "$1" || true; }
 
 for c in V H; do
@@ -77,16 +78,17 @@ served() {
 	# A restarted H publishes once it has learned its own feed back from V.
 	until_ok 15 put H "$1-$2" "pendant l'attaque $1 $2" || fail "$1: H cannot publish"
 	t0=$(ms)
-	until_ok 10 a V get practice "$1-$2" --city H ||
-		fail "$1: H's record $1-$2 did not reach V within 10 s"
+	until_ok 10 a $VICTIM get practice "$1-$2" --city H ||
+		fail "$1: H's record $1-$2 did not reach $VICTIM within 10 s"
 	t1=$(ms)
 	[ $((t1 - t0)) -le "$delivery_ms" ] || delivery_ms=$((t1 - t0))
 	t0=$(ms)
-	a V status >/dev/null || fail "$1: V's status did not answer"
+	a $VICTIM status >/dev/null || fail "$1: $VICTIM's status did not answer"
 	t1=$(ms)
-	[ $((t1 - t0)) -le "$STATUS_MS" ] || fail "$1: V's status took $((t1 - t0)) ms, over $STATUS_MS"
+	[ $((t1 - t0)) -le "$STATUS_MS" ] ||
+		fail "$1: $VICTIM's status took $((t1 - t0)) ms, over $STATUS_MS"
 	[ $((t1 - t0)) -le "$status_ms" ] || status_ms=$((t1 - t0))
-	a V search "attaque" >/dev/null || fail "$1: V's search did not answer"
+	a $VICTIM search "attaque" >/dev/null || fail "$1: $VICTIM's search did not answer"
 }
 
 # figures CASE: what served measured for CASE, then reset.
@@ -105,12 +107,16 @@ attack() {
 	local case=$1 mode=$2 evil=${3:-$1} secs=${4:-$ATTACK_S} pid peak grown i=0
 	grown=$(store_kb)
 	echo 5 > "/proc/$(vpid)/clear_refs" # VmHWM := VmRSS
-	"$EVIL" "$WORK/$evil" "$(key V)" "$(addr V)" "$mode" "$secs" > "$WORK/$case.out" 2>&1 &
+	"$EVIL" "$WORK/$evil" "$(key $VICTIM)" "$(addr $VICTIM)" "$mode" "$secs" > "$WORK/$case.out" 2>&1 &
 	pid=$!
 	sleep 1
 	if [ "$case" = slowloris ]; then # H must get a handshake slot again
 		node_stop H
 		node_start H
+	fi
+	if [ "$case" = claim ]; then # H dials W only once the false claim is in
+		ready W false
+		a H peer add "$(key W)" --name W --endpoint "$(addr W)" >/dev/null
 	fi
 	while kill -0 "$pid" 2>/dev/null; do
 		served "$case" $((++i))
@@ -124,7 +130,7 @@ attack() {
 	echo "hostile.rss_attack_mb_$case: $(mb "$peak")"
 	echo "hostile.store_grown_mb_$case: $(mb "$grown")"
 	[ "$peak" -le $((rest_kb + RSS_SLACK_MB * 1024 + grown)) ] ||
-		fail "$case: V's peak RSS $(mb "$peak") MB is above rest $(mb "$rest_kb") MB + $RSS_SLACK_MB MB + the store's growth $(mb "$grown") MB"
+		fail "$case: $VICTIM's peak RSS $(mb "$peak") MB is above rest $(mb "$rest_kb") MB + $RSS_SLACK_MB MB + the store's growth $(mb "$grown") MB"
 	sed 's/^/  evil: /' "$WORK/$case.out"
 }
 
@@ -221,6 +227,34 @@ once slowloris '127.0.0.250:[0-9]+: more than 4 handshakes a second from this ad
 n=$(grep -cE '127.0.0.250:[0-9]+: closed before authentication: unknown key' "$WORK/V/agorad.log" || true)
 [ "$n" -le $((8 + 4 * (ATTACK_S + 2))) ] || fail "slowloris: V read $n message 1s of one stranger address"
 echo "ok: slowloris from 200 addresses of H's /24: the oldest handshakes gave way, H reconnected, $n stranger message 1s read, logged once"
+
+# ready NODE true|false: NODE's status says whether it may publish.
+ready() {
+	[ "$(a "$1" --json status | python3 -c 'import json, sys; print(str(json.load(sys.stdin)["ready"]).lower())')" = "$2" ] ||
+		fail "$1: ready is not $2"
+}
+
+# A fresh node W waits to learn its own feed from its peers before it
+# publishes. Claim, a peer of W's, says W's feed is at 2^64-1, and sends
+# nothing of it: after 30 s the claim is void, Claim told of once, and W may
+# publish; H, meanwhile, reaches W.
+node_init W > "$WORK/W.key"
+node_init Claim > "$WORK/Claim.key"
+printf '\n[Peer]\nName = Claim\nPublicKey = %s\n\n[Peer]\nName = H\nPublicKey = %s\n' \
+	"$(key Claim)" "$(key H)" >> "$WORK/W/agorad.conf"
+node_start W
+until_ok 5 a W status || fail "W does not answer"
+VICTIM=W
+rest_w=$rest_kb
+rest_kb=$(status_kb VmRSS)
+attack claim claim Claim 40
+once claim 'Claim: claims our own feed at seq 18446744073709551615 but sent no entry of it in 30 s .*: its claim is void'
+vlog | grep -q 'own feed learned from peers (seq 0)' || fail "claim: W did not become ready"
+ready W true
+put W w1 "publié après la fausse annonce" || fail "claim: W cannot publish"
+VICTIM=V
+rest_kb=$rest_w
+echo "ok: a false claim of W's own feed: void after 30 s, W ready and publishing, H served, logged once"
 
 evil_key Members
 # 50,000 records take V a while to verify and store: the attack lasts until they are in.
