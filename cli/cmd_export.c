@@ -634,9 +634,11 @@ static int write_out(const struct args *a, enum format fmt, json_t **recs, size_
 
 	if (path) {
 		snprintf(tmp, sizeof(tmp), "%s.part", path);
-		if (strlen(path) > 4000 || !(f = fopen(tmp, "w")))
-			return cmd_fail(a, EXIT_REFUSED, "cannot write %s: %s", path,
-			                strlen(path) > 4000 ? "name too long" : strerror(errno));
+		if (strlen(path) > 4000)
+			return cmd_fail(a, EXIT_REFUSED, "cannot write %s: name too long", path);
+		if (!(f = out_part_open(tmp)))
+			return cmd_fail(a, EXIT_REFUSED, "cannot write %s: %s", tmp,
+			                out_part_strerror(errno));
 	}
 	rc = fns[fmt](f, recs, n);
 	if (!path)

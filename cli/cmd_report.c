@@ -30,9 +30,11 @@ static int write_page(const struct args *a, struct report *r)
 	r->f = out_file();
 	if (path) {
 		snprintf(tmp, sizeof(tmp), "%s.part", path);
-		if (strlen(path) > 4000 || !(r->f = fopen(tmp, "w")))
-			return cmd_fail(a, EXIT_REFUSED, "cannot write %s: %s", path,
-			                strlen(path) > 4000 ? "name too long" : strerror(errno));
+		if (strlen(path) > 4000)
+			return cmd_fail(a, EXIT_REFUSED, "cannot write %s: name too long", path);
+		if (!(r->f = out_part_open(tmp)))
+			return cmd_fail(a, EXIT_REFUSED, "cannot write %s: %s", tmp,
+			                out_part_strerror(errno));
 	}
 	rc = report_write(r);
 	if (!path)

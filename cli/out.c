@@ -1,8 +1,11 @@
 /* out.c: agora's output layer: one-line errors, JSON documents, tables that line up. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <utf8proc.h>
 
@@ -19,6 +22,30 @@ void out_set_files(FILE *out, FILE *err)
 FILE *out_file(void)
 {
 	return out_stream ? out_stream : stdout;
+}
+
+FILE *out_part_open(const char *tmp)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (!(f = fdopen(fd, "w"))) {
+		int e = errno;
+
+		close(fd);
+		unlink(tmp);
+		errno = e;
+	}
+	return f;
+}
+
+const char *out_part_strerror(int err)
+{
+	return err == EEXIST || err == ELOOP
+	           ? "it exists (left by a failed write, or planted): remove it and try again"
+	           : strerror(err);
 }
 
 static FILE *err_file(void)

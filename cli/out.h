@@ -18,6 +18,15 @@
 void out_set_files(FILE *out, FILE *err);
 FILE *out_file(void);
 
+/*
+ * FILE.part for a file written whole or not at all (then renamed to FILE):
+ * made here and now, never one that exists, never through a symbolic link
+ * (in a shared directory another user could plant one there, pointing at a
+ * file of ours to overwrite). NULL with errno set; out_part_strerror says why.
+ */
+FILE *out_part_open(const char *tmp);
+const char *out_part_strerror(int err);
+
 /* "agora: " and the message and a newline, on stderr. */
 void out_err(const char *fmt, ...) OUT_PRINTF(1, 2);
 

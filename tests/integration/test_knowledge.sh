@@ -192,6 +192,14 @@ ok $T export --format json
 COUNT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["count"])' "$WORK/out")
 ok $T export --format csv --output "$WORK/all.csv"
 [ -s "$WORK/all.csv" ] && [ ! -e "$WORK/all.csv.part" ] || fail "export --output did not write the file whole"
+# FILE.part is made anew, never followed: a symbolic link planted there is refused, its target untouched.
+echo "not yours" > "$WORK/victim"
+ln -s "$WORK/victim" "$WORK/planted.csv.part"
+bad 2 'planted.csv.part: it exists' $T export --format csv --output "$WORK/planted.csv"
+ln -s "$WORK/victim" "$WORK/planted.html.part"
+bad 2 'planted.html.part: it exists' $T report --output "$WORK/planted.html"
+[ "$(cat "$WORK/victim")" = "not yours" ] && [ ! -e "$WORK/planted.csv" ] && [ ! -e "$WORK/planted.html" ] ||
+	fail "export or report --output followed a symbolic link planted at FILE.part"
 python3 - "$WORK/all.csv" "$LYON" "$TUNIS" "$COUNT" <<'PY' || { cat "$WORK/all.csv" >&2; fail "the CSV export does not read back"; }
 import csv, sys
 def cell(s):  # a key starting with "+" is guarded as any formula-like cell is
