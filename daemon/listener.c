@@ -9,7 +9,7 @@
 /* A connection mid-handshake: who it came from, and since when. */
 struct slot {
 	struct conn *c; /* NULL: free */
-	uint64_t since; /* ms on the loop's clock */
+	uint64_t since; /* the order of arrival (a count: many arrive in one ms) */
 	uint8_t group[16];
 };
 
@@ -30,8 +30,9 @@ struct listener {
 	void *ud;
 	struct slot pending[LISTENER_HANDSHAKES_MAX]; /* accepted, not yet authenticated */
 	struct rate rates[LISTENER_RATE_SOURCES];
-	unsigned accepts; /* accepted in this turn */
-	int deferred;     /* a connection waits for the next turn */
+	uint64_t arrivals; /* connections held so far, to order them */
+	unsigned accepts;  /* accepted in this turn */
+	int deferred;      /* a connection waits for the next turn */
 	struct log_ratelimit rl_evict, rl_rate;
 };
 
@@ -94,9 +95,9 @@ static size_t victim(const struct listener *l, const uint8_t *group)
  * newcomer: a crowd of idle connections cannot keep a peer out, it can only
  * race it, and a peer's message 1 comes at once.
  */
-static void pending_add(struct listener *l, struct conn *c, uint64_t now)
+static void pending_add(struct listener *l, struct conn *c)
 {
-	struct slot in = {.c = c, .since = now};
+	struct slot in = {.c = c, .since = ++l->arrivals};
 	size_t same = 0, free_slot = LISTENER_HANDSHAKES_MAX, v;
 	uint8_t addr[16];
 
@@ -191,7 +192,7 @@ static void on_connection(uv_stream_t *server, int status)
 	if (!(c = conn_accept(server, l->keys, l->ops, l->ud)))
 		return;
 	conn_set_gate(c, gate, l);
-	pending_add(l, c, uv_now(server->loop));
+	pending_add(l, c);
 }
 
 /* The next turn of the loop: the count starts again, and a connection left waiting is taken. */

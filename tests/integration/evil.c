@@ -17,7 +17,7 @@
  *               key, as fast as the target reads; then holds the connection for SECONDS
  *   slowloris   for SECONDS, holds many connections from 127.0.0.2..201 that send half a
  *               handshake message or nothing, and dials again and again as a stranger
- *               from 127.0.0.250
+ *               from 127.0.1.250
  *   stranger    for SECONDS, DIR's key, which the target does not know, completes handshake
  *               message 1 twice a second; exits 0 if the target closed each without a byte
  *   replay      a connection that stays up; then its message 1 again on a second
@@ -49,9 +49,9 @@
 
 #define LORIS_SOCKETS  400 /* 2 from each source: far more than the target's 64 handshake slots */
 #define LORIS_SOURCES  200 /* 127.0.0.2 to 127.0.0.201: one /24, as H (127.0.0.1) */
-#define LORIS_STRANGER "127.0.0.250"
-#define MEMBERS_MAX    50000 /* member records in the members mode */
-#define MEMBERS_BATCH  150   /* records of ~330 bytes to a message */
+#define LORIS_STRANGER "127.0.1.250" /* another /24: not crowded out by the rest */
+#define MEMBERS_MAX    50000         /* member records in the members mode */
+#define MEMBERS_BATCH  150           /* records of ~330 bytes to a message */
 
 struct evil {
 	uint8_t pk[32], sk[64], network[32];

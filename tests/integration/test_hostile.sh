@@ -222,9 +222,9 @@ echo "ok: an unknown key completing message 1: closed in silence, logged once wi
 evil_key Loris
 attack slowloris slowloris Loris
 once slowloris 'too many handshakes in progress .*: the oldest pending one dropped'
-once slowloris '127.0.0.250:[0-9]+: more than 4 handshakes a second from this address'
+once slowloris '127.0.1.250:[0-9]+: more than 4 handshakes a second from this address'
 # Message 1's X25519 work for the stranger: its burst, then 4 a second.
-n=$(grep -cE '127.0.0.250:[0-9]+: closed before authentication: unknown key' "$WORK/V/agorad.log" || true)
+n=$(grep -cE '127.0.1.250:[0-9]+: closed before authentication: unknown key' "$WORK/V/agorad.log" || true)
 [ "$n" -le $((8 + 4 * (ATTACK_S + 2))) ] || fail "slowloris: V read $n message 1s of one stranger address"
 echo "ok: slowloris from 200 addresses of H's /24: the oldest handshakes gave way, H reconnected, $n stranger message 1s read, logged once"
 
