@@ -222,7 +222,12 @@ echo "ok: an unknown key completing message 1: closed in silence, logged once wi
 evil_key Loris
 attack slowloris slowloris Loris
 once slowloris 'too many handshakes in progress .*: the oldest pending one dropped'
-once slowloris '127.0.1.250:[0-9]+: more than 4 handshakes a second from this address'
+# The stranger's message 1s past its budget are refused unread (the warning
+# itself is once a minute: garbage's reconnects may have had it already).
+grep -qE '127.0.1.250:[0-9]+: closed before authentication: too many handshakes from this address' \
+	"$WORK/V/agorad.log" || fail "slowloris: the stranger's message 1s were not rate-limited"
+[ "$(count 'more than 4 handshakes a second from this address')" -le 1 ] ||
+	fail "slowloris: the rate limit logged more than once"
 # Message 1's X25519 work for the stranger: its burst, then 4 a second.
 n=$(grep -cE '127.0.1.250:[0-9]+: closed before authentication: unknown key' "$WORK/V/agorad.log" || true)
 [ "$n" -le $((8 + 4 * (ATTACK_S + 2))) ] || fail "slowloris: V read $n message 1s of one stranger address"
