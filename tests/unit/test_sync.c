@@ -865,8 +865,8 @@ static void test_false_claim(void **state)
 	own[1] = note(f, &f->self, "and this one too");
 	sync_up(f->lb, "Self");
 	sync_up(f->lc, "Self");
-	recv_pairs(f->lb, AG_MSG_CLOCK, lie, 1);
-	recv_pairs(f->lc, AG_MSG_CLOCK, claim, 1);
+	recv_clock(f, f->lb, lie, 1);
+	recv_clock(f, f->lc, claim, 1);
 	assert_int_equal(f->claims_ms, 30000);
 	f->now += 20000;
 	recv_entries(f, f->lc, own, 1); /* c backs its claim, slowly */
@@ -884,7 +884,7 @@ static void test_false_claim(void **state)
 	sync_claims_due(f->sync); /* 30 s since our feed last grew: b's claim is void */
 	assert_int_equal(f->learned, 1);
 	assert_int_equal(f->learned_seq, 2);
-	recv_pairs(f->lb, AG_MSG_CLOCK, lie, 1); /* b's claims are ignored now */
+	recv_clock(f, f->lb, lie, 1); /* b's claims are ignored now */
 	assert_int_equal(f->learned, 1);
 	loop_closes(f);
 }
@@ -896,7 +896,7 @@ static void test_false_claim_alone(void **state)
 	struct pair lie[] = {{&f->self, UINT64_MAX}};
 
 	sync_up(f->lb, "Self");
-	recv_pairs(f->lb, AG_MSG_CLOCK, lie, 1);
+	recv_clock(f, f->lb, lie, 1);
 	assert_int_equal(f->learned, 0);
 	f->now += 29999;
 	sync_claims_due(f->sync);
