@@ -12,7 +12,7 @@
  *               as fast as the target reads
  *   garbage     for SECONDS, random frames after the handshake, reconnecting each time
  *   claim       a CLOCK claiming the target's own feed at seq 2^64-1, then silence until
- *               SECONDS are over (reconnecting if cut)
+ *               SECONDS are over, on one connection
  *   members     50,000 valid member records of our own feed, each introducing a new random
  *               key, as fast as the target reads; then holds the connection for SECONDS
  *   slowloris   for SECONDS, holds many connections from 127.0.0.2..201 that send half a
@@ -563,21 +563,34 @@ static int mode_members(struct evil *ev, struct link *l)
 	return link_wait_close(l, ev->until - now_s()) ? -1 : 0;
 }
 
-/* A CLOCK claiming the target's own feed at 2^64-1, then silence until SECONDS are over. */
-static int mode_claim(struct evil *ev, struct link *l)
+/*
+ * A CLOCK claiming the target's own feed at 2^64-1 (under a random hash),
+ * then silence until SECONDS are over, on one connection: not dialing again
+ * if cut, so as to claim, not to hammer.
+ */
+static int mode_claim(struct evil *ev)
 {
 	static struct ag_msgb b;
+	uint8_t hash[32];
 	const uint8_t *m;
+	struct link l;
 	size_t len;
 
+	if (link_open(ev, &l) != 0) {
+		printf("handshake failed\n");
+		return 1;
+	}
+	randombytes_buf(hash, sizeof(hash));
 	ag_msgb_init(&b, AG_MSG_CLOCK);
-	if (ag_msgb_add_pair(&b, ev->target, UINT64_MAX) != 0)
+	if (ag_msgb_add_head(&b, ev->target, UINT64_MAX, hash) != 0)
 		exit(2);
 	ag_msgb_finish(&b, &m, &len);
-	if (link_send(l, m, len) != 0)
-		return -1;
-	ev->frames++;
-	return link_wait_close(l, ev->until - now_s()) ? -1 : 0;
+	if (link_send(&l, m, len) == 0)
+		printf("claimed the target's feed at seq %llu\n", (unsigned long long)UINT64_MAX);
+	printf(link_wait_close(&l, ev->until - now_s()) ? "closed by the target\n"
+	                                                : "held until the end\n");
+	link_close(&l);
+	return 0;
 }
 
 static int mode_garbage(struct evil *ev, struct link *l)
@@ -836,7 +849,7 @@ int main(int argc, char **argv)
 	else if (strcmp(mode, "garbage") == 0)
 		rc = run_timed(&ev, mode_garbage);
 	else if (strcmp(mode, "claim") == 0)
-		rc = run_timed(&ev, mode_claim);
+		rc = mode_claim(&ev);
 	else if (strcmp(mode, "members") == 0)
 		rc = run_timed(&ev, mode_members);
 	else if (strcmp(mode, "slowloris") == 0)

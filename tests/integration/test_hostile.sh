@@ -253,6 +253,7 @@ VICTIM=W
 rest_w=$rest_kb
 rest_kb=$(status_kb VmRSS)
 attack claim claim Claim 40
+grep -q "claimed the target.s feed" "$WORK/claim.out" || fail "claim: the claim was not sent"
 once claim 'Claim: claims our own feed at seq 18446744073709551615 but sent no entry of it in 30 s .*: its claim is void'
 vlog | grep -q 'own feed learned from peers (seq 0)' || fail "claim: W did not become ready"
 ready W true
