@@ -3,7 +3,8 @@
 # honest peer H (which dials V: V has no endpoint for it); one evil peer E per
 # case attacks V with agora-evil. While E attacks, V must:
 #   - keep replicating H: a record published at H is seen at V within a bound;
-#   - answer its CLI: `agora status` within STATUS_MS (200 ms), `agora search`;
+#   - answer its CLI: `agora status` within STATUS_MS (200 ms) in the median of
+#     a case, each within 5 x STATUS_MS; `agora search`;
 #   - keep its memory bounded: the peak RSS under attack (VmHWM, reset before
 #     each case through /proc/PID/clear_refs) stays under rest + 32 MB, plus
 #     what the store's file grew by in the case (valid records of a peer are
@@ -12,8 +13,8 @@
 #     author flagged, nothing after it);
 #   - log the case once, with its reason, not once per frame, entry or connection.
 # Figures: hostile.rss_rest_mb, and per case hostile.rss_attack_mb_<case>,
-# hostile.delivery_ms_<case> (the slowest of H's records to reach V) and
-# hostile.status_ms_<case> (the slowest `agora status`).
+# hostile.delivery_ms_<case> (the slowest of H's records to reach V),
+# hostile.status_ms_<case> and hostile.status_median_ms_<case> (`agora status`).
 . "$(dirname "$0")/lib.sh"
 AGORA=$BIN/agora
 EVIL=$BIN/tests/agora-evil
@@ -73,6 +74,7 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 # delivery_ms and status_ms.
 delivery_ms=0
 status_ms=0
+status_all=()
 served() {
 	local t0 t1
 	# A restarted H publishes once it has learned its own feed back from V.
@@ -85,18 +87,26 @@ served() {
 	t0=$(ms)
 	a $VICTIM status >/dev/null || fail "$1: $VICTIM's status did not answer"
 	t1=$(ms)
-	[ $((t1 - t0)) -le "$STATUS_MS" ] ||
-		fail "$1: $VICTIM's status took $((t1 - t0)) ms, over $STATUS_MS"
+	[ $((t1 - t0)) -le $((5 * STATUS_MS)) ] ||
+		fail "$1: $VICTIM's status took $((t1 - t0)) ms, over 5 x $STATUS_MS"
 	[ $((t1 - t0)) -le "$status_ms" ] || status_ms=$((t1 - t0))
+	status_all+=($((t1 - t0)))
 	a $VICTIM search "attaque" >/dev/null || fail "$1: $VICTIM's search did not answer"
 }
 
-# figures CASE: what served measured for CASE, then reset.
+# figures CASE: what served measured for CASE, then reset. The median status
+# must be within STATUS_MS, the slowest within 5 x STATUS_MS: on a machine
+# shared with other builds a single CLI run can wait for a CPU that long.
 figures() {
+	local median
+	median=$(printf '%s\n' "${status_all[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 	echo "hostile.delivery_ms_$1: $delivery_ms"
 	echo "hostile.status_ms_$1: $status_ms"
+	echo "hostile.status_median_ms_$1: $median"
+	[ "$median" -le "$STATUS_MS" ] || fail "$1: $VICTIM's median status took $median ms, over $STATUS_MS"
 	delivery_ms=0
 	status_ms=0
+	status_all=()
 }
 
 # attack CASE MODE [EVIL [SECONDS]]: runs agora-evil MODE for SECONDS (ATTACK_S) (forge
