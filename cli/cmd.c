@@ -390,6 +390,33 @@ static const struct command commands[] = {
      "what. agora schema topics and agora schema stakeholders list the closed\n"
      "vocabularies with their labels in French, English, Spanish, Italian and\n"
      "Arabic. With --json, the same as one document."},
+    {"check",
+     cmd_check,
+     "whether the node is healthy",
+     "",
+     {NULL},
+     0,
+     0,
+     0,
+     "Exits 0 and prints healthy when all is well; else prints one line per problem\n"
+     "and exits 1: not ready (its own feed not yet learned from a peer), no peer\n"
+     "connected, a peer silent for longer than [Node] SilentAfter (default 1h), the\n"
+     "disk of DIR/data nearly full (under 5% or 1 GiB free), a forked feed. With\n"
+     "--json, {\"problems\": [{\"kind\": ..., \"message\": ...}]}; the kinds are\n"
+     "not-ready, no-peer, silent, disk and fork. For monitoring and cron."},
+    {"metrics",
+     cmd_metrics,
+     "the node's counts for Prometheus",
+     "",
+     {NULL},
+     0,
+     0,
+     0,
+     "Prints the node's counts in Prometheus's text format (agora_ prefix), for\n"
+     "node_exporter's textfile collector: per peer (labels peer and key) whether\n"
+     "connected, last contact, entries and bytes in and out, the lag both ways; and\n"
+     "feeds, records, entries, store bytes, uptime, invalid entries refused.\n"
+     "contrib/systemd has a timer that writes them every minute."},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

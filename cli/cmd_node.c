@@ -148,6 +148,23 @@ static void print_feeds(const struct ag_ctl_feed *feeds, size_t n)
 	table_free(t);
 }
 
+/* Whether the node may publish; when not, why, and what to do, in plain words. */
+static void print_ready(const struct ag_ctl_node *st)
+{
+	size_t connected = 0;
+
+	for (size_t i = 0; i < st->npeers; i++)
+		connected += st->peers[i].connected;
+	if (st->ready) {
+		out_printf("ready  yes\n\n");
+		return;
+	}
+	out_printf("ready  NO: this node is not ready: it waits to learn its own feed from a peer\n"
+	           "       (%zu of %zu peers connected), and refuses to publish until then;\n"
+	           "       agora put --force goes ahead, at the risk of forking its feed\n\n",
+	           connected, st->npeers);
+}
+
 int cmd_status(const struct args *a)
 {
 	struct ag_ctl_status_resp resp;
@@ -160,8 +177,7 @@ int cmd_status(const struct args *a)
 		rc = cmd_json(ctlj_from(&ag_ctl_status_shape, st));
 	} else {
 		out_printf("node   %s  %s\n", st->name[0] ? st->name : "-", st->key);
-		out_printf("ready  %s\n\n",
-		           st->ready ? "yes" : "no: waiting to learn its own feed from a peer");
+		print_ready(st);
 		print_peers(st->peers, st->npeers, false, true);
 		out_printf("\n");
 		print_feeds(st->feeds, st->nfeeds);

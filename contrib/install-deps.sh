@@ -7,7 +7,7 @@ packages=(
 	libinih-dev libutf8proc-dev libcmocka-dev libsystemd-dev libstemmer-dev
 	iproute2 nftables procps python3 python3-markdown man-db bc valgrind
 	git debhelper dpkg-dev fakeroot lintian
-	chromium
+	chromium python3-prometheus-client
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -43,6 +43,7 @@ enum {
 	NODE_HOPS,
 	NODE_LOGLEVEL,
 	NODE_INTRODUCED,
+	NODE_SILENT,
 	NODE_NKEYS
 };
 enum { PEER_NAME, PEER_PUBLICKEY, PEER_ENDPOINT, PEER_NKEYS };
@@ -96,6 +97,7 @@ static const char *const reasons[] = {
     [-CONFIG_ENAMEUSED] = "this name is already used",
     [-CONFIG_ETOOMANY] = "too many peers (at most 1024)",
     [-CONFIG_EINTRODUCED] = "must be a number from 1 to 1000000",
+    [-CONFIG_EDURATION] = "must be a duration from 1s to 366d: a number and s, m, h or d",
 };
 
 const char *config_strerror(int code)
@@ -157,6 +159,45 @@ static int parse_introduced(const char *s, size_t *max)
 		return CONFIG_EINTRODUCED;
 	*max = v;
 	return 0;
+}
+
+/* A duration: N seconds, or N with s, m, h or d; 1 second to a year. */
+static int parse_duration(const char *s, uint32_t *secs)
+{
+	static const struct {
+		char unit;
+		uint32_t secs;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+	unsigned long long n = 0;
+	size_t i = 0;
+
+	for (; s[i] >= '0' && s[i] <= '9' && n <= CONFIG_SILENT_MAX; i++)
+		n = n * 10 + (unsigned)(s[i] - '0');
+	if (i == 0 || n == 0)
+		return CONFIG_EDURATION;
+	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++)
+		if (s[i] == units[u].unit && s[i + 1] == '\0' &&
+		    n <= CONFIG_SILENT_MAX / units[u].secs) {
+			*secs = (uint32_t)(n * units[u].secs);
+			return 0;
+		}
+	if (s[i] != '\0' || n > CONFIG_SILENT_MAX)
+		return CONFIG_EDURATION;
+	*secs = (uint32_t)n;
+	return 0;
+}
+
+/* secs in the largest unit that holds it whole: 3600 is 1h, 90 is 90s. */
+static void format_duration(FILE *f, uint32_t secs)
+{
+	if (secs % 86400 == 0)
+		fprintf(f, "%ud", secs / 86400);
+	else if (secs % 3600 == 0)
+		fprintf(f, "%uh", secs / 3600);
+	else if (secs % 60 == 0)
+		fprintf(f, "%um", secs / 60);
+	else
+		fprintf(f, "%us", secs);
 }
 
 /* Messages */
@@ -284,6 +325,13 @@ static int set_loglevel(struct parse *ps, const char *v)
 	return 0;
 }
 
+static int set_silent(struct parse *ps, const char *v)
+{
+	int r = parse_duration(v, &ps->cfg->silent_after);
+
+	return r != 0 ? fail(ps, r) : 0;
+}
+
 static int set_peer_name(struct parse *ps, const char *v)
 {
 	if (confval_name(v) != 0)
@@ -312,6 +360,7 @@ static const struct key node_keys[] = {
     {"Hops", NODE_HOPS, true, set_hops},
     {"LogLevel", NODE_LOGLEVEL, true, set_loglevel},
     {"MaxIntroduced", NODE_INTRODUCED, true, set_introduced},
+    {"SilentAfter", NODE_SILENT, true, set_silent},
 };
 static const struct key peer_keys[] = {
     {"Name", PEER_NAME, true, set_peer_name},
@@ -604,6 +653,7 @@ static struct config *config_blank(void)
 	cfg->hops = CONFIG_HOPS_DEFAULT;
 	cfg->max_introduced = CONFIG_INTRODUCED_DEFAULT;
 	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->silent_after = CONFIG_SILENT_DEFAULT;
 	return cfg;
 }
 
@@ -763,6 +813,11 @@ char *config_format(const struct config *cfg)
 		fprintf(f, "LogLevel = %s\n", log_level_name(cfg->log_level));
 	if (cfg->max_introduced != CONFIG_INTRODUCED_DEFAULT)
 		fprintf(f, "MaxIntroduced = %zu\n", cfg->max_introduced);
+	if (cfg->silent_after != CONFIG_SILENT_DEFAULT) {
+		fputs("SilentAfter = ", f);
+		format_duration(f, cfg->silent_after);
+		fputc('\n', f);
+	}
 	for (size_t i = 0; i < cfg->npeers; i++) {
 		const struct config_peer *p = &cfg->peers[i];
 

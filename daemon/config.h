@@ -32,6 +32,8 @@
 #define CONFIG_HOPS_MAX           4
 #define CONFIG_INTRODUCED_DEFAULT 1000 /* MaxIntroduced: member records of one introducer */
 #define CONFIG_INTRODUCED_MAX     1000000
+#define CONFIG_SILENT_DEFAULT     3600              /* SilentAfter, in seconds: an hour */
+#define CONFIG_SILENT_MAX         (366 * 24 * 3600) /* a year */
 
 struct config_peer {
 	char name[CONFIG_NAME_MAX + 1];
@@ -47,6 +49,7 @@ struct config {
 	int hops;                  /* 1..CONFIG_HOPS_MAX member introductions followed */
 	size_t max_introduced;     /* member records of one introducer that count, at most */
 	enum log_level log_level;  /* the daemon's threshold unless -v says otherwise */
+	uint32_t silent_after;     /* seconds: a peer silent longer is a problem for agora check */
 	struct config_peer *peers; /* in file order */
 	size_t npeers;
 	bool has_self; /* self_pk is known and refused as a peer */
@@ -71,6 +74,7 @@ enum {
 	CONFIG_ENAMEUSED = -13, /* the node or another peer has this name */
 	CONFIG_ETOOMANY = -14,  /* CONFIG_PEERS_MAX peers already */
 	CONFIG_EINTRODUCED = -15,
+	CONFIG_EDURATION = -16, /* not a duration: 90s, 30m, 1h, 2d */
 };
 
 const char *config_strerror(int code);

@@ -23,6 +23,7 @@
 #include "ctl.h"
 #include "ctl_resp.h"
 #include "entry.h"
+#include "health.h"
 #include "index.h"
 #include "key.h"
 #include "log.h"
@@ -1009,6 +1010,38 @@ static int handle_resolve(struct control *ctl, const struct ag_ctl_req *r, msgpa
 	return pack_resp(pk, &ag_ctl_city_shape, &out, err, errlen);
 }
 
+static int handle_check(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                        char *err, size_t errlen)
+{
+	struct ag_ctl_check c;
+	int rc;
+
+	(void)r;
+	if (health_check(ctl->node, &c) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return AG_CTL_EFAILED;
+	}
+	rc = pack_resp(pk, &ag_ctl_check_shape, &c, err, errlen);
+	ag_ctl_resp_clear(&ag_ctl_check_shape, &c);
+	return rc;
+}
+
+static int handle_metrics(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                          char *err, size_t errlen)
+{
+	struct ag_ctl_metrics m;
+	int rc;
+
+	(void)r;
+	if (status_metrics_fill(ctl->node, &m) != 0) {
+		snprintf(err, errlen, "the store cannot say (see the daemon's log)");
+		return AG_CTL_EFAILED;
+	}
+	rc = pack_resp(pk, &ag_ctl_metrics_shape, &m, err, errlen);
+	ag_ctl_resp_clear(&ag_ctl_metrics_shape, &m);
+	return rc;
+}
+
 static control_handler *const handlers[AG_CTL_TYPE_END] = {
     [AG_CTL_ID] = handle_id,
     [AG_CTL_STATUS] = handle_status,
@@ -1023,6 +1056,8 @@ static control_handler *const handlers[AG_CTL_TYPE_END] = {
     [AG_CTL_HISTORY] = handle_history,
     [AG_CTL_LOG] = handle_log,
     [AG_CTL_RESOLVE] = handle_resolve,
+    [AG_CTL_CHECK] = handle_check,
+    [AG_CTL_METRICS] = handle_metrics,
 };
 
 /* Why a request's body was refused, in words a person can act on. */

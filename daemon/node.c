@@ -49,6 +49,7 @@ struct node {
 	uv_timer_t graft_timer;
 	uv_timer_t claims_timer; /* claims of our own feed fall due */
 	int stopping;
+	int64_t started_ms; /* Unix time */
 };
 
 /* Recomputes the replicated set from the config and the stored member records. */
@@ -95,6 +96,26 @@ const uint8_t *node_feed_at(const struct node *n, size_t i)
 bool node_ready(const struct node *n)
 {
 	return n->ready;
+}
+
+const struct config *node_config(const struct node *n)
+{
+	return n->cfg;
+}
+
+const char *node_dir(const struct node *n)
+{
+	return n->dir;
+}
+
+int64_t node_started_ms(const struct node *n)
+{
+	return n->started_ms;
+}
+
+uint64_t node_invalid(const struct node *n)
+{
+	return n->sync ? sync_invalid_total(n->sync) : 0;
 }
 
 static struct peer *find_peer(const struct node *n, const uint8_t pk[32])
@@ -674,6 +695,7 @@ int node_start(struct node *n)
 		if (add_peer_object(n, &n->cfg->peers[i]) != 0)
 			return -1;
 	n->ready = n->cfg->npeers == 0;
+	n->started_ms = (int64_t)now_ms();
 	node_recompute_set(n);
 	node_reconcile_members(n);
 	return 0;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+struct config;
 struct node;
 struct peer;
 struct store;
@@ -61,6 +62,12 @@ size_t node_feed_count(const struct node *);
 const uint8_t *node_feed_at(const struct node *, size_t i);
 /* Whether our own feed has been learned from a peer (or publishing was forced). */
 bool node_ready(const struct node *);
+/* What agora check and agora metrics read (health.c, status.c): the config in force, DIR,
+ * when the node started (ms since the epoch), entries refused as invalid since then. */
+const struct config *node_config(const struct node *);
+const char *node_dir(const struct node *);
+int64_t node_started_ms(const struct node *);
+uint64_t node_invalid(const struct node *);
 /* How many configured peers there are, and how many have a connection up (service.c). */
 void node_peer_counts(const struct node *, size_t *connected, size_t *peers);
 /* The catch-up's figures (sync_progress), brought up to now (status.c, service.c). */

@@ -39,6 +39,8 @@ static void peer_fill(struct peer *p, struct ag_ctl_peer *out)
 	out->last_contact_ms = (uint64_t)p->last_contact_ms;
 	snprintf(out->name, sizeof(out->name), "%s", p->name);
 	out->received = sync_received(p->link);
+	out->sent = sync_sent(p->link);
+	out->invalid = sync_invalid(p->link);
 }
 
 static int peers_fill(struct node *n, struct ag_ctl_peer **peers, size_t *npeers)
@@ -110,5 +112,42 @@ int status_fill(struct node *n, struct ag_ctl_node *st)
 	st->nfeeds = count;
 	for (size_t i = 0; i < count; i++)
 		feed_fill(n, node_feed_at(n, i), &st->feeds[i]);
+	return 0;
+}
+
+/* Feeds flagged forked, of those this node replicates. */
+static uint64_t count_forked(struct node *n)
+{
+	uint64_t forked = 0;
+	uint32_t flags;
+
+	for (size_t i = 0; i < node_feed_count(n); i++)
+		if (store_flags(node_store(n), node_feed_at(n, i), &flags) == 0 &&
+		    (flags & STORE_FLAG_FORKED))
+			forked++;
+	return forked;
+}
+
+int status_metrics_fill(struct node *n, struct ag_ctl_metrics *m)
+{
+	struct store_stats st;
+	struct timespec ts;
+	int64_t now;
+
+	memset(m, 0, sizeof(*m));
+	if (store_stats(node_store(n), &st) != 0)
+		return -1;
+	if (peers_fill(n, &m->peers, &m->npeers) != 0)
+		return -1;
+	m->entries = st.entries;
+	m->feeds = st.feeds;
+	m->forked = count_forked(n);
+	m->invalid = node_invalid(n);
+	m->ready = node_ready(n);
+	m->records = st.records;
+	m->store_bytes = st.used;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	m->uptime_ms = now > node_started_ms(n) ? (uint64_t)(now - node_started_ms(n)) : 0;
 	return 0;
 }

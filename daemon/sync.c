@@ -68,6 +68,7 @@ struct sync {
 	uint64_t catch_ms;       /* how long it ran, as of the last look */
 	uint64_t own_head;       /* our feed's head as last seen, and */
 	uint64_t own_grew_ms;    /* when it last grew: claims wait while it does */
+	uint64_t invalid;        /* entries refused as invalid, over every link, since start */
 };
 
 struct sync_link {
@@ -96,6 +97,7 @@ struct sync_link {
 	uint32_t *slots;
 	size_t nslots;                 /* a power of two, twice capfeeds */
 	uint64_t received, duplicates; /* entries */
+	uint64_t sent, invalid;        /* entries sent to it; its entries refused as invalid */
 	struct log_ratelimit rl;
 	struct lag_head *last; /* its heads when its last connection went, sorted by author */
 	size_t nlast;
@@ -283,6 +285,8 @@ static void send_msgb(struct sync_link *l)
 		return;
 	ag_msgb_finish(&msgb, &m, &len);
 	send_raw(l, m, len);
+	if (msgb.type == AG_MSG_ENTRIES)
+		l->sent += msgb.n;
 	ag_msgb_init(&msgb, msgb.type);
 }
 
@@ -1081,6 +1085,8 @@ static void bad_peer(struct sync_link *l, const struct ag_header *h, const char 
 	char key[AG_B64_LEN + 1];
 
 	ag_key_to_b64(key, h->author);
+	l->invalid++;
+	l->sync->invalid++;
 	log_ratelimited(&l->rl, LOG_LEVEL_WARN, l->name, "invalid entry (author %s, seq %llu): %s",
 	                key, (unsigned long long)h->seq, why);
 	cut(l, why, 1);
@@ -1679,6 +1685,21 @@ uint64_t sync_received(const struct sync_link *l)
 uint64_t sync_duplicates(const struct sync_link *l)
 {
 	return l->duplicates;
+}
+
+uint64_t sync_sent(const struct sync_link *l)
+{
+	return l->sent;
+}
+
+uint64_t sync_invalid(const struct sync_link *l)
+{
+	return l->invalid;
+}
+
+uint64_t sync_invalid_total(const struct sync *s)
+{
+	return s->invalid;
 }
 
 uint64_t sync_outside(const struct sync_link *l)

@@ -121,6 +121,11 @@ void sync_progress(struct sync *, struct sync_progress *);
 /* Entries stored from this peer, and entries it sent that we held already. */
 uint64_t sync_received(const struct sync_link *);
 uint64_t sync_duplicates(const struct sync_link *);
+/* Entries sent to this peer; entries it sent that were refused as invalid (it was cut off). */
+uint64_t sync_sent(const struct sync_link *);
+uint64_t sync_invalid(const struct sync_link *);
+/* Entries refused as invalid over every link since start, removed peers' included. */
+uint64_t sync_invalid_total(const struct sync *);
 /* Entries of feeds we do not replicate that it sent on this connection (dropped unchecked). */
 uint64_t sync_outside(const struct sync_link *);
 /* Messages of types this version does not know that it sent on this connection (ignored). */

@@ -86,6 +86,8 @@ static const struct {
                         AG_CTL_F_TYPE | AG_CTL_F_ID},
     [AG_CTL_LOG] = {"log", AG_CTL_F_CITY | AG_CTL_F_SINCE | AG_CTL_F_LIMIT, 0},
     [AG_CTL_RESOLVE] = {"resolve", AG_CTL_F_CITY, AG_CTL_F_CITY},
+    [AG_CTL_CHECK] = {"check", 0, 0},
+    [AG_CTL_METRICS] = {"metrics", 0, 0},
 };
 
 const char *ag_ctl_type_name(unsigned type)

@@ -40,6 +40,8 @@ enum ag_ctl_type {
 	AG_CTL_HISTORY = 11,
 	AG_CTL_LOG = 12,
 	AG_CTL_RESOLVE = 13,
+	AG_CTL_CHECK = 14,
+	AG_CTL_METRICS = 15,
 	AG_CTL_TYPE_END /* one past the last */
 };
 

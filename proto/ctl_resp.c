@@ -28,20 +28,25 @@
 #f, AG_CTL_K_ARRAY, offsetof(T, f), 0, offsetof(T, n##f), &sub, false              \
 	}
 
+/* One field a line, as the wire orders them. */
+/* clang-format off */
 static const struct ag_ctl_field peer_fields[] = {
     UINT(struct ag_ctl_peer, bytes_in),
     UINT(struct ag_ctl_peer, bytes_out),
     BOOL(struct ag_ctl_peer, connected),
     UINT(struct ag_ctl_peer, duplicates),
     STR(struct ag_ctl_peer, endpoint, AG_CTL_K_STR),
+    UINT(struct ag_ctl_peer, invalid),
     STR(struct ag_ctl_peer, key, AG_CTL_K_KEY),
     UINT(struct ag_ctl_peer, lag_known_ms),
     UINT(struct ag_ctl_peer, last_contact_ms),
     STR(struct ag_ctl_peer, name, AG_CTL_K_STR),
     UINT(struct ag_ctl_peer, received),
+    UINT(struct ag_ctl_peer, sent),
     UINT(struct ag_ctl_peer, they_lack),
     UINT(struct ag_ctl_peer, we_lack),
 };
+/* clang-format on */
 const struct ag_ctl_shape ag_ctl_peer_shape = {"peer", peer_fields, N(peer_fields),
                                                sizeof(struct ag_ctl_peer), AG_CTL_PEERS_MAX};
 
@@ -116,6 +121,33 @@ static const struct ag_ctl_field published_fields[] = {
 const struct ag_ctl_shape ag_ctl_published_shape = {
     "publish response", published_fields, N(published_fields), sizeof(struct ag_ctl_published), 0};
 
+static const struct ag_ctl_field problem_fields[] = {
+    STR(struct ag_ctl_problem, kind, AG_CTL_K_STR),
+    STR(struct ag_ctl_problem, message, AG_CTL_K_STR),
+};
+const struct ag_ctl_shape ag_ctl_problem_shape = {"problem", problem_fields, N(problem_fields),
+                                                  sizeof(struct ag_ctl_problem), AG_CTL_PEERS_MAX};
+
+static const struct ag_ctl_field check_fields[] = {
+    ARRAY(struct ag_ctl_check, problems, ag_ctl_problem_shape),
+};
+const struct ag_ctl_shape ag_ctl_check_shape = {"check response", check_fields, N(check_fields),
+                                                sizeof(struct ag_ctl_check), 0};
+
+static const struct ag_ctl_field metrics_fields[] = {
+    UINT(struct ag_ctl_metrics, entries),
+    UINT(struct ag_ctl_metrics, feeds),
+    UINT(struct ag_ctl_metrics, forked),
+    UINT(struct ag_ctl_metrics, invalid),
+    ARRAY(struct ag_ctl_metrics, peers, ag_ctl_peer_shape),
+    BOOL(struct ag_ctl_metrics, ready),
+    UINT(struct ag_ctl_metrics, records),
+    UINT(struct ag_ctl_metrics, store_bytes),
+    UINT(struct ag_ctl_metrics, uptime_ms),
+};
+const struct ag_ctl_shape ag_ctl_metrics_shape = {
+    "metrics response", metrics_fields, N(metrics_fields), sizeof(struct ag_ctl_metrics), 0};
+
 /* Not in name order: "ok", "status", "error" is the order PROTOCOL.md gives. */
 static const struct ag_ctl_field error_fields[] = {
     UINT(struct ag_ctl_error, status),
@@ -141,6 +173,10 @@ const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type)
 	case AG_CTL_PUT:
 	case AG_CTL_RETRACT:
 		return &ag_ctl_published_shape;
+	case AG_CTL_CHECK:
+		return &ag_ctl_check_shape;
+	case AG_CTL_METRICS:
+		return &ag_ctl_metrics_shape;
 	default:
 		return NULL;
 	}

@@ -26,6 +26,8 @@
 #define AG_CTL_HEX_LEN   (2 * AG_HASH_LEN) /* an entry hash in lowercase hex */
 #define AG_CTL_ERROR_MAX 1024              /* bytes of an error response's words */
 #define AG_CTL_PEERS_MAX 65536             /* peers or feeds in one response */
+#define AG_CTL_KIND_MAX  32                /* bytes of a problem's kind */
+#define AG_CTL_LINE_MAX  300               /* bytes of a problem's words */
 
 /* A configured peer (STATUS, PEER_LIST). */
 struct ag_ctl_peer {
@@ -33,12 +35,14 @@ struct ag_ctl_peer {
 	bool connected;
 	uint64_t duplicates;
 	char endpoint[AG_CTL_ENDPOINT_MAX + 1]; /* "" when it calls us */
+	uint64_t invalid;                       /* entries it sent that were refused as invalid */
 	char key[AG_B64_LEN + 1];
 	uint64_t
 	    lag_known_ms; /* when we_lack and they_lack were so (ms since the epoch), 0: never */
 	uint64_t last_contact_ms; /* ms since the epoch, 0 for never */
 	char name[AG_CTL_NAME_MAX + 1];
 	uint64_t received;
+	uint64_t sent;      /* entries we sent it */
 	uint64_t they_lack; /* entries of the feeds both replicate that we hold and it lacks */
 	uint64_t we_lack;   /* and that it announced and we lack */
 };
@@ -105,6 +109,32 @@ struct ag_ctl_published {
 	char type[AG_TYPE_MAX + 1];
 };
 
+/* A problem that agora check reports: a kind a script tests, words a person reads. */
+struct ag_ctl_problem {
+	char kind[AG_CTL_KIND_MAX + 1]; /* not-ready, no-peer, silent, disk, fork */
+	char message[AG_CTL_LINE_MAX + 1];
+};
+
+/* CHECK: no problem means healthy. */
+struct ag_ctl_check {
+	struct ag_ctl_problem *problems;
+	size_t nproblems;
+};
+
+/* METRICS: counts for agora metrics (the Prometheus text is the CLI's). */
+struct ag_ctl_metrics {
+	uint64_t entries; /* in every feed held */
+	uint64_t feeds;
+	uint64_t forked;  /* feeds flagged forked */
+	uint64_t invalid; /* entries refused as invalid since agorad started */
+	struct ag_ctl_peer *peers;
+	size_t npeers;
+	bool ready;
+	uint64_t records;     /* retracted ones included */
+	uint64_t store_bytes; /* pages in use in the store */
+	uint64_t uptime_ms;
+};
+
 /* An error response: {"ok": false, "status": N, "error": "words"}. */
 struct ag_ctl_error {
 	char error[AG_CTL_ERROR_MAX + 1];
@@ -147,6 +177,7 @@ extern const struct ag_ctl_shape ag_ctl_catchup_shape;
 extern const struct ag_ctl_shape ag_ctl_status_resp_shape, ag_ctl_peers_shape, ag_ctl_id_shape;
 extern const struct ag_ctl_shape ag_ctl_city_shape, ag_ctl_city_key_shape;
 extern const struct ag_ctl_shape ag_ctl_published_shape, ag_ctl_error_shape;
+extern const struct ag_ctl_shape ag_ctl_problem_shape, ag_ctl_check_shape, ag_ctl_metrics_shape;
 
 /*
  * The shape of the response to a request type, or NULL where the response

@@ -101,6 +101,12 @@ static const struct good goods[] = {
     /* No final newline; defaults written out are left out. */
     {N "Hops = 2\nLogLevel = INFO\nMaxIntroduced = 1000\nNetwork = " NETWORK_DEFAULT,
      N "Listen = 0.0.0.0:7447\n"},
+    /* SilentAfter in the largest unit that holds it whole; its default, an hour, left out. */
+    {N "SilentAfter = 90\n", N "Listen = 0.0.0.0:7447\nSilentAfter = 90s\n"},
+    {N "SilentAfter = 120m\n", N "Listen = 0.0.0.0:7447\nSilentAfter = 2h\n"},
+    {N "SilentAfter = 48h\n", N "Listen = 0.0.0.0:7447\nSilentAfter = 2d\n"},
+    {N "SilentAfter = 366d\n", N "Listen = 0.0.0.0:7447\nSilentAfter = 366d\n"},
+    {N "SilentAfter = 3600s\n", N "Listen = 0.0.0.0:7447\n"},
     {"[Node]\nName = Tétouan\n[Peer]\nName = Tel Aviv-Yafo\nPublicKey = " K1
      "\nEndpoint = [2001:DB8:0::1]:1\n[Peer]\nName = طنجة\nPublicKey = " K2
      "\nEndpoint = Tanger.EXAMPLE.ma:65535\n",
@@ -241,6 +247,28 @@ static const struct bad bads[] = {
     {N "Hops = two\n", "t.conf:3: bad Hops 'two': must be a number from 1 to 4"},
     {N "LogLevel = verbose\n",
      "t.conf:3: bad LogLevel 'verbose': must be error, warn, info or debug"},
+    {N "SilentAfter = 0\n",
+     "t.conf:3: bad SilentAfter '0': must be a duration from 1s to 366d: a number and s, m, h "
+     "or d"},
+    {N "SilentAfter = 1w\n",
+     "t.conf:3: bad SilentAfter '1w': must be a duration from 1s to 366d: a number and s, m, h "
+     "or d"},
+    {N "SilentAfter = h\n",
+     "t.conf:3: bad SilentAfter 'h': must be a duration from 1s to 366d: a number and s, m, h "
+     "or d"},
+    {N "SilentAfter = 10 m\n",
+     "t.conf:3: bad SilentAfter '10 m': must be a duration from 1s to 366d: a number and s, m, h "
+     "or d"},
+    {N "SilentAfter = 367d\n",
+     "t.conf:3: bad SilentAfter '367d': must be a duration from 1s to 366d: a number and s, m, h "
+     "or d"},
+    {N "SilentAfter = 99999999999999999999s\n",
+     "t.conf:3: bad SilentAfter '99999999999999999999s': must be a duration from 1s to 366d: a "
+     "number and s, m, h "
+     "or d"},
+    {N "SilentAfter = -5m\n",
+     "t.conf:3: bad SilentAfter '-5m': must be a duration from 1s to 366d: a number and s, m, h "
+     "or d"},
     {N "Network = abc\n", "t.conf:3: bad Network: expected a key: 44 characters of standard "
                           "base64; this is 3 characters long"},
     {N "Network = !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n",

@@ -541,6 +541,56 @@ static void test_typed_roundtrip(void **state)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* A CHECK's problems and a METRICS's counts come back as they were packed. */
+static void test_typed_check_metrics(void **state)
+{
+	struct ag_ctl_problem pr = {.kind = "silent", .message = "peer Tunis silent for 2 h"};
+	struct ag_ctl_check c = {&pr, 1}, c2;
+	struct ag_ctl_peer peer = {.sent = 7, .invalid = 2, .connected = true};
+	struct ag_ctl_metrics m = {.entries = 12,
+	                           .feeds = 3,
+	                           .forked = 1,
+	                           .invalid = 2,
+	                           .peers = &peer,
+	                           .npeers = 1,
+	                           .ready = true,
+	                           .records = 9,
+	                           .store_bytes = 65536,
+	                           .uptime_ms = 1234},
+	                      m2;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	bool ok = false;
+
+	(void)state;
+	snprintf(peer.key, sizeof(peer.key), "%s", KEY44);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	assert_int_equal(ag_ctl_resp_pack(&pk, ag_ctl_resp_shape(AG_CTL_CHECK), &c, true), 0);
+	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_check_shape, &c2, &ok, (const uint8_t *)sb.data,
+	                                    sb.size, NULL, NULL),
+	                 0);
+	assert_int_equal(c2.nproblems, 1);
+	assert_string_equal(c2.problems[0].kind, "silent");
+	assert_string_equal(c2.problems[0].message, pr.message);
+	ag_ctl_resp_clear(&ag_ctl_check_shape, &c2);
+	msgpack_sbuffer_clear(&sb);
+	assert_int_equal(ag_ctl_resp_pack(&pk, ag_ctl_resp_shape(AG_CTL_METRICS), &m, true), 0);
+	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_metrics_shape, &m2, &ok,
+	                                    (const uint8_t *)sb.data, sb.size, NULL, NULL),
+	                 0);
+	assert_true(ok && m2.ready);
+	assert_int_equal(m2.entries, 12);
+	assert_int_equal(m2.forked, 1);
+	assert_int_equal(m2.store_bytes, 65536);
+	assert_int_equal(m2.uptime_ms, 1234);
+	assert_int_equal(m2.npeers, 1);
+	assert_int_equal(m2.peers[0].sent, 7);
+	assert_int_equal(m2.peers[0].invalid, 2);
+	ag_ctl_resp_clear(&ag_ctl_metrics_shape, &m2);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 static const struct typed_case {
 	const char *what, *hex;
 	int rc;
@@ -629,19 +679,13 @@ static void test_typed_array_bound(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hdr_layout),
-	    cmocka_unit_test(test_hdr_cases),
-	    cmocka_unit_test(test_type_names),
-	    cmocka_unit_test(test_req_cases),
-	    cmocka_unit_test(test_req_fields),
-	    cmocka_unit_test(test_raw_cases),
-	    cmocka_unit_test(test_depth),
-	    cmocka_unit_test(test_sizes),
-	    cmocka_unit_test(test_resp_cases),
-	    cmocka_unit_test(test_resp_depth),
-	    cmocka_unit_test(test_typed_roundtrip),
-	    cmocka_unit_test(test_typed_cases),
-	    cmocka_unit_test(test_typed_array_bound),
+	    cmocka_unit_test(test_hdr_layout),      cmocka_unit_test(test_hdr_cases),
+	    cmocka_unit_test(test_type_names),      cmocka_unit_test(test_req_cases),
+	    cmocka_unit_test(test_req_fields),      cmocka_unit_test(test_raw_cases),
+	    cmocka_unit_test(test_depth),           cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_resp_cases),      cmocka_unit_test(test_resp_depth),
+	    cmocka_unit_test(test_typed_roundtrip), cmocka_unit_test(test_typed_check_metrics),
+	    cmocka_unit_test(test_typed_cases),     cmocka_unit_test(test_typed_array_bound),
 	};
 
 	if (ag_init() != 0)

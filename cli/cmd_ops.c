@@ -1,0 +1,160 @@
+/*
+ * cmd_ops.c: the IT team's commands: check (is the node healthy), metrics
+ * (its counts in Prometheus's text format).
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "ctl.h"
+#include "ctl_resp.h"
+#include "ctlj.h"
+
+int cmd_check(const struct args *a)
+{
+	struct ag_ctl_check c;
+	int rc;
+
+	if ((rc = cmd_call_as(a, AG_CTL_CHECK, NULL, &c)) != 0)
+		return rc;
+	if (a->json)
+		rc = cmd_json(ctlj_from(&ag_ctl_check_shape, &c));
+	else if (c.nproblems == 0)
+		out_printf("healthy\n");
+	for (size_t i = 0; !a->json && i < c.nproblems; i++)
+		out_printf("%s\n", c.problems[i].message);
+	if (rc == 0 && c.nproblems > 0)
+		rc = EXIT_NOTFOUND; /* what was asked for does not hold (DESIGN.md, CLI) */
+	ag_ctl_resp_clear(&ag_ctl_check_shape, &c);
+	return rc;
+}
+
+/* ---- metrics ---- */
+
+enum unit {
+	U_COUNT, /* a uint64_t as it is */
+	U_SECS,  /* a uint64_t of milliseconds, as seconds */
+	U_BOOL,  /* a bool, as 0 or 1 */
+};
+
+/* A metric family: its name after "agora_", type, help, and where its value is. */
+struct family {
+	const char *name, *type, *help;
+	size_t off;
+	enum unit unit;
+};
+
+#define M(f) offsetof(struct ag_ctl_metrics, f)
+#define P(f) offsetof(struct ag_ctl_peer, f)
+
+static const struct family node_families[] = {
+    {"ready", "gauge", "1 once the node has learned its own feed from a peer and may publish",
+     M(ready), U_BOOL},
+    {"uptime_seconds", "gauge", "Seconds since agorad started", M(uptime_ms), U_SECS},
+    {"feeds", "gauge", "Feeds held in the store", M(feeds), U_COUNT},
+    {"feeds_forked", "gauge", "Feeds flagged forked: they take nothing more", M(forked), U_COUNT},
+    {"records", "gauge", "Records held, retracted ones included", M(records), U_COUNT},
+    {"entries", "gauge", "Entries held, in every feed", M(entries), U_COUNT},
+    {"store_bytes", "gauge", "Bytes of the store's pages in use", M(store_bytes), U_COUNT},
+    {"invalid_entries_total", "counter",
+     "Entries refused as invalid since agorad started (their sender was cut off)", M(invalid),
+     U_COUNT},
+};
+
+static const struct family peer_families[] = {
+    {"peer_connected", "gauge", "1 while the peer is connected", P(connected), U_BOOL},
+    {"peer_last_contact_timestamp_seconds", "gauge",
+     "When the peer was last heard from, in Unix time; 0 for never since agorad started",
+     P(last_contact_ms), U_SECS},
+    {"peer_entries_received_total", "counter", "Entries stored from the peer", P(received),
+     U_COUNT},
+    {"peer_entries_sent_total", "counter", "Entries sent to the peer", P(sent), U_COUNT},
+    {"peer_duplicate_entries_total", "counter", "Entries the peer sent that were held already",
+     P(duplicates), U_COUNT},
+    {"peer_invalid_entries_total", "counter", "Entries the peer sent that were refused as invalid",
+     P(invalid), U_COUNT},
+    {"peer_bytes_received_total", "counter",
+     "Bytes received from the peer on its current connection", P(bytes_in), U_COUNT},
+    {"peer_bytes_sent_total", "counter", "Bytes sent to the peer on its current connection",
+     P(bytes_out), U_COUNT},
+    {"peer_they_lack_entries", "gauge", "Entries we hold that the peer lacks, as last known",
+     P(they_lack), U_COUNT},
+    {"peer_we_lack_entries", "gauge", "Entries the peer announced that we lack, as last known",
+     P(we_lack), U_COUNT},
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static void print_value(const struct family *f, const void *v)
+{
+	const char *p = (const char *)v + f->off;
+	uint64_t n;
+
+	if (f->unit == U_BOOL) {
+		out_printf(" %d\n", *(const bool *)p ? 1 : 0);
+		return;
+	}
+	memcpy(&n, p, sizeof(n));
+	if (f->unit == U_SECS)
+		out_printf(" %llu.%03llu\n", (unsigned long long)(n / 1000),
+		           (unsigned long long)(n % 1000));
+	else
+		out_printf(" %llu\n", (unsigned long long)n);
+}
+
+/* A label value, with \, " and newline escaped as the text format wants. */
+static void print_label(const char *name, const char *value, bool last)
+{
+	out_printf("%s=\"", name);
+	for (const char *s = value; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			out_printf("\\%c", *s);
+		else if (*s == '\n')
+			out_printf("\\n");
+		else
+			out_printf("%c", *s);
+	}
+	out_printf("\"%s", last ? "}" : ",");
+}
+
+static void print_family(const struct family *f)
+{
+	out_printf("# HELP agora_%s %s\n# TYPE agora_%s %s\n", f->name, f->help, f->name, f->type);
+}
+
+/* The text exposition format, version 0.0.4, that node_exporter's textfile collector reads. */
+static void print_metrics(const struct ag_ctl_metrics *m)
+{
+	for (size_t i = 0; i < NELEM(node_families); i++) {
+		print_family(&node_families[i]);
+		out_printf("agora_%s", node_families[i].name);
+		print_value(&node_families[i], m);
+	}
+	print_family(&(struct family){"peers", "gauge", "Peers in the config", 0, U_COUNT});
+	out_printf("agora_peers %zu\n", m->npeers);
+	for (size_t i = 0; i < NELEM(peer_families); i++) {
+		print_family(&peer_families[i]);
+		for (size_t j = 0; j < m->npeers; j++) {
+			out_printf("agora_%s{", peer_families[i].name);
+			print_label("peer", m->peers[j].name, false);
+			print_label("key", m->peers[j].key, true);
+			print_value(&peer_families[i], &m->peers[j]);
+		}
+	}
+}
+
+int cmd_metrics(const struct args *a)
+{
+	struct ag_ctl_metrics m;
+	int rc;
+
+	if ((rc = cmd_call_as(a, AG_CTL_METRICS, NULL, &m)) != 0)
+		return rc;
+	if (a->json)
+		rc = cmd_json(ctlj_from(&ag_ctl_metrics_shape, &m));
+	else
+		print_metrics(&m);
+	ag_ctl_resp_clear(&ag_ctl_metrics_shape, &m);
+	return rc;
+}
