@@ -453,8 +453,15 @@ int node_publish(struct node *n, const char *type, const char *id, size_t id_len
 	snprintf(e.h.type, sizeof(e.h.type), "%s", type);
 	e.body = body;
 	e.body_len = body ? body_len : 0;
-	if (store_publish(n->store, &e, n->sk, buf, sizeof(buf), hash) != 0) {
-		snprintf(err, errlen, "the store refused the write (see the daemon's log)");
+	if ((rc = store_publish(n->store, &e, n->sk, buf, sizeof(buf), hash)) != 0) {
+		if (rc == STORE_EFULL)
+			snprintf(
+			    err, errlen,
+			    "the disk of %s/data is full: nothing was written; free some space "
+			    "and try again",
+			    n->dir);
+		else
+			snprintf(err, errlen, "the store refused the write (see the daemon's log)");
 		return NODE_EFAIL;
 	}
 	*seq = e.h.seq;

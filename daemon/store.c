@@ -961,8 +961,11 @@ int store_append_prepared(struct store *st, const struct ag_entry *entries,
 		           ? 0
 		           : -1;
 	if (rc != 0) {
-		log_error("store: append of %zu entries: %s", n, mdb_strerror(rc));
-		return -1;
+		char why[256];
+
+		store_why(st, rc, why, sizeof(why));
+		log_error("store: append of %zu entries: %s", n, why);
+		return store_full(st, rc) ? STORE_EFULL : -1;
 	}
 	return 0;
 }
@@ -1025,8 +1028,11 @@ int store_publish(struct store *st, struct ag_entry *e, const uint8_t sk[static 
 		return -1;
 	}
 	if (rc != 0) {
-		log_error("store: publish %s: %s", e->h.type, mdb_strerror(rc));
-		return -1;
+		char why[256];
+
+		store_why(st, rc, why, sizeof(why));
+		log_error("store: publish %s: %s", e->h.type, why);
+		return store_full(st, rc) ? STORE_EFULL : -1;
 	}
 	ag_entry_hash(e, hash);
 	return 0;

@@ -19,11 +19,13 @@
  * An entry given to a callback has its body when the store holds it, and
  * body NULL otherwise (retracted, or not held: its header says which).
  *
- * Functions that fail return -1 (or NULL) and log why.
+ * Functions that fail return -1 (or NULL) and log why; a write that failed
+ * because the disk is full returns STORE_EFULL and its log line says so.
  */
 #ifndef AGORA_STORE_H
 #define AGORA_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -33,6 +35,8 @@
 
 #define STORE_MAP_DEFAULT  (64u << 20) /* bytes mapped at first; the map grows */
 #define STORE_META_KEY_MAX 256         /* bytes of a meta key */
+
+#define STORE_EFULL -2 /* a write failed: the disk (or the map's file system) is full */
 
 #define STORE_FLAG_FORKED 0x1u /* set by the store; bits 8..31 are the callers' */
 
@@ -211,6 +215,11 @@ struct store_stats {
 };
 
 int store_stats(struct store *, struct store_stats *);
+
+/* Whether rc, an LMDB or errno code from a write, means the disk is full. */
+bool store_full(struct store *, int rc);
+/* rc in words for a log line: "the disk is full (...)" when it is. */
+void store_why(struct store *, int rc, char *buf, size_t len);
 
 /*
  * Checks everything the store promises, in one read transaction: every feed
