@@ -417,6 +417,18 @@ static const struct command commands[] = {
      "connected, last contact, entries and bytes in and out, the lag both ways; and\n"
      "feeds, records, entries, store bytes, uptime, invalid entries refused.\n"
      "contrib/systemd has a timer that writes them every minute."},
+    {"backup",
+     cmd_backup,
+     "a hot copy of the store and config",
+     "DEST",
+     {"DEST"},
+     1,
+     1,
+     0,
+     "Copies the store (consistent and compacted, while agorad runs and serves) and\n"
+     "agorad.conf into DEST, which must not exist or be an empty directory: it is\n"
+     "laid out as DIR is. agorad writes it, as its own user. node.key is never\n"
+     "copied: keep it apart. To restore, see agorad(8)."},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

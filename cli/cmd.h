@@ -2,7 +2,7 @@
  * cmd.h: agora's commands. cmd.c holds the command table, the argument
  * parser and help; cmd_node.c the node's commands (init, id, status, peer);
  * cmd_record.c the records' (put, get, list, search, retract, history, log);
- * cmd_ops.c the IT team's (check, metrics).
+ * cmd_ops.c the IT team's (check, metrics, backup).
  * A command returns its exit status (exits.h); it has printed one line on
  * stderr if not EXIT_DONE.
  */
@@ -157,5 +157,6 @@ int cmd_edit(const struct args *);
 int cmd_news(const struct args *);
 int cmd_check(const struct args *);
 int cmd_metrics(const struct args *);
+int cmd_backup(const struct args *);
 
 #endif

@@ -1,15 +1,23 @@
 /*
  * cmd_ops.c: the IT team's commands: check (is the node healthy), metrics
- * (its counts in Prometheus's text format).
+ * (its counts in Prometheus's text format) and backup (a hot copy of its
+ * store and config).
  */
+#include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "client.h"
 #include "cmd.h"
 #include "ctl.h"
 #include "ctl_resp.h"
 #include "ctlj.h"
+
+#define BACKUP_TIMEOUT_MS (6 * 3600 * 1000) /* a copy of a large store on a slow disk */
 
 int cmd_check(const struct args *a)
 {
@@ -157,4 +165,62 @@ int cmd_metrics(const struct args *a)
 		print_metrics(&m);
 	ag_ctl_resp_clear(&ag_ctl_metrics_shape, &m);
 	return rc;
+}
+
+/* ---- backup ---- */
+
+/*
+ * DEST as an absolute path without "." or "..": agorad has another working
+ * directory. Its parent must exist; DEST itself may not yet.
+ */
+static int backup_dest(const struct args *a, char *out, size_t len)
+{
+	char *copy = strdup(a->pos[0]), *slash, parent[PATH_MAX];
+	const char *base;
+	int rc = 0;
+
+	if (!copy)
+		return cmd_fail(a, EXIT_LOCAL, "out of memory");
+	while (strlen(copy) > 1 && copy[strlen(copy) - 1] == '/')
+		copy[strlen(copy) - 1] = '\0';
+	slash = strrchr(copy, '/');
+	base = slash ? slash + 1 : copy;
+	if (slash)
+		*slash = '\0';
+	if (!realpath(slash ? (*copy ? copy : "/") : ".", parent))
+		rc = cmd_fail(a, EXIT_REFUSED, "%s: %s", a->pos[0], strerror(errno));
+	else if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		rc = cmd_fail(a, EXIT_REFUSED, "%s: name the backup's directory itself", a->pos[0]);
+	else if ((size_t)snprintf(out, len, "%s/%s", strcmp(parent, "/") ? parent : "", base) >=
+	             len ||
+	         strlen(out) > AG_CTL_PATH_MAX)
+		rc = cmd_fail(a, EXIT_REFUSED, "%s: path too long", a->pos[0]);
+	free(copy);
+	return rc;
+}
+
+int cmd_backup(const struct args *a)
+{
+	char dest[PATH_MAX + AG_CTL_PATH_MAX + 2], err[800];
+	struct ag_ctl_backup b;
+	struct client *c;
+	json_t *req;
+	int rc;
+
+	if ((rc = backup_dest(a, dest, sizeof(dest))) != 0)
+		return rc;
+	if (!(c = client_open(a->dir, err, sizeof(err))))
+		return cmd_report(a, EXIT_UNREACHABLE, err);
+	client_set_timeout(c, BACKUP_TIMEOUT_MS);
+	req = json_pack("{s:s}", ag_ctl_field_name(AG_CTL_F_PATH), dest);
+	rc = client_ask(c, AG_CTL_BACKUP, req, &ag_ctl_backup_shape, &b, err, sizeof(err));
+	json_decref(req);
+	client_close(c);
+	if (rc != 0)
+		return cmd_report(a, rc, err);
+	if (a->json)
+		return cmd_json(ctlj_from(&ag_ctl_backup_shape, &b));
+	out_printf("backup in %s: agorad.conf and the store (%llu bytes); node.key is not in it\n",
+	           b.path, (unsigned long long)b.bytes);
+	return 0;
 }

@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "backup.h"
 #include "control.h"
 #include "ctl.h"
 #include "ctl_resp.h"
@@ -44,6 +45,7 @@ struct client {
 	uv_timer_t timer;
 	int handles; /* open; the client is freed when the last one closes */
 	int closing, reading, writing, close_after_write;
+	int later; /* its response comes later (backup): kept until it is given */
 	uint8_t hdr[AG_CTL_HDR_LEN];
 	size_t hdr_have;
 	struct ag_ctl_hdr h;
@@ -65,9 +67,14 @@ struct control {
 	ino_t ino;
 	struct client *clients;
 	unsigned nclients;
+	struct client *current; /* whose request a handler is running */
 };
 
-/* A handler packs the whole response map ("ok" first), or returns an AG_CTL_E* status with err. */
+/*
+ * A handler packs the whole response map ("ok" first), or returns an AG_CTL_E* status with err,
+ * or CONTROL_LATER after later_take: its response is given by later_answer.
+ */
+#define CONTROL_LATER (-1)
 typedef int control_handler(struct control *, const struct ag_ctl_req *, msgpack_packer *,
                             char *err, size_t errlen);
 
@@ -218,13 +225,11 @@ void control_free(struct control *ctl)
 
 /* ---- one client ---- */
 
-static void on_client_close(uv_handle_t *h)
+/* Once its handles are closed and no response is owed to it (later). */
+static void client_free(struct client *c)
 {
-	struct client *c = h->data;
 	struct control *ctl = c->ctl;
 
-	if (--c->handles > 0)
-		return;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -236,6 +241,14 @@ static void on_client_close(uv_handle_t *h)
 	msgpack_sbuffer_destroy(&c->out);
 	free(c);
 	control_maybe_free(ctl);
+}
+
+static void on_client_close(uv_handle_t *h)
+{
+	struct client *c = h->data;
+
+	if (--c->handles == 0 && !c->later)
+		client_free(c);
 }
 
 static void client_close(struct client *c)
@@ -1042,6 +1055,60 @@ static int handle_metrics(struct control *ctl, const struct ag_ctl_req *r, msgpa
 	return rc;
 }
 
+/* ---- responses given later ---- */
+
+/* The client of the request being handled, kept (and not idle) until later_answer. */
+static struct client *later_take(struct control *ctl)
+{
+	struct client *c = ctl->current;
+
+	c->later = 1;
+	uv_timer_stop(&c->timer);
+	return c;
+}
+
+/* Answers c (status 0: v of shape s; else the error), or frees it if it went away meanwhile. */
+static void later_answer(struct client *c, int status, const struct ag_ctl_shape *s, const void *v,
+                         const char *err)
+{
+	msgpack_packer pk;
+
+	c->later = 0;
+	c->writing = 0;
+	if (c->closing) {
+		if (c->handles == 0)
+			client_free(c);
+		return;
+	}
+	client_reset_out(c, &pk);
+	if (status == 0 && ag_ctl_resp_pack(&pk, s, v, true) == 0) {
+		client_send(c, AG_CTL_RESPONSE | c->h.type);
+	} else {
+		log_debug("control: %s: %s", ag_ctl_type_name(c->h.type),
+		          status ? err : "no memory");
+		client_error(c, status ? status : AG_CTL_EFAILED, status ? err : "out of memory");
+	}
+}
+
+static void on_backup_done(void *arg, int status, const struct ag_ctl_backup *b, const char *err)
+{
+	later_answer(arg, status, &ag_ctl_backup_shape, b, err);
+}
+
+/* BACKUP: the copy runs off the loop; the answer comes when it is over. */
+static int handle_backup(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                         char *err, size_t errlen)
+{
+	int rc;
+
+	(void)pk;
+	if ((rc = backup_start(ctl->loop, ctl->node, r->path, on_backup_done, ctl->current, err,
+	                       errlen)) != 0)
+		return rc;
+	later_take(ctl);
+	return CONTROL_LATER;
+}
+
 static control_handler *const handlers[AG_CTL_TYPE_END] = {
     [AG_CTL_ID] = handle_id,
     [AG_CTL_STATUS] = handle_status,
@@ -1058,6 +1125,7 @@ static control_handler *const handlers[AG_CTL_TYPE_END] = {
     [AG_CTL_RESOLVE] = handle_resolve,
     [AG_CTL_CHECK] = handle_check,
     [AG_CTL_METRICS] = handle_metrics,
+    [AG_CTL_BACKUP] = handle_backup,
 };
 
 /* Why a request's body was refused, in words a person can act on. */
@@ -1095,6 +1163,7 @@ static void client_request(struct client *c)
 		bad_request(&c->h, rc, where, field, err, sizeof(err));
 		rc = AG_CTL_EREFUSED;
 	} else {
+		c->ctl->current = c;
 		rc = handlers[r.type](c->ctl, &r, &pk, err, sizeof(err));
 	}
 	if (rc == 0 && c->out.size - AG_CTL_HDR_LEN > AG_CTL_RESP_MAX) {
@@ -1104,6 +1173,10 @@ static void client_request(struct client *c)
 	free(c->body);
 	c->body = NULL;
 	c->hdr_have = c->body_have = 0;
+	if (rc == CONTROL_LATER) {
+		c->writing = 1; /* nothing more is read from it until it is answered */
+		return;
+	}
 	if (rc != 0) {
 		log_debug("control: %s: %s",
 		          ag_ctl_type_name(c->h.type) ? ag_ctl_type_name(c->h.type) : "?", err);

@@ -216,6 +216,14 @@ struct store_stats {
 
 int store_stats(struct store *, struct store_stats *);
 
+/*
+ * A hot copy of the store into dir, an empty directory: consistent (one read
+ * transaction) and compacted, synced; *bytes its size. Any thread; the
+ * writer goes on, but a write that must grow the map waits for the copy.
+ * 0, -1 or STORE_EFULL (logged).
+ */
+int store_copy(struct store *, const char *dir, uint64_t *bytes);
+
 /* Whether rc, an LMDB or errno code from a write, means the disk is full. */
 bool store_full(struct store *, int rc);
 /* rc in words for a log line: "the disk is full (...)" when it is. */

@@ -88,6 +88,7 @@ static const struct {
     [AG_CTL_RESOLVE] = {"resolve", AG_CTL_F_CITY, AG_CTL_F_CITY},
     [AG_CTL_CHECK] = {"check", 0, 0},
     [AG_CTL_METRICS] = {"metrics", 0, 0},
+    [AG_CTL_BACKUP] = {"backup", AG_CTL_F_PATH, AG_CTL_F_PATH},
 };
 
 const char *ag_ctl_type_name(unsigned type)
@@ -125,6 +126,7 @@ static const struct field {
     {"lang", AG_CTL_F_LANG, K_STR, offsetof(struct ag_ctl_req, lang), AG_CTL_LANG_MAX + 1},
     {"limit", AG_CTL_F_LIMIT, K_UINT, offsetof(struct ag_ctl_req, limit), 0},
     {"name", AG_CTL_F_NAME, K_STR, offsetof(struct ag_ctl_req, name), AG_CTL_NAME_MAX + 1},
+    {"path", AG_CTL_F_PATH, K_STR, offsetof(struct ag_ctl_req, path), AG_CTL_PATH_MAX + 1},
     {"since", AG_CTL_F_SINCE, K_UINT, offsetof(struct ag_ctl_req, since), 0},
     {"text", AG_CTL_F_TEXT, K_STR, offsetof(struct ag_ctl_req, text), AG_CTL_TEXT_MAX + 1},
     {"topic", AG_CTL_F_TOPIC, K_STR, offsetof(struct ag_ctl_req, topic), AG_CTL_TOPIC_MAX + 1},

@@ -42,6 +42,7 @@ enum ag_ctl_type {
 	AG_CTL_RESOLVE = 13,
 	AG_CTL_CHECK = 14,
 	AG_CTL_METRICS = 15,
+	AG_CTL_BACKUP = 16,
 	AG_CTL_TYPE_END /* one past the last */
 };
 
@@ -85,7 +86,8 @@ const char *ag_ctl_type_name(unsigned type);
 #define AG_CTL_CITY_MAX     64  /* a name, or a 44-character base64 key */
 #define AG_CTL_TOPIC_MAX    64
 #define AG_CTL_TEXT_MAX     1024
-#define AG_CTL_LANG_MAX     2 /* a language code: "fr" */
+#define AG_CTL_LANG_MAX     2    /* a language code: "fr" */
+#define AG_CTL_PATH_MAX     4095 /* an absolute path, as PATH_MAX allows */
 
 /* The fields a request may carry: a bit each in ag_ctl_req.fields. */
 enum {
@@ -102,6 +104,7 @@ enum {
 	AG_CTL_F_TOPIC = 1 << 10,
 	AG_CTL_F_TYPE = 1 << 11,
 	AG_CTL_F_LANG = 1 << 12,
+	AG_CTL_F_PATH = 1 << 13,
 };
 
 /*
@@ -124,6 +127,7 @@ struct ag_ctl_req {
 	char topic[AG_CTL_TOPIC_MAX + 1];
 	char text[AG_CTL_TEXT_MAX + 1];
 	char lang[AG_CTL_LANG_MAX + 1];
+	char path[AG_CTL_PATH_MAX + 1];
 	/* A record body: a canonical msgpack map of at most AG_BODY_MAX bytes. */
 	const uint8_t *body;
 	size_t body_len;

@@ -148,6 +148,13 @@ static const struct ag_ctl_field metrics_fields[] = {
 const struct ag_ctl_shape ag_ctl_metrics_shape = {
     "metrics response", metrics_fields, N(metrics_fields), sizeof(struct ag_ctl_metrics), 0};
 
+static const struct ag_ctl_field backup_fields[] = {
+    UINT(struct ag_ctl_backup, bytes),
+    STR(struct ag_ctl_backup, path, AG_CTL_K_STR),
+};
+const struct ag_ctl_shape ag_ctl_backup_shape = {"backup response", backup_fields, N(backup_fields),
+                                                 sizeof(struct ag_ctl_backup), 0};
+
 /* Not in name order: "ok", "status", "error" is the order PROTOCOL.md gives. */
 static const struct ag_ctl_field error_fields[] = {
     UINT(struct ag_ctl_error, status),
@@ -177,6 +184,8 @@ const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type)
 		return &ag_ctl_check_shape;
 	case AG_CTL_METRICS:
 		return &ag_ctl_metrics_shape;
+	case AG_CTL_BACKUP:
+		return &ag_ctl_backup_shape;
 	default:
 		return NULL;
 	}

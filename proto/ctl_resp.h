@@ -135,6 +135,12 @@ struct ag_ctl_metrics {
 	uint64_t uptime_ms;
 };
 
+/* BACKUP: where the copy is, and its size. */
+struct ag_ctl_backup {
+	uint64_t bytes; /* of the store's copy */
+	char path[AG_CTL_PATH_MAX + 1];
+};
+
 /* An error response: {"ok": false, "status": N, "error": "words"}. */
 struct ag_ctl_error {
 	char error[AG_CTL_ERROR_MAX + 1];
@@ -178,6 +184,7 @@ extern const struct ag_ctl_shape ag_ctl_status_resp_shape, ag_ctl_peers_shape, a
 extern const struct ag_ctl_shape ag_ctl_city_shape, ag_ctl_city_key_shape;
 extern const struct ag_ctl_shape ag_ctl_published_shape, ag_ctl_error_shape;
 extern const struct ag_ctl_shape ag_ctl_problem_shape, ag_ctl_check_shape, ag_ctl_metrics_shape;
+extern const struct ag_ctl_shape ag_ctl_backup_shape;
 
 /*
  * The shape of the response to a request type, or NULL where the response

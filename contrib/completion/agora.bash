@@ -8,7 +8,7 @@ governance ownership inclusion leadership rights services"
 _agora_stakeholders="national-authorities city-administration civil-society academia
 private-sector international-organisation"
 _agora_commands="init id status sync peer put get list search retract history log show practice
-profile pilot comment export schema edit news report check metrics help"
+profile pilot comment export schema edit news report check metrics backup help"
 
 # The --dir given on the line, else $AGORA_DIR, else the default.
 _agora_dir() {
@@ -143,6 +143,13 @@ _agora() {
 	sync)
 		[[ $prev == --timeout ]] && return
 		opts="--wait --timeout"
+		;;
+	backup)
+		if [[ $cur != -* ]]; then
+			compopt -o dirnames 2>/dev/null
+			COMPREPLY=($(compgen -d -- "$cur"))
+			return
+		fi
 		;;
 	news)
 		if [[ $prev == --since ]]; then
