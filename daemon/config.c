@@ -76,6 +76,8 @@ struct parse {
 	size_t nmsgs, msgs_cap;
 	int nerrors;
 	char why[160]; /* a setter's reason */
+	char *first;   /* not NULL: the first message goes here, and nothing is logged */
+	size_t firstlen;
 };
 
 struct key {
@@ -240,11 +242,33 @@ static int msg_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* The first message (in line order) as one line, and how many more there are. */
+static void report_first(struct parse *ps)
+{
+	const struct msg *m = ps->nmsgs > 0 ? &ps->msgs[0] : NULL;
+	char more[48] = "";
+
+	if (ps->nerrors > 1)
+		snprintf(more, sizeof(more), " (and %d more error%s)", ps->nerrors - 1,
+		         ps->nerrors == 2 ? "" : "s");
+	if (!m || !m->text)
+		snprintf(ps->first, ps->firstlen, "%s: %d errors", ps->file, ps->nerrors);
+	else if (m->line > 0)
+		snprintf(ps->first, ps->firstlen, "%s:%d: %s%s", ps->file, m->line, m->text, more);
+	else
+		snprintf(ps->first, ps->firstlen, "%s: %s%s", ps->file, m->text, more);
+}
+
 /* Logs the messages in line order, whole-file ones last, then the count. */
 static void report(struct parse *ps)
 {
 	if (ps->nmsgs > 0) /* qsort wants a non-NULL array even when empty */
 		qsort(ps->msgs, ps->nmsgs, sizeof(*ps->msgs), msg_cmp);
+	if (ps->first) {
+		if (ps->nerrors > 0)
+			report_first(ps);
+		return;
+	}
 	for (size_t i = 0; i < ps->nmsgs && i < MSGS_SHOWN; i++) {
 		if (ps->msgs[i].line > 0)
 			log_error("%s:%d: %s", ps->file, ps->msgs[i].line, ps->msgs[i].text);
@@ -657,14 +681,23 @@ static struct config *config_blank(void)
 	return cfg;
 }
 
-struct config *config_parse(const char *text, size_t len, const char *file, const uint8_t *self_pk,
-                            int *nerrors)
+/* config_parse, or with first set, its first error in first and nothing logged. */
+static struct config *parse_text(const char *text, size_t len, const char *file,
+                                 const uint8_t *self_pk, int *nerrors, char *first, size_t firstlen)
 {
-	struct parse ps = {.file = file, .text = text, .len = len, .sec = SEC_NONE};
+	struct parse ps = {.file = file,
+	                   .text = text,
+	                   .len = len,
+	                   .sec = SEC_NONE,
+	                   .first = first,
+	                   .firstlen = firstlen};
 	int r;
 
 	if ((ps.cfg = config_blank()) == NULL) {
-		log_error("%s: out of memory", file);
+		if (first)
+			snprintf(first, firstlen, "%s: out of memory", file);
+		else
+			log_error("%s: out of memory", file);
 		if (nerrors != NULL)
 			*nerrors = 1;
 		return NULL;
@@ -692,7 +725,30 @@ struct config *config_parse(const char *text, size_t len, const char *file, cons
 	return ps.cfg;
 }
 
-struct config *config_load(const char *path, const uint8_t *self_pk, int *nerrors)
+struct config *config_parse(const char *text, size_t len, const char *file, const uint8_t *self_pk,
+                            int *nerrors)
+{
+	return parse_text(text, len, file, self_pk, nerrors, NULL, 0);
+}
+
+/* A failure to read the file: logged, or put in first. */
+__attribute__((format(printf, 3, 4))) static void load_fail(char *first, size_t firstlen,
+                                                            const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (first)
+		snprintf(first, firstlen, "%s", line);
+	else
+		log_error("%s", line);
+}
+
+static struct config *load_file(const char *path, const uint8_t *self_pk, int *nerrors, char *first,
+                                size_t firstlen)
 {
 	struct config *cfg = NULL;
 	char *text = NULL;
@@ -703,19 +759,20 @@ struct config *config_load(const char *path, const uint8_t *self_pk, int *nerror
 	if (nerrors != NULL)
 		*nerrors = 1; /* until parsed */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		log_error("%s: %s", path, strerror(errno));
+		load_fail(first, firstlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0) {
-		log_error("%s: %s", path, strerror(errno));
+		load_fail(first, firstlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
-		log_error("%s: not a regular file of at most %d bytes", path, CONFIG_FILE_MAX);
+		load_fail(first, firstlen, "%s: not a regular file of at most %d bytes", path,
+		          CONFIG_FILE_MAX);
 		goto out;
 	}
 	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
-		log_error("%s: out of memory", path);
+		load_fail(first, firstlen, "%s: out of memory", path);
 		goto out;
 	}
 	while (got < (size_t)st.st_size) {
@@ -724,18 +781,28 @@ struct config *config_load(const char *path, const uint8_t *self_pk, int *nerror
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			log_error("%s: %s", path, strerror(errno));
+			load_fail(first, firstlen, "%s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
 			break; /* shrank under us: parse what is there */
 		got += (size_t)r;
 	}
-	cfg = config_parse(text, got, path, self_pk, nerrors);
+	cfg = parse_text(text, got, path, self_pk, nerrors, first, firstlen);
 out:
 	free(text);
 	close(fd);
 	return cfg;
+}
+
+struct config *config_load(const char *path, const uint8_t *self_pk, int *nerrors)
+{
+	return load_file(path, self_pk, nerrors, NULL, 0);
+}
+
+struct config *config_load_why(const char *path, const uint8_t *self_pk, char *why, size_t whylen)
+{
+	return load_file(path, self_pk, NULL, why, whylen);
 }
 
 struct config *config_new(const char *name, const char *listen)

@@ -101,6 +101,12 @@ struct config *config_parse(const char *text, size_t len, const char *file, cons
 struct config *config_load(const char *path, const uint8_t *self_pk, int *nerrors);
 
 /*
+ * config_load for SIGHUP: nothing is logged; on failure why says, in one line,
+ * the first error ("file:line: what is wrong") and how many more there are.
+ */
+struct config *config_load_why(const char *path, const uint8_t *self_pk, char *why, size_t whylen);
+
+/*
  * The normalised text of cfg: the keys in a fixed order and case, "Key =
  * Value", defaults other than Listen left out, comments gone. Parsing it
  * gives back an equal config. Heap string the caller frees; NULL if no memory.

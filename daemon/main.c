@@ -61,7 +61,7 @@ static void watch_signal(struct daemon *d, uv_signal_t *s, int signum)
 	uv_signal_start(s, on_signal, signum);
 }
 
-static int run(const char *dir)
+static int run(const char *dir, int verbose)
 {
 	struct daemon d = {0};
 	uint8_t pk[AG_PK_LEN];
@@ -75,6 +75,8 @@ static int run(const char *dir)
 		uv_loop_close(&d.loop);
 		return 1;
 	}
+	if (verbose)
+		node_pin_log_level(d.node);
 	snprintf(sock, sizeof(sock), "%s/" CONTROL_SOCKET, dir);
 	/* The control socket first: it tells a second daemon on this DIR most clearly. */
 	if (!(d.control = control_new(&d.loop, d.node, sock)) || node_start(d.node) != 0) {
@@ -111,7 +113,7 @@ int main(int argc, char **argv)
 	                                     {NULL, 0, NULL, 0}};
 	const char *dir = getenv("AGORA_DIR");
 	char path[4096 + 16];
-	int c, check = 0;
+	int c, check = 0, verbose = 0;
 
 	log_init();
 	while ((c = getopt_long(argc, argv, "d:chvV", opts, NULL)) != -1) {
@@ -124,6 +126,7 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
+			verbose = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -149,5 +152,5 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/agorad.conf", dir);
 		return config_check(path, NULL, stdout) == 0 ? 0 : 1;
 	}
-	return run(dir);
+	return run(dir, verbose);
 }

@@ -50,6 +50,7 @@ struct node {
 	uv_timer_t claims_timer; /* claims of our own feed fall due */
 	int stopping;
 	int64_t started_ms; /* Unix time */
+	int log_pinned;     /* -v: LogLevel does not apply */
 };
 
 /* Recomputes the replicated set from the config and the stored member records. */
@@ -525,6 +526,15 @@ static void drop_peer_object(struct node *n, struct peer *p)
 	peer_free(p);
 }
 
+/* A key in base64 for a log line; valid until the next call. */
+static const char *key_b64(const uint8_t pk[static 32])
+{
+	static char b64[AG_B64_LEN + 1];
+
+	ag_key_to_b64(b64, pk);
+	return b64;
+}
+
 int node_peer_add(struct node *n, const uint8_t pk[static 32], const char *name,
                   const char *endpoint, char *err, size_t errlen)
 {
@@ -549,6 +559,8 @@ int node_peer_add(struct node *n, const uint8_t pk[static 32], const char *name,
 	}
 	config_free(n->cfg);
 	n->cfg = next;
+	log_info("peer %s added (%s)%s%s, by agora peer add", name, key_b64(pk),
+	         endpoint && *endpoint ? " at " : "", endpoint && *endpoint ? endpoint : "");
 	if (add_peer_object(n, &next->peers[next->npeers - 1]) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return NODE_EFAIL;
@@ -575,6 +587,7 @@ int node_peer_remove(struct node *n, const uint8_t pk[static 32], char *err, siz
 	}
 	config_free(n->cfg);
 	n->cfg = next;
+	log_info("peer %s removed (%s), by agora peer remove", p->name, key_b64(pk));
 	drop_peer_object(n, p);
 	node_recompute_set(n);
 	node_reconcile_members(n);
@@ -703,6 +716,8 @@ int node_start(struct node *n)
 			return -1;
 	n->ready = n->cfg->npeers == 0;
 	n->started_ms = (int64_t)now_ms();
+	if (!n->log_pinned)
+		log_set_level(n->cfg->log_level);
 	node_recompute_set(n);
 	node_reconcile_members(n);
 	return 0;
@@ -724,34 +739,133 @@ void node_stop(struct node *n)
 		drop_peer_object(n, n->peers[n->npeers - 1]);
 }
 
-/* SIGHUP: the peers of a config that is entirely valid replace ours. */
-int node_reload(struct node *n)
-{
-	int nerr = 0;
-	struct config *next = config_load(n->conf_path, n->pk, &nerr);
+/* ---- SIGHUP ---- */
 
-	if (!next) {
-		log_error("%s: %d errors: config not reloaded", n->conf_path, nerr);
+/* What a reload changes, counted for its one log line. */
+struct reload {
+	size_t added, removed, changed;
+	const char *node_keys[4]; /* [Node] keys whose value changed */
+	size_t nkeys;
+};
+
+/* A peer whose name or endpoint changed takes the new one; a new endpoint is dialed at once. */
+static void reload_peer(struct node *n, struct peer *p, const struct config_peer *cp,
+                        struct reload *r)
+{
+	int moved = strcmp(p->host, cp->host) != 0 || p->port != cp->port;
+
+	if (!moved && strcmp(p->name, cp->name) == 0)
+		return;
+	r->changed++;
+	snprintf(p->name, sizeof(p->name), "%s", cp->name);
+	sync_link_rename(p->link, p->name);
+	if (!moved)
+		return;
+	snprintf(p->host, sizeof(p->host), "%s", cp->host);
+	p->port = cp->port;
+	p->backoff_ms = 0;
+	uv_timer_stop(&p->timer);
+	if (p->conn && conn_initiator(p->conn))
+		conn_close(p->conn, "its endpoint changed"); /* on_down dials the new one */
+	else
+		node_dial(n, p);
+}
+
+static void reload_peers(struct node *n, const struct config *next, struct reload *r)
+{
+	const struct config_peer *cp;
+	struct peer *p;
+
+	for (size_t i = n->npeers; i-- > 0;)
+		if (!config_peer_find(next, n->peers[i]->pk)) {
+			log_peer(LOG_LEVEL_INFO, n->peers[i]->name, "removed from the config");
+			drop_peer_object(n, n->peers[i]);
+			r->removed++;
+		}
+	for (size_t j = 0; j < next->npeers; j++) {
+		cp = &next->peers[j];
+		if ((p = find_peer(n, cp->pk)))
+			reload_peer(n, p, cp, r);
+		else if (add_peer_object(n, cp) == 0)
+			r->added++;
+		else
+			log_error("%s: out of memory: peer not added", cp->name);
+	}
+}
+
+/*
+ * What cannot change while the node runs (its network, bound into every
+ * signature), or cannot be had (a new Listen address): refused, why said.
+ * A new listener is made here, so the reload either has it or changes nothing.
+ */
+static int reload_check(struct node *n, const struct config *next, struct listener **l, char *why,
+                        size_t whylen)
+{
+	*l = NULL;
+	if (memcmp(next->network, n->cfg->network, sizeof(next->network)) != 0) {
+		snprintf(why, whylen, "Network cannot change while agorad runs: restart it");
 		return -1;
 	}
-	for (size_t i = n->npeers; i-- > 0;) {
-		struct peer *p = n->peers[i];
-		int keep = 0;
-
-		for (size_t j = 0; j < next->npeers; j++)
-			keep |= memcmp(next->peers[j].pk, p->pk, 32) == 0;
-		if (!keep)
-			drop_peer_object(n, p);
+	if (memcmp(&next->listen, &n->cfg->listen, sizeof(next->listen)) == 0 || !n->listener)
+		return 0;
+	if (!(*l = listener_new(n->loop, (const struct sockaddr *)&next->listen, &n->keys,
+	                        &node_conn_ops, n))) {
+		snprintf(why, whylen, "cannot listen on the new Listen address (see above)");
+		return -1;
 	}
-	for (size_t j = 0; j < next->npeers; j++)
-		if (!find_peer(n, next->peers[j].pk))
-			add_peer_object(n, &next->peers[j]);
+	return 0;
+}
+
+static void reload_node_keys(struct node *n, const struct config *next, struct reload *r)
+{
+	if (strcmp(next->name, n->cfg->name) != 0)
+		r->node_keys[r->nkeys++] = "Name";
+	if (memcmp(&next->listen, &n->cfg->listen, sizeof(next->listen)) != 0)
+		r->node_keys[r->nkeys++] = "Listen";
+	if (next->hops != n->cfg->hops)
+		r->node_keys[r->nkeys++] = "Hops";
+	if (next->log_level != n->cfg->log_level) {
+		r->node_keys[r->nkeys++] = "LogLevel";
+		if (!n->log_pinned)
+			log_set_level(next->log_level);
+	}
+}
+
+/* SIGHUP: every change of a config that is entirely valid is applied, or none. */
+int node_reload(struct node *n)
+{
+	struct reload r = {0};
+	struct listener *l;
+	struct config *next;
+	char why[LOG_LINE_MAX - 100], keys[64] = "";
+
+	if (!(next = config_load_why(n->conf_path, n->pk, why, sizeof(why))) ||
+	    reload_check(n, next, &l, why, sizeof(why)) != 0) {
+		log_error("config not reloaded, nothing changed: %s", why);
+		config_free(next);
+		return -1;
+	}
+	reload_node_keys(n, next, &r);
+	if (l) {
+		listener_free(n->listener);
+		n->listener = l;
+	}
+	reload_peers(n, next, &r);
 	config_free(n->cfg);
 	n->cfg = next;
 	node_recompute_set(n);
 	node_reconcile_members(n);
-	log_info("config reloaded: %zu peers", n->npeers);
+	for (size_t i = 0; i < r.nkeys; i++)
+		snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), "%s%s", i ? ", " : "; ",
+		         r.node_keys[i]);
+	log_info("config reloaded: %zu peers (%zu added, %zu removed, %zu changed)%s%s", n->npeers,
+	         r.added, r.removed, r.changed, keys, r.nkeys ? " changed" : "");
 	return 0;
+}
+
+void node_pin_log_level(struct node *n)
+{
+	n->log_pinned = 1;
 }
 
 void node_free(struct node *n)

@@ -31,8 +31,14 @@ int node_start(struct node *);
 /* Closes every handle; after the loop has run dry, node_free. */
 void node_stop(struct node *);
 void node_free(struct node *); /* NULL-safe */
-/* SIGHUP: apply the peers of the config file if it is entirely valid. 0 or -1. */
+/*
+ * SIGHUP: every change of the config file (names, endpoints, peers, Listen,
+ * Hops, LogLevel, SilentAfter) if it is entirely valid, or none, the reason
+ * in one log line. 0 or -1.
+ */
 int node_reload(struct node *);
+/* agorad -v: debug lines whatever LogLevel says, at start and after a reload. */
+void node_pin_log_level(struct node *);
 
 struct store *node_store(struct node *);
 void node_id(const struct node *, uint8_t pk[static 32], const char **name);

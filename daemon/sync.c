@@ -165,6 +165,11 @@ struct sync_link *sync_link_new(struct sync *s, const char *name, void *link_ud)
 	return l;
 }
 
+void sync_link_rename(struct sync_link *l, const char *name)
+{
+	snprintf(l->name, sizeof(l->name), "%s", name);
+}
+
 static void link_destroy(struct sync_link *l)
 {
 	free(l->feeds);

@@ -65,6 +65,8 @@ void sync_free(struct sync *);
 
 /* A peer's link, down until sync_up; name is for log lines. NULL when out of memory. */
 struct sync_link *sync_link_new(struct sync *, const char *name, void *link_ud);
+/* The peer's name changed (SIGHUP): for log lines from now on. */
+void sync_link_rename(struct sync_link *, const char *name);
 /* Its callbacks stop at once; the memory goes when its last verify job ends. NULL-safe. */
 void sync_link_free(struct sync_link *);
 
