@@ -1,12 +1,16 @@
 /* client.c: one connection to agorad's control socket, blocking, with a timeout per response. */
 #include <errno.h>
+#include <grp.h>
+#include <limits.h>
 #include <msgpack.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +27,62 @@ struct client {
 	int timeout_ms;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
+
+/* Whether this process has gid among its groups now. */
+static bool in_session(gid_t gid)
+{
+	gid_t groups[NGROUPS_MAX];
+	int n = getgroups(NGROUPS_MAX, groups);
+
+	if (getegid() == gid)
+		return true;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* Whether the group database puts user pw in gid: true after adduser, before a new login. */
+static bool in_group_db(const struct passwd *pw, gid_t gid)
+{
+	gid_t groups[NGROUPS_MAX];
+	int n = NGROUPS_MAX;
+
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * Why the socket (or DIR) refused us, as staff meet it: the group that may
+ * use it, and how to join it (a new group counts from the next login).
+ */
+static void access_hint(const char *sock, const char *dir, char *buf, size_t len)
+{
+	const struct passwd *pw = getpwuid(getuid());
+	const char *user = pw ? pw->pw_name : "$USER", *group = "agora";
+	const struct group *gr;
+	struct stat st;
+
+	if (stat(sock, &st) == 0 || stat(dir, &st) == 0) {
+		if ((gr = getgrgid(st.st_gid)))
+			group = gr->gr_name;
+		if (pw && in_group_db(pw, st.st_gid) && !in_session(st.st_gid)) {
+			snprintf(buf, len,
+			         ": %s is in group %s, but this login is older than that: log in "
+			         "again (or run newgrp %s)",
+			         user, group, group);
+			return;
+		}
+	}
+	snprintf(buf, len,
+	         ": %s is not in group %s, whose members may use agorad (sudo adduser %s %s, then "
+	         "log in again)",
+	         user, group, user, group);
+}
 
 struct client *client_open(const char *dir, char *err, size_t errlen)
 {
@@ -44,8 +104,15 @@ struct client *client_open(const char *dir, char *err, size_t errlen)
 	memcpy(c->path, sa.sun_path, sizeof(c->path));
 	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		snprintf(err, errlen, "cannot reach agorad at %s: %s%s", c->path, strerror(errno),
-		         errno == ENOENT || errno == ECONNREFUSED ? " (is agorad running?)" : "");
+		int e = errno;
+		char hint[400] = "";
+
+		if (e == EACCES)
+			access_hint(c->path, dir, hint, sizeof(hint));
+		else if (e == ENOENT || e == ECONNREFUSED)
+			snprintf(hint, sizeof(hint), " (is agorad running?)");
+		snprintf(err, errlen, "cannot reach agorad at %s: %s%s", c->path, strerror(e),
+		         hint);
 		client_close(c);
 		return NULL;
 	}

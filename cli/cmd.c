@@ -17,6 +17,7 @@
 #include "ctl.h"
 #include "ctl_resp.h"
 #include "key.h"
+#include "near.h"
 #include "schema.h"
 
 #define O(x) (UINT64_C(1) << (x))
@@ -714,9 +715,48 @@ static const struct command *find_command(int argc, char **argv, int *used)
 	return NULL;
 }
 
+/*
+ * The command word nearest to word (near.h), or NULL: the words of the table's
+ * names from byte skip on (0: first words, "peer" of "peer add"; past a group
+ * and its space: that group's second words).
+ */
+static const char *nearest_word(const char *word, size_t skip, const char *group)
+{
+	static char words[NCOMMANDS + 1][32];
+	const char *cands[NCOMMANDS + 1];
+	size_t n = 0, len;
+
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const char *name = commands[i].name;
+
+		if (group && (strncmp(name, group, skip - 1) != 0 || name[skip - 1] != ' '))
+			continue;
+		len = strcspn(name + skip, " ");
+		snprintf(words[n], sizeof(words[n]), "%.*s", (int)len, name + skip);
+		cands[n] = words[n];
+		n++;
+	}
+	if (!group)
+		cands[n++] = "help";
+	return ag_nearest(word, strlen(word), cands, sizeof(cands[0]), n);
+}
+
+static int unknown_command(const char *word)
+{
+	const char *near = nearest_word(word, 0, NULL);
+
+	if (near)
+		out_err("unknown command \"%s\"; did you mean \"%s\"? (see agora help)", word,
+		        near);
+	else
+		out_err("unknown command \"%s\" (see agora help)", word);
+	return EXIT_REFUSED;
+}
+
 /* "peer" alone, or "peer frob": the group's words, so the message can list them. */
 static int group_fail(const char *group, const char *sub)
 {
+	const char *near;
 	char subs[128] = "";
 	size_t gl = strlen(group), len = 0;
 
@@ -726,7 +766,10 @@ static int group_fail(const char *group, const char *sub)
 			                        len ? ", " : "", commands[i].name + gl + 1);
 	if (!len)
 		return -1;
-	if (sub)
+	if (sub && (near = nearest_word(sub, gl + 1, group)))
+		out_err("%s: unknown subcommand \"%s\"; did you mean \"%s %s\"?", group, sub, group,
+		        near);
+	else if (sub)
 		out_err("%s: unknown subcommand \"%s\" (one of: %s)", group, sub, subs);
 	else
 		out_err("%s: missing subcommand (one of: %s)", group, subs);
@@ -896,8 +939,7 @@ int cmd_main(int argc, char **argv)
 	if (!(a.cmd = find_command(argc - i, argv + i, &used))) {
 		if ((rc = group_fail(argv[i], i + 1 < argc ? argv[i + 1] : NULL)) >= 0)
 			return rc;
-		out_err("unknown command \"%s\" (see agora help)", argv[i]);
-		return EXIT_REFUSED;
+		return unknown_command(argv[i]);
 	}
 	if ((rc = parse_command(&a, argc - i - used, argv + i + used)) != 0)
 		return rc;

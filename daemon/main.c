@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -61,6 +62,19 @@ static void watch_signal(struct daemon *d, uv_signal_t *s, int signum)
 	uv_signal_start(s, on_signal, signum);
 }
 
+/* agorad started before agora init: say what to run, not "No such file or directory". */
+static int key_missing(const char *dir)
+{
+	char path[4096 + 16];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/node.key", dir);
+	if (stat(path, &st) == 0 || errno != ENOENT)
+		return 0;
+	log_error("no node.key in %s: run agora init --dir %s --name NAME first", dir, dir);
+	return 1;
+}
+
 static int run(const char *dir, int verbose)
 {
 	struct daemon d = {0};
@@ -69,6 +83,8 @@ static int run(const char *dir, int verbose)
 	const char *name;
 	int rc;
 
+	if (key_missing(dir))
+		return 1;
 	uv_loop_init(&d.loop);
 	pool_lower_priority(&d.loop);
 	if (!(d.node = node_new(&d.loop, dir))) {
