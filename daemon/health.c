@@ -140,7 +140,10 @@ int health_check(struct node *n, struct ag_ctl_check *c)
 	memset(c, 0, sizeof(*c));
 	if (status_fill(n, &st) != 0)
 		return -1;
-	p.cap = 3 + st.npeers + st.nfeeds; /* ready, no peer, disk; one per peer and feed */
+	/* Ready, no peer, disk; one per peer and feed; no more than a response may hold. */
+	p.cap = 3 + st.npeers + st.nfeeds;
+	if (p.cap > AG_CTL_PEERS_MAX)
+		p.cap = AG_CTL_PEERS_MAX;
 	if (!(c->problems = calloc(p.cap, sizeof(*c->problems)))) {
 		ag_ctl_resp_clear(&ag_ctl_status_shape, &st);
 		return -1;
