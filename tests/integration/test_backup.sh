@@ -10,7 +10,7 @@ unset AGORA_DIR
 N=${BACKUP_ENTRIES:-20000}
 
 A=$(node_init Lyon)
-"$BIN/tests/agora-fill" "$WORK/Lyon" "$N" 1500 >/dev/null || fail "agora-fill"
+"$BIN/tests/agora-fill" "$WORK/Lyon" "$N" 1000 >/dev/null || fail "agora-fill"
 node_start Lyon
 until_ok 10 a Lyon status || fail "Lyon does not answer"
 put() { echo "{\"title\": \"$1 hébergement\", \"summary\": \"$1\", \"topics\": [\"housing\"]}" | a Lyon put practice "$1" >/dev/null; }
