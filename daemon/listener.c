@@ -247,10 +247,17 @@ void listener_free(struct listener *l)
 	if (!l)
 		return;
 	l->stopping = 1;
-	/* Their gate is this listener: they go with it. */
+	/*
+	 * Their gate is this listener: they go with it. One that has named a
+	 * known key waits for its first transport message (conn.h): it holds no
+	 * place of the peer's, which may be freed before its close ends, so it
+	 * goes as the stranger it still is.
+	 */
 	for (size_t i = 0; i < LISTENER_HANDSHAKES_MAX; i++)
-		if (l->pending[i].c && !conn_peer(l->pending[i].c))
+		if (l->pending[i].c) {
+			conn_set_peer(l->pending[i].c, NULL);
 			conn_close(l->pending[i].c, "shutting down");
+		}
 	uv_close((uv_handle_t *)&l->tcp, on_closed);
 	uv_close((uv_handle_t *)&l->tick, on_closed);
 }
