@@ -66,6 +66,8 @@ static const struct optdef {
     [OPT_OUTPUT] = {"output", 'o', "FILE", "write to FILE instead of stdout"},
     [OPT_WAIT] = {"wait", 0, NULL, "wait until this node holds all its peers announced"},
     [OPT_TIMEOUT] = {"timeout", 0, "SECONDS", "with --wait, give up after SECONDS (exit 1)"},
+    [OPT_PURGE] = {"purge", 0, NULL,
+                   "also erase the body of every version, on every node, for good"},
 };
 
 static const struct command commands[] = {
@@ -195,13 +197,16 @@ static const struct command commands[] = {
     {"retract",
      cmd_retract,
      "publish a retraction",
-     "TYPE ID [--force]",
+     "TYPE ID [--purge] [--force]",
      {"TYPE", "ID"},
      2,
      2,
-     O(OPT_FORCE),
+     O(OPT_FORCE) | O(OPT_PURGE),
      "Retracts this node's record TYPE ID: a signed entry with no body. Its\n"
-     "earlier versions stay in the history."},
+     "earlier versions stay in the history. With --purge it also publishes a\n"
+     "purge record naming every version: each node that receives it erases\n"
+     "their bodies for good (their headers stay, state purged), and compacts\n"
+     "its files so that their bytes are gone. A retracted record can be purged."},
     {"history",
      cmd_history,
      "every version of a record",

@@ -51,6 +51,7 @@ enum cmd_opt {
 	OPT_OUTPUT,
 	OPT_WAIT,
 	OPT_TIMEOUT,
+	OPT_PURGE,
 	OPT_END
 };
 

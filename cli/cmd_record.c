@@ -141,19 +141,78 @@ int cmd_put(const struct args *a)
 	return print_published(a, resp, "published");
 }
 
+/* A request for TYPE ID of this node, with --force if given. */
+static json_t *own_request(const struct args *a)
+{
+	json_t *req = json_pack("{s:s, s:s}", "type", a->pos[0], "id", a->pos[1]);
+
+	if (a->opt[OPT_FORCE])
+		json_object_set_new(req, "force", json_true());
+	return req;
+}
+
+/*
+ * Publishes the purge of every version of TYPE ID that still has a body
+ * here, once the record is retracted: its id is the retraction's seq.
+ */
+static int retract_purge(const struct args *a)
+{
+	json_t *resp, *v, *seqs = json_array(), *req;
+	json_int_t last = 0;
+	char id[24];
+	size_t i;
+	int rc;
+
+	req = json_pack("{s:s, s:s}", "type", a->pos[0], "id", a->pos[1]);
+	if ((rc = cmd_call(a, AG_CTL_HISTORY, req, &resp)) != 0) {
+		json_decref(seqs);
+		return rc;
+	}
+	json_array_foreach(json_object_get(resp, "versions"), i, v)
+	{
+		const char *state = rec_str(v, "state");
+		json_int_t seq = json_integer_value(json_object_get(v, "seq"));
+
+		last = seq;
+		if (state && (strcmp(state, "live") == 0 || strcmp(state, "missing") == 0))
+			json_array_append_new(seqs, json_integer(seq));
+	}
+	json_decref(resp);
+	if (json_array_size(seqs) == 0) {
+		json_decref(seqs);
+		return cmd_fail(a, EXIT_REFUSED, "%s %s has no body left to purge", a->pos[0],
+		                a->pos[1]);
+	}
+	snprintf(id, sizeof(id), "%lld", (long long)last);
+	req = own_request(a);
+	json_object_set_new(req, "type", json_string("purge"));
+	json_object_set_new(req, "id", json_string(id));
+	json_object_set_new(req, "body", json_pack("{s:o}", "seqs", seqs));
+	if ((rc = cmd_call(a, AG_CTL_PUT, req, &resp)) != 0)
+		return rc;
+	return print_published(a, resp, "purged");
+}
+
 int cmd_retract(const struct args *a)
 {
-	json_t *req, *resp;
+	json_t *resp;
+	char err[800];
 	int rc;
 
 	if ((rc = check_type_id(a)) != 0)
 		return rc;
-	req = json_pack("{s:s, s:s}", "type", a->pos[0], "id", a->pos[1]);
-	if (a->opt[OPT_FORCE])
-		json_object_set_new(req, "force", json_true());
-	if ((rc = cmd_call(a, AG_CTL_RETRACT, req, &resp)) != 0)
-		return rc;
-	return print_published(a, resp, "retracted");
+	rc = cmd_ask(a, AG_CTL_RETRACT, own_request(a), &resp, err, sizeof(err));
+	/* --purge goes on for a record retracted already: its bodies may remain. */
+	if (rc == EXIT_NOTFOUND && a->opt[OPT_PURGE] && strstr(err, "to retract"))
+		return retract_purge(a);
+	if (rc != 0)
+		return cmd_report(a, rc, err);
+	if (!a->opt[OPT_PURGE])
+		return print_published(a, resp, "retracted");
+	if (!a->json)
+		print_published(a, json_incref(resp), "retracted");
+	json_decref(resp);
+	return retract_purge(a);
 }
 
 /* ---- reading ---- */

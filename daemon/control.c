@@ -524,12 +524,14 @@ static void pack_base64(msgpack_packer *pk, const uint8_t *b, size_t n)
 
 /*
  * A version's state: retracted by its header, live when its body is held,
- * missing when it is not (purged joins with the second half of issue 15).
+ * purged when its author erased it, missing when it has not arrived.
  */
 static const char *record_state(const struct ag_entry *e)
 {
 	if (!e->h.has_body)
 		return "retracted";
+	if (e->purged)
+		return "purged";
 	return e->body ? "live" : "missing";
 }
 

@@ -7,6 +7,7 @@
  *   bodies    logno(8)                    -> its body, when held (not for a retraction)
  *   missing   author(32) seq(8)           -> "": a header held whose body is wanted
  *                                            and has not arrived
+ *   purged    author(32) seq(8)           -> "": a body its author purged, for good
  *   entries   author(32)                  -> seq(8) logno(8), a line per entry
  *                                            (DUPSORT), in feed order
  *   heads     author(32)                  -> seq(8) hash(32)
@@ -46,6 +47,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <lmdb.h>
+#include <msgpack.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
@@ -150,6 +152,25 @@ static int body_get(MDB_txn *txn, const struct store *st, const void *logno, MDB
 	return mdb_get(txn, st->bodies, &k, body);
 }
 
+static MDB_val missing_key(uint8_t kb[static MKEY_LEN], const uint8_t *author, uint64_t seq)
+{
+	memcpy(kb, author, AG_PK_LEN);
+	be64_put(kb + AG_PK_LEN, seq);
+	return (MDB_val){MKEY_LEN, kb};
+}
+
+/* Sets *purged to whether author purged the body of its entry seq. 0 or an LMDB error. */
+static int purged_has(MDB_txn *txn, const struct store *st, const uint8_t *author, uint64_t seq,
+                      bool *purged)
+{
+	uint8_t kb[MKEY_LEN];
+	MDB_val k = missing_key(kb, author, seq), v;
+	int rc = mdb_get(txn, st->purged, &k, &v);
+
+	*purged = rc == 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /*
  * The header at logno, decoded, and its body if held: what fails here was
  * damaged on disk. A header counts as verified once stored: its own
@@ -164,7 +185,10 @@ int store_log_load(MDB_txn *txn, const struct store *st, const void *logno, stru
 		return rc;
 	if (ag_entry_open(e, v.mv_data, v.mv_size, NULL, 0, NULL, NULL) != 0)
 		return MDB_CORRUPTED;
-	if (!e->h.has_body || (rc = body_get(txn, st, logno, &b)) == MDB_NOTFOUND)
+	e->purged = false;
+	if (e->h.has_body && (rc = body_get(txn, st, logno, &b)) == MDB_NOTFOUND)
+		return purged_has(txn, st, e->h.author, e->h.seq, &e->purged);
+	if (!e->h.has_body)
 		return 0;
 	if (rc != 0 || b.mv_size != e->h.body_len)
 		return rc ? rc : MDB_CORRUPTED;
@@ -342,10 +366,11 @@ static int store_write(struct store *st, write_fn *fn, void *arg)
 
 static int open_dbs(struct store *st, MDB_txn *txn)
 {
-	static const char *names[] = {"log",     "bodies", "missing", "entries", "heads",
-	                              "records", "forks",  "flags",   "meta",    "info"};
-	MDB_dbi *dbis[] = {&st->log,     &st->bodies, &st->missing, &st->entries, &st->heads,
-	                   &st->records, &st->forks,  &st->flags,   &st->meta,    &st->info};
+	static const char *names[] = {"log",     "bodies", "missing", "purged", "entries", "heads",
+	                              "records", "forks",  "flags",   "meta",   "info"};
+	MDB_dbi *dbis[] = {&st->log,     &st->bodies, &st->missing, &st->purged,
+	                   &st->entries, &st->heads,  &st->records, &st->forks,
+	                   &st->flags,   &st->meta,   &st->info};
 	uint8_t ver[4];
 	MDB_val k = {6, "schema"}, v = {4, ver};
 	int rc;
@@ -628,21 +653,17 @@ int store_entry_refused(const struct ag_entry *e)
 }
 
 /*
- * Whether to keep e's body. The hook for the second half of issue 15: a body
- * already purged, or of an author over quota, is dropped quietly here (its
- * header still stored), and never marked missing.
+ * Whether to keep e's body: a body already purged is dropped quietly here
+ * (its header still stored), and never marked missing. Sets *want; 0 or an
+ * LMDB error.
  */
-static bool body_wanted(const struct ag_entry *e)
+static int body_wanted(struct wtxn *w, const struct ag_entry *e, bool *want)
 {
-	(void)e;
-	return true;
-}
+	bool purged;
+	int rc = purged_has(w->txn, w->st, e->h.author, e->h.seq, &purged);
 
-static MDB_val missing_key(uint8_t kb[static MKEY_LEN], const uint8_t *author, uint64_t seq)
-{
-	memcpy(kb, author, AG_PK_LEN);
-	be64_put(kb + AG_PK_LEN, seq);
-	return (MDB_val){MKEY_LEN, kb};
+	*want = !purged;
+	return rc;
 }
 
 /* A header stored without its body: the body is wanted, or dropped on purpose. */
@@ -650,8 +671,178 @@ static int body_absent(struct wtxn *w, const struct ag_entry *e)
 {
 	uint8_t kb[MKEY_LEN];
 	MDB_val k = missing_key(kb, e->h.author, e->h.seq), v = {0, ""};
+	bool want;
+	int rc = body_wanted(w, e, &want);
 
-	return body_wanted(e) ? mdb_put(w->txn, w->st->missing, &k, &v, 0) : 0;
+	return rc == 0 && want ? mdb_put(w->txn, w->st->missing, &k, &v, 0) : rc;
+}
+
+/* ---- purges ---- */
+
+/* The types whose bodies can never be purged (nor dropped for quota). */
+static bool body_protected(const char *type)
+{
+	return strcmp(type, "identity") == 0 || strcmp(type, "member") == 0 ||
+	       strcmp(type, "purge") == 0;
+}
+
+/* What a purge entry's body names, {"seqs": [seq, ...]}, decoded. */
+struct purge_seqs {
+	msgpack_unpacked up;
+	const msgpack_object_array *seqs;
+};
+
+/* Decodes a purge body, which its schema already passed: 0, or EINVAL. */
+static int purge_seqs_read(struct purge_seqs *ps, const struct ag_entry *e)
+{
+	const msgpack_object *o;
+
+	msgpack_unpacked_init(&ps->up);
+	ps->seqs = NULL;
+	if (msgpack_unpack_next(&ps->up, (const char *)e->body, e->body_len, NULL) !=
+	        MSGPACK_UNPACK_SUCCESS ||
+	    (o = &ps->up.data)->type != MSGPACK_OBJECT_MAP)
+		return EINVAL;
+	for (uint32_t i = 0; i < o->via.map.size; i++) {
+		const msgpack_object_kv *kv = &o->via.map.ptr[i];
+
+		if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 4 &&
+		    memcmp(kv->key.via.str.ptr, "seqs", 4) == 0 &&
+		    kv->val.type == MSGPACK_OBJECT_ARRAY)
+			ps->seqs = &kv->val.via.array;
+	}
+	return ps->seqs ? 0 : EINVAL;
+}
+
+static uint64_t purge_seq_at(const struct purge_seqs *ps, uint32_t i)
+{
+	const msgpack_object *o = &ps->seqs->ptr[i];
+
+	return o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? o->via.u64 : 0;
+}
+
+/*
+ * Whether seq may be purged by author's purge at purge_seq: an earlier entry
+ * held, whose body is not protected. Sets *ok; 0 or an LMDB error.
+ */
+static int purge_allowed(MDB_txn *txn, const struct store *st, const uint8_t *author, uint64_t seq,
+                         uint64_t purge_seq, bool *ok, uint8_t logno[static 8])
+{
+	struct ag_entry old;
+	int rc;
+
+	*ok = false;
+	if (seq == 0 || seq >= purge_seq)
+		return 0;
+	if ((rc = entry_logno(txn, st, author, seq, logno)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if ((rc = store_log_load(txn, st, logno, &old)) != 0)
+		return rc;
+	*ok = old.h.has_body && !body_protected(old.h.type);
+	return 0;
+}
+
+/*
+ * A record whose current version is h, live, leaves the index and its line
+ * says it is live no more. An older version left the index when it was
+ * replaced.
+ */
+static int purge_unindex(struct wtxn *w, const struct ag_header *h)
+{
+	uint8_t kb[RKEY_MAX], rb[REC_LEN];
+	MDB_val k = rkey(kb, h->type, h->author, h->id, h->id_len), v;
+	struct rec r;
+	int rc;
+
+	if (!w->records && (rc = mdb_cursor_open(w->txn, w->st->records, &w->records)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_get(w->records, &k, &v, MDB_SET_KEY)) != 0 ||
+	    (rc = mdb_cursor_get(w->records, &k, &v, MDB_LAST_DUP)) != 0 ||
+	    (rc = store_rec_get(&v, &r)) != 0)
+		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+	if (r.seq != h->seq || !r.live)
+		return 0;
+	if ((rc = index_kill(w->st->ix, w->txn, r.docno)) != 0 ||
+	    (rc = mdb_cursor_del(w->records, 0)) != 0)
+		return rc;
+	r.live = 0;
+	r.docno = 0;
+	rec_put(rb, &r);
+	k = rkey(kb, h->type, h->author, h->id, h->id_len);
+	return mdb_cursor_put(w->records, &k, &(MDB_val){REC_LEN, rb}, 0);
+}
+
+/* Purges author's body at seq, which purge_allowed passed (its header at logno). */
+static int purge_one(struct wtxn *w, const uint8_t *author, uint64_t seq, const uint8_t *logno)
+{
+	uint8_t kb[MKEY_LEN], lb[8], id[AG_ID_MAX];
+	MDB_val k = missing_key(kb, author, seq), raw;
+	struct ag_entry old;
+	int rc;
+
+	memcpy(lb, logno, 8);
+	if ((rc = mdb_put(w->txn, w->st->purged, &k, &(MDB_val){0, ""}, 0)) != 0 ||
+	    ((rc = mdb_del(w->txn, w->st->missing, &k, NULL)) != 0 && rc != MDB_NOTFOUND) ||
+	    ((rc = mdb_del(w->txn, w->st->bodies, &(MDB_val){8, lb}, NULL)) != 0 &&
+	     rc != MDB_NOTFOUND))
+		return rc;
+	/* A put may move pages: the header is read again and its id copied out. */
+	if ((rc = log_get(w->txn, w->st, lb, &raw)) != 0)
+		return rc;
+	if (ag_entry_open(&old, raw.mv_data, raw.mv_size, NULL, 0, NULL, NULL) != 0)
+		return MDB_CORRUPTED;
+	memcpy(id, old.h.id, old.h.id_len);
+	old.h.id = (const char *)id;
+	return purge_unindex(w, &old.h);
+}
+
+/*
+ * e is stored with its body: if it is a purge, the bodies it names go, for
+ * good. A seq it may not name (later, not held, protected) is passed over:
+ * its author's node refused it when publishing (store_publish).
+ */
+static int purge_apply(struct wtxn *w, const struct ag_entry *e)
+{
+	struct purge_seqs ps;
+	uint8_t logno[8];
+	int rc;
+
+	if (!e->body || strcmp(e->h.type, "purge") != 0)
+		return 0;
+	if ((rc = purge_seqs_read(&ps, e)) == 0)
+		for (uint32_t i = 0; i < ps.seqs->size && rc == 0; i++) {
+			uint64_t seq = purge_seq_at(&ps, i);
+			bool ok;
+
+			if ((rc = purge_allowed(w->txn, w->st, e->h.author, seq, e->h.seq, &ok,
+			                        logno)) == 0 &&
+			    ok)
+				rc = purge_one(w, e->h.author, seq, logno);
+		}
+	msgpack_unpacked_destroy(&ps.up);
+	return rc == EINVAL ? 0 : rc;
+}
+
+/* Whether this node's own purge e names only what it may: 0, or EINVAL. */
+static int purge_check(struct wtxn *w, const struct ag_entry *e)
+{
+	struct purge_seqs ps;
+	uint8_t logno[8];
+	int rc;
+
+	if (strcmp(e->h.type, "purge") != 0)
+		return 0;
+	if ((rc = purge_seqs_read(&ps, e)) == 0)
+		for (uint32_t i = 0; i < ps.seqs->size && rc == 0; i++) {
+			bool ok;
+
+			if ((rc = purge_allowed(w->txn, w->st, e->h.author, purge_seq_at(&ps, i),
+			                        e->h.seq, &ok, logno)) == 0 &&
+			    !ok)
+				rc = EINVAL;
+		}
+	msgpack_unpacked_destroy(&ps.up);
+	return rc;
 }
 
 /*
@@ -664,6 +855,7 @@ static int entry_put(struct wtxn *w, const struct ag_entry *e, const struct stor
 	uint8_t lb[EPOS_LEN], *logno = lb + 8;
 	MDB_val k = author_key(e->h.author);
 	struct ag_entry kept = *e;
+	bool want = true;
 	int rc;
 
 	be64_put(lb, e->h.seq);
@@ -676,7 +868,9 @@ static int entry_put(struct wtxn *w, const struct ag_entry *e, const struct stor
 	             &(MDB_val){e->h.raw_len, (void *)(uintptr_t)e->h.raw}, MDB_APPEND);
 	if (rc != 0)
 		return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc;
-	if (e->body && !body_wanted(e))
+	if (e->body && (rc = body_wanted(w, e, &want)) != 0)
+		return rc;
+	if (!want)
 		kept.body = NULL, kept.body_len = 0;
 	if (kept.body)
 		rc = mdb_put(w->txn, w->st->bodies, &(MDB_val){8, logno},
@@ -690,7 +884,9 @@ static int entry_put(struct wtxn *w, const struct ag_entry *e, const struct stor
 		memcpy(hash, p->hash, AG_HASH_LEN);
 	else
 		ag_entry_hash(e, hash);
-	return record_apply(w, e, e->body && p ? p->terms : NULL, logno);
+	if ((rc = record_apply(w, e, e->body && p ? p->terms : NULL, logno)) != 0)
+		return rc;
+	return purge_apply(w, e);
 }
 
 static int fork_keep_raw(struct wtxn *w, const uint8_t *author, uint64_t seq, const void *raw,
@@ -826,6 +1022,8 @@ static int body_put(struct wtxn *w, const struct ag_entry *e, const struct store
 	    (rc = mdb_cursor_get(w->records, &k, &v, MDB_LAST_DUP)) != 0 ||
 	    (rc = store_rec_get(&v, &r)) != 0)
 		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+	if ((rc = purge_apply(w, e)) != 0)
+		return rc;
 	if (r.seq != e->h.seq || r.live)
 		return 0; /* an older version: it shows in no search */
 	if ((rc = record_index(w, e, p ? p->terms : NULL, logno, &r.docno)) != 0 ||
@@ -843,6 +1041,7 @@ static int append_held(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 {
 	uint8_t logno[8];
 	enum held held;
+	bool want;
 	int rc;
 
 	if ((rc = entry_held(w->txn, w->st, &e->h, &held, logno)) != 0)
@@ -852,8 +1051,10 @@ static int append_held(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 		return 0;
 	}
 	res->status = STORE_DUPLICATE;
-	if (held == HELD_SAME || !e->body || !body_wanted(e))
+	if (held == HELD_SAME || !e->body)
 		return 0;
+	if ((rc = body_wanted(w, e, &want)) != 0 || !want)
+		return rc; /* purged: dropped without blame */
 	if (p ? p->refused : store_entry_refused(e)) {
 		res->status = STORE_INVALID;
 		return 0;
@@ -981,7 +1182,7 @@ struct publish_arg {
 	const uint8_t *sk;
 	uint8_t *buf;
 	size_t cap;
-	int refused, sign_rc;
+	int refused, sign_rc, purge_refused;
 };
 
 static int publish_txn(struct wtxn *w, void *arg)
@@ -1008,6 +1209,10 @@ static int publish_txn(struct wtxn *w, void *arg)
 		p->sign_rc = AG_ESCHEMA;
 		return EINVAL;
 	}
+	if ((rc = purge_check(w, e)) != 0) {
+		p->purge_refused = rc == EINVAL;
+		return rc;
+	}
 	if ((rc = entry_put(w, e, NULL, hash)) != 0)
 		return rc;
 	return head_put(w, e->h.author, e->h.seq, hash);
@@ -1016,11 +1221,16 @@ static int publish_txn(struct wtxn *w, void *arg)
 int store_publish(struct store *st, struct ag_entry *e, const uint8_t sk[static AG_SK_LEN],
                   uint8_t *buf, size_t cap, uint8_t hash[static AG_HASH_LEN])
 {
-	struct publish_arg p = {e, sk, buf, cap, 0, 0};
+	struct publish_arg p = {e, sk, buf, cap, 0, 0, 0};
 	int rc = store_write(st, publish_txn, &p);
 
 	if (p.refused) {
 		log_error("store: publish: this node's feed is flagged as forked");
+		return -1;
+	}
+	if (p.purge_refused) {
+		log_error("store: publish purge: it names a seq that is not an earlier entry of "
+		          "this node's feed with a body that may be purged");
 		return -1;
 	}
 	if (p.sign_rc != 0) {

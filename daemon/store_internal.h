@@ -14,7 +14,7 @@
 
 struct store {
 	MDB_env *env;
-	MDB_dbi log, bodies, missing, entries, heads, records, forks, flags, meta, info;
+	MDB_dbi log, bodies, missing, purged, entries, heads, records, forks, flags, meta, info;
 	struct index *ix;
 	/*
 	 * LMDB lets the map grow only while no transaction of this process is

@@ -27,6 +27,7 @@ struct ag_entry {
 	const uint8_t *body;
 	size_t body_len;
 	bool verified; /* h's own signature was checked (set by the caller who checked it) */
+	bool purged;   /* set by the store: the body is not held because its author purged it */
 };
 
 /*

@@ -339,6 +339,18 @@ static const struct ag_field member_fields[] = {
     F_END,
 };
 
+/* A purge names at most this many seqs: a record has at most this many versions to erase at once.
+ */
+#define PURGE_SEQS_MAX 4096
+static const struct ag_field seq_el[] = {
+    F_INT(NULL, 1, 1, INT64_MAX, "a seq of the author's own feed"),
+};
+static const struct ag_field purge_fields[] = {
+    F_LIST("seqs", 1, 1, PURGE_SEQS_MAX, seq_el,
+           "the author's earlier entries whose bodies are erased on every node"),
+    F_END,
+};
+
 static const struct ag_schema schemas[] = {
     {"profile", "the city's migration profile: the situation, by topic, with its sources",
      "always \"main\": one profile per city", "main", profile_fields},
@@ -354,6 +366,8 @@ static const struct ag_schema schemas[] = {
     {"comment", "a reply by one city to a record of another", NULL, NULL, comment_fields},
     {"member", "a roster entry: a city introduces another member's key",
      "by convention the member's key, so that each key has one entry", NULL, member_fields},
+    {"purge", "erases the bodies of some of the author's earlier entries, for good",
+     "by convention the seq of the retraction it follows", NULL, purge_fields},
 };
 
 #define NSCHEMAS (sizeof(schemas) / sizeof(schemas[0]))
