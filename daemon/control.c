@@ -589,6 +589,7 @@ static void pack_record(struct control *ctl, msgpack_packer *pk, const struct ag
 struct collected {
 	size_t off, hlen, blen; /* the header at off in buf, then its body's blen bytes */
 	bool body;              /* held: a retraction has none, nor a body not held */
+	bool purged;            /* not held: its author purged it */
 };
 
 struct collect {
@@ -626,7 +627,8 @@ static int collect_entry(const struct ag_entry *e, void *arg)
 	memcpy(cl->buf + cl->len, e->h.raw, e->h.raw_len);
 	if (e->body)
 		memcpy(cl->buf + cl->len + e->h.raw_len, e->body, e->body_len);
-	cl->offs[cl->n++] = (struct collected){cl->len, e->h.raw_len, e->body_len, e->body != NULL};
+	cl->offs[cl->n++] =
+	    (struct collected){cl->len, e->h.raw_len, e->body_len, e->body != NULL, e->purged};
 	cl->len += size;
 	return 0;
 }
@@ -644,6 +646,7 @@ static int collected_entry(const struct collect *cl, size_t i, struct ag_entry *
 
 	if (ag_entry_open(e, cl->buf + c->off, c->hlen, NULL, 0, NULL, NULL) != 0)
 		return -1;
+	e->purged = c->purged;
 	if (c->body) {
 		e->body = cl->buf + c->off + c->hlen;
 		e->body_len = c->blen;
