@@ -121,6 +121,18 @@ static const struct command commands[] = {
      "what it held when last known; one never heard from is waited for): exit 0;\n"
      "or when --timeout passes: exit 1, saying what is still missing and from whom.\n"
      "--json prints only the final figures, with each peer's."},
+    {"compact",
+     cmd_compact,
+     "rewrite the node's store so that purged bodies leave its files",
+     "",
+     {NULL},
+     0,
+     0,
+     0,
+     "Rewrites the store (DIR/data) now, so that no byte of a purged body is\n"
+     "left in the node's files. agorad does it by itself within seconds of\n"
+     "storing a purge; the node answers no one while it runs (about a second\n"
+     "per 100 MB of store)."},
     {"peer add",
      cmd_peer_add,
      "add a peer city",

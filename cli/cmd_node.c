@@ -281,3 +281,19 @@ int cmd_peer_list(const struct args *a)
 	ag_ctl_resp_clear(&ag_ctl_peers_shape, &resp);
 	return rc;
 }
+
+int cmd_compact(const struct args *a)
+{
+	json_t *resp;
+	int rc;
+
+	if ((rc = cmd_call(a, AG_CTL_COMPACT, NULL, &resp)) != 0)
+		return rc;
+	if (a->json) {
+		json_object_del(resp, "ok");
+		return cmd_json(resp);
+	}
+	json_decref(resp);
+	out_printf("compacted\n");
+	return 0;
+}

@@ -1012,6 +1012,19 @@ static int handle_log(struct control *ctl, const struct ag_ctl_req *r, msgpack_p
 	return 0;
 }
 
+/* COMPACT: the store rewritten, so that no purged body's bytes are left in its files. */
+static int handle_compact(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                          char *err, size_t errlen)
+{
+	(void)r;
+	if (store_compact(node_store(ctl->node)) != 0) {
+		snprintf(err, errlen, "the store could not be compacted (see the daemon's log)");
+		return AG_CTL_EFAILED;
+	}
+	pack_ok(pk, 0);
+	return 0;
+}
+
 static int handle_resolve(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
                           char *err, size_t errlen)
 {
@@ -1131,6 +1144,7 @@ static control_handler *const handlers[AG_CTL_TYPE_END] = {
     [AG_CTL_CHECK] = handle_check,
     [AG_CTL_METRICS] = handle_metrics,
     [AG_CTL_BACKUP] = handle_backup,
+    [AG_CTL_COMPACT] = handle_compact,
 };
 
 /* Why a request's body was refused, in words a person can act on. */

@@ -84,6 +84,12 @@ int index_kill(struct index *, MDB_txn *txn, uint32_t docno);
  */
 int index_flush(struct index *, MDB_txn *txn);
 
+/*
+ * Merges every segment into one, dropping killed versions' postings and the
+ * terms that only they held. 0 or an LMDB error code.
+ */
+int index_merge_all(struct index *, MDB_txn *txn);
+
 /* Forgets the queued postings, after an aborted transaction. */
 void index_reset(struct index *);
 

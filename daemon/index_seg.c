@@ -452,6 +452,22 @@ int index_merge_tiers(struct index *ix, MDB_txn *txn)
 	}
 }
 
+/*
+ * Merges every segment into one, dropping the postings of killed versions,
+ * and with them every term that only they held: after a purge, no word of a
+ * purged body is left in the index (store_compact).
+ */
+int index_merge_all(struct index *ix, MDB_txn *txn)
+{
+	struct seginfo cat[SEGS_MAX];
+	size_t ncat;
+	int rc;
+
+	if ((rc = index_catalog_load(ix, txn, cat, &ncat)) != 0 || ncat == 0)
+		return rc;
+	return merge(ix, txn, cat, ncat, cat[ncat - 1].seg + 1);
+}
+
 /* Finds term in segment seg: *run is empty if the segment lacks it. */
 int index_seg_find(MDB_cursor *c, uint32_t seg, const void *term, size_t tlen, struct run *run)
 {

@@ -29,6 +29,7 @@
 
 #define NODE_PING_MS    15000 /* keepalive to every connected peer */
 #define NODE_SILENCE_MS 45000 /* a peer silent this long is disconnected */
+#define NODE_COMPACT_MS 5000  /* a purge stored is compacted away within this (and the copy) */
 
 struct node {
 	uv_loop_t *loop;
@@ -48,6 +49,7 @@ struct node {
 	uv_timer_t keepalive;
 	uv_timer_t graft_timer;
 	uv_timer_t claims_timer; /* claims of our own feed fall due */
+	uv_timer_t compact_timer;
 	int stopping;
 	int64_t started_ms; /* Unix time */
 	int log_pinned;     /* -v: LogLevel does not apply */
@@ -659,6 +661,15 @@ static void on_keepalive(uv_timer_t *t)
 	}
 }
 
+/* After a purge is stored, its bodies' bytes leave the store's files (store_compact). */
+static void on_compact(uv_timer_t *t)
+{
+	struct node *n = t->data;
+
+	if (store_compact_due(n->store))
+		store_compact(n->store);
+}
+
 static struct sync *node_sync_new(struct node *n)
 {
 	struct sync_env env = {
@@ -711,6 +722,9 @@ int node_start(struct node *n)
 	n->graft_timer.data = n;
 	uv_timer_init(n->loop, &n->claims_timer);
 	n->claims_timer.data = n;
+	uv_timer_init(n->loop, &n->compact_timer);
+	n->compact_timer.data = n;
+	uv_timer_start(&n->compact_timer, on_compact, NODE_COMPACT_MS, NODE_COMPACT_MS);
 	for (size_t i = 0; i < n->cfg->npeers; i++)
 		if (add_peer_object(n, &n->cfg->peers[i]) != 0)
 			return -1;
@@ -733,6 +747,8 @@ void node_stop(struct node *n)
 		uv_close((uv_handle_t *)&n->graft_timer, NULL);
 	if (n->claims_timer.data && !uv_is_closing((uv_handle_t *)&n->claims_timer))
 		uv_close((uv_handle_t *)&n->claims_timer, NULL);
+	if (n->compact_timer.data && !uv_is_closing((uv_handle_t *)&n->compact_timer))
+		uv_close((uv_handle_t *)&n->compact_timer, NULL);
 	listener_free(n->listener);
 	n->listener = NULL;
 	while (n->npeers > 0)

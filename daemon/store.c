@@ -396,7 +396,7 @@ static int open_dbs(struct store *st, MDB_txn *txn)
 	return rc;
 }
 
-static int env_open(struct store *st, const char *dir, size_t map_size)
+int store_env_open(struct store *st, const char *dir, size_t map_size)
 {
 	MDB_envinfo info;
 	MDB_txn *txn;
@@ -435,7 +435,10 @@ struct store *store_open(const char *dir, size_t map_size)
 		return NULL;
 	}
 	pthread_rwlock_init(&st->maplock, NULL);
-	if ((rc = env_open(st, dir, map_size ? map_size : STORE_MAP_DEFAULT)) == EFORMAT) {
+	if (!(st->dir = strdup(dir)))
+		rc = ENOMEM;
+	else if ((rc = store_env_open(st, dir, map_size ? map_size : STORE_MAP_DEFAULT)) ==
+	         EFORMAT) {
 		/* Formats before the first release have no upgrade: the peers hold it all. */
 		log_error("store: %s is in format %" PRIu32 ", this agorad reads format %d: move "
 		          "it aside; once started, the node takes every feed back from its peers, "
@@ -460,6 +463,7 @@ void store_close(struct store *st)
 	if (st->env)
 		mdb_env_close(st->env);
 	pthread_rwlock_destroy(&st->maplock);
+	free(st->dir);
 	free(st);
 }
 
@@ -772,6 +776,7 @@ static int purge_unindex(struct wtxn *w, const struct ag_header *h)
 	return mdb_cursor_put(w->records, &k, &(MDB_val){REC_LEN, rb}, 0);
 }
 
+/* A body is purged: store_compact_due says so until the next compaction. */
 /* Purges author's body at seq, which purge_allowed passed (its header at logno). */
 static int purge_one(struct wtxn *w, const uint8_t *author, uint64_t seq, const uint8_t *logno)
 {
@@ -781,6 +786,7 @@ static int purge_one(struct wtxn *w, const uint8_t *author, uint64_t seq, const 
 	int rc;
 
 	memcpy(lb, logno, 8);
+	w->st->compact_due = 1;
 	if ((rc = mdb_put(w->txn, w->st->purged, &k, &(MDB_val){0, ""}, 0)) != 0 ||
 	    ((rc = mdb_del(w->txn, w->st->missing, &k, NULL)) != 0 && rc != MDB_NOTFOUND) ||
 	    ((rc = mdb_del(w->txn, w->st->bodies, &(MDB_val){8, lb}, NULL)) != 0 &&
@@ -1246,6 +1252,26 @@ int store_publish(struct store *st, struct ag_entry *e, const uint8_t sk[static 
 	}
 	ag_entry_hash(e, hash);
 	return 0;
+}
+
+static int merge_txn(struct wtxn *w, void *arg)
+{
+	(void)arg;
+	return index_merge_all(w->st->ix, w->txn);
+}
+
+int store_index_merge(struct store *st)
+{
+	int rc = store_write(st, merge_txn, NULL);
+
+	if (rc != 0)
+		log_error("store: index merge: %s", mdb_strerror(rc));
+	return rc ? -1 : 0;
+}
+
+int store_compact_due(const struct store *st)
+{
+	return st->compact_due;
 }
 
 /* ---- reading feeds ---- */

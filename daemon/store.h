@@ -54,11 +54,11 @@ enum store_status {
 	STORE_FORK,      /* another entry holds its seq or its prev: both kept, author flagged */
 	STORE_REFUSED,   /* its author is flagged as forked (store_fork_clear) */
 	STORE_INVALID,   /* its body breaks its type's schema (schema.h): not stored */
-	/*
-	 * A body already purged, or of an author over quota, is dropped without a
-	 * status of its own (STORE_DUPLICATE, or STORE_STORED for a new header):
-	 * the second half of issue 15 adds it at body_wanted() in store.c.
-	 */
+	                 /*
+	                  * A body already purged, or of an author over quota, is dropped without a
+	                  * status of its own (STORE_DUPLICATE, or STORE_STORED for a new header):
+	                  * the second half of issue 15 adds it at body_wanted() in store.c.
+	                  */
 };
 
 struct store_result {
@@ -230,14 +230,33 @@ bool store_full(struct store *, int rc);
 void store_why(struct store *, int rc, char *buf, size_t len);
 
 /*
+ * Compaction: rewrites the environment so that what was purged is in none of
+ * its files. LMDB keeps a deleted value's bytes on freed pages and in the
+ * gaps of live ones, and mdb_env_copy2(MDB_CP_COMPACT) copies live pages
+ * whole, gaps included; so the copy is rebuilt instead, every pair put anew
+ * in a new environment (DIR/data/compact), after the index is merged into
+ * one segment (no term of a purged body left). The copy is synced, renamed
+ * over data.mdb, the directory synced, and the store reopened on it: a crash
+ * leaves the old file or the new one, whole. Readers of this process wait
+ * (maplock) while the copy is made and swapped; the caller is the one writer
+ * (the loop), so no write is lost: the loop waits for the copy, about a
+ * second per 100 MB. Another process with the environment open (none in
+ * normal use) keeps the old file until it reopens. 0 or -1.
+ */
+int store_compact(struct store *);
+
+/* Whether a purge was stored since the last compaction: the node compacts soon after. */
+int store_compact_due(const struct store *);
+
+/*
  * Checks everything the store promises, in one read transaction: every feed
  * is a hash chain from seq 1 to its head (and, when network is not NULL, its
  * head's own signature verifies: by the chain, it vouches for the rest),
  * every body held matches its header, every entry is a version of its
- * record unless its body breaks its schema, every record's state is its newest version, and the index
- * holds exactly the postings of the live records (besides those of retired
- * versions that no search returns and the next merge drops). 0 when all
- * holds, 1 with the first problem in why, -1 on error.
+ * record unless its body breaks its schema, every record's state is its newest version, and the
+ * index holds exactly the postings of the live records (besides those of retired versions that no
+ * search returns and the next merge drops). 0 when all holds, 1 with the first problem in why, -1
+ * on error.
  */
 int store_check(struct store *, const uint8_t *network, char *why, size_t whylen);
 

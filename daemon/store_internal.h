@@ -22,6 +22,8 @@ struct store {
 	 */
 	pthread_rwlock_t maplock;
 	uint32_t format; /* the format found, when it is not SCHEMA */
+	char *dir;       /* where the environment is, for compaction */
+	int compact_due; /* a purge was stored since the last compaction */
 };
 
 /* A record version's line in records. */
@@ -40,10 +42,17 @@ struct rec {
 typedef int store_read_fn(MDB_txn *, struct store *, void *arg);
 int store_read(struct store *st, const char *what, store_read_fn *fn, void *arg);
 
+/* Opens st's environment in dir, and its databases and index (store_open, store_compact). */
+int store_env_open(struct store *st, const char *dir, size_t map_size);
+
+/* Merges the index into one segment, dropping killed versions' terms (store_compact). 0 or -1. */
+int store_index_merge(struct store *st);
+
 /* A line of records, read: MDB_CORRUPTED if it has another size. */
 int store_rec_get(const MDB_val *v, struct rec *r);
 
-/* The header at logno (8 bytes), decoded, with its body if held: what fails here was damaged on disk. */
+/* The header at logno (8 bytes), decoded, with its body if held: what fails here was damaged on
+ * disk. */
 int store_log_load(MDB_txn *txn, const struct store *st, const void *logno, struct ag_entry *e);
 
 /* Entry seq of author's feed, decoded and checked to be it: MDB_CORRUPTED if it is not. */

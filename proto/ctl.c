@@ -89,6 +89,7 @@ static const struct {
     [AG_CTL_CHECK] = {"check", 0, 0},
     [AG_CTL_METRICS] = {"metrics", 0, 0},
     [AG_CTL_BACKUP] = {"backup", AG_CTL_F_PATH, AG_CTL_F_PATH},
+    [AG_CTL_COMPACT] = {"compact", 0, 0},
 };
 
 const char *ag_ctl_type_name(unsigned type)

@@ -43,6 +43,7 @@ enum ag_ctl_type {
 	AG_CTL_CHECK = 14,
 	AG_CTL_METRICS = 15,
 	AG_CTL_BACKUP = 16,
+	AG_CTL_COMPACT = 17,
 	AG_CTL_TYPE_END /* one past the last */
 };
 
