@@ -8,7 +8,7 @@ governance ownership inclusion leadership rights services"
 _agora_stakeholders="national-authorities city-administration civil-society academia
 private-sector international-organisation"
 _agora_commands="init id status sync peer put get list search retract history log show practice
-profile pilot comment export schema edit news report check metrics backup help"
+profile pilot comment export schema edit news report check metrics backup compact help"
 
 # The --dir given on the line, else $AGORA_DIR, else the default.
 _agora_dir() {
@@ -134,7 +134,7 @@ _agora() {
 	get | history) opts="--city" ;;
 	list) opts="--type --city --topic --lang --limit" ;;
 	search) opts="--type --city --topic --lang --limit" ;;
-	retract) opts="--force" ;;
+	retract) opts="--purge --force" ;;
 	log) opts="--city --since --limit" ;;
 	show) opts="--city" ;;
 	comment) opts="--city --lang" ;;
