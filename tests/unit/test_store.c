@@ -1022,11 +1022,137 @@ static void test_headers_without_bodies(void **state)
 	assert_consistent(f);
 }
 
+/* A purge body {"seqs": [seqs...]}. */
+static msgpack_sbuffer *purge_body(const uint64_t *seqs, size_t n)
+{
+	msgpack_sbuffer *sb = msgpack_sbuffer_new();
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	msgpack_pack_str_with_body(&pk, "seqs", 4);
+	msgpack_pack_array(&pk, n);
+	for (size_t i = 0; i < n; i++)
+		msgpack_pack_uint64(&pk, seqs[i]);
+	return sb;
+}
+
+/* Whether the bytes of s occur in the file at path. */
+static int file_holds(const char *path, const char *s)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t n = strlen(s), len = 0, cap = 1 << 20, r;
+	char *buf = malloc(cap);
+	int found = 0;
+
+	assert_non_null(fp);
+	while ((r = fread(buf + len, 1, cap - len, fp)) > 0)
+		if ((len += r) == cap)
+			buf = realloc(buf, cap *= 2);
+	fclose(fp);
+	for (size_t i = 0; i + n <= len && !found; i++)
+		found = memcmp(buf + i, s, n) == 0;
+	free(buf);
+	return found;
+}
+
+static int purged_fn(const struct ag_entry *e, void *arg)
+{
+	int *purged = arg;
+
+	*purged += e->purged && !e->body;
+	return 0;
+}
+
+/*
+ * A purge arriving from a peer: the bodies it names leave the store and the
+ * index for good (searches, history, missing), one that arrives again is
+ * dropped as a duplicate, another record is untouched, and after
+ * store_compact the body's bytes are nowhere in the data file.
+ */
+static void test_purge_drops_bodies(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t seqs[] = {1, 2}, none;
+	msgpack_sbuffer *pb = purge_body(seqs, 2);
+	struct ag_entry e[4];
+	char *file = tu_path(f->data, "data.mdb");
+	int purged = 0;
+
+	e[0] = entry_make(f, &f->a, "practice", "r1", "alpha zorgmarker", 1000);
+	e[1] = entry_make(f, &f->a, "practice", "r1", "beta zorgmarker", 1001);
+	e[2] = entry_make(f, &f->a, "practice", "r3", "gamma keptword", 1002);
+	e[3] = entry_with_body(f, &f->a, "purge", "3", pb->data, pb->size, 1003);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(append1(f, &e[i], NULL), STORE_STORED);
+	assert_int_equal(search(f, "zorgmarker", NULL), 1);
+	assert_int_equal(append1(f, &e[3], NULL), STORE_STORED);
+	assert_int_equal(search(f, "zorgmarker", NULL), 0);
+	assert_int_equal(search(f, "keptword", NULL), 1);
+	assert_int_equal(store_history(f->st, "practice", f->a.pk, "r1", 2, purged_fn, &purged), 2);
+	assert_int_equal(purged, 2);
+	/* Sent again, with its body: dropped without blame, never asked for. */
+	assert_int_equal(append1(f, &e[0], NULL), STORE_DUPLICATE);
+	assert_int_equal(store_missing(f->st, f->a.pk, 1, &none, 1), 0);
+	purged = 0;
+	assert_int_equal(store_history(f->st, "practice", f->a.pk, "r1", 2, purged_fn, &purged), 2);
+	assert_int_equal(purged, 2);
+	assert_consistent(f);
+
+	assert_int_equal(store_compact(f->st), 0);
+	assert_false(file_holds(file, "zorgmarker"));
+	assert_true(file_holds(file, "keptword"));
+	assert_int_equal(search(f, "keptword", NULL), 1);
+	assert_int_equal(search(f, "zorgmarker", NULL), 0);
+	assert_consistent(f);
+	/* The store goes on after the swap: appends and reads. */
+	e[0] = entry_make(f, &f->a, "practice", "r5", "delta", 1004);
+	assert_int_equal(append1(f, &e[0], NULL), STORE_STORED);
+	assert_int_equal(search(f, "delta", NULL), 1);
+	assert_consistent(f);
+	msgpack_sbuffer_free(pb);
+	free(file);
+}
+
+/* This node's own purge must name earlier entries of its feed that may be purged. */
+static void test_purge_publish_strict(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN];
+	uint64_t later[] = {5}, own[] = {2}, ok[] = {1};
+	struct {
+		const uint64_t *seqs;
+		int rc;
+	} cases[] = {{later, -1}, {own, -1}, {ok, 0}, {own, -1}};
+
+	publish(f, "p1", "one", 1000, buf, hash);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		msgpack_sbuffer *sb = purge_body(cases[i].seqs, 1);
+		struct ag_entry e = {.h = {.timestamp = 2000 + i}};
+
+		memcpy(e.h.network, f->network, 32);
+		strcpy(e.h.type, "purge");
+		e.h.id = "x";
+		e.h.id_len = 1;
+		e.body = (const uint8_t *)sb->data;
+		e.body_len = sb->size;
+		/* seq 2 is the purge being published, then the first purge: never purgeable. */
+		assert_int_equal(store_publish(f->st, &e, f->a.sk, buf, AG_HEADER_MAX, hash),
+		                 cases[i].rc);
+		msgpack_sbuffer_free(sb);
+	}
+	assert_int_equal(search(f, "one", NULL), 0);
+	assert_consistent(f);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_append_and_feed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_headers_without_bodies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_purge_drops_bodies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_purge_publish_strict, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_duplicate_ignored, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gap_says_which_seq, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fork_same_seq, setup, teardown),
