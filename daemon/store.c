@@ -681,6 +681,35 @@ static int body_absent(struct wtxn *w, const struct ag_entry *e)
 	return rc == 0 && want ? mdb_put(w->txn, w->st->missing, &k, &v, 0) : rc;
 }
 
+/* Puts w's records cursor on the newest line of h's record, read into *r. */
+static int record_newest(struct wtxn *w, const struct ag_header *h, struct rec *r)
+{
+	uint8_t kb[RKEY_MAX];
+	MDB_val k = rkey(kb, h->type, h->author, h->id, h->id_len), v;
+	int rc;
+
+	if (!w->records && (rc = mdb_cursor_open(w->txn, w->st->records, &w->records)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_get(w->records, &k, &v, MDB_SET_KEY)) != 0 ||
+	    (rc = mdb_cursor_get(w->records, &k, &v, MDB_LAST_DUP)) != 0 ||
+	    (rc = store_rec_get(&v, r)) != 0)
+		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+	return 0;
+}
+
+/* Replaces the line record_newest put the cursor on with r. */
+static int record_newest_put(struct wtxn *w, const struct ag_header *h, const struct rec *r)
+{
+	uint8_t kb[RKEY_MAX], rb[REC_LEN];
+	MDB_val k = rkey(kb, h->type, h->author, h->id, h->id_len);
+	int rc;
+
+	if ((rc = mdb_cursor_del(w->records, 0)) != 0)
+		return rc;
+	rec_put(rb, r);
+	return mdb_cursor_put(w->records, &k, &(MDB_val){REC_LEN, rb}, 0);
+}
+
 /* ---- purges ---- */
 
 /* The types whose bodies can never be purged (nor dropped for quota). */
@@ -753,27 +782,16 @@ static int purge_allowed(MDB_txn *txn, const struct store *st, const uint8_t *au
  */
 static int purge_unindex(struct wtxn *w, const struct ag_header *h)
 {
-	uint8_t kb[RKEY_MAX], rb[REC_LEN];
-	MDB_val k = rkey(kb, h->type, h->author, h->id, h->id_len), v;
 	struct rec r;
 	int rc;
 
-	if (!w->records && (rc = mdb_cursor_open(w->txn, w->st->records, &w->records)) != 0)
+	if ((rc = record_newest(w, h, &r)) != 0 || r.seq != h->seq || !r.live)
 		return rc;
-	if ((rc = mdb_cursor_get(w->records, &k, &v, MDB_SET_KEY)) != 0 ||
-	    (rc = mdb_cursor_get(w->records, &k, &v, MDB_LAST_DUP)) != 0 ||
-	    (rc = store_rec_get(&v, &r)) != 0)
-		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
-	if (r.seq != h->seq || !r.live)
-		return 0;
-	if ((rc = index_kill(w->st->ix, w->txn, r.docno)) != 0 ||
-	    (rc = mdb_cursor_del(w->records, 0)) != 0)
+	if ((rc = index_kill(w->st->ix, w->txn, r.docno)) != 0)
 		return rc;
 	r.live = 0;
 	r.docno = 0;
-	rec_put(rb, &r);
-	k = rkey(kb, h->type, h->author, h->id, h->id_len);
-	return mdb_cursor_put(w->records, &k, &(MDB_val){REC_LEN, rb}, 0);
+	return record_newest_put(w, h, &r);
 }
 
 /* A body is purged: store_compact_due says so until the next compaction. */
@@ -1011,34 +1029,25 @@ static int entry_held(MDB_txn *txn, const struct store *st, const struct ag_head
 static int body_put(struct wtxn *w, const struct ag_entry *e, const struct store_prep *p,
                     const uint8_t *logno)
 {
-	uint8_t kb[RKEY_MAX], mk[MKEY_LEN], rb[REC_LEN];
-	MDB_val k = rkey(kb, e->h.type, e->h.author, e->h.id, e->h.id_len), v,
-	        m = missing_key(mk, e->h.author, e->h.seq);
+	uint8_t mk[MKEY_LEN];
+	MDB_val m = missing_key(mk, e->h.author, e->h.seq);
 	struct rec r;
 	int rc;
 
 	rc = mdb_put(w->txn, w->st->bodies, &(MDB_val){8, (void *)(uintptr_t)logno},
 	             &(MDB_val){e->body_len, (void *)(uintptr_t)e->body}, 0);
 	if (rc != 0 ||
-	    ((rc = mdb_del(w->txn, w->st->missing, &m, NULL)) != 0 && rc != MDB_NOTFOUND))
+	    ((rc = mdb_del(w->txn, w->st->missing, &m, NULL)) != 0 && rc != MDB_NOTFOUND) ||
+	    (rc = record_newest(w, &e->h, &r)) != 0)
 		return rc;
-	if (!w->records && (rc = mdb_cursor_open(w->txn, w->st->records, &w->records)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_get(w->records, &k, &v, MDB_SET_KEY)) != 0 ||
-	    (rc = mdb_cursor_get(w->records, &k, &v, MDB_LAST_DUP)) != 0 ||
-	    (rc = store_rec_get(&v, &r)) != 0)
-		return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
-	if ((rc = purge_apply(w, e)) != 0)
-		return rc;
-	if (r.seq != e->h.seq || r.live)
-		return 0; /* an older version: it shows in no search */
-	if ((rc = record_index(w, e, p ? p->terms : NULL, logno, &r.docno)) != 0 ||
-	    (rc = mdb_cursor_del(w->records, 0)) != 0)
-		return rc;
-	r.live = 1;
-	rec_put(rb, &r);
-	k = rkey(kb, e->h.type, e->h.author, e->h.id, e->h.id_len);
-	return mdb_cursor_put(w->records, &k, &(MDB_val){REC_LEN, rb}, 0);
+	/* An older version shows in no search. */
+	if (r.seq == e->h.seq && !r.live) {
+		r.live = 1;
+		if ((rc = record_index(w, e, p ? p->terms : NULL, logno, &r.docno)) != 0 ||
+		    (rc = record_newest_put(w, &e->h, &r)) != 0)
+			return rc;
+	}
+	return purge_apply(w, e);
 }
 
 /* e's header is stored at its seq: a duplicate, a body that was missing, or a fork. */
