@@ -600,6 +600,13 @@ int cmd_check_type(const struct args *a, const char *type)
 	return list_fail(a, "record type", type, type_name, n);
 }
 
+int cmd_check_read_type(const struct args *a, const char *type)
+{
+	if (ag_rectype_check(type, strlen(type)) == 0)
+		return 0;
+	return cmd_check_type(a, type);
+}
+
 int cmd_check_topic(const struct args *a, const char *topic)
 {
 	if (ag_topic_find(topic, strlen(topic)))

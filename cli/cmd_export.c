@@ -508,6 +508,18 @@ static void flat_stakeholders(FILE *f, const json_t *arr)
 	flat_vocab(f, arr, false);
 }
 
+/* What this release's schema does not know: "- **Label** (from a newer version of agora): `raw`".
+ */
+static void md_raw(FILE *f, const char *k, const json_t *v)
+{
+	char *raw = rec_raw(v);
+
+	fputs("- **", f);
+	md_label(f, k);
+	fprintf(f, "** %s: `%s`\n", REC_NEWER, raw ? raw : "?");
+	free(raw);
+}
+
 /* One field, in the pass it belongs to: 0 the short ones as bullets, 1 lists and long text. */
 static void md_field(FILE *f, int pass, const char *k, const struct ag_field *fd, const json_t *v)
 {
@@ -515,6 +527,11 @@ static void md_field(FILE *f, int pass, const char *k, const struct ag_field *fd
 
 	if (!strcmp(k, "title") || !strcmp(k, "topics") || !strcmp(k, "topic"))
 		return;
+	if (!rec_laid_out(fd, v)) {
+		if (pass == 0)
+			md_raw(f, k, v);
+		return;
+	}
 	if (pass == 0 && ((!json_is_array(v) && !md_long(fd, v)) || vocab)) {
 		fputs("- **", f);
 		md_label(f, k);

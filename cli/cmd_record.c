@@ -9,6 +9,7 @@
 #include "ctl.h"
 #include "entry.h"
 #include "rec.h"
+#include "schema.h"
 #include "snippet.h"
 #include "stem.h"
 
@@ -91,11 +92,12 @@ static int check_body(const struct args *a, const json_t *body, const char *file
 	}
 }
 
-static int check_type_id(const struct args *a)
+/* TYPE and ID; reading takes a type a newer release made, writing only this release's. */
+static int check_type_id(const struct args *a, bool reading)
 {
 	int rc;
 
-	if ((rc = cmd_check_type(a, a->pos[0])) != 0)
+	if ((rc = (reading ? cmd_check_read_type : cmd_check_type)(a, a->pos[0])) != 0)
 		return rc;
 	if (ag_recid_check(a->pos[1], strlen(a->pos[1])) != 0)
 		return cmd_fail(a, EXIT_REFUSED,
@@ -123,7 +125,7 @@ int cmd_put(const struct args *a)
 	char err[800];
 	int rc;
 
-	if ((rc = check_type_id(a)) != 0)
+	if ((rc = check_type_id(a, false)) != 0)
 		return rc;
 	if (!(body = read_document(a, a->opt[OPT_FILE], &rc)))
 		return rc;
@@ -199,7 +201,7 @@ int cmd_retract(const struct args *a)
 	char err[800];
 	int rc;
 
-	if ((rc = check_type_id(a)) != 0)
+	if ((rc = check_type_id(a, false)) != 0)
 		return rc;
 	rc = cmd_ask(a, AG_CTL_RETRACT, own_request(a), &resp, err, sizeof(err));
 	/* --purge goes on for a record retracted already: its bodies may remain. */
@@ -248,6 +250,21 @@ static int check_filters(const struct args *a, uint64_t *limit)
 	return rc;
 }
 
+/* What this release's schema does not know of the record, which the body below shows raw. */
+static void print_newer(const json_t *rec)
+{
+	const char *type = rec_str(rec, "type");
+	char *names;
+
+	if (!ag_schema_find(type ? type : "")) {
+		out_printf("newer  type %s %s\n", type ? type : "-", REC_NEWER);
+		return;
+	}
+	if ((names = rec_newer_fields(type, json_object_get(rec, "body"))) && *names)
+		out_printf("newer  %s %s\n", names, REC_NEWER);
+	free(names);
+}
+
 static void print_record(const json_t *rec)
 {
 	char when[32], city[64];
@@ -259,7 +276,9 @@ static void print_record(const json_t *rec)
 	out_printf("city   %s  %s\n", city_of(rec, city, sizeof(city)), rec_str(rec, "author"));
 	out_printf("seq    %lld, %s\n", (long long)json_integer_value(json_object_get(rec, "seq")),
 	           when);
-	out_printf("hash   %s\n%s\n", rec_str(rec, "hash"), body ? body : "");
+	out_printf("hash   %s\n", rec_str(rec, "hash"));
+	print_newer(rec);
+	out_printf("%s\n", body ? body : "");
 	free(body);
 }
 
@@ -269,7 +288,7 @@ int cmd_get(const struct args *a)
 	uint64_t limit;
 	int rc;
 
-	if ((rc = check_type_id(a)) != 0 || (rc = check_filters(a, &limit)) != 0)
+	if ((rc = check_type_id(a, true)) != 0 || (rc = check_filters(a, &limit)) != 0)
 		return rc;
 	req = json_pack("{s:s, s:s}", "type", a->pos[0], "id", a->pos[1]);
 	add_filters(a, req);
@@ -443,7 +462,7 @@ int cmd_history(const struct args *a)
 	size_t i;
 	int rc;
 
-	if ((rc = check_type_id(a)) != 0 || (rc = check_filters(a, &limit)) != 0)
+	if ((rc = check_type_id(a, true)) != 0 || (rc = check_filters(a, &limit)) != 0)
 		return rc;
 	req = json_pack("{s:s, s:s}", "type", a->pos[0], "id", a->pos[1]);
 	add_filters(a, req);

@@ -99,9 +99,10 @@ static void show_vocab(const struct show *sh, size_t ind, const json_t *v, bool 
 	                                   : ag_stakeholder_find(key, strlen(key));
 
 	indent(sh, ind);
-	fprintf(sh->f, "%s%s", key ? key : "?", w ? ": " : "");
+	fprintf(sh->f, "%s%s", key ? key : "?", w ? ": " : " ");
 	/* Three languages' labels may be wider than the terminal: wrapped under themselves. */
-	text_wrap(sh->f, w ? w->label : "", ind + (key ? strlen(key) : 1) + (w ? 2 : 0), sh->width);
+	text_wrap(sh->f, w ? w->label : REC_NEWER, ind + (key ? strlen(key) : 1) + 1 + (w != NULL),
+	          sh->width);
 }
 
 static void show_value(const struct show *sh, size_t ind, const struct ag_field *f,
@@ -212,6 +213,16 @@ static void show_value(const struct show *sh, size_t ind, const struct ag_field 
 		show_text(sh, ind, v);
 }
 
+/* What this release's schema does not know: "Label (from a newer version of agora): raw JSON". */
+static void show_raw(const struct show *sh, size_t ind, const char *lab, const json_t *v)
+{
+	char *raw = rec_raw(v);
+
+	fprintf(sh->f, "%s %s: ", lab, REC_NEWER);
+	text_wrap(sh->f, raw ? raw : "?", ind + 2, sh->width);
+	free(raw);
+}
+
 /* One field: "Label: value" for a scalar, else "Label:" and the value indented below. */
 static void show_field(const struct show *sh, size_t ind, const char *name,
                        const struct ag_field *f, const json_t *v)
@@ -220,6 +231,10 @@ static void show_field(const struct show *sh, size_t ind, const char *name,
 
 	label(lab, sizeof(lab), name);
 	indent(sh, ind);
+	if (!rec_laid_out(f, v)) {
+		show_raw(sh, ind, lab, v);
+		return;
+	}
 	/* A short text without languages (a city, a name) stays on its label's line. */
 	if (is_scalar_kind(f, v) || (f && (f->kind == AG_F_TOPIC || f->kind == AG_F_STAKEHOLDER)) ||
 	    (f && f->kind == AG_F_TEXT && f->max <= 300 && json_is_string(v))) {
@@ -283,9 +298,13 @@ static void show_head(const struct show *sh, const json_t *rec, const json_t *bo
 		fputc('=', sh->f);
 	out_time(when, sizeof(when),
 	         (uint64_t)json_integer_value(json_object_get(rec, "timestamp")));
-	fprintf(sh->f, "\nRecord: %s %s, version %lld, %s\nCity: %s (%s)\n\n", rec_str(rec, "type"),
+	fprintf(sh->f, "\nRecord: %s %s, version %lld, %s\nCity: %s (%s)\n", rec_str(rec, "type"),
 	        rec_str(rec, "id"), (long long)json_integer_value(json_object_get(rec, "seq")),
 	        when, name ? name : "unnamed", rec_str(rec, "author"));
+	if (!ag_schema_find(rec_str(rec, "type") ? rec_str(rec, "type") : ""))
+		fprintf(sh->f, "Type %s %s: its fields are shown raw\n", rec_str(rec, "type"),
+		        REC_NEWER);
+	fputc('\n', sh->f);
 }
 
 int cmd_show(const struct args *a)
@@ -295,7 +314,7 @@ int cmd_show(const struct args *a)
 	json_t *rec, *body;
 	int rc;
 
-	if ((rc = cmd_check_type(a, a->pos[0])) != 0)
+	if ((rc = cmd_check_read_type(a, a->pos[0])) != 0)
 		return rc;
 	if ((rc = rec_get(a, a->pos[0], a->pos[1], a->opt[OPT_CITY], false, &rec)) != 0)
 		return rc;

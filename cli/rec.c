@@ -32,6 +32,84 @@ int rec_get(const struct args *a, const char *type, const char *id, const char *
 	return *rec ? 0 : cmd_fail(a, EXIT_UNREACHABLE, "agorad's answer holds no record");
 }
 
+bool rec_known(const struct ag_field *f, const json_t *v)
+{
+	uint8_t *mp = NULL;
+	size_t len = 0;
+	char err[128];
+	bool known;
+
+	if (!f || jsonmp_encode_at(v, 2, &mp, &len, err, sizeof(err)) != 0)
+		return false;
+	known = ag_schema_value_check(f, mp, len) == 0;
+	free(mp);
+	return known;
+}
+
+static bool all_strings(const json_t *arr)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(arr, i, e) if (!json_is_string(e)) return false;
+	return true;
+}
+
+bool rec_laid_out(const struct ag_field *f, const json_t *v)
+{
+	if (!f)
+		return false;
+	switch (f->kind) {
+	case AG_F_OBJECT:
+		return json_is_object(v);
+	case AG_F_LIST:
+		return json_is_array(v);
+	case AG_F_TOPICS:
+	case AG_F_STAKEHOLDERS:
+		return json_is_array(v) && all_strings(v);
+	case AG_F_TOPIC:
+	case AG_F_STAKEHOLDER:
+		return json_is_string(v);
+	default:
+		return rec_known(f, v);
+	}
+}
+
+const struct ag_field *rec_field(const struct ag_field *fields, const char *name)
+{
+	for (const struct ag_field *f = fields; f && f->name; f++)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	return NULL;
+}
+
+char *rec_newer_fields(const char *type, const json_t *body)
+{
+	const struct ag_schema *s = ag_schema_find(type ? type : "");
+	char *out = strdup(""), *more;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)(uintptr_t)body, k, v)
+	{
+		if (!s || !out || rec_known(rec_field(s->fields, k), v))
+			continue;
+		if (!(more = malloc(strlen(out) + strlen(k) + 3))) {
+			free(out);
+			return NULL;
+		}
+		sprintf(more, "%s%s%s", out, *out ? ", " : "", k);
+		free(out);
+		out = more;
+	}
+	return out;
+}
+
+char *rec_raw(const json_t *v)
+{
+	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+}
+
 int rec_body_check(const char *type, const char *id, const json_t *body, char *why, size_t whylen)
 {
 	uint8_t *mp = NULL;

@@ -48,6 +48,40 @@ json_t *rec_text_new(const struct args *, const char *s);
  * none. */
 const char *rec_text_pick(const json_t *v);
 
+/* How show, get and export mark what this release's schema does not know. */
+#define REC_NEWER "(from a newer version of agora)"
+
+struct ag_field;
+
+/*
+ * Whether this release's schema knows v as field f holds it: false for a
+ * field it does not know (f NULL), a topic or stakeholder outside its
+ * vocabulary, or a value of another kind (DESIGN.md "Versions live side by side").
+ */
+bool rec_known(const struct ag_field *f, const json_t *v);
+
+/*
+ * Whether show and export lay out v under field f as they always have:
+ * groups and lists are walked (their own fields judged one by one), topics
+ * and stakeholders shown key by key (an unknown one marked), and any other
+ * value only when rec_known. What is not laid out is shown raw, marked REC_NEWER.
+ */
+bool rec_laid_out(const struct ag_field *f, const json_t *v);
+
+/* The field of that name among fields (ended by a zeroed one; NULL: none), or NULL. */
+const struct ag_field *rec_field(const struct ag_field *fields, const char *name);
+
+/*
+ * The names of body's fields that a record of type holds and this release's
+ * schema does not know (rec_known), comma-separated, or "" when it knows them
+ * all; for an unknown type, "" (the whole record is a newer release's).
+ * malloc'd, NULL if no memory.
+ */
+char *rec_newer_fields(const char *type, const json_t *body);
+
+/* v as one line of JSON, for showing it raw; malloc'd, NULL if no memory. */
+char *rec_raw(const json_t *v);
+
 /* A record's own string field, NULL if it is absent or empty. */
 const char *rec_str(const json_t *o, const char *key);
 

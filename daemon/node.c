@@ -448,7 +448,15 @@ int node_publish(struct node *n, const char *type, const char *id, size_t id_len
 		snprintf(err, errlen, "%s", ag_strerror(rc));
 		return NODE_EREFUSED;
 	}
-	/* Peers would refuse the entry, and cut us off: refuse it before it is signed. */
+	/*
+	 * Strict when this node publishes (DESIGN.md "Versions live side by
+	 * side"): peers of this release would keep a record it does not know, but
+	 * could lay out none of it.
+	 */
+	if (!ag_schema_find(type)) {
+		snprintf(err, errlen, "unknown record type \"%s\"", type);
+		return NODE_EREFUSED;
+	}
 	if (ag_schema_check(type, id, id_len, body, body_len, err, errlen) != 0)
 		return NODE_EREFUSED;
 	memcpy(e.h.network, n->keys.network, 32);

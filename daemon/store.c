@@ -22,9 +22,11 @@
  *   info      "schema", "records"         -> version(4), records(8)
  *   segs, blocks, dead                    -> see index.c
  *
- * An entry whose body breaks its type's schema (schema.h) is not stored at
- * all (STORE_INVALID), as DESIGN.md's replication rules ask: its feed stops
- * before it here until its author publishes a valid entry at that seq.
+ * An entry received is stored whatever its body holds, once the body is a
+ * canonical map that matches its header (DESIGN.md "Versions live side by
+ * side"): a newer release's record type, field or topic is kept, relayed and
+ * indexed, never a reason to stop its feed. Only this node's own entries are
+ * held to its schemas (store_publish), as agora put holds them before.
  *
  * Entries go into log in the order they are stored, with MDB_APPEND, so a
  * batch fills whole pages at the end of the map. Keyed by author and seq,
@@ -646,17 +648,6 @@ static int head_put(struct wtxn *w, const uint8_t *author, uint64_t seq,
 }
 
 /*
- * Does e's body break its type's schema? Then it is not stored. A body not
- * held cannot be judged: its header is stored, and the body when it comes.
- */
-int store_entry_refused(const struct ag_entry *e)
-{
-	if (e->h.has_body && !e->body)
-		return 0;
-	return ag_schema_check(e->h.type, e->h.id, e->h.id_len, e->body, e->body_len, NULL, 0) != 0;
-}
-
-/*
  * Whether to keep e's body: a body already purged is dropped quietly here
  * (its header still stored), and never marked missing. Sets *want; 0 or an
  * LMDB error.
@@ -1070,10 +1061,6 @@ static int append_held(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 		return 0;
 	if ((rc = body_wanted(w, e, &want)) != 0 || !want)
 		return rc; /* purged: dropped without blame */
-	if (p ? p->refused : store_entry_refused(e)) {
-		res->status = STORE_INVALID;
-		return 0;
-	}
 	res->status = STORE_BODY;
 	return body_put(w, e, p, logno);
 }
@@ -1099,8 +1086,6 @@ static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 		f->flags |= STORE_FLAG_FORKED;
 		return fork_keep(w, e, seq <= f->head ? seq : seq - 1);
 	}
-	if (res->status == STORE_STORED && (p ? p->refused : store_entry_refused(e)))
-		res->status = STORE_INVALID;
 	if (res->status != STORE_STORED)
 		return 0;
 	if ((rc = entry_put(w, e, p, f->hash)) != 0)
@@ -1141,12 +1126,10 @@ static int append_txn(struct wtxn *w, void *arg)
 int store_prepare(struct store_prep *p, const struct ag_entry *e)
 {
 	struct index_doc d = {0, e->h.timestamp, e->h.type, e->h.author, e->body, e->body_len};
-	int refused = store_entry_refused(e);
 
-	*p = (struct store_prep){NULL, {0}, NULL, 0};
-	if (e->body && !refused && index_prepare(&d, &p->terms) != 0)
+	*p = (struct store_prep){NULL, {0}, NULL};
+	if (e->body && index_prepare(&d, &p->terms) != 0)
 		return -1;
-	p->refused = refused;
 	ag_entry_hash(e, p->hash);
 	p->raw = e->h.raw;
 	return 0;
@@ -1155,7 +1138,7 @@ int store_prepare(struct store_prep *p, const struct ag_entry *e)
 void store_prep_clear(struct store_prep *p)
 {
 	index_terms_free(p->terms);
-	*p = (struct store_prep){NULL, {0}, NULL, 0};
+	*p = (struct store_prep){NULL, {0}, NULL};
 }
 
 int store_append_prepared(struct store *st, const struct ag_entry *entries,
@@ -1220,7 +1203,8 @@ static int publish_txn(struct wtxn *w, void *arg)
 	e->h.has_prev = e->h.seq++ > 0;
 	if ((p->sign_rc = ag_entry_sign(e, p->sk, p->buf, p->cap, &len)) != 0)
 		return EINVAL;
-	if (store_entry_refused(e)) { /* node_publish checks first: this is the last guard */
+	/* Strict when this node publishes: node_publish checks first, this is the last guard. */
+	if (ag_schema_check(e->h.type, e->h.id, e->h.id_len, e->body, e->body_len, NULL, 0) != 0) {
 		p->sign_rc = AG_ESCHEMA;
 		return EINVAL;
 	}

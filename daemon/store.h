@@ -53,7 +53,6 @@ enum store_status {
 	STORE_GAP,       /* entries are missing before it: need_seq says which */
 	STORE_FORK,      /* another entry holds its seq or its prev: both kept, author flagged */
 	STORE_REFUSED,   /* its author is flagged as forked (store_fork_clear) */
-	STORE_INVALID,   /* its body breaks its type's schema (schema.h): not stored */
 	                 /*
 	                  * A body already purged, or of an author over quota, is dropped without a
 	                  * status of its own (STORE_DUPLICATE, or STORE_STORED for a new header):
@@ -80,16 +79,14 @@ int store_append(struct store *, const struct ag_entry *entries, size_t n,
                  struct store_result *res);
 
 /*
- * What an append needs of an entry that needs no store: its hash, whether
- * its body passes its schema, and its index terms (index_prepare). store_prepare makes it on any
- * thread, such as the one that verified the entry, so that the writer has only to write. The fields
- * are the store's.
+ * What an append needs of an entry that needs no store: its hash and its index terms
+ * (index_prepare). store_prepare makes it on any thread, such as the one that verified the entry,
+ * so that the writer has only to write. The fields are the store's.
  */
 struct store_prep {
 	const uint8_t *raw; /* the header of the entry it was made for; NULL: none */
 	uint8_t hash[AG_HASH_LEN];
-	struct index_terms *terms; /* NULL for a retraction or a refused body */
-	int refused;               /* the body breaks its type's schema: STORE_INVALID */
+	struct index_terms *terms; /* NULL for a retraction or a body not held */
 };
 
 /*

@@ -62,7 +62,4 @@ int store_entry_load(MDB_txn *txn, const struct store *st, const uint8_t *author
 /* How many records there are, retracted ones included. */
 int store_records_count(MDB_txn *txn, MDB_dbi info, uint64_t *n);
 
-/* Whether e's body breaks its type's schema. */
-int store_entry_refused(const struct ag_entry *e);
-
 #endif

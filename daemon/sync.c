@@ -21,7 +21,6 @@
 #include "log.h"
 #include "members.h"
 #include "msg.h"
-#include "schema.h"
 #include "store.h"
 #include "sync.h"
 
@@ -1056,7 +1055,7 @@ static void job_fault(struct sync_job *j, size_t at, int rc, bool in_body)
 /*
  * On the thread pool: each run by its last header's signature and its
  * chain (nothing of a run that fails stands), each body against its header,
- * then hash, schema and index terms off the loop (if that fails for want of
+ * then hash and index terms off the loop (if that fails for want of
  * memory, the store makes them).
  */
 static void verify_work(uv_work_t *w)
@@ -1080,8 +1079,8 @@ static void verify_work(uv_work_t *w)
 
 		if (e->body && (rc = ag_body_check(&e->h, e->body, e->body_len, NULL)) != 0)
 			job_fault(j, i, rc, true);
-		else if (store_prepare(&j->prep[i], e) == 0 && j->prep[i].refused)
-			job_fault(j, i, AG_ESCHEMA, true);
+		else
+			(void)store_prepare(&j->prep[i], e); /* on failure the store does it */
 	}
 }
 
@@ -1097,20 +1096,6 @@ static void bad_peer(struct sync_link *l, const struct ag_header *h, const char 
 	cut(l, why, 1);
 }
 
-/* An entry whose body breaks its type's schema: the peer is cut off, saying where. */
-static void bad_record(struct sync_link *l, const struct ag_entry *e)
-{
-	char why[256], id[AG_ID_MAX + 1], line[AG_TYPE_MAX + AG_ID_MAX + 300];
-
-	if (ag_schema_check(e->h.type, e->h.id, e->h.id_len, e->body, e->body_len, why,
-	                    sizeof(why)) == 0)
-		snprintf(why, sizeof(why), "%s", ag_strerror(AG_ESCHEMA));
-	memcpy(id, e->h.id, e->h.id_len);
-	id[e->h.id_len] = '\0';
-	snprintf(line, sizeof(line), "%s/%s breaks its schema: %s", e->h.type, id, why);
-	bad_peer(l, &e->h, line);
-}
-
 /* A job's fault, which the peer could have checked: it is cut off, saying what. */
 static void job_bad(struct sync_link *l, const struct sync_job *j)
 {
@@ -1119,10 +1104,6 @@ static void job_bad(struct sync_link *l, const struct sync_job *j)
 
 	if (j->rc == AG_ENOMEM) {
 		cut(l, "out of memory", 0);
-		return;
-	}
-	if (j->rc == AG_ESCHEMA) {
-		bad_record(l, e);
 		return;
 	}
 	snprintf(why, sizeof(why), "%s%s", j->in_body ? "body: " : "run: ", ag_strerror(j->rc));
@@ -1288,9 +1269,6 @@ static void after_append(struct sync_link *l, struct ag_entry *entries,
 			break;
 		case STORE_FORK:
 			fork_found(l, &e->h);
-			break;
-		case STORE_INVALID: /* only when store_prepare ran out of memory */
-			bad_record(l, e);
 			break;
 		case STORE_REFUSED:
 			break;

@@ -996,6 +996,19 @@ static int check_id(struct chk *c, const struct ag_schema *s, const char *id, si
 	return fail(c, "id must be \"%s\" (%s), not \"%s\"", s->fixed_id, s->id_rule, q);
 }
 
+int ag_schema_value_check(const struct ag_field *f, const uint8_t *val, size_t len)
+{
+	struct chk c = {.buf = val, .len = len};
+	const char *date = NULL;
+	int rc;
+
+	if ((rc = ag_mp_check(val, len, AG_DEPTH_MAX - 1, NULL)) != 0)
+		return rc;
+	if ((rc = check_value(&c, f, &date)) != 0)
+		return rc;
+	return c.pos == len ? 0 : AG_ESCHEMA;
+}
+
 int ag_schema_check(const char *type, const char *id, size_t id_len, const uint8_t *body,
                     size_t body_len, char *why, size_t whylen)
 {

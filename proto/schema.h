@@ -1,7 +1,9 @@
 /*
  * schema.h: what each record type of DESIGN.md holds. One table serves three
- * readers: the CLI checks a body before it is signed, the daemon checks one
- * from the network before it is applied, and `agora schema` prints it.
+ * readers: the CLI and agorad check a body before this node signs it, the CLI
+ * lays out what it knows of a body and shows the rest raw (a body from the
+ * network is never refused for its schema: DESIGN.md "Versions live side by
+ * side"), and `agora schema` prints it.
  */
 #ifndef AGORA_SCHEMA_H
 #define AGORA_SCHEMA_H
@@ -78,8 +80,7 @@ struct ag_schema {
 	const struct ag_field *fields; /* ended by a zeroed one */
 };
 
-/* The schema of a record type, or NULL for a type with none (accepted as is,
- * so that a newer node's new type never halts an older node's feed). */
+/* The schema of a record type, or NULL for a type this release does not know. */
 const struct ag_schema *ag_schema_find(const char *type);
 
 /* All schemas, in the order of DESIGN.md; *n gets their count. */
@@ -94,5 +95,14 @@ const struct ag_schema *ag_schema_all(size_t *n);
  */
 int ag_schema_check(const char *type, const char *id, size_t id_len, const uint8_t *body,
                     size_t body_len, char *why, size_t whylen) AG_WUR;
+
+/*
+ * Checks one value (canonical msgpack, val[0..len)) against field f as
+ * ag_schema_check checks it inside a body: 0 when this release's schema
+ * knows it wholly, AG_ESCHEMA (or a codec error) when it does not, as for a
+ * newer release's topic or a field whose kind a newer release gave it.
+ * Readers use it to show such a value raw (DESIGN.md "Versions live side by side").
+ */
+int ag_schema_value_check(const struct ag_field *f, const uint8_t *val, size_t len) AG_WUR;
 
 #endif

@@ -5,6 +5,11 @@
  *   forge       one ENTRIES message whose entry's signature is wrong
  *   fork        two different entries at seq 1 of our feed, then a seq 2 on the first
  *   schema      seq 1 valid, seq 2 a practice that breaks its schema, seq 3 chained on it
+ *   newer       a simulated next release: HELLO with an extra feature and a trailing
+ *               element, a message of an unknown type, then seq 1 a valid practice,
+ *               seq 2 a record of an unknown type ("survey"), seq 3 a practice with an
+ *               unknown field, an unknown topic and a known field of another kind;
+ *               exits 0 if the target still answers a PING after all of it
  *   framelimit  for SECONDS, CLOCK messages of made-up authors, each frame exactly
  *               65,535 bytes, back to back
  *   trickle     for SECONDS, a frame header announcing 65,535 bytes, then a byte a tick
@@ -47,6 +52,8 @@
 #include "msg.h"
 #include "noise.h"
 
+#define CLOSED         "closed by the target"
+#define NOT_CLOSED     "target did not close within 10 s"
 #define LORIS_SOCKETS  400 /* 2 from each source: far more than the target's 64 handshake slots */
 #define LORIS_SOURCES  200 /* 127.0.0.2 to 127.0.0.201: one /24, as H (127.0.0.1) */
 #define LORIS_STRANGER "127.0.1.250" /* another /24: not crowded out by the rest */
@@ -360,6 +367,114 @@ static int mode_schema(struct evil *ev, struct link *l)
 }
 
 static int link_pings(struct link *l, uint64_t nonce, double secs);
+
+static void pack_str(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+/* The packed sbuffer into out (cap bytes): its length. */
+static size_t sb_take(msgpack_sbuffer *sb, uint8_t *out, size_t cap)
+{
+	size_t len = sb->size;
+
+	if (len > cap)
+		exit(2);
+	memcpy(out, sb->data, len);
+	msgpack_sbuffer_destroy(sb);
+	return len;
+}
+
+/*
+ * A next release's practice, keys in canonical order: an unknown field
+ * (budget), an unknown topic (climate) beside a known one, and a known field
+ * of another kind (year as a string).
+ */
+static size_t newer_practice(uint8_t *out, size_t cap)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 5);
+	pack_str(&pk, "budget");
+	msgpack_pack_map(&pk, 1);
+	pack_str(&pk, "note");
+	pack_str(&pk, "financement tramontane");
+	pack_str(&pk, "summary");
+	pack_str(&pk, "agora-evil");
+	pack_str(&pk, "title");
+	pack_str(&pk, "Pratique future");
+	pack_str(&pk, "topics");
+	msgpack_pack_array(&pk, 2);
+	pack_str(&pk, "housing");
+	pack_str(&pk, "climate");
+	pack_str(&pk, "year");
+	pack_str(&pk, "soon");
+	return sb_take(&sb, out, cap);
+}
+
+/* A record type this release has no schema for: {"question": ...}. */
+static size_t newer_survey(uint8_t *out, size_t cap)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	pack_str(&pk, "question");
+	pack_str(&pk, "zephyrine sirocco");
+	return sb_take(&sb, out, cap);
+}
+
+/* What a next release says and sends beyond this one's protocol, as a message. */
+static void send_newer_messages(struct link *l)
+{
+	uint8_t buf[256];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t len;
+
+	/* HELLO [0, 2, name, software, [features...], trailing]: a feature this release lacks. */
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 6);
+	msgpack_pack_uint64(&pk, AG_MSG_HELLO);
+	msgpack_pack_uint64(&pk, AG_PROTO_VERSION);
+	pack_str(&pk, "Evil");
+	pack_str(&pk, "agora 9.9.9-next");
+	msgpack_pack_array(&pk, 1);
+	pack_str(&pk, "time-travel");
+	pack_str(&pk, "a trailing element");
+	len = sb_take(&sb, buf, sizeof(buf));
+	(void)link_send(l, buf, len);
+	/* [42, "..."]: a message type of a later version. */
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_uint64(&pk, 42);
+	pack_str(&pk, "from the future");
+	len = sb_take(&sb, buf, sizeof(buf));
+	(void)link_send(l, buf, len);
+}
+
+/* A simulated next release: its messages, then three entries this release half knows. */
+static int mode_newer(struct evil *ev, struct link *l)
+{
+	static struct wentry e[3];
+	uint8_t ha[32], hb[32];
+
+	send_newer_messages(l);
+	make_entry(ev, ev->pk, ev->sk, 1, NULL, "before", "before", &e[0], ha);
+	e[1].blen = newer_survey(e[1].body, sizeof(e[1].body));
+	sign_entry(ev, ev->pk, ev->sk, 2, ha, "survey", "s1", &e[1], hb);
+	e[2].blen = newer_practice(e[2].body, sizeof(e[2].body));
+	sign_entry(ev, ev->pk, ev->sk, 3, hb, "practice", "future", &e[2], NULL);
+	(void)send_entries(l, e, 3);
+	return link_pings(l, 7, 10) ? 0 : 1;
+}
 
 /* An ENTRIES of two headers without bodies, within secs: a fork's proof. */
 static int fork_proof(struct link *l, double secs)
@@ -717,7 +832,10 @@ static int run_timed(struct evil *ev, int (*mode)(struct evil *, struct link *))
 	return 0;
 }
 
-static int run_once(struct evil *ev, int (*mode)(struct evil *, struct link *))
+/* One connection for mode, which returns 0 when what it waits for happened: ok says what that is.
+ */
+static int run_once(struct evil *ev, int (*mode)(struct evil *, struct link *), const char *ok,
+                    const char *not_ok)
 {
 	struct link l;
 	int rc;
@@ -728,7 +846,7 @@ static int run_once(struct evil *ev, int (*mode)(struct evil *, struct link *))
 	}
 	printf("handshake done\n");
 	rc = mode(ev, &l);
-	printf(rc == 0 ? "closed by the target\n" : "target did not close within 10 s\n");
+	printf("%s\n", rc == 0 ? ok : not_ok);
 	link_close(&l);
 	return rc;
 }
@@ -835,11 +953,14 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ev.until = now_s() + (argc == 6 ? atof(argv[5]) : 10);
 	if (strcmp(mode, "forge") == 0)
-		rc = run_once(&ev, mode_forge);
+		rc = run_once(&ev, mode_forge, CLOSED, NOT_CLOSED);
 	else if (strcmp(mode, "schema") == 0)
-		rc = run_once(&ev, mode_schema);
+		rc = run_once(&ev, mode_schema, CLOSED, NOT_CLOSED);
+	else if (strcmp(mode, "newer") == 0)
+		rc = run_once(&ev, mode_newer, "still served after all of it",
+		              "no answer to a PING");
 	else if (strcmp(mode, "fork") == 0)
-		rc = run_once(&ev, mode_fork);
+		rc = run_once(&ev, mode_fork, CLOSED, NOT_CLOSED);
 	else if (strcmp(mode, "framelimit") == 0)
 		rc = run_timed(&ev, mode_framelimit);
 	else if (strcmp(mode, "trickle") == 0)
