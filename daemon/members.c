@@ -169,7 +169,12 @@ static int add(struct members *m, const uint8_t pk[32], const char *name)
 	return 1;
 }
 
-/* The string field `field` of a member record's body, copied into out (empty if none). */
+/*
+ * The string field `field` of a member record's body, copied into out (empty
+ * if none). Bodies from the network are not held to their schema (DESIGN.md
+ * "Versions live side by side"), so a name with control characters, which a
+ * terminal would obey, counts as none.
+ */
 static void body_str(const struct ag_entry *e, const char *field, char *out, size_t cap)
 {
 	msgpack_unpacked up;
@@ -191,6 +196,9 @@ static void body_str(const struct ag_entry *e, const char *field, char *out, siz
 				         kv->val.via.str.ptr);
 		}
 	msgpack_unpacked_destroy(&up);
+	for (const char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			out[0] = '\0';
 }
 
 /* The "key" field of a member record's body, as a public key. */
