@@ -102,9 +102,11 @@ static const struct command commands[] = {
      0,
      "Shows the node, each peer (connected or not, last contact, what this node\n"
      "lacks of what it announced and what it lacks of ours: WE LACK, THEY LACK;\n"
-     "for a peer not connected, as last known, with when) and each feed replicated\n"
-     "(author and its latest seq). Feeds only one side replicates count for neither.\n"
-     "--json: we_lack, they_lack and lag_known_ms (0: never known) for each peer,\n"
+     "for a peer not connected, as last known, with when; what it runs: software\n"
+     "and protocol, from its last hello) and each feed replicated (author and its\n"
+     "latest seq). Feeds only one side replicates count for neither.\n"
+     "--json: we_lack, they_lack, lag_known_ms (0: never known), software and\n"
+     "protocol (\"\" and 0 before a hello) for each peer,\n"
      "and the catch-up (catchup: received, missing, rate, left_ms, running)."},
     {"sync",
      cmd_sync,
@@ -161,7 +163,8 @@ static const struct command commands[] = {
      0,
      0,
      0,
-     "Lists the peers of the config: name, key, endpoint, and whether connected."},
+     "Lists the peers of the config: name, key, endpoint, whether connected, and\n"
+     "what each runs (software and protocol, from its last hello)."},
     {"put",
      cmd_put,
      "publish a record from a JSON document",

@@ -86,11 +86,21 @@ static void lag_cell(char *buf, size_t len, const struct ag_ctl_peer *p, uint64_
 	snprintf(buf, len, "%llu (at %s)", (unsigned long long)n, when);
 }
 
+/* What the peer runs, as its last HELLO said: "agorad 0.1.0 (protocol 2)", or "-" before one. */
+static const char *peer_runs(char *buf, size_t len, const struct ag_ctl_peer *p)
+{
+	if (p->protocol == 0)
+		return "-";
+	snprintf(buf, len, "%s%s(protocol %llu)", p->software, p->software[0] ? " " : "",
+	         (unsigned long long)p->protocol);
+	return buf;
+}
+
 /* A peer as a table row: short keys in status, whole ones in peer list. */
 static int peer_row(struct table *t, const struct ag_ctl_peer *p, bool whole_key, bool counts)
 {
-	char key[64], last[32], we[48], they[48], received[24];
-	const char *row[8];
+	char key[64], last[32], we[48], they[48], received[24], runs[AG_CTL_SOFTWARE_MAX + 40];
+	const char *row[9];
 
 	if (whole_key)
 		snprintf(key, sizeof(key), "%s", p->key);
@@ -108,14 +118,18 @@ static int peer_row(struct table *t, const struct ag_ctl_peer *p, bool whole_key
 	row[5] = counts ? we : NULL;
 	row[6] = counts ? they : NULL;
 	row[7] = counts ? received : NULL;
+	row[counts ? 8 : 5] = peer_runs(runs, sizeof(runs), p);
 	return table_add(t, row);
 }
 
 static void print_peers(const struct ag_ctl_peer *peers, size_t n, bool whole_key, bool counts)
 {
-	static const char *const head[] = {"PEER",         "KEY",     "ENDPOINT",  "CONNECTED",
-	                                   "LAST CONTACT", "WE LACK", "THEY LACK", "RECEIVED"};
-	struct table *t = table_new(counts ? 8 : 5, head);
+	static const char *const head[] = {"PEER",      "KEY",          "ENDPOINT",
+	                                   "CONNECTED", "LAST CONTACT", "WE LACK",
+	                                   "THEY LACK", "RECEIVED",     "RUNS"};
+	static const char *const head_list[] = {"PEER",      "KEY",          "ENDPOINT",
+	                                        "CONNECTED", "LAST CONTACT", "RUNS"};
+	struct table *t = counts ? table_new(9, head) : table_new(6, head_list);
 
 	if (!t)
 		return;

@@ -41,6 +41,7 @@ static void peer_fill(struct peer *p, struct ag_ctl_peer *out)
 	out->received = sync_received(p->link);
 	out->sent = sync_sent(p->link);
 	out->invalid = sync_invalid(p->link);
+	out->protocol = sync_peer_version(p->link, out->software, sizeof(out->software));
 }
 
 static int peers_fill(struct node *n, struct ag_ctl_peer **peers, size_t *npeers)

@@ -24,16 +24,17 @@
 #include "store.h"
 #include "sync.h"
 
-#define SYNC_JOBS_MAX    32          /* verify jobs queued per peer before we stop reading it */
-#define SYNC_LINK_BYTES  (8u << 20)  /* bytes of queued verify jobs per peer, then the same */
-#define SYNC_TOTAL_BYTES (48u << 20) /* and across every peer */
-#define SYNC_APPLY_MIN   2048  /* verified entries that go to the store at once while more come */
-#define SYNC_FEED_COUNT  512   /* entries read from the store per batch */
-#define SYNC_GRAFT_MS    200   /* how long a lazy link's note waits for the eager link */
-#define SYNC_FEEDS_OTHER 1024  /* feeds we do not replicate whose heads we track per peer */
-#define SYNC_MISSING_MAX 256   /* bodies asked for per feed at once */
-#define SYNC_SEND_TRIES  3     /* batches cut shorter when a run's last header fails */
-#define SYNC_CLAIM_MS    30000 /* a claim of our own feed unbacked this long is void */
+#define SYNC_JOBS_MAX     32          /* verify jobs queued per peer before we stop reading it */
+#define SYNC_LINK_BYTES   (8u << 20)  /* bytes of queued verify jobs per peer, then the same */
+#define SYNC_TOTAL_BYTES  (48u << 20) /* and across every peer */
+#define SYNC_APPLY_MIN    2048  /* verified entries that go to the store at once while more come */
+#define SYNC_FEED_COUNT   512   /* entries read from the store per batch */
+#define SYNC_GRAFT_MS     200   /* how long a lazy link's note waits for the eager link */
+#define SYNC_FEEDS_OTHER  1024  /* feeds we do not replicate whose heads we track per peer */
+#define SYNC_MISSING_MAX  256   /* bodies asked for per feed at once */
+#define SYNC_SEND_TRIES   3     /* batches cut shorter when a run's last header fails */
+#define SYNC_CLAIM_MS     30000 /* a claim of our own feed unbacked this long is void */
+#define SYNC_SOFTWARE_MAX 64    /* bytes of a peer's software kept, as agora status shows it */
 
 /* One feed as seen from a peer. */
 struct feed {
@@ -105,6 +106,9 @@ struct sync_link {
 	uint64_t claim;    /* the seq it said; 0: none */
 	uint64_t claim_ms; /* when it said it */
 	int claim_void;    /* it claimed what it did not back: its claims are ignored */
+	/* What the peer's last HELLO said it runs: not reset by a reconnect. */
+	uint64_t protocol;
+	char software[SYNC_SOFTWARE_MAX + 1];
 };
 
 /*
@@ -1533,6 +1537,8 @@ void sync_ping(struct sync_link *l)
 static void bad_message(struct sync_link *l, const struct ag_msg *m, int rc, size_t where)
 {
 	if (rc == AG_EVERSION && m->type == AG_MSG_HELLO) {
+		l->protocol = m->seq;
+		l->software[0] = '\0';
 		log_peer(LOG_LEVEL_WARN, l->name,
 		         "speaks replication protocol %llu, this node speaks %d: refused",
 		         (unsigned long long)m->seq, AG_PROTO_VERSION);
@@ -1542,6 +1548,21 @@ static void bad_message(struct sync_link *l, const struct ag_msg *m, int rc, siz
 	log_ratelimited(&l->rl, LOG_LEVEL_WARN, l->name, "malformed message at byte %zu: %s", where,
 	                ag_strerror(rc));
 	cut(l, "malformed message", 1);
+}
+
+/* Who the peer is and what it runs, as it says: kept for agora status, controls made '?'. */
+static void on_hello(struct sync_link *l, const struct ag_msg *m)
+{
+	size_t n = m->software_len < SYNC_SOFTWARE_MAX ? m->software_len : SYNC_SOFTWARE_MAX;
+
+	log_peer(LOG_LEVEL_INFO, l->name, "hello: %.*s, %.*s", (int)m->name_len, m->name,
+	         (int)m->software_len, m->software);
+	l->protocol = m->seq;
+	memcpy(l->software, m->software, n);
+	l->software[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)l->software[i] < 0x20 || l->software[i] == 0x7f)
+			l->software[i] = '?';
 }
 
 void sync_msg(struct sync_link *l, const uint8_t *msg, size_t len)
@@ -1556,8 +1577,7 @@ void sync_msg(struct sync_link *l, const uint8_t *msg, size_t len)
 	}
 	switch (m.type) {
 	case AG_MSG_HELLO:
-		log_peer(LOG_LEVEL_INFO, l->name, "hello: %.*s, %.*s", (int)m.name_len, m.name,
-		         (int)m.software_len, m.software);
+		on_hello(l, &m);
 		break;
 	case AG_MSG_CLOCK:
 		on_clock(l, &m);
@@ -1658,6 +1678,12 @@ void sync_push(struct sync *s, const struct ag_entry *entries, size_t count, str
 		push_lazy(q, entries, count);
 		pump(q);
 	}
+}
+
+uint64_t sync_peer_version(const struct sync_link *l, char *software, size_t cap)
+{
+	snprintf(software, cap, "%s", l ? l->software : "");
+	return l ? l->protocol : 0;
 }
 
 uint64_t sync_received(const struct sync_link *l)

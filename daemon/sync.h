@@ -122,6 +122,12 @@ struct sync_progress {
 void sync_progress(struct sync *, struct sync_progress *);
 /* Entries stored from this peer, and entries it sent that we held already. */
 uint64_t sync_received(const struct sync_link *);
+/*
+ * The replication protocol the peer's last HELLO named (0 before one), and
+ * its software into out ("" before one, or for a HELLO of another version):
+ * what it ran when last seen, kept across reconnects. NULL-safe.
+ */
+uint64_t sync_peer_version(const struct sync_link *, char *software, size_t cap);
 uint64_t sync_duplicates(const struct sync_link *);
 /* Entries sent to this peer; entries it sent that were refused as invalid (it was cut off). */
 uint64_t sync_sent(const struct sync_link *);

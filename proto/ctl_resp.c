@@ -41,8 +41,10 @@ static const struct ag_ctl_field peer_fields[] = {
     UINT(struct ag_ctl_peer, lag_known_ms),
     UINT(struct ag_ctl_peer, last_contact_ms),
     STR(struct ag_ctl_peer, name, AG_CTL_K_STR),
+    UINT(struct ag_ctl_peer, protocol),
     UINT(struct ag_ctl_peer, received),
     UINT(struct ag_ctl_peer, sent),
+    STR(struct ag_ctl_peer, software, AG_CTL_K_STR),
     UINT(struct ag_ctl_peer, they_lack),
     UINT(struct ag_ctl_peer, we_lack),
 };

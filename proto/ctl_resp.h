@@ -23,11 +23,12 @@
 #include "entry.h"
 #include "key.h"
 
-#define AG_CTL_HEX_LEN   (2 * AG_HASH_LEN) /* an entry hash in lowercase hex */
-#define AG_CTL_ERROR_MAX 1024              /* bytes of an error response's words */
-#define AG_CTL_PEERS_MAX 65536             /* peers or feeds in one response */
-#define AG_CTL_KIND_MAX  32                /* bytes of a problem's kind */
-#define AG_CTL_LINE_MAX  300               /* bytes of a problem's words */
+#define AG_CTL_HEX_LEN      (2 * AG_HASH_LEN) /* an entry hash in lowercase hex */
+#define AG_CTL_ERROR_MAX    1024              /* bytes of an error response's words */
+#define AG_CTL_PEERS_MAX    65536             /* peers or feeds in one response */
+#define AG_CTL_KIND_MAX     32                /* bytes of a problem's kind */
+#define AG_CTL_LINE_MAX     300               /* bytes of a problem's words */
+#define AG_CTL_SOFTWARE_MAX 64                /* bytes of a peer's software, as its HELLO gave it */
 
 /* A configured peer (STATUS, PEER_LIST). */
 struct ag_ctl_peer {
@@ -41,8 +42,11 @@ struct ag_ctl_peer {
 	    lag_known_ms; /* when we_lack and they_lack were so (ms since the epoch), 0: never */
 	uint64_t last_contact_ms; /* ms since the epoch, 0 for never */
 	char name[AG_CTL_NAME_MAX + 1];
+	uint64_t protocol; /* the replication protocol its last HELLO named; 0 before one */
 	uint64_t received;
-	uint64_t sent;      /* entries we sent it */
+	uint64_t sent; /* entries we sent it */
+	char
+	    software[AG_CTL_SOFTWARE_MAX + 1]; /* its last HELLO's, "agorad 0.1.0"; "" before one */
 	uint64_t they_lack; /* entries of the feeds both replicate that we hold and it lacks */
 	uint64_t we_lack;   /* and that it announced and we lack */
 };

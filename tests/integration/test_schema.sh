@@ -37,6 +37,19 @@ for n in B A; do
 done
 echo "ok: a next release's entries are stored whole, on B and on A two hops away; nobody is cut off"
 
+# Who runs what: each peer's software and protocol, from its HELLO, kept once it is gone.
+a B status | grep -E '^Evil ' | grep -qF 'agora 9.9.9-next (protocol 2)' ||
+	fail "B: status does not show what Evil runs: $(a B status)"
+V=$("$AGORA" --version)
+[ "$V" = "$("$AGORAD" --version | sed 's/^agorad/agora/')" ] || fail "agora --version and agorad --version differ"
+a A peer list | grep -E '^B ' | grep -qF "agorad ${V#agora } (protocol 2)" || fail "A: peer list does not show what B runs"
+a A --json status | python3 -c '
+import json, sys
+p = [p for p in json.load(sys.stdin)["peers"] if p["name"] == "B"][0]
+assert p["software"] == "agorad " + sys.argv[1] and p["protocol"] == 2, p' "${V#agora }" ||
+	fail "A: status --json does not give B's software and protocol"
+echo "ok: status and peer list show each peer's software and protocol; agora and agorad are $V"
+
 # A shows what it knows laid out, the rest raw and marked.
 a A show practice future --city Evil >"$WORK/show.out" || fail "A: show of the newer practice failed"
 grep -qF 'Pratique future' "$WORK/show.out" || fail "A: show does not lay out the title"
