@@ -20,6 +20,7 @@
  *   flags     author(32)                  -> flag word(4)
  *   meta      the callers' keys           -> their values
  *   info      "schema", "records"         -> version(4), records(8)
+ *             "writer"                    -> the release that last opened it, "agorad 0.1.0"
  *   segs, blocks, dead                    -> see index.c
  *
  * An entry received is stored whatever its body holds, once the body is a
@@ -56,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "be.h"
 #include "log.h"
@@ -66,18 +68,22 @@
 /*
  * The store's format. 8 is the first released format, the first to hold
  * entries of format 2 (DESIGN.md "Versions live side by side") and the
- * search index of stems and weights (index.c): every later format upgrades
- * it in place (the issue on versions). Earlier ones, 7 included (format 2
- * entries with the index before stems), were never released and are
- * refused, with what to do.
+ * search index of stems and weights (index.c): every later format comes with
+ * an upgrade from the one before it in upgrades[] below, run at start.
+ * Earlier ones, 7 included (format 2 entries with the index before stems),
+ * were never released and are refused, with what to do; a later one,
+ * written by a newer release, is refused naming it.
  */
 #define SCHEMA    8
+#define RELEASED  8 /* the first released format: every one since is upgraded */
+#define WRITER    "agorad " AGORA_VERSION
 #define EPOS_LEN  16 /* a line of entries */
 #define RKEY_MAX  (AG_TYPE_MAX + 1 + AG_PK_LEN + AG_ID_MAX)
 #define REC_LEN   21
 #define FKEY_LEN  (AG_PK_LEN + 8 + AG_HASH_LEN)
 #define MKEY_LEN  (AG_PK_LEN + 8)
 #define EFORMAT   (MDB_LAST_ERRCODE + 1) /* not an LMDB code: the store's own format differs */
+#define EUPGRADE  (MDB_LAST_ERRCODE + 2) /* an upgrade failed, and said why */
 #define GROW_STEP ((size_t)1 << 30)      /* past 1 GiB the map grows by this much */
 
 /* A write transaction and what it has learnt so far. */
@@ -366,6 +372,20 @@ static int store_write(struct store *st, write_fn *fn, void *arg)
 
 /* ---- open and close ---- */
 
+/* The release that wrote a store of another format, into st->writer ("" when it did not say). */
+static void writer_get(MDB_txn *txn, struct store *st)
+{
+	MDB_val v;
+
+	st->writer[0] = '\0';
+	if (mdb_get(txn, st->info, &(MDB_val){6, "writer"}, &v) == 0)
+		snprintf(st->writer, sizeof(st->writer), "%.*s", (int)v.mv_size,
+		         (const char *)v.mv_data);
+	for (char *p = st->writer; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 static int open_dbs(struct store *st, MDB_txn *txn)
 {
 	static const char *names[] = {"log",     "bodies", "missing", "purged", "entries", "heads",
@@ -391,8 +411,12 @@ static int open_dbs(struct store *st, MDB_txn *txn)
 		rc = mdb_put(txn, st->info, &k, &v, 0);
 	} else if (rc == 0 && (v.mv_size != 4 || be32_get(v.mv_data) != SCHEMA)) {
 		st->format = v.mv_size == 4 ? be32_get(v.mv_data) : 0;
+		writer_get(txn, st);
 		rc = EFORMAT;
 	}
+	if (rc == 0)
+		rc = mdb_put(txn, st->info, &(MDB_val){6, "writer"},
+		             &(MDB_val){strlen(WRITER), WRITER}, 0);
 	if (rc == 0 && !(st->ix = index_open(txn)))
 		rc = ENOMEM;
 	return rc;
@@ -423,6 +447,137 @@ int store_env_open(struct store *st, const char *dir, size_t map_size)
 	return mdb_txn_commit(txn);
 }
 
+/*
+ * In-place upgrades, one per format since the first released one: from
+ * format `from` to from + 1, in one write transaction, which then says
+ * from + 1. Each reads what the format before it wrote (it may open the
+ * databases it needs; index terms can be made again from log and bodies).
+ * None yet: format 8 is the current one.
+ */
+struct upgrade {
+	uint32_t from;
+	const char *what; /* for the log: "re-index the search terms" */
+	int (*fn)(MDB_txn *, struct store *);
+};
+
+static const struct upgrade upgrades[] = {
+    {0, NULL, NULL},
+};
+
+static int upgrade_step(struct store *st, const struct upgrade *u)
+{
+	uint8_t ver[4];
+	MDB_txn *txn;
+	MDB_dbi info;
+	int rc;
+
+	log_info("store: format %" PRIu32 " to %" PRIu32 ": %s", u->from, u->from + 1, u->what);
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return rc;
+	be32_put(ver, u->from + 1);
+	if ((rc = u->fn(txn, st)) != 0 || (rc = mdb_dbi_open(txn, "info", 0, &info)) != 0 ||
+	    (rc = mdb_put(txn, info, &(MDB_val){6, "schema"}, &(MDB_val){4, ver}, 0)) != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	if ((rc = mdb_txn_commit(txn)) == 0)
+		st->format = u->from + 1;
+	return rc;
+}
+
+/* The next upgrade from st->format, or NULL when there is none. */
+static const struct upgrade *upgrade_next(const struct store *st)
+{
+	for (const struct upgrade *u = upgrades; u->fn; u++)
+		if (u->from == st->format)
+			return u;
+	return NULL;
+}
+
+/* Removes the backup of the old environment: it served its purpose. */
+static void backup_drop(const char *bak)
+{
+	char path[4096 + 16];
+
+	snprintf(path, sizeof(path), "%s/data.mdb", bak);
+	if ((unlink(path) != 0 && errno != ENOENT) || rmdir(bak) != 0)
+		log_warn("store: cannot remove the old store's copy %s", bak);
+}
+
+/*
+ * Upgrades the store in dir, open in st->env at an older released format,
+ * to SCHEMA, step by step. A compacted copy of the old environment is kept
+ * beside it, DIR.format-N, until every step has succeeded: if one fails,
+ * agorad stops and the copy is what to go back to. 0, or an LMDB error or
+ * EFORMAT (logged).
+ */
+static int store_upgrade(struct store *st, const char *dir)
+{
+	const struct upgrade *u;
+	char bak[4096];
+	int rc;
+
+	snprintf(bak, sizeof(bak), "%s.format-%" PRIu32, dir, st->format);
+	log_info("store: %s is in format %" PRIu32 " (%s): upgrading it to format %d, a copy of "
+	         "the old one kept in %s until done",
+	         dir, st->format, st->writer[0] ? st->writer : "an earlier release", SCHEMA, bak);
+	if ((mkdir(bak, 0700) != 0 && errno != EEXIST) ||
+	    (rc = mdb_env_copy2(st->env, bak, MDB_CP_COMPACT)) != 0) {
+		log_warn("store: cannot copy the old store to %s", bak);
+		return EFORMAT;
+	}
+	while (st->format != SCHEMA) {
+		if (!(u = upgrade_next(st))) {
+			log_error("store: no upgrade from format %" PRIu32
+			          "; the old store is in %s",
+			          st->format, bak);
+			return EFORMAT;
+		}
+		if ((rc = upgrade_step(st, u)) != 0) {
+			log_error("store: upgrade from format %" PRIu32
+			          ": %s; the old store is in %s",
+			          u->from, mdb_strerror(rc), bak);
+			return rc;
+		}
+	}
+	log_info("store: %s upgraded to format %d", dir, SCHEMA);
+	backup_drop(bak);
+	return 0;
+}
+
+/* Why a store of another format cannot be read, in words an operator can act on. */
+static void format_refused(const struct store *st, const char *dir)
+{
+	if (st->format > SCHEMA)
+		log_error("store: %s was written by %s (store format %" PRIu32 "), newer than this "
+		          "%s (format %d): run that release or a later one, or move the store "
+		          "aside to start afresh from the peers",
+		          dir, st->writer[0] ? st->writer : "a newer release", st->format, WRITER,
+		          SCHEMA);
+	else /* Formats before the first release have no upgrade: the peers hold it all. */
+		log_error("store: %s is in format %" PRIu32 ", this agorad reads format %d: move "
+		          "it aside; once started, the node takes every feed back from its peers, "
+		          "its own included",
+		          dir, st->format, SCHEMA);
+}
+
+/* Opens dir's environment, upgraded first when it is of an earlier released format. */
+static int env_open_upgraded(struct store *st, const char *dir, size_t map_size)
+{
+	int rc = store_env_open(st, dir, map_size);
+
+	if (rc != EFORMAT || st->format < RELEASED || st->format > SCHEMA)
+		return rc;
+	index_free(st->ix);
+	st->ix = NULL;
+	if ((rc = store_upgrade(st, dir)) != 0)
+		return rc == EFORMAT ? EUPGRADE : rc;
+	mdb_env_close(st->env);
+	st->env = NULL;
+	st->format = 0;
+	return store_env_open(st, dir, map_size);
+}
+
 struct store *store_open(const char *dir, size_t map_size)
 {
 	struct store *st;
@@ -439,13 +594,11 @@ struct store *store_open(const char *dir, size_t map_size)
 	pthread_rwlock_init(&st->maplock, NULL);
 	if (!(st->dir = strdup(dir)))
 		rc = ENOMEM;
-	else if ((rc = store_env_open(st, dir, map_size ? map_size : STORE_MAP_DEFAULT)) ==
-	         EFORMAT) {
-		/* Formats before the first release have no upgrade: the peers hold it all. */
-		log_error("store: %s is in format %" PRIu32 ", this agorad reads format %d: move "
-		          "it aside; once started, the node takes every feed back from its peers, "
-		          "its own included",
-		          dir, st->format, SCHEMA);
+	else
+		rc = env_open_upgraded(st, dir, map_size ? map_size : STORE_MAP_DEFAULT);
+	if (rc == EFORMAT)
+		format_refused(st, dir);
+	if (rc == EFORMAT || rc == EUPGRADE) {
 		store_close(st);
 		return NULL;
 	}

@@ -6,8 +6,12 @@
  * replication state.
  *
  * Its format is the first released one: the store of entry format 2. Every
- * later format will upgrade it in place at start (issue 17); a store of an
- * earlier, unreleased format is refused with what to do.
+ * later format ships an in-place upgrade from the one before it, run by
+ * store_open with a log line, a copy of the old environment kept beside it
+ * (DIR.format-N) until it succeeds; tests/fixtures/store-8 is a store of the
+ * first released format that test_store opens (and so upgrades). A store of
+ * an earlier, unreleased format is refused with what to do; one of a later
+ * format, written by a newer release, is refused naming that release.
  *
  * One thread writes (the loop thread). Each write call is one transaction,
  * durable (LMDB's default sync) when it returns 0: it survives a SIGKILL and

@@ -24,6 +24,7 @@ struct store {
 	uint32_t format; /* the format found, when it is not SCHEMA */
 	char *dir;       /* where the environment is, for compaction */
 	int compact_due; /* a purge was stored since the last compaction */
+	char writer[64]; /* then the release that wrote it ("agorad 0.1.0"), "" if it did not say */
 };
 
 /* A record version's line in records. */

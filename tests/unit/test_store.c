@@ -2,6 +2,7 @@
  * test_store.c: feeds, gaps, forks, publish, record state, retraction, map
  * growth, meta and flags, and that store_check catches real damage.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <lmdb.h>
@@ -18,6 +21,7 @@
 
 #include "entry.h"
 #include "key.h"
+#include "log.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -971,6 +975,91 @@ static void test_other_format_refused(void **state)
 	free(buf);
 }
 
+/* f's store replaced by a copy of data (its data.mdb), then opened: the store, or NULL. */
+static struct store *open_copy(struct fixture *f, const char *data, size_t len)
+{
+	char *path = tu_path(f->data, "data.mdb");
+
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(tu_rmtree(f->data), 0);
+	assert_int_equal(mkdir(f->data, 0700), 0);
+	assert_int_equal(tu_write_file(path, data, len), 0);
+	free(path);
+	return f->st = store_open(f->data, 0);
+}
+
+/*
+ * The committed store of the first released format (tests/fixtures/store-8:
+ * agora-fill's 120 practices of one feed, compacted with mdb_env_copy2): this
+ * release opens it, upgraded in place first once the format has moved on,
+ * and finds every entry, record and word in it; no copy of the old store is
+ * left once done.
+ */
+static void test_released_store_opens(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = 0, n = 0;
+	char *fixture = tu_read_file(AGORA_FIXTURES "/store-8/data.mdb", &len), *bak;
+	struct stat sb;
+
+	assert_non_null(fixture);
+	assert_non_null(open_copy(f, fixture, len));
+	assert_int_equal(store_heads(f->st, head_count, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(search(f, "practice", NULL), 120);
+	assert_consistent(f);
+	bak = malloc(strlen(f->data) + 16);
+	sprintf(bak, "%s.format-8", f->data);
+	assert_int_equal(stat(bak, &sb), -1);
+	free(bak);
+	free(fixture);
+}
+
+/*
+ * A store whose format is newer than this release's is refused, and the log
+ * says which release wrote it; the store is left as it was.
+ */
+static void test_newer_store_refused(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN], ver[4] = {0, 0, 0, 9};
+	char *logpath = tu_path(f->dir, "log"), *logged;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	size_t len;
+	int fd;
+
+	publish(f, "p1", "des mots", 10, buf, hash);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, f->data, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "info", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &(MDB_val){6, "schema"}, &(MDB_val){4, ver}, 0), 0);
+	assert_int_equal(
+	    mdb_put(txn, dbi, &(MDB_val){6, "writer"}, &(MDB_val){12, "agorad 9.9.9"}, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_true((fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
+	log_set_fd(fd);
+	f->st = store_open(f->data, 0);
+	log_set_fd(2);
+	close(fd);
+	assert_null(f->st);
+	assert_non_null(logged = tu_read_file(logpath, &len));
+	print_message("%s", logged);
+	assert_non_null(strstr(logged,
+	                       "was written by agorad 9.9.9 (store format 9), newer than this "
+	                       "agorad " AGORA_VERSION " (format 8)"));
+	free(logged);
+	free(logpath);
+	free(buf);
+}
+
 /*
  * Format 2: a header stored without its body counts for the chain and the
  * head, its record's state shows no body, nothing of it is searchable, and
@@ -1164,6 +1253,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_check_finds_damage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_format_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_released_store_opens, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_newer_store_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
