@@ -605,7 +605,12 @@ int cmd_check_type(const struct args *a, const char *type)
 
 int cmd_check_read_type(const struct args *a, const char *type)
 {
-	if (ag_rectype_check(type, strlen(type)) == 0)
+	size_t n;
+	const struct ag_schema *all = ag_schema_all(&n);
+
+	/* A near miss of a known type is a typo ("practise"), not a newer release's type. */
+	if (ag_rectype_check(type, strlen(type)) == 0 &&
+	    !ag_nearest(type, strlen(type), &all[0].type, sizeof(all[0]), n))
 		return 0;
 	return cmd_check_type(a, type);
 }

@@ -116,7 +116,10 @@ int cmd_json(json_t *doc);
 
 /* Refusals, each printed as cmd_fail does: 0 if good, else 2. */
 int cmd_check_type(const struct args *, const char *type);
-/* A type to read: this release's, or any name a newer release may have given one ([a-z-]{1,32}). */
+/*
+ * A type to read: this release's, or any other name a newer release may have
+ * given one ([a-z-]{1,32}) unless it is a near miss of a known type (a typo).
+ */
 int cmd_check_read_type(const struct args *, const char *type);
 int cmd_check_topic(const struct args *, const char *topic);
 int cmd_check_key(const struct args *, const char *what, const char *key);

@@ -373,6 +373,12 @@ static void pack_str(msgpack_packer *pk, const char *s)
 	msgpack_pack_str_with_body(pk, s, strlen(s));
 }
 
+static void pk_start(msgpack_sbuffer *sb, msgpack_packer *pk)
+{
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
+}
+
 /* The packed sbuffer into out (cap bytes): its length. */
 static size_t sb_take(msgpack_sbuffer *sb, uint8_t *out, size_t cap)
 {
@@ -395,8 +401,7 @@ static size_t newer_practice(uint8_t *out, size_t cap)
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	pk_start(&sb, &pk);
 	msgpack_pack_map(&pk, 5);
 	pack_str(&pk, "budget");
 	msgpack_pack_map(&pk, 1);
@@ -421,8 +426,7 @@ static size_t newer_survey(uint8_t *out, size_t cap)
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	pk_start(&sb, &pk);
 	msgpack_pack_map(&pk, 1);
 	pack_str(&pk, "question");
 	pack_str(&pk, "zephyrine sirocco");
@@ -438,8 +442,7 @@ static void send_newer_messages(struct link *l)
 	size_t len;
 
 	/* HELLO [0, 2, name, software, [features...], trailing]: a feature this release lacks. */
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	pk_start(&sb, &pk);
 	msgpack_pack_array(&pk, 6);
 	msgpack_pack_uint64(&pk, AG_MSG_HELLO);
 	msgpack_pack_uint64(&pk, AG_PROTO_VERSION);
@@ -451,8 +454,7 @@ static void send_newer_messages(struct link *l)
 	len = sb_take(&sb, buf, sizeof(buf));
 	(void)link_send(l, buf, len);
 	/* [42, "..."]: a message type of a later version. */
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	pk_start(&sb, &pk);
 	msgpack_pack_array(&pk, 2);
 	msgpack_pack_uint64(&pk, 42);
 	pack_str(&pk, "from the future");

@@ -65,8 +65,11 @@ grep -qF 'Question (from a newer version of agora): "zephyrine sirocco"' "$WORK/
 	fail "A: show does not give the unknown type's field raw: $(cat "$WORK/show2.out")"
 a A get practice future --city Evil | grep -qF 'newer  budget, topics, year (from a newer version of agora)' ||
 	fail "A: get does not name the fields from a newer version"
-a A export --city Evil --format md | grep -qF -- '- **Budget** (from a newer version of agora): `{"note":"financement tramontane"}`' ||
+a A export --city Evil --format md >"$WORK/export.md" || fail "A: export failed"
+grep -qF -- '- **Budget** (from a newer version of agora): `{"note":"financement tramontane"}`' "$WORK/export.md" ||
 	fail "A: export does not give the unknown field raw and marked"
+grep -qF -- '- **Question** (from a newer version of agora): `"zephyrine sirocco"`' "$WORK/export.md" ||
+	fail "A: export does not give the unknown type's field raw and marked"
 echo "ok: show, get and export lay out what the schema knows and mark the rest as from a newer version"
 
 for word in tramontane sirocco; do

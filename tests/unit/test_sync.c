@@ -1185,6 +1185,9 @@ static void test_versions_side_by_side(void **state)
 	static const uint8_t unknown[] = {0x93, 0x0a, 0x80, 0xc0};
 	static const uint8_t ping[] = {0x94, 0x06, 0x09, 0xa1, 'x', 0x90};
 	static const uint8_t hello1[] = {0x94, 0x00, 0x01, 0xa1, 'B', 0xa1, 'b'};
+	static const uint8_t hello2[] = {0x95, 0x00, 0x02, 0xa1, 'B',  0xa8, 'a', 'g',
+	                                 'o',  'r',  'a',  'd',  0x01, 'x',  0x90};
+	char sw[64];
 	struct ag_entry x1 = resign_bad(f, &f->x, note(f, &f->x, "outside"));
 	struct ag_msg m;
 
@@ -1201,9 +1204,19 @@ static void test_versions_side_by_side(void **state)
 	assert_int_equal(f->fb.cuts, 0);
 	assert_int_equal(head(f, &f->x), 0);
 
+	/* Who runs what, for agora status: software with a control character made '?'. */
+	sync_msg(f->lb, hello2, sizeof(hello2));
+	assert_int_equal(sync_peer_version(f->lb, sw, sizeof(sw)), 2);
+	assert_string_equal(sw, "agorad?x");
+	assert_int_equal(f->fb.cuts, 0);
+
 	sync_msg(f->lc, hello1, sizeof(hello1));
 	assert_int_equal(f->fc.cuts, 1);
 	assert_string_equal(f->fc.why, "another protocol version");
+	/* The refused peer's version is kept for agora status, after its link is down. */
+	sync_down(f->lc);
+	assert_int_equal(sync_peer_version(f->lc, sw, sizeof(sw)), 1);
+	assert_string_equal(sw, "");
 	loop_closes(f);
 }
 
