@@ -380,6 +380,48 @@ static void test_vocab_labels(void **state)
 	                    "المجتمع المدني");
 }
 
+/* One value against one field of practice's schema, as a reader of a newer release's body asks. */
+static int value_check(const char *field, const char *sq)
+{
+	const struct ag_field *f = ag_schema_find("practice")->fields;
+	char *js = strdup(sq), err[160];
+	uint8_t *mp;
+	size_t len;
+	json_t *v;
+	int rc;
+
+	for (char *p = js; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	assert_non_null(v = json_loads(js, JSON_DECODE_ANY, NULL));
+	assert_int_equal(jsonmp_encode(v, &mp, &len, err, sizeof(err)), 0);
+	while (f->name && strcmp(f->name, field) != 0)
+		f++;
+	assert_non_null(f->name);
+	rc = ag_schema_value_check(f, mp, len);
+	free(mp);
+	json_decref(v);
+	free(js);
+	return rc;
+}
+
+/*
+ * What this release knows of a value: its vocabulary and its kind. A newer
+ * release's topic, or a field given another kind, is not known (shown raw).
+ */
+static void test_value_known(void **state)
+{
+	(void)state;
+	assert_int_equal(value_check("topics", "['housing']"), 0);
+	assert_int_equal(value_check("topics", "['housing', 'climate']"), AG_ESCHEMA);
+	assert_int_not_equal(value_check("topics", "'housing'"), 0);
+	assert_int_equal(value_check("year", "2024"), 0);
+	assert_int_not_equal(value_check("year", "'soon'"), 0);
+	assert_int_equal(value_check("title", "'T'"), 0);
+	assert_int_equal(value_check("title", "{'fr': 'T', 'ar': 'ت'}"), 0);
+	assert_int_not_equal(value_check("title", "5"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +433,7 @@ int main(void)
 	    cmocka_unit_test(test_reason_is_one_line),
 	    cmocka_unit_test(test_vocab),
 	    cmocka_unit_test(test_vocab_labels),
+	    cmocka_unit_test(test_value_known),
 	};
 
 	if (ag_init() != 0)
