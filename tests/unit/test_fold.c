@@ -135,9 +135,9 @@ static void test_fold_char(void **state)
 /* A folded word folds to itself, so that a word of a record, typed back, finds it. */
 static void test_fold_idempotent(void **state)
 {
-	static const char *texts[] = {"L'Hébergement des Réfugiés", "الصِّحَّة النَّفْسِيَّة مدينة",
-	                              "Stra\xc3\x9f"
-	                              "e \xef\xac\x81nancement"};
+	static const char *texts[] = {
+	    "L'Hébergement des Réfugiés", "الصِّحَّة النَّفْسِيَّة مدينة",
+	    ("Stra\xc3\x9f" /* a hex escape ends here */ "e \xef\xac\x81nancement")};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
