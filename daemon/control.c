@@ -596,34 +596,51 @@ struct collect {
 	uint8_t *buf;
 	size_t len, cap;
 	struct collected *offs;
-	size_t n, max_count, max_bytes;
-	bool more; /* stopped at a limit with matches left */
+	size_t n, noffs, max_count, max_bytes; /* noffs: room in offs */
+	bool more;                             /* stopped at a limit with matches left */
 	bool nomem;
 };
+
+/* Room for one more entry of size bytes, both arrays grown by doubling: a search
+ * of 20,000 hits copied its buffer once per hit where realloc moves it (ASan's). */
+static int collect_room(struct collect *cl, size_t size)
+{
+	size_t cap = cl->cap ? cl->cap : 65536, noffs = cl->noffs ? cl->noffs : 64;
+	void *p;
+
+	while (cap < cl->len + size)
+		cap *= 2;
+	if (cap != cl->cap || !cl->buf) {
+		if (!(p = realloc(cl->buf, cap)))
+			return -1;
+		cl->buf = p;
+		cl->cap = cap;
+	}
+	if (cl->n == cl->noffs || !cl->offs) {
+		if (cl->n == noffs)
+			noffs *= 2;
+		if (!(p = realloc(cl->offs, noffs * sizeof(*cl->offs))))
+			return -1;
+		cl->offs = p;
+		cl->noffs = noffs;
+	}
+	return 0;
+}
 
 static int collect_entry(const struct ag_entry *e, void *arg)
 {
 	struct collect *cl = arg;
-	size_t cap = cl->cap ? cl->cap : 65536, size = e->h.raw_len + e->body_len;
-	struct collected *offs;
-	uint8_t *buf;
+	size_t size = e->h.raw_len + e->body_len;
 
 	if ((cl->max_count && cl->n == cl->max_count) ||
 	    (cl->n > 0 && cl->len + size > cl->max_bytes)) {
 		cl->more = true;
 		return 1;
 	}
-	while (cap < cl->len + size)
-		cap *= 2;
-	if (!(buf = realloc(cl->buf, cap)) ||
-	    !(offs = realloc(cl->offs, (cl->n + 1) * sizeof(*offs)))) {
-		cl->buf = buf ? buf : cl->buf;
+	if (collect_room(cl, size) != 0) {
 		cl->nomem = true;
 		return 1;
 	}
-	cl->buf = buf;
-	cl->cap = cap;
-	cl->offs = offs;
 	memcpy(cl->buf + cl->len, e->h.raw, e->h.raw_len);
 	if (e->body)
 		memcpy(cl->buf + cl->len + e->h.raw_len, e->body, e->body_len);
