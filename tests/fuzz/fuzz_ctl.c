@@ -60,12 +60,17 @@ static void check_typed(const struct ag_ctl_shape *s, const uint8_t *body, size_
 		struct ag_ctl_id id;
 		struct ag_ctl_city city;
 		struct ag_ctl_published pub;
+		struct ag_ctl_check check;
+		struct ag_ctl_metrics metrics;
+		struct ag_ctl_backup backup;
 		struct ag_ctl_error err;
-	} a, b;
+	} a, b; /* every response struct of ag_ctl_resp_shape(), so that any decodes into it */
 	msgpack_sbuffer one, two;
 	size_t where = 0;
 	bool ok, ok2;
 
+	if (s->size > sizeof(a))
+		abort(); /* a response struct this union lacks: add it above */
 	if (ag_ctl_resp_decode(s, &a, &ok, body, len, &where, NULL) != 0) {
 		if (where > len)
 			abort();
