@@ -70,7 +70,8 @@ static int fill_batch(struct store *st, const struct config *cfg, const uint8_t 
 		e->h.has_prev = seq > 1;
 		memcpy(e->h.prev, prev, 32);
 		strcpy(e->h.type, "practice");
-		e->h.id_len = (size_t)snprintf(id, sizeof(id), "fill-%llu", (unsigned long long)seq);
+		e->h.id_len =
+		    (size_t)snprintf(id, sizeof(id), "fill-%llu", (unsigned long long)seq);
 		e->h.id = id;
 		e->body = body;
 		e->body_len = blen =
