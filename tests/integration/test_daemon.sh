@@ -38,11 +38,11 @@ kill -HUP "$(cat "$WORK/Tunis/pid")"
 wait_log Lyon 'config reloaded: 1 peers'
 wait_log Lyon 'Tunis: hello: Tunis' 15
 # A dial made before Tunis had reloaded may have been closed; count from here.
-drops=$(grep -c 'Tunis: disconnected' "$WORK/Lyon/agorad.log")
+drops=$(grep -c "Tunis: disconnected" "$WORK/Lyon/agorad.log" || true)
 printf 'Listen = nowhere\n' >> "$WORK/Lyon/agorad.conf"
 kill -HUP "$(cat "$WORK/Lyon/pid")"
 wait_log Lyon 'config not reloaded'
-[ "$(grep -c 'Tunis: disconnected' "$WORK/Lyon/agorad.log")" = "$drops" ] ||
+[ "$(grep -c "Tunis: disconnected" "$WORK/Lyon/agorad.log" || true)" = "$drops" ] ||
     fail "an invalid reload dropped a peer"
 echo "ok: SIGHUP applies a valid config, keeps the peers on an invalid one"
 
