@@ -344,11 +344,6 @@ static void client_send(struct client *c, unsigned type)
 	}
 }
 
-static void pack_str(msgpack_packer *pk, const char *s)
-{
-	msgpack_pack_str_with_body(pk, s, strlen(s));
-}
-
 static void client_reset_out(struct client *c, msgpack_packer *pk)
 {
 	static const uint8_t hdr[AG_CTL_HDR_LEN];
@@ -478,48 +473,15 @@ static void on_connection(uv_stream_t *server, int status)
 
 /* ---- what a response says ---- */
 
-static void pack_key(msgpack_packer *pk, const uint8_t key[static AG_PK_LEN])
-{
-	char b64[AG_B64_LEN + 1];
-
-	ag_key_to_b64(b64, key);
-	pack_str(pk, b64);
-}
-
-static void pack_hex(msgpack_packer *pk, const uint8_t *b, size_t n)
-{
-	char hex[2 * AG_HASH_LEN + 1];
-
-	sodium_bin2hex(hex, sizeof(hex), b, n);
-	pack_str(pk, hex);
-}
-
-static void pack_name(msgpack_packer *pk, const char *name)
-{
-	if (name && *name)
-		pack_str(pk, name);
-	else
-		msgpack_pack_nil(pk);
-}
-
-/* A canonical value, written as it is: it is already msgpack. */
-static void pack_raw(msgpack_packer *pk, const uint8_t *b, size_t n)
-{
-	pk->callback(pk->data, (const char *)b, n);
-}
-
-static void pack_base64(msgpack_packer *pk, const uint8_t *b, size_t n)
+/* The base64 of b, allocated; NULL when out of memory. */
+static char *base64_new(const uint8_t *b, size_t n)
 {
 	size_t len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
 	char *s = malloc(len);
 
-	if (!s) {
-		msgpack_pack_nil(pk);
-		return;
-	}
-	sodium_bin2base64(s, len, b, n, sodium_base64_VARIANT_ORIGINAL);
-	msgpack_pack_str_with_body(pk, s, len - 1);
-	free(s);
+	if (s)
+		sodium_bin2base64(s, len, b, n, sodium_base64_VARIANT_ORIGINAL);
+	return s;
 }
 
 /*
@@ -535,51 +497,42 @@ static const char *record_state(const struct ag_entry *e)
 	return e->body ? "live" : "missing";
 }
 
-/* A record (PROTOCOL.md), with body_raw, prev and raw for a log entry; keys in byte order. */
-static void pack_record(struct control *ctl, msgpack_packer *pk, const struct ag_entry *e,
-                        bool log_entry)
+/* The log's own fields of a record: prev, raw (the header) and body_raw. 0, or -1 out of memory. */
+static int record_fill_log(const struct ag_entry *e, struct ag_ctl_record *r)
+{
+	if (e->h.has_prev)
+		sodium_bin2hex(r->prev, sizeof(r->prev), e->h.prev, sizeof(e->h.prev));
+	if (e->body && !(r->body_raw = base64_new(e->body, e->body_len)))
+		return -1;
+	return (r->raw = base64_new(e->h.raw, e->h.raw_len)) ? 0 : -1;
+}
+
+/*
+ * An entry as a record of a response (PROTOCOL.md), with the log's fields
+ * for a log entry; its body is copied, so ag_ctl_resp_clear frees what it
+ * holds. 0, or -1 out of memory.
+ */
+static int record_fill(struct control *ctl, const struct ag_entry *e, bool log_entry,
+                       struct ag_ctl_record *r)
 {
 	uint8_t hash[AG_HASH_LEN];
+	const char *name = node_city_name(ctl->node, e->h.author);
 
+	memset(r, 0, sizeof(*r));
+	ag_key_to_b64(r->author, e->h.author);
 	ag_entry_hash(e, hash);
-	msgpack_pack_map(pk, log_entry ? 12 : 9);
-	pack_str(pk, "author");
-	pack_key(pk, e->h.author);
-	pack_str(pk, "body");
+	sodium_bin2hex(r->hash, sizeof(r->hash), hash, sizeof(hash));
+	memcpy(r->id, e->h.id, e->h.id_len);
+	snprintf(r->name, sizeof(r->name), "%s", name ? name : "");
+	snprintf(r->state, sizeof(r->state), "%s", record_state(e));
+	snprintf(r->type, sizeof(r->type), "%s", e->h.type);
+	r->seq = e->h.seq;
+	r->timestamp = e->h.timestamp;
+	if (e->body && !(r->body.p = malloc(e->body_len)))
+		return -1;
 	if (e->body)
-		pack_raw(pk, e->body, e->body_len);
-	else
-		msgpack_pack_nil(pk);
-	if (log_entry) {
-		pack_str(pk, "body_raw");
-		if (e->body)
-			pack_base64(pk, e->body, e->body_len);
-		else
-			msgpack_pack_nil(pk);
-	}
-	pack_str(pk, "hash");
-	pack_hex(pk, hash, sizeof(hash));
-	pack_str(pk, "id");
-	msgpack_pack_str_with_body(pk, e->h.id, e->h.id_len);
-	pack_str(pk, "name");
-	pack_name(pk, node_city_name(ctl->node, e->h.author));
-	if (log_entry) {
-		pack_str(pk, "prev");
-		if (e->h.has_prev)
-			pack_hex(pk, e->h.prev, sizeof(e->h.prev));
-		else
-			msgpack_pack_nil(pk);
-		pack_str(pk, "raw");
-		pack_base64(pk, e->h.raw, e->h.raw_len);
-	}
-	pack_str(pk, "seq");
-	msgpack_pack_uint64(pk, e->h.seq);
-	pack_str(pk, "state");
-	pack_str(pk, record_state(e));
-	pack_str(pk, "timestamp");
-	msgpack_pack_uint64(pk, e->h.timestamp);
-	pack_str(pk, "type");
-	pack_str(pk, e->h.type);
+		memcpy(r->body.p, e->body, r->body.len = e->body_len);
+	return log_entry ? record_fill_log(e, r) : 0;
 }
 
 /*
@@ -671,20 +624,27 @@ static int collected_entry(const struct collect *cl, size_t i, struct ag_entry *
 	return 0;
 }
 
-/* Packs the collected entries as an array; they came from the store, so they decode. */
-static void pack_collected(struct control *ctl, msgpack_packer *pk, const struct collect *cl,
-                           bool log_entry)
+/*
+ * The collected entries as records of shape s (its tag says whether they
+ * are log entries), into *recs (allocated) and *n; they came from the store,
+ * so they decode. 0, or -1 out of memory, *recs then still to be cleared.
+ */
+static int records_fill(struct control *ctl, const struct collect *cl, const struct ag_ctl_shape *s,
+                        struct ag_ctl_record **recs, size_t *n)
 {
 	struct ag_entry e;
 
-	msgpack_pack_array(pk, cl->n);
+	*n = 0;
+	if (!(*recs = calloc(cl->n ? cl->n : 1, sizeof(**recs))))
+		return -1;
 	for (size_t i = 0; i < cl->n; i++) {
-		if (collected_entry(cl, i, &e) != 0) {
-			msgpack_pack_nil(pk);
-			continue;
-		}
-		pack_record(ctl, pk, &e, log_entry);
+		if (collected_entry(cl, i, &e) != 0)
+			return -1;
+		(*n)++;
+		if (record_fill(ctl, &e, s->tag & AG_CTL_TAG_LOG, &(*recs)[i]) != 0)
+			return -1;
 	}
+	return 0;
 }
 
 /* ---- handlers ---- */
@@ -704,13 +664,6 @@ static int node_status(int rc)
 	}
 }
 
-static void pack_ok(msgpack_packer *pk, size_t nfields)
-{
-	msgpack_pack_map(pk, nfields + 1);
-	pack_str(pk, "ok");
-	msgpack_pack_true(pk);
-}
-
 /* The city a request is about: its "city", or this node. */
 static int req_city(struct control *ctl, const struct ag_ctl_req *r, uint8_t pk[static AG_PK_LEN],
                     char *err, size_t errlen)
@@ -728,14 +681,27 @@ static int req_city(struct control *ctl, const struct ag_ctl_req *r, uint8_t pk[
 	return AG_CTL_ENOTFOUND;
 }
 
+static int out_of_memory(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "out of memory");
+	return AG_CTL_EFAILED;
+}
+
 /* Packs a typed response, "ok" first. */
 static int pack_resp(msgpack_packer *pk, const struct ag_ctl_shape *s, const void *v, char *err,
                      size_t errlen)
 {
-	if (ag_ctl_resp_pack(pk, s, v, true) == 0)
-		return 0;
-	snprintf(err, errlen, "out of memory");
-	return AG_CTL_EFAILED;
+	return ag_ctl_resp_pack(pk, s, v, true) == 0 ? 0 : out_of_memory(err, errlen);
+}
+
+/* Packs v, filled with status filled (0, or -1 out of memory), and frees what it holds. */
+static int pack_clear(msgpack_packer *pk, const struct ag_ctl_shape *s, void *v, int filled,
+                      char *err, size_t errlen)
+{
+	int rc = filled == 0 ? pack_resp(pk, s, v, err, errlen) : out_of_memory(err, errlen);
+
+	ag_ctl_resp_clear(s, v);
+	return rc;
 }
 
 static int handle_id(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk, char *err,
@@ -757,16 +723,11 @@ static int handle_status(struct control *ctl, const struct ag_ctl_req *r, msgpac
                          char *err, size_t errlen)
 {
 	struct ag_ctl_status_resp st;
-	int rc;
 
 	(void)r;
-	if (status_fill(ctl->node, &st.status) != 0) {
-		snprintf(err, errlen, "out of memory");
-		return AG_CTL_EFAILED;
-	}
-	rc = pack_resp(pk, &ag_ctl_status_resp_shape, &st, err, errlen);
-	ag_ctl_resp_clear(&ag_ctl_status_resp_shape, &st);
-	return rc;
+	if (status_fill(ctl->node, &st.status) != 0)
+		return out_of_memory(err, errlen);
+	return pack_clear(pk, &ag_ctl_status_resp_shape, &st, 0, err, errlen);
 }
 
 static int handle_peer_add(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
@@ -799,16 +760,11 @@ static int handle_peer_list(struct control *ctl, const struct ag_ctl_req *r, msg
                             char *err, size_t errlen)
 {
 	struct ag_ctl_peers peers;
-	int rc;
 
 	(void)r;
-	if (status_peers_fill(ctl->node, &peers) != 0) {
-		snprintf(err, errlen, "out of memory");
-		return AG_CTL_EFAILED;
-	}
-	rc = pack_resp(pk, &ag_ctl_peers_shape, &peers, err, errlen);
-	ag_ctl_resp_clear(&ag_ctl_peers_shape, &peers);
-	return rc;
+	if (status_peers_fill(ctl->node, &peers) != 0)
+		return out_of_memory(err, errlen);
+	return pack_clear(pk, &ag_ctl_peers_shape, &peers, 0, err, errlen);
 }
 
 /* PUT and RETRACT: publish, and say what was written. */
@@ -870,6 +826,7 @@ static int handle_get(struct control *ctl, const struct ag_ctl_req *r, msgpack_p
                       char *err, size_t errlen)
 {
 	struct collect cl = {.max_bytes = AG_HEADER_MAX + AG_BODY_MAX};
+	struct ag_ctl_get get = {0};
 	uint8_t city[AG_PK_LEN];
 	struct ag_entry e;
 	int rc;
@@ -891,12 +848,12 @@ static int handle_get(struct control *ctl, const struct ag_ctl_req *r, msgpack_p
 		snprintf(err, errlen, "%s %s: this node does not hold the body of its seq %llu",
 		         r->rtype, r->id, (unsigned long long)e.h.seq);
 		rc = AG_CTL_ENOTFOUND;
+	} else if (record_fill(ctl, &e, false, &get.record) != 0) {
+		rc = out_of_memory(err, errlen);
 	} else {
-		pack_ok(pk, 1);
-		pack_str(pk, "record");
-		pack_record(ctl, pk, &e, false);
-		rc = 0;
+		rc = pack_resp(pk, &ag_ctl_get_shape, &get, err, errlen);
 	}
+	ag_ctl_resp_clear(&ag_ctl_get_shape, &get);
 	collect_clear(&cl);
 	return rc;
 }
@@ -950,6 +907,7 @@ static int handle_search(struct control *ctl, const struct ag_ctl_req *r, msgpac
                          char *err, size_t errlen)
 {
 	struct collect cl = {.max_count = r->limit, .max_bytes = CONTROL_RESP_BYTES};
+	struct ag_ctl_records resp = {0};
 	uint8_t city[AG_PK_LEN];
 	struct index_query q;
 	int rc;
@@ -961,19 +919,17 @@ static int handle_search(struct control *ctl, const struct ag_ctl_req *r, msgpac
 		collect_clear(&cl);
 		return AG_CTL_EFAILED;
 	}
-	pack_ok(pk, 2);
-	pack_str(pk, "more");
-	cl.more ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-	pack_str(pk, "records");
-	pack_collected(ctl, pk, &cl, false);
+	resp.more = cl.more;
+	rc = records_fill(ctl, &cl, &ag_ctl_record_shape, &resp.records, &resp.nrecords);
 	collect_clear(&cl);
-	return 0;
+	return pack_clear(pk, &ag_ctl_records_shape, &resp, rc, err, errlen);
 }
 
 static int handle_history(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
                           char *err, size_t errlen)
 {
 	struct collect cl = {.max_bytes = CONTROL_RESP_BYTES};
+	struct ag_ctl_history resp = {0};
 	uint8_t city[AG_PK_LEN];
 	ssize_t n;
 	int rc;
@@ -990,11 +946,9 @@ static int handle_history(struct control *ctl, const struct ag_ctl_req *r, msgpa
 		collect_clear(&cl);
 		return n < 0 || cl.nomem ? AG_CTL_EFAILED : AG_CTL_ENOTFOUND;
 	}
-	pack_ok(pk, 1);
-	pack_str(pk, "versions");
-	pack_collected(ctl, pk, &cl, false);
+	rc = records_fill(ctl, &cl, &ag_ctl_version_shape, &resp.versions, &resp.nversions);
 	collect_clear(&cl);
-	return 0;
+	return pack_clear(pk, &ag_ctl_history_shape, &resp, rc, err, errlen);
 }
 
 static int handle_log(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
@@ -1002,6 +956,7 @@ static int handle_log(struct control *ctl, const struct ag_ctl_req *r, msgpack_p
 {
 	size_t count = r->limit && r->limit < CONTROL_LOG_COUNT ? r->limit : CONTROL_LOG_COUNT;
 	struct collect cl = {.max_bytes = CONTROL_LOG_BYTES};
+	struct ag_ctl_log resp = {0};
 	uint64_t from = r->since ? r->since : 1, head = 0, last;
 	uint8_t city[AG_PK_LEN], hash[AG_HASH_LEN];
 	int rc;
@@ -1017,16 +972,10 @@ static int handle_log(struct control *ctl, const struct ag_ctl_req *r, msgpack_p
 		return AG_CTL_EFAILED;
 	}
 	last = cl.n ? from + cl.n - 1 : 0;
-	pack_ok(pk, 2);
-	pack_str(pk, "entries");
-	pack_collected(ctl, pk, &cl, true);
-	pack_str(pk, "next");
-	if (cl.n && last < head)
-		msgpack_pack_uint64(pk, last + 1);
-	else
-		msgpack_pack_nil(pk);
+	resp.next = cl.n && last < head ? last + 1 : 0;
+	rc = records_fill(ctl, &cl, &ag_ctl_entry_shape, &resp.entries, &resp.nentries);
 	collect_clear(&cl);
-	return 0;
+	return pack_clear(pk, &ag_ctl_log_shape, &resp, rc, err, errlen);
 }
 
 /* COMPACT: the store rewritten, so that no purged body's bytes are left in its files. */
@@ -1038,8 +987,7 @@ static int handle_compact(struct control *ctl, const struct ag_ctl_req *r, msgpa
 		snprintf(err, errlen, "the store could not be compacted (see the daemon's log)");
 		return AG_CTL_EFAILED;
 	}
-	pack_ok(pk, 0);
-	return 0;
+	return pack_resp(pk, &ag_ctl_done_shape, NULL, err, errlen);
 }
 
 static int handle_resolve(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,

@@ -157,6 +157,9 @@ static const struct ag_ctl_field backup_fields[] = {
 const struct ag_ctl_shape ag_ctl_backup_shape = {"backup response", backup_fields, N(backup_fields),
                                                  sizeof(struct ag_ctl_backup), 0};
 
+/* COMPACT's response: {"ok": true}, nothing more. */
+const struct ag_ctl_shape ag_ctl_done_shape = {"compact response", NULL, 0, 0, 0, 0};
+
 /* Not in name order: "ok", "status", "error" is the order PROTOCOL.md gives. */
 static const struct ag_ctl_field error_fields[] = {
     UINT(struct ag_ctl_error, status),
@@ -164,6 +167,84 @@ static const struct ag_ctl_field error_fields[] = {
 };
 const struct ag_ctl_shape ag_ctl_error_shape = {"error response", error_fields, N(error_fields),
                                                 sizeof(struct ag_ctl_error), 0};
+
+/*
+ * The record table, shared by records, versions and log entries: a field
+ * that only some of them have says which (only), as prev, raw and body_raw do.
+ */
+static const struct ag_ctl_field record_fields[] = {
+    STR(struct ag_ctl_record, author, AG_CTL_K_KEY),
+    {.name = "body",
+     .kind = AG_CTL_K_RAWMAP,
+     .off = offsetof(struct ag_ctl_record, body),
+     .size = AG_BODY_MAX,
+     .nil = true},
+    {.name = "body_raw",
+     .kind = AG_CTL_K_TEXT,
+     .off = offsetof(struct ag_ctl_record, body_raw),
+     .size = AG_CTL_BODY_RAW_MAX,
+     .nil = true,
+     .only = AG_CTL_TAG_LOG},
+    STR(struct ag_ctl_record, hash, AG_CTL_K_HASH),
+    STR(struct ag_ctl_record, id, AG_CTL_K_STR),
+    STR(struct ag_ctl_record, name, AG_CTL_K_NAME),
+    {.name = "prev",
+     .kind = AG_CTL_K_HASH,
+     .off = offsetof(struct ag_ctl_record, prev),
+     .size = AG_CTL_HEX_LEN + 1,
+     .nil = true,
+     .only = AG_CTL_TAG_LOG},
+    {.name = "raw",
+     .kind = AG_CTL_K_TEXT,
+     .off = offsetof(struct ag_ctl_record, raw),
+     .size = AG_CTL_RAW_MAX,
+     .only = AG_CTL_TAG_LOG},
+    UINT(struct ag_ctl_record, seq),
+    {.name = "state",
+     .kind = AG_CTL_K_STR,
+     .off = offsetof(struct ag_ctl_record, state),
+     .size = AG_CTL_STATE_MAX + 1,
+     .optional = true},
+    UINT(struct ag_ctl_record, timestamp),
+    STR(struct ag_ctl_record, type, AG_CTL_K_STR),
+};
+const struct ag_ctl_shape ag_ctl_record_shape = {
+    "record", record_fields, N(record_fields), sizeof(struct ag_ctl_record), AG_CTL_RECORDS_MAX, 0};
+const struct ag_ctl_shape ag_ctl_version_shape = {"version",          record_fields,
+                                                  N(record_fields),   sizeof(struct ag_ctl_record),
+                                                  AG_CTL_RECORDS_MAX, AG_CTL_TAG_HISTORY};
+const struct ag_ctl_shape ag_ctl_entry_shape = {"log entry",        record_fields,
+                                                N(record_fields),   sizeof(struct ag_ctl_record),
+                                                AG_CTL_RECORDS_MAX, AG_CTL_TAG_LOG};
+
+static const struct ag_ctl_field get_fields[] = {
+    {.name = "record",
+     .kind = AG_CTL_K_MAP,
+     .off = offsetof(struct ag_ctl_get, record),
+     .sub = &ag_ctl_record_shape},
+};
+const struct ag_ctl_shape ag_ctl_get_shape = {
+    "get response", get_fields, N(get_fields), sizeof(struct ag_ctl_get), 0, 0};
+
+static const struct ag_ctl_field records_fields[] = {
+    BOOL(struct ag_ctl_records, more),
+    ARRAY(struct ag_ctl_records, records, ag_ctl_record_shape),
+};
+const struct ag_ctl_shape ag_ctl_records_shape = {
+    "records response", records_fields, N(records_fields), sizeof(struct ag_ctl_records), 0, 0};
+
+static const struct ag_ctl_field history_fields[] = {
+    ARRAY(struct ag_ctl_history, versions, ag_ctl_version_shape),
+};
+const struct ag_ctl_shape ag_ctl_history_shape = {
+    "history response", history_fields, N(history_fields), sizeof(struct ag_ctl_history), 0, 0};
+
+static const struct ag_ctl_field log_fields[] = {
+    ARRAY(struct ag_ctl_log, entries, ag_ctl_entry_shape),
+    {.name = "next", .kind = AG_CTL_K_UINT, .off = offsetof(struct ag_ctl_log, next), .nil = true},
+};
+const struct ag_ctl_shape ag_ctl_log_shape = {
+    "log response", log_fields, N(log_fields), sizeof(struct ag_ctl_log), 0, 0};
 
 const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type)
 {
@@ -188,6 +269,17 @@ const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type)
 		return &ag_ctl_metrics_shape;
 	case AG_CTL_BACKUP:
 		return &ag_ctl_backup_shape;
+	case AG_CTL_COMPACT:
+		return &ag_ctl_done_shape;
+	case AG_CTL_GET:
+		return &ag_ctl_get_shape;
+	case AG_CTL_LIST:
+	case AG_CTL_SEARCH:
+		return &ag_ctl_records_shape;
+	case AG_CTL_HISTORY:
+		return &ag_ctl_history_shape;
+	case AG_CTL_LOG:
+		return &ag_ctl_log_shape;
 	default:
 		return NULL;
 	}
@@ -197,9 +289,32 @@ const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type)
 
 static int pack_fields(msgpack_packer *pk, const struct ag_ctl_shape *s, const char *v);
 
+bool ag_ctl_shape_has(const struct ag_ctl_shape *s, size_t i)
+{
+	return !s->fields[i].only || (s->fields[i].only & s->tag);
+}
+
 bool ag_ctl_field_empty(const struct ag_ctl_field *f, const void *v)
 {
-	return f->kind <= AG_CTL_K_HASH && ((const char *)v)[f->off] == '\0';
+	const void *p = (const char *)v + f->off;
+
+	switch (f->kind) {
+	case AG_CTL_K_RAWMAP:
+		return !((const struct ag_ctl_rawmap *)p)->p;
+	case AG_CTL_K_TEXT:
+		return !*(const char *const *)p || !**(const char *const *)p;
+	default:
+		return f->kind <= AG_CTL_K_HASH && *(const char *)p == '\0';
+	}
+}
+
+bool ag_ctl_field_nil(const struct ag_ctl_field *f, const void *v)
+{
+	if (!f->nil && f->kind != AG_CTL_K_NAME)
+		return false;
+	if (f->kind == AG_CTL_K_UINT)
+		return *(const uint64_t *)(const void *)((const char *)v + f->off) == 0;
+	return ag_ctl_field_empty(f, v);
 }
 
 static int pack_str(msgpack_packer *pk, const char *str)
@@ -222,9 +337,14 @@ static int pack_value(msgpack_packer *pk, const struct ag_ctl_field *f, const ch
 {
 	const void *p = v + f->off;
 
+	if (ag_ctl_field_nil(f, v))
+		return msgpack_pack_nil(pk);
 	switch (f->kind) {
-	case AG_CTL_K_NAME:
-		return *(const char *)p ? pack_str(pk, p) : msgpack_pack_nil(pk);
+	case AG_CTL_K_RAWMAP: /* already msgpack: written as it is */
+		return pk->callback(pk->data, (const char *)((const struct ag_ctl_rawmap *)p)->p,
+		                    ((const struct ag_ctl_rawmap *)p)->len);
+	case AG_CTL_K_TEXT:
+		return pack_str(pk, *(const char *const *)p);
 	case AG_CTL_K_UINT:
 		return msgpack_pack_uint64(pk, *(const uint64_t *)p);
 	case AG_CTL_K_BOOL:
@@ -238,6 +358,13 @@ static int pack_value(msgpack_packer *pk, const struct ag_ctl_field *f, const ch
 	}
 }
 
+/* Whether field i of v goes on the wire: the shape has it, and it is not an empty optional. */
+static bool packed(const struct ag_ctl_shape *s, size_t i, const char *v)
+{
+	return ag_ctl_shape_has(s, i) &&
+	       !(s->fields[i].optional && ag_ctl_field_empty(&s->fields[i], v));
+}
+
 /* The fields of v as one map, with "ok" first when ok is not NULL. */
 static int pack_map(msgpack_packer *pk, const struct ag_ctl_shape *s, const char *v, const bool *ok)
 {
@@ -245,14 +372,14 @@ static int pack_map(msgpack_packer *pk, const struct ag_ctl_shape *s, const char
 	int rc;
 
 	for (size_t i = 0; i < s->nfields; i++)
-		n += !(s->fields[i].optional && ag_ctl_field_empty(&s->fields[i], v));
+		n += packed(s, i, v);
 	rc = msgpack_pack_map(pk, n);
 	if (ok && rc == 0)
 		rc = pack_str(pk, "ok") || (*ok ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
 	for (size_t i = 0; rc == 0 && i < s->nfields; i++) {
 		const struct ag_ctl_field *f = &s->fields[i];
 
-		if (f->optional && ag_ctl_field_empty(f, v))
+		if (!packed(s, i, v))
 			continue;
 		rc = pack_str(pk, f->name) || pack_value(pk, f, v);
 	}
@@ -294,11 +421,6 @@ static int decode_str(struct dec *d, const struct ag_ctl_field *f, char *dst)
 	size_t n;
 	int rc;
 
-	if (f->kind == AG_CTL_K_NAME && d->pos < d->len && d->buf[d->pos] == 0xc0) {
-		d->pos++;
-		dst[0] = '\0';
-		return 0;
-	}
 	if ((rc = ag__mp_read_str(d->buf, d->len, &d->pos, &p, &n)) != 0)
 		return rc;
 	if (n >= f->size)
@@ -335,12 +457,63 @@ static int decode_array(struct dec *d, const struct ag_ctl_field *f, char *v)
 	return 0;
 }
 
+/* A string of at most f->size bytes, allocated. */
+static int decode_text(struct dec *d, const struct ag_ctl_field *f, char **dst)
+{
+	const char *p;
+	size_t n;
+	int rc;
+
+	if ((rc = ag__mp_read_str(d->buf, d->len, &d->pos, &p, &n)) != 0)
+		return rc;
+	if (n > f->size)
+		return AG_ETOOBIG;
+	if (memchr(p, 0, n))
+		return AG_ESHAPE;
+	if (!(*dst = malloc(n + 1)))
+		return AG_ENOMEM;
+	memcpy(*dst, p, n);
+	(*dst)[n] = '\0';
+	return 0;
+}
+
+/* A canonical map nested as a record body may be in an entry, of at most f->size bytes, copied. */
+static int decode_rawmap(struct dec *d, const struct ag_ctl_field *f, struct ag_ctl_rawmap *dst)
+{
+	size_t start = d->pos, at;
+	uint8_t t = d->buf[start];
+	int rc;
+
+	if (!((t >= 0x80 && t <= 0x8f) || t == 0xde || t == 0xdf))
+		return AG_ESHAPE;
+	if ((rc = ag__mp_skip(d->buf, d->len, &d->pos)) != 0)
+		return rc;
+	if (d->pos - start > f->size)
+		return AG_ETOOBIG;
+	if ((rc = ag_mp_check(d->buf + start, d->pos - start, AG_DEPTH_MAX - 1, &at)) != 0) {
+		d->pos = start + at;
+		return rc;
+	}
+	if (!(dst->p = malloc(d->pos - start)))
+		return AG_ENOMEM;
+	dst->len = d->pos - start;
+	memcpy(dst->p, d->buf + start, dst->len);
+	return 0;
+}
+
 static int decode_value(struct dec *d, const struct ag_ctl_field *f, char *v)
 {
 	void *p = v + f->off;
 	int rc, b;
 
+	/* A nil field's nil is its zero, already there. */
+	if ((f->nil || f->kind == AG_CTL_K_NAME) && ag__mp_take_nil(d->buf, d->len, &d->pos))
+		return 0;
 	switch (f->kind) {
+	case AG_CTL_K_RAWMAP:
+		return decode_rawmap(d, f, p);
+	case AG_CTL_K_TEXT:
+		return decode_text(d, f, p);
 	case AG_CTL_K_UINT:
 		return ag__mp_read_uint(d->buf, d->len, &d->pos, p);
 	case AG_CTL_K_BOOL:
@@ -360,7 +533,8 @@ static const struct ag_ctl_field *find(const struct ag_ctl_shape *s, const char 
                                        size_t *i)
 {
 	for (*i = 0; *i < s->nfields; (*i)++)
-		if (strlen(s->fields[*i].name) == n && memcmp(s->fields[*i].name, k, n) == 0)
+		if (ag_ctl_shape_has(s, *i) && strlen(s->fields[*i].name) == n &&
+		    memcmp(s->fields[*i].name, k, n) == 0)
 			return &s->fields[*i];
 	return NULL;
 }
@@ -414,7 +588,8 @@ static int decode_map(struct dec *d, const struct ag_ctl_shape *s, char *v, bool
 	if ((rc = decode_pairs(d, s, v, n, &seen)) != 0)
 		return rc;
 	for (size_t i = 0; i < s->nfields; i++)
-		if (!s->fields[i].optional && !(seen & (UINT64_C(1) << i))) {
+		if (ag_ctl_shape_has(s, i) && !s->fields[i].optional &&
+		    !(seen & (UINT64_C(1) << i))) {
 			d->field = s->fields[i].name;
 			return AG_ESHAPE; /* missing */
 		}
@@ -451,6 +626,10 @@ void ag_ctl_resp_clear(const struct ag_ctl_shape *s, void *v)
 
 		if (f->kind == AG_CTL_K_MAP) {
 			ag_ctl_resp_clear(f->sub, p + f->off);
+		} else if (f->kind == AG_CTL_K_RAWMAP) {
+			free(((struct ag_ctl_rawmap *)(void *)(p + f->off))->p);
+		} else if (f->kind == AG_CTL_K_TEXT) {
+			free(*(char **)(void *)(p + f->off));
 		} else if (f->kind == AG_CTL_K_ARRAY) {
 			char *items = *(char **)(void *)(p + f->off);
 			size_t n = *(size_t *)(void *)(p + f->count_off);

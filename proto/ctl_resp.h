@@ -21,6 +21,7 @@
 
 #include "ctl.h"
 #include "entry.h"
+#include "header.h"
 #include "key.h"
 
 #define AG_CTL_HEX_LEN      (2 * AG_HASH_LEN) /* an entry hash in lowercase hex */
@@ -29,6 +30,12 @@
 #define AG_CTL_KIND_MAX     32                /* bytes of a problem's kind */
 #define AG_CTL_LINE_MAX     300               /* bytes of a problem's words */
 #define AG_CTL_SOFTWARE_MAX 64                /* bytes of a peer's software, as its HELLO gave it */
+/* Records in one response: LIST stops at 32 MiB of entries of 150 bytes or more. */
+#define AG_CTL_RECORDS_MAX (1u << 18)
+/* A log entry's raw and body_raw: the base64 of an encoded header, of a body. */
+#define AG_CTL_RAW_MAX      (((AG_HEADER_MAX + 2) / 3) * 4)
+#define AG_CTL_BODY_RAW_MAX (((AG_BODY_MAX + 2) / 3) * 4)
+#define AG_CTL_STATE_MAX    16 /* live, retracted, purged, missing */
 
 /* A configured peer (STATUS, PEER_LIST). */
 struct ag_ctl_peer {
@@ -151,15 +158,72 @@ struct ag_ctl_error {
 	uint64_t status; /* enum ag_ctl_status */
 };
 
+/* A msgpack map kept as its bytes (a record's body), allocated; p NULL for nil. */
+struct ag_ctl_rawmap {
+	uint8_t *p;
+	size_t len;
+};
+
+/*
+ * A record (GET, LIST, SEARCH), a version (HISTORY) or a log entry (LOG): one
+ * struct and one table, which the three shapes share; a field marked for
+ * some of them (its only, their tag) is left out of the others: prev, raw
+ * and body_raw are the log's. body is the record's canonical msgpack map, nil (p NULL)
+ * for a retraction.
+ */
+struct ag_ctl_record {
+	char author[AG_B64_LEN + 1];
+	struct ag_ctl_rawmap body;
+	char *body_raw; /* log entries: the body in base64, allocated; NULL (nil) when not held */
+	char hash[AG_CTL_HEX_LEN + 1];
+	char id[AG_ID_MAX + 1];
+	char name[AG_CTL_NAME_MAX + 1]; /* "" for nil: a city this node cannot name */
+	char prev[AG_CTL_HEX_LEN + 1];  /* log entries: "" for nil, at seq 1 */
+	char *raw;                      /* log entries: the signed header in base64, allocated */
+	uint64_t seq;
+	char state[AG_CTL_STATE_MAX +
+	           1]; /* live, retracted, purged, missing; "" from an older agorad */
+	uint64_t timestamp;
+	char type[AG_TYPE_MAX + 1];
+};
+
+/* GET: {"record": {...}}. */
+struct ag_ctl_get {
+	struct ag_ctl_record record;
+};
+
+/* LIST and SEARCH: records newest first, more if some were left out. */
+struct ag_ctl_records {
+	bool more;
+	struct ag_ctl_record *records;
+	size_t nrecords;
+};
+
+/* HISTORY: every version, oldest first. */
+struct ag_ctl_history {
+	struct ag_ctl_record *versions;
+	size_t nversions;
+};
+
+/* LOG: entries in seq order; next the seq to ask for next, 0 (nil) at the head. */
+struct ag_ctl_log {
+	struct ag_ctl_record *entries;
+	size_t nentries;
+	uint64_t next;
+};
+
 enum ag_ctl_kind {
-	AG_CTL_K_STR,   /* a string into char[size] */
-	AG_CTL_K_NAME,  /* the same, or nil for "" */
-	AG_CTL_K_KEY,   /* a public key in base64, into char[AG_B64_LEN + 1] */
-	AG_CTL_K_HASH,  /* AG_CTL_HEX_LEN lowercase hex digits, into char[AG_CTL_HEX_LEN + 1] */
-	AG_CTL_K_UINT,  /* uint64_t */
-	AG_CTL_K_BOOL,  /* bool */
-	AG_CTL_K_ARRAY, /* of sub: a pointer at off, its count (size_t) at count_off */
-	AG_CTL_K_MAP,   /* a sub struct embedded at off */
+	AG_CTL_K_STR,    /* a string into char[size] */
+	AG_CTL_K_NAME,   /* the same, or nil for "" */
+	AG_CTL_K_KEY,    /* a public key in base64, into char[AG_B64_LEN + 1] */
+	AG_CTL_K_HASH,   /* AG_CTL_HEX_LEN lowercase hex digits, into char[AG_CTL_HEX_LEN + 1] */
+	AG_CTL_K_UINT,   /* uint64_t */
+	AG_CTL_K_BOOL,   /* bool */
+	AG_CTL_K_ARRAY,  /* of sub: a pointer at off, its count (size_t) at count_off */
+	AG_CTL_K_MAP,    /* a sub struct embedded at off */
+	AG_CTL_K_RAWMAP, /* struct ag_ctl_rawmap: a canonical map of at most size bytes, allocated
+	                  */
+	AG_CTL_K_TEXT,   /* char *: a string of at most size bytes, allocated */
 };
 
 struct ag_ctl_shape;
@@ -172,14 +236,20 @@ struct ag_ctl_field {
 	size_t count_off;
 	const struct ag_ctl_shape *sub;
 	bool optional; /* may be absent; packed only when not empty */
+	bool nil;      /* nil on the wire when zero, "" or NULL (as AG_CTL_K_NAME is) */
+	unsigned only; /* 0: in every shape of its table; else in those whose tag is in it */
 };
+
+/* The tags of the shapes that share the record table (ag_ctl_field.only). */
+enum { AG_CTL_TAG_HISTORY = 1 << 0, AG_CTL_TAG_LOG = 1 << 1 };
 
 struct ag_ctl_shape {
 	const char *name; /* "peer", for messages */
 	const struct ag_ctl_field *fields;
 	size_t nfields;
-	size_t size; /* of its struct */
-	size_t max;  /* as an array's element: at most this many */
+	size_t size;  /* of its struct */
+	size_t max;   /* as an array's element: at most this many */
+	unsigned tag; /* which fields marked only this shape has (0: none of them) */
 };
 
 extern const struct ag_ctl_shape ag_ctl_peer_shape, ag_ctl_feed_shape, ag_ctl_status_shape;
@@ -188,16 +258,25 @@ extern const struct ag_ctl_shape ag_ctl_status_resp_shape, ag_ctl_peers_shape, a
 extern const struct ag_ctl_shape ag_ctl_city_shape, ag_ctl_city_key_shape;
 extern const struct ag_ctl_shape ag_ctl_published_shape, ag_ctl_error_shape;
 extern const struct ag_ctl_shape ag_ctl_problem_shape, ag_ctl_check_shape, ag_ctl_metrics_shape;
-extern const struct ag_ctl_shape ag_ctl_backup_shape;
+extern const struct ag_ctl_shape ag_ctl_backup_shape, ag_ctl_done_shape;
+extern const struct ag_ctl_shape ag_ctl_record_shape, ag_ctl_version_shape, ag_ctl_entry_shape;
+extern const struct ag_ctl_shape ag_ctl_get_shape;
+extern const struct ag_ctl_shape ag_ctl_records_shape, ag_ctl_history_shape, ag_ctl_log_shape;
 
-/*
- * The shape of the response to a request type, or NULL where the response
- * carries records (GET, LIST, SEARCH, HISTORY, LOG), which stay msgpack maps.
- */
+/* The shape of the response to a request type, or NULL if type is not a request. */
 const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type);
 
-/* Whether field f of v is an empty string (an optional one is then neither packed nor shown). */
+/* Whether shape s has its field i (one marked only for others' tags it has not). */
+bool ag_ctl_shape_has(const struct ag_ctl_shape *s, size_t i);
+
+/*
+ * Whether field f of v is empty: a string "", a NULL text or raw map (an
+ * optional one is then neither packed nor shown).
+ */
 bool ag_ctl_field_empty(const struct ag_ctl_field *f, const void *v);
+
+/* Whether field f of v goes on the wire as nil: a nil field (or a name) that is zero or empty. */
+bool ag_ctl_field_nil(const struct ag_ctl_field *f, const void *v);
 
 /* Packs v, a struct of shape s, as a response body: {"ok": ok, its fields...}. */
 int ag_ctl_resp_pack(msgpack_packer *, const struct ag_ctl_shape *s, const void *v, bool ok);
