@@ -19,7 +19,6 @@
 #include "ctl.h"
 #include "ctl_resp.h"
 #include "exits.h"
-#include "jsonmp.h"
 
 struct client {
 	int fd;
@@ -195,38 +194,8 @@ static int recv_all(struct client *c, uint8_t *b, size_t n, int64_t deadline, ch
 	return 0;
 }
 
-int client_encode(const json_t *req, uint8_t **out, size_t *outlen, char *err, size_t errlen)
-{
-	json_t *empty = NULL;
-	int rc;
-
-	if (!req)
-		req = empty = json_object();
-	/* The request map is level 1, so a record body in it nests as in an entry. */
-	rc = jsonmp_encode_at(req, 1, out, outlen, err, errlen);
-	json_decref(empty);
-	return rc;
-}
-
-json_t *client_decode(const uint8_t *body, size_t len, char *err, size_t errlen)
-{
-	size_t where = 0;
-	json_t *j;
-	bool ok;
-	int rc;
-
-	if ((rc = ag_ctl_resp_check(body, len, &ok, &where)) != 0) {
-		snprintf(err, errlen, "agorad sent a malformed response: %s at byte %zu",
-		         ag_strerror(rc), where);
-		return NULL;
-	}
-	if (!(j = jsonmp_from_checked(body, len)))
-		snprintf(err, errlen, "out of memory reading agorad's response");
-	return j;
-}
-
 /* What agora exits with for an error response's status (PROTOCOL.md, section 2). */
-static int exit_for(json_int_t status)
+static int exit_for(uint64_t status)
 {
 	switch (status) {
 	case AG_CTL_ENOTFOUND:
@@ -261,7 +230,7 @@ static int error_status(const uint8_t *body, size_t len, char *err, size_t errle
 		snprintf(err, errlen, "agora and agorad versions differ: %s", e.error);
 	else
 		snprintf(err, errlen, "%s", e.error);
-	return exit_for((json_int_t)e.status);
+	return exit_for(e.status);
 }
 
 /* Reads the response's header and body, whatever its version, as far as its length allows. */
@@ -294,16 +263,20 @@ static int recv_response(struct client *c, struct ag_ctl_hdr *h, uint8_t **body,
 }
 
 /* Header and body in one write, so that a daemon that answers early finds them whole. */
-static int send_request(struct client *c, unsigned type, const json_t *req, uint32_t id, char *err,
+static int send_request(struct client *c, const struct ag_ctl_req *req, uint32_t id, char *err,
                         size_t errlen)
 {
-	struct ag_ctl_hdr h = {AG_CTL_VERSION, (uint16_t)type, id, 0};
+	struct ag_ctl_hdr h = {AG_CTL_VERSION, req->type, id, 0};
 	uint8_t *body = NULL, *msg;
 	size_t len = 0;
 	int rc;
 
-	if (client_encode(req, &body, &len, err, errlen) != 0)
+	if ((rc = ag_ctl_req_encode(req, &body, &len)) != 0) {
+		snprintf(err, errlen, "cannot encode a %s request: %s",
+		         ag_ctl_type_name(req->type) ? ag_ctl_type_name(req->type) : "?",
+		         ag_strerror(rc));
 		return EXIT_REFUSED;
+	}
 	if (len > AG_CTL_REQ_MAX) {
 		snprintf(err, errlen, "request of %zu bytes, over the limit of %u", len,
 		         AG_CTL_REQ_MAX);
@@ -345,9 +318,10 @@ static void version_differs(const uint8_t *body, const struct ag_ctl_hdr *h, cha
  * to it (of *len bytes, not yet decoded), which the caller frees; or the
  * exit status with err saying why.
  */
-static int exchange(struct client *c, unsigned type, const json_t *req, uint8_t **body, size_t *len,
+static int exchange(struct client *c, const struct ag_ctl_req *req, uint8_t **body, size_t *len,
                     char *err, size_t errlen)
 {
+	unsigned type = req->type;
 	struct ag_ctl_hdr h;
 	uint32_t id = c->next_id++;
 	char scratch[256];
@@ -355,7 +329,7 @@ static int exchange(struct client *c, unsigned type, const json_t *req, uint8_t 
 
 	*body = NULL;
 	/* A daemon may answer and close before all is sent (another version): read it anyway. */
-	if ((rc = send_request(c, type, req, id, err, errlen)) == EXIT_REFUSED)
+	if ((rc = send_request(c, req, id, err, errlen)) == EXIT_REFUSED)
 		return rc;
 	other = recv_response(c, &h, body, rc ? scratch : err, rc ? sizeof(scratch) : errlen);
 	if (other < 0)
@@ -378,40 +352,21 @@ static int exchange(struct client *c, unsigned type, const json_t *req, uint8_t 
 	return rc;
 }
 
-int client_call(struct client *c, unsigned type, const json_t *req, json_t **resp, char *err,
-                size_t errlen)
+int client_ask(struct client *c, const struct ag_ctl_req *req, void *resp, char *err, size_t errlen)
 {
-	uint8_t *body;
-	size_t len = 0;
-	int rc = exchange(c, type, req, &body, &len, err, errlen);
-
-	*resp = NULL;
-	if (rc != EXIT_DONE)
-		return rc;
-	*resp = client_decode(body, len, err, errlen);
-	free(body);
-	if (!*resp)
-		return EXIT_UNREACHABLE;
-	if (!json_is_true(json_object_get(*resp, "ok"))) {
-		snprintf(err, errlen, "agorad sent an unexpected response");
-		json_decref(*resp);
-		*resp = NULL;
-		return EXIT_UNREACHABLE;
-	}
-	return EXIT_DONE;
-}
-
-int client_ask(struct client *c, unsigned type, const json_t *req, const struct ag_ctl_shape *s,
-               void *resp, char *err, size_t errlen)
-{
+	const struct ag_ctl_shape *s = ag_ctl_resp_shape(req->type);
 	const char *field = NULL;
 	size_t len = 0, where = 0;
 	uint8_t *body;
 	bool ok = false;
-	int rc = exchange(c, type, req, &body, &len, err, errlen);
+	int rc;
 
+	if (!s) {
+		snprintf(err, errlen, "unknown request type %u", req->type);
+		return EXIT_LOCAL;
+	}
 	memset(resp, 0, s->size);
-	if (rc != EXIT_DONE)
+	if ((rc = exchange(c, req, &body, &len, err, errlen)) != EXIT_DONE)
 		return rc;
 	rc = ag_ctl_resp_decode(s, resp, &ok, body, len, &where, &field);
 	free(body);

@@ -1,13 +1,12 @@
 /*
  * client.h: agora's side of the control socket (PROTOCOL.md, section 2): one
  * connection to DIR/agorad.sock, one request at a time, each answer awaited
- * with a timeout. Requests are JSON objects encoded as canonical msgpack;
- * responses come back as JSON, checked bounded before they are unpacked.
+ * with a timeout. Requests and responses are proto's structs (ctl.h,
+ * ctl_resp.h), encoded and decoded by the tables agorad uses.
  */
 #ifndef AGORA_CLIENT_H
 #define AGORA_CLIENT_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,32 +24,19 @@ void client_close(struct client *); /* NULL-safe */
 /* How long to wait for each response (CLIENT_TIMEOUT_MS by default). */
 void client_set_timeout(struct client *, int ms);
 
-/*
- * Sends a request of type (enum ag_ctl_type) whose fields are req (a JSON
- * object; NULL for none) and waits for its response. 0 with *resp the
- * response (a JSON object, "ok" included) that the caller frees; or the CLI
- * exit status (exits.h) with err saying why in one line: EXIT_NOTFOUND,
- * EXIT_REFUSED and EXIT_FAILED (the node failed) in agorad's words;
- * EXIT_UNREACHABLE when agorad cannot be reached, does not answer in time, is
- * busy or speaks another version ("agora and agorad versions differ ...").
- */
-int client_call(struct client *, unsigned type, const json_t *req, json_t **resp, char *err,
-                size_t errlen);
-
-struct ag_ctl_shape;
+struct ag_ctl_req;
 
 /*
- * client_call for a response that ctl_resp.h types (ag_ctl_resp_shape): 0
- * with resp, a struct of shape s decoded strictly, freed with
- * ag_ctl_resp_clear; or the exit status with err as client_call says.
+ * Sends req (proto/ctl.h: its type and fields, encoded by ag_ctl_req_encode)
+ * and waits for its response, decoded strictly into resp, a struct of the
+ * shape ctl_resp.h gives its type (ag_ctl_resp_shape), which the caller
+ * frees with ag_ctl_resp_clear. 0; or the CLI exit status (exits.h) with err
+ * saying why in one line: EXIT_NOTFOUND, EXIT_REFUSED and EXIT_FAILED (the
+ * node failed) in agorad's words; EXIT_UNREACHABLE when agorad cannot be
+ * reached, does not answer in time, is busy, speaks another version ("agora
+ * and agorad versions differ ...") or sends what is not such a response.
  */
-int client_ask(struct client *, unsigned type, const json_t *req, const struct ag_ctl_shape *s,
-               void *resp, char *err, size_t errlen);
-
-/* Encodes a request body: the JSON object req as canonical msgpack at a message's top level. */
-int client_encode(const json_t *req, uint8_t **out, size_t *outlen, char *err, size_t errlen);
-
-/* Decodes a response body into JSON after ag_ctl_resp_check; NULL with err if it is not one. */
-json_t *client_decode(const uint8_t *body, size_t len, char *err, size_t errlen);
+int client_ask(struct client *, const struct ag_ctl_req *req, void *resp, char *err,
+               size_t errlen);
 
 #endif

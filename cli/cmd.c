@@ -496,46 +496,40 @@ int cmd_fail(const struct args *a, int status, const char *fmt, ...)
 	return status;
 }
 
-/* One request on its own connection: a typed response into typed (shape s), else JSON. */
-static int ask(const struct args *a, unsigned type, json_t *req, const struct ag_ctl_shape *s,
-               void *typed, json_t **resp, char *err, size_t errlen)
+int cmd_ask(const struct args *a, const struct ag_ctl_req *req, void *resp, char *err,
+            size_t errlen)
 {
 	struct client *c;
 	int rc;
 
-	if (!(c = client_open(a->dir, err, errlen)))
-		rc = EXIT_UNREACHABLE;
-	else if (s)
-		rc = client_ask(c, type, req, s, typed, err, errlen);
-	else
-		rc = client_call(c, type, req, resp, err, errlen);
+	if (!(c = client_open(a->dir, err, errlen))) {
+		const struct ag_ctl_shape *s = ag_ctl_resp_shape(req->type);
+
+		if (s)
+			memset(resp, 0, s->size);
+		return EXIT_UNREACHABLE;
+	}
+	rc = client_ask(c, req, resp, err, errlen);
 	client_close(c);
-	json_decref(req);
 	return rc;
 }
 
-int cmd_ask(const struct args *a, unsigned type, json_t *req, json_t **resp, char *err,
-            size_t errlen)
-{
-	*resp = NULL;
-	return ask(a, type, req, NULL, NULL, resp, err, errlen);
-}
-
-int cmd_ask_as(const struct args *a, unsigned type, json_t *req, void *resp, char *err,
-               size_t errlen)
-{
-	const struct ag_ctl_shape *s = ag_ctl_resp_shape(type);
-
-	memset(resp, 0, s->size);
-	return ask(a, type, req, s, resp, NULL, err, errlen);
-}
-
-int cmd_call_as(const struct args *a, unsigned type, json_t *req, void *resp)
+int cmd_call(const struct args *a, const struct ag_ctl_req *req, void *resp)
 {
 	char err[800];
-	int rc = cmd_ask_as(a, type, req, resp, err, sizeof(err));
+	int rc = cmd_ask(a, req, resp, err, sizeof(err));
 
 	return rc ? cmd_report(a, rc, err) : 0;
+}
+
+int cmd_req_set(const struct args *a, struct ag_ctl_req *r, uint32_t bit, const char *s)
+{
+	int rc = ag_ctl_req_set(r, bit, s);
+
+	if (rc != 0)
+		return cmd_fail(a, EXIT_REFUSED, "bad %s request: %s: %s",
+		                ag_ctl_type_name(r->type), ag_ctl_field_name(bit), ag_strerror(rc));
+	return 0;
 }
 
 int cmd_report(const struct args *a, int rc, const char *err)
@@ -546,14 +540,6 @@ int cmd_report(const struct args *a, int rc, const char *err)
 	else if (rc != 0)
 		cmd_fail(a, rc, "%s", err);
 	return rc;
-}
-
-int cmd_call(const struct args *a, unsigned type, json_t *req, json_t **resp)
-{
-	char err[800];
-	int rc = cmd_ask(a, type, req, resp, err, sizeof(err));
-
-	return rc ? cmd_report(a, rc, err) : 0;
 }
 
 int cmd_json(json_t *doc)

@@ -90,23 +90,25 @@ int cmd_main(int argc, char **argv);
 /* "agora: CMD: why" on stderr; returns status. */
 int cmd_fail(const struct args *, int status, const char *fmt, ...) OUT_PRINTF(3, 4);
 
+struct ag_ctl_req;
+
 /*
- * Asks agorad (at args->dir) for a request of type with fields req (consumed;
- * NULL for none). 0 with *resp, or the exit status with the error printed.
+ * Asks agorad (at args->dir) for req, on a connection of its own: 0 with
+ * resp, the struct that ctl_resp.h gives its response (ag_ctl_resp_shape),
+ * decoded strictly, which the caller frees with ag_ctl_resp_clear; or the
+ * exit status with the error printed.
  */
-int cmd_call(const struct args *, unsigned type, json_t *req, json_t **resp);
+int cmd_call(const struct args *, const struct ag_ctl_req *req, void *resp);
 
 /* The same without printing: the exit status, and err saying why. */
-int cmd_ask(const struct args *, unsigned type, json_t *req, json_t **resp, char *err,
+int cmd_ask(const struct args *, const struct ag_ctl_req *req, void *resp, char *err,
             size_t errlen);
+
 /*
- * cmd_ask and cmd_call for a request whose response ctl_resp.h types
- * (ag_ctl_resp_shape(type)): resp is that struct, decoded strictly; the
- * caller frees it with ag_ctl_resp_clear.
+ * Sets a string field of a request (ag_ctl_req_set): 0, or EXIT_REFUSED
+ * printed as agorad would refuse it, "bad list request: city: too big".
  */
-int cmd_ask_as(const struct args *, unsigned type, json_t *req, void *resp, char *err,
-               size_t errlen);
-int cmd_call_as(const struct args *, unsigned type, json_t *req, void *resp);
+int cmd_req_set(const struct args *, struct ag_ctl_req *, uint32_t bit, const char *s);
 
 /* Prints err as cmd_call would for status rc; returns rc. */
 int cmd_report(const struct args *, int rc, const char *err);

@@ -352,7 +352,7 @@ int cmd_edit(const struct args *a)
 {
 	const struct ag_schema *s;
 	struct edit e = {.a = a};
-	json_t *rec = NULL;
+	struct rec rec;
 	int rc;
 
 	if ((rc = cmd_check_type(a, a->pos[0])) != 0)
@@ -364,12 +364,12 @@ int cmd_edit(const struct args *a)
 	s = ag_schema_find(a->pos[0]);
 	if ((rc = rec_get(a, a->pos[0], a->pos[1], NULL, true, &rec)) != 0 && rc != 1)
 		return rc;
-	e.old = json_object_get(rec, "body");
+	e.old = rec.body; /* NULL when there is none */
 	if (!(e.shown = first_text(a, s, e.old)))
 		rc = cmd_fail(a, EXIT_LOCAL, "out of memory");
 	else
 		rc = edit_file(&e);
 	free(e.shown);
-	json_decref(rec);
+	rec_clear(&rec);
 	return rc;
 }

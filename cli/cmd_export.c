@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "fetch.h"
 #include "rec.h"
 #include "schema.h"
 #include "text.h"
@@ -26,40 +27,21 @@ static const char *const langs[] = {"fr", "ar", "en", "es", "it"};
 
 /* ---- gathering ---- */
 
-static int list_records(const struct args *a, const char *city, json_t *all, bool *more)
-{
-	json_t *req = json_object(), *resp;
-	int rc;
-
-	if (city)
-		json_object_set_new(req, "city", json_string(city));
-	if (a->opt[OPT_TYPE])
-		json_object_set_new(req, "type", json_string(a->opt[OPT_TYPE]));
-	if ((rc = cmd_call(a, AG_CTL_LIST, req, &resp)) != 0)
-		return rc;
-	json_array_extend(all, json_object_get(resp, "records"));
-	*more = json_is_true(json_object_get(resp, "more"));
-	json_decref(resp);
-	return 0;
-}
-
 /* One LIST per city, for a network whose records are more than one answer holds. */
 static int list_per_city(const struct args *a, json_t *all)
 {
-	json_t *resp, *feed;
+	struct ag_ctl_status_resp resp;
+	struct ag_ctl_req req;
 	bool more = false;
-	size_t i;
 	int rc;
 
 	json_array_clear(all);
-	if ((rc = cmd_call(a, AG_CTL_STATUS, NULL, &resp)) != 0)
+	ag_ctl_req_init(&req, AG_CTL_STATUS);
+	if ((rc = cmd_call(a, &req, &resp)) != 0)
 		return rc;
-	json_array_foreach(json_object_get(json_object_get(resp, "status"), "feeds"), i, feed)
-	{
-		if ((rc = list_records(a, rec_str(feed, "author"), all, &more)) != 0 || more)
-			break;
-	}
-	json_decref(resp);
+	for (size_t i = 0; i < resp.status.nfeeds && rc == 0 && !more; i++)
+		rc = fetch_list(a, resp.status.feeds[i].author, a->opt[OPT_TYPE], all, &more);
+	ag_ctl_resp_clear(&ag_ctl_status_resp_shape, &resp);
 	if (rc == 0 && more)
 		rc = cmd_fail(a, EXIT_REFUSED,
 		              "one city's records are more than agorad sends at once: "
@@ -109,7 +91,7 @@ static json_t **gather(const struct args *a, size_t *n, int *rc)
 	json_t *all = json_array(), **recs = NULL;
 	bool more = false;
 
-	*rc = list_records(a, a->opt[OPT_CITY], all, &more);
+	*rc = fetch_list(a, a->opt[OPT_CITY], a->opt[OPT_TYPE], all, &more);
 	if (*rc == 0 && more)
 		*rc = a->opt[OPT_CITY] ? cmd_fail(a, EXIT_REFUSED,
 		                                  "the city's records are more than agorad sends "

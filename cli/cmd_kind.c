@@ -270,16 +270,19 @@ int cmd_profile_set(const struct args *a)
 {
 	const struct ag_schema *schema = ag_schema_find("profile");
 	struct setter st = {.a = a};
-	json_t *rec = NULL, *body;
+	struct rec rec;
+	json_t *body;
 	int rc;
 
 	if (a->npos % 2 != 0)
 		return cmd_fail(a, EXIT_REFUSED, "%s has no value (usage: agora %s %s)",
 		                a->pos[a->npos - 1], a->cmd->name, a->cmd->synopsis);
-	if ((rc = rec_get(a, "profile", "main", NULL, true, &rec)) > 1)
+	if ((rc = rec_get(a, "profile", "main", NULL, true, &rec)) > 1) {
+		rec_clear(&rec);
 		return rc;
-	body = rc == 0 ? json_deep_copy(json_object_get(rec, "body")) : json_object();
-	json_decref(rec);
+	}
+	body = rc == 0 ? json_deep_copy(rec.body) : json_object();
+	rec_clear(&rec);
 	for (int i = 0; i < a->npos && body; i += 2) {
 		st.path = a->pos[i];
 		st.value = a->pos[i + 1];
@@ -374,7 +377,8 @@ int cmd_practice_add(const struct args *a)
 	static const enum cmd_opt needed[] = {OPT_TITLE, OPT_TOPIC, OPT_SUMMARY};
 	char slug[TEXT_SLUG_MAX + 1];
 	const char *id;
-	json_t *body, *old;
+	struct rec old;
+	json_t *body;
 	int rc;
 
 	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
@@ -392,7 +396,7 @@ int cmd_practice_add(const struct args *a)
 	}
 	if (!a->opt[OPT_REPLACE]) {
 		rc = rec_get(a, "practice", id, NULL, true, &old);
-		json_decref(old);
+		rec_clear(&old);
 		if (rc == 0)
 			rc = cmd_fail(a, EXIT_REFUSED,
 			              "practice %s exists already (agora show practice %s): give "
@@ -411,12 +415,15 @@ int cmd_practice_add(const struct args *a)
 /* This node's pilot ID's body, a copy to edit; NULL with the exit status in *rc. */
 static json_t *pilot_body(const struct args *a, const char *id, int *rc)
 {
-	json_t *rec, *body;
+	struct rec rec;
+	json_t *body;
 
-	if ((*rc = rec_get(a, "pilot", id, NULL, false, &rec)) != 0)
+	if ((*rc = rec_get(a, "pilot", id, NULL, false, &rec)) != 0) {
+		rec_clear(&rec);
 		return NULL;
-	body = json_deep_copy(json_object_get(rec, "body"));
-	json_decref(rec);
+	}
+	body = json_deep_copy(rec.body);
+	rec_clear(&rec);
 	if (!json_is_object(body)) {
 		json_decref(body);
 		*rc = cmd_fail(a, EXIT_UNREACHABLE, "pilot %s: no body in agorad's answer", id);
@@ -515,18 +522,21 @@ static void comment_id(char *buf, size_t len)
 
 int cmd_comment(const struct args *a)
 {
-	json_t *rec, *on, *body;
+	struct rec rec;
+	json_t *on, *body;
 	char id[48];
 	int rc;
 
 	if ((rc = cmd_check_type(a, a->pos[0])) != 0)
 		return rc;
 	/* The record must exist: a reply to nothing would dangle in every city's store. */
-	if ((rc = rec_get(a, a->pos[0], a->pos[1], a->opt[OPT_CITY], false, &rec)) != 0)
+	if ((rc = rec_get(a, a->pos[0], a->pos[1], a->opt[OPT_CITY], false, &rec)) != 0) {
+		rec_clear(&rec);
 		return rc;
-	on = json_pack("{s:O, s:s, s:s}", "author", json_object_get(rec, "author"), "type",
-	               a->pos[0], "id", a->pos[1]);
-	json_decref(rec);
+	}
+	on = json_pack("{s:s, s:s, s:s}", "author", rec.got.record.author, "type", a->pos[0], "id",
+	               a->pos[1]);
+	rec_clear(&rec);
 	body = json_pack("{s:o, s:o}", "on", on, "text", rec_text_new(a, a->pos[2]));
 	comment_id(id, sizeof(id));
 	return rec_publish(a, "comment", id, body);

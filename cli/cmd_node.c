@@ -58,9 +58,13 @@ static int id_offline(const struct args *a, struct ag_ctl_id *id)
 
 int cmd_id(const struct args *a)
 {
+	struct ag_ctl_req req;
 	struct ag_ctl_id id;
 	char err[800];
-	int rc = cmd_ask_as(a, AG_CTL_ID, NULL, &id, err, sizeof(err));
+	int rc;
+
+	ag_ctl_req_init(&req, AG_CTL_ID);
+	rc = cmd_ask(a, &req, &id, err, sizeof(err));
 
 	if (rc == 0)
 		return print_id(a, &id);
@@ -183,9 +187,11 @@ int cmd_status(const struct args *a)
 {
 	struct ag_ctl_status_resp resp;
 	const struct ag_ctl_node *st = &resp.status;
+	struct ag_ctl_req req;
 	int rc;
 
-	if ((rc = cmd_call_as(a, AG_CTL_STATUS, NULL, &resp)) != 0)
+	ag_ctl_req_init(&req, AG_CTL_STATUS);
+	if ((rc = cmd_call(a, &req, &resp)) != 0)
 		return rc;
 	if (a->json) {
 		rc = cmd_json(ctlj_from(&ag_ctl_status_shape, st));
@@ -200,19 +206,20 @@ int cmd_status(const struct args *a)
 	return rc;
 }
 
-/* A request of one key and maybe a name, as the peer requests are. */
-static json_t *peer_req(const char *key, const char *name, const char *endpoint)
+/* A peer request: its key, and maybe a name and an endpoint. 0, or the exit status printed. */
+static int peer_req(const struct args *a, struct ag_ctl_req *req, unsigned type, const char *key,
+                    const char *name, const char *endpoint)
 {
-	json_t *req = json_object();
+	int rc;
 
-	if (req && key)
-		json_object_set_new(req, ag_ctl_field_name(AG_CTL_F_KEY), json_string(key));
-	if (req && name)
-		json_object_set_new(req, ag_ctl_field_name(AG_CTL_F_NAME), json_string(name));
-	if (req && endpoint)
-		json_object_set_new(req, ag_ctl_field_name(AG_CTL_F_ENDPOINT),
-		                    json_string(endpoint));
-	return req;
+	ag_ctl_req_init(req, type);
+	if ((rc = cmd_req_set(a, req, AG_CTL_F_KEY, key)) != 0)
+		return rc;
+	if (name && (rc = cmd_req_set(a, req, AG_CTL_F_NAME, name)) != 0)
+		return rc;
+	if (endpoint && (rc = cmd_req_set(a, req, AG_CTL_F_ENDPOINT, endpoint)) != 0)
+		return rc;
+	return 0;
 }
 
 /* What peer add and peer remove print: the response with --json, else line. */
@@ -228,6 +235,7 @@ static int print_city(const struct args *a, const struct ag_ctl_shape *s,
 int cmd_peer_add(const struct args *a)
 {
 	struct ag_ctl_city city;
+	struct ag_ctl_req req;
 	char line[256];
 	int rc;
 
@@ -237,9 +245,9 @@ int cmd_peer_add(const struct args *a)
 		return cmd_fail(a, EXIT_REFUSED,
 		                "missing --name NAME (usage: agora peer add KEY --name NAME "
 		                "[--endpoint HOST:PORT])");
-	rc = cmd_call_as(a, AG_CTL_PEER_ADD,
-	                 peer_req(a->pos[0], a->opt[OPT_NAME], a->opt[OPT_ENDPOINT]), &city);
-	if (rc != 0)
+	if ((rc = peer_req(a, &req, AG_CTL_PEER_ADD, a->pos[0], a->opt[OPT_NAME],
+	                   a->opt[OPT_ENDPOINT])) != 0 ||
+	    (rc = cmd_call(a, &req, &city)) != 0)
 		return rc;
 	snprintf(line, sizeof(line), "added peer %s %s", a->opt[OPT_NAME], a->pos[0]);
 	return print_city(a, &ag_ctl_city_shape, &city, line);
@@ -250,7 +258,7 @@ static int peer_key(const struct args *a, char key[static AG_B64_LEN + 1])
 {
 	uint8_t pk[AG_PK_LEN];
 	struct ag_ctl_city city;
-	json_t *req;
+	struct ag_ctl_req req;
 	int rc;
 
 	if (ag_key_from_b64(pk, a->pos[0]) == 0) {
@@ -259,9 +267,9 @@ static int peer_key(const struct args *a, char key[static AG_B64_LEN + 1])
 	}
 	if (strlen(a->pos[0]) > AG_CTL_CITY_MAX)
 		return cmd_check_key(a, "key", a->pos[0]);
-	req = json_object();
-	json_object_set_new(req, ag_ctl_field_name(AG_CTL_F_CITY), json_string(a->pos[0]));
-	if ((rc = cmd_call_as(a, AG_CTL_RESOLVE, req, &city)) != 0)
+	ag_ctl_req_init(&req, AG_CTL_RESOLVE);
+	if ((rc = cmd_req_set(a, &req, AG_CTL_F_CITY, a->pos[0])) != 0 ||
+	    (rc = cmd_call(a, &req, &city)) != 0)
 		return rc;
 	snprintf(key, AG_B64_LEN + 1, "%s", city.key);
 	return 0;
@@ -270,12 +278,13 @@ static int peer_key(const struct args *a, char key[static AG_B64_LEN + 1])
 int cmd_peer_remove(const struct args *a)
 {
 	struct ag_ctl_city city;
+	struct ag_ctl_req req;
 	char key[AG_B64_LEN + 1], line[128];
 	int rc;
 
-	if ((rc = peer_key(a, key)) != 0)
-		return rc;
-	if ((rc = cmd_call_as(a, AG_CTL_PEER_REMOVE, peer_req(key, NULL, NULL), &city)) != 0)
+	if ((rc = peer_key(a, key)) != 0 ||
+	    (rc = peer_req(a, &req, AG_CTL_PEER_REMOVE, key, NULL, NULL)) != 0 ||
+	    (rc = cmd_call(a, &req, &city)) != 0)
 		return rc;
 	snprintf(line, sizeof(line), "removed peer %s", key);
 	return print_city(a, &ag_ctl_city_key_shape, &city, line);
@@ -284,9 +293,11 @@ int cmd_peer_remove(const struct args *a)
 int cmd_peer_list(const struct args *a)
 {
 	struct ag_ctl_peers resp;
+	struct ag_ctl_req req;
 	int rc;
 
-	if ((rc = cmd_call_as(a, AG_CTL_PEER_LIST, NULL, &resp)) != 0)
+	ag_ctl_req_init(&req, AG_CTL_PEER_LIST);
+	if ((rc = cmd_call(a, &req, &resp)) != 0)
 		return rc;
 	if (a->json)
 		rc = cmd_json(ctlj_from(&ag_ctl_peers_shape, &resp));
@@ -298,16 +309,15 @@ int cmd_peer_list(const struct args *a)
 
 int cmd_compact(const struct args *a)
 {
-	json_t *resp;
+	struct ag_ctl_req req;
+	char done; /* COMPACT's response has no field */
 	int rc;
 
-	if ((rc = cmd_call(a, AG_CTL_COMPACT, NULL, &resp)) != 0)
+	ag_ctl_req_init(&req, AG_CTL_COMPACT);
+	if ((rc = cmd_call(a, &req, &done)) != 0)
 		return rc;
-	if (a->json) {
-		json_object_del(resp, "ok");
-		return cmd_json(resp);
-	}
-	json_decref(resp);
+	if (a->json)
+		return cmd_json(ctlj_from(&ag_ctl_done_shape, &done));
 	out_printf("compacted\n");
 	return 0;
 }

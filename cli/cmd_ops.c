@@ -22,9 +22,11 @@
 int cmd_check(const struct args *a)
 {
 	struct ag_ctl_check c;
+	struct ag_ctl_req req;
 	int rc;
 
-	if ((rc = cmd_call_as(a, AG_CTL_CHECK, NULL, &c)) != 0)
+	ag_ctl_req_init(&req, AG_CTL_CHECK);
+	if ((rc = cmd_call(a, &req, &c)) != 0)
 		return rc;
 	if (a->json)
 		rc = cmd_json(ctlj_from(&ag_ctl_check_shape, &c));
@@ -155,9 +157,11 @@ static void print_metrics(const struct ag_ctl_metrics *m)
 int cmd_metrics(const struct args *a)
 {
 	struct ag_ctl_metrics m;
+	struct ag_ctl_req req;
 	int rc;
 
-	if ((rc = cmd_call_as(a, AG_CTL_METRICS, NULL, &m)) != 0)
+	ag_ctl_req_init(&req, AG_CTL_METRICS);
+	if ((rc = cmd_call(a, &req, &m)) != 0)
 		return rc;
 	if (a->json)
 		rc = cmd_json(ctlj_from(&ag_ctl_metrics_shape, &m));
@@ -203,18 +207,18 @@ int cmd_backup(const struct args *a)
 {
 	char dest[PATH_MAX + AG_CTL_PATH_MAX + 2], err[800];
 	struct ag_ctl_backup b;
+	struct ag_ctl_req req;
 	struct client *c;
-	json_t *req;
 	int rc;
 
-	if ((rc = backup_dest(a, dest, sizeof(dest))) != 0)
+	ag_ctl_req_init(&req, AG_CTL_BACKUP);
+	if ((rc = backup_dest(a, dest, sizeof(dest))) != 0 ||
+	    (rc = cmd_req_set(a, &req, AG_CTL_F_PATH, dest)) != 0)
 		return rc;
 	if (!(c = client_open(a->dir, err, sizeof(err))))
 		return cmd_report(a, EXIT_UNREACHABLE, err);
 	client_set_timeout(c, BACKUP_TIMEOUT_MS);
-	req = json_pack("{s:s}", ag_ctl_field_name(AG_CTL_F_PATH), dest);
-	rc = client_ask(c, AG_CTL_BACKUP, req, &ag_ctl_backup_shape, &b, err, sizeof(err));
-	json_decref(req);
+	rc = client_ask(c, &req, &b, err, sizeof(err));
 	client_close(c);
 	if (rc != 0)
 		return cmd_report(a, rc, err);

@@ -7,7 +7,9 @@
 
 #include "cmd.h"
 #include "ctl.h"
+#include "ctlj.h"
 #include "entry.h"
+#include "fetch.h"
 #include "rec.h"
 #include "schema.h"
 #include "snippet.h"
@@ -25,11 +27,11 @@ static const char *record_title(const json_t *body)
 	return "";
 }
 
-static const char *city_of(const json_t *rec, char *buf, size_t len)
+static const char *city_of(const struct ag_ctl_record *r, char *buf, size_t len)
 {
-	if (rec_str(rec, "name"))
-		return rec_str(rec, "name");
-	out_short(buf, len, rec_str(rec, "author") ? rec_str(rec, "author") : "-", 10);
+	if (r->name[0])
+		return r->name;
+	out_short(buf, len, r->author, 10);
 	return buf;
 }
 
@@ -76,12 +78,13 @@ static int put_refused(const struct args *a, const char *why)
 	return EXIT_REFUSED;
 }
 
-/* The body as canonical msgpack, checked as an entry will check it: nesting, size, schema. */
-static int check_body(const struct args *a, const json_t *body, const char *file)
+/* The body as canonical msgpack (*mp), checked as an entry will check it: nesting, size, schema. */
+static int encode_body(const struct args *a, const json_t *body, const char *file, uint8_t **mp,
+                       size_t *len)
 {
 	char why[300];
 
-	switch (rec_body_check(a->pos[0], a->pos[1], body, why, sizeof(why))) {
+	switch (rec_body_encode(a->pos[0], a->pos[1], body, mp, len, why, sizeof(why))) {
 	case REC_EBODY:
 		return cmd_fail(a, EXIT_REFUSED, "%s: %s",
 		                file && strcmp(file, "-") != 0 ? file : "stdin", why);
@@ -106,51 +109,81 @@ static int check_type_id(const struct args *a, bool reading)
 	return 0;
 }
 
-static int print_published(const struct args *a, json_t *resp, const char *what)
-{
-	if (a->json) {
-		json_object_del(resp, "ok");
-		return cmd_json(resp);
-	}
-	out_printf("%s %s %s: seq %lld, hash %s\n", what, a->pos[0], a->pos[1],
-	           (long long)json_integer_value(json_object_get(resp, "seq")),
-	           rec_str(resp, "hash") ? rec_str(resp, "hash") : "-");
-	json_decref(resp);
-	return 0;
-}
-
 int cmd_put(const struct args *a)
 {
-	json_t *body, *req, *resp;
-	char err[800];
+	uint8_t *mp = NULL;
+	size_t len = 0;
+	json_t *body;
 	int rc;
 
 	if ((rc = check_type_id(a, false)) != 0)
 		return rc;
 	if (!(body = read_document(a, a->opt[OPT_FILE], &rc)))
 		return rc;
-	if ((rc = check_body(a, body, a->opt[OPT_FILE])) != 0) {
-		json_decref(body);
-		return rc;
-	}
-	req = json_pack("{s:s, s:s, s:o}", "type", a->pos[0], "id", a->pos[1], "body", body);
-	if (a->opt[OPT_FORCE])
-		json_object_set_new(req, "force", json_true());
-	if ((rc = cmd_ask(a, AG_CTL_PUT, req, &resp, err, sizeof(err))) == EXIT_REFUSED)
-		return put_refused(a, err);
-	if (rc != 0)
-		return cmd_report(a, rc, err);
-	return print_published(a, resp, "published");
+	rc = encode_body(a, body, a->opt[OPT_FILE], &mp, &len);
+	json_decref(body);
+	if (rc == 0)
+		rc = rec_put(a, a->pos[0], a->pos[1], mp, len, a->opt[OPT_FORCE], put_refused);
+	free(mp);
+	return rc;
 }
 
-/* A request for TYPE ID of this node, with --force if given. */
-static json_t *own_request(const struct args *a)
+/* A request of rtype for type id, with force: 0, or the exit status printed. */
+static int own_request(const struct args *a, unsigned rtype, const char *type, const char *id,
+                       bool force, struct ag_ctl_req *req)
 {
-	json_t *req = json_pack("{s:s, s:s}", "type", a->pos[0], "id", a->pos[1]);
+	int rc;
 
-	if (a->opt[OPT_FORCE])
-		json_object_set_new(req, "force", json_true());
-	return req;
+	ag_ctl_req_init(req, rtype);
+	if ((rc = cmd_req_set(a, req, AG_CTL_F_TYPE, type)) != 0 ||
+	    (rc = cmd_req_set(a, req, AG_CTL_F_ID, id)) != 0)
+		return rc;
+	req->force = force;
+	req->fields |= force ? AG_CTL_F_FORCE : 0;
+	return 0;
+}
+
+/*
+ * The purge's body: the seqs of the versions of TYPE ID that still have a
+ * body here, and in *last the seq of the newest version (the retraction).
+ */
+static int purge_body(const struct args *a, json_t **body, uint64_t *last)
+{
+	struct ag_ctl_history h;
+	struct ag_ctl_req req;
+	json_t *seqs;
+	int rc;
+
+	if ((rc = own_request(a, AG_CTL_HISTORY, a->pos[0], a->pos[1], false, &req)) != 0 ||
+	    (rc = cmd_call(a, &req, &h)) != 0)
+		return rc;
+	seqs = json_array();
+	for (size_t i = 0; seqs && i < h.nversions; i++) {
+		const struct ag_ctl_record *v = &h.versions[i];
+
+		*last = v->seq;
+		if (strcmp(v->state, "live") == 0 || strcmp(v->state, "missing") == 0)
+			json_array_append_new(seqs, json_integer((json_int_t)v->seq));
+	}
+	ag_ctl_resp_clear(&ag_ctl_history_shape, &h);
+	if (!seqs || !(*body = json_pack("{s:o}", "seqs", seqs)))
+		return cmd_fail(a, EXIT_LOCAL, "out of memory");
+	if (json_array_size(seqs) == 0) {
+		json_decref(*body);
+		return cmd_fail(a, EXIT_REFUSED, "%s %s has no body left to purge", a->pos[0],
+		                a->pos[1]);
+	}
+	return 0;
+}
+
+/* "purged TYPE ID: seq N, hash H" names the record purged, as retract's line does. */
+static int print_purged(const struct args *a, struct ag_ctl_published *pub)
+{
+	if (!a->json) {
+		snprintf(pub->type, sizeof(pub->type), "%s", a->pos[0]);
+		snprintf(pub->id, sizeof(pub->id), "%s", a->pos[1]);
+	}
+	return rec_print_published(a, pub, "purged");
 }
 
 /*
@@ -159,75 +192,76 @@ static json_t *own_request(const struct args *a)
  */
 static int retract_purge(const struct args *a)
 {
-	json_t *resp, *v, *seqs = json_array(), *req;
-	json_int_t last = 0;
-	char id[24];
-	size_t i;
+	struct ag_ctl_published pub;
+	struct ag_ctl_req req;
+	uint64_t last = 0;
+	uint8_t *mp = NULL;
+	size_t len;
+	json_t *body;
+	char id[24], err[800];
 	int rc;
 
-	req = json_pack("{s:s, s:s}", "type", a->pos[0], "id", a->pos[1]);
-	if ((rc = cmd_call(a, AG_CTL_HISTORY, req, &resp)) != 0) {
-		json_decref(seqs);
+	if ((rc = purge_body(a, &body, &last)) != 0)
 		return rc;
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)last);
+	rc = rec_body_encode("purge", id, body, &mp, &len, err, sizeof(err));
+	json_decref(body);
+	if (rc != 0)
+		return cmd_fail(a, EXIT_REFUSED, "purge %s: %s", id, err);
+	if ((rc = own_request(a, AG_CTL_PUT, "purge", id, a->opt[OPT_FORCE], &req)) == 0) {
+		req.body = mp;
+		req.body_len = len;
+		req.fields |= AG_CTL_F_BODY;
+		rc = cmd_ask(a, &req, &pub, err, sizeof(err));
+		rc = rc ? cmd_report(a, rc, err) : print_purged(a, &pub);
 	}
-	json_array_foreach(json_object_get(resp, "versions"), i, v)
-	{
-		const char *state = rec_str(v, "state");
-		json_int_t seq = json_integer_value(json_object_get(v, "seq"));
-
-		last = seq;
-		if (state && (strcmp(state, "live") == 0 || strcmp(state, "missing") == 0))
-			json_array_append_new(seqs, json_integer(seq));
-	}
-	json_decref(resp);
-	if (json_array_size(seqs) == 0) {
-		json_decref(seqs);
-		return cmd_fail(a, EXIT_REFUSED, "%s %s has no body left to purge", a->pos[0],
-		                a->pos[1]);
-	}
-	snprintf(id, sizeof(id), "%lld", (long long)last);
-	req = own_request(a);
-	json_object_set_new(req, "type", json_string("purge"));
-	json_object_set_new(req, "id", json_string(id));
-	json_object_set_new(req, "body", json_pack("{s:o}", "seqs", seqs));
-	if ((rc = cmd_call(a, AG_CTL_PUT, req, &resp)) != 0)
-		return rc;
-	return print_published(a, resp, "purged");
+	free(mp);
+	return rc;
 }
 
 int cmd_retract(const struct args *a)
 {
-	json_t *resp;
+	struct ag_ctl_published pub;
+	struct ag_ctl_req req;
 	char err[800];
 	int rc;
 
-	if ((rc = check_type_id(a, false)) != 0)
+	if ((rc = check_type_id(a, false)) != 0 ||
+	    (rc = own_request(a, AG_CTL_RETRACT, a->pos[0], a->pos[1], a->opt[OPT_FORCE], &req)) !=
+	        0)
 		return rc;
-	rc = cmd_ask(a, AG_CTL_RETRACT, own_request(a), &resp, err, sizeof(err));
+	rc = cmd_ask(a, &req, &pub, err, sizeof(err));
 	/* --purge goes on for a record retracted already: its bodies may remain. */
 	if (rc == EXIT_NOTFOUND && a->opt[OPT_PURGE] && strstr(err, "to retract"))
 		return retract_purge(a);
 	if (rc != 0)
 		return cmd_report(a, rc, err);
 	if (!a->opt[OPT_PURGE])
-		return print_published(a, resp, "retracted");
+		return rec_print_published(a, &pub, "retracted");
 	if (!a->json)
-		print_published(a, json_incref(resp), "retracted");
-	json_decref(resp);
+		rec_print_published(a, &pub, "retracted");
 	return retract_purge(a);
 }
 
 /* ---- reading ---- */
 
-/* Adds --city (and the other filters given) to a request. */
-static void add_filters(const struct args *a, json_t *req)
+/* Adds --city (and the other filters given that the request allows) to a request. */
+static int add_filters(const struct args *a, struct ag_ctl_req *req)
 {
-	static const enum cmd_opt strs[] = {OPT_CITY, OPT_TOPIC, OPT_TYPE, OPT_LANG};
+	static const struct {
+		enum cmd_opt opt;
+		uint32_t bit;
+	} filters[] = {{OPT_CITY, AG_CTL_F_CITY},
+	               {OPT_TOPIC, AG_CTL_F_TOPIC},
+	               {OPT_TYPE, AG_CTL_F_TYPE},
+	               {OPT_LANG, AG_CTL_F_LANG}};
+	int rc;
 
-	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-		if (a->opt[strs[i]])
-			json_object_set_new(req, cmd_opt_name(strs[i]),
-			                    json_string(a->opt[strs[i]]));
+	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++)
+		if (a->opt[filters[i].opt] && !(req->fields & filters[i].bit) &&
+		    (rc = cmd_req_set(a, req, filters[i].bit, a->opt[filters[i].opt])) != 0)
+			return rc;
+	return 0;
 }
 
 static int check_filters(const struct args *a, uint64_t *limit)
@@ -251,291 +285,244 @@ static int check_filters(const struct args *a, uint64_t *limit)
 }
 
 /* What this release's schema does not know of the record, which the body below shows raw. */
-static void print_newer(const json_t *rec)
+static void print_newer(const struct ag_ctl_record *r, const json_t *body)
 {
-	const char *type = rec_str(rec, "type");
 	char *names;
 
-	if (!ag_schema_find(type ? type : "")) {
-		out_printf("newer  type %s %s\n", type ? type : "-", REC_NEWER);
+	if (!ag_schema_find(r->type)) {
+		out_printf("newer  type %s %s\n", r->type, REC_NEWER);
 		return;
 	}
-	if ((names = rec_newer_fields(type, json_object_get(rec, "body"))) && *names)
+	if ((names = rec_newer_fields(r->type, body)) && *names)
 		out_printf("newer  %s %s\n", names, REC_NEWER);
 	free(names);
 }
 
-static void print_record(const json_t *rec)
+static void print_record(const struct ag_ctl_record *r, const json_t *body)
 {
 	char when[32], city[64];
-	char *body = json_dumps(json_object_get(rec, "body"), JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
-	out_time(when, sizeof(when),
-	         (uint64_t)json_integer_value(json_object_get(rec, "timestamp")));
-	out_printf("%s %s\n", rec_str(rec, "type"), rec_str(rec, "id"));
-	out_printf("city   %s  %s\n", city_of(rec, city, sizeof(city)), rec_str(rec, "author"));
-	out_printf("seq    %lld, %s\n", (long long)json_integer_value(json_object_get(rec, "seq")),
-	           when);
-	out_printf("hash   %s\n", rec_str(rec, "hash"));
-	print_newer(rec);
-	out_printf("%s\n", body ? body : "");
-	free(body);
+	out_time(when, sizeof(when), r->timestamp);
+	out_printf("%s %s\n", r->type, r->id);
+	out_printf("city   %s  %s\n", city_of(r, city, sizeof(city)), r->author);
+	out_printf("seq    %llu, %s\n", (unsigned long long)r->seq, when);
+	out_printf("hash   %s\n", r->hash);
+	print_newer(r, body);
+	out_printf("%s\n", text ? text : "");
+	free(text);
 }
 
 int cmd_get(const struct args *a)
 {
-	json_t *req, *resp, *rec;
+	struct rec rec;
 	uint64_t limit;
 	int rc;
 
 	if ((rc = check_type_id(a, true)) != 0 || (rc = check_filters(a, &limit)) != 0)
 		return rc;
-	req = json_pack("{s:s, s:s}", "type", a->pos[0], "id", a->pos[1]);
-	add_filters(a, req);
-	if ((rc = cmd_call(a, AG_CTL_GET, req, &resp)) != 0)
-		return rc;
-	rec = json_incref(json_object_get(resp, "record"));
-	json_decref(resp);
-	if (a->json)
-		return cmd_json(rec);
-	print_record(rec);
-	json_decref(rec);
-	return 0;
+	if ((rc = rec_get(a, a->pos[0], a->pos[1], a->opt[OPT_CITY], false, &rec)) == 0) {
+		if (a->json)
+			rc = cmd_json(rec_json(&rec));
+		else
+			print_record(&rec.got.record, rec.body);
+	}
+	rec_clear(&rec);
+	return rc;
 }
 
-static void print_records(const json_t *recs, bool more)
+static void print_records(const struct ag_ctl_records *resp)
 {
 	static const char *const head[] = {"TYPE", "ID", "CITY", "SEQ", "UPDATED", "TITLE"};
 	struct table *t = table_new(6, head);
 	char when[32], seq[24], city[64];
-	size_t i;
-	json_t *r;
 
 	if (!t)
 		return;
 	table_limit(t, 1, 32);
 	table_limit(t, 5, 60);
-	json_array_foreach(recs, i, r)
-	{
-		const char *row[6] = {rec_str(r, "type"),
-		                      rec_str(r, "id"),
-		                      city_of(r, city, sizeof(city)),
-		                      seq,
-		                      when,
-		                      record_title(json_object_get(r, "body"))};
+	for (size_t i = 0; i < resp->nrecords; i++) {
+		const struct ag_ctl_record *r = &resp->records[i];
+		json_t *body = rec_body_json(r);
+		const char *row[6] = {r->type, r->id, city_of(r, city, sizeof(city)),
+		                      seq,     when,  record_title(body)};
 
-		snprintf(seq, sizeof(seq), "%lld",
-		         (long long)json_integer_value(json_object_get(r, "seq")));
-		out_time(when, sizeof(when),
-		         (uint64_t)json_integer_value(json_object_get(r, "timestamp")));
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)r->seq);
+		out_time(when, sizeof(when), r->timestamp);
 		table_add(t, row);
+		json_decref(body);
 	}
 	if (table_rows(t) == 0)
 		out_printf("no records\n");
 	else
 		table_print(t);
-	if (more)
+	if (resp->more)
 		out_printf("(more records match: use --limit N, or narrow with --type, --city or "
 		           "--topic)\n");
 	table_free(t);
 }
 
 /* A search's hits, ranked, each with its best snippet. */
-static void print_hits(const json_t *recs, const char *text, bool more)
+static void print_hits(const struct ag_ctl_records *resp, const char *text)
 {
 	int bold = isatty(fileno(out_file()));
 	char when[32], city[64];
-	size_t i;
-	json_t *r;
 
-	if (json_array_size(recs) == 0)
+	if (resp->nrecords == 0)
 		out_printf("no records\n");
-	json_array_foreach(recs, i, r)
-	{
-		json_t *sn = snippet_find(text, json_object_get(r, "body"));
+	for (size_t i = 0; i < resp->nrecords; i++) {
+		const struct ag_ctl_record *r = &resp->records[i];
+		json_t *body = rec_body_json(r), *sn = snippet_find(text, body);
 
-		out_time(when, sizeof(when),
-		         (uint64_t)json_integer_value(json_object_get(r, "timestamp")));
-		out_printf("%s %s  %s  %s  %s\n", rec_str(r, "type"), rec_str(r, "id"),
-		           city_of(r, city, sizeof(city)), when,
-		           record_title(json_object_get(r, "body")));
+		out_time(when, sizeof(when), r->timestamp);
+		out_printf("%s %s  %s  %s  %s\n", r->type, r->id, city_of(r, city, sizeof(city)),
+		           when, record_title(body));
 		if (sn)
 			snippet_print(sn, bold);
 		json_decref(sn);
+		json_decref(body);
 	}
-	if (more)
+	if (resp->more)
 		out_printf("(more records match: use --limit N, or narrow with --type, --city, "
 		           "--topic or --lang)\n");
 }
 
-/* Each hit's best snippet, for --json. */
-static void add_snippets(json_t *recs, const char *text)
+/* What search --json prints: the response, each hit with its best snippet. */
+static json_t *hits_json(const struct ag_ctl_records *resp, const char *text)
 {
+	json_t *doc = ctlj_from(&ag_ctl_records_shape, resp), *r;
 	size_t i;
-	json_t *r;
 
-	json_array_foreach(recs, i, r)
+	json_array_foreach(json_object_get(doc, "records"), i, r)
 	{
 		json_t *sn = snippet_find(text, json_object_get(r, "body"));
 
 		json_object_set_new(r, "snippet", sn ? sn : json_null());
 	}
+	return doc;
 }
 
 /* LIST and SEARCH (text not NULL): the same request but for the text, the same answer. */
-static int records_query(const struct args *a, unsigned type, json_t *req, const char *text)
+static int records_query(const struct args *a, struct ag_ctl_req *req, const char *text)
 {
-	json_t *resp;
+	struct ag_ctl_records resp;
 	uint64_t limit;
 	int rc;
 
-	if ((rc = check_filters(a, &limit)) != 0) {
-		json_decref(req);
+	if ((rc = check_filters(a, &limit)) != 0 || (rc = add_filters(a, req)) != 0)
 		return rc;
-	}
-	add_filters(a, req);
-	if (limit)
-		json_object_set_new(req, "limit", json_integer((json_int_t)limit));
-	if ((rc = cmd_call(a, type, req, &resp)) != 0)
+	req->limit = limit;
+	req->fields |= limit ? AG_CTL_F_LIMIT : 0;
+	if ((rc = cmd_call(a, req, &resp)) != 0)
 		return rc;
-	if (a->json) {
-		json_object_del(resp, "ok");
-		if (text)
-			add_snippets(json_object_get(resp, "records"), text);
-		return cmd_json(resp);
-	}
-	if (text)
-		print_hits(json_object_get(resp, "records"), text,
-		           json_is_true(json_object_get(resp, "more")));
+	if (a->json)
+		rc = cmd_json(text ? hits_json(&resp, text)
+		                   : ctlj_from(&ag_ctl_records_shape, &resp));
+	else if (text)
+		print_hits(&resp, text);
 	else
-		print_records(json_object_get(resp, "records"),
-		              json_is_true(json_object_get(resp, "more")));
-	json_decref(resp);
-	return 0;
+		print_records(&resp);
+	ag_ctl_resp_clear(&ag_ctl_records_shape, &resp);
+	return rc;
 }
 
 int cmd_list(const struct args *a)
 {
-	json_t *req = json_object();
+	struct ag_ctl_req req;
 	int rc;
 
-	if (a->npos == 1 && a->opt[OPT_TYPE] && strcmp(a->pos[0], a->opt[OPT_TYPE]) != 0) {
-		json_decref(req);
+	if (a->npos == 1 && a->opt[OPT_TYPE] && strcmp(a->pos[0], a->opt[OPT_TYPE]) != 0)
 		return cmd_fail(a, EXIT_REFUSED, "two types given: %s and --type %s", a->pos[0],
 		                a->opt[OPT_TYPE]);
-	}
-	if (a->npos == 1) {
-		if ((rc = cmd_check_type(a, a->pos[0])) != 0) {
-			json_decref(req);
-			return rc;
-		}
-		json_object_set_new(req, "type", json_string(a->pos[0]));
-	}
-	return records_query(a, AG_CTL_LIST, req, NULL);
+	ag_ctl_req_init(&req, AG_CTL_LIST);
+	if (a->npos == 1 && ((rc = cmd_check_type(a, a->pos[0])) != 0 ||
+	                     (rc = cmd_req_set(a, &req, AG_CTL_F_TYPE, a->pos[0])) != 0))
+		return rc;
+	return records_query(a, &req, NULL);
 }
 
 int cmd_search(const struct args *a)
 {
+	struct ag_ctl_req req;
+	int rc;
+
 	if (strlen(a->pos[0]) > AG_CTL_TEXT_MAX)
 		return cmd_fail(a, EXIT_REFUSED, "search text of %zu bytes, over the limit of %d",
 		                strlen(a->pos[0]), AG_CTL_TEXT_MAX);
-	return records_query(a, AG_CTL_SEARCH, json_pack("{s:s}", "text", a->pos[0]), a->pos[0]);
+	ag_ctl_req_init(&req, AG_CTL_SEARCH);
+	if ((rc = cmd_req_set(a, &req, AG_CTL_F_TEXT, a->pos[0])) != 0)
+		return rc;
+	return records_query(a, &req, a->pos[0]);
 }
 
 /* A version's state as agorad gives it (live, retracted, purged, missing). */
-static const char *version_state(const json_t *v)
+static const char *version_state(const struct ag_ctl_record *v)
 {
-	const char *s = rec_str(v, "state");
+	if (v->state[0])
+		return v->state;
+	return v->body.p ? "live" : "retracted"; /* an older agorad */
+}
 
-	if (s)
-		return s;
-	return json_is_null(json_object_get(v, "body")) ? "retracted" : "live";
+static void print_history(const struct ag_ctl_history *h)
+{
+	static const char *const head[] = {"SEQ", "TIME", "STATE", "HASH"};
+	struct table *t = table_new(4, head);
+	char when[32], seq[24];
+
+	if (!t)
+		return;
+	for (size_t i = 0; i < h->nversions; i++) {
+		const struct ag_ctl_record *v = &h->versions[i];
+		const char *row[4] = {seq, when, version_state(v), v->hash};
+
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)v->seq);
+		out_time(when, sizeof(when), v->timestamp);
+		table_add(t, row);
+	}
+	table_print(t);
+	table_free(t);
 }
 
 int cmd_history(const struct args *a)
 {
-	static const char *const head[] = {"SEQ", "TIME", "STATE", "HASH"};
-	json_t *req, *resp, *v;
-	struct table *t;
-	char when[32], seq[24];
+	struct ag_ctl_history resp;
+	struct ag_ctl_req req;
 	uint64_t limit;
-	size_t i;
 	int rc;
 
 	if ((rc = check_type_id(a, true)) != 0 || (rc = check_filters(a, &limit)) != 0)
 		return rc;
-	req = json_pack("{s:s, s:s}", "type", a->pos[0], "id", a->pos[1]);
-	add_filters(a, req);
-	if ((rc = cmd_call(a, AG_CTL_HISTORY, req, &resp)) != 0)
+	ag_ctl_req_init(&req, AG_CTL_HISTORY);
+	if ((rc = cmd_req_set(a, &req, AG_CTL_F_TYPE, a->pos[0])) != 0 ||
+	    (rc = cmd_req_set(a, &req, AG_CTL_F_ID, a->pos[1])) != 0 ||
+	    (rc = add_filters(a, &req)) != 0 || (rc = cmd_call(a, &req, &resp)) != 0)
 		return rc;
-	if (a->json) {
-		json_object_del(resp, "ok");
-		return cmd_json(resp);
-	}
-	if ((t = table_new(4, head))) {
-		json_array_foreach(json_object_get(resp, "versions"), i, v)
-		{
-			const char *row[4] = {seq, when, version_state(v), rec_str(v, "hash")};
-
-			snprintf(seq, sizeof(seq), "%lld",
-			         (long long)json_integer_value(json_object_get(v, "seq")));
-			out_time(when, sizeof(when),
-			         (uint64_t)json_integer_value(json_object_get(v, "timestamp")));
-			table_add(t, row);
-		}
-		table_print(t);
-		table_free(t);
-	}
-	json_decref(resp);
-	return 0;
+	if (a->json)
+		rc = cmd_json(ctlj_from(&ag_ctl_history_shape, &resp));
+	else
+		print_history(&resp);
+	ag_ctl_resp_clear(&ag_ctl_history_shape, &resp);
+	return rc;
 }
 
 /* ---- log ---- */
 
-/* Asks page after page from since on, until the head or the limit; *all gets the entries. */
-static int log_fetch(const struct args *a, uint64_t since, uint64_t limit, json_t *all)
-{
-	json_t *req, *resp, *next;
-	int rc;
-
-	for (;;) {
-		req = json_pack("{s:I}", "since", (json_int_t)since);
-		add_filters(a, req);
-		if (limit)
-			json_object_set_new(
-			    req, "limit", json_integer((json_int_t)(limit - json_array_size(all))));
-		if ((rc = cmd_call(a, AG_CTL_LOG, req, &resp)) != 0)
-			return rc;
-		json_array_extend(all, json_object_get(resp, "entries"));
-		next = json_object_get(resp, "next");
-		since = json_is_integer(next) ? (uint64_t)json_integer_value(next) : 0;
-		json_decref(resp);
-		if (since == 0 || (limit && json_array_size(all) >= limit))
-			return 0;
-	}
-}
-
-static void print_log(const json_t *entries)
+static void print_log(const struct ag_ctl_log *log)
 {
 	static const char *const head[] = {"SEQ", "TIME", "TYPE", "ID", "STATE", "HASH"};
 	struct table *t = table_new(6, head);
 	char when[32], seq[24], hash[24];
-	size_t i;
-	json_t *e;
 
 	if (!t)
 		return;
 	table_limit(t, 3, 32);
-	json_array_foreach(entries, i, e)
-	{
-		const char *row[6] = {
-		    seq, when, rec_str(e, "type"), rec_str(e, "id"), version_state(e), hash};
+	for (size_t i = 0; i < log->nentries; i++) {
+		const struct ag_ctl_record *e = &log->entries[i];
+		const char *row[6] = {seq, when, e->type, e->id, version_state(e), hash};
 
-		snprintf(seq, sizeof(seq), "%lld",
-		         (long long)json_integer_value(json_object_get(e, "seq")));
-		out_time(when, sizeof(when),
-		         (uint64_t)json_integer_value(json_object_get(e, "timestamp")));
-		out_short(hash, sizeof(hash), rec_str(e, "hash") ? rec_str(e, "hash") : "-", 16);
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)e->seq);
+		out_time(when, sizeof(when), e->timestamp);
+		out_short(hash, sizeof(hash), e->hash, 16);
 		table_add(t, row);
 	}
 	if (table_rows(t) == 0)
@@ -545,25 +532,35 @@ static void print_log(const json_t *entries)
 	table_free(t);
 }
 
+/* What log --json prints: the entries of every page asked, as one array. */
+static json_t *log_json(const struct ag_ctl_log *log)
+{
+	json_t *all = json_array();
+
+	for (size_t i = 0; all && i < log->nentries; i++)
+		if (json_array_append_new(all, ctlj_from(&ag_ctl_entry_shape, &log->entries[i])) !=
+		    0) {
+			json_decref(all);
+			all = NULL;
+		}
+	return all ? json_pack("{s:o}", "entries", all) : NULL;
+}
+
 int cmd_log(const struct args *a)
 {
 	uint64_t since = 1, limit = 0;
-	json_t *all;
+	struct ag_ctl_log log;
 	int rc;
 
 	if ((rc = check_filters(a, &limit)) != 0)
 		return rc;
 	if (a->opt[OPT_SINCE] && (rc = cmd_uint(a, OPT_SINCE, &since)) != 0)
 		return rc;
-	if (!(all = json_array()))
-		return cmd_fail(a, EXIT_LOCAL, "out of memory");
-	if ((rc = log_fetch(a, since ? since : 1, limit, all)) != 0) {
-		json_decref(all);
-		return rc;
-	}
-	if (a->json)
-		return cmd_json(json_pack("{s:o}", "entries", all));
-	print_log(all);
-	json_decref(all);
-	return 0;
+	rc = fetch_log_pages(a, a->opt[OPT_CITY], since ? since : 1, limit, &log);
+	if (rc == 0 && a->json)
+		rc = cmd_json(log_json(&log));
+	else if (rc == 0)
+		print_log(&log);
+	ag_ctl_resp_clear(&ag_ctl_log_shape, &log);
+	return rc;
 }

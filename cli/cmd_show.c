@@ -281,29 +281,26 @@ static void show_fields(const struct show *sh, size_t ind, const struct ag_field
 }
 
 /* The title, underlined to its width, then where the record comes from. */
-static void show_head(const struct show *sh, const json_t *rec, const json_t *body)
+static void show_head(const struct show *sh, const struct ag_ctl_record *rec, const json_t *body)
 {
 	static const char *const keys[] = {"title", "name", "city"};
-	const char *title = NULL, *name = rec_str(rec, "name");
+	const char *title = NULL, *name = rec->name[0] ? rec->name : NULL;
 	char when[32];
 	size_t w;
 
 	for (size_t i = 0; !title && i < sizeof(keys) / sizeof(keys[0]); i++)
 		title = rec_text_pick(json_object_get(body, keys[i]));
 	if (!title)
-		title = rec_str(rec, "id");
+		title = rec->id;
 	text_wrap(sh->f, title ? title : "-", 0, sh->width);
 	w = out_width(title ? title : "-", strlen(title ? title : "-"));
 	for (size_t i = 0; i < (w < sh->width ? w : sh->width); i++)
 		fputc('=', sh->f);
-	out_time(when, sizeof(when),
-	         (uint64_t)json_integer_value(json_object_get(rec, "timestamp")));
-	fprintf(sh->f, "\nRecord: %s %s, version %lld, %s\nCity: %s (%s)\n", rec_str(rec, "type"),
-	        rec_str(rec, "id"), (long long)json_integer_value(json_object_get(rec, "seq")),
-	        when, name ? name : "unnamed", rec_str(rec, "author"));
-	if (!ag_schema_find(rec_str(rec, "type") ? rec_str(rec, "type") : ""))
-		fprintf(sh->f, "Type %s %s: its fields are shown raw\n", rec_str(rec, "type"),
-		        REC_NEWER);
+	out_time(when, sizeof(when), rec->timestamp);
+	fprintf(sh->f, "\nRecord: %s %s, version %llu, %s\nCity: %s (%s)\n", rec->type, rec->id,
+	        (unsigned long long)rec->seq, when, name ? name : "unnamed", rec->author);
+	if (!ag_schema_find(rec->type))
+		fprintf(sh->f, "Type %s %s: its fields are shown raw\n", rec->type, REC_NEWER);
 	fputc('\n', sh->f);
 }
 
@@ -311,18 +308,18 @@ int cmd_show(const struct args *a)
 {
 	const struct ag_schema *schema = ag_schema_find(a->pos[0]);
 	struct show sh = {out_file(), show_width()};
-	json_t *rec, *body;
+	struct rec rec;
 	int rc;
 
 	if ((rc = cmd_check_read_type(a, a->pos[0])) != 0)
 		return rc;
-	if ((rc = rec_get(a, a->pos[0], a->pos[1], a->opt[OPT_CITY], false, &rec)) != 0)
-		return rc;
-	if (a->json)
-		return cmd_json(rec);
-	body = json_object_get(rec, "body");
-	show_head(&sh, rec, body);
-	show_fields(&sh, 0, schema ? schema->fields : NULL, body, NULL);
-	json_decref(rec);
-	return 0;
+	if ((rc = rec_get(a, a->pos[0], a->pos[1], a->opt[OPT_CITY], false, &rec)) == 0 &&
+	    a->json) {
+		rc = cmd_json(rec_json(&rec));
+	} else if (rc == 0) {
+		show_head(&sh, &rec.got.record, rec.body);
+		show_fields(&sh, 0, schema ? schema->fields : NULL, rec.body, NULL);
+	}
+	rec_clear(&rec);
+	return rc;
 }

@@ -142,13 +142,15 @@ int cmd_sync(const struct args *a)
 	uint64_t timeout, start = mono_ms(), shown = 0;
 	struct ag_ctl_status_resp resp;
 	const struct ag_ctl_node *st = &resp.status;
+	struct ag_ctl_req req;
 	char why[1024];
 	int rc;
 
 	if ((rc = parse_timeout(a, &timeout)) != 0)
 		return rc;
+	ag_ctl_req_init(&req, AG_CTL_STATUS);
 	for (bool first = true;; first = false) {
-		if ((rc = cmd_call_as(a, AG_CTL_STATUS, NULL, &resp)) != 0)
+		if ((rc = cmd_call(a, &req, &resp)) != 0)
 			return rc;
 		done = sync_done(st);
 		if (!wait || done || (timeout && mono_ms() - start >= timeout))

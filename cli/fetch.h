@@ -1,16 +1,18 @@
 /*
- * fetch.h: every request that report, news and edit make of agorad, in one
- * place, through the calls the other commands use (cmd_call), so that a
- * change of the control codec changes this file only. Each returns 0, or
- * the exit status with the error printed.
+ * fetch.h: the requests that report, news, export and log make of agorad,
+ * in one place: each reads the typed response (ctl_resp.h) and gives the
+ * records as --json prints them (ctlj, by the same table) or typed. Each
+ * returns 0, or the exit status with the error printed.
  */
 #ifndef AGORA_FETCH_H
 #define AGORA_FETCH_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cmd.h"
+#include "ctl_resp.h"
 
 /* The node's status as STATUS gives it: key, name, peers, feeds. */
 int fetch_status(const struct args *, json_t **status);
@@ -21,6 +23,20 @@ int fetch_status(const struct args *, json_t **status);
  * per feed when the node's answer was cut short.
  */
 int fetch_records(const struct args *, const json_t *status, json_t **records);
+
+/*
+ * LIST of one city (NULL: every one) and one type (NULL: every one): its
+ * records appended to all, *more if the answer was cut short.
+ */
+int fetch_list(const struct args *, const char *city, const char *type, json_t *all, bool *more);
+
+/*
+ * The entries of a city's feed (NULL: this node's) from seq since on, at
+ * most limit (0: all), in seq order, page after page (LOG), into log (which
+ * the caller clears with ag_ctl_resp_clear, also after a failure).
+ */
+int fetch_log_pages(const struct args *, const char *city, uint64_t since, uint64_t limit,
+                    struct ag_ctl_log *log);
 
 /* The entries of a feed from seq since on, in seq order, page after page (LOG). */
 int fetch_log(const struct args *, const char *author, uint64_t since, json_t **entries);

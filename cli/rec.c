@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "ctlj.h"
 #include "entry.h"
 #include "jsonmp.h"
 #include "rec.h"
@@ -16,20 +17,70 @@ const char *rec_str(const json_t *o, const char *key)
 }
 
 int rec_get(const struct args *a, const char *type, const char *id, const char *city, bool quiet,
-            json_t **rec)
+            struct rec *rec)
 {
-	json_t *req = json_pack("{s:s, s:s}", "type", type, "id", id), *resp;
+	struct ag_ctl_req req;
 	char err[800];
 	int rc;
 
-	*rec = NULL;
-	if (city)
-		json_object_set_new(req, "city", json_string(city));
-	if ((rc = cmd_ask(a, AG_CTL_GET, req, &resp, err, sizeof(err))) != 0)
+	rec->body = NULL;
+	ag_ctl_req_init(&req, AG_CTL_GET);
+	if ((rc = cmd_req_set(a, &req, AG_CTL_F_TYPE, type)) != 0 ||
+	    (rc = cmd_req_set(a, &req, AG_CTL_F_ID, id)) != 0 ||
+	    (city && (rc = cmd_req_set(a, &req, AG_CTL_F_CITY, city)) != 0)) {
+		memset(&rec->got, 0, sizeof(rec->got));
+		return rc;
+	}
+	if ((rc = cmd_ask(a, &req, &rec->got, err, sizeof(err))) != 0)
 		return quiet && rc == EXIT_NOTFOUND ? EXIT_NOTFOUND : cmd_report(a, rc, err);
-	*rec = json_incref(json_object_get(resp, "record"));
-	json_decref(resp);
-	return *rec ? 0 : cmd_fail(a, EXIT_UNREACHABLE, "agorad's answer holds no record");
+	if (!(rec->body = rec_body_json(&rec->got.record)))
+		return cmd_fail(a, EXIT_LOCAL, "out of memory");
+	return 0;
+}
+
+void rec_clear(struct rec *rec)
+{
+	ag_ctl_resp_clear(&ag_ctl_get_shape, &rec->got);
+	json_decref(rec->body);
+	rec->body = NULL;
+}
+
+json_t *rec_json(const struct rec *rec)
+{
+	return ctlj_from(&ag_ctl_record_shape, &rec->got.record);
+}
+
+json_t *rec_body_json(const struct ag_ctl_record *r)
+{
+	/* Checked canonical when it was decoded. */
+	return r->body.p ? jsonmp_from_checked(r->body.p, r->body.len) : json_null();
+}
+
+int rec_body_encode(const char *type, const char *id, const json_t *body, uint8_t **mp, size_t *len,
+                    char *why, size_t whylen)
+{
+	size_t max = AG_BODY_MAX; /* the header carries its type and id apart */
+	int rc;
+
+	*mp = NULL;
+	*len = 0;
+	if (jsonmp_encode(body, mp, len, why, whylen) != 0)
+		return REC_EBODY;
+	if (*len > max) {
+		snprintf(why, whylen, "record of %zu bytes encoded, over the limit of %zu", *len,
+		         max);
+		rc = REC_EBODY;
+	} else {
+		why[0] = '\0';
+		if ((rc = ag_schema_check(type, id, strlen(id), *mp, *len, why, whylen)) == 0)
+			return 0;
+		if (!*why)
+			snprintf(why, whylen, "%s", ag_strerror(rc));
+		rc = REC_ESCHEMA;
+	}
+	free(*mp);
+	*mp = NULL;
+	return rc;
 }
 
 bool rec_known(const struct ag_field *f, const json_t *v)
@@ -112,26 +163,12 @@ char *rec_raw(const json_t *v)
 
 int rec_body_check(const char *type, const char *id, const json_t *body, char *why, size_t whylen)
 {
-	uint8_t *mp = NULL;
-	size_t len = 0, max = AG_BODY_MAX; /* the header carries its type and id apart */
-	int rc;
+	uint8_t *mp;
+	size_t len;
+	int rc = rec_body_encode(type, id, body, &mp, &len, why, whylen);
 
-	if (jsonmp_encode(body, &mp, &len, why, whylen) != 0)
-		return REC_EBODY;
-	if (len > max) {
-		free(mp);
-		snprintf(why, whylen, "record of %zu bytes encoded, over the limit of %zu", len,
-		         max);
-		return REC_EBODY;
-	}
-	why[0] = '\0';
-	rc = ag_schema_check(type, id, strlen(id), mp, len, why, whylen);
 	free(mp);
-	if (rc == 0)
-		return 0;
-	if (!*why)
-		snprintf(why, whylen, "%s", ag_strerror(rc));
-	return REC_ESCHEMA;
+	return rc;
 }
 
 int rec_check(const struct args *a, const char *type, const char *id, const json_t *body)
@@ -143,29 +180,55 @@ int rec_check(const struct args *a, const char *type, const char *id, const json
 	return 0;
 }
 
+int rec_print_published(const struct args *a, const struct ag_ctl_published *pub, const char *what)
+{
+	if (a->json)
+		return cmd_json(ctlj_from(&ag_ctl_published_shape, pub));
+	out_printf("%s %s %s: seq %llu, hash %s\n", what, pub->type, pub->id,
+	           (unsigned long long)pub->seq, pub->hash);
+	return 0;
+}
+
+int rec_put(const struct args *a, const char *type, const char *id, const uint8_t *mp, size_t len,
+            bool force, int (*refused)(const struct args *, const char *why))
+{
+	struct ag_ctl_published pub;
+	struct ag_ctl_req req;
+	char err[800];
+	int rc;
+
+	ag_ctl_req_init(&req, AG_CTL_PUT);
+	if ((rc = cmd_req_set(a, &req, AG_CTL_F_TYPE, type)) != 0 ||
+	    (rc = cmd_req_set(a, &req, AG_CTL_F_ID, id)) != 0)
+		return rc;
+	req.body = mp;
+	req.body_len = len;
+	req.force = force;
+	req.fields |= AG_CTL_F_BODY | (force ? AG_CTL_F_FORCE : 0);
+	rc = cmd_ask(a, &req, &pub, err, sizeof(err));
+	if (rc == EXIT_REFUSED && refused)
+		return refused(a, err);
+	if (rc != 0)
+		return cmd_report(a, rc, err);
+	return rec_print_published(a, &pub, "published");
+}
+
 int rec_publish(const struct args *a, const char *type, const char *id, json_t *body)
 {
-	json_t *req, *resp;
+	uint8_t *mp;
+	size_t len;
+	char why[300];
 	int rc;
 
 	if (!body)
 		return cmd_fail(a, EXIT_LOCAL, "out of memory");
-	if ((rc = rec_check(a, type, id, body)) != 0) {
-		json_decref(body);
-		return rc;
-	}
-	req = json_pack("{s:s, s:s, s:o}", "type", type, "id", id, "body", body);
-	if ((rc = cmd_call(a, AG_CTL_PUT, req, &resp)) != 0)
-		return rc;
-	if (a->json) {
-		json_object_del(resp, "ok");
-		return cmd_json(resp);
-	}
-	out_printf("published %s %s: seq %lld, hash %s\n", type, id,
-	           (long long)json_integer_value(json_object_get(resp, "seq")),
-	           rec_str(resp, "hash") ? rec_str(resp, "hash") : "-");
-	json_decref(resp);
-	return 0;
+	rc = rec_body_encode(type, id, body, &mp, &len, why, sizeof(why));
+	json_decref(body);
+	if (rc != 0)
+		return cmd_fail(a, EXIT_REFUSED, "%s %s: %s", type, id, why);
+	rc = rec_put(a, type, id, mp, len, false, NULL);
+	free(mp);
+	return rc;
 }
 
 json_t *rec_text_new(const struct args *a, const char *s)

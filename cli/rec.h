@@ -9,25 +9,59 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "cmd.h"
+#include "ctl_resp.h"
+
+/* A record as GET gives it: its fields as proto types them, and its body as JSON. */
+struct rec {
+	struct ag_ctl_get got; /* got.record: author, name, type, id, seq, timestamp, hash */
+	json_t *body;          /* the body as a JSON object */
+};
 
 /*
  * The current state of a city's record (city NULL: this node) as GET gives
- * it. 0 with *rec, which the caller frees; else the exit status, the error
- * printed, except for "no such record" (EXIT_NOTFOUND) when quiet is true.
+ * it. 0 with *rec, which the caller clears (rec_clear, also after a
+ * failure); else the exit status, the error printed, except for "no such
+ * record" (EXIT_NOTFOUND) when quiet is true.
  */
 int rec_get(const struct args *, const char *type, const char *id, const char *city, bool quiet,
-            json_t **rec);
+            struct rec *rec);
+void rec_clear(struct rec *);
+
+/* The record as --json prints it, by its table (ctlj); NULL when out of memory. */
+json_t *rec_json(const struct rec *);
+
+/* A record's body as JSON: an object, or null for a retraction; NULL when out of memory. */
+json_t *rec_body_json(const struct ag_ctl_record *);
 
 enum { REC_EBODY = 1, REC_ESCHEMA = 2 };
 
 /*
- * The body as it will be signed, checked as an entry will check it: 0, or
- * REC_EBODY (it does not encode, or is over the entry's size limit) or
- * REC_ESCHEMA (its type's schema refuses it), with why in one line.
+ * The body as it will be signed, checked as an entry will check it: 0 with
+ * *mp (allocated, the caller frees it) its canonical msgpack, of *len
+ * bytes; or REC_EBODY (it does not encode, or is over the entry's size
+ * limit) or REC_ESCHEMA (its type's schema refuses it), with why in one line.
  */
+int rec_body_encode(const char *type, const char *id, const json_t *body, uint8_t **mp, size_t *len,
+                    char *why, size_t whylen);
+
+/* rec_body_encode, for its verdict only. */
 int rec_body_check(const char *type, const char *id, const json_t *body, char *why, size_t whylen);
+
+/*
+ * Publishes body, canonical msgpack (rec_body_encode), as this node's record
+ * type id (PUT, forced with force), and prints what was published: "what
+ * TYPE ID: seq N, hash H", or the response with --json. 0, or the exit
+ * status; a refusal is printed as refused does (NULL: as agora prints any).
+ */
+int rec_put(const struct args *, const char *type, const char *id, const uint8_t *mp, size_t len,
+            bool force, int (*refused)(const struct args *, const char *why));
+
+/* What PUT and RETRACT print: "what TYPE ID: seq N, hash H", or the response with --json. */
+int rec_print_published(const struct args *, const struct ag_ctl_published *, const char *what);
 
 /* rec_body_check, with "TYPE ID: why" printed: 0, or 2. */
 int rec_check(const struct args *, const char *type, const char *id, const json_t *body);

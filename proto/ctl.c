@@ -7,7 +7,9 @@
  * response is large and comes from our own daemon; it is only checked to be
  * bounded before the CLI unpacks it.
  */
+#include <msgpack.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
@@ -148,6 +150,79 @@ const char *ag_ctl_field_name(uint32_t bit)
 		if (fields[i].bit == bit)
 			return fields[i].name;
 	return NULL;
+}
+
+void ag_ctl_req_init(struct ag_ctl_req *r, unsigned type)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = (uint16_t)type;
+}
+
+int ag_ctl_req_set(struct ag_ctl_req *r, uint32_t bit, const char *s)
+{
+	const struct field *f = NULL;
+	size_t n = strlen(s);
+
+	for (size_t i = 0; !f && i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i].bit == bit && fields[i].kind == K_STR)
+			f = &fields[i];
+	if (!f)
+		return AG_ESHAPE;
+	if (n >= f->cap)
+		return AG_ETOOBIG;
+	memcpy((char *)r + f->off, s, n + 1);
+	if (bit == AG_CTL_F_ID)
+		r->id_len = n;
+	r->fields |= bit;
+	return 0;
+}
+
+static int write_field(msgpack_packer *pk, const struct ag_ctl_req *r, const struct field *f)
+{
+	const char *p = (const char *)r + f->off;
+
+	if (msgpack_pack_str_with_body(pk, f->name, strlen(f->name)) != 0)
+		return -1;
+	switch (f->kind) {
+	case K_STR:
+		return msgpack_pack_str_with_body(pk, p, strlen(p));
+	case K_UINT:
+		return msgpack_pack_uint64(pk, *(const uint64_t *)(const void *)p);
+	case K_BOOL:
+		return *(const bool *)(const void *)p ? msgpack_pack_true(pk)
+		                                      : msgpack_pack_false(pk);
+	default: /* already a canonical map: written as it is */
+		return pk->callback(pk->data, (const char *)r->body, r->body_len);
+	}
+}
+
+int ag_ctl_req_encode(const struct ag_ctl_req *r, uint8_t **out, size_t *len)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int rc = 0, n = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (!ag_ctl_type_name(r->type) || (r->fields & ~types[r->type].allowed) ||
+	    (types[r->type].required & ~r->fields) || ((r->fields & AG_CTL_F_BODY) && !r->body))
+		return AG_ESHAPE;
+	for (uint32_t b = r->fields; b; b &= b - 1)
+		n++;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	rc = msgpack_pack_map(&pk, (size_t)n);
+	/* The table is in byte order of the names, as a canonical map's keys are. */
+	for (size_t i = 0; rc == 0 && i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (r->fields & fields[i].bit)
+			rc = write_field(&pk, r, &fields[i]);
+	if (rc != 0) {
+		msgpack_sbuffer_destroy(&sb);
+		return AG_ENOMEM;
+	}
+	*out = (uint8_t *)sb.data; /* never NULL: the map's header is in it */
+	*len = sb.size;
+	return 0;
 }
 
 /* A map header at buf[*pos]; the input is already checked, so only the type can be wrong. */

@@ -149,6 +149,27 @@ struct ag_ctl_req {
 int ag_ctl_req_decode(struct ag_ctl_req *r, unsigned type, const uint8_t *body, size_t len,
                       size_t *where, const char **field) AG_WUR;
 
+/* Zeroes r, a request of type with no field yet. */
+void ag_ctl_req_init(struct ag_ctl_req *r, unsigned type);
+
+/*
+ * Sets the string field bit (AG_CTL_F_CITY, ...) of r to s, and its bit:
+ * AG_ETOOBIG if s is over the field's limit, AG_ESHAPE if bit is not a
+ * string field. The other kinds are set directly (r->limit, r->body), with
+ * their bit.
+ */
+int ag_ctl_req_set(struct ag_ctl_req *r, uint32_t bit, const char *s) AG_WUR;
+
+/*
+ * Encodes the fields of r that r->fields names as a request body, by the
+ * table ag_ctl_req_decode reads: a canonical map, keys in byte order, so
+ * each key is written once. r->body, if set, must be a canonical map (its
+ * bytes are copied as they are). *out is allocated, the caller frees it. 0,
+ * AG_ENOMEM, or AG_ESHAPE if r has a field its type does not allow, or
+ * lacks one it requires.
+ */
+int ag_ctl_req_encode(const struct ag_ctl_req *r, uint8_t **out, size_t *len) AG_WUR;
+
 /* A request field's key on the wire ("key" for AG_CTL_F_KEY), so no client writes it again. */
 const char *ag_ctl_field_name(uint32_t bit);
 

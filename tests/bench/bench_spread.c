@@ -57,6 +57,8 @@
 
 #include "client.h"
 #include "ctl.h"
+#include "ctl_resp.h"
+#include "jsonmp.h"
 #include "key.h"
 #include "nodedir.h"
 
@@ -444,24 +446,22 @@ static void start_node(int i)
 	nd->pid = pid;
 }
 
-/* One request (req is taken); fails the bench, with the daemon's log, unless it is done. */
-static json_t *call(int i, unsigned type, json_t *req)
+/* One request, its answer in resp; fails the bench, with the daemon's log, unless it is done. */
+static void call(int i, const struct ag_ctl_req *req, void *resp)
 {
 	char err[512];
-	json_t *resp = NULL;
-	int rc = client_call(nodes[i].cl, type, req, &resp, err, sizeof(err));
+	int rc = client_ask(nodes[i].cl, req, resp, err, sizeof(err));
 
-	json_decref(req);
 	check_stop();
 	if (rc == 0)
-		return resp;
+		return;
 	if (waitpid(nodes[i].pid, NULL, WNOHANG) == nodes[i].pid) {
 		nodes[i].pid = 0;
 		log_tail(i, 30);
 		fail("%s: agorad exited: %s", nodes[i].name, err);
 	}
 	log_tail(i, 30);
-	fail("%s: %s request: %s", nodes[i].name, ag_ctl_type_name(type), err);
+	fail("%s: %s request: %s", nodes[i].name, ag_ctl_type_name(req->type), err);
 }
 
 /* A second connection to node i's control socket, for the polls. */
@@ -479,6 +479,8 @@ static void open_poller(int i)
 
 static void connect_node(int i, double deadline)
 {
+	struct ag_ctl_req req;
+	struct ag_ctl_id id;
 	char err[512];
 
 	while (!(nodes[i].cl = client_open(nodes[i].dir, err, sizeof(err)))) {
@@ -493,18 +495,24 @@ static void connect_node(int i, double deadline)
 		sleep_s(0.02);
 	}
 	client_set_timeout(nodes[i].cl, CALL_MS);
-	json_decref(call(i, AG_CTL_ID, NULL));
+	ag_ctl_req_init(&req, AG_CTL_ID);
+	call(i, &req, &id);
 	open_poller(i);
 }
 
 static void peer_add(int i, int j)
 {
+	struct ag_ctl_req req;
+	struct ag_ctl_city city;
 	char ep[32];
 
 	snprintf(ep, sizeof(ep), "127.0.0.1:%u", nodes[j].port);
-	json_decref(call(i, AG_CTL_PEER_ADD,
-	                 json_pack("{s:s, s:s, s:s}", "endpoint", ep, "key", nodes[j].key, "name",
-	                           nodes[j].name)));
+	ag_ctl_req_init(&req, AG_CTL_PEER_ADD);
+	if (ag_ctl_req_set(&req, AG_CTL_F_ENDPOINT, ep) != 0 ||
+	    ag_ctl_req_set(&req, AG_CTL_F_KEY, nodes[j].key) != 0 ||
+	    ag_ctl_req_set(&req, AG_CTL_F_NAME, nodes[j].name) != 0)
+		fail("%s: a peer-add request over its limits", nodes[j].name);
+	call(i, &req, &city);
 }
 
 static int node_of(const char *key)
@@ -515,33 +523,32 @@ static int node_of(const char *key)
 	return -1;
 }
 
-static json_t *status_of(int i)
+/* Node i's status (STATUS), allocated; status_free frees it. */
+static struct ag_ctl_status_resp *status_of(int i)
 {
-	json_t *resp = call(i, AG_CTL_STATUS, NULL), *st;
+	struct ag_ctl_status_resp *st = malloc(sizeof(*st));
+	struct ag_ctl_req req;
 
-	st = json_incref(json_object_get(resp, "status"));
-	json_decref(resp);
-	if (!json_is_object(st))
-		fail("%s: STATUS without a status map", nodes[i].name);
+	if (!st)
+		fail("out of memory");
+	ag_ctl_req_init(&req, AG_CTL_STATUS);
+	call(i, &req, st);
 	return st;
 }
 
-static uint64_t num(const json_t *o, const char *k)
+static void status_free(struct ag_ctl_status_resp *st)
 {
-	return (uint64_t)json_integer_value(json_object_get(o, k));
+	if (st)
+		ag_ctl_resp_clear(&ag_ctl_status_resp_shape, st);
+	free(st);
 }
 
 /* The seq of author j's feed at the node whose status is st; -1 if it does not replicate it. */
-static long long feed_seq(const json_t *st, int j)
+static long long feed_seq(const struct ag_ctl_status_resp *st, int j)
 {
-	size_t k;
-	json_t *f;
-
-	json_array_foreach(json_object_get(st, "feeds"), k, f)
-	{
-		if (node_of(json_string_value(json_object_get(f, "author"))) == j)
-			return (long long)num(f, "seq");
-	}
+	for (size_t k = 0; k < st->status.nfeeds; k++)
+		if (node_of(st->status.feeds[k].author) == j)
+			return (long long)st->status.feeds[k].seq;
 	return -1;
 }
 
@@ -552,7 +559,7 @@ static long long feed_seq(const json_t *st, int j)
  */
 static void converge(double deadline)
 {
-	json_t **st = calloc((size_t)nnodes, sizeof(*st));
+	struct ag_ctl_status_resp **st = calloc((size_t)nnodes, sizeof(*st));
 	long long *own = calloc((size_t)nnodes, sizeof(*own));
 	double next_note = now() + 3, t0 = now();
 
@@ -563,22 +570,17 @@ static void converge(double deadline)
 		long long missing = 0, nofeed = 0;
 
 		for (int i = 0; i < nnodes; i++) {
-			json_decref(st[i]);
+			status_free(st[i]);
 			st[i] = status_of(i);
 		}
 		for (int j = 0; j < nnodes; j++)
 			own[j] = feed_seq(st[j], j);
 		for (int i = 0; i < nnodes; i++) {
 			long long miss = 0;
-			int peers_up = 0,
-			    nf = (int)json_array_size(json_object_get(st[i], "feeds"));
-			size_t k;
-			json_t *p;
+			int peers_up = 0, nf = (int)st[i]->status.nfeeds;
 
-			json_array_foreach(json_object_get(st[i], "peers"), k, p)
-			{
-				peers_up += json_is_true(json_object_get(p, "connected"));
-			}
+			for (size_t k = 0; k < st[i]->status.npeers; k++)
+				peers_up += st[i]->status.peers[k].connected;
 			for (int j = 0; j < nnodes; j++) {
 				long long s = feed_seq(st[i], j);
 
@@ -587,10 +589,9 @@ static void converge(double deadline)
 				miss += own[j] - (s < 0 ? 0 : s);
 			}
 			missing += miss;
-			unready += !json_is_true(json_object_get(st[i], "ready"));
+			unready += !st[i]->status.ready;
 			down += DEG - peers_up;
-			done += miss == 0 && nf == nnodes && peers_up == DEG &&
-			        json_is_true(json_object_get(st[i], "ready"));
+			done += miss == 0 && nf == nnodes && peers_up == DEG && st[i]->status.ready;
 		}
 		int heads_ok = 1;
 
@@ -630,7 +631,7 @@ static void converge(double deadline)
 		sleep_s(0.2);
 	}
 	for (int i = 0; i < nnodes; i++)
-		json_decref(st[i]);
+		status_free(st[i]);
 	free(st);
 	free(own);
 }
@@ -639,24 +640,23 @@ static void converge(double deadline)
 static void snapshot(struct counts (*c)[DEG])
 {
 	for (int i = 0; i < nnodes; i++) {
-		json_t *st = status_of(i), *p;
-		size_t k;
+		struct ag_ctl_status_resp *st = status_of(i);
 
 		memset(c[i], 0, sizeof(c[i]));
-		json_array_foreach(json_object_get(st, "peers"), k, p)
-		{
-			int j = node_of(json_string_value(json_object_get(p, "key")));
+		for (size_t k = 0; k < st->status.npeers; k++) {
+			const struct ag_ctl_peer *p = &st->status.peers[k];
+			int j = node_of(p->key);
 
 			for (int m = 0; m < nodes[i].nnbr; m++) {
 				if (nodes[i].nbr[m] != j)
 					continue;
-				c[i][m].received = num(p, "received");
-				c[i][m].duplicates = num(p, "duplicates");
-				c[i][m].bytes_in = num(p, "bytes_in");
-				c[i][m].connected = json_is_true(json_object_get(p, "connected"));
+				c[i][m].received = p->received;
+				c[i][m].duplicates = p->duplicates;
+				c[i][m].bytes_in = p->bytes_in;
+				c[i][m].connected = p->connected;
 			}
 		}
-		json_decref(st);
+		status_free(st);
 	}
 }
 
@@ -751,20 +751,40 @@ static json_t *record_body(int r)
 	                 title);
 }
 
-/* Sends node i the request "LOG of author a from seq, at most 1 entry". */
-static void poll_send(int i, int a, uint64_t seq, uint32_t id)
+/* The PUT of record r as practice id; req->body is allocated. */
+static void put_req(struct ag_ctl_req *req, const char *id, int r)
 {
-	json_t *req = json_pack("{s:s, s:i, s:I}", "city", nodes[a].key, "limit", 1, "since",
-	                        (json_int_t)seq);
-	struct ag_ctl_hdr h = {AG_CTL_VERSION, AG_CTL_LOG, id, 0};
-	uint8_t *body = NULL, msg[AG_CTL_HDR_LEN + 256];
+	json_t *body = record_body(r);
+	uint8_t *mp = NULL;
 	size_t len = 0;
 	char err[256];
 
-	if (!req || client_encode(req, &body, &len, err, sizeof(err)) != 0 ||
-	    len > sizeof(msg) - AG_CTL_HDR_LEN)
+	ag_ctl_req_init(req, AG_CTL_PUT);
+	if (!body || jsonmp_encode(body, &mp, &len, err, sizeof(err)) != 0 ||
+	    ag_ctl_req_set(req, AG_CTL_F_ID, id) != 0 ||
+	    ag_ctl_req_set(req, AG_CTL_F_TYPE, "practice") != 0)
+		fail("cannot encode record %d", r);
+	json_decref(body);
+	req->body = mp;
+	req->body_len = len;
+	req->fields |= AG_CTL_F_BODY;
+}
+
+/* Sends node i the request "LOG of author a from seq, at most 1 entry". */
+static void poll_send(int i, int a, uint64_t seq, uint32_t id)
+{
+	struct ag_ctl_hdr h = {AG_CTL_VERSION, AG_CTL_LOG, id, 0};
+	uint8_t *body = NULL, msg[AG_CTL_HDR_LEN + 256];
+	struct ag_ctl_req req;
+	size_t len = 0;
+
+	ag_ctl_req_init(&req, AG_CTL_LOG);
+	req.limit = 1;
+	req.since = seq;
+	req.fields = AG_CTL_F_LIMIT | AG_CTL_F_SINCE;
+	if (ag_ctl_req_set(&req, AG_CTL_F_CITY, nodes[a].key) != 0 ||
+	    ag_ctl_req_encode(&req, &body, &len) != 0 || len > sizeof(msg) - AG_CTL_HDR_LEN)
 		fail("cannot encode a LOG request");
-	json_decref(req);
 	h.len = (uint32_t)len;
 	ag_ctl_hdr_encode(msg, &h);
 	memcpy(msg + AG_CTL_HDR_LEN, body, len);
@@ -814,14 +834,21 @@ static int poll_read(int i, int *has)
 		}
 		break;
 	}
-	char err[256];
-	json_t *resp = client_decode(nd->body, nd->want - AG_CTL_HDR_LEN, err, sizeof(err));
+	size_t len = nd->want - AG_CTL_HDR_LEN;
+	struct ag_ctl_error e;
+	struct ag_ctl_log log;
+	bool ok = false;
+	int rc = ag_ctl_resp_decode(&ag_ctl_log_shape, &log, &ok, nd->body, len, NULL, NULL);
 
-	if (!resp || !json_is_true(json_object_get(resp, "ok")))
-		fail("%s: LOG refused: %s", nd->name,
-		     resp ? json_string_value(json_object_get(resp, "error")) : err);
-	*has = json_array_size(json_object_get(resp, "entries")) > 0;
-	json_decref(resp);
+	if (rc != 0 || !ok) {
+		ag_ctl_resp_clear(&ag_ctl_log_shape, &log);
+		if (ag_ctl_resp_decode(&ag_ctl_error_shape, &e, &ok, nd->body, len, NULL, NULL) !=
+		    0)
+			snprintf(e.error, sizeof(e.error), "%s", ag_strerror(rc));
+		fail("%s: LOG refused: %s", nd->name, e.error);
+	}
+	*has = log.nentries > 0;
+	ag_ctl_resp_clear(&ag_ctl_log_shape, &log);
 	return 1;
 }
 
@@ -982,17 +1009,17 @@ int main(void)
 		int a = rng_below(nnodes), npending = 0;
 		char id[32];
 		double t0, t1, last = 0;
-		json_t *resp;
+		struct ag_ctl_published pub;
+		struct ag_ctl_req req;
 		uint64_t seq;
 
 		snprintf(id, sizeof(id), "spread-%05d", r);
+		put_req(&req, id, r);
 		t0 = now();
-		resp = call(a, AG_CTL_PUT,
-		            json_pack("{s:o, s:s, s:s}", "body", record_body(r), "id", id, "type",
-		                      "practice"));
+		call(a, &req, &pub);
 		t1 = now();
-		seq = num(resp, "seq");
-		json_decref(resp);
+		seq = pub.seq;
+		free((void *)(uintptr_t)req.body);
 		put_ms[r] = (t1 - t0) * 1000;
 		for (int i = 0; i < nnodes; i++)
 			if (i != a)
@@ -1008,12 +1035,12 @@ int main(void)
 				break;
 			if (now() - t0 > RECORD_S) {
 				for (int k = 0; k < npending && k < 10; k++) {
-					json_t *st = status_of(pending[k]);
+					struct ag_ctl_status_resp *st = status_of(pending[k]);
 
 					note("  %s holds %s's feed at %lld, not %llu",
 					     nodes[pending[k]].name, nodes[a].name, feed_seq(st, a),
 					     (unsigned long long)seq);
-					json_decref(st);
+					status_free(st);
 				}
 				for (int k = 0; k < npending && k < 3; k++)
 					log_tail(pending[k], 20);

@@ -13,6 +13,7 @@
 
 #include "client.h"
 #include "ctl.h"
+#include "ctl_resp.h"
 
 static double now(void)
 {
@@ -25,20 +26,17 @@ static double now(void)
 /* The entries the node holds, or -1 with err saying why. */
 static long long held(struct client *c, const char *author, char *err, size_t errlen)
 {
-	json_t *resp, *feed;
+	struct ag_ctl_status_resp resp;
+	struct ag_ctl_req req;
 	long long sum = 0;
-	size_t i;
 
-	if (client_call(c, AG_CTL_STATUS, NULL, &resp, err, errlen) != 0)
+	ag_ctl_req_init(&req, AG_CTL_STATUS);
+	if (client_ask(c, &req, &resp, err, errlen) != 0)
 		return -1;
-	json_array_foreach(json_object_get(json_object_get(resp, "status"), "feeds"), i, feed)
-	{
-		const char *a = json_string_value(json_object_get(feed, "author"));
-
-		if (!author || (a && strcmp(a, author) == 0))
-			sum += json_integer_value(json_object_get(feed, "seq"));
-	}
-	json_decref(resp);
+	for (size_t i = 0; i < resp.status.nfeeds; i++)
+		if (!author || strcmp(resp.status.feeds[i].author, author) == 0)
+			sum += (long long)resp.status.feeds[i].seq;
+	ag_ctl_resp_clear(&ag_ctl_status_resp_shape, &resp);
 	return sum;
 }
 
