@@ -16,6 +16,8 @@
 #include "mp.h"
 #include "testutil.h"
 
+#define KEY44 "VUrkMAS3avEWf+hpOE/F/hoXLqVyOvQeh+Iu/99oB/k="
+
 #define KEY  "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 #define X64  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 #define X128 X64 X64
@@ -237,6 +239,57 @@ static void test_req_cases(void **state)
 			assert_true(where <= len);
 		free(b);
 	}
+}
+
+/* Every request agorad takes, decoded and encoded again, is the same bytes: one table both ways. */
+static void test_req_encode(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(req_cases) / sizeof(req_cases[0]); i++) {
+		const struct req_case *c = &req_cases[i];
+		struct ag_ctl_req r;
+		size_t len, outlen;
+		uint8_t *b = json_body(c->json, &len), *out;
+
+		if (c->rc != 0 || ag_ctl_req_decode(&r, c->type, b, len, NULL, NULL) != 0) {
+			free(b);
+			continue;
+		}
+		if (ag_ctl_req_encode(&r, &out, &outlen) != 0)
+			fail_msg("%s: does not encode again", c->what);
+		if (outlen != len || memcmp(out, b, len) != 0)
+			fail_msg("%s: encoded to other bytes", c->what);
+		free(out);
+		free(b);
+	}
+}
+
+/* A request is encoded only with the fields its type allows and requires, each within its limit. */
+static void test_req_encode_refused(void **state)
+{
+	char long_name[AG_CTL_NAME_MAX + 2];
+	struct ag_ctl_req r;
+	uint8_t *out;
+	size_t len;
+
+	(void)state;
+	memset(long_name, 'n', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	ag_ctl_req_init(&r, AG_CTL_PEER_ADD);
+	assert_int_equal(ag_ctl_req_set(&r, AG_CTL_F_NAME, long_name), AG_ETOOBIG);
+	assert_int_equal(r.fields, 0);
+	assert_int_equal(ag_ctl_req_set(&r, AG_CTL_F_LIMIT, "1"), AG_ESHAPE);
+	assert_int_equal(ag_ctl_req_set(&r, AG_CTL_F_KEY, KEY44), 0);
+	assert_int_equal(ag_ctl_req_encode(&r, &out, &len), AG_ESHAPE); /* no name */
+	assert_null(out);
+	assert_int_equal(ag_ctl_req_set(&r, AG_CTL_F_NAME, "Tunis"), 0);
+	assert_int_equal(ag_ctl_req_set(&r, AG_CTL_F_TOPIC, "housing"), 0);
+	assert_int_equal(ag_ctl_req_encode(&r, &out, &len), AG_ESHAPE); /* no topic in peer-add */
+	r.fields &= ~(uint32_t)AG_CTL_F_TOPIC;
+	assert_int_equal(ag_ctl_req_encode(&r, &out, &len), 0);
+	assert_int_equal(ag_ctl_req_decode(&r, AG_CTL_PEER_ADD, out, len, NULL, NULL), 0);
+	assert_string_equal(r.name, "Tunis");
+	free(out);
 }
 
 static void test_req_fields(void **state)
@@ -484,8 +537,6 @@ static void test_resp_depth(void **state)
 
 /* ---- typed responses (ctl_resp.h) ---- */
 
-#define KEY44 "VUrkMAS3avEWf+hpOE/F/hoXLqVyOvQeh+Iu/99oB/k="
-
 /* A status packed by the table decodes back to the same, and its bytes are the wire's. */
 static void test_typed_roundtrip(void **state)
 {
@@ -659,6 +710,168 @@ static void test_typed_cases(void **state)
 	}
 }
 
+/* ---- records (GET, LIST, SEARCH, HISTORY, LOG) ---- */
+
+#define HASH64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+/* A published entry and a retraction (nil body and prev), as log entries. */
+static void two_entries(struct ag_ctl_record e[2])
+{
+	static const uint8_t body[] = {0x81, 0xa5, 't', 'i', 't', 'l', 'e', 0xa1, 'x'};
+
+	memset(e, 0, 2 * sizeof(*e));
+	for (int i = 0; i < 2; i++) {
+		snprintf(e[i].author, sizeof(e[i].author), "%s", KEY44);
+		snprintf(e[i].hash, sizeof(e[i].hash), "%s", HASH64);
+		snprintf(e[i].id, sizeof(e[i].id), "p1");
+		snprintf(e[i].type, sizeof(e[i].type), "practice");
+		e[i].seq = (uint64_t)i + 1;
+		e[i].timestamp = 1700000000000 + (uint64_t)i;
+		e[i].raw = strdup(i ? "AAEC" : "AwQF");
+	}
+	snprintf(e[0].name, sizeof(e[0].name), "Lyon");
+	snprintf(e[1].prev, sizeof(e[1].prev), "%s", HASH64);
+	e[0].body.p = malloc(sizeof(body));
+	memcpy(e[0].body.p, body, sizeof(body));
+	e[0].body.len = sizeof(body);
+}
+
+static void pack(const struct ag_ctl_shape *s, const void *v, msgpack_sbuffer *sb)
+{
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	assert_int_equal(ag_ctl_resp_pack(&pk, s, v, true), 0);
+}
+
+/* Whether the packed bytes hold the key k (a fixstr of it). */
+static bool has_key(const msgpack_sbuffer *sb, const char *k)
+{
+	char want[40];
+	size_t n = strlen(k);
+
+	want[0] = (char)(0xa0 | n);
+	memcpy(want + 1, k, n);
+	return memmem(sb->data, sb->size, want, n + 1) != NULL;
+}
+
+/*
+ * A LOG response packs its entries' keys in byte order, nil where PROTOCOL.md
+ * says (a retraction's body, prev at seq 1, next at the head), decodes back
+ * the same and packs again to the same bytes; the same records as LIST's
+ * leave out the log's prev and raw.
+ */
+static void test_record_roundtrip(void **state)
+{
+	struct ag_ctl_record e[2];
+	struct ag_ctl_log log = {.entries = e, .nentries = 2}, back;
+	struct ag_ctl_records list = {.records = e, .nrecords = 2, .more = true}, lback;
+	msgpack_sbuffer one, two;
+	bool ok = false;
+
+	(void)state;
+	two_entries(e);
+	pack(&ag_ctl_log_shape, &log, &one);
+	assert_memory_equal(one.data,
+	                    "\x83\xa2ok\xc3\xa7"
+	                    "entries\x92\x8a\xa6"
+	                    "author",
+	                    22);
+	assert_non_null(memmem(one.data, one.size, "\xa4next\xc0", 6));
+	assert_non_null(memmem(one.data, one.size, "\xa4prev\xc0", 6));
+	assert_non_null(memmem(one.data, one.size,
+	                       "\xa4"
+	                       "body\xc0",
+	                       6));
+	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_log_shape, &back, &ok,
+	                                    (const uint8_t *)one.data, one.size, NULL, NULL),
+	                 0);
+	assert_true(ok);
+	assert_int_equal(back.nentries, 2);
+	assert_int_equal(back.next, 0);
+	assert_int_equal(back.entries[0].body.len, e[0].body.len);
+	assert_memory_equal(back.entries[0].body.p, e[0].body.p, e[0].body.len);
+	assert_null(back.entries[1].body.p);
+	assert_string_equal(back.entries[0].prev, "");
+	assert_string_equal(back.entries[1].prev, HASH64);
+	assert_string_equal(back.entries[1].raw, "AAEC");
+	assert_string_equal(back.entries[0].name, "Lyon");
+	assert_string_equal(back.entries[1].name, "");
+	assert_int_equal(back.entries[1].timestamp, 1700000000001);
+	pack(&ag_ctl_log_shape, &back, &two);
+	assert_int_equal(one.size, two.size);
+	assert_memory_equal(one.data, two.data, one.size);
+	msgpack_sbuffer_destroy(&two);
+
+	pack(&ag_ctl_records_shape, &list, &two);
+	assert_false(has_key(&two, "prev"));
+	assert_false(has_key(&two, "raw"));
+	assert_true(has_key(&two, "timestamp"));
+	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_records_shape, &lback, &ok,
+	                                    (const uint8_t *)two.data, two.size, NULL, NULL),
+	                 0);
+	assert_true(lback.more);
+	assert_null(lback.records[0].raw);
+	/* A log's entries read as LIST's records: prev and raw are keys a record does not know. */
+	ag_ctl_resp_clear(&ag_ctl_log_shape, &back);
+	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_history_shape, &back, &ok,
+	                                    (const uint8_t *)one.data, one.size, NULL, NULL),
+	                 AG_ESHAPE); /* no "versions" */
+	ag_ctl_resp_clear(&ag_ctl_history_shape, &back);
+	ag_ctl_resp_clear(&ag_ctl_records_shape, &lback);
+	msgpack_sbuffer_destroy(&one);
+	msgpack_sbuffer_destroy(&two);
+	ag_ctl_resp_clear(&ag_ctl_entry_shape, &e[0]);
+	ag_ctl_resp_clear(&ag_ctl_entry_shape, &e[1]);
+}
+
+/* A GET response round-trips; a body that is not a canonical map is refused, naming body. */
+static void test_record_body(void **state)
+{
+	struct ag_ctl_record e[2];
+	struct ag_ctl_get get, back;
+	msgpack_sbuffer sb;
+	const char *field = NULL;
+	size_t at;
+	bool ok;
+	uint8_t *body;
+
+	(void)state;
+	two_entries(e);
+	get.record = e[0];
+	pack(&ag_ctl_get_shape, &get, &sb);
+	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_get_shape, &back, &ok, (const uint8_t *)sb.data,
+	                                    sb.size, NULL, NULL),
+	                 0);
+	assert_string_equal(back.record.type, "practice");
+	assert_int_equal(back.record.seq, 1);
+	assert_null(back.record.raw); /* a record has no raw */
+	ag_ctl_resp_clear(&ag_ctl_get_shape, &back);
+	body = memmem(sb.data, sb.size, "\x81\xa5title\xa1x", 9);
+	assert_non_null(body);
+	body[0] = 0x92; /* ["title", "x"]: an array, not a map */
+	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_get_shape, &back, &ok, (const uint8_t *)sb.data,
+	                                    sb.size, &at, &field),
+	                 AG_ESHAPE);
+	assert_string_equal(field, "body");
+	ag_ctl_resp_clear(&ag_ctl_get_shape, &back);
+	/* {"t": "x", "a": "x"}, as long: well formed, but its keys out of order. */
+	memcpy(body,
+	       "\x82\xa1t\xa1x\xa1"
+	       "a\xa1x",
+	       9);
+	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_get_shape, &back, &ok, (const uint8_t *)sb.data,
+	                                    sb.size, &at, &field),
+	                 AG_EKEYORDER);
+	assert_string_equal(field, "body");
+	assert_true(at > (size_t)(body - (uint8_t *)sb.data) && at < sb.size);
+	ag_ctl_resp_clear(&ag_ctl_get_shape, &back);
+	msgpack_sbuffer_destroy(&sb);
+	ag_ctl_resp_clear(&ag_ctl_record_shape, &e[0]);
+	ag_ctl_resp_clear(&ag_ctl_entry_shape, &e[1]);
+}
+
 /* An array whose count is more than the bytes left is refused before anything is allocated. */
 static void test_typed_array_bound(void **state)
 {
@@ -679,13 +892,24 @@ static void test_typed_array_bound(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hdr_layout),      cmocka_unit_test(test_hdr_cases),
-	    cmocka_unit_test(test_type_names),      cmocka_unit_test(test_req_cases),
-	    cmocka_unit_test(test_req_fields),      cmocka_unit_test(test_raw_cases),
-	    cmocka_unit_test(test_depth),           cmocka_unit_test(test_sizes),
-	    cmocka_unit_test(test_resp_cases),      cmocka_unit_test(test_resp_depth),
-	    cmocka_unit_test(test_typed_roundtrip), cmocka_unit_test(test_typed_check_metrics),
-	    cmocka_unit_test(test_typed_cases),     cmocka_unit_test(test_typed_array_bound),
+	    cmocka_unit_test(test_hdr_layout),
+	    cmocka_unit_test(test_hdr_cases),
+	    cmocka_unit_test(test_type_names),
+	    cmocka_unit_test(test_req_cases),
+	    cmocka_unit_test(test_req_fields),
+	    cmocka_unit_test(test_req_encode),
+	    cmocka_unit_test(test_req_encode_refused),
+	    cmocka_unit_test(test_raw_cases),
+	    cmocka_unit_test(test_depth),
+	    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_resp_cases),
+	    cmocka_unit_test(test_resp_depth),
+	    cmocka_unit_test(test_typed_roundtrip),
+	    cmocka_unit_test(test_typed_check_metrics),
+	    cmocka_unit_test(test_typed_cases),
+	    cmocka_unit_test(test_typed_array_bound),
+	    cmocka_unit_test(test_record_roundtrip),
+	    cmocka_unit_test(test_record_body),
 	};
 
 	if (ag_init() != 0)
