@@ -16,7 +16,7 @@ static json_t *field_json(const struct ag_ctl_field *f, const char *v)
 		return jsonmp_from_checked(((const struct ag_ctl_rawmap *)p)->p,
 		                           ((const struct ag_ctl_rawmap *)p)->len);
 	case AG_CTL_K_TEXT:
-		return json_string(*(const char *const *)p);
+		return json_string(*(const char *const *)p ? *(const char *const *)p : "");
 	case AG_CTL_K_UINT:
 		return json_integer((json_int_t) * (const uint64_t *)p);
 	case AG_CTL_K_BOOL:

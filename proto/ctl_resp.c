@@ -343,8 +343,8 @@ static int pack_value(msgpack_packer *pk, const struct ag_ctl_field *f, const ch
 	case AG_CTL_K_RAWMAP: /* already msgpack: written as it is */
 		return pk->callback(pk->data, (const char *)((const struct ag_ctl_rawmap *)p)->p,
 		                    ((const struct ag_ctl_rawmap *)p)->len);
-	case AG_CTL_K_TEXT:
-		return pack_str(pk, *(const char *const *)p);
+	case AG_CTL_K_TEXT: /* NULL, never set, is "" */
+		return pack_str(pk, *(const char *const *)p ? *(const char *const *)p : "");
 	case AG_CTL_K_UINT:
 		return msgpack_pack_uint64(pk, *(const uint64_t *)p);
 	case AG_CTL_K_BOOL:

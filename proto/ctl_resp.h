@@ -170,6 +170,13 @@ struct ag_ctl_rawmap {
  * some of them (its only, their tag) is left out of the others: prev, raw
  * and body_raw are the log's. body is the record's canonical msgpack map, nil (p NULL)
  * for a retraction.
+ *
+ * To add a field: a member here; a row in record_fields (ctl_resp.c) at its
+ * name's place in byte order, with .only = AG_CTL_TAG_LOG (and/or
+ * AG_CTL_TAG_HISTORY) if only those responses carry it, .nil if it may be
+ * nil, .optional if an older agorad may leave it out; daemon/control.c's
+ * record_fill sets it. Packing, decoding, freeing and every --json (ctlj)
+ * then follow from the table; PROTOCOL.md's record table says what it is.
  */
 struct ag_ctl_record {
 	char author[AG_B64_LEN + 1];
