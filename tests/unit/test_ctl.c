@@ -730,6 +730,9 @@ static void two_entries(struct ag_ctl_record e[2])
 		e[i].raw = strdup(i ? "AAEC" : "AwQF");
 	}
 	snprintf(e[0].name, sizeof(e[0].name), "Lyon");
+	snprintf(e[0].state, sizeof(e[0].state), "live");
+	snprintf(e[1].state, sizeof(e[1].state), "retracted");
+	e[0].body_raw = strdup("gaV0aXRsZaF4");
 	snprintf(e[1].prev, sizeof(e[1].prev), "%s", HASH64);
 	e[0].body.p = malloc(sizeof(body));
 	memcpy(e[0].body.p, body, sizeof(body));
@@ -758,9 +761,9 @@ static bool has_key(const msgpack_sbuffer *sb, const char *k)
 
 /*
  * A LOG response packs its entries' keys in byte order, nil where PROTOCOL.md
- * says (a retraction's body, prev at seq 1, next at the head), decodes back
- * the same and packs again to the same bytes; the same records as LIST's
- * leave out the log's prev and raw.
+ * says (a retraction's body and body_raw, prev at seq 1, next at the head),
+ * decodes back the same and packs again to the same bytes; the same records
+ * as LIST's leave out the log's prev, raw and body_raw.
  */
 static void test_record_roundtrip(void **state)
 {
@@ -775,7 +778,7 @@ static void test_record_roundtrip(void **state)
 	pack(&ag_ctl_log_shape, &log, &one);
 	assert_memory_equal(one.data,
 	                    "\x83\xa2ok\xc3\xa7"
-	                    "entries\x92\x8a\xa6"
+	                    "entries\x92\x8c\xa6"
 	                    "author",
 	                    22);
 	assert_non_null(memmem(one.data, one.size, "\xa4next\xc0", 6));
@@ -796,6 +799,9 @@ static void test_record_roundtrip(void **state)
 	assert_string_equal(back.entries[0].prev, "");
 	assert_string_equal(back.entries[1].prev, HASH64);
 	assert_string_equal(back.entries[1].raw, "AAEC");
+	assert_string_equal(back.entries[0].body_raw, "gaV0aXRsZaF4");
+	assert_null(back.entries[1].body_raw);
+	assert_string_equal(back.entries[1].state, "retracted");
 	assert_string_equal(back.entries[0].name, "Lyon");
 	assert_string_equal(back.entries[1].name, "");
 	assert_int_equal(back.entries[1].timestamp, 1700000000001);
@@ -807,6 +813,8 @@ static void test_record_roundtrip(void **state)
 	pack(&ag_ctl_records_shape, &list, &two);
 	assert_false(has_key(&two, "prev"));
 	assert_false(has_key(&two, "raw"));
+	assert_false(has_key(&two, "body_raw"));
+	assert_true(has_key(&two, "state"));
 	assert_true(has_key(&two, "timestamp"));
 	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_records_shape, &lback, &ok,
 	                                    (const uint8_t *)two.data, two.size, NULL, NULL),
