@@ -2,7 +2,8 @@
  * control.c: the control socket server. Each client reads one request (a
  * 12-byte header, then a body of at most AG_CTL_REQ_MAX bytes, allocated
  * only once the header has passed), is answered, and only then read on:
- * a client that never reads its responses holds one response, not many.
+ * a client that never reads its responses holds one response, not many,
+ * and all of them together at most CONTROL_PENDING_MAX bytes.
  * Handlers are short, synchronous calls into node.h and store.h.
  */
 #include <errno.h>
@@ -55,6 +56,7 @@ struct client {
 	size_t rpos, rlen; /* bytes read and not yet consumed */
 	uv_write_t wreq;
 	msgpack_sbuffer out; /* the response being written */
+	size_t pending;      /* its bytes counted in ctl->pending while it is written */
 };
 
 struct control {
@@ -68,6 +70,8 @@ struct control {
 	struct client *clients;
 	unsigned nclients;
 	struct client *current; /* whose request a handler is running */
+	size_t pending;         /* bytes of responses being written (CONTROL_PENDING_MAX) */
+	uint64_t busy_logged;   /* when a response was last refused for it, in loop ms */
 };
 
 /*
@@ -237,6 +241,7 @@ static void client_free(struct client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	ctl->nclients--;
+	ctl->pending -= c->pending;
 	free(c->body);
 	msgpack_sbuffer_destroy(&c->out);
 	free(c);
@@ -315,6 +320,8 @@ static void on_write(uv_write_t *w, int status)
 
 	msgpack_sbuffer_destroy(&c->out);
 	msgpack_sbuffer_init(&c->out);
+	c->ctl->pending -= c->pending;
+	c->pending = 0;
 	c->writing = 0;
 	if (c->closing)
 		return;
@@ -335,10 +342,14 @@ static void client_send(struct client *c, unsigned type)
 	int rc;
 
 	ag_ctl_hdr_encode((uint8_t *)c->out.data, &h);
+	c->pending = c->out.size;
+	c->ctl->pending += c->pending;
 	c->writing = 1;
 	c->wreq.data = c;
 	if ((rc = uv_write(&c->wreq, (uv_stream_t *)&c->pipe, &b, 1, on_write)) != 0) {
 		log_debug("control: write: %s", uv_strerror(rc));
+		c->ctl->pending -= c->pending;
+		c->pending = 0;
 		c->writing = 0;
 		client_close(c);
 	}
@@ -359,6 +370,9 @@ static void client_error(struct client *c, int status, const char *err)
 	msgpack_packer pk;
 
 	snprintf(e.error, sizeof(e.error), "%s", err);
+	/* What a refused response held goes now, not when the error is read. */
+	msgpack_sbuffer_destroy(&c->out);
+	msgpack_sbuffer_init(&c->out);
 	client_reset_out(c, &pk);
 	(void)ag_ctl_resp_pack(&pk, &ag_ctl_error_shape, &e, false);
 	client_send(c, AG_CTL_ERROR);
@@ -1126,6 +1140,34 @@ static void bad_request(const struct ag_ctl_hdr *h, int rc, size_t where, const 
 		         ag_strerror(rc), where);
 }
 
+/*
+ * Whether c's response, built in c->out, may wait in memory until c reads
+ * it: with it, the responses being written stay within CONTROL_PENDING_MAX
+ * (a small one always may). If not, err says so, and why is logged once a
+ * minute.
+ */
+static bool client_may_send(struct client *c, char *err, size_t errlen)
+{
+	struct control *ctl = c->ctl;
+	uint64_t now = uv_now(ctl->loop);
+
+	if (c->out.size <= CONTROL_PENDING_SMALL ||
+	    ctl->pending + c->out.size <= CONTROL_PENDING_MAX)
+		return true;
+	snprintf(err, errlen,
+	         "agorad is busy: %zu MiB of responses wait for their clients to read them; try "
+	         "again",
+	         ctl->pending >> 20);
+	if (!ctl->busy_logged || now - ctl->busy_logged >= 60000) {
+		log_warnx("control: a %s response of %zu MiB refused: %zu MiB of responses wait "
+		          "for clients that do not read them (at most %u MiB)",
+		          ag_ctl_type_name(c->h.type), c->out.size >> 20, ctl->pending >> 20,
+		          CONTROL_PENDING_MAX >> 20);
+		ctl->busy_logged = now ? now : 1;
+	}
+	return false;
+}
+
 static void client_request(struct client *c)
 {
 	struct ag_ctl_req r;
@@ -1154,6 +1196,8 @@ static void client_request(struct client *c)
 		snprintf(err, sizeof(err), "the response would be over %u bytes", AG_CTL_RESP_MAX);
 		rc = AG_CTL_EFAILED;
 	}
+	if (rc == 0 && !client_may_send(c, err, sizeof(err)))
+		rc = AG_CTL_EBUSY;
 	free(c->body);
 	c->body = NULL;
 	c->hdr_have = c->body_have = 0;

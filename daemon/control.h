@@ -17,6 +17,16 @@ struct node;
 #define CONTROL_IDLE_MS     30000 /* a client that neither sends nor reads this long is closed */
 
 /*
+ * Bytes of responses written to clients and not yet read by them, in all:
+ * a response that would take the total past CONTROL_PENDING_MAX is answered
+ * "busy" instead, so clients that never read pin at most this much. One of
+ * at most CONTROL_PENDING_SMALL bytes always goes (64 clients hold at most
+ * 4 MiB more of those).
+ */
+#define CONTROL_PENDING_MAX   (64u << 20)
+#define CONTROL_PENDING_SMALL (64u << 10)
+
+/*
  * Listens on path, a Unix socket of mode 0660 (bound under umask 0117, so it
  * is never briefly open to others). A socket at path that a live daemon
  * still answers on is left alone and refused; a stale one is replaced;
