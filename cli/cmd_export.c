@@ -28,16 +28,14 @@ static const char *const langs[] = {"fr", "ar", "en", "es", "it"};
 /* ---- gathering ---- */
 
 /* One LIST per city, for a network whose records are more than one answer holds. */
-static int list_per_city(const struct args *a, json_t *all)
+static int list_per_city(const struct args *a, struct fetch_recs *all)
 {
 	struct ag_ctl_status_resp resp;
-	struct ag_ctl_req req;
 	bool more = false;
 	int rc;
 
-	json_array_clear(all);
-	ag_ctl_req_init(&req, AG_CTL_STATUS);
-	if ((rc = cmd_call(a, &req, &resp)) != 0)
+	fetch_recs_clear(all);
+	if ((rc = fetch_status(a, &resp)) != 0)
 		return rc;
 	for (size_t i = 0; i < resp.status.nfeeds && rc == 0 && !more; i++)
 		rc = fetch_list(a, resp.status.feeds[i].author, a->opt[OPT_TYPE], all, &more);
@@ -60,52 +58,41 @@ static size_t type_rank(const char *type)
 	return n;
 }
 
-static const char *city_name(const json_t *rec)
+static const char *city_name(const struct ag_ctl_record *r)
 {
-	const char *n = rec_str(rec, "name");
-
-	return n ? n : rec_str(rec, "author") ? rec_str(rec, "author") : "";
+	return r->name[0] ? r->name : r->author;
 }
 
 static int rec_cmp(const void *x, const void *y)
 {
-	const json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
-	const char *ta = rec_str(a, "type"), *tb = rec_str(b, "type");
-	size_t ra = type_rank(ta), rb = type_rank(tb);
+	const struct ag_ctl_record *a = &((const struct fetch_rec *)x)->r,
+	                           *b = &((const struct fetch_rec *)y)->r;
+	size_t ra = type_rank(a->type), rb = type_rank(b->type);
 	int c = strcmp(city_name(a), city_name(b));
 
 	if (c == 0)
-		c = strcmp(rec_str(a, "author") ? rec_str(a, "author") : "",
-		           rec_str(b, "author") ? rec_str(b, "author") : "");
+		c = strcmp(a->author, b->author);
 	if (c == 0)
-		c = ra != rb ? (ra < rb ? -1 : 1) : strcmp(ta ? ta : "", tb ? tb : "");
-	if (c == 0)
-		c = strcmp(rec_str(a, "id") ? rec_str(a, "id") : "",
-		           rec_str(b, "id") ? rec_str(b, "id") : "");
-	return c;
+		c = ra != rb ? (ra < rb ? -1 : 1) : strcmp(a->type, b->type);
+	return c ? c : strcmp(a->id, b->id);
 }
 
-/* Every record asked for, sorted; NULL with the exit status in *rc. */
-static json_t **gather(const struct args *a, size_t *n, int *rc)
+/* Every record asked for, sorted, into all (cleared by the caller); 0 or the exit status. */
+static int gather(const struct args *a, struct fetch_recs *all)
 {
-	json_t *all = json_array(), **recs = NULL;
 	bool more = false;
+	int rc;
 
-	*rc = fetch_list(a, a->opt[OPT_CITY], a->opt[OPT_TYPE], all, &more);
-	if (*rc == 0 && more)
-		*rc = a->opt[OPT_CITY] ? cmd_fail(a, EXIT_REFUSED,
-		                                  "the city's records are more than agorad sends "
-		                                  "at once: export them type by type with --type")
-		                       : list_per_city(a, all);
-	*n = json_array_size(all);
-	if (*rc == 0 && !(recs = calloc(*n ? *n : 1, sizeof(*recs))))
-		*rc = cmd_fail(a, EXIT_LOCAL, "out of memory");
-	for (size_t i = 0; recs && i < *n; i++)
-		recs[i] = json_incref(json_array_get(all, i));
-	json_decref(all);
-	if (recs)
-		qsort(recs, *n, sizeof(*recs), rec_cmp);
-	return recs;
+	memset(all, 0, sizeof(*all));
+	rc = fetch_list(a, a->opt[OPT_CITY], a->opt[OPT_TYPE], all, &more);
+	if (rc == 0 && more)
+		rc = a->opt[OPT_CITY] ? cmd_fail(a, EXIT_REFUSED,
+		                                 "the city's records are more than agorad sends "
+		                                 "at once: export them type by type with --type")
+		                      : list_per_city(a, all);
+	if (rc == 0 && all->n)
+		qsort(all->v, all->n, sizeof(*all->v), rec_cmp);
+	return rc;
 }
 
 /* ---- text of fields ---- */
@@ -270,9 +257,9 @@ static void flat_date(FILE *f, const json_t *body)
 		        json_is_string(end) ? json_string_value(end) : "");
 }
 
-static void utc_time(char *buf, size_t len, const json_t *rec, const char *fmt)
+static void utc_time(char *buf, size_t len, const struct ag_ctl_record *r, const char *fmt)
 {
-	time_t s = (time_t)(json_integer_value(json_object_get(rec, "timestamp")) / 1000);
+	time_t s = (time_t)(r->timestamp / 1000);
 	struct tm tm;
 
 	if (!gmtime_r(&s, &tm) || strftime(buf, len, fmt, &tm) == 0)
@@ -281,24 +268,21 @@ static void utc_time(char *buf, size_t len, const json_t *rec, const char *fmt)
 
 /* ---- json ---- */
 
-static int export_json(FILE *f, json_t **recs, size_t n)
+static int export_json(FILE *f, const struct fetch_rec *recs, size_t n)
 {
-	json_t *doc = json_object(), *arr = json_array(), *r;
+	json_t *doc = json_object(), *arr = json_array(), *o;
 	char when[32];
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
-		utc_time(when, sizeof(when), recs[i], "%Y-%m-%dT%H:%M:%SZ");
-		r = json_pack("{s:O, s:O, s:O, s:O, s:O, s:s, s:O, s:O}", "city",
-		              json_object_get(recs[i], "name") ? json_object_get(recs[i], "name")
-		                                               : json_null(),
-		              "author", json_object_get(recs[i], "author"), "type",
-		              json_object_get(recs[i], "type"), "id",
-		              json_object_get(recs[i], "id"), "seq",
-		              json_object_get(recs[i], "seq"), "time", when, "timestamp",
-		              json_object_get(recs[i], "timestamp"), "body",
-		              json_object_get(recs[i], "body"));
-		json_array_append_new(arr, r);
+		const struct ag_ctl_record *r = &recs[i].r;
+
+		utc_time(when, sizeof(when), r, "%Y-%m-%dT%H:%M:%SZ");
+		o = json_pack("{s:o, s:s, s:s, s:s, s:I, s:s, s:I, s:O}", "city",
+		              r->name[0] ? json_string(r->name) : json_null(), "author", r->author,
+		              "type", r->type, "id", r->id, "seq", (json_int_t)r->seq, "time", when,
+		              "timestamp", (json_int_t)r->timestamp, "body", recs[i].body);
+		json_array_append_new(arr, o);
 	}
 	json_object_set_new(doc, "count", json_integer((json_int_t)n));
 	json_object_set_new(doc, "records", arr);
@@ -330,7 +314,7 @@ static void flat_topic_keys(FILE *f, const json_t *body)
 	flat_topics(f, body, false);
 }
 
-static int export_csv(FILE *f, json_t **recs, size_t n)
+static int export_csv(FILE *f, const struct fetch_rec *recs, size_t n)
 {
 	static const char *const head[] = {"city",    "type", "id",      "title", "topics",
 	                                   "summary", "date", "updated", "author"};
@@ -339,18 +323,19 @@ static int export_csv(FILE *f, json_t **recs, size_t n)
 	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
 		csv_cell(f, head[i], i + 1 == sizeof(head) / sizeof(head[0]));
 	for (size_t i = 0; i < n; i++) {
-		const json_t *body = json_object_get(recs[i], "body");
+		const struct ag_ctl_record *r = &recs[i].r;
+		const json_t *body = recs[i].body;
 
-		csv_cell(f, city_name(recs[i]), false);
-		csv_cell(f, rec_str(recs[i], "type"), false);
-		csv_cell(f, rec_str(recs[i], "id"), false);
+		csv_cell(f, city_name(r), false);
+		csv_cell(f, r->type, false);
+		csv_cell(f, r->id, false);
 		csv_built(f, flat_text, first_of(body, title_keys));
 		csv_built(f, flat_topic_keys, body);
 		csv_built(f, flat_text, first_of(body, summary_keys));
 		csv_built(f, flat_date, body);
-		utc_time(when, sizeof(when), recs[i], "%Y-%m-%d %H:%M:%S");
+		utc_time(when, sizeof(when), r, "%Y-%m-%d %H:%M:%S");
 		csv_cell(f, when, false);
-		csv_cell(f, rec_str(recs[i], "author"), true);
+		csv_cell(f, r->author, true);
 	}
 	return 0;
 }
@@ -554,27 +539,27 @@ static void flat_topic_labels(FILE *f, const json_t *body)
 	flat_topics(f, body, true);
 }
 
-static void md_record(FILE *f, const json_t *rec)
+static void md_record(FILE *f, const struct fetch_rec *rec)
 {
-	const json_t *body = json_object_get(rec, "body"), *title = first_of(body, title_keys);
+	const struct ag_ctl_record *r = &rec->r;
+	const json_t *body = rec->body, *title = first_of(body, title_keys);
 	char when[32];
 
 	fputs("#### ", f);
 	if (title)
 		md_built(f, flat_text, title, true);
 	else
-		text_md(f, rec_str(rec, "id") ? rec_str(rec, "id") : "-", true);
-	utc_time(when, sizeof(when), rec, "%Y-%m-%d %H:%M UTC");
+		text_md(f, r->id, true);
+	utc_time(when, sizeof(when), r, "%Y-%m-%d %H:%M UTC");
 	fputs("\n\n- **Id:** ", f);
-	text_md(f, rec_str(rec, "id") ? rec_str(rec, "id") : "", true);
-	fprintf(f, " (version %lld, %s)\n- **Topics:** ",
-	        (long long)json_integer_value(json_object_get(rec, "seq")), when);
+	text_md(f, r->id, true);
+	fprintf(f, " (version %llu, %s)\n- **Topics:** ", (unsigned long long)r->seq, when);
 	md_built(f, flat_topic_labels, body, true);
 	fputc('\n', f);
-	md_fields(f, ag_schema_find(rec_str(rec, "type")), body);
+	md_fields(f, ag_schema_find(r->type), body);
 }
 
-static int export_md(FILE *f, json_t **recs, size_t n)
+static int export_md(FILE *f, const struct fetch_rec *recs, size_t n)
 {
 	const char *city = NULL, *author = NULL, *type = NULL;
 	char when[32];
@@ -584,23 +569,23 @@ static int export_md(FILE *f, json_t **recs, size_t n)
 	fprintf(f, "# The network's knowledge\n\nExported %s: %zu record%s.\n\n", when, n,
 	        n == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++) {
-		const char *a = rec_str(recs[i], "author"), *t = rec_str(recs[i], "type");
+		const char *a = recs[i].r.author, *t = recs[i].r.type;
 
-		if (!author || strcmp(author, a ? a : "") != 0) {
-			city = city_name(recs[i]);
-			author = a ? a : "";
+		if (!author || strcmp(author, a) != 0) {
+			city = city_name(&recs[i].r);
+			author = a;
 			type = NULL;
 			fputs("## ", f);
 			text_md(f, city, true);
 			fputs("\n\n", f);
 		}
-		if (!type || strcmp(type, t ? t : "") != 0) {
-			type = t ? t : "";
+		if (!type || strcmp(type, t) != 0) {
+			type = t;
 			fputs("### ", f);
 			text_md(f, type, true);
 			fputs("\n\n", f);
 		}
-		md_record(f, recs[i]);
+		md_record(f, &recs[i]);
 	}
 	return 0;
 }
@@ -623,9 +608,10 @@ static int parse_format(const struct args *a, enum format *fmt)
 }
 
 /* Writes to FILE.part, renamed to FILE once whole, so a failed export leaves no half file. */
-static int write_out(const struct args *a, enum format fmt, json_t **recs, size_t n)
+static int write_out(const struct args *a, enum format fmt, const struct fetch_rec *recs, size_t n)
 {
-	static int (*const fns[])(FILE *, json_t **, size_t) = {export_json, export_csv, export_md};
+	static int (*const fns[])(FILE *, const struct fetch_rec *,
+	                          size_t) = {export_json, export_csv, export_md};
 	const char *path = a->opt[OPT_OUTPUT];
 	char tmp[4200];
 	FILE *f = out_file();
@@ -657,19 +643,15 @@ static int write_out(const struct args *a, enum format fmt, json_t **recs, size_
 int cmd_export(const struct args *a)
 {
 	enum format fmt = FMT_JSON;
-	json_t **recs;
-	size_t n;
+	struct fetch_recs all;
 	int rc;
 
 	if ((rc = parse_format(a, &fmt)) != 0)
 		return rc;
 	if (a->opt[OPT_TYPE] && (rc = cmd_check_type(a, a->opt[OPT_TYPE])) != 0)
 		return rc;
-	if (!(recs = gather(a, &n, &rc)))
-		return rc;
-	rc = write_out(a, fmt, recs, n);
-	for (size_t i = 0; i < n; i++)
-		json_decref(recs[i]);
-	free(recs);
+	if ((rc = gather(a, &all)) == 0)
+		rc = write_out(a, fmt, all.v, all.n);
+	fetch_recs_clear(&all);
 	return rc;
 }

@@ -74,132 +74,196 @@ static int state_save(const json_t *s)
 
 /* ---- what arrived ---- */
 
+/* One piece of news: an entry of a city's feed. */
+struct news_item {
+	const char *kind; /* new, version, retracted, member */
+	char type[AG_TYPE_MAX + 1];
+	char id[AG_ID_MAX + 1];
+	uint64_t seq, timestamp;
+	char *title; /* "" when the record has none */
+};
+
+/* A city with news, or newly followed. */
+struct news_city {
+	const char *city, *author; /* in the status */
+	bool new_city;
+	struct news_item *items;
+	size_t n;
+};
+
 struct news {
 	const struct args *a;
 	uint64_t since_ms; /* --since DATE; 0 for last */
 	json_t *seen;      /* this node's part of the state: author -> seq; NULL for --since */
 	bool first;        /* this user's first look at this node: no city is newly followed */
-	json_t *cities;    /* the answer: [{city, author, new_city, items}] */
+	struct news_city *cities; /* the answer */
+	size_t ncities;
 };
 
-static bool str_eq(const json_t *x, const json_t *y, const char *key)
+static void city_clear(struct news_city *c)
 {
-	const char *a = rec_str(x, key), *b = rec_str(y, key);
-
-	return a && b && strcmp(a, b) == 0;
+	for (size_t i = 0; i < c->n; i++)
+		free(c->items[i].title);
+	free(c->items);
 }
 
-/* Had the record a version before e? items: what this run found earlier in the feed. */
-static bool had_before(struct news *n, const char *author, const json_t *e, const json_t *items)
+/* Had the record a version before e? c: what this run found earlier in the feed. */
+static bool had_before(struct news *n, const char *author, const struct ag_ctl_record *e,
+                       const struct news_city *c)
 {
-	json_t *versions = NULL, *v, *it;
+	struct ag_ctl_history h;
 	bool before = false;
-	size_t i;
 
-	json_array_foreach(items, i, it)
-	{
-		if (str_eq(it, e, "type") && str_eq(it, e, "id"))
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->items[i].type, e->type) == 0 && strcmp(c->items[i].id, e->id) == 0)
 			return true;
-	}
-	if (fetch_history(n->a, author, rec_str(e, "type"), rec_str(e, "id"), &versions) != 0)
+	if (fetch_history(n->a, author, e->type, e->id, &h) != 0)
 		return false;
-	json_array_foreach(versions, i, v)
-	{
-		before |= json_integer_value(json_object_get(v, "seq")) <
-		          json_integer_value(json_object_get(e, "seq"));
-	}
-	json_decref(versions);
+	for (size_t i = 0; i < h.nversions; i++)
+		before |= h.versions[i].seq < e->seq;
+	ag_ctl_resp_clear(&ag_ctl_history_shape, &h);
 	return before;
 }
 
 /* What an entry is news of: "new", "version", "retracted", "member"; NULL for none. */
-static const char *kind_of(struct news *n, const char *author, const json_t *e, const json_t *items)
+static const char *kind_of(struct news *n, const char *author, const struct ag_ctl_record *e,
+                           const struct news_city *c)
 {
-	const char *type = rec_str(e, "type"), *state = rec_str(e, "state");
-
-	if (!type || strcmp(type, "identity") == 0 || strcmp(type, "purge") == 0)
+	if (strcmp(e->type, "identity") == 0 || strcmp(e->type, "purge") == 0)
 		return NULL;
-	if (json_is_null(json_object_get(e, "body")))
-		return state && strcmp(state, "retracted") != 0 ? NULL : "retracted";
-	if (strcmp(type, "member") == 0)
+	if (!e->body.p)
+		return e->state[0] && strcmp(e->state, "retracted") != 0 ? NULL : "retracted";
+	if (strcmp(e->type, "member") == 0)
 		return "member";
-	return had_before(n, author, e, items) ? "version" : "new";
+	return had_before(n, author, e, c) ? "version" : "new";
 }
 
-static const char *title_of(const json_t *e)
+/* What stands for the entry's title, copied; "" for none; NULL when out of memory. */
+static char *title_of(const struct ag_ctl_record *e)
 {
 	static const char *const keys[] = {"title", "name", "city", "text", "summary"};
-	const json_t *body = json_object_get(e, "body");
+	json_t *body = rec_body_json(e);
+	const char *t = NULL;
+	char *s;
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (rec_text_pick(json_object_get(body, keys[i])))
-			return rec_text_pick(json_object_get(body, keys[i]));
-	return "";
+	for (size_t i = 0; !t && i < sizeof(keys) / sizeof(keys[0]); i++)
+		t = rec_text_pick(json_object_get(body, keys[i]));
+	s = strdup(t ? t : "");
+	json_decref(body);
+	return s;
+}
+
+/* e, news of kind, added to c's items: 0, or -1 out of memory. */
+static int item_add(struct news_city *c, const char *kind, const struct ag_ctl_record *e)
+{
+	struct news_item *items = realloc(c->items, (c->n + 1) * sizeof(*items)), *it;
+
+	if (!items)
+		return -1;
+	c->items = items;
+	it = &items[c->n];
+	it->kind = kind;
+	snprintf(it->type, sizeof(it->type), "%s", e->type);
+	snprintf(it->id, sizeof(it->id), "%s", e->id);
+	it->seq = e->seq;
+	it->timestamp = e->timestamp;
+	if (!(it->title = title_of(e)))
+		return -1;
+	c->n++;
+	return 0;
+}
+
+/* The news of a feed's entries, into c. */
+static int entries_news(struct news *n, struct news_city *c, const struct ag_ctl_log *log)
+{
+	const char *kind;
+
+	for (size_t i = 0; i < log->nentries; i++) {
+		const struct ag_ctl_record *e = &log->entries[i];
+
+		if (e->timestamp < n->since_ms || !(kind = kind_of(n, c->author, e, c)))
+			continue;
+		if (item_add(c, kind, e) != 0)
+			return cmd_fail(n->a, EXIT_LOCAL, "out of memory");
+	}
+	return 0;
 }
 
 /* One feed's news, added to n->cities when there is any. */
-static int feed_news(struct news *n, const json_t *feed)
+static int feed_news(struct news *n, const struct ag_ctl_feed *feed)
 {
-	const char *author = rec_str(feed, "author"), *kind;
-	json_t *seenv = n->seen ? json_object_get(n->seen, author) : NULL, *entries, *e, *items;
-	uint64_t seen = (uint64_t)json_integer_value(seenv),
-	         head = (uint64_t)json_integer_value(json_object_get(feed, "seq"));
-	bool fresh = n->seen && !n->first && !seenv;
-	size_t i;
+	json_t *seenv = n->seen ? json_object_get(n->seen, feed->author) : NULL;
+	struct news_city c = {feed->name[0] ? feed->name : feed->author, feed->author,
+	                      n->seen && !n->first && !seenv, NULL, 0};
+	uint64_t seen = (uint64_t)json_integer_value(seenv);
+	struct news_city *all;
+	struct ag_ctl_log log;
 	int rc;
 
-	if (n->seen && seen >= head)
+	if (n->seen && seen >= feed->seq)
 		return 0;
-	if ((rc = fetch_log(n->a, author, seen + 1, &entries)) != 0)
+	if ((rc = fetch_log_pages(n->a, feed->author, seen + 1, 0, &log)) == 0)
+		rc = entries_news(n, &c, &log);
+	ag_ctl_resp_clear(&ag_ctl_log_shape, &log);
+	if (rc != 0 || (!c.n && !c.new_city)) {
+		city_clear(&c);
 		return rc;
-	items = json_array();
-	json_array_foreach(entries, i, e)
-	{
-		if ((uint64_t)json_integer_value(json_object_get(e, "timestamp")) < n->since_ms ||
-		    !(kind = kind_of(n, author, e, items)))
-			continue;
-		json_array_append_new(
-		    items, json_pack("{s:s, s:O, s:O, s:O, s:O, s:s}", "kind", kind, "type",
-		                     json_object_get(e, "type"), "id", json_object_get(e, "id"),
-		                     "seq", json_object_get(e, "seq"), "timestamp",
-		                     json_object_get(e, "timestamp"), "title", title_of(e)));
 	}
-	json_decref(entries);
-	if (json_array_size(items) || fresh)
-		json_array_append_new(
-		    n->cities, json_pack("{s:s, s:s, s:b, s:o}", "city",
-		                         rec_str(feed, "name") ? rec_str(feed, "name") : author,
-		                         "author", author, "new_city", fresh, "items", items));
-	else
-		json_decref(items);
+	if (!(all = realloc(n->cities, (n->ncities + 1) * sizeof(*all)))) {
+		city_clear(&c);
+		return cmd_fail(n->a, EXIT_LOCAL, "out of memory");
+	}
+	n->cities = all;
+	all[n->ncities++] = c;
 	return 0;
 }
 
 /* ---- printing ---- */
 
-static void print_news(const json_t *cities, const char *since)
+/* What news --json prints of the cities. */
+static json_t *cities_json(const struct news *n)
 {
-	const json_t *c, *it;
-	size_t i, j;
+	json_t *cities = json_array(), *items;
+
+	for (size_t i = 0; cities && i < n->ncities; i++) {
+		const struct news_city *c = &n->cities[i];
+
+		items = json_array();
+		for (size_t j = 0; items && j < c->n; j++) {
+			const struct news_item *it = &c->items[j];
+
+			json_array_append_new(
+			    items,
+			    json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "kind", it->kind, "type",
+			              it->type, "id", it->id, "seq", (json_int_t)it->seq,
+			              "timestamp", (json_int_t)it->timestamp, "title", it->title));
+		}
+		json_array_append_new(cities, json_pack("{s:s, s:s, s:b, s:o}", "city", c->city,
+		                                        "author", c->author, "new_city",
+		                                        c->new_city, "items", items));
+	}
+	return cities;
+}
+
+static void print_news(const struct news *n, const char *since)
+{
 	char when[32];
 
-	if (!json_array_size(cities)) {
+	if (!n->ncities) {
 		out_printf("nothing new since %s\n", since);
 		return;
 	}
-	json_array_foreach(cities, i, c)
-	{
-		out_printf("%s%s%s\n", i ? "\n" : "", rec_str(c, "city"),
-		           json_is_true(json_object_get(c, "new_city")) ? " (newly followed)" : "");
-		json_array_foreach(json_object_get(c, "items"), j, it)
-		{
-			out_time(when, sizeof(when),
-			         (uint64_t)json_integer_value(json_object_get(it, "timestamp")));
-			const char *title = rec_str(it, "title"); /* NULL when empty */
+	for (size_t i = 0; i < n->ncities; i++) {
+		const struct news_city *c = &n->cities[i];
 
-			out_printf("  %-9s %s  %s %s%s%s\n", rec_str(it, "kind"), when,
-			           rec_str(it, "type"), rec_str(it, "id"), title ? ": " : "",
-			           title ? title : "");
+		out_printf("%s%s%s\n", i ? "\n" : "", c->city,
+		           c->new_city ? " (newly followed)" : "");
+		for (size_t j = 0; j < c->n; j++) {
+			const struct news_item *it = &c->items[j];
+
+			out_time(when, sizeof(when), it->timestamp);
+			out_printf("  %-9s %s  %s %s%s%s\n", it->kind, when, it->type, it->id,
+			           *it->title ? ": " : "", it->title);
 		}
 	}
 }
@@ -223,31 +287,25 @@ static int parse_since(const struct args *a, uint64_t *ms)
 	return 0;
 }
 
-static int run(struct news *n, const json_t *status)
+static int run(struct news *n, const struct ag_ctl_node *status)
 {
-	const json_t *feed;
-	size_t i;
 	int rc;
 
-	json_array_foreach(json_object_get(status, "feeds"), i, feed)
-	{
-		if ((rc = feed_news(n, feed)) != 0)
+	for (size_t i = 0; i < status->nfeeds; i++)
+		if ((rc = feed_news(n, &status->feeds[i])) != 0)
 			return rc;
-	}
 	return 0;
 }
 
 /* Every feed's seq as seen now, kept for this node's key. */
-static int remember(const struct args *a, json_t *state, const json_t *status)
+static int remember(const struct args *a, json_t *state, const struct ag_ctl_node *status)
 {
-	json_t *seen = json_object(), *feed;
-	size_t i;
+	json_t *seen = json_object();
 
-	json_array_foreach(json_object_get(status, "feeds"), i, feed)
-	{
-		json_object_set(seen, rec_str(feed, "author"), json_object_get(feed, "seq"));
-	}
-	json_object_set_new(state, rec_str(status, "key"), seen);
+	for (size_t i = 0; i < status->nfeeds; i++)
+		json_object_set_new(seen, status->feeds[i].author,
+		                    json_integer((json_int_t)status->feeds[i].seq));
+	json_object_set_new(state, status->key, seen);
 	if (state_save(state) != 0)
 		return cmd_fail(a, EXIT_REFUSED,
 		                "cannot keep what was seen in $XDG_STATE_HOME/agora: %s",
@@ -258,30 +316,33 @@ static int remember(const struct args *a, json_t *state, const json_t *status)
 int cmd_news(const struct args *a)
 {
 	struct news n = {.a = a};
-	json_t *status = NULL, *state = NULL;
+	struct ag_ctl_status_resp st;
+	const struct ag_ctl_node *status = &st.status;
+	json_t *state = NULL;
 	int rc;
 
-	if ((rc = parse_since(a, &n.since_ms)) != 0 || (rc = fetch_status(a, &status)) != 0)
+	if ((rc = parse_since(a, &n.since_ms)) != 0 || (rc = fetch_status(a, &st)) != 0)
 		return rc;
 	if (!n.since_ms) {
 		state = state_load();
-		n.seen = json_object_get(state, rec_str(status, "key"));
+		n.seen = json_object_get(state, status->key);
 		/* The first look: everything is news, and no city newly followed. */
 		if ((n.first = !n.seen))
-			json_object_set_new(state, rec_str(status, "key"), n.seen = json_object());
+			json_object_set_new(state, status->key, n.seen = json_object());
 	}
-	n.cities = json_array();
 	if ((rc = run(&n, status)) == 0 && !n.since_ms)
 		rc = remember(a, state, status);
 	if (rc == 0 && a->json)
-		rc = cmd_json(json_pack("{s:s, s:O}", "since",
+		rc = cmd_json(json_pack("{s:s, s:o}", "since",
 		                        a->opt[OPT_SINCE] ? a->opt[OPT_SINCE] : "last", "cities",
-		                        n.cities));
+		                        cities_json(&n)));
 	else if (rc == 0)
-		print_news(n.cities,
+		print_news(&n,
 		           a->opt[OPT_SINCE] && n.since_ms ? a->opt[OPT_SINCE] : "you last looked");
-	json_decref(n.cities);
+	for (size_t i = 0; i < n.ncities; i++)
+		city_clear(&n.cities[i]);
+	free(n.cities);
 	json_decref(state);
-	json_decref(status);
+	ag_ctl_resp_clear(&ag_ctl_status_resp_shape, &st);
 	return rc;
 }

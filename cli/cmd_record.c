@@ -387,17 +387,22 @@ static void print_hits(const struct ag_ctl_records *resp, const char *text)
 		           "--topic or --lang)\n");
 }
 
-/* What search --json prints: the response, each hit with its best snippet. */
+/* What search --json prints: the response, each hit (its one array's) with its best snippet. */
 static json_t *hits_json(const struct ag_ctl_records *resp, const char *text)
 {
-	json_t *doc = ctlj_from(&ag_ctl_records_shape, resp), *r;
-	size_t i;
+	json_t *doc = ctlj_from(&ag_ctl_records_shape, resp), *hits = NULL, *v;
+	const char *k;
 
-	json_array_foreach(json_object_get(doc, "records"), i, r)
+	json_object_foreach(doc, k, v)
 	{
-		json_t *sn = snippet_find(text, json_object_get(r, "body"));
+		if (json_is_array(v))
+			hits = v; /* its records, whose key ctl_resp.c's table alone names */
+	}
+	for (size_t i = 0; i < json_array_size(hits) && i < resp->nrecords; i++) {
+		json_t *body = rec_body_json(&resp->records[i]), *sn = snippet_find(text, body);
 
-		json_object_set_new(r, "snippet", sn ? sn : json_null());
+		json_object_set_new(json_array_get(hits, i), "snippet", sn ? sn : json_null());
+		json_decref(body);
 	}
 	return doc;
 }

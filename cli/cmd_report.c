@@ -64,20 +64,23 @@ static int done(const struct args *a, const struct report *r)
 
 int cmd_report_html(const struct args *a)
 {
-	json_t *status = NULL, *records = NULL;
+	struct ag_ctl_status_resp st;
+	struct fetch_recs records = {0};
 	struct report r;
 	int rc;
 
-	if ((rc = fetch_status(a, &status)) != 0 || (rc = fetch_records(a, status, &records)) != 0)
+	if ((rc = fetch_status(a, &st)) != 0)
+		return rc;
+	if ((rc = fetch_records(a, &st.status, &records)) != 0)
 		goto out;
-	if (report_init(&r, status, records, now_ms()) != 0) {
+	if (report_init(&r, &st.status, &records, now_ms()) != 0) {
 		rc = cmd_fail(a, EXIT_LOCAL, "out of memory");
 	} else if ((rc = write_page(a, &r)) == 0) {
 		rc = done(a, &r);
 	}
 	report_clear(&r);
 out:
-	json_decref(records);
-	json_decref(status);
+	fetch_recs_clear(&records);
+	ag_ctl_resp_clear(&ag_ctl_status_resp_shape, &st);
 	return rc;
 }

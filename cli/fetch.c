@@ -3,37 +3,50 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "ctlj.h"
 #include "exits.h"
 #include "fetch.h"
 #include "rec.h"
 
-/* Each of n records of shape s appended to all as --json prints it; 0, or -1 out of memory. */
-static int append(json_t *all, const struct ag_ctl_shape *s, const struct ag_ctl_record *recs,
-                  size_t n)
+void fetch_recs_clear(struct fetch_recs *all)
 {
-	for (size_t i = 0; i < n; i++)
-		if (json_array_append_new(all, ctlj_from(s, &recs[i])) != 0)
+	for (size_t i = 0; i < all->n; i++) {
+		ag_ctl_resp_clear(&ag_ctl_record_shape, &all->v[i].r);
+		json_decref(all->v[i].body);
+	}
+	free(all->v);
+	memset(all, 0, sizeof(*all));
+}
+
+/* Moves the n records of recs to the end of all, each with its body as JSON; 0, or -1 out of
+ * memory. */
+static int append(struct fetch_recs *all, struct ag_ctl_record *recs, size_t n)
+{
+	struct fetch_rec *v = realloc(all->v, (all->n + n + 1) * sizeof(*v));
+
+	if (!v)
+		return -1;
+	all->v = v;
+	for (size_t i = 0; i < n; i++) {
+		struct fetch_rec *f = &v[all->n++];
+
+		f->r = recs[i];
+		memset(&recs[i], 0, sizeof(recs[i])); /* what it held is all's now */
+		if (!(f->body = rec_body_json(&f->r)))
 			return -1;
+	}
 	return 0;
 }
 
-int fetch_status(const struct args *a, json_t **status)
+int fetch_status(const struct args *a, struct ag_ctl_status_resp *status)
 {
-	struct ag_ctl_status_resp resp;
 	struct ag_ctl_req req;
-	int rc;
 
-	*status = NULL;
 	ag_ctl_req_init(&req, AG_CTL_STATUS);
-	if ((rc = cmd_call(a, &req, &resp)) != 0)
-		return rc;
-	*status = ctlj_from(&ag_ctl_status_shape, &resp.status);
-	ag_ctl_resp_clear(&ag_ctl_status_resp_shape, &resp);
-	return *status ? 0 : cmd_fail(a, EXIT_LOCAL, "out of memory");
+	return cmd_call(a, &req, status);
 }
 
-int fetch_list(const struct args *a, const char *city, const char *type, json_t *all, bool *more)
+int fetch_list(const struct args *a, const char *city, const char *type, struct fetch_recs *all,
+               bool *more)
 {
 	struct ag_ctl_records resp;
 	struct ag_ctl_req req;
@@ -45,32 +58,30 @@ int fetch_list(const struct args *a, const char *city, const char *type, json_t 
 	    (rc = cmd_call(a, &req, &resp)) != 0)
 		return rc;
 	*more = resp.more;
-	if (append(all, &ag_ctl_record_shape, resp.records, resp.nrecords) != 0)
+	if (append(all, resp.records, resp.nrecords) != 0)
 		rc = cmd_fail(a, EXIT_LOCAL, "out of memory");
 	ag_ctl_resp_clear(&ag_ctl_records_shape, &resp);
 	return rc;
 }
 
-int fetch_records(const struct args *a, const json_t *status, json_t **records)
+int fetch_records(const struct args *a, const struct ag_ctl_node *status, struct fetch_recs *all)
 {
-	json_t *feed;
 	bool more = false;
-	size_t i;
 	int rc;
 
-	if (!(*records = json_array()))
-		return cmd_fail(a, EXIT_LOCAL, "out of memory");
-	if ((rc = fetch_list(a, NULL, NULL, *records, &more)) != 0 || !more)
+	memset(all, 0, sizeof(*all));
+	if ((rc = fetch_list(a, NULL, NULL, all, &more)) != 0 || !more)
 		return rc;
-	json_array_clear(*records);
-	json_array_foreach(json_object_get(status, "feeds"), i, feed)
-	{
-		if ((rc = fetch_list(a, rec_str(feed, "author"), NULL, *records, &more)) != 0)
+	fetch_recs_clear(all);
+	for (size_t i = 0; i < status->nfeeds; i++) {
+		const struct ag_ctl_feed *f = &status->feeds[i];
+
+		if ((rc = fetch_list(a, f->author, NULL, all, &more)) != 0)
 			return rc;
 		if (more)
 			return cmd_fail(a, EXIT_REFUSED,
 			                "%s's records are more than agorad sends at once",
-			                rec_str(feed, "name") ? rec_str(feed, "name") : "a city");
+			                f->name[0] ? f->name : "a city");
 	}
 	return 0;
 }
@@ -115,37 +126,17 @@ int fetch_log_pages(const struct args *a, const char *city, uint64_t since, uint
 	return 0;
 }
 
-int fetch_log(const struct args *a, const char *author, uint64_t since, json_t **entries)
-{
-	struct ag_ctl_log log;
-	int rc;
-
-	if (!(*entries = json_array()))
-		return cmd_fail(a, EXIT_LOCAL, "out of memory");
-	if ((rc = fetch_log_pages(a, author, since, 0, &log)) == 0 &&
-	    append(*entries, &ag_ctl_entry_shape, log.entries, log.nentries) != 0)
-		rc = cmd_fail(a, EXIT_LOCAL, "out of memory");
-	ag_ctl_resp_clear(&ag_ctl_log_shape, &log);
-	return rc;
-}
-
 int fetch_history(const struct args *a, const char *author, const char *type, const char *id,
-                  json_t **versions)
+                  struct ag_ctl_history *versions)
 {
-	struct ag_ctl_history resp;
 	struct ag_ctl_req req;
 	int rc;
 
-	*versions = NULL;
+	memset(versions, 0, sizeof(*versions));
 	ag_ctl_req_init(&req, AG_CTL_HISTORY);
 	if ((rc = cmd_req_set(a, &req, AG_CTL_F_TYPE, type)) != 0 ||
 	    (rc = cmd_req_set(a, &req, AG_CTL_F_ID, id)) != 0 ||
-	    (rc = cmd_req_set(a, &req, AG_CTL_F_CITY, author)) != 0 ||
-	    (rc = cmd_call(a, &req, &resp)) != 0)
+	    (rc = cmd_req_set(a, &req, AG_CTL_F_CITY, author)) != 0)
 		return rc;
-	if (!(*versions = json_array()) ||
-	    append(*versions, &ag_ctl_version_shape, resp.versions, resp.nversions) != 0)
-		rc = cmd_fail(a, EXIT_LOCAL, "out of memory");
-	ag_ctl_resp_clear(&ag_ctl_history_shape, &resp);
-	return rc;
+	return cmd_call(a, &req, versions);
 }

@@ -33,15 +33,14 @@ const char *report_pick(const json_t *v)
 	return s ? s : "";
 }
 
-const char *report_title(const json_t *rec)
+const char *report_title(const struct fetch_rec *rec)
 {
 	static const char *const keys[] = {"title", "name", "city", "text", "summary"};
-	const json_t *body = json_object_get(rec, "body");
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (*report_pick(json_object_get(body, keys[i])))
-			return report_pick(json_object_get(body, keys[i]));
-	return rec_str(rec, "id") ? rec_str(rec, "id") : "";
+		if (*report_pick(json_object_get(rec->body, keys[i])))
+			return report_pick(json_object_get(rec->body, keys[i]));
+	return rec->r.id;
 }
 
 static long city_index(const struct report *r, const char *key)
@@ -77,11 +76,10 @@ const char *report_city_name(const struct report *r, const char *key)
 long report_find(const struct report *r, const char *author, const char *type, const char *id)
 {
 	for (size_t i = 0; author && type && id && i < r->nrecs; i++) {
-		const json_t *x = r->recs[i];
+		const struct ag_ctl_record *x = &r->recs[i]->r;
 
-		if (strcmp(rec_str(x, "author") ? rec_str(x, "author") : "", author) == 0 &&
-		    strcmp(rec_str(x, "type") ? rec_str(x, "type") : "", type) == 0 &&
-		    strcmp(rec_str(x, "id") ? rec_str(x, "id") : "", id) == 0)
+		if (strcmp(x->author, author) == 0 && strcmp(x->type, type) == 0 &&
+		    strcmp(x->id, id) == 0)
 			return (long)i;
 	}
 	return -1;
@@ -89,35 +87,30 @@ long report_find(const struct report *r, const char *author, const char *type, c
 
 /* ---- the cities ---- */
 
-static void add_peers(struct report *r, const json_t *status)
+static void add_peers(struct report *r, const struct ag_ctl_node *status)
 {
-	const json_t *p;
-	size_t i;
-
-	json_array_foreach(json_object_get(status, "peers"), i, p)
-	{
-		struct report_city *c = city_mut(r, rec_str(p, "key"));
+	for (size_t i = 0; i < status->npeers; i++) {
+		const struct ag_ctl_peer *p = &status->peers[i];
+		struct report_city *c = city_mut(r, p->key);
 
 		if (!c)
 			continue;
 		c->peer = true;
-		c->connected = json_is_true(json_object_get(p, "connected"));
-		c->last_contact =
-		    (uint64_t)json_integer_value(json_object_get(p, "last_contact_ms"));
+		c->connected = p->connected;
+		c->last_contact = p->last_contact_ms;
 	}
 }
 
 /* What one record tells of its city, or (member) of the city it introduces. */
-static void learn(struct report *r, const json_t *rec)
+static void learn(struct report *r, const struct fetch_rec *rec)
 {
-	const char *type = rec_str(rec, "type"), *k;
-	const json_t *body = json_object_get(rec, "body"), *t;
-	struct report_city *c = city_mut(r, rec_str(rec, "author")), *m;
-	uint64_t ts = (uint64_t)json_integer_value(json_object_get(rec, "timestamp"));
+	const char *type = rec->r.type, *k;
+	const json_t *body = rec->body, *t;
+	struct report_city *c = city_mut(r, rec->r.author), *m;
+	uint64_t ts = rec->r.timestamp;
 	size_t i;
 
-	if (type && strcmp(type, "member") == 0 && (m = city_mut(r, rec_str(body, "key"))) &&
-	    !m->role)
+	if (strcmp(type, "member") == 0 && (m = city_mut(r, rec_str(body, "key"))) && !m->role)
 		m->role = rec_str(body, "role");
 	if (!c || plumbing(type))
 		return;
@@ -137,23 +130,17 @@ static void learn(struct report *r, const json_t *rec)
 		}
 }
 
-static int cities_init(struct report *r, const json_t *status)
+static int cities_init(struct report *r, const struct ag_ctl_node *status)
 {
-	const json_t *feeds = json_object_get(status, "feeds"), *f;
-	const char *self = rec_str(status, "key");
-	size_t i;
-
-	if (!(r->cities = calloc(json_array_size(feeds) + 1, sizeof(*r->cities))))
+	if (!(r->cities = calloc(status->nfeeds + 1, sizeof(*r->cities))))
 		return -1;
-	json_array_foreach(feeds, i, f)
-	{
-		struct report_city *c = &r->cities[r->ncities];
+	for (size_t i = 0; i < status->nfeeds; i++) {
+		const struct ag_ctl_feed *f = &status->feeds[i];
+		struct report_city *c = &r->cities[r->ncities++];
 
-		if (!(c->key = rec_str(f, "author")))
-			continue;
-		c->name = rec_str(f, "name") ? rec_str(f, "name") : c->key;
-		c->self = self && strcmp(self, c->key) == 0;
-		r->ncities++;
+		c->key = f->author;
+		c->name = f->name[0] ? f->name : c->key;
+		c->self = strcmp(status->key, c->key) == 0;
 	}
 	add_peers(r, status);
 	return 0;
@@ -175,44 +162,34 @@ static size_t type_rank(const char *type)
 /* Sorting needs the model: qsort has no argument for it. */
 static const struct report *sorting;
 
-static int str_cmp(const json_t *a, const json_t *b, const char *key)
-{
-	return strcmp(rec_str(a, key) ? rec_str(a, key) : "",
-	              rec_str(b, key) ? rec_str(b, key) : "");
-}
-
 /* By city name, then key, then type in the order of DESIGN.md, then id. */
 static int rec_cmp(const void *x, const void *y)
 {
-	const json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
-	size_t ra = type_rank(rec_str(a, "type")), rb = type_rank(rec_str(b, "type"));
-	int c = strcmp(report_city_name(sorting, rec_str(a, "author")),
-	               report_city_name(sorting, rec_str(b, "author")));
+	const struct ag_ctl_record *a = &(*(const struct fetch_rec *const *)x)->r,
+	                           *b = &(*(const struct fetch_rec *const *)y)->r;
+	size_t ra = type_rank(a->type), rb = type_rank(b->type);
+	int c = strcmp(report_city_name(sorting, a->author), report_city_name(sorting, b->author));
 
 	if (c == 0)
-		c = str_cmp(a, b, "author");
+		c = strcmp(a->author, b->author);
 	if (c == 0)
-		c = ra != rb ? (ra < rb ? -1 : 1) : str_cmp(a, b, "type");
-	return c ? c : str_cmp(a, b, "id");
+		c = ra != rb ? (ra < rb ? -1 : 1) : strcmp(a->type, b->type);
+	return c ? c : strcmp(a->id, b->id);
 }
 
-int report_init(struct report *r, const json_t *status, const json_t *records, uint64_t now)
+int report_init(struct report *r, const struct ag_ctl_node *status,
+                const struct fetch_recs *records, uint64_t now)
 {
-	const json_t *rec;
-	size_t i;
-
 	memset(r, 0, sizeof(*r));
 	r->now = now;
 	report_day(r->today, now);
-	r->node_name = rec_str(status, "name") ? rec_str(status, "name") : "this node";
-	if (cities_init(r, status) != 0 ||
-	    !(r->recs = calloc(json_array_size(records) + 1, sizeof(*r->recs))))
+	r->node_name = status->name[0] ? status->name : "this node";
+	if (cities_init(r, status) != 0 || !(r->recs = calloc(records->n + 1, sizeof(*r->recs))))
 		return -1;
-	json_array_foreach(records, i, rec)
-	{
-		learn(r, rec);
-		if (!plumbing(rec_str(rec, "type")) && rec_str(rec, "type"))
-			r->recs[r->nrecs++] = (json_t *)(uintptr_t)rec;
+	for (size_t i = 0; i < records->n; i++) {
+		learn(r, &records->v[i]);
+		if (!plumbing(records->v[i].r.type))
+			r->recs[r->nrecs++] = &records->v[i];
 	}
 	sorting = r;
 	qsort(r->recs, r->nrecs, sizeof(*r->recs), rec_cmp);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fetch.h"
 #include "schema.h"
 
 #define REPORT_NEW_DAYS 30
@@ -40,7 +41,7 @@ struct report {
 	uint64_t now;   /* ms since the epoch */
 	char today[11]; /* YYYY-MM-DD, UTC */
 	const char *node_name;
-	json_t **recs; /* every live record, by city, type and id */
+	const struct fetch_rec **recs; /* every live record, by city, type and id */
 	size_t nrecs;
 	struct report_city *cities;
 	size_t ncities;
@@ -50,7 +51,8 @@ struct report {
  * Builds the model from STATUS's answer and the records (fetch_records),
  * both only borrowed, so they must outlive it. 0, or -1 out of memory.
  */
-int report_init(struct report *, const json_t *status, const json_t *records, uint64_t now);
+int report_init(struct report *, const struct ag_ctl_node *status, const struct fetch_recs *records,
+                uint64_t now);
 void report_clear(struct report *);
 
 /* The city whose key is key, or NULL. */
@@ -76,7 +78,7 @@ void report_milestones(struct report *, const json_t *milestones);
 const char *report_pick(const json_t *v);
 
 /* What stands for a record's title: its title, name, city, text or id. */
-const char *report_title(const json_t *rec);
+const char *report_title(const struct fetch_rec *);
 
 /* "2025-03-01" from ms since the epoch, UTC. */
 void report_day(char out[static 11], uint64_t ms);

@@ -258,7 +258,7 @@ static size_t overdue(const struct report *r, const json_t *body)
 
 static void pilot(struct report *r, size_t i)
 {
-	const json_t *body = json_object_get(r->recs[i], "body");
+	const json_t *body = r->recs[i]->body;
 	const char *topic = rec_str(body, "topic");
 	const struct ag_vocab *t = topic ? ag_topic_find(topic, strlen(topic)) : NULL;
 	size_t late = overdue(r, body);
@@ -267,7 +267,7 @@ static void pilot(struct report *r, size_t i)
 	html_text(r->f, report_title(r->recs[i]));
 	fputs("</a></h3>\n<p class=\"meta\">", r->f);
 	fputs("<bdi>", r->f);
-	html_text(r->f, report_city_name(r, rec_str(r->recs[i], "author")));
+	html_text(r->f, report_city_name(r, r->recs[i]->r.author));
 	fputs("</bdi> · <span class=\"badge\">", r->f);
 	html_text(r->f, rec_str(body, "status") ? rec_str(body, "status") : "?");
 	/* Isolated, so that the Arabic at the label's end does not carry the dates after it. */
@@ -296,7 +296,7 @@ void report_pilots(struct report *r)
 	        "red when their day (before %s) passed undone.</p>\n",
 	        r->today);
 	for (size_t i = 0; i < r->nrecs; i++)
-		if (strcmp(rec_str(r->recs[i], "type"), "pilot") == 0 && ++n)
+		if (strcmp(r->recs[i]->r.type, "pilot") == 0 && ++n)
 			pilot(r, i);
 	fputs(n ? "</section>\n"
 	        : "<p class=\"note\">No city has published a pilot.</p></section>\n",

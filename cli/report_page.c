@@ -54,9 +54,7 @@ static size_t count_new(const struct report *r)
 	size_t n = 0;
 
 	for (size_t i = 0; i < r->nrecs; i++)
-		n += (uint64_t)json_integer_value(json_object_get(r->recs[i], "timestamp")) +
-		         REPORT_NEW_DAYS * DAY_MS >=
-		     r->now;
+		n += r->recs[i]->r.timestamp + REPORT_NEW_DAYS * DAY_MS >= r->now;
 	return n;
 }
 
@@ -70,8 +68,8 @@ static void top(struct report *r)
 	size_t practices = 0, pilots = 0;
 
 	for (size_t i = 0; i < r->nrecs; i++) {
-		practices += strcmp(rec_str(r->recs[i], "type"), "practice") == 0;
-		pilots += strcmp(rec_str(r->recs[i], "type"), "pilot") == 0;
+		practices += strcmp(r->recs[i]->r.type, "practice") == 0;
+		pilots += strcmp(r->recs[i]->r.type, "pilot") == 0;
 	}
 	fputs("<header class=\"top\">\n<h1>The network&#39;s knowledge</h1>\n<p>As the node of ",
 	      r->f);
@@ -147,38 +145,36 @@ void report_network(struct report *r)
 
 static int newest_first(const void *x, const void *y)
 {
-	json_int_t a = json_integer_value(json_object_get(*(json_t *const *)x, "timestamp"));
-	json_int_t b = json_integer_value(json_object_get(*(json_t *const *)y, "timestamp"));
+	uint64_t a = (*(const struct fetch_rec *const *)x)->r.timestamp;
+	uint64_t b = (*(const struct fetch_rec *const *)y)->r.timestamp;
 
 	return a < b ? 1 : a > b ? -1 : 0;
 }
 
 void report_new(struct report *r)
 {
-	json_t **recs = calloc(r->nrecs + 1, sizeof(*recs));
+	const struct fetch_rec **recs = calloc(r->nrecs + 1, sizeof(*recs));
 	size_t n = 0;
 	char day[11];
 
 	fprintf(r->f, "<section id=\"new\">\n<h2>New in the last %d days</h2>\n", REPORT_NEW_DAYS);
 	for (size_t i = 0; recs && i < r->nrecs; i++)
-		if ((uint64_t)json_integer_value(json_object_get(r->recs[i], "timestamp")) +
-		        REPORT_NEW_DAYS * DAY_MS >=
-		    r->now)
+		if (r->recs[i]->r.timestamp + REPORT_NEW_DAYS * DAY_MS >= r->now)
 			recs[n++] = r->recs[i];
 	qsort(recs, n, sizeof(*recs), newest_first);
 	fputs(n ? "<ul class=\"new\">\n"
 	        : "<p class=\"note\">Nothing was published or updated.</p>\n",
 	      r->f);
 	for (size_t i = 0; i < n; i++) {
-		report_day(day,
-		           (uint64_t)json_integer_value(json_object_get(recs[i], "timestamp")));
+		const struct ag_ctl_record *x = &recs[i]->r;
+
+		report_day(day, x->timestamp);
 		fprintf(r->f, "<li>%s · ", day);
-		html_text(r->f, report_city_name(r, rec_str(recs[i], "author")));
+		html_text(r->f, report_city_name(r, x->author));
 		fputs(" · ", r->f);
-		html_text(r->f, rec_str(recs[i], "type"));
+		html_text(r->f, x->type);
 		fprintf(r->f, " · <a href=\"#r%ld\" dir=\"auto\">",
-		        report_find(r, rec_str(recs[i], "author"), rec_str(recs[i], "type"),
-		                    rec_str(recs[i], "id")));
+		        report_find(r, x->author, x->type, x->id));
 		html_text(r->f, report_title(recs[i]));
 		fputs("</a></li>\n", r->f);
 	}
@@ -203,7 +199,7 @@ static void records(struct report *r)
 	        "network&#39;s table.</p>\n",
 	        r->nrecs);
 	for (size_t i = 0; i < r->nrecs; i++) {
-		const char *a = rec_str(r->recs[i], "author");
+		const char *a = r->recs[i]->r.author;
 
 		if (!author || strcmp(author, a) != 0) {
 			fputs(author ? "</div>\n" : "", r->f);

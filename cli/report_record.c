@@ -261,7 +261,7 @@ static void fields(struct report *r, const struct ag_field *fds, const json_t *o
 }
 
 /* The title: the first language as the heading, the others under it. */
-static void title(struct report *r, const json_t *rec, const json_t *t)
+static void title(struct report *r, const struct fetch_rec *rec, const json_t *t)
 {
 	const char *k;
 	json_t *s;
@@ -292,30 +292,31 @@ static void title(struct report *r, const json_t *rec, const json_t *t)
 
 void report_record(struct report *r, size_t i)
 {
-	const json_t *rec = r->recs[i], *body = json_object_get(rec, "body");
-	const struct ag_schema *s = ag_schema_find(rec_str(rec, "type"));
+	const struct fetch_rec *rec = r->recs[i];
+	const struct ag_ctl_record *x = &rec->r;
+	const json_t *body = rec->body;
+	const struct ag_schema *s = ag_schema_find(x->type);
 	char *words = filter_words(body), day[11];
 
 	fprintf(r->f, "<article id=\"r%zu\" data-type=\"", i);
-	html_text(r->f, rec_str(rec, "type"));
+	html_text(r->f, x->type);
 	fputs("\" data-id=\"", r->f);
-	html_text(r->f, rec_str(rec, "id"));
+	html_text(r->f, x->id);
 	fputs("\" data-city=\"", r->f);
-	html_text(r->f, report_city_name(r, rec_str(rec, "author")));
+	html_text(r->f, report_city_name(r, x->author));
 	fputs("\" data-words=\"", r->f);
 	html_text(r->f, words ? words : "");
 	fputs("\">\n", r->f);
 	free(words);
 	title(r, rec, json_object_get(body, "title"));
-	report_day(day, (uint64_t)json_integer_value(json_object_get(rec, "timestamp")));
+	report_day(day, x->timestamp);
 	fputs("<p class=\"meta\">", r->f);
-	html_text(r->f, rec_str(rec, "type"));
+	html_text(r->f, x->type);
 	fputs(" <b>", r->f);
-	html_text(r->f, rec_str(rec, "id"));
+	html_text(r->f, x->id);
 	fputs("</b> · ", r->f);
-	html_text(r->f, report_city_name(r, rec_str(rec, "author")));
-	fprintf(r->f, " · seq %lld, %s</p>\n",
-	        (long long)json_integer_value(json_object_get(rec, "seq")), day);
+	html_text(r->f, report_city_name(r, x->author));
+	fprintf(r->f, " · seq %llu, %s</p>\n", (unsigned long long)x->seq, day);
 	fields(r, s ? s->fields : NULL, body, true);
 	fputs("\n</article>\n", r->f);
 }
