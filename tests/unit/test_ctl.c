@@ -593,6 +593,38 @@ static void test_typed_roundtrip(void **state)
 }
 
 /* A CHECK's problems and a METRICS's counts come back as they were packed. */
+/*
+ * Every request type has a response shape: COMPACT's is {"ok": true} and
+ * nothing more, packed as PROTOCOL.md says and decoded back; a response
+ * with more keys is still taken (unknown keys are skipped).
+ */
+static void test_typed_done(void **state)
+{
+	static const uint8_t more[] = {0x82, 0xa2, 'o', 'k', 0xc3, 0xa1, 'x', 0x01};
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	bool ok = false;
+	char v;
+
+	(void)state;
+	for (unsigned t = 1; t < AG_CTL_TYPE_END; t++)
+		if (!ag_ctl_resp_shape(t))
+			fail_msg("request type %u has no response shape", t);
+	assert_ptr_equal(ag_ctl_resp_shape(AG_CTL_COMPACT), &ag_ctl_done_shape);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	assert_int_equal(ag_ctl_resp_pack(&pk, &ag_ctl_done_shape, &v, true), 0);
+	assert_int_equal(sb.size, 5);
+	assert_memory_equal(sb.data, "\x81\xa2ok\xc3", 5);
+	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_done_shape, &v, &ok, (const uint8_t *)sb.data,
+	                                    sb.size, NULL, NULL),
+	                 0);
+	assert_true(ok);
+	assert_int_equal(
+	    ag_ctl_resp_decode(&ag_ctl_done_shape, &v, &ok, more, sizeof(more), NULL, NULL), 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 static void test_typed_check_metrics(void **state)
 {
 	struct ag_ctl_problem pr = {.kind = "silent", .message = "peer Tunis silent for 2 h"};
@@ -914,6 +946,7 @@ int main(void)
 	    cmocka_unit_test(test_resp_depth),
 	    cmocka_unit_test(test_typed_roundtrip),
 	    cmocka_unit_test(test_typed_check_metrics),
+	    cmocka_unit_test(test_typed_done),
 	    cmocka_unit_test(test_typed_cases),
 	    cmocka_unit_test(test_typed_array_bound),
 	    cmocka_unit_test(test_record_roundtrip),
