@@ -188,8 +188,8 @@ struct ag_ctl_record {
 	char prev[AG_CTL_HEX_LEN + 1];  /* log entries: "" for nil, at seq 1 */
 	char *raw;                      /* log entries: the signed header in base64, allocated */
 	uint64_t seq;
-	char state[AG_CTL_STATE_MAX +
-	           1]; /* live, retracted, purged, missing; "" from an older agorad */
+	/* live, retracted, purged, missing; "" from an older agorad */
+	char state[AG_CTL_STATE_MAX + 1];
 	uint64_t timestamp;
 	char type[AG_TYPE_MAX + 1];
 };
@@ -228,8 +228,7 @@ enum ag_ctl_kind {
 	AG_CTL_K_BOOL,   /* bool */
 	AG_CTL_K_ARRAY,  /* of sub: a pointer at off, its count (size_t) at count_off */
 	AG_CTL_K_MAP,    /* a sub struct embedded at off */
-	AG_CTL_K_RAWMAP, /* struct ag_ctl_rawmap: a canonical map of at most size bytes, allocated
-	                  */
+	AG_CTL_K_RAWMAP, /* struct ag_ctl_rawmap: a canonical map of size bytes at most */
 	AG_CTL_K_TEXT,   /* char *: a string of at most size bytes, allocated */
 };
 
