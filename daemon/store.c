@@ -18,6 +18,9 @@
  *                                            live: its body is held and indexed
  *   forks     author(32) seq(8) hash(32)  -> an encoded header kept as proof
  *   flags     author(32)                  -> flag word(4)
+ *   usage     author(32)                  -> bytes of its bodies held(8), bodies
+ *                                            dropped over quota(8), its last body
+ *                                            was dropped(1): kept with every write
  *   meta      the callers' keys           -> their values
  *   info      "schema", "records"         -> version(4), records(8)
  *             "writer"                    -> the release that last opened it, "agorad 0.1.0"
@@ -74,7 +77,7 @@
  * were never released and are refused, with what to do; a later one,
  * written by a newer release, is refused naming it.
  */
-#define SCHEMA    8
+#define SCHEMA    9
 #define RELEASED  8 /* the first released format: every one since is upgraded */
 #define WRITER    "agorad " AGORA_VERSION
 #define EPOS_LEN  16 /* a line of entries */
@@ -82,6 +85,8 @@
 #define REC_LEN   21
 #define FKEY_LEN  (AG_PK_LEN + 8 + AG_HASH_LEN)
 #define MKEY_LEN  (AG_PK_LEN + 8)
+#define USAGE_LEN 17
+#define TXN_COST  (16u << 10) /* bytes a write transaction is taken to add, besides its entries */
 #define EFORMAT   (MDB_LAST_ERRCODE + 1) /* not an LMDB code: the store's own format differs */
 #define EUPGRADE  (MDB_LAST_ERRCODE + 2) /* an upgrade failed, and said why */
 #define GROW_STEP ((size_t)1 << 30)      /* past 1 GiB the map grows by this much */
@@ -94,6 +99,21 @@ struct wtxn {
 	int logno_read;
 	MDB_cursor *records; /* opened at the first record written */
 	uint64_t new_records;
+	/* The disk, read at the first entry that asks (wtxn_disk_over), and what was added since.
+	 */
+	int disk_read;
+	uint64_t disk_used, disk_free, disk_added;
+};
+
+/* What a write knows of a feed: read once, its head and usage written once, at the end. */
+struct feed {
+	uint8_t author[AG_PK_LEN];
+	uint64_t head;
+	uint8_t hash[AG_HASH_LEN];
+	uint32_t flags;
+	int dirty;
+	struct store_usage use;
+	int use_dirty;
 };
 
 static int wtxn_finish(struct wtxn *w);
@@ -389,10 +409,10 @@ static void writer_get(MDB_txn *txn, struct store *st)
 static int open_dbs(struct store *st, MDB_txn *txn)
 {
 	static const char *names[] = {"log",     "bodies", "missing", "purged", "entries", "heads",
-	                              "records", "forks",  "flags",   "meta",   "info"};
+	                              "records", "forks",  "flags",   "meta",   "info",    "usage"};
 	MDB_dbi *dbis[] = {&st->log,     &st->bodies, &st->missing, &st->purged,
 	                   &st->entries, &st->heads,  &st->records, &st->forks,
-	                   &st->flags,   &st->meta,   &st->info};
+	                   &st->flags,   &st->meta,   &st->info,    &st->usage};
 	uint8_t ver[4];
 	MDB_val k = {6, "schema"}, v = {4, ver};
 	int rc;
@@ -452,7 +472,8 @@ int store_env_open(struct store *st, const char *dir, size_t map_size)
  * format `from` to from + 1, in one write transaction, which then says
  * from + 1. Each reads what the format before it wrote (it may open the
  * databases it needs; index terms can be made again from log and bodies).
- * None yet: format 8 is the current one.
+ * 8 to 9 adds usage, each author's bytes of bodies, counted once here and
+ * kept with every write since.
  */
 struct upgrade {
 	uint32_t from;
@@ -460,7 +481,10 @@ struct upgrade {
 	int (*fn)(MDB_txn *, struct store *);
 };
 
+static int upgrade_usage(MDB_txn *txn, struct store *st);
+
 static const struct upgrade upgrades[] = {
+    {8, "count each author's bodies for its quota", upgrade_usage},
     {0, NULL, NULL},
 };
 
@@ -614,6 +638,7 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	free(st->noted);
 	index_free(st->ix);
 	if (st->env)
 		mdb_env_close(st->env);
@@ -666,6 +691,75 @@ static int flags_put(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, uint32_t 
 		return rc == MDB_NOTFOUND ? 0 : rc;
 	}
 	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+/* An author's usage: zero when it has none yet. */
+static int usage_get(MDB_txn *txn, const struct store *st, const uint8_t *author,
+                     struct store_usage *u)
+{
+	MDB_val k = author_key(author), v;
+	int rc = mdb_get(txn, st->usage, &k, &v);
+	const uint8_t *p;
+
+	*u = (struct store_usage){0, 0, false};
+	if (rc != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if (v.mv_size != USAGE_LEN)
+		return MDB_CORRUPTED;
+	p = v.mv_data;
+	*u = (struct store_usage){be64_get(p), be64_get(p + 8), p[16] != 0};
+	return 0;
+}
+
+static int usage_put(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, const struct store_usage *u)
+{
+	uint8_t a[AG_PK_LEN], b[USAGE_LEN];
+
+	memcpy(a, author, AG_PK_LEN);
+	be64_put(b, u->body_bytes);
+	be64_put(b + 8, u->dropped);
+	b[16] = u->over_quota;
+	return mdb_put(txn, dbi, &(MDB_val){AG_PK_LEN, a}, &(MDB_val){USAGE_LEN, b}, 0);
+}
+
+/* The upgrade from format 8: each author's bodies held, summed once from entries and bodies. */
+static int upgrade_usage(MDB_txn *txn, struct store *st)
+{
+	MDB_dbi entries, bodies, usage;
+	struct store_usage u = {0, 0, false};
+	uint8_t author[AG_PK_LEN];
+	MDB_cursor *c;
+	MDB_val k, v, b;
+	int rc, have = 0;
+
+	(void)st;
+	if ((rc = mdb_dbi_open(txn, "entries", 0, &entries)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "bodies", 0, &bodies)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "usage", MDB_CREATE, &usage)) != 0 ||
+	    (rc = mdb_cursor_open(txn, entries, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != AG_PK_LEN || v.mv_size != EPOS_LEN) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (have && memcmp(author, k.mv_data, AG_PK_LEN) != 0 &&
+		    (rc = usage_put(txn, usage, author, &u)) != 0)
+			break;
+		if (!have || memcmp(author, k.mv_data, AG_PK_LEN) != 0)
+			u.body_bytes = 0;
+		memcpy(author, k.mv_data, AG_PK_LEN);
+		have = 1;
+		if ((rc = mdb_get(txn, bodies, &(MDB_val){8, (uint8_t *)v.mv_data + 8}, &b)) == 0)
+			u.body_bytes += b.mv_size;
+		else if (rc != MDB_NOTFOUND)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND && have)
+		rc = usage_put(txn, usage, author, &u);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* The head of a feed: seq 0 when there is none. */
@@ -800,29 +894,117 @@ static int head_put(struct wtxn *w, const uint8_t *author, uint64_t seq,
 	return mdb_put(w->txn, w->st->heads, &(MDB_val){AG_PK_LEN, a}, &(MDB_val){HEAD_LEN, hb}, 0);
 }
 
+/* The types whose bodies can never be purged (nor dropped for quota). */
+static bool body_protected(const char *type)
+{
+	return strcmp(type, "identity") == 0 || strcmp(type, "member") == 0 ||
+	       strcmp(type, "purge") == 0;
+}
+
+/* Whether h's body fits its author's quota: this node's own and protected ones always do. */
+static bool quota_fits(struct store *st, const struct feed *f, const struct ag_header *h)
+{
+	uint64_t q = st->limits.quota;
+
+	return q == 0 || store_self(st, h->author) || body_protected(h->type) ||
+	       (f->use.body_bytes <= q && h->body_len <= q - f->use.body_bytes);
+}
+
+/* A body of h's author is dropped over quota: counted, and logged the first time. */
+static void quota_drop(struct store *st, struct feed *f, const struct ag_header *h)
+{
+	char key[AG_B64_LEN + 1];
+
+	f->use.dropped++;
+	f->use.over_quota = true;
+	f->use_dirty = 1;
+	if (!store_noted_once(st, h->author, STORE_NOTED_QUOTA))
+		return;
+	ag_key_to_b64(key, h->author);
+	log_warnx("store: author %s is over its quota (it holds %llu KiB of bodies, Quota is "
+	          "%llu KiB): its new bodies are dropped, their headers kept",
+	          key, (unsigned long long)(f->use.body_bytes >> 10),
+	          (unsigned long long)(st->limits.quota >> 10));
+}
+
+/* A body of h is kept: it counts for its author's quota, which it is not over then. */
+static void usage_kept(struct feed *f, const struct ag_header *h)
+{
+	f->use.body_bytes += h->body_len;
+	if (!body_protected(h->type))
+		f->use.over_quota = false;
+	f->use_dirty = 1;
+}
+
 /*
- * Whether to keep e's body: a body already purged is dropped quietly here
- * (its header still stored), and never marked missing. Sets *want; 0 or an
- * LMDB error.
+ * Whether to keep e's body (or, for a header alone, to want it): a body
+ * already purged is dropped quietly here (its header still stored), and so
+ * is one past its author's quota; neither is ever marked missing, so neither
+ * is asked for again. Sets *want; 0 or an LMDB error.
  */
-static int body_wanted(struct wtxn *w, const struct ag_entry *e, bool *want)
+static int body_wanted(struct wtxn *w, struct feed *f, const struct ag_entry *e, bool *want)
 {
 	bool purged;
 	int rc = purged_has(w->txn, w->st, e->h.author, e->h.seq, &purged);
 
-	*want = !purged;
-	return rc;
+	*want = false;
+	if (rc != 0 || purged)
+		return rc;
+	*want = quota_fits(w->st, f, &e->h);
+	if (!*want)
+		quota_drop(w->st, f, &e->h);
+	return 0;
 }
 
-/* A header stored without its body: the body is wanted, or dropped on purpose. */
-static int body_absent(struct wtxn *w, const struct ag_entry *e)
+/* A header stored without its body: the body is wanted (*missing), or dropped on purpose. */
+static int body_absent(struct wtxn *w, struct feed *f, const struct ag_entry *e, bool *missing)
 {
 	uint8_t kb[MKEY_LEN];
 	MDB_val k = missing_key(kb, e->h.author, e->h.seq), v = {0, ""};
-	bool want;
-	int rc = body_wanted(w, e, &want);
+	int rc = body_wanted(w, f, e, missing);
 
-	return rc == 0 && want ? mdb_put(w->txn, w->st->missing, &k, &v, 0) : rc;
+	return rc == 0 && *missing ? mdb_put(w->txn, w->st->missing, &k, &v, 0) : rc;
+}
+
+/*
+ * The bytes an entry is taken to add to the store's file: its header, lines
+ * and index postings about twice their size, a body past a quarter page on
+ * overflow pages of its own, whole pages. An estimate that errs high.
+ */
+static uint64_t entry_cost(const struct ag_entry *e)
+{
+	uint64_t body = e->body ? e->body_len : 0, text = body / 2;
+
+	if (body > 1024)
+		body = (body + 16 + 4095) / 4096 * 4096;
+	return 2 * ((uint64_t)e->h.raw_len + 128) + body + text;
+}
+
+/*
+ * Whether storing e would take the store past its limit (store_limits), own's
+ * or others': the disk as the transaction began, plus what it added. An
+ * entry that fits is counted as added.
+ */
+static bool wtxn_disk_over(struct wtxn *w, const struct ag_entry *e, bool own)
+{
+	struct store *st = w->st;
+	uint64_t cost = entry_cost(e), used, avail;
+
+	if (!w->disk_read) {
+		w->disk_used = store_disk_used(st);
+		w->disk_free = store_disk_free(st);
+		w->disk_added = TXN_COST; /* the pages its commit copies */
+		w->disk_read = 1;
+	}
+	used = w->disk_used + w->disk_added + cost;
+	avail = w->disk_free > w->disk_added + cost ? w->disk_free - w->disk_added - cost : 0;
+	if (store_disk_over(st, used, avail, own)) {
+		if (!own && !st->disk_full)
+			store_disk_seen(st, used, avail);
+		return true;
+	}
+	w->disk_added += cost;
+	return false;
 }
 
 /* Puts w's records cursor on the newest line of h's record, read into *r. */
@@ -855,13 +1037,6 @@ static int record_newest_put(struct wtxn *w, const struct ag_header *h, const st
 }
 
 /* ---- purges ---- */
-
-/* The types whose bodies can never be purged (nor dropped for quota). */
-static bool body_protected(const char *type)
-{
-	return strcmp(type, "identity") == 0 || strcmp(type, "member") == 0 ||
-	       strcmp(type, "purge") == 0;
-}
 
 /* What a purge entry's body names, {"seqs": [seq, ...]}, decoded. */
 struct purge_seqs {
@@ -938,27 +1113,39 @@ static int purge_unindex(struct wtxn *w, const struct ag_header *h)
 	return record_newest_put(w, h, &r);
 }
 
-/* A body is purged: store_compact_due says so until the next compaction. */
-/* Purges author's body at seq, which purge_allowed passed (its header at logno). */
-static int purge_one(struct wtxn *w, const uint8_t *author, uint64_t seq, const uint8_t *logno)
+/*
+ * Purges author's body at seq, which purge_allowed passed (its header at
+ * logno); f is author's feed, whose usage it frees. store_compact_due says
+ * so until the next compaction.
+ */
+static int purge_one(struct wtxn *w, struct feed *f, const uint8_t *author, uint64_t seq,
+                     const uint8_t *logno)
 {
 	uint8_t kb[MKEY_LEN], lb[8], id[AG_ID_MAX];
 	MDB_val k = missing_key(kb, author, seq), raw;
 	struct ag_entry old;
+	bool held;
 	int rc;
 
 	memcpy(lb, logno, 8);
 	w->st->compact_due = 1;
 	if ((rc = mdb_put(w->txn, w->st->purged, &k, &(MDB_val){0, ""}, 0)) != 0 ||
-	    ((rc = mdb_del(w->txn, w->st->missing, &k, NULL)) != 0 && rc != MDB_NOTFOUND) ||
-	    ((rc = mdb_del(w->txn, w->st->bodies, &(MDB_val){8, lb}, NULL)) != 0 &&
-	     rc != MDB_NOTFOUND))
+	    ((rc = mdb_del(w->txn, w->st->missing, &k, NULL)) != 0 && rc != MDB_NOTFOUND))
 		return rc;
+	if ((rc = mdb_del(w->txn, w->st->bodies, &(MDB_val){8, lb}, NULL)) != 0 &&
+	    rc != MDB_NOTFOUND)
+		return rc;
+	held = rc == 0;
 	/* A put may move pages: the header is read again and its id copied out. */
 	if ((rc = log_get(w->txn, w->st, lb, &raw)) != 0)
 		return rc;
 	if (ag_entry_open(&old, raw.mv_data, raw.mv_size, NULL, 0, NULL, NULL) != 0)
 		return MDB_CORRUPTED;
+	if (held) { /* its bytes leave its author's usage */
+		f->use.body_bytes -=
+		    old.h.body_len < f->use.body_bytes ? old.h.body_len : f->use.body_bytes;
+		f->use_dirty = 1;
+	}
 	memcpy(id, old.h.id, old.h.id_len);
 	old.h.id = (const char *)id;
 	return purge_unindex(w, &old.h);
@@ -969,7 +1156,7 @@ static int purge_one(struct wtxn *w, const uint8_t *author, uint64_t seq, const 
  * good. A seq it may not name (later, not held, protected) is passed over:
  * its author's node refused it when publishing (store_publish).
  */
-static int purge_apply(struct wtxn *w, const struct ag_entry *e)
+static int purge_apply(struct wtxn *w, struct feed *f, const struct ag_entry *e)
 {
 	struct purge_seqs ps;
 	uint8_t logno[8];
@@ -985,7 +1172,7 @@ static int purge_apply(struct wtxn *w, const struct ag_entry *e)
 			if ((rc = purge_allowed(w->txn, w->st, e->h.author, seq, e->h.seq, &ok,
 			                        logno)) == 0 &&
 			    ok)
-				rc = purge_one(w, e->h.author, seq, logno);
+				rc = purge_one(w, f, e->h.author, seq, logno);
 		}
 	msgpack_unpacked_destroy(&ps.up);
 	return rc == EINVAL ? 0 : rc;
@@ -1014,11 +1201,12 @@ static int purge_check(struct wtxn *w, const struct ag_entry *e)
 }
 
 /*
- * Stores e, the next entry of its feed, and its record; hash receives its
- * hash. p, if not NULL, is e's store_prepare.
+ * Stores e, the next entry of its feed f, and its record; hash receives its
+ * hash, *missing whether its body is wanted and not held. p, if not NULL, is
+ * e's store_prepare.
  */
-static int entry_put(struct wtxn *w, const struct ag_entry *e, const struct store_prep *p,
-                     uint8_t hash[static AG_HASH_LEN])
+static int entry_put(struct wtxn *w, struct feed *f, const struct ag_entry *e,
+                     const struct store_prep *p, uint8_t hash[static AG_HASH_LEN], bool *missing)
 {
 	uint8_t lb[EPOS_LEN], *logno = lb + 8;
 	MDB_val k = author_key(e->h.author);
@@ -1026,6 +1214,7 @@ static int entry_put(struct wtxn *w, const struct ag_entry *e, const struct stor
 	bool want = true;
 	int rc;
 
+	*missing = false;
 	be64_put(lb, e->h.seq);
 	if ((rc = logno_next(w, logno)) != 0)
 		return rc;
@@ -1036,15 +1225,19 @@ static int entry_put(struct wtxn *w, const struct ag_entry *e, const struct stor
 	             &(MDB_val){e->h.raw_len, (void *)(uintptr_t)e->h.raw}, MDB_APPEND);
 	if (rc != 0)
 		return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc;
-	if (e->body && (rc = body_wanted(w, e, &want)) != 0)
+	if (e->body && (rc = body_wanted(w, f, e, &want)) != 0)
 		return rc;
 	if (!want)
 		kept.body = NULL, kept.body_len = 0;
-	if (kept.body)
+	if (kept.body) {
+		usage_kept(f, &e->h);
 		rc = mdb_put(w->txn, w->st->bodies, &(MDB_val){8, logno},
 		             &(MDB_val){e->body_len, (void *)(uintptr_t)e->body}, MDB_APPEND);
-	else if (e->h.has_body)
-		rc = body_absent(w, e);
+	} else if (e->h.has_body && e->body) {
+		rc = 0; /* dropped on purpose: neither held nor wanted */
+	} else if (e->h.has_body) {
+		rc = body_absent(w, f, e, missing);
+	}
 	if (rc != 0)
 		return rc == MDB_KEYEXIST ? MDB_CORRUPTED : rc;
 	e = &kept;
@@ -1054,7 +1247,7 @@ static int entry_put(struct wtxn *w, const struct ag_entry *e, const struct stor
 		ag_entry_hash(e, hash);
 	if ((rc = record_apply(w, e, e->body && p ? p->terms : NULL, logno)) != 0)
 		return rc;
-	return purge_apply(w, e);
+	return purge_apply(w, f, e);
 }
 
 static int fork_keep_raw(struct wtxn *w, const uint8_t *author, uint64_t seq, const void *raw,
@@ -1095,15 +1288,6 @@ static int fork_keep(struct wtxn *w, const struct ag_entry *e, uint64_t other_se
 	return flags_put(w->txn, w->st->flags, e->h.author, flags | STORE_FLAG_FORKED);
 }
 
-/* What a batch knows of a feed: read once, its head written once, at the end. */
-struct feed {
-	uint8_t author[AG_PK_LEN];
-	uint64_t head;
-	uint8_t hash[AG_HASH_LEN];
-	uint32_t flags;
-	int dirty;
-};
-
 struct append_arg {
 	const struct ag_entry *e;
 	const struct store_prep *prep; /* NULL, or one per entry */
@@ -1133,9 +1317,10 @@ static int feed_get(struct wtxn *w, struct append_arg *a, const uint8_t *author,
 	}
 	f = &a->feeds[a->nfeeds];
 	memcpy(f->author, author, AG_PK_LEN);
-	f->dirty = 0;
+	f->dirty = f->use_dirty = 0;
 	if ((rc = flags_get(w->txn, w->st->flags, author, &f->flags)) != 0 ||
-	    (rc = head_get(w->txn, w->st->heads, author, &f->head, f->hash)) != 0)
+	    (rc = head_get(w->txn, w->st->heads, author, &f->head, f->hash)) != 0 ||
+	    (rc = usage_get(w->txn, w->st, author, &f->use)) != 0)
 		return rc;
 	a->nfeeds++;
 	*out = f;
@@ -1170,14 +1355,15 @@ static int entry_held(MDB_txn *txn, const struct store *st, const struct ag_head
  * A body arrives for a header stored without it: it is kept, no more
  * missing, and if its version is its record's state, indexed now.
  */
-static int body_put(struct wtxn *w, const struct ag_entry *e, const struct store_prep *p,
-                    const uint8_t *logno)
+static int body_put(struct wtxn *w, struct feed *f, const struct ag_entry *e,
+                    const struct store_prep *p, const uint8_t *logno)
 {
 	uint8_t mk[MKEY_LEN];
 	MDB_val m = missing_key(mk, e->h.author, e->h.seq);
 	struct rec r;
 	int rc;
 
+	usage_kept(f, &e->h);
 	rc = mdb_put(w->txn, w->st->bodies, &(MDB_val){8, (void *)(uintptr_t)logno},
 	             &(MDB_val){e->body_len, (void *)(uintptr_t)e->body}, 0);
 	if (rc != 0 ||
@@ -1191,14 +1377,15 @@ static int body_put(struct wtxn *w, const struct ag_entry *e, const struct store
 		    (rc = record_newest_put(w, &e->h, &r)) != 0)
 			return rc;
 	}
-	return purge_apply(w, e);
+	return purge_apply(w, f, e);
 }
 
 /* e's header is stored at its seq: a duplicate, a body that was missing, or a fork. */
 static int append_held(struct wtxn *w, struct feed *f, const struct ag_entry *e,
                        const struct store_prep *p, struct store_result *res)
 {
-	uint8_t logno[8];
+	uint8_t logno[8], mk[MKEY_LEN];
+	MDB_val m = missing_key(mk, e->h.author, e->h.seq), v;
 	enum held held;
 	bool want;
 	int rc;
@@ -1212,10 +1399,36 @@ static int append_held(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 	res->status = STORE_DUPLICATE;
 	if (held == HELD_SAME || !e->body)
 		return 0;
-	if ((rc = body_wanted(w, e, &want)) != 0 || !want)
-		return rc; /* purged: dropped without blame */
+	if (wtxn_disk_over(w, e, store_self(w->st, e->h.author))) {
+		res->status = STORE_LIMIT; /* still missing: asked again when there is room */
+		return 0;
+	}
+	/* Not missing: purged, or dropped over quota already; dropped again without blame. */
+	if ((rc = mdb_get(w->txn, w->st->missing, &m, &v)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if ((rc = body_wanted(w, f, e, &want)) != 0)
+		return rc;
+	if (!want) /* over quota now: dropped, and not asked for again */
+		return mdb_del(w->txn, w->st->missing, &m, NULL);
 	res->status = STORE_BODY;
-	return body_put(w, e, p, logno);
+	return body_put(w, f, e, p, logno);
+}
+
+/* Whether e is past its author's entry cap: then nothing of it is stored (logged once). */
+static bool entry_capped(struct store *st, const struct ag_entry *e)
+{
+	char key[AG_B64_LEN + 1];
+	uint64_t cap = st->limits.max_entries;
+
+	if (cap == 0 || e->h.seq <= cap || store_self(st, e->h.author))
+		return false;
+	if (store_noted_once(st, e->h.author, STORE_NOTED_CAP)) {
+		ag_key_to_b64(key, e->h.author);
+		log_warnx("store: author %s reached QuotaEntries (%llu): no more of its entries "
+		          "are stored",
+		          key, (unsigned long long)cap);
+	}
+	return true;
 }
 
 static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
@@ -1224,16 +1437,20 @@ static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 	uint64_t seq = e->h.seq;
 	int rc;
 
-	*res = (struct store_result){STORE_STORED, 0};
+	*res = (struct store_result){STORE_STORED, 0, false};
 	if (seq <= f->head) {
 		if ((rc = append_held(w, f, e, p, res)) != 0 || res->status != STORE_FORK)
 			return rc;
 	} else if (f->flags & STORE_FLAG_FORKED) {
 		res->status = STORE_REFUSED;
+	} else if (entry_capped(w->st, e)) {
+		res->status = STORE_LIMIT;
 	} else if (seq > f->head + 1) {
-		*res = (struct store_result){STORE_GAP, f->head + 1};
+		*res = (struct store_result){STORE_GAP, f->head + 1, false};
 	} else if (seq > 1 && memcmp(e->h.prev, f->hash, AG_HASH_LEN) != 0) {
 		res->status = STORE_FORK; /* it chains to another entry at seq - 1 */
+	} else if (wtxn_disk_over(w, e, store_self(w->st, e->h.author))) {
+		res->status = STORE_LIMIT;
 	}
 	if (res->status == STORE_FORK) {
 		f->flags |= STORE_FLAG_FORKED;
@@ -1241,7 +1458,7 @@ static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 	}
 	if (res->status != STORE_STORED)
 		return 0;
-	if ((rc = entry_put(w, e, p, f->hash)) != 0)
+	if ((rc = entry_put(w, f, e, p, f->hash, &res->missing)) != 0)
 		return rc;
 	f->head = seq;
 	f->dirty = 1;
@@ -1270,9 +1487,14 @@ static int append_txn(struct wtxn *w, void *arg)
 		else if ((rc = feed_get(w, a, a->e[i].h.author, &f)) == 0)
 			rc = append_one(w, f, &a->e[i], prep_for(a, i), &a->res[i]);
 	}
-	for (size_t i = 0; i < a->nfeeds && rc == 0; i++)
-		if (a->feeds[i].dirty)
-			rc = head_put(w, a->feeds[i].author, a->feeds[i].head, a->feeds[i].hash);
+	for (size_t i = 0; i < a->nfeeds && rc == 0; i++) {
+		struct feed *f = &a->feeds[i];
+
+		if (f->dirty)
+			rc = head_put(w, f->author, f->head, f->hash);
+		if (rc == 0 && f->use_dirty)
+			rc = usage_put(w->txn, w->st->usage, f->author, &f->use);
+	}
 	return rc;
 }
 
@@ -1334,6 +1556,7 @@ struct publish_arg {
 	uint8_t *buf;
 	size_t cap;
 	int refused, sign_rc, purge_refused;
+	int disk; /* refused for the disk: STORE_EDISK or STORE_EFULL */
 };
 
 static int publish_txn(struct wtxn *w, void *arg)
@@ -1341,6 +1564,8 @@ static int publish_txn(struct wtxn *w, void *arg)
 	struct publish_arg *p = arg;
 	struct ag_entry *e = p->e;
 	uint8_t hash[AG_HASH_LEN];
+	struct feed f;
+	bool missing;
 	uint32_t flags;
 	size_t len;
 	int rc;
@@ -1365,7 +1590,16 @@ static int publish_txn(struct wtxn *w, void *arg)
 		p->purge_refused = rc == EINVAL;
 		return rc;
 	}
-	if ((rc = entry_put(w, e, NULL, hash)) != 0)
+	if (wtxn_disk_over(w, e, true)) {
+		p->disk = w->disk_free < STORE_OWN_RESERVE + TXN_COST + entry_cost(e) ? STORE_EFULL
+		                                                                      : STORE_EDISK;
+		return ENOSPC;
+	}
+	f = (struct feed){.head = e->h.seq};
+	memcpy(f.author, e->h.author, AG_PK_LEN);
+	if ((rc = usage_get(w->txn, w->st, e->h.author, &f.use)) != 0 ||
+	    (rc = entry_put(w, &f, e, NULL, hash, &missing)) != 0 ||
+	    (f.use_dirty && (rc = usage_put(w->txn, w->st->usage, f.author, &f.use)) != 0))
 		return rc;
 	return head_put(w, e->h.author, e->h.seq, hash);
 }
@@ -1373,9 +1607,20 @@ static int publish_txn(struct wtxn *w, void *arg)
 int store_publish(struct store *st, struct ag_entry *e, const uint8_t sk[static AG_SK_LEN],
                   uint8_t *buf, size_t cap, uint8_t hash[static AG_HASH_LEN])
 {
-	struct publish_arg p = {e, sk, buf, cap, 0, 0, 0};
+	struct publish_arg p = {e, sk, buf, cap, 0, 0, 0, 0};
 	int rc = store_write(st, publish_txn, &p);
 
+	if (p.disk == STORE_EDISK)
+		log_error(
+		    "store: publish %s refused: the store takes %.1f MiB, MaxDisk is %.1f MiB",
+		    e->h.type, (double)store_disk_used(st) / (1 << 20),
+		    (double)st->limits.max_disk / (1 << 20));
+	else if (p.disk == STORE_EFULL)
+		log_error("store: publish %s refused: the disk is full (%llu KiB free on the file "
+		          "system of %s)",
+		          e->h.type, (unsigned long long)(store_disk_free(st) >> 10), st->dir);
+	if (p.disk)
+		return p.disk;
 	if (p.refused) {
 		log_error("store: publish: this node's feed is flagged as forked");
 		return -1;
@@ -1745,6 +1990,27 @@ ssize_t store_search(struct store *st, const struct index_query *q, store_entry_
 	if (store_read(st, "search", search_read, &h) != 0)
 		return -1;
 	return (ssize_t)h.hits;
+}
+
+/* ---- usage ---- */
+
+struct usage_arg {
+	const uint8_t *author;
+	struct store_usage *u;
+};
+
+static int usage_read(MDB_txn *txn, struct store *st, void *arg)
+{
+	struct usage_arg *a = arg;
+
+	return usage_get(txn, st, a->author, a->u);
+}
+
+int store_usage(struct store *st, const uint8_t author[static AG_PK_LEN], struct store_usage *u)
+{
+	struct usage_arg a = {author, u};
+
+	return store_read(st, "usage", usage_read, &a) != 0 ? -1 : 0;
 }
 
 /* ---- flags and forks ---- */

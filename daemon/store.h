@@ -41,6 +41,7 @@
 #define STORE_META_KEY_MAX 256         /* bytes of a meta key */
 
 #define STORE_EFULL -2 /* a write failed: the disk (or the map's file system) is full */
+#define STORE_EDISK -3 /* this node's publishing refused: the store is at MaxDisk */
 
 #define STORE_FLAG_FORKED 0x1u /* set by the store; bits 8..31 are the callers' */
 
@@ -57,17 +58,68 @@ enum store_status {
 	STORE_GAP,       /* entries are missing before it: need_seq says which */
 	STORE_FORK,      /* another entry holds its seq or its prev: both kept, author flagged */
 	STORE_REFUSED,   /* its author is flagged as forked (store_fork_clear) */
+	STORE_LIMIT,     /* not stored: past its author's entry cap, or the store at MaxDisk */
 	                 /*
 	                  * A body already purged, or of an author over quota, is dropped without a
-	                  * status of its own (STORE_DUPLICATE, or STORE_STORED for a new header):
-	                  * the second half of issue 15 adds it at body_wanted() in store.c.
+	                  * status of its own (STORE_DUPLICATE, or STORE_STORED for a new header),
+	                  * and never marked missing.
 	                  */
 };
 
 struct store_result {
 	enum store_status status;
 	uint64_t need_seq; /* for STORE_GAP: the seq that the feed needs next */
+	bool missing;      /* STORE_STORED without its body, which is wanted: ask peers for it */
 };
+
+/*
+ * What the store takes of the network (DESIGN.md "Bodies: absent, purged,
+ * over quota"; agorad.conf(5) Quota, QuotaEntries, MaxDisk); 0 is no limit.
+ * self's feed is held to max_disk only.
+ *
+ * - quota: past this many bytes of an author's bodies, its new bodies are
+ *   dropped (headers kept; identity, member and purge bodies always kept),
+ *   never marked missing, logged once.
+ * - max_entries: an author's entries past this seq are not stored (logged once).
+ * - max_disk: other authors' entries are not stored once the store's file
+ *   reaches STORE_PEERS_SHARE of it (or its file system has less than
+ *   STORE_PEERS_RESERVE free), this node's publishing is refused (STORE_EDISK)
+ *   once it reaches max_disk (STORE_EFULL under STORE_OWN_RESERVE free). The
+ *   store's file so stays under max_disk plus one publish.
+ */
+struct store_limits {
+	uint64_t quota;
+	uint64_t max_entries;
+	uint64_t max_disk;
+	uint8_t self[AG_PK_LEN];
+};
+
+#define STORE_PEERS_SHARE(max) ((max) - (max) / 16) /* 15/16: the rest is the node's own */
+#define STORE_PEERS_RESERVE    (UINT64_C(64) << 20)
+#define STORE_OWN_RESERVE      (UINT64_C(1) << 20)
+
+/* Applies l from the next write on; changed limits are logged anew when reached. */
+void store_limits_set(struct store *, const struct store_limits *l);
+
+/*
+ * Whether the store takes entry seq of author now, by its limits alone (not
+ * by its chain): so that replication asks for nothing it would drop. The
+ * disk is looked at most once a second.
+ */
+bool store_takes(struct store *, const uint8_t author[static AG_PK_LEN], uint64_t seq);
+
+/* Whether other authors' entries are refused now for the disk (MaxDisk or the file system). */
+bool store_disk_full(struct store *);
+
+/* What an author's bodies take, kept with every write (not counted when asked). */
+struct store_usage {
+	uint64_t body_bytes; /* of the bodies held */
+	uint64_t dropped;    /* bodies dropped over quota, ever */
+	bool over_quota;     /* its last body was dropped over quota */
+};
+
+/* author's usage, zero for an author never seen. 0 or -1. */
+int store_usage(struct store *, const uint8_t author[static AG_PK_LEN], struct store_usage *u);
 
 /*
  * Appends a batch of decoded entries that the caller has accepted (a header's

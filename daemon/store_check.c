@@ -70,12 +70,33 @@ static int check_err(struct check *c, int rc)
 	return -1;
 }
 
-/* One feed: seq 1 to the head, each prev the hash of the one before. */
+/* The bytes of bodies that usage says author holds: what its quota counts. */
+static int check_usage(struct check *c, const uint8_t *author, const char *who, uint64_t held)
+{
+	MDB_val k = {AG_PK_LEN, (void *)(uintptr_t)author}, v;
+	uint64_t said = 0;
+	int rc = mdb_get(c->txn, c->st->usage, &k, &v);
+
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return check_err(c, rc);
+	if (rc == 0 && v.mv_size != 17)
+		return check_fail(c, "%s: its usage is damaged", who);
+	if (rc == 0)
+		said = be64_get(v.mv_data);
+	if (said != held)
+		return check_fail(c,
+		                  "%s: usage says %" PRIu64 " bytes of bodies, it holds %" PRIu64,
+		                  who, said, held);
+	return 0;
+}
+
+/* One feed: seq 1 to the head, each prev the hash of the one before, its usage its bodies. */
 static int check_feed(struct check *c, const uint8_t *author, uint64_t head,
                       const uint8_t *head_hash)
 {
 	uint8_t prev[AG_HASH_LEN];
 	char who[AG_B64_LEN + 1];
+	uint64_t held = 0;
 	int rc;
 
 	ag_key_to_b64(who, author);
@@ -93,11 +114,12 @@ static int check_feed(struct check *c, const uint8_t *author, uint64_t head,
 		if (e.body && ag_body_check(&e.h, e.body, e.body_len, NULL) != 0)
 			return check_fail(c, "%s: body %" PRIu64 " is not its header's", who, seq);
 		ag_entry_hash(&e, prev);
+		held += e.body ? e.body_len : 0;
 		c->entries++;
 	}
 	if (head == 0 || memcmp(prev, head_hash, AG_HASH_LEN) != 0)
 		return check_fail(c, "%s: head is not entry %" PRIu64, who, head);
-	return 0;
+	return check_usage(c, author, who, held);
 }
 
 static int check_feeds(struct check *c)

@@ -14,7 +14,8 @@
 
 struct store {
 	MDB_env *env;
-	MDB_dbi log, bodies, missing, purged, entries, heads, records, forks, flags, meta, info;
+	MDB_dbi log, bodies, missing, purged, entries, heads, records, forks, flags, meta, info,
+	    usage;
 	struct index *ix;
 	/*
 	 * LMDB lets the map grow only while no transaction of this process is
@@ -25,7 +26,35 @@ struct store {
 	char *dir;       /* where the environment is, for compaction */
 	int compact_due; /* a purge was stored since the last compaction */
 	char writer[64]; /* then the release that wrote it ("agorad 0.1.0"), "" if it did not say */
+	struct store_limits limits; /* all 0 (none) until store_limits_set */
+	/* The authors whose quota or entry cap was logged, so each is logged once. */
+	struct store_noted *noted;
+	size_t nnoted, capnoted;
+	/* Whether other authors' entries are refused for disk (store_takes), and when it was seen.
+	 */
+	bool disk_full;
+	int64_t disk_seen_ms;
 };
+
+/* The disk the store takes: its file's pages up to the last one used. */
+uint64_t store_disk_used(struct store *st);
+
+/* The bytes free on the file system of the store; UINT64_MAX when it cannot tell. */
+uint64_t store_disk_free(struct store *st);
+
+/* Whether a store of used bytes, avail free on its disk, is past its limit for own or others'. */
+bool store_disk_over(struct store *st, uint64_t used, uint64_t avail, bool own);
+
+/* Notes what a write saw of the disk (store_disk_full), logging a change once. */
+void store_disk_seen(struct store *st, uint64_t used, uint64_t avail);
+
+/* Whether author is this node's own key (store_limits_set). */
+bool store_self(const struct store *st, const uint8_t *author);
+
+/* True the first time author reaches limit `what` since the limits were set: log it then. */
+#define STORE_NOTED_QUOTA 1u
+#define STORE_NOTED_CAP   2u
+bool store_noted_once(struct store *st, const uint8_t *author, unsigned what);
 
 /* A record version's line in records. */
 struct rec {

@@ -334,6 +334,20 @@ static uint64_t head_of(const struct sync *s, const uint8_t author[32])
 	return store_head(s->env.store, author, &seq, hash) == 1 ? seq : 0;
 }
 
+/*
+ * The seq of author's feed we would ask for, of those up to `known`: the
+ * head, when the store takes nothing more of it (its entry cap, MaxDisk), so
+ * that what it would drop is neither asked for again nor counted as lacking.
+ */
+static uint64_t wanted_upto(const struct sync *s, const uint8_t author[32], uint64_t known)
+{
+	uint64_t head = head_of(s, author);
+
+	if (known <= head || store_takes(s->env.store, author, head + 1))
+		return known;
+	return head;
+}
+
 /* ---- lag and catch-up: what each side lacks of what the other announced ---- */
 
 static int lag_cmp(const void *a, const void *b)
@@ -385,7 +399,7 @@ static void lag_add(const struct sync *s, const uint8_t author[32], uint64_t kno
 		return; /* a feed only one side replicates counts for neither */
 	head = head_of(s, author);
 	if (known > head)
-		out->we_lack += known - head;
+		out->we_lack += wanted_upto(s, author, known) - head;
 	else
 		out->they_lack += head - known;
 }
@@ -418,6 +432,7 @@ static void catchup_totals(const struct sync *s, uint64_t *held, uint64_t *missi
 		for (const struct sync_link *l = s->links; l; l = l->next)
 			if ((k = link_known(l, author)) > most)
 				most = k;
+		most = wanted_upto(s, author, most);
 		*held += head;
 		*missing += most > head ? most - head : 0;
 	}
@@ -881,7 +896,7 @@ static void on_clock(struct sync_link *l, struct ag_msg *m)
 		if (!replicates(s, author))
 			continue;
 		head = head_of(s, author);
-		if (seq > head)
+		if (wanted_upto(s, author, seq) > head)
 			catchup_begin(s);
 		if (seq <= head && head_differs(s, author, seq, hash)) {
 			f->known = seq - 1;
@@ -915,7 +930,7 @@ static void on_have(struct sync_link *l, struct ag_msg *m)
 		f->known = seq > f->known ? seq : f->known;
 		if (!replicates(s, author))
 			continue;
-		if (seq <= (head = head_of(s, author))) {
+		if (wanted_upto(s, author, seq) <= (head = head_of(s, author))) {
 			/*
 			 * It does not know we hold this (else it would not note it): say
 			 * so once, or it counts us as lacking what we got elsewhere.
@@ -965,7 +980,7 @@ void sync_graft_due(struct sync *s)
 
 			if (f->noted == 0)
 				continue;
-			if (f->noted > (head = head_of(s, f->author))) {
+			if (wanted_upto(s, f->author, f->noted) > (head = head_of(s, f->author))) {
 				if (f->we_lazy) {
 					f->we_lazy = 0;
 					send_mode(l, f->author, 1);
@@ -1218,14 +1233,18 @@ static void fork_found(struct sync_link *l, const struct ag_header *h)
 	(void)store_forks(l->sync->env.store, h->author, proof_entry, l);
 }
 
-/* Entries stored without their bodies: asked of the other peers that may hold them. */
-static void want_absent(struct sync *s, struct sync_link *from, const struct ag_entry *e, size_t n)
+/*
+ * Entries stored without their bodies, which the store wants (not purged, not
+ * over quota): asked of the other peers that may hold them.
+ */
+static void want_absent(struct sync *s, struct sync_link *from, const struct ag_entry *e,
+                        const struct store_result *res, size_t n)
 {
 	uint64_t seqs[SYNC_MISSING_MAX];
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (e[i].h.has_body && !e[i].body && k < SYNC_MISSING_MAX)
+		if (res[i].status == STORE_STORED && res[i].missing && k < SYNC_MISSING_MAX)
 			seqs[k++] = e[i].h.seq;
 		if (k == 0 || (i + 1 < n && memcmp(e[i + 1].h.author, e[i].h.author, 32) == 0))
 			continue;
@@ -1239,6 +1258,22 @@ static void want_absent(struct sync *s, struct sync_link *from, const struct ag_
 	}
 }
 
+/*
+ * The store took no more of an author (its entry cap, MaxDisk): this link
+ * need only note its heads from now on (MODE), as for a duplicate, so that
+ * it does not stream what would be dropped; a graft asks again once the
+ * store takes it.
+ */
+static void limit_reached(struct sync_link *l, const struct ag_header *h)
+{
+	struct feed *f = feed_get(l, h->author);
+
+	if (f && !f->we_lazy && h->seq > head_of(l->sync, h->author)) {
+		f->we_lazy = 1;
+		send_mode(l, h->author, 0);
+	}
+}
+
 static void after_append(struct sync_link *l, struct ag_entry *entries,
                          const struct store_result *res, size_t n)
 {
@@ -1247,6 +1282,8 @@ static void after_append(struct sync_link *l, struct ag_entry *entries,
 	size_t stored = 0;
 	int members = 0;
 
+	if (l->up)
+		want_absent(s, l, entries, res, n);
 	for (size_t i = 0; i < n && l->up; i++) {
 		struct ag_entry *e = &entries[i];
 		struct feed *f;
@@ -1276,12 +1313,13 @@ static void after_append(struct sync_link *l, struct ag_entry *entries,
 			break;
 		case STORE_REFUSED:
 			break;
+		case STORE_LIMIT:
+			limit_reached(l, &e->h);
+			break;
 		}
 	}
-	if (stored > 0) {
+	if (stored > 0)
 		sync_push(s, entries, stored, l);
-		want_absent(s, l, entries, stored);
-	}
 	if (members)
 		s->env.ops->members_changed(s->env.ud);
 	check_own_head(s);

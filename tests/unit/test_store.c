@@ -1023,7 +1023,7 @@ static void test_released_store_opens(void **state)
 static void test_newer_store_refused(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN], ver[4] = {0, 0, 0, 9};
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN], ver[4] = {0, 0, 0, 10};
 	char *logpath = tu_path(f->dir, "log"), *logged;
 	MDB_env *env;
 	MDB_txn *txn;
@@ -1053,8 +1053,8 @@ static void test_newer_store_refused(void **state)
 	assert_non_null(logged = tu_read_file(logpath, &len));
 	print_message("%s", logged);
 	assert_non_null(strstr(logged,
-	                       "was written by agorad 9.9.9 (store format 9), newer than this "
-	                       "agorad " AGORA_VERSION " (format 8)"));
+	                       "was written by agorad 9.9.9 (store format 10), newer than this "
+	                       "agorad " AGORA_VERSION " (format 9)"));
 	free(logged);
 	free(logpath);
 	free(buf);
@@ -1193,6 +1193,188 @@ static void test_purge_drops_bodies(void **state)
 	free(file);
 }
 
+static int count_bodies(const struct ag_entry *e, void *arg)
+{
+	*(int *)arg += e->body != NULL;
+	return 0;
+}
+
+/* How many of author's entries have their bodies held. */
+static int bodies_held(struct fixture *f, const uint8_t *author)
+{
+	int n = 0;
+
+	assert_true(store_feed(f->st, author, 1, SIZE_MAX, SIZE_MAX, count_bodies, &n) >= 0);
+	return n;
+}
+
+/*
+ * Quota: past it, an author's new bodies are dropped (headers stored, never
+ * missing, so never asked for), except identity, member and purge bodies and
+ * this node's own; the usage the store keeps says what it holds; a purge
+ * frees room, and the next body fits again.
+ */
+static void test_quota_drops_bodies(void **state)
+{
+	struct fixture *f = *state;
+	char text[600];
+	struct ag_entry e[8];
+	struct store_result r;
+	struct store_usage u;
+	struct store_limits lim = {0};
+	uint64_t seqs[] = {1, 2}, none;
+	msgpack_sbuffer *pb = purge_body(seqs, 2);
+
+	memset(text, 'q', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	e[0] = entry_next(f, &f->a, text);
+	lim.quota = 2 * e[0].body_len + 10; /* two bodies fit, not three */
+	memcpy(lim.self, f->b.pk, AG_PK_LEN);
+	store_limits_set(f->st, &lim);
+	for (int i = 1; i < 4; i++)
+		e[i] = entry_next(f, &f->a, text);
+	e[4] = entry_make(f, &f->a, "member", "m1", text, 2000);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(store_append(f->st, &e[i], 1, &r), 0);
+		assert_int_equal(r.status, STORE_STORED);
+		assert_false(r.missing);
+	}
+	assert_int_equal(bodies_held(f, f->a.pk), 3); /* two practices and the member */
+	assert_int_equal(store_missing(f->st, f->a.pk, 1, &none, 1), 0);
+	assert_int_equal(store_usage(f->st, f->a.pk, &u), 0);
+	assert_int_equal(u.body_bytes, 2 * e[0].body_len + e[4].body_len);
+	assert_int_equal(u.dropped, 2);
+	assert_true(u.over_quota); /* the member's body, kept, says nothing of it */
+	/* A dropped body sent again: a duplicate, still not held, not missing. */
+	assert_int_equal(append1(f, &e[2], NULL), STORE_DUPLICATE);
+	assert_int_equal(bodies_held(f, f->a.pk), 3);
+	/* A header alone, past the quota: stored, its body not wanted. */
+	e[5] = entry_next(f, &f->a, text);
+	e[5].body = NULL;
+	e[5].body_len = 0;
+	assert_int_equal(store_append(f->st, &e[5], 1, &r), 0);
+	assert_int_equal(r.status, STORE_STORED);
+	assert_false(r.missing);
+	assert_int_equal(store_missing(f->st, f->a.pk, 1, &none, 1), 0);
+	assert_int_equal(store_usage(f->st, f->a.pk, &u), 0);
+	assert_true(u.over_quota);
+	assert_int_equal(u.dropped, 3);
+	/* This node's own feed has no quota. */
+	for (int i = 0; i < 4; i++) {
+		struct ag_entry o = entry_next(f, &f->b, text);
+
+		assert_int_equal(append1(f, &o, NULL), STORE_STORED);
+	}
+	assert_int_equal(bodies_held(f, f->b.pk), 4);
+	/* A purge frees its author's room (and is kept itself): the next body fits. */
+	e[6] = entry_with_body(f, &f->a, "purge", "p", pb->data, pb->size, 3000);
+	assert_int_equal(append1(f, &e[6], NULL), STORE_STORED);
+	e[7] = entry_next(f, &f->a, text);
+	assert_int_equal(append1(f, &e[7], NULL), STORE_STORED);
+	assert_int_equal(store_usage(f->st, f->a.pk, &u), 0);
+	assert_int_equal(u.body_bytes, e[4].body_len + e[6].body_len + e[7].body_len);
+	assert_false(u.over_quota);
+	assert_consistent(f);
+	msgpack_sbuffer_free(pb);
+}
+
+/* The entry cap: past it nothing of the author is stored (STORE_LIMIT), nor asked for. */
+static void test_entry_cap(void **state)
+{
+	struct fixture *f = *state;
+	struct store_limits lim = {.max_entries = 3};
+	struct ag_entry e[5];
+	uint8_t hash[AG_HASH_LEN];
+	uint64_t head;
+
+	memcpy(lim.self, f->b.pk, AG_PK_LEN);
+	store_limits_set(f->st, &lim);
+	for (int i = 0; i < 5; i++)
+		e[i] = entry_next(f, &f->a, "cap");
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(append1(f, &e[i], NULL), STORE_STORED);
+	assert_int_equal(append1(f, &e[3], NULL), STORE_LIMIT);
+	assert_int_equal(append1(f, &e[4], NULL), STORE_LIMIT); /* not a gap: nothing to ask */
+	assert_int_equal(store_head(f->st, f->a.pk, &head, hash), 1);
+	assert_int_equal(head, 3);
+	assert_true(store_takes(f->st, f->a.pk, 3));
+	assert_false(store_takes(f->st, f->a.pk, 4));
+	assert_true(store_takes(f->st, f->b.pk, 4)); /* this node's own feed has no cap */
+	for (int i = 0; i < 4; i++) {
+		struct ag_entry o = entry_next(f, &f->b, "own");
+
+		assert_int_equal(append1(f, &o, NULL), STORE_STORED);
+	}
+	assert_consistent(f);
+}
+
+/*
+ * MaxDisk: other authors' entries stop at 15/16 of it (STORE_LIMIT, the
+ * store then says it is full), this node's publishing at MaxDisk
+ * (STORE_EDISK), and the store's file stays under MaxDisk plus one publish.
+ */
+static void test_max_disk(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN];
+	struct store_limits lim = {.max_disk = 2u << 20};
+	char text[3000], id[32];
+	struct store_stats ss;
+	struct ag_entry refused;
+	int stored = 0, published = 0, rc = 0;
+	msgpack_sbuffer *sb;
+
+	memset(text, 'd', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	memcpy(lim.self, f->a.pk, AG_PK_LEN);
+	store_limits_set(f->st, &lim);
+	assert_false(store_disk_full(f->st));
+	for (int i = 0; i < 2000; i++) {
+		struct ag_entry o = entry_next(f, &f->b, text);
+		enum store_status st = append1(f, &o, NULL);
+
+		refused = o;
+		if (st == STORE_LIMIT)
+			break;
+		assert_int_equal(st, STORE_STORED);
+		stored++;
+	}
+	assert_true(stored > 100 && stored < 2000);
+	assert_true(store_disk_full(f->st));
+	assert_false(store_takes(f->st, f->b.pk, f->b.seq));
+	assert_int_equal(store_stats(f->st, &ss), 0);
+	assert_true(ss.used <= STORE_PEERS_SHARE(lim.max_disk));
+	/* Its own publishing goes on to MaxDisk, then is refused. */
+	sb = body(text, "own", "health");
+	for (int i = 0; i < 2000 && rc == 0; i++) {
+		struct ag_entry e = {.h = {.timestamp = 10}};
+
+		memcpy(e.h.network, f->network, 32);
+		strcpy(e.h.type, "practice");
+		snprintf(id, sizeof(id), "own%d", i);
+		e.h.id = id;
+		e.h.id_len = strlen(id);
+		e.body = (const uint8_t *)sb->data;
+		e.body_len = sb->size;
+		if ((rc = store_publish(f->st, &e, f->a.sk, buf, AG_HEADER_MAX, hash)) == 0)
+			published++;
+	}
+	assert_int_equal(rc, STORE_EDISK);
+	assert_true(published > 0);
+	assert_int_equal(store_stats(f->st, &ss), 0);
+	print_message("stored %d, published %d, %llu bytes\n", stored, published,
+	              (unsigned long long)ss.used);
+	assert_true(ss.used <= lim.max_disk + (64u << 10));
+	/* MaxDisk raised: the entry refused is taken now. */
+	lim.max_disk = 64u << 20;
+	store_limits_set(f->st, &lim);
+	assert_false(store_disk_full(f->st));
+	assert_int_equal(append1(f, &refused, NULL), STORE_STORED);
+	msgpack_sbuffer_free(sb);
+	free(buf);
+	assert_consistent(f);
+}
+
 /* This node's own purge must name earlier entries of its feed that may be purged. */
 static void test_purge_publish_strict(void **state)
 {
@@ -1255,6 +1437,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_other_format_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_released_store_opens, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_newer_store_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_quota_drops_bodies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_entry_cap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_max_disk, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
