@@ -146,24 +146,70 @@ static void print_peers(const struct ag_ctl_peer *peers, size_t n, bool whole_ke
 	table_free(t);
 }
 
+/* A size for people: 812 B, 3.4 KiB, 256.0 MiB, 16.0 GiB. */
+static void size_cell(char *buf, size_t len, uint64_t bytes)
+{
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	size_t u = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
+		return;
+	}
+	for (v /= 1024; v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0]); u++)
+		v /= 1024;
+	snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+/* What a feed's limits did to it: "" when nothing. */
+static void feed_note(char *buf, size_t len, const struct ag_ctl_feed *f)
+{
+	snprintf(buf, len, "%s%s%s", f->forked ? "forked; " : "",
+	         f->capped ? "at QuotaEntries: no more stored; " : "",
+	         f->over_quota ? "over Quota: new bodies dropped; " : "");
+	if (f->dropped && strlen(buf) + 40 < len)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%llu bodies dropped; ",
+		         (unsigned long long)f->dropped);
+	if (strlen(buf) >= 2)
+		buf[strlen(buf) - 2] = '\0'; /* the last "; " */
+}
+
 static void print_feeds(const struct ag_ctl_feed *feeds, size_t n)
 {
-	static const char *const head[] = {"FEED", "KEY", "SEQ"};
-	struct table *t = table_new(3, head);
-	char key[64], seq[24];
+	static const char *const head[] = {"FEED", "KEY", "SEQ", "BODIES", "NOTE"};
+	struct table *t = table_new(5, head);
+	char key[64], seq[24], bytes[24], note[160];
 
 	if (!t)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		const char *row[3] = {feeds[i].name[0] ? feeds[i].name : NULL, key, seq};
+		const char *row[5] = {feeds[i].name[0] ? feeds[i].name : NULL, key, seq, bytes,
+		                      note};
 
 		out_short(key, sizeof(key), feeds[i].author, 10);
-		snprintf(seq, sizeof(seq), "%llu%s", (unsigned long long)feeds[i].seq,
-		         feeds[i].forked ? " forked" : "");
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)feeds[i].seq);
+		size_cell(bytes, sizeof(bytes), feeds[i].body_bytes);
+		feed_note(note, sizeof(note), &feeds[i]);
 		table_add(t, row);
 	}
 	table_print(t);
 	table_free(t);
+}
+
+/* The store against MaxDisk, and whether it still takes entries from peers. */
+static void print_store(const struct ag_ctl_node *st)
+{
+	char used[24], max[24], quota[24];
+
+	size_cell(used, sizeof(used), st->store_bytes);
+	size_cell(max, sizeof(max), st->max_disk);
+	size_cell(quota, sizeof(quota), st->quota);
+	out_printf("store  %s of MaxDisk %s; Quota %s and %llu entries per feed\n", used, max,
+	           quota, (unsigned long long)st->quota_entries);
+	if (st->store_full)
+		out_printf("       FULL: entries from peers are not stored until there is room\n"
+		           "       (raise MaxDisk, lower Quota, or free the disk)\n");
 }
 
 /* Whether the node may publish; when not, why, and what to do, in plain words. */
@@ -197,6 +243,7 @@ int cmd_status(const struct args *a)
 		rc = cmd_json(ctlj_from(&ag_ctl_status_shape, st));
 	} else {
 		out_printf("node   %s  %s\n", st->name[0] ? st->name : "-", st->key);
+		print_store(st);
 		print_ready(st);
 		print_peers(st->peers, st->npeers, false, true);
 		out_printf("\n");

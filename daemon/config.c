@@ -44,6 +44,9 @@ enum {
 	NODE_LOGLEVEL,
 	NODE_INTRODUCED,
 	NODE_SILENT,
+	NODE_QUOTA,
+	NODE_QUOTA_ENTRIES,
+	NODE_MAXDISK,
 	NODE_NKEYS
 };
 enum { PEER_NAME, PEER_PUBLICKEY, PEER_ENDPOINT, PEER_NKEYS };
@@ -100,6 +103,10 @@ static const char *const reasons[] = {
     [-CONFIG_ETOOMANY] = "too many peers (at most 1024)",
     [-CONFIG_EINTRODUCED] = "must be a number from 1 to 1000000",
     [-CONFIG_EDURATION] = "must be a duration from 1s to 366d: a number and s, m, h or d",
+    [-CONFIG_ESIZE] = "must be a size: a number of bytes, or of K, M, G or T (KiB, MiB, GiB, "
+                      "TiB), from 1K to 1024T",
+    [-CONFIG_EMAXDISK] = "must be a size from 16M to 1024T: a number and K, M, G or T",
+    [-CONFIG_EENTRIES] = "must be a number from 100 to 1000000000000",
 };
 
 const char *config_strerror(int code)
@@ -187,6 +194,43 @@ static int parse_duration(const char *s, uint32_t *secs)
 		return CONFIG_EDURATION;
 	*secs = (uint32_t)n;
 	return 0;
+}
+
+/* A size: N bytes, or N and K, M, G or T (binary units), from min to CONFIG_SIZE_MAX. */
+static int parse_size(const char *s, uint64_t min, uint64_t *bytes)
+{
+	static const char units[] = "KMGT";
+	uint64_t n = 0;
+	const char *u;
+	size_t i = 0;
+
+	for (; s[i] >= '0' && s[i] <= '9' && n <= CONFIG_SIZE_MAX; i++)
+		n = n * 10 + (unsigned)(s[i] - '0');
+	if (i == 0 || n > CONFIG_SIZE_MAX)
+		return CONFIG_ESIZE;
+	if (s[i] != '\0') {
+		if (!(u = strchr(units, s[i] & ~0x20)) || s[i + 1] != '\0')
+			return CONFIG_ESIZE;
+		for (long k = u - units; k >= 0; k--)
+			if ((n *= 1024) > CONFIG_SIZE_MAX)
+				return CONFIG_ESIZE;
+	}
+	if (n < min)
+		return CONFIG_ESIZE;
+	*bytes = n;
+	return 0;
+}
+
+/* bytes in the largest unit that holds it whole: 268435456 is 256M. */
+static void format_size(FILE *f, uint64_t bytes)
+{
+	const char *u = "";
+
+	for (const char *p = "KMGT"; *p && bytes % 1024 == 0; p++) {
+		bytes /= 1024;
+		u = p;
+	}
+	fprintf(f, "%llu%.1s", (unsigned long long)bytes, u);
 }
 
 /* secs in the largest unit that holds it whole: 3600 is 1h, 90 is 90s. */
@@ -356,6 +400,32 @@ static int set_silent(struct parse *ps, const char *v)
 	return r != 0 ? fail(ps, r) : 0;
 }
 
+static int set_quota(struct parse *ps, const char *v)
+{
+	int r = parse_size(v, 1024, &ps->cfg->quota);
+
+	return r != 0 ? fail(ps, r) : 0;
+}
+
+static int set_maxdisk(struct parse *ps, const char *v)
+{
+	int r = parse_size(v, CONFIG_MAXDISK_MIN, &ps->cfg->max_disk);
+
+	return r != 0 ? fail(ps, r == CONFIG_ESIZE ? CONFIG_EMAXDISK : r) : 0;
+}
+
+static int set_quota_entries(struct parse *ps, const char *v)
+{
+	uint64_t n = 0;
+
+	for (const char *p = v; *p >= '0' && *p <= '9' && n <= CONFIG_ENTRIES_MAX; p++)
+		n = n * 10 + (unsigned)(*p - '0');
+	if (v[strspn(v, "0123456789")] != '\0' || n < 100 || n > CONFIG_ENTRIES_MAX)
+		return fail(ps, CONFIG_EENTRIES);
+	ps->cfg->quota_entries = n;
+	return 0;
+}
+
 static int set_peer_name(struct parse *ps, const char *v)
 {
 	if (confval_name(v) != 0)
@@ -385,6 +455,9 @@ static const struct key node_keys[] = {
     {"LogLevel", NODE_LOGLEVEL, true, set_loglevel},
     {"MaxIntroduced", NODE_INTRODUCED, true, set_introduced},
     {"SilentAfter", NODE_SILENT, true, set_silent},
+    {"Quota", NODE_QUOTA, true, set_quota},
+    {"QuotaEntries", NODE_QUOTA_ENTRIES, true, set_quota_entries},
+    {"MaxDisk", NODE_MAXDISK, true, set_maxdisk},
 };
 static const struct key peer_keys[] = {
     {"Name", PEER_NAME, true, set_peer_name},
@@ -678,6 +751,9 @@ static struct config *config_blank(void)
 	cfg->max_introduced = CONFIG_INTRODUCED_DEFAULT;
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->silent_after = CONFIG_SILENT_DEFAULT;
+	cfg->quota = CONFIG_QUOTA_DEFAULT;
+	cfg->quota_entries = CONFIG_ENTRIES_DEFAULT;
+	cfg->max_disk = CONFIG_MAXDISK_DEFAULT;
 	return cfg;
 }
 
@@ -883,6 +959,18 @@ char *config_format(const struct config *cfg)
 	if (cfg->silent_after != CONFIG_SILENT_DEFAULT) {
 		fputs("SilentAfter = ", f);
 		format_duration(f, cfg->silent_after);
+		fputc('\n', f);
+	}
+	if (cfg->quota != CONFIG_QUOTA_DEFAULT) {
+		fputs("Quota = ", f);
+		format_size(f, cfg->quota);
+		fputc('\n', f);
+	}
+	if (cfg->quota_entries != CONFIG_ENTRIES_DEFAULT)
+		fprintf(f, "QuotaEntries = %llu\n", (unsigned long long)cfg->quota_entries);
+	if (cfg->max_disk != CONFIG_MAXDISK_DEFAULT) {
+		fputs("MaxDisk = ", f);
+		format_size(f, cfg->max_disk);
 		fputc('\n', f);
 	}
 	for (size_t i = 0; i < cfg->npeers; i++) {

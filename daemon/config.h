@@ -32,8 +32,14 @@
 #define CONFIG_HOPS_MAX           4
 #define CONFIG_INTRODUCED_DEFAULT 1000 /* MaxIntroduced: member records of one introducer */
 #define CONFIG_INTRODUCED_MAX     1000000
-#define CONFIG_SILENT_DEFAULT     3600              /* SilentAfter, in seconds: an hour */
-#define CONFIG_SILENT_MAX         (366 * 24 * 3600) /* a year */
+#define CONFIG_SILENT_DEFAULT     3600                  /* SilentAfter, in seconds: an hour */
+#define CONFIG_SILENT_MAX         (366 * 24 * 3600)     /* a year */
+#define CONFIG_SIZE_MAX           (UINT64_C(1) << 50)   /* bytes: 1024T, a size's largest */
+#define CONFIG_QUOTA_DEFAULT      (UINT64_C(256) << 20) /* Quota: bytes of bodies per author */
+#define CONFIG_ENTRIES_DEFAULT    UINT64_C(1000000)     /* QuotaEntries: entries per author */
+#define CONFIG_ENTRIES_MAX        UINT64_C(1000000000000)
+#define CONFIG_MAXDISK_DEFAULT    (UINT64_C(16) << 30) /* MaxDisk: bytes of the whole store */
+#define CONFIG_MAXDISK_MIN        (UINT64_C(16) << 20)
 
 struct config_peer {
 	char name[CONFIG_NAME_MAX + 1];
@@ -50,6 +56,9 @@ struct config {
 	size_t max_introduced;     /* member records of one introducer that count, at most */
 	enum log_level log_level;  /* the daemon's threshold unless -v says otherwise */
 	uint32_t silent_after;     /* seconds: a peer silent longer is a problem for agora check */
+	uint64_t quota;            /* bytes of bodies kept per author (not this node's own) */
+	uint64_t quota_entries;    /* entries kept per author (not this node's own) */
+	uint64_t max_disk;         /* bytes of the store: store.h's store_limits says how */
 	struct config_peer *peers; /* in file order */
 	size_t npeers;
 	bool has_self; /* self_pk is known and refused as a peer */
@@ -75,6 +84,9 @@ enum {
 	CONFIG_ETOOMANY = -14,  /* CONFIG_PEERS_MAX peers already */
 	CONFIG_EINTRODUCED = -15,
 	CONFIG_EDURATION = -16, /* not a duration: 90s, 30m, 1h, 2d */
+	CONFIG_ESIZE = -17,     /* not a size: 4096, 64K, 256M, 16G */
+	CONFIG_EMAXDISK = -18,  /* MaxDisk under CONFIG_MAXDISK_MIN */
+	CONFIG_EENTRIES = -19,  /* QuotaEntries not a number in its range */
 };
 
 const char *config_strerror(int code);

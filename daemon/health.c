@@ -118,6 +118,22 @@ static void check_disk(struct problems *p, struct node *n)
 		    (unsigned long long)(avail / MIB), (unsigned long long)(total / MIB), data);
 }
 
+/* The store near MaxDisk: at 15/16 it stores nothing more from peers, at MaxDisk it refuses
+ * to publish. */
+static void check_store(struct problems *p, const struct ag_ctl_node *st)
+{
+	unsigned long long used = st->store_bytes >> 20, max = st->max_disk >> 20;
+
+	if (st->store_full)
+		add(p, "disk",
+		    "store full: it takes %llu MiB of MaxDisk %llu MiB (or its disk is nearly "
+		    "full): entries from peers are not stored, and publishing is refused at "
+		    "MaxDisk",
+		    used, max);
+	else if (st->max_disk && st->store_bytes >= st->max_disk / 100 * HEALTH_STORE_PCT)
+		add(p, "disk", "store nearly at MaxDisk: it takes %llu MiB of %llu MiB", used, max);
+}
+
 static void check_forks(struct problems *p, const struct ag_ctl_node *st)
 {
 	for (size_t i = 0; i < st->nfeeds; i++) {
@@ -140,8 +156,8 @@ int health_check(struct node *n, struct ag_ctl_check *c)
 	memset(c, 0, sizeof(*c));
 	if (status_fill(n, &st) != 0)
 		return -1;
-	/* Ready, no peer, disk; one per peer and feed; no more than a response may hold. */
-	p.cap = 3 + st.npeers + st.nfeeds;
+	/* Ready, no peer, disk, store; one per peer and feed; no more than a response may hold. */
+	p.cap = 4 + st.npeers + st.nfeeds;
 	if (p.cap > AG_CTL_PEERS_MAX)
 		p.cap = AG_CTL_PEERS_MAX;
 	if (!(c->problems = calloc(p.cap, sizeof(*c->problems)))) {
@@ -154,6 +170,7 @@ int health_check(struct node *n, struct ag_ctl_check *c)
 		    "refused until then)");
 	check_peers(&p, n, &st);
 	check_disk(&p, n);
+	check_store(&p, &st);
 	check_forks(&p, &st);
 	ag_ctl_resp_clear(&ag_ctl_status_shape, &st);
 	return 0;

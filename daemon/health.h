@@ -16,6 +16,7 @@ struct node;
 
 #define HEALTH_DISK_MIN_FREE (UINT64_C(1) << 30) /* bytes: under a GiB free is nearly full */
 #define HEALTH_DISK_MIN_PCT  5                   /* or under this share of the file system */
+#define HEALTH_STORE_PCT     90 /* the store past this share of MaxDisk is nearly at it */
 
 /*
  * Fills c with the node's problems, none when it is healthy; its array is

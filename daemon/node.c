@@ -471,6 +471,11 @@ int node_publish(struct node *n, const char *type, const char *id, size_t id_len
 			    "the disk of %s/data is full: nothing was written; free some space "
 			    "and try again",
 			    n->dir);
+		else if (rc == STORE_EDISK)
+			snprintf(err, errlen,
+			         "the store has reached MaxDisk (%llu MiB): nothing was written; "
+			         "raise MaxDisk in %s, or lower Quota and compact",
+			         (unsigned long long)(n->cfg->max_disk >> 20), n->conf_path);
 		else
 			snprintf(err, errlen, "the store refused the write (see the daemon's log)");
 		return NODE_EFAIL;
@@ -706,6 +711,15 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 	return n;
 }
 
+/* What the store takes of the network: the config's quotas and MaxDisk. */
+static void node_limits_apply(struct node *n)
+{
+	struct store_limits l = {n->cfg->quota, n->cfg->quota_entries, n->cfg->max_disk, {0}};
+
+	memcpy(l.self, n->pk, AG_PK_LEN);
+	store_limits_set(n->store, &l);
+}
+
 int node_start(struct node *n)
 {
 	char data[PATH_MAX + 16];
@@ -715,6 +729,7 @@ int node_start(struct node *n)
 		log_error("cannot open the store in %s", data);
 		return -1;
 	}
+	node_limits_apply(n);
 	if (!(n->members = members_new(n->store, n->pk)) || !(n->sync = node_sync_new(n)) ||
 	    !(n->strangers = strangers_new())) {
 		log_error("out of memory");
@@ -768,7 +783,7 @@ void node_stop(struct node *n)
 /* What a reload changes, counted for its one log line. */
 struct reload {
 	size_t added, removed, changed;
-	const char *node_keys[4]; /* [Node] keys whose value changed */
+	const char *node_keys[7]; /* [Node] keys whose value changed */
 	size_t nkeys;
 };
 
@@ -853,6 +868,12 @@ static void reload_node_keys(struct node *n, const struct config *next, struct r
 		if (!n->log_pinned)
 			log_set_level(next->log_level);
 	}
+	if (next->quota != n->cfg->quota)
+		r->node_keys[r->nkeys++] = "Quota";
+	if (next->quota_entries != n->cfg->quota_entries)
+		r->node_keys[r->nkeys++] = "QuotaEntries";
+	if (next->max_disk != n->cfg->max_disk)
+		r->node_keys[r->nkeys++] = "MaxDisk";
 }
 
 /* SIGHUP: every change of a config that is entirely valid is applied, or none. */
@@ -861,7 +882,7 @@ int node_reload(struct node *n)
 	struct reload r = {0};
 	struct listener *l;
 	struct config *next;
-	char why[LOG_LINE_MAX - 100], keys[64] = "";
+	char why[LOG_LINE_MAX - 100], keys[96] = "";
 
 	if (!(next = config_load_why(n->conf_path, n->pk, why, sizeof(why))) ||
 	    reload_check(n, next, &l, why, sizeof(why)) != 0) {
@@ -877,6 +898,7 @@ int node_reload(struct node *n)
 	reload_peers(n, next, &r);
 	config_free(n->cfg);
 	n->cfg = next;
+	node_limits_apply(n);
 	node_recompute_set(n);
 	node_reconcile_members(n);
 	for (size_t i = 0; i < r.nkeys; i++)

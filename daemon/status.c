@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "conn.h"
 #include "key.h"
 #include "node.h"
@@ -69,17 +70,27 @@ static int count_fork(const struct ag_entry *e, void *arg)
 	return 0;
 }
 
-/* A feed's head; a forked feed takes nothing more until an operator decides. */
+/*
+ * A feed's head and what its bodies take; a forked feed takes nothing more
+ * until an operator decides, nor one at its entry cap.
+ */
 static void feed_fill(struct node *n, const uint8_t *author, struct ag_ctl_feed *out)
 {
 	struct store *st = node_store(n);
 	const char *name = node_city_name(n, author);
 	uint8_t hash[AG_HASH_LEN];
+	struct store_usage u = {0, 0, false};
 	uint32_t flags = 0;
 	ssize_t forks;
 
 	(void)store_head(st, author, &out->seq, hash);
 	(void)store_flags(st, author, &flags);
+	(void)store_usage(st, author, &u);
+	out->body_bytes = u.body_bytes;
+	out->dropped = u.dropped;
+	out->over_quota = u.over_quota;
+	out->capped =
+	    !store_takes(st, author, out->seq + 1) && out->seq >= node_config(n)->quota_entries;
 	forks = (flags & STORE_FLAG_FORKED) ? store_forks(st, author, count_fork, NULL) : 0;
 	ag_key_to_b64(out->author, author);
 	out->forked = (flags & STORE_FLAG_FORKED) != 0;
@@ -99,6 +110,11 @@ int status_fill(struct node *n, struct ag_ctl_node *st)
 	ag_key_to_b64(st->key, key);
 	snprintf(st->name, sizeof(st->name), "%s", name);
 	st->ready = node_ready(n);
+	st->max_disk = node_config(n)->max_disk;
+	st->quota = node_config(n)->quota;
+	st->quota_entries = node_config(n)->quota_entries;
+	st->store_bytes = store_disk_used(node_store(n));
+	st->store_full = store_disk_full(node_store(n));
 	node_catchup(n, &cu);
 	st->catchup = (struct ag_ctl_catchup){.left_ms = cu.left_ms,
 	                                      .missing = cu.missing,

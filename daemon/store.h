@@ -108,6 +108,9 @@ void store_limits_set(struct store *, const struct store_limits *l);
  */
 bool store_takes(struct store *, const uint8_t author[static AG_PK_LEN], uint64_t seq);
 
+/* The disk the store takes: its file's pages up to the last one used. */
+uint64_t store_disk_used(struct store *);
+
 /* Whether other authors' entries are refused now for the disk (MaxDisk or the file system). */
 bool store_disk_full(struct store *);
 

@@ -36,9 +36,6 @@ struct store {
 	int64_t disk_seen_ms;
 };
 
-/* The disk the store takes: its file's pages up to the last one used. */
-uint64_t store_disk_used(struct store *st);
-
 /* The bytes free on the file system of the store; UINT64_MAX when it cannot tell. */
 uint64_t store_disk_free(struct store *st);
 

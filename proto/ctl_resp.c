@@ -54,9 +54,13 @@ const struct ag_ctl_shape ag_ctl_peer_shape = {"peer", peer_fields, N(peer_field
 
 static const struct ag_ctl_field feed_fields[] = {
     STR(struct ag_ctl_feed, author, AG_CTL_K_KEY),
+    UINT(struct ag_ctl_feed, body_bytes),
+    BOOL(struct ag_ctl_feed, capped),
+    UINT(struct ag_ctl_feed, dropped),
     BOOL(struct ag_ctl_feed, forked),
     UINT(struct ag_ctl_feed, forks),
     STR(struct ag_ctl_feed, name, AG_CTL_K_STR),
+    BOOL(struct ag_ctl_feed, over_quota),
     UINT(struct ag_ctl_feed, seq),
 };
 const struct ag_ctl_shape ag_ctl_feed_shape = {"feed", feed_fields, N(feed_fields),
@@ -75,9 +79,14 @@ static const struct ag_ctl_field status_fields[] = {
      false},
     ARRAY(struct ag_ctl_node, feeds, ag_ctl_feed_shape),
     STR(struct ag_ctl_node, key, AG_CTL_K_KEY),
+    UINT(struct ag_ctl_node, max_disk),
     STR(struct ag_ctl_node, name, AG_CTL_K_STR),
     ARRAY(struct ag_ctl_node, peers, ag_ctl_peer_shape),
+    UINT(struct ag_ctl_node, quota),
+    UINT(struct ag_ctl_node, quota_entries),
     BOOL(struct ag_ctl_node, ready),
+    UINT(struct ag_ctl_node, store_bytes),
+    BOOL(struct ag_ctl_node, store_full),
 };
 const struct ag_ctl_shape ag_ctl_status_shape = {"status", status_fields, N(status_fields),
                                                  sizeof(struct ag_ctl_node), 0};

@@ -61,9 +61,13 @@ struct ag_ctl_peer {
 /* A feed this node replicates, with its head (STATUS). */
 struct ag_ctl_feed {
 	char author[AG_B64_LEN + 1];
+	uint64_t body_bytes;            /* of its bodies held: what Quota counts */
+	bool capped;                    /* at QuotaEntries: no more of its entries are stored */
+	uint64_t dropped;               /* bodies dropped over Quota, ever */
 	bool forked;                    /* the author signed two entries at one seq */
 	uint64_t forks;                 /* entries kept as proof */
 	char name[AG_CTL_NAME_MAX + 1]; /* "" when unknown */
+	bool over_quota;                /* its last body was dropped over Quota */
 	uint64_t seq;
 };
 
@@ -82,10 +86,15 @@ struct ag_ctl_node {
 	struct ag_ctl_feed *feeds;
 	size_t nfeeds;
 	char key[AG_B64_LEN + 1];
+	uint64_t max_disk; /* MaxDisk, bytes */
 	char name[AG_CTL_NAME_MAX + 1];
 	struct ag_ctl_peer *peers;
 	size_t npeers;
+	uint64_t quota;         /* Quota, bytes of bodies per author */
+	uint64_t quota_entries; /* QuotaEntries */
 	bool ready;
+	uint64_t store_bytes; /* the store's file, up to its last page in use */
+	bool store_full;      /* entries from peers are not stored: MaxDisk, or the disk, reached */
 };
 
 struct ag_ctl_status_resp {

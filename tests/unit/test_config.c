@@ -107,6 +107,11 @@ static const struct good goods[] = {
     {N "SilentAfter = 48h\n", N "Listen = 0.0.0.0:7447\nSilentAfter = 2d\n"},
     {N "SilentAfter = 366d\n", N "Listen = 0.0.0.0:7447\nSilentAfter = 366d\n"},
     {N "SilentAfter = 3600s\n", N "Listen = 0.0.0.0:7447\n"},
+    /* Sizes in the largest binary unit that holds them whole; defaults left out. */
+    {N "Quota = 1048576\nMaxDisk = 20480m\nQuotaEntries = 5000\n",
+     N "Listen = 0.0.0.0:7447\nQuota = 1M\nQuotaEntries = 5000\nMaxDisk = 20G\n"},
+    {N "quota = 1536K\nMaxDisk = 1T\n", N "Listen = 0.0.0.0:7447\nQuota = 1536K\nMaxDisk = 1T\n"},
+    {N "Quota = 256M\nQuotaEntries = 1000000\nMaxDisk = 16G\n", N "Listen = 0.0.0.0:7447\n"},
     {"[Node]\nName = Tétouan\n[Peer]\nName = Tel Aviv-Yafo\nPublicKey = " K1
      "\nEndpoint = [2001:DB8:0::1]:1\n[Peer]\nName = طنجة\nPublicKey = " K2
      "\nEndpoint = Tanger.EXAMPLE.ma:65535\n",
@@ -250,6 +255,18 @@ static const struct bad bads[] = {
     {N "SilentAfter = 0\n",
      "t.conf:3: bad SilentAfter '0': must be a duration from 1s to 366d: a number and s, m, h "
      "or d"},
+    {N "Quota = 0\n", "t.conf:3: bad Quota '0': must be a size: a number of bytes, or of K, M, "
+                      "G or T (KiB, MiB, GiB, TiB), from 1K to 1024T"},
+    {N "Quota = 10MB\n", "t.conf:3: bad Quota '10MB': must be a size: a number of bytes, or of "
+                         "K, M, G or T (KiB, MiB, GiB, TiB), from 1K to 1024T"},
+    {N "Quota = 1025T\n", "t.conf:3: bad Quota '1025T': must be a size: a number of bytes, or "
+                          "of K, M, G or T (KiB, MiB, GiB, TiB), from 1K to 1024T"},
+    {N "MaxDisk = 15M\n", "t.conf:3: bad MaxDisk '15M': must be a size from 16M to 1024T: a "
+                          "number and K, M, G or T"},
+    {N "QuotaEntries = 99\n",
+     "t.conf:3: bad QuotaEntries '99': must be a number from 100 to 1000000000000"},
+    {N "QuotaEntries = 1k\n",
+     "t.conf:3: bad QuotaEntries '1k': must be a number from 100 to 1000000000000"},
     {N "SilentAfter = 1w\n",
      "t.conf:3: bad SilentAfter '1w': must be a duration from 1s to 366d: a number and s, m, h "
      "or d"},

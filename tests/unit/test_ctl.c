@@ -546,7 +546,12 @@ static void test_typed_roundtrip(void **state)
 	                           .received = 9,
 	                           .they_lack = 3,
 	                           .we_lack = 7};
-	struct ag_ctl_feed feed = {.forked = true, .forks = 2, .seq = 41};
+	struct ag_ctl_feed feed = {.body_bytes = 5000,
+	                           .dropped = 12,
+	                           .forked = true,
+	                           .forks = 2,
+	                           .over_quota = true,
+	                           .seq = 41};
 	struct ag_ctl_status_resp a = {0}, b;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -561,12 +566,15 @@ static void test_typed_roundtrip(void **state)
 	a.status.peers = &peer, a.status.npeers = 1;
 	a.status.feeds = &feed, a.status.nfeeds = 1;
 	a.status.catchup = (struct ag_ctl_catchup){.missing = 40, .received = 60, .running = true};
+	a.status.max_disk = 16ull << 30;
+	a.status.store_bytes = 123456;
+	a.status.store_full = true;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	assert_int_equal(ag_ctl_resp_pack(&pk, &ag_ctl_status_resp_shape, &a, true), 0);
 	/* "ok" first, then the keys in byte order, as PROTOCOL.md gives them. */
 	assert_memory_equal(sb.data,
-	                    "\x82\xa2ok\xc3\xa6status\x86\xa7"
+	                    "\x82\xa2ok\xc3\xa6status\x8b\xa7"
 	                    "catchup\x85\xa7"
 	                    "left_ms",
 	                    30);
@@ -588,6 +596,13 @@ static void test_typed_roundtrip(void **state)
 	assert_int_equal(b.status.nfeeds, 1);
 	assert_int_equal(b.status.feeds[0].forks, 2);
 	assert_true(b.status.feeds[0].forked);
+	assert_int_equal(b.status.feeds[0].body_bytes, 5000);
+	assert_int_equal(b.status.feeds[0].dropped, 12);
+	assert_true(b.status.feeds[0].over_quota);
+	assert_false(b.status.feeds[0].capped);
+	assert_int_equal(b.status.max_disk, 16ull << 30);
+	assert_int_equal(b.status.store_bytes, 123456);
+	assert_true(b.status.store_full);
 	ag_ctl_resp_clear(&ag_ctl_status_resp_shape, &b);
 	msgpack_sbuffer_destroy(&sb);
 }
