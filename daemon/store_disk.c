@@ -144,6 +144,12 @@ void store_disk_seen(struct store *st, uint64_t used, uint64_t avail)
 {
 	bool full = store_disk_over(st, used, avail, false);
 
+	/* Room again only with some to spare (1/64 of MaxDisk, 16 MiB of disk): no flapping. */
+	if (st->disk_full && !full)
+		full = store_disk_over(
+		    st, used + st->limits.max_disk / 64,
+		    avail > STORE_PEERS_RESERVE / 4 ? avail - STORE_PEERS_RESERVE / 4 : 0, false);
+
 	if (full && !st->disk_full)
 		log_warnx("store: %s: entries from peers are not stored until there is room "
 		          "(the store takes %.1f MiB; MaxDisk %.1f MiB keeps %.1f MiB for other "
