@@ -100,14 +100,19 @@ static const struct command commands[] = {
      0,
      0,
      0,
-     "Shows the node, each peer (connected or not, last contact, what this node\n"
-     "lacks of what it announced and what it lacks of ours: WE LACK, THEY LACK;\n"
-     "for a peer not connected, as last known, with when; what it runs: software\n"
-     "and protocol, from its last hello) and each feed replicated (author and its\n"
-     "latest seq). Feeds only one side replicates count for neither.\n"
+     "Shows the node, its store against MaxDisk and the limits (FULL when it\n"
+     "takes nothing more from peers), each peer (connected or not, last contact,\n"
+     "what this node lacks of what it announced and what it lacks of ours: WE\n"
+     "LACK, THEY LACK; for a peer not connected, as last known, with when; what\n"
+     "it runs: software and protocol, from its last hello) and each feed\n"
+     "replicated (author, latest seq, bytes of its bodies held, and a note when\n"
+     "it is over Quota or at QuotaEntries). Feeds only one side replicates count\n"
+     "for neither.\n"
      "--json: we_lack, they_lack, lag_known_ms (0: never known), software and\n"
-     "protocol (\"\" and 0 before a hello) for each peer,\n"
-     "and the catch-up (catchup: received, missing, rate, left_ms, running)."},
+     "protocol (\"\" and 0 before a hello) for each peer, body_bytes, dropped,\n"
+     "over_quota and capped for each feed, store_bytes, store_full, max_disk,\n"
+     "quota, quota_entries, and the catch-up (catchup: received, missing, rate,\n"
+     "left_ms, running)."},
     {"sync",
      cmd_sync,
      "how far this node is in catching up with its peers",
@@ -422,7 +427,8 @@ static const struct command commands[] = {
      "Exits 0 and prints healthy when all is well; else prints one line per problem\n"
      "and exits 1: not ready (its own feed not yet learned from a peer), no peer\n"
      "connected, a peer silent for longer than [Node] SilentAfter (default 1h), the\n"
-     "disk of DIR/data nearly full (under 5% or 1 GiB free), a forked feed. With\n"
+     "disk of DIR/data nearly full (under 5% or 1 GiB free), the store full or\n"
+     "past 90% of [Node] MaxDisk, a forked feed. With\n"
      "--json, {\"problems\": [{\"kind\": ..., \"message\": ...}]}; the kinds are\n"
      "not-ready, no-peer, silent, disk and fork. For monitoring and cron."},
     {"metrics",
