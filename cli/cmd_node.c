@@ -197,6 +197,50 @@ static void print_feeds(const struct ag_ctl_feed *feeds, size_t n)
 	table_free(t);
 }
 
+/* The peers that have (reached) or have not reached a purge, by name: "Tunis, Oran (offline)". */
+static void purge_names(char *buf, size_t len, const struct ag_ctl_purge *pu, bool reached)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < pu->npeers && at < len; i++) {
+		const struct ag_ctl_purge_peer *p = &pu->peers[i];
+
+		if (p->reached != reached)
+			continue;
+		at += (size_t)snprintf(buf + at, len - at, "%s%s%s", at ? ", " : "", p->name,
+		                       p->connected ? "" : " (offline)");
+	}
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+/*
+ * This node's own purges, and which peers hold its feed as far as each: they
+ * have erased what it names; the others have not yet.
+ */
+static void print_purges(const struct ag_ctl_purge *purges, size_t n)
+{
+	static const char *const head[] = {"PURGE", "SEQ", "PUBLISHED", "REACHED", "NOT YET"};
+	char seq[24], when[32], reached[512], waiting[512];
+	struct table *t;
+
+	if (n == 0 || !(t = table_new(5, head)))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *row[5] = {purges[i].id, seq, when, reached, waiting};
+
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)purges[i].seq);
+		out_time(when, sizeof(when), purges[i].ts);
+		purge_names(reached, sizeof(reached), &purges[i], true);
+		purge_names(waiting, sizeof(waiting), &purges[i], false);
+		table_add(t, row);
+	}
+	out_printf("\n");
+	table_print(t);
+	table_free(t);
+}
+
 /* The store against MaxDisk, and whether it still takes entries from peers. */
 static void print_store(const struct ag_ctl_node *st)
 {
@@ -248,6 +292,7 @@ int cmd_status(const struct args *a)
 		print_peers(st->peers, st->npeers, false, true);
 		out_printf("\n");
 		print_feeds(st->feeds, st->nfeeds);
+		print_purges(st->purges, st->npurges);
 	}
 	ag_ctl_resp_clear(&ag_ctl_status_resp_shape, &resp);
 	return rc;

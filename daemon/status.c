@@ -98,6 +98,63 @@ static void feed_fill(struct node *n, const uint8_t *author, struct ag_ctl_feed 
 	snprintf(out->name, sizeof(out->name), "%s", name ? name : "");
 }
 
+/* Each configured peer, and whether it holds this node's feed as far as seq. */
+static int purge_peers_fill(struct node *n, const uint8_t *self, struct ag_ctl_purge *pu)
+{
+	size_t count = node_peer_count(n);
+
+	if (!(pu->peers = calloc(count ? count : 1, sizeof(*pu->peers))))
+		return -1;
+	pu->npeers = count;
+	for (size_t i = 0; i < count; i++) {
+		struct peer *p = node_peer_at(n, i);
+		struct ag_ctl_purge_peer *out = &pu->peers[i];
+
+		out->connected = p->up;
+		ag_key_to_b64(out->key, p->pk);
+		snprintf(out->name, sizeof(out->name), "%s", p->name);
+		out->known = p->link ? sync_known(p->link, self) : 0;
+		out->reached = out->known >= pu->seq;
+	}
+	return 0;
+}
+
+struct purges {
+	struct ag_ctl_purge *list;
+	size_t n;
+};
+
+static int purge_found(const struct ag_entry *e, void *arg)
+{
+	struct purges *ps = arg;
+	struct ag_ctl_purge *pu = &ps->list[ps->n++];
+
+	pu->seq = e->h.seq;
+	pu->ts = e->h.timestamp;
+	snprintf(pu->id, sizeof(pu->id), "%.*s", (int)e->h.id_len, e->h.id);
+	return ps->n == AG_CTL_PURGES_MAX;
+}
+
+/*
+ * This node's own purges, the newest first, and which peers have reached
+ * each: a peer that holds the feed as far as a purge's seq holds the purge,
+ * so has erased what it names (DESIGN.md "Bodies: absent, purged, over quota").
+ */
+static int purges_fill(struct node *n, const uint8_t *self, struct ag_ctl_node *st)
+{
+	struct index_query q = {.type = "purge", .author = self, .limit = AG_CTL_PURGES_MAX};
+	struct purges ps = {calloc(AG_CTL_PURGES_MAX, sizeof(*ps.list)), 0};
+
+	st->purges = ps.list;
+	if (!ps.list || store_search(node_store(n), &q, purge_found, &ps) < 0)
+		return -1;
+	st->npurges = ps.n;
+	for (size_t i = 0; i < ps.n; i++)
+		if (purge_peers_fill(n, self, &ps.list[i]) != 0)
+			return -1;
+	return 0;
+}
+
 int status_fill(struct node *n, struct ag_ctl_node *st)
 {
 	size_t count = node_feed_count(n);
@@ -122,7 +179,7 @@ int status_fill(struct node *n, struct ag_ctl_node *st)
 	                                      .received = cu.received,
 	                                      .running = cu.running};
 	if (!(st->feeds = calloc(count ? count : 1, sizeof(*st->feeds))) ||
-	    peers_fill(n, &st->peers, &st->npeers) != 0) {
+	    peers_fill(n, &st->peers, &st->npeers) != 0 || purges_fill(n, key, st) != 0) {
 		ag_ctl_resp_clear(&ag_ctl_status_shape, st);
 		return -1;
 	}

@@ -1734,6 +1734,11 @@ uint64_t sync_duplicates(const struct sync_link *l)
 	return l->duplicates;
 }
 
+uint64_t sync_known(const struct sync_link *l, const uint8_t author[32])
+{
+	return l ? link_known(l, author) : 0;
+}
+
 uint64_t sync_sent(const struct sync_link *l)
 {
 	return l->sent;

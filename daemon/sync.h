@@ -129,6 +129,13 @@ uint64_t sync_received(const struct sync_link *);
  */
 uint64_t sync_peer_version(const struct sync_link *, char *software, size_t cap);
 uint64_t sync_duplicates(const struct sync_link *);
+
+/*
+ * The highest seq of author's feed the peer is known to hold, by its CLOCK,
+ * HAVE and the entries each side sent (its last known heads once it is
+ * disconnected); 0 when it never named the feed.
+ */
+uint64_t sync_known(const struct sync_link *, const uint8_t author[32]);
 /* Entries sent to this peer; entries it sent that were refused as invalid (it was cut off). */
 uint64_t sync_sent(const struct sync_link *);
 uint64_t sync_invalid(const struct sync_link *);

@@ -74,6 +74,24 @@ static const struct ag_ctl_field catchup_fields[] = {
 const struct ag_ctl_shape ag_ctl_catchup_shape = {"catchup", catchup_fields, N(catchup_fields),
                                                   sizeof(struct ag_ctl_catchup), 0};
 
+static const struct ag_ctl_field purge_peer_fields[] = {
+    BOOL(struct ag_ctl_purge_peer, connected), STR(struct ag_ctl_purge_peer, key, AG_CTL_K_KEY),
+    UINT(struct ag_ctl_purge_peer, known),     STR(struct ag_ctl_purge_peer, name, AG_CTL_K_STR),
+    BOOL(struct ag_ctl_purge_peer, reached),
+};
+const struct ag_ctl_shape ag_ctl_purge_peer_shape = {
+    "purge peer", purge_peer_fields, N(purge_peer_fields), sizeof(struct ag_ctl_purge_peer),
+    AG_CTL_PEERS_MAX};
+
+static const struct ag_ctl_field purge_fields[] = {
+    STR(struct ag_ctl_purge, id, AG_CTL_K_STR),
+    ARRAY(struct ag_ctl_purge, peers, ag_ctl_purge_peer_shape),
+    UINT(struct ag_ctl_purge, seq),
+    UINT(struct ag_ctl_purge, ts),
+};
+const struct ag_ctl_shape ag_ctl_purge_shape = {"purge", purge_fields, N(purge_fields),
+                                                sizeof(struct ag_ctl_purge), AG_CTL_PURGES_MAX};
+
 static const struct ag_ctl_field status_fields[] = {
     {"catchup", AG_CTL_K_MAP, offsetof(struct ag_ctl_node, catchup), 0, 0, &ag_ctl_catchup_shape,
      false},
@@ -82,6 +100,7 @@ static const struct ag_ctl_field status_fields[] = {
     UINT(struct ag_ctl_node, max_disk),
     STR(struct ag_ctl_node, name, AG_CTL_K_STR),
     ARRAY(struct ag_ctl_node, peers, ag_ctl_peer_shape),
+    ARRAY(struct ag_ctl_node, purges, ag_ctl_purge_shape),
     UINT(struct ag_ctl_node, quota),
     UINT(struct ag_ctl_node, quota_entries),
     BOOL(struct ag_ctl_node, ready),

@@ -80,6 +80,26 @@ struct ag_ctl_catchup {
 	bool running;
 };
 
+/* A configured peer, and whether it has reached one of this node's purges (STATUS). */
+struct ag_ctl_purge_peer {
+	bool connected;
+	char key[AG_B64_LEN + 1];
+	uint64_t known; /* the seq of this node's feed it is known to hold */
+	char name[AG_CTL_NAME_MAX + 1];
+	bool reached; /* known >= the purge's seq: it holds the purge, so erased the bodies */
+};
+
+/* One of this node's own purges, the newest first (STATUS). */
+struct ag_ctl_purge {
+	char id[AG_ID_MAX + 1]; /* the purge record's id */
+	struct ag_ctl_purge_peer *peers;
+	size_t npeers;
+	uint64_t seq;
+	uint64_t ts; /* when it was published, ms since the epoch */
+};
+
+#define AG_CTL_PURGES_MAX 16 /* the newest purges STATUS lists */
+
 /* STATUS: {"status": {...}}. */
 struct ag_ctl_node {
 	struct ag_ctl_catchup catchup;
@@ -90,6 +110,8 @@ struct ag_ctl_node {
 	char name[AG_CTL_NAME_MAX + 1];
 	struct ag_ctl_peer *peers;
 	size_t npeers;
+	struct ag_ctl_purge *purges; /* this node's own, newest first, at most AG_CTL_PURGES_MAX */
+	size_t npurges;
 	uint64_t quota;         /* Quota, bytes of bodies per author */
 	uint64_t quota_entries; /* QuotaEntries */
 	bool ready;
@@ -268,7 +290,7 @@ struct ag_ctl_shape {
 };
 
 extern const struct ag_ctl_shape ag_ctl_peer_shape, ag_ctl_feed_shape, ag_ctl_status_shape;
-extern const struct ag_ctl_shape ag_ctl_catchup_shape;
+extern const struct ag_ctl_shape ag_ctl_catchup_shape, ag_ctl_purge_shape, ag_ctl_purge_peer_shape;
 extern const struct ag_ctl_shape ag_ctl_status_resp_shape, ag_ctl_peers_shape, ag_ctl_id_shape;
 extern const struct ag_ctl_shape ag_ctl_city_shape, ag_ctl_city_key_shape;
 extern const struct ag_ctl_shape ag_ctl_published_shape, ag_ctl_error_shape;

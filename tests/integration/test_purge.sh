@@ -7,7 +7,9 @@
 #  - after agora compact on each node, the marker's bytes are in no file under
 #    any node's directory;
 #  - a node D that joins afterwards gets A's whole feed, the purged bodies
-#    absent, the chain verified (agora check), and never asks for them.
+#    absent, the chain verified (agora check), and never asks for them;
+#  - A's status says, for its purge, that B has reached it and X (a peer
+#    never started) has not.
 . "$(dirname "$0")/lib.sh" # BIN, AGORA, WORK, node_*, fail, cleanup on exit
 export LANG=C.UTF-8
 unset AGORA_DIR
@@ -15,7 +17,9 @@ unset AGORA_DIR
 A=$(node_init a)
 B=$(node_init b)
 C=$(node_init c)
+X=$(node_init x) # a peer of A that never runs: it never reaches A's purge
 node_peer a b "$B"
+node_peer a x "$X"
 node_peer b a "$A"
 node_peer b c "$C"
 node_peer c b "$B"
@@ -77,6 +81,22 @@ assert st == ["purged", "purged", "retracted"], st' "$WORK/out" || fail "$n: his
 	grep -q p2 "$WORK/out" || fail "$n: p2, not purged, is no longer found"
 done
 echo "ok: within 10 s no command on A, B or C prints the marker; p2 is still there"
+
+purge_told() {
+	a a --json status >"$WORK/status.json" && python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+ps = s["purges"]
+assert len(ps) == 1 and ps[0]["seq"] == [f for f in s["feeds"] if f["author"] == sys.argv[2]][0]["seq"], ps
+peers = {p["name"]: p for p in ps[0]["peers"]}
+assert peers["b"]["reached"] and peers["b"]["connected"] and peers["b"]["known"] >= ps[0]["seq"], peers
+assert not peers["x"]["reached"] and not peers["x"]["connected"] and peers["x"]["known"] == 0, peers' "$WORK/status.json" "$A"
+}
+until_ok 10 purge_told || { purge_told; fail "A's status --json: its purge reached by b, not by x"; }
+ok a a status
+grep -qE "^PURGE +SEQ +PUBLISHED +REACHED +NOT YET" "$WORK/out" && grep -qE " b +x \(offline\)$" "$WORK/out" ||
+	fail "A's status table does not say who reached its purge"
+echo "ok: A's status says B has reached its purge and X, offline, has not"
 
 for n in a b c; do ok a $n compact; done
 for n in a b c; do

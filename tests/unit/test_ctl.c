@@ -574,7 +574,7 @@ static void test_typed_roundtrip(void **state)
 	assert_int_equal(ag_ctl_resp_pack(&pk, &ag_ctl_status_resp_shape, &a, true), 0);
 	/* "ok" first, then the keys in byte order, as PROTOCOL.md gives them. */
 	assert_memory_equal(sb.data,
-	                    "\x82\xa2ok\xc3\xa6status\x8b\xa7"
+	                    "\x82\xa2ok\xc3\xa6status\x8c\xa7"
 	                    "catchup\x85\xa7"
 	                    "left_ms",
 	                    30);
