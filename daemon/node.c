@@ -882,6 +882,7 @@ int node_reload(struct node *n)
 	struct reload r = {0};
 	struct listener *l;
 	struct config *next;
+	bool limits;
 	char why[LOG_LINE_MAX - 100], keys[96] = "";
 
 	if (!(next = config_load_why(n->conf_path, n->pk, why, sizeof(why))) ||
@@ -890,6 +891,8 @@ int node_reload(struct node *n)
 		config_free(next);
 		return -1;
 	}
+	limits = next->quota != n->cfg->quota || next->quota_entries != n->cfg->quota_entries ||
+	         next->max_disk != n->cfg->max_disk;
 	reload_node_keys(n, next, &r);
 	if (l) {
 		listener_free(n->listener);
@@ -901,6 +904,9 @@ int node_reload(struct node *n)
 	node_limits_apply(n);
 	node_recompute_set(n);
 	node_reconcile_members(n);
+	/* The store may take what it refused: our heads tell the peers what to send again. */
+	if (limits)
+		sync_clock_all(n->sync);
 	for (size_t i = 0; i < r.nkeys; i++)
 		snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), "%s%s", i ? ", " : "; ",
 		         r.node_keys[i]);

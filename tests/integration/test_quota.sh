@@ -12,7 +12,8 @@
 #    agora put exits 4 and says MaxDisk was reached, nothing written; after
 #    SIGHUP with MaxDisk 64M it publishes. E (MaxDisk 16M, Quota 1G) takes
 #    C's feed until 15/16 of MaxDisk, and no more: its store stays under
-#    MaxDisk, status and check say it is full, and it still publishes.
+#    MaxDisk, status and check say it is full, and it still publishes; once
+#    a SIGHUP raises its MaxDisk, it takes the rest.
 . "$(dirname "$0")/lib.sh" # BIN, AGORA, WORK, node_*, fail, cleanup on exit
 export LANG=C.UTF-8
 unset AGORA_DIR
@@ -130,4 +131,13 @@ node_ready e
 ok a e practice add --id own --title "Accueil" --topic health --summary "Un centre."
 [ "$(status_of e 's["store_bytes"]')" -le $((16 * MIB)) ] || fail "E's own put took it past MaxDisk"
 echo "ok: E takes C's feed to 15/16 of MaxDisk ($e_bytes bytes), says it is full, and still publishes"
-echo "5 passed, 0 failed"
+
+# MaxDisk raised by SIGHUP: E takes the rest of C's feed, without a new connection.
+sed -i 's/^MaxDisk = 16M$/MaxDisk = 64M/' "$WORK/e/agorad.conf"
+kill -HUP "$(cat "$WORK/e/pid")"
+wait_log e "config reloaded: .*MaxDisk changed"
+e_whole() { [ "$(feed_seq e "$C")" = "$(feed_seq c "$C")" ]; }
+until_ok 30 e_whole || fail "E did not take the rest of C's feed after MaxDisk was raised: $(feed_seq e "$C") of $(feed_seq c "$C")"
+[ "$(status_of e 's["store_full"]')" = False ] || fail "E still says it is full"
+echo "ok: with MaxDisk raised by a reload, E takes the rest of C's feed"
+echo "6 passed, 0 failed"
