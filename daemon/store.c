@@ -744,11 +744,11 @@ static int upgrade_usage(MDB_txn *txn, struct store *st)
 			rc = MDB_CORRUPTED;
 			break;
 		}
-		if (have && memcmp(author, k.mv_data, AG_PK_LEN) != 0 &&
-		    (rc = usage_put(txn, usage, author, &u)) != 0)
-			break;
-		if (!have || memcmp(author, k.mv_data, AG_PK_LEN) != 0)
+		if (have && memcmp(author, k.mv_data, AG_PK_LEN) != 0) { /* the next author's */
+			if ((rc = usage_put(txn, usage, author, &u)) != 0)
+				break;
 			u.body_bytes = 0;
+		}
 		memcpy(author, k.mv_data, AG_PK_LEN);
 		have = 1;
 		if ((rc = mdb_get(txn, bodies, &(MDB_val){8, (uint8_t *)v.mv_data + 8}, &b)) == 0)

@@ -1375,6 +1375,50 @@ static void test_max_disk(void **state)
 	assert_consistent(f);
 }
 
+/*
+ * The upgrade from format 8 counts each author's bodies: a store of two
+ * feeds, one of them with a purged body, set back to format 8 without its
+ * usage table, opens upgraded with every author's usage its bodies.
+ */
+static void test_upgrade_counts_usage(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t ver[4] = {0, 0, 0, 8};
+	uint64_t seqs[] = {2};
+	msgpack_sbuffer *pb = purge_body(seqs, 1);
+	struct ag_entry e;
+	struct store_usage u;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	for (int i = 0; i < 5; i++) {
+		e = entry_next(f, &f->a, "alpha beta");
+		assert_int_equal(append1(f, &e, NULL), STORE_STORED);
+		e = entry_next(f, &f->b, "gamma delta epsilon");
+		assert_int_equal(append1(f, &e, NULL), STORE_STORED);
+	}
+	e = entry_with_body(f, &f->a, "purge", "p", pb->data, pb->size, 5000);
+	assert_int_equal(append1(f, &e, NULL), STORE_STORED);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 24), 0);
+	assert_int_equal(mdb_env_open(env, f->data, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "usage", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(mdb_dbi_open(txn, "info", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &(MDB_val){6, "schema"}, &(MDB_val){4, ver}, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_non_null(f->st = store_open(f->data, 0));
+	assert_consistent(f); /* usage holds every author's bodies */
+	assert_int_equal(store_usage(f->st, f->b.pk, &u), 0);
+	assert_true(u.body_bytes > 5 * strlen("gamma delta epsilon"));
+	msgpack_sbuffer_free(pb);
+}
+
 /* This node's own purge must name earlier entries of its feed that may be purged. */
 static void test_purge_publish_strict(void **state)
 {
@@ -1440,6 +1484,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_quota_drops_bodies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_entry_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_disk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upgrade_counts_usage, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
