@@ -72,10 +72,10 @@
  * The store's format. 8 is the first released format, the first to hold
  * entries of format 2 (DESIGN.md "Versions live side by side") and the
  * search index of stems and weights (index.c): every later format comes with
- * an upgrade from the one before it in upgrades[] below, run at start.
- * Earlier ones, 7 included (format 2 entries with the index before stems),
- * were never released and are refused, with what to do; a later one,
- * written by a newer release, is refused naming it.
+ * an upgrade from the one before it in upgrades[] below, run at start (9
+ * adds each author's usage, for quotas). Earlier ones, 7 included (format 2 entries with the index
+ * before stems), were never released and are refused, with what to do; a later one, written by a
+ * newer release, is refused naming it.
  */
 #define SCHEMA    9
 #define RELEASED  8 /* the first released format: every one since is upgraded */
@@ -99,8 +99,7 @@ struct wtxn {
 	int logno_read;
 	MDB_cursor *records; /* opened at the first record written */
 	uint64_t new_records;
-	/* The disk, read at the first entry that asks (wtxn_disk_over), and what was added since.
-	 */
+	/* The disk as the first entry that asks found it (wtxn_disk_over), and what was added. */
 	int disk_read;
 	uint64_t disk_used, disk_free, disk_added;
 };
