@@ -189,17 +189,20 @@ int status_fill(struct node *n, struct ag_ctl_node *st)
 	return 0;
 }
 
-/* Feeds flagged forked, of those this node replicates. */
-static uint64_t count_forked(struct node *n)
+/* Feeds flagged forked, and feeds over quota, of those this node replicates. */
+static void count_feeds(struct node *n, uint64_t *forked, uint64_t *over)
 {
-	uint64_t forked = 0;
+	struct store_usage u;
 	uint32_t flags;
 
-	for (size_t i = 0; i < node_feed_count(n); i++)
+	*forked = *over = 0;
+	for (size_t i = 0; i < node_feed_count(n); i++) {
 		if (store_flags(node_store(n), node_feed_at(n, i), &flags) == 0 &&
 		    (flags & STORE_FLAG_FORKED))
-			forked++;
-	return forked;
+			(*forked)++;
+		if (store_usage(node_store(n), node_feed_at(n, i), &u) == 0 && u.over_quota)
+			(*over)++;
+	}
 }
 
 int status_metrics_fill(struct node *n, struct ag_ctl_metrics *m)
@@ -215,7 +218,9 @@ int status_metrics_fill(struct node *n, struct ag_ctl_metrics *m)
 		return -1;
 	m->entries = st.entries;
 	m->feeds = st.feeds;
-	m->forked = count_forked(n);
+	count_feeds(n, &m->forked, &m->over_quota);
+	m->max_disk = node_config(n)->max_disk;
+	m->store_full = store_disk_full(node_store(n));
 	m->invalid = node_invalid(n);
 	m->ready = node_ready(n);
 	m->records = st.records;

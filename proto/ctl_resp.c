@@ -169,10 +169,13 @@ static const struct ag_ctl_field metrics_fields[] = {
     UINT(struct ag_ctl_metrics, feeds),
     UINT(struct ag_ctl_metrics, forked),
     UINT(struct ag_ctl_metrics, invalid),
+    UINT(struct ag_ctl_metrics, max_disk),
+    UINT(struct ag_ctl_metrics, over_quota),
     ARRAY(struct ag_ctl_metrics, peers, ag_ctl_peer_shape),
     BOOL(struct ag_ctl_metrics, ready),
     UINT(struct ag_ctl_metrics, records),
     UINT(struct ag_ctl_metrics, store_bytes),
+    BOOL(struct ag_ctl_metrics, store_full),
     UINT(struct ag_ctl_metrics, uptime_ms),
 };
 const struct ag_ctl_shape ag_ctl_metrics_shape = {

@@ -167,13 +167,16 @@ struct ag_ctl_check {
 struct ag_ctl_metrics {
 	uint64_t entries; /* in every feed held */
 	uint64_t feeds;
-	uint64_t forked;  /* feeds flagged forked */
-	uint64_t invalid; /* entries refused as invalid since agorad started */
+	uint64_t forked;     /* feeds flagged forked */
+	uint64_t invalid;    /* entries refused as invalid since agorad started */
+	uint64_t max_disk;   /* MaxDisk */
+	uint64_t over_quota; /* feeds whose last body was dropped over Quota */
 	struct ag_ctl_peer *peers;
 	size_t npeers;
 	bool ready;
 	uint64_t records;     /* retracted ones included */
 	uint64_t store_bytes; /* pages in use in the store */
+	bool store_full;      /* entries from peers are not stored: MaxDisk, or the disk, reached */
 	uint64_t uptime_ms;
 };
 

@@ -39,6 +39,7 @@ assert v("ready") == 1 and v("peers") == 2, (v("ready"), v("peers"))
 assert v("uptime_seconds") > 0
 assert v("feeds") >= 2 and v("records") >= 4 and v("entries") >= 4, m
 assert v("store_bytes") > 0 and v("invalid_entries_total") == 0
+assert v("store_max_bytes") == 16 * 2**30 and v("store_full") == 0 and v("feeds_over_quota") == 0
 assert v("peer_connected", tunis) == 1 and v("peer_connected", sfax) == 0
 assert v("peer_last_contact_timestamp_seconds", tunis) > 1.6e9
 assert v("peer_last_contact_timestamp_seconds", sfax) == 0

@@ -73,6 +73,9 @@ grep -q "^store  .* of MaxDisk 16.0 GiB; Quota 256.0 KiB and 2000 entries per fe
 	fail "B's status does not say its limits"
 [ "$(grep -c "is over its quota" "$WORK/b/agorad.log")" = 1 ] || fail "B logged A over quota not once: $(grep -c "is over its quota" "$WORK/b/agorad.log")"
 [ "$(grep -c "reached QuotaEntries (2000)" "$WORK/b/agorad.log")" = 1 ] || fail "B logged the entry cap not once"
+ok a b metrics
+grep -qE "^agora_feeds_over_quota 1$" "$WORK/out" && grep -qE "^agora_store_full 0$" "$WORK/out" ||
+	fail "B's metrics: one feed over quota, the store not full"
 echo "ok: B stores A's feed to QuotaEntries and 256 KiB of its bodies, logs each once, and says so in status"
 
 # Nothing dropped is asked for again: A sends B nothing more while nothing changes.
@@ -127,6 +130,9 @@ grep -q "entries from peers are not stored until there is room" "$WORK/e/agorad.
 rc=0
 a e check >"$WORK/out" 2>&1 || rc=$?
 [ "$rc" = 1 ] && grep -q "^store full: it takes 1[0-9] MiB of MaxDisk 16 MiB" "$WORK/out" || fail "E's check: exit $rc: $(cat "$WORK/out")"
+ok a e metrics
+grep -qE "^agora_store_full 1$" "$WORK/out" && grep -qE "^agora_store_max_bytes 16777216$" "$WORK/out" ||
+	fail "E's metrics do not say its store is full"
 node_ready e
 ok a e practice add --id own --title "Accueil" --topic health --summary "Un centre."
 [ "$(status_of e 's["store_bytes"]')" -le $((16 * MIB)) ] || fail "E's own put took it past MaxDisk"
