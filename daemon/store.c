@@ -967,14 +967,16 @@ static int body_absent(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 
 /*
  * The bytes an entry is taken to add to the store's file: its header, lines
- * and index postings about twice their size, a body past a quarter page on
- * overflow pages of its own, whole pages. An estimate that errs high.
+ * and index postings about twice their size, a body past half a page (LMDB's
+ * largest value kept in a leaf) on overflow pages of its own, whole pages.
+ * An estimate that errs high, a little: too high, and a store refused at the
+ * line would find room again once the write told the truth.
  */
 static uint64_t entry_cost(const struct ag_entry *e)
 {
 	uint64_t body = e->body ? e->body_len : 0, text = body / 2;
 
-	if (body > 1024)
+	if (body > 2000)
 		body = (body + 16 + 4095) / 4096 * 4096;
 	return 2 * ((uint64_t)e->h.raw_len + 128) + body + text;
 }

@@ -144,10 +144,10 @@ void store_disk_seen(struct store *st, uint64_t used, uint64_t avail)
 {
 	bool full = store_disk_over(st, used, avail, false);
 
-	/* Room again only with some to spare (1/64 of MaxDisk, 16 MiB of disk): no flapping. */
+	/* Room again only with some to spare (1/32 of MaxDisk, 16 MiB of disk): no flapping. */
 	if (st->disk_full && !full)
 		full = store_disk_over(
-		    st, used + st->limits.max_disk / 64,
+		    st, used + st->limits.max_disk / 32,
 		    avail > STORE_PEERS_RESERVE / 4 ? avail - STORE_PEERS_RESERVE / 4 : 0, false);
 
 	if (full && !st->disk_full)
