@@ -1172,6 +1172,56 @@ static void test_absent_body_asked(void **state)
 }
 
 /*
+ * Quotas: a body over its author's quota is dropped and never asked for
+ * (not after a header alone, not on a CLOCK); past an author's entry cap,
+ * nothing more of it is stored, the link that sent it is asked for notes
+ * only (MODE), a note past the cap grafts nothing, and it is not counted as
+ * lacking.
+ */
+static void test_limits_ask_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct pair clock_b[] = {{&f->d, 0}}, clock_c[] = {{&f->d, 1}}, have[] = {{&f->d, 3}};
+	struct store_limits lim = {.quota = 1, .max_entries = 1};
+	struct ag_entry d1 = note(f, &f->d, "one"), d2 = note(f, &f->d, "two"), bare = d1;
+	struct sync_lag lag;
+	uint64_t seqs[8], v;
+	size_t n = 0;
+
+	memcpy(lim.self, f->self.pk, AG_PK_LEN);
+	store_limits_set(f->store, &lim);
+	sync_up(f->lb, "Self");
+	sync_up(f->lc, "Self");
+	recv_clock(f, f->lb, clock_b, 1);
+	recv_clock(f, f->lc, clock_c, 1);
+	fake_clear(&f->fb);
+	fake_clear(&f->fc);
+	bare.body = NULL;
+	bare.body_len = 0;
+	recv_entries(f, f->lb, &bare, 1);
+	assert_int_equal(head(f, &f->d), 1);
+	assert_int_equal(store_missing(f->store, f->d.pk, 1, seqs, 8), 0);
+	assert_int_equal(sent_want_bodies(&f->fc, &f->d, seqs, &n), 0);
+	recv_clock(f, f->lc, clock_c, 1);
+	assert_int_equal(sent_want_bodies(&f->fc, &f->d, seqs, &n), 0);
+
+	/* d2 is past the cap: not stored, and b sends only notes of d from now on. */
+	recv_entries(f, f->lb, &d2, 1);
+	assert_int_equal(head(f, &f->d), 1);
+	assert_true(sent_pair(&f->fb, AG_MSG_MODE, &f->d, &v));
+	assert_int_equal(v, 0);
+	assert_int_equal(count_type(&f->fb, AG_MSG_WANT), 0);
+	/* c notes d at 3: nothing to graft, nothing lacking. */
+	recv_pairs(f->lc, AG_MSG_HAVE, have, 1);
+	sync_graft_due(f->sync);
+	assert_int_equal(count_type(&f->fc, AG_MSG_WANT), 0);
+	sync_lag(f->lc, &lag);
+	assert_int_equal(lag.we_lack, 0);
+	assert_int_equal(f->fb.cuts + f->fc.cuts, 0);
+	loop_closes(f);
+}
+
+/*
  * Versions live side by side: a message of a type this version does not
  * know is ignored (and counted), one with trailing elements is read, and
  * entries of a feed we do not replicate are dropped before any signature
@@ -1374,6 +1424,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_lag_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lag_disconnected, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_have_answered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_limits_ask_nothing, setup, teardown),
 	};
 
 	if (ag_init() != 0)
