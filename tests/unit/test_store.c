@@ -1016,6 +1016,20 @@ static void test_released_store_opens(void **state)
 	free(fixture);
 }
 
+/* Closes f's store and opens its environment bare, in a write transaction, to age it. */
+static MDB_txn *store_bare(struct fixture *f, MDB_env **env)
+{
+	MDB_txn *txn;
+
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(mdb_env_create(env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(*env, 24), 0);
+	assert_int_equal(mdb_env_open(*env, f->data, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(*env, NULL, 0, &txn), 0);
+	return txn;
+}
+
 /*
  * A store whose format is newer than this release's is refused, and the log
  * says which release wrote it; the store is left as it was.
@@ -1032,12 +1046,7 @@ static void test_newer_store_refused(void **state)
 	int fd;
 
 	publish(f, "p1", "des mots", 10, buf, hash);
-	store_close(f->st);
-	f->st = NULL;
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
-	assert_int_equal(mdb_env_open(env, f->data, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	txn = store_bare(f, &env);
 	assert_int_equal(mdb_dbi_open(txn, "info", 0, &dbi), 0);
 	assert_int_equal(mdb_put(txn, dbi, &(MDB_val){6, "schema"}, &(MDB_val){4, ver}, 0), 0);
 	assert_int_equal(
@@ -1400,12 +1409,7 @@ static void test_upgrade_counts_usage(void **state)
 	}
 	e = entry_with_body(f, &f->a, "purge", "p", pb->data, pb->size, 5000);
 	assert_int_equal(append1(f, &e, NULL), STORE_STORED);
-	store_close(f->st);
-	f->st = NULL;
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 24), 0);
-	assert_int_equal(mdb_env_open(env, f->data, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	txn = store_bare(f, &env);
 	assert_int_equal(mdb_dbi_open(txn, "usage", 0, &dbi), 0);
 	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
 	assert_int_equal(mdb_dbi_open(txn, "info", 0, &dbi), 0);

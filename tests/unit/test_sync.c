@@ -1120,6 +1120,25 @@ static size_t sent_want_bodies(const struct fake *k, const struct author *a, uin
 }
 
 /*
+ * Both links up, b holding nothing of d and c holding d's first entry; then
+ * e, d's first entry, arrives from b as a header alone.
+ */
+static void recv_bare_from_b(struct fx *f, struct ag_entry e)
+{
+	struct pair clock_b[] = {{&f->d, 0}}, clock_c[] = {{&f->d, 1}};
+
+	sync_up(f->lb, "Self");
+	sync_up(f->lc, "Self");
+	recv_clock(f, f->lb, clock_b, 1);
+	recv_clock(f, f->lc, clock_c, 1);
+	fake_clear(&f->fb);
+	fake_clear(&f->fc);
+	e.body = NULL;
+	e.body_len = 0;
+	recv_entries(f, f->lb, &e, 1);
+}
+
+/*
  * A header without its body counts for the chain and the head; its body is
  * asked of the other peer that has the feed (WANT_BODIES), not of the one
  * that sent it without; the answer brings it, and a peer asking us for it
@@ -1128,23 +1147,14 @@ static size_t sent_want_bodies(const struct fake *k, const struct author *a, uin
 static void test_absent_body_asked(void **state)
 {
 	struct fx *f = *state;
-	struct pair clock_b[] = {{&f->d, 0}}, clock_c[] = {{&f->d, 1}};
-	struct ag_entry d1 = note(f, &f->d, "one"), bare = d1;
+	struct ag_entry d1 = note(f, &f->d, "one");
 	struct body_seen seen = {0};
 	uint64_t seqs[8];
 	size_t n = 0;
 	uint8_t buf[64];
 	size_t len;
 
-	sync_up(f->lb, "Self");
-	sync_up(f->lc, "Self");
-	recv_clock(f, f->lb, clock_b, 1);
-	recv_clock(f, f->lc, clock_c, 1);
-	fake_clear(&f->fb);
-	fake_clear(&f->fc);
-	bare.body = NULL;
-	bare.body_len = 0;
-	recv_entries(f, f->lb, &bare, 1);
+	recv_bare_from_b(f, d1);
 	assert_int_equal(head(f, &f->d), 1);
 	assert_int_equal(store_feed(f->store, f->d.pk, 1, 1, SIZE_MAX, body_fn, &seen), 1);
 	assert_false(seen.held);
@@ -1181,24 +1191,16 @@ static void test_absent_body_asked(void **state)
 static void test_limits_ask_nothing(void **state)
 {
 	struct fx *f = *state;
-	struct pair clock_b[] = {{&f->d, 0}}, clock_c[] = {{&f->d, 1}}, have[] = {{&f->d, 3}};
+	struct pair clock_c[] = {{&f->d, 1}}, have[] = {{&f->d, 3}};
 	struct store_limits lim = {.quota = 1, .max_entries = 1};
-	struct ag_entry d1 = note(f, &f->d, "one"), d2 = note(f, &f->d, "two"), bare = d1;
+	struct ag_entry d1 = note(f, &f->d, "one"), d2 = note(f, &f->d, "two");
 	struct sync_lag lag;
 	uint64_t seqs[8], v;
 	size_t n = 0;
 
 	memcpy(lim.self, f->self.pk, AG_PK_LEN);
 	store_limits_set(f->store, &lim);
-	sync_up(f->lb, "Self");
-	sync_up(f->lc, "Self");
-	recv_clock(f, f->lb, clock_b, 1);
-	recv_clock(f, f->lc, clock_c, 1);
-	fake_clear(&f->fb);
-	fake_clear(&f->fc);
-	bare.body = NULL;
-	bare.body_len = 0;
-	recv_entries(f, f->lb, &bare, 1);
+	recv_bare_from_b(f, d1);
 	assert_int_equal(head(f, &f->d), 1);
 	assert_int_equal(store_missing(f->store, f->d.pk, 1, seqs, 8), 0);
 	assert_int_equal(sent_want_bodies(&f->fc, &f->d, seqs, &n), 0);
