@@ -80,8 +80,12 @@ static const struct command commands[] = {
      0,
      O(OPT_NAME) | O(OPT_LISTEN),
      "Creates DIR (mode 0750) with a new key pair in node.key (mode 0600) and\n"
-     "agorad.conf, and prints the node's public key. Needs no daemon. Refuses a\n"
-     "DIR that already holds a key or a config."},
+     "agorad.conf, and prints the node's public key. Also makes the city's recovery\n"
+     "key: prints its secret this once, to be saved to a file kept offline (agora\n"
+     "recover reads it back), and keeps only its public half, in recovery.pub; the\n"
+     "node's feed begins with it (identity/self). Needs no daemon. Refuses a DIR\n"
+     "that already holds a key or a config.\n"
+     "--json: key, name, dir and recovery_key (the text to save)."},
     {"id",
      cmd_id,
      "this node's public key and name",

@@ -14,25 +14,55 @@
 #include "ctlj.h"
 #include "key.h"
 #include "nodedir.h"
+#include "recovery.h"
+
+/* The recovery key, shown this once, with what to do with it. */
+static void print_recovery(const char *text)
+{
+	out_printf("\n"
+	           "Below is the city's RECOVERY KEY. agora keeps no copy of it: it is shown\n"
+	           "this once. Save the lines between the dashes to a file and keep it\n"
+	           "OFFLINE: on a USB stick in a safe, or printed on paper; never on this\n"
+	           "machine, in DIR or in its backups. If node.key is lost or stolen, or the\n"
+	           "node's feed forks, `agora recover --recovery-key FILE` gives the city a\n"
+	           "new key with it. Whoever holds it can take the city's place.\n"
+	           "-----\n%s-----\n",
+	           text);
+}
+
+static int init_done(const struct args *a, const uint8_t pk[static AG_PK_LEN], const char *text)
+{
+	char key[AG_B64_LEN + 1];
+	json_t *doc;
+
+	ag_key_to_b64(key, pk);
+	if (!a->json) {
+		out_printf("%s\n", key);
+		print_recovery(text);
+		return 0;
+	}
+	doc = json_pack("{s:s, s:s, s:s, s:s}", "key", key, "name", a->opt[OPT_NAME], "dir", a->dir,
+	                "recovery_key", text);
+	return cmd_json(doc);
+}
 
 int cmd_init(const struct args *a)
 {
-	uint8_t pk[AG_PK_LEN];
-	char key[AG_B64_LEN + 1], why[1024];
-	json_t *doc;
+	uint8_t pk[AG_PK_LEN], rsk[AG_SK_LEN];
+	char why[1024], text[RECOVERY_TEXT_MAX];
+	int rc;
 
 	if (!a->opt[OPT_NAME])
 		return cmd_fail(a, EXIT_REFUSED,
 		                "missing --name NAME (usage: agora init --dir DIR --name NAME)");
-	if (nodedir_init(a->dir, a->opt[OPT_NAME], a->opt[OPT_LISTEN], pk, why, sizeof(why)) != 0)
+	if (nodedir_init(a->dir, a->opt[OPT_NAME], a->opt[OPT_LISTEN], pk, rsk, why, sizeof(why)) !=
+	    0)
 		return cmd_fail(a, EXIT_REFUSED, "%s", why);
-	ag_key_to_b64(key, pk);
-	if (!a->json) {
-		out_printf("%s\n", key);
-		return 0;
-	}
-	doc = json_pack("{s:s, s:s, s:s}", "key", key, "name", a->opt[OPT_NAME], "dir", a->dir);
-	return cmd_json(doc);
+	recovery_text(text, rsk, a->opt[OPT_NAME], pk);
+	sodium_memzero(rsk, sizeof(rsk));
+	rc = init_done(a, pk, text);
+	sodium_memzero(text, sizeof(text));
+	return rc;
 }
 
 static int print_id(const struct args *a, const struct ag_ctl_id *id)

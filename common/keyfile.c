@@ -133,36 +133,48 @@ static int read_line(int fd, const char *path, char line[static KEYFILE_SIZE + 1
 	return 0;
 }
 
-/* Decodes line into sk, and checks the public half against the seed. */
-static int decode(const char *path, const char line[static KEYFILE_SIZE],
-                  uint8_t pk[static AG_PK_LEN], uint8_t sk[static AG_SK_LEN], char *err,
-                  size_t errlen)
+int keyfile_secret_decode(const char *b64, size_t len, uint8_t pk[static AG_PK_LEN],
+                          uint8_t sk[static AG_SK_LEN])
 {
 	uint8_t raw[AG_SK_LEN];
 	const char *end = NULL;
 	size_t n = 0;
 	int ret = -1;
 
-	if (line[KEYFILE_B64] != '\n' ||
-	    sodium_base642bin(raw, sizeof(raw), line, KEYFILE_B64, NULL, &n, &end,
+	if (len != KEYFILE_B64 ||
+	    sodium_base642bin(raw, sizeof(raw), b64, len, NULL, &n, &end,
 	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    n != AG_SK_LEN || end != line + KEYFILE_B64) {
+	    n != AG_SK_LEN || end != b64 + len)
+		goto out;
+	ret = -2;
+	ag_key_from_seed(pk, sk, raw); /* the seed is the first half */
+	if (sodium_memcmp(pk, raw + AG_PK_LEN, AG_PK_LEN) == 0)
+		ret = 0;
+out:
+	sodium_memzero(raw, sizeof(raw));
+	if (ret != 0) {
+		sodium_memzero(pk, AG_PK_LEN);
+		sodium_memzero(sk, AG_SK_LEN);
+	}
+	return ret;
+}
+
+/* Decodes line into sk, and checks the public half against the seed. */
+static int decode(const char *path, const char line[static KEYFILE_SIZE],
+                  uint8_t pk[static AG_PK_LEN], uint8_t sk[static AG_SK_LEN], char *err,
+                  size_t errlen)
+{
+	int rc = line[KEYFILE_B64] == '\n' ? keyfile_secret_decode(line, KEYFILE_B64, pk, sk) : -1;
+
+	if (rc == -1)
 		snprintf(err, errlen, "%s: not a key file: expected one line of base64 of 64 bytes",
 		         path);
-		goto out;
-	}
-	ag_key_from_seed(pk, sk, raw); /* the seed is the first half */
-	if (sodium_memcmp(pk, raw + AG_PK_LEN, AG_PK_LEN) != 0) {
+	else if (rc == -2)
 		snprintf(err, errlen,
 		         "%s: the public key in the file does not match its secret key; the file "
 		         "is damaged",
 		         path);
-		goto out;
-	}
-	ret = 0;
-out:
-	sodium_memzero(raw, sizeof(raw));
-	return ret;
+	return rc == 0 ? 0 : -1;
 }
 
 int keyfile_load(const char *path, uint8_t pk[static AG_PK_LEN], uint8_t sk[static AG_SK_LEN],

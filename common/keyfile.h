@@ -44,4 +44,13 @@ int keyfile_create(const char *path, uint8_t pk[static AG_PK_LEN], char *err, si
 int keyfile_load(const char *path, uint8_t pk[static AG_PK_LEN], uint8_t sk[static AG_SK_LEN],
                  char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * The base64 of a 64-byte secret key (len characters, KEYFILE_B64 of them)
+ * into pk and sk, the pair made from its seed: 0, -1 if it is not such
+ * base64, -2 if its public half does not match the seed. pk and sk are
+ * zeroed on failure; the caller wipes sk. Shared with the recovery key file.
+ */
+int keyfile_secret_decode(const char *b64, size_t len, uint8_t pk[static AG_PK_LEN],
+                          uint8_t sk[static AG_SK_LEN]) __attribute__((warn_unused_result));
+
 #endif

@@ -12,6 +12,7 @@
 #include "fileio.h"
 #include "keyfile.h"
 #include "nodedir.h"
+#include "recovery.h"
 
 /* Refuses if path exists (or cannot be checked). */
 static int must_not_exist(const char *path, char *err, size_t errlen)
@@ -95,27 +96,43 @@ static int write_config(const char *dir, const char *path, const char *text, cha
 	return 0;
 }
 
-int nodedir_init(const char *dir, const char *name, const char *listen,
-                 uint8_t pk[static AG_PK_LEN], char *err, size_t errlen)
+/* A recovery key pair: its public half in dir/recovery.pub, its secret to the caller. */
+static int make_recovery(const char *dir, uint8_t sk[static AG_SK_LEN], char *err, size_t errlen)
 {
-	char *keypath = NULL, *confpath = NULL, *text;
+	uint8_t pk[AG_PK_LEN];
+
+	ag_key_generate(pk, sk);
+	if (recovery_pub_write(dir, pk, err, errlen) == 0)
+		return 0;
+	sodium_memzero(sk, AG_SK_LEN);
+	return -1;
+}
+
+int nodedir_init(const char *dir, const char *name, const char *listen,
+                 uint8_t pk[static AG_PK_LEN], uint8_t *recovery_sk, char *err, size_t errlen)
+{
+	char *keypath = NULL, *confpath = NULL, *pubpath = NULL, *text;
 	int ret = -1;
 
 	if (!(text = config_text(name, listen, err, errlen)))
 		return -1;
 	if (asprintf(&keypath, "%s/%s", dir, KEYFILE_NAME) < 0 ||
-	    asprintf(&confpath, "%s/%s", dir, NODEDIR_CONFIG) < 0) {
-		keypath = confpath = NULL;
+	    asprintf(&confpath, "%s/%s", dir, NODEDIR_CONFIG) < 0 ||
+	    asprintf(&pubpath, "%s/%s", dir, RECOVERY_PUB_NAME) < 0) {
+		keypath = confpath = pubpath = NULL;
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	if (make_dir(dir, err, errlen) != 0 || must_not_exist(keypath, err, errlen) != 0 ||
-	    must_not_exist(confpath, err, errlen) != 0)
+	    must_not_exist(confpath, err, errlen) != 0 || must_not_exist(pubpath, err, errlen) != 0)
 		goto out;
 	if (keyfile_create(keypath, pk, err, errlen) != 0)
 		goto out;
-	if (write_config(dir, confpath, text, err, errlen) != 0) {
+	if ((recovery_sk && make_recovery(dir, recovery_sk, err, errlen) != 0) ||
+	    write_config(dir, confpath, text, err, errlen) != 0) {
 		unlink(keypath); /* never used: a retry can make another */
+		if (recovery_sk)
+			unlink(pubpath);
 		sodium_memzero(pk, AG_PK_LEN);
 		goto out;
 	}
@@ -123,6 +140,7 @@ int nodedir_init(const char *dir, const char *name, const char *listen,
 out:
 	free(keypath);
 	free(confpath);
+	free(pubpath);
 	free(text);
 	return ret;
 }

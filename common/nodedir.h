@@ -21,10 +21,14 @@
  * and agorad.conf with [Node] Name and Listen (NULL: the default), as
  * agorad's config_format writes them. Refuses, changing nothing, if dir
  * already has a node.key or an agorad.conf, or name or listen is not valid.
- * pk gets the new public key. 0, or -1 with err.
+ * pk gets the new public key. With recovery_sk (AG_SK_LEN bytes), also a
+ * recovery key pair: its public half in DIR/recovery.pub (recovery.h), its
+ * secret in recovery_sk only, for the caller to show once and wipe; NULL
+ * makes none (tools and test fixtures: such a node's feed has no identity
+ * record and cannot be recovered). 0, or -1 with err.
  */
 int nodedir_init(const char *dir, const char *name, const char *listen,
-                 uint8_t pk[static AG_PK_LEN], char *err, size_t errlen)
+                 uint8_t pk[static AG_PK_LEN], uint8_t *recovery_sk, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 /*

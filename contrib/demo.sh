@@ -36,6 +36,7 @@ while IFS=$'\t' read -r slug cname _country _region; do
 	name[$slug]=$cname
 	addr[$slug]=127.0.0.1:$(port)
 	key[$slug]=$("$AGORA" init --dir "$work/$slug" --name "$cname" --listen "${addr[$slug]}")
+	key[$slug]=${key[$slug]%%$'\n'*} # the public key; the recovery key follows (a demo keeps none)
 done <"$SAMPLE/cities.tsv"
 title "ten sample cities (fictional), one node each"
 for slug in "${slugs[@]}"; do

@@ -790,6 +790,12 @@ static int publish(struct control *ctl, const struct ag_ctl_req *r, const uint8_
 	const char *name;
 	int rc;
 
+	if (strcmp(r->rtype, "identity") == 0) {
+		snprintf(err, errlen,
+		         "identity records are agorad's own: it writes them at agora init, agora "
+		         "key rotate and agora recover");
+		return AG_CTL_EREFUSED;
+	}
 	if (r->force)
 		node_publish_force(ctl->node);
 	rc = node_publish(ctl->node, r->rtype, r->id, r->id_len, body, body_len, &pub.seq, hash,

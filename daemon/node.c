@@ -22,9 +22,11 @@
 #include "node.h"
 #include "noise.h"
 #include "peer.h"
+#include "recovery.h"
 #include "schema.h"
 #include "store.h"
 #include "strangers.h"
+#include "succession.h"
 #include "sync.h"
 
 #define NODE_PING_MS    15000 /* keepalive to every connected peer */
@@ -38,6 +40,8 @@ struct node {
 	struct config *cfg;
 	uint8_t pk[32], sk[64];
 	struct conn_keys keys;
+	uint8_t recovery[32]; /* DIR/recovery.pub: named by our feed's first entry */
+	int has_recovery;
 	struct store *store;
 	struct peer **peers;
 	size_t npeers;
@@ -499,13 +503,32 @@ static int publish_record(void *arg, const char *type, const char *id, size_t id
 }
 
 /*
+ * A feed begins with identity/self, naming the city's recovery key (DESIGN.md
+ * "Trust over the years"): published once our own feed is known to be empty.
+ */
+static void node_identity_self(struct node *n)
+{
+	uint8_t body[SUCCESSION_BODY_MAX], hash[32];
+	size_t len = succession_body(body, n->recovery, NULL, NULL);
+	char err[256];
+	uint64_t seq;
+
+	if (!n->has_recovery || store_head(n->store, n->pk, &seq, hash) != 0)
+		return;
+	if (node_publish(n, "identity", "self", 4, body, len, &seq, hash, err, sizeof(err)) != 0)
+		log_error("identity/self: %s", err);
+}
+
+/*
  * Our live member records match our configured peers. Only once our own feed
  * is known, so a node restored from a backup never forks its feed.
  */
 static void node_reconcile_members(struct node *n)
 {
-	if (n->ready)
-		members_reconcile(n->members, n->cfg, publish_record, n);
+	if (!n->ready)
+		return;
+	node_identity_self(n);
+	members_reconcile(n->members, n->cfg, publish_record, n);
 }
 
 static int add_peer_object(struct node *n, const struct config_peer *cp)
@@ -651,6 +674,10 @@ static int load_keys(struct node *n)
 	}
 	if (ag_noise_key_from_ed25519(n->keys.x_sk, x_pk, n->sk) != 0) {
 		log_error("%s: not a usable key", path);
+		return -1;
+	}
+	if ((n->has_recovery = recovery_pub_read(n->dir, n->recovery, err, sizeof(err))) < 0) {
+		log_error("%s", err);
 		return -1;
 	}
 	return 0;

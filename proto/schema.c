@@ -339,6 +339,14 @@ static const struct ag_field member_fields[] = {
     F_END,
 };
 
+static const struct ag_field identity_fields[] = {
+    F_KIND("recovery", AG_F_KEY, 0,
+           "self: the city's recovery key (fixed by its first feed, carried to each successor)"),
+    F_KIND("predecessor", AG_F_KEY, 0, "self, after a succession: the key this one follows"),
+    F_KIND("successor", AG_F_KEY, 0, "successor: the key that takes this feed's place"),
+    F_END,
+};
+
 /* A purge names at most this many seqs: a record has at most this many versions to erase at once.
  */
 #define PURGE_SEQS_MAX 4096
@@ -368,6 +376,9 @@ static const struct ag_schema schemas[] = {
      "by convention the member's key, so that each key has one entry", NULL, member_fields},
     {"purge", "erases the bodies of some of the author's earlier entries, for good",
      "by convention the seq of the retraction it follows", NULL, purge_fields},
+    {"identity", "the feed's own: its recovery key and its succession (agorad writes it)",
+     "self (the feed's first entry) or successor (its last, at agora key rotate)", NULL,
+     identity_fields},
 };
 
 #define NSCHEMAS (sizeof(schemas) / sizeof(schemas[0]))

@@ -401,7 +401,7 @@ static void init_node(int i)
 	snprintf(nd->name, sizeof(nd->name), "n%02d", i);
 	snprintf(nd->dir, sizeof(nd->dir), "%s/%s", work, nd->name);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", nd->port);
-	if (nodedir_init(nd->dir, nd->name, listen, pk, err, sizeof(err)) != 0)
+	if (nodedir_init(nd->dir, nd->name, listen, pk, NULL, err, sizeof(err)) != 0)
 		fail("cannot make the node directory %s: %s", nd->dir, err);
 	ag_key_to_b64(nd->key, pk);
 	snprintf(conf, sizeof(conf), "%s/agorad.conf", nd->dir);

@@ -10,7 +10,7 @@ int main(int argc, char **argv)
 
 	if (argc != 4 || ag_init() != 0)
 		return 1;
-	if (nodedir_init(argv[1], argv[2], argv[3], pk, err, sizeof(err)) != 0) {
+	if (nodedir_init(argv[1], argv[2], argv[3], pk, NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, "agora-mkinit: %s\n", err);
 		return 1;
 	}

@@ -11,6 +11,7 @@ city() {
 	local key i
 	key=$("$AGORA" init --dir "$WORK/$1" --name "$2" --listen "127.0.0.1:$(free_port)") ||
 		fail "init $1"
+	key=${key%%$'\n'*} # the public key; the recovery key follows
 	echo "$1 $key" >>"$WORK/keys"
 	node_start "$1"
 	for ((i = 0; i < 100 * SLOW; i++)); do

@@ -78,8 +78,9 @@ T="$AGORA --dir $WORK/tunis"
 LP=$(free_port)
 TP=$(free_port)
 ok $AGORA init --dir "$WORK/lyon" --name Lyon --listen "127.0.0.1:$LP"
-LYON=$(cat "$WORK/out")
+LYON=$(head -n 1 "$WORK/out")
 [[ "$LYON" =~ ^[A-Za-z0-9+/]{43}=$ ]] || fail "init printed '$LYON', not a key"
+grep -q 'RECOVERY KEY' "$WORK/out" || fail "init did not print the recovery key"
 LYON_RE=$(re "$LYON")
 ok $AGORA --json init --dir "$WORK/tunis" --name "تونس" --listen "127.0.0.1:$TP"
 json_check 'd["name"] == "تونس" and len(d["key"]) == 44'
@@ -192,7 +193,8 @@ ok $L --json history practice guichet
 json_check 'len(d["versions"]) == 2 and d["versions"][0]["seq"] < d["versions"][1]["seq"] and d["versions"][1]["body"]["title"] == "Guichet unique, version 2"'
 ok $L log
 has '^SEQ +TIME +TYPE +ID +STATE +HASH$'
-has '^1 +.* member +'
+has '^1 +.* identity +self +'
+has '^2 +.* member +'
 ok $L --json log
 json_check 'all(len(base64.b64decode(e["raw"])) > 100 for e in d["entries"]) and [e["seq"] for e in d["entries"]] == list(range(1, len(d["entries"]) + 1)) and d["entries"][0]["prev"] is None'
 # Format 2: raw is the header alone (at most 512 bytes, 11 elements: 0x9b, format 2); body_raw

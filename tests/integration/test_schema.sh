@@ -135,7 +135,7 @@ a A --json schema >"$WORK/schema.json" || fail "agora --json schema failed"
 python3 - "$WORK/schema.json" "${AGORA_SRC:-$(dirname "$0")/../..}/contrib/man/agora.1" <<'PY' || fail "the man page's SCHEMAS section and agora schema disagree"
 import json, re, sys
 types = json.load(open(sys.argv[1]))["types"]
-assert [t["type"] for t in types] == ["profile", "priority", "practice", "pilot", "toolbox", "meeting", "comment", "member", "purge"]
+assert [t["type"] for t in types] == ["profile", "priority", "practice", "pilot", "toolbox", "meeting", "comment", "member", "purge", "identity"]
 man = open(sys.argv[2]).read()
 sec = man[man.index(".Sh SCHEMAS"):man.index(".Sh ENVIRONMENT")]
 def names(fields):

@@ -17,12 +17,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <sodium.h>
+#include <stdbool.h>
+
 #include <cmocka.h>
 
 #include "cmd.h"
 #include "ctl.h"
 #include "key.h"
 #include "out.h"
+#include "recovery.h"
 #include "testutil.h"
 
 #define KEY "VUrkMAS3avEWf+hpOE/F/hoXLqVyOvQeh+Iu/99oB/k="
@@ -323,6 +328,63 @@ static void test_put_too_deep(void **state)
 	free(file);
 }
 
+/* Whether any file directly in dir holds the n bytes of needle. */
+static bool dir_holds(const char *dir, const void *needle, size_t n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool found = false;
+
+	assert_non_null(d);
+	while (!found && (de = readdir(d))) {
+		char *path = tu_path(dir, de->d_name), *text;
+		size_t len = 0;
+
+		if ((text = tu_read_file(path, &len)))
+			found = memmem(text, len, needle, n) != NULL;
+		free(text);
+		free(path);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * agora init printed the recovery key (its text between the dashes), which
+ * reads back as a recovery key file, whose public half is DIR/recovery.pub;
+ * no file in DIR holds its secret, as raw bytes, seed or base64.
+ */
+static void recovery_printed_once(const char *dir, const char *out, const char *key)
+{
+	const char *from = strstr(out, "-----\n"), *to;
+	char *file = tu_path(tmp, "saved.key"), *pubpath = tu_path(dir, "recovery.pub"), *pub,
+	     err[256];
+	uint8_t pk[AG_PK_LEN], sk[AG_SK_LEN];
+	char b64[AG_B64_LEN + 1], sk64[89];
+
+	assert_non_null(from);
+	from += 6;
+	assert_non_null(to = strstr(from, "-----\n"));
+	assert_non_null(strstr(from, key)); /* the comment names the node */
+	assert_int_equal(tu_write_file(file, from, (size_t)(to - from)), 0);
+	assert_int_equal(recovery_read(file, pk, sk, err, sizeof(err)), 0);
+	ag_key_to_b64(b64, pk);
+	assert_non_null(pub = tu_read_file(pubpath, NULL));
+	assert_int_equal(strncmp(pub, b64, AG_B64_LEN), 0);
+	sodium_bin2base64(sk64, sizeof(sk64), sk, AG_SK_LEN, sodium_base64_VARIANT_ORIGINAL);
+	assert_false(dir_holds(dir, sk, 32));
+	assert_false(dir_holds(dir, sk64, 88));
+	assert_false(dir_holds(dir, sk64, 40)); /* no part of its base64 */
+	/* A file of two secret lines, or none, is not a recovery key. */
+	assert_int_equal(tu_write_file(file, "# nothing\n", 10), 0);
+	assert_int_equal(recovery_read(file, pk, sk, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a recovery key"));
+	unlink(file);
+	free(pub);
+	free(pubpath);
+	free(file);
+}
+
 static void test_init_and_id_offline(void **state)
 {
 	char *dir = tu_path(tmp, "lyon"), line[512], key[AG_B64_LEN + 2];
@@ -334,9 +396,10 @@ static void test_init_and_id_offline(void **state)
 	r = run_line(line);
 	assert_int_equal(r.rc, 0);
 	assert_int_equal(r.errlen, 0);
-	assert_int_equal(r.outlen, AG_B64_LEN + 1);
+	assert_true(r.outlen > AG_B64_LEN + 1 && r.out[AG_B64_LEN] == '\n');
 	memcpy(key, r.out, AG_B64_LEN);
 	key[AG_B64_LEN] = '\0';
+	recovery_printed_once(dir, r.out, key);
 	run_free(&r);
 	assert_int_equal(stat(dir, &st), 0);
 

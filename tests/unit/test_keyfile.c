@@ -287,8 +287,8 @@ static void test_dir_init(void **state)
 	struct config *cfg;
 	struct stat st;
 
-	assert_int_equal(nodedir_init(node, "Lyon", "127.0.0.1:7001", pk, f->err, sizeof(f->err)),
-	                 0);
+	assert_int_equal(
+	    nodedir_init(node, "Lyon", "127.0.0.1:7001", pk, NULL, f->err, sizeof(f->err)), 0);
 	assert_int_equal(stat(node, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0750);
 	assert_int_equal(stat(key, &st), 0);
@@ -307,7 +307,7 @@ static void test_dir_init(void **state)
 
 	/* A second init changes nothing. */
 	assert_non_null(before = tu_read_file(key, NULL));
-	assert_int_equal(nodedir_init(node, "Paris", NULL, pk2, f->err, sizeof(f->err)), -1);
+	assert_int_equal(nodedir_init(node, "Paris", NULL, pk2, NULL, f->err, sizeof(f->err)), -1);
 	assert_logged(f, key,
 	              ": already exists; agora init makes a new node only in a fresh "
 	              "directory");
@@ -321,7 +321,7 @@ static void test_dir_init(void **state)
 
 	/* A config without a key is not replaced either, and no key is made. */
 	assert_int_equal(unlink(key), 0);
-	assert_int_equal(nodedir_init(node, "Paris", NULL, pk2, f->err, sizeof(f->err)), -1);
+	assert_int_equal(nodedir_init(node, "Paris", NULL, pk2, NULL, f->err, sizeof(f->err)), -1);
 	assert_logged(f, conf,
 	              ": already exists; agora init makes a new node only in a fresh "
 	              "directory");
@@ -340,22 +340,23 @@ static void test_dir_init_refused(void **state)
 	struct stat st;
 
 	/* Bad input is refused before anything is made. */
-	assert_int_equal(nodedir_init(node, "", NULL, pk, f->err, sizeof(f->err)), -1);
-	assert_int_equal(nodedir_init(node, "Lyon", "lyon:7447", pk, f->err, sizeof(f->err)), -1);
+	assert_int_equal(nodedir_init(node, "", NULL, pk, NULL, f->err, sizeof(f->err)), -1);
+	assert_int_equal(nodedir_init(node, "Lyon", "lyon:7447", pk, NULL, f->err, sizeof(f->err)),
+	                 -1);
 	assert_int_equal(stat(node, &st), -1);
 	free(take_log(f));
 
 	assert_int_equal(tu_write_file(file, "x", 1), 0);
-	assert_int_equal(nodedir_init(file, "Lyon", NULL, pk, f->err, sizeof(f->err)), -1);
+	assert_int_equal(nodedir_init(file, "Lyon", NULL, pk, NULL, f->err, sizeof(f->err)), -1);
 	assert_logged(f, file, ": exists but is not a directory");
 
-	assert_int_equal(nodedir_init(deep, "Lyon", NULL, pk, f->err, sizeof(f->err)), -1);
+	assert_int_equal(nodedir_init(deep, "Lyon", NULL, pk, NULL, f->err, sizeof(f->err)), -1);
 	free(take_log(f));
 	assert_int_equal(stat(deep, &st), -1);
 
 	/* An existing empty directory is used as it is. */
 	assert_int_equal(mkdir(node, 0700), 0);
-	assert_int_equal(nodedir_init(node, "Lyon", NULL, pk, f->err, sizeof(f->err)), 0);
+	assert_int_equal(nodedir_init(node, "Lyon", NULL, pk, NULL, f->err, sizeof(f->err)), 0);
 	assert_int_equal(stat(node, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
 	free(node);

@@ -334,10 +334,11 @@ static void test_vocab(void **state)
 	const struct ag_schema *all = ag_schema_all(&n);
 
 	(void)state;
-	assert_int_equal(n, 9);
+	assert_int_equal(n, 10);
 	assert_string_equal(all[0].type, "profile");
 	assert_string_equal(all[7].type, "member");
 	assert_string_equal(all[8].type, "purge");
+	assert_string_equal(all[9].type, "identity");
 	assert_ptr_equal(ag_schema_find("pilot"), &all[3]);
 	assert_null(ag_schema_find("pilots"));
 	assert_string_equal(ag_topic_find("urban-planning", 14)->fr, "planification urbaine");
