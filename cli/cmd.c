@@ -147,6 +147,21 @@ static const struct command commands[] = {
      "left in the node's files. agorad does it by itself within seconds of\n"
      "storing a purge; the node answers no one while it runs (about a second\n"
      "per 100 MB of store)."},
+    {"key rotate",
+     cmd_key_rotate,
+     "move this city to a new key",
+     "",
+     {NULL},
+     0,
+     0,
+     0,
+     "Makes a new key pair in node.key and moves the city to it: the old key's\n"
+     "feed ends with identity/successor naming the new key, and the new feed\n"
+     "begins with identity/self naming the old one and the same recovery key.\n"
+     "Every node that receives the succession moves the city's place (its peer\n"
+     "entry, the member records that introduce it, its name and role) to the new\n"
+     "key, and refuses the old one. The old key is kept in node.key.old until every\n"
+     "peer has connected to the new one. Prints the new key and the old."},
     {"peer add",
      cmd_peer_add,
      "add a peer city",

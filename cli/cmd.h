@@ -167,5 +167,8 @@ int cmd_news(const struct args *);
 int cmd_check(const struct args *);
 int cmd_metrics(const struct args *);
 int cmd_backup(const struct args *);
+int cmd_key_rotate(const struct args *); /* cmd_keys.c */
+int cmd_recover(const struct args *);
+int cmd_cert_import(const struct args *);
 
 #endif

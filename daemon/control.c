@@ -1010,6 +1010,31 @@ static int handle_compact(struct control *ctl, const struct ag_ctl_req *r, msgpa
 	return pack_resp(pk, &ag_ctl_done_shape, NULL, err, errlen);
 }
 
+/* KEY_ROTATE: the node moves to a new key; the old one's feed ends with its successor. */
+static int handle_key_rotate(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                             char *err, size_t errlen)
+{
+	struct ag_ctl_succession out = {0};
+	uint8_t new_pk[AG_PK_LEN], old_pk[AG_PK_LEN];
+	int rc;
+
+	(void)r;
+	if ((rc = node_key_rotate(ctl->node, new_pk, old_pk, err, errlen)) != 0)
+		return node_status(rc);
+	ag_key_to_b64(out.key, new_pk);
+	ag_key_to_b64(out.old, old_pk);
+	return pack_resp(pk, &ag_ctl_succession_shape, &out, err, errlen);
+}
+
+/* RECOVER_BEGIN, RECOVER, CERT_IMPORT: not built yet. */
+static int handle_recover_todo(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                               char *err, size_t errlen)
+{
+	(void)ctl, (void)r, (void)pk;
+	snprintf(err, errlen, "not built yet");
+	return AG_CTL_EREFUSED;
+}
+
 static int handle_resolve(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
                           char *err, size_t errlen)
 {
@@ -1130,6 +1155,10 @@ static control_handler *const handlers[AG_CTL_TYPE_END] = {
     [AG_CTL_METRICS] = handle_metrics,
     [AG_CTL_BACKUP] = handle_backup,
     [AG_CTL_COMPACT] = handle_compact,
+    [AG_CTL_KEY_ROTATE] = handle_key_rotate,
+    [AG_CTL_RECOVER_BEGIN] = handle_recover_todo,
+    [AG_CTL_RECOVER] = handle_recover_todo,
+    [AG_CTL_CERT_IMPORT] = handle_recover_todo,
 };
 
 /* Why a request's body was refused, in words a person can act on. */

@@ -44,6 +44,11 @@ struct members *members_new(struct store *store, const uint8_t self[static 32])
 	return m;
 }
 
+void members_set_self(struct members *m, const uint8_t pk[static 32])
+{
+	memcpy(m->self, pk, 32);
+}
+
 void members_free(struct members *m)
 {
 	if (!m)
@@ -250,10 +255,26 @@ static void tell_capped(struct members *m, const uint8_t author[32], size_t max)
 	          key, max, max);
 }
 
+/* How many of the keys before (n of them) are in the set still. */
+static size_t members_kept(const struct members *m, const uint8_t (*before)[32], size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++)
+		kept += members_has(m, before[i]) != 0;
+	return kept;
+}
+
 int members_recompute(struct members *m, const uint8_t (*roots)[32], size_t nroots, int hops,
                       size_t max_introduced)
 {
-	size_t before = m->n, from = 0, to;
+	/* The set may change without growing (a key's successor in its place): compare the keys. */
+	size_t before = m->n, from = 0, to, kept;
+	uint8_t(*old)[32] = before ? malloc(before * sizeof(*old)) : NULL;
+	int grew;
+
+	if (old)
+		memcpy(old, m->keys, before * sizeof(*old));
 
 	m->n = 0;
 	if (m->slots) {
@@ -278,7 +299,10 @@ int members_recompute(struct members *m, const uint8_t (*roots)[32], size_t nroo
 		}
 		from = to;
 	}
-	return m->n > before;
+	kept = old ? members_kept(m, (const uint8_t(*)[32])old, before) : 0;
+	grew = old || before == 0 ? m->n > kept : m->n > before;
+	free(old);
+	return grew;
 }
 
 /* ---- our member records ---- */

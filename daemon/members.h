@@ -18,6 +18,8 @@ struct store;
 /* The set of a node whose key is self, reading member records from store. NULL: out of memory. */
 struct members *members_new(struct store *, const uint8_t self[static 32]);
 void members_free(struct members *); /* NULL-safe */
+/* Our key rotated: self is pk from now on (members_recompute follows). */
+void members_set_self(struct members *, const uint8_t pk[static 32]);
 
 /*
  * Rebuilds the set: roots (this node first, then its peers), then hop by hop
@@ -25,7 +27,8 @@ void members_free(struct members *); /* NULL-safe */
  * name, each with the name its introduction gives. Of one introducer's
  * member records only the latest max_introduced count: a member with a
  * stolen key cannot grow the set, and the cost of this, without bound (an
- * introducer found over it is logged once). Returns 1 if the set grew, else 0.
+ * introducer found over it is logged once). Returns 1 if a key joined the set
+ * (it may have grown, or one key taken another's place), else 0.
  */
 int members_recompute(struct members *, const uint8_t (*roots)[32], size_t nroots, int hops,
                       size_t max_introduced);

@@ -42,6 +42,14 @@ struct node {
 	struct conn_keys keys;
 	uint8_t recovery[32]; /* DIR/recovery.pub: named by our feed's first entry */
 	int has_recovery;
+	/* After agora key rotate: the old key (DIR/node.key.old), until every peer moved. */
+	uint8_t old_pk[32], old_sk[64];
+	struct conn_keys old_keys;
+	int has_old;
+	/* Successions received (old key, new key), applied off sync's callback. */
+	uint8_t (*moves)[64];
+	size_t nmoves;
+	uv_timer_t move_timer;
 	struct store *store;
 	struct peer **peers;
 	size_t npeers;
@@ -169,6 +177,8 @@ static int keep_new(const struct node *n, const struct peer *p, const struct con
 	return conn_initiator(c) == (memcmp(n->pk, p->pk, 32) < 0);
 }
 
+static void node_old_key_check(struct node *n);
+
 static void on_up(void *ud, struct conn *c)
 {
 	struct node *n = ud;
@@ -185,11 +195,14 @@ static void on_up(void *ud, struct conn *c)
 	}
 	p->conn = c;
 	p->up = 1;
+	p->moved |= !conn_initiator(c) || !p->dial_old;
 	p->bad = 0;
 	p->backoff_ms = 0;
 	p->last_contact_ms = (int64_t)time(NULL) * 1000;
-	log_peer(LOG_LEVEL_INFO, p->name, "connected (%s)", conn_addr(c));
+	log_peer(LOG_LEVEL_INFO, p->name, "connected (%s)%s", conn_addr(c),
+	         p->dial_old ? " with our old key" : "");
 	sync_up(p->link, n->cfg->name);
+	node_old_key_check(n);
 }
 
 static void on_msg(void *ud, struct conn *c, const uint8_t *msg, size_t len)
@@ -297,6 +310,23 @@ static void on_members_changed(void *ud)
 	node_recompute_set(ud);
 }
 
+static void node_follow_due(uv_timer_t *t);
+
+/* Applied on the loop's next turn: sync is inside its link's callback now. */
+static void on_succession(void *ud, const struct ag_entry *e)
+{
+	struct node *n = ud;
+	uint8_t(*m)[64], new_pk[32];
+
+	if (succession_key(e, "successor", new_pk) != 0 ||
+	    !(m = realloc(n->moves, (n->nmoves + 1) * sizeof(*m))))
+		return;
+	n->moves = m;
+	memcpy(m[n->nmoves], e->h.author, 32);
+	memcpy(m[n->nmoves++] + 32, new_pk, 32);
+	uv_timer_start(&n->move_timer, node_follow_due, 0, 0);
+}
+
 static void on_own_head_learned(void *ud, uint64_t seq)
 {
 	struct node *n = ud;
@@ -348,11 +378,23 @@ static const struct sync_ops node_sync_ops = {
     .pause = link_pause,
     .cut = link_cut,
     .members_changed = on_members_changed,
+    .succession = on_succession,
     .own_head_learned = on_own_head_learned,
     .graft_later = graft_later,
     .claims_later = claims_later,
     .now_ms = loop_now,
 };
+
+/*
+ * The key we dial p with: after a rotation, a peer that has not connected to
+ * our new key may know only the old one (it was away); the two are tried in
+ * turn until it has.
+ */
+static const struct conn_keys *dial_keys(struct node *n, struct peer *p)
+{
+	p->dial_old = n->has_old && !p->moved && !p->dial_old;
+	return p->dial_old ? &n->old_keys : &n->keys;
+}
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
@@ -369,7 +411,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 		                uv_strerror(status));
 		peer_schedule_dial(p, 0);
 	} else if (!p->conn) {
-		p->conn = conn_dial(n->loop, res->ai_addr, p->x_pk, p, &n->keys, &node_conn_ops, n);
+		p->conn = conn_dial(n->loop, res->ai_addr, p->x_pk, p, dial_keys(n, p),
+		                    &node_conn_ops, n);
 	}
 	uv_freeaddrinfo(res);
 }
@@ -398,7 +441,7 @@ static void node_dial(struct node *n, struct peer *p)
 
 static void node_recompute_set(struct node *n)
 {
-	uint8_t(*roots)[32] = malloc((n->npeers + 1) * sizeof(*roots));
+	uint8_t(*roots)[32] = malloc((n->npeers + 2) * sizeof(*roots));
 	size_t k = 0;
 
 	if (!roots) {
@@ -406,6 +449,8 @@ static void node_recompute_set(struct node *n)
 		return;
 	}
 	memcpy(roots[k++], n->pk, 32);
+	if (n->has_old) /* our old feed, until every peer has its successor entry */
+		memcpy(roots[k++], n->old_pk, 32);
 	for (size_t i = 0; i < n->npeers; i++)
 		if (!n->peers[i]->removed)
 			memcpy(roots[k++], n->peers[i]->pk, 32);
@@ -662,6 +707,20 @@ const char *node_city_name(struct node *n, const uint8_t pk[static 32])
 
 /* ---- life ---- */
 
+/* A rotation's old key, kept until every peer has connected to the new one. */
+static int load_old_key(struct node *n)
+{
+	uint8_t x_pk[32];
+
+	if ((n->has_old = succession_key_old(n->dir, n->old_pk, n->old_sk)) <= 0)
+		return n->has_old;
+	if (ag_noise_key_from_ed25519(n->old_keys.x_sk, x_pk, n->old_sk) != 0)
+		return -1;
+	log_info("%s/%s is kept until every peer has connected to this node's new key", n->dir,
+	         SUCCESSION_KEY_OLD);
+	return 0;
+}
+
 static int load_keys(struct node *n)
 {
 	char path[PATH_MAX + 16], err[PATH_MAX + 160];
@@ -680,7 +739,7 @@ static int load_keys(struct node *n)
 		log_error("%s", err);
 		return -1;
 	}
-	return 0;
+	return load_old_key(n);
 }
 
 /* A half-open connection (a cut cable, a sleeping NAT) is found within NODE_SILENCE_MS. */
@@ -735,6 +794,7 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 		return NULL;
 	}
 	memcpy(n->keys.network, n->cfg->network, 32);
+	memcpy(n->old_keys.network, n->cfg->network, 32);
 	return n;
 }
 
@@ -774,6 +834,8 @@ int node_start(struct node *n)
 	n->claims_timer.data = n;
 	uv_timer_init(n->loop, &n->compact_timer);
 	n->compact_timer.data = n;
+	uv_timer_init(n->loop, &n->move_timer);
+	n->move_timer.data = n;
 	uv_timer_start(&n->compact_timer, on_compact, NODE_COMPACT_MS, NODE_COMPACT_MS);
 	for (size_t i = 0; i < n->cfg->npeers; i++)
 		if (add_peer_object(n, &n->cfg->peers[i]) != 0)
@@ -799,6 +861,8 @@ void node_stop(struct node *n)
 		uv_close((uv_handle_t *)&n->claims_timer, NULL);
 	if (n->compact_timer.data && !uv_is_closing((uv_handle_t *)&n->compact_timer))
 		uv_close((uv_handle_t *)&n->compact_timer, NULL);
+	if (n->move_timer.data && !uv_is_closing((uv_handle_t *)&n->move_timer))
+		uv_close((uv_handle_t *)&n->move_timer, NULL);
 	listener_free(n->listener);
 	n->listener = NULL;
 	while (n->npeers > 0)
@@ -942,6 +1006,189 @@ int node_reload(struct node *n)
 	return 0;
 }
 
+/* ---- succession: agora key rotate, and following a peer's ---- */
+
+/* The recovery key our feed names (its identity/self), else DIR/recovery.pub's. */
+static int recovery_of_self_entry(const struct ag_entry *e, void *arg)
+{
+	return succession_key(e, "recovery", arg) == 0 ? 0 : -1;
+}
+
+static int node_recovery_key(struct node *n, uint8_t out[static 32])
+{
+	if (store_get(n->store, "identity", n->pk, "self", 4, recovery_of_self_entry, out) == 1 &&
+	    !sodium_is_zero(out, 32))
+		return 0;
+	memcpy(out, n->recovery, 32);
+	return n->has_recovery ? 0 : -1;
+}
+
+/* Our key becomes pk/sk; the old one is kept aside until every peer has moved. */
+static void node_key_switch(struct node *n, const uint8_t pk[static 32],
+                            const uint8_t sk[static 64], const uint8_t x_sk[static 32])
+{
+	memcpy(n->old_pk, n->pk, 32);
+	memcpy(n->old_sk, n->sk, 64);
+	n->old_keys = n->keys;
+	n->has_old = 1;
+	memcpy(n->pk, pk, 32);
+	memcpy(n->sk, sk, 64);
+	memcpy(n->keys.x_sk, x_sk, 32);
+	sync_set_self(n->sync, n->pk);
+	members_set_self(n->members, n->pk);
+	for (size_t i = 0; i < n->npeers; i++)
+		n->peers[i]->moved = 0;
+}
+
+/* The new feed's first entry names the old key and carries the recovery key. */
+static int node_publish_successor_self(struct node *n, const uint8_t *recovery, char *err,
+                                       size_t errlen)
+{
+	uint8_t body[SUCCESSION_BODY_MAX], hash[32];
+	size_t len = succession_body(body, recovery, n->old_pk, NULL);
+	uint64_t seq;
+
+	return node_publish(n, "identity", "self", 4, body, len, &seq, hash, err, errlen);
+}
+
+static int rotate_refused(const struct node *n, char *err, size_t errlen)
+{
+	if (!n->ready) {
+		snprintf(err, errlen,
+		         "waiting to learn this node's own feed from its peers: a rotation now "
+		         "could fork it");
+		return NODE_EWAIT;
+	}
+	if (n->has_old) {
+		snprintf(err, errlen,
+		         "the last rotation has not reached every peer yet (%s/%s is still kept): "
+		         "try again once they are connected",
+		         n->dir, SUCCESSION_KEY_OLD);
+		return NODE_EREFUSED;
+	}
+	return 0;
+}
+
+int node_key_rotate(struct node *n, uint8_t new_pk[static 32], uint8_t old_pk[static 32], char *err,
+                    size_t errlen)
+{
+	uint8_t sk[64], x_sk[32], x_pk[32], body[SUCCESSION_BODY_MAX], hash[32], recovery[32];
+	int has_recovery = node_recovery_key(n, recovery) == 0, rc;
+	uint64_t seq;
+
+	if ((rc = rotate_refused(n, err, errlen)) != 0)
+		return rc;
+	if (succession_key_next(n->dir, new_pk, sk) != 0 ||
+	    ag_noise_key_from_ed25519(x_sk, x_pk, sk) != 0) {
+		sodium_memzero(sk, sizeof(sk));
+		snprintf(err, errlen, "cannot make the new key (see the daemon's log)");
+		return NODE_EFAIL;
+	}
+	if ((rc = node_publish(n, "identity", "successor", 9, body,
+	                       succession_body(body, NULL, NULL, new_pk), &seq, hash, err,
+	                       errlen)) != 0 ||
+	    succession_key_swap(n->dir) != 0) {
+		sodium_memzero(sk, sizeof(sk));
+		sodium_memzero(x_sk, sizeof(x_sk));
+		if (rc == 0)
+			snprintf(err, errlen, "cannot move the key files (see the daemon's log)");
+		return rc ? rc : NODE_EFAIL;
+	}
+	memcpy(old_pk, n->pk, 32);
+	node_key_switch(n, new_pk, sk, x_sk);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(x_sk, sizeof(x_sk));
+	log_info("key rotated: %s is this node's key now; its old key's feed ends at seq %llu",
+	         key_b64(n->pk), (unsigned long long)seq);
+	if (node_publish_successor_self(n, has_recovery ? recovery : NULL, err, errlen) != 0)
+		log_error("identity/self of the new key: %s", err);
+	node_recompute_set(n);
+	node_reconcile_members(n);
+	return 0;
+}
+
+/* Every peer has connected to our new key: the old one goes. */
+static void node_old_key_check(struct node *n)
+{
+	for (size_t i = 0; i < n->npeers; i++)
+		if (!n->peers[i]->removed && !n->peers[i]->moved)
+			return;
+	if (!n->has_old)
+		return;
+	succession_key_old_drop(n->dir);
+	sodium_memzero(n->old_sk, sizeof(n->old_sk));
+	sodium_memzero(&n->old_keys, sizeof(n->old_keys));
+	n->has_old = 0;
+	node_recompute_set(n);
+}
+
+/* The config with peer old's key replaced by new (or dropped, if new is a peer already). */
+static struct config *config_moved(const struct config *cfg, const uint8_t old[static 32],
+                                   const uint8_t new_pk[static 32])
+{
+	struct config *next = config_dup(cfg);
+
+	if (!next)
+		return NULL;
+	if (config_peer_find(next, new_pk)) {
+		config_peer_remove(next, old);
+		return next;
+	}
+	for (size_t i = 0; i < next->npeers; i++)
+		if (memcmp(next->peers[i].pk, old, 32) == 0)
+			memcpy(next->peers[i].pk, new_pk, 32);
+	return next;
+}
+
+/*
+ * A key's successor: a peer of ours takes its new key in the config (and
+ * with it our member record, name and role), so its old key is refused at
+ * the handshake from now on; our own key's successor, made elsewhere, means
+ * a copy of node.key is in other hands.
+ */
+static void node_follow(struct node *n, const uint8_t old[static 32],
+                        const uint8_t new_pk[static 32])
+{
+	const struct config_peer *cp = config_peer_find(n->cfg, old);
+	struct reload r = {0};
+	char newkey[AG_B64_LEN + 1];
+	struct config *next;
+
+	ag_key_to_b64(newkey, new_pk);
+	if (memcmp(old, n->pk, 32) == 0) {
+		log_error("this node's own key was succeeded by %s elsewhere: someone holds a copy "
+		          "of node.key; run agora recover --recovery-key FILE",
+		          newkey);
+		return;
+	}
+	if (!cp)
+		return;
+	if (!(next = config_moved(n->cfg, old, new_pk)) || config_write(n->conf_path, next) != 0) {
+		log_error("peer %s moved to key %s, but %s cannot be rewritten", cp->name, newkey,
+		          n->conf_path);
+		config_free(next);
+		return;
+	}
+	log_info("peer %s moved to its new key %s (its identity/successor): %s rewritten", cp->name,
+	         newkey, n->conf_path);
+	reload_peers(n, next, &r);
+	config_free(n->cfg);
+	n->cfg = next;
+	node_recompute_set(n);
+	node_reconcile_members(n);
+}
+
+static void node_follow_due(uv_timer_t *t)
+{
+	struct node *n = t->data;
+
+	for (size_t i = 0; i < n->nmoves && !n->stopping; i++)
+		node_follow(n, n->moves[i], n->moves[i] + 32);
+	free(n->moves);
+	n->moves = NULL;
+	n->nmoves = 0;
+}
+
 void node_pin_log_level(struct node *n)
 {
 	n->log_pinned = 1;
@@ -959,5 +1206,8 @@ void node_free(struct node *n)
 	strangers_free(n->strangers);
 	sodium_memzero(n->sk, sizeof(n->sk));
 	sodium_memzero(&n->keys, sizeof(n->keys));
+	sodium_memzero(n->old_sk, sizeof(n->old_sk));
+	sodium_memzero(&n->old_keys, sizeof(n->old_keys));
+	free(n->moves);
 	free(n);
 }

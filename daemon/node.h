@@ -55,6 +55,16 @@ int node_publish(struct node *, const char *type, const char *id, size_t id_len,
 /* Allow publishing before the own feed is learned from peers (the operator knows best). */
 void node_publish_force(struct node *);
 
+/*
+ * agora key rotate: a new key pair in DIR/node.key (the old one kept aside
+ * in node.key.old until every peer has connected to the new one), the old
+ * feed's last entry identity/successor naming it, the new feed's first
+ * identity/self naming the old key and carrying the recovery key. new_pk and
+ * old_pk get the two keys. 0, or a NODE_E* code with err.
+ */
+int node_key_rotate(struct node *, uint8_t new_pk[static 32], uint8_t old_pk[static 32], char *err,
+                    size_t errlen);
+
 /* Add or remove a configured peer: written to the config file atomically, applied at once,
  * and its member record published or retracted. */
 int node_peer_add(struct node *, const uint8_t pk[static 32], const char *name,

@@ -38,6 +38,8 @@ struct peer {
 	uint32_t backoff_ms;
 	void (*dial)(struct node *, struct peer *); /* when the redial timer fires */
 	int64_t last_contact_ms;                    /* Unix time; 0 never */
+	int moved;    /* since our key last rotated, it connected to our new key */
+	int dial_old; /* its current dial is made with our old key (node.key.old) */
 	struct log_ratelimit rl;
 };
 

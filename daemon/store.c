@@ -1289,6 +1289,22 @@ static int fork_keep(struct wtxn *w, const struct ag_entry *e, uint64_t other_se
 	return flags_put(w->txn, w->st->flags, e->h.author, flags | STORE_FLAG_FORKED);
 }
 
+/* identity/successor is its feed's last entry (DESIGN.md "Trust over the years"). */
+static bool closes_feed(const struct ag_header *h)
+{
+	return strcmp(h->type, "identity") == 0 && h->id_len == 9 &&
+	       memcmp(h->id, "successor", 9) == 0;
+}
+
+/* e is stored: a successor closes its feed, which takes nothing more. */
+static int close_if_successor(struct wtxn *w, const struct ag_entry *e, uint32_t *flags)
+{
+	if (!closes_feed(&e->h))
+		return 0;
+	*flags |= STORE_FLAG_CLOSED;
+	return flags_put(w->txn, w->st->flags, e->h.author, *flags);
+}
+
 struct append_arg {
 	const struct ag_entry *e;
 	const struct store_prep *prep; /* NULL, or one per entry */
@@ -1442,7 +1458,7 @@ static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 	if (seq <= f->head) {
 		if ((rc = append_held(w, f, e, p, res)) != 0 || res->status != STORE_FORK)
 			return rc;
-	} else if (f->flags & STORE_FLAG_FORKED) {
+	} else if (f->flags & (STORE_FLAG_FORKED | STORE_FLAG_CLOSED)) {
 		res->status = STORE_REFUSED;
 	} else if (entry_capped(w->st, e)) {
 		res->status = STORE_LIMIT;
@@ -1459,7 +1475,8 @@ static int append_one(struct wtxn *w, struct feed *f, const struct ag_entry *e,
 	}
 	if (res->status != STORE_STORED)
 		return 0;
-	if ((rc = entry_put(w, f, e, p, f->hash, &res->missing)) != 0)
+	if ((rc = entry_put(w, f, e, p, f->hash, &res->missing)) != 0 ||
+	    (rc = close_if_successor(w, e, &f->flags)) != 0)
 		return rc;
 	f->head = seq;
 	f->dirty = 1;
@@ -1575,8 +1592,8 @@ static int publish_txn(struct wtxn *w, void *arg)
 	if ((rc = flags_get(w->txn, w->st->flags, e->h.author, &flags)) != 0 ||
 	    (rc = head_get(w->txn, w->st->heads, e->h.author, &e->h.seq, e->h.prev)) != 0)
 		return rc;
-	if (flags & STORE_FLAG_FORKED) {
-		p->refused = 1;
+	if (flags & (STORE_FLAG_FORKED | STORE_FLAG_CLOSED)) {
+		p->refused = flags & STORE_FLAG_FORKED ? 1 : 2;
 		return EPERM;
 	}
 	e->h.has_prev = e->h.seq++ > 0;
@@ -1600,6 +1617,7 @@ static int publish_txn(struct wtxn *w, void *arg)
 	memcpy(f.author, e->h.author, AG_PK_LEN);
 	if ((rc = usage_get(w->txn, w->st, e->h.author, &f.use)) != 0 ||
 	    (rc = entry_put(w, &f, e, NULL, hash, &missing)) != 0 ||
+	    (rc = close_if_successor(w, e, &flags)) != 0 ||
 	    (f.use_dirty && (rc = usage_put(w->txn, w->st->usage, f.author, &f.use)) != 0))
 		return rc;
 	return head_put(w, e->h.author, e->h.seq, hash);
@@ -1623,7 +1641,8 @@ int store_publish(struct store *st, struct ag_entry *e, const uint8_t sk[static 
 	if (p.disk)
 		return p.disk;
 	if (p.refused) {
-		log_error("store: publish: this node's feed is flagged as forked");
+		log_error("store: publish: this node's feed is %s",
+		          p.refused == 1 ? "flagged as forked" : "closed: its key has a successor");
 		return -1;
 	}
 	if (p.purge_refused) {

@@ -44,6 +44,7 @@
 #define STORE_EDISK -3 /* this node's publishing refused: the store is at MaxDisk */
 
 #define STORE_FLAG_FORKED 0x1u /* set by the store; bits 8..31 are the callers' */
+#define STORE_FLAG_CLOSED 0x2u /* its identity/successor is stored: the feed takes no more */
 
 struct store;
 
@@ -57,7 +58,7 @@ enum store_status {
 	STORE_DUPLICATE, /* this very entry is stored already (or its body is not wanted) */
 	STORE_GAP,       /* entries are missing before it: need_seq says which */
 	STORE_FORK,      /* another entry holds its seq or its prev: both kept, author flagged */
-	STORE_REFUSED,   /* its author is flagged as forked (store_fork_clear) */
+	STORE_REFUSED,   /* its author is flagged as forked (store_fork_clear), or closed */
 	STORE_LIMIT,     /* not stored: past its author's entry cap, or the store at MaxDisk */
 	                 /*
 	                  * A body already purged, or of an author over quota, is dropped without a
@@ -170,7 +171,7 @@ int store_append_prepared(struct store *, const struct ag_entry *entries,
  * the next seq and prev from the head, signs with sk, stores and indexes, in
  * one transaction. On success e is the signed entry, its header's bytes in
  * buf (cap bytes, AG_HEADER_MAX always suffice), and hash its hash. Refused
- * while the feed is flagged forked.
+ * while the feed is flagged forked, or closed by its identity/successor.
  */
 int store_publish(struct store *, struct ag_entry *e, const uint8_t sk[static AG_SK_LEN],
                   uint8_t *buf, size_t cap, uint8_t hash[static AG_HASH_LEN]);

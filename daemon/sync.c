@@ -22,6 +22,7 @@
 #include "members.h"
 #include "msg.h"
 #include "store.h"
+#include "succession.h"
 #include "sync.h"
 
 #define SYNC_JOBS_MAX     32          /* verify jobs queued per peer before we stop reading it */
@@ -144,6 +145,12 @@ struct sync *sync_new(const struct sync_env *env)
 		crypto_shorthash_keygen(s->hkey);
 	}
 	return s;
+}
+
+void sync_set_self(struct sync *s, const uint8_t pk[static 32])
+{
+	memcpy(s->env.self, pk, 32);
+	s->own_head = 0;
 }
 
 void sync_free(struct sync *s)
@@ -1201,6 +1208,13 @@ static int is_member_record(const struct ag_entry *e)
 	return strcmp(e->h.type, "member") == 0;
 }
 
+/* A key's successor named with its body: the node moves the city's place. */
+static void note_succession(struct sync *s, const struct ag_entry *e)
+{
+	if (e->body && s->env.ops->succession && succession_is(e, "successor"))
+		s->env.ops->succession(s->env.ud, e);
+}
+
 /*
  * Each proof header goes in a message of its own: two of them at
  * consecutive seqs need not chain, and in one message they would read as a
@@ -1294,11 +1308,13 @@ static void after_append(struct sync_link *l, struct ag_entry *entries,
 				f->known = e->h.seq;
 			l->received++;
 			members |= is_member_record(e);
+			note_succession(s, e);
 			entries[stored++] = *e;
 			break;
 		case STORE_BODY:
 			l->received++;
 			members |= is_member_record(e);
+			note_succession(s, e);
 			break;
 		case STORE_DUPLICATE:
 			note_duplicate(l, &e->h);

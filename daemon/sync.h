@@ -38,6 +38,8 @@ struct sync_ops {
 
 	/* Member records were stored: the replicated set may have changed. */
 	void (*members_changed)(void *ud);
+	/* An identity/successor was stored with its body: its author's key has a successor. */
+	void (*succession)(void *ud, const struct ag_entry *e);
 	/* Our own feed is now as far as every peer said it is (seq): we may publish. Once. */
 	void (*own_head_learned)(void *ud, uint64_t seq);
 	/* Call sync_graft_due in ms, unless a call is due already. */
@@ -60,6 +62,8 @@ struct sync_env {
 
 /* Copies env. NULL when out of memory. */
 struct sync *sync_new(const struct sync_env *);
+/* Our key rotated: our own feed is now pk's (the restore guard stays as it was). */
+void sync_set_self(struct sync *, const uint8_t pk[static 32]);
 /* After every link is freed. NULL-safe. */
 void sync_free(struct sync *);
 

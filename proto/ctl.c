@@ -92,6 +92,10 @@ static const struct {
     [AG_CTL_METRICS] = {"metrics", 0, 0},
     [AG_CTL_BACKUP] = {"backup", AG_CTL_F_PATH, AG_CTL_F_PATH},
     [AG_CTL_COMPACT] = {"compact", 0, 0},
+    [AG_CTL_KEY_ROTATE] = {"key-rotate", 0, 0},
+    [AG_CTL_RECOVER_BEGIN] = {"recover-begin", 0, 0},
+    [AG_CTL_RECOVER] = {"recover", AG_CTL_F_TEXT, AG_CTL_F_TEXT},
+    [AG_CTL_CERT_IMPORT] = {"cert-import", AG_CTL_F_TEXT, AG_CTL_F_TEXT},
 };
 
 const char *ag_ctl_type_name(unsigned type)

@@ -44,7 +44,11 @@ enum ag_ctl_type {
 	AG_CTL_METRICS = 15,
 	AG_CTL_BACKUP = 16,
 	AG_CTL_COMPACT = 17,
-	AG_CTL_TYPE_END /* one past the last */
+	AG_CTL_KEY_ROTATE = 18,    /* issue 16: agora key rotate */
+	AG_CTL_RECOVER_BEGIN = 19, /* agora recover, first: the new key and what the cert names */
+	AG_CTL_RECOVER = 20,       /* agora recover, then: the signed certificate */
+	AG_CTL_CERT_IMPORT = 21,   /* agora cert import */
+	AG_CTL_TYPE_END            /* one past the last */
 };
 
 /* The "status" of an error response; 1 and 2 are also the CLI's exit statuses. */

@@ -190,6 +190,20 @@ const struct ag_ctl_shape ag_ctl_backup_shape = {"backup response", backup_field
 
 /* COMPACT's response: {"ok": true}, nothing more. */
 const struct ag_ctl_shape ag_ctl_done_shape = {"compact response", NULL, 0, 0, 0, 0};
+#define OPT(T, f, k)                                                                               \
+	{                                                                                          \
+#f, k, offsetof(T, f), sizeof(((T *)0)->f), 0, NULL, true                          \
+	}
+static const struct ag_ctl_field succession_fields[] = {
+    OPT(struct ag_ctl_succession, hash, AG_CTL_K_HASH),
+    STR(struct ag_ctl_succession, key, AG_CTL_K_KEY),
+    OPT(struct ag_ctl_succession, network, AG_CTL_K_KEY),
+    STR(struct ag_ctl_succession, old, AG_CTL_K_KEY),
+    UINT(struct ag_ctl_succession, seq),
+};
+const struct ag_ctl_shape ag_ctl_succession_shape = {"succession response", succession_fields,
+                                                     N(succession_fields),
+                                                     sizeof(struct ag_ctl_succession), 0};
 
 /* Not in name order: "ok", "status", "error" is the order PROTOCOL.md gives. */
 static const struct ag_ctl_field error_fields[] = {
@@ -311,6 +325,11 @@ const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type)
 		return &ag_ctl_history_shape;
 	case AG_CTL_LOG:
 		return &ag_ctl_log_shape;
+	case AG_CTL_KEY_ROTATE:
+	case AG_CTL_RECOVER_BEGIN:
+	case AG_CTL_RECOVER:
+	case AG_CTL_CERT_IMPORT:
+		return &ag_ctl_succession_shape;
 	default:
 		return NULL;
 	}

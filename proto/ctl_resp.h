@@ -186,6 +186,19 @@ struct ag_ctl_backup {
 	char path[AG_CTL_PATH_MAX + 1];
 };
 
+/*
+ * KEY_ROTATE, RECOVER_BEGIN, RECOVER, CERT_IMPORT: a city's key and the one
+ * it succeeds; with a certificate, the old feed's last valid entry (seq, and
+ * hash: "" at seq 0) and the network (RECOVER_BEGIN: what the CLI signs).
+ */
+struct ag_ctl_succession {
+	char hash[AG_CTL_HEX_LEN + 1];
+	char key[AG_B64_LEN + 1];
+	char network[AG_B64_LEN + 1];
+	char old[AG_B64_LEN + 1];
+	uint64_t seq;
+};
+
 /* An error response: {"ok": false, "status": N, "error": "words"}. */
 struct ag_ctl_error {
 	char error[AG_CTL_ERROR_MAX + 1];
@@ -302,6 +315,7 @@ extern const struct ag_ctl_shape ag_ctl_backup_shape, ag_ctl_done_shape;
 extern const struct ag_ctl_shape ag_ctl_record_shape, ag_ctl_version_shape, ag_ctl_entry_shape;
 extern const struct ag_ctl_shape ag_ctl_get_shape;
 extern const struct ag_ctl_shape ag_ctl_records_shape, ag_ctl_history_shape, ag_ctl_log_shape;
+extern const struct ag_ctl_shape ag_ctl_succession_shape;
 
 /* The shape of the response to a request type, or NULL if type is not a request. */
 const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type);

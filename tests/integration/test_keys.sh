@@ -53,3 +53,67 @@ echo '{"recovery": "'"$recovery_pub"'"}' >"$WORK/self.json"
 if a A put identity self --file "$WORK/self.json" 2>"$WORK/err"; then fail "a user published identity/self"; fi
 grep -q "agorad's own" "$WORK/err" || fail "identity refused without saying why: $(cat "$WORK/err")"
 echo "ok: init's recovery key is printed once, kept nowhere in DIR, and named by identity/self at seq 1"
+
+# ---- rotation on a line A - B - C ----
+city B
+city C
+node_link A B
+node_link B C
+for n in A B C; do node_ready "$n"; done
+OLD=$(cat "$WORK/A.key")
+a A practice add --id before --title "Avant la rotation" --topic housing --summary "publiée avant" >/dev/null ||
+	fail "A cannot publish"
+until_ok 10 has_record C A practice before || fail "C never got A's practice before the rotation"
+
+cp "$WORK/A/node.key" "$WORK/A.node.key" # a copy of the old key, for the handshake below
+a A key rotate >"$WORK/out" || fail "agora key rotate failed"
+NEW=$(sed -n 's/^new key: //p' "$WORK/out")
+[ "$(sed -n 's/^old key: *//p' "$WORK/out")" = "$OLD" ] || fail "key rotate did not name the old key"
+[[ "$NEW" =~ ^[A-Za-z0-9+/]{43}=$ ]] && [ "$NEW" != "$OLD" ] || fail "key rotate printed no new key"
+[ "$(a A id | cut -d' ' -f1)" = "$NEW" ] || fail "A's id is not its new key"
+[ -f "$WORK/A/node.key.old" ] || grep -q 'node.key.old removed' "$WORK/A/agorad.log" ||
+	fail "the old key was not kept aside"
+a A --json log --city "$OLD" >"$WORK/out"
+python3 - "$WORK/out" "$NEW" <<'PY' || fail "the old feed does not end with identity/successor naming the new key"
+import json, sys
+e = json.load(open(sys.argv[1]))["entries"][-1]
+assert (e["type"], e["id"], e["body"]) == ("identity", "successor", {"successor": sys.argv[2]}), e
+PY
+a A --json log >"$WORK/out"
+python3 - "$WORK/out" "$OLD" "$recovery_pub" <<'PY' || fail "the new feed does not begin with identity/self naming the old key"
+import json, sys
+e = json.load(open(sys.argv[1]))["entries"][0]
+assert e["seq"] == 1 and (e["type"], e["id"]) == ("identity", "self"), e
+assert e["body"] == {"predecessor": sys.argv[2], "recovery": sys.argv[3]}, e["body"]
+PY
+
+t0=$SECONDS
+a A practice add --id after --title "Après la rotation" --topic housing --summary "publiée après" >/dev/null ||
+	fail "A cannot publish after its rotation"
+until_ok 10 has_record C A practice after || fail "C did not get A's record under A's name within 10 s"
+a C --json get practice after --city A >"$WORK/out"
+python3 - "$WORK/out" "$NEW" <<'PY' || fail "C shows A's new record under another key or name"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["author"] == sys.argv[2] and r["name"] == "A", (r["author"], r["name"])
+PY
+echo "ok: after agora key rotate, A's record reached C under A's name in $((SECONDS - t0)) s"
+
+grep -qF "PublicKey = $NEW" "$WORK/B/agorad.conf" || fail "B's config does not hold A's new key"
+grep -qF "$OLD" "$WORK/B/agorad.conf" && fail "B's config still holds A's old key"
+
+# A's old key, in other hands, is refused at B's handshake.
+mkdir -m 700 "$WORK/Old"
+cp "$WORK/A.node.key" "$WORK/Old/node.key"
+printf '[Node]\nName = Old\nListen = 127.0.0.1:%s\n' "$(free_port)" >"$WORK/Old/agorad.conf"
+node_peer Old B "$(cat "$WORK/B.key")"
+node_start Old
+for ((i = 0; i < 100 * SLOW; i++)); do
+	grep -qF "an unknown key tried to connect: its public key is" "$WORK/B/agorad.log" &&
+		grep "an unknown key tried to connect" "$WORK/B/agorad.log" | grep -qF "$OLD" && break
+	sleep 0.1
+done
+grep "an unknown key tried to connect" "$WORK/B/agorad.log" | grep -qF "$OLD" ||
+	fail "B did not refuse A's old key at the handshake"
+grep -qE 'B: connected' "$WORK/Old/agorad.log" && fail "A's old key connected to B"
+echo "ok: B's config holds A's new key, and B refuses A's old key at the handshake"

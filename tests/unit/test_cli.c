@@ -153,7 +153,7 @@ static void test_usage(void **state)
 
 static const char *const commands[] = {
     "init", "id",   "status", "peer|add", "peer|remove", "peer|list", "put",
-    "get",  "list", "search", "retract",  "history",     "log",
+    "get",  "list", "search", "retract",  "history",     "log",       "key|rotate",
 };
 
 static void test_help(void **state)

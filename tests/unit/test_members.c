@@ -195,6 +195,11 @@ static void test_many_keys(void **state)
 	assert_int_equal(members_recompute(f->m, (const uint8_t(*)[32])roots, N / 2, 1, 1000), 0);
 	assert_int_equal(members_count(f->m), N / 2);
 	assert_false(members_has(f->m, roots[N - 1]));
+	/* One key in another's place (a successor): the set did not grow, yet a key joined it. */
+	memcpy(roots[0], other, 32);
+	assert_int_equal(members_recompute(f->m, (const uint8_t(*)[32])roots, N / 2, 1, 1000), 1);
+	assert_int_equal(members_count(f->m), N / 2);
+	assert_int_equal(members_recompute(f->m, (const uint8_t(*)[32])roots, N / 2, 1, 1000), 0);
 	free(roots);
 }
 

@@ -23,6 +23,7 @@
 #include "key.h"
 #include "log.h"
 #include "store.h"
+#include "succession.h"
 #include "testutil.h"
 
 /* An author writing its own chain. */
@@ -718,6 +719,50 @@ static void test_publish_refused_when_forked(void **state)
 		assert_int_equal(store_head(f->st, f->a.pk, &seq, hash), 1);
 		assert_int_equal(seq, 1);
 	}
+	free(buf);
+}
+
+/*
+ * identity/successor is its feed's last entry: whether it comes from a peer
+ * or is published here, the feed takes nothing more (DESIGN.md "Trust over
+ * the years"), and what it held stays.
+ */
+static void test_successor_closes_feed(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t body[SUCCESSION_BODY_MAX], *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN];
+	size_t len = succession_body(body, NULL, NULL, f->b.pk);
+	struct ag_entry e1 = entry_next(f, &f->a, "un"),
+	                e2 = entry_with_body(f, &f->a, "identity", "successor", body, len, 1002),
+	                e3 = entry_next(f, &f->a, "trois"), p = {.h = {.timestamp = 1}};
+	uint32_t flags;
+	uint64_t seq;
+
+	assert_int_equal(append1(f, &e1, NULL), STORE_STORED);
+	assert_int_equal(append1(f, &e2, NULL), STORE_STORED);
+	assert_int_equal(store_flags(f->st, f->a.pk, &flags), 0);
+	assert_true(flags & STORE_FLAG_CLOSED);
+	assert_int_equal(append1(f, &e3, NULL), STORE_REFUSED);
+	assert_int_equal(append1(f, &e2, NULL), STORE_DUPLICATE);
+	assert_int_equal(store_head(f->st, f->a.pk, &seq, hash), 1);
+	assert_int_equal(seq, 2);
+	/* This node's own feed: closed by the successor it publishes. */
+	memcpy(p.h.network, f->network, 32);
+	strcpy(p.h.type, "identity");
+	p.h.id = "successor";
+	p.h.id_len = 9;
+	p.body = body;
+	p.body_len = len;
+	assert_int_equal(store_publish(f->st, &p, f->b.sk, buf, AG_HEADER_MAX, hash), 0);
+	strcpy(p.h.type, "practice");
+	p.h.id = "p2";
+	p.h.id_len = 2;
+	p.body = NULL;
+	p.body_len = 0;
+	assert_int_equal(store_publish(f->st, &p, f->b.sk, buf, AG_HEADER_MAX, hash), -1);
+	assert_int_equal(store_head(f->st, f->b.pk, &seq, hash), 1);
+	assert_int_equal(seq, 1);
+	assert_consistent(f);
 	free(buf);
 }
 
@@ -1476,6 +1521,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_prepared_append, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_newest_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish_refused_when_forked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_successor_closes_feed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_readers_on_other_threads, setup, teardown),
