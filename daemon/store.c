@@ -99,6 +99,7 @@ struct wtxn {
 	int logno_read;
 	MDB_cursor *records; /* opened at the first record written */
 	uint64_t new_records;
+	uint64_t gone_records; /* records whose every version was voided (store_void) */
 	/* The disk as the first entry that asks found it (wtxn_disk_over), and what was added. */
 	int disk_read;
 	uint64_t disk_used, disk_free, disk_added;
@@ -781,6 +782,26 @@ static int head_get(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author, uint64_t *
 }
 
 /* A new logno, past the last entry in log. */
+static MDB_val logno_key = {5, "logno"};
+
+/*
+ * A voided tail may have held the last lognos: they are never given again
+ * (their docnos may be dead in the index), so info keeps the highest one.
+ */
+static int logno_floor(struct wtxn *w)
+{
+	MDB_val v;
+	int rc = mdb_get(w->txn, w->st->info, &logno_key, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc == 0 && v.mv_size != 8)
+		return MDB_CORRUPTED;
+	if (rc == 0 && be64_get(v.mv_data) > w->logno)
+		w->logno = be64_get(v.mv_data);
+	return rc;
+}
+
 static int logno_next(struct wtxn *w, uint8_t logno[static 8])
 {
 	MDB_cursor *c;
@@ -797,6 +818,8 @@ static int logno_next(struct wtxn *w, uint8_t logno[static 8])
 		if (rc == 0 && k.mv_size != 8)
 			return MDB_CORRUPTED;
 		w->logno = rc == 0 ? be64_get(k.mv_data) : 0;
+		if ((rc = logno_floor(w)) != 0)
+			return rc;
 		w->logno_read = 1;
 	}
 	be64_put(logno, ++w->logno);
@@ -819,11 +842,11 @@ static int wtxn_finish(struct wtxn *w)
 	uint64_t n;
 	int rc;
 
-	if (w->new_records == 0)
+	if (w->new_records == 0 && w->gone_records == 0)
 		return 0;
 	if ((rc = store_records_count(w->txn, w->st->info, &n)) != 0)
 		return rc;
-	be64_put(b, n + w->new_records);
+	be64_put(b, n + w->new_records - w->gone_records);
 	return mdb_put(w->txn, w->st->info, &rk, &(MDB_val){8, b}, 0);
 }
 
@@ -2080,6 +2103,261 @@ int store_flags_set(struct store *st, const uint8_t author[static AG_PK_LEN], ui
 int store_fork_clear(struct store *st, const uint8_t author[static AG_PK_LEN])
 {
 	return store_flags_set(st, author, 0, STORE_FLAG_FORKED);
+}
+
+/* ---- voiding a feed's tail: a succession certificate (DESIGN.md "Trust over the years") ---- */
+
+/* The entry at author and seq, whose header is at old, moves to a fresh logno (*logno). */
+static int entry_move(struct wtxn *w, const uint8_t *author, uint64_t seq, const uint8_t *old,
+                      uint8_t logno[static 8])
+{
+	uint8_t lb[EPOS_LEN], nb[EPOS_LEN];
+	MDB_val raw, body, k = author_key(author);
+	char *copy;
+	int rc;
+
+	if ((rc = log_get(w->txn, w->st, old, &raw)) != 0 ||
+	    (rc = body_get(w->txn, w->st, old, &body)) != 0)
+		return rc;
+	/* A put may spill dirty pages: the bytes are copied out first. */
+	if (!(copy = malloc(raw.mv_size + body.mv_size)))
+		return ENOMEM;
+	memcpy(copy, raw.mv_data, raw.mv_size);
+	memcpy(copy + raw.mv_size, body.mv_data, body.mv_size);
+	be64_put(lb, seq);
+	memcpy(lb + 8, old, 8);
+	memcpy(nb, lb, 8);
+	if ((rc = logno_next(w, logno)) == 0)
+		memcpy(nb + 8, logno, 8);
+	if (rc != 0 ||
+	    (rc = mdb_put(w->txn, w->st->log, &(MDB_val){8, logno}, &(MDB_val){raw.mv_size, copy},
+	                  MDB_APPEND)) != 0 ||
+	    (rc = mdb_put(w->txn, w->st->bodies, &(MDB_val){8, logno},
+	                  &(MDB_val){body.mv_size, copy + raw.mv_size}, MDB_APPEND)) != 0 ||
+	    (rc = mdb_del(w->txn, w->st->log, &(MDB_val){8, (void *)(uintptr_t)old}, NULL)) != 0 ||
+	    (rc = mdb_del(w->txn, w->st->bodies, &(MDB_val){8, (void *)(uintptr_t)old}, NULL)) !=
+	        0 ||
+	    (rc = mdb_del(w->txn, w->st->entries, &k, &(MDB_val){EPOS_LEN, lb})) == 0)
+		rc = mdb_put(w->txn, w->st->entries, &k, &(MDB_val){EPOS_LEN, nb}, 0);
+	free(copy);
+	return rc;
+}
+
+/*
+ * r, an earlier version of h's record, is its state again: indexed anew
+ * under a fresh logno when its body is held (its old docno is dead).
+ */
+static int record_restore(struct wtxn *w, const struct ag_header *h, struct rec *r)
+{
+	uint8_t old[8], logno[8];
+	struct ag_entry e;
+	struct rec newest;
+	MDB_val body;
+	int rc;
+
+	r->live = 0;
+	r->docno = 0;
+	if ((rc = entry_logno(w->txn, w->st, h->author, r->seq, old)) != 0)
+		return rc;
+	rc = body_get(w->txn, w->st, old, &body);
+	if (rc == 0 && (rc = entry_move(w, h->author, r->seq, old, logno)) == 0 &&
+	    (rc = store_log_load(w->txn, w->st, logno, &e)) == 0 &&
+	    (rc = record_index(w, &e, NULL, logno, &r->docno)) == 0)
+		r->live = 1;
+	if ((rc != 0 && rc != MDB_NOTFOUND) || (rc = record_newest(w, h, &newest)) != 0)
+		return rc;
+	return record_newest_put(w, h, r);
+}
+
+/* The version of h's record at seq goes; the newest one left, if at most after, is its state. */
+static int void_record(struct wtxn *w, const struct ag_header *h, uint64_t seq, uint64_t after)
+{
+	uint8_t kb[RKEY_MAX];
+	MDB_val k = rkey(kb, h->type, h->author, h->id, h->id_len), key = k, v;
+	struct rec r;
+	int rc;
+
+	if (!w->records && (rc = mdb_cursor_open(w->txn, w->st->records, &w->records)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_get(w->records, &key, &v, MDB_SET_KEY)) != 0 ||
+	    (rc = mdb_cursor_get(w->records, &key, &v, MDB_LAST_DUP)) != 0 ||
+	    (rc = store_rec_get(&v, &r)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	/* Entries go newest first: a version voided is its record's newest, or has no line. */
+	if (r.seq != seq)
+		return 0;
+	if ((rc = record_retire(w, &r)) != 0 || (rc = mdb_cursor_del(w->records, 0)) != 0)
+		return rc;
+	key = k;
+	rc = mdb_cursor_get(w->records, &key, &v, MDB_SET_KEY);
+	if (rc == MDB_NOTFOUND) {
+		w->gone_records++;
+		return 0;
+	}
+	if (rc != 0 || (rc = mdb_cursor_get(w->records, &key, &v, MDB_LAST_DUP)) != 0 ||
+	    (rc = store_rec_get(&v, &r)) != 0)
+		return rc;
+	return r.seq <= after ? record_restore(w, h, &r) : 0;
+}
+
+static int del_quiet(MDB_txn *txn, MDB_dbi dbi, MDB_val k)
+{
+	int rc = mdb_del(txn, dbi, &k, NULL);
+
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The entry at author and seq (its header at logno) goes, with its record's version. */
+static int void_entry(struct wtxn *w, const uint8_t *author, uint64_t seq, const uint8_t *logno,
+                      uint64_t after, uint64_t *bytes)
+{
+	uint8_t mk[MKEY_LEN], hb[AG_HEADER_MAX];
+	MDB_val raw, body, lk = {8, (void *)(uintptr_t)logno};
+	struct ag_header h;
+	int rc;
+
+	if ((rc = log_get(w->txn, w->st, logno, &raw)) != 0)
+		return rc;
+	if (raw.mv_size > sizeof(hb))
+		return MDB_CORRUPTED;
+	memcpy(hb, raw.mv_data, raw.mv_size); /* the header outlives the puts below */
+	if (ag_header_decode(&h, hb, raw.mv_size, NULL) != 0)
+		return MDB_CORRUPTED;
+	if (body_get(w->txn, w->st, logno, &body) == 0)
+		*bytes += body.mv_size; /* its author's usage counts it no more */
+	if ((rc = void_record(w, &h, seq, after)) != 0 ||
+	    (rc = del_quiet(w->txn, w->st->bodies, lk)) != 0 ||
+	    (rc = mdb_del(w->txn, w->st->log, &lk, NULL)) != 0 ||
+	    (rc = del_quiet(w->txn, w->st->missing, missing_key(mk, author, seq))) != 0)
+		return rc;
+	return del_quiet(w->txn, w->st->purged, missing_key(mk, author, seq));
+}
+
+struct void_arg {
+	const uint8_t *author;
+	uint64_t after;
+	uint32_t set;
+	uint8_t (*lines)[EPOS_LEN]; /* the entries voided, newest first */
+	size_t n, cap;
+	uint64_t bytes; /* of the bodies voided */
+};
+
+/* The lines of the entries past after, newest first, into a->lines. */
+static int void_lines(struct wtxn *w, struct void_arg *a)
+{
+	MDB_val k = author_key(a->author), v;
+	MDB_cursor *c;
+	int rc;
+
+	a->n = 0;
+	if ((rc = mdb_cursor_open(w->txn, w->st->entries, &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_LAST_DUP);
+	     rc == 0 && v.mv_size == EPOS_LEN && be64_get(v.mv_data) > a->after;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_PREV_DUP)) {
+		if (a->n == a->cap) {
+			size_t cap = a->cap ? a->cap * 2 : 64;
+			void *p = realloc(a->lines, cap * EPOS_LEN);
+
+			if (!p) {
+				rc = ENOMEM;
+				break;
+			}
+			a->lines = p;
+			a->cap = cap;
+		}
+		memcpy(a->lines[a->n++], v.mv_data, EPOS_LEN);
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
+/* The feed ends at after now; its fork proofs go (the certificate settled it). */
+static int void_head(struct wtxn *w, const struct void_arg *a)
+{
+	uint8_t kb[FKEY_LEN] = {0}, hash[AG_HASH_LEN];
+	MDB_val k = author_key(a->author), raw, fk = {FKEY_LEN, kb}, v;
+	MDB_cursor *c;
+	uint32_t flags;
+	int rc;
+
+	if (a->n > 0 && a->after == 0)
+		rc = del_quiet(w->txn, w->st->heads, k);
+	else if (a->n > 0 && (rc = entry_raw(w->txn, w->st, a->author, a->after, &raw)) == 0) {
+		raw_hash(raw.mv_data, raw.mv_size, hash);
+		rc = head_put(w, a->author, a->after, hash);
+	} else
+		rc = 0;
+	if (rc != 0 || (rc = mdb_cursor_open(w->txn, w->st->forks, &c)) != 0)
+		return rc;
+	memcpy(kb, a->author, AG_PK_LEN);
+	for (rc = mdb_cursor_get(c, &fk, &v, MDB_SET_RANGE);
+	     rc == 0 && memcmp(fk.mv_data, a->author, AG_PK_LEN) == 0;
+	     rc = mdb_cursor_get(c, &fk, &v, MDB_NEXT))
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+	mdb_cursor_close(c);
+	if ((rc != 0 && rc != MDB_NOTFOUND) ||
+	    (rc = flags_get(w->txn, w->st->flags, a->author, &flags)) != 0)
+		return rc;
+	return flags_put(w->txn, w->st->flags, a->author, (flags & ~STORE_FLAG_FORKED) | a->set);
+}
+
+/* The author's usage no longer counts the bodies voided. */
+static int void_usage(struct wtxn *w, const struct void_arg *a)
+{
+	struct store_usage u;
+	int rc = usage_get(w->txn, w->st, a->author, &u);
+
+	if (rc != 0)
+		return rc;
+	u.body_bytes -= a->bytes < u.body_bytes ? a->bytes : u.body_bytes;
+	return usage_put(w->txn, w->st->usage, a->author, &u);
+}
+
+static int void_txn(struct wtxn *w, void *arg)
+{
+	struct void_arg *a = arg;
+	MDB_val k = author_key(a->author);
+	uint8_t last[8];
+	int rc;
+
+	if ((rc = void_lines(w, a)) != 0 || (rc = logno_next(w, last)) != 0)
+		return rc;
+	w->logno--; /* only read: what the log's highest logno has been */
+	a->bytes = 0;
+	for (size_t i = 0; i < a->n && rc == 0; i++)
+		rc = void_entry(w, a->author, be64_get(a->lines[i]), a->lines[i] + 8, a->after,
+		                &a->bytes);
+	if (rc == 0 && a->bytes > 0)
+		rc = void_usage(w, a);
+	for (size_t i = 0; i < a->n && rc == 0; i++)
+		rc = mdb_del(w->txn, w->st->entries, &k, &(MDB_val){EPOS_LEN, a->lines[i]});
+	be64_put(last, w->logno);
+	if (rc != 0 || (rc = mdb_put(w->txn, w->st->info, &logno_key, &(MDB_val){8, last}, 0)) != 0)
+		return rc;
+	return void_head(w, a);
+}
+
+int store_void(struct store *st, const uint8_t author[static AG_PK_LEN], uint64_t after,
+               uint32_t set, uint64_t *voided)
+{
+	struct void_arg a = {author, after, set, NULL, 0, 0, 0};
+	int rc = store_write(st, void_txn, &a);
+
+	free(a.lines);
+	if (rc != 0) {
+		char why[256];
+
+		store_why(st, rc, why, sizeof(why));
+		log_error("store: void of a feed's entries after seq %llu: %s",
+		          (unsigned long long)after, why);
+		return store_full(st, rc) ? STORE_EFULL : -1;
+	}
+	if (voided)
+		*voided = a.n;
+	return 0;
 }
 
 struct forks_arg {

@@ -244,6 +244,18 @@ int store_flags_set(struct store *, const uint8_t author[static AG_PK_LEN], uint
 /* The operator's decision: the author's feed goes on from the entries kept. 0 or -1. */
 int store_fork_clear(struct store *, const uint8_t author[static AG_PK_LEN]);
 
+/*
+ * A succession certificate's verdict: author's entries after seq `after`
+ * are void. They go, with their bodies and their records' versions (each
+ * record's newest version left is its state again, and searchable; a record
+ * left with none goes), the feed's head is at `after` (none at 0), its fork
+ * proofs go and its forked flag is cleared, and the flags in set are set
+ * (STORE_FLAG_CLOSED: it takes nothing more). One transaction; *voided gets
+ * how many entries went. 0, -1 or STORE_EFULL (logged).
+ */
+int store_void(struct store *, const uint8_t author[static AG_PK_LEN], uint64_t after, uint32_t set,
+               uint64_t *voided);
+
 /* The entries kept as proof of forks, of one author or (NULL) all. Returns how many, or -1. */
 ssize_t store_forks(struct store *, const uint8_t *author, store_entry_fn *fn, void *arg);
 

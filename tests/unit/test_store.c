@@ -766,6 +766,65 @@ static void test_successor_closes_feed(void **state)
 	free(buf);
 }
 
+/*
+ * A certificate voids a feed's tail: the entries after it go, a record they
+ * changed is back at its last valid version (searchable again), a record
+ * they made goes, the fork they made is settled, and the feed goes on from
+ * there (another entry at the next seq is stored); store_check holds.
+ */
+static void test_void_tail(void **state)
+{
+	struct fixture *f = *state;
+	struct author thief;
+	struct ag_entry e1 = entry_make(f, &f->a, "practice", "p1", "tramway social", 1),
+	                e2 = entry_make(f, &f->a, "practice", "p2", "cuisine", 2), e3, e3b, e4, e2b;
+	struct collect c = {0};
+	uint64_t seq, voided = 0;
+	uint8_t hash[AG_HASH_LEN];
+	uint32_t flags;
+
+	thief = f->a;
+	e3 = entry_make(f, &f->a, "practice", "p1", "jardinage", 3);
+	e4 = entry_make(f, &f->a, "practice", "p4", "voile", 4);
+	e3b = entry_make(f, &thief, "practice", "p3", "autre", 5); /* a fork at seq 3 */
+	assert_int_equal(append1(f, &e1, NULL), STORE_STORED);
+	assert_int_equal(append1(f, &e2, NULL), STORE_STORED);
+	assert_int_equal(append1(f, &e3, NULL), STORE_STORED);
+	assert_int_equal(append1(f, &e4, NULL), STORE_STORED);
+	assert_int_equal(append1(f, &e3b, NULL), STORE_FORK);
+	assert_int_equal(search(f, "jardinage", NULL), 1);
+	assert_int_equal(search(f, "tramway", NULL), 0);
+	assert_int_equal(store_void(f->st, f->a.pk, 1, 0, &voided), 0);
+	assert_int_equal(voided, 3);
+	assert_int_equal(store_head(f->st, f->a.pk, &seq, hash), 1);
+	assert_int_equal(seq, 1);
+	assert_int_equal(search(f, "jardinage", NULL), 0);
+	assert_int_equal(search(f, "voile", NULL), 0);
+	assert_int_equal(search(f, "cuisine", NULL), 0);
+	assert_int_equal(search(f, "tramway", NULL), 1);
+	assert_int_equal(store_get(f->st, "practice", f->a.pk, "p1", 2, collect_fn, &c), 1);
+	assert_int_equal(c.seq[0], 1);
+	assert_int_equal(store_get(f->st, "practice", f->a.pk, "p4", 2, collect_fn, &c), 0);
+	assert_int_equal(store_forks(f->st, f->a.pk, count_fn, &(size_t){0}), 0);
+	assert_int_equal(store_flags(f->st, f->a.pk, &flags), 0);
+	assert_int_equal(flags, 0);
+	assert_consistent(f);
+	/* The feed goes on from seq 1, and what was voided comes back only as itself. */
+	f->a.seq = 1;
+	memcpy(f->a.head, hash, AG_HASH_LEN);
+	e2b = entry_make(f, &f->a, "practice", "p2", "vélo", 6);
+	assert_int_equal(append1(f, &e2b, NULL), STORE_STORED);
+	assert_int_equal(search(f, "velo", NULL), 1);
+	assert_consistent(f);
+	/* A voided successor's feed goes whole, and takes nothing more. */
+	assert_int_equal(store_void(f->st, f->a.pk, 0, STORE_FLAG_CLOSED, &voided), 0);
+	assert_int_equal(voided, 2);
+	assert_int_equal(store_head(f->st, f->a.pk, &seq, hash), 0);
+	assert_int_equal(append1(f, &e1, NULL), STORE_REFUSED);
+	assert_int_equal(search(f, "tramway", NULL), 0);
+	assert_consistent(f);
+}
+
 /* ---- durability of the layout, growth ---- */
 
 static void test_reopen_keeps_everything(void **state)
@@ -1522,6 +1581,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_list_newest_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish_refused_when_forked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_successor_closes_feed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_void_tail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_readers_on_other_threads, setup, teardown),
