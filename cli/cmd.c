@@ -66,6 +66,8 @@ static const struct optdef {
     [OPT_OUTPUT] = {"output", 'o', "FILE", "write to FILE instead of stdout"},
     [OPT_WAIT] = {"wait", 0, NULL, "wait until this node holds all its peers announced"},
     [OPT_TIMEOUT] = {"timeout", 0, "SECONDS", "with --wait, give up after SECONDS (exit 1)"},
+    [OPT_RECOVERY_KEY] = {"recovery-key", 0, "FILE",
+                          "the recovery key agora init printed, saved to FILE"},
     [OPT_PURGE] = {"purge", 0, NULL,
                    "also erase the body of every version, on every node, for good"},
 };
@@ -162,6 +164,36 @@ static const struct command commands[] = {
      "entry, the member records that introduce it, its name and role) to the new\n"
      "key, and refuses the old one. The old key is kept in node.key.old until every\n"
      "peer has connected to the new one. Prints the new key and the old."},
+    {"recover",
+     cmd_recover,
+     "move this city to a new key by its recovery key",
+     "--recovery-key FILE [--output CERT]",
+     {NULL},
+     0,
+     0,
+     O(OPT_RECOVERY_KEY) | O(OPT_OUTPUT),
+     "When node.key is lost or stolen, or this node's feed forked: makes a new key,\n"
+     "and a succession certificate signed by the recovery key in FILE (as agora init\n"
+     "printed it) that names the last entry this node published as the old feed's\n"
+     "last valid one. The certificate is written to CERT (default\n"
+     "./agora-succession.cert, never overwritten) before anything else, then given to\n"
+     "agorad, which moves to the new key and sends it to every peer it can still\n"
+     "reach with the old one. Every node that holds it voids the old key's later\n"
+     "entries, and any key they named as successor, and takes the new key in the\n"
+     "old one's place. Give CERT to a partner city's IT: agora cert import CERT."},
+    {"cert import",
+     cmd_cert_import,
+     "import a succession certificate",
+     "CERT",
+     {"CERT"},
+     1,
+     1,
+     0,
+     "Checks the succession certificate in the file CERT (as agora recover wrote it)\n"
+     "against the recovery key its old key's feed names, keeps it, voids the old\n"
+     "key's entries after the one it names (and any key they named as successor),\n"
+     "moves the old key's place in the config to the new key, and passes it on to\n"
+     "every peer, so that it reaches every node."},
     {"peer add",
      cmd_peer_add,
      "add a peer city",

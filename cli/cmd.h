@@ -52,6 +52,7 @@ enum cmd_opt {
 	OPT_WAIT,
 	OPT_TIMEOUT,
 	OPT_PURGE,
+	OPT_RECOVERY_KEY,
 	OPT_END
 };
 

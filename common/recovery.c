@@ -79,8 +79,7 @@ static int secret_line(const char *buf, size_t len, const char **line, size_t *n
 	return found == 1 ? 0 : -1;
 }
 
-int recovery_read(const char *path, uint8_t pk[static AG_PK_LEN], uint8_t sk[static AG_SK_LEN],
-                  char *err, size_t errlen)
+int recovery_file_line(const char *path, char *out, size_t cap, char *err, size_t errlen)
 {
 	char buf[RECOVERY_FILE_MAX + 1];
 	const char *line = NULL;
@@ -90,17 +89,41 @@ int recovery_read(const char *path, uint8_t pk[static AG_PK_LEN], uint8_t sk[sta
 
 	if (len < 0)
 		goto out;
-	if (secret_line(buf, (size_t)len, &line, &n) != 0 ||
-	    (rc = keyfile_secret_decode(line, n, pk, sk)) != 0) {
+	if (secret_line(buf, (size_t)len, &line, &n) != 0 || n >= cap) {
+		snprintf(err, errlen,
+		         "%s: expected one line of base64, besides # comments, as agora printed it",
+		         path);
+		goto out;
+	}
+	memcpy(out, line, n);
+	out[n] = '\0';
+	rc = 0;
+out:
+	sodium_memzero(buf, sizeof(buf));
+	return rc;
+}
+
+int recovery_read(const char *path, uint8_t pk[static AG_PK_LEN], uint8_t sk[static AG_SK_LEN],
+                  char *err, size_t errlen)
+{
+	char line[KEYFILE_B64 + 2];
+	int rc = recovery_file_line(path, line, sizeof(line), err, errlen);
+
+	if (rc == 0 && (rc = keyfile_secret_decode(line, strlen(line), pk, sk)) != 0) {
 		snprintf(err, errlen,
 		         rc == -2 ? "%s: the recovery key is damaged (its halves do not match)"
 		                  : "%s: not a recovery key: expected one line of base64 of 64 "
 		                    "bytes, besides # comments, as agora init printed it",
 		         path);
 		rc = -1;
+	} else if (rc != 0) {
+		snprintf(
+		    err, errlen,
+		    "%s: not a recovery key: expected one line of base64 of 64 bytes, besides # "
+		    "comments, as agora init printed it",
+		    path);
 	}
-out:
-	sodium_memzero(buf, sizeof(buf));
+	sodium_memzero(line, sizeof(line));
 	return rc;
 }
 

@@ -29,6 +29,15 @@ void recovery_text(char out[static RECOVERY_TEXT_MAX], const uint8_t sk[static A
                    const char *name, const uint8_t node_pk[static AG_PK_LEN]);
 
 /*
+ * The one line of a small text file (at most RECOVERY_FILE_MAX bytes) that is
+ * neither blank nor a # comment, into out (cap bytes, NUL-terminated): the
+ * form of a saved recovery key and of a succession certificate's file. 0, or
+ * -1 with err.
+ */
+int recovery_file_line(const char *path, char *out, size_t cap, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/*
  * Reads a saved recovery key from path (at most RECOVERY_FILE_MAX bytes):
  * exactly one line that is not a comment or blank, the base64 of a secret
  * key whose public half matches its seed. 0, or -1 with err; the caller

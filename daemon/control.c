@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "backup.h"
+#include "cert.h"
 #include "control.h"
 #include "ctl.h"
 #include "ctl_resp.h"
@@ -1026,13 +1027,79 @@ static int handle_key_rotate(struct control *ctl, const struct ag_ctl_req *r, ms
 	return pack_resp(pk, &ag_ctl_succession_shape, &out, err, errlen);
 }
 
-/* RECOVER_BEGIN, RECOVER, CERT_IMPORT: not built yet. */
-static int handle_recover_todo(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
-                               char *err, size_t errlen)
+/* RECOVER_BEGIN: the new key, and what the certificate the CLI signs must name. */
+static int handle_recover_begin(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                                char *err, size_t errlen)
 {
-	(void)ctl, (void)r, (void)pk;
-	snprintf(err, errlen, "not built yet");
+	struct ag_ctl_succession out = {0};
+	struct node_recovery rec;
+	int rc;
+
+	(void)r;
+	if ((rc = node_recover_begin(ctl->node, &rec, err, errlen)) != 0)
+		return node_status(rc);
+	ag_key_to_b64(out.key, rec.new_pk);
+	ag_key_to_b64(out.old, rec.old_pk);
+	ag_key_to_b64(out.network, rec.network);
+	ag_key_to_b64(out.recovery, rec.recovery);
+	out.seq = rec.seq;
+	if (rec.seq > 0)
+		sodium_bin2hex(out.hash, sizeof(out.hash), rec.hash, sizeof(rec.hash));
+	return pack_resp(pk, &ag_ctl_succession_shape, &out, err, errlen);
+}
+
+/* The certificate of a RECOVER or CERT_IMPORT, base64 in text, into raw. */
+static int cert_text(const struct ag_ctl_req *r, uint8_t raw[static AG_CERT_MAX], size_t *len,
+                     char *err, size_t errlen)
+{
+	if (sodium_base642bin(raw, AG_CERT_MAX, r->text, strlen(r->text), NULL, len, NULL,
+	                      sodium_base64_VARIANT_ORIGINAL) == 0)
+		return 0;
+	snprintf(err, errlen, "text: not the base64 of a succession certificate");
 	return AG_CTL_EREFUSED;
+}
+
+/* RECOVER and CERT_IMPORT answer what the certificate says. */
+static int pack_cert(msgpack_packer *pk, const struct ag_cert *c, char *err, size_t errlen)
+{
+	struct ag_ctl_succession out = {0};
+
+	ag_key_to_b64(out.key, c->new_key);
+	ag_key_to_b64(out.old, c->old_key);
+	out.seq = c->last_seq;
+	if (c->last_seq > 0)
+		sodium_bin2hex(out.hash, sizeof(out.hash), c->last_hash, sizeof(c->last_hash));
+	return pack_resp(pk, &ag_ctl_succession_shape, &out, err, errlen);
+}
+
+static int handle_recover(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                          char *err, size_t errlen)
+{
+	uint8_t raw[AG_CERT_MAX];
+	struct ag_cert c;
+	size_t len;
+	int rc;
+
+	if ((rc = cert_text(r, raw, &len, err, errlen)) != 0)
+		return rc;
+	if ((rc = node_recover(ctl->node, raw, len, &c, err, errlen)) != 0)
+		return node_status(rc);
+	return pack_cert(pk, &c, err, errlen);
+}
+
+static int handle_cert_import(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                              char *err, size_t errlen)
+{
+	uint8_t raw[AG_CERT_MAX];
+	struct ag_cert c;
+	size_t len;
+	int rc;
+
+	if ((rc = cert_text(r, raw, &len, err, errlen)) != 0)
+		return rc;
+	if ((rc = node_cert_import(ctl->node, raw, len, &c, err, errlen)) != 0)
+		return node_status(rc);
+	return pack_cert(pk, &c, err, errlen);
 }
 
 static int handle_resolve(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
@@ -1156,9 +1223,9 @@ static control_handler *const handlers[AG_CTL_TYPE_END] = {
     [AG_CTL_BACKUP] = handle_backup,
     [AG_CTL_COMPACT] = handle_compact,
     [AG_CTL_KEY_ROTATE] = handle_key_rotate,
-    [AG_CTL_RECOVER_BEGIN] = handle_recover_todo,
-    [AG_CTL_RECOVER] = handle_recover_todo,
-    [AG_CTL_CERT_IMPORT] = handle_recover_todo,
+    [AG_CTL_RECOVER_BEGIN] = handle_recover_begin,
+    [AG_CTL_RECOVER] = handle_recover,
+    [AG_CTL_CERT_IMPORT] = handle_cert_import,
 };
 
 /* Why a request's body was refused, in words a person can act on. */

@@ -12,6 +12,7 @@
 #include <msgpack.h>
 #include <sodium.h>
 
+#include "certs.h"
 #include "config.h"
 #include "conn.h"
 #include "keyfile.h"
@@ -49,6 +50,9 @@ struct node {
 	/* Successions received (old key, new key), applied off sync's callback. */
 	uint8_t (*moves)[64];
 	size_t nmoves;
+	/* Certificates received in SUCCESSION messages, applied off sync's callback too. */
+	struct node_cert *certs;
+	size_t ncerts;
 	uv_timer_t move_timer;
 	struct store *store;
 	struct peer **peers;
@@ -65,6 +69,11 @@ struct node {
 	int stopping;
 	int64_t started_ms; /* Unix time */
 	int log_pinned;     /* -v: LogLevel does not apply */
+};
+
+struct node_cert {
+	uint8_t raw[AG_CERT_MAX];
+	size_t len;
 };
 
 /* Recomputes the replicated set from the config and the stored member records. */
@@ -327,6 +336,22 @@ static void on_succession(void *ud, const struct ag_entry *e)
 	uv_timer_start(&n->move_timer, node_follow_due, 0, 0);
 }
 
+/* A certificate from a peer: checked and applied on the loop's next turn, as a succession. */
+static void on_certificate(void *ud, struct sync_link *from, const uint8_t *raw, size_t len)
+{
+	struct node *n = ud;
+	struct node_cert *c;
+
+	(void)from;
+	if (len > AG_CERT_MAX || n->ncerts >= 64 ||
+	    !(c = realloc(n->certs, (n->ncerts + 1) * sizeof(*c))))
+		return;
+	n->certs = c;
+	memcpy(c[n->ncerts].raw, raw, len);
+	c[n->ncerts++].len = len;
+	uv_timer_start(&n->move_timer, node_follow_due, 0, 0);
+}
+
 static void on_own_head_learned(void *ud, uint64_t seq)
 {
 	struct node *n = ud;
@@ -379,6 +404,7 @@ static const struct sync_ops node_sync_ops = {
     .cut = link_cut,
     .members_changed = on_members_changed,
     .succession = on_succession,
+    .certificate = on_certificate,
     .own_head_learned = on_own_head_learned,
     .graft_later = graft_later,
     .claims_later = claims_later,
@@ -477,6 +503,30 @@ void node_publish_force(struct node *n)
 	node_reconcile_members(n);
 }
 
+/*
+ * The last entry this node published under its key, kept in the store: a
+ * recovery names it as the last valid one, whatever a copy of the key
+ * published after it (those entries reach this node's store too).
+ */
+static void node_published_key(const struct node *n, uint8_t k[static 42])
+{
+	memcpy(k, "published/", 10);
+	memcpy(k + 10, n->pk, 32);
+}
+
+static void node_published_put(struct node *n, uint64_t seq, const uint8_t hash[static 32])
+{
+	uint8_t k[42], v[40];
+
+	node_published_key(n, k);
+	for (int i = 0; i < 8; i++)
+		v[i] = (uint8_t)(seq >> (56 - 8 * i));
+	memcpy(v + 8, hash, 32);
+	if (store_meta_put(n->store, k, sizeof(k), v, sizeof(v)) != 0)
+		log_error(
+		    "the seq just published is not kept: a recovery would name the feed's head");
+}
+
 int node_publish(struct node *n, const char *type, const char *id, size_t id_len,
                  const uint8_t *body, size_t body_len, uint64_t *seq, uint8_t hash[static 32],
                  char *err, size_t errlen)
@@ -530,6 +580,7 @@ int node_publish(struct node *n, const char *type, const char *id, size_t id_len
 		return NODE_EFAIL;
 	}
 	*seq = e.h.seq;
+	node_published_put(n, e.h.seq, hash);
 	sync_push(n->sync, &e, 1, NULL);
 	if (strcmp(type, "member") == 0)
 		node_recompute_set(n);
@@ -1178,15 +1229,198 @@ static void node_follow(struct node *n, const uint8_t old[static 32],
 	node_reconcile_members(n);
 }
 
+/*
+ * A certificate (DESIGN.md "Trust over the years"), from a peer or a file:
+ * checked, kept, what it voids voided, passed on to every peer, and the old
+ * key's place (and that of every successor it voided) moved to the new key.
+ * 0 when applied, 1 when held already (or a winning one is), or a NODE_E*
+ * code with err.
+ */
+static int node_cert_apply(struct node *n, const uint8_t *raw, size_t len, struct ag_cert *c,
+                           char *err, size_t errlen)
+{
+	uint8_t succ[CERTS_CHAIN_MAX][32];
+	char old[AG_B64_LEN + 1];
+	size_t nsucc = 0;
+	int rc;
+
+	if (certs_check(n->store, n->keys.network, raw, len, c, err, errlen) != 0)
+		return NODE_EREFUSED;
+	if ((rc = certs_keep(n->store, c)) <= 0 ||
+	    certs_void(n->store, c, succ, CERTS_CHAIN_MAX, &nsucc) != 0) {
+		snprintf(err, errlen, rc == 0 ? "held already" : "the store failed (see the log)");
+		return rc == 0 ? 1 : NODE_EFAIL;
+	}
+	ag_key_to_b64(old, c->old_key);
+	log_info("certificate: %s is succeeded by %s; its entries after seq %llu are void, and "
+	         "%zu successor feeds",
+	         old, key_b64(c->new_key), (unsigned long long)c->last_seq, nsucc);
+	sync_succession(n->sync, raw, len, NULL);
+	if (memcmp(c->old_key, n->pk, 32) != 0) /* ours: node_recover moves this node itself */
+		node_follow(n, c->old_key, c->new_key);
+	for (size_t i = 0; i < nsucc; i++)
+		node_follow(n, succ[i], c->new_key);
+	node_recompute_set(n);
+	sync_clock_all(n->sync);
+	return 0;
+}
+
+int node_cert_import(struct node *n, const uint8_t *raw, size_t len, struct ag_cert *c, char *err,
+                     size_t errlen)
+{
+	int rc = node_cert_apply(n, raw, len, c, err, errlen);
+
+	return rc == 1 ? 0 : rc;
+}
+
 static void node_follow_due(uv_timer_t *t)
 {
 	struct node *n = t->data;
+	struct ag_cert c;
+	char err[256];
 
 	for (size_t i = 0; i < n->nmoves && !n->stopping; i++)
 		node_follow(n, n->moves[i], n->moves[i] + 32);
 	free(n->moves);
 	n->moves = NULL;
 	n->nmoves = 0;
+	for (size_t i = 0; i < n->ncerts && !n->stopping; i++)
+		if (node_cert_apply(n, n->certs[i].raw, n->certs[i].len, &c, err, sizeof(err)) < 0)
+			log_warnx("a succession certificate from a peer is refused: %s", err);
+	free(n->certs);
+	n->certs = NULL;
+	n->ncerts = 0;
+}
+
+/* ---- recovery: agora recover ---- */
+
+struct fork_low {
+	uint64_t seq;
+};
+
+static int on_fork_proof(const struct ag_entry *e, void *arg)
+{
+	struct fork_low *f = arg;
+
+	if (f->seq == 0 || e->h.seq < f->seq)
+		f->seq = e->h.seq;
+	return 0;
+}
+
+static int on_hash(const struct ag_entry *e, void *arg)
+{
+	ag_entry_hash(e, arg);
+	return 1;
+}
+
+/*
+ * The last valid entry of our feed: the last one this node published
+ * (whatever a copy of the key published after it), before any fork.
+ */
+static int node_last_valid(struct node *n, uint64_t *seq, uint8_t hash[static 32])
+{
+	uint8_t k[42], v[40];
+	struct fork_low f = {0};
+	size_t len;
+	int rc;
+
+	node_published_key(n, k);
+	if ((rc = store_meta_get(n->store, k, sizeof(k), v, sizeof(v), &len)) < 0)
+		return -1;
+	if (rc == 1 && len == sizeof(v)) {
+		*seq = 0;
+		for (int i = 0; i < 8; i++)
+			*seq = *seq << 8 | v[i];
+	} else if (store_head(n->store, n->pk, seq, hash) < 0) {
+		return -1;
+	}
+	if (store_forks(n->store, n->pk, on_fork_proof, &f) < 0)
+		return -1;
+	if (f.seq > 0 && *seq >= f.seq)
+		*seq = f.seq - 1;
+	memset(hash, 0, 32);
+	return *seq == 0 || store_feed(n->store, n->pk, *seq, 1, SIZE_MAX, on_hash, hash) == 1 ? 0
+	                                                                                       : -1;
+}
+
+int node_recover_begin(struct node *n, struct node_recovery *r, char *err, size_t errlen)
+{
+	uint8_t sk[64], recovery[32];
+
+	if (certs_recovery_of(n->store, n->pk, recovery) != 0) {
+		snprintf(err, errlen,
+		         "this node's feed names no recovery key (no identity/self): it cannot be "
+		         "recovered");
+		return NODE_EREFUSED;
+	}
+	if (node_last_valid(n, &r->seq, r->hash) != 0) {
+		snprintf(err, errlen, "the store cannot be read (see the daemon's log)");
+		return NODE_EFAIL;
+	}
+	if (succession_key_next(n->dir, r->new_pk, sk) != 0) {
+		snprintf(err, errlen, "cannot write the new key (see the daemon's log)");
+		return NODE_EFAIL;
+	}
+	sodium_memzero(sk, sizeof(sk));
+	memcpy(r->old_pk, n->pk, 32);
+	memcpy(r->network, n->keys.network, 32);
+	memcpy(r->recovery, recovery, 32);
+	return 0;
+}
+
+/* The certificate must name our key, DIR/node.key.next and what RECOVER_BEGIN said. */
+static int recover_next(struct node *n, const struct ag_cert *c, uint8_t sk[static 64],
+                        uint8_t x_sk[static 32], char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32], why[PATH_MAX + 160];
+	uint8_t pk[32], x_pk[32];
+
+	snprintf(path, sizeof(path), "%s/%s", n->dir, SUCCESSION_KEY_NEXT);
+	if (memcmp(c->old_key, n->pk, 32) != 0) {
+		snprintf(err, errlen, "the certificate is for another key than this node's");
+		return NODE_EREFUSED;
+	}
+	if (keyfile_load(path, pk, sk, why, sizeof(why)) != 0 || memcmp(pk, c->new_key, 32) != 0 ||
+	    ag_noise_key_from_ed25519(x_sk, x_pk, sk) != 0) {
+		sodium_memzero(sk, 64);
+		snprintf(err, errlen, "the certificate's new key is not this node's next key (%s)",
+		         path);
+		return NODE_EREFUSED;
+	}
+	return 0;
+}
+
+int node_recover(struct node *n, const uint8_t *raw, size_t len, struct ag_cert *c, char *err,
+                 size_t errlen)
+{
+	uint8_t sk[64], x_sk[32], recovery[32], old[32];
+	int rc;
+
+	if ((rc = ag_cert_decode(c, raw, len, NULL)) != 0) {
+		snprintf(err, errlen, "not a succession certificate: %s", ag_strerror(rc));
+		return NODE_EREFUSED;
+	}
+	if ((rc = recover_next(n, c, sk, x_sk, err, errlen)) != 0)
+		return rc;
+	if ((rc = certs_recovery_of(n->store, n->pk, recovery)) != 0 ||
+	    (rc = node_cert_apply(n, raw, len, c, err, errlen)) < 0 ||
+	    (rc = succession_key_swap(n->dir)) != 0) {
+		sodium_memzero(sk, sizeof(sk));
+		sodium_memzero(x_sk, sizeof(x_sk));
+		return rc < 0 ? rc : NODE_EFAIL;
+	}
+	memcpy(old, n->pk, 32);
+	node_key_switch(n, c->new_key, sk, x_sk);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(x_sk, sizeof(x_sk));
+	log_info("recovered: %s is this node's key now, by a certificate of its recovery key",
+	         key_b64(n->pk));
+	n->ready = 1; /* a new key has no feed anywhere to learn first */
+	if (node_publish_successor_self(n, recovery, err, errlen) != 0)
+		log_error("identity/self of the new key: %s", err);
+	node_recompute_set(n);
+	node_reconcile_members(n);
+	return 0;
 }
 
 void node_pin_log_level(struct node *n)

@@ -65,6 +65,39 @@ void node_publish_force(struct node *);
 int node_key_rotate(struct node *, uint8_t new_pk[static 32], uint8_t old_pk[static 32], char *err,
                     size_t errlen);
 
+/*
+ * agora recover, first: the new key (made now, in DIR/node.key.next), the
+ * key it succeeds, the last valid entry of its feed (the last this node
+ * published, before any fork: seq 0 and a zero hash for none), the network
+ * and the recovery key the feed names, for the CLI to sign a certificate.
+ */
+struct node_recovery {
+	uint8_t new_pk[32], old_pk[32], network[32], recovery[32];
+	uint64_t seq;
+	uint8_t hash[32];
+};
+int node_recover_begin(struct node *, struct node_recovery *, char *err, size_t errlen);
+
+/*
+ * agora recover, then: the certificate (raw, len; decoded into c) signed by
+ * the recovery key, naming this node's key and its next one: kept, applied
+ * (node_cert_import), passed on through the old key's links, and the node
+ * moves to the new key as at a rotation. 0, or a NODE_E* code with err.
+ */
+struct ag_cert;
+int node_recover(struct node *, const uint8_t *raw, size_t len, struct ag_cert *c, char *err,
+                 size_t errlen);
+
+/*
+ * agora cert import: a certificate checked against the recovery key its old
+ * key's feed names, kept, its verdict applied (the old feed's entries after
+ * the one it names, and any successor feed they named, voided everywhere it
+ * spreads), passed on to every peer, and the old key's place in the config
+ * moved to the new key. 0 (also when held already), or a NODE_E* code.
+ */
+int node_cert_import(struct node *, const uint8_t *raw, size_t len, struct ag_cert *c, char *err,
+                     size_t errlen);
+
 /* Add or remove a configured peer: written to the config file atomically, applied at once,
  * and its member record published or retracted. */
 int node_peer_add(struct node *, const uint8_t pk[static 32], const char *name,

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "certs.h"
 #include "config.h"
 #include "conn.h"
 #include "log.h"
@@ -525,6 +526,24 @@ static void link_reset(struct sync_link *l)
 	l->paused = 0;
 }
 
+/* One certificate to one link: SUCCESSION. */
+static int send_cert(const uint8_t *raw, size_t len, void *arg)
+{
+	uint8_t buf[AG_CERT_MAX + 8];
+	size_t n;
+
+	if (ag_msg_succession(buf, sizeof(buf), &n, raw, len) == 0)
+		send_raw(arg, buf, n);
+	return 0;
+}
+
+void sync_succession(struct sync *s, const uint8_t *raw, size_t len, struct sync_link *except)
+{
+	for (struct sync_link *q = s->links; q; q = q->next)
+		if (q->up && q != except)
+			(void)send_cert(raw, len, q);
+}
+
 void sync_up(struct sync_link *l, const char *our_name)
 {
 	uint8_t buf[256];
@@ -535,6 +554,8 @@ void sync_up(struct sync_link *l, const char *our_name)
 	l->bad = 0;
 	if (ag_msg_hello(buf, sizeof(buf), &len, our_name, "agorad " AGORA_VERSION) == 0)
 		send_raw(l, buf, len);
+	/* Certificates first: the peer voids what they void before it reads our CLOCK. */
+	(void)certs_each(l->sync->env.store, send_cert, l);
 	send_clock(l);
 }
 
@@ -1657,9 +1678,8 @@ void sync_msg(struct sync_link *l, const uint8_t *msg, size_t len)
 		on_want_bodies(l, &m);
 		break;
 	case AG_MSG_SUCCESSION:
-		/* Decoded strictly; what it does to a feed is issue 16's. */
-		log_peer(LOG_LEVEL_DEBUG, l->name,
-		         "succession certificate (%zu bytes): not yet used", m.cert_len);
+		if (l->sync->env.ops->certificate)
+			l->sync->env.ops->certificate(l->sync->env.ud, l, m.cert, m.cert_len);
 		break;
 	case AG_MSG_UNKNOWN:
 		l->unknown++;

@@ -40,6 +40,8 @@ struct sync_ops {
 	void (*members_changed)(void *ud);
 	/* An identity/successor was stored with its body: its author's key has a successor. */
 	void (*succession)(void *ud, const struct ag_entry *e);
+	/* A SUCCESSION message from the link `from`: a certificate, decoded, not yet checked. */
+	void (*certificate)(void *ud, struct sync_link *from, const uint8_t *raw, size_t len);
 	/* Our own feed is now as far as every peer said it is (seq): we may publish. Once. */
 	void (*own_head_learned)(void *ud, uint64_t seq);
 	/* Call sync_graft_due in ms, unless a call is due already. */
@@ -84,6 +86,9 @@ void sync_msg(struct sync_link *, const uint8_t *msg, size_t len);
 void sync_drain(struct sync_link *);
 /* Keepalive: a PING, which the peer answers. */
 void sync_ping(struct sync_link *);
+
+/* A certificate this node kept: SUCCESSION to every link that is up but except. */
+void sync_succession(struct sync *, const uint8_t *raw, size_t len, struct sync_link *except);
 
 /* The replicated set has grown: every link that is up gets our CLOCK again. */
 void sync_clock_all(struct sync *);

@@ -199,6 +199,7 @@ static const struct ag_ctl_field succession_fields[] = {
     STR(struct ag_ctl_succession, key, AG_CTL_K_KEY),
     OPT(struct ag_ctl_succession, network, AG_CTL_K_KEY),
     STR(struct ag_ctl_succession, old, AG_CTL_K_KEY),
+    OPT(struct ag_ctl_succession, recovery, AG_CTL_K_KEY),
     UINT(struct ag_ctl_succession, seq),
 };
 const struct ag_ctl_shape ag_ctl_succession_shape = {"succession response", succession_fields,

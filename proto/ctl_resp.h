@@ -196,6 +196,7 @@ struct ag_ctl_succession {
 	char key[AG_B64_LEN + 1];
 	char network[AG_B64_LEN + 1];
 	char old[AG_B64_LEN + 1];
+	char recovery[AG_B64_LEN + 1]; /* RECOVER_BEGIN: the recovery key the feed names */
 	uint64_t seq;
 };
 

@@ -461,3 +461,17 @@ int ag_msg_ping(uint8_t *out, size_t cap, size_t *len, int pong, uint64_t nonce)
 	*len = fb.len;
 	return rc ? AG_EINVAL : 0;
 }
+
+int ag_msg_succession(uint8_t *out, size_t cap, size_t *len, const uint8_t *cert, size_t cert_len)
+{
+	struct ag__fixbuf fb = {out, cap, 0};
+	msgpack_packer pk;
+	int rc = 0;
+
+	msgpack_packer_init(&pk, &fb, ag__fixbuf_write);
+	rc |= msgpack_pack_array(&pk, 2);
+	rc |= msgpack_pack_uint64(&pk, AG_MSG_SUCCESSION);
+	rc |= msgpack_pack_bin_with_body(&pk, cert, cert_len);
+	*len = fb.len;
+	return rc ? AG_EINVAL : 0;
+}

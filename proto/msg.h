@@ -120,5 +120,8 @@ int ag_msg_want(uint8_t *out, size_t cap, size_t *len, const uint8_t author[stat
 int ag_msg_want_bodies(uint8_t *out, size_t cap, size_t *len, const uint8_t author[static 32],
                        const uint64_t *seqs, size_t n) AG_WUR;
 int ag_msg_ping(uint8_t *out, size_t cap, size_t *len, int pong, uint64_t nonce) AG_WUR;
+/* SUCCESSION [8, certificate]: cap of AG_CERT_MAX + 8 always suffices. */
+int ag_msg_succession(uint8_t *out, size_t cap, size_t *len, const uint8_t *cert,
+                      size_t cert_len) AG_WUR;
 
 #endif

@@ -217,6 +217,14 @@ static void test_succession(void **state)
 	assert_int_equal(ag_msg_decode(&m, buf, n + 4, NULL), 0);
 	assert_int_equal(m.type, AG_MSG_SUCCESSION);
 	assert_int_equal(m.cert_len, n);
+	{ /* the encoder writes the same bytes */
+		uint8_t enc[AG_CERT_MAX + 8];
+		size_t len;
+
+		assert_int_equal(ag_msg_succession(enc, sizeof(enc), &len, out, n), 0);
+		assert_int_equal(len, n + 4);
+		assert_memory_equal(enc, buf, len);
+	}
 	buf[4 + n - 1] = 0xff; /* the signature's last byte stays a byte: still canonical */
 	assert_int_equal(ag_msg_decode(&m, buf, n + 4, NULL), 0);
 	buf[5] = 0x09; /* format 9 */
