@@ -91,3 +91,52 @@ a A practice add --id after --title "Après" --topic housing --summary "de A, no
 	fail "A cannot publish under its new key"
 until_ok 10 has_record C A practice after || fail "C did not get A's new record under A's name"
 echo "ok: A's new key is connected to B and reaches C under A's name; the thief is refused"
+
+# ---- a fork (a backup restored, --force) resolved by agora recover ----
+forked() {
+	a "$1" --json status | python3 -c '
+import json, sys
+sys.exit(0 if any(f["author"] == sys.argv[1] and f["forked"] for f in json.load(sys.stdin)["feeds"]) else 1)' "$2"
+}
+put() { echo "{\"title\": \"$2\", \"summary\": \"$2\", \"topics\": [\"housing\"]}" | a "$1" put practice "$2" "${@:3}"; }
+city X
+city Y
+city Z
+node_link X Y
+node_link Y Z
+for n in X Y Z; do node_ready "$n"; done
+XOLD=$(cat "$WORK/X.key")
+put X p1 >/dev/null || fail "X cannot publish"
+node_stop X
+cp -a "$WORK/X/data" "$WORK/X.backup"
+node_start X
+node_ready X
+put X p2 >/dev/null && put X p3 >/dev/null || fail "X cannot publish after a restart"
+until_ok 10 has_record Z "$XOLD" practice p3 || fail "Z never got p3"
+node_stop X
+node_stop Y
+rm -rf "$WORK/X/data"
+cp -a "$WORK/X.backup" "$WORK/X/data"
+node_start X
+until_ok 5 a X status || fail "restored X does not answer"
+put X p4 --force >/dev/null || fail "X cannot publish with --force"
+node_start Y
+until_ok 10 forked Y "$XOLD" || fail "Y did not see X's fork"
+until_ok 10 forked X "$XOLD" || fail "X did not learn of its own fork"
+if put X p5 2>/dev/null; then fail "X published on a forked feed"; fi
+echo "ok: a backup restored with --force forked X's feed, and X cannot publish"
+
+a X recover --recovery-key "$WORK/X.recovery" --output "$WORK/X.cert" >"$WORK/out" ||
+	fail "agora recover failed: $(cat "$WORK/out")"
+XNEW=$(sed -n 's/^new key: //p' "$WORK/out")
+t0=$SECONDS
+# No import: the certificate goes through X's old key's link to Y, and on to Z.
+for n in X Y Z; do
+	until_ok 10 logged "$n" "certificate: $XOLD is succeeded by" "$XNEW" ||
+		fail "$n does not hold X's certificate"
+	until_ok 10 eval "! forked $n $XOLD" || fail "$n still flags X's old feed as forked"
+done
+until_ok 10 config_has Y "$XNEW" || fail "Y did not move X to its new key"
+put X p5 >/dev/null || fail "X cannot publish after its recovery"
+until_ok 10 has_record Z X practice p5 || fail "Z did not get X's p5 under X's name"
+echo "ok: after agora recover, X publishes again and Y and Z follow its new key ($((SECONDS - t0)) s)"
