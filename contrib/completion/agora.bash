@@ -8,7 +8,8 @@ governance ownership inclusion leadership rights services"
 _agora_stakeholders="national-authorities city-administration civil-society academia
 private-sector international-organisation"
 _agora_commands="init id status sync peer put get list search retract history log show practice
-profile pilot comment export schema edit news report check metrics backup compact help"
+profile pilot comment export schema edit news report check metrics backup compact key recover cert
+help"
 
 # The --dir given on the line, else $AGORA_DIR, else the default.
 _agora_dir() {
@@ -49,7 +50,7 @@ _agora() {
 		*)
 			if [[ -z $cmd ]]; then
 				cmd=$w
-			elif [[ $cmd == @(peer|practice|profile|pilot|help) ]] && [[ -z $sub ]]; then
+			elif [[ $cmd == @(peer|practice|profile|pilot|key|cert|help) ]] && [[ -z $sub ]]; then
 				sub=$w
 			fi
 			;;
@@ -62,7 +63,7 @@ _agora() {
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return
 		;;
-	--file)
+	--file | --recovery-key)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
@@ -131,6 +132,22 @@ _agora() {
 		esac
 		;;
 	put) opts="--file --force" ;;
+	key)
+		[[ -z $sub ]] && COMPREPLY=($(compgen -W "rotate" -- "$cur"))
+		[[ -z $sub ]] && return
+		;;
+	recover) opts="--recovery-key --output" ;;
+	cert)
+		if [[ -z $sub ]]; then
+			COMPREPLY=($(compgen -W "import" -- "$cur"))
+			return
+		fi
+		if [[ $cur != -* ]]; then
+			compopt -o filenames 2>/dev/null
+			COMPREPLY=($(compgen -f -- "$cur"))
+			return
+		fi
+		;;
 	get | history) opts="--city" ;;
 	list) opts="--type --city --topic --lang --limit" ;;
 	search) opts="--type --city --topic --lang --limit" ;;
