@@ -51,8 +51,7 @@ static int on_successor(const struct ag_entry *e, void *arg)
 	return succession_key(e, "successor", arg) == 0 ? 0 : -1;
 }
 
-/* Whether p handed its place to key: by its identity/successor, or a certificate. */
-static int hands_to(struct store *st, const uint8_t p[static 32], const uint8_t key[static 32])
+int certs_hands_to(struct store *st, const uint8_t p[static 32], const uint8_t key[static 32])
 {
 	uint8_t next[32] = {0}, buf[AG_CERT_MAX];
 	struct ag_cert c;
@@ -76,7 +75,7 @@ int certs_recovery_of(struct store *st, const uint8_t key[static 32], uint8_t re
 			return -1;
 		memcpy(recovery, f.recovery, 32);
 		/* Fixed by the city's first feed: a successor carries its predecessor's. */
-		if (!f.has_predecessor || !hands_to(st, f.predecessor, k))
+		if (!f.has_predecessor || !certs_hands_to(st, f.predecessor, k))
 			return 0;
 		memcpy(k, f.predecessor, 32);
 	}

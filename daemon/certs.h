@@ -26,6 +26,9 @@ struct store;
  */
 int certs_recovery_of(struct store *, const uint8_t key[static 32], uint8_t recovery[static 32]);
 
+/* Whether p handed its place to key: by its identity/successor, or a certificate held. */
+int certs_hands_to(struct store *, const uint8_t p[static 32], const uint8_t key[static 32]);
+
 /* Decodes and checks raw: its network, and the signature by its old key's recovery key. 0 or -1
  * with why. */
 int certs_check(struct store *, const uint8_t network[static 32], const uint8_t *raw, size_t len,

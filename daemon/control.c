@@ -1072,8 +1072,9 @@ static int pack_cert(msgpack_packer *pk, const struct ag_cert *c, char *err, siz
 	return pack_resp(pk, &ag_ctl_succession_shape, &out, err, errlen);
 }
 
-static int handle_recover(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
-                          char *err, size_t errlen)
+/* RECOVER (this node's own certificate) and CERT_IMPORT (anyone's). */
+static int handle_cert(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                       char *err, size_t errlen)
 {
 	uint8_t raw[AG_CERT_MAX];
 	struct ag_cert c;
@@ -1082,22 +1083,9 @@ static int handle_recover(struct control *ctl, const struct ag_ctl_req *r, msgpa
 
 	if ((rc = cert_text(r, raw, &len, err, errlen)) != 0)
 		return rc;
-	if ((rc = node_recover(ctl->node, raw, len, &c, err, errlen)) != 0)
-		return node_status(rc);
-	return pack_cert(pk, &c, err, errlen);
-}
-
-static int handle_cert_import(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
-                              char *err, size_t errlen)
-{
-	uint8_t raw[AG_CERT_MAX];
-	struct ag_cert c;
-	size_t len;
-	int rc;
-
-	if ((rc = cert_text(r, raw, &len, err, errlen)) != 0)
-		return rc;
-	if ((rc = node_cert_import(ctl->node, raw, len, &c, err, errlen)) != 0)
+	rc = r->type == AG_CTL_RECOVER ? node_recover(ctl->node, raw, len, &c, err, errlen)
+	                               : node_cert_import(ctl->node, raw, len, &c, err, errlen);
+	if (rc != 0)
 		return node_status(rc);
 	return pack_cert(pk, &c, err, errlen);
 }
@@ -1224,8 +1212,8 @@ static control_handler *const handlers[AG_CTL_TYPE_END] = {
     [AG_CTL_COMPACT] = handle_compact,
     [AG_CTL_KEY_ROTATE] = handle_key_rotate,
     [AG_CTL_RECOVER_BEGIN] = handle_recover_begin,
-    [AG_CTL_RECOVER] = handle_recover,
-    [AG_CTL_CERT_IMPORT] = handle_cert_import,
+    [AG_CTL_RECOVER] = handle_cert,
+    [AG_CTL_CERT_IMPORT] = handle_cert,
 };
 
 /* Why a request's body was refused, in words a person can act on. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <msgpack.h>
 #include <sodium.h>
@@ -53,6 +54,8 @@ struct node {
 	/* Certificates received in SUCCESSION messages, applied off sync's callback too. */
 	struct node_cert *certs;
 	size_t ncerts;
+	struct log_ratelimit
+	    cert_rl; /* certificates refused: a peer sends its own at each connect */
 	uv_timer_t move_timer;
 	struct store *store;
 	struct peer **peers;
@@ -838,6 +841,7 @@ struct node *node_new(uv_loop_t *loop, const char *dir)
 	if (!n)
 		return NULL;
 	n->loop = loop;
+	n->cert_rl = LOG_RATELIMIT_INIT(5, 60000);
 	snprintf(n->dir, sizeof(n->dir), "%s", dir);
 	snprintf(n->conf_path, sizeof(n->conf_path), "%s/agorad.conf", dir);
 	if (load_keys(n) != 0 || !(n->cfg = config_load(n->conf_path, n->pk, &nerr))) {
@@ -858,6 +862,37 @@ static void node_limits_apply(struct node *n)
 	store_limits_set(n->store, &l);
 }
 
+/*
+ * DIR/node.key.next at start: a rotation or recovery cut short. If our feed
+ * already handed over to it (its successor entry, or a certificate), the key
+ * files move now, as they were about to; else it was never named, and goes.
+ */
+static int node_next_key(struct node *n)
+{
+	char path[PATH_MAX + 32], err[PATH_MAX + 160];
+	uint8_t pk[32], sk[64];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", n->dir, SUCCESSION_KEY_NEXT);
+	if (access(path, F_OK) != 0)
+		return 0;
+	rc = keyfile_load(path, pk, sk, err, sizeof(err));
+	sodium_memzero(sk, sizeof(sk));
+	if (rc != 0 || !certs_hands_to(n->store, n->pk, pk)) {
+		log_info("%s was never named as this node's successor: removed", path);
+		return unlink(path);
+	}
+	log_info("finishing the succession to %s cut short: %s becomes node.key", key_b64(pk),
+	         path);
+	if (succession_key_swap(n->dir) != 0)
+		return -1;
+	sodium_memzero(n->sk, sizeof(n->sk));
+	if (load_keys(n) != 0)
+		return -1;
+	memcpy(n->cfg->self_pk, n->pk, 32);
+	return 0;
+}
+
 int node_start(struct node *n)
 {
 	char data[PATH_MAX + 16];
@@ -867,6 +902,8 @@ int node_start(struct node *n)
 		log_error("cannot open the store in %s", data);
 		return -1;
 	}
+	if (node_next_key(n) != 0)
+		return -1;
 	node_limits_apply(n);
 	if (!(n->members = members_new(n->store, n->pk)) || !(n->sync = node_sync_new(n)) ||
 	    !(n->strangers = strangers_new())) {
@@ -1085,6 +1122,8 @@ static void node_key_switch(struct node *n, const uint8_t pk[static 32],
 	memcpy(n->pk, pk, 32);
 	memcpy(n->sk, sk, 64);
 	memcpy(n->keys.x_sk, x_sk, 32);
+	memcpy(n->cfg->self_pk, pk, 32);
+	node_limits_apply(n); /* our own entries are always kept: the store's self moves too */
 	sync_set_self(n->sync, n->pk);
 	members_set_self(n->members, n->pk);
 	for (size_t i = 0; i < n->npeers; i++)
@@ -1286,7 +1325,8 @@ static void node_follow_due(uv_timer_t *t)
 	n->nmoves = 0;
 	for (size_t i = 0; i < n->ncerts && !n->stopping; i++)
 		if (node_cert_apply(n, n->certs[i].raw, n->certs[i].len, &c, err, sizeof(err)) < 0)
-			log_warnx("a succession certificate from a peer is refused: %s", err);
+			log_ratelimited(&n->cert_rl, LOG_LEVEL_WARN, NULL,
+			                "a succession certificate from a peer is refused: %s", err);
 	free(n->certs);
 	n->certs = NULL;
 	n->ncerts = 0;

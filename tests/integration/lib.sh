@@ -156,6 +156,31 @@ node_make() {
 	until_ok 5 a "$1" status || fail "$1 does not answer"
 }
 
+# node_city NAME: a node made by agora init itself (agora-mkinit makes no recovery key),
+# running; its key in $WORK/NAME.key, the recovery key's saved text in
+# $WORK/NAME.recovery (outside DIR, as a city keeps it), init's output in $WORK/NAME.init.
+node_city() {
+	local port
+	port=$(free_port)
+	mkdir -p "$WORK/ports"
+	echo "$port" >"$WORK/ports/$1"
+	"$AGORA" init --dir "$WORK/$1" --name "$1" --listen "127.0.0.1:$port" >"$WORK/$1.init" ||
+		fail "init $1"
+	head -n 1 "$WORK/$1.init" >"$WORK/$1.key"
+	sed -n '/^-----$/,/^-----$/p' "$WORK/$1.init" | sed '1d;$d' >"$WORK/$1.recovery"
+	node_start "$1"
+	until_ok 5 a "$1" status || fail "$1 does not answer"
+}
+
+# node_line A B C: three node_city nodes linked A - B - C, each ready to publish.
+node_line() {
+	local n
+	for n in "$@"; do node_city "$n"; done
+	node_link "$1" "$2"
+	node_link "$2" "$3"
+	for n in "$@"; do node_ready "$n"; done
+}
+
 # node_ready NAME [SECONDS]: until NAME's agorad may publish. A node with peers
 # first learns its own feed's head from one of them (a restored backup must
 # not fork its feed), so a put right after start can be told to wait.

@@ -5,26 +5,11 @@
 # a new key on a line A - B - C.
 . "$(dirname "$0")/lib.sh"
 
-# city NAME: agora init (not agora-mkinit: it makes the recovery key), its public key
-# in $WORK/NAME.key and the recovery key's saved text in $WORK/NAME.recovery, outside DIR.
-city() {
-	local port
-	port=$(free_port)
-	mkdir -p "$WORK/ports"
-	echo "$port" >"$WORK/ports/$1"
-	"$AGORA" init --dir "$WORK/$1" --name "$1" --listen "127.0.0.1:$port" >"$WORK/$1.init" ||
-		fail "init $1"
-	head -n 1 "$WORK/$1.init" >"$WORK/$1.key"
-	sed -n '/^-----$/,/^-----$/p' "$WORK/$1.init" | sed '1d;$d' >"$WORK/$1.recovery"
-	node_start "$1"
-	until_ok 5 a "$1" status || fail "$1 does not answer"
-}
-
 # seen_with AT KEY TYPE ID: AT holds KEY's record TYPE/ID (live).
 has_record() { a "$1" --json get "$3" "$4" --city "$2" >/dev/null 2>&1; }
 
 # ---- the recovery key: printed once, never in DIR; identity/self first ----
-city A
+node_city A
 secret=$(grep -v '^#' "$WORK/A.recovery")
 [ ${#secret} = 88 ] || fail "init printed no recovery secret: '$secret'"
 recovery_pub=$(cat "$WORK/A/recovery.pub")
@@ -55,8 +40,8 @@ grep -q "agorad's own" "$WORK/err" || fail "identity refused without saying why:
 echo "ok: init's recovery key is printed once, kept nowhere in DIR, and named by identity/self at seq 1"
 
 # ---- rotation on a line A - B - C ----
-city B
-city C
+node_city B
+node_city C
 node_link A B
 node_link B C
 for n in A B C; do node_ready "$n"; done
@@ -117,3 +102,14 @@ grep "an unknown key tried to connect" "$WORK/B/agorad.log" | grep -qF "$OLD" ||
 	fail "B did not refuse A's old key at the handshake"
 grep -qE 'B: connected' "$WORK/Old/agorad.log" && fail "A's old key connected to B"
 echo "ok: B's config holds A's new key, and B refuses A's old key at the handshake"
+
+# A node.key.next that the feed never named (a rotation cut short before its
+# successor entry) is removed at start, and the node keeps its key.
+node_stop C
+"$BIN/tests/agora-mkinit" "$WORK/spare" spare 127.0.0.1:1 >/dev/null
+cp -p "$WORK/spare/node.key" "$WORK/C/node.key.next"
+node_start C
+until_ok 5 a C status || fail "C does not start with a stray node.key.next"
+[ -e "$WORK/C/node.key.next" ] && fail "a node.key.next never named was kept"
+[ "$(a C id | cut -d' ' -f1)" = "$(cat "$WORK/C.key")" ] || fail "C changed its key"
+echo "ok: a node.key.next that the feed never named is removed at start"

@@ -6,20 +6,6 @@
 # everywhere, the thief is refused, and A's new key is connected to B.
 . "$(dirname "$0")/lib.sh"
 
-# city NAME: agora init, its key in $WORK/NAME.key, its recovery key saved outside DIR.
-city() {
-	local port
-	port=$(free_port)
-	mkdir -p "$WORK/ports"
-	echo "$port" >"$WORK/ports/$1"
-	"$AGORA" init --dir "$WORK/$1" --name "$1" --listen "127.0.0.1:$port" >"$WORK/$1.init" ||
-		fail "init $1"
-	head -n 1 "$WORK/$1.init" >"$WORK/$1.key"
-	sed -n '/^-----$/,/^-----$/p' "$WORK/$1.init" | sed '1d;$d' >"$WORK/$1.recovery"
-	node_start "$1"
-	until_ok 5 a "$1" status || fail "$1 does not answer"
-}
-
 has_record() { a "$1" --json get "$3" "$4" --city "$2" >/dev/null 2>&1; }
 lacks_record() { ! has_record "$@"; }
 config_has() { grep -qF "PublicKey = $2" "$WORK/$1/agorad.conf"; }
@@ -30,12 +16,7 @@ import json, sys
 sys.exit(0 if any(p["key"] == sys.argv[1] and p["connected"] for p in json.load(sys.stdin)["peers"]) else 1)' "$2"
 }
 
-city A
-city B
-city C
-node_link A B
-node_link B C
-for n in A B C; do node_ready "$n"; done
+node_line A B C
 OLD=$(cat "$WORK/A.key")
 a A practice add --id mine --title "Ma pratique" --topic housing --summary "de A" >/dev/null ||
 	fail "A cannot publish"
@@ -99,12 +80,7 @@ import json, sys
 sys.exit(0 if any(f["author"] == sys.argv[1] and f["forked"] for f in json.load(sys.stdin)["feeds"]) else 1)' "$2"
 }
 put() { echo "{\"title\": \"$2\", \"summary\": \"$2\", \"topics\": [\"housing\"]}" | a "$1" put practice "$2" "${@:3}"; }
-city X
-city Y
-city Z
-node_link X Y
-node_link Y Z
-for n in X Y Z; do node_ready "$n"; done
+node_line X Y Z
 XOLD=$(cat "$WORK/X.key")
 put X p1 >/dev/null || fail "X cannot publish"
 node_stop X
