@@ -68,6 +68,8 @@ static const struct optdef {
     [OPT_TIMEOUT] = {"timeout", 0, "SECONDS", "with --wait, give up after SECONDS (exit 1)"},
     [OPT_RECOVERY_KEY] = {"recovery-key", 0, "FILE",
                           "the recovery key agora init printed, saved to FILE"},
+    [OPT_OLD_KEY] = {"old-key", 0, "KEY",
+                     "recover: the lost key, when this node runs with a new one (key new)"},
     [OPT_PURGE] = {"purge", 0, NULL,
                    "also erase the body of every version, on every node, for good"},
 };
@@ -167,11 +169,11 @@ static const struct command commands[] = {
     {"recover",
      cmd_recover,
      "move this city to a new key by its recovery key",
-     "--recovery-key FILE [--output CERT]",
+     "--recovery-key FILE [--output CERT] [--old-key KEY]",
      {NULL},
      0,
      0,
-     O(OPT_RECOVERY_KEY) | O(OPT_OUTPUT),
+     O(OPT_RECOVERY_KEY) | O(OPT_OUTPUT) | O(OPT_OLD_KEY),
      "When node.key is lost or stolen, or this node's feed forked: makes a new key,\n"
      "and a succession certificate signed by the recovery key in FILE (as agora init\n"
      "printed it) that names the last entry this node published as the old feed's\n"
@@ -180,7 +182,20 @@ static const struct command commands[] = {
      "agorad, which moves to the new key and sends it to every peer it can still\n"
      "reach with the old one. Every node that holds it voids the old key's later\n"
      "entries, and any key they named as successor, and takes the new key in the\n"
-     "old one's place. Give CERT to a partner city's IT: agora cert import CERT."},
+     "old one's place. Give CERT to a partner city's IT: agora cert import CERT.\n"
+     "If node.key is lost: agora key new, start agorad, then --old-key KEY names the\n"
+     "lost key, whose successor is the key agorad runs with."},
+    {"key new",
+     cmd_key_new,
+     "a new node.key, when the old one is lost",
+     "",
+     {NULL},
+     0,
+     0,
+     0,
+     "Writes a new key pair to DIR/node.key (mode 0600), which must not exist, and\n"
+     "prints its public key. Needs no daemon. For a node whose node.key is lost:\n"
+     "start agorad with the new key, then agora recover --old-key names the lost one."},
     {"cert import",
      cmd_cert_import,
      "import a succession certificate",

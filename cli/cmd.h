@@ -53,6 +53,7 @@ enum cmd_opt {
 	OPT_TIMEOUT,
 	OPT_PURGE,
 	OPT_RECOVERY_KEY,
+	OPT_OLD_KEY,
 	OPT_END
 };
 
@@ -169,6 +170,7 @@ int cmd_check(const struct args *);
 int cmd_metrics(const struct args *);
 int cmd_backup(const struct args *);
 int cmd_key_rotate(const struct args *); /* cmd_keys.c */
+int cmd_key_new(const struct args *);
 int cmd_recover(const struct args *);
 int cmd_cert_import(const struct args *);
 

@@ -13,6 +13,7 @@
 #include "ctl_resp.h"
 #include "ctlj.h"
 #include "key.h"
+#include "keyfile.h"
 #include "recovery.h"
 
 /* What a succession did, for a person or a script. */
@@ -118,14 +119,20 @@ static int cert_call(const struct args *a, unsigned type, const char *b64,
 	return cmd_call(a, &req, s);
 }
 
-/* RECOVER_BEGIN: the new key and what to sign. */
+/* RECOVER_BEGIN: the new key and what to sign, for our key or a lost one (--old-key). */
 static int recover_begin(const struct args *a, struct ag_ctl_succession *begin)
 {
+	const char *lost = a->opt[OPT_OLD_KEY];
 	struct ag_ctl_req req;
+	int rc;
 
 	if (!a->opt[OPT_RECOVERY_KEY])
 		return cmd_fail(a, EXIT_REFUSED, "missing --recovery-key FILE");
+	if (lost && (rc = cmd_check_key(a, "--old-key", lost)) != 0)
+		return rc;
 	ag_ctl_req_init(&req, AG_CTL_RECOVER_BEGIN);
+	if (lost && (rc = cmd_req_set(a, &req, AG_CTL_F_KEY, lost)) != 0)
+		return rc;
 	return cmd_call(a, &req, begin);
 }
 
@@ -167,4 +174,19 @@ int cmd_cert_import(const struct args *a)
 	rc = print_succession(a, &s, "key");
 	ag_ctl_resp_clear(&ag_ctl_succession_shape, &s);
 	return rc;
+}
+
+int cmd_key_new(const struct args *a)
+{
+	char path[4096], why[4200], key[AG_B64_LEN + 1];
+	uint8_t pk[AG_PK_LEN];
+
+	snprintf(path, sizeof(path), "%s/%s", a->dir, KEYFILE_NAME);
+	if (keyfile_create(path, pk, why, sizeof(why)) != 0)
+		return cmd_fail(a, EXIT_REFUSED, "%s", why);
+	ag_key_to_b64(key, pk);
+	if (a->json)
+		return cmd_json(json_pack("{s:s}", "key", key));
+	out_printf("%s\n", key);
+	return 0;
 }

@@ -1035,8 +1035,9 @@ static int handle_recover_begin(struct control *ctl, const struct ag_ctl_req *r,
 	struct node_recovery rec;
 	int rc;
 
-	(void)r;
-	if ((rc = node_recover_begin(ctl->node, &rec, err, errlen)) != 0)
+	rc = node_recover_begin(ctl->node, r->fields & AG_CTL_F_KEY ? r->pk : NULL, &rec, err,
+	                        errlen);
+	if (rc != 0)
 		return node_status(rc);
 	ag_key_to_b64(out.key, rec.new_pk);
 	ag_key_to_b64(out.old, rec.old_pk);

@@ -511,17 +511,17 @@ void node_publish_force(struct node *n)
  * recovery names it as the last valid one, whatever a copy of the key
  * published after it (those entries reach this node's store too).
  */
-static void node_published_key(const struct node *n, uint8_t k[static 42])
+static void node_published_key(const uint8_t pk[static 32], uint8_t k[static 42])
 {
 	memcpy(k, "published/", 10);
-	memcpy(k + 10, n->pk, 32);
+	memcpy(k + 10, pk, 32);
 }
 
 static void node_published_put(struct node *n, uint64_t seq, const uint8_t hash[static 32])
 {
 	uint8_t k[42], v[40];
 
-	node_published_key(n, k);
+	node_published_key(n->pk, k);
 	for (int i = 0; i < 8; i++)
 		v[i] = (uint8_t)(seq >> (56 - 8 * i));
 	memcpy(v + 8, hash, 32);
@@ -1357,52 +1357,58 @@ static int on_hash(const struct ag_entry *e, void *arg)
  * The last valid entry of our feed: the last one this node published
  * (whatever a copy of the key published after it), before any fork.
  */
-static int node_last_valid(struct node *n, uint64_t *seq, uint8_t hash[static 32])
+static int node_last_valid(struct node *n, const uint8_t key[static 32], uint64_t *seq,
+                           uint8_t hash[static 32])
 {
 	uint8_t k[42], v[40];
 	struct fork_low f = {0};
 	size_t len;
 	int rc;
 
-	node_published_key(n, k);
+	node_published_key(key, k);
 	if ((rc = store_meta_get(n->store, k, sizeof(k), v, sizeof(v), &len)) < 0)
 		return -1;
 	if (rc == 1 && len == sizeof(v)) {
 		*seq = 0;
 		for (int i = 0; i < 8; i++)
 			*seq = *seq << 8 | v[i];
-	} else if (store_head(n->store, n->pk, seq, hash) < 0) {
+	} else if (store_head(n->store, key, seq, hash) < 0) {
 		return -1;
 	}
-	if (store_forks(n->store, n->pk, on_fork_proof, &f) < 0)
+	if (store_forks(n->store, key, on_fork_proof, &f) < 0)
 		return -1;
 	if (f.seq > 0 && *seq >= f.seq)
 		*seq = f.seq - 1;
 	memset(hash, 0, 32);
-	return *seq == 0 || store_feed(n->store, n->pk, *seq, 1, SIZE_MAX, on_hash, hash) == 1 ? 0
-	                                                                                       : -1;
+	return *seq == 0 || store_feed(n->store, key, *seq, 1, SIZE_MAX, on_hash, hash) == 1 ? 0
+	                                                                                     : -1;
 }
 
-int node_recover_begin(struct node *n, struct node_recovery *r, char *err, size_t errlen)
+int node_recover_begin(struct node *n, const uint8_t *lost, struct node_recovery *r, char *err,
+                       size_t errlen)
 {
+	const uint8_t *old = lost ? lost : n->pk;
 	uint8_t sk[64], recovery[32];
 
-	if (certs_recovery_of(n->store, n->pk, recovery) != 0) {
+	if (certs_recovery_of(n->store, old, recovery) != 0) {
 		snprintf(err, errlen,
-		         "this node's feed names no recovery key (no identity/self): it cannot be "
-		         "recovered");
+		         "this node holds no identity/self of that feed naming a recovery key: it "
+		         "cannot be recovered here");
 		return NODE_EREFUSED;
 	}
-	if (node_last_valid(n, &r->seq, r->hash) != 0) {
+	if (node_last_valid(n, old, &r->seq, r->hash) != 0) {
 		snprintf(err, errlen, "the store cannot be read (see the daemon's log)");
 		return NODE_EFAIL;
 	}
-	if (succession_key_next(n->dir, r->new_pk, sk) != 0) {
+	/* A lost key's successor is the key this node runs with now (agora key new). */
+	if (lost && memcmp(lost, n->pk, 32) != 0)
+		memcpy(r->new_pk, n->pk, 32);
+	else if (succession_key_next(n->dir, r->new_pk, sk) != 0) {
 		snprintf(err, errlen, "cannot write the new key (see the daemon's log)");
 		return NODE_EFAIL;
 	}
 	sodium_memzero(sk, sizeof(sk));
-	memcpy(r->old_pk, n->pk, 32);
+	memcpy(r->old_pk, old, 32);
 	memcpy(r->network, n->keys.network, 32);
 	memcpy(r->recovery, recovery, 32);
 	return 0;
@@ -1440,6 +1446,9 @@ int node_recover(struct node *n, const uint8_t *raw, size_t len, struct ag_cert 
 		snprintf(err, errlen, "not a succession certificate: %s", ag_strerror(rc));
 		return NODE_EREFUSED;
 	}
+	/* A lost key: this node runs with its successor already. */
+	if (memcmp(c->old_key, n->pk, 32) != 0 && memcmp(c->new_key, n->pk, 32) == 0)
+		return node_cert_import(n, raw, len, c, err, errlen);
 	if ((rc = recover_next(n, c, sk, x_sk, err, errlen)) != 0)
 		return rc;
 	if ((rc = certs_recovery_of(n->store, n->pk, recovery)) != 0 ||

@@ -70,13 +70,16 @@ int node_key_rotate(struct node *, uint8_t new_pk[static 32], uint8_t old_pk[sta
  * key it succeeds, the last valid entry of its feed (the last this node
  * published, before any fork: seq 0 and a zero hash for none), the network
  * and the recovery key the feed names, for the CLI to sign a certificate.
+ * With lost (a key whose node.key is gone, 32 bytes, or NULL), the feed is
+ * lost's and the new key is the one this node runs with (agora key new).
  */
 struct node_recovery {
 	uint8_t new_pk[32], old_pk[32], network[32], recovery[32];
 	uint64_t seq;
 	uint8_t hash[32];
 };
-int node_recover_begin(struct node *, struct node_recovery *, char *err, size_t errlen);
+int node_recover_begin(struct node *, const uint8_t *lost, struct node_recovery *, char *err,
+                       size_t errlen);
 
 /*
  * agora recover, then: the certificate (raw, len; decoded into c) signed by

@@ -93,7 +93,7 @@ static const struct {
     [AG_CTL_BACKUP] = {"backup", AG_CTL_F_PATH, AG_CTL_F_PATH},
     [AG_CTL_COMPACT] = {"compact", 0, 0},
     [AG_CTL_KEY_ROTATE] = {"key-rotate", 0, 0},
-    [AG_CTL_RECOVER_BEGIN] = {"recover-begin", 0, 0},
+    [AG_CTL_RECOVER_BEGIN] = {"recover-begin", AG_CTL_F_KEY, 0},
     [AG_CTL_RECOVER] = {"recover", AG_CTL_F_TEXT, AG_CTL_F_TEXT},
     [AG_CTL_CERT_IMPORT] = {"cert-import", AG_CTL_F_TEXT, AG_CTL_F_TEXT},
 };

@@ -98,7 +98,7 @@ _agora() {
 		[[ $cmd == news ]] && COMPREPLY=($(compgen -W "last" -- "$cur"))
 		return
 		;;
-	--name | --listen | --endpoint | --limit | --id | --title | --summary | \
+	--name | --listen | --endpoint | --limit | --id | --title | --summary | --old-key | \
 		--description | --year | --results | --contact | --link | --lang | --date | --done)
 		return
 		;;
@@ -133,10 +133,10 @@ _agora() {
 		;;
 	put) opts="--file --force" ;;
 	key)
-		[[ -z $sub ]] && COMPREPLY=($(compgen -W "rotate" -- "$cur"))
+		[[ -z $sub ]] && COMPREPLY=($(compgen -W "rotate new" -- "$cur"))
 		[[ -z $sub ]] && return
 		;;
-	recover) opts="--recovery-key --output" ;;
+	recover) opts="--recovery-key --output --old-key" ;;
 	cert)
 		if [[ -z $sub ]]; then
 			COMPREPLY=($(compgen -W "import" -- "$cur"))

@@ -73,6 +73,24 @@ a A practice add --id after --title "Après" --topic housing --summary "de A, no
 until_ok 10 has_record C A practice after || fail "C did not get A's new record under A's name"
 echo "ok: A's new key is connected to B and reaches C under A's name; the thief is refused"
 
+# ---- node.key lost: agora key new, then recover --old-key names the lost key ----
+node_stop A
+rm -f "$WORK/A/node.key" "$WORK/A/node.key.old"
+a A key new >"$WORK/out" || fail "agora key new failed"
+K3=$(cat "$WORK/out")
+node_start A
+until_ok 5 a A status || fail "A does not start with its new key"
+a A recover --recovery-key "$WORK/A.recovery" --old-key "$NEW" --output "$WORK/A2.cert" >"$WORK/out" ||
+	fail "recover --old-key failed: $(cat "$WORK/out")"
+[ "$(sed -n 's/^new key: //p' "$WORK/out")" = "$K3" ] || fail "the lost key's successor is not A's new key"
+a B cert import "$WORK/A2.cert" >/dev/null || fail "B cannot import the second certificate"
+until_ok 10 peer_up B "$K3" || fail "A's key after the loss is not connected to B"
+node_ready A
+a A practice add --id found --title "Retrouvée" --topic housing --summary "après la perte" >/dev/null ||
+	fail "A cannot publish after recovering a lost key"
+until_ok 10 has_record C A practice found || fail "C did not get A's record after the loss under A's name"
+echo "ok: a lost node.key: agora key new and recover --old-key, and A publishes to C again"
+
 # ---- a fork (a backup restored, --force) resolved by agora recover ----
 forked() {
 	a "$1" --json status | python3 -c '
