@@ -103,6 +103,21 @@ grep "an unknown key tried to connect" "$WORK/B/agorad.log" | grep -qF "$OLD" ||
 grep -qE 'B: connected' "$WORK/Old/agorad.log" && fail "A's old key connected to B"
 echo "ok: B's config holds A's new key, and B refuses A's old key at the handshake"
 
+# A peer away during a rotation still gets it: the rotating node dials it with
+# its old key (kept in node.key.old until then) and the new one in turn.
+until_ok 10 test ! -e "$WORK/A/node.key.old" || fail "A kept its old key after B moved"
+node_stop B
+a A key rotate >"$WORK/out" || fail "the second rotation failed"
+NEW2=$(sed -n 's/^new key: //p' "$WORK/out")
+[ -f "$WORK/A/node.key.old" ] || fail "A did not keep its old key while B was away"
+a A practice add --id away --title "Pendant l'absence" --topic housing --summary "B absent" >/dev/null ||
+	fail "A cannot publish after its second rotation"
+node_start B
+until_ok 15 grep -qF "PublicKey = $NEW2" "$WORK/B/agorad.conf" || fail "B, away during the rotation, did not follow it"
+until_ok 10 has_record C A practice away || fail "C did not get A's record under A's name"
+until_ok 10 test ! -e "$WORK/A/node.key.old" || fail "A kept its old key after every peer moved"
+echo "ok: B, away during a rotation, follows it when it comes back; A then drops its old key"
+
 # A node.key.next that the feed never named (a rotation cut short before its
 # successor entry) is removed at start, and the node keeps its key.
 node_stop C
