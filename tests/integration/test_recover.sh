@@ -65,9 +65,11 @@ echo "ok: within $((SECONDS - t0)) s A, B and C hold the certificate; the thief'
 
 until_ok 10 peer_up B "$NEW" || fail "A's new key is not connected to B"
 config_has B "$THIEF" && fail "B's config still holds the thief's key"
+# From here on B knows neither of the thief's keys: it refuses them at the handshake.
+tl=$(wc -l <"$WORK/T/agorad.log")
 until_ok 20 logged B "an unknown key tried to connect" "$THIEF" || fail "B did not refuse the thief's key"
-grep -q "B: connected" <(sed -n '/key rotated/,$p' "$WORK/T/agorad.log") &&
-	fail "the thief connected to B after its rotation"
+tail -n +"$((tl + 1))" "$WORK/T/agorad.log" | grep -q "B: connected" &&
+	fail "the thief connected to B after B took the certificate"
 a A practice add --id after --title "Après" --topic housing --summary "de A, nouvelle clé" >/dev/null ||
 	fail "A cannot publish under its new key"
 until_ok 10 has_record C A practice after || fail "C did not get A's new record under A's name"
