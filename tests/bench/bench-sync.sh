@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # bench-sync: two daemons on loopback; Source holds 100,000 entries (~500-byte
-# bodies, 10 authors introduced by Source's member records), Empty starts with
-# none. Times Empty's full sync as `agora status` sees it, beside the machine's
+# bodies of multilingual text, as bench-store's: tests/bench/textgen.c; 10
+# authors introduced by Source's member records), Empty starts with none.
+# Times Empty's full sync as `agora status` sees it, beside the machine's
 # bare Ed25519 verify rate on all its cores. Prints "name: value" lines only.
 # Also, steady on a shared machine: sync.cpu_s, the CPU time both daemons
-# spent (both run here, so the sender's work counts too), sync.entries_per_cpu_s,
-# and sync.bare_verify_per_cpu_s beside it: their ratio is the share of the
-# sync's CPU that goes to verifying signatures.
+# spent (both run here, so the sender's work counts too), sync.receiver_cpu_s
+# of it, sync.entries_per_cpu_s, and sync.bare_verify_per_cpu_s beside it:
+# their ratio is the share of the sync's CPU that goes to verifying
+# signatures. sync.receiver_peak_anon_mb and sync.receiver_peak_file_mb: the
+# high-water marks of Empty's RssAnon (its heap: what the daemon costs) and
+# RssFile (LMDB's mapped pages, the kernel's cache), sampled every 2 ms by
+# agora-waitsync. sync.load_1m: the load average when the sync began.
+# BODY=N gives one word of N letters per body instead of text.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=$(cd "$here/../.." && pwd)
-AUTHORS=${AUTHORS:-10} PER=${PER:-10000} BODY=${BODY:-430}
+AUTHORS=${AUTHORS:-10} PER=${PER:-10000} BODY=${BODY:-text}
 work=$(mktemp -d "${TMPDIR:-/tmp}/agora-bench-sync-XXXXXX")
 pids=()
 cleanup() {
@@ -35,16 +41,22 @@ for i in $(seq 1 "$AUTHORS"); do a Source peer add "$(cat "$work/A$i.key")" --na
 total=$((AUTHORS * PER + AUTHORS + 1)) # the records, Source's member records
 a Source peer add "$ke" --name Empty --endpoint "127.0.0.1:$pe" >/dev/null
 verify() { "$BIN/tests/bench/bench-verify" | sed -n "s/^verify.$1: //p"; }
-# CPU seconds (user + system) both daemons have used so far.
-cpu() { awk -v hz="$(getconf CLK_TCK)" '{ s += $14 + $15 } END { printf "%.3f", s / hz }' /proc/"${pids[0]}"/stat /proc/"${pids[1]}"/stat; }
+# CPU seconds (user + system) both daemons, or the receiver alone (cpu recv), have used so far.
+cpu() {
+	local stats=(/proc/"${pids[1]}"/stat)
+	[ "${1:-}" = recv ] || stats+=(/proc/"${pids[0]}"/stat)
+	awk -v hz="$(getconf CLK_TCK)" '{ s += $14 + $15 } END { printf "%.3f", s / hz }' "${stats[@]}"
+}
 before=$(verify bare_all_cores_per_s) before_cpu=$(verify bare_per_cpu_s)
-c0=$(cpu)
+c0=$(cpu) r0=$(cpu recv)
+load=$(cut -d' ' -f1 /proc/loadavg)
 t0=$(date +%s.%N)
 a Empty peer add "$ks" --name Source --endpoint "127.0.0.1:$ps" >/dev/null
 # One process that asks every 10 ms on one connection: a process or three per look took CPU from the sync.
-"$here/agora-waitsync" "$work/Empty" "$total" 600 || { echo "bench-sync: no full sync" >&2; exit 1; }
+"$here/agora-waitsync" -p "${pids[1]}" "$work/Empty" "$total" 600 >"$work/peaks" ||
+	{ echo "bench-sync: no full sync" >&2; exit 1; }
 t1=$(date +%s.%N)
-c1=$(cpu)
+c1=$(cpu) r1=$(cpu recv)
 secs=$(echo "$t1 - $t0" | bc -l)
 printf 'sync.seconds: %.2f\n' "$secs"
 printf 'sync.entries_per_s: %.0f\n' "$(echo "$AUTHORS * $PER / $secs" | bc -l)"
@@ -52,5 +64,10 @@ printf 'sync.entries_per_s: %.0f\n' "$(echo "$AUTHORS * $PER / $secs" | bc -l)"
 after=$(verify bare_all_cores_per_s) after_cpu=$(verify bare_per_cpu_s)
 printf 'sync.bare_verify_per_s: %.0f\n' "$(echo "($before + $after) / 2" | bc -l)"
 printf 'sync.cpu_s: %.2f\n' "$(echo "$c1 - $c0" | bc -l)"
+printf 'sync.receiver_cpu_s: %.2f\n' "$(echo "$r1 - $r0" | bc -l)"
 printf 'sync.entries_per_cpu_s: %.0f\n' "$(echo "$AUTHORS * $PER / ($c1 - $c0)" | bc -l)"
 printf 'sync.bare_verify_per_cpu_s: %.0f\n' "$(echo "($before_cpu + $after_cpu) / 2" | bc -l)"
+peak() { sed -n "s/^peak_$1_kb: //p" "$work/peaks"; }
+printf 'sync.receiver_peak_anon_mb: %.1f\n' "$(echo "$(peak anon) / 1024" | bc -l)"
+printf 'sync.receiver_peak_file_mb: %.1f\n' "$(echo "$(peak file) / 1024" | bc -l)"
+printf 'sync.load_1m: %s\n' "$load"

@@ -40,9 +40,10 @@
  * ten minutes and 8 GB of memory; not the default run). BENCH_SLOW=MS in
  * the environment prints each query slower than MS milliseconds on stderr.
  *
- * The text is synthetic: words of Latin script (with accents) and of Arabic
- * script drawn from a 20,000-word vocabulary by a Zipf law, as words are in
- * real text, so postings lists have realistic lengths. Usage:
+ * The text is synthetic (textgen.c, shared with bench-sync's agora-fill):
+ * words of Latin script (with accents) and of Arabic script drawn from a
+ * 20,000-word vocabulary by a Zipf law, as words are in real text, so
+ * postings lists have realistic lengths. Usage:
  * bench-store [--entries N] [--batch N] [--queries N]
  */
 #include <math.h>
@@ -60,28 +61,9 @@
 #include "log.h"
 #include "schema.h"
 #include "store.h"
+#include "textgen.h"
 
 #define AUTHORS 10
-#define VOCAB   20000
-
-static const char *types[] = {"practice", "priority", "pilot", "toolbox", "meeting"};
-#define NTYPES (sizeof(types) / sizeof(types[0]))
-static const char *topics[] = {"housing",        "health",    "education",     "employment",
-                               "urban-planning", "exchange",  "understanding", "governance",
-                               "ownership",      "inclusion", "leadership",    "rights",
-                               "services"};
-
-static char *vocab[VOCAB];
-static double zipf_cdf[VOCAB];
-static uint64_t rng = 88172645463325252ull;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 /* CPU seconds, user and system, this process has used. */
 static double cpu_now(void)
@@ -116,130 +98,6 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Words of 2 to 5 syllables; one in five in Arabic script, some Latin ones accented. */
-static void vocab_make(void)
-{
-	static const char *lat[] = {"ka",   "lo", "mi", "ré", "tu", "sa", "ne", "vi",  "do", "pe",
-	                            "gra",  "ti", "on", "é",  "mu", "ci", "la", "ber", "ge", "ment",
-	                            "ción", "zi", "ò",  "ta", "ri", "ha", "po", "ni",  "so", "ve"};
-	static const char *ara[] = {"ال", "م", "د", "ي", "ن", "ة", "س", "ك", "ر", "ع",
-	                            "ب",  "ت", "و", "ل", "ح", "ص", "ف", "ق", "ج", "ه"};
-	double sum = 0;
-
-	for (int i = 0; i < VOCAB; i++) {
-		char w[64] = "";
-		int n = 2 + (int)(rnd() % 4), arabic = rnd() % 5 == 0;
-
-		for (int s = 0; s < n; s++)
-			strcat(w, arabic ? ara[rnd() % 20] : lat[rnd() % 30]);
-		vocab[i] = strdup(w);
-		sum += 1.0 / (i + 1);
-		zipf_cdf[i] = sum;
-	}
-	for (int i = 0; i < VOCAB; i++)
-		zipf_cdf[i] /= sum;
-}
-
-static const char *word(void)
-{
-	double u = (double)(rnd() >> 11) / 9007199254740992.0;
-	int lo = 0, hi = VOCAB - 1;
-
-	while (lo < hi) {
-		int mid = (lo + hi) / 2;
-
-		if (zipf_cdf[mid] < u)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return vocab[lo];
-}
-
-static void pack_str(msgpack_packer *pk, const char *s)
-{
-	msgpack_pack_str_with_body(pk, s, strlen(s));
-}
-
-static void pack_text(msgpack_packer *pk, size_t bytes)
-{
-	char text[1024] = "";
-
-	while (strlen(text) < bytes) {
-		strcat(text, word());
-		strcat(text, " ");
-	}
-	pack_str(pk, text);
-}
-
-/* {"ar": .., "en": .., "fr": ..}: a summary's worth of text, about 400 bytes. */
-static void pack_summary(msgpack_packer *pk)
-{
-	msgpack_pack_map(pk, 3);
-	pack_str(pk, "ar"), pack_text(pk, 140);
-	pack_str(pk, "en"), pack_text(pk, 130);
-	pack_str(pk, "fr"), pack_text(pk, 130);
-}
-
-static void pack_title(msgpack_packer *pk)
-{
-	msgpack_pack_map(pk, 2);
-	pack_str(pk, "en"), pack_text(pk, 25);
-	pack_str(pk, "fr"), pack_text(pk, 25);
-}
-
-/* Two distinct topics, as the schemas ask. */
-static void pack_topics(msgpack_packer *pk)
-{
-	size_t t = rnd() % 13;
-
-	msgpack_pack_array(pk, 2);
-	pack_str(pk, topics[t]);
-	pack_str(pk, topics[(t + 1 + rnd() % 12) % 13]);
-}
-
-/*
- * A body of about 500 bytes that its type's schema (proto/schema.c) takes,
- * keys in canonical order: a summary in three languages, a title in two, and
- * what the type requires besides.
- */
-static void body_make(msgpack_sbuffer *sb, const char *type)
-{
-	msgpack_packer pk;
-
-	msgpack_sbuffer_clear(sb);
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	if (strcmp(type, "priority") == 0) {
-		msgpack_pack_map(&pk, 3);
-		pack_str(&pk, "areas"), msgpack_pack_array(&pk, 1), msgpack_pack_map(&pk, 2);
-		pack_str(&pk, "title"), pack_title(&pk);
-		pack_str(&pk, "topics"), pack_topics(&pk);
-	} else if (strcmp(type, "pilot") == 0) {
-		msgpack_pack_map(&pk, 4);
-		pack_str(&pk, "status"), pack_str(&pk, "running");
-	} else if (strcmp(type, "toolbox") == 0) {
-		msgpack_pack_map(&pk, 4);
-		pack_str(&pk, "steps"), msgpack_pack_array(&pk, 1), msgpack_pack_map(&pk, 2);
-		pack_str(&pk, "text"), pack_text(&pk, 40);
-		pack_str(&pk, "title"), pack_text(&pk, 20);
-	} else if (strcmp(type, "meeting") == 0) {
-		msgpack_pack_map(&pk, 4);
-		pack_str(&pk, "date"), pack_str(&pk, "2025-03-01");
-		pack_str(&pk, "notes"), pack_summary(&pk);
-		pack_str(&pk, "title"), pack_title(&pk);
-		pack_str(&pk, "topics"), pack_topics(&pk);
-		return;
-	} else {
-		msgpack_pack_map(&pk, 3);
-	}
-	pack_str(&pk, "summary"), pack_summary(&pk);
-	pack_str(&pk, "title"), pack_title(&pk);
-	if (strcmp(type, "pilot") == 0 || strcmp(type, "toolbox") == 0)
-		pack_str(&pk, "topic"), pack_str(&pk, topics[rnd() % 13]);
-	else if (strcmp(type, "practice") == 0)
-		pack_str(&pk, "topics"), pack_topics(&pk);
-}
-
 struct author {
 	uint8_t pk[AG_PK_LEN], sk[AG_SK_LEN];
 	uint64_t seq;
@@ -261,15 +119,15 @@ static struct ag_entry *entries_make(size_t n, struct author *au, const uint8_t 
 		size_t len;
 		uint8_t *raw;
 
-		strcpy(e.h.type, types[rnd() % NTYPES]);
-		body_make(&sb, e.h.type);
+		strcpy(e.h.type, textgen_types[textgen_rnd() % TEXTGEN_NTYPES]);
+		textgen_body(&sb, e.h.type);
 		snprintf(id, sizeof(id), "rec-%zu", i);
 		memcpy(e.h.network, network, 32);
 		memcpy(e.h.author, a->pk, AG_PK_LEN);
 		memcpy(e.h.prev, a->head, AG_HASH_LEN);
 		e.h.id = id;
 		e.h.id_len = strlen(id);
-		e.h.timestamp = 1700000000000ull + i * 1000 + rnd() % 5000;
+		e.h.timestamp = 1700000000000ull + i * 1000 + textgen_rnd() % 5000;
 		e.body = (const uint8_t *)sb.data;
 		e.body_len = sb.size;
 		/* The header, then its body, in one allocation. */
@@ -315,18 +173,18 @@ static double search_bench(struct store *st, struct author *au, int nq, double *
 		double t0;
 
 		for (int w = 0; w < words; w++) {
-			strcat(text, word());
+			strcat(text, textgen_word());
 			strcat(text, " ");
 		}
-		switch (rnd() % 3) {
+		switch (textgen_rnd() % 3) {
 		case 0:
-			q.type = types[rnd() % NTYPES];
+			q.type = textgen_types[textgen_rnd() % TEXTGEN_NTYPES];
 			break;
 		case 1:
-			q.author = au[rnd() % AUTHORS].pk;
+			q.author = au[textgen_rnd() % AUTHORS].pk;
 			break;
 		default:
-			q.topic = topics[rnd() % 13];
+			q.topic = textgen_topics[textgen_rnd() % TEXTGEN_NTOPICS];
 		}
 		t0 = now();
 		if (store_search(st, &q, hit, &sink) < 0)
@@ -397,7 +255,7 @@ int main(int argc, char **argv)
 	ag_network_default(network);
 	for (int i = 0; i < AUTHORS; i++)
 		ag_key_generate(au[i].pk, au[i].sk);
-	vocab_make();
+	textgen_init();
 	es = entries_make(n, au, network);
 	res = calloc(batch, sizeof(*res));
 	prep = calloc(n, sizeof(*prep));

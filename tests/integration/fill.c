@@ -1,9 +1,12 @@
 /*
- * fill.c: `agora-fill DIR N [BODY_BYTES [AUTHOR_DIR]]` writes
+ * fill.c: `agora-fill DIR N [BODY_BYTES|text [AUTHOR_DIR]]` writes
  * N practice records of the feed of the node in DIR (or of AUTHOR_DIR's key,
  * as if received from it) straight into DIR's store (agorad must not be
  * running), signed here and appended in transactions of 1,000 as a sync would.
- * The feed must be empty. For tests and benchmarks.
+ * Each body's summary is one word of BODY_BYTES letters (400), or with
+ * `text` multilingual text of about 500 bytes (tests/bench/textgen.c, as
+ * bench-store's), different for each author. The feed must be empty. For
+ * tests and benchmarks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +20,25 @@
 #include "entry.h"
 #include "keyfile.h"
 #include "store.h"
+#include "textgen.h"
 
+/* body_bytes 0: textgen's text. */
 static size_t make_body(uint8_t *buf, size_t cap, unsigned i, size_t body_bytes)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	char title[64], *text = malloc(body_bytes + 1);
+	char title[64], *text;
 	size_t n;
 
+	if (body_bytes == 0) {
+		msgpack_sbuffer_init(&sb);
+		textgen_body(&sb, "practice");
+		n = sb.size < cap ? sb.size : 0;
+		memcpy(buf, sb.data, n);
+		msgpack_sbuffer_destroy(&sb);
+		return n;
+	}
+	text = malloc(body_bytes + 1);
 	memset(text, 'a' + (int)(i % 26), body_bytes);
 	text[body_bytes] = '\0';
 	snprintf(title, sizeof(title), "practice %u", i);
@@ -106,12 +120,19 @@ int main(int argc, char **argv)
 		return 2;
 	n = (unsigned)strtoul(argv[2], NULL, 10);
 	body_bytes = argc > 3 ? strtoul(argv[3], NULL, 10) : 400;
-	if (body_bytes > 1500)
+	if (body_bytes > 1500 || (body_bytes == 0 && argc > 3 && strcmp(argv[3], "text") != 0))
 		return 2;
 	snprintf(path, sizeof(path), "%s/node.key", argc > 4 ? argv[4] : argv[1]);
 	if (keyfile_load(path, pk, sk, err, sizeof(err)) != 0) {
 		fprintf(stderr, "agora-fill: %s\n", err);
 		return 1;
+	}
+	if (body_bytes == 0) {
+		uint64_t seed;
+
+		memcpy(&seed, pk, sizeof(seed));
+		textgen_init();
+		textgen_seed(seed);
 	}
 	snprintf(path, sizeof(path), "%s/agorad.conf", argv[1]);
 	if (!(cfg = config_load(path, pk, NULL)))
