@@ -47,6 +47,7 @@ enum {
 	NODE_QUOTA,
 	NODE_QUOTA_ENTRIES,
 	NODE_MAXDISK,
+	NODE_VERIFY,
 	NODE_NKEYS
 };
 enum { PEER_NAME, PEER_PUBLICKEY, PEER_ENDPOINT, PEER_NKEYS };
@@ -107,6 +108,7 @@ static const char *const reasons[] = {
                       "TiB), from 1K to 1024T",
     [-CONFIG_EMAXDISK] = "must be a size from 16M to 1024T: a number and K, M, G or T",
     [-CONFIG_EENTRIES] = "must be a number from 100 to 1000000000000",
+    [-CONFIG_EBOOL] = "must be yes or no",
 };
 
 const char *config_strerror(int code)
@@ -426,6 +428,14 @@ static int set_quota_entries(struct parse *ps, const char *v)
 	return 0;
 }
 
+static int set_verify(struct parse *ps, const char *v)
+{
+	if (strcasecmp(v, "yes") != 0 && strcasecmp(v, "no") != 0)
+		return fail(ps, CONFIG_EBOOL);
+	ps->cfg->verify_every = strcasecmp(v, "yes") == 0;
+	return 0;
+}
+
 static int set_peer_name(struct parse *ps, const char *v)
 {
 	if (confval_name(v) != 0)
@@ -458,6 +468,7 @@ static const struct key node_keys[] = {
     {"Quota", NODE_QUOTA, true, set_quota},
     {"QuotaEntries", NODE_QUOTA_ENTRIES, true, set_quota_entries},
     {"MaxDisk", NODE_MAXDISK, true, set_maxdisk},
+    {"VerifyEvery", NODE_VERIFY, true, set_verify},
 };
 static const struct key peer_keys[] = {
     {"Name", PEER_NAME, true, set_peer_name},
@@ -973,6 +984,8 @@ char *config_format(const struct config *cfg)
 		format_size(f, cfg->max_disk);
 		fputc('\n', f);
 	}
+	if (cfg->verify_every)
+		fputs("VerifyEvery = yes\n", f);
 	for (size_t i = 0; i < cfg->npeers; i++) {
 		const struct config_peer *p = &cfg->peers[i];
 

@@ -52,13 +52,14 @@ struct config {
 	char name[CONFIG_NAME_MAX + 1];
 	struct sockaddr_storage listen; /* an IPv4 or IPv6 address and port */
 	uint8_t network[32];
-	int hops;                  /* 1..CONFIG_HOPS_MAX member introductions followed */
-	size_t max_introduced;     /* member records of one introducer that count, at most */
-	enum log_level log_level;  /* the daemon's threshold unless -v says otherwise */
-	uint32_t silent_after;     /* seconds: a peer silent longer is a problem for agora check */
-	uint64_t quota;            /* bytes of bodies kept per author (not this node's own) */
-	uint64_t quota_entries;    /* entries kept per author (not this node's own) */
-	uint64_t max_disk;         /* bytes of the store: store.h's store_limits says how */
+	int hops;                 /* 1..CONFIG_HOPS_MAX member introductions followed */
+	size_t max_introduced;    /* member records of one introducer that count, at most */
+	enum log_level log_level; /* the daemon's threshold unless -v says otherwise */
+	uint32_t silent_after;    /* seconds: a peer silent longer is a problem for agora check */
+	uint64_t quota;           /* bytes of bodies kept per author (not this node's own) */
+	uint64_t quota_entries;   /* entries kept per author (not this node's own) */
+	uint64_t max_disk;        /* bytes of the store: store.h's store_limits says how */
+	bool verify_every;        /* VerifyEvery: each received header's own signature is checked */
 	struct config_peer *peers; /* in file order */
 	size_t npeers;
 	bool has_self; /* self_pk is known and refused as a peer */
@@ -87,6 +88,7 @@ enum {
 	CONFIG_ESIZE = -17,     /* not a size: 4096, 64K, 256M, 16G */
 	CONFIG_EMAXDISK = -18,  /* MaxDisk under CONFIG_MAXDISK_MIN */
 	CONFIG_EENTRIES = -19,  /* QuotaEntries not a number in its range */
+	CONFIG_EBOOL = -20,     /* not yes or no */
 };
 
 const char *config_strerror(int code);

@@ -825,8 +825,12 @@ static void on_compact(uv_timer_t *t)
 
 static struct sync *node_sync_new(struct node *n)
 {
-	struct sync_env env = {
-	    .ops = &node_sync_ops, .ud = n, .loop = n->loop, .store = n->store, .set = n->members};
+	struct sync_env env = {.ops = &node_sync_ops,
+	                       .ud = n,
+	                       .loop = n->loop,
+	                       .store = n->store,
+	                       .set = n->members,
+	                       .verify_every = n->cfg->verify_every};
 
 	memcpy(env.self, n->pk, 32);
 	memcpy(env.network, n->keys.network, 32);
@@ -962,7 +966,7 @@ void node_stop(struct node *n)
 /* What a reload changes, counted for its one log line. */
 struct reload {
 	size_t added, removed, changed;
-	const char *node_keys[7]; /* [Node] keys whose value changed */
+	const char *node_keys[8]; /* [Node] keys whose value changed */
 	size_t nkeys;
 };
 
@@ -1053,6 +1057,10 @@ static void reload_node_keys(struct node *n, const struct config *next, struct r
 		r->node_keys[r->nkeys++] = "QuotaEntries";
 	if (next->max_disk != n->cfg->max_disk)
 		r->node_keys[r->nkeys++] = "MaxDisk";
+	if (next->verify_every != n->cfg->verify_every) {
+		r->node_keys[r->nkeys++] = "VerifyEvery";
+		sync_set_verify_every(n->sync, next->verify_every);
+	}
 }
 
 /* SIGHUP: every change of a config that is entirely valid is applied, or none. */

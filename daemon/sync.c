@@ -135,6 +135,9 @@ struct sync_job {
 	size_t good;             /* entries before the first fault; n when none */
 	int rc;                  /* the fault, 0 when none */
 	bool in_body;            /* the fault is in good's body */
+	bool verify_every;       /* check each header's own signature too (VerifyEvery) */
+	size_t inner_bad;        /* headers whose own signature failed, a later one vouching */
+	size_t inner_at;         /* the first of them */
 };
 
 struct sync *sync_new(const struct sync_env *env)
@@ -152,6 +155,11 @@ void sync_set_self(struct sync *s, const uint8_t pk[static 32])
 {
 	memcpy(s->env.self, pk, 32);
 	s->own_head = 0;
+}
+
+void sync_set_verify_every(struct sync *s, bool on)
+{
+	s->env.verify_every = on;
 }
 
 void sync_free(struct sync *s)
@@ -1099,6 +1107,17 @@ static void job_fault(struct sync_job *j, size_t at, int rc, bool in_body)
 	}
 }
 
+/* VerifyEvery: the own signatures of a good run's headers before its last, which vouches. */
+static void verify_inner(struct sync_job *j, size_t from, size_t end)
+{
+	for (size_t k = from; k + 1 < end; k++) {
+		if (ag_header_verify(&j->entries[k].h, j->network) == 0)
+			j->entries[k].verified = true;
+		else if (j->inner_bad++ == 0)
+			j->inner_at = k;
+	}
+}
+
 /*
  * On the thread pool: each run by its last header's signature and its
  * chain (nothing of a run that fails stands), each body against its header,
@@ -1116,10 +1135,13 @@ static void verify_work(uv_work_t *w)
 			continue;
 		for (size_t k = i; k < j->runs[i]; k++)
 			j->run[k - i] = j->entries[k].h;
-		if ((rc = ag_run_check(j->run, j->runs[i] - i, j->network, &at)) != 0)
+		if ((rc = ag_run_check(j->run, j->runs[i] - i, j->network, &at)) != 0) {
 			job_fault(j, i, rc, false);
-		else
-			j->entries[j->runs[i] - 1].verified = true;
+			continue;
+		}
+		j->entries[j->runs[i] - 1].verified = true;
+		if (j->verify_every)
+			verify_inner(j, i, j->runs[i]);
 	}
 	for (size_t i = 0; i < j->good; i++) {
 		const struct ag_entry *e = &j->entries[i];
@@ -1173,6 +1195,19 @@ static void outside_entry(struct sync_link *l, const struct ag_header *h)
 	         "sends entries of a feed we do not replicate (author %s): ignored", key);
 }
 
+/* VerifyEvery found headers whose own signature fails: stored all the same, as every node does. */
+static void inner_bad_log(struct sync_link *l, const struct sync_job *j)
+{
+	const struct ag_header *h = &j->entries[j->inner_at].h;
+	char key[AG_B64_LEN + 1];
+
+	ag_key_to_b64(key, h->author);
+	log_ratelimited(&l->rl, LOG_LEVEL_WARN, l->name,
+	                "%zu header(s) whose own signature fails, the first author %s seq %llu: "
+	                "stored, a later header's signature and chain vouching for them",
+	                j->inner_bad, key, (unsigned long long)h->seq);
+}
+
 /*
  * After verification: the good entries of every job that is ready go to the
  * store in one transaction (one fsync, not one per message). A fault ends
@@ -1192,6 +1227,8 @@ static void jobs_apply(struct sync_link *l, struct sync_job *ready, size_t total
 		goto out;
 	}
 	for (struct sync_job *j = ready; j && !bad; j = j->next) {
+		if (j->inner_bad > 0 && j->inner_at < j->good)
+			inner_bad_log(l, j);
 		for (size_t i = 0; i < j->good; i++) {
 			prep[keep] = j->prep[i];
 			all[keep++] = j->entries[i];
@@ -1524,6 +1561,7 @@ static struct sync_job *job_new(struct sync_link *l, struct ag_msg *m, const uin
 	if (!j)
 		return NULL;
 	j->link = l;
+	j->verify_every = l->sync->env.verify_every;
 	memcpy(j->network, l->sync->env.network, 32);
 	j->buf = malloc(len);
 	j->entries = calloc(n ? n : 1, sizeof(*j->entries));

@@ -60,6 +60,13 @@ struct sync_env {
 	const struct members *set; /* the feeds we replicate */
 	uint8_t self[32];          /* our key: our own feed */
 	uint8_t network[32];       /* entries of other networks are invalid */
+	/*
+	 * [Node] VerifyEvery: each received header's own signature is checked,
+	 * not only each run's last. One that fails inside a run whose last one
+	 * verifies is logged and stored all the same (DESIGN.md "Accepting
+	 * entries"): the mode finds forgers, it does not change what is valid.
+	 */
+	bool verify_every;
 };
 
 /* Copies env. NULL when out of memory. */
@@ -68,6 +75,8 @@ struct sync *sync_new(const struct sync_env *);
 void sync_set_self(struct sync *, const uint8_t pk[static 32]);
 /* After every link is freed. NULL-safe. */
 void sync_free(struct sync *);
+/* VerifyEvery changed (SIGHUP): messages read from now on are checked so. */
+void sync_set_verify_every(struct sync *, bool on);
 
 /* A peer's link, down until sync_up; name is for log lines. NULL when out of memory. */
 struct sync_link *sync_link_new(struct sync *, const char *name, void *link_ud);

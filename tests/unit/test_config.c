@@ -112,6 +112,9 @@ static const struct good goods[] = {
      N "Listen = 0.0.0.0:7447\nQuota = 1M\nQuotaEntries = 5000\nMaxDisk = 20G\n"},
     {N "quota = 1536K\nMaxDisk = 1T\n", N "Listen = 0.0.0.0:7447\nQuota = 1536K\nMaxDisk = 1T\n"},
     {N "Quota = 256M\nQuotaEntries = 1000000\nMaxDisk = 16G\n", N "Listen = 0.0.0.0:7447\n"},
+    /* VerifyEvery, yes or no in any case; no, the default, left out. */
+    {N "VerifyEvery = YES\n", N "Listen = 0.0.0.0:7447\nVerifyEvery = yes\n"},
+    {N "VerifyEvery = no\n", N "Listen = 0.0.0.0:7447\n"},
     {"[Node]\nName = Tétouan\n[Peer]\nName = Tel Aviv-Yafo\nPublicKey = " K1
      "\nEndpoint = [2001:DB8:0::1]:1\n[Peer]\nName = طنجة\nPublicKey = " K2
      "\nEndpoint = Tanger.EXAMPLE.ma:65535\n",
@@ -252,6 +255,7 @@ static const struct bad bads[] = {
     {N "Hops = two\n", "t.conf:3: bad Hops 'two': must be a number from 1 to 4"},
     {N "LogLevel = verbose\n",
      "t.conf:3: bad LogLevel 'verbose': must be error, warn, info or debug"},
+    {N "VerifyEvery = 1\n", "t.conf:3: bad VerifyEvery '1': must be yes or no"},
     {N "SilentAfter = 0\n",
      "t.conf:3: bad SilentAfter '0': must be a duration from 1s to 366d: a number and s, m, h "
      "or d"},

@@ -11,6 +11,7 @@
  * relies on: what is stored, what is sent to whom, who is cut off; and each
  * ends by closing the loop with no handle left open.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <msgpack.h>
@@ -1086,6 +1088,131 @@ static void test_run_bad_inner(void **state)
 	loop_closes(f);
 }
 
+/*
+ * A run whose middle body is swapped for another entry's: the body does not
+ * match its header, so that entry and the rest of the run are refused and
+ * the sender cut off as at fault; the entry before it, whose header and body
+ * are valid by themselves (the last header's signature vouched for its
+ * chain), stands.
+ */
+static void test_run_body_swapped(void **state)
+{
+	struct fx *f = *state;
+	struct pair clock[] = {{&f->d, 0}};
+	struct ag_entry d[3];
+
+	both_up(f, clock, 1);
+	d[0] = note(f, &f->d, "one");
+	d[1] = note(f, &f->d, "two");
+	d[2] = note(f, &f->d, "three");
+	d[1].body = d[2].body;
+	d[1].body_len = d[2].body_len;
+	recv_entries(f, f->lb, d, 3);
+	assert_int_equal(f->fb.cuts, 1);
+	assert_int_equal(f->fb.fault, 1);
+	assert_int_equal(strncmp(f->fb.why, "body: ", 6), 0);
+	assert_int_equal(head(f, &f->d), 1);
+	loop_closes(f);
+}
+
+/*
+ * A run spliced from two feeds: d's first two headers, then b's third,
+ * which is valid and signed but of another author. It is two runs, and b's
+ * does not link to anything held (we hold none of b's feed): nothing of b's
+ * is stored, and d's own run stands only as far as its own last header.
+ */
+static void test_run_two_feeds(void **state)
+{
+	struct fx *f = *state;
+	struct pair clock[] = {{&f->d, 0}, {&f->b, 0}};
+	struct ag_entry e[3];
+
+	both_up(f, clock, 2);
+	e[0] = note(f, &f->d, "one");
+	e[1] = note(f, &f->d, "two");
+	(void)note(f, &f->b, "b one");
+	(void)note(f, &f->b, "b two");
+	e[2] = note(f, &f->b, "b three");
+	recv_entries(f, f->lb, e, 3);
+	assert_int_equal(head(f, &f->d), 2);
+	assert_int_equal(head(f, &f->b), 0);
+	loop_closes(f);
+}
+
+/*
+ * A node that checks every signature ([Node] VerifyEvery) finds the bad
+ * inner one, logs it, and still stores the whole run as every node does: a
+ * header vouched for by the chain is valid everywhere.
+ */
+static void test_run_bad_inner_verify_every(void **state)
+{
+	struct fx *f = *state;
+	struct pair clock[] = {{&f->d, 0}};
+	struct ag_entry d[3];
+	char path[4096], *log;
+
+	snprintf(path, sizeof(path), "%s/log", f->dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	log_set_fd(fd);
+	sync_set_verify_every(f->sync, true);
+	both_up(f, clock, 1);
+	d[0] = note(f, &f->d, "one");
+	d[1] = resign_bad(f, &f->d, note(f, &f->d, "two"));
+	d[2] = note(f, &f->d, "three");
+	recv_entries(f, f->lb, d, 3);
+	log_set_fd(2);
+	close(fd);
+	assert_int_equal(f->fb.cuts, 0);
+	assert_int_equal(head(f, &f->d), 3);
+	assert_non_null(log = tu_read_file(path, NULL));
+	assert_non_null(strstr(log, "1 header(s) whose own signature fails"));
+	assert_non_null(strstr(log, " seq 2: stored"));
+	free(log);
+	loop_closes(f);
+}
+
+/*
+ * A relay that holds a header vouched for only by a later one's chain never
+ * ends a run on it: asked for that body alone, or for a run that stops
+ * there, it sends nothing of the feed; asked from the start, its run ends on
+ * the header whose own signature verifies.
+ */
+static void test_relay_run_end_verified(void **state)
+{
+	struct fx *f = *state;
+	struct pair clock[] = {{&f->d, 0}};
+	struct ag_entry d[3];
+	uint64_t seqs[8];
+	uint8_t buf[64];
+	size_t len;
+
+	both_up(f, clock, 1);
+	d[0] = note(f, &f->d, "one");
+	d[1] = resign_bad(f, &f->d, note(f, &f->d, "two"));
+	d[2] = note(f, &f->d, "three");
+	recv_entries(f, f->lb, d, 3);
+	assert_int_equal(head(f, &f->d), 3);
+
+	fake_clear(&f->fc);
+	sync_up(f->lc, "Self");
+	assert_int_equal(ag_msg_want_bodies(buf, sizeof(buf), &len, f->d.pk, (uint64_t[]){2}, 1),
+	                 0);
+	sync_msg(f->lc, buf, len);
+	assert_int_equal(ag_msg_want_bodies(buf, sizeof(buf), &len, f->d.pk, (uint64_t[]){1, 2}, 2),
+	                 0);
+	sync_msg(f->lc, buf, len);
+	assert_int_equal(sent_seqs(&f->fc, &f->d, seqs, 8), 0);
+
+	assert_int_equal(
+	    ag_msg_want_bodies(buf, sizeof(buf), &len, f->d.pk, (uint64_t[]){1, 2, 3}, 3), 0);
+	sync_msg(f->lc, buf, len);
+	assert_int_equal(sent_seqs(&f->fc, &f->d, seqs, 8), 3);
+	assert_int_equal(seqs[2], 3);
+	assert_int_equal(f->fb.cuts + f->fc.cuts, 0);
+	loop_closes(f);
+}
+
 struct body_seen {
 	int held;
 	uint64_t has_body;
@@ -1421,6 +1548,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_run_forged_last, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_run_spliced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_run_bad_inner, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_run_body_swapped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_run_two_feeds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_run_bad_inner_verify_every, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_relay_run_end_verified, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_absent_body_asked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_versions_side_by_side, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lag_counts, setup, teardown),
