@@ -77,12 +77,13 @@ static long term_intern(struct index *ix, const struct tref *r)
 {
 	const char *t = (const char *)(r + 1);
 	uint32_t hl = term_hl(r->hash, r->len);
+	uint64_t pfx = term_prefix(t, r->len, 0), pfx2 = term_prefix(t, r->len, 8);
 	size_t i, mask = ix->nslots - 1;
 
 	for (i = slot_first(ix, r); ix->slots[i].term; i = (i + 1) & mask) {
 		const struct slot *s = &ix->slots[i];
 
-		if (s->pfx == r->pfx && s->pfx2 == r->pfx2 && s->hl == hl &&
+		if (s->pfx == pfx && s->pfx2 == pfx2 && s->hl == hl &&
 		    (r->len <= 16 || memcmp(ix->arena + ix->terms[s->term - 1].off + 16, t + 16,
 		                            r->len - 16U) == 0))
 			return (long)s->term - 1;
@@ -91,10 +92,9 @@ static long term_intern(struct index *ix, const struct tref *r)
 	    grow((void **)&ix->arena, &ix->arena_cap, ix->arena_len + r->len, 1))
 		return -1;
 	memcpy(ix->arena + ix->arena_len, t, r->len);
-	ix->terms[ix->nterms] =
-	    (struct pterm){r->pfx, r->pfx2, (uint32_t)ix->arena_len, (uint8_t)r->len};
+	ix->terms[ix->nterms] = (struct pterm){pfx, pfx2, (uint32_t)ix->arena_len, r->len};
 	ix->arena_len += r->len;
-	ix->slots[i] = (struct slot){r->pfx, r->pfx2, hl, (uint32_t)++ix->nterms};
+	ix->slots[i] = (struct slot){pfx, pfx2, hl, (uint32_t)++ix->nterms};
 	return (long)ix->nterms - 1;
 }
 

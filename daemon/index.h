@@ -71,6 +71,8 @@ struct index_terms;
 /* *out receives d's terms (NULL on failure): 0, ENOMEM or EINVAL (a body that is not msgpack). */
 int index_prepare(const struct index_doc *d, struct index_terms **out);
 void index_terms_free(struct index_terms *); /* NULL-safe */
+/* The bytes it holds: what waiting for the writer costs. 0 for NULL. */
+size_t index_terms_bytes(const struct index_terms *);
 
 /* index_add, with the terms that index_prepare gave for the same d. */
 int index_add_terms(struct index *, const struct index_doc *d, const struct index_terms *);

@@ -31,14 +31,17 @@
 #define BM25_B      0.75
 #define BM25_AVGLEN 80.0 /* words in a record, about */
 
-/* A term of one version, before the queue; its bytes follow it, padded to 8. */
+/*
+ * A term of one version, before the queue; its bytes follow it, padded to 4.
+ * Eight bytes, not more: thousands of versions' terms wait in memory for
+ * the writer during a sync (about a hundred per version).
+ */
 struct tref {
-	uint64_t pfx;  /* its first 8 bytes, big endian, zero padded: most comparisons end here */
-	uint64_t pfx2; /* the next 8, the same way */
 	uint32_t hash;
-	uint32_t len;
-	uint32_t tf;     /* its occurrences, each counted by its field's weight; 0 for a filter */
-	uint32_t weight; /* its posting's last byte: tf against the version's length, BM25's way */
+	uint16_t tf;    /* its occurrences, each counted by its field's weight (saturating); 0 for a
+	                   filter */
+	uint8_t len;    /* at most TERM_MAX */
+	uint8_t weight; /* its posting's last byte: tf against the version's length, BM25's way */
 };
 
 /*
@@ -189,7 +192,17 @@ static inline uint32_t term_hl(uint32_t hash, size_t len)
 
 static inline size_t tref_size(size_t len)
 {
-	return sizeof(struct tref) + ((len + 7) & ~(size_t)7);
+	return sizeof(struct tref) + ((len + 3) & ~(size_t)3);
+}
+
+/* A term's bytes from off, 8 of them, big endian, zero padded: most comparisons end there. */
+static inline uint64_t term_prefix(const char *t, size_t len, size_t off)
+{
+	uint8_t b[8] = {0};
+
+	if (len > off)
+		memcpy(b, t + off, len - off < 8 ? len - off : 8);
+	return be64_get(b);
 }
 
 static inline const struct tref *tref_next(const struct tref *r)

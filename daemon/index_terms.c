@@ -328,14 +328,6 @@ static uint32_t term_hash(const char *t, size_t len)
 	return (uint32_t)(h ^ h >> 29);
 }
 
-static uint64_t term_prefix(const char *t, size_t len)
-{
-	uint8_t b[8] = {0};
-
-	memcpy(b, t, len < 8 ? len : 8);
-	return be64_get(b);
-}
-
 /*
  * A version's terms being gathered: the list, and a set of the offsets of
  * its trefs (+ 1, 0 for none) by hash, so that a word is kept once.
@@ -384,7 +376,8 @@ static int terms_add(const char *t, size_t len, unsigned weight, void *arg)
 		struct tref *o = (struct tref *)((uint8_t *)l->data + g->set[i] - 1);
 
 		if (o->hash == hash && o->len == len && memcmp(o + 1, t, len) == 0) {
-			o->tf += weight;
+			o->tf =
+			    o->tf + weight > UINT16_MAX ? UINT16_MAX : (uint16_t)(o->tf + weight);
 			return 0;
 		}
 	}
@@ -397,12 +390,7 @@ static int terms_add(const char *t, size_t len, unsigned weight, void *arg)
 		g->l = l;
 	}
 	r = (struct tref *)((uint8_t *)l->data + l->len);
-	*r = (struct tref){term_prefix(t, len),
-	                   len > 8 ? term_prefix(t + 8, len - 8) : 0,
-	                   hash,
-	                   (uint32_t)len,
-	                   weight,
-	                   0};
+	*r = (struct tref){hash, (uint16_t)weight, (uint8_t)len, 0};
 	memcpy(r + 1, t, len);
 	g->set[i] = (uint32_t)l->len + 1;
 	l->len += need;
@@ -440,7 +428,7 @@ int index_terms_gather(const struct index_doc *d, struct index_terms **lp)
 	for (size_t i = 0, off = 0; rc == 0 && i < g.l->n; i++) {
 		struct tref *r = (struct tref *)((uint8_t *)g.l->data + off);
 
-		r->weight = term_weight(r->tf, g.l->words);
+		r->weight = (uint8_t)term_weight(r->tf, g.l->words);
 		off += tref_size(r->len);
 	}
 	if (g.set != g.small)
@@ -460,6 +448,11 @@ struct index_terms *index_terms_new(size_t cap)
 void index_terms_free(struct index_terms *l)
 {
 	free(l);
+}
+
+size_t index_terms_bytes(const struct index_terms *l)
+{
+	return l ? sizeof(*l) + l->cap : 0;
 }
 
 int index_prepare(const struct index_doc *d, struct index_terms **out)

@@ -1557,6 +1557,11 @@ void store_prep_clear(struct store_prep *p)
 	*p = (struct store_prep){NULL, {0}, NULL};
 }
 
+size_t store_prep_bytes(const struct store_prep *p)
+{
+	return index_terms_bytes(p->terms);
+}
+
 int store_append_prepared(struct store *st, const struct ag_entry *entries,
                           const struct store_prep *prep, size_t n, struct store_result *res)
 {

@@ -156,6 +156,8 @@ struct store_prep {
  */
 int store_prepare(struct store_prep *p, const struct ag_entry *e);
 void store_prep_clear(struct store_prep *p); /* frees what p holds; a zeroed p is fine */
+/* The bytes p holds apart from itself, while it waits for the writer. */
+size_t store_prep_bytes(const struct store_prep *p);
 
 /*
  * store_append, with prep[i] made by store_prepare for entries[i]. An empty

@@ -130,8 +130,8 @@ struct sync_job {
 	uint8_t *buf; /* the message, copied: entries point into it */
 	struct ag_entry *entries;
 	size_t *runs;
-	struct ag_header *run;   /* room for one run's headers, side by side, for ag_run_check */
 	struct store_prep *prep; /* each entry's hash and index terms */
+	size_t prep_bytes;       /* what the preps hold, counted in cost once they are made */
 	size_t good;             /* entries before the first fault; n when none */
 	int rc;                  /* the fault, 0 when none */
 	bool in_body;            /* the fault is in good's body */
@@ -1092,7 +1092,6 @@ static void job_free(struct sync_job *j)
 	free(j->buf);
 	free(j->entries);
 	free(j->runs);
-	free(j->run);
 	free(j->prep);
 	free(j);
 }
@@ -1127,15 +1126,21 @@ static void verify_inner(struct sync_job *j, size_t from, size_t end)
 static void verify_work(uv_work_t *w)
 {
 	struct sync_job *j = w->data;
+	/* Room for one run's headers, side by side, for ag_run_check. */
+	struct ag_header *run = malloc(j->n * sizeof(*run));
 	size_t at;
 	int rc;
 
+	if (!run) {
+		job_fault(j, 0, AG_ENOMEM, false);
+		return;
+	}
 	for (size_t i = 0; i < j->good; i = j->runs[i] ? j->runs[i] : i + 1) {
 		if (j->runs[i] == 0)
 			continue;
 		for (size_t k = i; k < j->runs[i]; k++)
-			j->run[k - i] = j->entries[k].h;
-		if ((rc = ag_run_check(j->run, j->runs[i] - i, j->network, &at)) != 0) {
+			run[k - i] = j->entries[k].h;
+		if ((rc = ag_run_check(run, j->runs[i] - i, j->network, &at)) != 0) {
 			job_fault(j, i, rc, false);
 			continue;
 		}
@@ -1148,9 +1153,10 @@ static void verify_work(uv_work_t *w)
 
 		if (e->body && (rc = ag_body_check(&e->h, e->body, e->body_len, NULL)) != 0)
 			job_fault(j, i, rc, true);
-		else
-			(void)store_prepare(&j->prep[i], e); /* on failure the store does it */
+		else if (store_prepare(&j->prep[i], e) == 0) /* on failure the store does it */
+			j->prep_bytes += store_prep_bytes(&j->prep[i]);
 	}
+	free(run);
 }
 
 static void bad_peer(struct sync_link *l, const struct ag_header *h, const char *why)
@@ -1453,6 +1459,13 @@ static void verify_done(uv_work_t *w, int status)
 	j->done = 1;
 	if (status != 0)
 		j->good = 0, j->rc = 0; /* cancelled: nothing of it was verified */
+	/* Its preps wait for the writer with the rest of the job: they count against the bounds. */
+	j->cost += j->prep_bytes;
+	l->jobs_bytes += j->prep_bytes;
+	if (s)
+		s->jobs_bytes += j->prep_bytes;
+	if (s && l->up && !under_bounds(l))
+		set_paused(l, 1);
 	due = jobs_due(l);
 	while (due && l->jobs_head && l->jobs_head->done) {
 		j = l->jobs_head;
@@ -1566,15 +1579,15 @@ static struct sync_job *job_new(struct sync_link *l, struct ag_msg *m, const uin
 	j->buf = malloc(len);
 	j->entries = calloc(n ? n : 1, sizeof(*j->entries));
 	j->runs = calloc(n ? n : 1, sizeof(*j->runs));
-	j->run = calloc(n ? n : 1, sizeof(*j->run));
 	j->prep = calloc(n ? n : 1, sizeof(*j->prep));
-	if (!j->buf || !j->entries || !j->runs || !j->run || !j->prep) {
+	if (!j->buf || !j->entries || !j->runs || !j->prep) {
 		job_free(j);
 		return NULL;
 	}
 	memcpy(j->buf, msg, len);
-	j->cost = sizeof(*j) + len +
-	          n * (sizeof(*j->entries) + sizeof(*j->runs) + sizeof(*j->run) + sizeof(*j->prep));
+	/* And, while verify_work runs, n headers more: the preps are counted once made. */
+	j->cost =
+	    sizeof(*j) + len + n * (sizeof(*j->entries) + sizeof(*j->runs) + sizeof(*j->prep));
 	j->work.data = j;
 	return j;
 }

@@ -12,7 +12,8 @@
 # high-water marks of Empty's RssAnon (its heap: what the daemon costs) and
 # RssFile (LMDB's mapped pages, the kernel's cache), sampled every 2 ms by
 # agora-waitsync. sync.load_1m: the load average when the sync began.
-# BODY=N gives one word of N letters per body instead of text.
+# BODY=N gives one word of N letters per body instead of text. PROFILE=FILE
+# records the receiver with `perf record -g` during the sync into FILE.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=$(cd "$here/../.." && pwd)
@@ -50,6 +51,10 @@ cpu() {
 before=$(verify bare_all_cores_per_s) before_cpu=$(verify bare_per_cpu_s)
 c0=$(cpu) r0=$(cpu recv)
 load=$(cut -d' ' -f1 /proc/loadavg)
+if [ -n "${PROFILE:-}" ]; then
+	perf record -q -g -o "$PROFILE" -p "${pids[1]}" 2>/dev/null & perf=$!
+	sleep 0.5
+fi
 t0=$(date +%s.%N)
 a Empty peer add "$ks" --name Source --endpoint "127.0.0.1:$ps" >/dev/null
 # One process that asks every 10 ms on one connection: a process or three per look took CPU from the sync.
@@ -57,6 +62,7 @@ a Empty peer add "$ks" --name Source --endpoint "127.0.0.1:$ps" >/dev/null
 	{ echo "bench-sync: no full sync" >&2; exit 1; }
 t1=$(date +%s.%N)
 c1=$(cpu) r1=$(cpu recv)
+if [ -n "${PROFILE:-}" ]; then kill -INT "$perf" && wait "$perf" || true; fi
 secs=$(echo "$t1 - $t0" | bc -l)
 printf 'sync.seconds: %.2f\n' "$secs"
 printf 'sync.entries_per_s: %.0f\n' "$(echo "$AUTHORS * $PER / $secs" | bc -l)"
