@@ -266,6 +266,7 @@ out:
 
 static pthread_key_t stem_key;
 static pthread_once_t stem_once = PTHREAD_ONCE_INIT;
+static struct ag_stem_cache *stem_cache; /* every thread's stemmer shares it; never freed */
 
 static void stem_free(void *p)
 {
@@ -275,6 +276,7 @@ static void stem_free(void *p)
 static void stem_key_make(void)
 {
 	(void)pthread_key_create(&stem_key, stem_free);
+	stem_cache = ag_stem_cache_new();
 }
 
 struct ag_stemmer *index_stemmer(void)
@@ -284,7 +286,10 @@ struct ag_stemmer *index_stemmer(void)
 	pthread_once(&stem_once, stem_key_make);
 	if ((s = pthread_getspecific(stem_key)) != NULL)
 		return s;
-	if ((s = ag_stemmer_new()) != NULL && pthread_setspecific(stem_key, s) != 0) {
+	if (!stem_cache)
+		return NULL;
+	if ((s = ag_stemmer_new_shared(stem_cache)) != NULL &&
+	    pthread_setspecific(stem_key, s) != 0) {
 		ag_stemmer_free(s);
 		s = NULL;
 	}

@@ -1,14 +1,17 @@
 /* stem.c: languages and stems of folded words (stem.h). */
 #include <libstemmer.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stem.h"
 
-#define STEM_MIN   3     /* letters a stem keeps at least: shorter ones match too much */
-#define CACHE_SIZE 16384 /* Snowball stems kept per stemmer: words recur, by Zipf's law */
-#define CACHE_WORD 22    /* bytes of a word the cache keeps; longer ones are stemmed each time */
+#define STEM_MIN    3     /* letters a stem keeps at least: shorter ones match too much */
+#define CACHE_SIZE  65536 /* Snowball stems kept: words recur, by Zipf's law */
+#define CACHE_WORDS 3     /* eight-byte words a slot keeps of a word, and of its stem */
+#define CACHE_WORD  (8 * CACHE_WORDS) /* bytes; longer words are stemmed each time */
 
 static const char *const lang_codes[AG_LANG_COUNT] = {"", "ar", "en", "es", "fr", "it"};
 static const char *const snowball[AG_LANG_COUNT] = {NULL,      NULL,     "english",
@@ -26,17 +29,29 @@ static const char *const common[AG_LANG_COUNT][16] = {
                     "degli", "nella"},
 };
 
-/* A word's Snowball stem, remembered: a Snowball call costs about half a microsecond. */
-struct cached {
-	uint8_t lang, len, stem_len; /* stem_len 0: the word is its own stem */
-	char word[CACHE_WORD];
-	char stem[CACHE_WORD];
+/*
+ * Snowball stems remembered, direct mapped, one cache line a slot: a
+ * Snowball call costs about half a microsecond, and words recur (Zipf's
+ * law). Any number of threads share one cache, each with its own stemmers:
+ * a slot is a seqlock. meta holds its sequence number (odd while it is
+ * written), language, word length and stem length (0: the word is its own
+ * stem); a reader that sees the number change, or odd, takes a miss.
+ * Every field is an atomic, read and written relaxed between the fences.
+ */
+struct slot {
+	_Atomic uint64_t meta; /* seq(32) lang(8) len(8) stem_len(8) */
+	_Atomic uint64_t word[CACHE_WORDS], stem[CACHE_WORDS];
+};
+
+struct ag_stem_cache {
+	struct slot slot[CACHE_SIZE];
 };
 
 struct ag_stemmer {
 	struct sb_stemmer *sb[AG_LANG_COUNT];
 	int failed[AG_LANG_COUNT];
-	struct cached cache[CACHE_SIZE]; /* direct mapped */
+	struct ag_stem_cache *cache;
+	bool owns; /* made with it, freed with it */
 };
 
 enum ag_lang ag_lang_of(const char *code, size_t len)
@@ -90,9 +105,36 @@ enum ag_lang ag_lang_guess(const char *text, size_t len)
 	return best;
 }
 
+struct ag_stem_cache *ag_stem_cache_new(void)
+{
+	return calloc(1, sizeof(struct ag_stem_cache));
+}
+
+void ag_stem_cache_free(struct ag_stem_cache *c)
+{
+	free(c);
+}
+
+struct ag_stemmer *ag_stemmer_new_shared(struct ag_stem_cache *c)
+{
+	struct ag_stemmer *s = calloc(1, sizeof(*s));
+
+	if (s)
+		s->cache = c;
+	return s;
+}
+
 struct ag_stemmer *ag_stemmer_new(void)
 {
-	return calloc(1, sizeof(struct ag_stemmer));
+	struct ag_stem_cache *c = ag_stem_cache_new();
+	struct ag_stemmer *s = c ? ag_stemmer_new_shared(c) : NULL;
+
+	if (!s) {
+		ag_stem_cache_free(c);
+		return NULL;
+	}
+	s->owns = true;
+	return s;
 }
 
 void ag_stemmer_free(struct ag_stemmer *s)
@@ -102,6 +144,8 @@ void ag_stemmer_free(struct ag_stemmer *s)
 	for (int l = 0; l < AG_LANG_COUNT; l++)
 		if (s->sb[l])
 			sb_stemmer_delete(s->sb[l]);
+	if (s->owns)
+		ag_stem_cache_free(s->cache);
 	free(s);
 }
 
@@ -176,19 +220,70 @@ static size_t snowball_stem(struct ag_stemmer *s, enum ag_lang lang, const char 
 	return n;
 }
 
-static struct cached *cache_slot(struct ag_stemmer *s, enum ag_lang lang, const char *w, size_t len)
+static struct slot *cache_slot(struct ag_stem_cache *c, enum ag_lang lang, const char *w,
+                               size_t len)
 {
 	uint32_t h = 2166136261u ^ (uint32_t)lang;
 
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (uint8_t)w[i]) * 16777619u;
-	return &s->cache[h % CACHE_SIZE];
+	return &c->slot[h % CACHE_SIZE];
+}
+
+static uint64_t meta_make(uint64_t seq, enum ag_lang lang, size_t len, size_t stem_len)
+{
+	return seq << 32 | (uint64_t)lang << 16 | (uint64_t)len << 8 | (uint64_t)stem_len;
+}
+
+/* The stem of word kept in sl, into out: its length, 0 for the word itself; -1 on a miss. */
+static long cache_get(struct slot *sl, enum ag_lang lang, const char *word, size_t len,
+                      char out[static AG_FOLD_WORD_MAX])
+{
+	uint64_t m = atomic_load_explicit(&sl->meta, memory_order_acquire), w[CACHE_WORDS],
+	         st[CACHE_WORDS] = {0};
+	size_t stem_len = m & 0xff;
+
+	if ((m >> 32) % 2 == 1 || (m >> 16 & 0xff) != (uint64_t)lang || (m >> 8 & 0xff) != len)
+		return -1;
+	for (int i = 0; i < CACHE_WORDS; i++) {
+		w[i] = atomic_load_explicit(&sl->word[i], memory_order_relaxed);
+		st[i] = atomic_load_explicit(&sl->stem[i], memory_order_relaxed);
+	}
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&sl->meta, memory_order_relaxed) != m || memcmp(w, word, len) != 0)
+		return -1;
+	memcpy(out, st, stem_len);
+	return (long)stem_len;
+}
+
+/* Keeps word's stem in sl, unless another thread is writing it. */
+static void cache_put(struct slot *sl, enum ag_lang lang, const char *word, size_t len,
+                      const char *stem, size_t stem_len)
+{
+	uint64_t m = atomic_load_explicit(&sl->meta, memory_order_relaxed), seq = m >> 32,
+	         w[CACHE_WORDS] = {0}, st[CACHE_WORDS] = {0};
+
+	if (seq % 2 == 1 ||
+	    !atomic_compare_exchange_strong_explicit(&sl->meta, &m, meta_make(seq + 1, 0, 0, 0),
+	                                             memory_order_acquire, memory_order_relaxed))
+		return;
+	atomic_thread_fence(memory_order_release);
+	memcpy(w, word, len);
+	memcpy(st, stem, stem_len);
+	for (int i = 0; i < CACHE_WORDS; i++) {
+		atomic_store_explicit(&sl->word[i], w[i], memory_order_relaxed);
+		atomic_store_explicit(&sl->stem[i], st[i], memory_order_relaxed);
+	}
+	atomic_store_explicit(&sl->meta, meta_make((seq + 2) & 0xffffffff, lang, len, stem_len),
+	                      memory_order_release);
 }
 
 size_t ag_stem(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t len,
                char out[static AG_FOLD_WORD_MAX])
 {
-	struct cached *c;
+	struct slot *sl;
+	long got;
+	size_t n;
 
 	if (lang <= AG_LANG_NONE || lang >= AG_LANG_COUNT || ag_fold_chars(word, len) <= STEM_MIN)
 		return 0;
@@ -198,20 +293,13 @@ size_t ag_stem(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t
 		return 0;
 	if (len > CACHE_WORD)
 		return snowball_stem(s, lang, word, len, out);
-	c = cache_slot(s, lang, word, len);
-	if (c->lang != lang || c->len != len || memcmp(c->word, word, len) != 0) {
-		size_t n = snowball_stem(s, lang, word, len, out);
-
-		if (n > CACHE_WORD)
-			return n; /* a stem longer than its word: not kept */
-		c->stem_len = (uint8_t)n;
-		memcpy(c->stem, out, n);
-		c->lang = (uint8_t)lang;
-		c->len = (uint8_t)len;
-		memcpy(c->word, word, len);
-	}
-	memcpy(out, c->stem, c->stem_len);
-	return c->stem_len;
+	sl = cache_slot(s->cache, lang, word, len);
+	if ((got = cache_get(sl, lang, word, len, out)) >= 0)
+		return (size_t)got;
+	n = snowball_stem(s, lang, word, len, out);
+	if (n <= CACHE_WORD) /* a stem longer than its word is not kept */
+		cache_put(sl, lang, word, len, out, n);
+	return n;
 }
 
 size_t ag_stem_whole(const char *word, size_t len, char out[static AG_FOLD_WORD_MAX])

@@ -40,10 +40,22 @@ enum ag_lang ag_lang_guess(const char *text, size_t len);
 /* Whether a folded word is in Arabic script (its first letter in U+0600 to U+06FF). */
 int ag_stem_arabic(const char *word);
 
+/*
+ * Stems remembered (4 MiB, touched as used), which any number of threads may share, each
+ * through its own ag_stemmer: threads that index the same text warm one
+ * cache, not one each.
+ */
+struct ag_stem_cache;
+
+struct ag_stem_cache *ag_stem_cache_new(void);   /* NULL when out of memory */
+void ag_stem_cache_free(struct ag_stem_cache *); /* NULL-safe; after its stemmers */
+
 /* Stemmers for one thread (Snowball's are stateful), made as first needed. */
 struct ag_stemmer;
 
-struct ag_stemmer *ag_stemmer_new(void);   /* NULL when out of memory */
+struct ag_stemmer *ag_stemmer_new(void); /* with a cache of its own; NULL when out of memory */
+/* With the shared cache c, which must outlive it. NULL when out of memory. */
+struct ag_stemmer *ag_stemmer_new_shared(struct ag_stem_cache *c);
 void ag_stemmer_free(struct ag_stemmer *); /* NULL-safe */
 
 /*

@@ -14,6 +14,8 @@
 # agora-waitsync. sync.load_1m: the load average when the sync began.
 # BODY=N gives one word of N letters per body instead of text. PROFILE=FILE
 # records the receiver with `perf record -g` during the sync into FILE.
+# RECEIVER_WRAP="valgrind --tool=massif" runs the receiver under a tool that
+# keeps its pid.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=$(cd "$here/../.." && pwd)
@@ -36,7 +38,7 @@ for i in $(seq 1 "$AUTHORS"); do
 	"$BIN/tests/agora-fill" "$work/Source" "$PER" "$BODY" "$work/A$i" >&2
 done
 "$BIN/agorad" --dir "$work/Source" 2>"$work/Source.log" & pids+=($!)
-"$BIN/agorad" --dir "$work/Empty" 2>"$work/Empty.log" & pids+=($!)
+${RECEIVER_WRAP:-} "$BIN/agorad" --dir "$work/Empty" 2>"$work/Empty.log" & pids+=($!)
 for i in $(seq 50); do a Source id >/dev/null 2>&1 && a Empty id >/dev/null 2>&1 && break; sleep 0.1; done
 for i in $(seq 1 "$AUTHORS"); do a Source peer add "$(cat "$work/A$i.key")" --name "A$i" >/dev/null; done
 total=$((AUTHORS * PER + AUTHORS + 1)) # the records, Source's member records

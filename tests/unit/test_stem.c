@@ -2,11 +2,13 @@
  * test_stem.c: the stems that join a word's forms in each of the network's
  * languages, the forms they must keep apart, and the language guess.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -108,6 +110,82 @@ static void test_kept_apart(void **state)
 	ag_stemmer_free(s);
 }
 
+/* Words for the shared cache: many, so that slots are written while others read them. */
+#define SHARED_WORDS  600
+#define SHARED_ROUNDS 40
+
+struct shared {
+	struct ag_stem_cache *cache;
+	char (*words)[16];
+	char (*want)[AG_LANG_COUNT][AG_FOLD_WORD_MAX + 1];
+	int wrong;
+	unsigned seed;
+};
+
+static void *stem_shared(void *arg)
+{
+	struct shared *sh = arg;
+	struct ag_stemmer *s = ag_stemmer_new_shared(sh->cache);
+	char out[AG_FOLD_WORD_MAX + 1];
+
+	for (int r = 0; s && r < SHARED_ROUNDS; r++)
+		for (int k = 0; k < SHARED_WORDS; k++) {
+			int i =
+			    (int)((k * 7919u + sh->seed * 104729u + (unsigned)r) % SHARED_WORDS);
+			enum ag_lang l = (enum ag_lang)(AG_LANG_EN + (i + r) % 4);
+			size_t n = ag_stem(s, l, sh->words[i], strlen(sh->words[i]), out);
+
+			out[n] = 0;
+			sh->wrong += strcmp(out, sh->want[i][l]) != 0;
+		}
+	ag_stemmer_free(s);
+	return s ? NULL : arg;
+}
+
+/*
+ * Four threads stemming through one shared cache, slots overwritten under
+ * them, get what a stemmer with a cache of its own gets, every time.
+ */
+static void test_shared_cache(void **state)
+{
+	static const char *const syl[] = {"ka", "lo", "mi",   "ré",   "tu", "sa", "ne",   "vi",
+	                                  "ti", "on", "ment", "ción", "zi", "ò",  "tion", "es"};
+	struct shared sh[4];
+	pthread_t t[4];
+	struct ag_stemmer *ref = ag_stemmer_new();
+	char(*words)[16] = calloc(SHARED_WORDS, sizeof(*words));
+	char(*want)[AG_LANG_COUNT][AG_FOLD_WORD_MAX + 1] = calloc(SHARED_WORDS, sizeof(*want));
+	struct ag_stem_cache *cache = ag_stem_cache_new();
+
+	(void)state;
+	assert_true(ref && words && want && cache);
+	for (int i = 0; i < SHARED_WORDS; i++) {
+		snprintf(words[i], sizeof(words[i]), "%s%s%s", syl[i % 16], syl[i / 16 % 16],
+		         syl[(i * 7) % 16]);
+		for (int l = AG_LANG_EN; l <= AG_LANG_IT; l++) {
+			size_t n =
+			    ag_stem(ref, (enum ag_lang)l, words[i], strlen(words[i]), want[i][l]);
+
+			want[i][l][n] = 0;
+		}
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		sh[i] = (struct shared){cache, words, want, 0, i};
+		assert_int_equal(pthread_create(&t[i], NULL, stem_shared, &sh[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		void *rc;
+
+		assert_int_equal(pthread_join(t[i], &rc), 0);
+		assert_null(rc);
+		assert_int_equal(sh[i].wrong, 0);
+	}
+	ag_stem_cache_free(cache);
+	ag_stemmer_free(ref);
+	free(words);
+	free(want);
+}
+
 static void test_guess(void **state)
 {
 	static const struct {
@@ -136,6 +214,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_same_stem),
 	    cmocka_unit_test(test_kept_apart),
+	    cmocka_unit_test(test_shared_cache),
 	    cmocka_unit_test(test_guess),
 	};
 
