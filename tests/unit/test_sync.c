@@ -1014,6 +1014,19 @@ static struct ag_entry resign_bad(struct fx *f, struct author *a, struct ag_entr
 	return e;
 }
 
+/* d's run 1, 2, 3 from b, the second header's own signature bad, the third's good. */
+static void recv_bad_inner(struct fx *f)
+{
+	struct pair clock[] = {{&f->d, 0}};
+	struct ag_entry d[3];
+
+	both_up(f, clock, 1);
+	d[0] = note(f, &f->d, "one");
+	d[1] = resign_bad(f, &f->d, note(f, &f->d, "two"));
+	d[2] = note(f, &f->d, "three");
+	recv_entries(f, f->lb, d, 3);
+}
+
 /*
  * A run whose last header's signature fails is refused whole: nothing of it
  * is stored, and the sender is cut off as at fault.
@@ -1070,16 +1083,10 @@ static void test_run_spliced(void **state)
 static void test_run_bad_inner(void **state)
 {
 	struct fx *f = *state;
-	struct pair clock[] = {{&f->d, 0}};
-	struct ag_entry d[3];
 	uint64_t seqs[8];
 	char why[256];
 
-	both_up(f, clock, 1);
-	d[0] = note(f, &f->d, "one");
-	d[1] = resign_bad(f, &f->d, note(f, &f->d, "two"));
-	d[2] = note(f, &f->d, "three");
-	recv_entries(f, f->lb, d, 3);
+	recv_bad_inner(f);
 	assert_int_equal(f->fb.cuts, 0);
 	assert_int_equal(head(f, &f->d), 3);
 	assert_int_equal(store_check(f->store, f->network, why, sizeof(why)), 0);
@@ -1147,20 +1154,15 @@ static void test_run_two_feeds(void **state)
 static void test_run_bad_inner_verify_every(void **state)
 {
 	struct fx *f = *state;
-	struct pair clock[] = {{&f->d, 0}};
-	struct ag_entry d[3];
 	char path[4096], *log;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/log", f->dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	log_set_fd(fd);
 	sync_set_verify_every(f->sync, true);
-	both_up(f, clock, 1);
-	d[0] = note(f, &f->d, "one");
-	d[1] = resign_bad(f, &f->d, note(f, &f->d, "two"));
-	d[2] = note(f, &f->d, "three");
-	recv_entries(f, f->lb, d, 3);
+	recv_bad_inner(f);
 	log_set_fd(2);
 	close(fd);
 	assert_int_equal(f->fb.cuts, 0);
@@ -1181,17 +1183,11 @@ static void test_run_bad_inner_verify_every(void **state)
 static void test_relay_run_end_verified(void **state)
 {
 	struct fx *f = *state;
-	struct pair clock[] = {{&f->d, 0}};
-	struct ag_entry d[3];
 	uint64_t seqs[8];
 	uint8_t buf[64];
 	size_t len;
 
-	both_up(f, clock, 1);
-	d[0] = note(f, &f->d, "one");
-	d[1] = resign_bad(f, &f->d, note(f, &f->d, "two"));
-	d[2] = note(f, &f->d, "three");
-	recv_entries(f, f->lb, d, 3);
+	recv_bad_inner(f);
 	assert_int_equal(head(f, &f->d), 3);
 
 	fake_clear(&f->fc);
