@@ -159,6 +159,19 @@ static int emit_word(struct scan *s, enum ag_lang lang, const char *word, size_t
 	return 0;
 }
 
+/* The cache slots emit_word will stem word through, in the same languages. */
+static void prefetch_stems(const struct scan *s, enum ag_lang lang, const char *word, size_t len)
+{
+	if (ag_stem_arabic(word))
+		return; /* the Arabic stemmer is not cached */
+	if (lang != AG_LANG_NONE && lang != AG_LANG_AR) {
+		ag_stem_prefetch(s->stem, lang, word, len);
+		return;
+	}
+	for (int l = AG_LANG_EN; l <= AG_LANG_IT; l++)
+		ag_stem_prefetch(s->stem, (enum ag_lang)l, word, len);
+}
+
 /* A string's words, in lang, or in the language guessed from them when lang is NONE. */
 static int scan_string(struct scan *s, const uint8_t *data, size_t n, enum ag_lang lang)
 {
@@ -170,6 +183,9 @@ static int scan_string(struct scan *s, const uint8_t *data, size_t n, enum ag_la
 	if (lang == AG_LANG_NONE)
 		lang = ag_lang_guess((const char *)data, n);
 	s->langs |= 1u << lang;
+	/* The stem cache's slots of every word first: their misses overlap (stem.h). */
+	for (size_t i = 0; i < s->wlen; i += 1 + (uint8_t)s->words[i])
+		prefetch_stems(s, lang, s->words + i + 1, (uint8_t)s->words[i]);
 	for (size_t i = 0; i < s->wlen; i += 1 + (uint8_t)s->words[i])
 		if ((rc = emit_word(s, lang, s->words + i + 1, (uint8_t)s->words[i])) != 0)
 			return rc;

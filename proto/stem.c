@@ -278,6 +278,12 @@ static void cache_put(struct slot *sl, enum ag_lang lang, const char *word, size
 	                      memory_order_release);
 }
 
+void ag_stem_prefetch(const struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t len)
+{
+	if (lang > AG_LANG_AR && lang < AG_LANG_COUNT && len <= CACHE_WORD)
+		__builtin_prefetch(cache_slot(s->cache, lang, word, len));
+}
+
 size_t ag_stem(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t len,
                char out[static AG_FOLD_WORD_MAX])
 {
