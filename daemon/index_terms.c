@@ -162,8 +162,10 @@ static int emit_word(struct scan *s, enum ag_lang lang, const char *word, size_t
 /* The cache slots emit_word will stem word through, in the same languages. */
 static void prefetch_stems(const struct scan *s, enum ag_lang lang, const char *word, size_t len)
 {
-	if (ag_stem_arabic(word))
-		return; /* the Arabic stemmer is not cached */
+	if (ag_stem_arabic(word)) {
+		ag_stem_prefetch(s->stem, AG_LANG_AR, word, len);
+		return;
+	}
 	if (lang != AG_LANG_NONE && lang != AG_LANG_AR) {
 		ag_stem_prefetch(s->stem, lang, word, len);
 		return;

@@ -30,9 +30,10 @@ static const char *const common[AG_LANG_COUNT][16] = {
 };
 
 /*
- * Snowball stems remembered, direct mapped, one cache line a slot: a
- * Snowball call costs about half a microsecond, and words recur (Zipf's
- * law). Any number of threads share one cache, each with its own stemmers:
+ * Stems remembered, Snowball's and the Arabic stemmer's, direct mapped, one
+ * cache line a slot: a Snowball call costs about half a microsecond, the
+ * Arabic stemmer's twenty affix comparisons a good part of one, and words
+ * recur (Zipf's law). Any number of threads share one cache, each with its own stemmers:
  * a slot is a seqlock. meta holds its sequence number (odd while it is
  * written), language, word length and stem length (0: the word is its own
  * stem); a reader that sees the number change, or odd, takes a miss.
@@ -280,8 +281,16 @@ static void cache_put(struct slot *sl, enum ag_lang lang, const char *word, size
 
 void ag_stem_prefetch(const struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t len)
 {
-	if (lang > AG_LANG_AR && lang < AG_LANG_COUNT && len <= CACHE_WORD)
+	if (lang >= AG_LANG_AR && lang < AG_LANG_COUNT && len <= CACHE_WORD)
 		__builtin_prefetch(cache_slot(s->cache, lang, word, len));
+}
+
+/* The stem, not remembered: Snowball's, or the Arabic light stemmer's. */
+static size_t stem_made(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t len,
+                        char out[static AG_FOLD_WORD_MAX])
+{
+	return lang == AG_LANG_AR ? arabic_stem(word, len, 1, out)
+	                          : snowball_stem(s, lang, word, len, out);
 }
 
 size_t ag_stem(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t len,
@@ -293,16 +302,15 @@ size_t ag_stem(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t
 
 	if (lang <= AG_LANG_NONE || lang >= AG_LANG_COUNT || ag_fold_chars(word, len) <= STEM_MIN)
 		return 0;
-	if (lang == AG_LANG_AR)
-		return ag_stem_arabic(word) ? arabic_stem(word, len, 1, out) : 0;
-	if (ag_stem_arabic(word))
+	/* Arabic words have the Arabic stemmer's stem only, others Snowball's. */
+	if ((lang == AG_LANG_AR) != (ag_stem_arabic(word) != 0))
 		return 0;
 	if (len > CACHE_WORD)
-		return snowball_stem(s, lang, word, len, out);
+		return stem_made(s, lang, word, len, out);
 	sl = cache_slot(s->cache, lang, word, len);
 	if ((got = cache_get(sl, lang, word, len, out)) >= 0)
 		return (size_t)got;
-	n = snowball_stem(s, lang, word, len, out);
+	n = stem_made(s, lang, word, len, out);
 	if (n <= CACHE_WORD) /* a stem longer than its word is not kept */
 		cache_put(sl, lang, word, len, out, n);
 	return n;
