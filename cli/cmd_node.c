@@ -298,9 +298,11 @@ static void print_ready(const struct ag_ctl_node *st)
 		return;
 	}
 	out_printf("ready  NO: this node is not ready: it waits to learn its own feed from a peer\n"
-	           "       (%zu of %zu peers connected), and refuses to publish until then;\n"
-	           "       agora put --force goes ahead, at the risk of forking its feed\n\n",
+	           "       (%zu of %zu peers connected), and refuses to publish until then;\n",
 	           connected, st->npeers);
+	if (st->waiting[0])
+		out_printf("       it waits since %s;\n", st->waiting);
+	out_printf("       agora put --force goes ahead, at the risk of forking its feed\n\n");
 }
 
 int cmd_status(const struct args *a)

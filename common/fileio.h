@@ -20,4 +20,13 @@ int fileio_sync_dir(const char *dir) __attribute__((warn_unused_result));
 int fileio_write_new(const char *path, const char *p, size_t n, mode_t mode)
     __attribute__((warn_unused_result));
 
+/*
+ * Replaces path with the n bytes, durably: a temporary file beside it (mode,
+ * whatever the umask) is written, fsynced and renamed over path, then the
+ * directory is synced. A crash leaves the old file or the new one, never a
+ * part. 0, or -1 with errno set and no temporary file left.
+ */
+int fileio_replace(const char *path, const char *p, size_t n, mode_t mode)
+    __attribute__((warn_unused_result));
+
 #endif

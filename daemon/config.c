@@ -1014,71 +1014,26 @@ bool config_equal(const struct config *a, const struct config *b)
 	return eq;
 }
 
-/* Writes text to a new temporary file beside path; returns its name, or NULL (logged). */
-static char *write_temp(const char *dir, const char *base, const char *text, mode_t mode)
-{
-	char *tmp;
-	int fd;
-
-	if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
-		log_error("out of memory");
-		return NULL;
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		log_warn("%s", tmp);
-		free(tmp);
-		return NULL;
-	}
-	if (fileio_write_all(fd, text, strlen(text)) != 0 || fchmod(fd, mode) != 0 ||
-	    fsync(fd) != 0) {
-		log_warn("%s", tmp);
-		close(fd);
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		log_warn("%s", tmp);
-		goto fail;
-	}
-	return tmp;
-fail:
-	unlink(tmp);
-	free(tmp);
-	return NULL;
-}
-
 int config_write(const char *path, const struct config *cfg)
 {
-	char *text = NULL, *dcopy = NULL, *bcopy = NULL, *tmp = NULL, *dir;
+	char *text;
 	mode_t mode = 0640;
 	struct stat st;
-	int ret = -1;
+	int ret;
 
-	if ((text = config_format(cfg)) == NULL || (dcopy = strdup(path)) == NULL ||
-	    (bcopy = strdup(path)) == NULL) {
-		log_error("%s: out of memory", path);
-		goto out;
-	}
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
 	else if (errno != ENOENT) {
 		log_warn("%s", path);
-		goto out;
+		return -1;
 	}
-	dir = dirname(dcopy); /* "." for a bare file name */
-	if ((tmp = write_temp(dir, basename(bcopy), text, mode)) == NULL)
-		goto out;
-	if (rename(tmp, path) != 0) {
-		log_warn("rename %s to %s", tmp, path);
-		unlink(tmp);
-		goto out;
+	if (!(text = config_format(cfg))) {
+		log_error("%s: out of memory", path);
+		return -1;
 	}
-	/* The rename is only durable once the directory itself is synced. */
-	if ((ret = fileio_sync_dir(dir)) != 0)
-		log_warn("%s", dir);
-out:
-	free(tmp);
-	free(bcopy);
-	free(dcopy);
+	/* A crash leaves the old file or the new one, and the rename is synced. */
+	if ((ret = fileio_replace(path, text, strlen(text), mode)) != 0)
+		log_warn("%s", path);
 	free(text);
 	return ret;
 }

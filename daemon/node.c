@@ -16,6 +16,7 @@
 #include "certs.h"
 #include "config.h"
 #include "conn.h"
+#include "head.h"
 #include "keyfile.h"
 #include "listener.h"
 #include "log.h"
@@ -60,11 +61,12 @@ struct node {
 	struct store *store;
 	struct peer **peers;
 	size_t npeers;
-	struct listener *listener;   /* NULL once stopped */
-	struct members *members;     /* the replicated set: self, peers, introduced members */
-	struct strangers *strangers; /* unknown keys that tried to connect */
-	struct sync *sync;           /* replication over every peer link */
-	int ready;                   /* our own feed has been learned from a peer (or forced) */
+	struct listener *listener;     /* NULL once stopped */
+	struct members *members;       /* the replicated set: self, peers, introduced members */
+	struct strangers *strangers;   /* unknown keys that tried to connect */
+	struct sync *sync;             /* replication over every peer link */
+	int ready;                     /* our own feed has been learned from a peer (or forced) */
+	char wait_why[PATH_MAX + 200]; /* while not ready: why the store may be behind the key */
 	uv_timer_t keepalive;
 	uv_timer_t graft_timer;
 	uv_timer_t claims_timer; /* claims of our own feed fall due */
@@ -123,6 +125,11 @@ const uint8_t *node_feed_at(const struct node *n, size_t i)
 bool node_ready(const struct node *n)
 {
 	return n->ready;
+}
+
+const char *node_wait_why(const struct node *n)
+{
+	return n->ready ? "" : n->wait_why;
 }
 
 const struct config *node_config(const struct node *n)
@@ -355,6 +362,25 @@ static void on_certificate(void *ud, struct sync_link *from, const uint8_t *raw,
 	uv_timer_start(&n->move_timer, node_follow_due, 0, 0);
 }
 
+/*
+ * The peers' view is taken even when it ends short of node.head: the entries
+ * after it reached no peer that answered, and if they come back later the
+ * feed is flagged forked, as it would be without the mark.
+ */
+static void node_warn_behind(struct node *n)
+{
+	struct head_mark m;
+	uint64_t seq = 0;
+	uint8_t hash[32];
+
+	if (head_load(n->dir, n->pk, &m) == 1 && store_head(n->store, n->pk, &seq, hash) >= 0 &&
+	    seq < m.seq)
+		log_warnx("this key published seq %llu (%s/" HEAD_FILE
+		          ") but the peers that answered hold its feed only to seq %llu: the "
+		          "entries after it are taken as lost",
+		          (unsigned long long)m.seq, n->dir, (unsigned long long)seq);
+}
+
 static void on_own_head_learned(void *ud, uint64_t seq)
 {
 	struct node *n = ud;
@@ -364,6 +390,7 @@ static void on_own_head_learned(void *ud, uint64_t seq)
 	n->ready = 1;
 	log_info("own feed learned from peers (seq %llu): publishing enabled",
 	         (unsigned long long)seq);
+	node_warn_behind(n);
 	/* The configured peers' member records wait for this moment: vouch for them now. */
 	node_reconcile_members(n);
 }
@@ -498,6 +525,68 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Why a publish waits, and what to do, in one line. */
+static int node_wait_error(struct node *n, char *err, size_t errlen)
+{
+	size_t connected, peers;
+
+	node_peer_counts(n, &connected, &peers);
+	snprintf(err, errlen,
+	         "not published: this node waits to learn its own feed from a peer, since %s; "
+	         "no peer has answered yet (%zu of %zu connected). Publish with --force to go "
+	         "ahead, at the risk of forking the feed",
+	         n->wait_why, connected, peers);
+	return NODE_EWAIT;
+}
+
+/*
+ * The restart rule (DESIGN.md "Daemon"): the node publishes at once unless
+ * its store may be behind its key: its own feed is empty, there is no mark
+ * (DIR/node.head) to hold it against, or it ends before the mark. Then it
+ * waits for a peer's view of its feed, and wait_why says why. A node with no
+ * peer has nobody to ask, and goes ahead.
+ */
+static void node_guard(struct node *n)
+{
+	struct head_mark m;
+	uint64_t seq = 0;
+	uint8_t hash[32];
+	int mark = head_load(n->dir, n->pk, &m), held = store_head(n->store, n->pk, &seq, hash);
+	size_t w = sizeof(n->wait_why);
+
+	n->ready = 0;
+	if (held < 0 || mark < 0)
+		snprintf(n->wait_why, w, "%s/" HEAD_FILE " or the store cannot be read", n->dir);
+	else if (held == 0)
+		snprintf(n->wait_why, w, "its store holds none of its own feed (new or restored)");
+	else if (mark == 0)
+		snprintf(n->wait_why, w,
+		         "its store holds its feed to seq %llu, and no %s/" HEAD_FILE
+		         " tells whether the key published more",
+		         (unsigned long long)seq, n->dir);
+	else if (seq < m.seq)
+		snprintf(n->wait_why, w,
+		         "its store holds its feed to seq %llu, older than the seq %llu this key "
+		         "published (%s/" HEAD_FILE "): a store restored from a backup?",
+		         (unsigned long long)seq, (unsigned long long)m.seq, n->dir);
+	else if (seq == m.seq && memcmp(hash, m.hash, 32) != 0)
+		snprintf(n->wait_why, w,
+		         "its store's entry at seq %llu is not the one this key published there "
+		         "(%s/" HEAD_FILE ")",
+		         (unsigned long long)seq, n->dir);
+	else
+		n->ready = 1;
+	if (!n->ready && n->cfg->npeers == 0) {
+		if (mark == 1) /* a new node has no mark, and nothing to warn of */
+			log_warnx("publishing although %s: this node has no peer to learn its feed "
+			          "from",
+			          n->wait_why);
+		n->ready = 1;
+	}
+	if (!n->ready)
+		log_info("not publishing until a peer answers: %s", n->wait_why);
+}
+
 void node_publish_force(struct node *n)
 {
 	if (!n->ready)
@@ -536,14 +625,11 @@ int node_publish(struct node *n, const char *type, const char *id, size_t id_len
 {
 	static uint8_t buf[AG_HEADER_MAX];
 	struct ag_entry e = {.h = {.timestamp = now_ms(), .id = id, .id_len = id_len}};
+	struct head_mark mark;
 	int rc;
 
-	if (!n->ready) {
-		snprintf(err, errlen,
-		         "waiting to learn this node's own feed from its peers "
-		         "(none answered yet); publish with --force to go ahead");
-		return NODE_EWAIT;
-	}
+	if (!n->ready)
+		return node_wait_error(n, err, errlen);
 	if ((rc = ag_rectype_check(type, strlen(type))) != 0 ||
 	    (rc = ag_recid_check(id, id_len)) != 0 ||
 	    (body && (rc = ag_mp_check(body, body_len, AG_DEPTH_MAX - 1, NULL)) != 0)) {
@@ -587,6 +673,17 @@ int node_publish(struct node *n, const char *type, const char *id, size_t id_len
 	sync_push(n->sync, &e, 1, NULL);
 	if (strcmp(type, "member") == 0)
 		node_recompute_set(n);
+	/* The mark is synced before the entry is acknowledged (DESIGN.md "Daemon"). */
+	memcpy(mark.hash, hash, 32);
+	mark.seq = e.h.seq;
+	if (head_save(n->dir, n->pk, &mark) != 0) {
+		snprintf(err, errlen,
+		         "seq %llu was stored, but %s/" HEAD_FILE
+		         " could not be written (see the daemon's log): a restart will wait for a "
+		         "peer before publishing",
+		         (unsigned long long)e.h.seq, n->dir);
+		return NODE_EFAIL;
+	}
 	return 0;
 }
 
@@ -932,7 +1029,7 @@ int node_start(struct node *n)
 	for (size_t i = 0; i < n->cfg->npeers; i++)
 		if (add_peer_object(n, &n->cfg->peers[i]) != 0)
 			return -1;
-	n->ready = n->cfg->npeers == 0;
+	node_guard(n);
 	n->started_ms = (int64_t)now_ms();
 	if (!n->log_pinned)
 		log_set_level(n->cfg->log_level);

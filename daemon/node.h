@@ -114,6 +114,8 @@ size_t node_feed_count(const struct node *);
 const uint8_t *node_feed_at(const struct node *, size_t i);
 /* Whether our own feed has been learned from a peer (or publishing was forced). */
 bool node_ready(const struct node *);
+/* While not ready, why the store may be behind the key (DESIGN.md's restart rule); else "". */
+const char *node_wait_why(const struct node *);
 /* What agora check and agora metrics read (health.c, status.c): the config in force, DIR,
  * when the node started (ms since the epoch), entries refused as invalid since then. */
 const struct config *node_config(const struct node *);

@@ -172,6 +172,7 @@ int status_fill(struct node *n, struct ag_ctl_node *st)
 	st->quota_entries = node_config(n)->quota_entries;
 	st->store_bytes = store_disk_used(node_store(n));
 	st->store_full = store_disk_full(node_store(n));
+	snprintf(st->waiting, sizeof(st->waiting), "%s", node_wait_why(n));
 	node_catchup(n, &cu);
 	st->catchup = (struct ag_ctl_catchup){.left_ms = cu.left_ms,
 	                                      .missing = cu.missing,

@@ -106,6 +106,8 @@ static const struct ag_ctl_field status_fields[] = {
     BOOL(struct ag_ctl_node, ready),
     UINT(struct ag_ctl_node, store_bytes),
     BOOL(struct ag_ctl_node, store_full),
+    {"waiting", AG_CTL_K_STR, offsetof(struct ag_ctl_node, waiting),
+     sizeof(((struct ag_ctl_node *)0)->waiting), 0, NULL, true},
 };
 const struct ag_ctl_shape ag_ctl_status_shape = {"status", status_fields, N(status_fields),
                                                  sizeof(struct ag_ctl_node), 0};

@@ -117,6 +117,7 @@ struct ag_ctl_node {
 	bool ready;
 	uint64_t store_bytes; /* the store's file, up to its last page in use */
 	bool store_full;      /* entries from peers are not stored: MaxDisk, or the disk, reached */
+	char waiting[AG_CTL_ERROR_MAX + 1]; /* while not ready, why; absent ("") when ready */
 };
 
 struct ag_ctl_status_resp {
