@@ -229,6 +229,21 @@ static const struct command commands[] = {
      0,
      "Removes the peer from the config, disconnects it, and retracts the member\n"
      "record that introduced it."},
+    {"fork list",
+     cmd_fork_list,
+     "the feeds whose author signed two entries at one seq, with both proofs",
+     "",
+     {NULL},
+     0,
+     0,
+     0,
+     "Lists every forked feed this node holds proof of: its author (name and key),\n"
+     "the seq where it forked, and the headers kept as proof (seq, time, record,\n"
+     "hash). A forked feed takes nothing more until its author's recovery names\n"
+     "where the valid feed ends. When the feed is this node's own, it says so and\n"
+     "how to recover (agora recover --recovery-key FILE).\n"
+     "--json: forks, each with author, name, own, seq and proofs (hash, id, raw:\n"
+     "the base64 of the signed header, seq, timestamp, type)."},
     {"peer list",
      cmd_peer_list,
      "the configured peers",

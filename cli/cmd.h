@@ -162,6 +162,7 @@ int cmd_comment(const struct args *);
 int cmd_show(const struct args *);
 int cmd_export(const struct args *);
 int cmd_compact(const struct args *);
+int cmd_fork_list(const struct args *);
 int cmd_schema(const struct args *);
 int cmd_report_html(const struct args *);
 int cmd_edit(const struct args *);

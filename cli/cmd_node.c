@@ -305,6 +305,15 @@ static void print_ready(const struct ag_ctl_node *st)
 	out_printf("       agora put --force goes ahead, at the risk of forking its feed\n\n");
 }
 
+/* A node whose own feed forked says so, and how to recover, before anything else. */
+static void print_own_fork(const struct ag_ctl_node *st)
+{
+	for (size_t i = 0; i < st->nfeeds; i++)
+		if (st->feeds[i].forked && strcmp(st->feeds[i].author, st->key) == 0)
+			out_printf("FORKED %s (agora fork list shows the proof)\n\n",
+			           AG_CTL_RECOVER_HINT);
+}
+
 int cmd_status(const struct args *a)
 {
 	struct ag_ctl_status_resp resp;
@@ -321,6 +330,7 @@ int cmd_status(const struct args *a)
 		out_printf("node   %s  %s\n", st->name[0] ? st->name : "-", st->key);
 		print_store(st);
 		print_ready(st);
+		print_own_fork(st);
 		print_peers(st->peers, st->npeers, false, true);
 		out_printf("\n");
 		print_feeds(st->feeds, st->nfeeds);

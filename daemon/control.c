@@ -1091,6 +1091,23 @@ static int handle_cert(struct control *ctl, const struct ag_ctl_req *r, msgpack_
 	return pack_cert(pk, &c, err, errlen);
 }
 
+/* FORKS: every forked feed, with the headers kept as proof. */
+static int handle_forks(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                        char *err, size_t errlen)
+{
+	struct ag_ctl_forks f;
+	int rc;
+
+	(void)r;
+	if (status_forks_fill(ctl->node, &f) != 0) {
+		snprintf(err, errlen, "the store cannot say (see the daemon's log)");
+		return AG_CTL_EFAILED;
+	}
+	rc = pack_resp(pk, &ag_ctl_forks_shape, &f, err, errlen);
+	ag_ctl_resp_clear(&ag_ctl_forks_shape, &f);
+	return rc;
+}
+
 static int handle_resolve(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
                           char *err, size_t errlen)
 {
@@ -1215,6 +1232,7 @@ static control_handler *const handlers[AG_CTL_TYPE_END] = {
     [AG_CTL_RECOVER_BEGIN] = handle_recover_begin,
     [AG_CTL_RECOVER] = handle_cert,
     [AG_CTL_CERT_IMPORT] = handle_cert,
+    [AG_CTL_FORKS] = handle_forks,
 };
 
 /* Why a request's body was refused, in words a person can act on. */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "ctl.h"
 #include "health.h"
 #include "node.h"
 #include "status.h"
@@ -139,7 +140,9 @@ static void check_forks(struct problems *p, const struct ag_ctl_node *st)
 	for (size_t i = 0; i < st->nfeeds; i++) {
 		const struct ag_ctl_feed *f = &st->feeds[i];
 
-		if (f->forked)
+		if (f->forked && strcmp(f->author, st->key) == 0)
+			add(p, "fork", "%s", AG_CTL_RECOVER_HINT);
+		else if (f->forked)
 			add(p, "fork",
 			    "feed of %s (%s) is forked: %llu entries kept as proof; it takes "
 			    "nothing more until its recovery names where it ends",

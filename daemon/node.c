@@ -16,6 +16,7 @@
 #include "certs.h"
 #include "config.h"
 #include "conn.h"
+#include "ctl.h"
 #include "head.h"
 #include "keyfile.h"
 #include "listener.h"
@@ -525,6 +526,14 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Our own feed is flagged forked: the store refuses to add to it. */
+static bool node_own_forked(struct node *n)
+{
+	uint32_t flags = 0;
+
+	return store_flags(n->store, n->pk, &flags) == 0 && (flags & STORE_FLAG_FORKED);
+}
+
 /* Why a publish waits, and what to do, in one line. */
 static int node_wait_error(struct node *n, char *err, size_t errlen)
 {
@@ -630,6 +639,10 @@ int node_publish(struct node *n, const char *type, const char *id, size_t id_len
 
 	if (!n->ready)
 		return node_wait_error(n, err, errlen);
+	if (node_own_forked(n)) {
+		snprintf(err, errlen, "not published: %s", AG_CTL_RECOVER_HINT);
+		return NODE_EREFUSED;
+	}
 	if ((rc = ag_rectype_check(type, strlen(type))) != 0 ||
 	    (rc = ag_recid_check(id, id_len)) != 0 ||
 	    (body && (rc = ag_mp_check(body, body_len, AG_DEPTH_MAX - 1, NULL)) != 0)) {

@@ -5,6 +5,8 @@
 #include <time.h>
 
 #include "config.h"
+#include <sodium.h>
+
 #include "conn.h"
 #include "key.h"
 #include "node.h"
@@ -229,5 +231,88 @@ int status_metrics_fill(struct node *n, struct ag_ctl_metrics *m)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	m->uptime_ms = now > node_started_ms(n) ? (uint64_t)(now - node_started_ms(n)) : 0;
+	return 0;
+}
+
+/* ---- FORKS: every forked feed, with the headers kept as proof ---- */
+
+struct forks_ctx {
+	struct node *node;
+	struct ag_ctl_forks *out;
+	size_t cap;
+	int failed;
+};
+
+/* The fork of e's author: the last one, or a new one after it. NULL when out of memory. */
+static struct ag_ctl_fork *fork_of(struct forks_ctx *c, const struct ag_entry *e)
+{
+	struct ag_ctl_forks *o = c->out;
+	struct ag_ctl_fork *f, *grown;
+	char key[AG_B64_LEN + 1];
+	uint8_t self[AG_PK_LEN];
+	const char *name;
+
+	ag_key_to_b64(key, e->h.author);
+	if (o->nforks > 0 && strcmp(o->forks[o->nforks - 1].author, key) == 0)
+		return &o->forks[o->nforks - 1];
+	if (o->nforks == c->cap) {
+		if (!(grown = realloc(o->forks, (c->cap * 2 + 1) * sizeof(*grown))))
+			return NULL;
+		o->forks = grown;
+		c->cap = c->cap * 2 + 1;
+	}
+	f = memset(&o->forks[o->nforks++], 0, sizeof(*f));
+	memcpy(f->author, key, sizeof(key));
+	name = node_city_name(c->node, e->h.author);
+	snprintf(f->name, sizeof(f->name), "%s", name ? name : "");
+	node_id(c->node, self, &name);
+	f->own = memcmp(self, e->h.author, AG_PK_LEN) == 0;
+	f->seq = e->h.seq;
+	return f;
+}
+
+static void proof_fill(const struct ag_entry *e, struct ag_ctl_proof *p)
+{
+	uint8_t hash[AG_HASH_LEN];
+
+	ag_entry_hash(e, hash);
+	sodium_bin2hex(p->hash, sizeof(p->hash), hash, sizeof(hash));
+	snprintf(p->id, sizeof(p->id), "%.*s", (int)e->h.id_len, e->h.id);
+	sodium_bin2base64(p->raw, sizeof(p->raw), e->h.raw, e->h.raw_len,
+	                  sodium_base64_VARIANT_ORIGINAL);
+	p->seq = e->h.seq;
+	p->timestamp = e->h.timestamp;
+	snprintf(p->type, sizeof(p->type), "%s", e->h.type);
+}
+
+/* One header kept as proof, in key order (author, seq): grouped by author. */
+static int fork_proof(const struct ag_entry *e, void *arg)
+{
+	struct forks_ctx *c = arg;
+	struct ag_ctl_fork *f = fork_of(c, e);
+	struct ag_ctl_proof *grown;
+
+	/* A proof is a header of at most AG_HEADER_MAX bytes; one over is not shown. */
+	if (!f || !(grown = realloc(f->proofs, (f->nproofs + 1) * sizeof(*grown)))) {
+		c->failed = 1;
+		return 1;
+	}
+	f->proofs = grown;
+	memset(&f->proofs[f->nproofs], 0, sizeof(*grown));
+	if (e->h.raw_len <= AG_HEADER_MAX)
+		proof_fill(e, &f->proofs[f->nproofs++]);
+	f->seq = e->h.seq < f->seq ? e->h.seq : f->seq;
+	return 0;
+}
+
+int status_forks_fill(struct node *n, struct ag_ctl_forks *out)
+{
+	struct forks_ctx c = {n, out, 0, 0};
+
+	memset(out, 0, sizeof(*out));
+	if (store_forks(node_store(n), NULL, fork_proof, &c) < 0 || c.failed) {
+		ag_ctl_resp_clear(&ag_ctl_forks_shape, out);
+		return -1;
+	}
 	return 0;
 }

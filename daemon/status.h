@@ -28,4 +28,11 @@ int status_peers_fill(struct node *, struct ag_ctl_peers *p);
  */
 int status_metrics_fill(struct node *, struct ag_ctl_metrics *m);
 
+/*
+ * Fills out with every feed this node holds fork proofs of: its author, name,
+ * whether it is our own, and the headers kept, by seq. Freed with
+ * ag_ctl_resp_clear(&ag_ctl_forks_shape, out). 0, or -1 (out cleared).
+ */
+int status_forks_fill(struct node *, struct ag_ctl_forks *out);
+
 #endif

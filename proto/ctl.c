@@ -96,6 +96,7 @@ static const struct {
     [AG_CTL_RECOVER_BEGIN] = {"recover-begin", AG_CTL_F_KEY, 0},
     [AG_CTL_RECOVER] = {"recover", AG_CTL_F_TEXT, AG_CTL_F_TEXT},
     [AG_CTL_CERT_IMPORT] = {"cert-import", AG_CTL_F_TEXT, AG_CTL_F_TEXT},
+    [AG_CTL_FORKS] = {"forks", 0, 0},
 };
 
 const char *ag_ctl_type_name(unsigned type)

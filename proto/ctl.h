@@ -48,8 +48,18 @@ enum ag_ctl_type {
 	AG_CTL_RECOVER_BEGIN = 19, /* agora recover, first: the new key and what the cert names */
 	AG_CTL_RECOVER = 20,       /* agora recover, then: the signed certificate */
 	AG_CTL_CERT_IMPORT = 21,   /* agora cert import */
-	AG_CTL_TYPE_END            /* one past the last */
+	AG_CTL_FORKS = 22,
+	AG_CTL_TYPE_END /* one past the last */
 };
+
+/*
+ * What a node whose own feed forked says, in agora status, agora check, fork
+ * list and at every refused publish: why, and the way out (DESIGN.md "Trust
+ * over the years": recovery names where the valid feed ends).
+ */
+#define AG_CTL_RECOVER_HINT                                                                        \
+	"this node's own feed forked: it publishes no more under this key; hand the city's "       \
+	"place to a new key with agora recover --recovery-key FILE (man agora, KEYS)"
 
 /* The "status" of an error response; 1 and 2 are also the CLI's exit statuses. */
 enum ag_ctl_status {

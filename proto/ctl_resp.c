@@ -207,6 +207,29 @@ static const struct ag_ctl_field succession_fields[] = {
 const struct ag_ctl_shape ag_ctl_succession_shape = {"succession response", succession_fields,
                                                      N(succession_fields),
                                                      sizeof(struct ag_ctl_succession), 0};
+static const struct ag_ctl_field proof_fields[] = {
+    STR(struct ag_ctl_proof, hash, AG_CTL_K_HASH), STR(struct ag_ctl_proof, id, AG_CTL_K_STR),
+    STR(struct ag_ctl_proof, raw, AG_CTL_K_STR),   UINT(struct ag_ctl_proof, seq),
+    UINT(struct ag_ctl_proof, timestamp),          STR(struct ag_ctl_proof, type, AG_CTL_K_STR),
+};
+const struct ag_ctl_shape ag_ctl_proof_shape = {"proof", proof_fields, N(proof_fields),
+                                                sizeof(struct ag_ctl_proof), AG_CTL_PEERS_MAX};
+
+static const struct ag_ctl_field fork_fields[] = {
+    STR(struct ag_ctl_fork, author, AG_CTL_K_KEY),
+    STR(struct ag_ctl_fork, name, AG_CTL_K_STR),
+    BOOL(struct ag_ctl_fork, own),
+    ARRAY(struct ag_ctl_fork, proofs, ag_ctl_proof_shape),
+    UINT(struct ag_ctl_fork, seq),
+};
+const struct ag_ctl_shape ag_ctl_fork_shape = {"fork", fork_fields, N(fork_fields),
+                                               sizeof(struct ag_ctl_fork), AG_CTL_PEERS_MAX};
+
+static const struct ag_ctl_field forks_fields[] = {
+    ARRAY(struct ag_ctl_forks, forks, ag_ctl_fork_shape),
+};
+const struct ag_ctl_shape ag_ctl_forks_shape = {"forks response", forks_fields, N(forks_fields),
+                                                sizeof(struct ag_ctl_forks), 0};
 
 /* Not in name order: "ok", "status", "error" is the order PROTOCOL.md gives. */
 static const struct ag_ctl_field error_fields[] = {
@@ -333,6 +356,8 @@ const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type)
 	case AG_CTL_RECOVER:
 	case AG_CTL_CERT_IMPORT:
 		return &ag_ctl_succession_shape;
+	case AG_CTL_FORKS:
+		return &ag_ctl_forks_shape;
 	default:
 		return NULL;
 	}

@@ -201,6 +201,32 @@ struct ag_ctl_succession {
 	uint64_t seq;
 };
 
+/* A header kept as proof of a fork (FORKS): the header itself, and what it says. */
+struct ag_ctl_proof {
+	char hash[AG_CTL_HEX_LEN + 1];
+	char id[AG_ID_MAX + 1];
+	char raw[AG_CTL_RAW_MAX + 1]; /* base64 of the signed header */
+	uint64_t seq;
+	uint64_t timestamp; /* ms since the epoch, the author's clock */
+	char type[AG_TYPE_MAX + 1];
+};
+
+/* A forked feed: its author signed two entries at one seq (or two successors of one). */
+struct ag_ctl_fork {
+	char author[AG_B64_LEN + 1];
+	char name[AG_CTL_NAME_MAX + 1]; /* "" when unknown */
+	bool own;                       /* this node's own feed */
+	struct ag_ctl_proof *proofs;    /* every header kept, by seq */
+	size_t nproofs;
+	uint64_t seq; /* the lowest seq the proofs hold */
+};
+
+/* FORKS. */
+struct ag_ctl_forks {
+	struct ag_ctl_fork *forks;
+	size_t nforks;
+};
+
 /* An error response: {"ok": false, "status": N, "error": "words"}. */
 struct ag_ctl_error {
 	char error[AG_CTL_ERROR_MAX + 1];
@@ -318,6 +344,7 @@ extern const struct ag_ctl_shape ag_ctl_record_shape, ag_ctl_version_shape, ag_c
 extern const struct ag_ctl_shape ag_ctl_get_shape;
 extern const struct ag_ctl_shape ag_ctl_records_shape, ag_ctl_history_shape, ag_ctl_log_shape;
 extern const struct ag_ctl_shape ag_ctl_succession_shape;
+extern const struct ag_ctl_shape ag_ctl_proof_shape, ag_ctl_fork_shape, ag_ctl_forks_shape;
 
 /* The shape of the response to a request type, or NULL if type is not a request. */
 const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type);

@@ -7,7 +7,7 @@ _agora_topics="housing health education employment urban-planning exchange under
 governance ownership inclusion leadership rights services"
 _agora_stakeholders="national-authorities city-administration civil-society academia
 private-sector international-organisation"
-_agora_commands="init id status sync peer put get list search retract history log show practice
+_agora_commands="init id status sync peer fork put get list search retract history log show practice
 profile pilot comment export schema edit news report check metrics backup compact key recover cert
 help"
 
@@ -50,7 +50,7 @@ _agora() {
 		*)
 			if [[ -z $cmd ]]; then
 				cmd=$w
-			elif [[ $cmd == @(peer|practice|profile|pilot|key|cert|help) ]] && [[ -z $sub ]]; then
+			elif [[ $cmd == @(peer|fork|practice|profile|pilot|key|cert|help) ]] && [[ -z $sub ]]; then
 				sub=$w
 			fi
 			;;
@@ -130,6 +130,12 @@ _agora() {
 			fi
 			;;
 		esac
+		;;
+	fork)
+		if [[ -z $sub ]]; then
+			COMPREPLY=($(compgen -W "list" -- "$cur"))
+			return
+		fi
 		;;
 	put) opts="--file --force" ;;
 	key)
