@@ -70,6 +70,7 @@ static const struct optdef {
                           "the recovery key agora init printed, saved to FILE"},
     [OPT_OLD_KEY] = {"old-key", 0, "KEY",
                      "recover: the lost key, when this node runs with a new one (key new)"},
+    [OPT_ROLE] = {"role", 0, "ROLE", "partner (the default) or associate"},
     [OPT_PURGE] = {"purge", 0, NULL,
                    "also erase the body of every version, on every node, for good"},
 };
@@ -212,13 +213,14 @@ static const struct command commands[] = {
     {"peer add",
      cmd_peer_add,
      "add a peer city",
-     "KEY --name NAME [--endpoint HOST:PORT]",
+     "KEY --name NAME [--endpoint HOST:PORT] [--role partner|associate]",
      {"KEY"},
      1,
      1,
-     O(OPT_NAME) | O(OPT_ENDPOINT),
+     O(OPT_NAME) | O(OPT_ENDPOINT) | O(OPT_ROLE),
      "Adds the city whose public key is KEY to the config, connects to it at once,\n"
-     "and publishes a member record that introduces it to the network."},
+     "and publishes a member record that introduces it to the network, with its\n"
+     "name and role (partner unless --role associate; Role in its [Peer] section)."},
     {"peer remove",
      cmd_peer_remove,
      "remove a peer city",

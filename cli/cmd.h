@@ -54,6 +54,7 @@ enum cmd_opt {
 	OPT_PURGE,
 	OPT_RECOVERY_KEY,
 	OPT_OLD_KEY,
+	OPT_ROLE,
 	OPT_END
 };
 

@@ -134,7 +134,7 @@ static const char *peer_runs(char *buf, size_t len, const struct ag_ctl_peer *p)
 static int peer_row(struct table *t, const struct ag_ctl_peer *p, bool whole_key, bool counts)
 {
 	char key[64], last[32], we[48], they[48], received[24], runs[AG_CTL_SOFTWARE_MAX + 40];
-	const char *row[9];
+	const char *row[10];
 
 	if (whole_key)
 		snprintf(key, sizeof(key), "%s", p->key);
@@ -145,25 +145,26 @@ static int peer_row(struct table *t, const struct ag_ctl_peer *p, bool whole_key
 	lag_cell(they, sizeof(they), p, p->they_lack);
 	snprintf(received, sizeof(received), "%llu", (unsigned long long)p->received);
 	row[0] = p->name[0] ? p->name : NULL;
-	row[1] = key;
-	row[2] = p->endpoint[0] ? p->endpoint : "(calls us)";
-	row[3] = p->connected ? "yes" : "no";
-	row[4] = last;
-	row[5] = counts ? we : NULL;
-	row[6] = counts ? they : NULL;
-	row[7] = counts ? received : NULL;
-	row[counts ? 8 : 5] = peer_runs(runs, sizeof(runs), p);
+	row[1] = p->role[0] ? p->role : NULL;
+	row[2] = key;
+	row[3] = p->endpoint[0] ? p->endpoint : "(calls us)";
+	row[4] = p->connected ? "yes" : "no";
+	row[5] = last;
+	row[6] = counts ? we : NULL;
+	row[7] = counts ? they : NULL;
+	row[8] = counts ? received : NULL;
+	row[counts ? 9 : 6] = peer_runs(runs, sizeof(runs), p);
 	return table_add(t, row);
 }
 
 static void print_peers(const struct ag_ctl_peer *peers, size_t n, bool whole_key, bool counts)
 {
-	static const char *const head[] = {"PEER",      "KEY",          "ENDPOINT",
-	                                   "CONNECTED", "LAST CONTACT", "WE LACK",
-	                                   "THEY LACK", "RECEIVED",     "RUNS"};
-	static const char *const head_list[] = {"PEER",      "KEY",          "ENDPOINT",
+	static const char *const head[] = {"PEER",      "ROLE",         "KEY",     "ENDPOINT",
+	                                   "CONNECTED", "LAST CONTACT", "WE LACK", "THEY LACK",
+	                                   "RECEIVED",  "RUNS"};
+	static const char *const head_list[] = {"PEER",      "ROLE",         "KEY", "ENDPOINT",
 	                                        "CONNECTED", "LAST CONTACT", "RUNS"};
-	struct table *t = counts ? table_new(9, head) : table_new(6, head_list);
+	struct table *t = counts ? table_new(10, head) : table_new(7, head_list);
 
 	if (!t)
 		return;
@@ -207,15 +208,15 @@ static void feed_note(char *buf, size_t len, const struct ag_ctl_feed *f)
 
 static void print_feeds(const struct ag_ctl_feed *feeds, size_t n)
 {
-	static const char *const head[] = {"FEED", "KEY", "SEQ", "BODIES", "NOTE"};
-	struct table *t = table_new(5, head);
+	static const char *const head[] = {"FEED", "KEY", "SEQ", "ROLE", "BODIES", "NOTE"};
+	struct table *t = table_new(6, head);
 	char key[64], seq[24], bytes[24], note[160];
 
 	if (!t)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		const char *row[5] = {feeds[i].name[0] ? feeds[i].name : NULL, key, seq, bytes,
-		                      note};
+		const char *row[6] = {feeds[i].name[0] ? feeds[i].name : NULL, key,   seq,
+		                      feeds[i].role[0] ? feeds[i].role : NULL, bytes, note};
 
 		out_short(key, sizeof(key), feeds[i].author, 10);
 		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)feeds[i].seq);
@@ -381,9 +382,12 @@ int cmd_peer_add(const struct args *a)
 		                "[--endpoint HOST:PORT])");
 	if ((rc = peer_req(a, &req, AG_CTL_PEER_ADD, a->pos[0], a->opt[OPT_NAME],
 	                   a->opt[OPT_ENDPOINT])) != 0 ||
+	    (a->opt[OPT_ROLE] &&
+	     (rc = cmd_req_set(a, &req, AG_CTL_F_ROLE, a->opt[OPT_ROLE])) != 0) ||
 	    (rc = cmd_call(a, &req, &city)) != 0)
 		return rc;
-	snprintf(line, sizeof(line), "added peer %s %s", a->opt[OPT_NAME], a->pos[0]);
+	snprintf(line, sizeof(line), "added peer %s %s (%s)", a->opt[OPT_NAME], a->pos[0],
+	         a->opt[OPT_ROLE] ? a->opt[OPT_ROLE] : "partner");
 	return print_city(a, &ag_ctl_city_shape, &city, line);
 }
 

@@ -48,9 +48,10 @@ enum {
 	NODE_QUOTA_ENTRIES,
 	NODE_MAXDISK,
 	NODE_VERIFY,
+	NODE_GRACE,
 	NODE_NKEYS
 };
-enum { PEER_NAME, PEER_PUBLICKEY, PEER_ENDPOINT, PEER_NKEYS };
+enum { PEER_NAME, PEER_PUBLICKEY, PEER_ENDPOINT, PEER_ROLE, PEER_NKEYS };
 
 struct msg {
 	int line;   /* 0: about the whole file */
@@ -109,7 +110,25 @@ static const char *const reasons[] = {
     [-CONFIG_EMAXDISK] = "must be a size from 16M to 1024T: a number and K, M, G or T",
     [-CONFIG_EENTRIES] = "must be a number from 100 to 1000000000000",
     [-CONFIG_EBOOL] = "must be yes or no",
+    [-CONFIG_EROLE] = "must be partner or associate",
 };
+
+static const char *const roles[] = {[CONFIG_PARTNER] = "partner", [CONFIG_ASSOCIATE] = "associate"};
+
+int config_role_parse(const char *s, enum config_role *role)
+{
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (strcmp(s, roles[i]) == 0) {
+			*role = (enum config_role)i;
+			return 0;
+		}
+	return CONFIG_EROLE;
+}
+
+const char *config_role_name(enum config_role role)
+{
+	return roles[role];
+}
 
 const char *config_strerror(int code)
 {
@@ -436,6 +455,20 @@ static int set_verify(struct parse *ps, const char *v)
 	return 0;
 }
 
+static int set_grace(struct parse *ps, const char *v)
+{
+	int r = parse_duration(v, &ps->cfg->leave_grace);
+
+	return r != 0 ? fail(ps, r) : 0;
+}
+
+static int set_role(struct parse *ps, const char *v)
+{
+	int r = config_role_parse(v, &cur_peer(ps)->role);
+
+	return r != 0 ? fail(ps, r) : 0;
+}
+
 static int set_peer_name(struct parse *ps, const char *v)
 {
 	if (confval_name(v) != 0)
@@ -469,11 +502,13 @@ static const struct key node_keys[] = {
     {"QuotaEntries", NODE_QUOTA_ENTRIES, true, set_quota_entries},
     {"MaxDisk", NODE_MAXDISK, true, set_maxdisk},
     {"VerifyEvery", NODE_VERIFY, true, set_verify},
+    {"LeaveGrace", NODE_GRACE, true, set_grace},
 };
 static const struct key peer_keys[] = {
     {"Name", PEER_NAME, true, set_peer_name},
     {"PublicKey", PEER_PUBLICKEY, false, set_peer_key},
     {"Endpoint", PEER_ENDPOINT, true, set_endpoint},
+    {"Role", PEER_ROLE, true, set_role},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -765,6 +800,7 @@ static struct config *config_blank(void)
 	cfg->quota = CONFIG_QUOTA_DEFAULT;
 	cfg->quota_entries = CONFIG_ENTRIES_DEFAULT;
 	cfg->max_disk = CONFIG_MAXDISK_DEFAULT;
+	cfg->leave_grace = CONFIG_GRACE_DEFAULT;
 	return cfg;
 }
 
@@ -986,6 +1022,11 @@ char *config_format(const struct config *cfg)
 	}
 	if (cfg->verify_every)
 		fputs("VerifyEvery = yes\n", f);
+	if (cfg->leave_grace != CONFIG_GRACE_DEFAULT) {
+		fputs("LeaveGrace = ", f);
+		format_duration(f, cfg->leave_grace);
+		fputc('\n', f);
+	}
 	for (size_t i = 0; i < cfg->npeers; i++) {
 		const struct config_peer *p = &cfg->peers[i];
 
@@ -996,6 +1037,8 @@ char *config_format(const struct config *cfg)
 			confval_format_hostport(f, p->host, p->port);
 			fputc('\n', f);
 		}
+		if (p->role != CONFIG_PARTNER)
+			fprintf(f, "Role = %s\n", config_role_name(p->role));
 	}
 	if (ferror(f) | fclose(f)) {
 		free(text);

@@ -40,12 +40,17 @@
 #define CONFIG_ENTRIES_MAX        UINT64_C(1000000000000)
 #define CONFIG_MAXDISK_DEFAULT    (UINT64_C(16) << 30) /* MaxDisk: bytes of the whole store */
 #define CONFIG_MAXDISK_MIN        (UINT64_C(16) << 20)
+#define CONFIG_GRACE_DEFAULT      (30 * 24 * 3600) /* LeaveGrace, in seconds: 30 days */
+
+/* A peer's role in the network (DESIGN.md "Roles and names"), as its member record says it. */
+enum config_role { CONFIG_PARTNER, CONFIG_ASSOCIATE };
 
 struct config_peer {
 	char name[CONFIG_NAME_MAX + 1];
 	uint8_t pk[AG_PK_LEN];
 	char host[CONFIG_HOST_MAX + 1]; /* Endpoint's host; "" if none: it calls us */
 	uint16_t port;                  /* Endpoint's port; 0 if none */
+	enum config_role role;          /* Role: partner unless it says associate */
 };
 
 struct config {
@@ -60,6 +65,7 @@ struct config {
 	uint64_t quota_entries;   /* entries kept per author (not this node's own) */
 	uint64_t max_disk;        /* bytes of the store: store.h's store_limits says how */
 	bool verify_every;        /* VerifyEvery: each received header's own signature is checked */
+	uint32_t leave_grace;     /* seconds a key that left the set keeps its entries here */
 	struct config_peer *peers; /* in file order */
 	size_t npeers;
 	bool has_self; /* self_pk is known and refused as a peer */
@@ -89,9 +95,14 @@ enum {
 	CONFIG_EMAXDISK = -18,  /* MaxDisk under CONFIG_MAXDISK_MIN */
 	CONFIG_EENTRIES = -19,  /* QuotaEntries not a number in its range */
 	CONFIG_EBOOL = -20,     /* not yes or no */
+	CONFIG_EROLE = -21,     /* neither partner nor associate */
 };
 
 const char *config_strerror(int code);
+
+/* "partner" or "associate" to a role: 0, or CONFIG_EROLE. */
+int config_role_parse(const char *s, enum config_role *role);
+const char *config_role_name(enum config_role role);
 
 /*
  * A config with only [Node] Name and Listen (NULL: the default) set, the rest

@@ -683,14 +683,27 @@ static int node_status(int rc)
 static int req_city(struct control *ctl, const struct ag_ctl_req *r, uint8_t pk[static AG_PK_LEN],
                     char *err, size_t errlen)
 {
+	char one[AG_B64_LEN + 1], two[AG_B64_LEN + 1];
+	uint8_t other[AG_PK_LEN];
 	const char *name;
+	int rc;
 
 	if (!(r->fields & AG_CTL_F_CITY)) {
 		node_id(ctl->node, pk, &name);
 		return 0;
 	}
-	if (node_resolve_city(ctl->node, r->city, pk) == 0)
+	if ((rc = node_resolve_city(ctl->node, r->city, pk, other)) == 0)
 		return 0;
+	if (rc == NODE_EREFUSED) {
+		ag_key_to_b64(one, pk);
+		ag_key_to_b64(two, other);
+		snprintf(
+		    err, errlen,
+		    "the name %s is ambiguous: member records give it to %s and %s (at least); "
+		    "give the city's key, or add it as a peer with that name",
+		    r->city, one, two);
+		return AG_CTL_EREFUSED;
+	}
 	snprintf(err, errlen, "no city known as %s (a peer's name or key, or a member's name)",
 	         r->city);
 	return AG_CTL_ENOTFOUND;
@@ -749,7 +762,8 @@ static int handle_peer_add(struct control *ctl, const struct ag_ctl_req *r, msgp
                            char *err, size_t errlen)
 {
 	const char *endpoint = r->fields & AG_CTL_F_ENDPOINT ? r->endpoint : NULL;
-	int rc = node_peer_add(ctl->node, r->pk, r->name, endpoint, err, errlen);
+	const char *role = r->fields & AG_CTL_F_ROLE ? r->role : NULL;
+	int rc = node_peer_add(ctl->node, r->pk, r->name, endpoint, role, err, errlen);
 	struct ag_ctl_city city = {0};
 
 	if (rc != 0)

@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define MEMBERS_ROLE_MAX  16 /* bytes of a role: partner, associate */
+#define MEMBERS_SHOWN_MAX 64 /* bytes of the names (or roles) the introductions give a key */
+
 struct config;
 struct members;
 struct store;
@@ -51,14 +54,27 @@ void members_reconcile(struct members *, const struct config *cfg, members_publi
                        void *arg);
 
 /*
- * A city's key from a base64 key or a name (cfg's, then member records'): 0,
- * or -1 if none. Names are looked up in O(1) (the config's peers in a scan).
+ * A city's key from a base64 key or a name: cfg's first (this node's, a
+ * peer's), then the names that member records give, never the key's own
+ * records. 0; -1 if none; -2 if member records give the name to two keys or
+ * more: pk is one, other (if not NULL) another. In O(1).
  */
 int members_resolve_city(struct members *, const struct config *cfg, const char *key_or_name,
-                         uint8_t pk[static 32]);
-/* The name we know for a key (cfg's, else its introduction's), or NULL; valid until cfg or the
- * set changes. */
+                         uint8_t pk[static 32], uint8_t *other);
+/*
+ * The name we know for a key: cfg's for this node and its peers, else what
+ * the introductions say, every distinct name shown ("Lyon / Lione"); NULL if
+ * none. Valid until cfg or the set changes.
+ */
 const char *members_city_name(struct members *, const struct config *cfg,
                               const uint8_t pk[static 32]);
+/* The role of a key: cfg's for a peer, else its introductions' ("partner"); NULL if none. */
+const char *members_city_role(struct members *, const struct config *cfg,
+                              const uint8_t pk[static 32]);
+
+/* Each introduction of pk in the set: who, and the name and role it gives. Returns how many. */
+typedef void members_intro_fn(const uint8_t by[32], const char *name, const char *role, void *arg);
+size_t members_intros(struct members *, const uint8_t pk[static 32], members_intro_fn *fn,
+                      void *arg);
 
 #endif

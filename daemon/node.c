@@ -783,8 +783,9 @@ static const char *key_b64(const uint8_t pk[static 32])
 }
 
 int node_peer_add(struct node *n, const uint8_t pk[static 32], const char *name,
-                  const char *endpoint, char *err, size_t errlen)
+                  const char *endpoint, const char *role, char *err, size_t errlen)
 {
+	enum config_role r = CONFIG_PARTNER;
 	struct config *next;
 	uint8_t x_pk[32];
 	int rc;
@@ -793,8 +794,14 @@ int node_peer_add(struct node *n, const uint8_t pk[static 32], const char *name,
 		snprintf(err, errlen, "not a usable Ed25519 public key");
 		return NODE_EREFUSED;
 	}
+	if (role && config_role_parse(role, &r) != 0) {
+		snprintf(err, errlen, "role \"%s\": %s", role, config_strerror(CONFIG_EROLE));
+		return NODE_EREFUSED;
+	}
 	next = config_dup(n->cfg);
-	if (!next || (rc = config_peer_add(next, pk, name, endpoint)) != 0) {
+	if (next && (rc = config_peer_add(next, pk, name, endpoint)) == 0)
+		next->peers[next->npeers - 1].role = r;
+	if (!next || rc != 0) {
 		snprintf(err, errlen, "%s", next ? config_strerror(rc) : "out of memory");
 		config_free(next);
 		return next && rc == CONFIG_ENOMEM ? NODE_EFAIL : NODE_EREFUSED;
@@ -806,8 +813,9 @@ int node_peer_add(struct node *n, const uint8_t pk[static 32], const char *name,
 	}
 	config_free(n->cfg);
 	n->cfg = next;
-	log_info("peer %s added (%s)%s%s, by agora peer add", name, key_b64(pk),
-	         endpoint && *endpoint ? " at " : "", endpoint && *endpoint ? endpoint : "");
+	log_info("peer %s added (%s)%s%s, by agora peer add%s", name, key_b64(pk),
+	         endpoint && *endpoint ? " at " : "", endpoint && *endpoint ? endpoint : "",
+	         r == CONFIG_ASSOCIATE ? ", as an associate city" : "");
 	if (add_peer_object(n, &next->peers[next->npeers - 1]) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return NODE_EFAIL;
@@ -859,9 +867,22 @@ void node_catchup(struct node *n, struct sync_progress *out)
 
 /* ---- names ---- */
 
-int node_resolve_city(struct node *n, const char *key_or_name, uint8_t pk[static 32])
+int node_resolve_city(struct node *n, const char *key_or_name, uint8_t pk[static 32],
+                      uint8_t *other)
 {
-	return members_resolve_city(n->members, n->cfg, key_or_name, pk) == 0 ? 0 : NODE_ENOTFOUND;
+	switch (members_resolve_city(n->members, n->cfg, key_or_name, pk, other)) {
+	case 0:
+		return 0;
+	case -2:
+		return NODE_EREFUSED;
+	default:
+		return NODE_ENOTFOUND;
+	}
+}
+
+const char *node_city_role(struct node *n, const uint8_t pk[static 32])
+{
+	return members_city_role(n->members, n->cfg, pk);
 }
 
 const char *node_city_name(struct node *n, const uint8_t pk[static 32])

@@ -104,7 +104,7 @@ int node_cert_import(struct node *, const uint8_t *raw, size_t len, struct ag_ce
 /* Add or remove a configured peer: written to the config file atomically, applied at once,
  * and its member record published or retracted. */
 int node_peer_add(struct node *, const uint8_t pk[static 32], const char *name,
-                  const char *endpoint, char *err, size_t errlen);
+                  const char *endpoint, const char *role, char *err, size_t errlen);
 int node_peer_remove(struct node *, const uint8_t pk[static 32], char *err, size_t errlen);
 
 /* What agora status shows (status.c): the configured peers, the feeds replicated, readiness. */
@@ -128,9 +128,16 @@ void node_peer_counts(const struct node *, size_t *connected, size_t *peers);
 struct sync_progress;
 void node_catchup(struct node *, struct sync_progress *);
 
-/* A city's key from a base64 key or a name (config peers, member records): 0 or NODE_ENOTFOUND. */
-int node_resolve_city(struct node *, const char *key_or_name, uint8_t pk[static 32]);
-/* The name we know for a key, or NULL. */
+/*
+ * A city's key from a base64 key or a name (the config first, then member
+ * records): 0, NODE_ENOTFOUND, or NODE_EREFUSED for a name that member
+ * records give to two keys: pk is one and other (if not NULL) another.
+ */
+int node_resolve_city(struct node *, const char *key_or_name, uint8_t pk[static 32],
+                      uint8_t *other);
+/* The name we know for a key ("A / B" when introductions disagree), or NULL. */
 const char *node_city_name(struct node *, const uint8_t pk[static 32]);
+/* The role we know for a key (the config's for a peer, else its introductions'), or NULL. */
+const char *node_city_role(struct node *, const uint8_t pk[static 32]);
 
 #endif

@@ -47,6 +47,14 @@ static void peer_fill(struct peer *p, struct ag_ctl_peer *out)
 	out->protocol = sync_peer_version(p->link, out->software, sizeof(out->software));
 }
 
+/* A peer's role, as the config gives it. */
+static void peer_role(struct node *n, struct peer *p, struct ag_ctl_peer *out)
+{
+	const char *role = node_city_role(n, p->pk);
+
+	snprintf(out->role, sizeof(out->role), "%s", role ? role : "");
+}
+
 static int peers_fill(struct node *n, struct ag_ctl_peer **peers, size_t *npeers)
 {
 	size_t count = node_peer_count(n);
@@ -54,8 +62,10 @@ static int peers_fill(struct node *n, struct ag_ctl_peer **peers, size_t *npeers
 	if (!(*peers = calloc(count ? count : 1, sizeof(**peers))))
 		return -1;
 	*npeers = count;
-	for (size_t i = 0; i < count; i++)
+	for (size_t i = 0; i < count; i++) {
 		peer_fill(node_peer_at(n, i), &(*peers)[i]);
+		peer_role(n, node_peer_at(n, i), &(*peers)[i]);
+	}
 	return 0;
 }
 
@@ -79,7 +89,7 @@ static int count_fork(const struct ag_entry *e, void *arg)
 static void feed_fill(struct node *n, const uint8_t *author, struct ag_ctl_feed *out)
 {
 	struct store *st = node_store(n);
-	const char *name = node_city_name(n, author);
+	const char *name = node_city_name(n, author), *role = node_city_role(n, author);
 	uint8_t hash[AG_HASH_LEN];
 	struct store_usage u = {0, 0, false};
 	uint32_t flags = 0;
@@ -98,6 +108,7 @@ static void feed_fill(struct node *n, const uint8_t *author, struct ag_ctl_feed 
 	out->forked = (flags & STORE_FLAG_FORKED) != 0;
 	out->forks = forks > 0 ? (uint64_t)forks : 0; /* the proofs kept */
 	snprintf(out->name, sizeof(out->name), "%s", name ? name : "");
+	snprintf(out->role, sizeof(out->role), "%s", role ? role : "");
 }
 
 /* Each configured peer, and whether it holds this node's feed as far as seq. */

@@ -66,7 +66,8 @@ static const struct {
 } types[AG_CTL_TYPE_END] = {
     [AG_CTL_ID] = {"id", 0, 0},
     [AG_CTL_STATUS] = {"status", 0, 0},
-    [AG_CTL_PEER_ADD] = {"peer-add", AG_CTL_F_KEY | AG_CTL_F_NAME | AG_CTL_F_ENDPOINT,
+    [AG_CTL_PEER_ADD] = {"peer-add",
+                         AG_CTL_F_KEY | AG_CTL_F_NAME | AG_CTL_F_ENDPOINT | AG_CTL_F_ROLE,
                          AG_CTL_F_KEY | AG_CTL_F_NAME},
     [AG_CTL_PEER_REMOVE] = {"peer-remove", AG_CTL_F_KEY, AG_CTL_F_KEY},
     [AG_CTL_PEER_LIST] = {"peer-list", 0, 0},
@@ -135,6 +136,7 @@ static const struct field {
     {"limit", AG_CTL_F_LIMIT, K_UINT, offsetof(struct ag_ctl_req, limit), 0},
     {"name", AG_CTL_F_NAME, K_STR, offsetof(struct ag_ctl_req, name), AG_CTL_NAME_MAX + 1},
     {"path", AG_CTL_F_PATH, K_STR, offsetof(struct ag_ctl_req, path), AG_CTL_PATH_MAX + 1},
+    {"role", AG_CTL_F_ROLE, K_STR, offsetof(struct ag_ctl_req, role), AG_CTL_ROLE_MAX + 1},
     {"since", AG_CTL_F_SINCE, K_UINT, offsetof(struct ag_ctl_req, since), 0},
     {"text", AG_CTL_F_TEXT, K_STR, offsetof(struct ag_ctl_req, text), AG_CTL_TEXT_MAX + 1},
     {"topic", AG_CTL_F_TOPIC, K_STR, offsetof(struct ag_ctl_req, topic), AG_CTL_TOPIC_MAX + 1},

@@ -103,6 +103,7 @@ const char *ag_ctl_type_name(unsigned type);
 #define AG_CTL_TEXT_MAX     1024
 #define AG_CTL_LANG_MAX     2    /* a language code: "fr" */
 #define AG_CTL_PATH_MAX     4095 /* an absolute path, as PATH_MAX allows */
+#define AG_CTL_ROLE_MAX     16   /* a member's role: partner or associate */
 
 /* The fields a request may carry: a bit each in ag_ctl_req.fields. */
 enum {
@@ -120,6 +121,7 @@ enum {
 	AG_CTL_F_TYPE = 1 << 11,
 	AG_CTL_F_LANG = 1 << 12,
 	AG_CTL_F_PATH = 1 << 13,
+	AG_CTL_F_ROLE = 1 << 14,
 };
 
 /*
@@ -143,6 +145,7 @@ struct ag_ctl_req {
 	char text[AG_CTL_TEXT_MAX + 1];
 	char lang[AG_CTL_LANG_MAX + 1];
 	char path[AG_CTL_PATH_MAX + 1];
+	char role[AG_CTL_ROLE_MAX + 1];
 	/* A record body: a canonical msgpack map of at most AG_BODY_MAX bytes. */
 	const uint8_t *body;
 	size_t body_len;

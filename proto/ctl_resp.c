@@ -43,6 +43,7 @@ static const struct ag_ctl_field peer_fields[] = {
     STR(struct ag_ctl_peer, name, AG_CTL_K_STR),
     UINT(struct ag_ctl_peer, protocol),
     UINT(struct ag_ctl_peer, received),
+    {"role", AG_CTL_K_STR, offsetof(struct ag_ctl_peer, role), AG_CTL_ROLE_MAX + 1, 0, NULL, true},
     UINT(struct ag_ctl_peer, sent),
     STR(struct ag_ctl_peer, software, AG_CTL_K_STR),
     UINT(struct ag_ctl_peer, they_lack),
@@ -61,6 +62,7 @@ static const struct ag_ctl_field feed_fields[] = {
     UINT(struct ag_ctl_feed, forks),
     STR(struct ag_ctl_feed, name, AG_CTL_K_STR),
     BOOL(struct ag_ctl_feed, over_quota),
+    {"role", AG_CTL_K_STR, offsetof(struct ag_ctl_feed, role), AG_CTL_NAME_MAX + 1, 0, NULL, true},
     UINT(struct ag_ctl_feed, seq),
 };
 const struct ag_ctl_shape ag_ctl_feed_shape = {"feed", feed_fields, N(feed_fields),

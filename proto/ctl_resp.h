@@ -51,7 +51,8 @@ struct ag_ctl_peer {
 	char name[AG_CTL_NAME_MAX + 1];
 	uint64_t protocol; /* the replication protocol its last HELLO named; 0 before one */
 	uint64_t received;
-	uint64_t sent; /* entries we sent it */
+	char role[AG_CTL_ROLE_MAX + 1]; /* partner or associate, as the config says */
+	uint64_t sent;                  /* entries we sent it */
 	char
 	    software[AG_CTL_SOFTWARE_MAX + 1]; /* its last HELLO's, "agorad 0.1.0"; "" before one */
 	uint64_t they_lack; /* entries of the feeds both replicate that we hold and it lacks */
@@ -68,6 +69,7 @@ struct ag_ctl_feed {
 	uint64_t forks;                 /* entries kept as proof */
 	char name[AG_CTL_NAME_MAX + 1]; /* "" when unknown */
 	bool over_quota;                /* its last body was dropped over Quota */
+	char role[AG_CTL_NAME_MAX + 1]; /* as for the name; "" when unknown */
 	uint64_t seq;
 };
 

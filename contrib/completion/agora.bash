@@ -89,6 +89,10 @@ _agora() {
 		COMPREPLY=($(compgen -W "json csv md" -- "$cur"))
 		return
 		;;
+	--role)
+		COMPREPLY=($(compgen -W "partner associate" -- "$cur"))
+		return
+		;;
 	--output | -o)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
@@ -121,7 +125,7 @@ _agora() {
 			return
 		fi
 		case $sub in
-		add) opts="--name --endpoint" ;;
+		add) opts="--name --endpoint --role" ;;
 		remove)
 			if [[ $cur != -* ]]; then
 				local IFS=$'\n'

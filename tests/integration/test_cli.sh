@@ -130,14 +130,14 @@ ok $T --json peer add "$LYON" --name Lyon --endpoint "127.0.0.1:$LP"
 json_check 'd == {"key": "'"$LYON"'", "name": "Lyon"}'
 grep -q "$TUNIS" "$WORK/lyon/agorad.conf" || fail "peer add did not persist"
 ok $L peer list
-has "^Tunis +$TUNIS_RE +127\.0\.0\.1:$TP +(yes|no)"
+has "^Tunis +partner +$TUNIS_RE +127\.0\.0\.1:$TP +(yes|no)"
 ok $L --json peer list
 json_check 'len(d["peers"]) == 1 and d["peers"][0]["name"] == "Tunis"'
 connected() { $L --json status | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["peers"][0]["connected"]'; }
 until_ok 20 connected || fail "Lyon and Tunis did not connect"
 ok $L status
 has "^node +Lyon +$LYON_RE"
-has "^Tunis +[A-Za-z0-9+/]{10}… +127\.0\.0\.1:$TP +yes"
+has "^Tunis +partner +[A-Za-z0-9+/]{10}… +127\.0\.0\.1:$TP +yes"
 has "^FEED +KEY +SEQ"
 ok $L --json status
 json_check 'd["name"] == "Lyon" and d["peers"][0]["connected"] is True and any(f["author"] == "'"$TUNIS"'" for f in d["feeds"])'

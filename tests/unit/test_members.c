@@ -257,14 +257,49 @@ static void test_names(void **state)
 	assert_string_equal(members_city_name(f->m, &f->cfg, f->c.pk), "Sfax");
 	assert_null(members_city_name(f->m, &f->cfg, f->e.pk));
 
-	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Sfax", pk), 0);
+	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Sfax", pk, NULL), 0);
 	assert_memory_equal(pk, f->c.pk, 32);
-	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Tunis", pk), 0);
+	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Tunis", pk, NULL), 0);
 	assert_memory_equal(pk, f->b.pk, 32);
 	ag_key_to_b64(c_key, f->e.pk);
-	assert_int_equal(members_resolve_city(f->m, &f->cfg, c_key, pk), 0); /* a key is a key */
+	assert_int_equal(members_resolve_city(f->m, &f->cfg, c_key, pk, NULL),
+	                 0); /* a key is a key */
 	assert_memory_equal(pk, f->e.pk, 32);
-	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Atlantis", pk), -1);
+	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Atlantis", pk, NULL), -1);
+}
+
+/*
+ * Names cannot be spoofed: a key's own member records never name it, two
+ * introducers that disagree are both shown, a name that records give to two
+ * keys is ambiguous, and the config's names come first.
+ */
+static void test_names_spoofed(void **state)
+{
+	struct fx *f = *state;
+	uint8_t pk[32], other[32];
+
+	introduce(f, &f->b, &f->c, "Sfax");
+	introduce(f, &f->b, &f->d, "Oran");
+	introduce(f, &f->c, &f->c, "Lyon");   /* c names itself: ignored */
+	introduce(f, &f->d, &f->c, "Sousse"); /* d disagrees with b about c */
+	recompute(f, 3);
+	assert_string_equal(members_city_name(f->m, &f->cfg, f->c.pk), "Sfax / Sousse");
+	assert_string_equal(members_city_role(f->m, &f->cfg, f->c.pk), "partner");
+	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Lyon", pk, NULL), 0);
+	assert_memory_equal(pk, f->self.pk, 32); /* the config's name */
+	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Sousse", pk, NULL), 0);
+	assert_memory_equal(pk, f->c.pk, 32);
+
+	/* d gives c's name to e too: "Sfax" is now given to two keys, and says so. */
+	introduce(f, &f->d, &f->e, "Sfax");
+	recompute(f, 3);
+	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Sfax", pk, other), -2);
+	assert_memory_equal(pk, f->c.pk, 32);
+	assert_memory_equal(other, f->e.pk, 32);
+	/* A peer of that name in the config settles it for this node. */
+	snprintf(f->peers[0].name, sizeof(f->peers[0].name), "Sfax");
+	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Sfax", pk, NULL), 0);
+	assert_memory_equal(pk, f->b.pk, 32);
 }
 
 /*
@@ -291,13 +326,13 @@ static void test_introduced_bound(void **state)
 	for (int i = 0; i < 30; i++)
 		assert_int_equal(members_has(f->m, many[i].pk), i >= 20);
 	assert_string_equal(members_city_name(f->m, &f->cfg, many[29].pk), "Ville 29");
-	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Ville 25", pk), 0);
+	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Ville 25", pk, NULL), 0);
 	assert_memory_equal(pk, many[25].pk, 32);
-	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Ville 5", pk), -1);
+	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Ville 5", pk, NULL), -1);
 	/* Without the bound, all of them. */
 	assert_int_equal(members_recompute(f->m, (const uint8_t(*)[32])roots, 2, 2, 1000), 1);
 	assert_int_equal(members_count(f->m), 2 + 30);
-	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Ville 5", pk), 0);
+	assert_int_equal(members_resolve_city(f->m, &f->cfg, "Ville 5", pk, NULL), 0);
 	assert_memory_equal(pk, many[5].pk, 32);
 }
 
@@ -308,6 +343,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_many_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reconcile, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_names_spoofed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_introduced_bound, setup, teardown),
 	};
 
