@@ -2061,6 +2061,136 @@ int store_usage(struct store *st, const uint8_t author[static AG_PK_LEN], struct
 	return store_read(st, "usage", usage_read, &a) != 0 ? -1 : 0;
 }
 
+/* ---- dropping a feed that left the replicated set ---- */
+
+/* Deletes every pair of dbi whose key starts with author. */
+static int del_prefix(MDB_txn *txn, MDB_dbi dbi, const uint8_t *author)
+{
+	MDB_val k = {AG_PK_LEN, (void *)(uintptr_t)author}, v;
+	MDB_cursor *c;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size >= AG_PK_LEN && memcmp(k.mv_data, author, AG_PK_LEN) == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Deletes one pair (or every line of a key) of dbi; absent is no error. */
+static int del_key(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t len)
+{
+	int rc = mdb_del(txn, dbi, &(MDB_val){len, (void *)(uintptr_t)key}, NULL);
+
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+struct drop_arg {
+	const uint8_t *author;
+	uint64_t entries, records;
+};
+
+/* The record of the entry at logno leaves records, its live version the index. */
+static int drop_record(struct wtxn *w, struct drop_arg *d, const uint8_t *logno)
+{
+	char type[AG_TYPE_MAX + 1], id[AG_ID_MAX];
+	uint8_t kb[RKEY_MAX];
+	struct ag_entry e;
+	struct rec r;
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t id_len;
+	int rc;
+
+	/* Copied out: a delete may reuse the page the header lies on. */
+	if ((rc = store_log_load(w->txn, w->st, logno, &e)) != 0)
+		return rc;
+	snprintf(type, sizeof(type), "%s", e.h.type);
+	memcpy(id, e.h.id, id_len = e.h.id_len);
+	k = rkey(kb, type, d->author, id, id_len);
+	if ((rc = mdb_cursor_open(w->txn, w->st->records, &c)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET)) == 0 &&
+	    (rc = mdb_cursor_get(c, &k, &v, MDB_LAST_DUP)) == 0 &&
+	    (rc = store_rec_get(&v, &r)) == 0 &&
+	    (rc = r.live ? index_kill(w->st->ix, w->txn, r.docno) : 0) == 0 &&
+	    (rc = mdb_cursor_del(c, MDB_NODUPDATA)) == 0)
+		d->records++;
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc; /* a record met before, through another version */
+}
+
+/* Every entry of the feed, its records and bodies. */
+static int drop_entries(struct wtxn *w, struct drop_arg *d)
+{
+	MDB_val k = {AG_PK_LEN, (void *)(uintptr_t)d->author}, v;
+	uint8_t logno[8];
+	MDB_cursor *c;
+	int rc;
+
+	if ((rc = mdb_cursor_open(w->txn, w->st->entries, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size != 16) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(logno, (const uint8_t *)v.mv_data + 8, 8);
+		if ((rc = drop_record(w, d, logno)) != 0 ||
+		    (rc = del_key(w->txn, w->st->bodies, logno, 8)) != 0 ||
+		    (rc = del_key(w->txn, w->st->log, logno, 8)) != 0)
+			break;
+		d->entries++;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int drop_txn(struct wtxn *w, void *arg)
+{
+	struct drop_arg *d = arg;
+	uint64_t records;
+	uint8_t b[8];
+	int rc;
+
+	/* The feed may hold the last lognos: they are never given again (logno_floor). */
+	d->entries = d->records = 0;
+	if ((rc = logno_next(w, b)) != 0)
+		return rc;
+	w->logno--; /* only read: what the log's highest logno has been */
+	be64_put(b, w->logno);
+	if ((rc = mdb_put(w->txn, w->st->info, &logno_key, &(MDB_val){8, b}, 0)) != 0 ||
+	    (rc = drop_entries(w, d)) != 0 ||
+	    (rc = del_key(w->txn, w->st->entries, d->author, AG_PK_LEN)) != 0 ||
+	    (rc = del_key(w->txn, w->st->heads, d->author, AG_PK_LEN)) != 0 ||
+	    (rc = del_key(w->txn, w->st->flags, d->author, AG_PK_LEN)) != 0 ||
+	    (rc = del_key(w->txn, w->st->usage, d->author, AG_PK_LEN)) != 0 ||
+	    (rc = del_prefix(w->txn, w->st->missing, d->author)) != 0 ||
+	    (rc = del_prefix(w->txn, w->st->purged, d->author)) != 0 ||
+	    (rc = del_prefix(w->txn, w->st->forks, d->author)) != 0 ||
+	    (rc = store_records_count(w->txn, w->st->info, &records)) != 0)
+		return rc;
+	be64_put(b, records > d->records ? records - d->records : 0);
+	return mdb_put(w->txn, w->st->info, &records_key, &(MDB_val){8, b}, 0);
+}
+
+ssize_t store_feed_drop(struct store *st, const uint8_t author[static AG_PK_LEN])
+{
+	struct drop_arg d = {author, 0, 0};
+	int rc = store_write(st, drop_txn, &d);
+
+	if (rc != 0) {
+		log_error("store: drop a feed: %s", mdb_strerror(rc));
+		return -1;
+	}
+	return (ssize_t)d.entries;
+}
+
 /* ---- flags and forks ---- */
 
 struct flags_arg {

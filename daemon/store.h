@@ -258,6 +258,14 @@ int store_fork_clear(struct store *, const uint8_t author[static AG_PK_LEN]);
 int store_void(struct store *, const uint8_t author[static AG_PK_LEN], uint64_t after, uint32_t set,
                uint64_t *voided);
 
+/*
+ * Drops author's whole feed: its entries, bodies, records (out of the index),
+ * head, flags and fork proofs, in one transaction, as if it had never been
+ * received (a key that left the replicated set, past LeaveGrace). Returns how
+ * many entries went, or -1 (logged).
+ */
+ssize_t store_feed_drop(struct store *, const uint8_t author[static AG_PK_LEN]);
+
 /* The entries kept as proof of forks, of one author or (NULL) all. Returns how many, or -1. */
 ssize_t store_forks(struct store *, const uint8_t *author, store_entry_fn *fn, void *arg);
 

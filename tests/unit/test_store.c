@@ -956,6 +956,56 @@ static void test_readers_on_other_threads(void **state)
 
 /* ---- meta and flags ---- */
 
+/*
+ * A feed dropped (a key that left the set, past LeaveGrace) is gone from every
+ * view, the index and the counts, the store stays consistent, the other feed
+ * is untouched, and later entries never reuse a dropped entry's logno (a
+ * killed docno must never name another version).
+ */
+static void test_feed_drop(void **state)
+{
+	struct fixture *f = *state;
+	struct ag_entry e;
+	struct store_stats before, after;
+	uint8_t hash[AG_HASH_LEN];
+	uint64_t seq;
+
+	for (int i = 0; i < 3; i++) {
+		e = entry_next(f, &f->a, "hébergement alpha");
+		assert_int_equal(append1(f, &e, NULL), STORE_STORED);
+	}
+	e = entry_next(f, &f->b, "hébergement beta");
+	assert_int_equal(append1(f, &e, NULL), STORE_STORED);
+	e = entry_next(f, &f->a, NULL); /* the latest of a's entries: a retraction */
+	assert_int_equal(append1(f, &e, NULL), STORE_STORED);
+	assert_int_equal(search(f, "hebergement", NULL), 4);
+	assert_int_equal(store_stats(f->st, &before), 0);
+
+	assert_int_equal(store_feed_drop(f->st, f->a.pk), 4);
+	assert_int_equal(store_head(f->st, f->a.pk, &seq, hash), 0);
+	assert_int_equal(search(f, "hebergement", NULL), 1);
+	assert_int_equal(search(f, "alpha", NULL), 0);
+	assert_int_equal(store_get(f->st, "practice", f->a.pk, "r1", 2, count_fn, &(size_t){0}), 0);
+	assert_int_equal(store_head(f->st, f->b.pk, &seq, hash), 1);
+	assert_int_equal(store_stats(f->st, &after), 0);
+	assert_int_equal(after.records, before.records - 4);
+	assert_consistent(f);
+	assert_int_equal(store_feed_drop(f->st, f->a.pk), 0); /* nothing left: nothing to do */
+
+	/* b's next entry takes a logno past a's, though a's last ones are gone. */
+	e = entry_next(f, &f->b, "gamma");
+	assert_int_equal(append1(f, &e, NULL), STORE_STORED);
+	assert_int_equal(search(f, "gamma", NULL), 1);
+	assert_consistent(f);
+	/* a's feed may come back from scratch. */
+	memset(&f->a.head, 0, sizeof(f->a.head));
+	f->a.seq = 0;
+	e = entry_next(f, &f->a, "delta");
+	assert_int_equal(append1(f, &e, NULL), STORE_STORED);
+	assert_int_equal(search(f, "delta", NULL), 1);
+	assert_consistent(f);
+}
+
 static int meta_count(const void *k, size_t kl, const void *v, size_t vl, void *arg)
 {
 	(void)k, (void)kl, (void)v, (void)vl;
@@ -1586,6 +1636,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_readers_on_other_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_feed_drop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_check_finds_damage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_format_refused, setup, teardown),
