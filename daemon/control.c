@@ -937,11 +937,25 @@ static int query_init(struct control *ctl, const struct ag_ctl_req *r, struct in
 	return words == 0 || words > INDEX_WORDS_MAX ? AG_CTL_EREFUSED : 0;
 }
 
+/* A search's hit, kept only if its author is in the replicated set (DESIGN.md "Leaving"). */
+struct in_set {
+	struct node *node;
+	struct collect cl;
+};
+
+static int collect_in_set(const struct ag_entry *e, void *arg)
+{
+	struct in_set *s = arg;
+
+	return node_in_set(s->node, e->h.author) ? collect_entry(e, &s->cl) : 0;
+}
+
 /* LIST and SEARCH: records, newest first, and whether some were left out. */
 static int handle_search(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
                          char *err, size_t errlen)
 {
-	struct collect cl = {.max_count = r->limit, .max_bytes = CONTROL_RESP_BYTES};
+	struct in_set s = {ctl->node, {.max_count = r->limit, .max_bytes = CONTROL_RESP_BYTES}};
+	struct collect *cl = &s.cl;
 	struct ag_ctl_records resp = {0};
 	uint8_t city[AG_PK_LEN];
 	struct index_query q;
@@ -949,14 +963,17 @@ static int handle_search(struct control *ctl, const struct ag_ctl_req *r, msgpac
 
 	if ((rc = query_init(ctl, r, &q, city, err, errlen)) != 0)
 		return rc;
-	if (store_search(node_store(ctl->node), &q, collect_entry, &cl) < 0 || cl.nomem) {
+	/* Hits of feeds out of the set are skipped here: the index must not stop at the limit. */
+	if (!node_all_in_set(ctl->node))
+		q.limit = 0;
+	if (store_search(node_store(ctl->node), &q, collect_in_set, &s) < 0 || cl->nomem) {
 		snprintf(err, errlen, "the search failed (see the daemon's log)");
-		collect_clear(&cl);
+		collect_clear(cl);
 		return AG_CTL_EFAILED;
 	}
-	resp.more = cl.more;
-	rc = records_fill(ctl, &cl, &ag_ctl_record_shape, &resp.records, &resp.nrecords);
-	collect_clear(&cl);
+	resp.more = cl->more;
+	rc = records_fill(ctl, cl, &ag_ctl_record_shape, &resp.records, &resp.nrecords);
+	collect_clear(cl);
 	return pack_clear(pk, &ag_ctl_records_shape, &resp, rc, err, errlen);
 }
 

@@ -19,6 +19,7 @@
 #include "ctl.h"
 #include "head.h"
 #include "keyfile.h"
+#include "leave.h"
 #include "listener.h"
 #include "log.h"
 #include "members.h"
@@ -72,6 +73,8 @@ struct node {
 	uv_timer_t graft_timer;
 	uv_timer_t claims_timer; /* claims of our own feed fall due */
 	uv_timer_t compact_timer;
+	uv_timer_t leave_timer; /* feeds out of the set: marked, dropped after LeaveGrace */
+	ssize_t nleft;          /* feeds held out of the set, as the last look found; -1: unknown */
 	int stopping;
 	int64_t started_ms; /* Unix time */
 	int log_pinned;     /* -v: LogLevel does not apply */
@@ -496,6 +499,48 @@ static void node_dial(struct node *n, struct peer *p)
 
 /* ---- the replicated set: self, peers, and members they introduce ---- */
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* How often feeds out of the set are looked at: a quarter of LeaveGrace, 1 s to 60 s. */
+static uint64_t leave_period_ms(const struct node *n)
+{
+	uint64_t ms = (uint64_t)n->cfg->leave_grace * 1000 / 4;
+
+	return ms < 1000 ? 1000 : ms > 60000 ? 60000 : ms;
+}
+
+static void on_leave(uv_timer_t *t)
+{
+	struct node *n = t->data;
+
+	n->nleft = leave_scan(n->store, n->members, now_ms(), (uint64_t)n->cfg->leave_grace * 1000);
+	uv_timer_start(&n->leave_timer, on_leave, leave_period_ms(n), 0);
+}
+
+/* The set changed: a key may have left it; the next look comes within a second. */
+static void leave_soon(struct node *n)
+{
+	n->nleft = -1;
+	if (n->leave_timer.data && !n->stopping && uv_timer_get_due_in(&n->leave_timer) > 1000)
+		uv_timer_start(&n->leave_timer, on_leave, 1000, 0);
+}
+
+bool node_in_set(const struct node *n, const uint8_t pk[static 32])
+{
+	return members_has(n->members, pk);
+}
+
+bool node_all_in_set(const struct node *n)
+{
+	return n->nleft == 0;
+}
+
 static void node_recompute_set(struct node *n)
 {
 	uint8_t(*roots)[32] = malloc((n->npeers + 2) * sizeof(*roots));
@@ -513,18 +558,11 @@ static void node_recompute_set(struct node *n)
 			memcpy(roots[k++], n->peers[i]->pk, 32);
 	if (members_recompute(n->members, roots, k, n->cfg->hops, n->cfg->max_introduced) > 0)
 		sync_clock_all(n->sync);
+	leave_soon(n);
 	free(roots);
 }
 
 /* ---- publishing ---- */
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Our own feed is flagged forked: the store refuses to add to it. */
 static bool node_own_forked(struct node *n)
@@ -1059,6 +1097,10 @@ int node_start(struct node *n)
 	n->compact_timer.data = n;
 	uv_timer_init(n->loop, &n->move_timer);
 	n->move_timer.data = n;
+	uv_timer_init(n->loop, &n->leave_timer);
+	n->leave_timer.data = n;
+	n->nleft = -1;
+	uv_timer_start(&n->leave_timer, on_leave, 1000, 0);
 	uv_timer_start(&n->compact_timer, on_compact, NODE_COMPACT_MS, NODE_COMPACT_MS);
 	for (size_t i = 0; i < n->cfg->npeers; i++)
 		if (add_peer_object(n, &n->cfg->peers[i]) != 0)
@@ -1086,6 +1128,8 @@ void node_stop(struct node *n)
 		uv_close((uv_handle_t *)&n->compact_timer, NULL);
 	if (n->move_timer.data && !uv_is_closing((uv_handle_t *)&n->move_timer))
 		uv_close((uv_handle_t *)&n->move_timer, NULL);
+	if (n->leave_timer.data && !uv_is_closing((uv_handle_t *)&n->leave_timer))
+		uv_close((uv_handle_t *)&n->leave_timer, NULL);
 	listener_free(n->listener);
 	n->listener = NULL;
 	while (n->npeers > 0)

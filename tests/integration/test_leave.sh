@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Leaving: on a line A - B - C, C replicates A because B introduces it. When B
+# removes A, A leaves the replicated set of B and of C: its records leave
+# their lists and search at once, and after LeaveGrace (3 s at C, 30 days at
+# B) its entries are gone from C's store, not from B's. Introduced again, A
+# comes back, its feed fetched anew.
+. "$(dirname "$0")/lib.sh"
+put() { echo "{\"title\": \"$2\", \"summary\": \"hebergement $2\", \"topics\": [\"housing\"]}" | a "$1" put practice "$2" >/dev/null; }
+holds() { a "$1" list | grep -q "$2"; }
+finds() { a "$1" search hebergement | grep -q "$2"; }
+entries_of() { a "$1" --json log --city "$2" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["entries"]))'; }
+
+node_make A
+node_make B
+node_init C > "$WORK/C.key"
+printf 'LeaveGrace = 3s\n' >> "$WORK/C/agorad.conf"
+node_start C
+until_ok 5 a C status || fail "C does not answer"
+node_link A B
+node_link B C
+A_KEY=$(cat "$WORK/A.key")
+put A pa
+put B pb
+until_ok 15 finds C pa || fail "A's record never reached C's search"
+holds C pa && holds B pa || fail "A's record is not listed"
+
+# B removes A: A leaves B's set and C's at once (as soon as C has B's retraction).
+a B peer remove "$A_KEY" >/dev/null
+until_ok 10 eval '! holds C pa' || fail "A's record stayed in C's list"
+finds C pa && fail "A's record stayed in C's search"
+holds B pa && fail "A's record stayed in B's list"
+finds C pb || fail "B's record left C's search too"
+a C --json status | grep -q "$A_KEY" && fail "C's status still shows A's feed"
+echo "ok: a key that leaves the set leaves lists and search at once"
+
+# After LeaveGrace (3 s at C) its entries are dropped there; B keeps them (30 days).
+until_ok 15 eval '[ "$(entries_of C "$A_KEY")" = 0 ]' || fail "C still holds A's entries"
+wait_log C "out of the replicated set for LeaveGrace: its [0-9]+ entries dropped"
+[ "$(entries_of B "$A_KEY")" -ge 2 ] || fail "B dropped A's entries before its LeaveGrace"
+a C check >/dev/null || fail "C's check after the drop: $(a C check)"
+echo "ok: after LeaveGrace its entries are dropped, and only where the grace has run out"
+
+# Introduced again, A comes back to C with its whole feed.
+a B peer add "$A_KEY" --name A --endpoint "$(addr A)" >/dev/null
+until_ok 15 finds C pa || fail "A did not come back to C"
+[ "$(entries_of C "$A_KEY")" = "$(entries_of A "$A_KEY")" ] || fail "C did not fetch A's feed anew"
+echo "ok: a key introduced again comes back with its feed"
+echo "3 passed, 0 failed"
