@@ -246,6 +246,20 @@ static const struct command commands[] = {
      "how to recover (agora recover --recovery-key FILE).\n"
      "--json: forks, each with author, name, own, seq and proofs (hash, id, raw:\n"
      "the base64 of the signed header, seq, timestamp, type)."},
+    {"peer log",
+     cmd_peer_log,
+     "who introduced, changed, removed or rotated whom, and when",
+     "",
+     {NULL},
+     0,
+     0,
+     0,
+     "The roster's history, as the member and identity records of every feed this\n"
+     "node replicates tell it, oldest first by their authors' clocks: who (BY, at\n"
+     "SEQ of its feed) introduced a key (with the name and role it gave),\n"
+     "changed its name or role, removed it, rotated to a new key (rotated) or\n"
+     "took an old key's place (succeeds). --json: events, each with by, by_name,\n"
+     "key, kind, name, role, seq and timestamp."},
     {"peer list",
      cmd_peer_list,
      "the configured peers",
@@ -321,7 +335,10 @@ static const struct command commands[] = {
      2,
      2,
      O(OPT_CITY),
-     "Lists every version of a record, oldest first, with seq, time and hash."},
+     "Lists every version of a record, oldest first, with seq, time and hash.\n"
+     "history member KEY, without --city: the roster's history of that key, from\n"
+     "every feed this node replicates: who introduced it (name, role), changed or\n"
+     "removed it, and its rotations, oldest first, as agora peer log shows them."},
     {"log",
      cmd_log,
      "a city's raw entries",

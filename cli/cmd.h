@@ -164,6 +164,9 @@ int cmd_show(const struct args *);
 int cmd_export(const struct args *);
 int cmd_compact(const struct args *);
 int cmd_fork_list(const struct args *);
+int cmd_peer_log(const struct args *);
+/* agora history member KEY without --city: the roster's history of that key. */
+int cmd_history_member(const struct args *, const char *key);
 int cmd_schema(const struct args *);
 int cmd_report_html(const struct args *);
 int cmd_edit(const struct args *);

@@ -29,6 +29,7 @@
 #include "health.h"
 #include "index.h"
 #include "key.h"
+#include "lineage.h"
 #include "log.h"
 #include "node.h"
 #include "status.h"
@@ -1139,6 +1140,22 @@ static int handle_forks(struct control *ctl, const struct ag_ctl_req *r, msgpack
 	return rc;
 }
 
+/* MEMBER_LOG: who introduced, changed, removed or rotated whom, about key or every key. */
+static int handle_member_log(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
+                             char *err, size_t errlen)
+{
+	struct ag_ctl_events ev;
+	int rc;
+
+	if (lineage_fill(ctl->node, r->fields & AG_CTL_F_KEY ? r->pk : NULL, &ev) != 0) {
+		snprintf(err, errlen, "the store cannot say (see the daemon's log)");
+		return AG_CTL_EFAILED;
+	}
+	rc = pack_resp(pk, &ag_ctl_events_shape, &ev, err, errlen);
+	ag_ctl_resp_clear(&ag_ctl_events_shape, &ev);
+	return rc;
+}
+
 static int handle_resolve(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
                           char *err, size_t errlen)
 {
@@ -1264,6 +1281,7 @@ static control_handler *const handlers[AG_CTL_TYPE_END] = {
     [AG_CTL_RECOVER] = handle_cert,
     [AG_CTL_CERT_IMPORT] = handle_cert,
     [AG_CTL_FORKS] = handle_forks,
+    [AG_CTL_MEMBER_LOG] = handle_member_log,
 };
 
 /* Why a request's body was refused, in words a person can act on. */

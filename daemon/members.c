@@ -219,7 +219,7 @@ static int add_intro(struct members *m, size_t key, size_t by, const char *name,
  * "Versions live side by side"), so a name with control characters, which a
  * terminal would obey, counts as none.
  */
-static void body_str(const struct ag_entry *e, const char *field, char *out, size_t cap)
+void members_body_str(const struct ag_entry *e, const char *field, char *out, size_t cap)
 {
 	msgpack_unpacked up;
 	size_t off = 0, flen = strlen(field);
@@ -250,7 +250,7 @@ static int member_key(const struct ag_entry *e, uint8_t pk[32])
 {
 	char key[AG_B64_LEN + 2];
 
-	body_str(e, "key", key, sizeof(key));
+	members_body_str(e, "key", key, sizeof(key));
 	return strlen(key) == AG_B64_LEN && ag_key_from_b64(pk, key) == 0 ? 0 : -1;
 }
 
@@ -273,8 +273,8 @@ static int on_member(const struct ag_entry *e, void *arg)
 	/* A key's own records never name it (DESIGN.md "Roles and names"). */
 	if (member_key(e, pk) != 0 || memcmp(pk, e->h.author, 32) == 0)
 		return 0;
-	body_str(e, "name", name, sizeof(name));
-	body_str(e, "role", role, sizeof(role));
+	members_body_str(e, "name", name, sizeof(name));
+	members_body_str(e, "role", role, sizeof(role));
 	if ((k = add(sc->m, pk)) >= 0)
 		(void)add_intro(sc->m, (size_t)k, sc->by, name, role);
 	return 0;
@@ -446,8 +446,8 @@ static int read_vouch(const struct ag_entry *e, void *arg)
 	struct vouch *v = arg;
 
 	v->live = e->body != NULL;
-	body_str(e, "name", v->name, sizeof(v->name));
-	body_str(e, "role", v->role, sizeof(v->role));
+	members_body_str(e, "name", v->name, sizeof(v->name));
+	members_body_str(e, "role", v->role, sizeof(v->role));
 	return 0;
 }
 

@@ -77,4 +77,12 @@ typedef void members_intro_fn(const uint8_t by[32], const char *name, const char
 size_t members_intros(struct members *, const uint8_t pk[static 32], members_intro_fn *fn,
                       void *arg);
 
+/*
+ * The string field of a record's body (member, identity), copied into out, or
+ * "" when there is none, it is not a string, or it holds control characters
+ * (bodies from the network are not held to their schema).
+ */
+struct ag_entry;
+void members_body_str(const struct ag_entry *e, const char *field, char *out, size_t cap);
+
 #endif

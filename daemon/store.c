@@ -1961,18 +1961,25 @@ int store_get(struct store *st, const char *type, const uint8_t author[static AG
 	return rc < 0 ? -1 : rc == 0;
 }
 
+/*
+ * Every version of one record, or (id NULL) of every record of the type and
+ * author: a key that starts with type NUL author, in key order.
+ */
 static int history_scan(MDB_txn *txn, struct store *st, void *arg)
 {
 	struct rec_arg *a = arg;
 	uint8_t kb[RKEY_MAX];
-	MDB_val k = rkey(kb, a->type, a->author, a->id, a->id_len), v;
+	MDB_val k = rkey(kb, a->type, a->author, a->id ? a->id : "", a->id ? a->id_len : 0), v;
+	size_t plen = k.mv_size;
+	bool all = a->id == NULL;
 	MDB_cursor *c;
 	int rc;
 
 	if ((rc = mdb_cursor_open(txn, st->records, &c)) != 0)
 		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
+	for (rc = mdb_cursor_get(c, &k, &v, all ? MDB_SET_RANGE : MDB_SET_KEY);
+	     rc == 0 && (!all || (k.mv_size > plen && memcmp(k.mv_data, kb, plen) == 0));
+	     rc = mdb_cursor_get(c, &k, &v, all ? MDB_NEXT : MDB_NEXT_DUP)) {
 		struct ag_entry e;
 		struct rec r;
 
@@ -1992,7 +1999,7 @@ ssize_t store_history(struct store *st, const char *type, const uint8_t author[s
 {
 	struct rec_arg a = {type, author, id, id_len, fn, arg, 0};
 
-	if (!rkey_check(type, id, id_len))
+	if (id ? !rkey_check(type, id, id_len) : ag_rectype_check(type, strlen(type)) != 0)
 		return 0;
 	if (store_read(st, "history", history_scan, &a) != 0)
 		return -1;

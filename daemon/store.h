@@ -227,7 +227,10 @@ ssize_t store_feed(struct store *, const uint8_t author[static AG_PK_LEN], uint6
 int store_get(struct store *, const char *type, const uint8_t author[static AG_PK_LEN],
               const char *id, size_t id_len, store_entry_fn *fn, void *arg);
 
-/* Every version of a record, oldest first. Returns how many, or -1. */
+/*
+ * Every version of a record, oldest first; with id NULL, of every record of
+ * that type and author, record by record. Returns how many, or -1.
+ */
 ssize_t store_history(struct store *, const char *type, const uint8_t author[static AG_PK_LEN],
                       const char *id, size_t id_len, store_entry_fn *fn, void *arg);
 

@@ -98,6 +98,7 @@ static const struct {
     [AG_CTL_RECOVER] = {"recover", AG_CTL_F_TEXT, AG_CTL_F_TEXT},
     [AG_CTL_CERT_IMPORT] = {"cert-import", AG_CTL_F_TEXT, AG_CTL_F_TEXT},
     [AG_CTL_FORKS] = {"forks", 0, 0},
+    [AG_CTL_MEMBER_LOG] = {"member-log", AG_CTL_F_KEY, 0},
 };
 
 const char *ag_ctl_type_name(unsigned type)

@@ -49,6 +49,7 @@ enum ag_ctl_type {
 	AG_CTL_RECOVER = 20,       /* agora recover, then: the signed certificate */
 	AG_CTL_CERT_IMPORT = 21,   /* agora cert import */
 	AG_CTL_FORKS = 22,
+	AG_CTL_MEMBER_LOG = 23,
 	AG_CTL_TYPE_END /* one past the last */
 };
 

@@ -233,6 +233,25 @@ static const struct ag_ctl_field forks_fields[] = {
 const struct ag_ctl_shape ag_ctl_forks_shape = {"forks response", forks_fields, N(forks_fields),
                                                 sizeof(struct ag_ctl_forks), 0};
 
+static const struct ag_ctl_field event_fields[] = {
+    STR(struct ag_ctl_event, by, AG_CTL_K_KEY),
+    STR(struct ag_ctl_event, by_name, AG_CTL_K_STR),
+    STR(struct ag_ctl_event, key, AG_CTL_K_KEY),
+    STR(struct ag_ctl_event, kind, AG_CTL_K_STR),
+    STR(struct ag_ctl_event, name, AG_CTL_K_STR),
+    STR(struct ag_ctl_event, role, AG_CTL_K_STR),
+    UINT(struct ag_ctl_event, seq),
+    UINT(struct ag_ctl_event, timestamp),
+};
+const struct ag_ctl_shape ag_ctl_event_shape = {"event", event_fields, N(event_fields),
+                                                sizeof(struct ag_ctl_event), AG_CTL_PEERS_MAX * 16};
+
+static const struct ag_ctl_field events_fields[] = {
+    ARRAY(struct ag_ctl_events, events, ag_ctl_event_shape),
+};
+const struct ag_ctl_shape ag_ctl_events_shape = {"member-log response", events_fields,
+                                                 N(events_fields), sizeof(struct ag_ctl_events), 0};
+
 /* Not in name order: "ok", "status", "error" is the order PROTOCOL.md gives. */
 static const struct ag_ctl_field error_fields[] = {
     UINT(struct ag_ctl_error, status),
@@ -360,6 +379,8 @@ const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type)
 		return &ag_ctl_succession_shape;
 	case AG_CTL_FORKS:
 		return &ag_ctl_forks_shape;
+	case AG_CTL_MEMBER_LOG:
+		return &ag_ctl_events_shape;
 	default:
 		return NULL;
 	}

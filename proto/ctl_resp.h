@@ -229,6 +229,24 @@ struct ag_ctl_forks {
 	size_t nforks;
 };
 
+/* Who did what to whom in the network's roster, and when (MEMBER_LOG). */
+struct ag_ctl_event {
+	char by[AG_B64_LEN + 1]; /* the key whose entry says it */
+	char by_name[AG_CTL_NAME_MAX + 1];
+	char key[AG_B64_LEN + 1];       /* the key it is about */
+	char kind[AG_CTL_KIND_MAX + 1]; /* introduced, changed, removed, rotated, succeeds */
+	char name[AG_CTL_NAME_MAX + 1]; /* the name the entry gives the key, or "" */
+	char role[AG_CTL_ROLE_MAX + 1]; /* and the role */
+	uint64_t seq;                   /* of the entry in by's feed */
+	uint64_t timestamp;             /* ms since the epoch, by's clock */
+};
+
+/* MEMBER_LOG: oldest first. */
+struct ag_ctl_events {
+	struct ag_ctl_event *events;
+	size_t nevents;
+};
+
 /* An error response: {"ok": false, "status": N, "error": "words"}. */
 struct ag_ctl_error {
 	char error[AG_CTL_ERROR_MAX + 1];
@@ -347,6 +365,7 @@ extern const struct ag_ctl_shape ag_ctl_get_shape;
 extern const struct ag_ctl_shape ag_ctl_records_shape, ag_ctl_history_shape, ag_ctl_log_shape;
 extern const struct ag_ctl_shape ag_ctl_succession_shape;
 extern const struct ag_ctl_shape ag_ctl_proof_shape, ag_ctl_fork_shape, ag_ctl_forks_shape;
+extern const struct ag_ctl_shape ag_ctl_event_shape, ag_ctl_events_shape;
 
 /* The shape of the response to a request type, or NULL if type is not a request. */
 const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type);

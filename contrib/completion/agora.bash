@@ -121,7 +121,7 @@ _agora() {
 	init) opts="--name --listen" ;;
 	peer)
 		if [[ -z $sub ]]; then
-			COMPREPLY=($(compgen -W "add remove list" -- "$cur"))
+			COMPREPLY=($(compgen -W "add remove list log" -- "$cur"))
 			return
 		fi
 		case $sub in

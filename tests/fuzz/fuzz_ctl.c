@@ -75,6 +75,7 @@ static void check_typed(const struct ag_ctl_shape *s, const uint8_t *body, size_
 		struct ag_ctl_backup backup;
 		struct ag_ctl_succession succession;
 		struct ag_ctl_forks forks;
+		struct ag_ctl_events events;
 		struct ag_ctl_error err;
 		struct ag_ctl_get get;
 		struct ag_ctl_records recs;

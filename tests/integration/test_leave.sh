@@ -45,4 +45,23 @@ a B peer add "$A_KEY" --name A --endpoint "$(addr A)" >/dev/null
 until_ok 15 finds C pa || fail "A did not come back to C"
 [ "$(entries_of C "$A_KEY")" = "$(entries_of A "$A_KEY")" ] || fail "C did not fetch A's feed anew"
 echo "ok: a key introduced again comes back with its feed"
-echo "3 passed, 0 failed"
+
+# The roster's history: who introduced and removed A, and when, at C; peer log
+# shows every key's.
+a C --json history member "$A_KEY" > "$WORK/h.json"
+A_KEY=$A_KEY B_KEY=$(cat "$WORK/B.key") python3 - "$WORK/h.json" <<'PY' || fail "history member: $(cat "$WORK/h.json")"
+import json, os, sys
+ev = json.load(open(sys.argv[1]))["events"]
+mine = [(e["by_name"], e["kind"], e["name"]) for e in ev if e["by"] == os.environ["B_KEY"]]
+assert mine == [("B", "introduced", "A"), ("B", "removed", ""), ("B", "introduced", "A")], ev
+assert all(e["key"] == os.environ["A_KEY"] for e in ev), ev
+assert [e["timestamp"] for e in ev] == sorted(e["timestamp"] for e in ev), ev
+assert all(e["role"] == "partner" for e in ev if e["kind"] == "introduced"), ev
+PY
+a C history member "$A_KEY" > "$WORK/out"
+grep -E "B +[0-9]+ +removed +" "$WORK/out" | grep -qF "$A_KEY" || fail "history member, text: $(cat "$WORK/out")"
+a C peer log > "$WORK/out"
+grep -qE "^[-0-9]+ [0-9:]+ +B +[0-9]+ +introduced C \(partner\)" "$WORK/out" || fail "peer log: $(cat "$WORK/out")"
+grep -qE " +B +[0-9]+ +removed " "$WORK/out" || fail "peer log lacks the removal: $(cat "$WORK/out")"
+echo "ok: history member and peer log say who introduced and removed whom, and when"
+echo "4 passed, 0 failed"
