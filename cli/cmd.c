@@ -231,6 +231,30 @@ static const struct command commands[] = {
      0,
      "Removes the peer from the config, disconnects it, and retracts the member\n"
      "record that introduced it."},
+    {"peer list",
+     cmd_peer_list,
+     "the configured peers",
+     "",
+     {NULL},
+     0,
+     0,
+     0,
+     "Lists the peers of the config: name, key, endpoint, whether connected, and\n"
+     "what each runs (software and protocol, from its last hello)."},
+    {"peer log",
+     cmd_peer_log,
+     "who introduced, changed, removed or rotated whom, and when",
+     "",
+     {NULL},
+     0,
+     0,
+     0,
+     "The roster's history, as the member and identity records of every feed this\n"
+     "node replicates tell it, oldest first by their authors' clocks: who (BY, at\n"
+     "SEQ of its feed) introduced a key (with the name and role it gave),\n"
+     "changed its name or role, removed it, rotated to a new key (rotated) or\n"
+     "took an old key's place (succeeds). --json: events, each with by, by_name,\n"
+     "key, kind, name, role, seq and timestamp."},
     {"fork list",
      cmd_fork_list,
      "the feeds whose author signed two entries at one seq, with both proofs",
@@ -246,30 +270,6 @@ static const struct command commands[] = {
      "how to recover (agora recover --recovery-key FILE).\n"
      "--json: forks, each with author, name, own, seq and proofs (hash, id, raw:\n"
      "the base64 of the signed header, seq, timestamp, type)."},
-    {"peer log",
-     cmd_peer_log,
-     "who introduced, changed, removed or rotated whom, and when",
-     "",
-     {NULL},
-     0,
-     0,
-     0,
-     "The roster's history, as the member and identity records of every feed this\n"
-     "node replicates tell it, oldest first by their authors' clocks: who (BY, at\n"
-     "SEQ of its feed) introduced a key (with the name and role it gave),\n"
-     "changed its name or role, removed it, rotated to a new key (rotated) or\n"
-     "took an old key's place (succeeds). --json: events, each with by, by_name,\n"
-     "key, kind, name, role, seq and timestamp."},
-    {"peer list",
-     cmd_peer_list,
-     "the configured peers",
-     "",
-     {NULL},
-     0,
-     0,
-     0,
-     "Lists the peers of the config: name, key, endpoint, whether connected, and\n"
-     "what each runs (software and protocol, from its last hello)."},
     {"put",
      cmd_put,
      "publish a record from a JSON document",
