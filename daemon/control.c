@@ -939,23 +939,50 @@ static int query_init(struct control *ctl, const struct ag_ctl_req *r, struct in
 }
 
 /* A search's hit, kept only if its author is in the replicated set (DESIGN.md "Leaving"). */
+/* A search's hits, kept only if their author is in the replicated set (DESIGN.md "Leaving"). */
 struct in_set {
 	struct node *node;
 	struct collect cl;
+	size_t skipped; /* hits of feeds out of the set */
 };
 
 static int collect_in_set(const struct ag_entry *e, void *arg)
 {
 	struct in_set *s = arg;
 
-	return node_in_set(s->node, e->h.author) ? collect_entry(e, &s->cl) : 0;
+	if (node_in_set(s->node, e->h.author))
+		return collect_entry(e, &s->cl);
+	s->skipped++;
+	return 0;
+}
+
+/*
+ * The search, skipping feeds out of the set: while it skipped some and the
+ * index stopped at its limit, it asks again with room for what it skipped
+ * (rare: a feed out of the set is dropped after LeaveGrace). 0 or -1.
+ */
+static int search_in_set(struct store *st, struct index_query *q, struct in_set *s)
+{
+	const struct collect fresh = {.max_count = s->cl.max_count, .max_bytes = s->cl.max_bytes};
+	ssize_t hits;
+
+	for (;;) {
+		s->skipped = 0;
+		if ((hits = store_search(st, q, collect_in_set, s)) < 0 || s->cl.nomem)
+			return -1;
+		if (!q->limit || !s->skipped || s->cl.more || (size_t)hits < q->limit)
+			return 0;
+		q->limit += 2 * s->skipped;
+		collect_clear(&s->cl);
+		s->cl = fresh;
+	}
 }
 
 /* LIST and SEARCH: records, newest first, and whether some were left out. */
 static int handle_search(struct control *ctl, const struct ag_ctl_req *r, msgpack_packer *pk,
                          char *err, size_t errlen)
 {
-	struct in_set s = {ctl->node, {.max_count = r->limit, .max_bytes = CONTROL_RESP_BYTES}};
+	struct in_set s = {ctl->node, {.max_count = r->limit, .max_bytes = CONTROL_RESP_BYTES}, 0};
 	struct collect *cl = &s.cl;
 	struct ag_ctl_records resp = {0};
 	uint8_t city[AG_PK_LEN];
@@ -964,10 +991,7 @@ static int handle_search(struct control *ctl, const struct ag_ctl_req *r, msgpac
 
 	if ((rc = query_init(ctl, r, &q, city, err, errlen)) != 0)
 		return rc;
-	/* Hits of feeds out of the set are skipped here: the index must not stop at the limit. */
-	if (!node_all_in_set(ctl->node))
-		q.limit = 0;
-	if (store_search(node_store(ctl->node), &q, collect_in_set, &s) < 0 || cl->nomem) {
+	if (search_in_set(node_store(ctl->node), &q, &s) != 0) {
 		snprintf(err, errlen, "the search failed (see the daemon's log)");
 		collect_clear(cl);
 		return AG_CTL_EFAILED;

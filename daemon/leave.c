@@ -13,6 +13,7 @@
 
 #define LEAVE_PREFIX "left:"
 #define LEAVE_PLEN   5
+#define LEAVE_WRITES 256 /* store writes in one pass (each its own transaction); the rest next */
 
 /* Keys in key order, each with when it left (0: not marked). */
 struct out {
@@ -103,39 +104,40 @@ static int left_cmp(const void *a, const void *b)
 	return memcmp(a, b, 32);
 }
 
-/* Walks feeds out and marks, both in key order. */
-static ssize_t leave_walk(struct store *st, struct out *feeds, struct out *marks, uint64_t now,
-                          uint64_t grace)
+/* Walks feeds out and marks, both in key order: 0 or -1. */
+static int leave_walk(struct store *st, struct out *feeds, struct out *marks, uint64_t now,
+                      uint64_t grace)
 {
-	size_t i = 0, j = 0, kept = 0;
+	size_t i = 0, j = 0, writes = 0;
 	int c, rc = 0;
 
-	while (rc >= 0 && (i < feeds->n || j < marks->n)) {
+	while (rc >= 0 && writes < LEAVE_WRITES && (i < feeds->n || j < marks->n)) {
 		c = i == feeds->n ? 1 : j == marks->n ? -1 : left_cmp(&feeds->k[i], &marks->k[j]);
 		if (c > 0) {
 			rc = unmark(st, marks->k[j++].pk);
+			writes++;
 			continue;
 		}
 		rc = leave_one(st, feeds->k[i].pk, c == 0 ? marks->k[j].since : 0, now, grace);
-		kept += rc == 1;
+		writes += c != 0 || rc == 0; /* a mark made, or a feed dropped */
 		i++;
 		j += c == 0;
 	}
-	return rc < 0 ? -1 : (ssize_t)kept;
+	return rc < 0 ? -1 : 0;
 }
 
-ssize_t leave_scan(struct store *st, const struct members *m, uint64_t now_ms, uint64_t grace_ms)
+int leave_scan(struct store *st, const struct members *m, uint64_t now_ms, uint64_t grace_ms)
 {
 	struct out feeds = {.m = m}, marks = {.m = m};
-	ssize_t kept = -1;
+	int rc = -1;
 
 	if (store_heads(st, gather_out, &feeds) == 0 && !feeds.failed &&
 	    store_meta_each(st, LEAVE_PREFIX, LEAVE_PLEN, gather_mark, &marks) == 0 &&
 	    !marks.failed)
-		kept = leave_walk(st, &feeds, &marks, now_ms, grace_ms);
-	if (kept < 0)
+		rc = leave_walk(st, &feeds, &marks, now_ms, grace_ms);
+	if (rc < 0)
 		log_error("keys that left the replicated set: not looked at (see above)");
 	free(feeds.k);
 	free(marks.k);
-	return kept;
+	return rc;
 }

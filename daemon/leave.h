@@ -9,7 +9,6 @@
 #ifndef AGORA_LEAVE_H
 #define AGORA_LEAVE_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 struct members;
@@ -19,8 +18,9 @@ struct store;
  * One pass, at now_ms: each feed held that is out of the set is marked (at
  * now, if it was not), a mark of a key back in the set or with no feed goes,
  * and a feed out for grace_ms or more is dropped (store_feed_drop, logged).
- * Returns how many feeds held are out of the set after it, or -1 (logged).
+ * At most a few hundred writes a pass: the rest wait for the next. 0, or -1
+ * (logged).
  */
-ssize_t leave_scan(struct store *, const struct members *, uint64_t now_ms, uint64_t grace_ms);
+int leave_scan(struct store *, const struct members *, uint64_t now_ms, uint64_t grace_ms);
 
 #endif

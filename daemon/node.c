@@ -74,7 +74,6 @@ struct node {
 	uv_timer_t claims_timer; /* claims of our own feed fall due */
 	uv_timer_t compact_timer;
 	uv_timer_t leave_timer; /* feeds out of the set: marked, dropped after LeaveGrace */
-	ssize_t nleft;          /* feeds held out of the set, as the last look found; -1: unknown */
 	int stopping;
 	int64_t started_ms; /* Unix time */
 	int log_pinned;     /* -v: LogLevel does not apply */
@@ -519,14 +518,13 @@ static void on_leave(uv_timer_t *t)
 {
 	struct node *n = t->data;
 
-	n->nleft = leave_scan(n->store, n->members, now_ms(), (uint64_t)n->cfg->leave_grace * 1000);
+	(void)leave_scan(n->store, n->members, now_ms(), (uint64_t)n->cfg->leave_grace * 1000);
 	uv_timer_start(&n->leave_timer, on_leave, leave_period_ms(n), 0);
 }
 
 /* The set changed: a key may have left it; the next look comes within a second. */
 static void leave_soon(struct node *n)
 {
-	n->nleft = -1;
 	if (n->leave_timer.data && !n->stopping && uv_timer_get_due_in(&n->leave_timer) > 1000)
 		uv_timer_start(&n->leave_timer, on_leave, 1000, 0);
 }
@@ -534,11 +532,6 @@ static void leave_soon(struct node *n)
 bool node_in_set(const struct node *n, const uint8_t pk[static 32])
 {
 	return members_has(n->members, pk);
-}
-
-bool node_all_in_set(const struct node *n)
-{
-	return n->nleft == 0;
 }
 
 static void node_recompute_set(struct node *n)
@@ -1099,7 +1092,6 @@ int node_start(struct node *n)
 	n->move_timer.data = n;
 	uv_timer_init(n->loop, &n->leave_timer);
 	n->leave_timer.data = n;
-	n->nleft = -1;
 	uv_timer_start(&n->leave_timer, on_leave, 1000, 0);
 	uv_timer_start(&n->compact_timer, on_compact, NODE_COMPACT_MS, NODE_COMPACT_MS);
 	for (size_t i = 0; i < n->cfg->npeers; i++)

@@ -118,8 +118,6 @@ bool node_ready(const struct node *);
 const char *node_wait_why(const struct node *);
 /* Whether a key is in the replicated set: a feed out of it leaves lists and search at once. */
 bool node_in_set(const struct node *, const uint8_t pk[static 32]);
-/* Whether every feed held is in the set, as last looked at (then a search's limit holds). */
-bool node_all_in_set(const struct node *);
 /* What agora check and agora metrics read (health.c, status.c): the config in force, DIR,
  * when the node started (ms since the epoch), entries refused as invalid since then. */
 const struct config *node_config(const struct node *);

@@ -23,6 +23,9 @@ put A pa
 put B pb
 until_ok 15 finds C pa || fail "A's record never reached C's search"
 holds C pa && holds B pa || fail "A's record is not listed"
+sleep 0.01
+put A pa2 # the newest record of all: a listing of one would find it first
+until_ok 15 holds C pa2 || fail "A's pa2 never reached C"
 
 # B removes A: A leaves B's set and C's at once (as soon as C has B's retraction).
 a B peer remove "$A_KEY" >/dev/null
@@ -30,6 +33,8 @@ until_ok 10 eval '! holds C pa' || fail "A's record stayed in C's list"
 finds C pa && fail "A's record stayed in C's search"
 holds B pa && fail "A's record stayed in B's list"
 finds C pb || fail "B's record left C's search too"
+a C list --limit 1 > "$WORK/out"
+grep -q pb "$WORK/out" || fail "a listing of one, with A's newer record skipped, lacks B's: $(cat "$WORK/out")"
 a C --json status | grep -q "$A_KEY" && fail "C's status still shows A's feed"
 echo "ok: a key that leaves the set leaves lists and search at once"
 
