@@ -170,7 +170,8 @@ int health_check(struct node *n, struct ag_ctl_check *c)
 	if (!st.ready)
 		add(&p, "not-ready",
 		    "not ready: waiting to learn its own feed from a peer (publishing is "
-		    "refused until then)");
+		    "refused until then), since %s",
+		    st.waiting[0] ? st.waiting : "it has not heard from one");
 	check_peers(&p, n, &st);
 	check_disk(&p, n);
 	check_store(&p, &st);

@@ -42,7 +42,8 @@ grep -q 'not ready' "$WORK/out" || fail "status does not say it is not ready: $(
 sleep 2.5
 check Lyon
 [ "$rc" = 1 ] || fail "check exited $rc"
-grep -q '^not ready: waiting to learn its own feed from a peer' "$WORK/out" || fail "not ready: $(cat "$WORK/out")"
+grep -q '^not ready: waiting to learn its own feed from a peer.*, since its store holds none of its own feed' "$WORK/out" ||
+	fail "not ready, and why: $(cat "$WORK/out")"
 grep -q '^no peer connected (1 configured)' "$WORK/out" || fail "none connected: $(cat "$WORK/out")"
 grep -q '^peer Tunis not heard from since agorad started, [0-9]* s ago' "$WORK/out" || fail "silent: $(cat "$WORK/out")"
 [ "$(wc -l <"$WORK/out")" = 3 ] || fail "three problems expected: $(cat "$WORK/out")"
