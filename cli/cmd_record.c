@@ -319,8 +319,6 @@ int cmd_get(const struct args *a)
 	uint64_t limit;
 	int rc;
 
-	if (strcmp(a->pos[0], "member") == 0 && !a->opt[OPT_CITY])
-		return cmd_history_member(a, a->pos[1]);
 	if ((rc = check_type_id(a, true)) != 0 || (rc = check_filters(a, &limit)) != 0)
 		return rc;
 	if ((rc = rec_get(a, a->pos[0], a->pos[1], a->opt[OPT_CITY], false, &rec)) == 0) {
