@@ -369,16 +369,6 @@ static int members_index_names(struct members *m)
 	return 0;
 }
 
-/* How many of the keys before (n of them) are in the set still. */
-static size_t members_kept(const struct members *m, const uint8_t (*before)[32], size_t n)
-{
-	size_t kept = 0;
-
-	for (size_t i = 0; i < n; i++)
-		kept += members_has(m, before[i]) != 0;
-	return kept;
-}
-
 int members_recompute(struct members *m, const uint8_t (*roots)[32], size_t nroots, int hops,
                       size_t max_introduced)
 {

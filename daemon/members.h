@@ -27,11 +27,11 @@ void members_set_self(struct members *, const uint8_t pk[static 32]);
 /*
  * Rebuilds the set: roots (this node first, then its peers), then hop by hop
  * (2..hops) the keys that the member records of the previous hop's feeds
- * name, each with the name its introduction gives. Of one introducer's
- * member records only the latest max_introduced count: a member with a
- * stolen key cannot grow the set, and the cost of this, without bound (an
- * introducer found over it is logged once). Returns 1 if a key joined the set
- * (it may have grown, or one key taken another's place), else 0.
+ * name, with every introduction (who, name, role) but a key's own. Of one
+ * introducer's member records only the latest max_introduced count: a member
+ * with a stolen key cannot grow the set, and the cost of this, without bound
+ * (an introducer found over it is logged once). Returns 1 if a key joined the
+ * set (it grew, or a key took another's place), else 0.
  */
 int members_recompute(struct members *, const uint8_t (*roots)[32], size_t nroots, int hops,
                       size_t max_introduced);
