@@ -44,6 +44,26 @@ vpid() { cat "$WORK/$VICTIM/pid"; }
 store_kb() { echo $(($(stat -c %s "$WORK/$VICTIM/data/data.mdb") / 1024)); }
 status_kb() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$(vpid)/status"; }
 mb() { echo $(($1 / 1024)); }
+# anon_watch PID FILE: samples PID's RssAnon every 5 ms (the kernel keeps no
+# high-water mark of it) until FILE.stop appears, then writes the peak to FILE.
+anon_watch() {
+	python3 - "$1" "$2" <<'PY' &
+import os, sys, time
+pid, out = sys.argv[1], sys.argv[2]
+peak = 0
+while not os.path.exists(out + ".stop"):
+    try:
+        with open("/proc/%s/status" % pid) as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    peak = max(peak, int(line.split()[1]))
+    except OSError:
+        break
+    time.sleep(0.005)
+with open(out, "w") as f:
+    f.write("%d\n" % peak)
+PY
+}
 # Lines of V's log at info level or above (debug lines are per event by design).
 vlog() { grep -v '^debug: ' "$WORK/$VICTIM/agorad.log" || true; }
 count() { vlog | grep -cE "$1" || true; }
@@ -119,9 +139,13 @@ figures() {
 # service and memory;
 # E's output is left in $WORK/CASE.out.
 attack() {
-	local case=$1 mode=$2 evil=${3:-$1} secs=${4:-$ATTACK_S} pid peak grown i=0
+	local case=$1 mode=$2 evil=${3:-$1} secs=${4:-$ATTACK_S} pid peak grown watcher anon_rest i=0
 	grown=$(store_kb)
 	echo 5 > "/proc/$(vpid)/clear_refs" # VmHWM := VmRSS
+	rm -f "$WORK/$case.anon" "$WORK/$case.anon.stop"
+	anon_watch "$(vpid)" "$WORK/$case.anon"
+	watcher=$!
+	anon_rest=$(status_kb RssAnon)
 	"$EVIL" "$WORK/$evil" "$(key $VICTIM)" "$(addr $VICTIM)" "$mode" "$secs" > "$WORK/$case.out" 2>&1 &
 	pid=$!
 	sleep 1
@@ -141,8 +165,12 @@ attack() {
 	served "$case" after
 	peak=$(status_kb VmHWM)
 	grown=$(($(store_kb) - grown))
+	touch "$WORK/$case.anon.stop"
+	wait "$watcher"
 	figures "$case"
 	echo "hostile.rss_attack_mb_$case: $(mb "$peak")"
+	echo "hostile.anon_rest_mb_$case: $(mb "$anon_rest")"
+	echo "hostile.anon_attack_mb_$case: $(mb "$(cat "$WORK/$case.anon")")"
 	echo "hostile.store_grown_mb_$case: $(mb "$grown")"
 	[ "$peak" -le $((rest_kb + RSS_SLACK_MB * 1024 + grown)) ] ||
 		fail "$case: $VICTIM's peak RSS $(mb "$peak") MB is above rest $(mb "$rest_kb") MB + $RSS_SLACK_MB MB + the store's growth $(mb "$grown") MB"
