@@ -243,7 +243,7 @@ static const struct command commands[] = {
      "what each runs (software and protocol, from its last hello)."},
     {"peer log",
      cmd_peer_log,
-     "who introduced, changed, removed or rotated whom, and when",
+     "who introduced, changed, removed, rotated or recovered whom, and when",
      "",
      {NULL},
      0,
@@ -253,8 +253,10 @@ static const struct command commands[] = {
      "node replicates tell it, oldest first by their authors' clocks: who (BY, at\n"
      "SEQ of its feed) introduced a key (with the name and role it gave),\n"
      "changed its name or role, removed it, rotated to a new key (rotated) or\n"
-     "took an old key's place (succeeds). --json: events, each with by, by_name,\n"
-     "key, kind, name, role, seq and timestamp."},
+     "took an old key's place (succeeds); and each succession certificate held\n"
+     "(recovered: BY the old key, KEY the new, SEQ the last valid entry it names).\n"
+     "--json: events, each with by, by_name, key, kind, name, role, seq and\n"
+     "timestamp."},
     {"fork list",
      cmd_fork_list,
      "the feeds whose author signed two entries at one seq, with both proofs",
@@ -338,7 +340,8 @@ static const struct command commands[] = {
      "Lists every version of a record, oldest first, with seq, time and hash.\n"
      "history member KEY, without --city: the roster's history of that key, from\n"
      "every feed this node replicates: who introduced it (name, role), changed or\n"
-     "removed it, and its rotations, oldest first, as agora peer log shows them."},
+     "removed it, and its rotations and recoveries, oldest first, as agora peer\n"
+     "log shows them."},
     {"log",
      cmd_log,
      "a city's raw entries",

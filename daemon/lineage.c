@@ -4,12 +4,15 @@
  * a live one after a live one changes its name or role, a retraction
  * removes it. identity/successor names the key a feed rotated to, and
  * identity/self's predecessor the key a feed succeeds (DESIGN.md "Trust over
- * the years").
+ * the years"); each succession certificate held says that a feed was
+ * recovered to a new key.
  */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cert.h"
+#include "certs.h"
 #include "key.h"
 #include "lineage.h"
 #include "members.h"
@@ -28,13 +31,13 @@ struct lineage {
 	char name[AG_CTL_NAME_MAX + 1], role[AG_CTL_ROLE_MAX + 1];
 };
 
-/* A new event of e's author about key, or NULL when out of memory. */
-static struct ag_ctl_event *event_add(struct lineage *l, const struct ag_entry *e, const char *kind,
-                                      const char *key)
+/* A new event of by's about key, at by's seq and time, or NULL when out of memory. */
+static struct ag_ctl_event *event_new(struct lineage *l, const uint8_t *by, const char *kind,
+                                      const char *key, uint64_t seq, uint64_t timestamp)
 {
 	struct ag_ctl_events *o = l->out;
 	struct ag_ctl_event *ev, *grown;
-	const char *by_name = node_city_name(l->node, e->h.author);
+	const char *by_name = node_city_name(l->node, by);
 
 	if (o->nevents == l->cap) {
 		if (!(grown = realloc(o->events, (l->cap ? 2 * l->cap : 32) * sizeof(*grown)))) {
@@ -45,13 +48,20 @@ static struct ag_ctl_event *event_add(struct lineage *l, const struct ag_entry *
 		l->cap = l->cap ? 2 * l->cap : 32;
 	}
 	ev = memset(&o->events[o->nevents++], 0, sizeof(*ev));
-	ag_key_to_b64(ev->by, e->h.author);
+	ag_key_to_b64(ev->by, by);
 	snprintf(ev->by_name, sizeof(ev->by_name), "%s", by_name ? by_name : "");
 	snprintf(ev->key, sizeof(ev->key), "%s", key);
 	snprintf(ev->kind, sizeof(ev->kind), "%s", kind);
-	ev->seq = e->h.seq;
-	ev->timestamp = e->h.timestamp;
+	ev->seq = seq;
+	ev->timestamp = timestamp;
 	return ev;
+}
+
+/* A new event of e's author about key, or NULL when out of memory. */
+static struct ag_ctl_event *event_add(struct lineage *l, const struct ag_entry *e, const char *kind,
+                                      const char *key)
+{
+	return event_new(l, e->h.author, kind, key, e->h.seq, e->h.timestamp);
 }
 
 /* One version of a member record; versions come oldest first, record by record. */
@@ -119,16 +129,31 @@ static int on_identity(const struct ag_entry *e, void *arg)
 }
 
 /*
- * Succession certificates (DESIGN.md "Recovery") are a "recovered" event each:
- * by the old key, about the new one, at the last valid seq. They are kept by
- * the certificates' store of the succession work (agora recover, cert import);
- * when it lands, read them here with the same event_add, the certificate's
- * timestamp as the event's.
+ * A succession certificate held (DESIGN.md "Recovery"): a "recovered" event
+ * by the old key about the new one, at the last valid seq it names and the
+ * certificate's time. One that does not decode was never kept; skipped.
  */
+static int on_cert(const uint8_t *raw, size_t len, void *arg)
+{
+	struct lineage *l = arg;
+	char key[AG_B64_LEN + 1];
+	struct ag_cert c;
+	size_t where;
+
+	if (ag_cert_decode(&c, raw, len, &where) != 0)
+		return 0;
+	ag_key_to_b64(key, c.new_key);
+	if (!about(l, c.old_key, key))
+		return 0;
+	return event_new(l, c.old_key, "recovered", key, c.last_seq, c.timestamp) ? 0 : 1;
+}
+
+/* Every certificate this node holds. 0 or -1. */
 static int lineage_certs(struct lineage *l)
 {
-	(void)l;
-	return 0;
+	if (certs_each(node_store(l->node), on_cert, l) < 0)
+		return -1;
+	return l->failed ? -1 : 0;
 }
 
 static int event_cmp(const void *a, const void *b)

@@ -233,8 +233,9 @@ struct ag_ctl_forks {
 struct ag_ctl_event {
 	char by[AG_B64_LEN + 1]; /* the key whose entry says it */
 	char by_name[AG_CTL_NAME_MAX + 1];
-	char key[AG_B64_LEN + 1];       /* the key it is about */
-	char kind[AG_CTL_KIND_MAX + 1]; /* introduced, changed, removed, rotated, succeeds */
+	char key[AG_B64_LEN + 1]; /* the key it is about */
+	/* introduced, changed, removed, rotated, succeeds, recovered (PROTOCOL.md) */
+	char kind[AG_CTL_KIND_MAX + 1];
 	char name[AG_CTL_NAME_MAX + 1]; /* the name the entry gives the key, or "" */
 	char role[AG_CTL_ROLE_MAX + 1]; /* and the role */
 	uint64_t seq;                   /* of the entry in by's feed */
