@@ -115,16 +115,17 @@ static const struct command commands[] = {
      "LACK, THEY LACK; for a peer not connected, as last known, with when; what\n"
      "it runs: software and protocol, from its last hello) and each feed\n"
      "replicated (author, latest seq, bytes of its bodies held, and a note when\n"
-     "it is over Quota or at QuotaEntries), and this node's own purges with the\n"
-     "peers that have reached each (REACHED: they hold our feed as far, so\n"
+     "it is over Quota or at QuotaEntries), the succession certificates held and\n"
+     "the feeds closed, rotated away or voided (keys), and this node's own purges\n"
+     "with the peers that have reached each (REACHED: they hold our feed as far, so\n"
      "erased what it names) and those not yet (NOT YET). Feeds only one side\n"
      "replicates count for neither.\n"
      "--json: we_lack, they_lack, lag_known_ms (0: never known), software and\n"
      "protocol (\"\" and 0 before a hello) for each peer, body_bytes, dropped,\n"
      "over_quota and capped for each feed, store_bytes, store_full, max_disk,\n"
-     "quota, quota_entries, purges (id, seq, ts, and peers: name, key,\n"
-     "connected, known, reached), and the catch-up (catchup: received, missing, rate,\n"
-     "left_ms, running)."},
+     "quota, quota_entries, certs, closed (key, name), purges (id, seq, ts, and\n"
+     "peers: name, key, connected, known, reached), and the catch-up (catchup:\n"
+     "received, missing, rate, left_ms, running)."},
     {"sync",
      cmd_sync,
      "how far this node is in catching up with its peers",

@@ -287,6 +287,24 @@ static void print_store(const struct ag_ctl_node *st)
 		           "       (raise MaxDisk, lower Quota, or free the disk)\n");
 }
 
+/* The succession certificates held, and the feeds that take nothing more, by name or short key. */
+static void print_closed(const struct ag_ctl_node *st)
+{
+	char list[512] = "", who[AG_CTL_NAME_MAX + 16];
+	size_t at = 0;
+
+	for (size_t i = 0; i < st->nclosed && at < sizeof(list); i++) {
+		if (st->closed[i].name[0])
+			snprintf(who, sizeof(who), "%s", st->closed[i].name);
+		else
+			out_short(who, sizeof(who), st->closed[i].key, 10);
+		at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? ", " : "", who);
+	}
+	out_printf("keys   %llu succession certificate%s held; closed feeds: %s\n",
+	           (unsigned long long)st->certs, st->certs == 1 ? "" : "s",
+	           list[0] ? list : "none");
+}
+
 /* Whether the node may publish; when not, why, and what to do, in plain words. */
 static void print_ready(const struct ag_ctl_node *st)
 {
@@ -330,6 +348,7 @@ int cmd_status(const struct args *a)
 	} else {
 		out_printf("node   %s  %s\n", st->name[0] ? st->name : "-", st->key);
 		print_store(st);
+		print_closed(st);
 		print_ready(st);
 		print_own_fork(st);
 		print_peers(st->peers, st->npeers, false, true);

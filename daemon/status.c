@@ -1,4 +1,5 @@
 /* status.c: the node's peers and status as the control socket answers them. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "config.h"
 #include <sodium.h>
 
+#include "certs.h"
 #include "conn.h"
 #include "key.h"
 #include "node.h"
@@ -168,6 +170,53 @@ static int purges_fill(struct node *n, const uint8_t *self, struct ag_ctl_node *
 	return 0;
 }
 
+/* ---- the succession certificates held, and the feeds they (or rotations) closed ---- */
+
+static int count_cert(const uint8_t *raw, size_t len, void *arg)
+{
+	(void)raw, (void)len;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+struct closed_ctx {
+	struct node *node;
+	struct ag_ctl_node *st;
+	size_t cap;
+	bool failed; /* out of memory */
+};
+
+static int add_closed(const uint8_t author[AG_PK_LEN], uint32_t flags, void *arg)
+{
+	struct closed_ctx *c = arg;
+	struct ag_ctl_node *st = c->st;
+	struct ag_ctl_city *grown;
+	const char *name = node_city_name(c->node, author);
+
+	(void)flags;
+	if (st->nclosed == c->cap) {
+		if (!(grown = realloc(st->closed, (c->cap * 2 + 4) * sizeof(*grown))))
+			return c->failed = true;
+		st->closed = grown;
+		c->cap = c->cap * 2 + 4;
+	}
+	ag_key_to_b64(st->closed[st->nclosed].key, author);
+	snprintf(st->closed[st->nclosed].name, sizeof(st->closed->name), "%s", name ? name : "");
+	st->nclosed++;
+	return 0;
+}
+
+/* 0, or -1 when out of memory or the store fails. */
+static int closed_fill(struct node *n, struct ag_ctl_node *st)
+{
+	struct closed_ctx c = {n, st, 0, false};
+
+	if (certs_each(node_store(n), count_cert, &st->certs) < 0 ||
+	    store_flagged(node_store(n), STORE_FLAG_CLOSED, add_closed, &c) != 0)
+		return -1;
+	return c.failed ? -1 : 0;
+}
+
 int status_fill(struct node *n, struct ag_ctl_node *st)
 {
 	size_t count = node_feed_count(n);
@@ -193,7 +242,8 @@ int status_fill(struct node *n, struct ag_ctl_node *st)
 	                                      .received = cu.received,
 	                                      .running = cu.running};
 	if (!(st->feeds = calloc(count ? count : 1, sizeof(*st->feeds))) ||
-	    peers_fill(n, &st->peers, &st->npeers) != 0 || purges_fill(n, key, st) != 0) {
+	    peers_fill(n, &st->peers, &st->npeers) != 0 || purges_fill(n, key, st) != 0 ||
+	    closed_fill(n, st) != 0) {
 		ag_ctl_resp_clear(&ag_ctl_status_shape, st);
 		return -1;
 	}

@@ -2220,6 +2220,42 @@ int store_flags(struct store *st, const uint8_t author[static AG_PK_LEN], uint32
 	return store_read(st, "flags", flags_read, &a) != 0 ? -1 : 0;
 }
 
+struct flagged_arg {
+	uint32_t mask;
+	store_flagged_fn *fn;
+	void *arg;
+};
+
+static int flagged_scan(MDB_txn *txn, struct store *st, void *arg)
+{
+	struct flagged_arg *a = arg;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->flags, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != AG_PK_LEN || v.mv_size != 4) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if ((be32_get(v.mv_data) & a->mask) &&
+		    a->fn(k.mv_data, be32_get(v.mv_data), a->arg))
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_flagged(struct store *st, uint32_t mask, store_flagged_fn *fn, void *arg)
+{
+	struct flagged_arg a = {mask, fn, arg};
+
+	return store_read(st, "flagged", flagged_scan, &a) != 0 ? -1 : 0;
+}
+
 static int flags_txn(struct wtxn *w, void *arg)
 {
 	struct flags_arg *a = arg;

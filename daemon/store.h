@@ -245,6 +245,10 @@ ssize_t store_search(struct store *, const struct index_query *q, store_entry_fn
 int store_flags(struct store *, const uint8_t author[static AG_PK_LEN], uint32_t *flags);
 int store_flags_set(struct store *, const uint8_t author[static AG_PK_LEN], uint32_t set,
                     uint32_t clear);
+/* Each author whose flag word has a bit of mask, in key order; fn's non-zero return stops.
+ * 0 or -1. */
+typedef int store_flagged_fn(const uint8_t author[AG_PK_LEN], uint32_t flags, void *arg);
+int store_flagged(struct store *, uint32_t mask, store_flagged_fn *fn, void *arg);
 
 /* The operator's decision: the author's feed goes on from the entries kept. 0 or -1. */
 int store_fork_clear(struct store *, const uint8_t author[static AG_PK_LEN]);

@@ -97,6 +97,8 @@ const struct ag_ctl_shape ag_ctl_purge_shape = {"purge", purge_fields, N(purge_f
 static const struct ag_ctl_field status_fields[] = {
     {"catchup", AG_CTL_K_MAP, offsetof(struct ag_ctl_node, catchup), 0, 0, &ag_ctl_catchup_shape,
      false},
+    UINT(struct ag_ctl_node, certs),
+    ARRAY(struct ag_ctl_node, closed, ag_ctl_closed_shape),
     ARRAY(struct ag_ctl_node, feeds, ag_ctl_feed_shape),
     STR(struct ag_ctl_node, key, AG_CTL_K_KEY),
     UINT(struct ag_ctl_node, max_disk),
@@ -144,6 +146,8 @@ const struct ag_ctl_shape ag_ctl_city_shape = {"city response", city_fields, N(c
                                                sizeof(struct ag_ctl_city), 0};
 const struct ag_ctl_shape ag_ctl_city_key_shape = {"peer-remove response", city_fields, 1,
                                                    sizeof(struct ag_ctl_city), 0};
+const struct ag_ctl_shape ag_ctl_closed_shape = {"closed feed", city_fields, N(city_fields),
+                                                 sizeof(struct ag_ctl_city), AG_CTL_PEERS_MAX};
 
 static const struct ag_ctl_field published_fields[] = {
     STR(struct ag_ctl_published, author, AG_CTL_K_KEY),

@@ -105,6 +105,9 @@ struct ag_ctl_purge {
 /* STATUS: {"status": {...}}. */
 struct ag_ctl_node {
 	struct ag_ctl_catchup catchup;
+	uint64_t certs;             /* succession certificates held */
+	struct ag_ctl_city *closed; /* feeds that take nothing more: rotated away, or voided */
+	size_t nclosed;
 	struct ag_ctl_feed *feeds;
 	size_t nfeeds;
 	char key[AG_B64_LEN + 1];
@@ -367,6 +370,7 @@ extern const struct ag_ctl_shape ag_ctl_records_shape, ag_ctl_history_shape, ag_
 extern const struct ag_ctl_shape ag_ctl_succession_shape;
 extern const struct ag_ctl_shape ag_ctl_proof_shape, ag_ctl_fork_shape, ag_ctl_forks_shape;
 extern const struct ag_ctl_shape ag_ctl_event_shape, ag_ctl_events_shape;
+extern const struct ag_ctl_shape ag_ctl_closed_shape; /* of struct ag_ctl_city */
 
 /* The shape of the response to a request type, or NULL if type is not a request. */
 const struct ag_ctl_shape *ag_ctl_resp_shape(unsigned type);

@@ -63,6 +63,24 @@ for n in A B C; do
 done
 echo "ok: within $((SECONDS - t0)) s A, B and C hold the certificate; the thief's entries and successor feed are gone"
 
+# B's roster history tells of the recovery (old key, new key, the last valid seq), and its
+# status counts the certificate and lists A's old feed and the thief's successor as closed.
+a B --json peer log | python3 -c '
+import json, sys
+old, new, last = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ev = [e for e in json.load(sys.stdin)["events"] if e["kind"] == "recovered"]
+sys.exit(0 if [(e["by"], e["key"]) for e in ev] == [(old, new)] and ev[0]["seq"] <= last
+         and ev[0]["timestamp"] > 0 else 1)' "$OLD" "$NEW" "$LAST" || fail "B's peer log lacks the recovery"
+a B history member "$NEW" | grep -F recovered | grep -qF "$NEW" || fail "B's history of $NEW lacks the recovery"
+a B --json status | python3 -c '
+import json, sys
+st = json.load(sys.stdin)
+closed = {c["key"] for c in st["closed"]}
+sys.exit(0 if st["certs"] == 1 and {sys.argv[1], sys.argv[2]} <= closed and sys.argv[3] not in closed else 1)' \
+	"$OLD" "$THIEF" "$NEW" || fail "B's status does not show the certificate and the closed feeds"
+a B status | grep -qx "keys   1 succession certificate held; closed feeds: .*" || fail "B's status has no keys line"
+echo "ok: B's peer log, history member and status show the recovery"
+
 until_ok 10 peer_up B "$NEW" || fail "A's new key is not connected to B"
 config_has B "$THIEF" && fail "B's config still holds the thief's key"
 # From here on B knows neither of the thief's keys: it refuses them at the handshake.

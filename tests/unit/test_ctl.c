@@ -552,6 +552,7 @@ static void test_typed_roundtrip(void **state)
 	                           .forks = 2,
 	                           .over_quota = true,
 	                           .seq = 41};
+	struct ag_ctl_city closed = {.name = ""};
 	struct ag_ctl_status_resp a = {0}, b;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -569,12 +570,15 @@ static void test_typed_roundtrip(void **state)
 	a.status.max_disk = 16ull << 30;
 	a.status.store_bytes = 123456;
 	a.status.store_full = true;
+	snprintf(closed.key, sizeof(closed.key), "%s", KEY44);
+	a.status.certs = 2;
+	a.status.closed = &closed, a.status.nclosed = 1;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	assert_int_equal(ag_ctl_resp_pack(&pk, &ag_ctl_status_resp_shape, &a, true), 0);
 	/* "ok" first, then the keys in byte order, as PROTOCOL.md gives them. */
 	assert_memory_equal(sb.data,
-	                    "\x82\xa2ok\xc3\xa6status\x8c\xa7"
+	                    "\x82\xa2ok\xc3\xa6status\x8e\xa7"
 	                    "catchup\x85\xa7"
 	                    "left_ms",
 	                    30);
@@ -603,6 +607,10 @@ static void test_typed_roundtrip(void **state)
 	assert_int_equal(b.status.max_disk, 16ull << 30);
 	assert_int_equal(b.status.store_bytes, 123456);
 	assert_true(b.status.store_full);
+	assert_int_equal(b.status.certs, 2);
+	assert_int_equal(b.status.nclosed, 1);
+	assert_string_equal(b.status.closed[0].key, KEY44);
+	assert_string_equal(b.status.closed[0].name, ""); /* nil on the wire */
 	ag_ctl_resp_clear(&ag_ctl_status_resp_shape, &b);
 	msgpack_sbuffer_destroy(&sb);
 }

@@ -1037,9 +1037,27 @@ static void test_meta(void **state)
 	assert_int_equal(store_meta_put(f->st, "", 0, "x", 1), -1);
 }
 
+/* store_flagged's fn: counts the authors, and stops at the second when told to. */
+struct flagged {
+	size_t n;
+	uint8_t last[AG_PK_LEN];
+	uint32_t flags;
+	size_t stop_at;
+};
+
+static int flagged_fn(const uint8_t author[AG_PK_LEN], uint32_t flags, void *arg)
+{
+	struct flagged *c = arg;
+
+	memcpy(c->last, author, AG_PK_LEN);
+	c->flags = flags;
+	return ++c->n == c->stop_at;
+}
+
 static void test_flags(void **state)
 {
 	struct fixture *f = *state;
+	struct flagged c = {0};
 	uint32_t flags = 99;
 
 	assert_int_equal(store_flags(f->st, f->a.pk, &flags), 0);
@@ -1050,6 +1068,19 @@ static void test_flags(void **state)
 	assert_int_equal(flags, 0x200);
 	assert_int_equal(store_flags(f->st, f->b.pk, &flags), 0);
 	assert_int_equal(flags, 0);
+	/* Only the authors with a bit of the mask: a's 0x200, not b's 0x1 (agora status's closed).
+	 */
+	assert_int_equal(store_flags_set(f->st, f->b.pk, 0x1, 0), 0);
+	assert_int_equal(store_flagged(f->st, 0x200, flagged_fn, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_memory_equal(c.last, f->a.pk, AG_PK_LEN);
+	assert_int_equal(c.flags, 0x200);
+	c = (struct flagged){.stop_at = 1};
+	assert_int_equal(store_flagged(f->st, 0x201, flagged_fn, &c), 0);
+	assert_int_equal(c.n, 1); /* fn's non-zero return stopped it */
+	c = (struct flagged){0};
+	assert_int_equal(store_flagged(f->st, 0x400, flagged_fn, &c), 0);
+	assert_int_equal(c.n, 0);
 }
 
 /* ---- the check finds damage ---- */
