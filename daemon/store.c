@@ -1743,26 +1743,42 @@ struct heads_arg {
 	void *arg;
 };
 
-static int heads_scan(MDB_txn *txn, struct store *st, void *arg)
+/*
+ * Each item of dbi in key order, its key klen and its value vlen bytes (else
+ * corruption), until fn's non-zero return. 0 or an LMDB error.
+ */
+static int db_each(MDB_txn *txn, MDB_dbi dbi, size_t klen, size_t vlen,
+                   int (*fn)(const MDB_val *k, const MDB_val *v, void *arg), void *arg)
 {
-	struct heads_arg *a = arg;
 	MDB_cursor *c;
 	MDB_val k, v;
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, st->heads, &c)) != 0)
+	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
 		return rc;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != AG_PK_LEN || v.mv_size != HEAD_LEN) {
+		if (k.mv_size != klen || v.mv_size != vlen) {
 			rc = MDB_CORRUPTED;
 			break;
 		}
-		if (a->fn(k.mv_data, be64_get(v.mv_data), (const uint8_t *)v.mv_data + 8, a->arg))
+		if (fn(&k, &v, arg))
 			break;
 	}
 	mdb_cursor_close(c);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int head_item(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct heads_arg *a = arg;
+
+	return a->fn(k->mv_data, be64_get(v->mv_data), (const uint8_t *)v->mv_data + 8, a->arg);
+}
+
+static int heads_scan(MDB_txn *txn, struct store *st, void *arg)
+{
+	return db_each(txn, st->heads, AG_PK_LEN, HEAD_LEN, head_item, arg);
 }
 
 int store_heads(struct store *st, store_head_fn *fn, void *arg)
@@ -2226,27 +2242,17 @@ struct flagged_arg {
 	void *arg;
 };
 
-static int flagged_scan(MDB_txn *txn, struct store *st, void *arg)
+static int flagged_item(const MDB_val *k, const MDB_val *v, void *arg)
 {
 	struct flagged_arg *a = arg;
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc;
+	uint32_t flags = be32_get(v->mv_data);
 
-	if ((rc = mdb_cursor_open(txn, st->flags, &c)) != 0)
-		return rc;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != AG_PK_LEN || v.mv_size != 4) {
-			rc = MDB_CORRUPTED;
-			break;
-		}
-		if ((be32_get(v.mv_data) & a->mask) &&
-		    a->fn(k.mv_data, be32_get(v.mv_data), a->arg))
-			break;
-	}
-	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	return (flags & a->mask) && a->fn(k->mv_data, flags, a->arg);
+}
+
+static int flagged_scan(MDB_txn *txn, struct store *st, void *arg)
+{
+	return db_each(txn, st->flags, AG_PK_LEN, 4, flagged_item, arg);
 }
 
 int store_flagged(struct store *st, uint32_t mask, store_flagged_fn *fn, void *arg)
