@@ -36,7 +36,6 @@ struct ag_ctl_req;
  * reached, does not answer in time, is busy, speaks another version ("agora
  * and agorad versions differ ...") or sends what is not such a response.
  */
-int client_ask(struct client *, const struct ag_ctl_req *req, void *resp, char *err,
-               size_t errlen);
+int client_ask(struct client *, const struct ag_ctl_req *req, void *resp, char *err, size_t errlen);
 
 #endif
