@@ -1,6 +1,8 @@
 /* cmd_node.c: the node's commands: init, id, status, peer add, peer remove, peer list. */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +32,51 @@ static void print_recovery(const char *text)
 	           text);
 }
 
+/*
+ * jansson's allocator while a document holds the recovery secret: each block
+ * carries its size, so that it is wiped before it is freed.
+ */
+#define WIPE_HEAD sizeof(max_align_t)
+
+static void *wipe_malloc(size_t n)
+{
+	unsigned char *p = n <= SIZE_MAX - WIPE_HEAD ? malloc(n + WIPE_HEAD) : NULL;
+
+	if (!p)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + WIPE_HEAD;
+}
+
+static void wipe_free(void *q)
+{
+	unsigned char *p = q ? (unsigned char *)q - WIPE_HEAD : NULL;
+	size_t n;
+
+	if (!p)
+		return;
+	memcpy(&n, p, sizeof(n));
+	sodium_memzero(p, n + WIPE_HEAD);
+	free(p);
+}
+
+/* --json: the secret passes through jansson's buffers, which are wiped as they go. */
+static int init_json(const struct args *a, const char *key, const char *text)
+{
+	json_t *doc;
+	int rc;
+
+	json_set_alloc_funcs(wipe_malloc, wipe_free);
+	doc = json_pack("{s:s, s:s, s:s, s:s}", "key", key, "name", a->opt[OPT_NAME], "dir", a->dir,
+	                "recovery_key", text);
+	rc = cmd_json(doc);
+	json_set_alloc_funcs(malloc, free);
+	return rc;
+}
+
 static int init_done(const struct args *a, const uint8_t pk[static AG_PK_LEN], const char *text)
 {
 	char key[AG_B64_LEN + 1];
-	json_t *doc;
 
 	ag_key_to_b64(key, pk);
 	if (!a->json) {
@@ -41,9 +84,7 @@ static int init_done(const struct args *a, const uint8_t pk[static AG_PK_LEN], c
 		print_recovery(text);
 		return 0;
 	}
-	doc = json_pack("{s:s, s:s, s:s, s:s}", "key", key, "name", a->opt[OPT_NAME], "dir", a->dir,
-	                "recovery_key", text);
-	return cmd_json(doc);
+	return init_json(a, key, text);
 }
 
 int cmd_init(const struct args *a)
