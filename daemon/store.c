@@ -1175,6 +1175,16 @@ static int purge_one(struct wtxn *w, struct feed *f, const uint8_t *author, uint
 	return purge_unindex(w, &old.h);
 }
 
+/* An IT team sees each purge that reaches this node: whose, and how much it took. */
+static void purge_log(const struct ag_entry *e, uint32_t n)
+{
+	char key[AG_B64_LEN + 1];
+
+	ag_key_to_b64(key, e->h.author);
+	log_info("purge: %s's entry %llu purges %u bod%s", key, (unsigned long long)e->h.seq, n,
+	         n == 1 ? "y" : "ies");
+}
+
 /*
  * e is stored with its body: if it is a purge, the bodies it names go, for
  * good. A seq it may not name (later, not held, protected) is passed over:
@@ -1184,6 +1194,7 @@ static int purge_apply(struct wtxn *w, struct feed *f, const struct ag_entry *e)
 {
 	struct purge_seqs ps;
 	uint8_t logno[8];
+	uint32_t n = 0;
 	int rc;
 
 	if (!e->body || strcmp(e->h.type, "purge") != 0)
@@ -1195,10 +1206,12 @@ static int purge_apply(struct wtxn *w, struct feed *f, const struct ag_entry *e)
 
 			if ((rc = purge_allowed(w->txn, w->st, e->h.author, seq, e->h.seq, &ok,
 			                        logno)) == 0 &&
-			    ok)
-				rc = purge_one(w, f, e->h.author, seq, logno);
+			    ok && (rc = purge_one(w, f, e->h.author, seq, logno)) == 0)
+				n++;
 		}
 	msgpack_unpacked_destroy(&ps.up);
+	if (rc == 0)
+		purge_log(e, n);
 	return rc == EINVAL ? 0 : rc;
 }
 

@@ -79,8 +79,10 @@ st = [v["state"] for v in json.load(open(sys.argv[1]))["versions"]]
 assert st == ["purged", "purged", "retracted"], st' "$WORK/out" || fail "$n: history of p1 is not purged, purged, retracted"
 	ok a $n search "$OTHER"
 	grep -q p2 "$WORK/out" || fail "$n: p2, not purged, is no longer found"
+	grep -q "info: purge: $A's entry [0-9]* purges 2 bodies" "$WORK/$n/agorad.log" ||
+		fail "$n: the purge is not logged with its author and the bodies it took"
 done
-echo "ok: within 10 s no command on A, B or C prints the marker; p2 is still there"
+echo "ok: within 10 s no command on A, B or C prints the marker; p2 is still there; each logs the purge"
 
 purge_told() {
 	a a --json status >"$WORK/status.json" && python3 -c '
