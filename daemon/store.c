@@ -826,6 +826,19 @@ static int logno_next(struct wtxn *w, uint8_t logno[static 8])
 	return 0;
 }
 
+/* Before entries go: the log's highest logno so far is kept as the floor (logno_floor). */
+static int logno_hold(struct wtxn *w)
+{
+	uint8_t b[8];
+	int rc = logno_next(w, b);
+
+	if (rc != 0)
+		return rc;
+	w->logno--; /* only read: what the log's highest logno has been */
+	be64_put(b, w->logno);
+	return mdb_put(w->txn, w->st->info, &logno_key, &(MDB_val){8, b}, 0);
+}
+
 static MDB_val records_key = {7, "records"};
 
 /* How many records there are, retracted ones included: the count lives in info. */
@@ -2196,12 +2209,7 @@ static int drop_txn(struct wtxn *w, void *arg)
 
 	/* The feed may hold the last lognos: they are never given again (logno_floor). */
 	d->entries = d->records = 0;
-	if ((rc = logno_next(w, b)) != 0)
-		return rc;
-	w->logno--; /* only read: what the log's highest logno has been */
-	be64_put(b, w->logno);
-	if ((rc = mdb_put(w->txn, w->st->info, &logno_key, &(MDB_val){8, b}, 0)) != 0 ||
-	    (rc = drop_entries(w, d)) != 0 ||
+	if ((rc = logno_hold(w)) != 0 || (rc = drop_entries(w, d)) != 0 ||
 	    (rc = del_key(w->txn, w->st->entries, d->author, AG_PK_LEN)) != 0 ||
 	    (rc = del_key(w->txn, w->st->heads, d->author, AG_PK_LEN)) != 0 ||
 	    (rc = del_key(w->txn, w->st->flags, d->author, AG_PK_LEN)) != 0 ||
@@ -2397,13 +2405,6 @@ static int void_record(struct wtxn *w, const struct ag_header *h, uint64_t seq, 
 	return r.seq <= after ? record_restore(w, h, &r) : 0;
 }
 
-static int del_quiet(MDB_txn *txn, MDB_dbi dbi, MDB_val k)
-{
-	int rc = mdb_del(txn, dbi, &k, NULL);
-
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
 /* The entry at author and seq (its header at logno) goes, with its record's version. */
 static int void_entry(struct wtxn *w, const uint8_t *author, uint64_t seq, const uint8_t *logno,
                       uint64_t after, uint64_t *bytes)
@@ -2422,12 +2423,13 @@ static int void_entry(struct wtxn *w, const uint8_t *author, uint64_t seq, const
 		return MDB_CORRUPTED;
 	if (body_get(w->txn, w->st, logno, &body) == 0)
 		*bytes += body.mv_size; /* its author's usage counts it no more */
+	missing_key(mk, author, seq);   /* missing and purged share its key */
 	if ((rc = void_record(w, &h, seq, after)) != 0 ||
-	    (rc = del_quiet(w->txn, w->st->bodies, lk)) != 0 ||
+	    (rc = del_key(w->txn, w->st->bodies, logno, 8)) != 0 ||
 	    (rc = mdb_del(w->txn, w->st->log, &lk, NULL)) != 0 ||
-	    (rc = del_quiet(w->txn, w->st->missing, missing_key(mk, author, seq))) != 0)
+	    (rc = del_key(w->txn, w->st->missing, mk, MKEY_LEN)) != 0)
 		return rc;
-	return del_quiet(w->txn, w->st->purged, missing_key(mk, author, seq));
+	return del_key(w->txn, w->st->purged, mk, MKEY_LEN);
 }
 
 struct void_arg {
@@ -2473,29 +2475,19 @@ static int void_lines(struct wtxn *w, struct void_arg *a)
 /* The feed ends at after now; its fork proofs go (the certificate settled it). */
 static int void_head(struct wtxn *w, const struct void_arg *a)
 {
-	uint8_t kb[FKEY_LEN] = {0}, hash[AG_HASH_LEN];
-	MDB_val k = author_key(a->author), raw, fk = {FKEY_LEN, kb}, v;
-	MDB_cursor *c;
+	uint8_t hash[AG_HASH_LEN];
+	MDB_val raw;
 	uint32_t flags;
 	int rc;
 
 	if (a->n > 0 && a->after == 0)
-		rc = del_quiet(w->txn, w->st->heads, k);
+		rc = del_key(w->txn, w->st->heads, a->author, AG_PK_LEN);
 	else if (a->n > 0 && (rc = entry_raw(w->txn, w->st, a->author, a->after, &raw)) == 0) {
 		raw_hash(raw.mv_data, raw.mv_size, hash);
 		rc = head_put(w, a->author, a->after, hash);
 	} else
 		rc = 0;
-	if (rc != 0 || (rc = mdb_cursor_open(w->txn, w->st->forks, &c)) != 0)
-		return rc;
-	memcpy(kb, a->author, AG_PK_LEN);
-	for (rc = mdb_cursor_get(c, &fk, &v, MDB_SET_RANGE);
-	     rc == 0 && memcmp(fk.mv_data, a->author, AG_PK_LEN) == 0;
-	     rc = mdb_cursor_get(c, &fk, &v, MDB_NEXT))
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
-			break;
-	mdb_cursor_close(c);
-	if ((rc != 0 && rc != MDB_NOTFOUND) ||
+	if (rc != 0 || (rc = del_prefix(w->txn, w->st->forks, a->author)) != 0 ||
 	    (rc = flags_get(w->txn, w->st->flags, a->author, &flags)) != 0)
 		return rc;
 	return flags_put(w->txn, w->st->flags, a->author, (flags & ~STORE_FLAG_FORKED) | a->set);
@@ -2517,12 +2509,10 @@ static int void_txn(struct wtxn *w, void *arg)
 {
 	struct void_arg *a = arg;
 	MDB_val k = author_key(a->author);
-	uint8_t last[8];
 	int rc;
 
-	if ((rc = void_lines(w, a)) != 0 || (rc = logno_next(w, last)) != 0)
+	if ((rc = void_lines(w, a)) != 0 || (rc = logno_hold(w)) != 0)
 		return rc;
-	w->logno--; /* only read: what the log's highest logno has been */
 	a->bytes = 0;
 	for (size_t i = 0; i < a->n && rc == 0; i++)
 		rc = void_entry(w, a->author, be64_get(a->lines[i]), a->lines[i] + 8, a->after,
@@ -2531,10 +2521,7 @@ static int void_txn(struct wtxn *w, void *arg)
 		rc = void_usage(w, a);
 	for (size_t i = 0; i < a->n && rc == 0; i++)
 		rc = mdb_del(w->txn, w->st->entries, &k, &(MDB_val){EPOS_LEN, a->lines[i]});
-	be64_put(last, w->logno);
-	if (rc != 0 || (rc = mdb_put(w->txn, w->st->info, &logno_key, &(MDB_val){8, last}, 0)) != 0)
-		return rc;
-	return void_head(w, a);
+	return rc != 0 ? rc : void_head(w, a);
 }
 
 int store_void(struct store *st, const uint8_t author[static AG_PK_LEN], uint64_t after,
