@@ -156,6 +156,14 @@ node_make() {
 	until_ok 5 a "$1" status || fail "$1 does not answer"
 }
 
+# node_restore NAME DATA: NAME's store replaced by a copy of DATA (an old one), started, answering.
+node_restore() {
+	rm -rf "$WORK/$1/data"
+	cp -a "$2" "$WORK/$1/data"
+	node_start "$1"
+	until_ok 5 a "$1" status || fail "restored $1 does not answer"
+}
+
 # node_city NAME: a node made by agora init itself (agora-mkinit makes no recovery key),
 # running; its key in $WORK/NAME.key, the recovery key's saved text in
 # $WORK/NAME.recovery (outside DIR, as a city keeps it), init's output in $WORK/NAME.init.

@@ -80,10 +80,7 @@ put Lyon r2 >/dev/null
 until_ok 10 a Tunis get practice r2 --city Lyon || fail "r2 did not reach Tunis"
 node_stop Tunis
 node_stop Lyon
-rm -rf "$WORK/Lyon/data"
-cp -a "$WORK/old-data" "$WORK/Lyon/data"
-node_start Lyon
-until_ok 5 a Lyon status || fail "restored Lyon does not answer"
+node_restore Lyon "$WORK/old-data"
 put Lyon r2-again --force >/dev/null || fail "forced put refused"
 hellos=$(grep -c 'Tunis: hello' "$WORK/Lyon/agorad.log")
 node_start Tunis

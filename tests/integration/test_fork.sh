@@ -19,10 +19,7 @@ grep -q '^no forked feed$' "$WORK/out" || fail "fork list without a fork: $(cat 
 # A's disk dies, the old backup comes back while B is away, and A is forced.
 node_stop A
 node_stop B
-rm -rf "$WORK/A/data"
-cp -a "$WORK/backup/data" "$WORK/A/data"
-node_start A
-until_ok 5 a A status || fail "restored A does not answer"
+node_restore A "$WORK/backup/data"
 put A r2-other --force >/dev/null || fail "a forced put was refused"
 node_start B
 until_ok 15 eval "a A --json fork list | grep -q '\"own\": true'" || fail "A never saw its own fork"

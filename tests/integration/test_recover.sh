@@ -129,10 +129,7 @@ put X p2 >/dev/null && put X p3 >/dev/null || fail "X cannot publish after a res
 until_ok 10 has_record Z "$XOLD" practice p3 || fail "Z never got p3"
 node_stop X
 node_stop Y
-rm -rf "$WORK/X/data"
-cp -a "$WORK/X.backup" "$WORK/X/data"
-node_start X
-until_ok 5 a X status || fail "restored X does not answer"
+node_restore X "$WORK/X.backup"
 put X p4 --force >/dev/null || fail "X cannot publish with --force"
 node_start Y
 until_ok 10 forked Y "$XOLD" || fail "Y did not see X's fork"

@@ -42,10 +42,7 @@ echo "ok: a plain restart with every peer down publishes at once; node.head hold
 # Lyon's disk dies; the backup from before r2 comes back, and Tunis is away.
 node_stop Lyon
 node_stop Tunis
-rm -rf "$WORK/Lyon/data"
-cp -a "$WORK/backup/data" "$WORK/Lyon/data"
-node_start Lyon
-until_ok 5 a Lyon status || fail "restored Lyon does not answer"
+node_restore Lyon "$WORK/backup/data"
 if put r4 2>"$WORK/err"; then fail "a restored node published before learning its feed"; fi
 grep -qE "waits to learn its own feed from a peer, since its store holds its feed to seq [0-9]+, older than the seq [0-9]+ this key published" "$WORK/err" ||
 	fail "message: $(cat "$WORK/err")"
