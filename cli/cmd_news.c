@@ -256,14 +256,15 @@ static void print_news(const struct news *n, const char *since)
 	for (size_t i = 0; i < n->ncities; i++) {
 		const struct news_city *c = &n->cities[i];
 
-		out_printf("%s%s%s\n", i ? "\n" : "", c->city,
-		           c->new_city ? " (newly followed)" : "");
+		if (i)
+			out_printf("\n");
+		out_line("%s%s", c->city, c->new_city ? " (newly followed)" : "");
 		for (size_t j = 0; j < c->n; j++) {
 			const struct news_item *it = &c->items[j];
 
 			out_time(when, sizeof(when), it->timestamp);
-			out_printf("  %-9s %s  %s %s%s%s\n", it->kind, when, it->type, it->id,
-			           *it->title ? ": " : "", it->title);
+			out_line("  %-9s %s  %s %s%s%s", it->kind, when, it->type, it->id,
+			         *it->title ? ": " : "", it->title);
 		}
 	}
 }

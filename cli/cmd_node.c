@@ -110,7 +110,7 @@ static int print_id(const struct args *a, const struct ag_ctl_id *id)
 {
 	if (a->json)
 		return cmd_json(ctlj_from(&ag_ctl_id_shape, id));
-	out_printf("%s  %s\n", id->key, id->name);
+	out_line("%s  %s", id->key, id->name);
 	return 0;
 }
 
@@ -341,9 +341,8 @@ static void print_closed(const struct ag_ctl_node *st)
 			out_short(who, sizeof(who), st->closed[i].key, 10);
 		at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? ", " : "", who);
 	}
-	out_printf("keys   %llu succession certificate%s held; closed feeds: %s\n",
-	           (unsigned long long)st->certs, st->certs == 1 ? "" : "s",
-	           list[0] ? list : "none");
+	out_line("keys   %llu succession certificate%s held; closed feeds: %s",
+	         (unsigned long long)st->certs, st->certs == 1 ? "" : "s", list[0] ? list : "none");
 }
 
 /* Whether the node may publish; when not, why, and what to do, in plain words. */
@@ -387,7 +386,7 @@ int cmd_status(const struct args *a)
 	if (a->json) {
 		rc = cmd_json(ctlj_from(&ag_ctl_status_shape, st));
 	} else {
-		out_printf("node   %s  %s\n", st->name[0] ? st->name : "-", st->key);
+		out_line("node   %s  %s", st->name[0] ? st->name : "-", st->key);
 		print_store(st);
 		print_closed(st);
 		print_ready(st);
@@ -423,7 +422,7 @@ static int print_city(const struct args *a, const struct ag_ctl_shape *s,
 {
 	if (a->json)
 		return cmd_json(ctlj_from(s, city));
-	out_printf("%s\n", line);
+	out_line("%s", line);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ int cmd_check(const struct args *a)
 	else if (c.nproblems == 0)
 		out_printf("healthy\n");
 	for (size_t i = 0; !a->json && i < c.nproblems; i++)
-		out_printf("%s\n", c.problems[i].message);
+		out_line("%s", c.problems[i].message);
 	if (rc == 0 && c.nproblems > 0)
 		rc = EXIT_NOTFOUND; /* what was asked for does not hold (DESIGN.md, CLI) */
 	ag_ctl_resp_clear(&ag_ctl_check_shape, &c);
@@ -101,41 +102,58 @@ static const struct family peer_families[] = {
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * The metrics are read by machines (node_exporter), so they are written exact,
+ * as --json is, not cleaned for a terminal: label values are escaped below as
+ * the text format wants.
+ */
+static void metric_printf(const char *fmt, ...) OUT_PRINTF(1, 2);
+
+static void metric_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(out_file(), fmt, ap);
+	va_end(ap);
+}
+
 static void print_value(const struct family *f, const void *v)
 {
 	const char *p = (const char *)v + f->off;
 	uint64_t n;
 
 	if (f->unit == U_BOOL) {
-		out_printf(" %d\n", *(const bool *)p ? 1 : 0);
+		metric_printf(" %d\n", *(const bool *)p ? 1 : 0);
 		return;
 	}
 	memcpy(&n, p, sizeof(n));
 	if (f->unit == U_SECS)
-		out_printf(" %llu.%03llu\n", (unsigned long long)(n / 1000),
-		           (unsigned long long)(n % 1000));
+		metric_printf(" %llu.%03llu\n", (unsigned long long)(n / 1000),
+		              (unsigned long long)(n % 1000));
 	else
-		out_printf(" %llu\n", (unsigned long long)n);
+		metric_printf(" %llu\n", (unsigned long long)n);
 }
 
 /* A label value, with \, " and newline escaped as the text format wants. */
 static void print_label(const char *name, const char *value, bool last)
 {
-	out_printf("%s=\"", name);
+	metric_printf("%s=\"", name);
 	for (const char *s = value; *s; s++) {
 		if (*s == '\\' || *s == '"')
-			out_printf("\\%c", *s);
+			metric_printf("\\%c", *s);
 		else if (*s == '\n')
-			out_printf("\\n");
+			metric_printf("\\n");
 		else
-			out_printf("%c", *s);
+			metric_printf("%c", *s);
 	}
-	out_printf("\"%s", last ? "}" : ",");
+	metric_printf("\"%s", last ? "}" : ",");
 }
 
 static void print_family(const struct family *f)
 {
-	out_printf("# HELP agora_%s %s\n# TYPE agora_%s %s\n", f->name, f->help, f->name, f->type);
+	metric_printf("# HELP agora_%s %s\n# TYPE agora_%s %s\n", f->name, f->help, f->name,
+	              f->type);
 }
 
 /* The text exposition format, version 0.0.4, that node_exporter's textfile collector reads. */
@@ -143,15 +161,15 @@ static void print_metrics(const struct ag_ctl_metrics *m)
 {
 	for (size_t i = 0; i < NELEM(node_families); i++) {
 		print_family(&node_families[i]);
-		out_printf("agora_%s", node_families[i].name);
+		metric_printf("agora_%s", node_families[i].name);
 		print_value(&node_families[i], m);
 	}
 	print_family(&(struct family){"peers", "gauge", "Peers in the config", 0, U_COUNT});
-	out_printf("agora_peers %zu\n", m->npeers);
+	metric_printf("agora_peers %zu\n", m->npeers);
 	for (size_t i = 0; i < NELEM(peer_families); i++) {
 		print_family(&peer_families[i]);
 		for (size_t j = 0; j < m->npeers; j++) {
-			out_printf("agora_%s{", peer_families[i].name);
+			metric_printf("agora_%s{", peer_families[i].name);
 			print_label("peer", m->peers[j].name, false);
 			print_label("key", m->peers[j].key, true);
 			print_value(&peer_families[i], &m->peers[j]);

@@ -290,11 +290,11 @@ static void print_newer(const struct ag_ctl_record *r, const json_t *body)
 	char *names;
 
 	if (!ag_schema_find(r->type)) {
-		out_printf("newer  type %s %s\n", r->type, REC_NEWER);
+		out_line("newer  type %s %s", r->type, REC_NEWER);
 		return;
 	}
 	if ((names = rec_newer_fields(r->type, body)) && *names)
-		out_printf("newer  %s %s\n", names, REC_NEWER);
+		out_line("newer  %s %s", names, REC_NEWER);
 	free(names);
 }
 
@@ -304,8 +304,8 @@ static void print_record(const struct ag_ctl_record *r, const json_t *body)
 	char *text = json_dumps(body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
 	out_time(when, sizeof(when), r->timestamp);
-	out_printf("%s %s\n", r->type, r->id);
-	out_printf("city   %s  %s\n", city_of(r, city, sizeof(city)), r->author);
+	out_line("%s %s", r->type, r->id);
+	out_line("city   %s  %s", city_of(r, city, sizeof(city)), r->author);
 	out_printf("seq    %llu, %s\n", (unsigned long long)r->seq, when);
 	out_printf("hash   %s\n", r->hash);
 	print_newer(r, body);
@@ -375,8 +375,8 @@ static void print_hits(const struct ag_ctl_records *resp, const char *text)
 		json_t *body = rec_body_json(r), *sn = snippet_find(text, body);
 
 		out_time(when, sizeof(when), r->timestamp);
-		out_printf("%s %s  %s  %s  %s\n", r->type, r->id, city_of(r, city, sizeof(city)),
-		           when, record_title(body));
+		out_line("%s %s  %s  %s  %s", r->type, r->id, city_of(r, city, sizeof(city)), when,
+		         record_title(body));
 		if (sn)
 			snippet_print(sn, bold);
 		json_decref(sn);

@@ -40,10 +40,10 @@ static size_t show_width(void)
 	return w > SHOW_WIDTH_MAX ? SHOW_WIDTH_MAX : w < 40 ? 40 : w;
 }
 
-/* "expert_team" as "Expert team". */
+/* "expert_team" as "Expert team"; a name from a newer release's record is cleaned (out.h). */
 static void label(char *buf, size_t len, const char *name)
 {
-	snprintf(buf, len, "%s", name);
+	out_clean(buf, len, name, strlen(name), 0);
 	for (char *p = buf; *p; p++)
 		if (*p == '_')
 			*p = ' ';
@@ -56,13 +56,27 @@ static void indent(const struct show *sh, size_t n)
 	fprintf(sh->f, "%*s", (int)n, "");
 }
 
+/* A key or word of the record's, cleaned to one line (out.h); returns its columns. */
+static size_t word(const struct show *sh, const char *s)
+{
+	char *c = out_clean_dup(s, 0);
+	size_t w = c ? out_width(c, strlen(c)) : 0;
+
+	fputs(c ? c : "", sh->f);
+	free(c);
+	return w;
+}
+
 /* One language's text: "[fr] " and the text wrapped under itself. */
 static void show_lang(const struct show *sh, size_t ind, const char *lang, const json_t *t)
 {
+	size_t w;
+
 	indent(sh, ind);
-	fprintf(sh->f, "[%s] ", lang);
-	text_wrap(sh->f, json_is_string(t) ? json_string_value(t) : "?", ind + strlen(lang) + 3,
-	          sh->width);
+	fputc('[', sh->f);
+	w = word(sh, lang);
+	fputs("] ", sh->f);
+	text_wrap(sh->f, json_is_string(t) ? json_string_value(t) : "?", ind + w + 3, sh->width);
 }
 
 /* A text field's value: a plain string wrapped, or each language labelled, in a fixed order. */
@@ -98,11 +112,13 @@ static void show_vocab(const struct show *sh, size_t ind, const json_t *v, bool 
 	                           : topic ? ag_topic_find(key, strlen(key))
 	                                   : ag_stakeholder_find(key, strlen(key));
 
+	size_t kw;
+
 	indent(sh, ind);
-	fprintf(sh->f, "%s%s", key ? key : "?", w ? ": " : " ");
+	kw = word(sh, key ? key : "?");
+	fputs(w ? ": " : " ", sh->f);
 	/* Three languages' labels may be wider than the terminal: wrapped under themselves. */
-	text_wrap(sh->f, w ? w->label : REC_NEWER, ind + (key ? strlen(key) : 1) + 1 + (w != NULL),
-	          sh->width);
+	text_wrap(sh->f, w ? w->label : REC_NEWER, ind + kw + 1 + (w != NULL), sh->width);
 }
 
 static void show_value(const struct show *sh, size_t ind, const struct ag_field *f,
@@ -161,8 +177,7 @@ static void show_item(const struct show *sh, size_t ind, const struct ag_field *
 		if (json_is_string(json_object_get(obj, heads[i])))
 			skip[2] = heads[i];
 	if (json_is_string(date)) {
-		fputs(json_string_value(date), sh->f);
-		col += json_string_length(date);
+		col += word(sh, json_string_value(date));
 		if (skip[2])
 			col += (size_t)fprintf(sh->f, "  ");
 	}
@@ -285,22 +300,28 @@ static void show_head(const struct show *sh, const struct ag_ctl_record *rec, co
 {
 	static const char *const keys[] = {"title", "name", "city"};
 	const char *title = NULL, *name = rec->name[0] ? rec->name : NULL;
-	char when[32];
+	char when[32], *line;
 	size_t w;
 
 	for (size_t i = 0; !title && i < sizeof(keys) / sizeof(keys[0]); i++)
 		title = rec_text_pick(json_object_get(body, keys[i]));
 	if (!title)
 		title = rec->id;
-	text_wrap(sh->f, title ? title : "-", 0, sh->width);
-	w = out_width(title ? title : "-", strlen(title ? title : "-"));
+	/* One line, so that a title cannot make a line of its own that reads as ours. */
+	if (!(line = out_clean_dup(title ? title : "-", 0)))
+		return;
+	text_wrap(sh->f, line, 0, sh->width);
+	w = out_width(line, strlen(line));
+	free(line);
 	for (size_t i = 0; i < (w < sh->width ? w : sh->width); i++)
 		fputc('=', sh->f);
+	fputc('\n', sh->f);
 	out_time(when, sizeof(when), rec->timestamp);
-	fprintf(sh->f, "\nRecord: %s %s, version %llu, %s\nCity: %s (%s)\n", rec->type, rec->id,
-	        (unsigned long long)rec->seq, when, name ? name : "unnamed", rec->author);
+	out_line("Record: %s %s, version %llu, %s", rec->type, rec->id,
+	         (unsigned long long)rec->seq, when);
+	out_line("City: %s (%s)", name ? name : "unnamed", rec->author);
 	if (!ag_schema_find(rec->type))
-		fprintf(sh->f, "Type %s %s: its fields are shown raw\n", rec->type, REC_NEWER);
+		out_line("Type %s %s: its fields are shown raw", rec->type, REC_NEWER);
 	fputc('\n', sh->f);
 }
 

@@ -37,10 +37,11 @@ static void print_forks(const struct ag_ctl_forks *r)
 	for (size_t i = 0; i < r->nforks; i++) {
 		const struct ag_ctl_fork *f = &r->forks[i];
 
-		out_printf("%s%s %s: two entries signed at seq %llu; the headers kept as proof "
-		           "(agora --json fork list gives them whole):\n",
-		           i ? "\n" : "", f->name[0] ? f->name : "(no name)", f->author,
-		           (unsigned long long)f->seq);
+		if (i)
+			out_printf("\n");
+		out_line("%s %s: two entries signed at seq %llu; the headers kept as proof "
+		         "(agora --json fork list gives them whole):",
+		         f->name[0] ? f->name : "(no name)", f->author, (unsigned long long)f->seq);
 		print_proofs(f);
 		if (f->own)
 			out_printf("%s\n", AG_CTL_RECOVER_HINT);

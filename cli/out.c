@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -53,19 +54,125 @@ static FILE *err_file(void)
 	return err_stream ? err_stream : stderr;
 }
 
+/* Whether the character cp is shown as an escape (out.h says which and why). */
+static bool clean_escaped(int32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;
+}
+
+/*
+ * The next piece of s (n > 0 bytes left): returns how many bytes of s it
+ * takes, with what it is shown as in *out (s itself, a space or newline, or
+ * the escape written in esc) and its length in *outlen.
+ */
+static size_t clean_piece(const char *s, size_t n, int flags, char esc[static 8], const char **out,
+                          size_t *outlen)
+{
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t len =
+	    utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &cp);
+	size_t take = len > 0 ? (size_t)len : 1;
+	bool crlf = len == 1 && cp == '\r' && n > 1 && s[1] == '\n';
+
+	*out = s;
+	*outlen = take;
+	if (len > 0 && !clean_escaped(cp))
+		return take;
+	if (crlf || (len == 1 && cp == '\n')) {
+		*out = flags & OUT_LINES ? "\n" : " ";
+		*outlen = 1;
+		return crlf ? 2 : 1;
+	}
+	if (len == 1 && cp == '\t') {
+		*out = " ";
+		return 1;
+	}
+	if (len <= 0)
+		snprintf(esc, 8, "\\x%02x", (unsigned char)*s);
+	else
+		snprintf(esc, 8, cp < 0x80 ? "\\x%02x" : "\\u%04x", (unsigned)cp);
+	*out = esc;
+	*outlen = strlen(esc);
+	return take;
+}
+
+size_t out_clean(char *buf, size_t len, const char *s, size_t n, int flags)
+{
+	size_t at = 0, total = 0, plen;
+	bool full = false;
+	const char *p;
+	char esc[8];
+
+	for (size_t i = 0; i < n;) {
+		i += clean_piece(s + i, n - i, flags, esc, &p, &plen);
+		full = full || at + plen >= len;
+		if (!full) {
+			memcpy(buf + at, p, plen);
+			at += plen;
+		}
+		total += plen;
+	}
+	buf[at] = '\0';
+	return total;
+}
+
+char *out_clean_dup(const char *s, int flags)
+{
+	char probe[1];
+	size_t n = strlen(s), need = out_clean(probe, sizeof(probe), s, n, flags);
+	char *c = malloc(need + 1);
+
+	if (c)
+		out_clean(c, need + 1, s, n, flags);
+	return c;
+}
+
+static void clean_write(FILE *f, const char *s, size_t n, int flags)
+{
+	const char *p;
+	size_t plen;
+	char esc[8];
+
+	for (size_t i = 0; i < n;) {
+		i += clean_piece(s + i, n - i, flags, esc, &p, &plen);
+		fwrite(p, 1, plen, f);
+	}
+}
+
+void out_put(const char *s, size_t n, int flags)
+{
+	clean_write(out_file(), s, n, flags);
+}
+
+/* The formatted text, cleaned, onto f. */
+static void clean_vprintf(FILE *f, int flags, const char *fmt, va_list ap)
+{
+	char small[512], *big = NULL;
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n >= 0 && (size_t)n >= sizeof(small) && (big = malloc((size_t)n + 1)))
+		vsnprintf(big, (size_t)n + 1, fmt, again);
+	va_end(again);
+	if (n >= 0)
+		clean_write(f, big ? big : small, big ? (size_t)n : strlen(small), flags);
+	free(big);
+}
+
 void out_err(const char *fmt, ...)
 {
-	char line[1024];
+	FILE *f = err_file();
 	va_list ap;
 
+	/* One line, whatever the message holds: it may quote a peer's text. */
+	fputs("agora: ", f);
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	clean_vprintf(f, 0, fmt, ap);
 	va_end(ap);
-	/* One line, whatever the message holds. */
-	for (char *p = line; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	fprintf(err_file(), "agora: %s\n", line);
+	fputc('\n', f);
 }
 
 void out_printf(const char *fmt, ...)
@@ -73,8 +180,18 @@ void out_printf(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfprintf(out_file(), fmt, ap);
+	clean_vprintf(out_file(), OUT_LINES, fmt, ap);
 	va_end(ap);
+}
+
+void out_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	clean_vprintf(out_file(), 0, fmt, ap);
+	va_end(ap);
+	fputc('\n', out_file());
 }
 
 int out_json(const json_t *doc)
@@ -118,15 +235,10 @@ struct table {
 	size_t *limit;
 };
 
-/* A copy of s with control characters as spaces. */
+/* A copy of s cleaned to one line. */
 static char *cell_dup(const char *s)
 {
-	char *c = strdup(s ? s : "-");
-
-	for (char *p = c; p && *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	return c;
+	return out_clean_dup(s ? s : "-", 0);
 }
 
 struct table *table_new(size_t ncols, const char *const *headers)

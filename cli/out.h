@@ -30,13 +30,47 @@ const char *out_part_strerror(int err);
 /* "agora: " and the message and a newline, on stderr. */
 void out_err(const char *fmt, ...) OUT_PRINTF(1, 2);
 
-/* Printf to stdout. */
+/*
+ * Text made safe to show in a terminal. Records, names and messages come from
+ * other cities and are hostile input: what could drive a terminal or make a
+ * line read as another is shown as a visible escape instead: a C0 control or
+ * DEL as \x1b; a C1 control (U+0080 to U+009F: U+009B is CSI to many
+ * terminals), a bidi embedding, override or isolate (U+202A to U+202E, U+2066
+ * to U+2069) or a line or paragraph separator (U+2028, U+2029) as \u009b; a
+ * byte that is not UTF-8 as \xff. A tab is a space; a line break (LF, or CR
+ * LF) is a space too, so that a field stays on its line, unless OUT_LINES
+ * keeps it (as LF); a CR alone is escaped. Everything agora prints for people
+ * goes through here; --json does not (JSON escapes what it must, and stays exact).
+ */
+#define OUT_LINES 1
+
+/*
+ * s (n bytes) cleaned into buf as snprintf writes: at most len - 1 bytes and
+ * a NUL (len > 0), cut before an escape or character that does not fit whole.
+ * Returns the length of the whole, as snprintf does.
+ */
+size_t out_clean(char *buf, size_t len, const char *s, size_t n, int flags);
+
+/* s cleaned, malloc'd; NULL if no memory. */
+char *out_clean_dup(const char *s, int flags);
+
+/* s (n bytes) cleaned onto stdout. */
+void out_put(const char *s, size_t n, int flags);
+
+/* Printf to stdout, cleaned, line breaks kept (OUT_LINES). */
 void out_printf(const char *fmt, ...) OUT_PRINTF(1, 2);
+
+/*
+ * Printf of one line to stdout, cleaned, and a newline: a line break inside
+ * it is a space, so that a record's title or a city's name cannot start a
+ * line of its own.
+ */
+void out_line(const char *fmt, ...) OUT_PRINTF(1, 2);
 
 /* Prints doc as one JSON document (indented, UTF-8 as is) and a newline. 0 or -1. */
 int out_json(const json_t *doc);
 
-/* Columns a terminal gives to s (n bytes of UTF-8); control characters count 1 (shown as ' '). */
+/* Columns a terminal gives to s (n bytes of UTF-8, cleaned); a control character counts 1. */
 size_t out_width(const char *s, size_t n);
 
 /* The code point at s (n > 0 bytes left): its length in bytes, and in *width its columns, as
@@ -46,8 +80,8 @@ size_t out_char(const char *s, size_t n, size_t *width);
 /*
  * A table: a header row, then rows of cells, printed with each column as wide
  * as its widest cell (at most its limit, longer cells cut with "…"), two
- * spaces between, no trailing blanks. Control characters in cells are shown
- * as spaces, so a record's text cannot break the layout.
+ * spaces between, no trailing blanks. Cells are cleaned (out_clean, one
+ * line each), so a record's text cannot break the layout.
  */
 struct table;
 

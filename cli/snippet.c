@@ -291,17 +291,21 @@ void snippet_print(const json_t *snippet, int bold)
 
 	if (!t)
 		return;
+	/* The text is a record's, cleaned to one line; the bold is ours, written as it is. */
 	out_printf("    ");
 	json_array_foreach(m, i, r)
 	{
 		size_t s = (size_t)json_integer_value(json_array_get(r, 0));
 		size_t e = (size_t)json_integer_value(json_array_get(r, 1));
 
-		if (s < at || e > strlen(t))
+		if (s < at || e < s || e > strlen(t))
 			continue;
-		out_printf("%.*s%s%.*s%s", (int)(s - at), t + at, bold ? "\033[1m" : "",
-		           (int)(e - s), t + s, bold ? "\033[0m" : "");
+		out_put(t + at, s - at, 0);
+		fputs(bold ? "\033[1m" : "", out_file());
+		out_put(t + s, e - s, 0);
+		fputs(bold ? "\033[0m" : "", out_file());
 		at = e;
 	}
-	out_printf("%s\n", t + at);
+	out_put(t + at, strlen(t + at), 0);
+	fputc('\n', out_file());
 }

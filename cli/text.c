@@ -163,13 +163,6 @@ void text_md(FILE *f, const char *s, bool cell)
 	}
 }
 
-/* Writes n bytes with control characters as spaces. */
-static void put_clean(FILE *f, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], f);
-}
-
 struct wrap {
 	FILE *f;
 	size_t indent, width, col; /* col: columns used on the current line, after the indent */
@@ -189,7 +182,7 @@ static void wrap_put(struct wrap *w, const char *s, size_t n, size_t cols)
 	if (w->fresh)
 		fprintf(w->f, "%*s", (int)w->indent, "");
 	w->fresh = false;
-	put_clean(w->f, s, n);
+	fwrite(s, 1, n, w->f);
 	w->col += cols;
 }
 
@@ -210,9 +203,12 @@ static void wrap_word(struct wrap *w, const char *s, size_t n)
 	}
 }
 
-void text_wrap(FILE *f, const char *s, size_t indent, size_t width)
+void text_wrap(FILE *f, const char *text, size_t indent, size_t width)
 {
 	struct wrap w = {f, indent, width > indent + 20 ? width - indent : 20, 0, false};
+	/* Cleaned before it is measured, so that an escape's width counts. */
+	char *clean = out_clean_dup(text, OUT_LINES);
+	const char *s = clean ? clean : "";
 	size_t n;
 
 	/* Blank lines at the end would only push the next field away. */
@@ -225,4 +221,5 @@ void text_wrap(FILE *f, const char *s, size_t indent, size_t width)
 		s += n ? n : 1;
 	}
 	fputc('\n', f);
+	free(clean);
 }

@@ -43,8 +43,7 @@ void text_md(FILE *, const char *s, bool cell);
  * Prints s in lines of at most width terminal columns, each line after the
  * first preceded by indent spaces (the caller has placed the first line),
  * breaking at spaces, and inside a word only when it is wider than a line.
- * Line breaks in s are kept; other control characters print as spaces.
- * Ends with a newline.
+ * s is cleaned first (out_clean), its line breaks kept. Ends with a newline.
  */
 void text_wrap(FILE *, const char *s, size_t indent, size_t width);
 

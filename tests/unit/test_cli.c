@@ -1,8 +1,9 @@
 /*
  * test_cli.c: agora's command line without a daemon: arguments refused with
  * one clear line and exit status 2, help for every command, exit status 3
- * and its message when agorad cannot be reached, 4 when the node failed, init and id offline, and
- * the output layer's column widths over French and Arabic text.
+ * and its message when agorad cannot be reached, 4 when the node failed, init and id offline,
+ * the output layer's column widths over French and Arabic text, and its cleaning of
+ * what a record's text holds that would drive a terminal.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -620,6 +621,106 @@ static void test_table_golden(void **state)
 	table_free(t);
 }
 
+/* What a record's text may hold, and what people are shown of it (out_clean). */
+static const struct clean_case {
+	const char *in;
+	int flags;
+	const char *want;
+} clean_cases[] = {
+    {"Hébergement d'urgence", 0, "Hébergement d'urgence"},
+    {"سَكَنٌ « logement » 日本", 0, "سَكَنٌ « logement » 日本"},
+    /* ESC [ 2 J clears the screen; BEL rings; BS and DEL rub out what was shown. */
+    {"\x1b[2Jcleared", 0, "\\x1b[2Jcleared"},
+    {"ring\a", 0, "ring\\x07"},
+    {"ab\bc\x7f", 0, "ab\\x08c\\x7f"},
+    /* C1: U+009B is CSI to many terminals, U+0085 a line break to some. */
+    {"\xc2\x9b"
+     "2J",
+     0, "\\u009b2J"},
+    {"x\xc2\x85y\xc2\x80", 0, "x\\u0085y\\u0080"},
+    /* Bidi embeddings, overrides and isolates would reorder the line as it is shown. */
+    {"evil\xe2\x80\xae"
+     "txt.exe",
+     0, "evil\\u202etxt.exe"},
+    {"\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad", 0, "\\u202a\\u202b\\u202c\\u202d"},
+    {"\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", 0, "\\u2066\\u2067\\u2068\\u2069"},
+    {"a\xe2\x80\xa8"
+     "b\xe2\x80\xa9",
+     0, "a\\u2028b\\u2029"},
+    /* Marks that Arabic text uses (RLM, ALM, ZWJ) are left as they are. */
+    {"\xe2\x80\x8f\xd8\x9c\xe2\x80\x8d", 0, "\xe2\x80\x8f\xd8\x9c\xe2\x80\x8d"},
+    /* A CR alone would send the cursor back over the line: escaped. */
+    {"fake\rreal", 0, "fake\\x0dreal"},
+    {"fake\rreal", OUT_LINES, "fake\\x0dreal"},
+    /* Line breaks: one line (a space each) or kept; CR LF as one; a tab is a space. */
+    {"one\ntwo\r\nthree\tfour", 0, "one two three four"},
+    {"one\ntwo\r\nthree\tfour", OUT_LINES, "one\ntwo\nthree four"},
+    /* Bytes that are not UTF-8, and an encoded surrogate, each shown as its byte. */
+    {"\xff\xfe", 0, "\\xff\\xfe"},
+    {"a\xc3", 0, "a\\xc3"},
+    {"\xed\xa0\x80", 0, "\\xed\\xa0\\x80"},
+    /* The escape's backslash is not doubled: a reader sees what was written. */
+    {"C:\\x1b", 0, "C:\\x1b"},
+};
+
+static void test_clean(void **state)
+{
+	char buf[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(clean_cases) / sizeof(clean_cases[0]); i++) {
+		const struct clean_case *c = &clean_cases[i];
+		size_t n = out_clean(buf, sizeof(buf), c->in, strlen(c->in), c->flags);
+		char *dup = out_clean_dup(c->in, c->flags);
+
+		if (strcmp(buf, c->want) != 0)
+			fail_msg("case %zu: \"%s\", want \"%s\"", i, buf, c->want);
+		assert_int_equal(n, strlen(c->want));
+		assert_non_null(dup);
+		assert_string_equal(dup, c->want);
+		free(dup);
+	}
+	/* A buffer too small: cut before an escape or a character that does not fit whole. */
+	assert_int_equal(out_clean(buf, 6, "abc\x1b[2J", 7, 0), strlen("abc\\x1b[2J"));
+	assert_string_equal(buf, "abc");
+	assert_int_equal(out_clean(buf, 3, "aé", 3, 0), 3);
+	assert_string_equal(buf, "a");
+	assert_int_equal(out_clean(buf, 1, "abc", 3, 0), 3);
+	assert_string_equal(buf, "");
+}
+
+/* Every way agora prints for people cleans; the bold of a snippet is agora's own. */
+static void test_clean_paths(void **state)
+{
+	static const char *const head[] = {"TITLE"};
+	const char *row[] = {"\x1b[2J\xc2\x9b\a\r\xe2\x80\xae"};
+	struct table *t = table_new(1, head);
+	char *out = NULL, *err = NULL;
+	size_t outlen = 0, errlen = 0;
+	FILE *fo = open_memstream(&out, &outlen), *fe = open_memstream(&err, &errlen);
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(table_add(t, row), 0);
+	out_set_files(fo, fe);
+	table_print(t);
+	out_printf("%s\n", row[0]);
+	out_line("%s\n%s", "title", row[0]);
+	out_err("no such record \"%s\"\nsecond", row[0]);
+	out_set_files(NULL, NULL);
+	fclose(fo);
+	fclose(fe);
+	assert_string_equal(out, "TITLE\n"
+	                         "\\x1b[2J\\u009b\\x07\\x0d\\u202e\n"
+	                         "\\x1b[2J\\u009b\\x07\\x0d\\u202e\n"
+	                         "title \\x1b[2J\\u009b\\x07\\x0d\\u202e\n");
+	assert_string_equal(err,
+	                    "agora: no such record \"\\x1b[2J\\u009b\\x07\\x0d\\u202e\" second\n");
+	free(out);
+	free(err);
+	table_free(t);
+}
+
 static void test_short_and_time(void **state)
 {
 	char buf[64];
@@ -663,6 +764,7 @@ int main(void)
 	    cmocka_unit_test(test_init_refused), cmocka_unit_test(test_init_json),
 	    cmocka_unit_test(test_fake_daemon),  cmocka_unit_test(test_width),
 	    cmocka_unit_test(test_table_golden), cmocka_unit_test(test_short_and_time),
+	    cmocka_unit_test(test_clean),        cmocka_unit_test(test_clean_paths),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

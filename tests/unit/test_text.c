@@ -164,6 +164,10 @@ static void test_wrap(void **state)
 	CAPTURE(buf, text_wrap(f, "para one\n\npara two\n\n", 2, 40));
 	assert_string_equal(buf, "para one\n\n  para two\n");
 	free(buf);
+	/* A record's controls are escaped (out_clean) and measured as escaped; CR LF is a break. */
+	CAPTURE(buf, text_wrap(f, "\x1b[2J\xc2\x9b\a \xe2\x80\xae fake\rreal\r\nnext", 0, 20));
+	assert_string_equal(buf, "\\x1b[2J\\u009b\\x07\n\\u202e fake\\x0dreal\nnext\n");
+	free(buf);
 }
 
 int main(void)
