@@ -29,6 +29,9 @@
  *   replay      a connection that stays up; then its message 1 again on a second
  *               connection, as anyone who saw it on the wire could, and a garbage frame;
  *               exits 0 if the first is still served and a new one is taken at once
+ *   terminal    seq 1 a member record, seq 2 a practice, seq 3 a record of an unknown type,
+ *               whose text holds what would drive a terminal (ESC [ 2 J, U+009B, BEL, CR,
+ *               U+202E); exits 0 if the target still answers a PING after them
  * forge, fork and schema exit 0 when the target closed the connection, 1 otherwise; the
  * others exit 0 once SECONDS are over. What happened goes to stdout. Blocking
  * sockets throughout: a target that stops reading simply slows us down.
@@ -630,17 +633,24 @@ static int mode_flood(struct evil *ev, struct link *l)
 	return 0;
 }
 
-/* A member record of ours introducing a fresh random key, named "Ville N", chained on prev. */
-static void make_member(struct evil *ev, uint64_t seq, uint8_t prev[32], struct wentry *out)
+/*
+ * A member record of ours introducing a fresh random key, named as given (NULL:
+ * "Ville N"), chained on prev.
+ */
+static void make_member(struct evil *ev, uint64_t seq, uint8_t prev[32], const char *named,
+                        struct wentry *out)
 {
 	uint8_t pk[32], sk[64];
-	char key[AG_B64_LEN + 1], name[32];
+	char key[AG_B64_LEN + 1], name[64];
 	msgpack_sbuffer sb;
 	msgpack_packer p;
 
 	crypto_sign_keypair(pk, sk);
 	ag_key_to_b64(key, pk);
-	snprintf(name, sizeof(name), "Ville %llu", (unsigned long long)seq);
+	if (named)
+		snprintf(name, sizeof(name), "%s", named);
+	else
+		snprintf(name, sizeof(name), "Ville %llu", (unsigned long long)seq);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&p, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&p, 3);
@@ -673,13 +683,74 @@ static int mode_members(struct evil *ev, struct link *l)
 		size_t n = 0;
 
 		for (; n < MEMBERS_BATCH && seq < MEMBERS_MAX; n++)
-			make_member(ev, ++seq, prev, &e[n]);
+			make_member(ev, ++seq, prev, NULL, &e[n]);
 		if (send_entries(l, e, n) != 0 || link_gone(l))
 			return -1;
 		ev->frames++;
 	}
 	printf("member records sent: %llu\n", (unsigned long long)seq);
 	return link_wait_close(l, ev->until - now_s()) ? -1 : 0;
+}
+
+/*
+ * What would drive a terminal, or make a line read as another: ESC [ 2 J
+ * (clear the screen), U+009B (CSI), BEL, CR, and U+202E (right-to-left override).
+ */
+#define TERMINAL_EVIL "\x1b[2J\xc2\x9b\a\r\xe2\x80\xae"
+
+/* {"summary": summary, "title": title, "topics": ["housing"]}, canonical. */
+static size_t practice_body(uint8_t *out, size_t cap, const char *title, const char *summary)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	pk_start(&sb, &pk);
+	msgpack_pack_map(&pk, 3);
+	pack_str(&pk, "summary");
+	pack_str(&pk, summary);
+	pack_str(&pk, "title");
+	pack_str(&pk, title);
+	pack_str(&pk, "topics");
+	msgpack_pack_array(&pk, 1);
+	pack_str(&pk, "housing");
+	return sb_take(&sb, out, cap);
+}
+
+/*
+ * Records whose text would drive the reader's terminal (a peer's entries are
+ * stored whatever their text holds): seq 1 a member record naming a new key
+ * with U+009B and U+202E, seq 2 a practice with it in its title, U+202E in its id, and CR and
+ * U+202E in its summary (what the schema lets a summary hold), seq 3 a
+ * record of an unknown type with it in a field's name and value. Exits 0 if
+ * the target still answers a PING after them.
+ */
+static int mode_terminal(struct evil *ev, struct link *l)
+{
+	static struct wentry e[3];
+	uint8_t h1[32], h2[32];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	/* agorad drops a name with a C0 control, not yet one with C1 or bidi. */
+	make_member(ev, 1, h1,
+	            "Ville \xc2\x9b\xe2\x80\xae"
+	            "Fausse",
+	            &e[0]);
+	e[1].blen = practice_body(e[1].body, sizeof(e[1].body), "Titre " TERMINAL_EVIL "piège",
+	                          "Ligne un\r\nLigne\rdeux \xe2\x80\xae fin");
+	sign_entry(ev, ev->pk, ev->sk, 2, h1, "practice",
+	           "piege\xe2\x80\xae"
+	           "txt",
+	           &e[1], h2);
+	pk_start(&sb, &pk);
+	msgpack_pack_map(&pk, 1);
+	pack_str(&pk, "q" TERMINAL_EVIL);
+	pack_str(&pk, "valeur " TERMINAL_EVIL);
+	e[2].blen = sb_take(&sb, e[2].body, sizeof(e[2].body));
+	sign_entry(ev, ev->pk, ev->sk, 3, h2, "survey", "s1", &e[2], NULL);
+	(void)send_entries(l, e, 3);
+	/* Entries are checked off the loop, and dropped if the link goes first: stay a while. */
+	return link_pings(l, 9, 10) && !link_wait_close(l, 2) ? 0 : 1;
 }
 
 /*
@@ -983,6 +1054,9 @@ int main(int argc, char **argv)
 		rc = mode_stranger(&ev);
 	else if (strcmp(mode, "replay") == 0)
 		rc = mode_replay(&ev);
+	else if (strcmp(mode, "terminal") == 0)
+		rc = run_once(&ev, mode_terminal, "still served after them",
+		              "no answer to a PING, or closed");
 	else
 		fprintf(stderr, "agora-evil: unknown mode %s\n", mode);
 	sodium_memzero(ev.sk, sizeof(ev.sk));
