@@ -20,6 +20,8 @@
 #include "ctl_resp.h"
 #include "exits.h"
 
+#define RECV_FIRST (64u << 10) /* bytes of a response held before more of it has come */
+
 struct client {
 	int fd;
 	uint32_t next_id;
@@ -233,6 +235,32 @@ static int error_status(const uint8_t *body, size_t len, char *err, size_t errle
 	return exit_for(e.status);
 }
 
+/*
+ * A body of len bytes into *body, grown as its bytes arrive (from 64 KiB,
+ * doubling): what a header announces, up to AG_CTL_RESP_MAX, is held only
+ * once it has come, so a daemon that lies about it makes agora hold little.
+ */
+static int recv_body(struct client *c, uint8_t **body, size_t len, int64_t deadline, char *err,
+                     size_t errlen)
+{
+	size_t have = 0, cap = 0;
+	uint8_t *grown;
+
+	do {
+		cap = cap ? 2 * cap : RECV_FIRST;
+		cap = cap < len ? cap : len;
+		if (!(grown = realloc(*body, cap ? cap : 1))) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		*body = grown;
+		if (recv_all(c, *body + have, cap - have, deadline, err, errlen) != 0)
+			return -1;
+		have = cap;
+	} while (have < len);
+	return 0;
+}
+
 /* Reads the response's header and body, whatever its version, as far as its length allows. */
 static int recv_response(struct client *c, struct ag_ctl_hdr *h, uint8_t **body, char *err,
                          size_t errlen)
@@ -253,11 +281,7 @@ static int recv_response(struct client *c, struct ag_ctl_hdr *h, uint8_t **body,
 		snprintf(err, errlen, "agorad sent a message of unknown type %u", h->type);
 		return -1;
 	}
-	if (!(*body = malloc(h->len ? h->len : 1))) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (recv_all(c, *body, h->len, deadline, err, errlen) != 0)
+	if (recv_body(c, body, h->len, deadline, err, errlen) != 0)
 		return -1;
 	return rc == AG_EVERSION ? 1 : 0;
 }

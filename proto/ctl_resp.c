@@ -541,23 +541,57 @@ static int decode_str(struct dec *d, const struct ag_ctl_field *f, char *dst)
 	return 0;
 }
 
+/*
+ * The fewest bytes an element of shape s takes on the wire: its map's header,
+ * and for each field it must hold, the key and a value of one byte.
+ */
+static size_t min_encoded(const struct ag_ctl_shape *s)
+{
+	size_t n = 1;
+
+	for (size_t i = 0; i < s->nfields; i++)
+		if (ag_ctl_shape_has(s, i) && !s->fields[i].optional)
+			n += 1 + strlen(s->fields[i].name) + 1;
+	return n;
+}
+
+/*
+ * Room for element i of an array of n, items grown as elements arrive (by
+ * doubling, zeroed), so that what is allocated follows what was received,
+ * never what a count announced. *count is the elements zeroed, for clear.
+ */
+static int array_room(const struct ag_ctl_shape *sub, char **items, size_t *count, size_t *cap,
+                      size_t i, size_t n)
+{
+	size_t want = *cap ? 2 * *cap : 16;
+	char *grown;
+
+	if (i < *cap)
+		return 0;
+	want = want < n ? want : n;
+	if (!(grown = realloc(*items, want * sub->size)))
+		return AG_ENOMEM;
+	memset(grown + *cap * sub->size, 0, (want - *cap) * sub->size);
+	*items = grown;
+	*count = *cap = want;
+	return 0;
+}
+
 static int decode_array(struct dec *d, const struct ag_ctl_field *f, char *v)
 {
 	char **items = (char **)(void *)(v + f->off);
-	size_t *count = (size_t *)(void *)(v + f->count_off);
+	size_t *count = (size_t *)(void *)(v + f->count_off), cap = 0;
 	uint64_t n;
 	int rc;
 
 	if ((rc = ag__mp_read_array(d->buf, d->len, &d->pos, &n)) != 0)
 		return rc;
-	/* Each element is a map of at least one byte: a count past what is left is a lie. */
-	if (n > f->sub->max || n > d->len - d->pos)
+	/* Each element holds its required fields: a count past what is left can hold is a lie. */
+	if (n > f->sub->max || n > (d->len - d->pos) / min_encoded(f->sub))
 		return AG_ETOOBIG;
-	if (!(*items = calloc(n ? n : 1, f->sub->size)))
-		return AG_ENOMEM;
-	*count = n;
 	for (size_t i = 0; i < n; i++)
-		if ((rc = decode_map(d, f->sub, *items + i * f->sub->size, false, NULL)) != 0)
+		if ((rc = array_room(f->sub, items, count, &cap, i, n)) != 0 ||
+		    (rc = decode_map(d, f->sub, *items + i * f->sub->size, false, NULL)) != 0)
 			return rc;
 	return 0;
 }

@@ -7,8 +7,10 @@
  * A shape is a struct's table: its fields in the byte order of their names
  * (the order agorad packs them), each with its kind, place and limit. The
  * decoder is strict on what it knows: every field present (unless optional)
- * once, of its kind, within its limit, arrays counted against what is left
- * of the input and their limit before anything is allocated. A key it does
+ * once, of its kind, within its limit; an array's count checked against its
+ * limit and against what the bytes left can hold at the fewest bytes an
+ * element takes, then the array grown as its elements arrive, so what is
+ * allocated follows what was received, not what a count claims. A key it does
  * not know is skipped, so a newer agorad may add fields (PROTOCOL.md). No I/O.
  */
 #ifndef AGORA_CTL_RESP_H

@@ -1,4 +1,5 @@
 /* test_ctl.c: the control message codec, header and request shapes, case by case. */
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -952,6 +953,110 @@ static void test_typed_array_bound(void **state)
 	ag_ctl_resp_clear(&ag_ctl_peers_shape, &peers);
 }
 
+/*
+ * {"ok": true, "more": false, "records": [n elements]}, each element a map of
+ * the record's required keys, in byte order, with a value of one byte: the
+ * fewest bytes a record can take, though not a record (its author is not a
+ * string); or, with empty, an empty map. The caller destroys sb.
+ */
+static void records_of(msgpack_sbuffer *sb, size_t n, bool empty)
+{
+	static const char *const keys[] = {"author", "body", "hash",      "id",
+	                                   "name",   "seq",  "timestamp", "type"};
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	msgpack_pack_str_with_body(&pk, "ok", 2);
+	msgpack_pack_true(&pk);
+	msgpack_pack_str_with_body(&pk, "more", 4);
+	msgpack_pack_false(&pk);
+	msgpack_pack_str_with_body(&pk, "records", 7);
+	msgpack_pack_array(&pk, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_pack_map(&pk, empty ? 0 : 8);
+		for (size_t k = 0; !empty && k < 8; k++) {
+			msgpack_pack_str_with_body(&pk, keys[k], strlen(keys[k]));
+			msgpack_pack_nil(&pk);
+		}
+	}
+}
+
+/* Bytes the allocator holds for the program, mapped blocks included. */
+static size_t held(void)
+{
+	struct mallinfo2 m = mallinfo2();
+
+	return m.uordblks + m.hblkhd;
+}
+
+/*
+ * A lying or broken agorad cannot make agora allocate beyond what it sent: a
+ * count of records that the bytes left could not hold is refused before
+ * anything is allocated (here 20,000 empty maps, where 470-byte records were
+ * once allocated for each: 9 MB from 20 KB); and an array that could hold its
+ * count is allocated as its elements arrive, so one that fails at its first
+ * element has allocated little (the normal build measures it; ASan's
+ * allocator is not glibc's, whose count mallinfo2 gives).
+ */
+static void test_typed_array_lies(void **state)
+{
+	struct ag_ctl_records r;
+	msgpack_sbuffer sb;
+	size_t before;
+	bool ok;
+
+	(void)state;
+	records_of(&sb, 20000, true);
+	assert_true(sb.size < 21000);
+	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_records_shape, &r, &ok,
+	                                    (const uint8_t *)sb.data, sb.size, NULL, NULL),
+	                 AG_ETOOBIG);
+	assert_null(r.records);
+	ag_ctl_resp_clear(&ag_ctl_records_shape, &r);
+	msgpack_sbuffer_destroy(&sb);
+
+	records_of(&sb, 20000, false);
+	before = held();
+	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_records_shape, &r, &ok,
+	                                    (const uint8_t *)sb.data, sb.size, NULL, NULL),
+	                 AG_ESHAPE);
+	assert_true(held() - before < 64 * 1024);
+	ag_ctl_resp_clear(&ag_ctl_records_shape, &r);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* Records arrive whole however many there are, the array grown as they come (16, 32, 40). */
+static void test_typed_array_grows(void **state)
+{
+	struct ag_ctl_record e[2], many[40];
+	struct ag_ctl_records list = {.records = many, .nrecords = 40}, back;
+	msgpack_sbuffer sb;
+	bool ok;
+
+	(void)state;
+	two_entries(e);
+	for (size_t i = 0; i < 40; i++) {
+		many[i] = e[0];
+		many[i].seq = i + 1;
+	}
+	pack(&ag_ctl_records_shape, &list, &sb);
+	assert_int_equal(ag_ctl_resp_decode(&ag_ctl_records_shape, &back, &ok,
+	                                    (const uint8_t *)sb.data, sb.size, NULL, NULL),
+	                 0);
+	assert_int_equal(back.nrecords, 40);
+	for (size_t i = 0; i < 40; i++) {
+		assert_int_equal(back.records[i].seq, i + 1);
+		assert_string_equal(back.records[i].name, "Lyon");
+		assert_memory_equal(back.records[i].body.p, e[0].body.p, e[0].body.len);
+	}
+	ag_ctl_resp_clear(&ag_ctl_records_shape, &back);
+	msgpack_sbuffer_destroy(&sb);
+	ag_ctl_resp_clear(&ag_ctl_entry_shape, &e[0]);
+	ag_ctl_resp_clear(&ag_ctl_entry_shape, &e[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -972,6 +1077,8 @@ int main(void)
 	    cmocka_unit_test(test_typed_done),
 	    cmocka_unit_test(test_typed_cases),
 	    cmocka_unit_test(test_typed_array_bound),
+	    cmocka_unit_test(test_typed_array_lies),
+	    cmocka_unit_test(test_typed_array_grows),
 	    cmocka_unit_test(test_record_roundtrip),
 	    cmocka_unit_test(test_record_body),
 	};
