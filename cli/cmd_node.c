@@ -18,8 +18,32 @@
 #include "nodedir.h"
 #include "recovery.h"
 
+/*
+ * Writes n bytes of s, which hold the recovery secret, past stdio: what stdio
+ * holds is flushed, then s goes straight to the output's file descriptor, so
+ * that no copy of it waits in stdio's buffer until agora exits. A stream
+ * without a descriptor (a test's memory stream) takes it as any other. 0 or -1.
+ */
+static int put_secret(const char *s, size_t n)
+{
+	FILE *f = out_file();
+	int fd = fileno(f);
+	ssize_t w;
+
+	if (fflush(f) != 0)
+		return -1;
+	if (fd < 0)
+		return fwrite(s, 1, n, f) == n ? 0 : -1;
+	for (; n > 0; s += w, n -= (size_t)w)
+		if ((w = write(fd, s, n)) < 0 && errno != EINTR)
+			return -1;
+		else if (w < 0)
+			w = 0;
+	return 0;
+}
+
 /* The recovery key, shown this once, with what to do with it. */
-static void print_recovery(const char *text)
+static int print_recovery(const char *text)
 {
 	out_printf("\n"
 	           "Below is the city's RECOVERY KEY. agora keeps no copy of it: it is shown\n"
@@ -28,8 +52,11 @@ static void print_recovery(const char *text)
 	           "machine, in DIR or in its backups. If node.key is lost or stolen, or the\n"
 	           "node's feed forks, `agora recover --recovery-key FILE` gives the city a\n"
 	           "new key with it. Whoever holds it can take the city's place.\n"
-	           "-----\n%s-----\n",
-	           text);
+	           "-----\n");
+	if (put_secret(text, strlen(text)) != 0)
+		return -1;
+	out_printf("-----\n");
+	return 0;
 }
 
 /*
@@ -60,16 +87,24 @@ static void wipe_free(void *q)
 	free(p);
 }
 
-/* --json: the secret passes through jansson's buffers, which are wiped as they go. */
+/*
+ * --json: the secret passes through jansson's buffers, which are wiped as
+ * they go, and past stdio's (put_secret).
+ */
 static int init_json(const struct args *a, const char *key, const char *text)
 {
+	char *s = NULL;
 	json_t *doc;
 	int rc;
 
 	json_set_alloc_funcs(wipe_malloc, wipe_free);
 	doc = json_pack("{s:s, s:s, s:s, s:s}", "key", key, "name", a->opt[OPT_NAME], "dir", a->dir,
 	                "recovery_key", text);
-	rc = cmd_json(doc);
+	if (doc)
+		s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	rc = s && put_secret(s, strlen(s)) == 0 && put_secret("\n", 1) == 0 ? 0 : -1;
+	wipe_free(s); /* json_dumps took it from wipe_malloc */
+	json_decref(doc);
 	json_set_alloc_funcs(malloc, free);
 	return rc;
 }
@@ -77,14 +112,19 @@ static int init_json(const struct args *a, const char *key, const char *text)
 static int init_done(const struct args *a, const uint8_t pk[static AG_PK_LEN], const char *text)
 {
 	char key[AG_B64_LEN + 1];
+	int rc;
 
 	ag_key_to_b64(key, pk);
-	if (!a->json) {
+	if (a->json) {
+		rc = init_json(a, key, text);
+	} else {
 		out_printf("%s\n", key);
-		print_recovery(text);
-		return 0;
+		rc = print_recovery(text);
 	}
-	return init_json(a, key, text);
+	if (rc != 0)
+		return cmd_fail(a, EXIT_LOCAL, "the recovery key cannot be printed: %s",
+		                strerror(errno));
+	return 0;
 }
 
 int cmd_init(const struct args *a)

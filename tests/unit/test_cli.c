@@ -27,6 +27,7 @@
 #include "cmd.h"
 #include "ctl.h"
 #include "key.h"
+#include "keyfile.h"
 #include "out.h"
 #include "recovery.h"
 #include "testutil.h"
@@ -47,13 +48,11 @@ static void run_free(struct run *r)
 	free(r->err);
 }
 
-/* Runs agora with the words of line (split on '|'), catching stdout and stderr. */
-static struct run run_line(const char *line)
+/* Runs agora with the words of line (split on '|'), its output to out and err. */
+static int run_files(const char *line, FILE *out, FILE *err)
 {
 	char *copy = strdup(line), *argv[32], *save;
-	struct run r = {0};
-	FILE *out, *err;
-	int argc = 0;
+	int argc = 0, rc;
 
 	assert_non_null(copy);
 	argv[argc++] = "agora";
@@ -62,16 +61,24 @@ static struct run run_line(const char *line)
 	for (char *w; *line && (w = strsep(&save, "|")) != NULL;)
 		argv[argc++] = w;
 	argv[argc] = NULL;
-	out = open_memstream(&r.out, &r.outlen);
-	err = open_memstream(&r.err, &r.errlen);
+	out_set_files(out, err);
+	rc = cmd_main(argc, argv);
+	out_set_files(NULL, NULL);
+	free(copy);
+	return rc;
+}
+
+/* Runs agora with the words of line (split on '|'), catching stdout and stderr. */
+static struct run run_line(const char *line)
+{
+	struct run r = {0};
+	FILE *out = open_memstream(&r.out, &r.outlen), *err = open_memstream(&r.err, &r.errlen);
+
 	assert_non_null(out);
 	assert_non_null(err);
-	out_set_files(out, err);
-	r.rc = cmd_main(argc, argv);
-	out_set_files(NULL, NULL);
+	r.rc = run_files(line, out, err);
 	fclose(out);
 	fclose(err);
-	free(copy);
 	return r;
 }
 
@@ -471,6 +478,42 @@ static void test_init_json(void **state)
 }
 
 /*
+ * The recovery secret never waits in stdio's buffer, where it would stay until
+ * agora exits: init writes it past the buffer (text and --json), so a buffer
+ * of the test's own, given to the output's stream, never holds it.
+ */
+static void test_init_secret_unbuffered(void **state)
+{
+	static char held[1 << 16];
+	const char *forms[] = {"init|--dir|%s|--name|Sfax", "--json|init|--dir|%s|--name|Oran"};
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		char *dir = tu_path(tmp, i ? "oran" : "sfax"), *path = tu_path(tmp, "init.out");
+		char line[512], *text, *at;
+		FILE *f = fopen(path, "w+");
+		size_t len;
+
+		assert_non_null(f);
+		assert_int_equal(setvbuf(f, held, _IOFBF, sizeof(held)), 0);
+		snprintf(line, sizeof(line), forms[i], dir);
+		assert_int_equal(run_files(line, f, NULL), 0);
+		/* The secret's line, from what reached the file. */
+		assert_non_null(text = tu_read_file(path, &len));
+		at = strstr(text, i ? "keep it offline\\n" : "keep it offline\n");
+		assert_non_null(at);
+		at += i ? 17 : 16;
+		assert_true(strlen(at) > KEYFILE_B64);
+		assert_null(memmem(held, sizeof(held), at, KEYFILE_B64));
+		fclose(f);
+		sodium_memzero(text, len);
+		free(text);
+		free(path);
+		free(dir);
+	}
+}
+
+/*
  * A fake agorad: answers one request on DIR/agorad.sock with the bytes given
  * (a header whose request id 0 is replaced by the request's), so that the
  * client's reading of answers the real daemon never gives can be tried.
@@ -522,6 +565,8 @@ static const struct fake_case {
      "agora: agorad answered another request"},
     {"a response of 4 GiB", "status", "0001800200000000ffffffff", 3,
      "agora: agorad sent a response of 4294967295 bytes, over the limit"},
+    {"a response of 64 MiB announced, 2 bytes sent", "status", "00018002000000000400000081a2", 3,
+     "closed the connection without an answer"},
     {"an unknown type", "status", "00011234000000000000000581a26f6bc3", 3,
      "agora: agorad sent a message of unknown type 4660"},
     {"not found", "get|practice|p9",
@@ -757,14 +802,23 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_usage),        cmocka_unit_test(test_help),
-	    cmocka_unit_test(test_help_general), cmocka_unit_test(test_unreachable),
-	    cmocka_unit_test(test_dir_choice),   cmocka_unit_test(test_put_bad_json),
-	    cmocka_unit_test(test_put_too_deep), cmocka_unit_test(test_init_and_id_offline),
-	    cmocka_unit_test(test_init_refused), cmocka_unit_test(test_init_json),
-	    cmocka_unit_test(test_fake_daemon),  cmocka_unit_test(test_width),
-	    cmocka_unit_test(test_table_golden), cmocka_unit_test(test_short_and_time),
-	    cmocka_unit_test(test_clean),        cmocka_unit_test(test_clean_paths),
+	    cmocka_unit_test(test_usage),
+	    cmocka_unit_test(test_help),
+	    cmocka_unit_test(test_help_general),
+	    cmocka_unit_test(test_unreachable),
+	    cmocka_unit_test(test_dir_choice),
+	    cmocka_unit_test(test_put_bad_json),
+	    cmocka_unit_test(test_put_too_deep),
+	    cmocka_unit_test(test_init_and_id_offline),
+	    cmocka_unit_test(test_init_refused),
+	    cmocka_unit_test(test_init_json),
+	    cmocka_unit_test(test_init_secret_unbuffered),
+	    cmocka_unit_test(test_fake_daemon),
+	    cmocka_unit_test(test_width),
+	    cmocka_unit_test(test_table_golden),
+	    cmocka_unit_test(test_short_and_time),
+	    cmocka_unit_test(test_clean),
+	    cmocka_unit_test(test_clean_paths),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
