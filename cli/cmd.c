@@ -73,6 +73,7 @@ static const struct optdef {
     [OPT_ROLE] = {"role", 0, "ROLE", "partner (the default) or associate"},
     [OPT_PURGE] = {"purge", 0, NULL,
                    "also erase the body of every version, on every node, for good"},
+    [OPT_ALL] = {"all", 0, NULL, "member, identity and purge records too"},
 };
 
 static const struct command commands[] = {
@@ -296,12 +297,14 @@ static const struct command commands[] = {
     {"list",
      cmd_list,
      "records, newest first",
-     "[TYPE] [--city CITY] [--topic TOPIC] [--lang CODE] [--limit N]",
+     "[TYPE] [--all] [--city CITY] [--topic TOPIC] [--lang CODE] [--limit N]",
      {"TYPE"},
      0,
      1,
-     O(OPT_CITY) | O(OPT_TOPIC) | O(OPT_LIMIT) | O(OPT_TYPE) | O(OPT_LANG),
-     "Lists the live records of every city (or one), newest first."},
+     O(OPT_CITY) | O(OPT_TOPIC) | O(OPT_LIMIT) | O(OPT_TYPE) | O(OPT_LANG) | O(OPT_ALL),
+     "Lists the live records of every city (or one), newest first: the network's\n"
+     "knowledge. The roster and feed records (member, identity, purge) are listed\n"
+     "with --all, or by their TYPE."},
     {"search",
      cmd_search,
      "full-text search over every city's records",

@@ -55,6 +55,7 @@ enum cmd_opt {
 	OPT_RECOVERY_KEY,
 	OPT_OLD_KEY,
 	OPT_ROLE,
+	OPT_ALL,
 	OPT_END
 };
 

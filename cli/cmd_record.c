@@ -407,6 +407,57 @@ static json_t *hits_json(const struct ag_ctl_records *resp, const char *text)
 	return doc;
 }
 
+/*
+ * Leaves the first max records of resp that are the network's knowledge (not
+ * its plumbing, rec_plumbing), in their order, clearing the others; more is
+ * set when some knowledge was cut. Returns how many resp held before.
+ */
+static size_t keep_knowledge(struct ag_ctl_records *resp, uint64_t max)
+{
+	size_t n = resp->nrecords, kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ag_ctl_record *r = &resp->records[i];
+
+		if (rec_plumbing(r->type) || (max && kept == max)) {
+			resp->more |= !rec_plumbing(r->type);
+			ag_ctl_resp_clear(&ag_ctl_record_shape, r);
+			continue;
+		}
+		if (kept != i)
+			resp->records[kept] = *r; /* moved: what it points to goes with it */
+		kept++;
+	}
+	resp->nrecords = kept;
+	return n;
+}
+
+/*
+ * LIST of the network's knowledge alone. agorad's limit counts every record,
+ * so a listing of N that met plumbing among its newest asks again for as many
+ * more as it met, until N are kept or no more are left.
+ */
+static int list_knowledge(const struct args *a, struct ag_ctl_req *req, uint64_t limit,
+                          struct ag_ctl_records *resp)
+{
+	uint64_t ask = limit;
+	size_t got;
+	int rc;
+
+	for (;;) {
+		req->limit = ask;
+		req->fields |= ask ? AG_CTL_F_LIMIT : 0;
+		if ((rc = cmd_call(a, req, resp)) != 0)
+			return rc;
+		got = keep_knowledge(resp, limit);
+		/* Cut short by the limit, not by the response's size: ask for those it met. */
+		if (!limit || resp->nrecords >= limit || !resp->more || got < ask)
+			return 0;
+		ask += got - resp->nrecords;
+		ag_ctl_resp_clear(&ag_ctl_records_shape, resp);
+	}
+}
+
 /* LIST and SEARCH (text not NULL): the same request but for the text, the same answer. */
 static int records_query(const struct args *a, struct ag_ctl_req *req, const char *text)
 {
@@ -416,9 +467,15 @@ static int records_query(const struct args *a, struct ag_ctl_req *req, const cha
 
 	if ((rc = check_filters(a, &limit)) != 0 || (rc = add_filters(a, req)) != 0)
 		return rc;
-	req->limit = limit;
-	req->fields |= limit ? AG_CTL_F_LIMIT : 0;
-	if ((rc = cmd_call(a, req, &resp)) != 0)
+	/* list leaves the plumbing out unless a type or --all asks for it. */
+	if (!text && !(req->fields & AG_CTL_F_TYPE) && !a->opt[OPT_ALL]) {
+		rc = list_knowledge(a, req, limit, &resp);
+	} else {
+		req->limit = limit;
+		req->fields |= limit ? AG_CTL_F_LIMIT : 0;
+		rc = cmd_call(a, req, &resp);
+	}
+	if (rc != 0)
 		return rc;
 	if (a->json)
 		rc = cmd_json(text ? hits_json(&resp, text)

@@ -16,6 +16,12 @@ const char *rec_str(const json_t *o, const char *key)
 	return s && *s ? s : NULL;
 }
 
+bool rec_plumbing(const char *type)
+{
+	return type && (strcmp(type, "member") == 0 || strcmp(type, "identity") == 0 ||
+	                strcmp(type, "purge") == 0);
+}
+
 int rec_get(const struct args *a, const char *type, const char *id, const char *city, bool quiet,
             struct rec *rec)
 {

@@ -116,6 +116,13 @@ char *rec_newer_fields(const char *type, const json_t *body);
 /* v as one line of JSON, for showing it raw; malloc'd, NULL if no memory. */
 char *rec_raw(const json_t *v);
 
+/*
+ * Whether records of type are the network's plumbing (member, identity,
+ * purge), not its knowledge: list leaves them out unless asked, the report
+ * sums them up.
+ */
+bool rec_plumbing(const char *type);
+
 /* A record's own string field, NULL if it is absent or empty. */
 const char *rec_str(const json_t *o, const char *key);
 

@@ -10,13 +10,6 @@
 #include "rec.h"
 #include "report.h"
 
-/* Types that are the network's plumbing, not its knowledge: the network table sums them up. */
-static bool plumbing(const char *type)
-{
-	return type && (strcmp(type, "member") == 0 || strcmp(type, "identity") == 0 ||
-	                strcmp(type, "purge") == 0);
-}
-
 void report_day(char out[static 11], uint64_t ms)
 {
 	time_t s = (time_t)(ms / 1000);
@@ -112,7 +105,7 @@ static void learn(struct report *r, const struct fetch_rec *rec)
 
 	if (strcmp(type, "member") == 0 && (m = city_mut(r, rec_str(body, "key"))) && !m->role)
 		m->role = rec_str(body, "role");
-	if (!c || plumbing(type))
+	if (!c || rec_plumbing(type))
 		return;
 	c->nrecords++;
 	c->latest = ts > c->latest ? ts : c->latest;
@@ -188,7 +181,7 @@ int report_init(struct report *r, const struct ag_ctl_node *status,
 		return -1;
 	for (size_t i = 0; i < records->n; i++) {
 		learn(r, &records->v[i]);
-		if (!plumbing(records->v[i].r.type))
+		if (!rec_plumbing(records->v[i].r.type))
 			r->recs[r->nrecs++] = &records->v[i];
 	}
 	sorting = r;

@@ -159,7 +159,7 @@ _agora() {
 		fi
 		;;
 	get | history) opts="--city" ;;
-	list) opts="--type --city --topic --lang --limit" ;;
+	list) opts="--all --type --city --topic --lang --limit" ;;
 	search) opts="--type --city --topic --lang --limit" ;;
 	retract) opts="--purge --force" ;;
 	log) opts="--city --since --limit" ;;

@@ -160,6 +160,12 @@ json_check 'd["body"]["title"]["ar"] == "شباك موحد للسكن" and d["ty
 ok $L list
 has '^TYPE +ID +CITY +SEQ +UPDATED +TITLE$'
 has '^practice +guichet +Lyon +[0-9]+ +[0-9-]+ [0-9:]+ +One-stop desk'
+grep -qE '^(identity|member) ' "$WORK/out" && fail "list showed the roster and feed records"
+ok $L list --all
+has '^identity +self +Lyon '
+has '^member +'
+ok $L list identity
+has '^identity +self +Lyon '
 ok $L list practice --topic health
 has '^practice +sante '
 grep -q guichet "$WORK/out" && fail "--topic health listed the housing practice"
@@ -323,6 +329,17 @@ done
 for p in "${pids[@]}"; do wait "$p" || fail "one of 20 clients at once failed"; done
 ok $L status
 echo "ok: version mismatch answered, garbage refused, 20 clients at once, the daemon still serves"
+
+# A member record newer than every other: list's --limit counts only what it shows.
+ok_in '{"title": "Bilan", "summary": "Ce qui a marché", "topics": ["governance"]}' $L put practice bilan
+ORAN=$("$BIN/tests/agora-mkinit" "$WORK/oran" Oran 127.0.0.1:1)
+ok $L peer add "$ORAN" --name Oran
+ok $L --json list --all --limit 1
+json_check 'd["records"][0]["type"] == "member" and d["records"][0]["id"] == "'"$ORAN"'"'
+ok $L --json list --limit 2
+json_check '[(r["type"], r["id"]) for r in d["records"]] == [("practice", "bilan"), ("practice", "guichet")]'
+ok $L peer remove "$ORAN"
+echo "ok: list shows the network's knowledge; --all and TYPE the roster and feed records too"
 
 # ---- peer remove, then a daemon that is gone ----
 ok $L peer remove Tunis

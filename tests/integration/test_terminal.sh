@@ -5,7 +5,7 @@
 # naming a new key with U+009B and U+202E, a practice with it in its title and U+202E in its id,
 # a record of an unknown type with it in a field's name and value (the
 # summary holds only CR and U+202E, which its schema allows). Then every
-# command that prints them for people (list, get, show, search, status, peer
+# command that prints them for people (list, list --all, get, show, search, status, peer
 # list, peer log, news, history, log, fork list, check, and an error quoting
 # the id) prints none of those raw, and shows them as visible escapes where the
 # text is shown; --json gives the text exact.
@@ -46,6 +46,8 @@ shown() { grep -qF -- "$1" "$WORK/out" || fail "$2: '$1' is not shown"; }
 run list
 shown "Titre $SHOWN" "list"
 shown "piege\\u202etxt" "list (the id)"
+run list --all
+shown 'Ville \u009b\u202eFausse' "list --all (a member record's name)"
 run list --city E practice
 shown "Titre $SHOWN" "list --city E"
 run get practice "$ID" --city E
