@@ -607,6 +607,32 @@ static int parse_format(const struct args *a, enum format *fmt)
 	return cmd_fail(a, EXIT_REFUSED, "unknown --format \"%s\" (one of: json, csv, md)", s);
 }
 
+/*
+ * The export on stdout: exact to a file or a pipe, as a spreadsheet or a
+ * script reads it; cleaned (out_clean, lines kept) to a terminal, which a
+ * CSV or Markdown of other cities' text would otherwise drive. JSON is exact
+ * everywhere, as --json is.
+ */
+static int write_stdout(int (*fn)(FILE *, const struct fetch_rec *, size_t), enum format fmt,
+                        const struct fetch_rec *recs, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int rc;
+
+	if (fmt == FMT_JSON || !isatty(fileno(out_file())))
+		return fn(out_file(), recs, n);
+	if (!(mem = open_memstream(&buf, &len)))
+		return -1;
+	rc = fn(mem, recs, n);
+	rc |= fclose(mem);
+	if (rc == 0)
+		out_put(buf, len, OUT_LINES);
+	free(buf);
+	return rc;
+}
+
 /* Writes to FILE.part, renamed to FILE once whole, so a failed export leaves no half file. */
 static int write_out(const struct args *a, enum format fmt, const struct fetch_rec *recs, size_t n)
 {
@@ -625,7 +651,7 @@ static int write_out(const struct args *a, enum format fmt, const struct fetch_r
 			return cmd_fail(a, EXIT_REFUSED, "cannot write %s: %s", tmp,
 			                out_part_strerror(errno));
 	}
-	rc = fns[fmt](f, recs, n);
+	rc = path ? fns[fmt](f, recs, n) : write_stdout(fns[fmt], fmt, recs, n);
 	if (!path)
 		return rc ? cmd_fail(a, EXIT_LOCAL, "cannot write the output") : 0;
 	rc |= ferror(f);

@@ -8,7 +8,8 @@
 # command that prints them for people (list, list --all, get, show, search, status, peer
 # list, peer log, news, history, log, fork list, check, and an error quoting
 # the id) prints none of those raw, and shows them as visible escapes where the
-# text is shown; --json gives the text exact.
+# text is shown; --json gives the text exact; export is exact to a pipe and
+# cleaned on a terminal.
 . "$(dirname "$0")/lib.sh" # BIN, AGORA, WORK, node_*, fail, cleanup on exit
 export LANG=C.UTF-8 XDG_STATE_HOME=$WORK/state COLUMNS=100
 unset AGORA_DIR
@@ -79,6 +80,20 @@ run check
 run get practice "$ID"$'\e[2J' --city E
 grep -qF "piege\\u202etxt\\x1b[2J" "$WORK/err" || fail "the error does not quote the id, escaped"
 echo "ok: list, get, show, search, status, peer list, peer log, news, history, log, fork list, check and errors print nothing raw"
+
+# export: exact to a pipe, as a spreadsheet reads it; cleaned to a terminal (script's pty,
+# which ends its lines with CR LF itself: CR is not looked for there).
+a V export --format csv --city E >"$WORK/out"
+grep -q $'\e\[2J' "$WORK/out" || fail "export --format csv to a pipe is not exact"
+for fmt in csv md; do
+	script -qec "$AGORA --dir $WORK/V export --format $fmt --city E" /dev/null >"$WORK/out" </dev/null ||
+		fail "export --format $fmt on a terminal failed"
+	tr -d '\r' <"$WORK/out" >"$WORK/out.lf" && mv "$WORK/out.lf" "$WORK/out"
+	: >"$WORK/err"
+	raw "export --format $fmt on a terminal"
+	shown '\u009b' "export --format $fmt on a terminal"
+done
+echo "ok: export is exact to a pipe, cleaned on a terminal"
 
 # --json is exact: the title as E wrote it.
 a V --json get practice "$ID" --city E >"$WORK/out"
