@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "be.h"
+#include "bytes.h"
 #include "entry.h"
 #include "index.h"
 #include "stem.h"
@@ -198,11 +199,8 @@ static inline size_t tref_size(size_t len)
 /* A term's bytes from off, 8 of them, big endian, zero padded: most comparisons end there. */
 static inline uint64_t term_prefix(const char *t, size_t len, size_t off)
 {
-	uint8_t b[8] = {0};
-
-	if (len > off)
-		memcpy(b, t + off, len - off < 8 ? len - off : 8);
-	return be64_get(b);
+	return len > off ? __builtin_bswap64(ag_le_load(t + off, len - off < 8 ? len - off : 8))
+	                 : 0;
 }
 
 static inline const struct tref *tref_next(const struct tref *r)

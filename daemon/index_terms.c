@@ -338,16 +338,13 @@ size_t index_stem_term(struct ag_stemmer *st, enum ag_lang lang, const char *wor
 /* A multiply-xorshift hash, eight bytes at a time. */
 static uint32_t term_hash(const char *t, size_t len)
 {
-	uint64_t h = len * 0x9e3779b97f4a7c15ull, x;
+	uint64_t h = len * 0x9e3779b97f4a7c15ull;
 
 	for (; len >= 8; t += 8, len -= 8) {
-		memcpy(&x, t, 8);
-		h = (h ^ x) * 0xff51afd7ed558ccdull;
+		h = (h ^ ag_le_load(t, 8)) * 0xff51afd7ed558ccdull;
 		h ^= h >> 32;
 	}
-	x = 0;
-	memcpy(&x, t, len);
-	h = (h ^ x) * 0xc4ceb9fe1a85ec53ull;
+	h = (h ^ ag_le_load(t, len)) * 0xc4ceb9fe1a85ec53ull;
 	return (uint32_t)(h ^ h >> 29);
 }
 
@@ -398,7 +395,7 @@ static int terms_add(const char *t, size_t len, unsigned weight, void *arg)
 	for (i = hash & (g->nset - 1); g->set[i]; i = (i + 1) & (g->nset - 1)) {
 		struct tref *o = (struct tref *)((uint8_t *)l->data + g->set[i] - 1);
 
-		if (o->hash == hash && o->len == len && memcmp(o + 1, t, len) == 0) {
+		if (o->hash == hash && o->len == len && ag_bytes_eq(o + 1, t, len)) {
 			o->tf =
 			    o->tf + weight > UINT16_MAX ? UINT16_MAX : (uint16_t)(o->tf + weight);
 			return 0;
