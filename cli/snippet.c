@@ -38,7 +38,7 @@ static void stems_of(struct ag_stemmer *st, const char *w, size_t len,
 			memcpy(stem[l], w, n = len);
 		stem[l][n] = 0;
 	}
-	n = ag_stem_whole(w, len, whole);
+	n = ag_stem_whole(st, w, len, whole);
 	whole[n] = 0;
 }
 

@@ -283,7 +283,8 @@ int index_doc_terms(const struct index_doc *d, term_fn *fn, void *arg, size_t *w
 struct ag_stemmer *index_stemmer(void);
 
 /* The stem term of an Arabic word with its first letter kept (ag_stem_whole), or 0. */
-size_t index_stem_whole_term(const char *word, size_t len, char out[static TERM_MAX]);
+size_t index_stem_whole_term(struct ag_stemmer *st, const char *word, size_t len,
+                             char out[static TERM_MAX]);
 
 /* The stem term of a folded word in lang into out: its length, 0 when it has none. */
 size_t index_stem_term(struct ag_stemmer *st, enum ag_lang lang, const char *word, size_t len,

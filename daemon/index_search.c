@@ -160,7 +160,7 @@ static int slot_stems(struct query *q, const char *w, size_t len)
 	size_t n[AG_LANG_COUNT + 1], k = 0;
 	int rc, arabic = ag_stem_arabic(w);
 
-	if (arabic && (n[k] = index_stem_whole_term(w, len, term[k])) != 0)
+	if (arabic && (n[k] = index_stem_whole_term(q->st, w, len, term[k])) != 0)
 		k++;
 	for (int l = AG_LANG_AR; l < AG_LANG_COUNT; l++) {
 		if ((l == AG_LANG_AR) != arabic)

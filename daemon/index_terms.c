@@ -145,7 +145,7 @@ static int emit_word(struct scan *s, enum ag_lang lang, const char *word, size_t
 		return rc;
 	if (ag_stem_arabic(word)) {
 		char term[TERM_MAX];
-		size_t n = index_stem_whole_term(word, len, term);
+		size_t n = index_stem_whole_term(s->stem, word, len, term);
 
 		if (n && (rc = s->fn(term, n, s->weight, s->arg)) != 0)
 			return rc;
@@ -157,21 +157,6 @@ static int emit_word(struct scan *s, enum ag_lang lang, const char *word, size_t
 		if ((rc = emit_stem(s, (enum ag_lang)l, word, len)) != 0)
 			return rc;
 	return 0;
-}
-
-/* The cache slots emit_word will stem word through, in the same languages. */
-static void prefetch_stems(const struct scan *s, enum ag_lang lang, const char *word, size_t len)
-{
-	if (ag_stem_arabic(word)) {
-		ag_stem_prefetch(s->stem, AG_LANG_AR, word, len);
-		return;
-	}
-	if (lang != AG_LANG_NONE && lang != AG_LANG_AR) {
-		ag_stem_prefetch(s->stem, lang, word, len);
-		return;
-	}
-	for (int l = AG_LANG_EN; l <= AG_LANG_IT; l++)
-		ag_stem_prefetch(s->stem, (enum ag_lang)l, word, len);
 }
 
 /* A string's words, in lang, or in the language guessed from them when lang is NONE. */
@@ -187,7 +172,7 @@ static int scan_string(struct scan *s, const uint8_t *data, size_t n, enum ag_la
 	s->langs |= 1u << lang;
 	/* The stem cache's slots of every word first: their misses overlap (stem.h). */
 	for (size_t i = 0; i < s->wlen; i += 1 + (uint8_t)s->words[i])
-		prefetch_stems(s, lang, s->words + i + 1, (uint8_t)s->words[i]);
+		ag_stem_prefetch(s->stem, s->words + i + 1, (uint8_t)s->words[i]);
 	for (size_t i = 0; i < s->wlen; i += 1 + (uint8_t)s->words[i])
 		if ((rc = emit_word(s, lang, s->words + i + 1, (uint8_t)s->words[i])) != 0)
 			return rc;
@@ -314,9 +299,10 @@ struct ag_stemmer *index_stemmer(void)
 	return s;
 }
 
-size_t index_stem_whole_term(const char *word, size_t len, char out[static TERM_MAX])
+size_t index_stem_whole_term(struct ag_stemmer *st, const char *word, size_t len,
+                             char out[static TERM_MAX])
 {
-	size_t n = ag_stem_whole(word, len, out + 1);
+	size_t n = ag_stem_whole(st, word, len, out + 1);
 
 	if (n == 0)
 		return 0;

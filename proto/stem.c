@@ -6,12 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "stem.h"
 
 #define STEM_MIN    3     /* letters a stem keeps at least: shorter ones match too much */
 #define CACHE_SIZE  65536 /* Snowball stems kept: words recur, by Zipf's law */
-#define CACHE_WORDS 3     /* eight-byte words a slot keeps of a word, and of its stem */
+#define CACHE_WORDS 3     /* eight-byte words a slot keeps of a word */
 #define CACHE_WORD  (8 * CACHE_WORDS) /* bytes; longer words are stemmed each time */
+#define CACHE_LANES 4                 /* stems a slot keeps of its word */
+#define LANE_TAIL   5                 /* bytes of a stem after the part of the word it keeps */
+#define STEM_WHOLE  AG_LANG_COUNT     /* ag_stem_whole's stem, as a language of the cache */
 
 static const char *const lang_codes[AG_LANG_COUNT] = {"", "ar", "en", "es", "fr", "it"};
 static const char *const snowball[AG_LANG_COUNT] = {NULL,      NULL,     "english",
@@ -33,15 +37,23 @@ static const char *const common[AG_LANG_COUNT][16] = {
  * Stems remembered, Snowball's and the Arabic stemmer's, direct mapped, one
  * cache line a slot: a Snowball call costs about half a microsecond, the
  * Arabic stemmer's twenty affix comparisons a good part of one, and words
- * recur (Zipf's law). Any number of threads share one cache, each with its own stemmers:
+ * recur (Zipf's law). A slot is a word's, with a lane for each of its stems:
+ * a word in Latin script has one per Snowball language (a string of unknown
+ * language stems its words in all four), one in Arabic script its stem and
+ * its whole stem (ag_stem_whole). Keyed by the word alone, a text's
+ * vocabulary fills a quarter of the slots that it did keyed by word and
+ * language, and conflicts, which made one lookup in ten a miss, are rare.
+ * A lane holds its stem as a part of the word and a short tail: Snowball
+ * cuts suffixes and changes a letter or two, the Arabic stemmer cuts both
+ * ends. Any number of threads share one cache, each with its own stemmers:
  * a slot is a seqlock. meta holds its sequence number (odd while it is
- * written), language, word length and stem length (0: the word is its own
- * stem); a reader that sees the number change, or odd, takes a miss.
- * Every field is an atomic, read and written relaxed between the fences.
+ * written), the word's length, and a bit for each lane that holds a stem;
+ * a reader that sees the number change, or odd, takes a miss. Every field
+ * is an atomic, read and written relaxed between the fences.
  */
 struct slot {
-	_Atomic uint64_t meta; /* seq(32) lang(8) len(8) stem_len(8) */
-	_Atomic uint64_t word[CACHE_WORDS], stem[CACHE_WORDS];
+	_Atomic uint64_t meta; /* seq(32) len(8) lanes(8) */
+	_Atomic uint64_t word[CACHE_WORDS], lane[CACHE_LANES];
 };
 
 struct ag_stem_cache {
@@ -221,109 +233,200 @@ static size_t snowball_stem(struct ag_stemmer *s, enum ag_lang lang, const char 
 	return n;
 }
 
-static struct slot *cache_slot(struct ag_stem_cache *c, enum ag_lang lang, const char *w,
+/* A word of at most CACHE_WORD bytes as numbers, zero padded: how the cache holds it. */
+static void word_load(const char *w, size_t len, uint64_t out[static CACHE_WORDS])
+{
+	for (size_t i = 0; i < CACHE_WORDS; i++)
+		out[i] = len > 8 * i ? ag_le_load(w + 8 * i, len - 8 * i < 8 ? len - 8 * i : 8) : 0;
+}
+
+static struct slot *cache_slot(struct ag_stem_cache *c, const uint64_t w[static CACHE_WORDS],
                                size_t len)
 {
-	uint32_t h = 2166136261u ^ (uint32_t)lang;
+	uint64_t h = len * 0x9e3779b97f4a7c15ull;
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)w[i]) * 16777619u;
+	for (size_t i = 0; i < CACHE_WORDS; i++) {
+		h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
 	return &c->slot[h % CACHE_SIZE];
 }
 
-static uint64_t meta_make(uint64_t seq, enum ag_lang lang, size_t len, size_t stem_len)
+/* The lane of a stem: Arabic's and the whole stem for a word in Arabic script, else Snowball's. */
+static unsigned lane_of(int kind)
 {
-	return seq << 32 | (uint64_t)lang << 16 | (uint64_t)len << 8 | (uint64_t)stem_len;
+	return kind == AG_LANG_AR ? 0 : kind == STEM_WHOLE ? 1 : (unsigned)(kind - AG_LANG_EN);
 }
 
-/* The stem of word kept in sl, into out: its length, 0 for the word itself; -1 on a miss. */
-static long cache_get(struct slot *sl, enum ag_lang lang, const char *word, size_t len,
-                      char out[static AG_FOLD_WORD_MAX])
+static uint64_t meta_make(uint64_t seq, size_t len, unsigned lanes)
 {
-	uint64_t m = atomic_load_explicit(&sl->meta, memory_order_acquire), w[CACHE_WORDS],
-	         st[CACHE_WORDS] = {0};
-	size_t stem_len = m & 0xff;
+	return seq << 32 | (uint64_t)len << 8 | lanes;
+}
 
-	if ((m >> 32) % 2 == 1 || (m >> 16 & 0xff) != (uint64_t)lang || (m >> 8 & 0xff) != len)
-		return -1;
-	for (int i = 0; i < CACHE_WORDS; i++) {
-		w[i] = atomic_load_explicit(&sl->word[i], memory_order_relaxed);
-		st[i] = atomic_load_explicit(&sl->stem[i], memory_order_relaxed);
+/*
+ * A stem as a lane: where it starts in the word, how much of the word it
+ * keeps, and a tail: [start][keep][tail length][tail, 5 bytes]. 0 for no
+ * stem; false when it has no such form.
+ */
+static bool lane_make(const char *w, size_t len, const char *stem, size_t n, uint64_t *lane)
+{
+	size_t start, keep = 0;
+
+	for (start = 0; n > 0 && start < len; start++) {
+		for (keep = 0; keep < n && start + keep < len && w[start + keep] == stem[keep];
+		     keep++)
+			;
+		if (n - keep <= LANE_TAIL && keep > 0)
+			break;
 	}
-	atomic_thread_fence(memory_order_acquire);
-	if (atomic_load_explicit(&sl->meta, memory_order_relaxed) != m || memcmp(w, word, len) != 0)
-		return -1;
-	memcpy(out, st, stem_len);
-	return (long)stem_len;
+	if (n > 0 && (start == len || n - keep > LANE_TAIL))
+		start = keep = 0; /* a stem that is all tail */
+	if (n - keep > LANE_TAIL)
+		return false;
+	*lane = n == 0 ? 0 : (uint64_t)start | (uint64_t)keep << 8 | (uint64_t)(n - keep) << 16;
+	for (size_t i = keep; i < n; i++)
+		*lane |= (uint64_t)(uint8_t)stem[i] << (8 * (3 + i - keep));
+	return true;
 }
 
-/* Keeps word's stem in sl, unless another thread is writing it. */
-static void cache_put(struct slot *sl, enum ag_lang lang, const char *word, size_t len,
-                      const char *stem, size_t stem_len)
+/* The stem that lane holds of w, into out: its length. */
+static size_t lane_stem(uint64_t lane, const char *w, char out[static AG_FOLD_WORD_MAX])
 {
-	uint64_t m = atomic_load_explicit(&sl->meta, memory_order_relaxed), seq = m >> 32,
-	         w[CACHE_WORDS] = {0}, st[CACHE_WORDS] = {0};
+	size_t start = lane & 0xff, keep = lane >> 8 & 0xff, tail = lane >> 16 & 0xff;
 
-	if (seq % 2 == 1 ||
-	    !atomic_compare_exchange_strong_explicit(&sl->meta, &m, meta_make(seq + 1, 0, 0, 0),
+	memcpy(out, w + start, keep);
+	for (size_t i = 0; i < tail; i++)
+		out[keep + i] = (char)(lane >> (8 * (3 + i)));
+	return keep + tail;
+}
+
+/* The stem of the word w (len bytes, wv as cache_slot read it) in sl's lane, into out; -1 on a
+ * miss. */
+static long cache_get(struct slot *sl, unsigned lane, const uint64_t wv[static CACHE_WORDS],
+                      const char *w, size_t len, char out[static AG_FOLD_WORD_MAX])
+{
+	uint64_t m = atomic_load_explicit(&sl->meta, memory_order_acquire), v;
+	bool same = true;
+
+	if ((m >> 32) % 2 == 1 || (m >> 8 & 0xff) != len || !(m & 1u << lane))
+		return -1;
+	for (int i = 0; i < CACHE_WORDS; i++)
+		same &= atomic_load_explicit(&sl->word[i], memory_order_relaxed) == wv[i];
+	v = atomic_load_explicit(&sl->lane[lane], memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&sl->meta, memory_order_relaxed) != m || !same)
+		return -1;
+	return (long)lane_stem(v, w, out);
+}
+
+/*
+ * Keeps w's stem in sl's lane, with the word's other lanes if sl holds it
+ * already; unless another thread is writing the slot, or the stem has no
+ * lane's form.
+ */
+static void cache_put(struct slot *sl, unsigned lane, const uint64_t wv[static CACHE_WORDS],
+                      const char *w, size_t len, const char *stem, size_t n)
+{
+	uint64_t m = atomic_load_explicit(&sl->meta, memory_order_relaxed), seq = m >> 32, v;
+	unsigned lanes = 0;
+
+	if (seq % 2 == 1 || !lane_make(w, len, stem, n, &v) ||
+	    !atomic_compare_exchange_strong_explicit(&sl->meta, &m, meta_make(seq + 1, 0, 0),
 	                                             memory_order_acquire, memory_order_relaxed))
 		return;
 	atomic_thread_fence(memory_order_release);
-	memcpy(w, word, len);
-	memcpy(st, stem, stem_len);
-	for (int i = 0; i < CACHE_WORDS; i++) {
-		atomic_store_explicit(&sl->word[i], w[i], memory_order_relaxed);
-		atomic_store_explicit(&sl->stem[i], st[i], memory_order_relaxed);
+	if ((m >> 8 & 0xff) == len) {
+		lanes = m & 0xff;
+		for (int i = 0; i < CACHE_WORDS; i++)
+			if (atomic_load_explicit(&sl->word[i], memory_order_relaxed) != wv[i])
+				lanes = 0;
 	}
-	atomic_store_explicit(&sl->meta, meta_make((seq + 2) & 0xffffffff, lang, len, stem_len),
+	for (int i = 0; i < CACHE_WORDS; i++)
+		atomic_store_explicit(&sl->word[i], wv[i], memory_order_relaxed);
+	atomic_store_explicit(&sl->lane[lane], v, memory_order_relaxed);
+	atomic_store_explicit(&sl->meta, meta_make((seq + 2) & 0xffffffff, len, lanes | 1u << lane),
 	                      memory_order_release);
 }
 
-void ag_stem_prefetch(const struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t len)
+void ag_stem_prefetch(const struct ag_stemmer *s, const char *word, size_t len)
 {
-	if (lang >= AG_LANG_AR && lang < AG_LANG_COUNT && len <= CACHE_WORD)
-		__builtin_prefetch(cache_slot(s->cache, lang, word, len));
+	uint64_t wv[CACHE_WORDS];
+
+	if (len > CACHE_WORD)
+		return;
+	word_load(word, len, wv);
+	__builtin_prefetch(cache_slot(s->cache, wv, len));
 }
 
-/* The stem, not remembered: Snowball's, or the Arabic light stemmer's. */
-static size_t stem_made(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t len,
+/* The whole stem: the Arabic stem with a first letter kept that the stem took for a proclitic. */
+static size_t whole_made(const char *word, size_t len, char out[static AG_FOLD_WORD_MAX])
+{
+	char cut[AG_FOLD_WORD_MAX];
+	size_t n = arabic_stem(word, len, 0, out), c = arabic_stem(word, len, 1, cut);
+
+	return n == c && memcmp(out, cut, n) == 0 ? 0 : n ? n : (memcpy(out, word, len), len);
+}
+
+/* The stem of a kind (a language, or STEM_WHOLE), not remembered. */
+static size_t stem_made(struct ag_stemmer *s, int kind, const char *word, size_t len,
                         char out[static AG_FOLD_WORD_MAX])
 {
-	return lang == AG_LANG_AR ? arabic_stem(word, len, 1, out)
-	                          : snowball_stem(s, lang, word, len, out);
+	if (kind == STEM_WHOLE)
+		return whole_made(word, len, out);
+	return kind == AG_LANG_AR ? arabic_stem(word, len, 1, out)
+	                          : snowball_stem(s, (enum ag_lang)kind, word, len, out);
+}
+
+/* The letters of a word of at most CACHE_WORD bytes, wv as word_load read it: its bytes but
+ * continuation bytes. */
+static size_t word_chars(const uint64_t wv[static CACHE_WORDS], size_t len)
+{
+	const uint64_t high = 0x8080808080808080ull;
+	size_t cont = 0;
+
+	/* A byte 10xxxxxx continues a letter: its high bit, less the next bit, summed by a
+	 * multiply. */
+	for (int i = 0; i < CACHE_WORDS; i++)
+		cont += (((wv[i] & high & ~(wv[i] << 1)) >> 7) * 0x0101010101010101ull) >> 56;
+	return len - cont;
+}
+
+/* A stem of a kind, through the cache when s has one; 0 for a word of STEM_MIN letters or fewer. */
+static size_t stem_kind(struct ag_stemmer *s, int kind, const char *word, size_t len,
+                        char out[static AG_FOLD_WORD_MAX])
+{
+	uint64_t wv[CACHE_WORDS];
+	struct slot *sl;
+	long got;
+	size_t n;
+
+	if (!s || len > CACHE_WORD)
+		return ag_fold_chars(word, len) <= STEM_MIN ? 0
+		                                            : stem_made(s, kind, word, len, out);
+	word_load(word, len, wv);
+	if (word_chars(wv, len) <= STEM_MIN)
+		return 0;
+	sl = cache_slot(s->cache, wv, len);
+	if ((got = cache_get(sl, lane_of(kind), wv, word, len, out)) >= 0)
+		return (size_t)got;
+	n = stem_made(s, kind, word, len, out);
+	cache_put(sl, lane_of(kind), wv, word, len, out, n);
+	return n;
 }
 
 size_t ag_stem(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t len,
                char out[static AG_FOLD_WORD_MAX])
 {
-	struct slot *sl;
-	long got;
-	size_t n;
-
-	if (lang <= AG_LANG_NONE || lang >= AG_LANG_COUNT || ag_fold_chars(word, len) <= STEM_MIN)
+	if (lang <= AG_LANG_NONE || lang >= AG_LANG_COUNT)
 		return 0;
 	/* Arabic words have the Arabic stemmer's stem only, others Snowball's. */
 	if ((lang == AG_LANG_AR) != (ag_stem_arabic(word) != 0))
 		return 0;
-	if (len > CACHE_WORD)
-		return stem_made(s, lang, word, len, out);
-	sl = cache_slot(s->cache, lang, word, len);
-	if ((got = cache_get(sl, lang, word, len, out)) >= 0)
-		return (size_t)got;
-	n = stem_made(s, lang, word, len, out);
-	if (n <= CACHE_WORD) /* a stem longer than its word is not kept */
-		cache_put(sl, lang, word, len, out, n);
-	return n;
+	return stem_kind(s, lang, word, len, out);
 }
 
-size_t ag_stem_whole(const char *word, size_t len, char out[static AG_FOLD_WORD_MAX])
+size_t ag_stem_whole(struct ag_stemmer *s, const char *word, size_t len,
+                     char out[static AG_FOLD_WORD_MAX])
 {
-	char cut[AG_FOLD_WORD_MAX];
-	size_t n, c;
-
-	if (!ag_stem_arabic(word) || ag_fold_chars(word, len) <= STEM_MIN)
-		return 0;
-	n = arabic_stem(word, len, 0, out);
-	c = arabic_stem(word, len, 1, cut);
-	return n == c && memcmp(out, cut, n) == 0 ? 0 : n ? n : (memcpy(out, word, len), len);
+	return ag_stem_arabic(word) ? stem_kind(s, STEM_WHOLE, word, len, out) : 0;
 }

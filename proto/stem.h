@@ -66,17 +66,20 @@ size_t ag_stem(struct ag_stemmer *, enum ag_lang lang, const char *word, size_t 
                char out[static AG_FOLD_WORD_MAX]);
 
 /*
- * Starts fetching the cache slot that ag_stem will read for word in lang:
- * a caller with many words fetches all their slots first, so that the cache
- * misses overlap instead of each waiting on the last.
+ * Starts fetching the cache slot that ag_stem and ag_stem_whole will read
+ * for word, in any language (a word's stems share one slot): a caller with
+ * many words fetches all their slots first, so that the cache misses
+ * overlap instead of each waiting on the last.
  */
-void ag_stem_prefetch(const struct ag_stemmer *, enum ag_lang lang, const char *word, size_t len);
+void ag_stem_prefetch(const struct ag_stemmer *, const char *word, size_t len);
 
 /*
  * An Arabic word's stem with its first letter kept, when ag_stem took that
  * letter for a proclitic (ب، ل، ك، ف): it may be a root letter (لائق), so
  * both stems are kept. Its length, or 0 when ag_stem cut no such letter.
+ * Remembered in the stemmer's cache; the stemmer may be NULL.
  */
-size_t ag_stem_whole(const char *word, size_t len, char out[static AG_FOLD_WORD_MAX]);
+size_t ag_stem_whole(struct ag_stemmer *, const char *word, size_t len,
+                     char out[static AG_FOLD_WORD_MAX]);
 
 #endif
