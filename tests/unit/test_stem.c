@@ -186,6 +186,47 @@ static void test_shared_cache(void **state)
 	free(want);
 }
 
+/*
+ * A word's stems come the same from the cache as they were made: in every
+ * language, each kept beside the others in the word's slot (a stem that
+ * changes the word's end, one cut at both ends, an Arabic whole stem).
+ */
+static void test_cache_lanes(void **state)
+{
+	static const char *const words[] = {"happy",  "studies", "migrations", "والمدارس",
+	                                    "بالسكن", "للاجئين", "politiche",  "niñas"};
+	struct ag_stemmer *s = ag_stemmer_new();
+	char made[AG_LANG_COUNT][AG_FOLD_WORD_MAX], again[AG_FOLD_WORD_MAX];
+	char whole[AG_FOLD_WORD_MAX], whole2[AG_FOLD_WORD_MAX];
+	size_t n[AG_LANG_COUNT], nw;
+
+	(void)state;
+	assert_non_null(s);
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		struct one o = {{0}};
+		size_t len;
+
+		(void)ag_fold_words(words[i], strlen(words[i]), one_word, &o);
+		len = strlen(o.w);
+		for (int l = AG_LANG_AR; l < AG_LANG_COUNT; l++)
+			n[l] = ag_stem(s, (enum ag_lang)l, o.w, len, made[l]);
+		for (int l = AG_LANG_AR; l < AG_LANG_COUNT; l++) {
+			assert_int_equal(ag_stem(s, (enum ag_lang)l, o.w, len, again), n[l]);
+			assert_memory_equal(again, made[l], n[l]);
+		}
+		nw = ag_stem_whole(NULL, o.w, len, whole);
+		for (int k = 0; k < 2; k++) {
+			assert_int_equal(ag_stem_whole(s, o.w, len, whole2), nw);
+			assert_memory_equal(whole2, whole, nw);
+		}
+		assert_int_equal(ag_stem(s, AG_LANG_AR, o.w, len, again), n[AG_LANG_AR]);
+		assert_memory_equal(again, made[AG_LANG_AR], n[AG_LANG_AR]);
+	}
+	assert_string_equal(stem_of(s, AG_LANG_EN, "happy"), "happi");
+	assert_string_equal(stem_of(s, AG_LANG_AR, "والمدارس"), "مدارس");
+	ag_stemmer_free(s);
+}
+
 static void test_guess(void **state)
 {
 	static const struct {
@@ -212,9 +253,8 @@ static void test_guess(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_same_stem),
-	    cmocka_unit_test(test_kept_apart),
-	    cmocka_unit_test(test_shared_cache),
+	    cmocka_unit_test(test_same_stem),    cmocka_unit_test(test_kept_apart),
+	    cmocka_unit_test(test_shared_cache), cmocka_unit_test(test_cache_lanes),
 	    cmocka_unit_test(test_guess),
 	};
 
