@@ -122,39 +122,45 @@ static int collect_word(const char *word, size_t len, void *arg)
 	return 0;
 }
 
-/* The stem term of word in lang, if it has a stem: "\2" and the stem. */
-static int emit_stem(struct scan *s, enum ag_lang lang, const char *word, size_t len)
+/* A stem as a term, "\2" and the stem, if there is one. */
+static int emit_stem(struct scan *s, const char *stem, size_t n)
 {
 	char term[TERM_MAX];
-	size_t n = index_stem_term(s->stem, lang, word, len, term);
 
-	return n ? s->fn(term, n, s->weight, s->arg) : 0;
+	if (n == 0)
+		return 0;
+	term[0] = 2;
+	memcpy(term + 1, stem, n);
+	return s->fn(term, n + 1, s->weight, s->arg);
 }
 
 /*
- * A word and its stems: in lang, or, when the string's language is not
- * known, in each language of the word's script, so that no guess loses a
- * match.
+ * A word and its stems: an Arabic word's whole stem and stem; another's in
+ * lang, or, when the string's language is not known (or is Arabic), in
+ * each language of the word's script, so that no guess loses a match.
  */
 static int emit_word(struct scan *s, enum ag_lang lang, const char *word, size_t len)
 {
+	char stem[AG_STEM_KINDS][AG_FOLD_WORD_MAX];
+	size_t n[AG_STEM_KINDS];
+	unsigned kinds = 0;
 	int rc;
 
 	s->nwords++;
 	if ((rc = s->fn(word, len, s->weight, s->arg)) != 0)
 		return rc;
-	if (ag_stem_arabic(word)) {
-		char term[TERM_MAX];
-		size_t n = index_stem_whole_term(s->stem, word, len, term);
-
-		if (n && (rc = s->fn(term, n, s->weight, s->arg)) != 0)
-			return rc;
-		return emit_stem(s, AG_LANG_AR, word, len);
-	}
-	if (lang != AG_LANG_NONE && lang != AG_LANG_AR)
-		return emit_stem(s, lang, word, len);
-	for (int l = AG_LANG_EN; l <= AG_LANG_IT; l++)
-		if ((rc = emit_stem(s, (enum ag_lang)l, word, len)) != 0)
+	if (ag_stem_arabic(word))
+		kinds = 1u << AG_STEM_WHOLE | 1u << AG_LANG_AR;
+	else if (lang != AG_LANG_NONE && lang != AG_LANG_AR)
+		kinds = 1u << lang;
+	else
+		for (int l = AG_LANG_EN; l <= AG_LANG_IT; l++)
+			kinds |= 1u << l;
+	ag_stem_kinds(s->stem, kinds, word, len, stem, n);
+	if ((rc = emit_stem(s, stem[AG_STEM_WHOLE], n[AG_STEM_WHOLE])) != 0)
+		return rc;
+	for (int l = AG_LANG_AR; l < AG_LANG_COUNT; l++)
+		if ((rc = emit_stem(s, stem[l], n[l])) != 0)
 			return rc;
 	return 0;
 }

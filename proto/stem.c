@@ -15,7 +15,6 @@
 #define CACHE_WORD  (8 * CACHE_WORDS) /* bytes; longer words are stemmed each time */
 #define CACHE_LANES 4                 /* stems a slot keeps of its word */
 #define LANE_TAIL   5                 /* bytes of a stem after the part of the word it keeps */
-#define STEM_WHOLE  AG_LANG_COUNT     /* ag_stem_whole's stem, as a language of the cache */
 
 static const char *const lang_codes[AG_LANG_COUNT] = {"", "ar", "en", "es", "fr", "it"};
 static const char *const snowball[AG_LANG_COUNT] = {NULL,      NULL,     "english",
@@ -255,7 +254,7 @@ static struct slot *cache_slot(struct ag_stem_cache *c, const uint64_t w[static 
 /* The lane of a stem: Arabic's and the whole stem for a word in Arabic script, else Snowball's. */
 static unsigned lane_of(int kind)
 {
-	return kind == AG_LANG_AR ? 0 : kind == STEM_WHOLE ? 1 : (unsigned)(kind - AG_LANG_EN);
+	return kind == AG_LANG_AR ? 0 : kind == AG_STEM_WHOLE ? 1 : (unsigned)(kind - AG_LANG_EN);
 }
 
 static uint64_t meta_make(uint64_t seq, size_t len, unsigned lanes)
@@ -300,23 +299,26 @@ static size_t lane_stem(uint64_t lane, const char *w, char out[static AG_FOLD_WO
 	return keep + tail;
 }
 
-/* The stem of the word w (len bytes, wv as cache_slot read it) in sl's lane, into out; -1 on a
- * miss. */
-static long cache_get(struct slot *sl, unsigned lane, const uint64_t wv[static CACHE_WORDS],
-                      const char *w, size_t len, char out[static AG_FOLD_WORD_MAX])
+/*
+ * The lanes that sl holds of the word wv (len bytes), read at once into
+ * lanes: a bit for each in the result, 0 when sl holds another word.
+ */
+static unsigned cache_read(struct slot *sl, const uint64_t wv[static CACHE_WORDS], size_t len,
+                           uint64_t lanes[static CACHE_LANES])
 {
-	uint64_t m = atomic_load_explicit(&sl->meta, memory_order_acquire), v;
+	uint64_t m = atomic_load_explicit(&sl->meta, memory_order_acquire);
 	bool same = true;
 
-	if ((m >> 32) % 2 == 1 || (m >> 8 & 0xff) != len || !(m & 1u << lane))
-		return -1;
+	if ((m >> 32) % 2 == 1 || (m >> 8 & 0xff) != len)
+		return 0;
 	for (int i = 0; i < CACHE_WORDS; i++)
 		same &= atomic_load_explicit(&sl->word[i], memory_order_relaxed) == wv[i];
-	v = atomic_load_explicit(&sl->lane[lane], memory_order_relaxed);
+	for (int i = 0; i < CACHE_LANES; i++)
+		lanes[i] = atomic_load_explicit(&sl->lane[i], memory_order_relaxed);
 	atomic_thread_fence(memory_order_acquire);
 	if (atomic_load_explicit(&sl->meta, memory_order_relaxed) != m || !same)
-		return -1;
-	return (long)lane_stem(v, w, out);
+		return 0;
+	return m & 0xff;
 }
 
 /*
@@ -367,11 +369,11 @@ static size_t whole_made(const char *word, size_t len, char out[static AG_FOLD_W
 	return n == c && memcmp(out, cut, n) == 0 ? 0 : n ? n : (memcpy(out, word, len), len);
 }
 
-/* The stem of a kind (a language, or STEM_WHOLE), not remembered. */
+/* The stem of a kind (a language, or AG_STEM_WHOLE), not remembered. */
 static size_t stem_made(struct ag_stemmer *s, int kind, const char *word, size_t len,
                         char out[static AG_FOLD_WORD_MAX])
 {
-	if (kind == STEM_WHOLE)
+	if (kind == AG_STEM_WHOLE)
 		return whole_made(word, len, out);
 	return kind == AG_LANG_AR ? arabic_stem(word, len, 1, out)
 	                          : snowball_stem(s, (enum ag_lang)kind, word, len, out);
@@ -391,42 +393,82 @@ static size_t word_chars(const uint64_t wv[static CACHE_WORDS], size_t len)
 	return len - cont;
 }
 
-/* A stem of a kind, through the cache when s has one; 0 for a word of STEM_MIN letters or fewer. */
-static size_t stem_kind(struct ag_stemmer *s, int kind, const char *word, size_t len,
-                        char out[static AG_FOLD_WORD_MAX])
-{
+/*
+ * One look in the cache for a word's stems: the slot, and the lanes it
+ * held. Words longer than the cache keeps are looked up nowhere.
+ */
+struct look {
 	uint64_t wv[CACHE_WORDS];
-	struct slot *sl;
-	long got;
+	struct slot *sl; /* NULL: not cached */
+	unsigned have;
+	uint64_t lanes[CACHE_LANES];
+};
+
+/* Whether word has more than STEM_MIN letters, and if so, its look in s's cache. */
+static bool look_up(struct ag_stemmer *s, const char *word, size_t len, struct look *k)
+{
+	k->sl = NULL;
+	if (!s || len > CACHE_WORD)
+		return ag_fold_chars(word, len) > STEM_MIN;
+	word_load(word, len, k->wv);
+	if (word_chars(k->wv, len) <= STEM_MIN)
+		return false;
+	k->sl = cache_slot(s->cache, k->wv, len);
+	k->have = cache_read(k->sl, k->wv, len, k->lanes);
+	return true;
+}
+
+/* A stem of a kind, from the look, or made and kept in the cache. */
+static size_t stem_kind(struct ag_stemmer *s, const struct look *k, int kind, const char *word,
+                        size_t len, char out[static AG_FOLD_WORD_MAX])
+{
+	unsigned lane = lane_of(kind);
 	size_t n;
 
-	if (!s || len > CACHE_WORD)
-		return ag_fold_chars(word, len) <= STEM_MIN ? 0
-		                                            : stem_made(s, kind, word, len, out);
-	word_load(word, len, wv);
-	if (word_chars(wv, len) <= STEM_MIN)
-		return 0;
-	sl = cache_slot(s->cache, wv, len);
-	if ((got = cache_get(sl, lane_of(kind), wv, word, len, out)) >= 0)
-		return (size_t)got;
+	if (k->sl && (k->have & 1u << lane))
+		return lane_stem(k->lanes[lane], word, out);
 	n = stem_made(s, kind, word, len, out);
-	cache_put(sl, lane_of(kind), wv, word, len, out, n);
+	if (k->sl)
+		cache_put(k->sl, lane, k->wv, word, len, out, n);
 	return n;
+}
+
+/* Whether a kind of stem applies to word: Arabic words have the Arabic stemmer's stems only, others
+ * Snowball's. */
+static bool kind_fits(int kind, const char *word)
+{
+	return (kind == AG_LANG_AR || kind == AG_STEM_WHOLE) == (ag_stem_arabic(word) != 0);
 }
 
 size_t ag_stem(struct ag_stemmer *s, enum ag_lang lang, const char *word, size_t len,
                char out[static AG_FOLD_WORD_MAX])
 {
-	if (lang <= AG_LANG_NONE || lang >= AG_LANG_COUNT)
+	struct look k;
+
+	if (lang <= AG_LANG_NONE || lang >= AG_LANG_COUNT || !kind_fits(lang, word) ||
+	    !look_up(s, word, len, &k))
 		return 0;
-	/* Arabic words have the Arabic stemmer's stem only, others Snowball's. */
-	if ((lang == AG_LANG_AR) != (ag_stem_arabic(word) != 0))
-		return 0;
-	return stem_kind(s, lang, word, len, out);
+	return stem_kind(s, &k, lang, word, len, out);
 }
 
 size_t ag_stem_whole(struct ag_stemmer *s, const char *word, size_t len,
                      char out[static AG_FOLD_WORD_MAX])
 {
-	return ag_stem_arabic(word) ? stem_kind(s, STEM_WHOLE, word, len, out) : 0;
+	struct look k;
+
+	if (!kind_fits(AG_STEM_WHOLE, word) || !look_up(s, word, len, &k))
+		return 0;
+	return stem_kind(s, &k, AG_STEM_WHOLE, word, len, out);
+}
+
+void ag_stem_kinds(struct ag_stemmer *s, unsigned kinds, const char *word, size_t len,
+                   char out[static AG_STEM_KINDS][AG_FOLD_WORD_MAX], size_t n[static AG_STEM_KINDS])
+{
+	struct look k;
+	bool stems = look_up(s, word, len, &k);
+
+	for (int i = AG_LANG_AR; i < AG_STEM_KINDS; i++)
+		n[i] = stems && (kinds & 1u << i) && kind_fits(i, word)
+		           ? stem_kind(s, &k, i, word, len, out[i])
+		           : 0;
 }

@@ -66,6 +66,18 @@ size_t ag_stem(struct ag_stemmer *, enum ag_lang lang, const char *word, size_t 
                char out[static AG_FOLD_WORD_MAX]);
 
 /*
+ * Several stems of a word at once, with one look in the cache: a bit of
+ * kinds for each language, and AG_STEM_WHOLE for ag_stem_whole's. n[k]
+ * receives the length of the stem of kind k in out[k], as ag_stem and
+ * ag_stem_whole give it (0 for none, and for the kinds not asked).
+ */
+#define AG_STEM_WHOLE AG_LANG_COUNT
+#define AG_STEM_KINDS (AG_LANG_COUNT + 1)
+void ag_stem_kinds(struct ag_stemmer *, unsigned kinds, const char *word, size_t len,
+                   char out[static AG_STEM_KINDS][AG_FOLD_WORD_MAX],
+                   size_t n[static AG_STEM_KINDS]);
+
+/*
  * Starts fetching the cache slot that ag_stem and ag_stem_whole will read
  * for word, in any language (a word's stems share one slot): a caller with
  * many words fetches all their slots first, so that the cache misses
