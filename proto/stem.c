@@ -20,7 +20,8 @@ static const char *const lang_codes[AG_LANG_COUNT] = {"", "ar", "en", "es", "fr"
 static const char *const snowball[AG_LANG_COUNT] = {NULL,      NULL,     "english",
                                                     "spanish", "french", "italian"};
 
-/* Common words, folded, that tell a language apart from the others. */
+/* Common words, folded, that tell a language apart from the others; COMMON_MAX bytes at most. */
+#define COMMON_MAX 5
 static const char *const common[AG_LANG_COUNT][16] = {
     [AG_LANG_EN] = {"the", "and", "of", "to", "in", "for", "with", "is", "are", "on", "by", "from",
                     "this", "that"},
@@ -96,9 +97,10 @@ static int guess_word(const char *w, size_t len, void *arg)
 
 	g->words++;
 	g->arabic += ag_stem_arabic(w);
-	for (int l = 1; l < AG_LANG_COUNT; l++)
+	/* Common words are short: most words are not compared at all. */
+	for (int l = 1; l < AG_LANG_COUNT && len <= COMMON_MAX; l++)
 		for (const char *const *c = common[l]; *c; c++)
-			if (strlen(*c) == len && memcmp(*c, w, len) == 0)
+			if ((*c)[0] == w[0] && strlen(*c) == len && memcmp(*c, w, len) == 0)
 				g->hits[l]++;
 	return g->words >= 200; /* enough to tell */
 }
