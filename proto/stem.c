@@ -34,16 +34,14 @@ static const char *const common[AG_LANG_COUNT][16] = {
 };
 
 /*
- * Stems remembered, Snowball's and the Arabic stemmer's, direct mapped, one
- * cache line a slot: a Snowball call costs about half a microsecond, the
- * Arabic stemmer's twenty affix comparisons a good part of one, and words
- * recur (Zipf's law). A slot is a word's, with a lane for each of its stems:
- * a word in Latin script has one per Snowball language (a string of unknown
- * language stems its words in all four), one in Arabic script its stem and
- * its whole stem (ag_stem_whole). Keyed by the word alone, a text's
- * vocabulary fills a quarter of the slots that it did keyed by word and
- * language, and conflicts, which made one lookup in ten a miss, are rare.
- * A lane holds its stem as a part of the word and a short tail: Snowball
+ * Stems remembered, Snowball's and the Arabic stemmer's, in a pair of slots
+ * (two-way set associative), one cache line a slot: a Snowball call costs about half a microsecond,
+ * the Arabic stemmer's twenty affix comparisons a good part of one, and words recur (Zipf's law). A
+ * slot is a word's, with a lane for each of its stems: a word in Latin script has one per Snowball
+ * language (a string of unknown language stems its words in all four), one in Arabic script its
+ * stem and its whole stem (ag_stem_whole). Keyed by the word alone, a text's vocabulary fills a
+ * quarter of the slots that it did keyed by word and language, and conflicts, which made one lookup
+ * in ten a miss, are rare. A lane holds its stem as a part of the word and a short tail: Snowball
  * cuts suffixes and changes a letter or two, the Arabic stemmer cuts both
  * ends. Any number of threads share one cache, each with its own stemmers:
  * a slot is a seqlock. meta holds its sequence number (odd while it is
@@ -56,15 +54,19 @@ struct slot {
 	_Atomic uint64_t word[CACHE_WORDS], lane[CACHE_LANES];
 };
 
+/* The slots, in pairs that start a 128-byte block: a word's pair is two cache lines, fetched
+ * together. */
 struct ag_stem_cache {
-	struct slot slot[CACHE_SIZE];
+	struct slot *slot;
+	void *mem; /* calloc's block, the slots in it */
 };
 
 struct ag_stemmer {
 	struct sb_stemmer *sb[AG_LANG_COUNT];
 	int failed[AG_LANG_COUNT];
 	struct ag_stem_cache *cache;
-	bool owns; /* made with it, freed with it */
+	unsigned evict; /* which slot of a full pair a miss takes: each in turn */
+	bool owns;      /* made with it, freed with it */
 };
 
 enum ag_lang ag_lang_of(const char *code, size_t len)
@@ -121,11 +123,21 @@ enum ag_lang ag_lang_guess(const char *text, size_t len)
 
 struct ag_stem_cache *ag_stem_cache_new(void)
 {
-	return calloc(1, sizeof(struct ag_stem_cache));
+	struct ag_stem_cache *c = malloc(sizeof(*c));
+
+	/* calloc, not aligned_alloc and memset: the pages stay untouched until used. */
+	if (!c || !(c->mem = calloc(1, CACHE_SIZE * sizeof(struct slot) + 128))) {
+		free(c);
+		return NULL;
+	}
+	c->slot = (struct slot *)(((uintptr_t)c->mem + 127) & ~(uintptr_t)127);
+	return c;
 }
 
 void ag_stem_cache_free(struct ag_stem_cache *c)
 {
+	if (c)
+		free(c->mem);
 	free(c);
 }
 
@@ -241,7 +253,8 @@ static void word_load(const char *w, size_t len, uint64_t out[static CACHE_WORDS
 		out[i] = len > 8 * i ? ag_le_load(w + 8 * i, len - 8 * i < 8 ? len - 8 * i : 8) : 0;
 }
 
-static struct slot *cache_slot(struct ag_stem_cache *c, const uint64_t w[static CACHE_WORDS],
+/* The first of the pair of slots that may hold a word. */
+static struct slot *cache_pair(struct ag_stem_cache *c, const uint64_t w[static CACHE_WORDS],
                                size_t len)
 {
 	uint64_t h = len * 0x9e3779b97f4a7c15ull;
@@ -250,7 +263,7 @@ static struct slot *cache_slot(struct ag_stem_cache *c, const uint64_t w[static 
 		h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
 		h ^= h >> 32;
 	}
-	return &c->slot[h % CACHE_SIZE];
+	return &c->slot[2 * (h % (CACHE_SIZE / 2))];
 }
 
 /* The lane of a stem: Arabic's and the whole stem for a word in Arabic script, else Snowball's. */
@@ -355,11 +368,14 @@ static void cache_put(struct slot *sl, unsigned lane, const uint64_t wv[static C
 void ag_stem_prefetch(const struct ag_stemmer *s, const char *word, size_t len)
 {
 	uint64_t wv[CACHE_WORDS];
+	const struct slot *sl;
 
 	if (len > CACHE_WORD)
 		return;
 	word_load(word, len, wv);
-	__builtin_prefetch(cache_slot(s->cache, wv, len));
+	sl = cache_pair(s->cache, wv, len);
+	__builtin_prefetch(sl);
+	__builtin_prefetch(sl + 1);
 }
 
 /* The whole stem: the Arabic stem with a first letter kept that the stem took for a proclitic. */
@@ -406,6 +422,11 @@ struct look {
 	uint64_t lanes[CACHE_LANES];
 };
 
+static bool slot_used(struct slot *sl)
+{
+	return atomic_load_explicit(&sl->meta, memory_order_relaxed) != 0;
+}
+
 /* Whether word has more than STEM_MIN letters, and if so, its look in s's cache. */
 static bool look_up(struct ag_stemmer *s, const char *word, size_t len, struct look *k)
 {
@@ -415,8 +436,16 @@ static bool look_up(struct ag_stemmer *s, const char *word, size_t len, struct l
 	word_load(word, len, k->wv);
 	if (word_chars(k->wv, len) <= STEM_MIN)
 		return false;
-	k->sl = cache_slot(s->cache, k->wv, len);
-	k->have = cache_read(k->sl, k->wv, len, k->lanes);
+	k->sl = cache_pair(s->cache, k->wv, len);
+	if ((k->have = cache_read(k->sl, k->wv, len, k->lanes)) != 0)
+		return true;
+	if ((k->have = cache_read(k->sl + 1, k->wv, len, k->lanes)) != 0) {
+		k->sl++;
+		return true;
+	}
+	/* A miss: the stems go to an empty slot of the pair, else to each slot in turn. */
+	if (slot_used(k->sl) && (!slot_used(k->sl + 1) || s->evict++ % 2))
+		k->sl++;
 	return true;
 }
 
