@@ -341,20 +341,23 @@ static uint32_t term_hash(const char *t, size_t len)
 }
 
 /*
- * A version's terms being gathered: the list, and a set of the offsets of
- * its trefs (+ 1, 0 for none) by hash, so that a word is kept once.
+ * A version's terms being gathered: the list, and a set of its trefs by
+ * hash, so that a word is kept once: each the tref's hash, and its offset
+ * + 1 (0 for none), so that a probe reads the list only when the hashes
+ * agree.
  */
 struct gather {
 	struct index_terms *l;
-	uint32_t *set;
-	size_t nset; /* a power of two, more than twice the terms */
-	uint32_t small[256];
+	uint64_t *set; /* hash << 32 | offset + 1 */
+	size_t nset;   /* a power of two, more than twice the terms */
+	uint64_t small[256];
+	uint8_t weights[64]; /* by tf, 0 until computed (weight_of) */
 };
 
 static int gather_grow(struct gather *g)
 {
 	size_t n = g->nset * 2;
-	uint32_t *set = calloc(n, sizeof(*set));
+	uint64_t *set = calloc(n, sizeof(*set));
 	const struct tref *r = (const struct tref *)g->l->data;
 
 	if (!set)
@@ -364,7 +367,8 @@ static int gather_grow(struct gather *g)
 
 		while (set[j])
 			j = (j + 1) & (n - 1);
-		set[j] = (uint32_t)((const uint8_t *)r - (const uint8_t *)g->l->data) + 1;
+		set[j] = (uint64_t)r->hash << 32 |
+		         ((uint32_t)((const uint8_t *)r - (const uint8_t *)g->l->data) + 1);
 	}
 	if (g->set != g->small)
 		free(g->set);
@@ -385,9 +389,9 @@ static int terms_add(const char *t, size_t len, unsigned weight, void *arg)
 	if ((l->n + 1) * 2 > g->nset && gather_grow(g) != 0)
 		return ENOMEM;
 	for (i = hash & (g->nset - 1); g->set[i]; i = (i + 1) & (g->nset - 1)) {
-		struct tref *o = (struct tref *)((uint8_t *)l->data + g->set[i] - 1);
+		struct tref *o = (struct tref *)((uint8_t *)l->data + (uint32_t)g->set[i] - 1);
 
-		if (o->hash == hash && o->len == len && ag_bytes_eq(o + 1, t, len)) {
+		if (g->set[i] >> 32 == hash && o->len == len && ag_bytes_eq(o + 1, t, len)) {
 			o->tf =
 			    o->tf + weight > UINT16_MAX ? UINT16_MAX : (uint16_t)(o->tf + weight);
 			return 0;
@@ -404,7 +408,7 @@ static int terms_add(const char *t, size_t len, unsigned weight, void *arg)
 	r = (struct tref *)((uint8_t *)l->data + l->len);
 	*r = (struct tref){hash, (uint16_t)weight, (uint8_t)len, 0};
 	memcpy(r + 1, t, len);
-	g->set[i] = (uint32_t)l->len + 1;
+	g->set[i] = (uint64_t)hash << 32 | ((uint32_t)l->len + 1);
 	l->len += need;
 	l->n++;
 	return 0;
@@ -424,6 +428,17 @@ static uint32_t term_weight(uint32_t tf, size_t words)
 	return tf == 0 ? 0 : 1 + (uint32_t)(w * 254);
 }
 
+/* term_weight of tf in the version being gathered: most terms share a few small tfs, and each is
+ * computed once. */
+static uint8_t weight_of(struct gather *g, uint32_t tf)
+{
+	if (tf >= sizeof(g->weights))
+		return (uint8_t)term_weight(tf, g->l->words);
+	if (g->weights[tf] == 0 && tf > 0)
+		g->weights[tf] = (uint8_t)term_weight(tf, g->l->words);
+	return g->weights[tf];
+}
+
 /* Gathers d's distinct terms into *lp, emptied first; it may move. */
 int index_terms_gather(const struct index_doc *d, struct index_terms **lp)
 {
@@ -431,8 +446,7 @@ int index_terms_gather(const struct index_doc *d, struct index_terms **lp)
 	size_t words = 0;
 	int rc;
 
-	g.set = g.small;
-	memset(g.small, 0, sizeof(g.small));
+	g.set = g.small; /* the initializer zeroed it, and the weights */
 	g.l->n = g.l->len = 0;
 	rc = index_doc_terms(d, terms_add, &g, &words);
 	*lp = g.l;
@@ -440,7 +454,7 @@ int index_terms_gather(const struct index_doc *d, struct index_terms **lp)
 	for (size_t i = 0, off = 0; rc == 0 && i < g.l->n; i++) {
 		struct tref *r = (struct tref *)((uint8_t *)g.l->data + off);
 
-		r->weight = (uint8_t)term_weight(r->tf, g.l->words);
+		r->weight = weight_of(&g, r->tf);
 		off += tref_size(r->len);
 	}
 	if (g.set != g.small)
