@@ -12,6 +12,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "bytes.h"
 #include "fold.h"
 
 #define FOLD_BMP 0x10000
@@ -173,6 +174,17 @@ static int word_feed(struct word *w, const uint8_t *f, size_t n, ag_fold_word_fn
 	return 0;
 }
 
+/* How many of the eight bytes in x (the first in its low byte) are 'a' to 'z' before one is not. */
+static size_t lower_run(uint64_t x)
+{
+	const uint64_t high = 0x8080808080808080ull;
+	uint64_t y = x & ~high; /* below 0x80 each: the sums below carry into no other byte */
+	uint64_t lower = (y + 0x1f1f1f1f1f1f1f1full) & ~(y + 0x0505050505050505ull) & ~x & high;
+	uint64_t other = ~lower & high;
+
+	return other ? (size_t)__builtin_ctzll(other) / 8 : 8;
+}
+
 /*
  * Gathers the run of ASCII word characters at s, the most of any text: one
  * table lookup a byte, the word's length kept in a register. Returns the
@@ -183,6 +195,17 @@ static size_t ascii_run(struct word *w, const uint8_t *s, size_t len)
 	size_t i = 0, n = w->len;
 	uint8_t c;
 
+	/* Lowercase letters, which fold to themselves, eight at a time while the word has room. */
+	while (len - i >= 8 && n + 8 <= AG_FOLD_WORD_MAX) {
+		size_t k = lower_run(ag_le_load(s + i, 8));
+
+		memcpy(w->b + n, s + i,
+		       8); /* the bytes past k are not the word's: w->len says so */
+		n += k;
+		i += k;
+		if (k < 8)
+			break;
+	}
 	for (; i < len && s[i] < 0x80 && (c = fold_ascii[s[i]]) != 0; i++)
 		if (n < AG_FOLD_WORD_MAX)
 			w->b[n++] = (char)c;

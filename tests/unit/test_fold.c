@@ -76,6 +76,11 @@ static void test_folding(void **state)
 	     "def\xc3",
 	     "abc def"},
 	    {"", ""},
+	    /* lowercase letters, read eight at a time, and what stops such a run */
+	    {"abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz"},
+	    {"abcdefgHijklmnoP qrstuvwXyz", "abcdefghijklmnop qrstuvwxyz"},
+	    {"`abcdefg{hijklmn@opqrstu[vwxyz", "abcdefg hijklmn opqrstu vwxyz"},
+	    {"abcdefgh1234567z9 abcdefghé", "abcdefgh1234567z9 abcdefghe"},
 	};
 
 	(void)state;
@@ -96,6 +101,11 @@ static void test_long_words_cut(void **state)
 	memset(want, 'a', AG_FOLD_WORD_MAX);
 	want[AG_FOLD_WORD_MAX] = 0;
 	assert_string_equal(fold(in), want);
+	/* The same with a capital in the run, eight letters at a time to it, one at a time after.
+	 */
+	in[61] = 'A';
+	assert_string_equal(fold(in), want);
+	in[61] = 'a';
 	/* 33 two-byte letters: cut at 32, never inside a letter. */
 	in[0] = 0;
 	for (int i = 0; i < 33; i++)
