@@ -186,18 +186,27 @@ struct index *index_open(MDB_txn *txn)
 		return NULL;
 	if (mdb_dbi_open(txn, "segs", MDB_CREATE, &ix->segs) != 0 ||
 	    mdb_dbi_open(txn, "blocks", MDB_CREATE, &ix->blocks) != 0 ||
-	    mdb_dbi_open(txn, "dead", MDB_CREATE, &ix->dead) != 0) {
+	    mdb_dbi_open(txn, "dead", MDB_CREATE, &ix->dead) != 0 ||
+	    index_orphans_drop(ix, txn) != 0) {
 		free(ix);
 		return NULL;
 	}
+	ix->piece = INDEX_PIECE;
+	ix->due = 1; /* a merge may be due that a stopped one left undone */
 	(void)ag_fold_words("", 0, NULL, NULL); /* builds the fold table now, not in a search */
 	return ix;
+}
+
+void index_set_piece(struct index *ix, size_t bytes)
+{
+	ix->piece = bytes < 4096 ? 4096 : bytes;
 }
 
 void index_free(struct index *ix)
 {
 	if (!ix)
 		return;
+	index_merge_cancel(ix);
 	free(ix->arena);
 	free(ix->terms);
 	free(ix->slots);

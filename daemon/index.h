@@ -81,14 +81,48 @@ int index_add_terms(struct index *, const struct index_doc *d, const struct inde
 int index_kill(struct index *, MDB_txn *txn, uint32_t docno);
 
 /*
- * Writes the queued postings in txn, merging older postings as it goes, and
- * empties the queue. 0 or an LMDB error code.
+ * Writes the queued postings in txn as a new segment and empties the
+ * queue. 0 or an LMDB error code.
  */
 int index_flush(struct index *, MDB_txn *txn);
 
 /*
- * Merges every segment into one, dropping killed versions' postings and the
- * terms that only they held. 0 or an LMDB error code.
+ * Merges run apart from the writes that make them due, in pieces, each in
+ * a write transaction of its own: LMDB holds every page that a transaction
+ * dirties in memory until it commits, and one merge of sixteen segments in
+ * one transaction held tens of megabytes. A merge writes its new segment
+ * block by block, unnamed by the catalog; its last piece names it and
+ * unnames the segments it replaces, whose blocks later pieces delete.
+ * Blocks of a segment that the catalog does not name are garbage, dropped
+ * by index_open and before each merge: a merge stopped at any point (a
+ * crash, a failed transaction) leaves the index as it was before it, or as
+ * merged, and no garbage once it opens again.
+ *
+ * Whether merge work is due, to be done with index_merge_step: *due.
+ */
+int index_merge_due(const struct index *, MDB_txn *txn, int *due);
+
+/*
+ * One piece of the work due: garbage dropped, or up to about INDEX_PIECE
+ * bytes of a merge's output written (a merge that is due begins). *more
+ * while work is left. The caller commits txn; if it does not, it calls
+ * index_merge_cancel before anything else writes. Until the work is done,
+ * nothing but index_merge_step writes to the index (the segments merged
+ * must not change). 0 or an LMDB error code.
+ */
+#define INDEX_PIECE (1u << 20)
+int index_merge_step(struct index *, MDB_txn *txn, int *more);
+
+/* Forgets the merge under way, after a piece that was not committed; the next step starts anew. */
+void index_merge_cancel(struct index *);
+
+/* The bytes of a piece: tests make merges of many pieces with a small one. At least 4096. */
+void index_set_piece(struct index *, size_t bytes);
+
+/*
+ * Begins a merge of every segment into one, which drops killed versions'
+ * postings and the terms that only they held; index_merge_step does it. 0
+ * or an LMDB error code.
  */
 int index_merge_all(struct index *, MDB_txn *txn);
 

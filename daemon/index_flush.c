@@ -174,17 +174,17 @@ static int flush_term(struct index *ix, struct writer *w, const struct pterm *pt
 
 int index_flush(struct index *ix, MDB_txn *txn)
 {
-	struct seginfo cat[SEGS_MAX];
-	struct writer w = {txn, ix->blocks, {0}, {0}, 0, NULL, 0, 0, 0};
-	size_t ncat, begin = 0;
+	struct writer w = {.txn = txn, .dbi = ix->blocks};
+	size_t begin = 0;
+	uint32_t seg;
 	int rc = 0;
 
 	if (ix->ndocs == 0)
 		goto out;
 	if ((rc = sort_docs(ix)) != 0 || (rc = flush_group(ix)) != 0 ||
-	    (rc = index_catalog_load(ix, txn, cat, &ncat)) != 0)
+	    (rc = index_seg_next(ix, txn, &seg)) != 0)
 		goto out;
-	be32_put(w.seg, ncat ? cat[ncat - 1].seg + 1 : 1);
+	be32_put(w.seg, seg);
 	for (size_t r = 0; r < ix->nterms && rc == 0; r++) {
 		uint32_t t = ix->order[r];
 
@@ -199,8 +199,6 @@ int index_flush(struct index *ix, MDB_txn *txn)
 
 		rc = index_catalog_put(ix, txn, &si);
 	}
-	if (rc == 0)
-		rc = index_merge_tiers(ix, txn);
 out:
 	free(w.buf);
 	index_reset(ix);

@@ -89,6 +89,8 @@ struct qdoc {
 	uint32_t end;
 };
 
+struct merge;
+
 struct index {
 	MDB_dbi segs, blocks, dead;
 	char *arena;
@@ -117,6 +119,9 @@ struct index {
 	uint32_t last_docno;
 	uint32_t *killed; /* queued docnos that are no longer current */
 	size_t nkilled, killed_cap;
+	struct merge *merge; /* the merge under way (index_merge_step), NULL for none */
+	int due;             /* merge work may be left: a merge stopped, or garbage to drop */
+	size_t piece;        /* bytes a transaction of a merge writes, about */
 };
 
 /* A term of a version, and its weight: the weight of its field for a word, 0 for a filter. */
@@ -230,6 +235,7 @@ struct writer {
 	uint8_t *buf;
 	size_t len, cap;
 	uint64_t npost;
+	size_t written; /* bytes of blocks put: what the transaction has dirtied */
 };
 
 /*
@@ -322,8 +328,15 @@ int index_dead_load(const struct index *ix, MDB_txn *txn, uint32_t lo, uint32_t 
                     struct dead_set *ds);
 void index_dead_free(struct dead_set *ds);
 
-/* Merges segments while a tier holds FANIN of them. */
-int index_merge_tiers(struct index *ix, MDB_txn *txn);
+/*
+ * The number for a new segment: past the catalog's last and past every
+ * block's, so that MDB_APPEND holds and no segment left unregistered
+ * (index_merge_step) is written into.
+ */
+int index_seg_next(const struct index *ix, MDB_txn *txn, uint32_t *seg);
+
+/* Deletes every block of a segment that the catalog does not name (index_open). */
+int index_orphans_drop(struct index *ix, MDB_txn *txn);
 
 /* Finds term in segment seg: *run is empty if the segment lacks it. */
 int index_seg_find(MDB_cursor *c, uint32_t seg, const void *term, size_t tlen, struct run *run);

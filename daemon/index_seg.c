@@ -84,6 +84,7 @@ int index_writer_emit(struct writer *w)
 
 	if (w->len == 0)
 		return 0;
+	w->written += w->len + w->klen;
 	w->len = 0;
 	return mdb_put(w->txn, w->dbi, &k, &v, MDB_APPEND);
 }
@@ -309,98 +310,234 @@ static const struct reader *merge_low(const struct reader *r, size_t k, int *in)
 	return low;
 }
 
-/* Deletes a segment's blocks and its catalog entry. */
-static int seg_drop(struct index *ix, MDB_txn *txn, MDB_cursor *c, uint32_t seg)
+/*
+ * Deletes at most *budget blocks of segment seg, counting them off *budget:
+ * blocks, not bytes, since a block's overflow page is freed without being
+ * copied and only its leaf, shared by a hundred blocks, is dirtied.
+ */
+static int blocks_drop(MDB_cursor *c, uint32_t seg, size_t *budget)
 {
 	uint8_t k4[4];
-	int rc;
+	int rc = 0;
 
 	be32_put(k4, seg);
-	for (;;) {
+	for (; *budget > 0; (*budget)--) {
 		MDB_val k = {4, k4}, v;
 
 		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 		if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size < 4 || memcmp(k.mv_data, k4, 4))))
-			break;
+			return 0;
 		if (rc != 0 || (rc = mdb_cursor_del(c, 0)) != 0)
 			return rc;
 	}
-	return mdb_del(txn, ix->segs, &(MDB_val){4, k4}, NULL);
+	return 0;
 }
 
-/* The merge proper: one pass over the k readers in term order. */
-static int merge_pass(MDB_cursor *c, struct reader *r, size_t k, struct writer *w,
-                      struct dead_set *ds)
+/* The first segment at or past lo, and before hi, that has blocks: *seg, 0 for none. */
+static int blocks_first(MDB_cursor *c, uint32_t lo, uint64_t hi, uint32_t *seg)
 {
-	uint8_t term[TERM_MAX];
-	int in[SEGS_MAX], rc = 0;
-
-	for (size_t i = 0; i < k && rc == 0; i++)
-		rc = index_reader_next(&r[i], c);
-	while (rc == 0) {
-		const struct reader *low = merge_low(r, k, in);
-		size_t tlen, total = 0, m;
-		uint8_t *out;
-
-		if (!low)
-			break;
-		tlen = low->tlen;
-		memcpy(term, low->term, tlen);
-		for (size_t i = 0; i < k; i++)
-			total += in[i] ? r[i].n : 0;
-		if ((rc = index_writer_begin(w, term, tlen, total, &out)) != 0)
-			break;
-		merge_term(r, in, k, ds, out, &m);
-		index_writer_end(w, m);
-		for (size_t i = 0; i < k && rc == 0; i++)
-			if (in[i])
-				rc = index_reader_next(&r[i], c);
-	}
-	return rc == 0 ? index_writer_emit(w) : rc;
-}
-
-/* Merges segments in[0..k) into a new segment seg, and forgets the dead it dropped. */
-static int merge(struct index *ix, MDB_txn *txn, const struct seginfo *in, size_t k, uint32_t seg)
-{
-	struct reader *r = calloc(k, sizeof(*r));
-	struct writer w = {txn, ix->blocks, {0}, {0}, 0, NULL, 0, 0, 0};
-	struct seginfo out = {seg, 0, 0, UINT32_MAX, 0};
-	struct dead_set ds = {0};
-	MDB_cursor *c = NULL;
+	uint8_t k4[4];
+	MDB_val k = {4, k4}, v;
 	int rc;
 
-	if (!r)
-		return ENOMEM;
-	be32_put(w.seg, seg);
-	for (size_t i = 0; i < k; i++) {
-		be32_put(r[i].seg, in[i].seg);
-		out.lo = in[i].lo < out.lo ? in[i].lo : out.lo;
-		out.hi = in[i].hi > out.hi ? in[i].hi : out.hi;
+	*seg = 0;
+	be32_put(k4, lo);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && k.mv_size >= 4 && be32_get(k.mv_data) < hi)
+		*seg = be32_get(k.mv_data);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * A segment with blocks that the catalog does not name: half written by a
+ * merge that stopped, or replaced by a merge and not yet deleted. *seg, 0
+ * for none. One look per gap between the catalog's segments.
+ */
+static int orphan_find(const struct index *ix, MDB_txn *txn, MDB_cursor *c, uint32_t *seg)
+{
+	struct seginfo cat[SEGS_MAX];
+	size_t ncat;
+	int rc = index_catalog_load(ix, txn, cat, &ncat);
+
+	*seg = 0;
+	for (size_t i = 0; rc == 0 && *seg == 0 && i <= ncat; i++)
+		rc = blocks_first(c, i ? cat[i - 1].seg + 1 : 0,
+		                  i < ncat ? cat[i].seg : UINT64_C(1) << 32, seg);
+	return rc;
+}
+
+/* Deletes the blocks of segments the catalog does not name, at most *budget: *left if some remain.
+ */
+static int orphans_drop(struct index *ix, MDB_txn *txn, size_t budget, int *left)
+{
+	MDB_cursor *c;
+	uint32_t seg = 0;
+	int rc;
+
+	*left = 0;
+	if ((rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0)
+		return rc;
+	while (rc == 0 && (rc = orphan_find(ix, txn, c, &seg)) == 0 && seg)
+		if ((rc = blocks_drop(c, seg, &budget)) == 0 && budget == 0) {
+			*left = 1;
+			break;
+		}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int index_seg_next(const struct index *ix, MDB_txn *txn, uint32_t *seg)
+{
+	struct seginfo cat[SEGS_MAX];
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t ncat;
+	int rc;
+
+	if ((rc = index_catalog_load(ix, txn, cat, &ncat)) != 0 ||
+	    (rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0)
+		return rc;
+	*seg = ncat ? cat[ncat - 1].seg : 0;
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size >= 4 && be32_get(k.mv_data) > *seg)
+		*seg = be32_get(k.mv_data);
+	mdb_cursor_close(c);
+	(*seg)++;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * A merge under way: its inputs, a reader on each, the writer of its
+ * output with the block it has not written yet, and the dead docnos it
+ * drops. Kept between its pieces: the inputs do not change meanwhile
+ * (index.h: nothing else writes until the merge is done or cancelled).
+ */
+struct merge {
+	struct seginfo in[SEGS_MAX], out;
+	size_t k;
+	struct reader r[SEGS_MAX];
+	struct writer w;
+	struct dead_set ds;
+	int primed; /* each reader is on its first entry */
+};
+
+static void merge_free(struct merge *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->k; i++)
+		free(m->r[i].blk);
+	free(m->w.buf);
+	index_dead_free(&m->ds);
+	free(m);
+}
+
+/*
+ * Merges the readers' current term into the writer, and moves them on;
+ * *end at the inputs' end, the last block then written.
+ */
+static int merge_one_term(struct merge *m, MDB_cursor *c, int *end)
+{
+	uint8_t term[TERM_MAX], *out;
+	int in[SEGS_MAX], rc = 0;
+	const struct reader *low = merge_low(m->r, m->k, in);
+	size_t tlen, total = 0, n;
+
+	if (!low) {
+		*end = 1;
+		return index_writer_emit(&m->w);
 	}
-	if ((rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0 ||
-	    (rc = index_dead_load(ix, txn, out.lo, out.hi, &ds)) != 0 ||
-	    (rc = merge_pass(c, r, k, &w, &ds)) != 0)
-		goto out;
-	out.npost = w.npost;
-	if (w.npost && (rc = index_catalog_put(ix, txn, &out)) != 0)
-		goto out;
-	for (size_t i = 0; i < k && rc == 0; i++)
-		rc = seg_drop(ix, txn, c, in[i].seg);
-	for (size_t i = 0; i < ds.n && rc == 0; i++) {
+	tlen = low->tlen;
+	memcpy(term, low->term, tlen);
+	for (size_t i = 0; i < m->k; i++)
+		total += in[i] ? m->r[i].n : 0;
+	if ((rc = index_writer_begin(&m->w, term, tlen, total, &out)) != 0)
+		return rc;
+	merge_term(m->r, in, m->k, &m->ds, out, &n);
+	index_writer_end(&m->w, n);
+	for (size_t i = 0; i < m->k && rc == 0; i++)
+		if (in[i])
+			rc = index_reader_next(&m->r[i], c);
+	return rc;
+}
+
+/* Merges terms until the piece has written its bytes or the inputs end (*end). */
+static int merge_piece(struct index *ix, struct merge *m, MDB_txn *txn, int *end)
+{
+	size_t from = m->w.written;
+	MDB_cursor *c;
+	int rc;
+
+	*end = 0;
+	m->w.txn = txn;
+	if ((rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0)
+		return rc;
+	for (size_t i = 0; !m->primed && i < m->k && rc == 0; i++)
+		rc = index_reader_next(&m->r[i], c);
+	m->primed = 1;
+	while (rc == 0 && !*end && m->w.written - from < ix->piece)
+		rc = merge_one_term(m, c, end);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/*
+ * The merge's last step, in the transaction of its last piece: the output
+ * becomes a segment and the inputs stop being ones (their blocks are
+ * garbage, deleted by the pieces after), and the dead it dropped are forgotten.
+ */
+static int merge_finish(struct index *ix, struct merge *m, MDB_txn *txn)
+{
+	int rc = 0;
+
+	m->out.npost = m->w.npost;
+	if (m->w.npost)
+		rc = index_catalog_put(ix, txn, &m->out);
+	for (size_t i = 0; i < m->k && rc == 0; i++) {
+		uint8_t k4[4];
+
+		be32_put(k4, m->in[i].seg);
+		rc = mdb_del(txn, ix->segs, &(MDB_val){4, k4}, NULL);
+	}
+	for (size_t i = 0; i < m->ds.n && rc == 0; i++) {
 		uint8_t dk[4];
 
-		be32_put(dk, ds.d[i]);
-		if (ds.seen[i])
+		be32_put(dk, m->ds.d[i]);
+		if (m->ds.seen[i])
 			rc = mdb_del(txn, ix->dead, &(MDB_val){4, dk}, NULL);
 	}
-out:
-	mdb_cursor_close(c);
-	for (size_t i = 0; i < k; i++)
-		free(r[i].blk);
-	free(r);
-	free(w.buf);
-	index_dead_free(&ds);
 	return rc;
+}
+
+/* Starts merging segments in[0..k) into a new segment: ix->merge. */
+static int merge_start(struct index *ix, MDB_txn *txn, const struct seginfo *in, size_t k)
+{
+	struct merge *m = calloc(1, sizeof(*m));
+	uint32_t seg;
+	int rc;
+
+	if (!m)
+		return ENOMEM;
+	if ((rc = index_seg_next(ix, txn, &seg)) != 0) {
+		free(m);
+		return rc;
+	}
+	m->k = k;
+	m->out = (struct seginfo){seg, 0, 0, UINT32_MAX, 0};
+	m->w = (struct writer){.txn = txn, .dbi = ix->blocks};
+	be32_put(m->w.seg, seg);
+	for (size_t i = 0; i < k; i++) {
+		m->in[i] = in[i];
+		be32_put(m->r[i].seg, in[i].seg);
+		m->out.lo = in[i].lo < m->out.lo ? in[i].lo : m->out.lo;
+		m->out.hi = in[i].hi > m->out.hi ? in[i].hi : m->out.hi;
+	}
+	if ((rc = index_dead_load(ix, txn, m->out.lo, m->out.hi, &m->ds)) != 0) {
+		merge_free(m);
+		return rc;
+	}
+	ix->merge = m;
+	return 0;
 }
 
 static int seginfo_cmp(const void *a, const void *b)
@@ -435,37 +572,78 @@ static size_t merge_pick(const struct seginfo *cat, size_t ncat, struct seginfo 
 	return n;
 }
 
-/* Merges segments while merge_pick finds some. */
-int index_merge_tiers(struct index *ix, MDB_txn *txn)
+/* Starts the merge that the tiers call for, if any. */
+static int merge_start_due(struct index *ix, MDB_txn *txn)
 {
 	struct seginfo cat[SEGS_MAX], pick[SEGS_MAX];
 	size_t ncat, npick;
 	int rc;
 
-	for (;;) {
-		if ((rc = index_catalog_load(ix, txn, cat, &ncat)) != 0)
-			return rc;
-		if ((npick = merge_pick(cat, ncat, pick)) == 0)
-			return 0;
-		if ((rc = merge(ix, txn, pick, npick, cat[ncat - 1].seg + 1)) != 0)
-			return rc;
-	}
+	if ((rc = index_catalog_load(ix, txn, cat, &ncat)) != 0)
+		return rc;
+	if ((npick = merge_pick(cat, ncat, pick)) == 0)
+		return 0;
+	return merge_start(ix, txn, pick, npick);
 }
 
-/*
- * Merges every segment into one, dropping the postings of killed versions,
- * and with them every term that only they held: after a purge, no word of a
- * purged body is left in the index (store_compact).
- */
+int index_merge_due(const struct index *ix, MDB_txn *txn, int *due)
+{
+	struct seginfo cat[SEGS_MAX], pick[SEGS_MAX];
+	size_t ncat;
+	int rc = index_catalog_load(ix, txn, cat, &ncat);
+
+	*due = ix->merge || ix->due || (rc == 0 && merge_pick(cat, ncat, pick) > 0);
+	return rc;
+}
+
+int index_merge_step(struct index *ix, MDB_txn *txn, int *more)
+{
+	int rc, end, left;
+
+	*more = 1;
+	if (!ix->merge) {
+		/* Garbage first: what the last merge replaced, or what a stopped one left. */
+		if ((rc = orphans_drop(ix, txn, ix->piece / 32, &left)) != 0 || left)
+			return rc;
+		if ((rc = merge_start_due(ix, txn)) != 0 || !ix->merge) {
+			*more = 0;
+			ix->due = rc != 0;
+			return rc;
+		}
+	}
+	if ((rc = merge_piece(ix, ix->merge, txn, &end)) != 0 || !end)
+		return rc;
+	rc = merge_finish(ix, ix->merge, txn);
+	merge_free(ix->merge);
+	ix->merge = NULL;
+	ix->due = 1; /* its inputs' blocks to delete, and maybe another merge */
+	return rc;
+}
+
+void index_merge_cancel(struct index *ix)
+{
+	merge_free(ix->merge);
+	ix->merge = NULL;
+	ix->due = 1;
+}
+
 int index_merge_all(struct index *ix, MDB_txn *txn)
 {
 	struct seginfo cat[SEGS_MAX];
 	size_t ncat;
 	int rc;
 
+	index_merge_cancel(ix);
 	if ((rc = index_catalog_load(ix, txn, cat, &ncat)) != 0 || ncat == 0)
 		return rc;
-	return merge(ix, txn, cat, ncat, cat[ncat - 1].seg + 1);
+	return merge_start(ix, txn, cat, ncat);
+}
+
+int index_orphans_drop(struct index *ix, MDB_txn *txn)
+{
+	int left;
+
+	return orphans_drop(ix, txn, SIZE_MAX, &left);
 }
 
 /* Finds term in segment seg: *run is empty if the segment lacks it. */

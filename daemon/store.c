@@ -356,18 +356,52 @@ int store_read(struct store *st, const char *what, store_read_fn *fn, void *arg)
 	return rc == MDB_NOTFOUND;
 }
 
+/*
+ * The index's merge work that is due, a piece per transaction (index.h),
+ * each committed on its own: so no transaction holds more than a piece's
+ * pages in memory. A full map is grown and the work goes on, the piece
+ * that failed begun again. 0 or the LMDB error code, logged.
+ */
+static int store_merge(struct store *st)
+{
+	int more = 1, rc = 0;
+
+	while (more) {
+		MDB_txn *txn;
+
+		rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+		if (rc == MDB_MAP_RESIZED && (rc = store_adopt(st)) == 0)
+			continue;
+		if (rc == 0 && (rc = index_merge_step(st->ix, txn, &more)) != 0)
+			mdb_txn_abort(txn);
+		else if (rc == 0)
+			rc = mdb_txn_commit(txn);
+		if (rc != 0)
+			index_merge_cancel(st->ix);
+		if (rc == MDB_MAP_FULL && (rc = store_grow(st)) == 0)
+			continue;
+		if (rc != 0)
+			break;
+	}
+	if (rc != 0)
+		log_error("store: index merge: %s", mdb_strerror(rc));
+	return rc;
+}
+
 typedef int write_fn(struct wtxn *, void *arg);
 
 /*
  * Runs fn in a write transaction and commits; a full map is grown and the
  * whole transaction run again, so fn must start from scratch each time.
+ * Then the index merges that the write made due run, in transactions of
+ * their own (store_merge: the write is durable whatever becomes of them).
  * Returns 0 or the LMDB error code; the caller logs it.
  */
 static int store_write(struct store *st, write_fn *fn, void *arg)
 {
 	for (;;) {
 		struct wtxn w = {st, NULL, 0, 0, NULL, 0};
-		int rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
+		int rc = mdb_txn_begin(st->env, NULL, 0, &w.txn), due = 0;
 
 		if (rc == MDB_MAP_RESIZED && (rc = store_adopt(st)) == 0)
 			continue;
@@ -379,6 +413,8 @@ static int store_write(struct store *st, write_fn *fn, void *arg)
 			if (rc == 0)
 				rc = index_flush(st->ix, w.txn);
 			if (rc == 0)
+				rc = index_merge_due(st->ix, w.txn, &due);
+			if (rc == 0)
 				rc = mdb_txn_commit(w.txn);
 			else
 				mdb_txn_abort(w.txn);
@@ -386,6 +422,8 @@ static int store_write(struct store *st, write_fn *fn, void *arg)
 		index_reset(st->ix);
 		if (rc == MDB_MAP_FULL && (rc = store_grow(st)) == 0)
 			continue;
+		if (rc == 0 && due)
+			(void)store_merge(st);
 		return rc;
 	}
 }
@@ -1725,12 +1763,15 @@ static int merge_txn(struct wtxn *w, void *arg)
 	return index_merge_all(w->st->ix, w->txn);
 }
 
+/* Every segment merged into one, and the blocks they were deleted, before it returns. */
 int store_index_merge(struct store *st)
 {
 	int rc = store_write(st, merge_txn, NULL);
 
 	if (rc != 0)
 		log_error("store: index merge: %s", mdb_strerror(rc));
+	else if ((rc = store_merge(st)) != 0)
+		return -1;
 	return rc ? -1 : 0;
 }
 
