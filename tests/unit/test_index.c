@@ -1,8 +1,9 @@
 /*
  * test_index.c: search
  * through the store across languages, text maps and nested fields, with
- * filters; and the index against a brute-force model under updates,
- * retractions, tied timestamps, filters and limits.
+ * filters; the index against a brute-force model under updates,
+ * retractions, tied timestamps, filters and limits; and a merge stopped
+ * between any two of its transactions.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <lmdb.h>
 #include <msgpack.h>
 
 #include "entry.h"
@@ -654,6 +657,219 @@ static void model_run(struct fixture *f, int batched)
 	}
 }
 
+/* ---- a merge stopped between its pieces ---- */
+
+#define MS_SEGS  16 /* segments of one tier: a merge is due */
+#define MS_DOCS  40 /* versions per segment */
+#define MS_WORDS 5
+
+static const char *ms_words[MS_WORDS] = {"olive", "harbour", "lantern", "saffron", "mosaic"};
+
+/* Whether version d (docno d + 1) holds word w, and whether it was killed. */
+static int ms_has(int d, int w)
+{
+	return d % (w + 2) == 0 || w == 0;
+}
+
+static int ms_killed(int d)
+{
+	return d % 5 == 3;
+}
+
+static MDB_env *ms_env(const char *dir)
+{
+	MDB_env *env;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, 64u << 20), 0);
+	assert_int_equal(mdb_env_open(env, dir, MDB_NOSUBDIR, 0600), 0);
+	return env;
+}
+
+/* Opens the index in env, which drops a stopped merge's garbage, and commits that. */
+static struct index *ms_open(MDB_env *env)
+{
+	struct index *ix;
+	MDB_txn *txn;
+
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_non_null(ix = index_open(txn));
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	index_set_piece(ix, 4096);
+	return ix;
+}
+
+/* MS_SEGS segments of MS_DOCS versions each, one per transaction; a version in five killed. */
+static void ms_fill(MDB_env *env, struct index *ix)
+{
+	static const uint8_t author[32] = {7};
+
+	for (int s = 0; s < MS_SEGS; s++) {
+		MDB_txn *txn;
+
+		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+		for (int i = 0; i < MS_DOCS; i++) {
+			int d = s * MS_DOCS + i;
+			char text[128] = "";
+			msgpack_sbuffer sb;
+			msgpack_packer pk;
+
+			/* A word of its own too, so the segments hold many terms and blocks. */
+			snprintf(text, sizeof(text), "zq%c%c%c ", 'a' + d % 26, 'a' + d / 26 % 26,
+			         'a' + d / 676);
+			for (int w = 0; w < MS_WORDS; w++)
+				if (ms_has(d, w))
+					snprintf(text + strlen(text), sizeof(text) - strlen(text),
+					         "%s ", ms_words[w]);
+			msgpack_sbuffer_init(&sb);
+			msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+			msgpack_pack_map(&pk, 1);
+			msgpack_pack_str_with_body(&pk, "text", 4);
+			msgpack_pack_str_with_body(&pk, text, strlen(text));
+			struct index_doc doc = {
+			    (uint32_t)d + 1, 1000 + (uint64_t)d,       "practice",
+			    author,          (const uint8_t *)sb.data, sb.size};
+
+			assert_int_equal(index_add(ix, &doc), 0);
+			msgpack_sbuffer_destroy(&sb);
+		}
+		/* Versions of earlier segments stop being current: the merge drops them. */
+		for (int d = 0; s > 0 && d < s * MS_DOCS; d++)
+			if (ms_killed(d) && d / MS_DOCS == s - 1)
+				assert_int_equal(index_kill(ix, txn, (uint32_t)d + 1), 0);
+		assert_int_equal(index_flush(ix, txn), 0);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+	}
+}
+
+static int ms_hit(uint32_t docno, void *arg)
+{
+	(void)docno;
+	(void)arg;
+	return 0;
+}
+
+/*
+ * The index as it must be: it checks, holds the postings of every live
+ * version, finds each word in the versions that hold it, and has no block of
+ * a segment its catalog does not name. *segs receives how many segments.
+ */
+static void ms_verify(MDB_env *env, struct index *ix, size_t *segs)
+{
+	MDB_txn *txn;
+	MDB_dbi blocks, segdb;
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t live, postings, bytes, hits;
+	int rc;
+
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(index_check(ix, txn, &live), 0);
+	assert_int_equal(index_stats(ix, txn, &postings, segs, &bytes), 0);
+	for (int w = 0; w < MS_WORDS; w++) {
+		struct index_query q = {.text = ms_words[w]};
+		size_t want = 0;
+
+		for (int d = 0; d < MS_SEGS * MS_DOCS; d++)
+			want += ms_has(d, w) && !(ms_killed(d) && d / MS_DOCS < MS_SEGS - 1);
+		assert_int_equal(index_search(ix, txn, &q, ms_hit, NULL, &hits), 0);
+		assert_int_equal(hits, want);
+	}
+	assert_int_equal(mdb_dbi_open(txn, "blocks", 0, &blocks), 0);
+	assert_int_equal(mdb_dbi_open(txn, "segs", 0, &segdb), 0);
+	assert_int_equal(mdb_cursor_open(txn, blocks, &c), 0);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		MDB_val sk = {4, k.mv_data}, sv;
+
+		assert_int_equal(mdb_get(txn, segdb, &sk, &sv), 0); /* no garbage */
+	}
+	assert_int_equal(rc, MDB_NOTFOUND);
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+}
+
+/* Runs merge pieces, each committed, until the work is done or `stop` pieces ran: whether done. */
+static int ms_steps(MDB_env *env, struct index *ix, int stop)
+{
+	int more = 1;
+
+	for (int i = 0; more && i != stop; i++) {
+		MDB_txn *txn;
+
+		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+		assert_int_equal(index_merge_step(ix, txn, &more), 0);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+	}
+	return !more;
+}
+
+/*
+ * A merge of sixteen segments, in pieces of 4 KiB, stopped (the process
+ * gone, as by kill -9) after each number of pieces in turn: the index that
+ * opens again checks, searches find what they found before the merge, no
+ * block is left that the catalog does not name, and the merge then runs to
+ * its end, to one segment, with the same answers.
+ */
+static void test_merge_stopped(void **state)
+{
+	char *dir = tu_tmpdir("merge"), *base, *run;
+	int stops = 0;
+	size_t segs;
+
+	(void)state;
+	assert_non_null(dir);
+	base = tu_path(dir, "base.mdb");
+	run = tu_path(dir, "run.mdb");
+	{
+		MDB_env *env = ms_env(base);
+		struct index *ix = ms_open(env);
+
+		ms_fill(env, ix);
+		ms_verify(env, ix, &segs);
+		assert_int_equal(segs, MS_SEGS);
+		index_free(ix);
+		mdb_env_close(env);
+	}
+	for (int stop = 1;; stop++) {
+		char lock[4096];
+		size_t len;
+		char *data = tu_read_file(base, &len);
+		MDB_env *env;
+		struct index *ix;
+		int done;
+
+		assert_non_null(data);
+		assert_int_equal(tu_write_file(run, data, len), 0);
+		free(data);
+		snprintf(lock, sizeof(lock), "%s-lock", run);
+		unlink(lock);
+		env = ms_env(run);
+		ix = ms_open(env);
+		done = ms_steps(env, ix, stop);
+		index_free(ix); /* stopped here: nothing more of this merge is written */
+		mdb_env_close(env);
+		env = ms_env(run);
+		ix = ms_open(env);
+		ms_verify(env, ix, &segs);
+		assert_true(done || segs == MS_SEGS || segs == 1);
+		assert_true(ms_steps(env, ix, -1));
+		ms_verify(env, ix, &segs);
+		assert_int_equal(segs, 1);
+		index_free(ix);
+		mdb_env_close(env);
+		if (done)
+			break;
+		stops++;
+	}
+	assert_true(stops >= 6); /* the merge took many pieces: it was stopped in its middle */
+	assert_int_equal(tu_rmtree(dir), 0);
+	free(base);
+	free(run);
+	free(dir);
+}
+
 static void test_index_matches_model(void **state)
 {
 	model_run(*state, 0);
@@ -678,6 +894,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ranking, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_matches_model, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_matches_model_batched, setup, teardown),
+	    cmocka_unit_test(test_merge_stopped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
