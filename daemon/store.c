@@ -87,6 +87,7 @@
 #define MKEY_LEN  (AG_PK_LEN + 8)
 #define USAGE_LEN 17
 #define TXN_COST  (16u << 10) /* bytes a write transaction is taken to add, besides its entries */
+#define TXN_BYTES (2u << 20)  /* an append's transaction adds at most this, by entry_cost */
 #define EFORMAT   (MDB_LAST_ERRCODE + 1) /* not an LMDB code: the store's own format differs */
 #define EUPGRADE  (MDB_LAST_ERRCODE + 2) /* an upgrade failed, and said why */
 #define GROW_STEP ((size_t)1 << 30)      /* past 1 GiB the map grows by this much */
@@ -1626,22 +1627,37 @@ size_t store_prep_bytes(const struct store_prep *p)
 	return index_terms_bytes(p->terms);
 }
 
-int store_append_prepared(struct store *st, const struct ag_entry *entries,
-                          const struct store_prep *prep, size_t n, struct store_result *res)
+/*
+ * How many of the n entries go in one transaction: as many as add at most
+ * TXN_BYTES (entry_cost), one at least. LMDB keeps every page a transaction
+ * dirties in memory until it commits: a sync's batch of three thousand
+ * entries and their postings held ten megabytes.
+ */
+static size_t append_part(const struct ag_entry *e, size_t n)
+{
+	uint64_t cost = entry_cost(&e[0]);
+	size_t i = 1;
+
+	while (i < n && (cost += entry_cost(&e[i])) <= TXN_BYTES)
+		i++;
+	return i;
+}
+
+/* Appends entries in one transaction, or two halves if LMDB finds it too big. */
+static int append_batch(struct store *st, const struct ag_entry *entries,
+                        const struct store_prep *prep, size_t n, struct store_result *res)
 {
 	struct append_arg a = {entries, prep, n, res, NULL, 0, 0};
 	size_t h = n / 2;
 	int rc;
 
-	if (n == 0)
-		return 0;
 	rc = store_write(st, append_txn, &a);
 	free(a.feeds);
 	/* Too many pages for one transaction: each half is still a batch. */
 	if (rc == MDB_TXN_FULL && n > 1)
-		return store_append_prepared(st, entries, prep, h, res) == 0 &&
-		               store_append_prepared(st, entries + h, prep ? prep + h : NULL, n - h,
-		                                     res + h) == 0
+		return append_batch(st, entries, prep, h, res) == 0 &&
+		               append_batch(st, entries + h, prep ? prep + h : NULL, n - h,
+		                            res + h) == 0
 		           ? 0
 		           : -1;
 	if (rc != 0) {
@@ -1652,6 +1668,18 @@ int store_append_prepared(struct store *st, const struct ag_entry *entries,
 		return store_full(st, rc) ? STORE_EFULL : -1;
 	}
 	return 0;
+}
+
+int store_append_prepared(struct store *st, const struct ag_entry *entries,
+                          const struct store_prep *prep, size_t n, struct store_result *res)
+{
+	int rc = 0;
+
+	for (size_t at = 0, k; at < n && rc == 0; at += k) {
+		k = append_part(entries + at, n - at);
+		rc = append_batch(st, entries + at, prep ? prep + at : NULL, k, res + at);
+	}
+	return rc;
 }
 
 int store_append(struct store *st, const struct ag_entry *entries, size_t n,
