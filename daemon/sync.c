@@ -27,9 +27,9 @@
 #include "sync.h"
 
 #define SYNC_JOBS_MAX     32          /* verify jobs queued per peer before we stop reading it */
-#define SYNC_LINK_BYTES   (8u << 20)  /* bytes of queued verify jobs per peer, then the same */
+#define SYNC_LINK_BYTES   (4u << 20)  /* bytes of queued verify jobs per peer, then the same */
 #define SYNC_TOTAL_BYTES  (48u << 20) /* and across every peer */
-#define SYNC_APPLY_MIN    2048  /* verified entries that go to the store at once while more come */
+#define SYNC_APPLY_MIN    1024  /* verified entries that go to the store at once while more come */
 #define SYNC_FEED_COUNT   512   /* entries read from the store per batch */
 #define SYNC_GRAFT_MS     200   /* how long a lazy link's note waits for the eager link */
 #define SYNC_FEEDS_OTHER  1024  /* feeds we do not replicate whose heads we track per peer */
