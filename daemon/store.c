@@ -87,7 +87,7 @@
 #define MKEY_LEN  (AG_PK_LEN + 8)
 #define USAGE_LEN 17
 #define TXN_COST  (16u << 10) /* bytes a write transaction is taken to add, besides its entries */
-#define TXN_BYTES (2u << 20)  /* an append's transaction adds at most this, by entry_cost */
+#define TXN_BYTES (1u << 20)  /* an append's transaction adds at most this, by entry_cost */
 #define EFORMAT   (MDB_LAST_ERRCODE + 1) /* not an LMDB code: the store's own format differs */
 #define EUPGRADE  (MDB_LAST_ERRCODE + 2) /* an upgrade failed, and said why */
 #define GROW_STEP ((size_t)1 << 30)      /* past 1 GiB the map grows by this much */
@@ -358,6 +358,19 @@ int store_read(struct store *st, const char *what, store_read_fn *fn, void *arg)
 }
 
 /*
+ * Whether commits sync LMDB's meta page, or only the data before it
+ * (MDB_NOMETASYNC): a crash may then undo the last commit, never more, and
+ * never leaves a store that is not one its commits made. The next commit
+ * that syncs makes the ones before it durable too. For transactions whose
+ * durability nothing waits for: the pieces of a merge, the first parts of
+ * an append split in several.
+ */
+static void meta_sync(struct store *st, bool on)
+{
+	(void)mdb_env_set_flags(st->env, MDB_NOMETASYNC, !on);
+}
+
+/*
  * The index's merge work that is due, a piece per transaction (index.h),
  * each committed on its own: so no transaction holds more than a piece's
  * pages in memory. A full map is grown and the work goes on, the piece
@@ -367,6 +380,7 @@ static int store_merge(struct store *st)
 {
 	int more = 1, rc = 0;
 
+	meta_sync(st, false);
 	while (more) {
 		MDB_txn *txn;
 
@@ -384,6 +398,7 @@ static int store_merge(struct store *st)
 		if (rc != 0)
 			break;
 	}
+	meta_sync(st, true);
 	if (rc != 0)
 		log_error("store: index merge: %s", mdb_strerror(rc));
 	return rc;
@@ -1677,8 +1692,11 @@ int store_append_prepared(struct store *st, const struct ag_entry *entries,
 
 	for (size_t at = 0, k; at < n && rc == 0; at += k) {
 		k = append_part(entries + at, n - at);
+		/* The last part's commit makes the batch durable. */
+		meta_sync(st, at + k == n);
 		rc = append_batch(st, entries + at, prep ? prep + at : NULL, k, res + at);
 	}
+	meta_sync(st, true);
 	return rc;
 }
 
