@@ -26,17 +26,23 @@
 #include "succession.h"
 #include "sync.h"
 
-#define SYNC_JOBS_MAX     32          /* verify jobs queued per peer before we stop reading it */
-#define SYNC_LINK_BYTES   (4u << 20)  /* bytes of queued verify jobs per peer, then the same */
-#define SYNC_TOTAL_BYTES  (48u << 20) /* and across every peer */
-#define SYNC_APPLY_MIN    1024  /* verified entries that go to the store at once while more come */
-#define SYNC_FEED_COUNT   512   /* entries read from the store per batch */
-#define SYNC_GRAFT_MS     200   /* how long a lazy link's note waits for the eager link */
-#define SYNC_FEEDS_OTHER  1024  /* feeds we do not replicate whose heads we track per peer */
-#define SYNC_MISSING_MAX  256   /* bodies asked for per feed at once */
-#define SYNC_SEND_TRIES   3     /* batches cut shorter when a run's last header fails */
-#define SYNC_CLAIM_MS     30000 /* a claim of our own feed unbacked this long is void */
-#define SYNC_SOFTWARE_MAX 64    /* bytes of a peer's software kept, as agora status shows it */
+#define SYNC_JOBS_MAX    32          /* verify jobs queued per peer before we stop reading it */
+#define SYNC_LINK_BYTES  (4u << 20)  /* bytes of queued verify jobs per peer, then the same */
+#define SYNC_TOTAL_BYTES (48u << 20) /* and across every peer */
+#define SYNC_APPLY_MIN   1024 /* verified entries that go to the store at once while more come */
+/*
+ * What an entry's index terms may take while its job verifies, counted
+ * against the bounds then (index_prepare's first room for them): made on
+ * every worker at once, they are what a queue of jobs mostly holds.
+ */
+#define SYNC_PREP_GUESS(body_len) (4 * (body_len) + 256)
+#define SYNC_FEED_COUNT           512  /* entries read from the store per batch */
+#define SYNC_GRAFT_MS             200  /* how long a lazy link's note waits for the eager link */
+#define SYNC_FEEDS_OTHER          1024 /* feeds we do not replicate whose heads we track per peer */
+#define SYNC_MISSING_MAX          256  /* bodies asked for per feed at once */
+#define SYNC_SEND_TRIES           3    /* batches cut shorter when a run's last header fails */
+#define SYNC_CLAIM_MS             30000 /* a claim of our own feed unbacked this long is void */
+#define SYNC_SOFTWARE_MAX         64 /* bytes of a peer's software kept, as agora status shows it */
 
 /* One feed as seen from a peer. */
 struct feed {
@@ -132,6 +138,7 @@ struct sync_job {
 	size_t *runs;
 	struct store_prep *prep; /* each entry's hash and index terms */
 	size_t prep_bytes;       /* what the preps hold, counted in cost once they are made */
+	size_t prep_guess;       /* and what was counted for them before, while they were made */
 	size_t good;             /* entries before the first fault; n when none */
 	int rc;                  /* the fault, 0 when none */
 	bool in_body;            /* the fault is in good's body */
@@ -1459,11 +1466,11 @@ static void verify_done(uv_work_t *w, int status)
 	j->done = 1;
 	if (status != 0)
 		j->good = 0, j->rc = 0; /* cancelled: nothing of it was verified */
-	/* Its preps wait for the writer with the rest of the job: they count against the bounds. */
-	j->cost += j->prep_bytes;
-	l->jobs_bytes += j->prep_bytes;
+	/* Its preps wait for the writer with the rest of the job: they count, not the guess. */
+	j->cost = j->cost - j->prep_guess + j->prep_bytes;
+	l->jobs_bytes = l->jobs_bytes - j->prep_guess + j->prep_bytes;
 	if (s)
-		s->jobs_bytes += j->prep_bytes;
+		s->jobs_bytes = s->jobs_bytes - j->prep_guess + j->prep_bytes;
 	if (s && l->up && !under_bounds(l))
 		set_paused(l, 1);
 	due = jobs_due(l);
@@ -1624,8 +1631,11 @@ static void on_entries(struct sync_link *l, struct ag_msg *m, const uint8_t *msg
 		job_free(j);
 		return;
 	}
-	for (size_t i = 0; i < j->n; i++)
+	for (size_t i = 0; i < j->n; i++) {
 		entry_rebase(&j->entries[i], msg, j->buf);
+		j->prep_guess += SYNC_PREP_GUESS(j->entries[i].body ? j->entries[i].body_len : 0);
+	}
+	j->cost += j->prep_guess;
 	j->good = j->n;
 	if (l->jobs_tail)
 		l->jobs_tail->next = j;
