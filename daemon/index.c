@@ -19,9 +19,11 @@
  * run of entries [term length(1)][term][n(4)][n postings], appended in key
  * order with MDB_APPEND, so a batch costs what it writes, not one B-tree
  * descent per posting. Segments of one size tier are merged FANIN (16) at
- * a time, in the same transaction, which keeps fewer than sixteen per tier:
- * fewer rewrites of each posting than eight at a time, for a few more
- * segments to look in.
+ * a time, once the write that filled the tier has committed, in pieces of
+ * a transaction each (index.h, index_merge_step), which keeps fewer than
+ * sixteen per tier: fewer rewrites of each posting than eight at a time,
+ * for a few more segments to look in. The catalog (segs) says which
+ * segments there are: blocks of a segment it does not name are garbage.
  * A version that stops being current (a new version, a retraction) is not
  * searched for in every list: its docno goes into "dead", searches skip it,
  * and the merge that next rewrites its postings drops them and forgets the
