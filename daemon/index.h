@@ -110,7 +110,7 @@ int index_merge_due(const struct index *, MDB_txn *txn, int *due);
  * nothing but index_merge_step writes to the index (the segments merged
  * must not change). 0 or an LMDB error code.
  */
-#define INDEX_PIECE (512u << 10)
+#define INDEX_PIECE (1u << 20)
 int index_merge_step(struct index *, MDB_txn *txn, int *more);
 
 /* Forgets the merge under way, after a piece that was not committed; the next step starts anew. */
