@@ -8,6 +8,10 @@ AGORA=$BIN/agora
 PIDS=()
 VG_SUPP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/valgrind.supp
 SLOW=1 # tests multiply their waits by this; valgrind runs programs 20-50 times slower
+# An AddressSanitizer build (CMakeCache.txt says so) runs programs 2-3 times slower, and
+# CI runs it with every test at once on a loaded machine: its waits are tripled too.
+SANITIZED=0
+grep -q '^AGORA_SANITIZE:BOOL=ON' "$BIN/CMakeCache.txt" 2>/dev/null && SANITIZED=1 SLOW=3
 
 # With AGORA_VALGRIND=1 every agorad, and with AGORA_VALGRIND_CLI=1 every agora too,
 # runs under memcheck through a wrapper that execs valgrind, so $! is still the

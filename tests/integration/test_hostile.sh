@@ -24,7 +24,7 @@ RSS_SLACK_MB=32
 # which roughly triples what a burst of allocations (the members case: 50,000
 # records decoded) costs in RSS: the bound still catches a runaway there, and
 # the normal build, which runs this test too, holds the daemon to 32 MB.
-grep -q '^AGORA_SANITIZE:BOOL=ON' "$BIN/CMakeCache.txt" 2>/dev/null && RSS_SLACK_MB=96
+[ "$SANITIZED" = 1 ] && RSS_SLACK_MB=96
 STATUS_MS=${HOSTILE_STATUS_MS:-200}
 # Under AddressSanitizer freed memory waits in a quarantine (256 MB by default),
 # which would count as the daemon's: keep it small so the bound still means something.

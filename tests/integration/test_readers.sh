@@ -16,7 +16,7 @@ BUILT_MB=64 # the response being built: its entries, records and packed bytes
 # which would count as the daemon's: keep it small, and allow for the shadow
 # memory and redzones of the response being built.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8
-grep -q '^AGORA_SANITIZE:BOOL=ON' "$BIN/CMakeCache.txt" 2>/dev/null && BUILT_MB=96
+[ "$SANITIZED" = 1 ] && BUILT_MB=96
 
 node_init Lyon >/dev/null
 "$BIN/tests/agora-fill" "$WORK/Lyon" "$N" 1000 >/dev/null || fail "agora-fill"
