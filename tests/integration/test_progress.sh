@@ -96,16 +96,19 @@ until_ok 30 converged || { converged; fail "the triangle does not show 0 both wa
 ok a C sync --wait --timeout 5
 echo "ok: a converged triangle shows 0 both ways for every peer"
 
+# A and B keep C's figures when they see its connection close, which may be a
+# moment after node_stop returns on a loaded machine: the latest they can carry
+# is the time each is asked, never the time of the answer.
 before=$(now_ms)
 node_stop C
-after=$(now_ms)
 sleep 0.3
 for n in A B; do
+	asked=$(now_ms)
 	a "$n" --json status | python3 -c '
 import json, sys
 p = [p for p in json.load(sys.stdin)["peers"] if p["name"] == "C"][0]
 assert not p["connected"] and p["we_lack"] == 0 and p["they_lack"] == 0, p
-assert int(sys.argv[1]) - 1000 <= p["lag_known_ms"] <= int(sys.argv[2]), (p, sys.argv[1:])' "$before" "$after" ||
+assert int(sys.argv[1]) - 1000 <= p["lag_known_ms"] <= int(sys.argv[2]), (p, sys.argv[1:])' "$before" "$asked" ||
 		fail "$n: C's figures do not carry when they were known"
 done
 echo "ok: a stopped peer's figures carry the time they were last known"
