@@ -55,6 +55,7 @@ cleanup() {
 	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 	vg_check || status=1
+	free_ports_release
 	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work kept in $WORK" >&2; else rm -rf "$WORK"; fi
 	exit $status
 }
@@ -100,9 +101,69 @@ import json, sys
 print(max([f["seq"] for f in json.load(sys.stdin)["feeds"] if f["author"] == sys.argv[1]] or [0]))' "$2"
 }
 
-# A free TCP port on 127.0.0.1, as the kernel hands them out.
+# free_port: a TCP port on 127.0.0.1 that this test alone may bind until it exits.
+# A port the kernel hands out (bind to port 0) is free only until agorad binds
+# it, which may be seconds later or after a restart, and any process's bind to
+# port 0 or connect may take it meanwhile (another test of the same ctest -j, or
+# of another run on the machine). So it is drawn outside the kernel's ephemeral
+# range, which neither of those uses, and reserved as $PORTS/PORT, a directory
+# naming the test's pid: a reservation whose test is gone is taken over.
+PORTS=${TMPDIR:-/tmp}/agora-ports
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	python3 - "$PORTS" "$$" <<'PY' | tee -a "$WORK/ports-reserved"
+import os, random, shutil, socket, sys, time
+root, owner = sys.argv[1], sys.argv[2]
+os.makedirs(root, exist_ok=True)
+lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+ranges = [r for r in ((10000, lo - 1), (hi + 1, 65000)) if r[1] - r[0] >= 1000] or [(1024, 65000)]
+def alive(pid):
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+def held(d):  # by a live test, or made under a minute ago (its pid being written)
+    try:
+        return alive(open(os.path.join(d, "pid")).read()) or time.time() - os.stat(d).st_mtime < 60
+    except OSError:
+        return os.path.isdir(d)
+for _ in range(1000):
+    port = random.randint(*random.choice(ranges))
+    d = os.path.join(root, str(port))
+    try:
+        os.mkdir(d)
+    except FileExistsError:
+        if held(d):
+            continue
+        try:
+            os.rename(d, d + ".%s.stale" % owner)  # atomic: one test takes it over
+            shutil.rmtree(d + ".%s.stale" % owner)
+        except OSError:
+            pass
+        continue
+    with open(os.path.join(d, "pid"), "w") as f:
+        f.write(owner)
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as libuv binds
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:  # some other program's: leave it to it
+        shutil.rmtree(d)
+        continue
+    s.close()
+    print(port)
+    sys.exit(0)
+sys.exit("no free port")
+PY
+}
+# free_ports_release: the reservations of this test's ports go (cleanup does it).
+free_ports_release() {
+	local port
+	[ -f "$WORK/ports-reserved" ] || return 0
+	while read -r port; do
+		[ "$(cat "$PORTS/$port/pid" 2>/dev/null)" = $$ ] && rm -rf "${PORTS:?}/$port"
+	done <"$WORK/ports-reserved"
+	return 0
 }
 
 # node_init NAME: a node directory $WORK/NAME with a fresh key; prints its key.
