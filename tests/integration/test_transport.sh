@@ -23,9 +23,11 @@ grep -q 'Lyon: connected' "$WORK/Stranger/agorad.log" && fail "stranger got a se
 echo "ok: unknown key closed in silence"
 
 # Raw clients: zero bytes back for random bytes, a truncated handshake, and a stall.
-python3 - "$(node_port Lyon)" <<'PY' || fail "raw clients"
+# The 2 s deadline may be read late on a slow build or a loaded machine: SLOW s more.
+python3 - "$(node_port Lyon)" "$SLOW" <<'PY' || fail "raw clients"
 import os, socket, sys, time
-port = int(sys.argv[1])
+port, slow = int(sys.argv[1]), int(sys.argv[2])
+late = 2.0 + 2 * slow  # the deadline plus what a loaded machine may add
 def probe(payload, wait=8.0):
     s = socket.create_connection(("127.0.0.1", port))
     if payload:
@@ -35,11 +37,11 @@ def probe(payload, wait=8.0):
     got = s.recv(65536)  # b"" is the daemon closing
     assert got == b"", f"got {len(got)} bytes back"
     return time.time() - t
-probe(b"\x01\x90" + os.urandom(400), 3)           # a random 400-byte frame: refused at once
-dt = probe(b"\x00\x60" + os.urandom(20), 7)        # truncated message 1, then a stall: 2 s deadline
-assert 1.5 < dt < 4.0, f"truncated message 1 closed after {dt:.1f}s, not at the 2 s deadline"
-dt = probe(b"", 7)                                  # nothing at all: the same 2 s deadline
-assert 1.5 < dt < 4.0, f"silence closed after {dt:.1f}s, not at the 2 s deadline"
+probe(b"\x01\x90" + os.urandom(400), 3 * slow)    # a random 400-byte frame: refused at once
+dt = probe(b"\x00\x60" + os.urandom(20), late + 3) # truncated message 1, then a stall: 2 s deadline
+assert 1.5 < dt < late, f"truncated message 1 closed after {dt:.1f}s, not at the 2 s deadline"
+dt = probe(b"", late + 3)                           # nothing at all: the same 2 s deadline
+assert 1.5 < dt < late, f"silence closed after {dt:.1f}s, not at the 2 s deadline"
 print("ok: random bytes, truncated handshake and silence closed with no byte back")
 PY
 
@@ -49,10 +51,14 @@ python3 - "$(node_port Lyon)" <<'PY' || fail "handshake limit per network"
 import select, socket, sys, time
 port = int(sys.argv[1])
 socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(12)]
-# All at once, well within the 2 s that message 1 is given before the held ones close too.
-time.sleep(0.5)
-readable, _, _ = select.select(socks, [], [], 0)
-closed = [i for i, s in enumerate(socks) if s in readable and s.recv(1) == b""]
+# All at once, well within the 2 s that message 1 is given before the held ones close
+# too; the 4 oldest are cut as soon as agorad has taken the newer ones, which on a
+# loaded machine may be more than a moment: until they are, for at most 1.5 s.
+end = time.time() + 1.5
+closed = []
+while len(closed) < 4 and time.time() < end:
+    readable, _, _ = select.select([s for i, s in enumerate(socks) if i not in closed], [], [], 0.05)
+    closed += [socks.index(s) for s in readable if s.recv(1) == b""]
 assert set(range(4)) <= set(closed), f"closed early: {closed}, want the 4 oldest"
 assert len(socks) - len(closed) <= 8, f"{len(socks) - len(closed)} held, more than 8"
 print("ok: at most 8 handshakes held per network, the 4 oldest cut")
