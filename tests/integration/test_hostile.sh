@@ -25,6 +25,13 @@ RSS_SLACK_MB=32
 # records decoded) costs in RSS: the bound still catches a runaway there, and
 # the normal build, which runs this test too, holds the daemon to 32 MB.
 [ "$SANITIZED" = 1 ] && RSS_SLACK_MB=96
+# The members case decodes, verifies and stores 50,000 records: its anonymous
+# memory grows by 24-31 MB (not held by the queue of entries to verify: with its
+# per-peer bound raised from 8 to 48 MiB it grew by 24 MB), more on a loaded
+# machine, and VmHWM came within 4-5 MB of rest + 32 MB + the store's growth, once 1 MB
+# over. 40 MB keeps twice that spread, and still fails a daemon that holds 200
+# bytes more per member record sent (10 MB) than it does now.
+MEMBERS_SLACK_MB=$((RSS_SLACK_MB > 40 ? RSS_SLACK_MB : 40))
 STATUS_MS=${HOSTILE_STATUS_MS:-200}
 # Under AddressSanitizer freed memory waits in a quarantine (256 MB by default),
 # which would count as the daemon's: keep it small so the bound still means something.
@@ -134,12 +141,13 @@ figures() {
 	status_all=()
 }
 
-# attack CASE MODE [EVIL [SECONDS]]: runs agora-evil MODE for SECONDS (ATTACK_S) (forge
-# ends when V cuts it off, fork when V has sent its proof) while H publishes; checks
-# service and memory;
+# attack CASE MODE [EVIL [SECONDS [SLACK_MB]]]: runs agora-evil MODE for SECONDS (ATTACK_S)
+# (forge ends when V cuts it off, fork when V has sent its proof) while H publishes; checks
+# service and memory, the peak within rest + SLACK_MB (RSS_SLACK_MB) + the store's growth;
 # E's output is left in $WORK/CASE.out.
 attack() {
-	local case=$1 mode=$2 evil=${3:-$1} secs=${4:-$ATTACK_S} pid peak grown watcher anon_rest i=0
+	local case=$1 mode=$2 evil=${3:-$1} secs=${4:-$ATTACK_S} slack=${5:-$RSS_SLACK_MB}
+	local pid peak grown watcher anon_rest i=0
 	grown=$(store_kb)
 	echo 5 > "/proc/$(vpid)/clear_refs" # VmHWM := VmRSS
 	rm -f "$WORK/$case.anon" "$WORK/$case.anon.stop"
@@ -172,8 +180,8 @@ attack() {
 	echo "hostile.anon_rest_mb_$case: $(mb "$anon_rest")"
 	echo "hostile.anon_attack_mb_$case: $(mb "$(cat "$WORK/$case.anon")")"
 	echo "hostile.store_grown_mb_$case: $(mb "$grown")"
-	[ "$peak" -le $((rest_kb + RSS_SLACK_MB * 1024 + grown)) ] ||
-		fail "$case: $VICTIM's peak RSS $(mb "$peak") MB is above rest $(mb "$rest_kb") MB + $RSS_SLACK_MB MB + the store's growth $(mb "$grown") MB"
+	[ "$peak" -le $((rest_kb + slack * 1024 + grown)) ] ||
+		fail "$case: $VICTIM's peak RSS $(mb "$peak") MB is above rest $(mb "$rest_kb") MB + $slack MB + the store's growth $(mb "$grown") MB"
 	sed 's/^/  evil: /' "$WORK/$case.out"
 }
 
@@ -307,7 +315,7 @@ echo "ok: a false claim of W's own feed: void after 30 s, W ready and publishing
 
 evil_key Members
 # 50,000 records take V a while to verify and store: the attack lasts until they are in.
-attack members members Members $((ATTACK_S * 4))
+attack members members Members $((ATTACK_S * 4)) "$MEMBERS_SLACK_MB"
 grep -q 'member records sent: 50000' "$WORK/members.out" || fail "members: not all 50,000 member records were sent"
 once members 'introduces more than 1000 members \(MaxIntroduced\)'
 nfeeds=$(a V --json status | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["feeds"]))')
