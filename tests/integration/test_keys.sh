@@ -93,14 +93,13 @@ cp "$WORK/A.node.key" "$WORK/Old/node.key"
 printf '[Node]\nName = Old\nListen = 127.0.0.1:%s\n' "$(free_port)" >"$WORK/Old/agorad.conf"
 node_peer Old B "$(cat "$WORK/B.key")"
 node_start Old
-for ((i = 0; i < 100 * SLOW; i++)); do
-	grep -qF "an unknown key tried to connect: its public key is" "$WORK/B/agorad.log" &&
-		grep "an unknown key tried to connect" "$WORK/B/agorad.log" | grep -qF "$OLD" && break
-	sleep 0.1
-done
-grep "an unknown key tried to connect" "$WORK/B/agorad.log" | grep -qF "$OLD" ||
-	fail "B did not refuse A's old key at the handshake"
+# Old's own log says when B closed its handshake. B's line naming the key may be
+# older: A dialed B with this key before B knew it, and B names a key once an hour.
+until_ok 10 grep -q 'B: cannot connect: closed by peer' "$WORK/Old/agorad.log" ||
+	fail "Old's handshake with B was not refused: $(tail -n 5 "$WORK/Old/agorad.log")"
 grep -qE 'B: connected' "$WORK/Old/agorad.log" && fail "A's old key connected to B"
+grep "an unknown key tried to connect" "$WORK/B/agorad.log" | grep -qF "$OLD" ||
+	fail "B did not log A's old key as unknown"
 echo "ok: B's config holds A's new key, and B refuses A's old key at the handshake"
 
 # A peer away during a rotation still gets it: the rotating node dials it with
