@@ -84,8 +84,14 @@ echo "ok: B's peer log, history member and status show the recovery"
 until_ok 10 peer_up B "$NEW" || fail "A's new key is not connected to B"
 config_has B "$THIEF" && fail "B's config still holds the thief's key"
 # From here on B knows neither of the thief's keys: it refuses them at the handshake.
+# B names an unknown key once an hour, and named the thief's new key already when
+# it first dialed, before B followed the rotation: a refusal from here on is seen
+# by its debug line (T dials on, with a backoff) before T's log is read.
 tl=$(wc -l <"$WORK/T/agorad.log")
-until_ok 20 logged B "an unknown key tried to connect" "$THIEF" || fail "B did not refuse the thief's key"
+bl=$(wc -l <"$WORK/B/agorad.log")
+until_ok 20 eval "tail -n +$((bl + 1)) '$WORK/B/agorad.log' | grep -q 'closed before authentication: unknown key'" ||
+	fail "B did not refuse the thief's next dial"
+until_ok 5 logged B "an unknown key tried to connect" "$THIEF" || fail "B did not log the thief's key as unknown"
 tail -n +"$((tl + 1))" "$WORK/T/agorad.log" | grep -q "B: connected" &&
 	fail "the thief connected to B after B took the certificate"
 a A practice add --id after --title "Après" --topic housing --summary "de A, nouvelle clé" >/dev/null ||
