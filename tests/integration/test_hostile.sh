@@ -3,8 +3,8 @@
 # honest peer H (which dials V: V has no endpoint for it); one evil peer E per
 # case attacks V with agora-evil. While E attacks, V must:
 #   - keep replicating H: a record published at H is seen at V within a bound;
-#   - answer its CLI: `agora status` within STATUS_MS (200 ms) in the median of
-#     a case, each within 5 x STATUS_MS; `agora search`;
+#   - answer its CLI: `agora status` within STATUS_MS (200 ms, times SLOW) in the
+#     median of a case, each within 5 x STATUS_MS; `agora search`;
 #   - keep its memory bounded: the peak RSS under attack (VmHWM, reset before
 #     each case through /proc/PID/clear_refs) stays under rest + 32 MB, plus
 #     what the store's file grew by in the case (valid records of a peer are
@@ -32,7 +32,9 @@ RSS_SLACK_MB=32
 # over. 40 MB keeps twice that spread, and still fails a daemon that holds 200
 # bytes more per member record sent (10 MB) than it does now.
 MEMBERS_SLACK_MB=$((RSS_SLACK_MB > 40 ? RSS_SLACK_MB : 40))
-STATUS_MS=${HOSTILE_STATUS_MS:-200}
+# Under AddressSanitizer the CLI and the daemon both run 2-3 times slower: a single
+# status took 174-182 ms there on a loaded machine. SLOW (3 there) scales the bound.
+STATUS_MS=${HOSTILE_STATUS_MS:-$((200 * SLOW))}
 # Under AddressSanitizer freed memory waits in a quarantine (256 MB by default),
 # which would count as the daemon's: keep it small so the bound still means something.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8
@@ -116,13 +118,17 @@ served() {
 		fail "$1: H's record $1-$2 did not reach $VICTIM within 10 s"
 	t1=$(ms)
 	[ $((t1 - t0)) -le "$delivery_ms" ] || delivery_ms=$((t1 - t0))
-	t0=$(ms)
-	a $VICTIM status >/dev/null || fail "$1: $VICTIM's status did not answer"
-	t1=$(ms)
-	[ $((t1 - t0)) -le $((5 * STATUS_MS)) ] ||
-		fail "$1: $VICTIM's status took $((t1 - t0)) ms, over 5 x $STATUS_MS"
-	[ $((t1 - t0)) -le "$status_ms" ] || status_ms=$((t1 - t0))
-	status_all+=($((t1 - t0)))
+	# Three looks each time: a case served once (forge, replay) still has a median
+	# that one CLI run kept waiting for a CPU does not decide.
+	for _ in 1 2 3; do
+		t0=$(ms)
+		a $VICTIM status >/dev/null || fail "$1: $VICTIM's status did not answer"
+		t1=$(ms)
+		[ $((t1 - t0)) -le $((5 * STATUS_MS)) ] ||
+			fail "$1: $VICTIM's status took $((t1 - t0)) ms, over 5 x $STATUS_MS"
+		[ $((t1 - t0)) -le "$status_ms" ] || status_ms=$((t1 - t0))
+		status_all+=($((t1 - t0)))
+	done
 	a $VICTIM search "attaque" >/dev/null || fail "$1: $VICTIM's search did not answer"
 }
 
