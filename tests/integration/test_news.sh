@@ -22,6 +22,7 @@ node_ready tunis
 synced() { [ "$(feed_seq lyon "$TUNIS")" = "$(feed_seq tunis "$TUNIS")" ]; }
 has() { grep -qE -- "$1" "$WORK/out" || fail "news lacks '$1'"; }
 
+day=$(date -u +%Y-%m-%d) # before anything is published: --since $day holds it all, even past midnight
 ok a tunis practice add --id p1 --title "Santé de proximité" --topic health --summary "Un centre."
 ok a tunis practice add --id p2 --title "Cours de langue" --topic education --summary "Le soir."
 until_ok 10 synced || fail "lyon did not get tunis's feed"
@@ -58,7 +59,7 @@ has '^  retracted .* practice p2'
 has '^  member .*: Sfax$'
 echo "ok: a new version, a retraction and a member show as such"
 
-ok a lyon news --since "$(date -u +%Y-%m-%d)"
+ok a lyon news --since "$day"
 has '^  new .* practice p3'
 ok a lyon news
 has '^nothing new'
