@@ -22,7 +22,9 @@ node_init E >"$WORK/E.key"
 ok a V peer add "$(cat "$WORK/E.key")" --name E
 "$EVIL" "$WORK/E" "$(cat "$WORK/V.key")" "$(addr V)" terminal 10 >"$WORK/evil.out" 2>&1 ||
 	{ cat "$WORK/evil.out" >&2; fail "agora-evil terminal failed"; }
-until_ok 10 [ "$(feed_seq V "$(cat "$WORK/E.key")")" = 3 ] || fail "V did not store E's three records"
+# A function, so that each look asks V again (the arguments of until_ok are expanded once).
+e_stored() { [ "$(feed_seq V "$(cat "$WORK/E.key")")" = 3 ]; }
+until_ok 10 e_stored || fail "V did not store E's three records (it holds $(feed_seq V "$(cat "$WORK/E.key")"))"
 
 # raw NAME: fails if $WORK/out or $WORK/err holds a byte or character that drives a terminal.
 raw() {
