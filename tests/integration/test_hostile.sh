@@ -41,12 +41,6 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8
 a() { local city=$1; shift; timeout 10 "$AGORA" --dir "$WORK/$city" "$@"; }
 key() { cat "$WORK/$1.key"; }
 addr() { echo "127.0.0.1:$(node_port "$1")"; }
-until_ok() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ "$SECONDS" -lt "$end" ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	return 1
-}
 put() { echo "{\"title\": \"$3\", \"summary\": \"$3\", \"topics\": [\"housing\"]}" | a "$1" put practice "$2" >/dev/null; }
 VICTIM=V # the node under attack: V, but a fresh W for the false claim of its feed
 vpid() { cat "$WORK/$VICTIM/pid"; }
@@ -103,7 +97,8 @@ evil_key() {
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
-# served CASE N: while E attacks, V still gets H's record CASE-N within 10 s, and
+# served CASE N: while E attacks, V still gets H's record CASE-N within 10 s (times
+# SLOW: under AddressSanitizer the members case took 5.3 s of the 10), and
 # its CLI answers, status within STATUS_MS; the slowest of each so far in
 # delivery_ms and status_ms.
 delivery_ms=0
@@ -115,7 +110,7 @@ served() {
 	until_ok 15 put H "$1-$2" "pendant l'attaque $1 $2" || fail "$1: H cannot publish"
 	t0=$(ms)
 	until_ok 10 a $VICTIM get practice "$1-$2" --city H ||
-		fail "$1: H's record $1-$2 did not reach $VICTIM within 10 s"
+		fail "$1: H's record $1-$2 did not reach $VICTIM within $((10 * SLOW)) s"
 	t1=$(ms)
 	[ $((t1 - t0)) -le "$delivery_ms" ] || delivery_ms=$((t1 - t0))
 	# Three looks each time: a case served once (forge, replay) still has a median
