@@ -94,7 +94,8 @@ static int log_take(struct ag_ctl_log *log, struct ag_ctl_log *page)
 	if (!(all = realloc(log->entries, (log->nentries + page->nentries + 1) * sizeof(*all))))
 		return -1;
 	log->entries = all;
-	memcpy(all + log->nentries, page->entries, page->nentries * sizeof(*all));
+	if (page->nentries) /* an empty page holds no array at all: memcpy must not see its NULL */
+		memcpy(all + log->nentries, page->entries, page->nentries * sizeof(*all));
 	log->nentries += page->nentries;
 	free(page->entries); /* what its entries held is log's now */
 	memset(page, 0, sizeof(*page));
