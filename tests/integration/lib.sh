@@ -82,6 +82,14 @@ until_ok() {
 	return 1
 }
 
+# gone NAME ARGS...: agora ARGS (a get) on NAME exits 1, no such record; not 3, agorad
+# unreachable, or any other failure, which must not pass for the record's absence.
+gone() {
+	local rc=0
+	a "$@" >/dev/null 2>&1 || rc=$?
+	[ "$rc" = 1 ]
+}
+
 # ok CMD...: exit 0, nothing on stderr; stdout in $WORK/out.
 ok() {
 	local rc=0

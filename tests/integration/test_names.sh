@@ -52,7 +52,7 @@ member Evil "$E" Lyon
 until_ok 15 a Sfax get member "$E" --city "$E" || fail "Evil's member record did not reach Sfax"
 [ "$(authors Sfax --city Lyon)" = "$L" ] || fail "--city Lyon after Evil named itself Lyon: $(authors Sfax --city Lyon)"
 a Sfax get practice p-lyon --city Lyon >/dev/null || fail "get --city Lyon"
-a Sfax get practice p-evil --city Lyon >/dev/null 2>&1 && fail "--city Lyon reached Evil's record"
+gone Sfax get practice p-evil --city Lyon || fail "--city Lyon reached Evil's record"
 a Sfax --json status | E=$E python3 -c '
 import json, os, sys
 f = {x["author"]: x["name"] for x in json.load(sys.stdin)["feeds"]}

@@ -287,8 +287,8 @@ put Lyon cut-Lyon "pendant la coupure, à Lyon"
 put Sfax cut-Sfax "pendant la coupure, à Sfax"
 until_ok 10 a Valencia get practice cut-Sfax --city Sfax || fail "cut-Sfax did not reach Valencia during the cut"
 until_ok 10 a Tunis get practice cut-Lyon --city Lyon || fail "cut-Lyon did not reach Tunis during the cut"
-a Napoli get practice cut-Lyon --city Lyon >/dev/null 2>&1 && fail "cut-Lyon crossed the cut to Napoli"
-a Sfax get practice cut-Napoli --city Napoli >/dev/null 2>&1 && fail "cut-Napoli crossed the cut to Sfax"
+gone Napoli get practice cut-Lyon --city Lyon || fail "cut-Lyon crossed the cut to Napoli"
+gone Sfax get practice cut-Napoli --city Napoli || fail "cut-Napoli crossed the cut to Sfax"
 sleep 3 # a cut long enough for retransmissions and dials to back off
 t0=$(now_ms)
 ip netns exec "$(ns_of Napoli)" nft delete table inet cut

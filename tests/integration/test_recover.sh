@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 has_record() { a "$1" --json get "$3" "$4" --city "$2" >/dev/null 2>&1; }
-lacks_record() { ! has_record "$@"; }
+lacks_record() { gone "$1" --json get "$3" "$4" --city "$2"; }
 config_has() { grep -qF "PublicKey = $2" "$WORK/$1/agorad.conf"; }
 logged() { grep -F "$2" "$WORK/$1/agorad.log" | grep -qF "$3"; }
 peer_up() {
