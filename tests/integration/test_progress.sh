@@ -63,6 +63,7 @@ a C sync --wait --timeout 5 >"$WORK/out" 2>"$WORK/err" || rc=$?
 [ "$rc" = 1 ] || fail "sync --wait --timeout 5 with A down exited $rc"
 grep -qE "^agora: sync: not caught up after 5 s: [0-9,]+ entries still missing; [0-9,]+ from A \(not connected\)" "$WORK/err" ||
 	fail "the timeout does not name A"
+asked=$(now_ms)
 a C --json status > "$WORK/out"
 python3 -c '
 import json, sys
@@ -75,9 +76,12 @@ assert held >= int(sys.argv[3]), (held, sys.argv[3])
 lack = int(sys.argv[2]) - held
 assert not p["connected"], p
 assert p["we_lack"] == lack, (p, lack)
-assert 0 < p["lag_known_ms"] <= int(sys.argv[4]) + 1000, p
+# C keeps the figures of A when it reads the connection close, which a loop busy storing
+# a batch (seconds under AddressSanitizer) may do well after the kill: by the time
+# it is asked, never at the time of its answer.
+assert int(sys.argv[4]) - 1000 <= p["lag_known_ms"] <= int(sys.argv[5]), (p, sys.argv[4:])
 assert st["catchup"]["missing"] == lack and st["catchup"]["received"] == held, st["catchup"]
-' "$WORK/out" "$head" "$got" "$killed" || fail "C's status of A, killed"
+' "$WORK/out" "$head" "$got" "$killed" "$asked" || fail "C's status of A, killed"
 a C status | grep -E "^A " | grep -q "(at " || fail "the table does not say when A's figures were known"
 echo "ok: A killed at $got of $head: sync --wait --timeout 5 exits 1 naming A; C keeps A's figures and when"
 
