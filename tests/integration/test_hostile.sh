@@ -204,7 +204,7 @@ print(f[0].get(sys.argv[2], "-") if f else "absent")' "$(key "$2")" "$1"
 evil_key Forge
 attack forge forge Forge
 once forge 'Forge: invalid entry.*bad signature'
-a V log --city Forge --json | grep -q forged && fail "forge: a forged entry was stored"
+case $(feed seq Forge) in absent | 0) ;; *) fail "forge: a forged entry was stored (Forge's feed at $(feed seq Forge))" ;; esac
 echo "ok: forged signature: cut off, logged once, nothing stored"
 
 evil_key Fork
