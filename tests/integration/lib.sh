@@ -50,10 +50,26 @@ vg_check() {
 	return $bad
 }
 
+# pids_ours: the pids of PIDS that are still this shell's children. A daemon the
+# test stopped or killed has given its pid back, and with ctest -j and pid_max
+# 32768 the kernel may hand it to another program before the test ends: another
+# test's agorad, which a kill at cleanup would stop (test_sample's Valmoreuil
+# was, once, "Terminated" in the middle of its run).
+pids_ours() {
+	local pid stat ppid
+	for pid in "${PIDS[@]}"; do
+		stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+		read -r _ ppid _ <<<"${stat##*") "}"
+		[ "$ppid" = $$ ] && echo "$pid"
+	done
+	return 0
+}
+
 cleanup() {
-	local pid status=$?
-	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	local pid status=$? ours
+	ours=$(pids_ours)
+	for pid in $ours; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in $ours; do wait "$pid" 2>/dev/null || true; done
 	vg_check || status=1
 	free_ports_release
 	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work kept in $WORK" >&2; else rm -rf "$WORK"; fi

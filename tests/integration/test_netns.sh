@@ -45,7 +45,7 @@ ip_of() { # the city's address: its index in CITIES, from .1
 
 alive() { # how many of our daemons still run (a zombie has exited: not counted)
 	local pid n=0
-	for pid in "${PIDS[@]}"; do
+	for pid in $(pids_ours); do
 		grep -qE '^State:\s+[^Z]' "/proc/$pid/status" 2>/dev/null && n=$((n + 1))
 	done
 	echo $n
@@ -56,11 +56,12 @@ alive() { # how many of our daemons still run (a zombie has exited: not counted)
 # Then the namespaces, then lib.sh's cleanup (work dir, valgrind check), with
 # the status we exit with.
 netns_cleanup() {
-	local status=$? pid ns i
-	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	local status=$? pid ns i ours
+	ours=$(pids_ours) # lib.sh: never a pid given since to another test's process
+	for pid in $ours; do kill -TERM "$pid" 2>/dev/null || true; done
 	for ((i = 0; i < 50 * SLOW && $(alive) > 0; i++)); do sleep 0.1; done
-	for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	for pid in $ours; do kill -KILL "$pid" 2>/dev/null || true; done
+	for pid in $ours; do wait "$pid" 2>/dev/null || true; done
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$RUN-"); do
 		ip netns delete "$ns" 2>/dev/null || echo "could not delete namespace $ns" >&2
 	done
