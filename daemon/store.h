@@ -132,10 +132,11 @@ int store_usage(struct store *, const uint8_t author[static AG_PK_LEN], struct s
  * what became of entries[i]. 0 when the whole batch is durable. Each call
  * costs a commit and its fsyncs: during a sync, give it what is ready, a
  * thousand entries or more at once. A batch is split into transactions
- * that each add a bounded amount (about 2 MB: LMDB holds a transaction's
+ * that each add a bounded amount (about 1 MB: LMDB holds a transaction's
  * new pages in memory until it commits), and in halves if LMDB still finds
- * one too big, each durable on its own, so -1 may leave a first part
- * stored; appending it again reports those as duplicates.
+ * one too big. The last part's commit makes the whole batch durable (the
+ * parts before it do not sync LMDB's meta page); -1 may leave a first part
+ * stored, and appending it again reports those as duplicates.
  */
 int store_append(struct store *, const struct ag_entry *entries, size_t n,
                  struct store_result *res);
