@@ -11,10 +11,10 @@
 
 #define STEM_MIN    3     /* letters a stem keeps at least: shorter ones match too much */
 #define CACHE_SIZE  65536 /* Snowball stems kept: words recur, by Zipf's law */
-#define CACHE_WORDS 3     /* eight-byte words a slot keeps of a word */
+#define CACHE_WORDS 2     /* eight-byte words a slot keeps of a word */
 #define CACHE_WORD  (8 * CACHE_WORDS) /* bytes; longer words are stemmed each time */
 #define CACHE_LANES 4                 /* stems a slot keeps of its word */
-#define LANE_TAIL   5                 /* bytes of a stem after the part of the word it keeps */
+#define LANE_TAIL   2                 /* bytes of a stem after the part of the word it keeps */
 
 static const char *const lang_codes[AG_LANG_COUNT] = {"", "ar", "en", "es", "fr", "it"};
 static const char *const snowball[AG_LANG_COUNT] = {NULL,      NULL,     "english",
@@ -35,27 +35,33 @@ static const char *const common[AG_LANG_COUNT][16] = {
 
 /*
  * Stems remembered, Snowball's and the Arabic stemmer's, in a pair of slots
- * (two-way set associative), one cache line a slot: a Snowball call costs about half a microsecond,
- * the Arabic stemmer's twenty affix comparisons a good part of one, and words recur (Zipf's law). A
- * slot is a word's, with a lane for each of its stems: a word in Latin script has one per Snowball
- * language (a string of unknown language stems its words in all four), one in Arabic script its
- * stem and its whole stem (ag_stem_whole). Keyed by the word alone, a text's vocabulary fills a
- * quarter of the slots that it did keyed by word and language, and conflicts, which made one lookup
- * in ten a miss, are rare. A lane holds its stem as a part of the word and a short tail: Snowball
- * cuts suffixes and changes a letter or two, the Arabic stemmer cuts both
- * ends. Any number of threads share one cache, each with its own stemmers:
- * a slot is a seqlock. meta holds its sequence number (odd while it is
- * written), the word's length, and a bit for each lane that holds a stem;
- * a reader that sees the number change, or odd, takes a miss. Every field
- * is an atomic, read and written relaxed between the fences.
+ * (two-way set associative), a pair in two cache lines: a Snowball call costs about half a
+ * microsecond, the Arabic stemmer's twenty affix comparisons a good part of one, and words recur
+ * (Zipf's law). A slot is a word's, with a lane for each of its stems: a word in Latin script has
+ * one per Snowball language (a string of unknown language stems its words in all four), one in
+ * Arabic script its stem and its whole stem (ag_stem_whole). Keyed by the word alone, a text's
+ * vocabulary fills a quarter of the slots that it did keyed by word and language, and conflicts,
+ * which made one lookup in ten a miss, are rare. A lane holds its stem as a part of the word and a
+ * short tail: Snowball cuts suffixes and changes a letter or two, the Arabic stemmer cuts both
+ * ends. A slot is 40 bytes, and the cache's 65536 take 2.5 MB, which a busy
+ * node's vocabulary fills: it keeps words of up to 16 bytes and tails of up
+ * to 2. Slots of 64 bytes, for words of 24 and tails of 5, cost 1.5 MB more
+ * of the daemon's memory for a tenth of a stem made per body fewer (bench-sync's
+ * text: 1.01 made per body, not 0.92). Any number of threads share one cache, each with its own
+ * stemmers: a slot is a seqlock. meta holds its sequence number (odd while it is written), the
+ * word's length, and a bit for each lane that holds a stem; a reader that sees the number change,
+ * or odd, takes a miss. Every field is an atomic, read and written relaxed between the fences.
  */
 struct slot {
 	_Atomic uint64_t meta; /* seq(32) len(8) lanes(8) */
-	_Atomic uint64_t word[CACHE_WORDS], lane[CACHE_LANES];
+	_Atomic uint64_t word[CACHE_WORDS];
+	_Atomic uint32_t lane[CACHE_LANES];
 };
 
-/* The slots, in pairs that start a 128-byte block: a word's pair is two cache lines, fetched
- * together. */
+_Static_assert(sizeof(struct slot) == 40, "a pair of slots in 80 bytes");
+
+/* The slots, in pairs of 80 bytes from a 64-byte boundary: a word's pair is two cache lines,
+ * fetched together. */
 struct ag_stem_cache {
 	struct slot *slot;
 	void *mem; /* calloc's block, the slots in it */
@@ -126,11 +132,11 @@ struct ag_stem_cache *ag_stem_cache_new(void)
 	struct ag_stem_cache *c = malloc(sizeof(*c));
 
 	/* calloc, not aligned_alloc and memset: the pages stay untouched until used. */
-	if (!c || !(c->mem = calloc(1, CACHE_SIZE * sizeof(struct slot) + 128))) {
+	if (!c || !(c->mem = calloc(1, CACHE_SIZE * sizeof(struct slot) + 63))) {
 		free(c);
 		return NULL;
 	}
-	c->slot = (struct slot *)(((uintptr_t)c->mem + 127) & ~(uintptr_t)127);
+	c->slot = (struct slot *)(((uintptr_t)c->mem + 63) & ~(uintptr_t)63);
 	return c;
 }
 
@@ -279,10 +285,10 @@ static uint64_t meta_make(uint64_t seq, size_t len, unsigned lanes)
 
 /*
  * A stem as a lane: where it starts in the word, how much of the word it
- * keeps, and a tail: [start][keep][tail length][tail, 5 bytes]. 0 for no
- * stem; false when it has no such form.
+ * keeps, and a tail: [start | tail length << 6][keep][tail, 2 bytes]. 0 for
+ * no stem; false when it has no such form.
  */
-static bool lane_make(const char *w, size_t len, const char *stem, size_t n, uint64_t *lane)
+static bool lane_make(const char *w, size_t len, const char *stem, size_t n, uint32_t *lane)
 {
 	size_t start, keep = 0;
 
@@ -297,20 +303,21 @@ static bool lane_make(const char *w, size_t len, const char *stem, size_t n, uin
 		start = keep = 0; /* a stem that is all tail */
 	if (n - keep > LANE_TAIL)
 		return false;
-	*lane = n == 0 ? 0 : (uint64_t)start | (uint64_t)keep << 8 | (uint64_t)(n - keep) << 16;
+	/* start < len <= CACHE_WORD: six bits */
+	*lane = n == 0 ? 0 : (uint32_t)(start | (n - keep) << 6) | (uint32_t)keep << 8;
 	for (size_t i = keep; i < n; i++)
-		*lane |= (uint64_t)(uint8_t)stem[i] << (8 * (3 + i - keep));
+		*lane |= (uint32_t)(uint8_t)stem[i] << (8 * (2 + i - keep));
 	return true;
 }
 
 /* The stem that lane holds of w, into out: its length. */
-static size_t lane_stem(uint64_t lane, const char *w, char out[static AG_FOLD_WORD_MAX])
+static size_t lane_stem(uint32_t lane, const char *w, char out[static AG_FOLD_WORD_MAX])
 {
-	size_t start = lane & 0xff, keep = lane >> 8 & 0xff, tail = lane >> 16 & 0xff;
+	size_t start = lane & 0x3f, tail = lane >> 6 & 0x3, keep = lane >> 8 & 0xff;
 
 	memcpy(out, w + start, keep);
 	for (size_t i = 0; i < tail; i++)
-		out[keep + i] = (char)(lane >> (8 * (3 + i)));
+		out[keep + i] = (char)(lane >> (8 * (2 + i)));
 	return keep + tail;
 }
 
@@ -319,7 +326,7 @@ static size_t lane_stem(uint64_t lane, const char *w, char out[static AG_FOLD_WO
  * lanes: a bit for each in the result, 0 when sl holds another word.
  */
 static unsigned cache_read(struct slot *sl, const uint64_t wv[static CACHE_WORDS], size_t len,
-                           uint64_t lanes[static CACHE_LANES])
+                           uint32_t lanes[static CACHE_LANES])
 {
 	uint64_t m = atomic_load_explicit(&sl->meta, memory_order_acquire);
 	bool same = true;
@@ -344,8 +351,9 @@ static unsigned cache_read(struct slot *sl, const uint64_t wv[static CACHE_WORDS
 static void cache_put(struct slot *sl, unsigned lane, const uint64_t wv[static CACHE_WORDS],
                       const char *w, size_t len, const char *stem, size_t n)
 {
-	uint64_t m = atomic_load_explicit(&sl->meta, memory_order_relaxed), seq = m >> 32, v;
+	uint64_t m = atomic_load_explicit(&sl->meta, memory_order_relaxed), seq = m >> 32;
 	unsigned lanes = 0;
+	uint32_t v;
 
 	if (seq % 2 == 1 || !lane_make(w, len, stem, n, &v) ||
 	    !atomic_compare_exchange_strong_explicit(&sl->meta, &m, meta_make(seq + 1, 0, 0),
@@ -375,7 +383,7 @@ void ag_stem_prefetch(const struct ag_stemmer *s, const char *word, size_t len)
 	word_load(word, len, wv);
 	sl = cache_pair(s->cache, wv, len);
 	__builtin_prefetch(sl);
-	__builtin_prefetch(sl + 1);
+	__builtin_prefetch((const char *)(sl + 2) - 1);
 }
 
 /* The whole stem: the Arabic stem with a first letter kept that the stem took for a proclitic. */
@@ -419,7 +427,7 @@ struct look {
 	uint64_t wv[CACHE_WORDS];
 	struct slot *sl; /* NULL: not cached */
 	unsigned have;
-	uint64_t lanes[CACHE_LANES];
+	uint32_t lanes[CACHE_LANES];
 };
 
 static bool slot_used(struct slot *sl)
