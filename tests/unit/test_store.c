@@ -667,6 +667,48 @@ static void test_prepared_append(void **state)
 	store_prep_clear(&p[0]); /* a cleared prep may be cleared again */
 }
 
+/*
+ * A body with more terms than a verify thread keeps room for between bodies
+ * (index_terms.c's SCRATCH_KEEP, 64 KiB: 5000 distinct words here), prepared
+ * between two small ones on one thread: each is indexed whole, none takes
+ * another's words.
+ */
+static void test_prepared_large_body(void **state)
+{
+	struct fixture *f = *state;
+	struct ag_entry e[3];
+	struct store_prep p[3] = {{0}};
+	struct store_result r[3];
+	struct prep_job job = {e, p, 3, 0};
+	char *text = malloc(5000 * 8);
+	size_t len = 0;
+	pthread_t t;
+
+	assert_non_null(text);
+	for (int i = 0; i < 5000; i++)
+		len += (size_t)sprintf(text + len, "%smot%d", i ? " " : "", i);
+	e[0] = entry_make(f, &f->a, "practice", "p1", "avant", 10);
+	e[1] = entry_make(f, &f->a, "practice", "p2", text, 11);
+	e[2] = entry_make(f, &f->a, "practice", "p3", "apres", 12);
+	free(text);
+	assert_int_equal(pthread_create(&t, NULL, prepare_all, &job), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(job.rc, 0);
+	assert_true(store_prep_bytes(&p[1]) > 64 * 1024);
+	assert_true(store_prep_bytes(&p[2]) < 1024);
+	assert_int_equal(store_append_prepared(f->st, e, p, 3, r), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(r[i].status, STORE_STORED);
+		store_prep_clear(&p[i]);
+	}
+	assert_int_equal(search(f, "avant", NULL), 1);
+	assert_int_equal(search(f, "mot0", NULL), 1);
+	assert_int_equal(search(f, "mot4999", NULL), 1);
+	assert_int_equal(search(f, "apres", NULL), 1);
+	assert_int_equal(search(f, "mot17 apres", NULL), 0);
+	assert_consistent(f);
+}
+
 static void test_list_newest_first(void **state)
 {
 	struct fixture *f = *state;
@@ -1659,6 +1701,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retraction_leaves_views, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_versions_within_one_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prepared_append, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prepared_large_body, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_newest_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish_refused_when_forked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_successor_closes_feed, setup, teardown),
