@@ -32,8 +32,9 @@
 #define SYNC_APPLY_MIN   1024 /* verified entries that go to the store at once while more come */
 /*
  * What an entry's index terms may take while its job verifies, counted
- * against the bounds then (index_prepare's first room for them): made on
- * every worker at once, they are what a queue of jobs mostly holds.
+ * against the bounds then: made on every worker at once, they are what a
+ * queue of jobs mostly holds. Text makes about three bytes of terms a byte
+ * (bench-sync's: 1,505 for a body of 500); the rest is room.
  */
 #define SYNC_PREP_GUESS(body_len) (4 * (body_len) + 256)
 #define SYNC_FEED_COUNT           512  /* entries read from the store per batch */
