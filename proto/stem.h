@@ -41,7 +41,7 @@ enum ag_lang ag_lang_guess(const char *text, size_t len);
 int ag_stem_arabic(const char *word);
 
 /*
- * Stems remembered (4 MiB, touched as used), which any number of threads may share, each
+ * Stems remembered (2.5 MiB, touched as used), which any number of threads may share, each
  * through its own ag_stemmer: threads that index the same text warm one
  * cache, not one each.
  */
