@@ -226,11 +226,17 @@ static void merge_copy(uint8_t *out, const uint8_t *p, size_t n, struct dead_set
 		merge_one(out, p + i * POST_LEN, ds, m);
 }
 
-/* How many of the n postings at p come before v, p[0] included: galloping from the start. */
+/*
+ * How many of the n postings at p come before v, p[0] included: all of them
+ * when the last does (segments mostly span different times), or else
+ * galloping from the start.
+ */
 static size_t post_before(const uint8_t *p, size_t n, const uint8_t *v)
 {
 	size_t lo = 1, hi = 2;
 
+	if (post_cmp(p + (n - 1) * POST_LEN, v) < 0)
+		return n;
 	while (hi < n && post_cmp(p + hi * POST_LEN, v) < 0) {
 		lo = hi + 1;
 		hi *= 2;
@@ -249,65 +255,135 @@ static size_t post_before(const uint8_t *p, size_t n, const uint8_t *v)
 }
 
 /*
- * Merges the postings of the readers in[] into out, less the dead; *m
+ * A merge's readers in order of what each is on, a term or a posting: a
+ * binary heap of their numbers, O(log k) a step where a scan of all k
+ * readers took O(k). Each node holds its key's first 16 bytes, big endian
+ * and zero padded, so that most comparisons are of integers: terms are
+ * read beyond that only when both are longer.
+ */
+struct hnode {
+	uint64_t k0, k1;
+	uint8_t len; /* a term's; 0 for a posting, whose 10 bytes are in k0 and k1 */
+	uint8_t i;   /* the reader's number: below SEGS_MAX */
+};
+
+struct heap {
+	struct hnode n[SEGS_MAX];
+	size_t len;
+	const struct reader *r; /* the readers, whose terms hold what the keys do not */
+};
+
+/* Orders two nodes by their keys: terms in byte order, postings in posting order. */
+static inline int hnode_cmp(const struct heap *h, const struct hnode *a, const struct hnode *b)
+{
+	if (a->k0 != b->k0)
+		return a->k0 < b->k0 ? -1 : 1;
+	if (a->k1 != b->k1)
+		return a->k1 < b->k1 ? -1 : 1;
+	if (a->len <= 16 || b->len <= 16) /* one is the other's first bytes, or they are equal */
+		return (a->len > b->len) - (a->len < b->len);
+	return term_cmp(h->r[a->i].term + 16, a->len - 16U, h->r[b->i].term + 16, b->len - 16U);
+}
+
+static inline int hnode_before(const struct heap *h, const struct hnode *a, const struct hnode *b)
+{
+	int c = hnode_cmp(h, a, b);
+
+	return c ? c < 0 : a->i < b->i;
+}
+
+/* Moves the node at `at` down to its place. */
+static void heap_down(struct heap *h, size_t at)
+{
+	struct hnode x = h->n[at];
+
+	for (size_t c; (c = 2 * at + 1) < h->len; at = c) {
+		if (c + 1 < h->len && hnode_before(h, &h->n[c + 1], &h->n[c]))
+			c++;
+		if (!hnode_before(h, &h->n[c], &x))
+			break;
+		h->n[at] = h->n[c];
+	}
+	h->n[at] = x;
+}
+
+static void heap_push(struct heap *h, struct hnode x)
+{
+	size_t at = h->len++;
+
+	for (; at > 0 && hnode_before(h, &x, &h->n[(at - 1) / 2]); at = (at - 1) / 2)
+		h->n[at] = h->n[(at - 1) / 2];
+	h->n[at] = x;
+}
+
+static void heap_pop(struct heap *h)
+{
+	h->n[0] = h->n[--h->len];
+	if (h->len)
+		heap_down(h, 0);
+}
+
+/* The node behind the root: the second in order. The heap holds two nodes or more. */
+static const struct hnode *heap_second(const struct heap *h)
+{
+	return h->len > 2 && hnode_before(h, &h->n[2], &h->n[1]) ? &h->n[2] : &h->n[1];
+}
+
+static struct hnode term_node(const struct reader *r, size_t i)
+{
+	const char *t = (const char *)r->term;
+
+	return (struct hnode){term_prefix(t, r->tlen, 0), term_prefix(t, r->tlen, 8),
+	                      (uint8_t)r->tlen, (uint8_t)i};
+}
+
+static struct hnode post_node(const uint8_t *p, size_t i)
+{
+	return (struct hnode){be64_get(p), (uint64_t)p[8] << 8 | p[9], 0, (uint8_t)i};
+}
+
+/*
+ * Merges the postings of the k readers in[] into out, less the dead; *m
  * receives how many. A version's postings are all in one segment, so no
  * two runs share one. Segments mostly span different times, so the run
  * with the newest posting is copied in one piece, up to the next run's
  * newest.
  */
-static void merge_term(const struct reader *r, const int *in, size_t k, struct dead_set *ds,
+static void merge_term(const struct reader *r, const uint8_t *in, size_t k, struct dead_set *ds,
                        uint8_t *out, size_t *m)
 {
-	size_t pos[SEGS_MAX] = {0};
+	struct heap h; /* not zeroed: what it holds is set as it grows */
+	size_t pos[SEGS_MAX];
 
+	h.len = 0;
+	h.r = NULL;
 	*m = 0;
-	for (;;) {
-		const uint8_t *p = NULL, *q = NULL;
-		size_t best = 0, n;
+	if (k == 1) { /* most terms: a rare word is in one segment of a tier */
+		merge_copy(out, r[in[0]].post, r[in[0]].n, ds, m);
+		return;
+	}
+	for (size_t j = 0; j < k; j++) {
+		pos[j] = 0;
+		if (r[in[j]].n)
+			heap_push(&h, post_node(r[in[j]].post, j));
+	}
+	while (h.len) {
+		size_t j = h.n[0].i, n = r[in[j]].n - pos[j];
+		const uint8_t *p = r[in[j]].post + pos[j] * POST_LEN;
 
-		for (size_t i = 0; i < k; i++) {
-			const uint8_t *h = r[i].post + pos[i] * POST_LEN;
+		if (h.len > 1) {
+			size_t s = heap_second(&h)->i;
 
-			if (!in[i] || pos[i] == r[i].n)
-				continue;
-			if (!p || post_cmp(h, p) < 0) {
-				q = p;
-				p = h;
-				best = i;
-			} else if (!q || post_cmp(h, q) < 0) {
-				q = h;
-			}
+			n = post_before(p, n, r[in[s]].post + pos[s] * POST_LEN);
 		}
-		if (!p)
-			return;
-		n = r[best].n - pos[best];
-		if (q)
-			n = post_before(p, n, q);
 		merge_copy(out, p, n, ds, m);
-		pos[best] += n;
-	}
-}
-
-/* Which readers are on the lowest term, in one pass: in[i], and the lowest. */
-static const struct reader *merge_low(const struct reader *r, size_t k, int *in)
-{
-	const struct reader *low = NULL;
-
-	for (size_t i = 0; i < k; i++) {
-		int cmp = -1;
-
-		in[i] = 0;
-		if (r[i].done)
-			continue;
-		if (low)
-			cmp = term_cmp(r[i].term, r[i].tlen, low->term, low->tlen);
-		if (cmp < 0) {
-			memset(in, 0, i * sizeof(*in));
-			low = &r[i];
+		if ((pos[j] += n) == r[in[j]].n) {
+			heap_pop(&h);
+		} else {
+			h.n[0] = post_node(p + n * POST_LEN, j);
+			heap_down(&h, 0);
 		}
-		in[i] = cmp <= 0;
 	}
-	return low;
 }
 
 /*
@@ -418,7 +494,8 @@ struct merge {
 	struct reader r[SEGS_MAX];
 	struct writer w;
 	struct dead_set ds;
-	int primed; /* each reader is on its first entry */
+	struct heap terms; /* the readers not at their end, by term */
+	int primed;        /* each reader is on its first entry */
 };
 
 static void merge_free(struct merge *m)
@@ -432,33 +509,46 @@ static void merge_free(struct merge *m)
 	free(m);
 }
 
+/* Moves the readers in[] on to their next terms, back into the heap unless at their end. */
+static int merge_next(struct merge *m, MDB_cursor *c, const uint8_t *in, size_t k)
+{
+	int rc = 0;
+
+	for (size_t j = 0; j < k && rc == 0; j++)
+		if ((rc = index_reader_next(&m->r[in[j]], c)) == 0 && !m->r[in[j]].done)
+			heap_push(&m->terms, term_node(&m->r[in[j]], in[j]));
+	return rc;
+}
+
 /*
- * Merges the readers' current term into the writer, and moves them on;
- * *end at the inputs' end, the last block then written.
+ * Merges the lowest term of the readers into the writer, and moves on the
+ * readers that held it; *end at the inputs' end, the last block then written.
  */
 static int merge_one_term(struct merge *m, MDB_cursor *c, int *end)
 {
 	uint8_t term[TERM_MAX], *out;
-	int in[SEGS_MAX], rc = 0;
-	const struct reader *low = merge_low(m->r, m->k, in);
-	size_t tlen, total = 0, n;
+	uint8_t in[SEGS_MAX];
+	struct hnode low;
+	size_t tlen, total = 0, k = 0, n;
+	int rc;
 
-	if (!low) {
+	if (m->terms.len == 0) {
 		*end = 1;
 		return index_writer_emit(&m->w);
 	}
-	tlen = low->tlen;
-	memcpy(term, low->term, tlen);
-	for (size_t i = 0; i < m->k; i++)
-		total += in[i] ? m->r[i].n : 0;
+	low = m->terms.n[0];
+	tlen = m->r[low.i].tlen;
+	memcpy(term, m->r[low.i].term, tlen);
+	do {
+		in[k] = m->terms.n[0].i;
+		total += m->r[in[k++]].n;
+		heap_pop(&m->terms);
+	} while (m->terms.len && hnode_cmp(&m->terms, &m->terms.n[0], &low) == 0);
 	if ((rc = index_writer_begin(&m->w, term, tlen, total, &out)) != 0)
 		return rc;
-	merge_term(m->r, in, m->k, &m->ds, out, &n);
+	merge_term(m->r, in, k, &m->ds, out, &n);
 	index_writer_end(&m->w, n);
-	for (size_t i = 0; i < m->k && rc == 0; i++)
-		if (in[i])
-			rc = index_reader_next(&m->r[i], c);
-	return rc;
+	return merge_next(m, c, in, k);
 }
 
 /* Merges terms until the piece has written its bytes or the inputs end (*end). */
@@ -466,15 +556,21 @@ static int merge_piece(struct index *ix, struct merge *m, MDB_txn *txn, int *end
 {
 	size_t from = m->w.written;
 	MDB_cursor *c;
-	int rc;
+	int rc = 0;
 
 	*end = 0;
 	m->w.txn = txn;
 	if ((rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0)
 		return rc;
-	for (size_t i = 0; !m->primed && i < m->k && rc == 0; i++)
-		rc = index_reader_next(&m->r[i], c);
-	m->primed = 1;
+	if (!m->primed) {
+		uint8_t all[SEGS_MAX];
+
+		for (size_t i = 0; i < m->k; i++)
+			all[i] = (uint8_t)i;
+		m->terms = (struct heap){.len = 0, .r = m->r};
+		rc = merge_next(m, c, all, m->k);
+		m->primed = 1;
+	}
 	while (rc == 0 && !*end && m->w.written - from < ix->piece)
 		rc = merge_one_term(m, c, end);
 	mdb_cursor_close(c);

@@ -2,8 +2,9 @@
  * test_index.c: search
  * through the store across languages, text maps and nested fields, with
  * filters; the index against a brute-force model under updates,
- * retractions, tied timestamps, filters and limits; and a merge stopped
- * between any two of its transactions.
+ * retractions, tied timestamps, filters and limits; a merge stopped
+ * between any two of its transactions; and merges of many segments
+ * against a plain reference.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -870,6 +871,258 @@ static void test_merge_stopped(void **state)
 	free(dir);
 }
 
+/* ---- merges against a plain reference ---- */
+
+#define MR_VOCAB 22
+#define MR_TERM  256
+
+/* Words that share their first 8 or 16 bytes, or are each other's start, in three scripts. */
+static const char *mr_words[MR_VOCAB] = {"internationalisation",
+                                         "internationalisations",
+                                         "internationalise",
+                                         "internat",
+                                         "internats",
+                                         "intern",
+                                         "olive",
+                                         "oliveraie",
+                                         "oliveraies",
+                                         "harbour",
+                                         "harbours",
+                                         "lantern",
+                                         "saffron",
+                                         "mosaic",
+                                         "hébergement",
+                                         "hébergements",
+                                         "سكن",
+                                         "مسكن",
+                                         "مساكن",
+                                         "zz",
+                                         "zzz",
+                                         "abcdefgh"};
+
+/* One term's posting, as a segment's block holds it: the term, then 11 bytes. */
+struct mr_pair {
+	uint8_t term[MR_TERM];
+	size_t tlen;
+	uint8_t post[11];
+};
+
+static int mr_pair_cmp(const void *a, const void *b)
+{
+	const struct mr_pair *x = a, *y = b;
+	int c = memcmp(x->term, y->term, x->tlen < y->tlen ? x->tlen : y->tlen);
+
+	if (c == 0 && x->tlen != y->tlen)
+		c = x->tlen < y->tlen ? -1 : 1;
+	return c ? c : memcmp(x->post, y->post, 10);
+}
+
+/*
+ * Every (term, posting) of the segments the catalog names, in the order
+ * their blocks hold them, less those of dead docnos if `live`. *nsegs
+ * receives how many segments; *ndead how many docnos are dead.
+ */
+static struct mr_pair *mr_read(MDB_env *env, int live, size_t *n, size_t *nsegs, size_t *ndead)
+{
+	struct mr_pair *out = NULL;
+	size_t cap = 0;
+	MDB_txn *txn;
+	MDB_dbi blocks, segdb, dead;
+	MDB_cursor *c;
+	MDB_val k, v;
+	MDB_stat st;
+	int rc;
+
+	*n = 0;
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "blocks", 0, &blocks), 0);
+	assert_int_equal(mdb_dbi_open(txn, "segs", 0, &segdb), 0);
+	assert_int_equal(mdb_dbi_open(txn, "dead", 0, &dead), 0);
+	assert_int_equal(mdb_stat(txn, segdb, &st), 0);
+	*nsegs = st.ms_entries;
+	assert_int_equal(mdb_stat(txn, dead, &st), 0);
+	*ndead = st.ms_entries;
+	assert_int_equal(mdb_cursor_open(txn, blocks, &c), 0);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *b = v.mv_data;
+		MDB_val sk = {4, k.mv_data}, sv;
+
+		if (mdb_get(txn, segdb, &sk, &sv) != 0)
+			continue; /* garbage of a merge */
+		for (size_t pos = 0; pos < v.mv_size;) {
+			size_t tl = b[pos];
+			const uint8_t *t = b + pos + 1, *p = t + tl + 4;
+			uint32_t np = (uint32_t)t[tl] << 24 | (uint32_t)t[tl + 1] << 16 |
+			              (uint32_t)t[tl + 2] << 8 | t[tl + 3];
+
+			assert_true(tl > 0 && tl <= MR_TERM && np > 0);
+			assert_true(pos + 5 + tl + (size_t)np * 11 <= v.mv_size);
+			for (uint32_t i = 0; i < np; i++, p += 11) {
+				uint8_t dk[4] = {p[6], p[7], p[8], p[9]};
+				MDB_val dkey = {4, dk}, dv;
+
+				if (live && mdb_get(txn, dead, &dkey, &dv) == 0)
+					continue;
+				if (*n == cap) {
+					cap = cap ? 2 * cap : 1024;
+					assert_non_null(out = realloc(out, cap * sizeof(*out)));
+				}
+				memcpy(out[*n].term, t, tl);
+				out[*n].tlen = tl;
+				memcpy(out[*n].post, p, 11);
+				(*n)++;
+			}
+			pos += 5 + tl + (size_t)np * 11;
+		}
+	}
+	assert_int_equal(rc, MDB_NOTFOUND);
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return out;
+}
+
+/* The merge as it must come out: the live postings of every segment, sorted. */
+static struct mr_pair *mr_reference(MDB_env *env, size_t *n)
+{
+	size_t nsegs, ndead;
+	struct mr_pair *ref = mr_read(env, 1, n, &nsegs, &ndead);
+
+	assert_true(nsegs > 1);
+	qsort(ref, *n, sizeof(*ref), mr_pair_cmp);
+	return ref;
+}
+
+/* The index is one segment that holds exactly ref, in its order, and no docno is left dead. */
+static void mr_check(MDB_env *env, const struct mr_pair *ref, size_t nref)
+{
+	size_t n, nsegs, ndead;
+	struct mr_pair *got = mr_read(env, 0, &n, &nsegs, &ndead);
+
+	assert_int_equal(nsegs, 1);
+	assert_int_equal(ndead, 0);
+	assert_int_equal(n, nref);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(got[i].tlen, ref[i].tlen);
+		assert_memory_equal(got[i].term, ref[i].term, ref[i].tlen);
+		assert_memory_equal(got[i].post, ref[i].post, 11);
+	}
+	free(got);
+}
+
+/* Queues version docno with words of mr_words chosen at random. */
+static void mr_add(struct index *ix, uint32_t docno, uint64_t ts)
+{
+	static const uint8_t authors[3][32] = {{7}, {7, [31] = 1}, {7, 0, 0, 0, 0, 0, 0, 0, 1}};
+	char text[512] = "";
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	for (int w = 0, nw = 1 + rand() % 6; w < nw; w++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s ",
+		         mr_words[rand() % MR_VOCAB]);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	msgpack_pack_str_with_body(&pk, "text", 4);
+	msgpack_pack_str_with_body(&pk, text, strlen(text));
+	struct index_doc doc = {docno,
+	                        ts,
+	                        rand() % 2 ? "practice" : "pilot",
+	                        authors[rand() % 3],
+	                        (const uint8_t *)sb.data,
+	                        sb.size};
+
+	assert_int_equal(index_add(ix, &doc), 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* A version's timestamp in segment s: segments of four kinds take turns. */
+static uint64_t mr_time(int s, int i)
+{
+	switch (s % 4) {
+	case 0: /* newer than every segment before: its postings do not interleave */
+		return 1000000 + (uint64_t)s * 1000 + (uint64_t)i;
+	case 1: /* anywhere in a range that other segments share */
+		return 500000 + (uint64_t)(rand() % 100000);
+	case 2: /* tied with many others: the docno orders them */
+		return 700000 + (uint64_t)(rand() % 3);
+	default: /* older than every segment before */
+		return 400000 - (uint64_t)s * 1000 - (uint64_t)i;
+	}
+}
+
+/*
+ * nseg segments, one per transaction, of 1 to 40 versions each; in each
+ * transaction some versions of earlier segments are killed, and some of its
+ * own (which never reach a segment). dead[] marks the docnos killed.
+ */
+static void mr_fill(MDB_env *env, struct index *ix, int nseg, uint32_t *docno, uint8_t *dead)
+{
+	for (int s = 0; s < nseg; s++) {
+		uint32_t first = *docno;
+		MDB_txn *txn;
+
+		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+		for (int i = 0, n = 1 + rand() % 40; i < n; i++)
+			mr_add(ix, (*docno)++, mr_time(s, i));
+		for (uint32_t d = 1; d < *docno; d++)
+			if (!dead[d] && rand() % (d >= first ? 8 : 40) == 0) {
+				dead[d] = 1;
+				assert_int_equal(index_kill(ix, txn, d), 0);
+			}
+		assert_int_equal(index_flush(ix, txn), 0);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+	}
+}
+
+/*
+ * Merges of many segments (more than sixteen, so more than one tier's
+ * worth), whose postings interleave, tie, or follow one another, with dead
+ * versions among them, in pieces of 4 KiB: the merge that the tiers call
+ * for, then a merge of everything, each give one segment that holds exactly
+ * the live postings of the segments it replaced, terms in byte order and
+ * each term's postings in posting order, and forgets every dead docno.
+ */
+static void test_merge_reference(void **state)
+{
+	static uint8_t dead[4096];
+	char *dir = tu_tmpdir("mergeref"), *path;
+	uint32_t docno = 1;
+	struct mr_pair *ref;
+	MDB_env *env;
+	struct index *ix;
+	MDB_txn *txn;
+	size_t nref;
+
+	(void)state;
+	assert_non_null(dir);
+	path = tu_path(dir, "ix.mdb");
+	env = ms_env(path);
+	ix = ms_open(env);
+	srand(21);
+	memset(dead, 0, sizeof(dead));
+	mr_fill(env, ix, 20, &docno, dead);
+	ref = mr_reference(env, &nref);
+	assert_true(ms_steps(env, ix, -1)); /* the twenty of tier 0, at once */
+	mr_check(env, ref, nref);
+	free(ref);
+	mr_fill(env, ix, 36, &docno, dead);
+	ref = mr_reference(env, &nref);
+	assert_true(ms_steps(env, ix, -1)); /* the 36 new ones */
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(index_merge_all(ix, txn), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_true(ms_steps(env, ix, -1));
+	mr_check(env, ref, nref);
+	free(ref);
+	index_free(ix);
+	mdb_env_close(env);
+	assert_int_equal(tu_rmtree(dir), 0);
+	free(path);
+	free(dir);
+}
+
 static void test_index_matches_model(void **state)
 {
 	model_run(*state, 0);
@@ -895,6 +1148,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_index_matches_model, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_matches_model_batched, setup, teardown),
 	    cmocka_unit_test(test_merge_stopped),
+	    cmocka_unit_test(test_merge_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
