@@ -42,15 +42,23 @@
 #include "index.h"
 #include "index_internal.h"
 
+/* The slots of an intern table that holds n terms at most half full. */
+static size_t slots_for(size_t n)
+{
+	size_t cap = 4096;
+
+	while (n * 2 >= cap)
+		cap *= 2;
+	return cap;
+}
+
 /* Room in the intern table for n more terms, at most half full. */
 static int slots_reserve(struct index *ix, size_t n)
 {
-	size_t cap = ix->nslots ? ix->nslots : 4096;
+	size_t cap = slots_for(ix->nterms + n);
 	struct slot *s;
 
-	while ((ix->nterms + n) * 2 >= cap)
-		cap *= 2;
-	if (cap == ix->nslots)
+	if (cap <= ix->nslots)
 		return 0;
 	if (!(s = calloc(cap, sizeof(*s))))
 		return ENOMEM;
@@ -85,9 +93,12 @@ static long term_intern(struct index *ix, const struct tref *r)
 	for (i = slot_first(ix, r); ix->slots[i].term; i = (i + 1) & mask) {
 		const struct slot *s = &ix->slots[i];
 
-		if (s->pfx == pfx && s->pfx2 == pfx2 && s->hl == hl &&
-		    (r->len <= 16 || memcmp(ix->arena + ix->terms[s->term - 1].off + 16, t + 16,
-		                            r->len - 16U) == 0))
+		const struct pterm *pt = &ix->terms[s->term - 1];
+
+		if (s->pfx == pfx && s->hl == hl &&
+		    (r->len <= 8 ||
+		     (pt->pfx2 == pfx2 && (r->len <= 16 || memcmp(ix->arena + pt->off + 16, t + 16,
+		                                                  r->len - 16U) == 0))))
 			return (long)s->term - 1;
 	}
 	if (grow((void **)&ix->terms, &ix->terms_cap, ix->nterms + 1, sizeof(*ix->terms)) ||
@@ -96,7 +107,7 @@ static long term_intern(struct index *ix, const struct tref *r)
 	memcpy(ix->arena + ix->arena_len, t, r->len);
 	ix->terms[ix->nterms] = (struct pterm){pfx, pfx2, (uint32_t)ix->arena_len, r->len};
 	ix->arena_len += r->len;
-	ix->slots[i] = (struct slot){pfx, pfx2, hl, (uint32_t)++ix->nterms};
+	ix->slots[i] = (struct slot){pfx, hl, (uint32_t)++ix->nterms};
 	return (long)ix->nterms - 1;
 }
 
@@ -172,10 +183,23 @@ int index_kill(struct index *ix, MDB_txn *txn, uint32_t docno)
 	return mdb_put(txn, ix->dead, &(MDB_val){4, k}, &(MDB_val){0, k}, 0);
 }
 
+/*
+ * Empties the queue. The intern table takes the size this transaction's
+ * terms needed, if it grew larger for an earlier one: a sync's
+ * transactions are alike, and a table that fits them stays in the cache.
+ */
 void index_reset(struct index *ix)
 {
-	if (ix->nterms)
+	size_t want = slots_for(ix->nterms);
+	struct slot *s;
+
+	if (ix->nterms && want < ix->nslots && (s = calloc(want, sizeof(*s)))) {
+		free(ix->slots);
+		ix->slots = s;
+		ix->nslots = want;
+	} else if (ix->nterms) {
 		memset(ix->slots, 0, ix->nslots * sizeof(*ix->slots));
+	}
 	ix->nterms = ix->ndocs = ix->nops = ix->arena_len = ix->nkilled = 0;
 	ix->first_docno = ix->last_docno = 0;
 }

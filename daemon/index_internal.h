@@ -65,12 +65,14 @@ struct pterm {
 };
 
 /*
- * A slot of the intern table. It holds enough of its term (16 bytes, hash
- * and length) that a lookup reads the term itself only when it is longer:
- * one cache miss per word, not three.
+ * A slot of the intern table. It holds enough of its term (8 bytes, hash
+ * and length) that a lookup of a short term reads nothing else, and of a
+ * longer one only its queued term (struct pterm), which a frequent word
+ * keeps in the cache. Sixteen bytes, so that the table of a transaction's
+ * thousands of terms stays in the cache too.
  */
 struct slot {
-	uint64_t pfx, pfx2;
+	uint64_t pfx;
 	uint32_t hl;   /* the hash, its low byte replaced by the length */
 	uint32_t term; /* index + 1, 0 for an empty slot */
 };
