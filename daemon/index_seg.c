@@ -265,6 +265,7 @@ struct hnode {
 	uint64_t k0, k1;
 	uint8_t len; /* a term's; 0 for a posting, whose 10 bytes are in k0 and k1 */
 	uint8_t i;   /* the reader's number: below SEGS_MAX */
+	uint8_t end; /* the reader is at its end: after every term */
 };
 
 struct heap {
@@ -276,6 +277,8 @@ struct heap {
 /* Orders two nodes by their keys: terms in byte order, postings in posting order. */
 static inline int hnode_cmp(const struct heap *h, const struct hnode *a, const struct hnode *b)
 {
+	if (a->end != b->end)
+		return a->end - b->end;
 	if (a->k0 != b->k0)
 		return a->k0 < b->k0 ? -1 : 1;
 	if (a->k1 != b->k1)
@@ -333,13 +336,35 @@ static struct hnode term_node(const struct reader *r, size_t i)
 {
 	const char *t = (const char *)r->term;
 
+	if (r->done)
+		return (struct hnode){.i = (uint8_t)i, .end = 1};
 	return (struct hnode){term_prefix(t, r->tlen, 0), term_prefix(t, r->tlen, 8),
-	                      (uint8_t)r->tlen, (uint8_t)i};
+	                      (uint8_t)r->tlen, (uint8_t)i, 0};
 }
 
 static struct hnode post_node(const uint8_t *p, size_t i)
 {
-	return (struct hnode){be64_get(p), (uint64_t)p[8] << 8 | p[9], 0, (uint8_t)i};
+	return (struct hnode){be64_get(p), (uint64_t)p[8] << 8 | p[9], 0, (uint8_t)i, 0};
+}
+
+/*
+ * The readers on the lowest term, without taking them out of the heap:
+ * the root and those of its descendants equal to it (no node is lower than
+ * its parent), a subtree at the top. Their places, parents before
+ * children, into at[], their numbers into in[]; returns how many.
+ */
+static size_t heap_lowest(const struct heap *h, uint8_t *in, uint8_t *at)
+{
+	size_t k = 1;
+
+	at[0] = 0;
+	for (size_t q = 0; q < k; q++)
+		for (size_t c = 2 * at[q] + 1; c <= 2 * at[q] + 2U && c < h->len; c++)
+			if (hnode_cmp(h, &h->n[c], &h->n[0]) == 0)
+				at[k++] = (uint8_t)c;
+	for (size_t j = 0; j < k; j++)
+		in[j] = h->n[at[j]].i;
+	return k;
 }
 
 /*
@@ -494,7 +519,7 @@ struct merge {
 	struct reader r[SEGS_MAX];
 	struct writer w;
 	struct dead_set ds;
-	struct heap terms; /* the readers not at their end, by term */
+	struct heap terms; /* the readers by term, those at their end last */
 	int primed;        /* each reader is on its first entry */
 };
 
@@ -509,14 +534,21 @@ static void merge_free(struct merge *m)
 	free(m);
 }
 
-/* Moves the readers in[] on to their next terms, back into the heap unless at their end. */
-static int merge_next(struct merge *m, MDB_cursor *c, const uint8_t *in, size_t k)
+/*
+ * Moves the readers in[] on to their next terms, and each to its place in
+ * the heap from at[], children before parents: when a node goes down, the
+ * heaps below it are in order (as in building a heap).
+ */
+static int merge_next(struct merge *m, MDB_cursor *c, const uint8_t *in, const uint8_t *at,
+                      size_t k)
 {
 	int rc = 0;
 
-	for (size_t j = 0; j < k && rc == 0; j++)
-		if ((rc = index_reader_next(&m->r[in[j]], c)) == 0 && !m->r[in[j]].done)
-			heap_push(&m->terms, term_node(&m->r[in[j]], in[j]));
+	for (size_t j = k; j-- > 0 && rc == 0;)
+		if ((rc = index_reader_next(&m->r[in[j]], c)) == 0) {
+			m->terms.n[at[j]] = term_node(&m->r[in[j]], in[j]);
+			heap_down(&m->terms, at[j]);
+		}
 	return rc;
 }
 
@@ -526,29 +558,24 @@ static int merge_next(struct merge *m, MDB_cursor *c, const uint8_t *in, size_t 
  */
 static int merge_one_term(struct merge *m, MDB_cursor *c, int *end)
 {
-	uint8_t term[TERM_MAX], *out;
-	uint8_t in[SEGS_MAX];
-	struct hnode low;
-	size_t tlen, total = 0, k = 0, n;
+	uint8_t term[TERM_MAX], *out, in[SEGS_MAX], at[SEGS_MAX];
+	size_t tlen, total = 0, k, n;
 	int rc;
 
-	if (m->terms.len == 0) {
+	if (m->terms.len == 0 || m->terms.n[0].end) {
 		*end = 1;
 		return index_writer_emit(&m->w);
 	}
-	low = m->terms.n[0];
-	tlen = m->r[low.i].tlen;
-	memcpy(term, m->r[low.i].term, tlen);
-	do {
-		in[k] = m->terms.n[0].i;
-		total += m->r[in[k++]].n;
-		heap_pop(&m->terms);
-	} while (m->terms.len && hnode_cmp(&m->terms, &m->terms.n[0], &low) == 0);
+	k = heap_lowest(&m->terms, in, at);
+	tlen = m->r[m->terms.n[0].i].tlen;
+	memcpy(term, m->r[m->terms.n[0].i].term, tlen);
+	for (size_t j = 0; j < k; j++)
+		total += m->r[in[j]].n;
 	if ((rc = index_writer_begin(&m->w, term, tlen, total, &out)) != 0)
 		return rc;
 	merge_term(m->r, in, k, &m->ds, out, &n);
 	index_writer_end(&m->w, n);
-	return merge_next(m, c, in, k);
+	return merge_next(m, c, in, at, k);
 }
 
 /* Merges terms until the piece has written its bytes or the inputs end (*end). */
@@ -562,13 +589,14 @@ static int merge_piece(struct index *ix, struct merge *m, MDB_txn *txn, int *end
 	m->w.txn = txn;
 	if ((rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0)
 		return rc;
-	if (!m->primed) {
+	if (!m->primed) { /* the heap built as merge_next mends it, from the bottom up */
 		uint8_t all[SEGS_MAX];
 
 		for (size_t i = 0; i < m->k; i++)
 			all[i] = (uint8_t)i;
-		m->terms = (struct heap){.len = 0, .r = m->r};
-		rc = merge_next(m, c, all, m->k);
+		m->terms.len = m->k;
+		m->terms.r = m->r;
+		rc = merge_next(m, c, all, all, m->k);
 		m->primed = 1;
 	}
 	while (rc == 0 && !*end && m->w.written - from < ix->piece)
