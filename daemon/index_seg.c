@@ -367,14 +367,60 @@ static size_t heap_lowest(const struct heap *h, uint8_t *in, uint8_t *at)
 	return k;
 }
 
+/* The first posting of reader i that is not yet merged. */
+static const uint8_t *run_head(const struct reader *r, const size_t *pos, size_t i)
+{
+	return r[i].post + pos[i] * POST_LEN;
+}
+
 /*
- * Merges the postings of the k readers in[] into out, less the dead; *m
- * receives how many. A version's postings are all in one segment, so no
- * two runs share one. Segments mostly span different times, so the run
- * with the newest posting is copied in one piece, up to the next run's
- * newest.
+ * Merges the postings of the k readers in[] into out, less the dead, as
+ * merge_heap does, through a list of the readers sorted by their next
+ * posting: for the few segments of one tier, where a run that is not used
+ * up mostly moves down one place (segments that tie at their ends), or
+ * never goes back at all (segments that follow one another).
  */
-static void merge_term(const struct reader *r, const uint8_t *in, size_t k, struct dead_set *ds,
+static void merge_list(const struct reader *r, const uint8_t *in, size_t k, struct dead_set *ds,
+                       uint8_t *out, size_t *m)
+{
+	uint8_t order[SEGS_MAX];
+	size_t pos[SEGS_MAX], first = 0, n = 0;
+
+	for (size_t j = 0; j < k; j++) { /* by insertion; a run that a merge keeps is never empty */
+		size_t at = n;
+
+		pos[in[j]] = 0;
+		if (r[in[j]].n == 0)
+			continue;
+		for (; at > 0 && post_cmp(r[in[j]].post, run_head(r, pos, order[at - 1])) < 0; at--)
+			order[at] = order[at - 1];
+		order[at] = in[j];
+		n++;
+	}
+	while (first < n) {
+		size_t b = order[first], len = r[b].n - pos[b], at = first;
+		const uint8_t *p = run_head(r, pos, b);
+
+		if (first + 1 < n)
+			len = post_before(p, len, run_head(r, pos, order[first + 1]));
+		merge_copy(out, p, len, ds, m);
+		if ((pos[b] += len) == r[b].n) {
+			first++;
+			continue;
+		}
+		for (p += len * POST_LEN;
+		     at + 1 < n && post_cmp(run_head(r, pos, order[at + 1]), p) < 0; at++)
+			order[at] = order[at + 1];
+		order[at] = (uint8_t)b;
+	}
+}
+
+/*
+ * Merges the postings of the k readers in[] into out, less the dead,
+ * through a heap: the run with the newest posting is copied in one piece,
+ * up to the next run's newest. *m receives how many.
+ */
+static void merge_heap(const struct reader *r, const uint8_t *in, size_t k, struct dead_set *ds,
                        uint8_t *out, size_t *m)
 {
 	struct heap h; /* not zeroed: what it holds is set as it grows */
@@ -382,11 +428,6 @@ static void merge_term(const struct reader *r, const uint8_t *in, size_t k, stru
 
 	h.len = 0;
 	h.r = NULL;
-	*m = 0;
-	if (k == 1) { /* most terms: a rare word is in one segment of a tier */
-		merge_copy(out, r[in[0]].post, r[in[0]].n, ds, m);
-		return;
-	}
 	for (size_t j = 0; j < k; j++) {
 		pos[j] = 0;
 		if (r[in[j]].n)
@@ -409,6 +450,23 @@ static void merge_term(const struct reader *r, const uint8_t *in, size_t k, stru
 			heap_down(&h, 0);
 		}
 	}
+}
+
+/*
+ * Merges the postings of the k readers in[] into out, less the dead; *m
+ * receives how many. A version's postings are all in one segment, so no
+ * two runs share one. A merge of a tier's segments keeps them in a sorted
+ * list, cheaper than a heap for so few; one of many segments (index_merge_all)
+ * in a heap.
+ */
+static void merge_term(const struct reader *r, const uint8_t *in, size_t k, struct dead_set *ds,
+                       uint8_t *out, size_t *m)
+{
+	*m = 0;
+	if (k > FANIN)
+		merge_heap(r, in, k, ds, out, m);
+	else
+		merge_list(r, in, k, ds, out, m);
 }
 
 /*

@@ -1077,8 +1077,8 @@ static void mr_fill(MDB_env *env, struct index *ix, int nseg, uint32_t *docno, u
 }
 
 /*
- * Merges of many segments (more than sixteen, so more than one tier's
- * worth), whose postings interleave, tie, or follow one another, with dead
+ * Merges of a tier's sixteen segments, of more, and of everything, whose
+ * postings interleave, tie, or follow one another, with dead
  * versions among them, in pieces of 4 KiB: the merge that the tiers call
  * for, then a merge of everything, each give one segment that holds exactly
  * the live postings of the segments it replaced, terms in byte order and
@@ -1102,9 +1102,9 @@ static void test_merge_reference(void **state)
 	ix = ms_open(env);
 	srand(21);
 	memset(dead, 0, sizeof(dead));
-	mr_fill(env, ix, 20, &docno, dead);
+	mr_fill(env, ix, 16, &docno, dead);
 	ref = mr_reference(env, &nref);
-	assert_true(ms_steps(env, ix, -1)); /* the twenty of tier 0, at once */
+	assert_true(ms_steps(env, ix, -1)); /* the sixteen of tier 0 */
 	mr_check(env, ref, nref);
 	free(ref);
 	mr_fill(env, ix, 36, &docno, dead);
