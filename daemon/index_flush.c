@@ -44,30 +44,33 @@ static int u32_cmp(const void *a, const void *b)
 /*
  * Puts the queued terms in byte order into order: a radix sort of their
  * 8-byte prefixes, copied beside their numbers so that each pass reads
- * them in turn, then a comparison sort of each run of equal prefixes.
+ * them in turn (the counts of all eight bytes taken in one pass first),
+ * then a comparison sort of each run of equal prefixes.
  */
 static void sort_terms(struct index *ix)
 {
 	struct tkey *k = ix->keys, *tmp = ix->ktmp, *swap;
 	size_t n = ix->nterms;
+	uint32_t count[8][256] = {{0}};
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		k[i] = (struct tkey){ix->terms[i].pfx, (uint32_t)i};
-	for (int shift = 0; n && shift < 64; shift += 8) {
-		size_t count[256] = {0}, acc = 0;
+		for (int b = 0; b < 8; b++)
+			count[b][k[i].pfx >> 8 * b & 0xff]++;
+	}
+	for (int b = 0; n && b < 8; b++) {
+		uint32_t *c = count[b], acc = 0;
 
-		for (size_t i = 0; i < n; i++)
-			count[k[i].pfx >> shift & 0xff]++;
-		if (count[k[0].pfx >> shift & 0xff] == n)
+		if (c[k[0].pfx >> 8 * b & 0xff] == n)
 			continue; /* every prefix has this byte */
-		for (size_t b = 0; b < 256; b++) {
-			size_t c = count[b];
+		for (size_t v = 0; v < 256; v++) {
+			uint32_t m = c[v];
 
-			count[b] = acc;
-			acc += c;
+			c[v] = acc;
+			acc += m;
 		}
 		for (size_t i = 0; i < n; i++)
-			tmp[count[k[i].pfx >> shift & 0xff]++] = k[i];
+			tmp[c[k[i].pfx >> 8 * b & 0xff]++] = k[i];
 		swap = k;
 		k = tmp;
 		tmp = swap;
