@@ -268,6 +268,8 @@ struct hnode {
 	uint8_t end; /* the reader is at its end: after every term */
 };
 
+_Static_assert(SEGS_MAX <= 256, "a merge's readers are numbered in a byte");
+
 struct heap {
 	struct hnode n[SEGS_MAX];
 	size_t len;
@@ -429,24 +431,21 @@ static void merge_heap(const struct reader *r, const uint8_t *in, size_t k, stru
 	h.len = 0;
 	h.r = NULL;
 	for (size_t j = 0; j < k; j++) {
-		pos[j] = 0;
+		pos[in[j]] = 0;
 		if (r[in[j]].n)
-			heap_push(&h, post_node(r[in[j]].post, j));
+			heap_push(&h, post_node(r[in[j]].post, in[j]));
 	}
 	while (h.len) {
-		size_t j = h.n[0].i, n = r[in[j]].n - pos[j];
-		const uint8_t *p = r[in[j]].post + pos[j] * POST_LEN;
+		size_t b = h.n[0].i, n = r[b].n - pos[b];
+		const uint8_t *p = run_head(r, pos, b);
 
-		if (h.len > 1) {
-			size_t s = heap_second(&h)->i;
-
-			n = post_before(p, n, r[in[s]].post + pos[s] * POST_LEN);
-		}
+		if (h.len > 1)
+			n = post_before(p, n, run_head(r, pos, heap_second(&h)->i));
 		merge_copy(out, p, n, ds, m);
-		if ((pos[j] += n) == r[in[j]].n) {
+		if ((pos[b] += n) == r[b].n) {
 			heap_pop(&h);
 		} else {
-			h.n[0] = post_node(p + n * POST_LEN, j);
+			h.n[0] = post_node(p + n * POST_LEN, b);
 			heap_down(&h, 0);
 		}
 	}
