@@ -1123,6 +1123,80 @@ static void test_merge_reference(void **state)
 	free(dir);
 }
 
+/* ---- the queue's intern table, large then small ---- */
+
+/* Queues version docno with the text "olive" and a word of its own, "zq" and 5 digits. */
+static void it_add(struct index *ix, uint32_t docno)
+{
+	static const uint8_t author[32] = {7};
+	char text[64];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	snprintf(text, sizeof(text), "olive zq%05u", (unsigned)docno);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	msgpack_pack_str_with_body(&pk, "text", 4);
+	msgpack_pack_str_with_body(&pk, text, strlen(text));
+	struct index_doc doc = {docno,  1000 + docno, "practice", author, (const uint8_t *)sb.data,
+	                        sb.size};
+
+	assert_int_equal(index_add(ix, &doc), 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static size_t it_hits(MDB_env *env, struct index *ix, const char *text)
+{
+	struct index_query q = {.text = text};
+	MDB_txn *txn;
+	size_t hits;
+
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(index_search(ix, txn, &q, ms_hit, NULL, &hits), 0);
+	mdb_txn_abort(txn);
+	return hits;
+}
+
+/*
+ * A transaction of 5,000 versions, each with a word of its own, grows the
+ * queue's intern table; the small ones after it get a smaller table: every
+ * word of each is found in the versions that hold it, once.
+ */
+static void test_intern_shrink(void **state)
+{
+	static const uint32_t sizes[] = {5000, 3, 40, 1, 2000};
+	char *dir = tu_tmpdir("intern"), *path, word[16];
+	uint32_t docno = 1;
+	MDB_env *env;
+	struct index *ix;
+
+	(void)state;
+	assert_non_null(dir);
+	path = tu_path(dir, "ix.mdb");
+	env = ms_env(path);
+	ix = ms_open(env);
+	for (size_t t = 0; t < sizeof(sizes) / sizeof(sizes[0]); t++) {
+		MDB_txn *txn;
+
+		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+		for (uint32_t i = 0; i < sizes[t]; i++)
+			it_add(ix, docno++);
+		assert_int_equal(index_flush(ix, txn), 0);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+	}
+	assert_int_equal(it_hits(env, ix, "olive"), docno - 1);
+	for (uint32_t d = 1; d < docno; d += 97) {
+		snprintf(word, sizeof(word), "zq%05u", (unsigned)d);
+		assert_int_equal(it_hits(env, ix, word), 1);
+	}
+	index_free(ix);
+	mdb_env_close(env);
+	assert_int_equal(tu_rmtree(dir), 0);
+	free(path);
+	free(dir);
+}
+
 static void test_index_matches_model(void **state)
 {
 	model_run(*state, 0);
@@ -1149,6 +1223,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_index_matches_model_batched, setup, teardown),
 	    cmocka_unit_test(test_merge_stopped),
 	    cmocka_unit_test(test_merge_reference),
+	    cmocka_unit_test(test_intern_shrink),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
