@@ -62,10 +62,14 @@ static void author_init(struct author *a, int i)
 	a->seq = 0;
 }
 
-/* The marker word of an entry: unique, one word once folded. */
+/*
+ * The marker word of an entry: unique, one word once folded, and all of one
+ * width, so that a search for one, read as a prefix too (its last word of 4
+ * letters or more), finds no other: "mka1" found mka10 to mka19.
+ */
 static void marker(char *out, size_t cap, int author, uint64_t seq)
 {
-	snprintf(out, cap, "mk%c%llu", 'a' + author, (unsigned long long)seq);
+	snprintf(out, cap, "mk%c%08llu", 'a' + author, (unsigned long long)seq);
 }
 
 /* A valid practice or meeting (schema.h) holding the marker and a few words. */
