@@ -1,0 +1,108 @@
+/*
+ * bench_terms.c: the CPU that a body's index terms take (index_prepare: the
+ * fold, the stems, the gathering without repeats), apart from the rest of
+ * store_prepare, and a digest of every term, tf and weight it gave, so that
+ * a change meant to make the terms cheaper is shown to change none of them
+ * (issue 21): run it before and after, and compare the digests.
+ *
+ *   terms.prepare_us_per_body  index_prepare of one of textgen's bodies,
+ *                              in this thread's CPU time, the least of
+ *                              ROUNDS rounds
+ *   terms.digest               BLAKE2b of each body's words and terms, in
+ *                              order: each term's bytes, tf and weight
+ *
+ * Usage: bench-terms [--bodies N] (20,000 by default)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <msgpack.h>
+#include <sodium.h>
+
+#include "index.h"
+#include "index_internal.h"
+#include "textgen.h"
+
+#define ROUNDS 3
+
+static double thread_cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A version's terms into the digest: the fields, not the padding between them. */
+static void digest_terms(crypto_generichash_state *st, const struct index_terms *l)
+{
+	const struct tref *r = (const struct tref *)l->data;
+	uint64_t head[2] = {l->n, l->words};
+
+	crypto_generichash_update(st, (const uint8_t *)head, sizeof(head));
+	for (size_t i = 0; i < l->n; i++, r = tref_next(r)) {
+		uint8_t f[4] = {r->len, r->weight, (uint8_t)(r->tf >> 8), (uint8_t)r->tf};
+
+		crypto_generichash_update(st, f, sizeof(f));
+		crypto_generichash_update(st, (const uint8_t *)(r + 1), r->len);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const uint8_t author[32] = {7};
+	size_t nbodies = 20000;
+	msgpack_sbuffer *bodies;
+	double best = 0;
+	uint8_t digest[32];
+
+	if (argc == 3 && strcmp(argv[1], "--bodies") == 0)
+		nbodies = strtoul(argv[2], NULL, 10);
+	if (nbodies == 0 || sodium_init() < 0 || !(bodies = calloc(nbodies, sizeof(*bodies))))
+		return 1;
+	textgen_init();
+	for (size_t i = 0; i < nbodies; i++) {
+		msgpack_sbuffer_init(&bodies[i]);
+		textgen_body(&bodies[i], textgen_types[i % TEXTGEN_NTYPES]);
+	}
+	for (int round = 0; round < ROUNDS; round++) {
+		crypto_generichash_state st;
+		double cpu = 0;
+
+		crypto_generichash_init(&st, NULL, 0, sizeof(digest));
+		for (size_t i = 0; i < nbodies; i++) {
+			const char *type = textgen_types[i % TEXTGEN_NTYPES];
+			struct index_doc d = {(uint32_t)i + 1,
+			                      1700000000000ull + i,
+			                      type,
+			                      author,
+			                      (const uint8_t *)bodies[i].data,
+			                      bodies[i].size};
+			struct index_terms *l;
+			double t0 = thread_cpu();
+			int rc = index_prepare(&d, &l);
+
+			cpu += thread_cpu() - t0;
+			if (rc != 0) {
+				fprintf(stderr, "bench-terms: index_prepare: %d\n", rc);
+				return 1;
+			}
+			digest_terms(&st, l);
+			index_terms_free(l);
+		}
+		crypto_generichash_final(&st, digest, sizeof(digest));
+		if (round == 0 || cpu < best)
+			best = cpu;
+	}
+	printf("terms.prepare_us_per_body: %.2f\n", best * 1e6 / (double)nbodies);
+	printf("terms.digest: ");
+	for (size_t i = 0; i < sizeof(digest); i++)
+		printf("%02x", digest[i]);
+	printf("\n");
+	for (size_t i = 0; i < nbodies; i++)
+		msgpack_sbuffer_destroy(&bodies[i]);
+	free(bodies);
+	return 0;
+}
