@@ -8,6 +8,8 @@
  *   terms.prepare_us_per_body  index_prepare of one of textgen's bodies,
  *                              in this thread's CPU time, the least of
  *                              ROUNDS rounds
+ *   terms.per_body             distinct terms a body gives, on average
+ *   terms.words_per_body       its words, repeats included
  *   terms.digest               BLAKE2b of each body's words and terms, in
  *                              order: each term's bytes, tf and weight
  *
@@ -56,6 +58,7 @@ int main(int argc, char **argv)
 	size_t nbodies = 20000;
 	msgpack_sbuffer *bodies;
 	double best = 0;
+	size_t terms = 0, words = 0;
 	uint8_t digest[32];
 
 	if (argc == 3 && strcmp(argv[1], "--bodies") == 0)
@@ -90,6 +93,8 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			digest_terms(&st, l);
+			terms += l->n;
+			words += l->words;
 			index_terms_free(l);
 		}
 		crypto_generichash_final(&st, digest, sizeof(digest));
@@ -97,6 +102,8 @@ int main(int argc, char **argv)
 			best = cpu;
 	}
 	printf("terms.prepare_us_per_body: %.2f\n", best * 1e6 / (double)nbodies);
+	printf("terms.per_body: %.1f\n", (double)terms / ROUNDS / (double)nbodies);
+	printf("terms.words_per_body: %.1f\n", (double)words / ROUNDS / (double)nbodies);
 	printf("terms.digest: ");
 	for (size_t i = 0; i < sizeof(digest); i++)
 		printf("%02x", digest[i]);
