@@ -89,6 +89,13 @@ int ag_utf8_check(const uint8_t *s, size_t len)
 			pos++;
 			continue;
 		}
+		/* Two bytes, as accented letters and Arabic are: always a scalar value, past
+		 * overlongs. */
+		if (s[pos] >= 0xc2 && s[pos] < 0xe0 && len - pos >= 2 &&
+		    (s[pos + 1] & 0xc0) == 0x80) {
+			pos += 2;
+			continue;
+		}
 		if (ag__mp_utf8_cp(s, len, &pos, &cp) != 0)
 			return AG_EUTF8;
 	}

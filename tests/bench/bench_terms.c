@@ -8,6 +8,8 @@
  *   terms.prepare_us_per_body  index_prepare of one of textgen's bodies,
  *                              in this thread's CPU time, the least of
  *                              ROUNDS rounds
+ *   terms.mp_check_us_per_body ag_mp_check of the body, the canonical msgpack
+ *                              and UTF-8 walk of the receiver's body check
  *   terms.per_body             distinct terms a body gives, on average
  *   terms.words_per_body       its words, repeats included
  *   terms.digest               BLAKE2b of each body's words and terms, in
@@ -25,6 +27,7 @@
 
 #include "index.h"
 #include "index_internal.h"
+#include "mp.h"
 #include "textgen.h"
 
 #define ROUNDS 3
@@ -57,7 +60,7 @@ int main(int argc, char **argv)
 	static const uint8_t author[32] = {7};
 	size_t nbodies = 20000;
 	msgpack_sbuffer *bodies;
-	double best = 0;
+	double best = 0, check = 0;
 	size_t terms = 0, words = 0;
 	uint8_t digest[32];
 
@@ -69,6 +72,17 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nbodies; i++) {
 		msgpack_sbuffer_init(&bodies[i]);
 		textgen_body(&bodies[i], textgen_types[i % TEXTGEN_NTYPES]);
+	}
+	for (int round = 0; round < ROUNDS; round++) {
+		double t0 = thread_cpu(), cpu;
+
+		for (size_t i = 0; i < nbodies; i++)
+			if (ag_mp_check((const uint8_t *)bodies[i].data, bodies[i].size, 8, NULL) !=
+			    0)
+				return 1;
+		cpu = thread_cpu() - t0;
+		if (round == 0 || cpu < check)
+			check = cpu;
 	}
 	for (int round = 0; round < ROUNDS; round++) {
 		crypto_generichash_state st;
@@ -101,6 +115,7 @@ int main(int argc, char **argv)
 		if (round == 0 || cpu < best)
 			best = cpu;
 	}
+	printf("terms.mp_check_us_per_body: %.3f\n", check * 1e6 / (double)nbodies);
 	printf("terms.prepare_us_per_body: %.2f\n", best * 1e6 / (double)nbodies);
 	printf("terms.per_body: %.1f\n", (double)terms / ROUNDS / (double)nbodies);
 	printf("terms.words_per_body: %.1f\n", (double)words / ROUNDS / (double)nbodies);

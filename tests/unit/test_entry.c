@@ -123,9 +123,11 @@ static void test_sign_refuses_bad_fields(void **state)
  */
 static void test_utf8_anywhere(void **state)
 {
-	static const char *const bad[] = {"\xff",     "\x80",         "\xc0\x80",
-	                                  "\xe2\x82", "\xed\xa0\x80", "\xf4\x90\x80\x80"};
-	static const char *const good[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+	static const char *const bad[] = {
+	    "\xff",     "\x80",     "\xc0\x80", "\xc1\xbf",     "\xc3",
+	    "\xd8\x41", "\xdf\xc0", "\xe2\x82", "\xed\xa0\x80", "\xf4\x90\x80\x80"};
+	static const char *const good[] = {"\xc3\xa9",         "\xc2\x80",     "\xdf\xbf",
+	                                   "\xd8\xb3\xd9\x83", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
 	uint8_t s[64];
 
 	(void)state;
@@ -144,6 +146,30 @@ static void test_utf8_anywhere(void **state)
 			assert_int_equal(ag_utf8_check(s, sizeof(s)), 0);
 		}
 	}
+}
+
+/*
+ * Every pair of bytes that starts with one of 0x80 or more, in ASCII text,
+ * and at its end: valid exactly when it is a sequence of two (a lead
+ * 0xc2-0xdf, a continuation 0x80-0xbf), since no longer one is complete in
+ * two bytes, or followed by an 'a'.
+ */
+static void test_utf8_pairs(void **state)
+{
+	uint8_t s[16];
+
+	(void)state;
+	for (unsigned b0 = 0x80; b0 <= 0xff; b0++)
+		for (unsigned b1 = 0; b1 <= 0xff; b1++) {
+			int two = b0 >= 0xc2 && b0 <= 0xdf && b1 >= 0x80 && b1 <= 0xbf;
+			int want = two ? 0 : AG_EUTF8;
+
+			memset(s, 'a', sizeof(s));
+			s[5] = (uint8_t)b0;
+			s[6] = (uint8_t)b1;
+			assert_int_equal(ag_utf8_check(s, sizeof(s)), want);
+			assert_int_equal(ag_utf8_check(s, 7), want);
+		}
 }
 
 static void test_key_b64(void **state)
@@ -177,6 +203,7 @@ int main(void)
 	    cmocka_unit_test(test_sign_open_pair),
 	    cmocka_unit_test(test_sign_refuses_bad_fields),
 	    cmocka_unit_test(test_utf8_anywhere),
+	    cmocka_unit_test(test_utf8_pairs),
 	    cmocka_unit_test(test_key_b64),
 	};
 
