@@ -173,8 +173,15 @@ static int scan_string(struct scan *s, const uint8_t *data, size_t n, enum ag_la
 	s->wlen = 0;
 	if ((rc = ag_fold_words((const char *)data, n, collect_word, s)) != 0)
 		return rc;
-	if (lang == AG_LANG_NONE)
-		lang = ag_lang_guess((const char *)data, n);
+	if (lang == AG_LANG_NONE) { /* ag_lang_guess, from the words folded above */
+		struct ag_lang_votes v = {0};
+
+		for (size_t i = 0;
+		     i < s->wlen && !ag_lang_vote(&v, s->words + i + 1, (uint8_t)s->words[i]);
+		     i += 1 + (uint8_t)s->words[i])
+			;
+		lang = ag_lang_voted(&v);
+	}
 	s->langs |= 1u << lang;
 	/* The stem cache's slots of every word first: their misses overlap (stem.h). */
 	for (size_t i = 0; i < s->wlen; i += 1 + (uint8_t)s->words[i])

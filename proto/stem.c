@@ -95,36 +95,41 @@ int ag_stem_arabic(const char *w)
 	return c >= 0xd8 && c <= 0xdb; /* U+0600 to U+06FF */
 }
 
-struct guess {
-	size_t words, arabic, hits[AG_LANG_COUNT];
-};
-
-static int guess_word(const char *w, size_t len, void *arg)
+int ag_lang_vote(struct ag_lang_votes *v, const char *w, size_t len)
 {
-	struct guess *g = arg;
-
-	g->words++;
-	g->arabic += ag_stem_arabic(w);
+	v->words++;
+	v->arabic += ag_stem_arabic(w);
 	/* Common words are short: most words are not compared at all. */
 	for (int l = 1; l < AG_LANG_COUNT && len <= COMMON_MAX; l++)
 		for (const char *const *c = common[l]; *c; c++)
 			if ((*c)[0] == w[0] && strlen(*c) == len && memcmp(*c, w, len) == 0)
-				g->hits[l]++;
-	return g->words >= 200; /* enough to tell */
+				v->hits[l]++;
+	return v->words >= 200; /* enough to tell */
+}
+
+enum ag_lang ag_lang_voted(const struct ag_lang_votes *v)
+{
+	enum ag_lang best = AG_LANG_NONE;
+
+	if (v->words && v->arabic * 2 >= v->words)
+		return AG_LANG_AR;
+	for (int l = 1; l < AG_LANG_COUNT; l++)
+		if (v->hits[l] > (best ? v->hits[best] : 0))
+			best = (enum ag_lang)l;
+	return best;
+}
+
+static int guess_word(const char *w, size_t len, void *arg)
+{
+	return ag_lang_vote(arg, w, len);
 }
 
 enum ag_lang ag_lang_guess(const char *text, size_t len)
 {
-	struct guess g = {0};
-	enum ag_lang best = AG_LANG_NONE;
+	struct ag_lang_votes v = {0};
 
-	(void)ag_fold_words(text, len, guess_word, &g);
-	if (g.words && g.arabic * 2 >= g.words)
-		return AG_LANG_AR;
-	for (int l = 1; l < AG_LANG_COUNT; l++)
-		if (g.hits[l] > (best ? g.hits[best] : 0))
-			best = (enum ag_lang)l;
-	return best;
+	(void)ag_fold_words(text, len, guess_word, &v);
+	return ag_lang_voted(&v);
 }
 
 struct ag_stem_cache *ag_stem_cache_new(void)

@@ -37,6 +37,18 @@ const char *ag_lang_code(enum ag_lang lang);
  */
 enum ag_lang ag_lang_guess(const char *text, size_t len);
 
+/*
+ * The same guess from words folded already, so that a caller that folds a
+ * string for its own use does not fold it again: a zeroed ag_lang_votes,
+ * each of the string's words in order to ag_lang_vote until it returns
+ * non-zero (enough words to tell) or the words end, then ag_lang_voted.
+ */
+struct ag_lang_votes {
+	size_t words, arabic, hits[AG_LANG_COUNT];
+};
+int ag_lang_vote(struct ag_lang_votes *, const char *word, size_t len);
+enum ag_lang ag_lang_voted(const struct ag_lang_votes *);
+
 /* Whether a folded word is in Arabic script (its first letter in U+0600 to U+06FF). */
 int ag_stem_arabic(const char *word);
 

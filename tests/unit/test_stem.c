@@ -229,6 +229,15 @@ static void test_cache_lanes(void **state)
 	ag_stemmer_free(s);
 }
 
+static int vote(const char *word, size_t len, void *arg)
+{
+	return ag_lang_vote(arg, word, len); /* non-zero: enough, and the fold stops */
+}
+
+/*
+ * A language guessed from a string, and from its folded words by votes, as
+ * the index guesses it: the same either way.
+ */
 static void test_guess(void **state)
 {
 	static const struct {
@@ -242,11 +251,25 @@ static void test_guess(void **state)
 	    {"السكن للوافدين الجدد in Tunis", AG_LANG_AR},
 	    {"Kostrava 2024", AG_LANG_NONE},
 	};
+	static char long_text[450 * 4 + 1];
+	struct ag_lang_votes votes = {0};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ag_lang_votes v = {0};
+
 		assert_int_equal(ag_lang_guess(cases[i].text, strlen(cases[i].text)),
 		                 cases[i].lang);
+		(void)ag_fold_words(cases[i].text, strlen(cases[i].text), vote, &v);
+		assert_int_equal(ag_lang_voted(&v), cases[i].lang);
+	}
+	/* Only the first 200 words count: 150 French ones, then 300 English. */
+	for (size_t i = 0; i < 450; i++)
+		strcat(long_text, i < 150 ? "les " : "the ");
+	assert_int_equal(ag_lang_guess(long_text, strlen(long_text)), AG_LANG_FR);
+	assert_int_equal(ag_fold_words(long_text, strlen(long_text), vote, &votes), 1);
+	assert_int_equal(votes.words, 200);
+	assert_int_equal(ag_lang_voted(&votes), AG_LANG_FR);
 	assert_int_equal(ag_lang_of("fr", 2), AG_LANG_FR);
 	assert_int_equal(ag_lang_of("de", 2), AG_LANG_NONE);
 	assert_string_equal(ag_lang_code(AG_LANG_AR), "ar");
