@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "mp.h"
 #include "mp_internal.h"
 
@@ -66,26 +67,23 @@ int ag__mp_utf8_cp(const uint8_t *s, size_t len, size_t *pos, uint32_t *cp)
 	return 0;
 }
 
-/* Do the 8 bytes at s hold only ASCII? Most text of the network is ASCII. */
-static int ascii8(const uint8_t *s)
-{
-	uint64_t v;
-
-	memcpy(&v, s, 8);
-	return (v & 0x8080808080808080ull) == 0;
-}
-
+/* Most text of the network is ASCII, read 8 bytes at a time, and the rest letters of two bytes. */
 int ag_utf8_check(const uint8_t *s, size_t len)
 {
 	size_t pos = 0;
 	uint32_t cp;
 
 	while (pos < len) {
-		if (len - pos >= 8 && ascii8(s + pos)) {
-			pos += 8;
-			continue;
-		}
-		if (s[pos] < 0x80) {
+		/* Past the ASCII bytes of the next 8, to the first that is not. */
+		if (len - pos >= 8) {
+			uint64_t high = ag_le_load(s + pos, 8) & 0x8080808080808080ull;
+
+			if (!high) {
+				pos += 8;
+				continue;
+			}
+			pos += (size_t)__builtin_ctzll(high) / 8;
+		} else if (s[pos] < 0x80) {
 			pos++;
 			continue;
 		}
