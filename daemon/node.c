@@ -1110,6 +1110,9 @@ int node_start(struct node *n)
 void node_stop(struct node *n)
 {
 	n->stopping = 1;
+	/* What is being stored is stored and answered while the links are up, and before the store
+	 * closes (node_free). */
+	sync_stop(n->sync);
 	if (n->keepalive.data && !uv_is_closing((uv_handle_t *)&n->keepalive))
 		uv_close((uv_handle_t *)&n->keepalive, NULL);
 	if (n->graft_timer.data && !uv_is_closing((uv_handle_t *)&n->graft_timer))

@@ -380,6 +380,7 @@ static int store_merge(struct store *st)
 {
 	int more = 1, rc = 0;
 
+	store_lock(st);
 	meta_sync(st, false);
 	while (more) {
 		MDB_txn *txn;
@@ -399,6 +400,7 @@ static int store_merge(struct store *st)
 			break;
 	}
 	meta_sync(st, true);
+	store_unlock(st);
 	if (rc != 0)
 		log_error("store: index merge: %s", mdb_strerror(rc));
 	return rc;
@@ -413,7 +415,7 @@ typedef int write_fn(struct wtxn *, void *arg);
  * their own (store_merge: the write is durable whatever becomes of them).
  * Returns 0 or the LMDB error code; the caller logs it.
  */
-static int store_write(struct store *st, write_fn *fn, void *arg)
+static int store_write_locked(struct store *st, write_fn *fn, void *arg)
 {
 	for (;;) {
 		struct wtxn w = {st, NULL, 0, 0, NULL, 0};
@@ -444,7 +446,40 @@ static int store_write(struct store *st, write_fn *fn, void *arg)
 	}
 }
 
+/* store_write_locked under the write lock: the appender's thread may be writing. */
+static int store_write(struct store *st, write_fn *fn, void *arg)
+{
+	int rc;
+
+	store_lock(st);
+	rc = store_write_locked(st, fn, arg);
+	store_unlock(st);
+	return rc;
+}
+
 /* ---- open and close ---- */
+
+/* The write lock is recursive: an append holds it across its parts, each a store_write. */
+static void wlock_init(struct store *st)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&st->wlock, &a);
+	pthread_mutexattr_destroy(&a);
+	pthread_mutex_init(&st->disk_lock, NULL);
+}
+
+void store_lock(struct store *st)
+{
+	pthread_mutex_lock(&st->wlock);
+}
+
+void store_unlock(struct store *st)
+{
+	pthread_mutex_unlock(&st->wlock);
+}
 
 /* The release that wrote a store of another format, into st->writer ("" when it did not say). */
 static void writer_get(MDB_txn *txn, struct store *st)
@@ -670,6 +705,7 @@ struct store *store_open(const char *dir, size_t map_size)
 		return NULL;
 	}
 	pthread_rwlock_init(&st->maplock, NULL);
+	wlock_init(st);
 	if (!(st->dir = strdup(dir)))
 		rc = ENOMEM;
 	else
@@ -697,6 +733,8 @@ void store_close(struct store *st)
 	if (st->env)
 		mdb_env_close(st->env);
 	pthread_rwlock_destroy(&st->maplock);
+	pthread_mutex_destroy(&st->wlock);
+	pthread_mutex_destroy(&st->disk_lock);
 	free(st->dir);
 	free(st);
 }
@@ -1690,6 +1728,7 @@ int store_append_prepared(struct store *st, const struct ag_entry *entries,
 {
 	int rc = 0;
 
+	store_lock(st); /* no other write between the parts, which do not sync */
 	for (size_t at = 0, k; at < n && rc == 0; at += k) {
 		k = append_part(entries + at, n - at);
 		/* The last part's commit makes the batch durable. */
@@ -1697,6 +1736,7 @@ int store_append_prepared(struct store *st, const struct ag_entry *entries,
 		rc = append_batch(st, entries + at, prep ? prep + at : NULL, k, res + at);
 	}
 	meta_sync(st, true);
+	store_unlock(st);
 	return rc;
 }
 
@@ -1823,7 +1863,7 @@ int store_index_merge(struct store *st)
 
 int store_compact_due(const struct store *st)
 {
-	return st->compact_due;
+	return st->compact_due; /* atomic: a write on the appender's thread may set it */
 }
 
 /* ---- reading feeds ---- */

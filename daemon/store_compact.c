@@ -154,7 +154,20 @@ static int copy_swap(const char *dir, const char *tmp)
 	return fsync_path(dir);
 }
 
+static int compact_locked(struct store *st);
+
 int store_compact(struct store *st)
+{
+	int rc;
+
+	/* No write while the environment is copied and reopened: the appender's waits. */
+	store_lock(st);
+	rc = compact_locked(st);
+	store_unlock(st);
+	return rc;
+}
+
+static int compact_locked(struct store *st)
 {
 	char tmp[4096];
 	MDB_envinfo info;

@@ -140,10 +140,9 @@ bool store_disk_over(struct store *st, uint64_t used, uint64_t avail, bool own)
 	return (max && used >= STORE_PEERS_SHARE(max)) || avail < STORE_PEERS_RESERVE;
 }
 
-void store_disk_seen(struct store *st, uint64_t used, uint64_t avail)
+/* A change is logged once, by whichever thread saw it. */
+static void disk_seen_locked(struct store *st, bool full, uint64_t used, uint64_t avail)
 {
-	bool full = store_disk_over(st, used, avail, false);
-
 	/* Room again only with some to spare (1/32 of MaxDisk, 16 MiB of disk): no flapping. */
 	if (st->disk_full && !full)
 		full = store_disk_over(
@@ -164,11 +163,28 @@ void store_disk_seen(struct store *st, uint64_t used, uint64_t avail)
 	st->disk_seen_ms = mono_ms();
 }
 
+void store_disk_seen(struct store *st, uint64_t used, uint64_t avail)
+{
+	bool full = store_disk_over(st, used, avail, false);
+
+	pthread_mutex_lock(&st->disk_lock);
+	disk_seen_locked(st, full, used, avail);
+	pthread_mutex_unlock(&st->disk_lock);
+}
+
 bool store_disk_full(struct store *st)
 {
-	if (st->disk_seen_ms == 0 || mono_ms() - st->disk_seen_ms >= 1000)
+	bool stale, full;
+
+	pthread_mutex_lock(&st->disk_lock);
+	stale = st->disk_seen_ms == 0 || mono_ms() - st->disk_seen_ms >= 1000;
+	pthread_mutex_unlock(&st->disk_lock);
+	if (stale)
 		store_disk_seen(st, store_disk_used(st), store_disk_free(st));
-	return st->disk_full;
+	pthread_mutex_lock(&st->disk_lock);
+	full = st->disk_full;
+	pthread_mutex_unlock(&st->disk_lock);
+	return full;
 }
 
 bool store_self(const struct store *st, const uint8_t *author)
@@ -187,10 +203,14 @@ bool store_takes(struct store *st, const uint8_t author[static AG_PK_LEN], uint6
 
 void store_limits_set(struct store *st, const struct store_limits *l)
 {
+	store_lock(st); /* the appender's writes read them */
 	if (memcmp(&st->limits, l, sizeof(*l)) != 0)
 		st->nnoted = 0; /* each limit reached is logged again */
 	st->limits = *l;
+	pthread_mutex_lock(&st->disk_lock);
 	st->disk_seen_ms = 0;
+	pthread_mutex_unlock(&st->disk_lock);
+	store_unlock(st);
 }
 
 bool store_noted_once(struct store *st, const uint8_t *author, unsigned what)

@@ -7,6 +7,7 @@
 
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "store.h"
 
@@ -22,16 +23,29 @@ struct store {
 	 * open: readers hold this shared, the writer takes it alone to grow.
 	 */
 	pthread_rwlock_t maplock;
-	uint32_t format; /* the format found, when it is not SCHEMA */
-	char *dir;       /* where the environment is, for compaction */
-	int compact_due; /* a purge was stored since the last compaction */
+	/*
+	 * Writes, one at a time: the sync's appends run on a thread of their
+	 * own (appender.h), every other write on the loop. Taken by store_write,
+	 * by an append across its parts (meta_sync is the environment's, and a
+	 * write between two parts would commit without syncing), by a merge, a
+	 * compaction and a change of limits; recursive, as those nest. Held, it
+	 * also guards what writes read and change: limits, noted, ix's queue.
+	 */
+	pthread_mutex_t wlock;
+	uint32_t format;        /* the format found, when it is not SCHEMA */
+	char *dir;              /* where the environment is, for compaction */
+	atomic_int compact_due; /* a purge was stored since the last compaction: the loop asks */
 	char writer[64]; /* then the release that wrote it ("agorad 0.1.0"), "" if it did not say */
 	struct store_limits limits; /* all 0 (none) until store_limits_set */
 	/* The authors whose quota or entry cap was logged, so each is logged once. */
 	struct store_noted *noted;
 	size_t nnoted, capnoted;
-	/* Whether other authors' entries are refused for disk (store_takes), and when it was seen.
+	/*
+	 * Whether other authors' entries are refused for disk (store_takes), and
+	 * when it was seen: seen by writes on either thread, asked by the loop,
+	 * so under disk_lock.
 	 */
+	pthread_mutex_t disk_lock;
 	bool disk_full;
 	int64_t disk_seen_ms;
 };
@@ -44,6 +58,10 @@ bool store_disk_over(struct store *st, uint64_t used, uint64_t avail, bool own);
 
 /* Notes what a write saw of the disk (store_disk_full), logging a change once. */
 void store_disk_seen(struct store *st, uint64_t used, uint64_t avail);
+
+/* Takes and gives back the store's write lock (wlock). */
+void store_lock(struct store *st);
+void store_unlock(struct store *st);
 
 /* Whether author is this node's own key (store_limits_set). */
 bool store_self(const struct store *st, const uint8_t *author);

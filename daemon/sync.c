@@ -9,13 +9,16 @@
  * one's own signature is checked, the chain vouching for the rest
  * (DESIGN.md "Accepting entries"), and bodies checked against their
  * headers. Every ENTRIES message this node sends ends each run with a header
- * whose own signature it has checked.
+ * whose own signature it has checked. Verified jobs go to the store in
+ * batches on the appender's thread (appender.h), in arrival order, and are
+ * answered (pushed on, asked about) on the loop once their commit returned.
  */
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "appender.h"
 #include "certs.h"
 #include "config.h"
 #include "conn.h"
@@ -71,13 +74,14 @@ struct sync {
 	uint8_t hkey[crypto_shorthash_KEYBYTES]; /* the feed maps' SipHash key */
 	/* The catch-up: from when a peer announced what we lack until we hold it all. */
 	bool catching;
-	uint64_t catch_base;     /* entries held when it began */
-	uint64_t catch_start_ms; /* now_ms when it began */
-	uint64_t catch_received; /* entries stored since, as of catch_ms */
-	uint64_t catch_ms;       /* how long it ran, as of the last look */
-	uint64_t own_head;       /* our feed's head as last seen, and */
-	uint64_t own_grew_ms;    /* when it last grew: claims wait while it does */
-	uint64_t invalid;        /* entries refused as invalid, over every link, since start */
+	uint64_t catch_base;       /* entries held when it began */
+	uint64_t catch_start_ms;   /* now_ms when it began */
+	uint64_t catch_received;   /* entries stored since, as of catch_ms */
+	uint64_t catch_ms;         /* how long it ran, as of the last look */
+	uint64_t own_head;         /* our feed's head as last seen, and */
+	uint64_t own_grew_ms;      /* when it last grew: claims wait while it does */
+	uint64_t invalid;          /* entries refused as invalid, over every link, since start */
+	struct appender *appender; /* where verified jobs are stored */
 };
 
 struct sync_link {
@@ -88,7 +92,7 @@ struct sync_link {
 	int up;     /* between sync_up and sync_down */
 	int bad;    /* sent an invalid entry: drop its queued jobs until it reconnects */
 	int paused; /* we stopped reading it: its verify jobs are over a bound */
-	int jobs;   /* verify jobs in flight */
+	int jobs;   /* jobs in flight: verifying, or at the appender */
 	size_t jobs_bytes;
 	struct sync_job *jobs_head, *jobs_tail; /* in arrival order, applied in that order */
 	size_t pump_next;                       /* round-robin position over feeds to stream */
@@ -155,8 +159,18 @@ struct sync *sync_new(const struct sync_env *env)
 	if (s) {
 		s->env = *env;
 		crypto_shorthash_keygen(s->hkey);
+		if (!(s->appender = appender_new(env->loop))) {
+			free(s);
+			return NULL;
+		}
 	}
 	return s;
+}
+
+void sync_stop(struct sync *s)
+{
+	if (s)
+		appender_stop(s->appender);
 }
 
 void sync_set_self(struct sync *s, const uint8_t pk[static 32])
@@ -172,6 +186,8 @@ void sync_set_verify_every(struct sync *s, bool on)
 
 void sync_free(struct sync *s)
 {
+	if (s)
+		appender_free(s->appender);
 	free(s);
 }
 
@@ -1090,8 +1106,9 @@ static void on_want_bodies(struct sync_link *l, struct ag_msg *m)
 
 /* ---- receiving entries ---- */
 
-static void after_append(struct sync_link *l, struct ag_entry *entries,
+static void after_append(struct sync *s, struct sync_link *l, struct ag_entry *entries,
                          const struct store_result *res, size_t n);
+static void resume_links(struct sync *s);
 
 static void job_free(struct sync_job *j)
 {
@@ -1223,41 +1240,136 @@ static void inner_bad_log(struct sync_link *l, const struct sync_job *j)
 }
 
 /*
- * After verification: the good entries of every job that is ready go to the
- * store in one transaction (one fsync, not one per message). A fault ends
- * the batch there and cuts the peer off.
+ * Verified jobs of one link on their way through the appender: their good
+ * entries stored there in one batch, then answered on the loop. The jobs
+ * count against the link's and the total bound until then, as their memory
+ * is held, and keep a freed link's memory (l->jobs) until they end.
+ */
+struct sync_batch {
+	struct appender_task task; /* first: the appender hands back the batch */
+	struct sync *sync;
+	struct sync_link *link;
+	struct sync_job *jobs; /* in order */
+	size_t n;
+	struct ag_entry *all; /* the good entries of every job, and theirs: */
+	struct store_prep *prep;
+	struct store_result *res;
+	int rc;
+};
+
+/* Jobs ended: they leave the bounds, and a freed link goes with its last. Whether l went. */
+static bool jobs_release(struct sync_link *l, struct sync_job *j)
+{
+	struct sync_job *next;
+
+	for (; j; j = next) {
+		next = j->next;
+		l->jobs--;
+		l->jobs_bytes -= j->cost;
+		if (l->sync)
+			l->sync->jobs_bytes -= j->cost;
+		job_free(j);
+	}
+	if (l->sync || l->jobs > 0)
+		return false;
+	link_destroy(l);
+	return true;
+}
+
+static void batch_free(struct sync_batch *b)
+{
+	free(b->all);
+	free(b->prep);
+	free(b->res);
+	free(b);
+}
+
+/* On the appender's thread: one batch, durable when this returns (store_append). */
+static void batch_work(struct appender_task *t)
+{
+	struct sync_batch *b = (struct sync_batch *)t;
+
+	b->rc = store_append_prepared(b->sync->env.store, b->all, b->prep, b->n, b->res);
+}
+
+/* On the loop: stored, so pushed on and answered; the link may have gone meanwhile. */
+static void batch_done(struct appender_task *t)
+{
+	struct sync_batch *b = (struct sync_batch *)t;
+	struct sync *s = b->sync;
+
+	if (b->rc == 0)
+		after_append(s, b->link, b->all, b->res, b->n);
+	(void)jobs_release(b->link, b->jobs);
+	batch_free(b);
+	resume_links(s);
+}
+
+/*
+ * A batch of the good entries of every job that is ready, in order. A fault
+ * ends the batch there and cuts the peer off at once: nothing after it is
+ * taken, and what came before is stored.
+ */
+static struct sync_batch *batch_new(struct sync_link *l, struct sync_job *ready, size_t total,
+                                    const struct sync_job **bad)
+{
+	struct sync_batch *b = calloc(1, sizeof(*b));
+	size_t cap = total ? total : 1;
+
+	if (!b || !(b->all = malloc(cap * sizeof(*b->all))) ||
+	    !(b->prep = malloc(cap * sizeof(*b->prep))) ||
+	    !(b->res = malloc(cap * sizeof(*b->res)))) {
+		if (b)
+			batch_free(b);
+		return NULL;
+	}
+	b->sync = l->sync;
+	b->link = l;
+	b->jobs = ready;
+	for (struct sync_job *j = ready; j && !*bad; j = j->next) {
+		if (j->inner_bad > 0 && j->inner_at < j->good)
+			inner_bad_log(l, j);
+		for (size_t i = 0; i < j->good; i++) {
+			b->prep[b->n] = j->prep[i];
+			b->all[b->n++] = j->entries[i];
+		}
+		if (j->rc != 0)
+			*bad = j;
+	}
+	return b;
+}
+
+/*
+ * After verification: the jobs that are ready go to the store in one batch
+ * (one fsync, not one per message), on the appender's thread, while the loop
+ * reads and the pool verifies what comes next.
  */
 static void jobs_apply(struct sync_link *l, struct sync_job *ready, size_t total)
 {
 	struct sync *s = l->sync;
-	struct ag_entry *all = malloc((total ? total : 1) * sizeof(*all));
-	struct store_prep *prep = malloc((total ? total : 1) * sizeof(*prep));
-	struct store_result *res = malloc((total ? total : 1) * sizeof(*res));
 	const struct sync_job *bad = NULL;
-	size_t keep = 0;
+	struct sync_batch *b = batch_new(l, ready, total, &bad);
+	size_t bytes = total * (sizeof(*b->all) + sizeof(*b->prep) + sizeof(*b->res));
 
-	if (!all || !prep || !res) {
+	if (!b) {
 		cut(l, "out of memory", 0);
-		goto out;
+		(void)jobs_release(l, ready);
+		return;
 	}
-	for (struct sync_job *j = ready; j && !bad; j = j->next) {
-		if (j->inner_bad > 0 && j->inner_at < j->good)
-			inner_bad_log(l, j);
-		for (size_t i = 0; i < j->good; i++) {
-			prep[keep] = j->prep[i];
-			all[keep++] = j->entries[i];
-		}
-		if (j->rc != 0)
-			bad = j;
-	}
-	if (keep > 0 && store_append_prepared(s->env.store, all, prep, keep, res) == 0)
-		after_append(l, all, res, keep);
+	/* Its arrays are held as long as its jobs: counted with the first. */
+	ready->cost += sizeof(*b) + bytes;
+	l->jobs_bytes += sizeof(*b) + bytes;
+	s->jobs_bytes += sizeof(*b) + bytes;
 	if (bad && l->up)
 		job_bad(l, bad);
-out:
-	free(all);
-	free(prep);
-	free(res);
+	if (b->n == 0) {
+		(void)jobs_release(l, ready);
+		batch_free(b);
+		return;
+	}
+	b->task.work = batch_work;
+	b->task.done = batch_done;
+	appender_submit(s->appender, &b->task);
 }
 
 static void note_duplicate(struct sync_link *l, const struct ag_header *h)
@@ -1360,23 +1472,28 @@ static void limit_reached(struct sync_link *l, const struct ag_header *h)
 	}
 }
 
-static void after_append(struct sync_link *l, struct ag_entry *entries,
+/*
+ * What follows a batch's commit. Entries stored are pushed on and counted
+ * whatever became of the link that brought them; the link is answered
+ * (heads learnt, gaps asked for, forks proven) only while it is up and ours.
+ */
+static void after_append(struct sync *s, struct sync_link *l, struct ag_entry *entries,
                          const struct store_result *res, size_t n)
 {
-	struct sync *s = l->sync;
+	bool up = l->sync && l->up;
 	const uint8_t *wanted = NULL;
 	size_t stored = 0;
 	int members = 0;
 
-	if (l->up)
+	if (up)
 		want_absent(s, l, entries, res, n);
-	for (size_t i = 0; i < n && l->up; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct ag_entry *e = &entries[i];
 		struct feed *f;
 
 		switch (res[i].status) {
 		case STORE_STORED:
-			if ((f = feed_get(l, e->h.author)) && e->h.seq > f->known)
+			if (up && (f = feed_get(l, e->h.author)) && e->h.seq > f->known)
 				f->known = e->h.seq;
 			l->received++;
 			members |= is_member_record(e);
@@ -1389,20 +1506,23 @@ static void after_append(struct sync_link *l, struct ag_entry *entries,
 			note_succession(s, e);
 			break;
 		case STORE_DUPLICATE:
-			note_duplicate(l, &e->h);
+			if (up)
+				note_duplicate(l, &e->h);
 			break;
 		case STORE_GAP:
-			if (!wanted || memcmp(wanted, e->h.author, 32) != 0)
+			if (up && (!wanted || memcmp(wanted, e->h.author, 32) != 0))
 				send_want(l, e->h.author, res[i].need_seq);
 			wanted = e->h.author;
 			break;
 		case STORE_FORK:
-			fork_found(l, &e->h);
+			if (up)
+				fork_found(l, &e->h);
 			break;
 		case STORE_REFUSED:
 			break;
 		case STORE_LIMIT:
-			limit_reached(l, &e->h);
+			if (up)
+				limit_reached(l, &e->h);
 			break;
 		}
 	}
@@ -1467,7 +1587,7 @@ static void verify_done(uv_work_t *w, int status)
 	j->done = 1;
 	if (status != 0)
 		j->good = 0, j->rc = 0; /* cancelled: nothing of it was verified */
-	/* Its preps wait for the writer with the rest of the job: they count, not the guess. */
+	/* Its preps wait for the appender with the rest of the job: they count, not the guess. */
 	j->cost = j->cost - j->prep_guess + j->prep_bytes;
 	l->jobs_bytes = l->jobs_bytes - j->prep_guess + j->prep_bytes;
 	if (s)
@@ -1480,7 +1600,6 @@ static void verify_done(uv_work_t *w, int status)
 		l->jobs_head = j->next;
 		if (!l->jobs_head)
 			l->jobs_tail = NULL;
-		l->jobs--;
 		j->next = NULL;
 		*tail = j;
 		tail = &j->next;
@@ -1488,19 +1607,10 @@ static void verify_done(uv_work_t *w, int status)
 	}
 	if (ready && !l->bad && l->up)
 		jobs_apply(l, ready, total);
-	while ((j = ready)) {
-		ready = j->next;
-		l->jobs_bytes -= j->cost;
-		if (s)
-			s->jobs_bytes -= j->cost;
-		job_free(j);
-	}
-	if (!s) {
-		if (l->jobs == 0)
-			link_destroy(l);
+	else if (jobs_release(l, ready))
 		return;
-	}
-	resume_links(s);
+	if (s)
+		resume_links(s);
 }
 
 /* The message's headers, decoded on the loop: one that does not decode is a fault. */

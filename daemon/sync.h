@@ -8,7 +8,8 @@
  *
  * Sync owns each link's replication state and knows neither sockets nor the
  * node: it is handed a sync_env (the store, the replicated set, callbacks)
- * and, per link, a handle that the link's callbacks receive. Loop thread only.
+ * and, per link, a handle that the link's callbacks receive. Loop thread only
+ * (the appends it hands to its appender's thread take the store's write lock).
  */
 #ifndef AGORA_SYNC_H
 #define AGORA_SYNC_H
@@ -73,7 +74,13 @@ struct sync_env {
 struct sync *sync_new(const struct sync_env *);
 /* Our key rotated: our own feed is now pk's (the restore guard stays as it was). */
 void sync_set_self(struct sync *, const uint8_t pk[static 32]);
-/* After every link is freed. NULL-safe. */
+/*
+ * Stores what was verified and handed to the appender, answers it, and
+ * ends the appender's thread: before the store closes, while the links are
+ * still up. The loop must then run once, to close its handle. NULL-safe.
+ */
+void sync_stop(struct sync *);
+/* After sync_stop, the loop run, and every link freed. NULL-safe. */
 void sync_free(struct sync *);
 /* VerifyEvery changed (SIGHUP): messages read from now on are checked so. */
 void sync_set_verify_every(struct sync *, bool on);

@@ -493,6 +493,7 @@ static int setup(void **state)
 /* Every verify job has ended, and the loop closes with no handle left open. */
 static void loop_closes(struct fx *f)
 {
+	sync_stop(f->sync);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_alive(&f->loop), 0);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
