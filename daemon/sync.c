@@ -32,7 +32,12 @@
 #define SYNC_JOBS_MAX    32          /* verify jobs queued per peer before we stop reading it */
 #define SYNC_LINK_BYTES  (5u << 19)  /* bytes of queued verify jobs per peer, then the same */
 #define SYNC_TOTAL_BYTES (48u << 20) /* and across every peer */
-#define SYNC_APPLY_MIN   1024 /* verified entries that go to the store at once while more come */
+/*
+ * The bytes of verified jobs that go to the store at once while more come:
+ * half the link's bound, so that one batch commits on the appender's thread
+ * while the next is read and verified within the bound.
+ */
+#define SYNC_APPLY_BYTES (SYNC_LINK_BYTES / 2)
 /*
  * What an entry's index terms may take while its job verifies, counted
  * against the bounds then: made on every worker at once, they are what a
@@ -1537,8 +1542,8 @@ static void after_append(struct sync *s, struct sync_link *l, struct ag_entry *e
 
 /*
  * Are the verified jobs at the head of the queue to be stored now? Each
- * transaction costs an fsync and an index flush, so during a bulk sync they
- * wait until SYNC_APPLY_MIN entries are ready; a job still verifying behind
+ * batch costs an fsync and an index flush, so during a bulk sync they wait
+ * until SYNC_APPLY_BYTES of them are ready; a job still verifying behind
  * them will call again. With none behind, they go now: no added delay.
  */
 static int jobs_due(const struct sync_link *l)
@@ -1547,8 +1552,8 @@ static int jobs_due(const struct sync_link *l)
 
 	for (const struct sync_job *j = l->jobs_head; j; j = j->next) {
 		if (!j->done)
-			return ready >= SYNC_APPLY_MIN;
-		ready += j->n;
+			return ready >= SYNC_APPLY_BYTES;
+		ready += j->cost;
 	}
 	return 1;
 }
