@@ -13,7 +13,9 @@
  * an earlier, unreleased format is refused with what to do; one of a later
  * format, written by a newer release, is refused naming that release.
  *
- * One thread writes (the loop thread). Each write call is one transaction,
+ * Writes come from the loop and from the sync's appender thread (appender.h),
+ * one at a time: each takes the store's write lock, so a write on the loop
+ * waits for the appender's commit. Each write call is one transaction,
  * durable (LMDB's default sync) when it returns 0: it survives a SIGKILL and
  * a power cut. A full map is grown and the transaction retried, never fatal.
  * Reads are read-only transactions that never block the writer, and may run
@@ -327,9 +329,9 @@ void store_why(struct store *, int rc, char *buf, size_t len);
  * one segment (no term of a purged body left). The copy is synced, renamed
  * over data.mdb, the directory synced, and the store reopened on it: a crash
  * leaves the old file or the new one, whole. Readers of this process wait
- * (maplock) while the copy is made and swapped; the caller is the one writer
- * (the loop), so no write is lost: the loop waits for the copy, about a
- * second per 100 MB. Another process with the environment open (none in
+ * (maplock) while the copy is made and swapped, and writers (the write
+ * lock), so no write is lost: they wait for the copy, about a second per
+ * 100 MB. Another process with the environment open (none in
  * normal use) keeps the old file until it reopens. 0 or -1.
  */
 int store_compact(struct store *);
