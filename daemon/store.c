@@ -1448,7 +1448,7 @@ static int close_if_successor(struct wtxn *w, const struct ag_entry *e, uint32_t
 
 struct append_arg {
 	const struct ag_entry *e;
-	const struct store_prep *prep; /* NULL, or one per entry */
+	struct store_prep *prep; /* NULL, or one per entry: their terms freed once queued */
 	size_t n;
 	struct store_result *res;
 	struct feed *feeds;
@@ -1632,6 +1632,18 @@ static const struct store_prep *prep_for(const struct append_arg *a, size_t i)
 	return p && p->raw && p->raw == a->e[i].h.raw ? p : NULL;
 }
 
+/*
+ * The index queue holds a copy of p's terms now: they go at once, not when
+ * the batch is freed after its commit and fsync, so that a batch's terms and
+ * the queue made of them are not both held while it flushes. Its hash stays;
+ * a transaction run again makes the terms anew.
+ */
+static void prep_spent(struct store_prep *p)
+{
+	index_terms_free(p->terms);
+	p->terms = NULL;
+}
+
 static int append_txn(struct wtxn *w, void *arg)
 {
 	struct append_arg *a = arg;
@@ -1645,6 +1657,8 @@ static int append_txn(struct wtxn *w, void *arg)
 			rc = EINVAL;
 		else if ((rc = feed_get(w, a, a->e[i].h.author, &f)) == 0)
 			rc = append_one(w, f, &a->e[i], prep_for(a, i), &a->res[i]);
+		if (rc == 0 && prep_for(a, i))
+			prep_spent(&a->prep[i]);
 	}
 	for (size_t i = 0; i < a->nfeeds && rc == 0; i++) {
 		struct feed *f = &a->feeds[i];
@@ -1697,8 +1711,8 @@ static size_t append_part(const struct ag_entry *e, size_t n)
 }
 
 /* Appends entries in one transaction, or two halves if LMDB finds it too big. */
-static int append_batch(struct store *st, const struct ag_entry *entries,
-                        const struct store_prep *prep, size_t n, struct store_result *res)
+static int append_batch(struct store *st, const struct ag_entry *entries, struct store_prep *prep,
+                        size_t n, struct store_result *res)
 {
 	struct append_arg a = {entries, prep, n, res, NULL, 0, 0};
 	size_t h = n / 2;
@@ -1723,8 +1737,8 @@ static int append_batch(struct store *st, const struct ag_entry *entries,
 	return 0;
 }
 
-int store_append_prepared(struct store *st, const struct ag_entry *entries,
-                          const struct store_prep *prep, size_t n, struct store_result *res)
+int store_append_prepared(struct store *st, const struct ag_entry *entries, struct store_prep *prep,
+                          size_t n, struct store_result *res)
 {
 	int rc = 0;
 

@@ -167,10 +167,11 @@ size_t store_prep_bytes(const struct store_prep *p);
 /*
  * store_append, with prep[i] made by store_prepare for entries[i]. An empty
  * prep[i], or one made for other bytes, is no error: that entry's work is
- * then done here.
+ * then done here. Terms the index took are freed as it goes (the caller
+ * still clears each prep).
  */
-int store_append_prepared(struct store *, const struct ag_entry *entries,
-                          const struct store_prep *prep, size_t n, struct store_result *res);
+int store_append_prepared(struct store *, const struct ag_entry *entries, struct store_prep *prep,
+                          size_t n, struct store_result *res);
 
 /*
  * Publishes a record in the node's own feed: e->h holds the network,

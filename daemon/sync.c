@@ -1256,8 +1256,8 @@ struct sync_batch {
 	struct sync_link *link;
 	struct sync_job *jobs; /* in order */
 	size_t n;
-	struct ag_entry *all; /* the good entries of every job, and theirs: */
-	struct store_prep *prep;
+	struct ag_entry *all;    /* the good entries of every job, and theirs: */
+	struct store_prep *prep; /* taken from the jobs */
 	struct store_result *res;
 	int rc;
 };
@@ -1283,6 +1283,8 @@ static bool jobs_release(struct sync_link *l, struct sync_job *j)
 
 static void batch_free(struct sync_batch *b)
 {
+	for (size_t i = 0; i < b->n; i++)
+		store_prep_clear(&b->prep[i]);
 	free(b->all);
 	free(b->prep);
 	free(b->res);
@@ -1334,8 +1336,10 @@ static struct sync_batch *batch_new(struct sync_link *l, struct sync_job *ready,
 	for (struct sync_job *j = ready; j && !*bad; j = j->next) {
 		if (j->inner_bad > 0 && j->inner_at < j->good)
 			inner_bad_log(l, j);
+		/* The preps are the batch's now: the store frees their terms as it takes them. */
 		for (size_t i = 0; i < j->good; i++) {
 			b->prep[b->n] = j->prep[i];
+			j->prep[i] = (struct store_prep){0};
 			b->all[b->n++] = j->entries[i];
 		}
 		if (j->rc != 0)

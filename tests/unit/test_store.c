@@ -651,6 +651,10 @@ static void test_prepared_append(void **state)
 	assert_int_equal(store_append_prepared(f->st, e, p, 5, r), 0);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(r[i].status, STORE_STORED);
+	/* The terms the index took were freed as it went; those of the prep not used stay. */
+	for (int i = 0; i < 3; i++)
+		assert_null(p[i].terms);
+	assert_non_null(p[4].terms);
 	assert_int_equal(search(f, "premier", NULL), 0);
 	assert_int_equal(search(f, "deuxieme", NULL), 0);
 	assert_int_equal(search(f, "autre", NULL), 1);
