@@ -1128,7 +1128,7 @@ static bool wtxn_disk_over(struct wtxn *w, const struct ag_entry *e, bool own)
 	used = w->disk_used + w->disk_added + cost;
 	avail = w->disk_free > w->disk_added + cost ? w->disk_free - w->disk_added - cost : 0;
 	if (store_disk_over(st, used, avail, own)) {
-		if (!own && !st->disk_full)
+		if (!own) /* logged once, when it changes; under disk_lock: the loop asks */
 			store_disk_seen(st, used, avail);
 		return true;
 	}
