@@ -47,13 +47,19 @@ static void task_done(struct appender_task *t)
 	done[ndone++] = k->i;
 }
 
-static void reset(struct task *tasks)
+/* Every task fresh, a loop and an appender on it. */
+static struct appender *start(uv_loop_t *loop, struct task *tasks)
 {
+	struct appender *a;
+
 	loop_thread = pthread_self();
 	nworked = ndone = 0;
 	done_on_loop = done_after_work = true;
 	for (int i = 0; i < NTASKS; i++)
 		tasks[i] = (struct task){{NULL, work, task_done}, i, -1, false};
+	assert_int_equal(uv_loop_init(loop), 0);
+	assert_non_null(a = appender_new(loop));
+	return a;
 }
 
 /* The loop runs while tasks are out, and closes with none left open once stopped. */
@@ -73,9 +79,7 @@ static void test_order(void **state)
 	struct appender *a;
 
 	(void)state;
-	reset(tasks);
-	assert_int_equal(uv_loop_init(&loop), 0);
-	assert_non_null(a = appender_new(&loop));
+	a = start(&loop, tasks);
 	assert_int_equal(uv_loop_alive(&loop), 0); /* idle: nothing keeps the loop */
 	for (int i = 0; i < NTASKS; i++)
 		appender_submit(a, &tasks[i].t);
@@ -100,9 +104,7 @@ static void test_stop_drains(void **state)
 	struct appender *a;
 
 	(void)state;
-	reset(tasks);
-	assert_int_equal(uv_loop_init(&loop), 0);
-	assert_non_null(a = appender_new(&loop));
+	a = start(&loop, tasks);
 	for (int i = 0; i < NTASKS - 1; i++)
 		appender_submit(a, &tasks[i].t);
 	appender_stop(a); /* the loop has not run */
