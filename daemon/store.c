@@ -1120,7 +1120,7 @@ static bool wtxn_disk_over(struct wtxn *w, const struct ag_entry *e, bool own)
 	uint64_t cost = entry_cost(e), used, avail;
 
 	if (!w->disk_read) {
-		w->disk_used = store_disk_used(st);
+		w->disk_used = store_disk_used_writing(st);
 		w->disk_free = store_disk_free(st);
 		w->disk_added = TXN_COST; /* the pages its commit copies */
 		w->disk_read = 1;

@@ -104,20 +104,28 @@ struct store_noted {
 	unsigned what;
 };
 
+uint64_t store_disk_used_writing(struct store *st)
+{
+	MDB_envinfo info;
+	MDB_stat es;
+
+	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &es) != 0)
+		return 0;
+	return (uint64_t)(info.me_last_pgno + 1) * es.ms_psize;
+}
+
 /*
  * Read from the meta pages, in the map: a write on the appender's thread may
  * grow it (a new mapping, the old one gone) meanwhile, unless maplock is held.
  */
 uint64_t store_disk_used(struct store *st)
 {
-	MDB_envinfo info;
-	MDB_stat es;
-	int rc;
+	uint64_t used;
 
 	pthread_rwlock_rdlock(&st->maplock);
-	rc = mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &es) != 0;
+	used = store_disk_used_writing(st);
 	pthread_rwlock_unlock(&st->maplock);
-	return rc ? 0 : (uint64_t)(info.me_last_pgno + 1) * es.ms_psize;
+	return used;
 }
 
 uint64_t store_disk_free(struct store *st)

@@ -50,6 +50,13 @@ struct store {
 	int64_t disk_seen_ms;
 };
 
+/*
+ * store_disk_used, from inside a write transaction: without maplock, which a
+ * write must not wait for while it holds LMDB's write lock (a compaction
+ * takes maplock, then that). The write lock keeps the map from growing.
+ */
+uint64_t store_disk_used_writing(struct store *st);
+
 /* The bytes free on the file system of the store; UINT64_MAX when it cannot tell. */
 uint64_t store_disk_free(struct store *st);
 
