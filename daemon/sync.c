@@ -1262,6 +1262,17 @@ struct sync_batch {
 	int rc;
 };
 
+/*
+ * Bytes that l's jobs hold, added and taken away, against the link's bound
+ * and the total (none once its owner freed it).
+ */
+static void bounds_charge(struct sync_link *l, size_t add, size_t sub)
+{
+	l->jobs_bytes = l->jobs_bytes + add - sub;
+	if (l->sync)
+		l->sync->jobs_bytes = l->sync->jobs_bytes + add - sub;
+}
+
 /* Jobs ended: they leave the bounds, and a freed link goes with its last. Whether l went. */
 static bool jobs_release(struct sync_link *l, struct sync_job *j)
 {
@@ -1270,9 +1281,7 @@ static bool jobs_release(struct sync_link *l, struct sync_job *j)
 	for (; j; j = next) {
 		next = j->next;
 		l->jobs--;
-		l->jobs_bytes -= j->cost;
-		if (l->sync)
-			l->sync->jobs_bytes -= j->cost;
+		bounds_charge(l, 0, j->cost);
 		job_free(j);
 	}
 	if (l->sync || l->jobs > 0)
@@ -1367,8 +1376,7 @@ static void jobs_apply(struct sync_link *l, struct sync_job *ready, size_t total
 	}
 	/* Its arrays are held as long as its jobs: counted with the first. */
 	ready->cost += sizeof(*b) + bytes;
-	l->jobs_bytes += sizeof(*b) + bytes;
-	s->jobs_bytes += sizeof(*b) + bytes;
+	bounds_charge(l, sizeof(*b) + bytes, 0);
 	if (bad && l->up)
 		job_bad(l, bad);
 	if (b->n == 0) {
@@ -1598,9 +1606,7 @@ static void verify_done(uv_work_t *w, int status)
 		j->good = 0, j->rc = 0; /* cancelled: nothing of it was verified */
 	/* Its preps wait for the appender with the rest of the job: they count, not the guess. */
 	j->cost = j->cost - j->prep_guess + j->prep_bytes;
-	l->jobs_bytes = l->jobs_bytes - j->prep_guess + j->prep_bytes;
-	if (s)
-		s->jobs_bytes = s->jobs_bytes - j->prep_guess + j->prep_bytes;
+	bounds_charge(l, j->prep_bytes, j->prep_guess);
 	if (s && l->up && !under_bounds(l))
 		set_paused(l, 1);
 	due = jobs_due(l);
@@ -1763,8 +1769,7 @@ static void on_entries(struct sync_link *l, struct ag_msg *m, const uint8_t *msg
 		l->jobs_head = j;
 	l->jobs_tail = j;
 	l->jobs++;
-	l->jobs_bytes += j->cost;
-	s->jobs_bytes += j->cost;
+	bounds_charge(l, j->cost, 0);
 	uv_queue_work(s->env.loop, &j->work, verify_work, verify_done);
 	if (!under_bounds(l))
 		set_paused(l, 1);
