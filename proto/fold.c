@@ -199,8 +199,8 @@ static size_t ascii_run(struct word *w, const uint8_t *s, size_t len)
 	while (len - i >= 8 && n + 8 <= AG_FOLD_WORD_MAX) {
 		size_t k = lower_run(ag_le_load(s + i, 8));
 
-		memcpy(w->b + n, s + i,
-		       8); /* the bytes past k are not the word's: w->len says so */
+		/* All eight copied; the bytes past k are not the word's: w->len says so. */
+		memcpy(w->b + n, s + i, 8);
 		n += k;
 		i += k;
 		if (k < 8)
