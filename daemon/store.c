@@ -87,7 +87,6 @@
 #define MKEY_LEN  (AG_PK_LEN + 8)
 #define USAGE_LEN 17
 #define TXN_COST  (16u << 10) /* bytes a write transaction is taken to add, besides its entries */
-#define TXN_BYTES (1u << 20)  /* an append's transaction adds at most this, by entry_cost */
 #define EFORMAT   (MDB_LAST_ERRCODE + 1) /* not an LMDB code: the store's own format differs */
 #define EUPGRADE  (MDB_LAST_ERRCODE + 2) /* an upgrade failed, and said why */
 #define GROW_STEP ((size_t)1 << 30)      /* past 1 GiB the map grows by this much */
@@ -1694,19 +1693,33 @@ size_t store_prep_bytes(const struct store_prep *p)
 	return index_terms_bytes(p->terms);
 }
 
+uint64_t store_append_cost(const struct ag_entry *entries, size_t n)
+{
+	uint64_t cost = 0;
+
+	for (size_t i = 0; i < n; i++)
+		cost += entry_cost(&entries[i]);
+	return cost;
+}
+
 /*
- * How many of the n entries go in one transaction: as many as add at most
- * TXN_BYTES (entry_cost), one at least. LMDB keeps every page a transaction
- * dirties in memory until it commits: a sync's batch of three thousand
- * entries and their postings held ten megabytes.
+ * How many of the n entries go in the next transaction: it adds at most
+ * STORE_TXN_BYTES (entry_cost), one entry at least (a sync's batch of three
+ * thousand entries and their postings held ten megabytes of dirty pages).
+ * The fewest transactions that fit share the batch alike: a greedy cut left
+ * a full part and a sliver, two commits and two index segments, for most of
+ * a sync's batches.
  */
 static size_t append_part(const struct ag_entry *e, size_t n)
 {
-	uint64_t cost = entry_cost(&e[0]);
-	size_t i = 1;
+	uint64_t total = store_append_cost(e, n), share, cost = 0;
+	size_t i = 0;
 
-	while (i < n && (cost += entry_cost(&e[i])) <= TXN_BYTES)
-		i++;
+	share = total / ((total + STORE_TXN_BYTES - 1) / STORE_TXN_BYTES + (total == 0));
+	/* Past the share by one entry, not past STORE_TXN_BYTES: the rest fits the other parts. */
+	do
+		cost += entry_cost(&e[i++]);
+	while (i < n && cost < share && cost + entry_cost(&e[i]) <= STORE_TXN_BYTES);
 	return i;
 }
 

@@ -165,6 +165,15 @@ void store_prep_clear(struct store_prep *p); /* frees what p holds; a zeroed p i
 size_t store_prep_bytes(const struct store_prep *p);
 
 /*
+ * What the n entries take of an append's transaction, and the most one
+ * holds: an append of more goes in the fewest transactions that fit, in
+ * equal shares, each with its commit and its index segment. LMDB keeps
+ * every page a transaction dirties in memory until it commits.
+ */
+#define STORE_TXN_BYTES (1u << 20)
+uint64_t store_append_cost(const struct ag_entry *entries, size_t n);
+
+/*
  * store_append, with prep[i] made by store_prepare for entries[i]. An empty
  * prep[i], or one made for other bytes, is no error: that entry's work is
  * then done here. Terms the index took are freed as it goes (the caller
@@ -304,6 +313,7 @@ struct store_stats {
 	uint64_t map_size; /* bytes mapped now */
 	uint64_t used;     /* bytes of pages in use */
 	uint64_t index;    /* bytes of those pages that the search index takes */
+	uint64_t segments; /* of the index: one a transaction that indexed, until merged */
 };
 
 int store_stats(struct store *, struct store_stats *);

@@ -30,7 +30,7 @@ static int stats_read(MDB_txn *txn, struct store *st, void *arg)
 		*s = (struct store_stats){
 		    es.ms_entries, hs.ms_entries,   records,
 		    postings,      info.me_mapsize, (uint64_t)(info.me_last_pgno + 1) * es.ms_psize,
-		    ibytes};
+		    ibytes,        segments};
 	}
 	return rc;
 }

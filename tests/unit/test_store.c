@@ -671,6 +671,55 @@ static void test_prepared_append(void **state)
 	store_prep_clear(&p[0]); /* a cleared prep may be cleared again */
 }
 
+/* The author's next entry, of a body that takes about 6 KB of a transaction (store_append_cost). */
+static struct ag_entry entry_big(struct fixture *f, struct author *a, size_t i)
+{
+	char text[3000], id[32];
+	size_t len = 0;
+
+	while (len + 16 < sizeof(text))
+		len +=
+		    (size_t)snprintf(text + len, sizeof(text) - len, "mot%zu ", i * 7 + len % 97);
+	snprintf(id, sizeof(id), "big%zu", i);
+	return entry_make(f, a, "practice", keep(strdup(id)), text, 5000 + i);
+}
+
+/*
+ * A batch that store_append_cost puts within STORE_TXN_BYTES goes in one
+ * transaction, one index segment, as sync.c counts on when it fills a batch;
+ * one of one and a half times that goes in two, not in three.
+ */
+static void test_batch_fills_transactions(void **state)
+{
+	struct fixture *f = *state;
+	struct ag_entry *e = calloc(1024, sizeof(*e));
+	struct store_result *r = calloc(1024, sizeof(*r));
+	struct store_stats s;
+	size_t one = 0, n = 0;
+
+	assert_non_null(e);
+	assert_non_null(r);
+	while ((e[n] = entry_big(f, &f->a, n), store_append_cost(e, n + 1)) <= STORE_TXN_BYTES)
+		n++;
+	one = n; /* e[one] is the first past one transaction, and the next batch's first */
+	assert_true(one > 1);
+	assert_int_equal(store_append(f->st, e, one, r), 0);
+	assert_int_equal(store_stats(f->st, &s), 0);
+	assert_int_equal(s.segments, 1);
+	for (n = one + 1; store_append_cost(e + one, n - one) <= STORE_TXN_BYTES * 3 / 2; n++)
+		e[n] = entry_big(f, &f->a, n);
+	assert_int_equal(store_append(f->st, e + one, n - one, r + one), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(r[i].status, STORE_STORED);
+	assert_int_equal(store_stats(f->st, &s), 0);
+	assert_int_equal(s.segments, 3);
+	assert_int_equal(s.entries, n);
+	assert_int_equal(search(f, "mot0", NULL), 1);
+	assert_consistent(f);
+	free(e);
+	free(r);
+}
+
 /*
  * A body with more terms than a verify thread keeps room for between bodies
  * (index_terms.c's SCRATCH_KEEP, 64 KiB: 5000 distinct words here), prepared
@@ -1706,6 +1755,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_versions_within_one_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prepared_append, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prepared_large_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_fills_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_newest_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish_refused_when_forked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_successor_closes_feed, setup, teardown),
