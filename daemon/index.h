@@ -74,6 +74,13 @@ void index_terms_free(struct index_terms *); /* NULL-safe */
 /* The bytes it holds: what waiting for the writer costs. 0 for NULL. */
 size_t index_terms_bytes(const struct index_terms *);
 
+/*
+ * Asks the CPU to bring the terms into its cache: they were made on another
+ * thread, and the writer calls it for the next version while it stores one,
+ * so that queueing them does not wait on memory line by line. NULL-safe.
+ */
+void index_terms_prefetch(const struct index_terms *);
+
 /* index_add, with the terms that index_prepare gave for the same d. */
 int index_add_terms(struct index *, const struct index_doc *d, const struct index_terms *);
 

@@ -483,6 +483,12 @@ void index_terms_free(struct index_terms *l)
 	free(l);
 }
 
+void index_terms_prefetch(const struct index_terms *l)
+{
+	for (size_t i = 0; l && i < sizeof(*l) + l->len; i += 64)
+		__builtin_prefetch((const uint8_t *)l + i);
+}
+
 size_t index_terms_bytes(const struct index_terms *l)
 {
 	return l ? sizeof(*l) + l->cap : 0;

@@ -1652,6 +1652,8 @@ static int append_txn(struct wtxn *w, void *arg)
 	for (size_t i = 0; i < a->n && rc == 0; i++) {
 		struct feed *f;
 
+		if (i + 1 < a->n && prep_for(a, i + 1))
+			index_terms_prefetch(a->prep[i + 1].terms);
 		if (!a->e[i].h.raw || a->e[i].h.seq == 0)
 			rc = EINVAL;
 		else if ((rc = feed_get(w, a, a->e[i].h.author, &f)) == 0)
