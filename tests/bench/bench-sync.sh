@@ -39,7 +39,10 @@ for i in $(seq 1 "$AUTHORS"); do
 done
 "$BIN/agorad" --dir "$work/Source" 2>"$work/Source.log" & pids+=($!)
 ${RECEIVER_WRAP:-} "$BIN/agorad" --dir "$work/Empty" 2>"$work/Empty.log" & pids+=($!)
-for i in $(seq 50); do a Source id >/dev/null 2>&1 && a Empty id >/dev/null 2>&1 && break; sleep 0.1; done
+# Up to 30 s: on a loaded machine 5 s was too short for both to answer, and the bench failed.
+up=0
+for i in $(seq 300); do a Source id >/dev/null 2>&1 && a Empty id >/dev/null 2>&1 && up=1 && break; sleep 0.1; done
+[ "$up" = 1 ] || { echo "bench-sync: the daemons did not answer in 30 s" >&2; tail -n 5 "$work"/*.log >&2; exit 1; }
 for i in $(seq 1 "$AUTHORS"); do a Source peer add "$(cat "$work/A$i.key")" --name "A$i" >/dev/null; done
 total=$((AUTHORS * PER + AUTHORS + 1)) # the records, Source's member records
 a Source peer add "$ke" --name Empty --endpoint "127.0.0.1:$pe" >/dev/null
