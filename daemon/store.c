@@ -1672,16 +1672,25 @@ static int append_txn(struct wtxn *w, void *arg)
 	return rc;
 }
 
-int store_prepare(struct store_prep *p, const struct ag_entry *e)
+int store_prepare_hashed(struct store_prep *p, const struct ag_entry *e,
+                         const uint8_t hash[static AG_HASH_LEN])
 {
 	struct index_doc d = {0, e->h.timestamp, e->h.type, e->h.author, e->body, e->body_len};
 
 	*p = (struct store_prep){NULL, {0}, NULL};
 	if (e->body && index_prepare(&d, &p->terms) != 0)
 		return -1;
-	ag_entry_hash(e, p->hash);
+	memcpy(p->hash, hash, AG_HASH_LEN);
 	p->raw = e->h.raw;
 	return 0;
+}
+
+int store_prepare(struct store_prep *p, const struct ag_entry *e)
+{
+	uint8_t hash[AG_HASH_LEN];
+
+	ag_entry_hash(e, hash);
+	return store_prepare_hashed(p, e, hash);
 }
 
 void store_prep_clear(struct store_prep *p)

@@ -160,6 +160,9 @@ struct store_prep {
  * Any thread; it touches no store and logs nothing.
  */
 int store_prepare(struct store_prep *p, const struct ag_entry *e);
+/* The same for an entry whose hash the caller made already (ag_run_check gives it). */
+int store_prepare_hashed(struct store_prep *p, const struct ag_entry *e,
+                         const uint8_t hash[static AG_HASH_LEN]);
 void store_prep_clear(struct store_prep *p); /* frees what p holds; a zeroed p is fine */
 /* The bytes p holds apart from itself, while it waits for the writer. */
 size_t store_prep_bytes(const struct store_prep *p);

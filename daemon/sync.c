@@ -1156,21 +1156,22 @@ static void verify_inner(struct sync_job *j, size_t from, size_t end)
 static void verify_work(uv_work_t *w)
 {
 	struct sync_job *j = w->data;
-	/* Room for one run's headers, side by side, for ag_run_check. */
+	/* Room for one run's headers, side by side, for ag_run_check, and every entry's hash. */
 	struct ag_header *run = malloc(j->n * sizeof(*run));
+	uint8_t(*hash)[AG_HASH_LEN] = malloc(j->n * sizeof(*hash));
 	size_t at;
 	int rc;
 
-	if (!run) {
+	if (!run || !hash) {
 		job_fault(j, 0, AG_ENOMEM, false);
-		return;
+		goto out;
 	}
 	for (size_t i = 0; i < j->good; i = j->runs[i] ? j->runs[i] : i + 1) {
 		if (j->runs[i] == 0)
 			continue;
 		for (size_t k = i; k < j->runs[i]; k++)
 			run[k - i] = j->entries[k].h;
-		if ((rc = ag_run_check(run, j->runs[i] - i, j->network, &at)) != 0) {
+		if ((rc = ag_run_check(run, j->runs[i] - i, j->network, &hash[i], &at)) != 0) {
 			job_fault(j, i, rc, false);
 			continue;
 		}
@@ -1181,11 +1182,16 @@ static void verify_work(uv_work_t *w)
 	for (size_t i = 0; i < j->good; i++) {
 		const struct ag_entry *e = &j->entries[i];
 
+		/* A held header whose body came (runs 0) was in no run: store_prepare hashes it. */
 		if (e->body && (rc = ag_body_check(&e->h, e->body, e->body_len, NULL)) != 0)
 			job_fault(j, i, rc, true);
-		else if (store_prepare(&j->prep[i], e) == 0) /* on failure the store does it */
+		else if ((j->runs[i]
+		              ? store_prepare_hashed(&j->prep[i], e, hash[i])
+		              : store_prepare(&j->prep[i], e)) == 0) /* else the store does it */
 			j->prep_bytes += store_prep_bytes(&j->prep[i]);
 	}
+out:
+	free(hash);
 	free(run);
 }
 

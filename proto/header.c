@@ -217,34 +217,49 @@ int ag_header_sign(struct ag_header *h, const uint8_t *body, size_t body_len,
 	return 0;
 }
 
-int ag_header_follows(const struct ag_header *prev, const struct ag_header *next)
+/* ag_header_follows, with prev's entry hash made already. */
+static int follows_hashed(const struct ag_header *prev, const uint8_t prev_hash[static AG_HASH_LEN],
+                          const struct ag_header *next)
 {
-	uint8_t hash[AG_HASH_LEN];
-
 	if (memcmp(prev->network, next->network, 32) != 0 ||
 	    memcmp(prev->author, next->author, AG_PK_LEN) != 0)
 		return AG_ESHAPE;
 	if (next->seq != prev->seq + 1 || !next->has_prev)
 		return AG_ESEQ;
+	return memcmp(prev_hash, next->prev, AG_HASH_LEN) == 0 ? 0 : AG_EPREV;
+}
+
+int ag_header_follows(const struct ag_header *prev, const struct ag_header *next)
+{
+	uint8_t hash[AG_HASH_LEN];
+
 	ag_header_hash(prev, hash);
-	return memcmp(hash, next->prev, AG_HASH_LEN) == 0 ? 0 : AG_EPREV;
+	return follows_hashed(prev, hash, next);
 }
 
 int ag_run_check(const struct ag_header *run, size_t n, const uint8_t network[static 32],
-                 size_t *at)
+                 uint8_t (*hash)[AG_HASH_LEN], size_t *at)
 {
+	uint8_t prev[AG_HASH_LEN], cur[AG_HASH_LEN];
 	int rc;
 
 	if (at)
 		*at = 0;
 	if (n == 0)
 		return AG_EINVAL;
-	for (size_t i = 1; i < n; i++) {
-		if ((rc = ag_header_follows(&run[i - 1], &run[i])) != 0) {
+	/* Each header hashed once: the next one's prev is checked against it, and the caller keeps
+	 * it. */
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n || hash)
+			ag_header_hash(&run[i], cur);
+		if (hash)
+			memcpy(hash[i], cur, AG_HASH_LEN);
+		if (i > 0 && (rc = follows_hashed(&run[i - 1], prev, &run[i])) != 0) {
 			if (at)
 				*at = i;
 			return rc;
 		}
+		memcpy(prev, cur, AG_HASH_LEN);
 	}
 	if (at)
 		*at = n - 1;

@@ -93,9 +93,12 @@ int ag_header_follows(const struct ag_header *prev, const struct ag_header *next
  * header's own signature verifies; the signatures before it are vouched for
  * by the chain and not checked (DESIGN.md "Accepting entries"). Whether the
  * run's first header links to what the node holds is the caller's to check.
- * On error *at (if not NULL) is the index of the header at fault.
+ * hash (if not NULL) receives each header's entry hash, which the chain
+ * check makes anyway, so that a caller who keeps them hashes no header
+ * twice: all n are there once the run is accepted. On error *at (if not
+ * NULL) is the index of the header at fault.
  */
 int ag_run_check(const struct ag_header *run, size_t n, const uint8_t network[static 32],
-                 size_t *at) AG_WUR;
+                 uint8_t (*hash)[AG_HASH_LEN], size_t *at) AG_WUR;
 
 #endif

@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	run[0] = h;
 	run[1] = h;
-	if (ag_run_check(run, 2, network, NULL) == 0)
+	if (ag_run_check(run, 2, network, NULL, NULL) == 0)
 		abort();
 	return 0;
 }

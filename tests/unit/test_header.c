@@ -251,6 +251,28 @@ static void test_refuse_invalid_bodies(void **state)
 	}
 }
 
+/*
+ * The same run checked keeping its hashes: the same verdict at the same
+ * header (keeping them checks nothing less), and, for a run accepted, each
+ * header's entry hash.
+ */
+static void run_hashes(json_t *v, const struct ag_header *run, size_t n, size_t at)
+{
+	uint8_t(*hash)[AG_HASH_LEN] = calloc(n ? n : 1, sizeof(*hash)), one[AG_HASH_LEN];
+	size_t at2 = SIZE_MAX;
+	int ok = json_is_true(json_object_get(v, "ok"));
+
+	assert_non_null(hash);
+	expect(str(v, "name"), ag_run_check(run, n, network, hash, &at2),
+	       ok ? 0 : reason_code(str(v, "reason")));
+	assert_int_equal(at2, at);
+	for (size_t i = 0; ok && i < n; i++) {
+		ag_header_hash(&run[i], one);
+		assert_memory_equal(hash[i], one, AG_HASH_LEN);
+	}
+	free(hash);
+}
+
 /* One signature and its chain: runs accepted or refused, at the header the vectors name. */
 static void run_one(json_t *v)
 {
@@ -267,12 +289,13 @@ static void run_one(json_t *v)
 		assert_int_equal(ag_header_decode(&run[i], raws[i], len, NULL), 0);
 	}
 	if (json_is_true(json_object_get(v, "ok"))) {
-		expect(str(v, "name"), ag_run_check(run, n, network, &at), 0);
+		expect(str(v, "name"), ag_run_check(run, n, network, NULL, &at), 0);
 	} else {
-		expect(str(v, "name"), ag_run_check(run, n, network, &at),
+		expect(str(v, "name"), ag_run_check(run, n, network, NULL, &at),
 		       reason_code(str(v, "reason")));
 		assert_int_equal(at, json_integer_value(json_object_get(v, "at")));
 	}
+	run_hashes(v, run, n, at);
 	for (i = 0; i < n; i++)
 		free(raws[i]);
 	free(raws);
