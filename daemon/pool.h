@@ -1,8 +1,16 @@
 /*
- * pool.h: libuv's worker threads (entry verification) run at a lower CPU
- * priority than the loop thread, so that a peer that keeps them busy with
- * valid work cannot starve the loop: the control socket, the other peers'
- * connections and their deadlines. Loop thread only, before the loop runs.
+ * pool.h: worker threads below the loop thread's CPU priority, so that a
+ * peer that keeps them busy with valid work cannot starve the loop: the
+ * control socket, the other peers' connections and their deadlines.
+ *
+ * pool_new's threads run tasks handed over by the loop (entry
+ * verification, sync.c) in any order, each task's done then running on the
+ * loop. They tell the loop through an eventfd, not a uv_async: libuv 1.44's
+ * uv_async_send keeps a flag set across its write(2), and the loop, woken by
+ * that write, spins in uv__async_spin until the sender clears it, which a
+ * worker at nice +10, preempted by the very loop it woke, does late (3 to 4%
+ * of a syncing receiver's CPU went to that spin). Loop thread only, but for
+ * each task's work.
  */
 #ifndef AGORA_POOL_H
 #define AGORA_POOL_H
@@ -11,7 +19,37 @@
 
 #define POOL_NICE 10 /* added to the workers' nice value */
 
-/* Lowers every worker thread's priority (waits until each has done so). Failures are logged. */
+/* Lowers every thread of libuv's own pool likewise (waits until each has done so). Failures are
+ * logged. Before the loop runs. */
 void pool_lower_priority(uv_loop_t *);
+
+struct pool;
+
+struct pool_task {
+	struct pool_task *next;           /* the pool's */
+	void (*work)(struct pool_task *); /* on a worker */
+	void (*done)(struct pool_task *); /* on the loop, after work */
+};
+
+/* Starts threads workers (UV_THREADPOOL_SIZE's, as libuv reads it, when 0). NULL on failure,
+ * logged. */
+struct pool *pool_new(uv_loop_t *loop, unsigned threads);
+
+/*
+ * Hands t over; while tasks are out, the loop stays alive (as for
+ * uv_queue_work). A pool that pool_new could not make (NULL) works and
+ * dones t at once, on the loop.
+ */
+void pool_submit(struct pool *, struct pool_task *t);
+
+/*
+ * Waits for every task handed over (their work, then their done, on the
+ * loop), ends the threads and closes the loop's handle. A task handed over
+ * after is worked and done at once, on the loop. Twice is fine.
+ */
+void pool_stop(struct pool *);
+
+/* After pool_stop, once the loop has run (the handle's close). NULL-safe. */
+void pool_free(struct pool *);
 
 #endif

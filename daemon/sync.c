@@ -25,6 +25,7 @@
 #include "log.h"
 #include "members.h"
 #include "msg.h"
+#include "pool.h"
 #include "store.h"
 #include "succession.h"
 #include "sync.h"
@@ -87,6 +88,7 @@ struct sync {
 	uint64_t own_grew_ms;      /* when it last grew: claims wait while it does */
 	uint64_t invalid;          /* entries refused as invalid, over every link, since start */
 	struct appender *appender; /* where verified jobs are stored */
+	struct pool *pool;         /* where jobs are verified */
 };
 
 struct sync_link {
@@ -136,7 +138,7 @@ struct sync_link {
  * whose header we hold and whose body alone is to be checked.
  */
 struct sync_job {
-	uv_work_t work;
+	struct pool_task task; /* first: the task is the job */
 	struct sync_link *link;
 	struct sync_job *next;
 	int done;
@@ -168,14 +170,18 @@ struct sync *sync_new(const struct sync_env *env)
 			free(s);
 			return NULL;
 		}
+		s->pool = pool_new(env->loop, 0); /* without, jobs are verified on the loop */
 	}
 	return s;
 }
 
 void sync_stop(struct sync *s)
 {
-	if (s)
+	/* The pool first: its jobs' done hands their entries to the appender. */
+	if (s) {
+		pool_stop(s->pool);
 		appender_stop(s->appender);
+	}
 }
 
 void sync_set_self(struct sync *s, const uint8_t pk[static 32])
@@ -191,8 +197,10 @@ void sync_set_verify_every(struct sync *s, bool on)
 
 void sync_free(struct sync *s)
 {
-	if (s)
+	if (s) {
+		pool_free(s->pool);
 		appender_free(s->appender);
+	}
 	free(s);
 }
 
@@ -1153,9 +1161,9 @@ static void verify_inner(struct sync_job *j, size_t from, size_t end)
  * then hash and index terms off the loop (if that fails for want of
  * memory, the store makes them).
  */
-static void verify_work(uv_work_t *w)
+static void verify_work(struct pool_task *t)
 {
-	struct sync_job *j = w->data;
+	struct sync_job *j = (struct sync_job *)t;
 	/* Room for one run's headers, side by side, for ag_run_check, and every entry's hash. */
 	struct ag_header *run = malloc(j->n * sizeof(*run));
 	uint8_t(*hash)[AG_HASH_LEN] = malloc(j->n * sizeof(*hash));
@@ -1599,17 +1607,15 @@ static void resume_links(struct sync *s)
 			set_paused(q, 0);
 }
 
-static void verify_done(uv_work_t *w, int status)
+static void verify_done(struct pool_task *t)
 {
-	struct sync_job *j = w->data, *ready = NULL, **tail = &ready;
+	struct sync_job *j = (struct sync_job *)t, *ready = NULL, **tail = &ready;
 	struct sync_link *l = j->link;
 	struct sync *s = l->sync;
 	size_t total = 0;
 	int due;
 
 	j->done = 1;
-	if (status != 0)
-		j->good = 0, j->rc = 0; /* cancelled: nothing of it was verified */
 	/* Its preps wait for the appender with the rest of the job: they count, not the guess. */
 	j->cost = j->cost - j->prep_guess + j->prep_bytes;
 	bounds_charge(l, j->prep_bytes, j->prep_guess);
@@ -1727,7 +1733,8 @@ static struct sync_job *job_new(struct sync_link *l, struct ag_msg *m, const uin
 	/* And, while verify_work runs, n headers more: the preps are counted once made. */
 	j->cost =
 	    sizeof(*j) + len + n * (sizeof(*j->entries) + sizeof(*j->runs) + sizeof(*j->prep));
-	j->work.data = j;
+	j->task.work = verify_work;
+	j->task.done = verify_done;
 	return j;
 }
 
@@ -1776,7 +1783,7 @@ static void on_entries(struct sync_link *l, struct ag_msg *m, const uint8_t *msg
 	l->jobs_tail = j;
 	l->jobs++;
 	bounds_charge(l, j->cost, 0);
-	uv_queue_work(s->env.loop, &j->work, verify_work, verify_done);
+	pool_submit(s->pool, &j->task);
 	if (!under_bounds(l))
 		set_paused(l, 1);
 }
