@@ -17,6 +17,7 @@
 
 #include "entry.h"
 #include "mp.h"
+#include "mp_internal.h"
 #include "testutil.h"
 
 static uint8_t buf[AG_HEADER_MAX];
@@ -172,6 +173,39 @@ static void test_utf8_pairs(void **state)
 		}
 }
 
+/* The same verdict as one sequence at a time (ag__mp_utf8_cp), the checker's slow path. */
+static int utf8_slowly(const uint8_t *s, size_t len)
+{
+	uint32_t cp;
+
+	for (size_t pos = 0; pos < len;)
+		if (ag__mp_utf8_cp(s, len, &pos, &cp) != 0)
+			return AG_EUTF8;
+	return 0;
+}
+
+/*
+ * A run of Arabic letters, which the checker reads four at a time, with any
+ * byte anywhere in it, and cut anywhere: refused exactly when the bytes are
+ * not UTF-8.
+ */
+static void test_utf8_in_runs(void **state)
+{
+	uint8_t s[48];
+
+	(void)state;
+	for (size_t at = 3; at < 3 + 34; at++)
+		for (unsigned b = 0; b <= 0xff; b++) {
+			memset(s, 'a', sizeof(s));
+			for (size_t i = 3; i + 1 < 3 + 34; i += 2)
+				memcpy(s + i, "\xd8\xb3", 2); /* sin */
+			s[at] = (uint8_t)b;
+			for (size_t len = at; len <= sizeof(s); len += 7)
+				assert_int_equal(ag_utf8_check(s, len), utf8_slowly(s, len));
+			assert_int_equal(ag_utf8_check(s, sizeof(s)), utf8_slowly(s, sizeof(s)));
+		}
+}
+
 static void test_key_b64(void **state)
 {
 	uint8_t pk[32], sk[64], back[32];
@@ -204,6 +238,7 @@ int main(void)
 	    cmocka_unit_test(test_sign_refuses_bad_fields),
 	    cmocka_unit_test(test_utf8_anywhere),
 	    cmocka_unit_test(test_utf8_pairs),
+	    cmocka_unit_test(test_utf8_in_runs),
 	    cmocka_unit_test(test_key_b64),
 	};
 
