@@ -8,7 +8,7 @@
  * loop. They tell the loop through an eventfd, not a uv_async: libuv 1.44's
  * uv_async_send keeps a flag set across its write(2), and the loop, woken by
  * that write, spins in uv__async_spin until the sender clears it, which a
- * worker at nice +10, preempted by the very loop it woke, does late (3 to 4%
+ * worker at nice +10, preempted by the very loop it woke, does late (2 to 4%
  * of a syncing receiver's CPU went to that spin). Loop thread only, but for
  * each task's work.
  */
@@ -19,8 +19,11 @@
 
 #define POOL_NICE 10 /* added to the workers' nice value */
 
-/* Lowers every thread of libuv's own pool likewise (waits until each has done so). Failures are
- * logged. Before the loop runs. */
+/*
+ * Lowers every thread of libuv's own pool likewise, which copies a backup
+ * (backup.c): waits until each has done so; failures are logged. Before the
+ * loop runs.
+ */
 void pool_lower_priority(uv_loop_t *);
 
 struct pool;
