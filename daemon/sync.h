@@ -1,10 +1,10 @@
 /*
  * sync.h: replication (docs/PROTOCOL.md §1, protocol version 2). Per peer
  * link: HELLO and CLOCK, streaming what the peer lacks without outrunning its
- * connection, runs checked on the verify threads (pool.h; a signature, or a chain to
- * one), in-order appends, bodies asked for with WANT_BODIES; across links, the
- * live push along a per-feed spanning tree (prune and graft) and the restore
- * guard's knowledge of our own feed.
+ * connection, runs checked on the verify threads (pool.h: a signature, or a
+ * chain to one), in-order appends, bodies asked for with WANT_BODIES; across
+ * links, the live push along a per-feed spanning tree (prune and graft) and
+ * the restore guard's knowledge of our own feed.
  *
  * Sync owns each link's replication state and knows neither sockets nor the
  * node: it is handed a sync_env (the store, the replicated set, callbacks)
