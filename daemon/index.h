@@ -101,21 +101,32 @@ int index_flush(struct index *, MDB_txn *txn);
  * block by block, unnamed by the catalog; its last piece names it and
  * unnames the segments it replaces, whose blocks later pieces delete.
  * Blocks of a segment that the catalog does not name are garbage, dropped
- * by index_open and before each merge: a merge stopped at any point (a
+ * by index_open and between merges: a merge stopped at any point (a
  * crash, a failed transaction) leaves the index as it was before it, or as
  * merged, and no garbage once it opens again.
  *
- * Whether merge work is due, to be done with index_merge_step: *due.
+ * Between a merge's pieces other transactions may write: flush new
+ * segments, kill versions. The merge goes on with what it began with: the
+ * segments it merges, which never change, and the versions dead when it
+ * began, whose postings it drops; one killed after stays dead, its
+ * postings skipped by searches, until a later merge drops them.
+ *
+ * Whether merge work is due, to be done with index_merge_step: *due is 0
+ * for none, INDEX_DUE for work that may wait for an idle moment, or
+ * INDEX_DUE_NOW when merges have fallen so far behind (too many segments:
+ * every search looks in each) that the work must be done before the next
+ * write.
  */
+#define INDEX_DUE     1
+#define INDEX_DUE_NOW 2
 int index_merge_due(const struct index *, MDB_txn *txn, int *due);
 
 /*
  * One piece of the work due: garbage dropped, or up to about INDEX_PIECE
  * bytes of a merge's output written (a merge that is due begins). *more
  * while work is left. The caller commits txn; if it does not, it calls
- * index_merge_cancel before anything else writes. Until the work is done,
- * nothing but index_merge_step writes to the index (the segments merged
- * must not change). 0 or an LMDB error code.
+ * index_merge_cancel before anything else writes (the merge's state is
+ * ahead of what is stored). 0 or an LMDB error code.
  */
 #define INDEX_PIECE (1u << 20)
 int index_merge_step(struct index *, MDB_txn *txn, int *more);

@@ -177,7 +177,7 @@ static int flush_term(struct index *ix, struct writer *w, const struct pterm *pt
 
 int index_flush(struct index *ix, MDB_txn *txn)
 {
-	struct writer w = {.txn = txn, .dbi = ix->blocks};
+	struct writer w = {.txn = txn, .dbi = ix->blocks, .flags = MDB_APPEND};
 	size_t begin = 0;
 	uint32_t seg;
 	int rc = 0;

@@ -27,6 +27,7 @@
 #define BLOCK_MAX   4080 /* a block fills one 4 KiB overflow page */
 #define FANIN       16   /* segments of a tier merged at once */
 #define SEGS_MAX    128
+#define SEGS_CROWD  48 /* segments past which a merge that is due cannot wait (index_merge_due) */
 #define SEGKEY_MAX  (4 + TERM_MAX)
 #define BM25_K1     1.2
 #define BM25_B      0.75
@@ -238,6 +239,7 @@ struct writer {
 	size_t len, cap;
 	uint64_t npost;
 	size_t written; /* bytes of blocks put: what the transaction has dirtied */
+	unsigned flags; /* of mdb_put: MDB_APPEND for a segment that no other follows */
 };
 
 /*

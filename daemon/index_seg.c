@@ -86,7 +86,7 @@ int index_writer_emit(struct writer *w)
 		return 0;
 	w->written += w->len + w->klen;
 	w->len = 0;
-	return mdb_put(w->txn, w->dbi, &k, &v, MDB_APPEND);
+	return mdb_put(w->txn, w->dbi, &k, &v, w->flags);
 }
 
 /*
@@ -567,8 +567,12 @@ int index_seg_next(const struct index *ix, MDB_txn *txn, uint32_t *seg)
 /*
  * A merge under way: its inputs, a reader on each, the writer of its
  * output with the block it has not written yet, and the dead docnos it
- * drops. Kept between its pieces: the inputs do not change meanwhile
- * (index.h: nothing else writes until the merge is done or cancelled).
+ * drops. Kept between its pieces, while other writes may flush new
+ * segments and kill versions (index.h): its inputs, segments, never change
+ * once written, and nothing else takes them out of the catalog; its output
+ * is numbered below the segments flushed after it began, which is their
+ * order in time too, and is no orphan to drop while it runs (orphans are
+ * dropped only between merges).
  */
 struct merge {
 	struct seginfo in[SEGS_MAX], out;
@@ -635,6 +639,22 @@ static int merge_one_term(struct merge *m, MDB_cursor *c, int *end)
 	return merge_next(m, c, in, at, k);
 }
 
+/*
+ * How the merge's blocks are put: appended (MDB_APPEND, the cheaper) while
+ * its output is the last segment, put in their place once a flush between
+ * its pieces has written a segment after it.
+ */
+static int merge_put_flags(MDB_cursor *c, const struct merge *m, unsigned *flags)
+{
+	MDB_val k, v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+
+	*flags = MDB_APPEND;
+	if (rc == 0 && k.mv_size >= 4 && memcmp(k.mv_data, m->w.seg, 4) > 0)
+		*flags = 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* Merges terms until the piece has written its bytes or the inputs end (*end). */
 static int merge_piece(struct index *ix, struct merge *m, MDB_txn *txn, int *end)
 {
@@ -646,6 +666,10 @@ static int merge_piece(struct index *ix, struct merge *m, MDB_txn *txn, int *end
 	m->w.txn = txn;
 	if ((rc = mdb_cursor_open(txn, ix->blocks, &c)) != 0)
 		return rc;
+	if ((rc = merge_put_flags(c, m, &m->w.flags)) != 0) {
+		mdb_cursor_close(c);
+		return rc;
+	}
 	if (!m->primed) { /* the heap built as merge_next mends it, from the bottom up */
 		uint8_t all[SEGS_MAX];
 
@@ -665,7 +689,11 @@ static int merge_piece(struct index *ix, struct merge *m, MDB_txn *txn, int *end
 /*
  * The merge's last step, in the transaction of its last piece: the output
  * becomes a segment and the inputs stop being ones (their blocks are
- * garbage, deleted by the pieces after), and the dead it dropped are forgotten.
+ * garbage, deleted by the pieces after), and the dead it dropped are
+ * forgotten. The catalog is changed entry by entry, so segments flushed
+ * while the merge ran stay in it; a version killed after the merge began is
+ * not in ds, so its docno stays dead (its postings, copied, are skipped by
+ * searches) until a later merge drops them.
  */
 static int merge_finish(struct index *ix, struct merge *m, MDB_txn *txn)
 {
@@ -767,13 +795,36 @@ static int merge_start_due(struct index *ix, MDB_txn *txn)
 	return merge_start(ix, txn, pick, npick);
 }
 
+/*
+ * Whether merges have fallen so far behind that they must be done before
+ * more is written: a tier holds 2 * FANIN segments (a whole merge's worth
+ * waits behind the one due), or the catalog SEGS_CROWD with a merge due.
+ * Each segment is one more look in every search, and the catalog must
+ * never reach SEGS_MAX; below these, a merge can wait for an idle writer.
+ */
+static int merge_pressing(const struct seginfo *cat, size_t ncat, size_t npick)
+{
+	int count[64] = {0};
+
+	for (size_t i = 0; i < ncat; i++)
+		if (cat[i].tier < 64 && ++count[cat[i].tier] >= 2 * FANIN)
+			return 1;
+	return ncat >= SEGS_CROWD && npick > 0;
+}
+
 int index_merge_due(const struct index *ix, MDB_txn *txn, int *due)
 {
 	struct seginfo cat[SEGS_MAX], pick[SEGS_MAX];
-	size_t ncat;
+	size_t ncat, npick = 0;
 	int rc = index_catalog_load(ix, txn, cat, &ncat);
 
-	*due = ix->merge || ix->due || (rc == 0 && merge_pick(cat, ncat, pick) > 0);
+	if (rc == 0)
+		npick = merge_pick(cat, ncat, pick);
+	*due = 0;
+	if (rc == 0 && merge_pressing(cat, ncat, npick || ix->merge))
+		*due = INDEX_DUE_NOW;
+	else if (ix->merge || ix->due || npick > 0)
+		*due = INDEX_DUE;
 	return rc;
 }
 
