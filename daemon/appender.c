@@ -19,6 +19,9 @@ struct appender {
 	struct appender_task *todo, **todo_tail;
 	struct appender_task *worked, **worked_tail;
 	bool stopping; /* under lock: the thread ends once todo is empty */
+	/* Under lock: work for when todo is empty (appender_set_idle), and its arg. */
+	appender_idle_fn *idle;
+	void *idle_arg;
 	/* The loop's: tasks handed over whose done has not run, and whether it stopped. */
 	size_t out;
 	bool stopped;
@@ -40,22 +43,38 @@ static void put(struct appender_task ***tail, struct appender_task *t)
 	*tail = &t->next;
 }
 
+/*
+ * Tasks in order; between them, while none waits, the idle work a piece at
+ * a time, so that a task handed over waits for one piece at most. After a
+ * task, the idle work is asked again: the task may have made some.
+ */
 static void *appender_main(void *arg)
 {
 	struct appender *a = arg;
 	struct appender_task *t;
+	bool idle_more = false;
 
 	pthread_mutex_lock(&a->lock);
 	for (;;) {
-		while (!a->todo && !a->stopping)
+		while (!a->todo && !a->stopping && !(a->idle && idle_more))
 			pthread_cond_wait(&a->cond, &a->lock);
-		if (!(t = take(&a->todo, &a->todo_tail)))
+		if (!a->todo && a->stopping)
 			break;
+		if (!(t = take(&a->todo, &a->todo_tail))) {
+			appender_idle_fn *fn = a->idle;
+			void *fn_arg = a->idle_arg;
+
+			pthread_mutex_unlock(&a->lock);
+			idle_more = fn(fn_arg) > 0;
+			pthread_mutex_lock(&a->lock);
+			continue;
+		}
 		pthread_mutex_unlock(&a->lock);
 		t->work(t);
 		pthread_mutex_lock(&a->lock);
 		put(&a->worked_tail, t);
 		uv_async_send(&a->async);
+		idle_more = true;
 	}
 	pthread_mutex_unlock(&a->lock);
 	return NULL;
@@ -114,6 +133,8 @@ void appender_submit(struct appender *a, struct appender_task *t)
 {
 	if (a->stopped) {
 		t->work(t);
+		while (a->idle && a->idle(a->idle_arg) > 0)
+			; /* no thread to leave it to */
 		t->done(t);
 		return;
 	}
@@ -121,6 +142,15 @@ void appender_submit(struct appender *a, struct appender_task *t)
 		uv_ref((uv_handle_t *)&a->async);
 	pthread_mutex_lock(&a->lock);
 	put(&a->todo_tail, t);
+	pthread_cond_signal(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void appender_set_idle(struct appender *a, appender_idle_fn *fn, void *arg)
+{
+	pthread_mutex_lock(&a->lock);
+	a->idle = fn;
+	a->idle_arg = arg;
 	pthread_cond_signal(&a->cond);
 	pthread_mutex_unlock(&a->lock);
 }

@@ -370,24 +370,20 @@ static void meta_sync(struct store *st, bool on)
 }
 
 /*
- * The index's merge work that is due, a piece per transaction (index.h),
- * each committed on its own: so no transaction holds more than a piece's
- * pages in memory. A full map is grown and the work goes on, the piece
- * that failed begun again. 0 or the LMDB error code, logged.
+ * One piece of the index's merge work (index_merge_step) in a transaction
+ * of its own, committed: so no transaction holds more than a piece's pages
+ * in memory. A full map is grown and the piece that failed begun again.
+ * Under the write lock. *more while work is left. 0 or the LMDB error code.
  */
-static int store_merge(struct store *st)
+static int merge_piece(struct store *st, int *more)
 {
-	int more = 1, rc = 0;
-
-	store_lock(st);
-	meta_sync(st, false);
-	while (more) {
+	for (;;) {
 		MDB_txn *txn;
+		int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
 
-		rc = mdb_txn_begin(st->env, NULL, 0, &txn);
 		if (rc == MDB_MAP_RESIZED && (rc = store_adopt(st)) == 0)
 			continue;
-		if (rc == 0 && (rc = index_merge_step(st->ix, txn, &more)) != 0)
+		if (rc == 0 && (rc = index_merge_step(st->ix, txn, more)) != 0)
 			mdb_txn_abort(txn);
 		else if (rc == 0)
 			rc = mdb_txn_commit(txn);
@@ -395,14 +391,64 @@ static int store_merge(struct store *st)
 			index_merge_cancel(st->ix);
 		if (rc == MDB_MAP_FULL && (rc = store_grow(st)) == 0)
 			continue;
-		if (rc != 0)
-			break;
+		return rc;
 	}
+}
+
+/* The index's merge work that is due, all of it, a piece per transaction. 0 or the LMDB error code,
+ * logged. */
+static int store_merge(struct store *st)
+{
+	int more = 1, rc = 0;
+
+	store_lock(st);
+	meta_sync(st, false);
+	while (more && rc == 0)
+		rc = merge_piece(st, &more);
 	meta_sync(st, true);
+	st->merge_left = false; /* done, or to be tried again after the next write */
 	store_unlock(st);
 	if (rc != 0)
 		log_error("store: index merge: %s", mdb_strerror(rc));
 	return rc;
+}
+
+int store_merge_piece(struct store *st)
+{
+	int more = 0, rc = 0;
+
+	store_lock(st);
+	if (st->merge_left && st->ix) {
+		meta_sync(st, false);
+		rc = merge_piece(st, &more);
+		meta_sync(st, true);
+		/* A piece that failed is tried again after the next write, not at once. */
+		st->merge_left = rc == 0 && more;
+	}
+	store_unlock(st);
+	if (rc != 0)
+		log_error("store: index merge: %s", mdb_strerror(rc));
+	return rc != 0 ? -1 : more;
+}
+
+void store_merge_idle(struct store *st, bool on)
+{
+	store_lock(st);
+	st->merge_idle = on;
+	store_unlock(st);
+}
+
+/*
+ * After a write that made merge work due: the work, at once; or, for an
+ * append while idle merges are on, nothing but a note for store_merge_piece,
+ * unless merges have fallen behind (INDEX_DUE_NOW).
+ */
+static void merge_after(struct store *st, int due)
+{
+	if (st->merge_idle && st->appending && due != INDEX_DUE_NOW)
+		st->merge_left = true;
+	else
+		(void)store_merge(st);
 }
 
 typedef int write_fn(struct wtxn *, void *arg);
@@ -411,7 +457,8 @@ typedef int write_fn(struct wtxn *, void *arg);
  * Runs fn in a write transaction and commits; a full map is grown and the
  * whole transaction run again, so fn must start from scratch each time.
  * Then the index merges that the write made due run, in transactions of
- * their own (store_merge: the write is durable whatever becomes of them).
+ * their own (the write is durable whatever becomes of them), or wait for
+ * store_merge_piece (merge_after).
  * Returns 0 or the LMDB error code; the caller logs it.
  */
 static int store_write_locked(struct store *st, write_fn *fn, void *arg)
@@ -440,7 +487,7 @@ static int store_write_locked(struct store *st, write_fn *fn, void *arg)
 		if (rc == MDB_MAP_FULL && (rc = store_grow(st)) == 0)
 			continue;
 		if (rc == 0 && due)
-			(void)store_merge(st);
+			merge_after(st, due);
 		return rc;
 	}
 }
@@ -1767,6 +1814,7 @@ int store_append_prepared(struct store *st, const struct ag_entry *entries, stru
 	int rc = 0;
 
 	store_lock(st); /* no other write between the parts, which do not sync */
+	st->appending = true;
 	for (size_t at = 0, k; at < n && rc == 0; at += k) {
 		k = append_part(entries + at, n - at);
 		/* The last part's commit makes the batch durable. */
@@ -1774,6 +1822,7 @@ int store_append_prepared(struct store *st, const struct ag_entry *entries, stru
 		rc = append_batch(st, entries + at, prep ? prep + at : NULL, k, res + at);
 	}
 	meta_sync(st, true);
+	st->appending = false;
 	store_unlock(st);
 	return rc;
 }

@@ -186,6 +186,23 @@ int store_append_prepared(struct store *, const struct ag_entry *entries, struct
                           size_t n, struct store_result *res);
 
 /*
+ * Index merges (index.h) become due as writes add segments. A write does
+ * those it made due before it returns; with idle merges on, an append
+ * (store_append_prepared) leaves them to store_merge_piece, for a caller
+ * that calls it whenever it has nothing else to do (the sync's appender,
+ * between batches), unless merges have fallen so far behind that they
+ * cannot wait. Off at open. Any thread.
+ */
+void store_merge_idle(struct store *, bool on);
+
+/*
+ * One piece of the merge work left, in a transaction of its own: 1 while
+ * more is left, 0 when none is, -1 on an error (logged; the work is tried
+ * again after the next append). Any thread; it takes the write lock.
+ */
+int store_merge_piece(struct store *);
+
+/*
  * Publishes a record in the node's own feed: e->h holds the network,
  * timestamp, type and id, e->body the body (NULL retracts); the store takes
  * the next seq and prev from the head, signs with sk, stores and indexes, in

@@ -32,6 +32,12 @@ struct store {
 	 * also guards what writes read and change: limits, noted, ix's queue.
 	 */
 	pthread_mutex_t wlock;
+	/*
+	 * Under wlock: appends leave the index merges they make due to
+	 * store_merge_piece (store_merge_idle); an append is running; merge
+	 * work is left for store_merge_piece.
+	 */
+	bool merge_idle, appending, merge_left;
 	uint32_t format;        /* the format found, when it is not SCHEMA */
 	char *dir;              /* where the environment is, for compaction */
 	atomic_int compact_due; /* a purge was stored since the last compaction: the loop asks */

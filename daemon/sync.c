@@ -159,6 +159,15 @@ struct sync_job {
 	size_t inner_at;         /* the first of them */
 };
 
+/*
+ * The appender's idle work: the index merges that batches made due, a
+ * piece at a time, while no batch waits (store_merge_idle).
+ */
+static int merge_idle(void *store)
+{
+	return store_merge_piece(store);
+}
+
 struct sync *sync_new(const struct sync_env *env)
 {
 	struct sync *s = calloc(1, sizeof(*s));
@@ -171,6 +180,10 @@ struct sync *sync_new(const struct sync_env *env)
 			return NULL;
 		}
 		s->pool = pool_new(env->loop, 0); /* without, jobs are verified on the loop */
+		if (env->store) {
+			appender_set_idle(s->appender, merge_idle, env->store);
+			store_merge_idle(env->store, true);
+		}
 	}
 	return s;
 }
