@@ -3,8 +3,8 @@
  * through the store across languages, text maps and nested fields, with
  * filters; the index against a brute-force model under updates,
  * retractions, tied timestamps, filters and limits; a merge stopped
- * between any two of its transactions; and merges of many segments
- * against a plain reference.
+ * between any two of its transactions; merges of many segments
+ * against a plain reference; and merges whose pieces writes interleave.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -751,6 +751,33 @@ static int ms_hit(uint32_t docno, void *arg)
 	return 0;
 }
 
+/* No block is of a segment the catalog does not name; *segs receives how many it names. */
+static void ms_verify_blocks(MDB_env *env, size_t *segs)
+{
+	MDB_txn *txn;
+	MDB_dbi blocks, segdb;
+	MDB_cursor *c;
+	MDB_val k, v;
+	MDB_stat st;
+	int rc;
+
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "blocks", 0, &blocks), 0);
+	assert_int_equal(mdb_dbi_open(txn, "segs", 0, &segdb), 0);
+	assert_int_equal(mdb_stat(txn, segdb, &st), 0);
+	*segs = st.ms_entries;
+	assert_int_equal(mdb_cursor_open(txn, blocks, &c), 0);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		MDB_val sk = {4, k.mv_data}, sv;
+
+		assert_int_equal(mdb_get(txn, segdb, &sk, &sv), 0); /* no garbage */
+	}
+	assert_int_equal(rc, MDB_NOTFOUND);
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+}
+
 /*
  * The index as it must be: it checks, holds the postings of every live
  * version, finds each word in the versions that hold it, and has no block of
@@ -759,11 +786,7 @@ static int ms_hit(uint32_t docno, void *arg)
 static void ms_verify(MDB_env *env, struct index *ix, size_t *segs)
 {
 	MDB_txn *txn;
-	MDB_dbi blocks, segdb;
-	MDB_cursor *c;
-	MDB_val k, v;
 	size_t live, postings, bytes, hits;
-	int rc;
 
 	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
 	assert_int_equal(index_check(ix, txn, &live), 0);
@@ -777,18 +800,8 @@ static void ms_verify(MDB_env *env, struct index *ix, size_t *segs)
 		assert_int_equal(index_search(ix, txn, &q, ms_hit, NULL, &hits), 0);
 		assert_int_equal(hits, want);
 	}
-	assert_int_equal(mdb_dbi_open(txn, "blocks", 0, &blocks), 0);
-	assert_int_equal(mdb_dbi_open(txn, "segs", 0, &segdb), 0);
-	assert_int_equal(mdb_cursor_open(txn, blocks, &c), 0);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		MDB_val sk = {4, k.mv_data}, sv;
-
-		assert_int_equal(mdb_get(txn, segdb, &sk, &sv), 0); /* no garbage */
-	}
-	assert_int_equal(rc, MDB_NOTFOUND);
-	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
+	ms_verify_blocks(env, segs);
 }
 
 /* Runs merge pieces, each committed, until the work is done or `stop` pieces ran: whether done. */
@@ -1123,6 +1136,183 @@ static void test_merge_reference(void **state)
 	free(dir);
 }
 
+/* ---- merges interleaved with writes ---- */
+
+#define IL_ROUNDS 90
+
+static int il_list_hit(uint32_t docno, void *arg)
+{
+	uint8_t *found = arg;
+
+	found[docno]++;
+	return 0;
+}
+
+/*
+ * The index checks, a listing finds every version written (docno below
+ * `next`) that is not dead once and no dead one, and no block is left
+ * that the catalog does not name unless `garbage` allows it (a merge under
+ * way writes its output unnamed).
+ */
+static void il_verify(MDB_env *env, struct index *ix, const uint8_t *dead, uint32_t next,
+                      int garbage)
+{
+	static uint8_t found[4096];
+	struct index_query all = {0};
+	MDB_txn *txn;
+	size_t live, hits, want = 0;
+
+	memset(found, 0, sizeof(found));
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(index_check(ix, txn, &live), 0);
+	assert_int_equal(index_search(ix, txn, &all, il_list_hit, found, &hits), 0);
+	mdb_txn_abort(txn);
+	for (uint32_t d = 1; d < next; d++) {
+		assert_int_equal(found[d], !dead[d]);
+		want += !dead[d];
+	}
+	assert_int_equal(hits, want);
+	if (!garbage) {
+		size_t segs;
+
+		ms_verify_blocks(env, &segs);
+	}
+}
+
+/* The docnos a search for each of mr_words finds, in env, as one string. */
+static void il_answers(MDB_env *env, struct index *ix, char *out, size_t cap)
+{
+	MDB_txn *txn;
+	size_t len = 0;
+
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	for (int w = 0; w < MR_VOCAB; w++) {
+		static uint8_t found[4096];
+		struct index_query q = {.text = mr_words[w]};
+		size_t hits;
+
+		memset(found, 0, sizeof(found));
+		assert_int_equal(index_search(ix, txn, &q, il_list_hit, found, &hits), 0);
+		for (uint32_t d = 0; d < sizeof(found); d++)
+			if (found[d])
+				len += (size_t)snprintf(out + len, cap - len, "%u ", (unsigned)d);
+		len += (size_t)snprintf(out + len, cap - len, "| ");
+		assert_true(len < cap);
+	}
+	mdb_txn_abort(txn);
+}
+
+/* A copy of the file at path, as a process killed (kill -9) after its last commit leaves it. */
+static void il_crash_copy(const char *path, const char *copy)
+{
+	char lock[4096];
+	size_t len;
+	char *data = tu_read_file(path, &len);
+
+	assert_non_null(data);
+	assert_int_equal(tu_write_file(copy, data, len), 0);
+	free(data);
+	snprintf(lock, sizeof(lock), "%s-lock", copy);
+	unlink(lock);
+}
+
+/*
+ * Merges in pieces of 4 KiB, one piece between two writes, each of which
+ * flushes a segment and kills versions, some of them in the segments being
+ * merged: the index checks after every write, lists exactly the versions
+ * not killed, and ends, its merges done, holding the same live postings
+ * and giving the same answers as an index written alike whose merges ran
+ * to their end after each write. Stopped (the file copied, as kill -9
+ * leaves it) while a merge is under way with segments flushed after it
+ * began, the index opens, checks, lists the same, holds no garbage, and
+ * finishes its merges.
+ */
+static void test_merge_interleaved(void **state)
+{
+	static uint8_t dead_a[4096], dead_b[4096];
+	static char ans_a[1 << 16], ans_b[1 << 16];
+	char *dir = tu_tmpdir("mergeil"), *pa, *pb, *pc;
+	uint32_t docno_a = 1, docno_b = 1;
+	struct mr_pair *got_a, *got_b;
+	size_t na, nb, segs, ndead;
+	int overtaken = 0, crashes = 0;
+	MDB_env *ea, *eb;
+	struct index *ia, *ib;
+
+	(void)state;
+	assert_non_null(dir);
+	pa = tu_path(dir, "a.mdb");
+	pb = tu_path(dir, "b.mdb");
+	pc = tu_path(dir, "c.mdb");
+	ea = ms_env(pa);
+	eb = ms_env(pb);
+	ia = ms_open(ea);
+	ib = ms_open(eb);
+	memset(dead_a, 0, sizeof(dead_a));
+	memset(dead_b, 0, sizeof(dead_b));
+	for (int round = 0, more = 0; round < IL_ROUNDS; round++) {
+		overtaken += more; /* this write comes while merge work is left */
+		srand(2100 + (unsigned)round);
+		mr_fill(ea, ia, 1, &docno_a, dead_a);
+		srand(2100 + (unsigned)round);
+		mr_fill(eb, ib, 1, &docno_b, dead_b);
+		assert_true(ms_steps(eb, ib, -1));
+		il_verify(ea, ia, dead_a, docno_a, 1);
+		if (round % 3 == 0) { /* a piece every third write: a merge spans many writes */
+			MDB_txn *txn;
+
+			assert_int_equal(mdb_txn_begin(ea, NULL, 0, &txn), 0);
+			assert_int_equal(index_merge_step(ia, txn, &more), 0);
+			assert_int_equal(mdb_txn_commit(txn), 0);
+		}
+		if (more && round % 3 == 0) { /* stopped here, a merge begun, writes after it */
+			MDB_env *ec;
+			struct index *ic;
+
+			il_crash_copy(pa, pc);
+			ec = ms_env(pc);
+			ic = ms_open(ec);
+			il_verify(ec, ic, dead_a, docno_a, 0);
+			assert_true(ms_steps(ec, ic, -1));
+			il_verify(ec, ic, dead_a, docno_a, 0);
+			index_free(ic);
+			mdb_env_close(ec);
+			unlink(pc);
+			crashes++;
+		}
+	}
+	assert_true(overtaken >= IL_ROUNDS / 3); /* many writes came while merge work was left */
+	assert_true(crashes >= 5);
+	assert_true(ms_steps(ea, ia, -1));
+	il_verify(ea, ia, dead_a, docno_a, 0);
+	assert_int_equal(docno_a, docno_b);
+	assert_memory_equal(dead_a, dead_b, sizeof(dead_a));
+	got_a = mr_read(ea, 1, &na, &segs, &ndead);
+	got_b = mr_read(eb, 1, &nb, &segs, &ndead);
+	assert_int_equal(na, nb);
+	qsort(got_a, na, sizeof(*got_a), mr_pair_cmp);
+	qsort(got_b, nb, sizeof(*got_b), mr_pair_cmp);
+	for (size_t i = 0; i < na; i++) {
+		assert_int_equal(got_a[i].tlen, got_b[i].tlen);
+		assert_memory_equal(got_a[i].term, got_b[i].term, got_a[i].tlen);
+		assert_memory_equal(got_a[i].post, got_b[i].post, 11);
+	}
+	il_answers(ea, ia, ans_a, sizeof(ans_a));
+	il_answers(eb, ib, ans_b, sizeof(ans_b));
+	assert_string_equal(ans_a, ans_b);
+	free(got_a);
+	free(got_b);
+	index_free(ia);
+	index_free(ib);
+	mdb_env_close(ea);
+	mdb_env_close(eb);
+	assert_int_equal(tu_rmtree(dir), 0);
+	free(pa);
+	free(pb);
+	free(pc);
+	free(dir);
+}
+
 /* ---- the queue's intern table, large then small ---- */
 
 /* Queues version docno with the text "olive" and a word of its own, "zq" and 5 digits. */
@@ -1223,6 +1413,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_index_matches_model_batched, setup, teardown),
 	    cmocka_unit_test(test_merge_stopped),
 	    cmocka_unit_test(test_merge_reference),
+	    cmocka_unit_test(test_merge_interleaved),
 	    cmocka_unit_test(test_intern_shrink),
 	};
 
