@@ -553,6 +553,64 @@ static void test_new_version_moves_postings(void **state)
 	free(buf);
 }
 
+static uint64_t segments(struct fixture *f)
+{
+	struct store_stats s;
+
+	assert_int_equal(store_stats(f->st, &s), 0);
+	return s.segments;
+}
+
+/*
+ * With idle merges on, appends leave the merges they make due
+ * (segments pile up past a tier's sixteen) until the index holds 2 * 16
+ * segments of a tier, when the append merges at once; store_merge_piece
+ * then does the work left, and every record's current version is found,
+ * no older one. Without, no append returns with sixteen segments of a tier.
+ */
+static void test_merges_when_idle(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t most = 0, plain_most = 0;
+	int pieces = 0, rc;
+
+	for (int i = 0; i < 20; i++) { /* idle merges off: merged as each append ends */
+		struct ag_entry e = entry_next(f, &f->b, "plain");
+
+		assert_int_equal(append1(f, &e, NULL), STORE_STORED);
+		plain_most = segments(f) > plain_most ? segments(f) : plain_most;
+	}
+	assert_true(plain_most < 16);
+	store_merge_idle(f->st, true);
+	for (int i = 0; i < 50; i++) {
+		char id[16], text[32];
+		struct ag_entry e;
+
+		snprintf(id, sizeof(id), "p%d", i % 10); /* new versions: the old are killed */
+		snprintf(text, sizeof(text), "idle%dv%d", i % 10, i / 10);
+		e = entry_make(f, &f->a, "practice", keep(strdup(id)), text, 2000 + (uint64_t)i);
+		assert_int_equal(append1(f, &e, NULL), STORE_STORED);
+		most = segments(f) > most ? segments(f) : most;
+	}
+	assert_true(most > 24);     /* left for idle time */
+	assert_true(most < 2 * 16); /* but merged at once when a tier held 2 * 16 */
+	assert_consistent(f);
+	while ((rc = store_merge_piece(f->st)) == 1)
+		pieces++;
+	assert_int_equal(rc, 0);
+	assert_true(pieces >= 1); /* the work left after the forced merge */
+	assert_true(segments(f) < 16);
+	assert_int_equal(store_merge_piece(f->st), 0); /* nothing left */
+	for (int r = 0; r < 10; r++)
+		for (int v = 0; v < 5; v++) {
+			char text[32];
+
+			snprintf(text, sizeof(text), "idle%dv%d", r, v);
+			assert_int_equal(search(f, text, NULL), v == 4);
+		}
+	assert_consistent(f);
+}
+
 static void test_retraction_leaves_views(void **state)
 {
 	struct fixture *f = *state;
@@ -1751,6 +1809,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_newer_body_stored, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish_chain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_version_moves_postings, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_merges_when_idle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retraction_leaves_views, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_versions_within_one_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prepared_append, setup, teardown),
