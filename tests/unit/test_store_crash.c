@@ -12,11 +12,15 @@
  *     entry's signature verifies, walked here independently of store_check;
  *   - the newest committed entry of each feed is found by a search for its
  *     marker word, when it is still its record's current version.
+ * Every other child merges as the sync's appender does (store_merge_idle):
+ * a piece or a few between batches, in pieces of 4 KiB, so it is killed
+ * while merges are under way with batches flushed between their pieces.
  * The child's appends after each crash show that the store takes writes
  * again; a child that fails exits instead of being killed, which fails the test.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +37,7 @@
 #include "key.h"
 #include "log.h"
 #include "store.h"
+#include "store_internal.h" /* the index, to make its merges of many pieces */
 #include "testutil.h"
 
 #define KILLS   60
@@ -139,7 +144,7 @@ static int entry_next(struct author *a, int ai, uint8_t *buf, msgpack_sbuffer *s
 }
 
 /* The child: append batches for ever, telling the parent what each commit holds. */
-static _Noreturn void child(const char *data, int fd, unsigned seed)
+static _Noreturn void child(const char *data, int fd, unsigned seed, bool idle)
 {
 	static uint8_t bufs[16][AG_HEADER_MAX + AG_BODY_MAX];
 	struct author au[AUTHORS];
@@ -153,6 +158,10 @@ static _Noreturn void child(const char *data, int fd, unsigned seed)
 	msgpack_sbuffer_init(&sb);
 	if (!st)
 		_exit(2);
+	if (idle) { /* merges of many pieces, between batches, as the sync's appender does them */
+		store_merge_idle(st, true);
+		index_set_piece(st->ix, 4096);
+	}
 	for (int i = 0; i < AUTHORS; i++) {
 		author_init(&au[i], i);
 		if (store_head(st, au[i].pk, &au[i].seq, au[i].head) < 0)
@@ -170,6 +179,8 @@ static _Noreturn void child(const char *data, int fd, unsigned seed)
 		}
 		if (store_append_prepared(st, es, prepared ? prep : NULL, (size_t)n, res) != 0)
 			_exit(5);
+		for (int p = idle ? rand() % 4 : 0; p > 0 && store_merge_piece(st) > 0; p--)
+			;
 		for (int i = 0; i < n; i++) {
 			struct committed c = {(uint32_t)who[i], es[i].h.seq};
 
@@ -326,7 +337,7 @@ static void test_sigkill(void **state)
 		assert_true(pid >= 0);
 		if (pid == 0) {
 			close(fds[0]);
-			child(data, fds[1], (unsigned)k + 1);
+			child(data, fds[1], (unsigned)k + 1, k % 2 == 1);
 		}
 		close(fds[1]);
 		nanosleep(&(struct timespec){0, (2 + rand() % 40) * 1000000L}, NULL);
