@@ -20,10 +20,13 @@
  * order with MDB_APPEND, so a batch costs what it writes, not one B-tree
  * descent per posting. Segments of one size tier are merged FANIN (16) at
  * a time, once the write that filled the tier has committed, in pieces of
- * a transaction each (index.h, index_merge_step), which keeps fewer than
+ * a transaction each (index.h, index_merge_step), which keeps about
  * sixteen per tier: fewer rewrites of each posting than eight at a time,
- * for a few more segments to look in. The catalog (segs) says which
- * segments there are: blocks of a segment it does not name are garbage.
+ * for a few more segments to look in. Other writes may come between the
+ * pieces (the sync's appends, whose merges wait for the writer to be
+ * idle, up to 2 * FANIN segments in a tier: INDEX_DUE_NOW). The catalog
+ * (segs) says which segments there are: blocks of a segment it does not
+ * name are garbage.
  * A version that stops being current (a new version, a retraction) is not
  * searched for in every list: its docno goes into "dead", searches skip it,
  * and the merge that next rewrites its postings drops them and forgets the
