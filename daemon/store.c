@@ -395,8 +395,7 @@ static int merge_piece(struct store *st, int *more)
 	}
 }
 
-/* The index's merge work that is due, all of it, a piece per transaction. 0 or the LMDB error code,
- * logged. */
+/* All the index's merge work that is due, a piece per transaction. 0 or the error, logged. */
 static int store_merge(struct store *st)
 {
 	int more = 1, rc = 0;
@@ -441,11 +440,14 @@ void store_merge_idle(struct store *st, bool on)
 /*
  * After a write that made merge work due: the work, at once; or, for an
  * append while idle merges are on, nothing but a note for store_merge_piece,
- * unless merges have fallen behind (INDEX_DUE_NOW).
+ * unless merges have fallen behind (INDEX_DUE_NOW). Another write (the
+ * loop's) while work is left for store_merge_piece leaves it there too: the
+ * appender goes on with it, and the loop must not wait for a merge that
+ * the appender has under way.
  */
 static void merge_after(struct store *st, int due)
 {
-	if (st->merge_idle && st->appending && due != INDEX_DUE_NOW)
+	if (due != INDEX_DUE_NOW && st->merge_idle && (st->appending || st->merge_left))
 		st->merge_left = true;
 	else
 		(void)store_merge(st);

@@ -191,7 +191,8 @@ int store_append_prepared(struct store *, const struct ag_entry *entries, struct
  * (store_append_prepared) leaves them to store_merge_piece, for a caller
  * that calls it whenever it has nothing else to do (the sync's appender,
  * between batches), unless merges have fallen so far behind that they
- * cannot wait. Off at open. Any thread.
+ * cannot wait; and while work is left for store_merge_piece, other writes
+ * leave theirs to it too. Off at open. Any thread.
  */
 void store_merge_idle(struct store *, bool on);
 

@@ -565,13 +565,15 @@ static uint64_t segments(struct fixture *f)
  * With idle merges on, appends leave the merges they make due
  * (segments pile up past a tier's sixteen) until the index holds 2 * 16
  * segments of a tier, when the append merges at once; store_merge_piece
- * then does the work left, and every record's current version is found,
- * no older one. Without, no append returns with sixteen segments of a tier.
+ * then does the work left (a write of the loop's meanwhile leaves it too),
+ * and every record's current version is found, no older one. Without, or
+ * with no work left, no write returns with sixteen segments of a tier.
  */
 static void test_merges_when_idle(void **state)
 {
 	struct fixture *f = *state;
-	uint64_t most = 0, plain_most = 0;
+	uint64_t most = 0, plain_most = 0, before;
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN];
 	int pieces = 0, rc;
 
 	for (int i = 0; i < 20; i++) { /* idle merges off: merged as each append ends */
@@ -595,6 +597,11 @@ static void test_merges_when_idle(void **state)
 	assert_true(most > 24);     /* left for idle time */
 	assert_true(most < 2 * 16); /* but merged at once when a tier held 2 * 16 */
 	assert_consistent(f);
+	/* A write of the loop's while work is left for store_merge_piece leaves it there. */
+	before = segments(f);
+	assert_true(before > 16);
+	assert_int_equal(store_meta_put(f->st, "k", 1, "v", 1), 0);
+	assert_int_equal(segments(f), before);
 	while ((rc = store_merge_piece(f->st)) == 1)
 		pieces++;
 	assert_int_equal(rc, 0);
@@ -608,7 +615,16 @@ static void test_merges_when_idle(void **state)
 			snprintf(text, sizeof(text), "idle%dv%d", r, v);
 			assert_int_equal(search(f, text, NULL), v == 4);
 		}
+	/* With no work left, the loop's writes merge what they make due at once, as before. */
+	for (int i = 0; i < 20; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "q%d", i);
+		publish(f, keep(strdup(id)), "loop", 5000 + (uint64_t)i, buf, hash);
+		assert_true(segments(f) < 16);
+	}
 	assert_consistent(f);
+	free(buf);
 }
 
 static void test_retraction_leaves_views(void **state)
