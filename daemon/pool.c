@@ -29,14 +29,15 @@ static unsigned pool_size(void)
 	return n < 1 ? 1 : n > POOL_THREADS_MAX ? POOL_THREADS_MAX : (unsigned)n;
 }
 
-/* The calling thread's own nice value, POOL_NICE higher (Linux's setpriority on a thread id
- * touches that thread only): 0, or an errno. */
-static int lower_self(void)
+/* The calling thread's own nice value, by more (Linux's setpriority on a thread id touches that
+ * thread only): 0, or an errno. */
+static int lower_self(int more)
 {
 	pid_t tid = (pid_t)syscall(SYS_gettid);
 
 	errno = 0;
-	if (setpriority(PRIO_PROCESS, (id_t)tid, getpriority(PRIO_PROCESS, (id_t)tid) + POOL_NICE))
+	if (more &&
+	    setpriority(PRIO_PROCESS, (id_t)tid, getpriority(PRIO_PROCESS, (id_t)tid) + more))
 		return errno;
 	return 0;
 }
@@ -46,7 +47,7 @@ static void lower_work(uv_work_t *w)
 {
 	struct lower *l = w->data;
 
-	l->err = lower_self();
+	l->err = lower_self(POOL_NICE);
 	uv_barrier_wait(l->all);
 }
 
@@ -93,18 +94,51 @@ struct pool {
 	struct pool_task *todo, **todo_tail;
 	struct pool_task *worked, **worked_tail;
 	bool stopping; /* under lock: the threads end once todo is empty */
+	/* Under lock: work for when todo is empty (pool_set_idle), and its arg. */
+	pool_idle_fn *idle;
+	void *idle_arg;
+	int nice; /* added to each thread's nice value */
 	/* The loop's: tasks handed over whose done has not run, and whether it stopped. */
 	size_t out;
 	bool stopped;
 	bool lowered_failed; /* a thread's priority could not be lowered: logged once */
 };
 
+/* The next task, oldest first, under lock; NULL for none. */
+static struct pool_task *take(struct pool *p)
+{
+	struct pool_task *t = p->todo;
+
+	if (t && !(p->todo = t->next))
+		p->todo_tail = &p->todo;
+	return t;
+}
+
+/* t worked, for the loop; the loop told with no lock held (pool.h: the eventfd). */
+static void tell_worked(struct pool *p, struct pool_task *t)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&p->lock);
+	t->next = NULL;
+	*p->worked_tail = t;
+	p->worked_tail = &t->next;
+	pthread_mutex_unlock(&p->lock);
+	/* Every time: the loop takes the list whole, so a wake-up may find it empty. */
+	(void)!write(p->efd, &one, sizeof(one));
+}
+
+/*
+ * Tasks, oldest first; between them, while none waits, the idle work a
+ * piece at a time, so that a task handed over waits for one piece at most.
+ * After a task the idle work is asked again: the task may have made some.
+ */
 static void *pool_main(void *arg)
 {
 	struct pool *p = arg;
 	struct pool_task *t;
-	uint64_t one = 1;
-	int err = lower_self();
+	bool idle_more = false;
+	int err = lower_self(p->nice);
 
 	pthread_mutex_lock(&p->lock);
 	if (err && !p->lowered_failed) {
@@ -113,24 +147,23 @@ static void *pool_main(void *arg)
 		log_warn("worker thread: its priority is not lowered");
 	}
 	for (;;) {
-		while (!p->todo && !p->stopping)
+		while (!p->todo && !p->stopping && !(p->idle && idle_more))
 			pthread_cond_wait(&p->cond, &p->lock);
-		if (!(t = p->todo))
+		if (!p->todo && p->stopping)
 			break;
-		if (!(p->todo = t->next))
-			p->todo_tail = &p->todo;
+		if (!(t = take(p))) {
+			pool_idle_fn *fn = p->idle;
+			void *fn_arg = p->idle_arg;
+
+			pthread_mutex_unlock(&p->lock);
+			idle_more = fn(fn_arg) > 0;
+			pthread_mutex_lock(&p->lock);
+			continue;
+		}
 		pthread_mutex_unlock(&p->lock);
 		t->work(t);
-		pthread_mutex_lock(&p->lock);
-		t->next = NULL;
-		*p->worked_tail = t;
-		p->worked_tail = &t->next;
-		pthread_mutex_unlock(&p->lock);
-		/*
-		 * Every time, and with no lock held: the loop takes the list whole, so a
-		 * wake-up may find it empty, but none waits on a worker preempted here.
-		 */
-		(void)!write(p->efd, &one, sizeof(one));
+		tell_worked(p, t);
+		idle_more = true;
 		pthread_mutex_lock(&p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -162,7 +195,7 @@ static void on_worked(uv_poll_t *h, int status, int events)
 		uv_unref((uv_handle_t *)&p->poll);
 }
 
-struct pool *pool_new(uv_loop_t *loop, unsigned threads)
+struct pool *pool_new(uv_loop_t *loop, unsigned threads, int nice)
 {
 	struct pool *p = calloc(1, sizeof(*p));
 
@@ -175,6 +208,7 @@ struct pool *pool_new(uv_loop_t *loop, unsigned threads)
 	}
 	p->todo_tail = &p->todo;
 	p->worked_tail = &p->worked;
+	p->nice = nice;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	if ((p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
@@ -204,6 +238,8 @@ void pool_submit(struct pool *p, struct pool_task *t)
 {
 	if (!p || p->stopped) {
 		t->work(t);
+		while (p && p->idle && p->idle(p->idle_arg) > 0)
+			; /* no thread to leave it to */
 		t->done(t);
 		return;
 	}
@@ -214,6 +250,17 @@ void pool_submit(struct pool *p, struct pool_task *t)
 	*p->todo_tail = t;
 	p->todo_tail = &t->next;
 	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void pool_set_idle(struct pool *p, pool_idle_fn *fn, void *arg)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->idle = fn;
+	p->idle_arg = arg;
+	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 }
 

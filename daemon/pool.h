@@ -3,14 +3,15 @@
  * peer that keeps them busy with valid work cannot starve the loop: the
  * control socket, the other peers' connections and their deadlines.
  *
- * pool_new's threads run tasks handed over by the loop (entry
- * verification, sync.c) in any order, each task's done then running on the
- * loop. They tell the loop through an eventfd, not a uv_async: libuv 1.44's
- * uv_async_send keeps a flag set across its write(2), and the loop, woken by
- * that write, spins in uv__async_spin until the sender clears it, which a
- * worker at nice +10, preempted by the very loop it woke, does late (2 to 4%
- * of a syncing receiver's CPU went to that spin). Loop thread only, but for
- * each task's work.
+ * pool_new's threads run tasks handed over by the loop, oldest first,
+ * each task's done then running on the loop: sync.c's entry verification
+ * on four at nice +10, and its appends on one of its own at the loop's
+ * nice (its "appender"), whose tasks are so done in the order handed over,
+ * and which does the store's index merges when idle (pool_set_idle). They tell the loop through an
+ * eventfd, not a uv_async: libuv 1.44's uv_async_send keeps a flag set across its write(2), and the
+ * loop, woken by that write, spins in uv__async_spin until the sender clears it, which a worker at
+ * nice +10, preempted by the very loop it woke, does late (2 to 4% of a syncing receiver's CPU went
+ * to that spin). Loop thread only, but for each task's work.
  */
 #ifndef AGORA_POOL_H
 #define AGORA_POOL_H
@@ -34,9 +35,11 @@ struct pool_task {
 	void (*done)(struct pool_task *); /* on the loop, after work */
 };
 
-/* Starts threads workers (UV_THREADPOOL_SIZE's, as libuv reads it, when 0). NULL on failure,
- * logged. */
-struct pool *pool_new(uv_loop_t *loop, unsigned threads);
+/*
+ * Starts threads workers (UV_THREADPOOL_SIZE's, as libuv reads it, when 0),
+ * each at nice more than the loop's (POOL_NICE, or 0). NULL on failure, logged.
+ */
+struct pool *pool_new(uv_loop_t *loop, unsigned threads, int nice);
 
 /*
  * Hands t over; while tasks are out, the loop stays alive (as for
@@ -44,6 +47,19 @@ struct pool *pool_new(uv_loop_t *loop, unsigned threads);
  * dones t at once, on the loop.
  */
 void pool_submit(struct pool *, struct pool_task *t);
+
+/*
+ * Work for the threads when no task waits (the store's index merges, for
+ * the appender): fn(arg) runs on a thread, one piece a call, while no task
+ * is handed over, and returns whether more is left (> 0). After each task
+ * it is called again, until it says none is left. Not once pool_stop has
+ * begun, but for a task handed over after it (or without a thread), which
+ * is worked at once with all the idle work after it. A piece should be
+ * short: a task handed over waits for it. Meant for a pool of one thread;
+ * with more, each may call fn at once.
+ */
+typedef int pool_idle_fn(void *arg);
+void pool_set_idle(struct pool *, pool_idle_fn *fn, void *arg);
 
 /*
  * Waits for every task handed over (their work, then their done, on the

@@ -13,7 +13,7 @@
  * an earlier, unreleased format is refused with what to do; one of a later
  * format, written by a newer release, is refused naming that release.
  *
- * Writes come from the loop and from the sync's appender thread (appender.h),
+ * Writes come from the loop and from the sync's appender thread (sync.c),
  * one at a time: each takes the store's write lock, so a write on the loop
  * waits for the appender's commit. Each write call is one transaction,
  * durable (LMDB's default sync) when it returns 0: it survives a SIGKILL and

@@ -25,7 +25,7 @@ struct store {
 	pthread_rwlock_t maplock;
 	/*
 	 * Writes, one at a time: the sync's appends run on a thread of their
-	 * own (appender.h), every other write on the loop. Taken by store_write,
+	 * own (sync.c, pool.h), every other write on the loop. Taken by store_write,
 	 * by an append across its parts (meta_sync is the environment's, and a
 	 * write between two parts would commit without syncing), by a merge, a
 	 * compaction and a change of limits; recursive, as those nest. Held, it

@@ -10,7 +10,7 @@
  * (DESIGN.md "Accepting entries"), and bodies checked against their
  * headers. Every ENTRIES message this node sends ends each run with a header
  * whose own signature it has checked. Verified jobs go to the store in
- * batches on the appender's thread (appender.h), in arrival order, and are
+ * batches on the appender's thread (pool.h), in arrival order, and are
  * answered (pushed on, asked about) on the loop once their commit returned.
  */
 #include <sodium.h>
@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "appender.h"
 #include "certs.h"
 #include "config.h"
 #include "conn.h"
@@ -80,15 +79,15 @@ struct sync {
 	uint8_t hkey[crypto_shorthash_KEYBYTES]; /* the feed maps' SipHash key */
 	/* The catch-up: from when a peer announced what we lack until we hold it all. */
 	bool catching;
-	uint64_t catch_base;       /* entries held when it began */
-	uint64_t catch_start_ms;   /* now_ms when it began */
-	uint64_t catch_received;   /* entries stored since, as of catch_ms */
-	uint64_t catch_ms;         /* how long it ran, as of the last look */
-	uint64_t own_head;         /* our feed's head as last seen, and */
-	uint64_t own_grew_ms;      /* when it last grew: claims wait while it does */
-	uint64_t invalid;          /* entries refused as invalid, over every link, since start */
-	struct appender *appender; /* where verified jobs are stored */
-	struct pool *pool;         /* where jobs are verified */
+	uint64_t catch_base;     /* entries held when it began */
+	uint64_t catch_start_ms; /* now_ms when it began */
+	uint64_t catch_received; /* entries stored since, as of catch_ms */
+	uint64_t catch_ms;       /* how long it ran, as of the last look */
+	uint64_t own_head;       /* our feed's head as last seen, and */
+	uint64_t own_grew_ms;    /* when it last grew: claims wait while it does */
+	uint64_t invalid;        /* entries refused as invalid, over every link, since start */
+	struct pool *appender;   /* one thread, where verified jobs are stored */
+	struct pool *pool;       /* where jobs are verified */
 };
 
 struct sync_link {
@@ -175,13 +174,14 @@ struct sync *sync_new(const struct sync_env *env)
 	if (s) {
 		s->env = *env;
 		crypto_shorthash_keygen(s->hkey);
-		if (!(s->appender = appender_new(env->loop))) {
+		if (!(s->appender = pool_new(env->loop, 1, 0))) {
 			free(s);
 			return NULL;
 		}
-		s->pool = pool_new(env->loop, 0); /* without, jobs are verified on the loop */
+		s->pool =
+		    pool_new(env->loop, 0, POOL_NICE); /* without, jobs are verified on the loop */
 		if (env->store) {
-			appender_set_idle(s->appender, merge_idle, env->store);
+			pool_set_idle(s->appender, merge_idle, env->store);
 			store_merge_idle(env->store, true);
 		}
 	}
@@ -193,7 +193,7 @@ void sync_stop(struct sync *s)
 	/* The pool first: its jobs' done hands their entries to the appender. */
 	if (s) {
 		pool_stop(s->pool);
-		appender_stop(s->appender);
+		pool_stop(s->appender);
 	}
 }
 
@@ -212,7 +212,7 @@ void sync_free(struct sync *s)
 {
 	if (s) {
 		pool_free(s->pool);
-		appender_free(s->appender);
+		pool_free(s->appender);
 	}
 	free(s);
 }
@@ -1278,7 +1278,7 @@ static void inner_bad_log(struct sync_link *l, const struct sync_job *j)
  * is held, and keep a freed link's memory (l->jobs) until they end.
  */
 struct sync_batch {
-	struct appender_task task; /* first: the appender hands back the batch */
+	struct pool_task task; /* first: the appender hands back the batch */
 	struct sync *sync;
 	struct sync_link *link;
 	struct sync_job *jobs; /* in order */
@@ -1328,7 +1328,7 @@ static void batch_free(struct sync_batch *b)
 }
 
 /* On the appender's thread: one batch, durable when this returns (store_append). */
-static void batch_work(struct appender_task *t)
+static void batch_work(struct pool_task *t)
 {
 	struct sync_batch *b = (struct sync_batch *)t;
 
@@ -1336,7 +1336,7 @@ static void batch_work(struct appender_task *t)
 }
 
 /* On the loop: stored, so pushed on and answered; the link may have gone meanwhile. */
-static void batch_done(struct appender_task *t)
+static void batch_done(struct pool_task *t)
 {
 	struct sync_batch *b = (struct sync_batch *)t;
 	struct sync *s = b->sync;
@@ -1413,7 +1413,7 @@ static void jobs_apply(struct sync_link *l, struct sync_job *ready, size_t total
 	}
 	b->task.work = batch_work;
 	b->task.done = batch_done;
-	appender_submit(s->appender, &b->task);
+	pool_submit(s->appender, &b->task);
 }
 
 static void note_duplicate(struct sync_link *l, const struct ag_header *h)

@@ -73,7 +73,7 @@ static struct pool *start(uv_loop_t *loop, struct task *tasks, void (*w)(struct 
 		done_count[i] = 0;
 	}
 	assert_int_equal(uv_loop_init(loop), 0);
-	assert_non_null(p = pool_new(loop, THREADS));
+	assert_non_null(p = pool_new(loop, THREADS, POOL_NICE));
 	return p;
 }
 

@@ -1,6 +1,7 @@
 /*
- * test_appender.c: tasks worked on the appender's thread, in order, and done
- * on the loop; idle work between them only while none waits.
+ * test_pool_one.c: a pool of one thread at the loop's nice, as the sync's
+ * appender is: tasks worked in order, and done on the loop in the same
+ * order; idle work between them only while none waits.
  */
 #include <pthread.h>
 #include <semaphore.h>
@@ -15,14 +16,14 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "appender.h"
+#include "pool.h"
 
 #define NTASKS 64
 
 struct task {
-	struct appender_task t; /* first */
+	struct pool_task t; /* first */
 	int i;
-	int worked_at; /* its place in the appender's order; -1 before its work */
+	int worked_at; /* its place in the thread's order; -1 before its work */
 	bool worked_off_loop;
 };
 
@@ -32,12 +33,12 @@ static atomic_int pieces_max;  /* the idle work says none is left once pieces re
 static atomic_int seen_queued; /* idle pieces begun while tasks were handed over and not worked */
 static atomic_int submitted;   /* tasks handed over */
 static sem_t first_go;         /* the first task's work waits for it */
-static int worked[NTASKS], nworked; /* the appender's thread writes them, in turn */
+static int worked[NTASKS], nworked; /* the pool's thread writes them, in turn */
 static int done[NTASKS], ndone;
 static int pieces_at_work[NTASKS]; /* idle pieces begun when each task was worked */
 static bool done_on_loop = true, done_after_work = true;
 
-static void work(struct appender_task *t)
+static void work(struct pool_task *t)
 {
 	struct task *k = (struct task *)t;
 	struct timespec ts = {0, 200000}; /* 0.2 ms: the loop is ahead of the thread */
@@ -49,7 +50,7 @@ static void work(struct appender_task *t)
 	worked[nworked++] = k->i;
 }
 
-static void task_done(struct appender_task *t)
+static void task_done(struct pool_task *t)
 {
 	struct task *k = (struct task *)t;
 
@@ -59,10 +60,10 @@ static void task_done(struct appender_task *t)
 	done[ndone++] = k->i;
 }
 
-/* Every task fresh, a loop and an appender on it. */
-static struct appender *start(uv_loop_t *loop, struct task *tasks)
+/* Every task fresh, a loop and a pool of one thread on it. */
+static struct pool *start(uv_loop_t *loop, struct task *tasks)
 {
-	struct appender *a;
+	struct pool *a;
 
 	loop_thread = pthread_self();
 	nworked = ndone = 0;
@@ -70,17 +71,17 @@ static struct appender *start(uv_loop_t *loop, struct task *tasks)
 	for (int i = 0; i < NTASKS; i++)
 		tasks[i] = (struct task){{NULL, work, task_done}, i, -1, false};
 	assert_int_equal(uv_loop_init(loop), 0);
-	assert_non_null(a = appender_new(loop));
+	assert_non_null(a = pool_new(loop, 1, 0));
 	return a;
 }
 
 /* The loop runs while tasks are out, and closes with none left open once stopped. */
-static void loop_closes(uv_loop_t *loop, struct appender *a)
+static void loop_closes(uv_loop_t *loop, struct pool *a)
 {
-	appender_stop(a);
+	pool_stop(a);
 	uv_run(loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(loop), 0);
-	appender_free(a);
+	pool_free(a);
 }
 
 /* Work off the loop, done on it, both in the order handed over; idle, the loop may end. */
@@ -88,13 +89,13 @@ static void test_order(void **state)
 {
 	static struct task tasks[NTASKS];
 	uv_loop_t loop;
-	struct appender *a;
+	struct pool *a;
 
 	(void)state;
 	a = start(&loop, tasks);
 	assert_int_equal(uv_loop_alive(&loop), 0); /* idle: nothing keeps the loop */
 	for (int i = 0; i < NTASKS; i++)
-		appender_submit(a, &tasks[i].t);
+		pool_submit(a, &tasks[i].t);
 	assert_int_equal(uv_loop_alive(&loop), 1);
 	uv_run(&loop, UV_RUN_DEFAULT); /* returns once every done ran */
 	assert_int_equal(ndone, NTASKS);
@@ -113,17 +114,17 @@ static void test_stop_drains(void **state)
 {
 	static struct task tasks[NTASKS];
 	uv_loop_t loop;
-	struct appender *a;
+	struct pool *a;
 
 	(void)state;
 	a = start(&loop, tasks);
 	for (int i = 0; i < NTASKS - 1; i++)
-		appender_submit(a, &tasks[i].t);
-	appender_stop(a); /* the loop has not run */
+		pool_submit(a, &tasks[i].t);
+	pool_stop(a); /* the loop has not run */
 	assert_int_equal(ndone, NTASKS - 1);
 	assert_true(done_on_loop);
 	assert_true(done_after_work);
-	appender_submit(a, &tasks[NTASKS - 1].t);
+	pool_submit(a, &tasks[NTASKS - 1].t);
 	assert_int_equal(ndone, NTASKS);
 	assert_int_equal(done[NTASKS - 1], NTASKS - 1);
 	loop_closes(&loop, a); /* a second stop is nothing */
@@ -151,7 +152,7 @@ static int idle_piece(void *arg)
 }
 
 /* The first task waits until every task is handed over: the others queue behind it. */
-static void work_first_waits(struct appender_task *t)
+static void work_first_waits(struct pool_task *t)
 {
 	if (((struct task *)t)->i == 0)
 		sem_wait(&first_go);
@@ -163,7 +164,7 @@ static void test_idle_after_tasks(void **state)
 {
 	static struct task tasks[NTASKS];
 	uv_loop_t loop;
-	struct appender *a;
+	struct pool *a;
 
 	(void)state;
 	a = start(&loop, tasks);
@@ -172,13 +173,13 @@ static void test_idle_after_tasks(void **state)
 	atomic_store(&seen_queued, 0);
 	atomic_store(&submitted, 0);
 	assert_int_equal(sem_init(&first_go, 0, 0), 0);
-	appender_set_idle(a, idle_piece, NULL);
+	pool_set_idle(a, idle_piece, NULL);
 	nap_us(5000);
 	assert_int_equal(atomic_load(&pieces), 0); /* no task yet: no idle work asked */
 	for (int i = 0; i < NTASKS; i++) {
 		tasks[i].t.work = work_first_waits;
 		atomic_fetch_add(&submitted, 1);
-		appender_submit(a, &tasks[i].t);
+		pool_submit(a, &tasks[i].t);
 	}
 	sem_post(&first_go);
 	uv_run(&loop, UV_RUN_DEFAULT);
@@ -197,13 +198,13 @@ static void test_idle_after_tasks(void **state)
 /*
  * Idle work that never ends waits for a task handed over one piece at most
  * (the one under way, or one begun as the task came), and stops with the
- * appender.
+ * pool.
  */
 static void test_idle_yields_and_stops(void **state)
 {
 	static struct task tasks[NTASKS];
 	uv_loop_t loop;
-	struct appender *a;
+	struct pool *a;
 	int before;
 
 	(void)state;
@@ -211,8 +212,8 @@ static void test_idle_yields_and_stops(void **state)
 	atomic_store(&pieces, 0);
 	atomic_store(&pieces_max, 1 << 30);
 	atomic_store(&submitted, 0);
-	appender_set_idle(a, idle_piece, NULL);
-	appender_submit(a, &tasks[0].t); /* the task after which idle work is asked */
+	pool_set_idle(a, idle_piece, NULL);
+	pool_submit(a, &tasks[0].t); /* the task after which idle work is asked */
 	uv_run(&loop, UV_RUN_DEFAULT);
 	for (int i = 1; i < 9; i++) {
 		int at;
@@ -220,19 +221,19 @@ static void test_idle_yields_and_stops(void **state)
 		while (atomic_load(&pieces) < 3 * i)
 			nap_us(200);
 		at = atomic_load(&pieces);
-		appender_submit(a, &tasks[i].t);
+		pool_submit(a, &tasks[i].t);
 		uv_run(&loop, UV_RUN_DEFAULT);
 		assert_int_equal(ndone, i + 1);
 		assert_true(tasks[i].worked_at == i);
 		assert_true(pieces_at_work[i] - at <= 1);
 	}
-	appender_stop(a);
+	pool_stop(a);
 	before = atomic_load(&pieces);
 	nap_us(5000);
 	assert_int_equal(atomic_load(&pieces), before); /* stopped: no more idle work */
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&loop), 0);
-	appender_free(a);
+	pool_free(a);
 }
 
 int main(void)
