@@ -4,9 +4,10 @@
  *   store.append_per_s       entries appended per second by the writer thread
  *                            (signatures made and checked beforehand, not
  *                            timed), in batches as they come from the network:
- *                            2,048 at a time, as a daemon in a large sync
- *                            hands them to the store (sync.c, SYNC_APPLY_MIN;
- *                            --batch sets another size): 100,000 entries of
+ *                            2,048 at a time (--batch sets another size; a
+ *                            daemon in a large sync hands the store some
+ *                            900, SYNC_APPLY_BYTES of verify jobs in
+ *                            sync.c, split by STORE_TXN_BYTES): 100,000 entries of
  *                            10 authors, interleaved,
  *                            ~500-byte bodies, each prepared (store_prepare:
  *                            its hash and index terms) beforehand, as the
