@@ -73,11 +73,13 @@
  * entries of format 2 (DESIGN.md "Versions live side by side") and the
  * search index of stems and weights (index.c): every later format comes with
  * an upgrade from the one before it in upgrades[] below, run at start (9
- * adds each author's usage, for quotas). Earlier ones, 7 included (format 2 entries with the index
- * before stems), were never released and are refused, with what to do; a later one, written by a
+ * adds each author's usage, for quotas; 10 the index's blocks of
+ * delta-encoded postings, rebuilt from the records). Earlier ones, 7
+ * included (format 2 entries with the index before stems), were never
+ * released and are refused, with what to do; a later one, written by a
  * newer release, is refused naming it.
  */
-#define SCHEMA    9
+#define SCHEMA    10
 #define RELEASED  8 /* the first released format: every one since is upgraded */
 #define WRITER    "agorad " AGORA_VERSION
 #define EPOS_LEN  16 /* a line of entries */
@@ -610,7 +612,9 @@ int store_env_open(struct store *st, const char *dir, size_t map_size)
  * from + 1. Each reads what the format before it wrote (it may open the
  * databases it needs; index terms can be made again from log and bodies).
  * 8 to 9 adds usage, each author's bytes of bodies, counted once here and
- * kept with every write since.
+ * kept with every write since. 9 to 10 rebuilds the search index from the
+ * records: format 10's blocks hold each term's postings delta-encoded, and
+ * a format 9 block is never read again.
  */
 struct upgrade {
 	uint32_t from;
@@ -619,9 +623,11 @@ struct upgrade {
 };
 
 static int upgrade_usage(MDB_txn *txn, struct store *st);
+static int upgrade_reindex(MDB_txn *txn, struct store *st);
 
 static const struct upgrade upgrades[] = {
     {8, "count each author's bodies for its quota", upgrade_usage},
+    {9, "rebuild the search index", upgrade_reindex},
     {0, NULL, NULL},
 };
 
@@ -900,6 +906,159 @@ static int upgrade_usage(MDB_txn *txn, struct store *st)
 	if (rc == MDB_NOTFOUND && have)
 		rc = usage_put(txn, usage, author, &u);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * The upgrade from format 9 builds the index anew from what the records say
+ * is current, and never reads the old blocks. The versions go in in docno
+ * order, which is log's and bodies' key order: the reads go through both
+ * from end to end, and each segment holds a run of docnos, as a sync's do.
+ */
+
+/*
+ * The databases the rebuild reads, in txn: st's own handles went with the
+ * transaction that found the old format. A store upgraded from format 8 has
+ * no purged yet (store_env_open makes it), which store_log_load may ask.
+ */
+static int reindex_dbs(MDB_txn *txn, struct store *st)
+{
+	int rc;
+
+	if ((rc = mdb_dbi_open(txn, "log", 0, &st->log)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "bodies", 0, &st->bodies)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "purged", MDB_CREATE, &st->purged)) != 0)
+		return rc;
+	return mdb_dbi_open(txn, "records", 0, &st->records);
+}
+
+/* The index's databases emptied, and a fresh index opened on them in *ix. */
+static int reindex_empty(MDB_txn *txn, struct index **ix)
+{
+	static const char *names[] = {"segs", "blocks", "dead"};
+	MDB_dbi dbi;
+	int rc;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((rc = mdb_dbi_open(txn, names[i], 0, &dbi)) != 0 ||
+		    (rc = mdb_drop(txn, dbi, 0)) != 0)
+			return rc;
+	return (*ix = index_open(txn)) ? 0 : ENOMEM;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The docnos of the records' current versions whose bodies are held (a
+ * retraction's is 0, and is left out), ascending, into *out, which the
+ * caller frees: 4 bytes a record.
+ */
+static int reindex_docnos(MDB_txn *txn, const struct store *st, uint32_t **out, size_t *n)
+{
+	uint32_t *d = NULL, *p;
+	size_t cap = 0;
+	MDB_cursor *c;
+	MDB_val k, v;
+	struct rec r;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_cursor_open(txn, st->records, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP)) {
+		if ((rc = mdb_cursor_get(c, &k, &v, MDB_LAST_DUP)) != 0 ||
+		    (rc = store_rec_get(&v, &r)) != 0)
+			break;
+		if (!r.live)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			if (!(p = realloc(d, cap * sizeof(*d)))) {
+				rc = ENOMEM;
+				break;
+			}
+			d = p;
+		}
+		d[(*n)++] = r.docno;
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND) {
+		free(d);
+		return rc;
+	}
+	if (*n)
+		qsort(d, *n, sizeof(*d), u32_cmp);
+	*out = d;
+	return 0;
+}
+
+#define REINDEX_DOCS  4096       /* versions queued at most between flushes */
+#define REINDEX_BYTES (8u << 20) /* and bytes of their bodies */
+
+/* All the merge work that is due, done in txn. */
+static int reindex_merges(struct index *ix, MDB_txn *txn)
+{
+	int more = 1, rc = 0;
+
+	while (rc == 0 && more)
+		rc = index_merge_step(ix, txn, &more);
+	return rc;
+}
+
+/*
+ * Indexes the versions at docnos, flushing the queue every REINDEX_DOCS
+ * versions or REINDEX_BYTES of bodies (a body has no more terms than
+ * words), each flush followed by the merges it makes due, so that the
+ * catalog keeps within its room; then merges the index into one segment.
+ */
+static int reindex_docs(MDB_txn *txn, const struct store *st, struct index *ix,
+                        const uint32_t *docnos, size_t n)
+{
+	size_t queued = 0, bytes = 0;
+	uint8_t logno[8];
+	struct ag_entry e;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		be64_put(logno, docnos[i]);
+		if ((rc = store_log_load(txn, st, logno, &e)) == 0 && !e.body)
+			rc = MDB_CORRUPTED; /* the record says its body is held */
+		if (rc == 0) {
+			rc = index_add(ix, &(struct index_doc){docnos[i], e.h.timestamp, e.h.type,
+			                                       e.h.author, e.body, e.body_len});
+			bytes += e.body_len;
+		}
+		if (rc == 0 && (++queued == REINDEX_DOCS || bytes >= REINDEX_BYTES)) {
+			if ((rc = index_flush(ix, txn)) == 0)
+				rc = reindex_merges(ix, txn);
+			queued = bytes = 0;
+		}
+	}
+	if (rc == 0 && (rc = index_flush(ix, txn)) == 0 && (rc = index_merge_all(ix, txn)) == 0)
+		rc = reindex_merges(ix, txn);
+	return rc;
+}
+
+/* The upgrade from format 9: the search index, rebuilt from log and bodies. */
+static int upgrade_reindex(MDB_txn *txn, struct store *st)
+{
+	struct index *ix = NULL;
+	uint32_t *docnos = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = reindex_dbs(txn, st)) == 0 && (rc = reindex_empty(txn, &ix)) == 0 &&
+	    (rc = reindex_docnos(txn, st, &docnos, &n)) == 0 &&
+	    (rc = reindex_docs(txn, st, ix, docnos, n)) == 0)
+		log_info("store: the search index rebuilt: %zu versions", n);
+	free(docnos);
+	index_free(ix);
+	return rc;
 }
 
 /* The head of a feed: seq 0 when there is none. */

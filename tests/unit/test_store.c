@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "be.h"
 #include "entry.h"
 #include "key.h"
 #include "log.h"
@@ -39,6 +40,9 @@ struct fixture {
 	uint8_t network[32];
 	struct author a, b;
 };
+
+/* The store's format, store.c's SCHEMA: a store of another is upgraded or refused. */
+#define FORMAT 10
 
 /* Buffers and ids of the entries a test makes, freed at teardown. */
 static void *raws[8192];
@@ -1304,24 +1308,62 @@ static void test_check_finds_damage(void **state)
 	free(buf);
 }
 
+/* Closes f's store and opens its environment bare, in a write transaction, to age it. */
+static MDB_txn *store_bare(struct fixture *f, MDB_env **env)
+{
+	MDB_txn *txn;
+
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(mdb_env_create(env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(*env, 24), 0);
+	assert_int_equal(mdb_env_open(*env, f->data, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(*env, NULL, 0, &txn), 0);
+	return txn;
+}
+
+/* Sets the store's format to ver in txn, a bare one (store_bare). */
+static void format_put(MDB_txn *txn, uint32_t ver)
+{
+	uint8_t b[4];
+	MDB_dbi dbi;
+
+	be32_put(b, ver);
+
+	assert_int_equal(mdb_dbi_open(txn, "info", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &(MDB_val){6, "schema"}, &(MDB_val){4, b}, 0), 0);
+}
+
+/* The store's format, read bare; the store is opened again after. */
+static uint32_t format_get(struct fixture *f)
+{
+	MDB_env *env;
+	MDB_txn *txn = store_bare(f, &env);
+	MDB_dbi dbi;
+	MDB_val v;
+	uint32_t ver;
+
+	assert_int_equal(mdb_dbi_open(txn, "info", 0, &dbi), 0);
+	assert_int_equal(mdb_get(txn, dbi, &(MDB_val){6, "schema"}, &v), 0);
+	assert_int_equal(v.mv_size, 4);
+	ver = be32_get(v.mv_data);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	assert_non_null(f->st = store_open(f->data, 0));
+	return ver;
+}
+
 /* A store written in another format is refused, not misread. */
 static void test_other_format_refused(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN], old[4] = {0, 0, 0, 4};
-	MDB_val k = {6, "schema"}, v = {4, old};
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN];
 	MDB_env *env;
 	MDB_txn *txn;
-	MDB_dbi dbi;
 
 	publish(f, "p1", "des mots", 10, buf, hash);
-	store_close(f->st);
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
-	assert_int_equal(mdb_env_open(env, f->data, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "info", 0, &dbi), 0);
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	txn = store_bare(f, &env);
+	format_put(txn, 4);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
 	f->st = store_open(f->data, 0);
@@ -1363,25 +1405,12 @@ static void test_released_store_opens(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(search(f, "practice", NULL), 120);
 	assert_consistent(f);
+	assert_int_equal(format_get(f), FORMAT);
 	bak = malloc(strlen(f->data) + 16);
 	sprintf(bak, "%s.format-8", f->data);
 	assert_int_equal(stat(bak, &sb), -1);
 	free(bak);
 	free(fixture);
-}
-
-/* Closes f's store and opens its environment bare, in a write transaction, to age it. */
-static MDB_txn *store_bare(struct fixture *f, MDB_env **env)
-{
-	MDB_txn *txn;
-
-	store_close(f->st);
-	f->st = NULL;
-	assert_int_equal(mdb_env_create(env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(*env, 24), 0);
-	assert_int_equal(mdb_env_open(*env, f->data, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(*env, NULL, 0, &txn), 0);
-	return txn;
 }
 
 /*
@@ -1391,8 +1420,8 @@ static MDB_txn *store_bare(struct fixture *f, MDB_env **env)
 static void test_newer_store_refused(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN], ver[4] = {0, 0, 0, 10};
-	char *logpath = tu_path(f->dir, "log"), *logged;
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN];
+	char *logpath = tu_path(f->dir, "log"), *logged, want[160];
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
@@ -1401,8 +1430,8 @@ static void test_newer_store_refused(void **state)
 
 	publish(f, "p1", "des mots", 10, buf, hash);
 	txn = store_bare(f, &env);
+	format_put(txn, FORMAT + 1);
 	assert_int_equal(mdb_dbi_open(txn, "info", 0, &dbi), 0);
-	assert_int_equal(mdb_put(txn, dbi, &(MDB_val){6, "schema"}, &(MDB_val){4, ver}, 0), 0);
 	assert_int_equal(
 	    mdb_put(txn, dbi, &(MDB_val){6, "writer"}, &(MDB_val){12, "agorad 9.9.9"}, 0), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
@@ -1415,9 +1444,12 @@ static void test_newer_store_refused(void **state)
 	assert_null(f->st);
 	assert_non_null(logged = tu_read_file(logpath, &len));
 	print_message("%s", logged);
-	assert_non_null(strstr(logged,
-	                       "was written by agorad 9.9.9 (store format 10), newer than this "
-	                       "agorad " AGORA_VERSION " (format 9)"));
+	snprintf(
+	    want, sizeof(want),
+	    "was written by agorad 9.9.9 (store format %d), newer than this agorad " AGORA_VERSION
+	    " (format %d)",
+	    FORMAT + 1, FORMAT);
+	assert_non_null(strstr(logged, want));
 	free(logged);
 	free(logpath);
 	free(buf);
@@ -1746,7 +1778,6 @@ static void test_max_disk(void **state)
 static void test_upgrade_counts_usage(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t ver[4] = {0, 0, 0, 8};
 	uint64_t seqs[] = {2};
 	msgpack_sbuffer *pb = purge_body(seqs, 1);
 	struct ag_entry e;
@@ -1766,8 +1797,7 @@ static void test_upgrade_counts_usage(void **state)
 	txn = store_bare(f, &env);
 	assert_int_equal(mdb_dbi_open(txn, "usage", 0, &dbi), 0);
 	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
-	assert_int_equal(mdb_dbi_open(txn, "info", 0, &dbi), 0);
-	assert_int_equal(mdb_put(txn, dbi, &(MDB_val){6, "schema"}, &(MDB_val){4, ver}, 0), 0);
+	format_put(txn, 8);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
 	assert_non_null(f->st = store_open(f->data, 0));
@@ -1775,6 +1805,98 @@ static void test_upgrade_counts_usage(void **state)
 	assert_int_equal(store_usage(f->st, f->b.pk, &u), 0);
 	assert_true(u.body_bytes > 5 * strlen("gamma delta epsilon"));
 	msgpack_sbuffer_free(pb);
+}
+
+/* Every value of db in txn overwritten with as many bytes 0xff. */
+static void garble(MDB_txn *txn, const char *db)
+{
+	MDB_cursor *c;
+	MDB_dbi dbi;
+	MDB_val k, v;
+	int rc;
+
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+	assert_int_equal(mdb_cursor_open(txn, dbi, &c), 0);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint8_t *junk = malloc(v.mv_size);
+
+		memset(junk, 0xff, v.mv_size);
+		assert_int_equal(mdb_cursor_put(c, &k, &(MDB_val){v.mv_size, junk}, MDB_CURRENT),
+		                 0);
+		free(junk);
+	}
+	assert_int_equal(rc, MDB_NOTFOUND);
+	mdb_cursor_close(c);
+}
+
+/* What the records of test_upgrade_reindexes must find, and not find. */
+static void assert_reindexed_finds(struct fixture *f)
+{
+	assert_int_equal(search(f, "saisonniers", NULL), 1);
+	assert_int_equal(search(f, "atelier", NULL), 1);  /* p2's newest version */
+	assert_int_equal(search(f, "cuisine", NULL), 0);  /* its older one */
+	assert_int_equal(search(f, "urgence", NULL), 0);  /* p3, retracted */
+	assert_int_equal(search(f, "jardin", NULL), 2);   /* p4, and b's */
+	assert_int_equal(search(f, NULL, "practice"), 4); /* p1, p2, p4, b's */
+}
+
+/*
+ * The upgrade from format 9 rebuilds the index from the records, never
+ * reading the old one: a store of two feeds, with a record of two versions
+ * and a retracted one, set back to format 9 with every block of its index
+ * garbled and every version marked dead (which a store of format 10 finds
+ * damaged), opens upgraded: each current version found once, no other, the
+ * index whole and of one segment, format 10, and no copy of the old store
+ * left.
+ */
+static void test_upgrade_reindexes(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *buf = malloc(AG_HEADER_MAX), hash[AG_HASH_LEN], none[1];
+	struct ag_entry e = entry_next(f, &f->b, "un jardin partagé");
+	char why[256], *bak = malloc(strlen(f->data) + 16);
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dead;
+	struct stat sb;
+
+	assert_int_equal(append1(f, &e, NULL), STORE_STORED);
+	publish(f, "p1", "logement des saisonniers", 10, buf, hash);
+	publish(f, "p2", "cuisine collective", 11, buf, hash);
+	publish(f, "p3", "hébergement d'urgence", 12, buf, hash);
+	publish(f, "p4", "jardin de quartier", 13, buf, hash);
+	publish(f, "p2", "atelier de langue", 14, buf, hash);
+	publish(f, "p3", NULL, 15, buf, hash);
+	assert_reindexed_finds(f);
+	/* The garbage, first in a store of this format: the check finds it. */
+	txn = store_bare(f, &env);
+	garble(txn, "blocks");
+	assert_int_equal(mdb_dbi_open(txn, "dead", 0, &dead), 0);
+	for (uint32_t d = 1; d <= 8; d++) {
+		uint8_t k[4] = {0, 0, 0, (uint8_t)d};
+
+		assert_int_equal(mdb_put(txn, dead, &(MDB_val){4, k}, &(MDB_val){0, none}, 0), 0);
+	}
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_non_null(f->st = store_open(f->data, 0));
+	assert_int_equal(store_check(f->st, f->network, why, sizeof(why)), 1);
+	print_message("garbled: %s\n", why);
+	/* Set back to format 9, the same garbage is never read. */
+	txn = store_bare(f, &env);
+	format_put(txn, FORMAT - 1);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_non_null(f->st = store_open(f->data, 0));
+	assert_reindexed_finds(f);
+	assert_consistent(f);
+	assert_int_equal(segments(f), 1);
+	assert_int_equal(format_get(f), FORMAT);
+	sprintf(bak, "%s.format-%d", f->data, FORMAT - 1);
+	assert_int_equal(stat(bak, &sb), -1);
+	free(bak);
+	free(buf);
 }
 
 /* This node's own purge must name earlier entries of its feed that may be purged. */
@@ -1849,6 +1971,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_entry_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_disk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upgrade_counts_usage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upgrade_reindexes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
