@@ -631,14 +631,13 @@ static const struct upgrade upgrades[] = {
     {0, NULL, NULL},
 };
 
-static int upgrade_step(struct store *st, const struct upgrade *u)
+static int upgrade_txn(struct store *st, const struct upgrade *u)
 {
 	uint8_t ver[4];
 	MDB_txn *txn;
 	MDB_dbi info;
 	int rc;
 
-	log_info("store: format %" PRIu32 " to %" PRIu32 ": %s", u->from, u->from + 1, u->what);
 	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
 		return rc;
 	be32_put(ver, u->from + 1);
@@ -647,7 +646,22 @@ static int upgrade_step(struct store *st, const struct upgrade *u)
 		mdb_txn_abort(txn);
 		return rc;
 	}
-	if ((rc = mdb_txn_commit(txn)) == 0)
+	return mdb_txn_commit(txn);
+}
+
+/*
+ * One upgrade, in its transaction. A map that it fills is grown and the
+ * upgrade begun again, as a write does: a rebuilt index needs as many pages
+ * again as the old one, which it frees only when it commits.
+ */
+static int upgrade_step(struct store *st, const struct upgrade *u)
+{
+	int rc;
+
+	log_info("store: format %" PRIu32 " to %" PRIu32 ": %s", u->from, u->from + 1, u->what);
+	while ((rc = upgrade_txn(st, u)) == MDB_MAP_FULL && (rc = store_grow(st)) == 0)
+		;
+	if (rc == 0)
 		st->format = u->from + 1;
 	return rc;
 }

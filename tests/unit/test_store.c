@@ -1899,6 +1899,51 @@ static void test_upgrade_reindexes(void **state)
 	free(buf);
 }
 
+/*
+ * A store whose map its data nearly fills, set back to format 9: the
+ * rebuilt index needs more pages than the map has left, and the upgrade
+ * grows the map and goes on, as a write does.
+ */
+static void test_upgrade_grows_map(void **state)
+{
+	struct fixture *f = *state;
+	struct store_stats s;
+	MDB_env *env;
+	MDB_txn *txn;
+	char text[512];
+	int n = 0;
+
+	store_close(f->st);
+	assert_int_equal(tu_rmtree(f->data), 0);
+	assert_non_null(f->st = store_open(f->data, 1 << 20));
+	do { /* entries of distinct words, for a large index, until the map is 3/4 full */
+		struct ag_entry e;
+		size_t len = 0;
+
+		for (int w = 0; w < 40; w++)
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "m%dx%d ", n, w);
+		e = entry_next(f, &f->a, text);
+		assert_int_equal(append1(f, &e, NULL), STORE_STORED);
+		n++;
+		assert_int_equal(store_stats(f->st, &s), 0);
+		assert_int_equal(s.map_size, 1 << 20);
+	} while (s.used < (3u << 20) / 4);
+	print_message("%d entries, %zu KiB used, %zu KiB of index\n", n, (size_t)s.used >> 10,
+	              (size_t)s.index >> 10);
+	txn = store_bare(f, &env);
+	format_put(txn, FORMAT - 1);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_non_null(f->st = store_open(f->data, 1 << 20));
+	assert_int_equal(store_stats(f->st, &s), 0);
+	print_message("upgraded: map %zu KiB, %zu KiB used\n", (size_t)s.map_size >> 10,
+	              (size_t)s.used >> 10);
+	assert_true(s.map_size > 1 << 20);
+	assert_int_equal(search(f, "m0x0", NULL), 1);
+	assert_int_equal(search(f, NULL, "practice"), n);
+	assert_consistent(f);
+}
+
 /* This node's own purge must name earlier entries of its feed that may be purged. */
 static void test_purge_publish_strict(void **state)
 {
@@ -1972,6 +2017,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_max_disk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upgrade_counts_usage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upgrade_reindexes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upgrade_grows_map, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
