@@ -927,6 +927,9 @@ static int upgrade_usage(MDB_txn *txn, struct store *st)
  * is current, and never reads the old blocks. The versions go in in docno
  * order, which is log's and bodies' key order: the reads go through both
  * from end to end, and each segment holds a run of docnos, as a sync's do.
+ * It is one transaction, as every upgrade is, so no store ever says format
+ * 9 over blocks of 10: LMDB holds the pages it writes in memory until it
+ * commits (224 MB at 100,000 records of 500 bytes, 834 MB at 400,000).
  */
 
 /*
@@ -1026,7 +1029,7 @@ static int reindex_merges(struct index *ix, MDB_txn *txn)
 
 /*
  * Indexes the versions at docnos, flushing the queue every REINDEX_DOCS
- * versions or REINDEX_BYTES of bodies (a body has no more terms than
+ * versions or REINDEX_BYTES of bodies (the queue grows with the bodies'
  * words), each flush followed by the merges it makes due, so that the
  * catalog keeps within its room; then merges the index into one segment.
  */
