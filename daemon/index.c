@@ -228,7 +228,7 @@ struct index *index_open(MDB_txn *txn)
 
 void index_set_piece(struct index *ix, size_t bytes)
 {
-	ix->piece = bytes < 4096 ? 4096 : bytes;
+	ix->piece = bytes ? bytes : 1;
 }
 
 void index_free(struct index *ix)

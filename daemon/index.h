@@ -134,7 +134,10 @@ int index_merge_step(struct index *, MDB_txn *txn, int *more);
 /* Forgets the merge under way, after a piece that was not committed; the next step starts anew. */
 void index_merge_cancel(struct index *);
 
-/* The bytes of a piece: tests make merges of many pieces with a small one. At least 4096. */
+/*
+ * The bytes of a piece: tests make merges of many pieces with a small one.
+ * A piece ends with the first block that reaches them: 1 makes a block a piece.
+ */
 void index_set_piece(struct index *, size_t bytes);
 
 /*

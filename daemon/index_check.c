@@ -17,6 +17,7 @@ struct check_arg {
 	size_t ncat;
 	uint8_t val[POST_LEN];
 	char (*seen)[TERM_MAX + 1]; /* terms already counted: [0] is the length */
+	struct postbuf pb;          /* the postings of the term being looked for */
 	size_t nseen, cap;
 	size_t present, expected;
 };
@@ -46,9 +47,12 @@ static int check_term(const char *t, size_t len, unsigned weight, void *arg)
 	for (size_t s = 0; s < a->ncat && !found; s++) {
 		struct run r;
 
-		if ((rc = index_seg_find(a->c, a->cat[s].seg, t, len, &r)) != 0)
+		rc = index_seg_find(a->c, a->cat[s].seg, t, len, &r, &a->pb);
+		if (rc == 0)
+			found = run_has(&r, a->val);
+		index_postbuf_free(&a->pb);
+		if (rc != 0)
 			return rc;
-		found = run_has(&r, a->val);
 	}
 	a->present += found;
 	return 0;
@@ -77,6 +81,7 @@ int index_doc_check(const struct index *ix, MDB_txn *txn, const struct index_doc
 	*expected = a.expected;
 	mdb_cursor_close(a.c);
 	free(a.seen);
+	index_postbuf_free(&a.pb);
 	return rc;
 }
 
@@ -107,6 +112,7 @@ static int check_seg(MDB_cursor *c, uint32_t seg, const struct dead_set *ds, siz
 		lastlen = r.tlen;
 	}
 	free(r.blk);
+	free(r.post);
 	return rc;
 }
 

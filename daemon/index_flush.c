@@ -171,8 +171,7 @@ static int flush_term(struct index *ix, struct writer *w, const struct pterm *pt
 	for (size_t i = 0; i < n; i++)
 		memcpy(out + i * POST_LEN, ix->docs[g[i]].val, POST_KEY),
 		    out[i * POST_LEN + POST_KEY] = gw[i];
-	index_writer_end(w, n);
-	return 0;
+	return index_writer_end(w, n);
 }
 
 int index_flush(struct index *ix, MDB_txn *txn)
@@ -203,7 +202,7 @@ int index_flush(struct index *ix, MDB_txn *txn)
 		rc = index_catalog_put(ix, txn, &si);
 	}
 out:
-	free(w.buf);
+	index_writer_free(&w);
 	index_reset(ix);
 	return rc;
 }

@@ -18,20 +18,21 @@
 #include "index.h"
 #include "stem.h"
 
-#define POST_LEN    11                /* a posting: its key, then its weight in ranking */
-#define POST_KEY    10                /* the bytes that order postings and name a version */
-#define TS_MAX      0xffffffffffffULL /* 48 bits of milliseconds: year 10889 */
-#define TERM_MAX    (2 + INDEX_WORD_MAX)
-#define TERM_ALL    "\1*"
-#define BODY_DEPTH  (AG_DEPTH_MAX - 1)
-#define BLOCK_MAX   4080 /* a block fills one 4 KiB overflow page */
-#define FANIN       16   /* segments of a tier merged at once */
-#define SEGS_MAX    128
-#define SEGS_CROWD  48 /* segments past which a merge that is due cannot wait (index_merge_due) */
-#define SEGKEY_MAX  (4 + TERM_MAX)
-#define BM25_K1     1.2
-#define BM25_B      0.75
-#define BM25_AVGLEN 80.0 /* words in a record, about */
+#define POST_LEN     11                /* a posting: its key, then its weight in ranking */
+#define POST_KEY     10                /* the bytes that order postings and name a version */
+#define POST_ENC_MAX 13                /* a posting encoded in a block (index_post.c), at most */
+#define TS_MAX       0xffffffffffffULL /* 48 bits of milliseconds: year 10889 */
+#define TERM_MAX     (2 + INDEX_WORD_MAX)
+#define TERM_ALL     "\1*"
+#define BODY_DEPTH   (AG_DEPTH_MAX - 1)
+#define BLOCK_MAX    4080 /* a block fills one 4 KiB overflow page */
+#define FANIN        16   /* segments of a tier merged at once */
+#define SEGS_MAX     128
+#define SEGS_CROWD   48 /* segments past which a merge that is due cannot wait (index_merge_due) */
+#define SEGKEY_MAX   (4 + TERM_MAX)
+#define BM25_K1      1.2
+#define BM25_B       0.75
+#define BM25_AVGLEN  80.0 /* words in a record, about */
 
 /*
  * A term of one version, before the queue; its bytes follow it, padded to 4.
@@ -237,6 +238,10 @@ struct writer {
 	size_t klen;
 	uint8_t *buf;
 	size_t len, cap;
+	uint8_t term[TERM_MAX]; /* the entry begun, its postings whole in post */
+	size_t tlen;
+	uint8_t *post, *enc;
+	size_t post_cap, enc_cap;
 	uint64_t npost;
 	size_t written; /* bytes of blocks put: what the transaction has dirtied */
 	unsigned flags; /* of mdb_put: MDB_APPEND for a segment that no other follows */
@@ -252,8 +257,10 @@ struct reader {
 	size_t klen;
 	uint8_t *blk;
 	size_t blen, bcap, pos;
-	const uint8_t *term, *post;
+	const uint8_t *term;
 	size_t tlen;
+	uint8_t *post; /* the entry's postings, decoded */
+	size_t post_cap;
 	uint32_t n;
 	int started, done;
 };
@@ -304,27 +311,55 @@ size_t index_stem_term(struct ag_stemmer *st, enum ag_lang lang, const char *wor
 int index_terms_gather(const struct index_doc *d, struct index_terms **lp);
 struct index_terms *index_terms_new(size_t cap);
 
+/* ---- index_post.c ---- */
+
+/* A term's entry in a block, its postings still encoded. */
+struct entry {
+	const uint8_t *term, *enc;
+	size_t tlen, elen;
+	uint32_t n;
+};
+
+/* The bytes index_entry_encode may write for a term of tlen bytes and n postings. */
+#define ENTRY_MAX(tlen, n) (1 + (tlen) + 20 + (size_t)(n)*POST_ENC_MAX)
+
+/* Writes term's entry with its n postings (whole, POST_LEN each) into out; returns its length. */
+size_t index_entry_encode(uint8_t *out, const void *term, size_t tlen, const uint8_t *post,
+                          size_t n);
+
+/* Parses the entry at *pos of a block, and moves *pos past it. 0 or MDB_CORRUPTED. */
+int index_entry_parse(const uint8_t *b, size_t len, size_t *pos, struct entry *e);
+
+/* Decodes e's postings into out, room for e->n whole ones. 0 or MDB_CORRUPTED. */
+int index_entry_postings(const struct entry *e, uint8_t *out);
+
 /* ---- index_seg.c ---- */
+
+/* Buffers of decoded postings that a search's runs point into, freed with it. */
+struct postbuf {
+	uint8_t **v;
+	size_t n, cap;
+};
+void index_postbuf_free(struct postbuf *pb);
 
 /* The segments, oldest first; a segment's entry. */
 int index_catalog_load(const struct index *ix, MDB_txn *txn, struct seginfo *out, size_t *n);
 int index_catalog_put(struct index *ix, MDB_txn *txn, const struct seginfo *si);
 
-/* Parses the entry at *pos of a block. */
-int index_entry_parse(const uint8_t *b, size_t len, size_t *pos, const uint8_t **term, size_t *tlen,
-                      const uint8_t **post, uint32_t *n);
-
 /*
- * Starts term's entry in the block, with room for n postings (a block that
- * has no room left is written first): *post receives where they go, so
- * they are put in place, not copied. index_writer_end says how many there
- * are; index_writer_emit writes the last block.
+ * Starts term's entry, with room for n postings: *post receives where they
+ * go, whole (POST_LEN each), so they are put in place, not copied.
+ * index_writer_end says how many there are and encodes them into the block
+ * (a block that has no room left for them is written first);
+ * index_writer_emit writes the last block; index_writer_free frees the
+ * writer's buffers.
  */
 int index_writer_begin(struct writer *w, const void *term, size_t tlen, size_t n, uint8_t **post);
-void index_writer_end(struct writer *w, size_t m);
+int index_writer_end(struct writer *w, size_t m);
 int index_writer_emit(struct writer *w);
+void index_writer_free(struct writer *w);
 
-/* The reader's next entry; r->done at the segment's end. */
+/* The reader's next entry, its postings decoded; r->done at the segment's end. */
 int index_reader_next(struct reader *r, MDB_cursor *c);
 
 /* The dead docnos from lo to hi: only those a merge of segments holding that range can meet. */
@@ -342,17 +377,22 @@ int index_seg_next(const struct index *ix, MDB_txn *txn, uint32_t *seg);
 /* Deletes every block of a segment that the catalog does not name (index_open). */
 int index_orphans_drop(struct index *ix, MDB_txn *txn);
 
-/* Finds term in segment seg: *run is empty if the segment lacks it. */
-int index_seg_find(MDB_cursor *c, uint32_t seg, const void *term, size_t tlen, struct run *run);
+/*
+ * Finds term in segment seg: *run is empty if the segment lacks it. Its
+ * postings are decoded into a buffer that pb keeps; with pb NULL, only
+ * run->n is set.
+ */
+int index_seg_find(MDB_cursor *c, uint32_t seg, const void *term, size_t tlen, struct run *run,
+                   struct postbuf *pb);
 
 /* Moves r to its first posting at or after cand, galloping: cand only grows. */
 void index_run_seek(struct run *r, const uint8_t *cand);
 
-/* A term with a prefix, and its postings in one segment. */
+/* A term with a prefix, and its postings in one segment, decoded into a buffer pb keeps. */
 typedef int index_prefix_fn(const uint8_t *term, size_t len, const uint8_t *post, uint32_t n,
                             void *arg);
 int index_seg_prefix(MDB_cursor *c, uint32_t seg, const void *prefix, size_t plen,
-                     index_prefix_fn *fn, void *arg);
+                     struct postbuf *pb, index_prefix_fn *fn, void *arg);
 
 /* Whether docno is dead: *dead. 0 or an LMDB error. */
 int index_is_dead(const struct index *ix, MDB_txn *txn, uint32_t docno, int *dead);

@@ -63,6 +63,7 @@ struct query {
 	size_t nalts, alts_cap;
 	uint32_t *heap; /* each slot's runs not yet read to their end, by their next posting */
 	MDB_cursor *c;
+	struct postbuf pb; /* the runs' postings, decoded */
 	const struct seginfo *cat;
 	size_t ncat;
 	struct ag_stemmer *st;
@@ -112,7 +113,7 @@ static int slot_term(struct query *q, const void *term, size_t len, enum alt_kin
 	for (size_t i = 0; i < q->ncat; i++) {
 		struct run r;
 
-		if ((rc = index_seg_find(q->c, q->cat[i].seg, term, len, &r)) != 0)
+		if ((rc = index_seg_find(q->c, q->cat[i].seg, term, len, &r, &q->pb)) != 0)
 			return rc;
 		if (r.n && (rc = run_add(q, r.p, r.n)) != 0)
 			return rc;
@@ -147,7 +148,8 @@ static int slot_prefix(struct query *q, const char *w, size_t len)
 	for (size_t i = 0; i < q->ncat; i++) {
 		struct prefix_arg a = {q, len, 0};
 
-		if ((rc = index_seg_prefix(q->c, q->cat[i].seg, w, len, prefix_term, &a)) != 0)
+		if ((rc = index_seg_prefix(q->c, q->cat[i].seg, w, len, &q->pb, prefix_term, &a)) !=
+		    0)
 			return rc;
 	}
 	return 0;
@@ -301,7 +303,7 @@ static int query_idf(struct query *q)
 	for (size_t i = 0; i < q->ncat; i++) {
 		struct run r;
 
-		if ((rc = index_seg_find(q->c, q->cat[i].seg, all, 2, &r)) != 0)
+		if ((rc = index_seg_find(q->c, q->cat[i].seg, all, 2, &r, NULL)) != 0)
 			return rc;
 		n += (double)r.n;
 	}
@@ -549,6 +551,7 @@ out:
 	free(q->runs);
 	free(q->alts);
 	free(q->heap);
+	index_postbuf_free(&q->pb);
 	free(q);
 	return rc == MDB_NOTFOUND ? 0 : rc; /* a word that no record holds */
 }

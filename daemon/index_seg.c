@@ -57,27 +57,6 @@ int index_catalog_load(const struct index *ix, MDB_txn *txn, struct seginfo *out
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Parses the entry at *pos of a block. */
-int index_entry_parse(const uint8_t *b, size_t len, size_t *pos, const uint8_t **term, size_t *tlen,
-                      const uint8_t **post, uint32_t *n)
-{
-	size_t p = *pos, tl;
-
-	if (p >= len)
-		return MDB_CORRUPTED;
-	tl = b[p];
-	if (tl == 0 || tl > TERM_MAX || len - p < 5 + tl)
-		return MDB_CORRUPTED;
-	*n = be32_get(b + p + 1 + tl);
-	if ((len - p - 5 - tl) / POST_LEN < *n)
-		return MDB_CORRUPTED;
-	*term = b + p + 1;
-	*tlen = tl;
-	*post = b + p + 5 + tl;
-	*pos = p + 5 + tl + (size_t)*n * POST_LEN;
-	return 0;
-}
-
 int index_writer_emit(struct writer *w)
 {
 	MDB_val k = {w->klen, w->key}, v = {w->len, w->buf};
@@ -89,41 +68,51 @@ int index_writer_emit(struct writer *w)
 	return mdb_put(w->txn, w->dbi, &k, &v, w->flags);
 }
 
-/*
- * Starts term's entry in the block, with room for n postings (a block that
- * has no room left is written first): *post receives where they go, so
- * they are put in place, not copied. writer_end says how many there are.
- */
+/* Starts term's entry, its n postings to be put in place, whole, at *post. */
 int index_writer_begin(struct writer *w, const void *term, size_t tlen, size_t n, uint8_t **post)
 {
-	size_t need = 5 + tlen + n * POST_LEN;
-	int rc;
-
-	if (w->len > 0 && w->len + need > BLOCK_MAX && (rc = index_writer_emit(w)) != 0)
-		return rc;
-	if (grow((void **)&w->buf, &w->cap, w->len + need, 1))
+	if (grow((void **)&w->post, &w->post_cap, n * POST_LEN, 1))
 		return ENOMEM;
-	if (w->len == 0) {
-		memcpy(w->key, w->seg, 4);
-		memcpy(w->key + 4, term, tlen);
-		w->klen = 4 + tlen;
-	}
-	w->buf[w->len] = (uint8_t)tlen;
-	memcpy(w->buf + w->len + 1, term, tlen);
-	*post = w->buf + w->len + 5 + tlen;
+	memcpy(w->term, term, tlen);
+	w->tlen = tlen;
+	*post = w->post;
 	return 0;
 }
 
-/* Ends the entry begun last with its m postings; with none, there is no entry. */
-void index_writer_end(struct writer *w, size_t m)
+/*
+ * Ends the entry begun last with its m postings, encoded into the block, or
+ * into a new one when it would pass BLOCK_MAX; with none, there is no entry.
+ */
+int index_writer_end(struct writer *w, size_t m)
 {
-	size_t tlen = w->buf[w->len];
+	size_t len;
+	int rc;
 
 	if (m == 0)
-		return;
-	be32_put(w->buf + w->len + 1 + tlen, (uint32_t)m);
-	w->len += 5 + tlen + m * POST_LEN;
+		return 0;
+	if (grow((void **)&w->enc, &w->enc_cap, ENTRY_MAX(w->tlen, m), 1))
+		return ENOMEM;
+	len = index_entry_encode(w->enc, w->term, w->tlen, w->post, m);
+	if (w->len > 0 && w->len + len > BLOCK_MAX && (rc = index_writer_emit(w)) != 0)
+		return rc;
+	if (grow((void **)&w->buf, &w->cap, w->len + len, 1))
+		return ENOMEM;
+	if (w->len == 0) {
+		memcpy(w->key, w->seg, 4);
+		memcpy(w->key + 4, w->term, w->tlen);
+		w->klen = 4 + w->tlen;
+	}
+	memcpy(w->buf + w->len, w->enc, len);
+	w->len += len;
 	w->npost += m;
+	return 0;
+}
+
+void index_writer_free(struct writer *w)
+{
+	free(w->buf);
+	free(w->post);
+	free(w->enc);
 }
 
 static int reader_load(struct reader *r, MDB_cursor *c)
@@ -152,6 +141,22 @@ static int reader_load(struct reader *r, MDB_cursor *c)
 	return 0;
 }
 
+/* The entry at the reader's place in its block, its postings decoded. */
+static int reader_entry(struct reader *r)
+{
+	struct entry e;
+	int rc;
+
+	if ((rc = index_entry_parse(r->blk, r->blen, &r->pos, &e)) != 0)
+		return rc;
+	if (grow((void **)&r->post, &r->post_cap, (size_t)e.n * POST_LEN, 1))
+		return ENOMEM;
+	r->term = e.term;
+	r->tlen = e.tlen;
+	r->n = e.n;
+	return index_entry_postings(&e, r->post);
+}
+
 int index_reader_next(struct reader *r, MDB_cursor *c)
 {
 	int rc;
@@ -161,7 +166,7 @@ int index_reader_next(struct reader *r, MDB_cursor *c)
 			return rc;
 	if (r->done)
 		return 0;
-	return index_entry_parse(r->blk, r->blen, &r->pos, &r->term, &r->tlen, &r->post, &r->n);
+	return reader_entry(r);
 }
 
 /* The dead docnos from lo to hi: only those a merge of segments holding that range can meet. */
@@ -588,9 +593,11 @@ static void merge_free(struct merge *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->k; i++)
+	for (size_t i = 0; i < m->k; i++) {
 		free(m->r[i].blk);
-	free(m->w.buf);
+		free(m->r[i].post);
+	}
+	index_writer_free(&m->w);
 	index_dead_free(&m->ds);
 	free(m);
 }
@@ -635,7 +642,8 @@ static int merge_one_term(struct merge *m, MDB_cursor *c, int *end)
 	if ((rc = index_writer_begin(&m->w, term, tlen, total, &out)) != 0)
 		return rc;
 	merge_term(m->r, in, k, &m->ds, out, &n);
-	index_writer_end(&m->w, n);
+	if ((rc = index_writer_end(&m->w, n)) != 0)
+		return rc;
 	return merge_next(m, c, in, at, k);
 }
 
@@ -835,7 +843,7 @@ int index_merge_step(struct index *ix, MDB_txn *txn, int *more)
 	*more = 1;
 	if (!ix->merge) {
 		/* Garbage first: what the last merge replaced, or what a stopped one left. */
-		if ((rc = orphans_drop(ix, txn, ix->piece / 32, &left)) != 0 || left)
+		if ((rc = orphans_drop(ix, txn, ix->piece / 32 + 1, &left)) != 0 || left)
 			return rc;
 		if ((rc = merge_start_due(ix, txn)) != 0 || !ix->merge) {
 			*more = 0;
@@ -878,8 +886,33 @@ int index_orphans_drop(struct index *ix, MDB_txn *txn)
 	return orphans_drop(ix, txn, SIZE_MAX, &left);
 }
 
+void index_postbuf_free(struct postbuf *pb)
+{
+	for (size_t i = 0; i < pb->n; i++)
+		free(pb->v[i]);
+	free(pb->v);
+	*pb = (struct postbuf){0};
+}
+
+/* e's postings, decoded into a buffer that pb keeps, as a run. */
+static int entry_run(const struct entry *e, struct postbuf *pb, struct run *run)
+{
+	uint8_t *p;
+	int rc;
+
+	if (grow((void **)&pb->v, &pb->cap, pb->n + 1, sizeof(*pb->v)) ||
+	    !(p = malloc((size_t)e->n * POST_LEN)))
+		return ENOMEM;
+	pb->v[pb->n++] = p;
+	if ((rc = index_entry_postings(e, p)) != 0)
+		return rc;
+	*run = (struct run){p, e->n, 0};
+	return 0;
+}
+
 /* Finds term in segment seg: *run is empty if the segment lacks it. */
-int index_seg_find(MDB_cursor *c, uint32_t seg, const void *term, size_t tlen, struct run *run)
+int index_seg_find(MDB_cursor *c, uint32_t seg, const void *term, size_t tlen, struct run *run,
+                   struct postbuf *pb)
 {
 	uint8_t kb[SEGKEY_MAX];
 	MDB_val k = {4 + tlen, kb}, v;
@@ -901,16 +934,17 @@ int index_seg_find(MDB_cursor *c, uint32_t seg, const void *term, size_t tlen, s
 			return rc;
 	}
 	while (pos < v.mv_size) {
-		const uint8_t *t, *post;
-		size_t tl;
-		uint32_t n;
+		struct entry e;
 		int cmp;
 
-		if ((rc = index_entry_parse(v.mv_data, v.mv_size, &pos, &t, &tl, &post, &n)) != 0)
+		if ((rc = index_entry_parse(v.mv_data, v.mv_size, &pos, &e)) != 0)
 			return rc;
-		if ((cmp = term_cmp(t, tl, term, tlen)) == 0) {
-			*run = (struct run){post, n, 0};
-			return 0;
+		if ((cmp = term_cmp(e.term, e.tlen, term, tlen)) == 0) {
+			if (!pb) {
+				run->n = e.n;
+				return 0;
+			}
+			return entry_run(&e, pb, run);
 		}
 		if (cmp > 0)
 			break;
@@ -959,7 +993,7 @@ int index_is_dead(const struct index *ix, MDB_txn *txn, uint32_t docno, int *dea
  * order, and its postings, until fn returns non-zero (then 0 is returned).
  */
 int index_seg_prefix(MDB_cursor *c, uint32_t seg, const void *prefix, size_t plen,
-                     index_prefix_fn *fn, void *arg)
+                     struct postbuf *pb, index_prefix_fn *fn, void *arg)
 {
 	uint8_t kb[SEGKEY_MAX];
 	MDB_val k = {4 + plen, kb}, v;
@@ -986,17 +1020,17 @@ int index_seg_prefix(MDB_cursor *c, uint32_t seg, const void *prefix, size_t ple
 		if (k.mv_size - 4 >= plen && memcmp((uint8_t *)k.mv_data + 4, prefix, plen) > 0)
 			return 0; /* the block starts past every term with the prefix */
 		while (pos < v.mv_size) {
-			const uint8_t *t, *post;
-			size_t tl;
-			uint32_t n;
+			struct entry e;
+			struct run r;
 
-			if ((rc =
-			         index_entry_parse(v.mv_data, v.mv_size, &pos, &t, &tl, &post, &n)))
+			if ((rc = index_entry_parse(v.mv_data, v.mv_size, &pos, &e)) != 0)
 				return rc;
-			if (tl >= plen && memcmp(t, prefix, plen) == 0) {
-				if (fn(t, tl, post, n, arg) != 0)
+			if (e.tlen >= plen && memcmp(e.term, prefix, plen) == 0) {
+				if ((rc = entry_run(&e, pb, &r)) != 0)
+					return rc;
+				if (fn(e.term, e.tlen, r.p, e.n, arg) != 0)
 					return 0;
-			} else if (term_cmp(t, tl, prefix, plen) > 0) {
+			} else if (term_cmp(e.term, e.tlen, prefix, plen) > 0) {
 				return 0;
 			}
 		}

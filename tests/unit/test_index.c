@@ -697,7 +697,7 @@ static struct index *ms_open(MDB_env *env)
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	assert_non_null(ix = index_open(txn));
 	assert_int_equal(mdb_txn_commit(txn), 0);
-	index_set_piece(ix, 4096);
+	index_set_piece(ix, 1);
 	return ix;
 }
 
@@ -817,7 +817,7 @@ static int ms_steps(MDB_env *env, struct index *ix, int stop)
 }
 
 /*
- * A merge of sixteen segments, in pieces of 4 KiB, stopped (the process
+ * A merge of sixteen segments, a block a piece, stopped (the process
  * gone, as by kill -9) after each number of pieces in turn: the index that
  * opens again checks, searches find what they found before the merge, no
  * block is left that the catalog does not name, and the merge then runs to
@@ -927,6 +927,66 @@ static int mr_pair_cmp(const void *a, const void *b)
 	return c ? c : memcmp(x->post, y->post, 10);
 }
 
+/* A varint of a block (index_post.c): 7 bits a byte, low first. */
+static uint64_t mr_varint(const uint8_t **p)
+{
+	uint64_t v = 0;
+
+	for (unsigned shift = 0;; shift += 7) {
+		uint8_t b = *(*p)++;
+
+		assert_true(shift < 64);
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+}
+
+/*
+ * The posting after (ts, docno), from its two varints: the first whole; then
+ * for the same millisecond the docnos skipped, or else the docno's
+ * difference, zigzagged.
+ */
+static void mr_next(uint64_t *ts, uint32_t *docno, uint64_t dt, uint64_t dv, int first)
+{
+	if (first) {
+		*ts = dt;
+		*docno = (uint32_t)dv;
+	} else if (dt == 0) {
+		*docno += (uint32_t)dv + 1;
+	} else {
+		*ts += dt;
+		*docno += (uint32_t)((dv >> 1) ^ (0 - (dv & 1)));
+	}
+}
+
+static int mr_dead(MDB_txn *txn, MDB_dbi dead, uint32_t docno)
+{
+	uint8_t dk[4] = {docno >> 24, docno >> 16 & 0xff, docno >> 8 & 0xff, docno & 0xff};
+	MDB_val dkey = {4, dk}, dv;
+
+	return mdb_get(txn, dead, &dkey, &dv) == 0;
+}
+
+static void mr_put(struct mr_pair **out, size_t *cap, size_t *n, const uint8_t *t, size_t tl,
+                   uint64_t ts, uint32_t docno, uint8_t weight)
+{
+	uint8_t *p;
+
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 1024;
+		assert_non_null(*out = realloc(*out, *cap * sizeof(**out)));
+	}
+	memcpy((*out)[*n].term, t, tl);
+	(*out)[*n].tlen = tl;
+	p = (*out)[*n].post;
+	for (int i = 0; i < 6; i++)
+		p[i] = (uint8_t)(ts >> (40 - 8 * i));
+	p[6] = (uint8_t)(docno >> 24), p[7] = (uint8_t)(docno >> 16);
+	p[8] = (uint8_t)(docno >> 8), p[9] = (uint8_t)docno, p[10] = weight;
+	(*n)++;
+}
+
 /*
  * Every (term, posting) of the segments the catalog names, in the order
  * their blocks hold them, less those of dead docnos if `live`. *nsegs
@@ -941,7 +1001,7 @@ static struct mr_pair *mr_read(MDB_env *env, int live, size_t *n, size_t *nsegs,
 	MDB_cursor *c;
 	MDB_val k, v;
 	MDB_stat st;
-	int rc;
+	int rc, first;
 
 	*n = 0;
 	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
@@ -962,28 +1022,24 @@ static struct mr_pair *mr_read(MDB_env *env, int live, size_t *n, size_t *nsegs,
 			continue; /* garbage of a merge */
 		for (size_t pos = 0; pos < v.mv_size;) {
 			size_t tl = b[pos];
-			const uint8_t *t = b + pos + 1, *p = t + tl + 4;
-			uint32_t np = (uint32_t)t[tl] << 24 | (uint32_t)t[tl + 1] << 16 |
-			              (uint32_t)t[tl + 2] << 8 | t[tl + 3];
+			const uint8_t *t = b + pos + 1, *p = t + tl, *end;
+			uint64_t np = mr_varint(&p), elen = mr_varint(&p), ts = 0;
+			uint32_t docno = 0;
 
 			assert_true(tl > 0 && tl <= MR_TERM && np > 0);
-			assert_true(pos + 5 + tl + (size_t)np * 11 <= v.mv_size);
-			for (uint32_t i = 0; i < np; i++, p += 11) {
-				uint8_t dk[4] = {p[6], p[7], p[8], p[9]};
-				MDB_val dkey = {4, dk}, dv;
+			assert_true((size_t)(p - b) + elen <= v.mv_size);
+			for (end = p + elen, first = 1; np-- > 0; first = 0) {
+				uint64_t dt = mr_varint(&p), dv = mr_varint(&p);
 
-				if (live && mdb_get(txn, dead, &dkey, &dv) == 0)
+				mr_next(&ts, &docno, dt, dv, first);
+				if (live && mr_dead(txn, dead, docno)) {
+					p++;
 					continue;
-				if (*n == cap) {
-					cap = cap ? 2 * cap : 1024;
-					assert_non_null(out = realloc(out, cap * sizeof(*out)));
 				}
-				memcpy(out[*n].term, t, tl);
-				out[*n].tlen = tl;
-				memcpy(out[*n].post, p, 11);
-				(*n)++;
+				mr_put(&out, &cap, n, t, tl, ts, docno, *p++);
 			}
-			pos += 5 + tl + (size_t)np * 11;
+			assert_true(p == end);
+			pos = (size_t)(end - b);
 		}
 	}
 	assert_int_equal(rc, MDB_NOTFOUND);
@@ -1089,7 +1145,7 @@ static void mr_fill(MDB_env *env, struct index *ix, int nseg, uint32_t *docno, u
 /*
  * Merges of a tier's sixteen segments, of more, and of everything, whose
  * postings interleave, tie, or follow one another, with dead
- * versions among them, in pieces of 4 KiB: the merge that the tiers call
+ * versions among them, a block a piece: the merge that the tiers call
  * for, then a merge of everything, each give one segment that holds exactly
  * the live postings of the segments it replaced, terms in byte order and
  * each term's postings in posting order, and forgets every dead docno.
@@ -1211,7 +1267,7 @@ static void il_crash_copy(const char *path, const char *copy)
 }
 
 /*
- * Merges in pieces of 4 KiB, one piece between two writes, each of which
+ * Merges a block a piece, one piece between two writes, each of which
  * flushes a segment and kills versions, some of them in the segments being
  * merged: the index checks after every write, lists exactly the versions
  * not killed, and ends, its merges done, holding the same live postings
