@@ -19,8 +19,12 @@
  */
 #include "index_internal.h"
 
-static uint8_t *varint_put(uint8_t *o, uint64_t v)
+static inline uint8_t *varint_put(uint8_t *o, uint64_t v)
 {
+	if (v < 0x80) { /* most: a list's postings are close in time and docno */
+		*o = (uint8_t)v;
+		return o + 1;
+	}
 	while (v >= 0x80) {
 		*o++ = (uint8_t)(v | 0x80);
 		v >>= 7;
@@ -30,10 +34,14 @@ static uint8_t *varint_put(uint8_t *o, uint64_t v)
 }
 
 /* Reads a varint of at most 10 bytes from [*p, end): 0, or -1 when cut short or too long. */
-static int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
+static inline int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
 	uint64_t x = 0;
 
+	if (*p < end && **p < 0x80) {
+		*v = *(*p)++;
+		return 0;
+	}
 	for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
 		uint8_t b = *(*p)++;
 
@@ -51,11 +59,11 @@ static uint64_t post_ts(const uint8_t *p)
 	return be64_get(p) >> 16;
 }
 
-static void post_set(uint8_t *p, uint64_t ts, uint32_t docno, uint8_t weight)
+static inline void post_set(uint8_t *p, uint64_t ts, uint32_t docno, uint8_t weight)
 {
-	for (int i = 0; i < 6; i++)
-		p[i] = (uint8_t)(ts >> (40 - 8 * i));
-	be32_put(p + 6, docno);
+	be64_put(p, ts << 16 | docno >> 16);
+	p[8] = (uint8_t)(docno >> 8);
+	p[9] = (uint8_t)docno;
 	p[POST_KEY] = weight;
 }
 
