@@ -115,10 +115,12 @@ int index_flush(struct index *, MDB_txn *txn);
  * for none, INDEX_DUE for work that may wait for an idle moment, or
  * INDEX_DUE_NOW when merges have fallen so far behind (too many segments:
  * every search looks in each) that the work must be done before the next
- * write.
+ * write, or INDEX_DUE_FULL when the catalog nears its end (SEGS_MAX), which
+ * not even a bulk sync may put off (store_merge_wait).
  */
-#define INDEX_DUE     1
-#define INDEX_DUE_NOW 2
+#define INDEX_DUE      1
+#define INDEX_DUE_NOW  2
+#define INDEX_DUE_FULL 3
 int index_merge_due(const struct index *, MDB_txn *txn, int *due);
 
 /*

@@ -27,8 +27,9 @@
 #define BODY_DEPTH   (AG_DEPTH_MAX - 1)
 #define BLOCK_MAX    4080 /* a block fills one 4 KiB overflow page */
 #define FANIN        16   /* segments of a tier merged at once */
-#define SEGS_MAX     128
-#define SEGS_CROWD   48 /* segments past which a merge that is due cannot wait (index_merge_due) */
+#define SEGS_MAX     256
+#define SEGS_CROWD   48  /* segments past which a merge that is due cannot wait (index_merge_due) */
+#define SEGS_FULL    224 /* nor even for a bulk sync (INDEX_DUE_FULL) */
 #define SEGKEY_MAX   (4 + TERM_MAX)
 #define BM25_K1      1.2
 #define BM25_B       0.75

@@ -805,19 +805,22 @@ static int merge_start_due(struct index *ix, MDB_txn *txn)
 
 /*
  * Whether merges have fallen so far behind that they must be done before
- * more is written: a tier holds 2 * FANIN segments (a whole merge's worth
- * waits behind the one due), or the catalog SEGS_CROWD with a merge due.
- * Each segment is one more look in every search, and the catalog must
- * never reach SEGS_MAX; below these, a merge can wait for an idle writer.
+ * more is written: INDEX_DUE_NOW when a tier holds 2 * FANIN segments (a
+ * whole merge's worth waits behind the one due), or the catalog SEGS_CROWD
+ * with a merge due; INDEX_DUE_FULL at SEGS_FULL. Each segment is one more
+ * look in every search, and the catalog must never reach SEGS_MAX; below
+ * these, a merge can wait for an idle writer. 0 when none is pressing.
  */
 static int merge_pressing(const struct seginfo *cat, size_t ncat, size_t npick)
 {
 	int count[64] = {0};
 
+	if (ncat >= SEGS_FULL && npick > 0)
+		return INDEX_DUE_FULL;
 	for (size_t i = 0; i < ncat; i++)
 		if (cat[i].tier < 64 && ++count[cat[i].tier] >= 2 * FANIN)
-			return 1;
-	return ncat >= SEGS_CROWD && npick > 0;
+			return INDEX_DUE_NOW;
+	return ncat >= SEGS_CROWD && npick > 0 ? INDEX_DUE_NOW : 0;
 }
 
 int index_merge_due(const struct index *ix, MDB_txn *txn, int *due)
@@ -828,10 +831,8 @@ int index_merge_due(const struct index *ix, MDB_txn *txn, int *due)
 
 	if (rc == 0)
 		npick = merge_pick(cat, ncat, pick);
-	*due = 0;
-	if (rc == 0 && merge_pressing(cat, ncat, npick || ix->merge))
-		*due = INDEX_DUE_NOW;
-	else if (ix->merge || ix->due || npick > 0)
+	*due = rc == 0 ? merge_pressing(cat, ncat, npick || ix->merge) : 0;
+	if (rc == 0 && *due == 0 && (ix->merge || ix->due || npick > 0))
 		*due = INDEX_DUE;
 	return rc;
 }

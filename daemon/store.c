@@ -418,6 +418,8 @@ int store_merge_piece(struct store *st)
 {
 	int more = 0, rc = 0;
 
+	if (atomic_load(&st->merge_wait))
+		return 0; /* the work stays left, for when the sync ends */
 	store_lock(st);
 	if (st->merge_left && st->ix) {
 		meta_sync(st, false);
@@ -439,17 +441,25 @@ void store_merge_idle(struct store *st, bool on)
 	store_unlock(st);
 }
 
+void store_merge_wait(struct store *st, bool on)
+{
+	atomic_store(&st->merge_wait, on);
+}
+
 /*
  * After a write that made merge work due: the work, at once; or, for an
  * append while idle merges are on, nothing but a note for store_merge_piece,
- * unless merges have fallen behind (INDEX_DUE_NOW). Another write (the
+ * unless merges have fallen behind (INDEX_DUE_NOW), or, during a bulk sync,
+ * unless the catalog is nearly full (INDEX_DUE_FULL). Another write (the
  * loop's) while work is left for store_merge_piece leaves it there too: the
  * appender goes on with it, and the loop must not wait for a merge that
  * the appender has under way.
  */
 static void merge_after(struct store *st, int due)
 {
-	if (due != INDEX_DUE_NOW && st->merge_idle && (st->appending || st->merge_left))
+	bool wait = due == INDEX_DUE || (due == INDEX_DUE_NOW && atomic_load(&st->merge_wait));
+
+	if (wait && st->merge_idle && (st->appending || st->merge_left))
 		st->merge_left = true;
 	else
 		(void)store_merge(st);

@@ -197,6 +197,15 @@ int store_append_prepared(struct store *, const struct ag_entry *entries, struct
 void store_merge_idle(struct store *, bool on);
 
 /*
+ * While on (a bulk sync under way), store_merge_piece does nothing, and
+ * appends leave even merges that have fallen behind, unless the catalog is
+ * nearly full: the sync takes the entries first, the index's merges follow
+ * once it ends, with the writer's time to themselves. Searches meanwhile
+ * look in more segments. Off at open. Any thread, no lock.
+ */
+void store_merge_wait(struct store *, bool on);
+
+/*
  * One piece of the merge work left, in a transaction of its own: 1 while
  * more is left, 0 when none is, -1 on an error (logged; the work is tried
  * again after the next append). Any thread; it takes the write lock.

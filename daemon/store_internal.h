@@ -38,6 +38,8 @@ struct store {
 	 * work is left for store_merge_piece.
 	 */
 	bool merge_idle, appending, merge_left;
+	/* A bulk sync is under way: idle merges wait for its end (store_merge_wait). No lock. */
+	atomic_bool merge_wait;
 	uint32_t format;        /* the format found, when it is not SCHEMA */
 	char *dir;              /* where the environment is, for compaction */
 	atomic_int compact_due; /* a purge was stored since the last compaction: the loop asks */

@@ -70,6 +70,12 @@ struct lag_head {
 	uint64_t known;
 };
 
+/* A task that does nothing: handed to the appender, it makes it look for idle work. */
+struct sync_nudge {
+	struct pool_task task;
+	bool out;
+};
+
 struct sync {
 	struct sync_env env;
 	struct sync_link *links; /* a list, oldest first */
@@ -88,6 +94,7 @@ struct sync {
 	uint64_t invalid;        /* entries refused as invalid, over every link, since start */
 	struct pool *appender;   /* one thread, where verified jobs are stored */
 	struct pool *pool;       /* where jobs are verified */
+	struct sync_nudge nudge; /* the appender's, when a bulk sync ends */
 };
 
 struct sync_link {
@@ -160,11 +167,39 @@ struct sync_job {
 
 /*
  * The appender's idle work: the index merges that batches made due, a
- * piece at a time, while no batch waits (store_merge_idle).
+ * piece at a time, while no batch waits (store_merge_idle) and no entry
+ * waits to be verified or stored (sync_busy).
  */
 static int merge_idle(void *store)
 {
 	return store_merge_piece(store);
+}
+
+static void nudge_work(struct pool_task *t)
+{
+	(void)t;
+}
+
+static void nudge_done(struct pool_task *t)
+{
+	((struct sync_nudge *)t)->out = false;
+}
+
+/*
+ * Entries are being verified or stored, or none are any more. While some
+ * are, the index's merges wait (store_merge_wait): in a bulk sync they
+ * took a third of the appender's time, and batches waited behind their
+ * pieces. When none are, the appender is nudged to take them up.
+ */
+static void sync_busy(struct sync *s, bool busy)
+{
+	if (!s->env.store)
+		return;
+	store_merge_wait(s->env.store, busy);
+	if (!busy && !s->nudge.out) {
+		s->nudge.out = true;
+		pool_submit(s->appender, &s->nudge.task);
+	}
 }
 
 struct sync *sync_new(const struct sync_env *env)
@@ -174,6 +209,7 @@ struct sync *sync_new(const struct sync_env *env)
 	if (s) {
 		s->env = *env;
 		crypto_shorthash_keygen(s->hkey);
+		s->nudge.task = (struct pool_task){NULL, nudge_work, nudge_done};
 		if (!(s->appender = pool_new(env->loop, 1, 0))) {
 			free(s);
 			return NULL;
@@ -258,7 +294,8 @@ void sync_link_free(struct sync_link *l)
 	if (l->next)
 		l->next->prev = l->prev;
 	/* Its jobs still running no longer count against the total. */
-	l->sync->jobs_bytes -= l->jobs_bytes;
+	if (l->jobs_bytes > 0 && (l->sync->jobs_bytes -= l->jobs_bytes) == 0)
+		sync_busy(l->sync, false);
 	l->sync = NULL;
 	l->up = 0;
 	if (l->jobs == 0)
@@ -1295,9 +1332,16 @@ struct sync_batch {
  */
 static void bounds_charge(struct sync_link *l, size_t add, size_t sub)
 {
+	struct sync *s = l->sync;
+	bool was;
+
 	l->jobs_bytes = l->jobs_bytes + add - sub;
-	if (l->sync)
-		l->sync->jobs_bytes = l->sync->jobs_bytes + add - sub;
+	if (!s)
+		return;
+	was = s->jobs_bytes > 0;
+	s->jobs_bytes = s->jobs_bytes + add - sub;
+	if (was != (s->jobs_bytes > 0))
+		sync_busy(s, s->jobs_bytes > 0);
 }
 
 /* Jobs ended: they leave the bounds, and a freed link goes with its last. Whether l went. */

@@ -631,6 +631,54 @@ static void test_merges_when_idle(void **state)
 	free(buf);
 }
 
+/*
+ * During a bulk sync (store_merge_wait), appends leave their merges even
+ * past 2 * 16 segments in a tier, and store_merge_piece does nothing, so
+ * the sync has the writer to itself; searches still find every version.
+ * Near the catalog's end (SEGS_MAX, 256) the merges run all the same. Once
+ * the sync ends, store_merge_piece does the work left.
+ */
+static void test_merges_wait_for_sync(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t most = 0, now, prev = 0;
+	int forced = 0, rc;
+
+	store_merge_idle(f->st, true);
+	store_merge_wait(f->st, true);
+	for (int i = 0; i < 240; i++) {
+		char id[16], text[32];
+		struct ag_entry e;
+
+		snprintf(id, sizeof(id), "w%d", i);
+		snprintf(text, sizeof(text), "bulk w%dword", i % 7);
+		e = entry_make(f, &f->a, "practice", keep(strdup(id)), text, 3000 + (uint64_t)i);
+		assert_int_equal(append1(f, &e, NULL), STORE_STORED);
+		now = segments(f);
+		forced += now < prev;
+		prev = now;
+		most = now > most ? now : most;
+		if (i == 100) {
+			assert_int_equal(store_merge_piece(f->st), 0); /* waits */
+			assert_int_equal(segments(f), now);
+			assert_int_equal(search(f, "bulk", NULL), 101);
+		}
+	}
+	assert_true(most > 4 * 16); /* the tiers' limit put off */
+	assert_true(most < 256);    /* but not the catalog's */
+	assert_int_equal(forced, 1);
+	assert_int_equal(search(f, "w3word", NULL), 34);
+	assert_consistent(f);
+	store_merge_wait(f->st, false);
+	while ((rc = store_merge_piece(f->st)) == 1)
+		;
+	assert_int_equal(rc, 0);
+	assert_true(segments(f) < 16);
+	assert_int_equal(search(f, "bulk", NULL), 240);
+	assert_int_equal(search(f, "w3word", NULL), 34);
+	assert_consistent(f);
+}
+
 static void test_retraction_leaves_views(void **state)
 {
 	struct fixture *f = *state;
@@ -1993,6 +2041,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_publish_chain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_version_moves_postings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_merges_when_idle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_merges_wait_for_sync, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retraction_leaves_views, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_versions_within_one_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prepared_append, setup, teardown),
