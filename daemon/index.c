@@ -16,15 +16,17 @@
  * The postings live in segments, as Lucene keeps them, inside LMDB. Each
  * write transaction that indexes anything writes its queued postings as one
  * new, immutable segment: rows of "blocks", keyed seg(4) + first term, each a
- * run of entries [term length(1)][term][n(4)][n postings], appended in key
- * order with MDB_APPEND, so a batch costs what it writes, not one B-tree
- * descent per posting. Segments of one size tier are merged FANIN (16) at
+ * run of entries [term length(1)][term][n][bytes][n postings], each posting
+ * written as its difference from the one before (index_post.c: 3 to 5
+ * bytes, not 11), appended in key order with MDB_APPEND, so a batch costs
+ * what it writes, not one B-tree descent per posting. Segments of one size tier are merged FANIN (16) at
  * a time, once the write that filled the tier has committed, in pieces of
  * a transaction each (index.h, index_merge_step), which keeps about
  * sixteen per tier: fewer rewrites of each posting than eight at a time,
  * for a few more segments to look in. Other writes may come between the
  * pieces (the sync's appends, whose merges wait for the writer to be
- * idle, up to 2 * FANIN segments in a tier: INDEX_DUE_NOW). The catalog
+ * idle, up to 2 * FANIN segments in a tier: INDEX_DUE_NOW; during a bulk
+ * sync, for its end, up to SEGS_FULL segments: INDEX_DUE_FULL). The catalog
  * (segs) says which segments there are: blocks of a segment it does not
  * name are garbage.
  * A version that stops being current (a new version, a retraction) is not
