@@ -766,8 +766,10 @@ static int seginfo_cmp(const void *a, const void *b)
 
 /*
  * Picks the segments to merge next: those of the lowest tier that holds
- * FANIN or more; or, should tiers ever be so many that the catalog fills
- * half its room, the FANIN smallest. Returns how many, 0 for none.
+ * FANIN or more, the oldest 2 * FANIN at most (a bulk sync leaves hundreds
+ * in a tier, and a merge of them all would keep the writer for seconds);
+ * or, should tiers ever be so many that the catalog fills half its room,
+ * the FANIN smallest. Returns how many, 0 for none.
  */
 static size_t merge_pick(const struct seginfo *cat, size_t ncat, struct seginfo *pick)
 {
@@ -778,7 +780,7 @@ static size_t merge_pick(const struct seginfo *cat, size_t ncat, struct seginfo 
 		if (cat[i].tier < 64 && ++count[cat[i].tier] >= FANIN &&
 		    (tier < 0 || cat[i].tier < tier))
 			tier = cat[i].tier;
-	for (size_t i = 0; tier >= 0 && i < ncat; i++)
+	for (size_t i = 0; tier >= 0 && i < ncat && n < 2 * FANIN; i++)
 		if (cat[i].tier == tier)
 			pick[n++] = cat[i];
 	if (n == 0 && ncat > SEGS_MAX / 2) {

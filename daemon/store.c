@@ -375,9 +375,10 @@ static void meta_sync(struct store *st, bool on)
  * One piece of the index's merge work (index_merge_step) in a transaction
  * of its own, committed: so no transaction holds more than a piece's pages
  * in memory. A full map is grown and the piece that failed begun again.
- * Under the write lock. *more while work is left. 0 or the LMDB error code.
+ * Under the write lock. *more while work is left; *due, if not NULL, what
+ * is due after it (index_merge_due). 0 or the LMDB error code.
  */
-static int merge_piece(struct store *st, int *more)
+static int merge_piece(struct store *st, int *more, int *due)
 {
 	for (;;) {
 		MDB_txn *txn;
@@ -385,7 +386,8 @@ static int merge_piece(struct store *st, int *more)
 
 		if (rc == MDB_MAP_RESIZED && (rc = store_adopt(st)) == 0)
 			continue;
-		if (rc == 0 && (rc = index_merge_step(st->ix, txn, more)) != 0)
+		if (rc == 0 && ((rc = index_merge_step(st->ix, txn, more)) != 0 ||
+		                (due && (rc = index_merge_due(st->ix, txn, due)) != 0)))
 			mdb_txn_abort(txn);
 		else if (rc == 0)
 			rc = mdb_txn_commit(txn);
@@ -397,17 +399,22 @@ static int merge_piece(struct store *st, int *more)
 	}
 }
 
-/* All the index's merge work that is due, a piece per transaction. 0 or the error, logged. */
-static int store_merge(struct store *st)
+/*
+ * The index's merge work that is due, a piece per transaction: all of it,
+ * or with INDEX_DUE_FULL only until the catalog is no longer nearly full,
+ * the rest left for store_merge_piece. 0 or the error, logged.
+ */
+static int store_merge(struct store *st, int until)
 {
-	int more = 1, rc = 0;
+	int more = 1, rc = 0, due = until;
 
 	store_lock(st);
 	meta_sync(st, false);
-	while (more && rc == 0)
-		rc = merge_piece(st, &more);
+	while (more && rc == 0 && due >= until)
+		rc = merge_piece(st, &more, until ? &due : NULL);
 	meta_sync(st, true);
-	st->merge_left = false; /* done, or to be tried again after the next write */
+	/* Done, or left for idle time, or to be tried again after the next write. */
+	st->merge_left = rc == 0 && more && until;
 	store_unlock(st);
 	if (rc != 0)
 		log_error("store: index merge: %s", mdb_strerror(rc));
@@ -423,7 +430,7 @@ int store_merge_piece(struct store *st)
 	store_lock(st);
 	if (st->merge_left && st->ix) {
 		meta_sync(st, false);
-		rc = merge_piece(st, &more);
+		rc = merge_piece(st, &more, NULL);
 		meta_sync(st, true);
 		/* A piece that failed is tried again after the next write, not at once. */
 		st->merge_left = rc == 0 && more;
@@ -457,12 +464,13 @@ void store_merge_wait(struct store *st, bool on)
  */
 static void merge_after(struct store *st, int due)
 {
-	bool wait = due == INDEX_DUE || (due == INDEX_DUE_NOW && atomic_load(&st->merge_wait));
+	bool bulk = atomic_load(&st->merge_wait);
+	bool wait = due == INDEX_DUE || (due == INDEX_DUE_NOW && bulk);
 
 	if (wait && st->merge_idle && (st->appending || st->merge_left))
 		st->merge_left = true;
-	else
-		(void)store_merge(st);
+	else /* a bulk sync waits no longer than the catalog must: a merge or so */
+		(void)store_merge(st, bulk && st->merge_idle ? INDEX_DUE_FULL : 0);
 }
 
 typedef int write_fn(struct wtxn *, void *arg);
@@ -2131,7 +2139,7 @@ int store_index_merge(struct store *st)
 
 	if (rc != 0)
 		log_error("store: index merge: %s", mdb_strerror(rc));
-	else if ((rc = store_merge(st)) != 0)
+	else if ((rc = store_merge(st, 0)) != 0)
 		return -1;
 	return rc ? -1 : 0;
 }

@@ -30,7 +30,7 @@
 #include "sync.h"
 
 #define SYNC_JOBS_MAX    32          /* verify jobs queued per peer before we stop reading it */
-#define SYNC_LINK_BYTES  (4u << 20)  /* bytes of queued verify jobs per peer, then the same */
+#define SYNC_LINK_BYTES  (3u << 20)  /* bytes of queued verify jobs per peer, then the same */
 #define SYNC_TOTAL_BYTES (48u << 20) /* and across every peer */
 /*
  * The bytes of verified jobs that go to the store at once while more come:

@@ -635,8 +635,9 @@ static void test_merges_when_idle(void **state)
  * During a bulk sync (store_merge_wait), appends leave their merges even
  * past 2 * 16 segments in a tier, and store_merge_piece does nothing, so
  * the sync has the writer to itself; searches still find every version.
- * Near the catalog's end (SEGS_MAX, 256) the merges run all the same. Once
- * the sync ends, store_merge_piece does the work left.
+ * Near the catalog's end (SEGS_MAX, 256) a merge runs all the same, only
+ * as much as makes room. Once the sync ends, store_merge_piece does the
+ * work left.
  */
 static void test_merges_wait_for_sync(void **state)
 {
@@ -666,7 +667,8 @@ static void test_merges_wait_for_sync(void **state)
 	}
 	assert_true(most > 4 * 16); /* the tiers' limit put off */
 	assert_true(most < 256);    /* but not the catalog's */
-	assert_int_equal(forced, 1);
+	assert_true(forced >= 1);
+	assert_true(segments(f) > most - 2 * 16); /* each time by a merge's worth, no more */
 	assert_int_equal(search(f, "w3word", NULL), 34);
 	assert_consistent(f);
 	store_merge_wait(f->st, false);
