@@ -1529,6 +1529,44 @@ static void test_have_answered(void **state)
 	loop_closes(f);
 }
 
+/* The index's segments now, once the appender's idle merges, if any, have had up to 5 s. */
+static uint64_t segments_settled(struct fx *f, uint64_t below)
+{
+	struct store_stats st;
+
+	for (int i = 0; i < 500; i++) {
+		assert_int_equal(store_stats(f->store, &st), 0);
+		if (st.segments < below)
+			break;
+		usleep(10000);
+	}
+	return st.segments;
+}
+
+/*
+ * While entries wait to be verified or stored, the index's merges wait;
+ * once none do, the appender takes them up unasked: a node that caught up
+ * holds few segments again with no further write.
+ */
+static void test_merges_after_sync(void **state)
+{
+	struct fx *f = *state;
+	struct pair clock[] = {{&f->b, 0}};
+	struct store_stats st;
+	struct ag_entry e;
+
+	both_up(f, clock, 1);
+	store_merge_wait(f->store, true); /* as during a bulk sync */
+	for (int i = 0; i < 40; i++)
+		store_notes(f, &f->d, 1, 30); /* a segment each */
+	assert_int_equal(store_stats(f->store, &st), 0);
+	assert_true(st.segments >= 40); /* past 2 * 16 in a tier: they waited */
+	e = note(f, &f->b, "one more");
+	recv_entries(f, f->lb, &e, 1);
+	assert_int_equal(head(f, &f->b), 1);
+	assert_true(segments_settled(f, 16) < 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1554,6 +1592,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_lag_counts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lag_disconnected, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_have_answered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_merges_after_sync, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_limits_ask_nothing, setup, teardown),
 	};
 
