@@ -464,13 +464,16 @@ void store_merge_wait(struct store *st, bool on)
  */
 static void merge_after(struct store *st, int due)
 {
-	bool bulk = atomic_load(&st->merge_wait);
-	bool wait = due == INDEX_DUE || (due == INDEX_DUE_NOW && bulk);
-
-	if (wait && st->merge_idle && (st->appending || st->merge_left))
+	if (st->merge_idle && atomic_load(&st->merge_wait)) {
+		if (due == INDEX_DUE_FULL) /* no longer than the catalog must: a merge or so */
+			(void)store_merge(st, INDEX_DUE_FULL);
+		else
+			st->merge_left = true;
+	} else if (due == INDEX_DUE && st->merge_idle && (st->appending || st->merge_left)) {
 		st->merge_left = true;
-	else /* a bulk sync waits no longer than the catalog must: a merge or so */
-		(void)store_merge(st, bulk && st->merge_idle ? INDEX_DUE_FULL : 0);
+	} else {
+		(void)store_merge(st, 0);
+	}
 }
 
 typedef int write_fn(struct wtxn *, void *arg);
