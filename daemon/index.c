@@ -19,9 +19,10 @@
  * run of entries [term length(1)][term][n][bytes][n postings], each posting
  * written as its difference from the one before (index_post.c: 3 to 5
  * bytes, not 11), appended in key order with MDB_APPEND, so a batch costs
- * what it writes, not one B-tree descent per posting. Segments of one size tier are merged FANIN (16) at
- * a time, once the write that filled the tier has committed, in pieces of
- * a transaction each (index.h, index_merge_step), which keeps about
+ * what it writes, not one B-tree descent per posting. Segments of one size
+ * tier are merged FANIN (16) at a time, up to 2 * FANIN when more wait,
+ * once the write that filled the tier has committed, in pieces of a
+ * transaction each (index.h, index_merge_step), which keeps about
  * sixteen per tier: fewer rewrites of each posting than eight at a time,
  * for a few more segments to look in. Other writes may come between the
  * pieces (the sync's appends, whose merges wait for the writer to be
