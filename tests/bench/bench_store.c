@@ -6,7 +6,7 @@
  *                            timed), in batches as they come from the network:
  *                            2,048 at a time (--batch sets another size; a
  *                            daemon in a large sync hands the store some
- *                            900, SYNC_APPLY_BYTES of verify jobs in
+ *                            600, SYNC_APPLY_BYTES of verify jobs in
  *                            sync.c, split by STORE_TXN_BYTES): 100,000 entries of
  *                            10 authors, interleaved,
  *                            ~500-byte bodies, each prepared (store_prepare:
