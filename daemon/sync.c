@@ -95,6 +95,7 @@ struct sync {
 	struct pool *appender;   /* one thread, where verified jobs are stored */
 	struct pool *pool;       /* where jobs are verified */
 	struct sync_nudge nudge; /* the appender's, when a bulk sync ends */
+	bool stopping;           /* sync_stop began: the appender takes nothing more */
 };
 
 struct sync_link {
@@ -196,7 +197,8 @@ static void sync_busy(struct sync *s, bool busy)
 	if (!s->env.store)
 		return;
 	store_merge_wait(s->env.store, busy);
-	if (!busy && !s->nudge.out) {
+	/* Not once stopping: the pool would do every merge left at once, on the loop. */
+	if (!busy && !s->nudge.out && !s->stopping) {
 		s->nudge.out = true;
 		pool_submit(s->appender, &s->nudge.task);
 	}
@@ -228,6 +230,7 @@ void sync_stop(struct sync *s)
 {
 	/* The pool first: its jobs' done hands their entries to the appender. */
 	if (s) {
+		s->stopping = true;
 		pool_stop(s->pool);
 		pool_stop(s->appender);
 	}

@@ -1567,6 +1567,35 @@ static void test_merges_after_sync(void **state)
 	assert_true(segments_settled(f, 16) < 16);
 }
 
+/*
+ * A sync stopped while entries wait stores them, and leaves the merges
+ * for later: the loop, with no appender thread left, does not do them all
+ * at once on its way out.
+ */
+static void test_stop_leaves_merges(void **state)
+{
+	struct fx *f = *state;
+	struct pair clock[] = {{&f->b, 0}};
+	struct ag_entry e = note(f, &f->b, "last");
+	struct store_stats st;
+	static struct ag_msgb b;
+	const uint8_t *m;
+	size_t len;
+
+	both_up(f, clock, 1);
+	store_merge_wait(f->store, true);
+	for (int i = 0; i < 40; i++)
+		store_notes(f, &f->d, 1, 30);
+	ag_msgb_init(&b, AG_MSG_ENTRIES);
+	assert_int_equal(ag_msgb_add_entry(&b, e.h.raw, e.h.raw_len, e.body, e.body_len), 0);
+	ag_msgb_finish(&b, &m, &len);
+	sync_msg(f->lb, m, len); /* in flight when the sync stops */
+	loop_closes(f);
+	assert_int_equal(head(f, &f->b), 1);
+	assert_int_equal(store_stats(f->store, &st), 0);
+	assert_true(st.segments >= 40);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1593,6 +1622,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_lag_disconnected, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_have_answered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_merges_after_sync, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stop_leaves_merges, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_limits_ask_nothing, setup, teardown),
 	};
 
