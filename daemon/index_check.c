@@ -17,7 +17,7 @@ struct check_arg {
 	size_t ncat;
 	uint8_t val[POST_LEN];
 	char (*seen)[TERM_MAX + 1]; /* terms already counted: [0] is the length */
-	struct postbuf pb;          /* the postings of the term being looked for */
+	struct postbuf pb;          /* the postings of the term being looked for, freed after */
 	size_t nseen, cap;
 	size_t present, expected;
 };
@@ -81,7 +81,6 @@ int index_doc_check(const struct index *ix, MDB_txn *txn, const struct index_doc
 	*expected = a.expected;
 	mdb_cursor_close(a.c);
 	free(a.seen);
-	index_postbuf_free(&a.pb);
 	return rc;
 }
 

@@ -204,6 +204,16 @@ static void sync_busy(struct sync *s, bool busy)
 	}
 }
 
+/* Bytes that every link's jobs hold, added and taken away; sync_busy when they start or end. */
+static void total_charge(struct sync *s, size_t add, size_t sub)
+{
+	bool was = s->jobs_bytes > 0;
+
+	s->jobs_bytes = s->jobs_bytes + add - sub;
+	if (was != (s->jobs_bytes > 0))
+		sync_busy(s, s->jobs_bytes > 0);
+}
+
 struct sync *sync_new(const struct sync_env *env)
 {
 	struct sync *s = calloc(1, sizeof(*s));
@@ -297,8 +307,7 @@ void sync_link_free(struct sync_link *l)
 	if (l->next)
 		l->next->prev = l->prev;
 	/* Its jobs still running no longer count against the total. */
-	if (l->jobs_bytes > 0 && (l->sync->jobs_bytes -= l->jobs_bytes) == 0)
-		sync_busy(l->sync, false);
+	total_charge(l->sync, 0, l->jobs_bytes);
 	l->sync = NULL;
 	l->up = 0;
 	if (l->jobs == 0)
@@ -1335,16 +1344,9 @@ struct sync_batch {
  */
 static void bounds_charge(struct sync_link *l, size_t add, size_t sub)
 {
-	struct sync *s = l->sync;
-	bool was;
-
 	l->jobs_bytes = l->jobs_bytes + add - sub;
-	if (!s)
-		return;
-	was = s->jobs_bytes > 0;
-	s->jobs_bytes = s->jobs_bytes + add - sub;
-	if (was != (s->jobs_bytes > 0))
-		sync_busy(s, s->jobs_bytes > 0);
+	if (l->sync)
+		total_charge(l->sync, add, sub);
 }
 
 /* Jobs ended: they leave the bounds, and a freed link goes with its last. Whether l went. */
