@@ -320,7 +320,8 @@ static void recv_clock(struct fx *f, struct sync_link *l, const struct pair *p, 
 }
 
 /* The peer sends one ENTRIES message; the loop runs until it is verified and applied. */
-static void recv_entries(struct fx *f, struct sync_link *l, const struct ag_entry *es, size_t n)
+/* An ENTRIES message of es handed to l, left for the loop. */
+static void send_entries(struct sync_link *l, const struct ag_entry *es, size_t n)
 {
 	static struct ag_msgb b;
 	const uint8_t *m;
@@ -333,6 +334,11 @@ static void recv_entries(struct fx *f, struct sync_link *l, const struct ag_entr
 		    0);
 	ag_msgb_finish(&b, &m, &len);
 	sync_msg(l, m, len);
+}
+
+static void recv_entries(struct fx *f, struct sync_link *l, const struct ag_entry *es, size_t n)
+{
+	send_entries(l, es, n);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 }
 
@@ -744,23 +750,9 @@ static void test_forged_entry(void **state)
 	memcpy(forged, d1.h.raw, d1.h.raw_len);
 	forged[d1.h.raw_len - 1] ^= 0x01; /* the last byte of the signature */
 	d1.h.raw = forged;
-	{
-		static struct ag_msgb m1, m2;
-		const uint8_t *m;
-		size_t len;
-
-		/* Two messages before the loop turns: the second is queued behind the first. */
-		ag_msgb_init(&m1, AG_MSG_ENTRIES);
-		assert_int_equal(
-		    ag_msgb_add_entry(&m1, d1.h.raw, d1.h.raw_len, d1.body, d1.body_len), 0);
-		ag_msgb_finish(&m1, &m, &len);
-		sync_msg(f->lb, m, len);
-		ag_msgb_init(&m2, AG_MSG_ENTRIES);
-		assert_int_equal(
-		    ag_msgb_add_entry(&m2, b1.h.raw, b1.h.raw_len, b1.body, b1.body_len), 0);
-		ag_msgb_finish(&m2, &m, &len);
-		sync_msg(f->lb, m, len);
-	}
+	/* Two messages before the loop turns: the second is queued behind the first. */
+	send_entries(f->lb, &d1, 1);
+	send_entries(f->lb, &b1, 1);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(f->fb.cuts, 1);
 	assert_int_equal(f->fb.fault, 1);
@@ -1543,6 +1535,18 @@ static uint64_t segments_settled(struct fx *f, uint64_t below)
 	return st.segments;
 }
 
+/* 40 segments of d's notes, their merges waiting as during a bulk sync. */
+static void segments_waiting(struct fx *f)
+{
+	struct store_stats st;
+
+	store_merge_wait(f->store, true);
+	for (int i = 0; i < 40; i++)
+		store_notes(f, &f->d, 1, 30); /* a segment each */
+	assert_int_equal(store_stats(f->store, &st), 0);
+	assert_true(st.segments >= 40); /* past 2 * 16 in a tier: they waited */
+}
+
 /*
  * While entries wait to be verified or stored, the index's merges wait;
  * once none do, the appender takes them up unasked: a node that caught up
@@ -1552,15 +1556,10 @@ static void test_merges_after_sync(void **state)
 {
 	struct fx *f = *state;
 	struct pair clock[] = {{&f->b, 0}};
-	struct store_stats st;
 	struct ag_entry e;
 
 	both_up(f, clock, 1);
-	store_merge_wait(f->store, true); /* as during a bulk sync */
-	for (int i = 0; i < 40; i++)
-		store_notes(f, &f->d, 1, 30); /* a segment each */
-	assert_int_equal(store_stats(f->store, &st), 0);
-	assert_true(st.segments >= 40); /* past 2 * 16 in a tier: they waited */
+	segments_waiting(f);
 	e = note(f, &f->b, "one more");
 	recv_entries(f, f->lb, &e, 1);
 	assert_int_equal(head(f, &f->b), 1);
@@ -1578,18 +1577,10 @@ static void test_stop_leaves_merges(void **state)
 	struct pair clock[] = {{&f->b, 0}};
 	struct ag_entry e = note(f, &f->b, "last");
 	struct store_stats st;
-	static struct ag_msgb b;
-	const uint8_t *m;
-	size_t len;
 
 	both_up(f, clock, 1);
-	store_merge_wait(f->store, true);
-	for (int i = 0; i < 40; i++)
-		store_notes(f, &f->d, 1, 30);
-	ag_msgb_init(&b, AG_MSG_ENTRIES);
-	assert_int_equal(ag_msgb_add_entry(&b, e.h.raw, e.h.raw_len, e.body, e.body_len), 0);
-	ag_msgb_finish(&b, &m, &len);
-	sync_msg(f->lb, m, len); /* in flight when the sync stops */
+	segments_waiting(f);
+	send_entries(f->lb, &e, 1); /* in flight when the sync stops */
 	loop_closes(f);
 	assert_int_equal(head(f, &f->b), 1);
 	assert_int_equal(store_stats(f->store, &st), 0);
