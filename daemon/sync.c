@@ -30,14 +30,18 @@
 #include "sync.h"
 
 #define SYNC_JOBS_MAX    32          /* verify jobs queued per peer before we stop reading it */
-#define SYNC_LINK_BYTES  (3u << 20)  /* bytes of queued verify jobs per peer, then the same */
+#define SYNC_LINK_BYTES  (4u << 20)  /* bytes of queued verify jobs per peer, then the same */
 #define SYNC_TOTAL_BYTES (48u << 20) /* and across every peer */
 /*
- * The bytes of verified jobs that go to the store at once while more come:
- * half the link's bound, so that one batch commits on the appender's thread
- * while the next is read and verified within the bound.
+ * The bytes of verified jobs that go to the store at once while more come,
+ * and at most in one batch: 3/8 of the link's bound, so that one batch
+ * commits on the appender's thread, the next waits verified behind it, and
+ * the rest of the bound is read and verified meanwhile. A batch of every
+ * job that was ready (a slow job ahead of them let them pile up) filled the
+ * bound alone, and the verify threads stood idle while it was stored
+ * (bench-sync: a fifth of the sync, with the appender alone on the cores).
  */
-#define SYNC_APPLY_BYTES (SYNC_LINK_BYTES / 2)
+#define SYNC_APPLY_BYTES (SYNC_LINK_BYTES / 8 * 3)
 /*
  * What an entry's index terms may take while its job verifies, counted
  * against the bounds then: made on every worker at once, they are what a
@@ -1669,13 +1673,40 @@ static void resume_links(struct sync *s)
 			set_paused(q, 0);
 }
 
+/*
+ * The verified jobs at the head of the queue that make the next batch, if
+ * one is due (jobs_due): SYNC_APPLY_BYTES of them, and one job more at most;
+ * *total their entries. NULL for none.
+ */
+static struct sync_job *jobs_take(struct sync_link *l, size_t *total)
+{
+	struct sync_job *ready = NULL, **tail = &ready;
+	size_t bytes = 0;
+
+	*total = 0;
+	if (!jobs_due(l))
+		return NULL;
+	while (l->jobs_head && l->jobs_head->done && bytes < SYNC_APPLY_BYTES) {
+		struct sync_job *j = l->jobs_head;
+
+		l->jobs_head = j->next;
+		if (!l->jobs_head)
+			l->jobs_tail = NULL;
+		j->next = NULL;
+		*tail = j;
+		tail = &j->next;
+		*total += j->good;
+		bytes += j->cost;
+	}
+	return ready;
+}
+
 static void verify_done(struct pool_task *t)
 {
-	struct sync_job *j = (struct sync_job *)t, *ready = NULL, **tail = &ready;
+	struct sync_job *j = (struct sync_job *)t, *ready;
 	struct sync_link *l = j->link;
 	struct sync *s = l->sync;
-	size_t total = 0;
-	int due;
+	size_t total;
 
 	j->done = 1;
 	/* Its preps wait for the appender with the rest of the job: they count, not the guess. */
@@ -1683,21 +1714,13 @@ static void verify_done(struct pool_task *t)
 	bounds_charge(l, j->prep_bytes, j->prep_guess);
 	if (s && l->up && !under_bounds(l))
 		set_paused(l, 1);
-	due = jobs_due(l);
-	while (due && l->jobs_head && l->jobs_head->done) {
-		j = l->jobs_head;
-		l->jobs_head = j->next;
-		if (!l->jobs_head)
-			l->jobs_tail = NULL;
-		j->next = NULL;
-		*tail = j;
-		tail = &j->next;
-		total += j->good;
+	/* Several batches when jobs piled up: the appender takes them in turn. */
+	while ((ready = jobs_take(l, &total)) != NULL) {
+		if (!l->bad && l->up)
+			jobs_apply(l, ready, total);
+		else if (jobs_release(l, ready))
+			return;
 	}
-	if (ready && !l->bad && l->up)
-		jobs_apply(l, ready, total);
-	else if (jobs_release(l, ready))
-		return;
 	if (s)
 		resume_links(s);
 }
