@@ -599,6 +599,12 @@ static int open_dbs(struct store *st, MDB_txn *txn)
 		             &(MDB_val){strlen(WRITER), WRITER}, 0);
 	if (rc == 0 && !(st->ix = index_open(txn)))
 		rc = ENOMEM;
+	/*
+	 * Merges that a daemon stopped during or after a bulk sync put off may
+	 * be due: the first idle turn (store_merge_piece) looks, with no write
+	 * first.
+	 */
+	st->merge_left = true;
 	return rc;
 }
 

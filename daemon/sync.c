@@ -236,6 +236,7 @@ struct sync *sync_new(const struct sync_env *env)
 			pool_set_idle(s->appender, merge_idle, env->store);
 			store_merge_idle(env->store, true);
 		}
+		sync_busy(s, false); /* the merges left when the daemon last stopped may go */
 	}
 	return s;
 }

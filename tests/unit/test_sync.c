@@ -1587,6 +1587,35 @@ static void test_stop_leaves_merges(void **state)
 	assert_true(st.segments >= 40);
 }
 
+/*
+ * The merges a stopped sync left are taken up when the daemon starts
+ * again, with no write to set them off: a node restarted after a bulk sync
+ * does not search hundreds of segments until its next record comes.
+ */
+static void test_merges_after_restart(void **state)
+{
+	struct fx *f = *state;
+	struct sync_env env = {
+	    .ops = &ops, .ud = f, .loop = &f->loop, .store = f->store, .set = f->set};
+	struct store_stats st;
+	struct sync *again;
+
+	segments_waiting(f);
+	loop_closes(f);
+	assert_int_equal(store_stats(f->store, &st), 0);
+	assert_true(st.segments >= 40);
+	assert_int_equal(uv_loop_init(&f->loop), 0); /* started again, on the same store */
+	memcpy(env.self, f->self.pk, 32);
+	memcpy(env.network, f->network, 32);
+	assert_non_null(again = sync_new(&env));
+	assert_true(segments_settled(f, 16) < 16);
+	sync_stop(again);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	f->loop.data = f; /* closed */
+	sync_free(again);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1614,6 +1643,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_have_answered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_merges_after_sync, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stop_leaves_merges, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_merges_after_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_limits_ask_nothing, setup, teardown),
 	};
 
