@@ -460,10 +460,20 @@ static int sent_want(const struct fake *k, const struct author *a, uint64_t *fro
 
 /* --- Fixture --- */
 
+/* A sync on the fixture's loop, store and set, as we (self) in its network. */
+static struct sync *sync_start(struct fx *f)
+{
+	struct sync_env env = {
+	    .ops = &ops, .ud = f, .loop = &f->loop, .store = f->store, .set = f->set};
+
+	memcpy(env.self, f->self.pk, 32);
+	memcpy(env.network, f->network, 32);
+	return sync_new(&env);
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct sync_env env = {.ops = &ops};
 	uint8_t roots[4][32];
 
 	assert_non_null(f);
@@ -483,27 +493,26 @@ static int setup(void **state)
 	memcpy(roots[3], f->d.pk, 32);
 	assert_non_null(f->set = members_new(f->store, f->self.pk));
 	assert_int_equal(members_recompute(f->set, (const uint8_t(*)[32])roots, 4, 1, 1000), 1);
-	env.ud = f;
-	env.loop = &f->loop;
-	env.store = f->store;
-	env.set = f->set;
-	memcpy(env.self, f->self.pk, 32);
-	memcpy(env.network, f->network, 32);
-	assert_non_null(f->sync = sync_new(&env));
+	assert_non_null(f->sync = sync_start(f));
 	assert_non_null(f->lb = sync_link_new(f->sync, "B", &f->fb));
 	assert_non_null(f->lc = sync_link_new(f->sync, "C", &f->fc));
 	*state = f;
 	return 0;
 }
 
-/* Every verify job has ended, and the loop closes with no handle left open. */
-static void loop_closes(struct fx *f)
+/* Every verify job of s has ended, and the loop closes with no handle left open. */
+static void loop_closes_with(struct fx *f, struct sync *s)
 {
-	sync_stop(f->sync);
+	sync_stop(s);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_alive(&f->loop), 0);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 	f->loop.data = f; /* closed */
+}
+
+static void loop_closes(struct fx *f)
+{
+	loop_closes_with(f, f->sync);
 }
 
 static int teardown(void **state)
@@ -1595,8 +1604,6 @@ static void test_stop_leaves_merges(void **state)
 static void test_merges_after_restart(void **state)
 {
 	struct fx *f = *state;
-	struct sync_env env = {
-	    .ops = &ops, .ud = f, .loop = &f->loop, .store = f->store, .set = f->set};
 	struct store_stats st;
 	struct sync *again;
 
@@ -1605,14 +1612,9 @@ static void test_merges_after_restart(void **state)
 	assert_int_equal(store_stats(f->store, &st), 0);
 	assert_true(st.segments >= 40);
 	assert_int_equal(uv_loop_init(&f->loop), 0); /* started again, on the same store */
-	memcpy(env.self, f->self.pk, 32);
-	memcpy(env.network, f->network, 32);
-	assert_non_null(again = sync_new(&env));
+	assert_non_null(again = sync_start(f));
 	assert_true(segments_settled(f, 16) < 16);
-	sync_stop(again);
-	uv_run(&f->loop, UV_RUN_DEFAULT);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	f->loop.data = f; /* closed */
+	loop_closes_with(f, again);
 	sync_free(again);
 }
 
