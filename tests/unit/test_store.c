@@ -1308,27 +1308,42 @@ static void test_flags(void **state)
 
 /* ---- the check finds damage ---- */
 
+/* Closes f's store and opens its environment bare, in a write transaction, to age or damage it. */
+static MDB_txn *store_bare(struct fixture *f, MDB_env **env)
+{
+	MDB_txn *txn;
+
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(mdb_env_create(env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(*env, 24), 0);
+	assert_int_equal(mdb_env_open(*env, f->data, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(*env, NULL, 0, &txn), 0);
+	return txn;
+}
+
+/* Commits txn, begun by store_bare, and closes its environment: the store may be opened again. */
+static void store_bare_commit(MDB_txn *txn, MDB_env *env)
+{
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
 /* Deletes the first item of a database behind the store's back. */
 static void damage(struct fixture *f, const char *db)
 {
 	MDB_env *env;
-	MDB_txn *txn;
+	MDB_txn *txn = store_bare(f, &env);
 	MDB_dbi dbi;
 	MDB_cursor *c;
 	MDB_val k, v;
 
-	store_close(f->st);
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
-	assert_int_equal(mdb_env_open(env, f->data, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
 	assert_int_equal(mdb_cursor_open(txn, dbi, &c), 0);
 	assert_int_equal(mdb_cursor_get(c, &k, &v, MDB_LAST), 0);
 	assert_int_equal(mdb_cursor_del(c, 0), 0);
 	mdb_cursor_close(c);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	store_bare_commit(txn, env);
 	f->st = store_open(f->data, 0);
 	assert_non_null(f->st);
 }
@@ -1356,20 +1371,6 @@ static void test_check_finds_damage(void **state)
 		assert_non_null(f->st);
 	}
 	free(buf);
-}
-
-/* Closes f's store and opens its environment bare, in a write transaction, to age it. */
-static MDB_txn *store_bare(struct fixture *f, MDB_env **env)
-{
-	MDB_txn *txn;
-
-	store_close(f->st);
-	f->st = NULL;
-	assert_int_equal(mdb_env_create(env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(*env, 24), 0);
-	assert_int_equal(mdb_env_open(*env, f->data, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(*env, NULL, 0, &txn), 0);
-	return txn;
 }
 
 /* Sets the store's format to ver in txn, a bare one (store_bare). */
@@ -1414,8 +1415,7 @@ static void test_other_format_refused(void **state)
 	publish(f, "p1", "des mots", 10, buf, hash);
 	txn = store_bare(f, &env);
 	format_put(txn, 4);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	store_bare_commit(txn, env);
 	f->st = store_open(f->data, 0);
 	assert_null(f->st);
 	free(buf);
@@ -1484,8 +1484,7 @@ static void test_newer_store_refused(void **state)
 	assert_int_equal(mdb_dbi_open(txn, "info", 0, &dbi), 0);
 	assert_int_equal(
 	    mdb_put(txn, dbi, &(MDB_val){6, "writer"}, &(MDB_val){12, "agorad 9.9.9"}, 0), 0);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	store_bare_commit(txn, env);
 	assert_true((fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
 	log_set_fd(fd);
 	f->st = store_open(f->data, 0);
@@ -1848,8 +1847,7 @@ static void test_upgrade_counts_usage(void **state)
 	assert_int_equal(mdb_dbi_open(txn, "usage", 0, &dbi), 0);
 	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
 	format_put(txn, 8);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	store_bare_commit(txn, env);
 	assert_non_null(f->st = store_open(f->data, 0));
 	assert_consistent(f); /* usage holds every author's bodies */
 	assert_int_equal(store_usage(f->st, f->b.pk, &u), 0);
@@ -1928,16 +1926,14 @@ static void test_upgrade_reindexes(void **state)
 
 		assert_int_equal(mdb_put(txn, dead, &(MDB_val){4, k}, &(MDB_val){0, none}, 0), 0);
 	}
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	store_bare_commit(txn, env);
 	assert_non_null(f->st = store_open(f->data, 0));
 	assert_int_equal(store_check(f->st, f->network, why, sizeof(why)), 1);
 	print_message("garbled: %s\n", why);
 	/* Set back to format 9, the same garbage is never read. */
 	txn = store_bare(f, &env);
 	format_put(txn, FORMAT - 1);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	store_bare_commit(txn, env);
 	assert_non_null(f->st = store_open(f->data, 0));
 	assert_reindexed_finds(f);
 	assert_consistent(f);
@@ -1982,8 +1978,7 @@ static void test_upgrade_grows_map(void **state)
 	              (size_t)s.index >> 10);
 	txn = store_bare(f, &env);
 	format_put(txn, FORMAT - 1);
-	assert_int_equal(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	store_bare_commit(txn, env);
 	assert_non_null(f->st = store_open(f->data, 1 << 20));
 	assert_int_equal(store_stats(f->st, &s), 0);
 	print_message("upgraded: map %zu KiB, %zu KiB used\n", (size_t)s.map_size >> 10,
